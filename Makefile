@@ -1,0 +1,207 @@
+# SPDX-License-Identifier: MIT
+#
+# bpftape build.  Everything is built out of tree into $(OUTPUT).
+#
+#   make            everything: bpftape (with the recorder), the SQLite extension
+#   make tools      the offline verbs only, without libbpf or clang-BPF
+#   make check      deps, build, every test, then the unit tests under ASan+UBSan
+#   make demo       deps, build, record a few seconds, replay and query them
+#   make bench      benchmarks under tests/bench/, printing their figures
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 60)
+#   make deps       install the missing Debian packages (idempotent)
+#   make format     clang-format every C file in place
+#   V=1             show full commands
+
+OUTPUT ?= build
+VERSION := 0.1.0
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+.PHONY: all tools check demo bench fuzz deps format clean unit-tests root-tests \
+	sanitize lint
+
+WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers -Wshadow -Wstrict-prototypes
+BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -DBPFTAPE_VERSION='"$(VERSION)"' \
+	-Iformat -Ireplay -Iquery -Irecord -Ibpf -I$(OUTPUT) -fPIC
+ifeq ($(SAN),1)
+BASE_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_LDFLAGS := -fsanitize=address,undefined
+endif
+CFLAGS ?=
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
+LDFLAGS ?=
+ALL_LDFLAGS = $(SAN_LDFLAGS) $(LDFLAGS)
+
+FORMAT_LIBS := -lzstd
+TOOLS_LIBS := $(FORMAT_LIBS) -lsqlite3 -lm -lpthread
+RECORD_LIBS := -lbpf -lelf -lz
+
+# Each module lists its sources in its own fragment.
+FORMAT_SRCS :=
+REPLAY_SRCS :=
+QUERY_SRCS :=
+RECORD_SRCS :=
+BPF_SRCS :=
+UNIT_TESTS :=
+ROOT_TESTS :=
+TEST_HELPERS :=
+BENCHES :=
+FUZZERS :=
+include format/build.mk
+include replay/build.mk
+include query/build.mk
+include record/build.mk
+include tests/build.mk
+
+obj = $(patsubst %.c,$(OUTPUT)/obj/%.o,$(1))
+
+FORMAT_OBJS := $(call obj,$(FORMAT_SRCS))
+REPLAY_OBJS := $(call obj,$(REPLAY_SRCS))
+QUERY_OBJS := $(call obj,$(QUERY_SRCS))
+RECORD_OBJS := $(call obj,$(RECORD_SRCS))
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+
+LIBTAPE := $(OUTPUT)/libtape.a
+
+all: $(OUTPUT)/bpftape $(OUTPUT)/bpftape_sqlite.so
+
+# The offline build lives in its own tree so that it never links libbpf.
+tools:
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/tools NO_RECORD=1 $(OUTPUT)/tools/bpftape
+
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/obj/%.o: %.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBTAPE): $(FORMAT_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+ifeq ($(NO_RECORD),1)
+BPFTAPE_OBJS := $(REPLAY_OBJS) $(QUERY_OBJS)
+BPFTAPE_LIBS := $(TOOLS_LIBS)
+else
+BPFTAPE_OBJS := $(REPLAY_OBJS) $(QUERY_OBJS) $(RECORD_OBJS)
+BPFTAPE_LIBS := $(TOOLS_LIBS) $(RECORD_LIBS)
+ALL_CFLAGS += -DBPFTAPE_HAVE_RECORD=1
+endif
+
+$(OUTPUT)/bpftape: $(BPFTAPE_OBJS) $(LIBTAPE)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(BPFTAPE_OBJS) $(LIBTAPE) $(BPFTAPE_LIBS)
+
+# ---- BPF -------------------------------------------------------------------
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,BTF,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf \
+	-I/usr/include/$(shell uname -m)-linux-gnu -Wall -Werror
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+# Recorder objects include the skeletons.
+$(RECORD_OBJS): $(SKELS)
+
+# ---- tests -----------------------------------------------------------------
+
+TEST_BINS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(UNIT_TESTS))
+ROOT_TEST_BINS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(ROOT_TESTS))
+HELPER_BINS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(TEST_HELPERS))
+BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCHES))
+
+$(OUTPUT)/tests/%: tests/%.c $(LIBTAPE) $(REPLAY_OBJS) $(QUERY_OBJS)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< \
+		$(filter-out %/main.o,$(REPLAY_OBJS) $(QUERY_OBJS)) $(LIBTAPE) -lcmocka $(TOOLS_LIBS)
+
+$(OUTPUT)/bench/%: tests/bench/%.c $(LIBTAPE) $(REPLAY_OBJS) $(QUERY_OBJS)
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< \
+		$(filter-out %/main.o,$(REPLAY_OBJS) $(QUERY_OBJS)) $(LIBTAPE) $(TOOLS_LIBS)
+
+unit-tests: $(TEST_BINS)
+	$(Q)tests/run-tests.sh $(TEST_BINS)
+
+root-tests: all $(ROOT_TEST_BINS) $(HELPER_BINS)
+	$(Q)BPFTAPE=$(abspath $(OUTPUT)/bpftape) tests/run-tests.sh $(ROOT_TEST_BINS)
+
+sanitize:
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/san SAN=1 NO_RECORD=1 unit-tests
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory tools
+	$(Q)tests/check-tools-link.sh $(OUTPUT)/tools/bpftape
+	$(Q)$(MAKE) --no-print-directory unit-tests root-tests
+	$(Q)$(MAKE) --no-print-directory sanitize
+
+bench: all $(BENCH_BINS)
+	$(Q)BPFTAPE=$(abspath $(OUTPUT)/bpftape) OUTPUT=$(abspath $(OUTPUT)) tests/bench/run.sh $(BENCH_BINS)
+
+demo: deps all
+	$(Q)BPFTAPE=$(abspath $(OUTPUT)/bpftape) OUTPUT=$(abspath $(OUTPUT)) tests/demo.sh
+
+# ---- fuzzing (clang libFuzzer) ----------------------------------------------
+
+FUZZ_SECONDS ?= 60
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZERS))
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -Iformat -Ireplay -Iquery -Irecord \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FORMAT_SRCS) $(filter-out replay/main.c,$(REPLAY_SRCS)) $(QUERY_SRCS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FORMAT_SRCS) \
+		$(filter-out replay/main.c,$(REPLAY_SRCS)) $(QUERY_SRCS) $(TOOLS_LIBS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+# ---- housekeeping ----------------------------------------------------------
+
+DEB_PACKAGES := build-essential clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
+	libzstd-dev libsqlite3-dev sqlite3 libcmocka-dev libclang-rt-14-dev \
+	systemtap-sdt-dev python3 linux-perf pkg-config
+
+deps:
+	$(Q)tests/install-deps.sh $(DEB_PACKAGES)
+
+format:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
+
+lint:
+	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	$(Q)rm -rf $(OUTPUT)
+
+-include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)

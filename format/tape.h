@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libtape: read and write bpftape trace files ("tapes").
+ *
+ * A tape is a sequence of framed, checksummed blocks: metadata, schema,
+ * process snapshots, zstd-compressed event chunks, loss records, and a
+ * footer index.  docs/FORMAT.md describes the bytes.
+ *
+ * Conventions used throughout this header:
+ *  - int functions return 0 (or a count, where stated) on success and a
+ *    negative errno on failure;
+ *  - pointer functions return NULL and set errno on failure;
+ *  - free functions accept NULL;
+ *  - the library never prints and never exits: the reader and the writer
+ *    keep a human-readable description of their last error, which names the
+ *    block and file offset when the input is at fault
+ *    (tape_reader__errmsg(), tape_writer__errmsg());
+ *  - strings and arrays handed to the caller are owned by the object that
+ *    returned them and stay valid for the lifetime stated at each function.
+ *
+ * The same struct tape_event carries an event into the writer and out of the
+ * reader, so one analysis can run over live records and over a tape.
+ */
+#ifndef BPFTAPE_TAPE_H
+#define BPFTAPE_TAPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TAPE_VERSION_MAJOR 1
+#define TAPE_VERSION_MINOR 0
+
+/* ---- schema ------------------------------------------------------------ */
+
+/* How a field's value is stored. */
+enum tape_kind {
+	TAPE_U8 = 1,
+	TAPE_U16,
+	TAPE_U32,
+	TAPE_U64,
+	TAPE_S8,
+	TAPE_S16,
+	TAPE_S32,
+	TAPE_S64,
+	TAPE_STR,   /* bytes without NUL; readers add a terminating NUL */
+	TAPE_BYTES, /* opaque bytes */
+};
+
+/* How a field's value is shown.  Storage does not depend on it. */
+enum tape_display {
+	TAPE_DISP_DEFAULT = 0,
+	TAPE_DISP_HEX,      /* integer in hex */
+	TAPE_DISP_ERRNO,    /* signed: negative values are -errno (Linux numbers) */
+	TAPE_DISP_ENUM,     /* integer named by the field's enum (exact match) */
+	TAPE_DISP_FLAGS,    /* integer as OR of the field's enum bit masks */
+	TAPE_DISP_SOCKADDR, /* bytes holding a struct sockaddr_{in,in6,un} */
+	TAPE_DISP_IPV4,     /* u32, network byte order */
+	TAPE_DISP_IPV6,     /* 16 bytes */
+	TAPE_DISP_NSEC,     /* duration in nanoseconds */
+	TAPE_DISP_ARGV,     /* bytes: NUL-separated strings */
+	TAPE_DISP_PTR,      /* user or kernel address */
+};
+
+/* A named set of integer values (an enum) or of bit masks (flags). */
+struct tape_enum {
+	const char *name;
+	uint32_t count;
+	const uint64_t *values;
+	const char *const *names;
+};
+
+struct tape_field {
+	const char *name;
+	uint8_t kind;    /* enum tape_kind */
+	uint8_t display; /* enum tape_display */
+	const struct tape_enum *enumeration; /* for TAPE_DISP_ENUM/FLAGS, else NULL */
+};
+
+/* An event type.  Type ids are per tape; look types up by name across tapes. */
+struct tape_type {
+	uint16_t id;
+	const char *name;   /* unique within a tape, e.g. "open" */
+	const char *source; /* what produced it, e.g. "tracepoint:syscalls:sys_enter_openat"; may be "" */
+	const char *format; /* kernel tracepoint format text for raw records; may be "" */
+	uint16_t nfields;
+	const struct tape_field *fields;
+};
+
+/* Type id 0 is reserved for loss records produced by the reader (see
+ * tape_cursor__next()); writers record losses with tape_writer__add_loss(). */
+#define TAPE_TYPE_LOSS 0
+#define TAPE_MAX_TYPES 65535
+#define TAPE_MAX_FIELDS 64
+
+/* Return the index of the field called @name in @type, or -ENOENT. */
+int tape_type__field_index(const struct tape_type *type, const char *name);
+
+/* ---- events ------------------------------------------------------------ */
+
+union tape_value {
+	uint64_t u; /* unsigned kinds, zero-extended */
+	int64_t s;  /* signed kinds, sign-extended */
+	struct {
+		const void *ptr; /* reader: NUL-terminated for TAPE_STR */
+		uint32_t len;
+	} b; /* TAPE_STR and TAPE_BYTES */
+};
+
+#define TAPE_COMM_LEN 16
+
+/*
+ * One event.  In the writer all fields but @tp and @source are input.  From
+ * the reader, the pointers stay valid until the next call on the same cursor.
+ */
+struct tape_event {
+	uint64_t ts; /* CLOCK_BOOTTIME ns on the recorded machine */
+	uint32_t pid; /* process (tgid) */
+	uint32_t tid; /* thread */
+	uint16_t cpu;
+	uint16_t type;
+	uint32_t comm_len; /* writer: 0 means strnlen(comm, TAPE_COMM_LEN) */
+	const char *comm;  /* reader: NUL-terminated */
+	const union tape_value *values; /* tp->nfields entries */
+	const struct tape_type *tp;     /* reader only */
+	uint32_t source;                /* reader only: index of the tape in the cursor */
+};
+
+/* Loss records appear in a cursor as events of type TAPE_TYPE_LOSS with these
+ * fields, in this order; ts is the first timestamp of the loss. */
+enum tape_loss_field {
+	TAPE_LOSS_CPU = 0,   /* u32 */
+	TAPE_LOSS_COUNT,     /* u64: events dropped */
+	TAPE_LOSS_FIRST_TS,  /* u64 */
+	TAPE_LOSS_LAST_TS,   /* u64 */
+	TAPE_LOSS_NFIELDS,
+};
+
+struct tape_loss {
+	uint32_t cpu;
+	uint64_t count;
+	uint64_t first_ts;
+	uint64_t last_ts;
+};
+
+/* A process as seen at a snapshot (or rebuilt by a filter). */
+struct tape_proc {
+	uint32_t pid;
+	uint32_t ppid;
+	uint32_t uid;
+	uint64_t start_ts; /* CLOCK_BOOTTIME ns, 0 if unknown */
+	const char *comm;
+	const char *exe;
+	const char *argv;  /* NUL-separated arguments */
+	uint32_t argv_len; /* bytes in @argv, separators included */
+	const char *cgroup;
+};
+
+/*
+ * Write the display text of value @v of field @idx of @type into @buf
+ * (truncated, always NUL-terminated when @len > 0).  Flags and enums print
+ * their symbolic names, errno-valued returns their errno name, addresses in
+ * the usual notation, strings quoted with C escapes when @quote.
+ * Returns the length the full text needs, like snprintf().
+ */
+int tape_format_value(const struct tape_type *type, unsigned idx, const union tape_value *v,
+		      bool quote, char *buf, size_t len);
+
+/* Name of a Linux errno value ("ENOENT"), or NULL if unknown. */
+const char *tape_errno_name(int err);
+
+/* ---- writer ------------------------------------------------------------ */
+
+/* Where a writer's bytes go.  write() must write all of @len or fail. */
+struct tape_io {
+	/* return 0 or a negative errno */
+	int (*write)(void *ctx, const void *buf, size_t len);
+	/* drop everything after the first @off bytes (error recovery); may be NULL */
+	int (*truncate)(void *ctx, uint64_t off);
+	void *ctx;
+};
+
+struct tape_writer_opts {
+	size_t sz; /* sizeof(struct tape_writer_opts) */
+	/* cut a chunk when its encoded events reach this many bytes (0: 1 MiB) */
+	size_t chunk_bytes;
+	/* ...or when it spans this much event time (0: 1 s) */
+	uint64_t chunk_ns;
+	/* zstd compression level (0: library default) */
+	int zstd_level;
+	/* file mode for tape_writer__open (0: 0600) */
+	unsigned mode;
+};
+
+struct tape_writer;
+
+/* Create @path (truncating it) and write a tape into it.  NULL + errno. */
+struct tape_writer *tape_writer__open(const char *path, const struct tape_writer_opts *opts);
+/* Write a tape through @io.  The writer does not own @io->ctx.  NULL + errno. */
+struct tape_writer *tape_writer__new(const struct tape_io *io, const struct tape_writer_opts *opts);
+
+/* Set a metadata key.  Keys set before the first event land in the first
+ * metadata block; later keys in another one.  0 or -errno. */
+int tape_writer__set_meta(struct tape_writer *w, const char *key, const char *value);
+
+/*
+ * Define an event type.  @type->id is ignored: the new id (>= 1) is returned,
+ * or a negative errno (-EEXIST for a duplicate name, -EINVAL for a bad
+ * field).  The writer copies everything it needs from @type.
+ */
+int tape_writer__add_type(struct tape_writer *w, const struct tape_type *type);
+
+/* Record processes (a snapshot).  0 or -errno. */
+int tape_writer__add_procs(struct tape_writer *w, const struct tape_proc *procs, size_t n);
+
+/* Append one event (ev->type from tape_writer__add_type()).  0 or -errno;
+ * -EINVAL for a bad event, I/O errors from the write that a cut caused. */
+int tape_writer__append(struct tape_writer *w, const struct tape_event *ev);
+
+/* Record that @loss->count events were dropped.  0 or -errno. */
+int tape_writer__add_loss(struct tape_writer *w, const struct tape_loss *loss);
+
+/* Cut the current chunk now, compressed and written.  0 or -errno. */
+int tape_writer__flush(struct tape_writer *w);
+
+/* Bytes written to the output so far. */
+uint64_t tape_writer__bytes(const struct tape_writer *w);
+/* Events appended so far. */
+uint64_t tape_writer__events(const struct tape_writer *w);
+
+/* Flush, write the index and trailer.  The writer accepts nothing after it.
+ * 0 or -errno. */
+int tape_writer__finish(struct tape_writer *w);
+
+/* Description of the last error, "" if none.  Valid until the next call. */
+const char *tape_writer__errmsg(const struct tape_writer *w);
+
+/* Free the writer; a writer not finished leaves a tape that readers recover.
+ * Closes the file it opened. */
+void tape_writer__free(struct tape_writer *w);
+
+/* ---- reader ------------------------------------------------------------ */
+
+/* Random-access input for a reader. */
+struct tape_input {
+	/* read exactly @len bytes at @off; return 0, or a negative errno
+	 * (-ENODATA if the input ends before @off + @len) */
+	int (*read_at)(void *ctx, void *buf, size_t len, uint64_t off);
+	/* current size of the input in bytes */
+	int64_t (*size)(void *ctx);
+	void *ctx;
+};
+
+struct tape_reader;
+
+/*
+ * Open a tape.  A tape without a valid footer (a recorder that was killed,
+ * a full disk) is scanned instead and yields every complete block; see
+ * tape_reader__recovered().  NULL + errno on failure; @err (may be NULL),
+ * of @errlen bytes, receives the reason ("offset 0: not a tape (bad magic)").
+ */
+struct tape_reader *tape_reader__open(const char *path, char *err, size_t errlen);
+/* The same over @len bytes at @buf, which must outlive the reader. */
+struct tape_reader *tape_reader__open_mem(const void *buf, size_t len, char *err, size_t errlen);
+/* The same over @in; the reader does not own @in->ctx. */
+struct tape_reader *tape_reader__open_input(const struct tape_input *in, char *err,
+					    size_t errlen);
+void tape_reader__free(struct tape_reader *r);
+
+/* True if the footer was missing or bad and the index was rebuilt by scanning. */
+bool tape_reader__recovered(const struct tape_reader *r);
+
+/*
+ * Pick up blocks appended since the tape was opened or last refreshed (a
+ * tape still being recorded).  Cursors see the new chunks when they reach
+ * their end.  Returns the number of new blocks or a negative errno.
+ */
+int tape_reader__refresh(struct tape_reader *r);
+/* Description of the last error, "" if none. */
+const char *tape_reader__errmsg(const struct tape_reader *r);
+
+/* Metadata value for @key, or NULL.  Valid while @r lives. */
+const char *tape_reader__meta(const struct tape_reader *r, const char *key);
+/* Number of metadata keys, and the @i-th key/value. */
+size_t tape_reader__meta_count(const struct tape_reader *r);
+int tape_reader__meta_at(const struct tape_reader *r, size_t i, const char **key,
+			 const char **value);
+
+/* Highest type id defined; ids may have gaps.  Type 0 is the loss type. */
+unsigned tape_reader__max_type(const struct tape_reader *r);
+/* The type with @id, or NULL if it is not defined.  Valid while @r lives. */
+const struct tape_type *tape_reader__type(const struct tape_reader *r, unsigned id);
+const struct tape_type *tape_reader__type_by_name(const struct tape_reader *r, const char *name);
+
+/* Process records of every snapshot block, in file order. */
+size_t tape_reader__proc_count(const struct tape_reader *r);
+const struct tape_proc *tape_reader__proc(const struct tape_reader *r, size_t i);
+
+/* Every loss record in the tape, in file order. */
+size_t tape_reader__loss_count(const struct tape_reader *r);
+const struct tape_loss *tape_reader__loss(const struct tape_reader *r, size_t i);
+
+/* What the index says about one chunk, without decompressing it. */
+struct tape_chunk_info {
+	uint64_t offset; /* of the block header */
+	uint32_t block_len; /* header + body bytes on disk */
+	uint32_t raw_len;   /* decompressed payload bytes */
+	uint64_t min_ts, max_ts;
+	uint32_t count;
+	uint32_t min_pid, max_pid;
+};
+
+size_t tape_reader__chunk_count(const struct tape_reader *r);
+int tape_reader__chunk(const struct tape_reader *r, size_t i, struct tape_chunk_info *info);
+/* Number of events of type @type in chunk @i (from the index). */
+uint32_t tape_reader__chunk_type_count(const struct tape_reader *r, size_t i, unsigned type);
+
+/* Totals from the index. */
+uint64_t tape_reader__event_count(const struct tape_reader *r);
+uint64_t tape_reader__min_ts(const struct tape_reader *r);
+uint64_t tape_reader__max_ts(const struct tape_reader *r);
+uint64_t tape_reader__file_size(const struct tape_reader *r);
+
+/*
+ * Check every block's CRC and every chunk's payload.  Calls @cb (may be NULL)
+ * for each problem found with a message naming the block and offset.
+ * Returns the number of bad blocks (0 = clean) or a negative errno.
+ */
+int tape_reader__verify(struct tape_reader *r, void (*cb)(void *ctx, const char *msg),
+			void *ctx);
+
+/* ---- cursors: iterate one or more tapes in timestamp order ------------- */
+
+/* Which events a cursor yields.  Zeroed means everything. */
+struct tape_select {
+	size_t sz;        /* sizeof(struct tape_select) */
+	uint64_t since;   /* first ts included (0: no bound) */
+	uint64_t until;   /* last ts included (0: no bound) */
+	const uint32_t *pids; /* yield only these pids (NULL: any) */
+	size_t npids;
+	const uint32_t *tids; /* ...and only these tids (NULL: any) */
+	size_t ntids;
+	const char *const *types; /* type names (NULL: any); "lost" selects losses */
+	size_t ntypes;
+	bool no_losses; /* do not yield loss records */
+};
+
+struct tape_cursor;
+
+/*
+ * Iterate @n readers merged by timestamp, yielding only what @sel selects
+ * (may be NULL).  Chunks the index proves cannot match are never read.
+ * The readers must outlive the cursor.  NULL + errno.
+ */
+struct tape_cursor *tape_cursor__new(struct tape_reader *const *readers, size_t n,
+				     const struct tape_select *sel);
+void tape_cursor__free(struct tape_cursor *c);
+
+/*
+ * Next event: 1 and *@ev set, 0 at the end, or a negative errno for a chunk
+ * that could not be read (-EBADMSG for corruption; tape_cursor__errmsg()
+ * says which block, where, and what).  After an error, the next call goes on
+ * with the following chunk.
+ */
+int tape_cursor__next(struct tape_cursor *c, const struct tape_event **ev);
+const char *tape_cursor__errmsg(const struct tape_cursor *c);
+
+/* Chunks decompressed and bytes read so far by this cursor. */
+struct tape_cursor_stats {
+	uint64_t chunks_read;
+	uint64_t chunks_skipped;
+	uint64_t bytes_read;
+};
+void tape_cursor__stats(const struct tape_cursor *c, struct tape_cursor_stats *st);
+
+/* ---- recovery ---------------------------------------------------------- */
+
+struct tape_recover_stats {
+	uint64_t blocks_kept;
+	uint64_t blocks_bad;   /* CRC or framing errors skipped */
+	uint64_t bytes_lost;   /* input bytes not in any kept block */
+	uint64_t events_kept;
+};
+
+/* Copy every intact block of @in_path into a new finalized tape at @out_path.
+ * @err receives the first problem found.  0 or -errno. */
+int tape_recover(const char *in_path, const char *out_path, struct tape_recover_stats *st,
+		 char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BPFTAPE_TAPE_H */

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+/* bpftape: one command, a table of verbs (as bpftool does). */
+#include <stdio.h>
+#include <string.h>
+
+#include "verbs.h"
+
+struct verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct verb verbs[] = {
+#ifdef BPFTAPE_HAVE_RECORD
+	{ "record", cmd_record, "record events with eBPF into a tape" },
+	{ "list-events", cmd_list_events, "list built-in events and kernel tracepoints" },
+#endif
+	{ NULL, NULL, NULL },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: bpftape VERB [OPTIONS] [ARGS]\n\n"
+		   "bpftape records kernel and user-space events with eBPF into a tape,\n"
+		   "and replays, filters, redacts and queries tapes offline.\n\nVerbs:\n");
+	for (const struct verb *v = verbs; v->name; v++)
+		fprintf(f, "  %-12s %s\n", v->name, v->summary);
+	fprintf(f, "\nRun 'bpftape VERB --help' for a verb's options and examples.\n");
+#ifndef BPFTAPE_HAVE_RECORD
+	fprintf(f, "This build has no recorder ('make tools'); build with 'make' to record.\n");
+#endif
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("bpftape %s (tape format %d.%d)\n", BPFTAPE_VERSION, 1, 0);
+		return 0;
+	}
+	for (const struct verb *v = verbs; v->name; v++)
+		if (!strcmp(argv[1], v->name))
+			return v->fn(argc - 1, argv + 1);
+#ifndef BPFTAPE_HAVE_RECORD
+	if (!strcmp(argv[1], "record") || !strcmp(argv[1], "list-events")) {
+		fprintf(stderr, "bpftape: '%s' is not in this build (built with 'make tools');"
+				" build with 'make' on a machine with libbpf and clang\n",
+			argv[1]);
+		return 2;
+	}
+#endif
+	fprintf(stderr, "bpftape: unknown verb '%s'; run 'bpftape --help' for the list\n", argv[1]);
+	return 2;
+}

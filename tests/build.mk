@@ -1,0 +1,7 @@
+# tests/: cmocka unit tests (no root), root/BPF tests, workload helpers,
+# benchmarks and fuzz targets.
+UNIT_TESTS += tests/test_format.c
+ROOT_TESTS +=
+TEST_HELPERS +=
+BENCHES += tests/bench/bench_format.c
+FUZZERS += tests/fuzz/fuzz_reader.c
