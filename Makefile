@@ -95,13 +95,20 @@ $(LIBTAPE): $(FORMAT_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-ifeq ($(NO_RECORD),1)
+# A verb is in the table once its module has sources.
+ifneq ($(filter-out replay/main.c,$(REPLAY_SRCS)),)
+BASE_CFLAGS += -DBPFTAPE_HAVE_REPLAY=1
+endif
+ifneq ($(QUERY_SRCS),)
+BASE_CFLAGS += -DBPFTAPE_HAVE_QUERY=1
+endif
+ifneq ($(or $(filter 1,$(NO_RECORD)),$(if $(RECORD_SRCS),,none)),)
 BPFTAPE_OBJS := $(REPLAY_OBJS) $(QUERY_OBJS)
 BPFTAPE_LIBS := $(TOOLS_LIBS)
 else
 BPFTAPE_OBJS := $(REPLAY_OBJS) $(QUERY_OBJS) $(RECORD_OBJS)
 BPFTAPE_LIBS := $(TOOLS_LIBS) $(RECORD_LIBS)
-ALL_CFLAGS += -DBPFTAPE_HAVE_RECORD=1
+BASE_CFLAGS += -DBPFTAPE_HAVE_RECORD=1
 endif
 
 $(OUTPUT)/bpftape: $(BPFTAPE_OBJS) $(LIBTAPE)

@@ -16,6 +16,17 @@ static const struct verb verbs[] = {
 	{ "record", cmd_record, "record events with eBPF into a tape" },
 	{ "list-events", cmd_list_events, "list built-in events and kernel tracepoints" },
 #endif
+#ifdef BPFTAPE_HAVE_REPLAY
+	{ "replay", cmd_replay, "print events in timestamp order (text, JSON, paced)" },
+	{ "filter", cmd_filter, "write the selected events into a new tape, optionally redacted" },
+	{ "info", cmd_info, "summarize a tape; --verify checks every CRC" },
+	{ "recover", cmd_recover, "rebuild a damaged or unfinished tape" },
+	{ "export", cmd_export, "export to Chrome trace JSON (Perfetto) or CSV" },
+#endif
+#ifdef BPFTAPE_HAVE_QUERY
+	{ "query", cmd_query, "run SQL over tapes" },
+	{ "import", cmd_import, "write tapes into a SQLite database" },
+#endif
 	{ NULL, NULL, NULL },
 };
 

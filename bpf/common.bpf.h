@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * BPF-side helpers shared by every probe family: the ring buffer, in-kernel
+ * filters, loss accounting and batched wakeups.
+ *
+ * Each family's skeleton has its own copies of these maps; the recorder
+ * loads the first skeleton and makes the others reuse its map fds
+ * (bpf_map__reuse_fd) so that there is one ring buffer, one drop table and
+ * one tracked-pid set.  The rodata below is set identically in each.
+ */
+#ifndef BPFTAPE_COMMON_BPF_H
+#define BPFTAPE_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "events.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* resized by the recorder (--buffer) */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct drop_stat);
+} drops SEC(".maps");
+
+/* Processes (tgids) followed under FILTER_PIDS. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} tracked SEC(".maps");
+
+const volatile __u32 self_tgid;     /* the recorder: never recorded */
+const volatile __u32 filter_flags;  /* FILTER_* */
+const volatile char filter_comm[REC_COMM_LEN];
+const volatile __u64 filter_cgroup;
+const volatile __u32 filter_uid;
+/* Wake the consumer only once this much data is waiting (0: every record). */
+const volatile __u64 wakeup_bytes;
+
+static __always_inline bool comm_matches(void)
+{
+	char comm[REC_COMM_LEN];
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	for (int i = 0; i < REC_COMM_LEN; i++) {
+		if (comm[i] != filter_comm[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
+/* Should the current task be recorded? */
+static __always_inline bool tape_want(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (tgid == self_tgid)
+		return false;
+	if ((filter_flags & FILTER_PIDS) && !bpf_map_lookup_elem(&tracked, &tgid))
+		return false;
+	if ((filter_flags & FILTER_UID) && (__u32)bpf_get_current_uid_gid() != filter_uid)
+		return false;
+	if ((filter_flags & FILTER_CGROUP) && bpf_get_current_cgroup_id() != filter_cgroup)
+		return false;
+	if ((filter_flags & FILTER_COMM) && !comm_matches())
+		return false;
+	return true;
+}
+
+static __always_inline void count_drop(__u64 ts)
+{
+	__u32 zero = 0;
+	struct drop_stat *d = bpf_map_lookup_elem(&drops, &zero);
+
+	if (!d)
+		return;
+	if (!d->count)
+		d->first_ts = ts;
+	d->last_ts = ts;
+	d->count++;
+}
+
+/* Reserve @size bytes and fill the header; NULL (loss counted) if full. */
+static __always_inline void *tape_reserve(__u32 size, __u16 kind)
+{
+	__u64 ts = bpf_ktime_get_boot_ns();
+	__u64 id = bpf_get_current_pid_tgid();
+	struct rec_hdr *h;
+
+	h = bpf_ringbuf_reserve(&events, size, 0);
+	if (!h) {
+		count_drop(ts);
+		return NULL;
+	}
+	h->ts = ts;
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	h->kind = kind;
+	h->cpu = bpf_get_smp_processor_id();
+	h->size = size;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	return h;
+}
+
+/* Submit, waking the consumer only when enough data is waiting. */
+static __always_inline void tape_submit(void *rec)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (!wakeup_bytes || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(rec, flags);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#endif /* BPFTAPE_COMMON_BPF_H */
