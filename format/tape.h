@@ -65,6 +65,7 @@ enum tape_display {
 	TAPE_DISP_NSEC,     /* duration in nanoseconds */
 	TAPE_DISP_ARGV,     /* bytes: NUL-separated strings */
 	TAPE_DISP_PTR,      /* user or kernel address */
+	TAPE_DISP_OCTAL,    /* integer in octal (file modes) */
 };
 
 /* A named set of integer values (an enum) or of bit masks (flags). */
