@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A recording session: what every BPF skeleton of one `bpftape record` run
+ * shares, and how probe modules plug into the consumer.
+ *
+ * The session creates the shared maps (`events` ring buffer, per-CPU
+ * `drops`, `tracked` pids) itself, before any skeleton is opened, so that
+ * no skeleton is special: each one, between open and load, calls
+ * RECORD_SESSION_SET_RODATA() and record_session__reuse_maps(), then loads
+ * and attaches.  All records then arrive in one ring buffer that the
+ * recorder's consumer drains.
+ *
+ * Records of kind REC_GENERIC are handed to the sources registered with
+ * record_session__add_source(); everything else is decoded by record/.
+ *
+ * Ownership: the session owns the map fds and the registered sources (it
+ * calls each source's free() when it is freed).  Skeletons stay owned by
+ * whoever opened them and must be destroyed before the session is freed.
+ */
+#ifndef BPFTAPE_RECORD_SESSION_H
+#define BPFTAPE_RECORD_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+#include <linux/types.h>
+
+#include "events.h"
+
+struct bpf_object;
+struct tape_writer;
+
+/*
+ * A producer of REC_GENERIC records (the probes module registers one).
+ * Callbacks run on the thread that writes the tape, never concurrently.
+ */
+struct record_source_ops {
+	const char *name; /* for messages, e.g. "generic probes" */
+	/*
+	 * Define this source's event types on @w.  Called once for every tape
+	 * the session writes (a fresh writer after each rotation), before any
+	 * event is appended; type ids are per writer, so remember them here.
+	 * 0 or -errno.
+	 */
+	int (*add_types)(void *ctx, struct tape_writer *w);
+	/*
+	 * Translate one REC_GENERIC record of @size bytes (header included,
+	 * size checked >= sizeof(*rec)) into tape_writer__append() calls on
+	 * @w.  Return 0 when done, -ENOENT if @rec->probe_id is not this
+	 * source's (the next source is tried), other -errno on failure: I/O
+	 * errors from the writer stop the recording.
+	 */
+	int (*emit)(void *ctx, struct tape_writer *w, const struct rec_generic *rec, size_t size);
+	/* Release @ctx (may be NULL). */
+	void (*free)(void *ctx);
+};
+
+#define RECORD_MAX_SOURCES 8
+
+struct record_session_source {
+	const struct record_source_ops *ops;
+	void *ctx;
+};
+
+struct record_session {
+	/* Shared maps, created by record_session__new(); -1 until then. */
+	int events_fd;
+	int drops_fd;
+	int tracked_fd;
+
+	/* The values every skeleton's rodata gets (see common.bpf.h). */
+	__u32 self_tgid;
+	__u32 filter_flags; /* FILTER_* */
+	char filter_comm[REC_COMM_LEN];
+	__u64 filter_cgroup;
+	__u32 filter_uid;
+	__u64 wakeup_bytes;
+
+	__u32 buffer_bytes; /* ring buffer size, a power of two >= page size */
+	bool verbose;       /* -v: libbpf debug output, attach details */
+
+	size_t nsources;
+	struct record_session_source sources[RECORD_MAX_SOURCES];
+};
+
+/* Initialise @s to "no filter, no maps, no sources" (fds = -1). */
+void record_session__init(struct record_session *s);
+
+/*
+ * Create the shared maps (the ring buffer of @s->buffer_bytes).  Call after
+ * setting the filter fields and before opening any skeleton.  0 or -errno.
+ */
+int record_session__create_maps(struct record_session *s);
+
+/*
+ * Make @obj (opened, not loaded) use the session's `events`, `drops` and
+ * `tracked` maps.  A skeleton that lacks one of them is fine.  0 or -errno.
+ */
+int record_session__reuse_maps(const struct record_session *s, struct bpf_object *obj);
+
+/*
+ * Copy the session's filter and wakeup settings into an opened skeleton's
+ * rodata (every skeleton built on common.bpf.h has these names).
+ */
+#define RECORD_SESSION_SET_RODATA(s, skel)                                                     \
+	do {                                                                                   \
+		(skel)->rodata->self_tgid = (s)->self_tgid;                                    \
+		(skel)->rodata->filter_flags = (s)->filter_flags;                              \
+		memcpy((void *)(skel)->rodata->filter_comm, (s)->filter_comm,                  \
+		       sizeof((skel)->rodata->filter_comm));                                   \
+		(skel)->rodata->filter_cgroup = (s)->filter_cgroup;                            \
+		(skel)->rodata->filter_uid = (s)->filter_uid;                                  \
+		(skel)->rodata->wakeup_bytes = (s)->wakeup_bytes;                              \
+	} while (0)
+
+/*
+ * Register a source of REC_GENERIC records; the session takes @ctx and
+ * calls @ops->free(@ctx) when it is freed (also when this call fails).
+ * 0, -ENOSPC if RECORD_MAX_SOURCES are registered.
+ */
+int record_session__add_source(struct record_session *s, const struct record_source_ops *ops,
+			       void *ctx);
+
+/* Close the maps and free the sources.  Accepts NULL. */
+void record_session__free(struct record_session *s);
+
+#endif /* BPFTAPE_RECORD_SESSION_H */
