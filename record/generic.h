@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Generic probes: `-e tracepoint:S:N`, `uprobe:PATH:FUNC(ARGS)`,
+ * `uretprobe:PATH:FUNC`, `usdt:PATH:PROV:NAME(ARGS)`, `kprobe:FUNC(ARGS)`,
+ * `kretprobe:FUNC` (grammar: docs/USAGE.md, "Probe specs").
+ *
+ * One BPF program per probe kind (bpf/generic.bpf.c) serves every
+ * attachment of that kind; the BPF cookie of an attachment is its probe id,
+ * which indexes the per-probe config map and comes back in
+ * rec_generic.probe_id.  Each probe becomes one tape type (name derived from
+ * the spec, the full spec in the type's `source`).
+ *
+ * Lifecycle, from cmd_record:
+ *
+ *	g = generic__new();
+ *	for each -e SPEC containing ':'  generic__add(g, SPEC, err, sizeof(err));
+ *	record_session__create_maps(s);
+ *	generic__attach(g, s, err, sizeof(err));   registers the REC_GENERIC source
+ *	... record ...
+ *	generic__free(g);                          before record_session__free(s)
+ *
+ * Ownership: @g owns the skeleton and the links.  The probe descriptions the
+ * consumer needs (names, argument types, tape type ids) live in the source
+ * context that generic__attach() hands to the session, which frees it.
+ */
+#ifndef BPFTAPE_RECORD_GENERIC_H
+#define BPFTAPE_RECORD_GENERIC_H
+
+#include <stddef.h>
+
+struct generic;
+struct record_session;
+
+/* An empty set of generic probes.  NULL + errno. */
+struct generic *generic__new(void);
+
+/*
+ * Parse and check one probe spec: syntax, that the binary, tracepoint and
+ * argument list make sense (a missing symbol or kernel feature is found by
+ * generic__attach()).  0 or -errno; @err (@errlen bytes) receives a message
+ * naming the spec and what is wrong ("bad probe spec 'uprobe:/bin/x':
+ * expected ':FUNC' at column 14", "uprobe: /no/such: No such file or
+ * directory").  -E2BIG when too many probes were added.
+ */
+int generic__add(struct generic *g, const char *spec, char *err, size_t errlen);
+
+/* Number of probes added. */
+size_t generic__count(const struct generic *g);
+
+/*
+ * Open, load and attach the generic BPF programs for every probe added,
+ * sharing @s's maps and filters, and register the REC_GENERIC source with
+ * @s.  Does nothing (returns 0) when no probe was added.  0 or -errno with
+ * @err naming the probe that failed and why (missing symbol, a kernel
+ * without kprobes, ...).  On failure nothing stays attached.
+ */
+int generic__attach(struct generic *g, struct record_session *s, char *err, size_t errlen);
+
+/* Detach and free.  Call before record_session__free().  Accepts NULL. */
+void generic__free(struct generic *g);
+
+#endif /* BPFTAPE_RECORD_GENERIC_H */
