@@ -1,3 +1,8 @@
 # format/: the tape library (libc and zstd only).
 FORMAT_SRCS += format/crc32c.c format/buf.c format/schema.c format/writer.c \
 	format/reader.c format/cursor.c format/fmt.c format/recover.c
+# Tracepoint format descriptions (generic probes engineer): parser, decoder,
+# its unit test and fuzz target.
+FORMAT_SRCS += format/tpfmt.c
+UNIT_TESTS += tests/test_tpfmt.c
+FUZZERS += tests/fuzz/fuzz_tpfmt.c
