@@ -1,0 +1,849 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Cursors: events of one or more tapes in timestamp order.
+ *
+ * Chunks the index proves cannot match the selection are never read.  The
+ * rest are kept in order of their first timestamp; a chunk is opened only
+ * when the next event due could come from it, so memory stays bounded by
+ * the chunks whose time ranges overlap.  Open chunks (and each tape's loss
+ * records) sit in a small heap ordered by their current event, and each
+ * chunk is decoded one event at a time, straight from its columns.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <zstd.h>
+
+#include "tape_int.h"
+#include "tpfmt_hook.h"
+
+enum { COL_TS, COL_TYPE, COL_CPU, COL_PID, COL_TID, COL_COMM, NCOMMON };
+
+struct src {
+	struct tape_reader *r;
+	uint8_t *types; /* selected type ids, NULL for all */
+	bool losses;	/* loss records wanted */
+	size_t next_chunk, next_loss;
+};
+
+/* An integer column (docs/FORMAT.md): byte planes, or a dictionary of
+ * values with bit-packed indexes, unpacked when the chunk is opened. */
+struct col {
+	const uint8_t *p;
+	uint64_t base;
+	uint64_t *dict;
+	uint16_t *idx;
+	uint32_t n, pos;
+	uint8_t width;
+};
+
+static inline uint64_t col_next(struct col *c)
+{
+	uint32_t i = c->pos++;
+	const uint8_t *p = c->p + i;
+	uint64_t v;
+
+	if (c->idx)
+		return c->dict[c->idx[i]];
+	switch (c->width) {
+	case 0:
+		return c->base;
+	case 1:
+		return c->base + p[0];
+	case 2:
+		return c->base + (p[0] | (uint64_t)p[c->n] << 8);
+	}
+	v = 0;
+	for (unsigned k = 0; k < c->width; k++, p += c->n)
+		v |= (uint64_t)*p << (8 * k);
+	return c->base + v;
+}
+
+static void col_free(struct col *c)
+{
+	free(c->dict);
+	free(c->idx);
+	c->dict = NULL;
+	c->idx = NULL;
+}
+
+/* Parse a column of @n values from @r.  0, -EBADMSG or -ENOMEM. */
+static int col_parse(struct rd *r, uint32_t n, struct col *c)
+{
+	size_t len;
+	const uint8_t *p = rd_bytes(r, &len);
+	struct rd d = {p, p + len, false};
+	uint64_t k, prev = 0, acc = 0;
+	unsigned bits, nacc = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (!p)
+		return -EBADMSG;
+	c->n = n;
+	switch (rd_u8(&d)) {
+	case COLUMN_PLANES:
+		c->base = rd_varint(&d);
+		c->width = rd_u8(&d);
+		c->p = d.p;
+		if (d.bad || c->width > 8 || (size_t)(d.end - d.p) != (size_t)c->width * n)
+			return -EBADMSG;
+		return 0;
+	case COLUMN_DICT:
+		break;
+	default:
+		return -EBADMSG;
+	}
+	k = rd_varint(&d);
+	if (d.bad || k == 0 || k > DICT_MAX || k > n)
+		return -EBADMSG;
+	c->dict = malloc(k * sizeof(*c->dict));
+	c->idx = malloc((n ? n : 1) * sizeof(*c->idx));
+	if (!c->dict || !c->idx)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < k; i++) {
+		prev += rd_varint(&d);
+		c->dict[i] = prev;
+	}
+	bits = rd_u8(&d);
+	if (d.bad || bits > 16 || (size_t)(d.end - d.p) != ((size_t)n * bits + 7) / 8)
+		return -EBADMSG;
+	for (uint32_t i = 0; i < n; i++) {
+		while (nacc < bits) {
+			acc |= (uint64_t)*d.p++ << nacc;
+			nacc += 8;
+		}
+		c->idx[i] = acc & ((1u << bits) - 1);
+		acc >>= bits;
+		nacc -= bits;
+		if (c->idx[i] >= k)
+			return -EBADMSG;
+	}
+	return 0;
+}
+
+struct dec {
+	struct src *src;
+	uint32_t source;
+	size_t chunk; /* index in the reader, or SIZE_MAX for losses */
+	uint64_t order;
+
+	/* chunk state */
+	uint8_t *raw;
+	const char **str;
+	uint32_t *slen;
+	uint32_t nstr;
+	struct col col[NCOMMON];
+	struct col *fcol; /* field columns of every type present */
+	uint32_t nfcol;
+	uint32_t *tmap; /* type id -> first field column + 1 */
+	struct chunk_summary sum;
+	uint32_t remaining;
+	uint32_t min_pid;
+	uint64_t ts;
+	struct buf scratch; /* decoded tracepoint strings */
+
+	/* loss state */
+	size_t *loss_idx;
+	size_t nloss, loss_pos;
+
+	struct tape_event ev;
+	union tape_value stored[TAPE_MAX_FIELDS];
+	union tape_value vals[TAPE_MAX_FIELDS];
+};
+
+struct pending {
+	uint64_t min_ts;
+	uint32_t source;
+	size_t chunk;
+};
+
+struct tape_cursor {
+	struct src *srcs;
+	size_t nsrcs;
+	uint64_t since, until;
+	uint32_t *pids, *tids;
+	size_t npids, ntids;
+	bool no_losses;
+
+	struct pending *pend;
+	size_t npend, pend_pos, cappend;
+	struct dec **heap;
+	size_t nheap, capheap;
+	struct dec *last; /* the decoder whose event was returned last */
+	uint64_t order;
+
+	struct tape_cursor_stats st;
+	struct buf blk;
+	ZSTD_DCtx *dctx;
+	char errmsg[256];
+};
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool in_set(const uint32_t *set, size_t n, uint32_t v)
+{
+	return bsearch(&v, set, n, sizeof(v), u32_cmp) != NULL;
+}
+
+/* ---- decoders ---- */
+
+static void dec_free(struct dec *d)
+{
+	if (!d)
+		return;
+	for (int i = 0; i < NCOMMON; i++)
+		col_free(&d->col[i]);
+	for (uint32_t i = 0; d->fcol && i < d->nfcol; i++)
+		col_free(&d->fcol[i]);
+	free(d->raw);
+	free(d->str);
+	free(d->slen);
+	free(d->fcol);
+	free(d->tmap);
+	free(d->loss_idx);
+	summary_free(&d->sum);
+	buf_free(&d->scratch);
+	free(d);
+}
+
+static int dec_bad(struct tape_cursor *c, struct dec *d, const char *what)
+{
+	const struct rchunk *ch = &d->src->r->chunks[d->chunk];
+
+	snprintf(c->errmsg, sizeof(c->errmsg), "tape %u, chunk at offset %llu: %s", d->source,
+		 (unsigned long long)ch->off, what);
+	return -EBADMSG;
+}
+
+/* Load the next event into d->ev: 1, 0 when exhausted, or -EBADMSG. */
+static int dec_next(struct tape_cursor *c, struct dec *d)
+{
+	const struct rtype *t;
+	uint64_t type, cpu, pid, comm;
+	uint32_t first;
+
+	if (d->chunk == SIZE_MAX) {
+		const struct tape_loss *l;
+
+		if (d->loss_pos >= d->nloss)
+			return 0;
+		l = &d->src->r->losses[d->loss_idx[d->loss_pos++]];
+		d->ev.ts = l->first_ts;
+		d->ev.cpu = l->cpu;
+		d->vals[TAPE_LOSS_CPU].u = l->cpu;
+		d->vals[TAPE_LOSS_COUNT].u = l->count;
+		d->vals[TAPE_LOSS_FIRST_TS].u = l->first_ts;
+		d->vals[TAPE_LOSS_LAST_TS].u = l->last_ts;
+		return 1;
+	}
+	if (!d->remaining)
+		return 0;
+	d->remaining--;
+	d->ts += col_next(&d->col[COL_TS]);
+	type = col_next(&d->col[COL_TYPE]);
+	cpu = col_next(&d->col[COL_CPU]);
+	pid = d->min_pid + col_next(&d->col[COL_PID]);
+	d->ev.tid = (uint32_t)(pid + unzigzag(col_next(&d->col[COL_TID])));
+	comm = col_next(&d->col[COL_COMM]);
+	if (type > d->src->r->maxtype || !d->tmap[type])
+		return dec_bad(c, d, "event of a type the chunk does not declare");
+	if (comm >= d->nstr || cpu > UINT16_MAX || pid > UINT32_MAX)
+		return dec_bad(c, d, "event header out of range");
+	t = d->src->r->types[type];
+	first = d->tmap[type] - 1;
+	d->ev.ts = d->ts;
+	d->ev.type = type;
+	d->ev.cpu = cpu;
+	d->ev.pid = pid;
+	d->ev.comm = d->str[comm];
+	d->ev.comm_len = d->slen[comm];
+	d->ev.tp = &t->pub;
+
+	union tape_value *out = t->tpfmt ? d->stored : d->vals;
+	for (unsigned f = 0; f < t->nstored; f++) {
+		struct col *col = &d->fcol[first + f];
+		unsigned kind = t->stored[f].kind;
+		uint64_t v;
+
+		if (col->pos >= col->n)
+			return dec_bad(c, d, "more events of a type than the chunk declares");
+		v = col_next(col);
+		if (kind_is_signed(kind)) {
+			out[f].s = unzigzag(v);
+		} else if (kind_is_int(kind)) {
+			out[f].u = v;
+		} else {
+			if (v >= d->nstr)
+				return dec_bad(c, d, "string index out of range");
+			out[f].b.ptr = d->str[v];
+			out[f].b.len = d->slen[v];
+		}
+	}
+	if (t->tpfmt && tpfmt_hook_decode(t, d->stored, d->vals, &d->scratch))
+		return dec_bad(c, d, "cannot decode the raw tracepoint record");
+	return 1;
+}
+
+static int dec_fail(struct tape_cursor *c, struct dec *d, const char *what)
+{
+	int err = dec_bad(c, d, what);
+
+	dec_free(d);
+	return err;
+}
+
+/* Read, check and decompress chunk @i of @s; *out is NULL if it is empty. */
+static int dec_open(struct tape_cursor *c, struct src *s, uint32_t source, size_t i,
+		    struct dec **out)
+{
+	const struct rchunk *ch = &s->r->chunks[i];
+	struct tape_reader *r = s->r;
+	struct chunk_summary sum;
+	struct rblock b;
+	struct dec *d;
+	struct rd rd;
+	size_t slen, got, ncols = 0;
+	uint64_t n;
+	int err;
+
+	*out = NULL;
+	err = reader_read_block(r, ch->off, &c->blk, &b, c->errmsg, sizeof(c->errmsg));
+	c->st.bytes_read += ch->block_len;
+	c->st.chunks_read++;
+	if (err)
+		return err == -ENODATA ? -EBADMSG : err;
+	if (b.type != BLOCK_CHUNK || b.len != ch->block_len) {
+		snprintf(c->errmsg, sizeof(c->errmsg),
+			 "block %u at offset %llu: index says an event chunk of %u bytes, found %s "
+			 "of %u",
+			 b.seq, (unsigned long long)ch->off, ch->block_len, block_type_name(b.type),
+			 b.len);
+		return -EBADMSG;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->src = s;
+	d->source = source;
+	d->chunk = i;
+	d->ev.source = source;
+	if (summary_decode(c->blk.data, c->blk.len, &d->sum, &slen))
+		return dec_fail(c, d, "bad chunk summary");
+	sum = d->sum;
+	/* Decode from the block's own summary, not the index's copy. */
+	d->remaining = sum.count;
+	d->min_pid = sum.min_pid;
+	d->ts = sum.min_ts;
+	d->tmap = calloc(r->maxtype + 1, sizeof(*d->tmap));
+	if (!d->tmap)
+		goto nomem;
+	for (uint32_t k = 0; k < sum.ntypes; k++) {
+		unsigned t = sum.types[k].type;
+
+		if (t > r->maxtype || !r->types[t]) {
+			char msg[96];
+
+			snprintf(msg, sizeof(msg), "event type %u is not in the schema", t);
+			return dec_fail(c, d, msg);
+		}
+		d->tmap[t] = NCOMMON + ncols + 1;
+		ncols += r->types[t]->nstored;
+	}
+	if (sum.codec != CODEC_ZSTD)
+		return dec_fail(c, d, "unknown compression codec");
+	d->raw = malloc(sum.raw_len + 1);
+	if (!d->raw)
+		goto nomem;
+	got = ZSTD_decompressDCtx(c->dctx, d->raw, sum.raw_len, c->blk.data + slen,
+				  c->blk.len - slen);
+	if (ZSTD_isError(got) || got != sum.raw_len)
+		return dec_fail(c, d,
+				ZSTD_isError(got) ? ZSTD_getErrorName(got)
+						  : "payload size differs from its summary");
+
+	rd = (struct rd){d->raw, d->raw + got, false};
+	n = rd_varint(&rd);
+	if (rd.bad || n > got)
+		return dec_fail(c, d, "bad string table");
+	d->str = malloc((n ? n : 1) * sizeof(*d->str));
+	d->slen = malloc((n ? n : 1) * sizeof(*d->slen));
+	if (!d->str || !d->slen)
+		goto nomem;
+	for (uint64_t k = 0; k < n; k++) {
+		size_t len;
+		const uint8_t *p = rd_bytes(&rd, &len);
+
+		if (!p || rd.p >= rd.end || *rd.p != 0)
+			return dec_fail(c, d, "bad string table");
+		rd.p++;
+		d->str[k] = (const char *)p;
+		d->slen[k] = len;
+	}
+	d->nstr = n;
+	d->fcol = calloc(ncols ? ncols : 1, sizeof(*d->fcol));
+	if (!d->fcol)
+		goto nomem;
+	d->nfcol = ncols;
+	for (size_t k = 0; k < NCOMMON; k++) {
+		err = col_parse(&rd, sum.count, &d->col[k]);
+		if (err == -ENOMEM)
+			goto nomem;
+		if (err)
+			return dec_fail(c, d, "bad common column");
+	}
+	for (uint32_t k = 0, fc = 0; k < sum.ntypes; k++) {
+		const struct rtype *t = r->types[sum.types[k].type];
+
+		for (unsigned f = 0; f < t->nstored; f++, fc++) {
+			err = col_parse(&rd, sum.types[k].count, &d->fcol[fc]);
+			if (err == -ENOMEM)
+				goto nomem;
+			if (err)
+				return dec_fail(c, d, "bad field column");
+		}
+	}
+	for (unsigned t = 0; t <= r->maxtype; t++)
+		if (d->tmap[t])
+			d->tmap[t] -= NCOMMON;
+	*out = d;
+	return 0;
+nomem:
+	dec_free(d);
+	return -ENOMEM;
+}
+
+/* ---- heap of decoders, ordered by (ts, order) ---- */
+
+static bool dec_less(const struct dec *a, const struct dec *b)
+{
+	if (a->ev.ts != b->ev.ts)
+		return a->ev.ts < b->ev.ts;
+	return a->order < b->order;
+}
+
+static void heap_down(struct tape_cursor *c, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+
+		if (l < c->nheap && dec_less(c->heap[l], c->heap[m]))
+			m = l;
+		if (l + 1 < c->nheap && dec_less(c->heap[l + 1], c->heap[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		struct dec *t = c->heap[i];
+		c->heap[i] = c->heap[m];
+		c->heap[m] = t;
+		i = m;
+	}
+}
+
+static int heap_push(struct tape_cursor *c, struct dec *d)
+{
+	size_t i;
+
+	if (c->nheap == c->capheap) {
+		size_t cap = c->capheap ? c->capheap * 2 : 8;
+		struct dec **h = realloc(c->heap, cap * sizeof(*h));
+
+		if (!h)
+			return -ENOMEM;
+		c->heap = h;
+		c->capheap = cap;
+	}
+	d->order = c->order++;
+	i = c->nheap++;
+	c->heap[i] = d;
+	while (i && dec_less(c->heap[i], c->heap[(i - 1) / 2])) {
+		struct dec *t = c->heap[i];
+
+		c->heap[i] = c->heap[(i - 1) / 2];
+		c->heap[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+	return 0;
+}
+
+static void heap_pop(struct tape_cursor *c)
+{
+	dec_free(c->heap[0]);
+	c->heap[0] = c->heap[--c->nheap];
+	heap_down(c, 0);
+}
+
+/* ---- selection ---- */
+
+static bool chunk_selected(const struct tape_cursor *c, const struct src *s,
+			   const struct chunk_summary *sum)
+{
+	bool any;
+
+	if (!sum->count)
+		return false;
+	if (c->since && sum->max_ts < c->since)
+		return false;
+	if (c->until && sum->min_ts > c->until)
+		return false;
+	if (c->pids) {
+		any = false;
+		for (size_t i = 0; i < c->npids && !any; i++)
+			any = c->pids[i] >= sum->min_pid && c->pids[i] <= sum->max_pid &&
+			      bloom_test(sum->bloom, c->pids[i]);
+		if (!any)
+			return false;
+	}
+	if (s->types) {
+		any = false;
+		for (uint32_t i = 0; i < sum->ntypes && !any; i++)
+			any = sum->types[i].type <= s->r->maxtype && s->types[sum->types[i].type];
+		if (!any)
+			return false;
+	}
+	return true;
+}
+
+static bool event_selected(const struct tape_cursor *c, const struct dec *d)
+{
+	const struct tape_event *ev = &d->ev;
+
+	if (ev->type == TAPE_TYPE_LOSS)
+		return d->src->losses && (!c->until || ev->ts <= c->until) &&
+		       (!c->since || d->vals[TAPE_LOSS_LAST_TS].u >= c->since);
+	if (c->since && ev->ts < c->since)
+		return false;
+	if (c->until && ev->ts > c->until)
+		return false;
+	if (d->src->types && !d->src->types[ev->type])
+		return false;
+	if (c->pids && !in_set(c->pids, c->npids, ev->pid))
+		return false;
+	if (c->tids && !in_set(c->tids, c->ntids, ev->tid))
+		return false;
+	return true;
+}
+
+static int pend_cmp(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+
+	if (x->min_ts != y->min_ts)
+		return x->min_ts < y->min_ts ? -1 : 1;
+	if (x->source != y->source)
+		return x->source < y->source ? -1 : 1;
+	return x->chunk < y->chunk ? -1 : x->chunk > y->chunk;
+}
+
+/* Take in the chunks and losses readers gained since the last call. */
+static int collect(struct tape_cursor *c)
+{
+	size_t before = c->npend;
+
+	for (uint32_t i = 0; i < c->nsrcs; i++) {
+		struct src *s = &c->srcs[i];
+		struct tape_reader *r = s->r;
+
+		for (; s->next_chunk < r->nchunks; s->next_chunk++) {
+			const struct rchunk *ch = &r->chunks[s->next_chunk];
+
+			if (!chunk_selected(c, s, &ch->s)) {
+				c->st.chunks_skipped++;
+				continue;
+			}
+			if (c->npend == c->cappend) {
+				size_t cap = c->cappend ? c->cappend * 2 : 64;
+				struct pending *p = realloc(c->pend, cap * sizeof(*p));
+
+				if (!p)
+					return -ENOMEM;
+				c->pend = p;
+				c->cappend = cap;
+			}
+			c->pend[c->npend++] = (struct pending){ch->s.min_ts, i, s->next_chunk};
+		}
+		if (s->losses && s->next_loss < r->nlosses) {
+			struct dec *d = calloc(1, sizeof(*d));
+			size_t n = 0;
+
+			if (!d)
+				return -ENOMEM;
+			d->loss_idx = calloc(r->nlosses - s->next_loss, sizeof(*d->loss_idx));
+			if (!d->loss_idx) {
+				dec_free(d);
+				return -ENOMEM;
+			}
+			/* Loss records are few; order them by first timestamp. */
+			for (; s->next_loss < r->nlosses; s->next_loss++) {
+				size_t k = n++;
+
+				while (k && r->losses[d->loss_idx[k - 1]].first_ts >
+						    r->losses[s->next_loss].first_ts) {
+					d->loss_idx[k] = d->loss_idx[k - 1];
+					k--;
+				}
+				d->loss_idx[k] = s->next_loss;
+			}
+			d->nloss = n;
+			d->src = s;
+			d->source = i;
+			d->chunk = SIZE_MAX;
+			d->ev.source = i;
+			d->ev.type = TAPE_TYPE_LOSS;
+			d->ev.comm = "";
+			d->ev.tp = &tape_loss_type;
+			d->ev.values = d->vals;
+			if (dec_next(c, d) != 1) {
+				dec_free(d);
+			} else if (heap_push(c, d)) {
+				dec_free(d);
+				return -ENOMEM;
+			}
+		}
+	}
+	if (c->npend > before) {
+		/* Keep the unconsumed tail sorted; consumed entries are dropped. */
+		memmove(c->pend, c->pend + c->pend_pos,
+			(c->npend - c->pend_pos) * sizeof(*c->pend));
+		c->npend -= c->pend_pos;
+		c->pend_pos = 0;
+		qsort(c->pend, c->npend, sizeof(*c->pend), pend_cmp);
+	}
+	return 0;
+}
+
+struct tape_cursor *tape_cursor__new(struct tape_reader *const *readers, size_t n,
+				     const struct tape_select *sel)
+{
+	struct tape_cursor *c;
+
+	if ((!readers && n) || (sel && sel->sz < sizeof(size_t))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!readers[i]) {
+			errno = EINVAL;
+			return NULL;
+		}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->srcs = calloc(n ? n : 1, sizeof(*c->srcs));
+	c->dctx = ZSTD_createDCtx();
+	if (!c->srcs || !c->dctx)
+		goto nomem;
+	c->nsrcs = n;
+	if (sel) {
+		c->since = sel->since;
+		c->until = sel->until;
+		c->no_losses = sel->no_losses;
+		if (sel->pids) {
+			c->pids = malloc((sel->npids ? sel->npids : 1) * sizeof(*c->pids));
+			if (!c->pids)
+				goto nomem;
+			memcpy(c->pids, sel->pids, sel->npids * sizeof(*c->pids));
+			c->npids = sel->npids;
+			qsort(c->pids, c->npids, sizeof(*c->pids), u32_cmp);
+		}
+		if (sel->tids) {
+			c->tids = malloc((sel->ntids ? sel->ntids : 1) * sizeof(*c->tids));
+			if (!c->tids)
+				goto nomem;
+			memcpy(c->tids, sel->tids, sel->ntids * sizeof(*c->tids));
+			c->ntids = sel->ntids;
+			qsort(c->tids, c->ntids, sizeof(*c->tids), u32_cmp);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct src *s = &c->srcs[i];
+
+		s->r = readers[i];
+		s->losses = !c->no_losses;
+		if (sel && sel->types) {
+			s->types = calloc(s->r->maxtype + 1, 1);
+			if (!s->types)
+				goto nomem;
+			s->losses = false;
+			for (size_t k = 0; k < sel->ntypes; k++) {
+				const struct tape_type *t;
+
+				if (!sel->types[k])
+					continue;
+				t = tape_reader__type_by_name(s->r, sel->types[k]);
+				if (!t)
+					continue;
+				if (t->id == TAPE_TYPE_LOSS)
+					s->losses = !c->no_losses;
+				else
+					s->types[t->id] = 1;
+			}
+		}
+	}
+	if (collect(c))
+		goto nomem;
+	return c;
+nomem:
+	tape_cursor__free(c);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void tape_cursor__free(struct tape_cursor *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nheap; i++)
+		dec_free(c->heap[i]);
+	free(c->heap);
+	for (size_t i = 0; i < c->nsrcs; i++)
+		free(c->srcs[i].types);
+	free(c->srcs);
+	free(c->pids);
+	free(c->tids);
+	free(c->pend);
+	buf_free(&c->blk);
+	ZSTD_freeDCtx(c->dctx);
+	free(c);
+}
+
+int tape_cursor__next(struct tape_cursor *c, const struct tape_event **ev)
+{
+	int ret;
+
+	if (!c || !ev)
+		return -EINVAL;
+	c->errmsg[0] = 0;
+	if (c->last) {
+		c->last = NULL;
+		ret = dec_next(c, c->heap[0]);
+		if (ret <= 0) {
+			heap_pop(c);
+			if (ret < 0)
+				return ret;
+		} else {
+			heap_down(c, 0);
+		}
+	}
+	for (;;) {
+		struct dec *top;
+
+		while (c->pend_pos < c->npend &&
+		       (!c->nheap || c->pend[c->pend_pos].min_ts <= c->heap[0]->ev.ts)) {
+			const struct pending *p = &c->pend[c->pend_pos++];
+			struct dec *d;
+
+			ret = dec_open(c, &c->srcs[p->source], p->source, p->chunk, &d);
+			if (ret)
+				return ret;
+			d->ev.values = d->vals;
+			ret = dec_next(c, d);
+			if (ret <= 0) {
+				dec_free(d);
+				if (ret < 0)
+					return ret;
+				continue;
+			}
+			if (heap_push(c, d)) {
+				dec_free(d);
+				return -ENOMEM;
+			}
+		}
+		if (!c->nheap) {
+			size_t before = c->npend - c->pend_pos;
+
+			ret = collect(c);
+			if (ret)
+				return ret;
+			if (c->npend - c->pend_pos > before || c->nheap)
+				continue;
+			return 0;
+		}
+		top = c->heap[0];
+		if (event_selected(c, top)) {
+			c->last = top;
+			*ev = &top->ev;
+			return 1;
+		}
+		ret = dec_next(c, top);
+		if (ret <= 0) {
+			heap_pop(c);
+			if (ret < 0)
+				return ret;
+		} else {
+			heap_down(c, 0);
+		}
+	}
+}
+
+const char *tape_cursor__errmsg(const struct tape_cursor *c)
+{
+	return c ? c->errmsg : "";
+}
+
+void tape_cursor__stats(const struct tape_cursor *c, struct tape_cursor_stats *st)
+{
+	if (c && st)
+		*st = c->st;
+}
+
+/* ---- verification ---- */
+
+int tape_reader__verify(struct tape_reader *r, void (*cb)(void *ctx, const char *msg), void *ctx)
+{
+	struct tape_cursor *c;
+	struct src s = {.r = r};
+	int bad = 0, ret = 0;
+
+	if (!r)
+		return -EINVAL;
+	c = tape_cursor__new(NULL, 0, NULL);
+	if (!c)
+		return -errno;
+	for (size_t i = 0; i < r->nproblems; i++, bad++)
+		if (cb)
+			cb(ctx, r->problems[i]);
+	for (size_t i = 0; i < r->nblocks; i++) {
+		struct rblock b;
+
+		if (r->blocks[i].type == BLOCK_CHUNK)
+			continue;
+		ret = reader_read_block(r, r->blocks[i].off, &c->blk, &b, c->errmsg,
+					sizeof(c->errmsg));
+		if (ret == -ENOMEM)
+			goto out;
+		if (ret) {
+			bad++;
+			if (cb)
+				cb(ctx, c->errmsg);
+		}
+	}
+	/* Every chunk: its CRC, then every event, since a payload with a good
+	 * CRC can still be malformed. */
+	for (size_t i = 0; i < r->nchunks; i++) {
+		struct dec *d;
+
+		ret = dec_open(c, &s, 0, i, &d);
+		while (!ret && d) {
+			ret = dec_next(c, d);
+			if (ret <= 0) {
+				dec_free(d);
+				d = NULL;
+			}
+		}
+		if (ret == -ENOMEM)
+			goto out;
+		if (ret) {
+			bad++;
+			if (cb)
+				cb(ctx, c->errmsg);
+		}
+	}
+	ret = 0;
+out:
+	tape_cursor__free(c);
+	return ret ? ret : bad;
+}

@@ -1,0 +1,1011 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The tape reader: opens a tape through its footer index, or - when the
+ * footer is missing or damaged - by scanning every block from the start,
+ * resynchronizing on the block magic after damage.  It loads metadata,
+ * schema, process snapshots and loss records, and keeps the chunk summaries
+ * that cursors use to skip chunks without reading them.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tape_int.h"
+#include "tpfmt_hook.h"
+
+/* ---- inputs ---- */
+
+static int fd_read_at(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	int fd = *(int *)ctx;
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, p, len, off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -ENODATA;
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int64_t fd_size(void *ctx)
+{
+	struct stat st;
+
+	if (fstat(*(int *)ctx, &st))
+		return -errno;
+	return st.st_size;
+}
+
+static int mem_read_at(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	struct tape_reader *r = ctx;
+
+	if (off > r->memlen || len > r->memlen - off)
+		return -ENODATA;
+	memcpy(buf, r->mem + off, len);
+	return 0;
+}
+
+static int64_t mem_size(void *ctx)
+{
+	return ((struct tape_reader *)ctx)->memlen;
+}
+
+/* ---- problems ---- */
+
+static void problem(struct tape_reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void problem(struct tape_reader *r, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	char **p;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	memcpy(r->errmsg, msg, sizeof(msg));
+	if (r->nproblems >= 1000)
+		return;
+	p = realloc(r->problems, (r->nproblems + 1) * sizeof(*p));
+	if (!p)
+		return;
+	r->problems = p;
+	p[r->nproblems] = strdup(msg);
+	if (p[r->nproblems])
+		r->nproblems++;
+}
+
+/* ---- blocks ---- */
+
+int reader_read_block(struct tape_reader *r, uint64_t off, struct buf *body, struct rblock *blk,
+		      char *err, size_t errlen)
+{
+	uint8_t h[BLOCK_HDR_LEN];
+	uint32_t len, crc;
+	int ret;
+
+	if (off > r->size || r->size - off < BLOCK_HDR_LEN) {
+		errfmt(err, errlen, "block at offset %llu: truncated header",
+		       (unsigned long long)off);
+		return -ENODATA;
+	}
+	ret = r->in.read_at(r->in.ctx, h, sizeof(h), off);
+	if (ret) {
+		errfmt(err, errlen, "block at offset %llu: read error: %s", (unsigned long long)off,
+		       strerror(-ret));
+		return ret;
+	}
+	if (get_le32(h) != BLOCK_MAGIC) {
+		errfmt(err, errlen, "block at offset %llu: bad block magic",
+		       (unsigned long long)off);
+		return -EBADMSG;
+	}
+	blk->off = off;
+	blk->type = get_le16(h + 4);
+	blk->seq = get_le32(h + 8);
+	len = get_le32(h + 12);
+	blk->len = BLOCK_HDR_LEN + len;
+	blk->summary_len = 0;
+	if (len > MAX_BLOCK_BODY) {
+		errfmt(err, errlen, "block %u at offset %llu: length %u exceeds the limit",
+		       blk->seq, (unsigned long long)off, len);
+		return -EBADMSG;
+	}
+	if (r->size - off - BLOCK_HDR_LEN < len) {
+		errfmt(err, errlen, "block %u (%s) at offset %llu: truncated (%u bytes, %llu left)",
+		       blk->seq, block_type_name(blk->type), (unsigned long long)off, len,
+		       (unsigned long long)(r->size - off - BLOCK_HDR_LEN));
+		return -ENODATA;
+	}
+	body->len = 0;
+	if (buf_reserve(body, len + 1)) {
+		errfmt(err, errlen, "block %u at offset %llu: out of memory", blk->seq,
+		       (unsigned long long)off);
+		return -ENOMEM;
+	}
+	ret = r->in.read_at(r->in.ctx, body->data, len, off + BLOCK_HDR_LEN);
+	if (ret) {
+		errfmt(err, errlen, "block %u at offset %llu: read error: %s", blk->seq,
+		       (unsigned long long)off, strerror(-ret));
+		return ret;
+	}
+	body->len = len;
+	crc = crc32c(crc32c(0, h, 16), body->data, len);
+	if (crc != get_le32(h + 16)) {
+		errfmt(err, errlen, "block %u (%s) at offset %llu: CRC mismatch", blk->seq,
+		       block_type_name(blk->type), (unsigned long long)off);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* ---- block bodies ---- */
+
+static int parse_meta(struct tape_reader *r, struct rd *d)
+{
+	uint64_t n = rd_varint(d);
+
+	if (n > (uint64_t)(d->end - d->p))
+		return -EBADMSG;
+	for (uint64_t i = 0; i < n && !d->bad; i++) {
+		char *k = rd_strdup(d), *v = rd_strdup(d);
+		size_t j;
+
+		if (!k || !v) {
+			free(k);
+			free(v);
+			return -EBADMSG;
+		}
+		for (j = 0; j < r->nmeta && strcmp(r->keys[j], k); j++)
+			;
+		if (j < r->nmeta) {
+			free(r->vals[j]);
+			r->vals[j] = v;
+			free(k);
+			continue;
+		}
+		char **nk = realloc(r->keys, (r->nmeta + 1) * sizeof(*nk));
+		if (nk)
+			r->keys = nk;
+		char **nv = nk ? realloc(r->vals, (r->nmeta + 1) * sizeof(*nv)) : NULL;
+		if (!nv) {
+			free(k);
+			free(v);
+			return -ENOMEM;
+		}
+		r->vals = nv;
+		r->keys[r->nmeta] = k;
+		r->vals[r->nmeta++] = v;
+	}
+	return d->bad ? -EBADMSG : 0;
+}
+
+static int parse_enum(struct tape_reader *r, struct rd *d)
+{
+	uint64_t id = rd_varint(d), count;
+	struct tape_enum *e;
+	uint64_t *values;
+	char **names;
+
+	if (d->bad || id == 0 || id > TAPE_MAX_TYPES * 4)
+		return -EBADMSG;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->name = rd_strdup(d);
+	count = rd_varint(d);
+	if (!e->name || d->bad || count > (uint64_t)(d->end - d->p) / 2) {
+		enum_free(e);
+		return -EBADMSG;
+	}
+	values = calloc(count ? count : 1, sizeof(*values));
+	names = calloc(count ? count : 1, sizeof(*names));
+	e->values = values;
+	e->names = (const char *const *)names;
+	if (!values || !names) {
+		enum_free(e);
+		return -ENOMEM;
+	}
+	for (uint64_t i = 0; i < count; i++) {
+		values[i] = rd_varint(d);
+		names[i] = rd_strdup(d);
+		if (!names[i]) {
+			enum_free(e);
+			return -EBADMSG;
+		}
+		e->count = i + 1;
+	}
+	if (id > r->nenums) {
+		struct tape_enum **n = realloc(r->enums, id * sizeof(*n));
+
+		if (!n) {
+			enum_free(e);
+			return -ENOMEM;
+		}
+		memset(n + r->nenums, 0, (id - r->nenums) * sizeof(*n));
+		r->enums = n;
+		r->nenums = id;
+	}
+	if (r->enums[id - 1]) {
+		enum_free(e);
+		return -EBADMSG;
+	}
+	r->enums[id - 1] = e;
+	return 0;
+}
+
+static void rtype_free(struct rtype *t)
+{
+	if (!t)
+		return;
+	if (t->stored != t->pub.fields) {
+		for (unsigned i = 0; i < t->nstored; i++)
+			free((char *)t->stored[i].name);
+		free(t->stored);
+	}
+	tpfmt_hook_free(t->tpfmt);
+	type_free_contents(&t->pub);
+	free(t);
+}
+
+static int parse_type(struct tape_reader *r, struct rd *d)
+{
+	uint64_t id = rd_varint(d), nfields;
+	struct tape_field *fields = NULL;
+	struct rtype *t;
+
+	if (d->bad || id == 0 || id > TAPE_MAX_TYPES)
+		return -EBADMSG;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->pub.id = id;
+	t->pub.name = rd_strdup(d);
+	t->pub.source = rd_strdup(d);
+	t->pub.format = rd_strdup(d);
+	nfields = rd_varint(d);
+	if (d->bad || nfields > TAPE_MAX_FIELDS || !t->pub.name || !*t->pub.name)
+		goto bad;
+	fields = calloc(nfields ? nfields : 1, sizeof(*fields));
+	if (!fields)
+		goto bad;
+	t->pub.fields = fields;
+	for (uint64_t i = 0; i < nfields; i++) {
+		uint64_t eid;
+
+		fields[i].name = rd_strdup(d);
+		t->pub.nfields = i + 1;
+		fields[i].kind = rd_u8(d);
+		fields[i].display = rd_u8(d);
+		eid = rd_varint(d);
+		if (!fields[i].name || d->bad || !kind_valid(fields[i].kind))
+			goto bad;
+		if (eid && eid <= r->nenums)
+			fields[i].enumeration = r->enums[eid - 1];
+	}
+	t->stored = fields;
+	t->nstored = t->pub.nfields;
+	if (id > r->maxtype) {
+		struct rtype **n = realloc(r->types, (id + 1) * sizeof(*n));
+
+		if (!n)
+			goto bad;
+		memset(n + r->maxtype + 1, 0, (id - r->maxtype) * sizeof(*n));
+		r->types = n;
+		r->maxtype = id;
+	}
+	if (r->types[id])
+		goto bad;
+	for (unsigned i = 0; i <= r->maxtype; i++)
+		if (r->types[i] && !strcmp(r->types[i]->pub.name, t->pub.name))
+			goto bad;
+	tpfmt_hook_attach(t);
+	r->types[id] = t;
+	return 0;
+bad:
+	rtype_free(t);
+	return -EBADMSG;
+}
+
+static int parse_schema(struct tape_reader *r, struct rd *d)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		uint64_t n = rd_varint(d);
+
+		if (d->bad || n > (uint64_t)(d->end - d->p))
+			return -EBADMSG;
+		for (uint64_t i = 0; i < n; i++) {
+			size_t len;
+			const uint8_t *rec = rd_bytes(d, &len);
+			struct rd sub = {rec, rec + len, false};
+			int err;
+
+			if (!rec)
+				return -EBADMSG;
+			err = pass ? parse_type(r, &sub) : parse_enum(r, &sub);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+static int parse_procs(struct tape_reader *r, struct rd *d)
+{
+	uint64_t n = rd_varint(d);
+	struct tape_proc *procs;
+
+	if (d->bad || n > (uint64_t)(d->end - d->p))
+		return -EBADMSG;
+	procs = realloc(r->procs, (r->nprocs + n + 1) * sizeof(*procs));
+	if (!procs)
+		return -ENOMEM;
+	r->procs = procs;
+	for (uint64_t i = 0; i < n; i++) {
+		size_t len, alen;
+		const uint8_t *rec = rd_bytes(d, &len), *argv;
+		struct rd s = {rec, rec + len, false};
+		struct tape_proc *p = &r->procs[r->nprocs];
+
+		if (!rec)
+			return -EBADMSG;
+		memset(p, 0, sizeof(*p));
+		p->pid = rd_varint(&s);
+		p->ppid = rd_varint(&s);
+		p->uid = rd_varint(&s);
+		p->start_ts = rd_varint(&s);
+		p->comm = rd_strdup(&s);
+		p->exe = rd_strdup(&s);
+		argv = rd_bytes(&s, &alen);
+		if (argv) {
+			char *a = malloc(alen + 1);
+
+			if (a) {
+				memcpy(a, argv, alen);
+				a[alen] = 0;
+				p->argv = a;
+				p->argv_len = alen;
+			}
+		}
+		p->cgroup = rd_strdup(&s);
+		if (s.bad || !p->argv || !p->cgroup) {
+			free((char *)p->comm);
+			free((char *)p->exe);
+			free((char *)p->argv);
+			free((char *)p->cgroup);
+			return -EBADMSG;
+		}
+		r->nprocs++;
+	}
+	return 0;
+}
+
+static int parse_loss(struct tape_reader *r, struct rd *d)
+{
+	struct tape_loss l;
+	struct tape_loss *n;
+	uint64_t cpu = rd_varint(d), span;
+
+	l.count = rd_varint(d);
+	l.first_ts = rd_varint(d);
+	span = rd_varint(d);
+	if (d->bad || cpu > UINT32_MAX || span > UINT64_MAX - l.first_ts)
+		return -EBADMSG;
+	l.cpu = cpu;
+	l.last_ts = l.first_ts + span;
+	n = realloc(r->losses, (r->nlosses + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	r->losses = n;
+	r->losses[r->nlosses++] = l;
+	return 0;
+}
+
+static int add_block(struct tape_reader *r, const struct rblock *b)
+{
+	if (r->nblocks == r->capblocks) {
+		size_t cap = r->capblocks ? r->capblocks * 2 : 64;
+		struct rblock *n = realloc(r->blocks, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		r->blocks = n;
+		r->capblocks = cap;
+	}
+	r->blocks[r->nblocks++] = *b;
+	return 0;
+}
+
+static int add_chunk(struct tape_reader *r, struct rblock *b, const uint8_t *summary, size_t len)
+{
+	struct rchunk *c;
+	size_t slen;
+	int err;
+
+	if (r->nchunks == r->capchunks) {
+		size_t cap = r->capchunks ? r->capchunks * 2 : 64;
+		struct rchunk *n = realloc(r->chunks, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		r->chunks = n;
+		r->capchunks = cap;
+	}
+	c = &r->chunks[r->nchunks];
+	err = summary_decode(summary, len, &c->s, &slen);
+	if (err)
+		return err;
+	b->summary_len = slen;
+	err = add_block(r, b);
+	if (err) {
+		summary_free(&c->s);
+		return err;
+	}
+	c->off = b->off;
+	c->block_len = b->len;
+	c->seq = b->seq;
+	r->nchunks++;
+	if (c->s.count) {
+		if (!r->nevents || c->s.min_ts < r->min_ts)
+			r->min_ts = c->s.min_ts;
+		if (c->s.max_ts > r->max_ts)
+			r->max_ts = c->s.max_ts;
+	}
+	r->nevents += c->s.count;
+	return 0;
+}
+
+/* Take in one verified block.  Damage inside a body is a problem, not fatal. */
+static int absorb(struct tape_reader *r, struct rblock *b, const struct buf *body)
+{
+	struct rd d = {body->data, body->data + body->len, false};
+	int err = 0;
+
+	switch (b->type) {
+	case BLOCK_META:
+		err = parse_meta(r, &d);
+		break;
+	case BLOCK_SCHEMA:
+		err = parse_schema(r, &d);
+		break;
+	case BLOCK_PROCS:
+		err = parse_procs(r, &d);
+		break;
+	case BLOCK_LOSS:
+		err = parse_loss(r, &d);
+		break;
+	case BLOCK_CHUNK:
+		err = add_chunk(r, b, body->data, body->len);
+		if (err == -EBADMSG)
+			problem(r, "block %u (event chunk) at offset %llu: bad chunk summary",
+				b->seq, (unsigned long long)b->off);
+		return err == -ENOMEM ? err : 0;
+	default:
+		break; /* index, trailer and block types of newer writers */
+	}
+	if (err == -EBADMSG)
+		problem(r, "block %u (%s) at offset %llu: malformed body", b->seq,
+			block_type_name(b->type), (unsigned long long)b->off);
+	if (err == -ENOMEM)
+		return err;
+	return add_block(r, b);
+}
+
+/* ---- opening through the index ---- */
+
+static int open_indexed(struct tape_reader *r)
+{
+	struct buf body = {0}, blk_body = {0};
+	struct rblock tb, ib;
+	char err[256];
+	uint64_t index_off, last_end = FILE_HDR_LEN;
+	uint32_t index_len;
+	struct rd d;
+	uint64_t n;
+	int ret = -EBADMSG;
+
+	if (r->size < FILE_HDR_LEN + TRAILER_BLOCK_LEN)
+		return -EBADMSG;
+	if (reader_read_block(r, r->size - TRAILER_BLOCK_LEN, &body, &tb, err, sizeof(err)) ||
+	    tb.type != BLOCK_TRAILER || body.len != TRAILER_BODY_LEN ||
+	    get_le32(body.data + 12) != TRAILER_MAGIC)
+		goto out;
+	index_off = get_le64(body.data);
+	index_len = get_le32(body.data + 8);
+	if (index_off < FILE_HDR_LEN || index_off + index_len != r->size - TRAILER_BLOCK_LEN)
+		goto out;
+	if (reader_read_block(r, index_off, &body, &ib, err, sizeof(err)) ||
+	    ib.type != BLOCK_INDEX || ib.len != index_len)
+		goto out;
+
+	d = (struct rd){body.data, body.data + body.len, false};
+	n = rd_varint(&d);
+	if (d.bad || n > body.len)
+		goto out;
+	for (uint64_t i = 0; i < n; i++) {
+		size_t len;
+		const uint8_t *e = rd_bytes(&d, &len);
+		struct rd s = {e, e + len, false};
+		struct rblock b = {0};
+		uint64_t off, blen;
+
+		if (!e)
+			goto out;
+		b.type = rd_u8(&s);
+		off = rd_varint(&s);
+		blen = rd_varint(&s);
+		if (s.bad || off < last_end || blen < BLOCK_HDR_LEN || blen > index_off - off)
+			goto out;
+		b.off = off;
+		b.len = blen;
+		last_end = off + blen;
+		if (b.type == BLOCK_CHUNK) {
+			/* The summary is trusted from the index: chunks are read later. */
+			b.seq = UINT32_MAX;
+			ret = add_chunk(r, &b, s.p, s.end - s.p);
+			if (ret)
+				goto out;
+			r->chunks[r->nchunks - 1].seq = UINT32_MAX;
+			continue;
+		}
+		ret = reader_read_block(r, off, &blk_body, &b, err, sizeof(err));
+		if (ret == -ENOMEM)
+			goto out;
+		if (ret) {
+			problem(r, "%s", err);
+			continue;
+		}
+		ret = absorb(r, &b, &blk_body);
+		if (ret)
+			goto out;
+	}
+	ret = 0;
+out:
+	buf_free(&body);
+	buf_free(&blk_body);
+	return ret ? (ret == -ENOMEM ? ret : -EBADMSG) : 0;
+}
+
+/* ---- opening by scanning ---- */
+
+/* Find the next offset >= @from holding a block with a valid CRC. */
+static uint64_t resync(struct tape_reader *r, uint64_t from, struct buf *body)
+{
+	uint8_t win[65536];
+	char err[256];
+
+	while (from + BLOCK_HDR_LEN <= r->size) {
+		size_t n = r->size - from < sizeof(win) ? r->size - from : sizeof(win);
+
+		if (r->in.read_at(r->in.ctx, win, n, from))
+			return r->size;
+		for (size_t i = 0; i + 4 <= n; i++) {
+			struct rblock b;
+
+			if (get_le32(win + i) != BLOCK_MAGIC)
+				continue;
+			if (!reader_read_block(r, from + i, body, &b, err, sizeof(err)))
+				return from + i;
+		}
+		if (n < sizeof(win))
+			break;
+		from += n - 3;
+	}
+	return r->size;
+}
+
+static int scan(struct tape_reader *r, uint64_t from, bool live)
+{
+	struct buf body = {0};
+	char err[256];
+	uint64_t off = from;
+	int found = 0, ret = 0;
+
+	while (off + BLOCK_HDR_LEN <= r->size) {
+		struct rblock b;
+
+		ret = reader_read_block(r, off, &body, &b, err, sizeof(err));
+		if (ret == -ENOMEM)
+			break;
+		if (ret) {
+			uint64_t next;
+
+			/* A tape being written ends in a partial block: wait for it. */
+			if (live && (ret == -ENODATA || off + b.len >= r->size))
+				break;
+			next = resync(r, off + 1, &body);
+			if (next >= r->size) {
+				problem(r, "%s; nothing readable after it", err);
+				break;
+			}
+			problem(r, "%s; skipped %llu bytes to offset %llu", err,
+				(unsigned long long)(next - off), (unsigned long long)next);
+			off = next;
+			continue;
+		}
+		ret = absorb(r, &b, &body);
+		if (ret)
+			break;
+		off += b.len;
+		r->scan_end = off;
+		found++;
+	}
+	if (!live && off < r->size && off + BLOCK_HDR_LEN > r->size && ret == 0)
+		problem(r, "offset %llu: %llu trailing bytes of an incomplete block",
+			(unsigned long long)off, (unsigned long long)(r->size - off));
+	buf_free(&body);
+	return ret == -ENOMEM ? ret : found;
+}
+
+static void reset_contents(struct tape_reader *r)
+{
+	for (size_t i = 0; i < r->nmeta; i++) {
+		free(r->keys[i]);
+		free(r->vals[i]);
+	}
+	free(r->keys);
+	free(r->vals);
+	r->keys = r->vals = NULL;
+	r->nmeta = 0;
+	for (unsigned i = 1; r->types && i <= r->maxtype; i++)
+		rtype_free(r->types[i]);
+	free(r->types);
+	r->types = NULL;
+	r->maxtype = 0;
+	for (uint32_t i = 0; i < r->nenums; i++)
+		enum_free(r->enums[i]);
+	free(r->enums);
+	r->enums = NULL;
+	r->nenums = 0;
+	for (size_t i = 0; i < r->nprocs; i++) {
+		free((char *)r->procs[i].comm);
+		free((char *)r->procs[i].exe);
+		free((char *)r->procs[i].argv);
+		free((char *)r->procs[i].cgroup);
+	}
+	free(r->procs);
+	r->procs = NULL;
+	r->nprocs = 0;
+	free(r->losses);
+	r->losses = NULL;
+	r->nlosses = 0;
+	for (size_t i = 0; i < r->nchunks; i++)
+		summary_free(&r->chunks[i].s);
+	free(r->chunks);
+	r->chunks = NULL;
+	r->nchunks = r->capchunks = 0;
+	free(r->blocks);
+	r->blocks = NULL;
+	r->nblocks = r->capblocks = 0;
+	for (size_t i = 0; i < r->nproblems; i++)
+		free(r->problems[i]);
+	free(r->problems);
+	r->problems = NULL;
+	r->nproblems = 0;
+	r->nevents = r->min_ts = r->max_ts = 0;
+	r->errmsg[0] = 0;
+}
+
+static int types_init(struct tape_reader *r)
+{
+	r->types = calloc(1, sizeof(*r->types));
+	if (!r->types)
+		return -ENOMEM;
+	/* The loss type is static; a zeroed rtype wrapper would be freed, so
+	 * index 0 stays NULL and tape_reader__type(0) answers from the static. */
+	r->maxtype = 0;
+	return 0;
+}
+
+static struct tape_reader *reader_open(struct tape_reader *r, char *err, size_t errlen)
+{
+	uint8_t hdr[FILE_HDR_LEN];
+	int64_t size = r->in.size(r->in.ctx);
+	int ret;
+
+	if (size < 0) {
+		errfmt(err, errlen, "cannot get size: %s", strerror((int)-size));
+		ret = (int)-size;
+		goto fail;
+	}
+	r->size = size;
+	if (size == 0) {
+		errfmt(err, errlen, "empty file: not a tape");
+		ret = EBADMSG;
+		goto fail;
+	}
+	if (size < FILE_HDR_LEN || r->in.read_at(r->in.ctx, hdr, sizeof(hdr), 0)) {
+		errfmt(err, errlen, "offset 0: truncated file header (%lld bytes)",
+		       (long long)size);
+		ret = EBADMSG;
+		goto fail;
+	}
+	if (memcmp(hdr, FILE_MAGIC, 8)) {
+		errfmt(err, errlen, "offset 0: not a tape (bad magic)");
+		ret = EBADMSG;
+		goto fail;
+	}
+	if (get_le16(hdr + 8) != TAPE_VERSION_MAJOR) {
+		errfmt(err, errlen,
+		       "offset 8: tape format version %u.%u is not supported (this reader: %u.x)",
+		       get_le16(hdr + 8), get_le16(hdr + 10), TAPE_VERSION_MAJOR);
+		ret = EPROTONOSUPPORT;
+		goto fail;
+	}
+	if (types_init(r)) {
+		ret = ENOMEM;
+		goto fail;
+	}
+	ret = open_indexed(r);
+	if (ret == -ENOMEM) {
+		ret = ENOMEM;
+		goto fail;
+	}
+	if (ret) {
+		reset_contents(r);
+		if (types_init(r)) {
+			ret = ENOMEM;
+			goto fail;
+		}
+		r->recovered = true;
+		r->scanning = true;
+		r->scan_end = FILE_HDR_LEN;
+		ret = scan(r, FILE_HDR_LEN, false);
+		if (ret < 0) {
+			ret = -ret;
+			goto fail;
+		}
+	}
+	return r;
+fail:
+	if (err && errlen && !*err)
+		errfmt(err, errlen, "%s", strerror(ret));
+	tape_reader__free(r);
+	errno = ret;
+	return NULL;
+}
+
+struct tape_reader *tape_reader__open(const char *path, char *err, size_t errlen)
+{
+	struct tape_reader *r;
+
+	if (err && errlen)
+		*err = 0;
+	if (!path) {
+		errno = EINVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0) {
+		int e = errno;
+
+		errfmt(err, errlen, "%s", strerror(e));
+		free(r);
+		errno = e;
+		return NULL;
+	}
+	r->in = (struct tape_input){fd_read_at, fd_size, &r->fd};
+	return reader_open(r, err, errlen);
+}
+
+struct tape_reader *tape_reader__open_mem(const void *buf, size_t len, char *err, size_t errlen)
+{
+	struct tape_reader *r;
+
+	if (err && errlen)
+		*err = 0;
+	if (!buf && len) {
+		errno = EINVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->fd = -1;
+	r->mem = buf;
+	r->memlen = len;
+	r->in = (struct tape_input){mem_read_at, mem_size, r};
+	return reader_open(r, err, errlen);
+}
+
+struct tape_reader *tape_reader__open_input(const struct tape_input *in, char *err, size_t errlen)
+{
+	struct tape_reader *r;
+
+	if (err && errlen)
+		*err = 0;
+	if (!in || !in->read_at || !in->size) {
+		errno = EINVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->fd = -1;
+	r->in = *in;
+	return reader_open(r, err, errlen);
+}
+
+void tape_reader__free(struct tape_reader *r)
+{
+	if (!r)
+		return;
+	reset_contents(r);
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r);
+}
+
+int tape_reader__refresh(struct tape_reader *r)
+{
+	int64_t size;
+
+	if (!r)
+		return -EINVAL;
+	if (!r->scanning)
+		return 0;
+	size = r->in.size(r->in.ctx);
+	if (size < 0)
+		return (int)size;
+	if ((uint64_t)size <= r->scan_end)
+		return 0;
+	r->size = size;
+	return scan(r, r->scan_end, true);
+}
+
+/* ---- accessors ---- */
+
+bool tape_reader__recovered(const struct tape_reader *r)
+{
+	return r && r->recovered;
+}
+
+const char *tape_reader__errmsg(const struct tape_reader *r)
+{
+	return r ? r->errmsg : "";
+}
+
+const char *tape_reader__meta(const struct tape_reader *r, const char *key)
+{
+	if (!r || !key)
+		return NULL;
+	for (size_t i = 0; i < r->nmeta; i++)
+		if (!strcmp(r->keys[i], key))
+			return r->vals[i];
+	return NULL;
+}
+
+size_t tape_reader__meta_count(const struct tape_reader *r)
+{
+	return r ? r->nmeta : 0;
+}
+
+int tape_reader__meta_at(const struct tape_reader *r, size_t i, const char **key,
+			 const char **value)
+{
+	if (!r || i >= r->nmeta)
+		return -EINVAL;
+	if (key)
+		*key = r->keys[i];
+	if (value)
+		*value = r->vals[i];
+	return 0;
+}
+
+unsigned tape_reader__max_type(const struct tape_reader *r)
+{
+	return r ? r->maxtype : 0;
+}
+
+const struct tape_type *tape_reader__type(const struct tape_reader *r, unsigned id)
+{
+	if (!r)
+		return NULL;
+	if (id == TAPE_TYPE_LOSS)
+		return &tape_loss_type;
+	if (id > r->maxtype || !r->types[id])
+		return NULL;
+	return &r->types[id]->pub;
+}
+
+const struct tape_type *tape_reader__type_by_name(const struct tape_reader *r, const char *name)
+{
+	if (!r || !name)
+		return NULL;
+	if (!strcmp(name, tape_loss_type.name))
+		return &tape_loss_type;
+	for (unsigned i = 1; i <= r->maxtype; i++)
+		if (r->types[i] && !strcmp(r->types[i]->pub.name, name))
+			return &r->types[i]->pub;
+	return NULL;
+}
+
+size_t tape_reader__proc_count(const struct tape_reader *r)
+{
+	return r ? r->nprocs : 0;
+}
+
+const struct tape_proc *tape_reader__proc(const struct tape_reader *r, size_t i)
+{
+	return r && i < r->nprocs ? &r->procs[i] : NULL;
+}
+
+size_t tape_reader__loss_count(const struct tape_reader *r)
+{
+	return r ? r->nlosses : 0;
+}
+
+const struct tape_loss *tape_reader__loss(const struct tape_reader *r, size_t i)
+{
+	return r && i < r->nlosses ? &r->losses[i] : NULL;
+}
+
+size_t tape_reader__chunk_count(const struct tape_reader *r)
+{
+	return r ? r->nchunks : 0;
+}
+
+int tape_reader__chunk(const struct tape_reader *r, size_t i, struct tape_chunk_info *info)
+{
+	const struct rchunk *c;
+
+	if (!r || !info || i >= r->nchunks)
+		return -EINVAL;
+	c = &r->chunks[i];
+	info->offset = c->off;
+	info->block_len = c->block_len;
+	info->raw_len = c->s.raw_len;
+	info->min_ts = c->s.min_ts;
+	info->max_ts = c->s.max_ts;
+	info->count = c->s.count;
+	info->min_pid = c->s.min_pid;
+	info->max_pid = c->s.max_pid;
+	return 0;
+}
+
+uint32_t tape_reader__chunk_type_count(const struct tape_reader *r, size_t i, unsigned type)
+{
+	if (!r || i >= r->nchunks)
+		return 0;
+	for (uint32_t k = 0; k < r->chunks[i].s.ntypes; k++)
+		if (r->chunks[i].s.types[k].type == type)
+			return r->chunks[i].s.types[k].count;
+	return 0;
+}
+
+uint64_t tape_reader__event_count(const struct tape_reader *r)
+{
+	return r ? r->nevents : 0;
+}
+
+uint64_t tape_reader__min_ts(const struct tape_reader *r)
+{
+	return r ? r->min_ts : 0;
+}
+
+uint64_t tape_reader__max_ts(const struct tape_reader *r)
+{
+	return r ? r->max_ts : 0;
+}
+
+uint64_t tape_reader__file_size(const struct tape_reader *r)
+{
+	return r ? r->size : 0;
+}

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+/* Schema helpers and the chunk summary shared by writer, reader and index. */
+#include <stdlib.h>
+
+#include "tape_int.h"
+
+const char *block_type_name(unsigned type)
+{
+	switch (type) {
+	case BLOCK_META:
+		return "metadata";
+	case BLOCK_SCHEMA:
+		return "schema";
+	case BLOCK_PROCS:
+		return "process snapshot";
+	case BLOCK_CHUNK:
+		return "event chunk";
+	case BLOCK_LOSS:
+		return "loss";
+	case BLOCK_INDEX:
+		return "index";
+	case BLOCK_TRAILER:
+		return "trailer";
+	}
+	return "unknown";
+}
+
+bool kind_valid(unsigned kind)
+{
+	return kind >= TAPE_U8 && kind <= TAPE_BYTES;
+}
+
+bool kind_is_int(unsigned kind)
+{
+	return kind >= TAPE_U8 && kind <= TAPE_S64;
+}
+
+bool kind_is_signed(unsigned kind)
+{
+	return kind >= TAPE_S8 && kind <= TAPE_S64;
+}
+
+unsigned kind_size(unsigned kind)
+{
+	static const unsigned sizes[] = {0, 1, 2, 4, 8, 1, 2, 4, 8};
+
+	return kind_is_int(kind) ? sizes[kind] : 0;
+}
+
+static const struct tape_field loss_fields[TAPE_LOSS_NFIELDS] = {
+	[TAPE_LOSS_CPU] = {"cpu", TAPE_U32, TAPE_DISP_DEFAULT, NULL},
+	[TAPE_LOSS_COUNT] = {"count", TAPE_U64, TAPE_DISP_DEFAULT, NULL},
+	[TAPE_LOSS_FIRST_TS] = {"first_ts", TAPE_U64, TAPE_DISP_DEFAULT, NULL},
+	[TAPE_LOSS_LAST_TS] = {"last_ts", TAPE_U64, TAPE_DISP_DEFAULT, NULL},
+};
+
+const struct tape_type tape_loss_type = {
+	.id = TAPE_TYPE_LOSS,
+	.name = "lost",
+	.source = "",
+	.format = "",
+	.nfields = TAPE_LOSS_NFIELDS,
+	.fields = loss_fields,
+};
+
+int tape_type__field_index(const struct tape_type *type, const char *name)
+{
+	if (!type || !name)
+		return -EINVAL;
+	for (unsigned i = 0; i < type->nfields; i++)
+		if (!strcmp(type->fields[i].name, name))
+			return i;
+	return -ENOENT;
+}
+
+struct tape_enum *enum_dup(const struct tape_enum *e)
+{
+	struct tape_enum *d = calloc(1, sizeof(*d));
+	uint64_t *values = NULL;
+	char **names = NULL;
+
+	if (!d)
+		return NULL;
+	d->name = strdup(e->name ? e->name : "");
+	if (e->count) {
+		values = calloc(e->count, sizeof(*values));
+		names = calloc(e->count, sizeof(*names));
+	}
+	d->values = values;
+	d->names = (const char *const *)names;
+	if (!d->name || (e->count && (!values || !names)))
+		goto fail;
+	for (uint32_t i = 0; i < e->count; i++) {
+		values[i] = e->values[i];
+		names[i] = strdup(e->names[i] ? e->names[i] : "");
+		d->count = i + 1;
+		if (!names[i])
+			goto fail;
+	}
+	return d;
+fail:
+	enum_free(d);
+	return NULL;
+}
+
+void enum_free(struct tape_enum *e)
+{
+	if (!e)
+		return;
+	for (uint32_t i = 0; i < e->count; i++)
+		free((char *)e->names[i]);
+	free((void *)e->names);
+	free((void *)e->values);
+	free((char *)e->name);
+	free(e);
+}
+
+void type_free_contents(struct tape_type *t)
+{
+	if (!t)
+		return;
+	for (unsigned i = 0; i < t->nfields; i++)
+		free((char *)t->fields[i].name);
+	free((void *)t->fields);
+	free((char *)t->name);
+	free((char *)t->source);
+	free((char *)t->format);
+	memset(t, 0, sizeof(*t));
+}
+
+int summary_encode(struct buf *b, const struct chunk_summary *s)
+{
+	struct buf body = {0};
+	int err = 0;
+
+	err = err ?: buf_put(&body, &s->codec, 1);
+	err = err ?: buf_put_varint(&body, s->count);
+	err = err ?: buf_put_varint(&body, s->min_ts);
+	err = err ?: buf_put_varint(&body, s->max_ts - s->min_ts);
+	err = err ?: buf_put_varint(&body, s->min_pid);
+	err = err ?: buf_put_varint(&body, s->max_pid - s->min_pid);
+	err = err ?: buf_put(&body, s->bloom, BLOOM_BYTES);
+	err = err ?: buf_put_varint(&body, s->raw_len);
+	err = err ?: buf_put_varint(&body, s->ntypes);
+	for (uint32_t i = 0; !err && i < s->ntypes; i++) {
+		err = buf_put_varint(&body, s->types[i].type);
+		err = err ?: buf_put_varint(&body, s->types[i].count);
+	}
+	err = err ?: buf_put_bytes(b, body.data, body.len);
+	buf_free(&body);
+	return err;
+}
+
+int summary_decode(const uint8_t *p, size_t len, struct chunk_summary *s, size_t *len_out)
+{
+	struct rd outer = {p, p + len, false};
+	size_t n;
+	const uint8_t *body = rd_bytes(&outer, &n);
+	struct rd r = {body, body + n, false};
+	uint64_t v, total = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (!body)
+		return -EBADMSG;
+	s->codec = rd_u8(&r);
+	v = rd_varint(&r);
+	if (v > MAX_CHUNK_EVENTS)
+		return -EBADMSG;
+	s->count = v;
+	s->min_ts = rd_varint(&r);
+	v = rd_varint(&r);
+	if (v > UINT64_MAX - s->min_ts)
+		return -EBADMSG;
+	s->max_ts = s->min_ts + v;
+	v = rd_varint(&r);
+	if (v > UINT32_MAX)
+		return -EBADMSG;
+	s->min_pid = v;
+	v = rd_varint(&r);
+	if (v > UINT32_MAX - s->min_pid)
+		return -EBADMSG;
+	s->max_pid = s->min_pid + v;
+	if ((size_t)(r.end - r.p) < BLOOM_BYTES)
+		return -EBADMSG;
+	memcpy(s->bloom, r.p, BLOOM_BYTES);
+	r.p += BLOOM_BYTES;
+	v = rd_varint(&r);
+	if (v > MAX_CHUNK_RAW)
+		return -EBADMSG;
+	s->raw_len = v;
+	v = rd_varint(&r);
+	if (r.bad || v > TAPE_MAX_TYPES || v > (uint64_t)(r.end - r.p) / 2)
+		return -EBADMSG;
+	s->ntypes = v;
+	s->types = calloc(s->ntypes ? s->ntypes : 1, sizeof(*s->types));
+	if (!s->types)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < s->ntypes; i++) {
+		uint64_t t = rd_varint(&r), c = rd_varint(&r);
+
+		if (t == 0 || t > TAPE_MAX_TYPES || c > s->count ||
+		    (i && t <= s->types[i - 1].type))
+			r.bad = true;
+		s->types[i].type = t;
+		s->types[i].count = c;
+		total += c;
+	}
+	if (r.bad || total != s->count) {
+		summary_free(s);
+		return -EBADMSG;
+	}
+	*len_out = outer.p - p;
+	return 0;
+}
+
+void summary_free(struct chunk_summary *s)
+{
+	free(s->types);
+	s->types = NULL;
+	s->ntypes = 0;
+}

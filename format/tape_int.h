@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals of libtape shared by the writer, the reader and the cursor.
+ * Nothing here is part of the public API; docs/FORMAT.md describes the bytes.
+ */
+#ifndef BPFTAPE_TAPE_INT_H
+#define BPFTAPE_TAPE_INT_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tape.h"
+
+/* ---- file layout constants (docs/FORMAT.md) ---- */
+
+#define FILE_MAGIC   "BPFTAPE\0"
+#define FILE_HDR_LEN 16
+
+#define BLOCK_MAGIC   0x4b4c4254u /* "TBLK" little-endian */
+#define BLOCK_HDR_LEN 20
+
+enum block_type {
+	BLOCK_META = 1,
+	BLOCK_SCHEMA = 2,
+	BLOCK_PROCS = 3,
+	BLOCK_CHUNK = 4,
+	BLOCK_LOSS = 5,
+	BLOCK_INDEX = 6,
+	BLOCK_TRAILER = 7,
+};
+
+#define TRAILER_MAGIC	  0x444e4554u /* "TEND" */
+#define TRAILER_BODY_LEN  16
+#define TRAILER_BLOCK_LEN (BLOCK_HDR_LEN + TRAILER_BODY_LEN)
+
+#define CODEC_ZSTD    1
+#define COLUMN_PLANES 0
+#define COLUMN_DICT   1
+#define DICT_MAX      4096
+#define BLOOM_BYTES   32
+
+/* Limits a reader enforces before allocating anything a tape asks for. */
+#define MAX_BLOCK_BODY	 (256u << 20)
+#define MAX_CHUNK_RAW	 (256u << 20)
+#define MAX_CHUNK_EVENTS (16u << 20)
+
+const char *block_type_name(unsigned type);
+
+/* ---- CRC32C (Castagnoli) ---- */
+
+uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* ---- little-endian helpers ---- */
+
+static inline void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+}
+
+static inline void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = v >> (8 * i);
+}
+
+static inline void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = v >> (8 * i);
+}
+
+static inline uint16_t get_le16(const uint8_t *p)
+{
+	return p[0] | (uint16_t)p[1] << 8;
+}
+
+static inline uint32_t get_le32(const uint8_t *p)
+{
+	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t get_le64(const uint8_t *p)
+{
+	return get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+static inline uint64_t zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* ---- growable byte buffer ---- */
+
+struct buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+};
+
+int buf_reserve(struct buf *b, size_t extra);
+void buf_free(struct buf *b);
+int buf_put(struct buf *b, const void *p, size_t len);
+int buf_put_varint(struct buf *b, uint64_t v);
+int buf_put_str(struct buf *b, const char *s); /* varint length + bytes */
+int buf_put_bytes(struct buf *b, const void *p, size_t len);
+
+/* Append without a capacity check: the caller reserved 10 bytes. */
+static inline void buf_put_varint_fast(struct buf *b, uint64_t v)
+{
+	uint8_t *p = b->data + b->len;
+
+	while (v >= 0x80) {
+		*p++ = (uint8_t)v | 0x80;
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	b->len = p - b->data;
+}
+
+/* ---- bounds-checked decoding ---- */
+
+struct rd {
+	const uint8_t *p;
+	const uint8_t *end;
+	bool bad; /* ran past the end or read an overlong varint */
+};
+
+static inline uint64_t rd_varint(struct rd *r)
+{
+	uint64_t v = 0;
+	const uint8_t *p = r->p;
+
+	if (p < r->end && *p < 0x80) {
+		r->p = p + 1;
+		return *p;
+	}
+	for (int shift = 0; shift < 64; shift += 7) {
+		if (p >= r->end) {
+			r->bad = true;
+			return 0;
+		}
+		uint8_t c = *p++;
+		v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			r->p = p;
+			return v;
+		}
+	}
+	r->bad = true;
+	return 0;
+}
+
+static inline uint8_t rd_u8(struct rd *r)
+{
+	if (r->p >= r->end) {
+		r->bad = true;
+		return 0;
+	}
+	return *r->p++;
+}
+
+/* A length-prefixed byte string; *len receives its length.  NULL if bad. */
+const uint8_t *rd_bytes(struct rd *r, size_t *len);
+/* A length-prefixed string copied to a new NUL-terminated allocation. */
+char *rd_strdup(struct rd *r);
+/* Skip @n bytes. */
+void rd_skip(struct rd *r, size_t n);
+
+/* ---- errors ---- */
+
+/* Format into a fixed error buffer (truncating). */
+void errfmt(char *dst, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- chunk summary (uncompressed head of a chunk body, copied into the index) ---- */
+
+struct type_count {
+	uint16_t type;
+	uint32_t count;
+};
+
+struct chunk_summary {
+	uint8_t codec;
+	uint32_t count;
+	uint64_t min_ts, max_ts;
+	uint32_t min_pid, max_pid;
+	uint8_t bloom[BLOOM_BYTES];
+	uint32_t raw_len;
+	uint32_t ntypes;
+	struct type_count *types; /* owned */
+};
+
+int summary_encode(struct buf *b, const struct chunk_summary *s);
+/* Parse a summary; on success *len_out is the encoded size. 0 or -EBADMSG. */
+int summary_decode(const uint8_t *p, size_t len, struct chunk_summary *s, size_t *len_out);
+void summary_free(struct chunk_summary *s);
+
+static inline void bloom_hashes(uint32_t pid, unsigned *h1, unsigned *h2)
+{
+	uint64_t h = (uint64_t)pid * 0x9e3779b97f4a7c15ull;
+
+	*h1 = (h >> 32) & (BLOOM_BYTES * 8 - 1);
+	*h2 = (h >> 48) & (BLOOM_BYTES * 8 - 1);
+}
+
+static inline void bloom_add(uint8_t *bloom, uint32_t pid)
+{
+	unsigned a, b;
+
+	bloom_hashes(pid, &a, &b);
+	bloom[a / 8] |= 1u << (a % 8);
+	bloom[b / 8] |= 1u << (b % 8);
+}
+
+static inline bool bloom_test(const uint8_t *bloom, uint32_t pid)
+{
+	unsigned a, b;
+
+	bloom_hashes(pid, &a, &b);
+	return (bloom[a / 8] & (1u << (a % 8))) && (bloom[b / 8] & (1u << (b % 8)));
+}
+
+/* ---- schema ---- */
+
+/* A type as a reader holds it: the public view plus what is stored. */
+struct rtype {
+	struct tape_type pub;
+	/* Fields as stored in chunk columns.  Equal to pub.fields unless the
+	 * type is a tracepoint whose raw record the reader decodes. */
+	uint16_t nstored;
+	struct tape_field *stored;
+	struct tpfmt *tpfmt; /* raw tracepoint decoder, or NULL */
+	uint32_t max_blob;   /* for decode scratch sizing */
+};
+
+/* Deep copies of schema pieces (owned strings and arrays). */
+struct tape_enum *enum_dup(const struct tape_enum *e);
+void enum_free(struct tape_enum *e);
+void type_free_contents(struct tape_type *t);
+
+bool kind_is_int(unsigned kind);
+bool kind_is_signed(unsigned kind);
+unsigned kind_size(unsigned kind);
+bool kind_valid(unsigned kind);
+
+/* ---- reader internals (reader.c, cursor.c, recover.c) ---- */
+
+struct rblock {
+	uint64_t off;
+	uint32_t len; /* header + body */
+	uint16_t type;
+	uint32_t seq;
+	uint32_t summary_len; /* chunks */
+};
+
+struct rchunk {
+	uint64_t off;
+	uint32_t block_len;
+	uint32_t seq;
+	struct chunk_summary s;
+};
+
+struct tape_reader {
+	struct tape_input in;
+	int fd;
+	const uint8_t *mem;
+	size_t memlen;
+	uint64_t size;
+	bool recovered;
+	bool scanning;	   /* no valid footer: refresh() may find more */
+	uint64_t scan_end; /* end of the last good block when scanning */
+	char errmsg[256];
+
+	char **keys, **vals;
+	size_t nmeta;
+	struct tape_enum **enums; /* by id - 1; NULL if undefined */
+	uint32_t nenums;
+	struct rtype **types; /* by id; [0] is the loss type */
+	unsigned maxtype;
+	struct tape_proc *procs;
+	size_t nprocs;
+	struct tape_loss *losses;
+	size_t nlosses;
+	struct rchunk *chunks;
+	size_t nchunks, capchunks;
+	struct rblock *blocks;
+	size_t nblocks, capblocks;
+	char **problems; /* damage found while opening or scanning */
+	size_t nproblems;
+	uint64_t nevents, min_ts, max_ts;
+};
+
+/* Read the block at @off into @body (header checked, CRC verified).
+ * On error, @err names the block and offset.  0, -EBADMSG, -ENODATA (the
+ * block runs past the end of the input) or another -errno. */
+int reader_read_block(struct tape_reader *r, uint64_t off, struct buf *body, struct rblock *blk,
+		      char *err, size_t errlen);
+
+/* The built-in loss type (id 0). */
+extern const struct tape_type tape_loss_type;
+
+#endif /* BPFTAPE_TAPE_INT_H */

@@ -1,0 +1,1152 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The tape writer.
+ *
+ * Events are appended as fixed rows (ints, and per-chunk dictionary indexes
+ * for strings and bytes).  When a chunk is cut, its rows are put in
+ * timestamp order and encoded column by column - delta timestamps, varints,
+ * one column per field of each type - then compressed with zstd as one
+ * frame and written as one checksummed block.  Metadata and schema go out
+ * lazily, before the first block that needs them; the index of every block
+ * and a fixed-size trailer are written by tape_writer__finish().
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "tape_int.h"
+
+#define DEFAULT_CHUNK_BYTES (1u << 20)
+#define DEFAULT_CHUNK_NS    1000000000ull
+#define DEFAULT_ZSTD_LEVEL  3
+#define MAX_BLOB	    (16u << 20)
+
+struct wtype {
+	struct tape_type t;   /* owned copy; t.fields[].enumeration point at wenum copies */
+	uint32_t *enum_ids;   /* per field, 0 for none */
+	uint32_t chunk_count; /* events of this type in the current chunk */
+	size_t col;	      /* where its columns start in the chunk's column values */
+	uint32_t fill;	      /* events of this type placed so far */
+};
+
+struct wenum {
+	const struct tape_enum *orig; /* the caller's pointer, for de-duplication */
+	struct tape_enum *copy;
+};
+
+struct wrow {
+	uint64_t ts;
+	uint32_t pid, tid;
+	uint16_t cpu, type;
+	uint32_t comm;
+	uint32_t vals; /* index into the value arena */
+};
+
+/* Per-chunk interning of strings and byte arrays. */
+struct dict {
+	struct buf data;
+	uint32_t *off, *len;
+	uint64_t *hash;
+	uint32_t n, cap;
+	uint32_t *slots; /* index + 1, 0 when empty */
+	uint32_t nslots;
+};
+
+/* Distinct values of one column (dictionary columns). */
+struct colset {
+	uint64_t *keys;
+	uint32_t *idx; /* slot -> value index + 1 */
+	uint32_t nslots;
+	uint64_t *vals; /* distinct values */
+};
+
+struct tape_writer {
+	struct tape_io io;
+	int fd; /* ours to close, or -1 */
+	size_t chunk_bytes;
+	uint64_t chunk_ns;
+	int level;
+
+	uint64_t off;
+	uint32_t seq;
+	int err; /* sticky: the output failed */
+	bool finished;
+	char errmsg[256];
+
+	struct wtype **types; /* by id - 1 */
+	uint32_t ntypes, types_written;
+	struct wenum *enums; /* by id - 1 */
+	uint32_t nenums, enums_written;
+
+	struct buf meta; /* pending metadata entries */
+	uint32_t nmeta;
+
+	struct wrow *rows;
+	uint32_t nrows, caprows;
+	uint64_t *vals;
+	size_t nvals, capvals;
+	struct dict dict;
+	uint32_t last_comm; /* dict index + 1 of the previous event's comm */
+	size_t est;
+	bool sorted;
+	uint16_t *used; /* types present in the current chunk */
+	uint32_t nused;
+
+	struct buf index;
+	uint32_t nindex;
+
+	struct buf payload, block;
+	struct colset colset;
+	ZSTD_CCtx *cctx;
+	uint64_t nevents;
+};
+
+static int fail(struct tape_writer *w, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct tape_writer *w, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(w->errmsg, sizeof(w->errmsg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* ---- output ---- */
+
+static int fd_write(void *ctx, const void *buf, size_t len)
+{
+	int fd = *(int *)ctx;
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int fd_truncate(void *ctx, uint64_t off)
+{
+	int fd = *(int *)ctx;
+
+	if (ftruncate(fd, off) || lseek(fd, off, SEEK_SET) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Write one block.  @b holds BLOCK_HDR_LEN bytes of room, then the body.
+ * @summary_len is the length of a chunk's summary at the start of its body.
+ */
+static int put_block(struct tape_writer *w, unsigned type, struct buf *b, size_t summary_len)
+{
+	size_t body_len = b->len - BLOCK_HDR_LEN;
+	uint8_t *h = b->data;
+	uint32_t crc;
+	struct buf entry = {0};
+	int err;
+
+	if (w->err)
+		return w->err;
+	if (body_len > MAX_BLOCK_BODY)
+		return fail(w, -E2BIG, "%s block of %zu bytes exceeds the limit",
+			    block_type_name(type), body_len);
+	put_le32(h, BLOCK_MAGIC);
+	put_le16(h + 4, type);
+	put_le16(h + 6, 0);
+	put_le32(h + 8, w->seq);
+	put_le32(h + 12, body_len);
+	crc = crc32c(0, h, 16);
+	crc = crc32c(crc, h + BLOCK_HDR_LEN, body_len);
+	put_le32(h + 16, crc);
+
+	err = w->io.write(w->io.ctx, b->data, b->len);
+	if (err) {
+		/* Cut back to the last complete block so the tape stays clean. */
+		if (w->io.truncate)
+			w->io.truncate(w->io.ctx, w->off);
+		w->err = err;
+		return fail(w, err, "writing %s block at offset %llu: %s", block_type_name(type),
+			    (unsigned long long)w->off, strerror(-err));
+	}
+
+	if (type != BLOCK_INDEX && type != BLOCK_TRAILER) {
+		err = buf_put(&entry, &(uint8_t){type}, 1);
+		err = err ?: buf_put_varint(&entry, w->off);
+		err = err ?: buf_put_varint(&entry, b->len);
+		if (!err && summary_len)
+			err = buf_put(&entry, h + BLOCK_HDR_LEN, summary_len);
+		err = err ?: buf_put_bytes(&w->index, entry.data, entry.len);
+		buf_free(&entry);
+		if (err)
+			return fail(w, err, "out of memory for the index");
+		w->nindex++;
+	}
+	w->off += b->len;
+	w->seq++;
+	return 0;
+}
+
+/* Start a block body in w->block. */
+static int block_reset(struct tape_writer *w)
+{
+	w->block.len = 0;
+	if (buf_reserve(&w->block, BLOCK_HDR_LEN))
+		return fail(w, -ENOMEM, "out of memory");
+	w->block.len = BLOCK_HDR_LEN;
+	return 0;
+}
+
+/* ---- schema and metadata ---- */
+
+static int flush_pending(struct tape_writer *w)
+{
+	int err = 0;
+
+	if (w->nmeta) {
+		err = block_reset(w);
+		err = err ?: buf_put_varint(&w->block, w->nmeta);
+		err = err ?: buf_put(&w->block, w->meta.data, w->meta.len);
+		err = err ?: put_block(w, BLOCK_META, &w->block, 0);
+		if (err)
+			return err;
+		w->meta.len = 0;
+		w->nmeta = 0;
+	}
+	if (w->enums_written == w->nenums && w->types_written == w->ntypes)
+		return 0;
+
+	err = block_reset(w);
+	err = err ?: buf_put_varint(&w->block, w->nenums - w->enums_written);
+	for (uint32_t i = w->enums_written; !err && i < w->nenums; i++) {
+		const struct tape_enum *e = w->enums[i].copy;
+		struct buf rec = {0};
+
+		err = buf_put_varint(&rec, i + 1);
+		err = err ?: buf_put_str(&rec, e->name);
+		err = err ?: buf_put_varint(&rec, e->count);
+		for (uint32_t k = 0; !err && k < e->count; k++) {
+			err = buf_put_varint(&rec, e->values[k]);
+			err = err ?: buf_put_str(&rec, e->names[k]);
+		}
+		err = err ?: buf_put_bytes(&w->block, rec.data, rec.len);
+		buf_free(&rec);
+	}
+	err = err ?: buf_put_varint(&w->block, w->ntypes - w->types_written);
+	for (uint32_t i = w->types_written; !err && i < w->ntypes; i++) {
+		const struct wtype *wt = w->types[i];
+		struct buf rec = {0};
+
+		err = buf_put_varint(&rec, wt->t.id);
+		err = err ?: buf_put_str(&rec, wt->t.name);
+		err = err ?: buf_put_str(&rec, wt->t.source);
+		err = err ?: buf_put_str(&rec, wt->t.format);
+		err = err ?: buf_put_varint(&rec, wt->t.nfields);
+		for (unsigned f = 0; !err && f < wt->t.nfields; f++) {
+			err = buf_put_str(&rec, wt->t.fields[f].name);
+			err = err ?: buf_put(&rec, &wt->t.fields[f].kind, 1);
+			err = err ?: buf_put(&rec, &wt->t.fields[f].display, 1);
+			err = err ?: buf_put_varint(&rec, wt->enum_ids[f]);
+		}
+		err = err ?: buf_put_bytes(&w->block, rec.data, rec.len);
+		buf_free(&rec);
+	}
+	if (err)
+		return fail(w, err, "out of memory encoding the schema");
+	err = put_block(w, BLOCK_SCHEMA, &w->block, 0);
+	if (err)
+		return err;
+	w->enums_written = w->nenums;
+	w->types_written = w->ntypes;
+	return 0;
+}
+
+int tape_writer__set_meta(struct tape_writer *w, const char *key, const char *value)
+{
+	int err;
+
+	if (!w || !key || !*key || !value || w->finished)
+		return -EINVAL;
+	err = buf_put_str(&w->meta, key);
+	err = err ?: buf_put_str(&w->meta, value);
+	if (err)
+		return fail(w, err, "out of memory");
+	w->nmeta++;
+	return 0;
+}
+
+static uint32_t enum_id(struct tape_writer *w, const struct tape_enum *e)
+{
+	struct wenum *n;
+
+	for (uint32_t i = 0; i < w->nenums; i++)
+		if (w->enums[i].orig == e)
+			return i + 1;
+	n = realloc(w->enums, (w->nenums + 1) * sizeof(*n));
+	if (!n)
+		return 0;
+	w->enums = n;
+	n[w->nenums].orig = e;
+	n[w->nenums].copy = enum_dup(e);
+	if (!n[w->nenums].copy)
+		return 0;
+	return ++w->nenums;
+}
+
+static bool valid_enum(const struct tape_enum *e)
+{
+	if (!e || (e->count && (!e->values || !e->names)))
+		return false;
+	return true;
+}
+
+int tape_writer__add_type(struct tape_writer *w, const struct tape_type *type)
+{
+	struct wtype *wt = NULL, **types;
+	struct tape_field *fields = NULL;
+
+	if (!w || !type || !type->name || !*type->name || w->finished ||
+	    type->nfields > TAPE_MAX_FIELDS || (type->nfields && !type->fields))
+		return -EINVAL;
+	if (w->ntypes >= TAPE_MAX_TYPES)
+		return fail(w, -E2BIG, "too many event types");
+	if (!strcmp(type->name, tape_loss_type.name))
+		return fail(w, -EEXIST, "type name '%s' is reserved", type->name);
+	for (uint32_t i = 0; i < w->ntypes; i++)
+		if (!strcmp(w->types[i]->t.name, type->name))
+			return fail(w, -EEXIST, "type '%s' defined twice", type->name);
+	for (unsigned f = 0; f < type->nfields; f++) {
+		const struct tape_field *fd = &type->fields[f];
+
+		if (!fd->name || !*fd->name || !kind_valid(fd->kind))
+			return fail(w, -EINVAL, "type '%s' field %u: bad name or kind", type->name,
+				    f);
+		if (fd->enumeration && !valid_enum(fd->enumeration))
+			return fail(w, -EINVAL, "type '%s' field '%s': bad enum", type->name,
+				    fd->name);
+		for (unsigned g = 0; g < f; g++)
+			if (!strcmp(type->fields[g].name, fd->name))
+				return fail(w, -EINVAL, "type '%s': field '%s' twice", type->name,
+					    fd->name);
+	}
+
+	wt = calloc(1, sizeof(*wt));
+	fields = calloc(type->nfields ? type->nfields : 1, sizeof(*fields));
+	if (!wt || !fields)
+		goto nomem;
+	wt->t.fields = fields;
+	wt->enum_ids = calloc(type->nfields ? type->nfields : 1, sizeof(*wt->enum_ids));
+	wt->t.name = strdup(type->name);
+	wt->t.source = strdup(type->source ? type->source : "");
+	wt->t.format = strdup(type->format ? type->format : "");
+	if (!wt->enum_ids || !wt->t.name || !wt->t.source || !wt->t.format)
+		goto nomem;
+	for (unsigned f = 0; f < type->nfields; f++) {
+		fields[f] = type->fields[f];
+		fields[f].name = strdup(type->fields[f].name);
+		wt->t.nfields = f + 1;
+		if (!fields[f].name)
+			goto nomem;
+		if (type->fields[f].enumeration) {
+			wt->enum_ids[f] = enum_id(w, type->fields[f].enumeration);
+			if (!wt->enum_ids[f])
+				goto nomem;
+			fields[f].enumeration = w->enums[wt->enum_ids[f] - 1].copy;
+		}
+	}
+	types = realloc(w->types, (w->ntypes + 1) * sizeof(*types));
+	if (!types)
+		goto nomem;
+	w->types = types;
+	wt->t.id = w->ntypes + 1;
+	w->types[w->ntypes++] = wt;
+	return wt->t.id;
+nomem:
+	if (wt) {
+		type_free_contents(&wt->t);
+		free(wt->enum_ids);
+		free(wt);
+	} else {
+		free(fields);
+	}
+	return fail(w, -ENOMEM, "out of memory");
+}
+
+int tape_writer__add_procs(struct tape_writer *w, const struct tape_proc *procs, size_t n)
+{
+	int err;
+
+	if (!w || (n && !procs) || w->finished)
+		return -EINVAL;
+	if (w->err)
+		return w->err;
+	err = flush_pending(w);
+	if (err)
+		return err;
+	err = block_reset(w);
+	err = err ?: buf_put_varint(&w->block, n);
+	for (size_t i = 0; !err && i < n; i++) {
+		const struct tape_proc *p = &procs[i];
+		struct buf rec = {0};
+
+		err = buf_put_varint(&rec, p->pid);
+		err = err ?: buf_put_varint(&rec, p->ppid);
+		err = err ?: buf_put_varint(&rec, p->uid);
+		err = err ?: buf_put_varint(&rec, p->start_ts);
+		err = err ?: buf_put_str(&rec, p->comm);
+		err = err ?: buf_put_str(&rec, p->exe);
+		err = err ?: buf_put_bytes(&rec, p->argv, p->argv ? p->argv_len : 0);
+		err = err ?: buf_put_str(&rec, p->cgroup);
+		err = err ?: buf_put_bytes(&w->block, rec.data, rec.len);
+		buf_free(&rec);
+	}
+	if (err)
+		return fail(w, err, "out of memory encoding processes");
+	return put_block(w, BLOCK_PROCS, &w->block, 0);
+}
+
+int tape_writer__add_loss(struct tape_writer *w, const struct tape_loss *loss)
+{
+	int err;
+
+	if (!w || !loss || w->finished || loss->last_ts < loss->first_ts)
+		return -EINVAL;
+	if (w->err)
+		return w->err;
+	err = flush_pending(w);
+	if (err)
+		return err;
+	err = block_reset(w);
+	err = err ?: buf_put_varint(&w->block, loss->cpu);
+	err = err ?: buf_put_varint(&w->block, loss->count);
+	err = err ?: buf_put_varint(&w->block, loss->first_ts);
+	err = err ?: buf_put_varint(&w->block, loss->last_ts - loss->first_ts);
+	if (err)
+		return fail(w, err, "out of memory");
+	return put_block(w, BLOCK_LOSS, &w->block, 0);
+}
+
+/* ---- dictionary ---- */
+
+static uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, v;
+
+	while (n >= 8) {
+		memcpy(&v, p, 8);
+		h = (h ^ v) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+		p += 8;
+		n -= 8;
+	}
+	v = 0;
+	memcpy(&v, p, n);
+	h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 29);
+}
+
+static void dict_reset(struct dict *d)
+{
+	d->data.len = 0;
+	d->n = 0;
+	if (d->slots)
+		memset(d->slots, 0, d->nslots * sizeof(*d->slots));
+}
+
+static void dict_free(struct dict *d)
+{
+	buf_free(&d->data);
+	free(d->off);
+	free(d->len);
+	free(d->hash);
+	free(d->slots);
+}
+
+static int dict_grow(struct dict *d)
+{
+	uint32_t nslots = d->nslots ? d->nslots * 2 : 1024;
+	uint32_t *slots = calloc(nslots, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < d->n; i++) {
+		uint32_t s = d->hash[i] & (nslots - 1);
+
+		while (slots[s])
+			s = (s + 1) & (nslots - 1);
+		slots[s] = i + 1;
+	}
+	free(d->slots);
+	d->slots = slots;
+	d->nslots = nslots;
+	return 0;
+}
+
+/* Index of @p/@n in the dictionary, added if new; -ENOMEM. */
+static int64_t dict_intern(struct dict *d, const void *p, size_t n, bool *added)
+{
+	uint64_t h = hash_bytes(p, n);
+	uint32_t s, idx;
+
+	*added = false;
+	if ((d->n + 1) * 2 > d->nslots && dict_grow(d))
+		return -ENOMEM;
+	for (s = h & (d->nslots - 1); d->slots[s]; s = (s + 1) & (d->nslots - 1)) {
+		idx = d->slots[s] - 1;
+		if (d->hash[idx] == h && d->len[idx] == n &&
+		    !memcmp(d->data.data + d->off[idx], p, n))
+			return idx;
+	}
+	if (d->n == d->cap) {
+		uint32_t cap = d->cap ? d->cap * 2 : 1024;
+		uint32_t *off = realloc(d->off, cap * sizeof(*off));
+		uint32_t *len = off ? realloc(d->len, cap * sizeof(*len)) : NULL;
+		uint64_t *hash = len ? realloc(d->hash, cap * sizeof(*hash)) : NULL;
+
+		if (off)
+			d->off = off;
+		if (len)
+			d->len = len;
+		if (!hash)
+			return -ENOMEM;
+		d->hash = hash;
+		d->cap = cap;
+	}
+	if (buf_put(&d->data, p, n))
+		return -ENOMEM;
+	idx = d->n++;
+	d->off[idx] = d->data.len - n;
+	d->len[idx] = n;
+	d->hash[idx] = h;
+	d->slots[s] = idx + 1;
+	*added = true;
+	return idx;
+}
+
+/* ---- chunks ---- */
+
+struct order {
+	uint64_t ts;
+	uint32_t row;
+};
+
+static int order_cmp(const void *a, const void *b)
+{
+	const struct order *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+static int u16_cmp(const void *a, const void *b)
+{
+	return *(const uint16_t *)a - *(const uint16_t *)b;
+}
+
+/*
+ * Integer columns (docs/FORMAT.md, "Columns").  A column with few distinct
+ * values is stored as its sorted distinct values plus bit-packed indexes
+ * into them; any other as its minimum plus byte planes of (value - minimum)
+ * (all low bytes, then all next bytes...).  Both keep similar bits together,
+ * which is what lets zstd's entropy stage get close to the data's entropy.
+ */
+
+static uint32_t colset_slot(const struct colset *cs, uint64_t v)
+{
+	uint32_t s = (uint32_t)((v * 0x9e3779b97f4a7c15ull) >> 40) & (cs->nslots - 1);
+
+	while (cs->idx[s] && cs->keys[s] != v)
+		s = (s + 1) & (cs->nslots - 1);
+	return s;
+}
+
+/* Distinct values of @v into cs->vals, or -1 if more than DICT_MAX. */
+static int colset_collect(struct colset *cs, const uint64_t *v, uint32_t n)
+{
+	uint32_t k = 0;
+
+	memset(cs->idx, 0, cs->nslots * sizeof(*cs->idx));
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t s = colset_slot(cs, v[i]);
+
+		if (cs->idx[s])
+			continue;
+		if (k == DICT_MAX)
+			return -1;
+		cs->keys[s] = v[i];
+		cs->idx[s] = ++k;
+		cs->vals[k - 1] = v[i];
+	}
+	return k;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static unsigned bits_for(uint64_t v)
+{
+	unsigned b = 0;
+
+	for (; v; v >>= 1)
+		b++;
+	return b;
+}
+
+/* Room needed for any column of @n values: a dictionary is used only
+ * when it has fewer than n / 4 entries, so planes are the larger form. */
+#define COLUMN_ROOM(n) (32 + (size_t)(n)*8)
+
+static void put_column(struct buf *b, struct colset *cs, const uint64_t *v, uint32_t n)
+{
+	uint64_t min = UINT64_MAX, max = 0;
+	unsigned width = 0, bits;
+	size_t start, body;
+	uint8_t pre[10];
+	struct buf t = {pre, 0, sizeof(pre)};
+	int k = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (v[i] < min)
+			min = v[i];
+		if (v[i] > max)
+			max = v[i];
+	}
+	if (!n)
+		min = max = 0;
+	width = (bits_for(max - min) + 7) / 8;
+	if (width)
+		k = colset_collect(cs, v, n);
+	bits = k > 0 ? bits_for(k - 1) : 0;
+
+	start = b->len;
+	b->len += 10; /* length prefix, fixed up below */
+	if (width && k > 0 && bits < 8 * width && (size_t)k * 4 < n) {
+		uint64_t prev = 0, acc = 0;
+		unsigned nacc = 0;
+
+		qsort(cs->vals, k, sizeof(*cs->vals), u64_cmp);
+		for (int i = 0; i < k; i++)
+			cs->idx[colset_slot(cs, cs->vals[i])] = i + 1;
+		b->data[b->len++] = COLUMN_DICT;
+		buf_put_varint_fast(b, k);
+		for (int i = 0; i < k; i++) {
+			buf_put_varint_fast(b, cs->vals[i] - prev);
+			prev = cs->vals[i];
+		}
+		b->data[b->len++] = bits;
+		for (uint32_t i = 0; i < n; i++) {
+			acc |= (uint64_t)(cs->idx[colset_slot(cs, v[i])] - 1) << nacc;
+			nacc += bits;
+			while (nacc >= 8) {
+				b->data[b->len++] = acc;
+				acc >>= 8;
+				nacc -= 8;
+			}
+		}
+		if (nacc)
+			b->data[b->len++] = acc;
+	} else {
+		uint8_t *p;
+
+		b->data[b->len++] = COLUMN_PLANES;
+		buf_put_varint_fast(b, min);
+		b->data[b->len++] = width;
+		p = b->data + b->len;
+		for (unsigned j = 0; j < width; j++, p += n)
+			for (uint32_t i = 0; i < n; i++)
+				p[i] = (v[i] - min) >> (8 * j);
+		b->len = p - b->data;
+	}
+	/* Write the real length prefix and close the gap left for it. */
+	body = b->len - start - 10;
+	buf_put_varint_fast(&t, body);
+	memmove(b->data + start + t.len, b->data + start + 10, body);
+	memcpy(b->data + start, pre, t.len);
+	b->len = start + t.len + body;
+}
+
+enum { COL_TS, COL_TYPE, COL_CPU, COL_PID, COL_TID, COL_COMM, NCOMMON };
+
+static int cut_chunk(struct tape_writer *w)
+{
+	struct chunk_summary s = {.codec = CODEC_ZSTD};
+	struct type_count *tc = NULL;
+	struct order *ord = NULL;
+	uint64_t *colv = NULL;
+	uint32_t ncols = NCOMMON, n = w->nrows;
+	size_t base;
+	uint64_t prev_ts;
+	size_t bound, summary_len;
+	int err;
+
+	if (!n)
+		return 0;
+	err = flush_pending(w);
+	if (err)
+		return err;
+
+	qsort(w->used, w->nused, sizeof(*w->used), u16_cmp);
+	tc = calloc(w->nused, sizeof(*tc));
+	if (!tc)
+		goto nomem;
+	for (uint32_t i = 0; i < w->nused; i++) {
+		struct wtype *wt = w->types[w->used[i] - 1];
+
+		tc[i].type = w->used[i];
+		tc[i].count = wt->chunk_count;
+		ncols += wt->t.nfields;
+	}
+	colv = malloc(((size_t)n * NCOMMON + w->nvals) * sizeof(*colv));
+	if (!colv)
+		goto nomem;
+	/* Field columns follow the common ones, each type's columns together. */
+	base = (size_t)n * NCOMMON;
+	for (uint32_t i = 0; i < w->nused; i++) {
+		struct wtype *wt = w->types[w->used[i] - 1];
+
+		wt->col = base;
+		wt->fill = 0;
+		base += (size_t)wt->chunk_count * wt->t.nfields;
+	}
+
+	if (!w->sorted) {
+		ord = malloc((size_t)n * sizeof(*ord));
+		if (!ord)
+			goto nomem;
+		for (uint32_t i = 0; i < n; i++) {
+			ord[i].ts = w->rows[i].ts;
+			ord[i].row = i;
+		}
+		qsort(ord, n, sizeof(*ord), order_cmp);
+	}
+
+	s.count = n;
+	s.min_ts = w->rows[ord ? ord[0].row : 0].ts;
+	s.max_ts = w->rows[ord ? ord[n - 1].row : n - 1].ts;
+	s.min_pid = UINT32_MAX;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t pid = w->rows[i].pid;
+
+		if (pid < s.min_pid)
+			s.min_pid = pid;
+		if (pid > s.max_pid)
+			s.max_pid = pid;
+		bloom_add(s.bloom, pid);
+	}
+
+	prev_ts = s.min_ts;
+	for (uint32_t k = 0; k < n; k++) {
+		const struct wrow *r = &w->rows[ord ? ord[k].row : k];
+		struct wtype *wt = w->types[r->type - 1];
+		const uint64_t *v = w->vals + r->vals;
+		uint64_t *out = colv + wt->col + wt->fill++;
+
+		colv[COL_TS * (size_t)n + k] = r->ts - prev_ts;
+		prev_ts = r->ts;
+		colv[COL_TYPE * (size_t)n + k] = r->type;
+		colv[COL_CPU * (size_t)n + k] = r->cpu;
+		colv[COL_PID * (size_t)n + k] = r->pid - s.min_pid;
+		colv[COL_TID * (size_t)n + k] = zigzag((int64_t)r->tid - r->pid);
+		colv[COL_COMM * (size_t)n + k] = r->comm;
+		for (unsigned f = 0; f < wt->t.nfields; f++)
+			out[(size_t)f * wt->chunk_count] = v[f];
+	}
+
+	/* Payload: dictionary, then every column with its length. */
+	w->payload.len = 0;
+	err = buf_put_varint(&w->payload, w->dict.n);
+	for (uint32_t i = 0; !err && i < w->dict.n; i++) {
+		err = buf_put_bytes(&w->payload, w->dict.data.data + w->dict.off[i],
+				    w->dict.len[i]);
+		err = err ?: buf_put(&w->payload, "", 1);
+	}
+	err = err ?: buf_reserve(&w->payload, (size_t)ncols * COLUMN_ROOM(0) + base * 8);
+	if (err)
+		goto nomem;
+	for (uint32_t c = 0; c < NCOMMON; c++)
+		put_column(&w->payload, &w->colset, colv + (size_t)c * n, n);
+	for (uint32_t i = 0; i < w->nused; i++) {
+		const struct wtype *wt = w->types[w->used[i] - 1];
+
+		for (unsigned f = 0; f < wt->t.nfields; f++)
+			put_column(&w->payload, &w->colset,
+				   colv + wt->col + (size_t)f * wt->chunk_count, wt->chunk_count);
+	}
+	if (w->payload.len > MAX_CHUNK_RAW) {
+		err = fail(w, -E2BIG, "chunk of %zu bytes exceeds the limit", w->payload.len);
+		goto out;
+	}
+
+	s.raw_len = w->payload.len;
+	s.ntypes = w->nused;
+	s.types = tc;
+	if (block_reset(w) || summary_encode(&w->block, &s))
+		goto nomem;
+	summary_len = w->block.len - BLOCK_HDR_LEN;
+	bound = ZSTD_compressBound(w->payload.len);
+	if (buf_reserve(&w->block, bound))
+		goto nomem;
+	ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only);
+	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->level);
+	bound = ZSTD_compress2(w->cctx, w->block.data + w->block.len, bound, w->payload.data,
+			       w->payload.len);
+	if (ZSTD_isError(bound)) {
+		err = fail(w, -EIO, "zstd: %s", ZSTD_getErrorName(bound));
+		goto out;
+	}
+	w->block.len += bound;
+	err = put_block(w, BLOCK_CHUNK, &w->block, summary_len);
+	if (err)
+		goto out;
+
+	for (uint32_t i = 0; i < w->nused; i++)
+		w->types[w->used[i] - 1]->chunk_count = 0;
+	w->nused = 0;
+	w->nrows = 0;
+	w->nvals = 0;
+	w->est = 0;
+	w->sorted = true;
+	w->last_comm = 0;
+	dict_reset(&w->dict);
+	goto out;
+nomem:
+	err = fail(w, -ENOMEM, "out of memory encoding a chunk");
+out:
+	free(colv);
+	free(ord);
+	free(tc);
+	return err;
+}
+
+int tape_writer__flush(struct tape_writer *w)
+{
+	if (!w || w->finished)
+		return -EINVAL;
+	if (w->err)
+		return w->err;
+	return cut_chunk(w) ?: flush_pending(w);
+}
+
+static int64_t sign_extend(int64_t v, unsigned size)
+{
+	unsigned shift = 64 - 8 * size;
+
+	return (int64_t)((uint64_t)v << shift) >> shift;
+}
+
+static int intern(struct tape_writer *w, const void *p, size_t n, uint64_t *out)
+{
+	bool added;
+	int64_t idx = dict_intern(&w->dict, p, n, &added);
+
+	if (idx < 0)
+		return fail(w, -ENOMEM, "out of memory");
+	if (added)
+		w->est += n + 2;
+	*out = idx;
+	return 0;
+}
+
+int tape_writer__append(struct tape_writer *w, const struct tape_event *ev)
+{
+	struct wtype *wt;
+	struct wrow *r;
+	uint64_t *v, comm = 0;
+	size_t comm_len;
+	int err;
+
+	if (!w || !ev || w->finished)
+		return -EINVAL;
+	if (w->err)
+		return w->err;
+	if (ev->type == 0 || ev->type > w->ntypes)
+		return fail(w, -EINVAL, "append: undefined type id %u", ev->type);
+	wt = w->types[ev->type - 1];
+	if (wt->t.nfields && !ev->values)
+		return fail(w, -EINVAL, "append: type '%s' needs values", wt->t.name);
+
+	if (w->nrows && (w->est >= w->chunk_bytes || ev->ts - w->rows[0].ts >= w->chunk_ns ||
+			 w->nrows >= MAX_CHUNK_EVENTS)) {
+		err = cut_chunk(w);
+		if (err)
+			return err;
+	}
+	if (w->nrows == w->caprows) {
+		uint32_t cap = w->caprows ? w->caprows * 2 : 4096;
+		struct wrow *rows = realloc(w->rows, cap * sizeof(*rows));
+
+		if (!rows)
+			return fail(w, -ENOMEM, "out of memory");
+		w->rows = rows;
+		w->caprows = cap;
+	}
+	if (w->nvals + wt->t.nfields > w->capvals) {
+		size_t cap = w->capvals ? w->capvals * 2 : 16384;
+		uint64_t *vals = realloc(w->vals, cap * sizeof(*vals));
+
+		if (!vals)
+			return fail(w, -ENOMEM, "out of memory");
+		w->vals = vals;
+		w->capvals = cap;
+	}
+
+	comm_len = ev->comm ? (ev->comm_len ? ev->comm_len : strnlen(ev->comm, TAPE_COMM_LEN)) : 0;
+	if (comm_len > TAPE_COMM_LEN)
+		comm_len = TAPE_COMM_LEN;
+	if (w->last_comm && w->dict.len[w->last_comm - 1] == comm_len &&
+	    !memcmp(w->dict.data.data + w->dict.off[w->last_comm - 1], ev->comm, comm_len)) {
+		comm = w->last_comm - 1;
+	} else {
+		err = intern(w, ev->comm ? ev->comm : "", comm_len, &comm);
+		if (err)
+			return err;
+		w->last_comm = comm + 1;
+	}
+
+	v = w->vals + w->nvals;
+	for (unsigned f = 0; f < wt->t.nfields; f++) {
+		const union tape_value *x = &ev->values[f];
+		unsigned kind = wt->t.fields[f].kind;
+
+		if (kind_is_signed(kind)) {
+			v[f] = zigzag(sign_extend(x->s, kind_size(kind)));
+		} else if (kind_is_int(kind)) {
+			v[f] = kind_size(kind) == 8 ? x->u
+						    : x->u & ((1ull << 8 * kind_size(kind)) - 1);
+		} else {
+			if (x->b.len > MAX_BLOB || (x->b.len && !x->b.ptr))
+				return fail(w, -EINVAL, "append: field '%s' of '%s': bad bytes",
+					    wt->t.fields[f].name, wt->t.name);
+			err = intern(w, x->b.ptr ? x->b.ptr : "", x->b.len, &v[f]);
+			if (err)
+				return err;
+		}
+	}
+
+	if (!wt->chunk_count++)
+		w->used[w->nused++] = ev->type;
+	if (w->nrows && ev->ts < w->rows[w->nrows - 1].ts)
+		w->sorted = false;
+	r = &w->rows[w->nrows++];
+	r->ts = ev->ts;
+	r->pid = ev->pid;
+	r->tid = ev->tid;
+	r->cpu = ev->cpu;
+	r->type = ev->type;
+	r->comm = comm;
+	r->vals = w->nvals;
+	w->nvals += wt->t.nfields;
+	w->est += 8 + 2 * wt->t.nfields;
+	w->nevents++;
+	return 0;
+}
+
+/* ---- lifecycle ---- */
+
+static struct tape_writer *writer_new(const struct tape_io *io, const struct tape_writer_opts *opts,
+				      int fd)
+{
+	struct tape_writer *w = calloc(1, sizeof(*w));
+	uint8_t hdr[FILE_HDR_LEN] = {0};
+	int err;
+
+	if (!w)
+		return NULL;
+	w->io = *io;
+	w->fd = fd;
+	w->chunk_bytes = DEFAULT_CHUNK_BYTES;
+	w->chunk_ns = DEFAULT_CHUNK_NS;
+	w->level = DEFAULT_ZSTD_LEVEL;
+	w->sorted = true;
+	if (opts) {
+		if (opts->chunk_bytes)
+			w->chunk_bytes = opts->chunk_bytes;
+		if (opts->chunk_ns)
+			w->chunk_ns = opts->chunk_ns;
+		if (opts->zstd_level)
+			w->level = opts->zstd_level;
+	}
+	w->colset.nslots = 2 * DICT_MAX;
+	w->colset.keys = calloc(w->colset.nslots, sizeof(*w->colset.keys));
+	w->colset.idx = calloc(w->colset.nslots, sizeof(*w->colset.idx));
+	w->colset.vals = calloc(DICT_MAX, sizeof(*w->colset.vals));
+	w->cctx = ZSTD_createCCtx();
+	if (!w->colset.keys || !w->colset.idx || !w->colset.vals) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	w->used = calloc(TAPE_MAX_TYPES, sizeof(*w->used));
+	if (!w->cctx || !w->used) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	memcpy(hdr, FILE_MAGIC, 8);
+	put_le16(hdr + 8, TAPE_VERSION_MAJOR);
+	put_le16(hdr + 10, TAPE_VERSION_MINOR);
+	put_le32(hdr + 12, 0);
+	err = w->io.write(w->io.ctx, hdr, sizeof(hdr));
+	if (err) {
+		errno = -err;
+		goto fail;
+	}
+	w->off = FILE_HDR_LEN;
+	return w;
+fail:
+	w->fd = -1; /* the caller closes it */
+	tape_writer__free(w);
+	return NULL;
+}
+
+struct tape_writer *tape_writer__new(const struct tape_io *io, const struct tape_writer_opts *opts)
+{
+	if (!io || !io->write || (opts && opts->sz < sizeof(size_t))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return writer_new(io, opts, -1);
+}
+
+struct tape_writer *tape_writer__open(const char *path, const struct tape_writer_opts *opts)
+{
+	struct tape_io io = {fd_write, fd_truncate, NULL};
+	struct tape_writer *w;
+	unsigned mode = opts && opts->mode ? opts->mode : 0600;
+	int fd, saved;
+
+	if (!path || (opts && opts->sz < sizeof(size_t))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return NULL;
+	/* io.ctx must point at the fd inside the writer, which does not exist yet. */
+	io.ctx = &fd;
+	w = writer_new(&io, opts, fd);
+	if (!w) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return NULL;
+	}
+	w->io.ctx = &w->fd;
+	return w;
+}
+
+int tape_writer__finish(struct tape_writer *w)
+{
+	uint8_t *t;
+	uint64_t index_off;
+	uint32_t index_len;
+	int err;
+
+	if (!w || w->finished)
+		return -EINVAL;
+	err = w->err ?: cut_chunk(w);
+	err = err ?: flush_pending(w);
+	if (err) {
+		w->finished = true;
+		return err;
+	}
+	w->finished = true;
+
+	err = block_reset(w);
+	err = err ?: buf_put_varint(&w->block, w->nindex);
+	err = err ?: buf_put(&w->block, w->index.data, w->index.len);
+	if (err)
+		return fail(w, err, "out of memory writing the index");
+	index_off = w->off;
+	index_len = w->block.len;
+	err = put_block(w, BLOCK_INDEX, &w->block, 0);
+	if (err)
+		return err;
+
+	if (block_reset(w) || buf_reserve(&w->block, TRAILER_BODY_LEN))
+		return fail(w, -ENOMEM, "out of memory");
+	t = w->block.data + BLOCK_HDR_LEN;
+	put_le64(t, index_off);
+	put_le32(t + 8, index_len);
+	put_le32(t + 12, TRAILER_MAGIC);
+	w->block.len += TRAILER_BODY_LEN;
+	return put_block(w, BLOCK_TRAILER, &w->block, 0);
+}
+
+uint64_t tape_writer__bytes(const struct tape_writer *w)
+{
+	return w ? w->off : 0;
+}
+
+uint64_t tape_writer__events(const struct tape_writer *w)
+{
+	return w ? w->nevents : 0;
+}
+
+const char *tape_writer__errmsg(const struct tape_writer *w)
+{
+	return w ? w->errmsg : "";
+}
+
+/* Used by tape_recover(): write an already-framed block body again. */
+int writer_put_raw(struct tape_writer *w, unsigned type, const uint8_t *body, size_t len,
+		   size_t summary_len);
+
+int writer_put_raw(struct tape_writer *w, unsigned type, const uint8_t *body, size_t len,
+		   size_t summary_len)
+{
+	int err = cut_chunk(w) ?: flush_pending(w);
+
+	if (err)
+		return err;
+	if (block_reset(w) || buf_put(&w->block, body, len))
+		return fail(w, -ENOMEM, "out of memory");
+	return put_block(w, type, &w->block, summary_len);
+}
+
+void tape_writer__free(struct tape_writer *w)
+{
+	if (!w)
+		return;
+	for (uint32_t i = 0; i < w->ntypes; i++) {
+		type_free_contents(&w->types[i]->t);
+		free(w->types[i]->enum_ids);
+		free(w->types[i]);
+	}
+	free(w->types);
+	for (uint32_t i = 0; i < w->nenums; i++)
+		enum_free(w->enums[i].copy);
+	free(w->enums);
+	buf_free(&w->meta);
+	free(w->rows);
+	free(w->vals);
+	dict_free(&w->dict);
+	free(w->used);
+	buf_free(&w->index);
+	buf_free(&w->payload);
+	buf_free(&w->block);
+	free(w->colset.keys);
+	free(w->colset.idx);
+	free(w->colset.vals);
+	ZSTD_freeCCtx(w->cctx);
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w);
+}
