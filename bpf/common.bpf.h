@@ -37,8 +37,8 @@ struct {
 	__type(value, __u8);
 } tracked SEC(".maps");
 
-const volatile __u32 self_tgid;     /* the recorder: never recorded */
-const volatile __u32 filter_flags;  /* FILTER_* */
+const volatile __u32 self_tgid;	   /* the recorder: never recorded */
+const volatile __u32 filter_flags; /* FILTER_* */
 const volatile char filter_comm[REC_COMM_LEN];
 const volatile __u64 filter_cgroup;
 const volatile __u32 filter_uid;
@@ -58,6 +58,20 @@ static __always_inline bool comm_matches(void)
 	}
 	return true;
 }
+
+/*
+ * @v clamped to [0, @mask] in the register that is used afterwards: clang
+ * otherwise tests a copy and the verifier sees an unbounded length.
+ * @mask is a power of two minus one.
+ */
+#define BOUND(v, mask)                                                                             \
+	({                                                                                         \
+		__u64 __b = (v);                                                                   \
+		if (__b > (mask))                                                                  \
+			__b = (mask);                                                              \
+		asm volatile("%0 &= %1" : "+r"(__b) : "i"(mask));                                  \
+		__b;                                                                               \
+	})
 
 /* Should the current task be recorded? */
 static __always_inline bool tape_want(void)

@@ -38,7 +38,7 @@ enum rec_kind {
 };
 
 struct rec_hdr {
-	__u64 ts; /* bpf_ktime_get_boot_ns() */
+	__u64 ts;  /* bpf_ktime_get_boot_ns() */
 	__u32 pid; /* tgid */
 	__u32 tid;
 	__u16 kind; /* enum rec_kind */
@@ -72,9 +72,189 @@ struct drop_stat {
 _Static_assert(sizeof(struct drop_stat) == 24, "drop_stat layout");
 
 /* Filter flags for `filter_flags` (rodata): all set filters must match. */
-#define FILTER_PIDS 0x1   /* tgid in `tracked` (a pid and its descendants) */
-#define FILTER_COMM 0x2   /* comm == filter_comm */
+#define FILTER_PIDS   0x1 /* tgid in `tracked` (a pid and its descendants) */
+#define FILTER_COMM   0x2 /* comm == filter_comm */
 #define FILTER_CGROUP 0x4 /* cgroup id == filter_cgroup */
-#define FILTER_UID 0x8    /* uid == filter_uid */
+#define FILTER_UID    0x8 /* uid == filter_uid */
+
+/* ---- built-in families: one record layout per kind -------------------- */
+
+/* String and byte limits read in the kernel (constant bounds for the verifier). */
+#define REC_PATH_MAX 256
+#define REC_ARGV_MAX 1024 /* bytes of NUL-separated argv kept for exec */
+#define REC_ADDR_MAX 128  /* sockaddr bytes (sockaddr_storage); 127 kept at most */
+
+struct rec_fork {
+	struct rec_hdr hdr;
+	__u32 parent_pid;
+	__u32 child_pid; /* tgid of the child (== parent_pid for a thread) */
+	__u32 child_tid;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct rec_fork) == 56, "rec_fork layout");
+
+/*
+ * @data: filename at 0 (filename_len bytes), argv at REC_PATH_MAX (argv_len
+ * <= REC_ARGV_MAX bytes, NUL-separated).  The slack past REC_ARGV_MAX lets
+ * the verifier accept a bounded read of one more argument.
+ */
+#define REC_ARG_MAX 256
+struct rec_exec {
+	struct rec_hdr hdr;
+	__s32 ret;
+	__u16 filename_len;
+	__u16 argv_len;
+	__u8 data[REC_PATH_MAX + REC_ARGV_MAX + REC_ARG_MAX];
+};
+_Static_assert(sizeof(struct rec_exec) == 48 + REC_PATH_MAX + REC_ARGV_MAX + REC_ARG_MAX,
+	       "rec_exec layout");
+
+struct rec_exit {
+	struct rec_hdr hdr;
+	__s32 code;   /* exit status (exit_code >> 8) */
+	__s32 signal; /* terminating signal, 0 if none */
+};
+_Static_assert(sizeof(struct rec_exit) == 48, "rec_exit layout");
+
+/* Values of rec_open.syscall (the enum `open_syscall` in the schema). */
+#define REC_OPEN_OPEN	 0
+#define REC_OPEN_OPENAT	 1
+#define REC_OPEN_OPENAT2 2
+
+struct rec_open {
+	struct rec_hdr hdr;
+	__s32 dfd;
+	__u32 flags;
+	__u32 mode;
+	__s32 ret;
+	__u16 syscall; /* REC_OPEN_* */
+	__u16 path_len;
+	__u32 pad;
+	__u8 path[REC_PATH_MAX];
+};
+_Static_assert(sizeof(struct rec_open) == 64 + REC_PATH_MAX, "rec_open layout");
+
+struct rec_close {
+	struct rec_hdr hdr;
+	__s32 fd;
+	__s32 ret;
+};
+_Static_assert(sizeof(struct rec_close) == 48, "rec_close layout");
+
+struct rec_unlink {
+	struct rec_hdr hdr;
+	__s32 dfd;
+	__u32 flags;
+	__s32 ret;
+	__u16 path_len;
+	__u16 pad;
+	__u8 path[REC_PATH_MAX];
+};
+_Static_assert(sizeof(struct rec_unlink) == 56 + REC_PATH_MAX, "rec_unlink layout");
+
+/* @data: oldpath at 0 (oldpath_len bytes), newpath at REC_PATH_MAX. */
+struct rec_rename {
+	struct rec_hdr hdr;
+	__s32 olddfd;
+	__s32 newdfd;
+	__u32 flags;
+	__s32 ret;
+	__u16 oldpath_len;
+	__u16 newpath_len;
+	__u32 pad;
+	__u8 data[2 * REC_PATH_MAX];
+};
+_Static_assert(sizeof(struct rec_rename) == 64 + 2 * REC_PATH_MAX, "rec_rename layout");
+
+/* REC_READ and REC_WRITE. */
+struct rec_rw {
+	struct rec_hdr hdr;
+	__s32 fd;
+	__u32 pad;
+	__u64 count;
+	__s64 ret;
+};
+_Static_assert(sizeof(struct rec_rw) == 64, "rec_rw layout");
+
+/* REC_CONNECT, REC_ACCEPT, REC_BIND: @addr is the user's sockaddr as passed
+ * (connect, bind) or as returned (accept: the peer). */
+struct rec_sock {
+	struct rec_hdr hdr;
+	__s32 fd;
+	__s32 ret;
+	__u32 addr_len;
+	__u32 pad;
+	__u8 addr[REC_ADDR_MAX];
+};
+_Static_assert(sizeof(struct rec_sock) == 56 + REC_ADDR_MAX, "rec_sock layout");
+
+/* Addresses as struct sockaddr_in (16 bytes) or sockaddr_in6 (28 bytes). */
+struct rec_tcp_state {
+	struct rec_hdr hdr;
+	__u8 oldstate;
+	__u8 newstate;
+	__u8 saddr_len;
+	__u8 daddr_len;
+	__u32 pad;
+	__u8 saddr[28];
+	__u8 daddr[28];
+};
+_Static_assert(sizeof(struct rec_tcp_state) == 104, "rec_tcp_state layout");
+
+/* hdr.ts is the syscall's entry time. */
+struct rec_syscall {
+	struct rec_hdr hdr;
+	__u32 nr;
+	__u32 pad;
+	__u64 args[6];
+	__s64 ret;
+	__u64 latency;
+};
+_Static_assert(sizeof(struct rec_syscall) == 112, "rec_syscall layout");
+
+struct rec_sched_switch {
+	struct rec_hdr hdr;
+	__u32 prev_pid;
+	__u32 next_pid;
+	__u64 prev_state;
+	char prev_comm[REC_COMM_LEN];
+	char next_comm[REC_COMM_LEN];
+};
+_Static_assert(sizeof(struct rec_sched_switch) == 88, "rec_sched_switch layout");
+
+/* Values of rec_signal.ret: what signal_generate reports. */
+#define REC_SIG_DELIVERED	0
+#define REC_SIG_IGNORED		1
+#define REC_SIG_ALREADY_PENDING 2
+#define REC_SIG_OVERFLOW_FAIL	3
+#define REC_SIG_LOSE_INFO	4
+
+/* hdr pid/tid: the sender. */
+struct rec_signal {
+	struct rec_hdr hdr;
+	__s32 sig;
+	__u32 target_pid;
+	__s32 code;
+	__s32 ret; /* REC_SIG_* */
+};
+_Static_assert(sizeof(struct rec_signal) == 56, "rec_signal layout");
+
+/* Which events of a family to emit (`want` rodata of each family). */
+#define WANT_FORK	  (1u << 0)
+#define WANT_EXEC	  (1u << 1)
+#define WANT_EXIT	  (1u << 2)
+#define WANT_OPEN	  (1u << 3)
+#define WANT_CLOSE	  (1u << 4)
+#define WANT_UNLINK	  (1u << 5)
+#define WANT_RENAME	  (1u << 6)
+#define WANT_READ	  (1u << 7)
+#define WANT_WRITE	  (1u << 8)
+#define WANT_CONNECT	  (1u << 9)
+#define WANT_ACCEPT	  (1u << 10)
+#define WANT_BIND	  (1u << 11)
+#define WANT_TCP_STATE	  (1u << 12)
+#define WANT_SYSCALL	  (1u << 13)
+#define WANT_SCHED_SWITCH (1u << 14)
+#define WANT_SIGNAL	  (1u << 15)
 
 #endif /* BPFTAPE_EVENTS_H */

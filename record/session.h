@@ -77,7 +77,7 @@ struct record_session {
 	__u64 wakeup_bytes;
 
 	__u32 buffer_bytes; /* ring buffer size, a power of two >= page size */
-	bool verbose;       /* -v: libbpf debug output, attach details */
+	bool verbose;	    /* -v: libbpf debug output, attach details */
 
 	size_t nsources;
 	struct record_session_source sources[RECORD_MAX_SOURCES];
@@ -102,15 +102,15 @@ int record_session__reuse_maps(const struct record_session *s, struct bpf_object
  * Copy the session's filter and wakeup settings into an opened skeleton's
  * rodata (every skeleton built on common.bpf.h has these names).
  */
-#define RECORD_SESSION_SET_RODATA(s, skel)                                                     \
-	do {                                                                                   \
-		(skel)->rodata->self_tgid = (s)->self_tgid;                                    \
-		(skel)->rodata->filter_flags = (s)->filter_flags;                              \
-		memcpy((void *)(skel)->rodata->filter_comm, (s)->filter_comm,                  \
-		       sizeof((skel)->rodata->filter_comm));                                   \
-		(skel)->rodata->filter_cgroup = (s)->filter_cgroup;                            \
-		(skel)->rodata->filter_uid = (s)->filter_uid;                                  \
-		(skel)->rodata->wakeup_bytes = (s)->wakeup_bytes;                              \
+#define RECORD_SESSION_SET_RODATA(s, skel)                                                         \
+	do {                                                                                       \
+		(skel)->rodata->self_tgid = (s)->self_tgid;                                        \
+		(skel)->rodata->filter_flags = (s)->filter_flags;                                  \
+		memcpy((void *)(skel)->rodata->filter_comm, (s)->filter_comm,                      \
+		       sizeof((skel)->rodata->filter_comm));                                       \
+		(skel)->rodata->filter_cgroup = (s)->filter_cgroup;                                \
+		(skel)->rodata->filter_uid = (s)->filter_uid;                                      \
+		(skel)->rodata->wakeup_bytes = (s)->wakeup_bytes;                                  \
 	} while (0)
 
 /*

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * File syscalls, one event per call emitted at syscall exit: arguments come
+ * from the saved registers and strings are read once the kernel has copied
+ * them (resident), so no per-task entry state is needed.  This is the hot
+ * path of the openat storm: one program, no map lookup but the filters.
+ */
+#include "sys.bpf.h"
+
+const volatile __u32 want =
+	WANT_OPEN | WANT_CLOSE | WANT_UNLINK | WANT_RENAME | WANT_READ | WANT_WRITE;
+
+/* struct open_how from <linux/openat2.h>, read from user memory. */
+struct open_how_user {
+	__u64 flags;
+	__u64 mode;
+	__u64 resolve;
+};
+
+static __always_inline void emit_open(__u16 sc, int dfd, const char *path, __u32 flags, __u32 mode,
+				      long ret)
+{
+	struct rec_open *r;
+	long n;
+
+	r = tape_reserve(sizeof(*r), REC_OPEN);
+	if (!r)
+		return;
+	r->dfd = dfd;
+	r->flags = flags;
+	r->mode = mode;
+	r->ret = ret;
+	r->syscall = sc;
+	r->pad = 0;
+	n = bpf_probe_read_user_str(r->path, sizeof(r->path), path);
+	r->path_len = n > 0 ? n - 1 : 0;
+	tape_submit(r);
+}
+
+static __always_inline void emit_unlink(int dfd, const char *path, __u32 flags, long ret)
+{
+	struct rec_unlink *r;
+	long n;
+
+	r = tape_reserve(sizeof(*r), REC_UNLINK);
+	if (!r)
+		return;
+	r->dfd = dfd;
+	r->flags = flags;
+	r->ret = ret;
+	r->pad = 0;
+	n = bpf_probe_read_user_str(r->path, sizeof(r->path), path);
+	r->path_len = n > 0 ? n - 1 : 0;
+	tape_submit(r);
+}
+
+static __always_inline void emit_rename(int olddfd, const char *oldpath, int newdfd,
+					const char *newpath, __u32 flags, long ret)
+{
+	struct rec_rename *r;
+	long n;
+
+	r = tape_reserve(sizeof(*r), REC_RENAME);
+	if (!r)
+		return;
+	r->olddfd = olddfd;
+	r->newdfd = newdfd;
+	r->flags = flags;
+	r->ret = ret;
+	r->pad = 0;
+	n = bpf_probe_read_user_str(r->data, REC_PATH_MAX, oldpath);
+	r->oldpath_len = n > 0 ? n - 1 : 0;
+	n = bpf_probe_read_user_str(r->data + REC_PATH_MAX, REC_PATH_MAX, newpath);
+	r->newpath_len = n > 0 ? n - 1 : 0;
+	tape_submit(r);
+}
+
+static __always_inline void emit_rw(__u16 kind, int fd, __u64 count, long ret)
+{
+	struct rec_rw *r;
+
+	r = tape_reserve(sizeof(*r), kind);
+	if (!r)
+		return;
+	r->fd = fd;
+	r->pad = 0;
+	r->count = count;
+	r->ret = ret;
+	tape_submit(r);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
+{
+	long nr = sys_nr(regs);
+
+	switch (nr) {
+#ifdef __NR_open
+	case __NR_open:
+		if ((want & WANT_OPEN) && tape_want())
+			emit_open(REC_OPEN_OPEN, -100 /* AT_FDCWD */,
+				  (const char *)sys_arg(regs, 0), sys_arg(regs, 1),
+				  sys_arg(regs, 2), ret);
+		break;
+#endif
+	case __NR_openat:
+		if ((want & WANT_OPEN) && tape_want())
+			emit_open(REC_OPEN_OPENAT, sys_arg(regs, 0), (const char *)sys_arg(regs, 1),
+				  sys_arg(regs, 2), sys_arg(regs, 3), ret);
+		break;
+	case __NR_openat2:
+		if ((want & WANT_OPEN) && tape_want()) {
+			struct open_how_user how = {};
+
+			bpf_probe_read_user(&how, sizeof(how), (void *)sys_arg(regs, 2));
+			emit_open(REC_OPEN_OPENAT2, sys_arg(regs, 0),
+				  (const char *)sys_arg(regs, 1), how.flags, how.mode, ret);
+		}
+		break;
+	case __NR_close:
+		if ((want & WANT_CLOSE) && tape_want()) {
+			struct rec_close *r = tape_reserve(sizeof(*r), REC_CLOSE);
+
+			if (r) {
+				r->fd = sys_arg(regs, 0);
+				r->ret = ret;
+				tape_submit(r);
+			}
+		}
+		break;
+#ifdef __NR_unlink
+	case __NR_unlink:
+		if ((want & WANT_UNLINK) && tape_want())
+			emit_unlink(-100, (const char *)sys_arg(regs, 0), 0, ret);
+		break;
+#endif
+	case __NR_unlinkat:
+		if ((want & WANT_UNLINK) && tape_want())
+			emit_unlink(sys_arg(regs, 0), (const char *)sys_arg(regs, 1),
+				    sys_arg(regs, 2), ret);
+		break;
+#ifdef __NR_rename
+	case __NR_rename:
+		if ((want & WANT_RENAME) && tape_want())
+			emit_rename(-100, (const char *)sys_arg(regs, 0), -100,
+				    (const char *)sys_arg(regs, 1), 0, ret);
+		break;
+#endif
+#ifdef __NR_renameat
+	case __NR_renameat:
+		if ((want & WANT_RENAME) && tape_want())
+			emit_rename(sys_arg(regs, 0), (const char *)sys_arg(regs, 1),
+				    sys_arg(regs, 2), (const char *)sys_arg(regs, 3), 0, ret);
+		break;
+#endif
+	case __NR_renameat2:
+		if ((want & WANT_RENAME) && tape_want())
+			emit_rename(sys_arg(regs, 0), (const char *)sys_arg(regs, 1),
+				    sys_arg(regs, 2), (const char *)sys_arg(regs, 3),
+				    sys_arg(regs, 4), ret);
+		break;
+	case __NR_read:
+		if ((want & WANT_READ) && tape_want())
+			emit_rw(REC_READ, sys_arg(regs, 0), sys_arg(regs, 2), ret);
+		break;
+	case __NR_write:
+		if ((want & WANT_WRITE) && tape_want())
+			emit_rw(REC_WRITE, sys_arg(regs, 0), sys_arg(regs, 2), ret);
+		break;
+	}
+	return 0;
+}

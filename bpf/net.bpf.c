@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Socket syscalls (connect, accept, bind) at syscall exit with the user's
+ * sockaddr, and TCP state changes from sock:inet_sock_set_state.
+ */
+#include "sys.bpf.h"
+
+const volatile __u32 want = WANT_CONNECT | WANT_ACCEPT | WANT_BIND | WANT_TCP_STATE;
+
+#define AF_INET	    2
+#define AF_INET6    10
+#define IPPROTO_TCP 6
+
+static __always_inline void emit_sock(__u16 kind, int fd, const void *uaddr, __u64 addrlen,
+				      long ret)
+{
+	struct rec_sock *r;
+
+	r = tape_reserve(sizeof(*r), kind);
+	if (!r)
+		return;
+	r->fd = fd;
+	r->ret = ret;
+	r->pad = 0;
+	addrlen = BOUND(addrlen, REC_ADDR_MAX - 1);
+	r->addr_len = 0;
+	if (uaddr && addrlen && !bpf_probe_read_user(r->addr, addrlen, uaddr))
+		r->addr_len = addrlen;
+	tape_submit(r);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(net_sys_exit, struct pt_regs *regs, long ret)
+{
+	long nr = sys_nr(regs);
+
+	switch (nr) {
+	case __NR_connect:
+		if ((want & WANT_CONNECT) && tape_want())
+			emit_sock(REC_CONNECT, sys_arg(regs, 0), (void *)sys_arg(regs, 1),
+				  (__u32)sys_arg(regs, 2), ret);
+		break;
+	case __NR_bind:
+		if ((want & WANT_BIND) && tape_want())
+			emit_sock(REC_BIND, sys_arg(regs, 0), (void *)sys_arg(regs, 1),
+				  (__u32)sys_arg(regs, 2), ret);
+		break;
+	case __NR_accept:
+	case __NR_accept4:
+		if ((want & WANT_ACCEPT) && tape_want()) {
+			/* the peer address and its length are outputs: read them now */
+			const int *ulen = (const int *)sys_arg(regs, 2);
+			void *uaddr = (void *)sys_arg(regs, 1);
+			int len = 0;
+
+			if (ret < 0 || !uaddr || !ulen ||
+			    bpf_probe_read_user(&len, sizeof(len), ulen))
+				len = 0;
+			emit_sock(REC_ACCEPT, sys_arg(regs, 0), uaddr, len > 0 ? len : 0, ret);
+		}
+		break;
+	}
+	return 0;
+}
+
+/* struct sockaddr_in / sockaddr_in6, little-endian host, network-order port */
+static __always_inline __u8 put_addr(__u8 *dst, __u16 family, __u16 port_be, const void *addr)
+{
+	__u16 *f = (__u16 *)dst;
+
+	f[0] = family;
+	f[1] = port_be;
+	if (family == AF_INET) {
+		bpf_probe_read_kernel(dst + 4, 4, addr);
+		__builtin_memset(dst + 8, 0, 8);
+		return 16;
+	}
+	__builtin_memset(dst + 4, 0, 4); /* flowinfo */
+	bpf_probe_read_kernel(dst + 8, 16, addr);
+	__builtin_memset(dst + 24, 0, 4); /* scope id */
+	return 28;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(net_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	struct rec_tcp_state *r;
+	__u16 family, sport, dport;
+
+	if (!(want & WANT_TCP_STATE) || sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	family = sk->__sk_common.skc_family;
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	if (!tape_want())
+		return 0;
+	r = tape_reserve(sizeof(*r), REC_TCP_STATE);
+	if (!r)
+		return 0;
+	r->oldstate = oldstate;
+	r->newstate = newstate;
+	r->pad = 0;
+	sport = __builtin_bswap16(sk->__sk_common.skc_num);
+	dport = sk->__sk_common.skc_dport;
+	if (family == AF_INET) {
+		r->saddr_len = put_addr(r->saddr, family, sport, &sk->__sk_common.skc_rcv_saddr);
+		r->daddr_len = put_addr(r->daddr, family, dport, &sk->__sk_common.skc_daddr);
+	} else {
+		r->saddr_len = put_addr(r->saddr, family, sport, &sk->__sk_common.skc_v6_rcv_saddr);
+		r->daddr_len = put_addr(r->daddr, family, dport, &sk->__sk_common.skc_v6_daddr);
+	}
+	tape_submit(r);
+	return 0;
+}

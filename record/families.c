@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+/* Skeleton lifecycle of the built-in families. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "families.h"
+#include "proc.skel.h"
+#include "file.skel.h"
+#include "net.skel.h"
+#include "syscall.skel.h"
+#include "sched.skel.h"
+
+struct families {
+	struct proc_bpf *proc;
+	struct file_bpf *file;
+	struct net_bpf *net;
+	struct syscall_bpf *syscall;
+	struct sched_bpf *sched;
+};
+
+static const char *hint(int err)
+{
+	switch (err) {
+	case -EPERM:
+	case -EACCES:
+		return " (needs root or CAP_BPF+CAP_PERFMON; run with -v for the verifier log)";
+	case -ENOENT:
+	case -ESRCH:
+	case -EINVAL:
+		return " (this needs a kernel with BTF and tp_btf programs; run with -v for "
+		       "libbpf's log)";
+	default:
+		return " (run with -v for libbpf's log)";
+	}
+}
+
+/* open -> rodata -> shared maps -> load -> attach, for one skeleton type */
+#define FAMILY_UP(name, field, wantbits)                                                           \
+	do {                                                                                       \
+		struct name##_bpf *skel = name##_bpf__open();                                      \
+		const char *step = "opening";                                                      \
+                                                                                                   \
+		if (!skel) {                                                                       \
+			ret = -errno;                                                              \
+			goto fail_##name;                                                          \
+		}                                                                                  \
+		f->field = skel;                                                                   \
+		RECORD_SESSION_SET_RODATA(s, skel);                                                \
+		skel->rodata->want = (wantbits);                                                   \
+		step = "sharing maps with";                                                        \
+		ret = record_session__reuse_maps(s, skel->obj);                                    \
+		if (ret)                                                                           \
+			goto fail_##name;                                                          \
+		step = "loading";                                                                  \
+		ret = name##_bpf__load(skel);                                                      \
+		if (ret)                                                                           \
+			goto fail_##name;                                                          \
+		step = "attaching";                                                                \
+		ret = name##_bpf__attach(skel);                                                    \
+		if (ret)                                                                           \
+			goto fail_##name;                                                          \
+		break;                                                                             \
+		fail_##name                                                                        \
+		    : snprintf(err, errlen, "%s the BPF programs of the '%s' family: %s%s", step,  \
+			       #name, strerror(-ret), hint(ret));                                  \
+		goto cleanup;                                                                      \
+	} while (0)
+
+struct families *families__attach(struct record_session *s, const uint32_t want[FAMILY_MAX],
+				  char *err, size_t errlen)
+{
+	struct families *f = calloc(1, sizeof(*f));
+	int ret = 0;
+
+	if (!f)
+		return NULL;
+	if (want[FAMILY_PROC] || (s->filter_flags & FILTER_PIDS))
+		FAMILY_UP(proc, proc, want[FAMILY_PROC]);
+	if (want[FAMILY_FILE])
+		FAMILY_UP(file, file, want[FAMILY_FILE]);
+	if (want[FAMILY_NET])
+		FAMILY_UP(net, net, want[FAMILY_NET]);
+	if (want[FAMILY_SYSCALL])
+		FAMILY_UP(syscall, syscall, want[FAMILY_SYSCALL]);
+	if (want[FAMILY_SCHED])
+		FAMILY_UP(sched, sched, want[FAMILY_SCHED]);
+	return f;
+cleanup:
+	families__free(f);
+	errno = ret < 0 ? -ret : EINVAL;
+	return NULL;
+}
+
+void families__free(struct families *f)
+{
+	if (!f)
+		return;
+	sched_bpf__destroy(f->sched);
+	syscall_bpf__destroy(f->syscall);
+	net_bpf__destroy(f->net);
+	file_bpf__destroy(f->file);
+	proc_bpf__destroy(f->proc);
+	free(f);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* Load and attach the built-in probe families (bpf/<family>.bpf.c). */
+#ifndef BPFTAPE_RECORD_FAMILIES_H
+#define BPFTAPE_RECORD_FAMILIES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "builtin.h"
+#include "session.h"
+
+struct families;
+
+/*
+ * Open, configure (rodata from @s, `want` bits), load and attach every
+ * family with a non-zero @want entry, sharing @s's maps.  The proc family is
+ * loaded whenever FILTER_PIDS is set, whatever @want says, because it keeps
+ * the `tracked` set current.  NULL + errno; @err names the family and the
+ * step that failed.  On failure nothing stays attached.
+ */
+struct families *families__attach(struct record_session *s, const uint32_t want[FAMILY_MAX],
+				  char *err, size_t errlen);
+
+/* Detach and free.  Accepts NULL. */
+void families__free(struct families *f);
+
+#endif /* BPFTAPE_RECORD_FAMILIES_H */

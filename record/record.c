@@ -1,0 +1,1028 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bpftape record: load the probes, drain the ring buffer into a tape.
+ *
+ * One thread: the ring buffer absorbs the time a chunk takes to compress
+ * (a 16 MiB ring holds tens of milliseconds of the openat storm; a chunk
+ * compresses in a few), so a second writer thread would only add a copy.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "builtin.h"
+#include "families.h"
+#include "generic.h"
+#include "host.h"
+#include "session.h"
+#include "sink.h"
+#include "verbs.h"
+
+#define PFX	       "bpftape record: "
+#define DEFAULT_EVENTS "proc,file,net"
+#define POLL_MS	       100
+
+/* Options: only cmd_record sees them. */
+struct record_opts {
+	const char *output;
+	uint32_t want[FAMILY_MAX];
+	const char **specs; /* generic probe specs (contain ':') */
+	size_t nspecs;
+	bool events_given;
+	long pid; /* -1: none */
+	const char *comm;
+	const char *cgroup;
+	long uid;	 /* -1: none */
+	double duration; /* seconds, 0: none */
+	uint64_t max_size;
+	uint64_t rotate_size;
+	unsigned keep;
+	uint64_t buffer;
+	uint64_t wakeup; /* bytes; 0: derived from buffer */
+	int verbose;
+	char **cmd; /* after "--" */
+};
+
+struct drops_seen {
+	uint64_t count;
+	uint64_t last_ts;
+};
+
+struct recorder {
+	const struct record_opts *o;
+	struct record_session s;
+	struct families *fam;
+	struct generic *gen;
+	struct ring_buffer *rb;
+	struct sink *sink;
+	struct record_meta meta;
+	struct builtin_ids ids;
+	pid_t child;
+	int child_status;
+	bool child_done;
+	int go_fd;  /* write end: releases the stopped child */
+	int err_fd; /* read end: errno of a failed exec */
+
+	int write_err; /* first fatal writer error */
+	char write_msg[PATH_MAX + 512];
+	bool limit_hit; /* --max-size reached */
+	uint64_t bad_records;
+	uint64_t last_bytes;
+
+	int ncpus;
+	struct drop_stat *drop_vals;
+	struct drops_seen *seen;
+	uint64_t drops;
+};
+
+static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t child_signal;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGCHLD)
+		child_signal = 1;
+	else
+		stop_signal = sig;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: bpftape record [-o FILE] [-e EVENTS]... [-p PID] [--comm NAME]\n"
+		"                      [--cgroup PATH] [--uid UID] [--duration SECS]\n"
+		"                      [--max-size SIZE] [--rotate SIZE --keep N]\n"
+		"                      [--buffer SIZE] [-v] [-- CMD [ARGS...]]\n"
+		"\n"
+		"Record kernel events with eBPF into a tape.  Without -p or -- CMD the\n"
+		"whole system is recorded (never bpftape itself) until SIGINT/SIGTERM,\n"
+		"--duration or --max-size.  fork, exec and exit are always recorded.\n"
+		"\n"
+		"Options:\n"
+		"  -o, --output FILE    tape to write (default bpftape.tape)\n"
+		"  -e, --events LIST    comma-separated events (default " DEFAULT_EVENTS "):\n"
+		"                       groups proc, file, net, syscall, sched, signal, all;\n"
+		"                       single events fork exec exit open close unlink rename\n"
+		"                       read write connect accept bind tcp_state syscall\n"
+		"                       sched_switch signal; or one generic probe per -e:\n"
+		"                       tracepoint:SUBSYS:NAME  uprobe:PATH:FUNC[+OFF](ARGS)\n"
+		"                       uretprobe:PATH:FUNC  usdt:PATH:PROVIDER:NAME(ARGS)\n"
+		"                       kprobe:FUNC(ARGS)  kretprobe:FUNC\n"
+		"  -p, --pid PID        only PID and its descendants (also those forked later)\n"
+		"      --comm NAME      only tasks whose comm is NAME\n"
+		"      --cgroup PATH    only tasks in this cgroup v2 (path in the cgroup2 mount)\n"
+		"      --uid UID        only tasks of this user (number or name)\n"
+		"  -d, --duration SECS  stop after SECS (suffixes ms, s, m, h)\n"
+		"      --max-size SIZE  stop once SIZE bytes are written (suffixes K, M, G)\n"
+		"      --rotate SIZE    start a new tape every SIZE bytes, keeping --keep N\n"
+		"      --keep N         tapes kept under --rotate: FILE, FILE.1, ... (default 4)\n"
+		"      --buffer SIZE    kernel ring buffer size (default 16M, a power of two)\n"
+		"  -v, --verbose        libbpf's log and attach details\n"
+		"  -h, --help           this help\n"
+		"  -- CMD [ARGS...]     run CMD, record only it and its descendants, stop when\n"
+		"                       it exits (it starts once the probes are attached)\n"
+		"\n"
+		"At the end one line sums up: events, drops, bytes written, duration, output.\n"
+		"\n"
+		"EXAMPLES\n"
+		"  bpftape record -o incident.tape --duration 5m\n"
+		"  bpftape record -e file,net -- make -j2\n"
+		"  bpftape record -e exec,open -p 4242 -o app.tape\n"
+		"  bpftape record -e all --rotate 256M --keep 8 -o ring.tape\n"
+		"  bpftape record -e 'usdt:/usr/bin/python3.11:python:function__entry(str,str,s32)'"
+		" -- python3 x.py\n");
+}
+
+/* "64M" -> bytes; 0 or -EINVAL */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -EINVAL;
+	switch (*end) {
+	case 0:
+		break;
+	case 'k':
+	case 'K':
+		v *= 1024;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		v *= 1024 * 1024;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		v *= 1024.0 * 1024 * 1024;
+		end++;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += *end == 'i' && end[1] == 'B' ? 2 : 1;
+	if (*end)
+		return -EINVAL;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+/* "1.5", "500ms", "2m" -> seconds */
+static int parse_duration(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v <= 0)
+		return -EINVAL;
+	if (!strcmp(end, "ms"))
+		v /= 1000;
+	else if (!strcmp(end, "m"))
+		v *= 60;
+	else if (!strcmp(end, "h"))
+		v *= 3600;
+	else if (*end && strcmp(end, "s"))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_long(const char *s, long min, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* One -e argument: a generic spec (has ':') or a comma list of built-ins. */
+static int add_events(struct record_opts *o, char *arg)
+{
+	char *save = NULL, *word, *list;
+	const char **grown;
+
+	o->events_given = true;
+	if (strchr(arg, ':')) {
+		grown = realloc(o->specs, (o->nspecs + 1) * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		o->specs = grown;
+		o->specs[o->nspecs++] = arg;
+		return 0;
+	}
+	/* a copy: argv is also the command line stored in the tape */
+	list = strdup(arg);
+	if (!list)
+		return -ENOMEM;
+	for (word = strtok_r(list, ",", &save); word; word = strtok_r(NULL, ",", &save)) {
+		if (record_builtin__select(word, o->want)) {
+			fprintf(stderr,
+				PFX "unknown event '%s' in -e; run 'bpftape list-events' for the "
+				    "built-in events, or give a probe spec like "
+				    "tracepoint:sched:sched_process_fork\n",
+				word);
+			free(list);
+			return -EINVAL;
+		}
+	}
+	free(list);
+	return 0;
+}
+
+static int parse_args(struct record_opts *o, int argc, char **argv)
+{
+	enum {
+		OPT_COMM = 256,
+		OPT_CGROUP,
+		OPT_UID,
+		OPT_MAXSIZE,
+		OPT_ROTATE,
+		OPT_KEEP,
+		OPT_BUFFER,
+		OPT_WAKEUP
+	};
+	static const struct option longopts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"events", required_argument, NULL, 'e'},
+		{"pid", required_argument, NULL, 'p'},
+		{"comm", required_argument, NULL, OPT_COMM},
+		{"cgroup", required_argument, NULL, OPT_CGROUP},
+		{"uid", required_argument, NULL, OPT_UID},
+		{"duration", required_argument, NULL, 'd'},
+		{"max-size", required_argument, NULL, OPT_MAXSIZE},
+		{"rotate", required_argument, NULL, OPT_ROTATE},
+		{"keep", required_argument, NULL, OPT_KEEP},
+		{"buffer", required_argument, NULL, OPT_BUFFER},
+		{"wakeup", required_argument, NULL, OPT_WAKEUP},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	long keep = 4;
+	int c;
+
+	o->output = "bpftape.tape";
+	o->pid = -1;
+	o->uid = -1;
+	o->buffer = 16u << 20;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+o:e:p:d:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'e':
+			if (add_events(o, optarg))
+				return -EINVAL;
+			break;
+		case 'p':
+			if (parse_long(optarg, 1, &o->pid)) {
+				fprintf(stderr, PFX "-p wants a process id, not '%s'\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_COMM:
+			if (!*optarg || strlen(optarg) >= REC_COMM_LEN) {
+				fprintf(stderr,
+					PFX
+					"--comm '%s': a comm has 1 to %d characters (the kernel "
+					"truncates longer names)\n",
+					optarg, REC_COMM_LEN - 1);
+				return -EINVAL;
+			}
+			o->comm = optarg;
+			break;
+		case OPT_CGROUP:
+			o->cgroup = optarg;
+			break;
+		case OPT_UID:
+			if (parse_long(optarg, 0, &o->uid)) {
+				struct passwd *pw = getpwnam(optarg);
+
+				if (!pw) {
+					fprintf(stderr, PFX "--uid '%s': no such user\n", optarg);
+					return -EINVAL;
+				}
+				o->uid = pw->pw_uid;
+			}
+			break;
+		case 'd':
+			if (parse_duration(optarg, &o->duration)) {
+				fprintf(stderr,
+					PFX "--duration '%s': expected seconds like 10, 1.5, "
+					    "500ms, 5m\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_MAXSIZE:
+		case OPT_ROTATE:
+		case OPT_BUFFER:
+		case OPT_WAKEUP: {
+			uint64_t *dst = c == OPT_MAXSIZE  ? &o->max_size
+					: c == OPT_ROTATE ? &o->rotate_size
+					: c == OPT_BUFFER ? &o->buffer
+							  : &o->wakeup;
+
+			if (parse_size(optarg, dst) || (!*dst && c != OPT_WAKEUP)) {
+				fprintf(stderr,
+					PFX "%s '%s': expected a size like 4096, 64K, 100M, 2G\n",
+					argv[optind - 1][0] == '-' ? argv[optind - 1] : "size",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		}
+		case OPT_KEEP:
+			if (parse_long(optarg, 1, &keep) || keep > 1000) {
+				fprintf(stderr,
+					PFX "--keep '%s': expected a count from 1 to 1000\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case '?':
+		default:
+			if (optopt)
+				fprintf(stderr,
+					PFX "option -%c: unknown or missing its value; see "
+					    "'bpftape record --help'\n",
+					optopt);
+			else
+				fprintf(stderr,
+					PFX "unknown option '%s'; see 'bpftape record --help'\n",
+					argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	o->keep = (unsigned)keep;
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--")) {
+			fprintf(stderr,
+				PFX "unexpected argument '%s'; to record a command, put it after "
+				    "'--': bpftape record -- %s\n",
+				argv[optind], argv[optind]);
+			return -EINVAL;
+		}
+		o->cmd = &argv[optind];
+	} else if (optind > 1 && !strcmp(argv[optind - 1], "--")) {
+		fprintf(stderr, PFX "'--' must be followed by a command to run\n");
+		return -EINVAL;
+	}
+	if (o->cmd && o->pid > 0) {
+		fprintf(stderr, PFX "-p and -- CMD both choose the processes; give one\n");
+		return -EINVAL;
+	}
+	if (o->buffer < 4096 || (o->buffer & (o->buffer - 1)) || o->buffer > (1ull << 30)) {
+		fprintf(stderr, PFX "--buffer must be a power of two from 4K to 1G\n");
+		return -EINVAL;
+	}
+	if (!o->events_given) {
+		char def[] = DEFAULT_EVENTS;
+
+		add_events(o, def);
+	}
+	return 0;
+}
+
+/*
+ * Find @file the way execvp() would, into @out: the recorded command then
+ * starts with one successful exec instead of a failed one per PATH entry.
+ */
+static bool find_in_path(const char *file, char *out, size_t outlen, char *why, size_t len)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+
+	if (strchr(file, '/')) {
+		snprintf(out, outlen, "%s", file);
+		if (access(file, X_OK) == 0)
+			return true;
+		snprintf(why, len, "%s", strerror(errno));
+		return false;
+	}
+	if (!path)
+		path = "/bin:/usr/bin";
+	while (*path) {
+		const char *colon = strchr(path, ':');
+		size_t n = colon ? (size_t)(colon - path) : strlen(path);
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? path : ".", file);
+		if (access(buf, X_OK) == 0) {
+			struct stat st;
+
+			if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+				snprintf(out, outlen, "%s", buf);
+				return true;
+			}
+		}
+		path += n + (colon ? 1 : 0);
+	}
+	snprintf(why, len, "not found in PATH");
+	return false;
+}
+
+/*
+ * Fork CMD stopped: it waits for a byte on a pipe, sent once the probes are
+ * attached and its pid is tracked, so its exec is the first thing recorded.
+ */
+static int spawn_stopped(struct recorder *r, const char *file, char **cmd)
+{
+	int go[2], ex[2];
+	pid_t pid;
+
+	if (pipe2(go, O_CLOEXEC))
+		return -errno;
+	if (pipe2(ex, O_CLOEXEC)) {
+		close(go[0]);
+		close(go[1]);
+		return -errno;
+	}
+	pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+
+		close(go[0]);
+		close(go[1]);
+		close(ex[0]);
+		close(ex[1]);
+		return err;
+	}
+	if (pid == 0) {
+		char c;
+		int e;
+
+		close(go[1]);
+		close(ex[0]);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127); /* the recorder gave up */
+		execv(file, cmd);
+		e = errno;
+		if (write(ex[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(ex[1]);
+	r->child = pid;
+	r->go_fd = go[1];
+	r->err_fd = ex[0];
+	return 0;
+}
+
+/* ---- the tape head and the consumer --------------------------------------- */
+
+static bool proc_wanted(struct recorder *r, const struct tape_proc *p)
+{
+	const struct record_opts *o = r->o;
+	__u32 pid = p->pid;
+	__u8 v;
+
+	if ((r->s.filter_flags & FILTER_PIDS) && bpf_map_lookup_elem(r->s.tracked_fd, &pid, &v))
+		return false;
+	if (o->uid >= 0 && p->uid != (uint32_t)o->uid)
+		return false;
+	if (o->comm && strcmp(p->comm, o->comm))
+		return false;
+	return true;
+}
+
+static int tape_start(void *ctx, struct tape_writer *w)
+{
+	struct recorder *r = ctx;
+	struct proc_snapshot snap = {};
+	struct tape_proc *keep = NULL;
+	size_t n = 0;
+	int err;
+
+	err = record_meta__write(&r->meta, w);
+	if (!err)
+		err = builtin__add_types(w, r->o->want, &r->ids);
+	for (size_t i = 0; !err && i < r->s.nsources; i++)
+		err = r->s.sources[i].ops->add_types(r->s.sources[i].ctx, w);
+	if (err)
+		return err;
+	/* the snapshot is read now, after attaching: no process falls between */
+	err = proc_snapshot__read(&snap);
+	if (err)
+		goto cleanup;
+	keep = calloc(snap.n ? snap.n : 1, sizeof(*keep));
+	if (!keep) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < snap.n; i++)
+		if (proc_wanted(r, &snap.procs[i]))
+			keep[n++] = snap.procs[i];
+	err = tape_writer__add_procs(w, keep, n);
+	r->last_bytes = tape_writer__bytes(w);
+cleanup:
+	free(keep);
+	proc_snapshot__free(&snap);
+	return err;
+}
+
+static void fail_write(struct recorder *r, int err, const char *what)
+{
+	struct tape_writer *w = r->sink ? sink__writer(r->sink) : NULL;
+	const char *detail = w ? tape_writer__errmsg(w) : "";
+
+	if (r->write_err)
+		return;
+	r->write_err = err;
+	snprintf(r->write_msg, sizeof(r->write_msg), "%s %s: %s%s%s", what, r->o->output,
+		 strerror(-err), *detail ? " (" : "", *detail ? detail : "");
+	if (*detail)
+		strncat(r->write_msg, ")", sizeof(r->write_msg) - strlen(r->write_msg) - 1);
+}
+
+/* After the file grew: rotate or stop at the size limit. */
+static int check_size(struct recorder *r)
+{
+	struct tape_writer *w = sink__writer(r->sink);
+	int err;
+
+	if (tape_writer__bytes(w) == r->last_bytes)
+		return 0;
+	r->last_bytes = tape_writer__bytes(w);
+	if (r->o->max_size && sink__bytes(r->sink) >= r->o->max_size) {
+		r->limit_hit = true;
+		return 1;
+	}
+	err = sink__maybe_rotate(r->sink);
+	if (err < 0) {
+		if (!r->write_err) {
+			r->write_err = err;
+			snprintf(r->write_msg, sizeof(r->write_msg), "%s", sink__errmsg(r->sink));
+		}
+		return err;
+	}
+	if (err > 0)
+		r->last_bytes = tape_writer__bytes(sink__writer(r->sink));
+	return 0;
+}
+
+static int handle_record(void *ctx, void *data, size_t size)
+{
+	struct recorder *r = ctx;
+	struct tape_writer *w = sink__writer(r->sink);
+	const struct rec_hdr *h = data;
+	int err = 0;
+
+	if (r->write_err || r->limit_hit)
+		return 0; /* stopping: the rest is not written */
+	if (size < sizeof(*h)) {
+		r->bad_records++;
+		return 0;
+	}
+	if (h->kind == REC_GENERIC) {
+		err = -ENOENT;
+		if (size >= sizeof(struct rec_generic))
+			for (size_t i = 0; i < r->s.nsources && err == -ENOENT; i++)
+				err = r->s.sources[i].ops->emit(r->s.sources[i].ctx, w, data, size);
+	} else {
+		err = builtin__emit(&r->ids, w, data, size);
+	}
+	if (err == -ENOENT || err == -EBADMSG || err == -EINVAL) {
+		r->bad_records++;
+		err = 0;
+	}
+	if (err) {
+		fail_write(r, err, "writing");
+		return err;
+	}
+	return check_size(r) < 0 ? -EIO : 0;
+}
+
+/* Turn new kernel-side drops into loss records, per CPU. */
+static int collect_drops(struct recorder *r)
+{
+	__u32 zero = 0;
+	int err;
+
+	if (bpf_map_lookup_elem(r->s.drops_fd, &zero, r->drop_vals))
+		return -errno;
+	for (int cpu = 0; cpu < r->ncpus; cpu++) {
+		struct drop_stat *d = &r->drop_vals[cpu];
+		struct drops_seen *seen = &r->seen[cpu];
+		struct tape_loss loss;
+
+		if (d->count <= seen->count)
+			continue;
+		/* all drops since the last record lie in [previous last, last] */
+		loss.cpu = cpu;
+		loss.count = d->count - seen->count;
+		loss.first_ts = seen->count ? seen->last_ts : d->first_ts;
+		loss.last_ts = d->last_ts;
+		r->drops += loss.count;
+		seen->count = d->count;
+		seen->last_ts = d->last_ts;
+		if (r->write_err)
+			continue;
+		err = tape_writer__add_loss(sink__writer(r->sink), &loss);
+		if (err)
+			fail_write(r, err, "writing a loss record to");
+	}
+	return 0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void human_bytes(uint64_t b, char *buf, size_t len)
+{
+	if (b >= (1ull << 30))
+		snprintf(buf, len, "%.2f GiB", b / (double)(1ull << 30));
+	else if (b >= (1u << 20))
+		snprintf(buf, len, "%.2f MiB", b / (double)(1u << 20));
+	else if (b >= 1024)
+		snprintf(buf, len, "%.1f KiB", b / 1024.0);
+	else
+		snprintf(buf, len, "%llu B", (unsigned long long)b);
+}
+
+/* Track -p PID and its current descendants. */
+static int track_tree(struct recorder *r, uint32_t root)
+{
+	struct proc_snapshot snap = {};
+	__u8 one = 1;
+	int err;
+
+	err = proc_snapshot__read(&snap);
+	if (err)
+		goto cleanup;
+	if (!proc_snapshot__find(&snap, root)) {
+		err = -ESRCH;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < snap.n; i++) {
+		__u32 pid = snap.procs[i].pid;
+
+		if (proc_snapshot__descends(&snap, pid, root) &&
+		    bpf_map_update_elem(r->s.tracked_fd, &pid, &one, BPF_ANY)) {
+			err = -errno;
+			goto cleanup;
+		}
+	}
+cleanup:
+	proc_snapshot__free(&snap);
+	return err;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct record_opts o = {};
+	struct recorder r = {.o = &o, .go_fd = -1, .err_fd = -1};
+	struct sigaction sa = {};
+	char err[1024], why[256], exe[PATH_MAX];
+	uint64_t t0, deadline = 0, now;
+	int ret = 1, e;
+
+	record_session__init(&r.s);
+	if (parse_args(&o, argc, argv)) {
+		ret = 2;
+		goto cleanup;
+	}
+	libbpf_set_print(o.verbose ? libbpf_print : libbpf_quiet);
+
+	if (o.cmd && !find_in_path(o.cmd[0], exe, sizeof(exe), why, sizeof(why))) {
+		fprintf(stderr, PFX "cannot run '%s': %s\n", o.cmd[0], why);
+		ret = 127;
+		goto cleanup;
+	}
+	if (geteuid() != 0)
+		fprintf(stderr, PFX "warning: not running as root; loading BPF programs needs "
+				    "CAP_BPF and CAP_PERFMON\n");
+
+	/* filters, as every skeleton's rodata will see them */
+	r.s.self_tgid = getpid();
+	r.s.buffer_bytes = o.buffer;
+	r.s.wakeup_bytes = o.wakeup ? o.wakeup : o.buffer / 16;
+	r.s.verbose = o.verbose;
+	if (o.pid > 0 || o.cmd)
+		r.s.filter_flags |= FILTER_PIDS;
+	if (o.comm) {
+		r.s.filter_flags |= FILTER_COMM;
+		strncpy(r.s.filter_comm, o.comm, sizeof(r.s.filter_comm) - 1);
+	}
+	if (o.uid >= 0) {
+		r.s.filter_flags |= FILTER_UID;
+		r.s.filter_uid = (__u32)o.uid;
+	}
+	if (o.cgroup) {
+		uint64_t cgid = 0;
+
+		e = host__cgroup_id(o.cgroup, &cgid);
+		r.s.filter_cgroup = cgid;
+		if (e) {
+			fprintf(stderr,
+				PFX "--cgroup %s: %s (give a cgroup v2 directory, absolute or "
+				    "relative to the cgroup2 mount)\n",
+				o.cgroup, strerror(-e));
+			ret = 2;
+			goto cleanup;
+		}
+		r.s.filter_flags |= FILTER_CGROUP;
+	}
+
+	/* generic probe specs are checked before anything is loaded */
+	r.gen = generic__new();
+	if (!r.gen) {
+		fprintf(stderr, PFX "%s\n", strerror(errno));
+		goto cleanup;
+	}
+	for (size_t i = 0; i < o.nspecs; i++) {
+		err[0] = 0;
+		e = generic__add(r.gen, o.specs[i], err, sizeof(err));
+		if (e) {
+			fprintf(stderr, PFX "%s\n", *err ? err : strerror(-e));
+			ret = 2;
+			goto cleanup;
+		}
+	}
+
+	setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){RLIM_INFINITY, RLIM_INFINITY});
+	e = record_session__create_maps(&r.s);
+	if (e) {
+		fprintf(stderr, PFX "creating the BPF maps: %s%s\n", strerror(-e),
+			e == -EPERM ? " (run as root)" : "");
+		goto cleanup;
+	}
+	r.ncpus = libbpf_num_possible_cpus();
+	r.drop_vals = calloc(r.ncpus > 0 ? r.ncpus : 1, sizeof(*r.drop_vals));
+	r.seen = calloc(r.ncpus > 0 ? r.ncpus : 1, sizeof(*r.seen));
+	if (r.ncpus <= 0 || !r.drop_vals || !r.seen) {
+		fprintf(stderr, PFX "counting CPUs: %s\n", strerror(ENOMEM));
+		goto cleanup;
+	}
+
+	if (o.pid > 0) {
+		e = track_tree(&r, (uint32_t)o.pid);
+		if (e) {
+			fprintf(stderr, PFX "-p %ld: %s\n", o.pid,
+				e == -ESRCH ? "no such process" : strerror(-e));
+			goto cleanup;
+		}
+	}
+
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+
+	if (o.cmd) {
+		__u32 pid;
+		__u8 one = 1;
+
+		e = spawn_stopped(&r, exe, o.cmd);
+		if (e) {
+			fprintf(stderr, PFX "starting '%s': %s\n", o.cmd[0], strerror(-e));
+			goto cleanup;
+		}
+		pid = r.child;
+		if (bpf_map_update_elem(r.s.tracked_fd, &pid, &one, BPF_ANY)) {
+			fprintf(stderr, PFX "tracking pid %u: %s\n", pid, strerror(errno));
+			goto cleanup;
+		}
+	}
+
+	err[0] = 0;
+	r.fam = families__attach(&r.s, o.want, err, sizeof(err));
+	if (!r.fam) {
+		fprintf(stderr, PFX "%s\n", *err ? err : strerror(errno));
+		goto cleanup;
+	}
+	err[0] = 0;
+	e = generic__attach(r.gen, &r.s, err, sizeof(err));
+	if (e) {
+		fprintf(stderr, PFX "%s\n", *err ? err : strerror(-e));
+		goto cleanup;
+	}
+	r.rb = ring_buffer__new(r.s.events_fd, handle_record, &r, NULL);
+	if (!r.rb) {
+		fprintf(stderr, PFX "opening the ring buffer: %s\n", strerror(errno));
+		goto cleanup;
+	}
+
+	e = record_meta__collect(&r.meta, argc + 1, argv - 1);
+	if (!e) {
+		char filt[256];
+		int n = 0;
+
+		filt[0] = 0;
+		if (o.pid > 0)
+			n += snprintf(filt + n, sizeof(filt) - n, "pid=%ld+children ", o.pid);
+		if (o.cmd)
+			n += snprintf(filt + n, sizeof(filt) - n, "cmd=%s ", o.cmd[0]);
+		if (o.comm)
+			n += snprintf(filt + n, sizeof(filt) - n, "comm=%s ", o.comm);
+		if (o.cgroup)
+			n += snprintf(filt + n, sizeof(filt) - n, "cgroup=%s ", o.cgroup);
+		if (o.uid >= 0)
+			n += snprintf(filt + n, sizeof(filt) - n, "uid=%ld ", o.uid);
+		if (n)
+			filt[n - 1] = 0;
+		e = record_meta__add(&r.meta, "record.filter", "%s", filt);
+	}
+	if (e) {
+		fprintf(stderr, PFX "collecting host metadata: %s\n", strerror(-e));
+		goto cleanup;
+	}
+	{
+		uint64_t chunk = 0;
+		uint64_t lim = o.max_size;
+		struct sink_opts so = {.path = o.output,
+				       .rotate_bytes = o.rotate_size,
+				       .keep = o.rotate_size ? o.keep : 1,
+				       .start = tape_start,
+				       .ctx = &r};
+
+		/* small limits want small chunks: a file grows a chunk at a time */
+		if (o.rotate_size && (!lim || o.rotate_size < lim))
+			lim = o.rotate_size;
+		if (lim && lim / 4 < (1u << 20))
+			chunk = lim / 4 < (16u << 10) ? (16u << 10) : lim / 4;
+		so.chunk_bytes = chunk;
+		err[0] = 0;
+		r.sink = sink__open(&so, err, sizeof(err));
+		if (!r.sink) {
+			fprintf(stderr, PFX "%s\n", *err ? err : strerror(errno));
+			goto cleanup;
+		}
+	}
+
+	t0 = mono_ns();
+	if (o.duration > 0)
+		deadline = t0 + (uint64_t)(o.duration * 1e9);
+	if (o.verbose)
+		fprintf(stderr, PFX "recording to %s (ring %llu bytes, wakeup every %llu bytes)\n",
+			o.output, (unsigned long long)o.buffer,
+			(unsigned long long)r.s.wakeup_bytes);
+	if (r.child) {
+		int child_errno = 0;
+		ssize_t n;
+
+		if (write(r.go_fd, "g", 1) != 1) {
+			fprintf(stderr, PFX "starting '%s': %s\n", o.cmd[0], strerror(errno));
+			goto finish;
+		}
+		close(r.go_fd);
+		r.go_fd = -1;
+		/* EOF: exec succeeded (the pipe is close-on-exec) */
+		do
+			n = read(r.err_fd, &child_errno, sizeof(child_errno));
+		while (n < 0 && errno == EINTR);
+		if (n == sizeof(child_errno)) {
+			fprintf(stderr, PFX "cannot run '%s': %s\n", o.cmd[0],
+				strerror(child_errno));
+			ret = 127;
+		}
+	}
+
+	while (!stop_signal && !r.write_err && !r.limit_hit) {
+		e = ring_buffer__poll(r.rb, POLL_MS);
+		if (e == 0)
+			e = ring_buffer__consume(r.rb); /* below the wakeup threshold */
+		if (e < 0 && e != -EINTR && !r.write_err) {
+			fprintf(stderr, PFX "reading the ring buffer: %s\n", strerror(-e));
+			break;
+		}
+		collect_drops(&r);
+		if (r.child && child_signal) {
+			child_signal = 0;
+			if (waitpid(r.child, &r.child_status, WNOHANG) == r.child) {
+				r.child_done = true;
+				break;
+			}
+		}
+		now = mono_ns();
+		if (deadline && now >= deadline)
+			break;
+	}
+
+finish:
+	/* detach first so that the drain has an end, then take what is left */
+	generic__free(r.gen);
+	r.gen = NULL;
+	families__free(r.fam);
+	r.fam = NULL;
+	if (!r.write_err && !r.limit_hit)
+		ring_buffer__consume(r.rb);
+	collect_drops(&r);
+	if (!r.write_err) {
+		e = sink__finish(r.sink);
+		if (e) {
+			r.write_err = e;
+			snprintf(r.write_msg, sizeof(r.write_msg), "%s", sink__errmsg(r.sink));
+		}
+	}
+	now = mono_ns();
+	{
+		char bytes[32], out[PATH_MAX + 64];
+		unsigned tapes = sink__tapes(r.sink);
+
+		human_bytes(sink__bytes(r.sink), bytes, sizeof(bytes));
+		if (tapes > 1)
+			snprintf(out, sizeof(out), "%s (+%u rotated, %u kept)", o.output, tapes - 1,
+				 o.keep);
+		else
+			snprintf(out, sizeof(out), "%s", o.output);
+		if (r.write_err)
+			fprintf(stderr,
+				PFX "%s; recording stopped.  The tape keeps every chunk written "
+				    "before the error: read it with 'bpftape replay' or repair it "
+				    "with 'bpftape recover'.\n",
+				r.write_msg);
+		if (r.limit_hit)
+			fprintf(stderr, PFX "stopped: --max-size %llu bytes reached\n",
+				(unsigned long long)o.max_size);
+		if (r.bad_records)
+			fprintf(stderr, PFX "warning: %llu malformed records skipped\n",
+				(unsigned long long)r.bad_records);
+		fprintf(stderr,
+			"bpftape record: %llu events, %llu drops, %s written, %.2f s, output %s\n",
+			(unsigned long long)sink__events(r.sink), (unsigned long long)r.drops,
+			bytes, (now - t0) / 1e9, out);
+	}
+	if (!r.write_err && ret != 127)
+		ret = 0;
+	if (r.child && !r.child_done) {
+		/* the command outlives the recording (signal or limit): leave it be,
+		 * but reap it if it is already gone */
+		waitpid(r.child, &r.child_status, WNOHANG);
+	}
+
+cleanup:
+	if (r.go_fd >= 0)
+		close(r.go_fd); /* a child still waiting gives up */
+	if (r.err_fd >= 0)
+		close(r.err_fd);
+	if (r.child && !r.child_done && ret != 0 && !r.sink)
+		waitpid(r.child, NULL, 0);
+	ring_buffer__free(r.rb);
+	generic__free(r.gen);
+	families__free(r.fam);
+	sink__free(r.sink);
+	record_session__free(&r.s);
+	record_meta__free(&r.meta);
+	free(r.drop_vals);
+	free(r.seen);
+	free(o.specs);
+	return ret;
+}

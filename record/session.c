@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+/* The maps every skeleton of one recording shares. */
+#include <errno.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "session.h"
+
+void record_session__init(struct record_session *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->events_fd = -1;
+	s->drops_fd = -1;
+	s->tracked_fd = -1;
+	s->buffer_bytes = 16u << 20;
+}
+
+int record_session__create_maps(struct record_session *s)
+{
+	int err;
+
+	s->events_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "events", 0, 0, s->buffer_bytes, NULL);
+	if (s->events_fd < 0)
+		goto fail;
+	s->drops_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "drops", sizeof(__u32),
+				     sizeof(struct drop_stat), 1, NULL);
+	if (s->drops_fd < 0)
+		goto fail;
+	s->tracked_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "tracked", sizeof(__u32), sizeof(__u8),
+				       65536, NULL);
+	if (s->tracked_fd < 0)
+		goto fail;
+	return 0;
+fail:
+	err = -errno;
+	return err ? err : -EINVAL;
+}
+
+static int reuse(struct bpf_object *obj, const char *name, int fd)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
+
+	if (!map)
+		return 0;
+	return bpf_map__reuse_fd(map, fd);
+}
+
+int record_session__reuse_maps(const struct record_session *s, struct bpf_object *obj)
+{
+	int err;
+
+	if (s->events_fd < 0 || s->drops_fd < 0 || s->tracked_fd < 0)
+		return -EBADF;
+	err = reuse(obj, "events", s->events_fd);
+	if (!err)
+		err = reuse(obj, "drops", s->drops_fd);
+	if (!err)
+		err = reuse(obj, "tracked", s->tracked_fd);
+	return err;
+}
+
+int record_session__add_source(struct record_session *s, const struct record_source_ops *ops,
+			       void *ctx)
+{
+	if (s->nsources >= RECORD_MAX_SOURCES) {
+		if (ops->free)
+			ops->free(ctx);
+		return -ENOSPC;
+	}
+	s->sources[s->nsources].ops = ops;
+	s->sources[s->nsources].ctx = ctx;
+	s->nsources++;
+	return 0;
+}
+
+void record_session__free(struct record_session *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nsources; i++)
+		if (s->sources[i].ops->free)
+			s->sources[i].ops->free(s->sources[i].ctx);
+	s->nsources = 0;
+	if (s->events_fd >= 0)
+		close(s->events_fd);
+	if (s->drops_fd >= 0)
+		close(s->drops_fd);
+	if (s->tracked_fd >= 0)
+		close(s->tracked_fd);
+	s->events_fd = s->drops_fd = s->tracked_fd = -1;
+}
