@@ -1,6 +1,25 @@
 # query/: SQLite virtual tables, import, the loadable extension.
-QUERY_SRCS +=
+QUERY_SRCS += query/qset.c query/qtab.c query/qscan.c query/vtab.c query/query.c \
+	query/import.c
 
-$(OUTPUT)/bpftape_sqlite.so: $(filter-out %/main.o,$(QUERY_OBJS)) $(LIBTAPE)
+# The process table is replay's; link it here until replay lists it.
+ifeq ($(filter replay/proctab.c,$(REPLAY_SRCS)),)
+QUERY_SRCS += replay/proctab.c
+endif
+
+# The extension reaches SQLite only through the routines sqlite3 hands it
+# (sqlite3ext.h), so its objects are built a second time with
+# -DBPFTAPE_SQLITE_EXTENSION; only the entry point is exported.
+QUERY_EXT_SRCS := query/qset.c query/qtab.c query/qscan.c query/vtab.c query/ext.c \
+	replay/proctab.c
+QUERY_EXT_OBJS := $(patsubst %.c,$(OUTPUT)/obj/ext/%.o,$(QUERY_EXT_SRCS))
+
+$(OUTPUT)/obj/ext/%.o: %.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -DBPFTAPE_SQLITE_EXTENSION -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(OUTPUT)/bpftape_sqlite.so: $(QUERY_EXT_OBJS) $(LIBTAPE)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -shared -o $@ $^ $(FORMAT_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -shared -Wl,--exclude-libs,ALL -Wl,-z,defs -o $@ \
+		$(QUERY_EXT_OBJS) $(LIBTAPE) $(FORMAT_LIBS) -lm -lc

@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bpftape import: the tables of `bpftape query` as real tables in a SQLite
+ * file.  One pass over the events fills `events` and the per-type tables
+ * together, in one transaction with prepared statements; indexes come after
+ * the load, when building them is a sort rather than a random insert each.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qimport.h"
+#include "qtab_int.h"
+#include "verbs.h"
+
+struct itable {
+	struct qtable *t;
+	sqlite3_stmt *insert;
+};
+
+struct importer {
+	sqlite3 *db;
+	struct qset *set;
+	struct itable *tabs; /* events, fixed tables, then one per type */
+	size_t ntabs;
+	/* per tape: type id -> index into @tabs of its type table (0: none) */
+	uint32_t **type_tab;
+	char *err;
+	size_t errlen;
+	struct qimport_stats st;
+};
+
+static int sql_error(struct importer *im, const char *what)
+{
+	snprintf(im->err, im->errlen, "%s: %s", what, sqlite3_errmsg(im->db));
+	return -EIO;
+}
+
+static int exec(struct importer *im, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(im->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(im->err, im->errlen, "%s: %s", sql, msg ? msg : sqlite3_errmsg(im->db));
+		sqlite3_free(msg);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int add_table(struct importer *im, struct qtable *t)
+{
+	struct itable *nt;
+
+	if (!t)
+		return -ENOMEM;
+	nt = realloc(im->tabs, (im->ntabs + 1) * sizeof(*nt));
+	if (!nt) {
+		qtable__free(t);
+		return -ENOMEM;
+	}
+	im->tabs = nt;
+	im->tabs[im->ntabs].t = t;
+	im->tabs[im->ntabs].insert = NULL;
+	im->ntabs++;
+	return 0;
+}
+
+/* CREATE TABLE and the INSERT statement for one table. */
+static int prepare_table(struct importer *im, struct itable *it)
+{
+	const struct qtable *t = it->t;
+	char *ddl = qtable__ddl(t, "main", false);
+	char *sql = NULL, *p;
+	size_t cap;
+	int ret, n = 0;
+
+	if (!ddl)
+		return -ENOMEM;
+	ret = exec(im, ddl);
+	if (ret)
+		goto cleanup;
+	cap = strlen(t->name) * 2 + 64 + (size_t)t->ncols * 3;
+	sql = malloc(cap);
+	if (!sql) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	p = sql + sprintf(sql, "INSERT INTO main.\"%s\" VALUES(", t->name);
+	for (int c = 0; c < t->ncols; c++)
+		if (!t->cols[c].hidden)
+			p += sprintf(p, n++ ? ",?" : "?");
+	strcpy(p, ")");
+	if (sqlite3_prepare_v3(im->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &it->insert, NULL) !=
+	    SQLITE_OK)
+		ret = sql_error(im, t->name);
+cleanup:
+	free(ddl);
+	free(sql);
+	return ret;
+}
+
+static int bind_val(sqlite3_stmt *st, int i, const struct qval *v)
+{
+	/* values outside the scan buffer stay put until the scan moves on,
+	 * which is after this row's INSERT ran */
+	sqlite3_destructor_type d = v->tmp ? SQLITE_TRANSIENT : SQLITE_STATIC;
+
+	switch (v->t) {
+	case QV_INT:
+		return sqlite3_bind_int64(st, i, v->i);
+	case QV_TEXT:
+		return sqlite3_bind_text(st, i, v->p, v->n, d);
+	case QV_BLOB:
+		return sqlite3_bind_blob(st, i, v->p, v->n, d);
+	default:
+		return sqlite3_bind_null(st, i);
+	}
+}
+
+/* Insert the current row of @scan into @it, columns from @t's view. */
+static int insert_row(struct importer *im, struct itable *it, struct qscan *scan, bool of_event)
+{
+	const struct qtable *t = it->t;
+	struct qval v;
+	int n = 0, ret;
+
+	for (int c = 0; c < t->ncols; c++) {
+		if (t->cols[c].hidden)
+			continue;
+		ret = of_event ? qscan__column_of(scan, t, c, &v) : qscan__column(scan, c, &v);
+		if (ret)
+			return ret;
+		if (bind_val(it->insert, ++n, &v) != SQLITE_OK)
+			return sql_error(im, t->name);
+	}
+	if (sqlite3_step(it->insert) != SQLITE_DONE)
+		return sql_error(im, t->name);
+	sqlite3_reset(it->insert);
+	return 0;
+}
+
+static int map_types(struct importer *im, size_t first_type_tab, char **types, int ntypes)
+{
+	size_t n = qset__count(im->set);
+
+	im->type_tab = calloc(n, sizeof(*im->type_tab));
+	if (!im->type_tab)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct tape_reader *r = qset__reader(im->set, i);
+		unsigned max = tape_reader__max_type(r);
+
+		im->type_tab[i] = calloc(max + 1, sizeof(**im->type_tab));
+		if (!im->type_tab[i])
+			return -ENOMEM;
+		for (unsigned id = 1; id <= max; id++) {
+			const struct tape_type *tp = tape_reader__type(r, id);
+
+			for (int k = 0; tp && k < ntypes; k++)
+				if (!strcmp(types[k], tp->name))
+					im->type_tab[i][id] = first_type_tab + k;
+		}
+	}
+	return 0;
+}
+
+static int load_events(struct importer *im, qimport_progress_fn progress, void *ctx)
+{
+	struct itable *events = &im->tabs[0];
+	struct qscan *scan;
+	uint64_t total = qset__event_count(im->set);
+	int ret;
+
+	scan = qscan__new(im->set, events->t, NULL, im->err, im->errlen);
+	if (!scan)
+		return -errno;
+	ret = qset__proctab_begin(im->set);
+	if (ret) {
+		snprintf(im->err, im->errlen, "process snapshot: %s", strerror(-ret));
+		goto cleanup;
+	}
+	while ((ret = qscan__next(scan)) > 0) {
+		const struct tape_event *ev = qscan__event(scan);
+		uint32_t k = 0;
+
+		ret = insert_row(im, events, scan, true);
+		if (ret)
+			goto cleanup;
+		if (ev->tp && ev->source < qset__count(im->set) &&
+		    ev->type <= tape_reader__max_type(qset__reader(im->set, ev->source)))
+			k = im->type_tab[ev->source][ev->type];
+		if (k) {
+			ret = insert_row(im, &im->tabs[k], scan, true);
+			if (ret)
+				goto cleanup;
+			im->st.type_rows++;
+		}
+		ret = qset__proctab_apply(im->set, ev);
+		if (ret) {
+			snprintf(im->err, im->errlen, "process table: %s", strerror(-ret));
+			goto cleanup;
+		}
+		if (!(++im->st.events & 0xffff) && progress)
+			progress(ctx, im->st.events, total);
+	}
+	if (ret < 0) {
+		snprintf(im->err, im->errlen, "%s", qscan__errmsg(scan));
+		goto cleanup;
+	}
+	qset__proctab_end(im->set);
+	if (progress)
+		progress(ctx, im->st.events, total);
+	ret = 0;
+cleanup:
+	qscan__free(scan);
+	return ret;
+}
+
+static int load_table(struct importer *im, struct itable *it)
+{
+	struct qscan *scan = qscan__new(im->set, it->t, NULL, im->err, im->errlen);
+	int ret;
+
+	if (!scan)
+		return -errno;
+	while ((ret = qscan__next(scan)) > 0) {
+		ret = insert_row(im, it, scan, false);
+		if (ret)
+			break;
+		im->st.other_rows++;
+	}
+	if (ret < 0 && !im->err[0])
+		snprintf(im->err, im->errlen, "%s: %s", it->t->name, qscan__errmsg(scan));
+	qscan__free(scan);
+	return ret;
+}
+
+static int create_indexes(struct importer *im, size_t first_type_tab)
+{
+	static const char *const cols[] = {"ts", "pid", "type"};
+	int ret = 0;
+
+	for (size_t i = 0; i < im->ntabs && !ret; i++) {
+		const struct qtable *t = im->tabs[i].t;
+
+		if (i != 0 && i < first_type_tab)
+			continue;
+		for (size_t c = 0; c < 3 && !ret; c++) {
+			char *sql;
+
+			if (c == 2 && t->kind != QT_EVENTS)
+				continue;
+			sql = sqlite3_mprintf("CREATE INDEX main.\"%w_%s\" ON \"%w\"(\"%s\")",
+					      t->name, cols[c], t->name, cols[c]);
+			if (!sql)
+				return -ENOMEM;
+			ret = exec(im, sql);
+			sqlite3_free(sql);
+		}
+	}
+	return ret;
+}
+
+int qimport__run(sqlite3 *db, struct qset *set, qimport_progress_fn progress, void *ctx,
+		 struct qimport_stats *st, char *err, size_t errlen)
+{
+	static const enum qtab_kind fixed[] = {QT_PROCESSES, QT_LOSSES, QT_META, QT_TYPES};
+	struct importer im = {.db = db, .set = set, .err = err, .errlen = errlen};
+	bool multi = qset__count(set) > 1;
+	char **names = NULL, **types = NULL;
+	int ntypes = 0, ret;
+	size_t first_type_tab;
+
+	err[0] = '\0';
+	ret = add_table(&im, qtable__new(QT_EVENTS, QL_QUERY, multi));
+	for (size_t i = 0; i < 4 && !ret; i++)
+		ret = add_table(&im, qtable__new(fixed[i], QL_QUERY, multi));
+	if (ret)
+		goto cleanup;
+	first_type_tab = im.ntabs;
+	ntypes = qset__type_tables(set, &names, &types);
+	if (ntypes < 0) {
+		ret = ntypes;
+		ntypes = 0;
+		goto cleanup;
+	}
+	for (int i = 0; i < ntypes && !ret; i++)
+		ret = add_table(&im, qtable__new_type(set, names[i], types[i], QL_QUERY, multi));
+	ret = ret ?: map_types(&im, first_type_tab, types, ntypes);
+	if (ret)
+		goto cleanup;
+	ret = exec(&im, "BEGIN");
+	for (size_t i = 0; i < im.ntabs && !ret; i++)
+		ret = prepare_table(&im, &im.tabs[i]);
+	ret = ret ?: load_events(&im, progress, ctx);
+	for (size_t i = 1; i < first_type_tab && !ret; i++)
+		ret = load_table(&im, &im.tabs[i]);
+	ret = ret ?: create_indexes(&im, first_type_tab);
+	ret = ret ?: exec(&im, "COMMIT");
+	im.st.tables = im.ntabs;
+	if (st)
+		*st = im.st;
+cleanup:
+	if (ret == -ENOMEM && !err[0])
+		snprintf(err, errlen, "out of memory");
+	for (size_t i = 0; i < im.ntabs; i++) {
+		sqlite3_finalize(im.tabs[i].insert);
+		qtable__free(im.tabs[i].t);
+	}
+	for (size_t i = 0; im.type_tab && i < qset__count(set); i++)
+		free(im.type_tab[i]);
+	free(im.type_tab);
+	free(im.tabs);
+	qnames__free(names, ntypes);
+	qnames__free(types, ntypes);
+	if (ret && sqlite3_get_autocommit(db) == 0)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
+/* ---- the verb ---- */
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: bpftape import [--force] -o OUT.db FILE...\n"
+		   "\n"
+		   "Write the tables of 'bpftape query' (events, one per event type,\n"
+		   "processes, losses, meta, types) into a plain SQLite database, with\n"
+		   "indexes on ts, pid and type, for sqlite3, Python or a notebook.\n"
+		   "\n"
+		   "Options:\n"
+		   "  -o, --output OUT.db   the database to write\n"
+		   "  -f, --force           replace OUT.db if it exists\n"
+		   "  -q, --quiet           no progress line\n"
+		   "  -h, --help            this help\n"
+		   "\n"
+		   "EXAMPLES:\n"
+		   "  bpftape import -o incident.db incident.tape\n"
+		   "  bpftape import --force -o fleet.db web1.tape web2.tape\n"
+		   "  sqlite3 incident.db 'SELECT comm, count(*) FROM open GROUP BY comm'\n");
+}
+
+struct progress {
+	bool tty;
+	struct timespec start;
+};
+
+static double since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void show_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct progress *p = ctx;
+	double s = since(&p->start);
+
+	if (!p->tty)
+		return;
+	fprintf(stderr, "\rbpftape import: %llu/%llu events (%.0f%%), %.1f s   ",
+		(unsigned long long)done, (unsigned long long)total,
+		total ? 100.0 * done / total : 100.0, s);
+}
+
+int cmd_import(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"force", no_argument, NULL, 'f'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct progress prog = {.tty = isatty(STDERR_FILENO)};
+	struct qimport_stats st = {0};
+	const char *out = NULL;
+	char *tmp = NULL, err[1024];
+	struct qset *set = NULL;
+	sqlite3 *db = NULL;
+	bool force = false;
+	struct stat sb;
+	int opt, ret = 1;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:fqh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'f':
+			force = true;
+			break;
+		case 'q':
+			prog.tty = false;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!out || optind >= argc) {
+		fprintf(stderr, "bpftape import: %s\n",
+			out ? "no tape given" : "no -o OUT.db given");
+		usage(stderr);
+		return 2;
+	}
+	if (!force && stat(out, &sb) == 0) {
+		fprintf(stderr, "bpftape import: %s exists; use --force to replace it\n", out);
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &prog.start);
+	set = qset__open((const char *const *)argv + optind, argc - optind, err, sizeof(err));
+	if (!set) {
+		fprintf(stderr, "bpftape import: %s\n", err);
+		goto cleanup;
+	}
+	/* build next to OUT and rename at the end: a failed import leaves no
+	 * half-written database behind, and --force keeps the old one until then */
+	if (asprintf(&tmp, "%s.tmp-%d", out, (int)getpid()) < 0) {
+		tmp = NULL;
+		fprintf(stderr, "bpftape import: out of memory\n");
+		goto cleanup;
+	}
+	unlink(tmp);
+	if (sqlite3_open(tmp, &db) != SQLITE_OK) {
+		fprintf(stderr, "bpftape import: %s: %s\n", tmp,
+			db ? sqlite3_errmsg(db) : "out of memory");
+		goto cleanup;
+	}
+	/* nothing to protect until the rename: no journal, no syncs */
+	sqlite3_exec(db,
+		     "PRAGMA page_size=65536; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+		     "PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-131072;"
+		     "PRAGMA temp_store=MEMORY;",
+		     NULL, NULL, NULL);
+	if (qimport__run(db, set, show_progress, &prog, &st, err, sizeof(err))) {
+		if (prog.tty)
+			fputc('\n', stderr);
+		fprintf(stderr, "bpftape import: %s\n", err);
+		goto cleanup;
+	}
+	if (sqlite3_close(db) != SQLITE_OK) {
+		fprintf(stderr, "bpftape import: %s: %s\n", tmp, sqlite3_errmsg(db));
+		goto cleanup;
+	}
+	db = NULL;
+	if (rename(tmp, out)) {
+		fprintf(stderr, "bpftape import: rename %s to %s: %s\n", tmp, out, strerror(errno));
+		goto cleanup;
+	}
+	if (prog.tty)
+		fputc('\n', stderr);
+	double s = since(&prog.start);
+	fprintf(stderr,
+		"bpftape import: %llu events into %s (%zu tables, %llu type rows) in %.2f s, "
+		"%.2f M events/s\n",
+		(unsigned long long)st.events, out, st.tables, (unsigned long long)st.type_rows, s,
+		s > 0 ? st.events / s / 1e6 : 0.0);
+	ret = 0;
+cleanup:
+	sqlite3_close(db);
+	if (ret && tmp)
+		unlink(tmp);
+	free(tmp);
+	qset__put(set);
+	return ret;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* Import tapes into a SQLite database (the engine of `bpftape import`). */
+#ifndef BPFTAPE_QIMPORT_H
+#define BPFTAPE_QIMPORT_H
+
+#include "qsql.h"
+
+struct qimport_stats {
+	uint64_t events;     /* rows of `events` */
+	uint64_t type_rows;  /* rows of the per-type tables */
+	uint64_t other_rows; /* processes, losses, meta, types */
+	size_t tables;
+};
+
+typedef void (*qimport_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+/*
+ * Create the tables of `bpftape query` over @set as real tables in the main
+ * schema of @db (which should be empty), fill them in one transaction and
+ * index them.  @progress (may be NULL) is called every 65536 events.  0 or
+ * -errno; @err receives what failed.  On failure the transaction is rolled
+ * back.
+ */
+int qimport__run(sqlite3 *db, struct qset *set, qimport_progress_fn progress, void *ctx,
+		 struct qimport_stats *st, char *err, size_t errlen);
+
+#endif

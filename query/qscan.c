@@ -1,0 +1,1031 @@
+// SPDX-License-Identifier: MIT
+/* The rows of the SQL tables, streamed from the tapes (see qtab.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "proctab.h"
+#include "qtab_int.h"
+
+/* Per (table, tape type): the field index of each slot, -1 if absent.
+ * Tapes are matched by field name, so each tape's field order may differ. */
+struct qmap {
+	const struct qtable *t;
+	const struct tape_type *tp;
+	int8_t field[TAPE_MAX_FIELDS];
+};
+
+struct qscan {
+	struct qset *set;
+	const struct qtable *t;
+	int64_t rowid;
+	char err[512];
+
+	/* event tables */
+	struct tape_cursor *cur;
+	const struct tape_event *ev;
+	struct tape_select sel;
+	uint32_t *pids, *tids;
+	char **types; /* owned copies: the cursor keeps pointing at them */
+	size_t ntypes;
+	bool done;
+	uint64_t since_progress;
+	struct qmap *maps;
+	size_t nmaps, capmaps;
+	size_t last_map;
+
+	/* other tables: row @row of tape @tape */
+	size_t tape, row;
+	const struct proctab *procs;
+	const struct tape_type *tp; /* types: current type */
+	int field;		    /* types: current field, -1 for a type without fields */
+
+	/* text built for a column */
+	char *buf;
+	size_t cap;
+	/* wall-clock second last formatted, per tape */
+	int64_t time_sec;
+	size_t time_tape;
+	char time_prefix[32];
+};
+
+#define PROGRESS_EVERY 65536
+
+void qfilter__reset(struct qfilter *f)
+{
+	for (size_t i = 0; i < f->ntypes; i++)
+		free(f->types[i]);
+	free(f->pids);
+	free(f->tids);
+	free(f->types);
+	memset(f, 0, sizeof(*f));
+}
+
+static int add_u32(uint32_t **arr, size_t *n, uint32_t v)
+{
+	uint32_t *a = realloc(*arr, (*n + 1) * sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	a[(*n)++] = v;
+	*arr = a;
+	return 0;
+}
+
+int qfilter__add_pid(struct qfilter *f, uint32_t pid)
+{
+	return add_u32(&f->pids, &f->npids, pid);
+}
+
+int qfilter__add_tid(struct qfilter *f, uint32_t tid)
+{
+	return add_u32(&f->tids, &f->ntids, tid);
+}
+
+int qfilter__add_type(struct qfilter *f, const char *type)
+{
+	char **a = realloc(f->types, (f->ntypes + 1) * sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	f->types = a;
+	a[f->ntypes] = strdup(type);
+	if (!a[f->ntypes])
+		return -ENOMEM;
+	f->ntypes++;
+	return 0;
+}
+
+static bool is_event_table(const struct qtable *t)
+{
+	return t->kind == QT_EVENTS || t->kind == QT_TYPE;
+}
+
+static int add_type(struct qscan *s, const char *type)
+{
+	char **a = realloc(s->types, (s->ntypes + 1) * sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	s->types = a;
+	a[s->ntypes] = strdup(type);
+	if (!a[s->ntypes])
+		return -ENOMEM;
+	s->ntypes++;
+	return 0;
+}
+
+static int scan_open_events(struct qscan *s, const struct qfilter *f)
+{
+	const struct qtable *t = s->t;
+	size_t n = qset__count(s->set);
+	struct tape_reader **readers;
+
+	s->sel.sz = sizeof(s->sel);
+	s->sel.no_losses = true;
+	if (f) {
+		if (f->empty) {
+			s->done = true;
+			return 0;
+		}
+		s->sel.since = f->since;
+		s->sel.until = f->until;
+		if (f->npids) {
+			s->pids = malloc(f->npids * sizeof(*s->pids));
+			if (!s->pids)
+				return -ENOMEM;
+			memcpy(s->pids, f->pids, f->npids * sizeof(*s->pids));
+			s->sel.pids = s->pids;
+			s->sel.npids = f->npids;
+		}
+		if (f->ntids) {
+			s->tids = malloc(f->ntids * sizeof(*s->tids));
+			if (!s->tids)
+				return -ENOMEM;
+			memcpy(s->tids, f->tids, f->ntids * sizeof(*s->tids));
+			s->sel.tids = s->tids;
+			s->sel.ntids = f->ntids;
+		}
+	}
+	if (t->kind == QT_TYPE) {
+		bool found = !f || !f->ntypes;
+
+		for (size_t i = 0; f && i < f->ntypes; i++)
+			found |= !strcmp(f->types[i], t->type_name);
+		if (!found) {
+			s->done = true;
+			return 0;
+		}
+		if (add_type(s, t->type_name))
+			return -ENOMEM;
+	} else if (f) {
+		for (size_t i = 0; i < f->ntypes; i++)
+			if (add_type(s, f->types[i]))
+				return -ENOMEM;
+	}
+	s->sel.types = (const char *const *)s->types;
+	s->sel.ntypes = s->ntypes;
+	readers = s->set->readers;
+	s->cur = tape_cursor__new(readers, n, &s->sel);
+	if (!s->cur) {
+		snprintf(s->err, sizeof(s->err), "%s%s%s", n == 1 ? qset__path(s->set, 0) : "",
+			 n == 1 ? ": " : "", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+struct qscan *qscan__new(struct qset *set, const struct qtable *t, const struct qfilter *f,
+			 char *err, size_t errlen)
+{
+	struct qscan *s = calloc(1, sizeof(*s));
+	int ret = 0;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->set = qset__get(set);
+	s->t = t;
+	s->time_sec = -1;
+	s->field = -1;
+	if (is_event_table(t)) {
+		ret = scan_open_events(s, f);
+	} else if (t->kind == QT_PROCESSES && qset__count(set)) {
+		ret = qset__proctab(set, 0, &s->procs, s->err, sizeof(s->err));
+	}
+	if (ret) {
+		snprintf(err, errlen, "%s", s->err[0] ? s->err : strerror(-ret));
+		qscan__free(s);
+		errno = -ret;
+		return NULL;
+	}
+	/* rows of non-event tables start before the first */
+	s->row = (size_t)-1;
+	return s;
+}
+
+void qscan__free(struct qscan *s)
+{
+	if (!s)
+		return;
+	if (s->cur) {
+		struct tape_cursor_stats st;
+
+		tape_cursor__stats(s->cur, &st);
+		s->set->stats.chunks_read += st.chunks_read;
+		s->set->stats.chunks_skipped += st.chunks_skipped;
+		s->set->stats.bytes_read += st.bytes_read;
+	}
+	tape_cursor__free(s->cur);
+	free(s->pids);
+	free(s->tids);
+	for (size_t i = 0; i < s->ntypes; i++)
+		free(s->types[i]);
+	free(s->types);
+	free(s->maps);
+	free(s->buf);
+	qset__put(s->set);
+	free(s);
+}
+
+const char *qscan__errmsg(const struct qscan *s)
+{
+	return s->err;
+}
+
+int64_t qscan__rowid(const struct qscan *s)
+{
+	return s->rowid;
+}
+
+const struct tape_event *qscan__event(const struct qscan *s)
+{
+	return s->ev;
+}
+
+void qscan__stats(const struct qscan *s, struct tape_cursor_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (s->cur)
+		tape_cursor__stats(s->cur, st);
+}
+
+static int next_event(struct qscan *s)
+{
+	int ret;
+
+	if (s->done)
+		return 0;
+	ret = tape_cursor__next(s->cur, &s->ev);
+	if (ret > 0) {
+		s->rowid++;
+		if (s->set->progress && ++s->since_progress == PROGRESS_EVERY) {
+			s->set->progress_events += s->since_progress;
+			s->since_progress = 0;
+			s->set->progress(s->set->progress_ctx, s->set->progress_events);
+		}
+		return 1;
+	}
+	s->ev = NULL;
+	s->done = true;
+	if (ret < 0) {
+		size_t n = qset__count(s->set);
+
+		snprintf(s->err, sizeof(s->err), "%s%s%s", n == 1 ? qset__path(s->set, 0) : "",
+			 n == 1 ? ": " : "", tape_cursor__errmsg(s->cur));
+		return ret;
+	}
+	return 0;
+}
+
+static size_t rows_in(struct qscan *s, size_t tape)
+{
+	const struct tape_reader *r = qset__reader(s->set, tape);
+
+	switch (s->t->kind) {
+	case QT_PROCESSES:
+		return s->procs ? proctab__count(s->procs) : 0;
+	case QT_LOSSES:
+		return tape_reader__loss_count(r);
+	case QT_META:
+		return tape_reader__meta_count(r);
+	default:
+		return 0;
+	}
+}
+
+/* types: one row per field, one for a type without fields. */
+static int next_type_row(struct qscan *s)
+{
+	while (s->tape < qset__count(s->set)) {
+		const struct tape_reader *r = qset__reader(s->set, s->tape);
+		unsigned max = tape_reader__max_type(r);
+		unsigned id = s->tp ? s->tp->id : 0;
+
+		if (s->tp && s->field + 1 < (int)s->tp->nfields) {
+			s->field++;
+			return 1;
+		}
+		while (++id <= max) {
+			s->tp = tape_reader__type(r, id);
+			if (s->tp) {
+				s->field = s->tp->nfields ? 0 : -1;
+				return 1;
+			}
+		}
+		s->tp = NULL;
+		s->tape++;
+	}
+	return 0;
+}
+
+int qscan__next(struct qscan *s)
+{
+	int ret;
+
+	if (is_event_table(s->t))
+		return next_event(s);
+	if (s->t->kind == QT_TYPES) {
+		ret = next_type_row(s);
+		s->rowid += ret;
+		return ret;
+	}
+	s->row++;
+	while (s->tape < qset__count(s->set)) {
+		if (s->row < rows_in(s, s->tape)) {
+			s->rowid++;
+			return 1;
+		}
+		s->tape++;
+		s->row = 0;
+		if (s->tape < qset__count(s->set) && s->t->kind == QT_PROCESSES) {
+			ret = qset__proctab(s->set, s->tape, &s->procs, s->err, sizeof(s->err));
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* ---- column values ------------------------------------------------------ */
+
+static int reserve(struct qscan *s, size_t need)
+{
+	char *nb;
+	size_t nc;
+
+	if (need <= s->cap)
+		return 0;
+	nc = s->cap ? s->cap : 256;
+	while (nc < need)
+		nc *= 2;
+	nb = realloc(s->buf, nc);
+	if (!nb)
+		return -ENOMEM;
+	s->buf = nb;
+	s->cap = nc;
+	return 0;
+}
+
+static void set_int(struct qval *v, int64_t i)
+{
+	v->t = QV_INT;
+	v->i = i;
+}
+
+static void set_text(struct qval *v, const char *p, int n)
+{
+	v->t = QV_TEXT;
+	v->tmp = false;
+	v->p = p;
+	v->n = n < 0 ? (int)strlen(p) : n;
+}
+
+static void set_tmp_text(struct qval *v, const char *p, int n)
+{
+	set_text(v, p, n);
+	v->tmp = true;
+}
+
+static void set_null(struct qval *v)
+{
+	v->t = QV_NULL;
+}
+
+/* ISO 8601 UTC with nanoseconds; gmtime only when the second changes. */
+static void set_time(struct qscan *s, size_t tape, uint64_t ts, struct qval *v)
+{
+	const struct qtape *t = &s->set->tapes[tape];
+	int64_t wall, sec, ns;
+
+	if (!t->has_rt || !ts || reserve(s, 40)) {
+		set_null(v);
+		return;
+	}
+	wall = (int64_t)ts + t->rt_off;
+	sec = wall / 1000000000;
+	ns = wall % 1000000000;
+	if (ns < 0) {
+		ns += 1000000000;
+		sec--;
+	}
+	if (sec != s->time_sec || tape != s->time_tape) {
+		time_t tt = (time_t)sec;
+		struct tm tm;
+
+		if (!gmtime_r(&tt, &tm)) {
+			set_null(v);
+			return;
+		}
+		strftime(s->time_prefix, sizeof(s->time_prefix), "%Y-%m-%dT%H:%M:%S", &tm);
+		s->time_sec = sec;
+		s->time_tape = tape;
+	}
+	set_tmp_text(v, s->buf,
+		     snprintf(s->buf, s->cap, "%s.%09lldZ", s->time_prefix, (long long)ns));
+}
+
+/* The display text of a field, in the scan's buffer. */
+static int field_text(struct qscan *s, const struct tape_type *tp, unsigned idx,
+		      const union tape_value *val, bool quote, const char **out)
+{
+	int n;
+
+	if (reserve(s, 128))
+		return -ENOMEM;
+	n = tape_format_value(tp, idx, val, quote, s->buf, s->cap);
+	if (n < 0)
+		return n;
+	if ((size_t)n >= s->cap) {
+		if (reserve(s, (size_t)n + 1))
+			return -ENOMEM;
+		n = tape_format_value(tp, idx, val, quote, s->buf, s->cap);
+	}
+	*out = s->buf;
+	return n;
+}
+
+/* ---- JSON for events.args ---- */
+
+struct jbuf {
+	struct qscan *s;
+	size_t len;
+	int err;
+};
+
+static void j_put(struct jbuf *j, const void *p, size_t n)
+{
+	if (j->err || (j->err = reserve(j->s, j->len + n + 1)))
+		return;
+	memcpy(j->s->buf + j->len, p, n);
+	j->len += n;
+}
+
+static void j_ch(struct jbuf *j, char c)
+{
+	if (j->len + 1 < j->s->cap) {
+		j->s->buf[j->len++] = c;
+		return;
+	}
+	j_put(j, &c, 1);
+}
+
+static void j_str(struct jbuf *j, const char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (j->err || (j->err = reserve(j->s, j->len + n * 6 + 3)))
+		return;
+	char *o = j->s->buf + j->len;
+
+	*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = p[i];
+
+		if (c == '"' || c == '\\') {
+			*o++ = '\\';
+			*o++ = c;
+		} else if (c < 0x20 || c == 0x7f) {
+			*o++ = '\\';
+			switch (c) {
+			case '\n':
+				*o++ = 'n';
+				break;
+			case '\t':
+				*o++ = 't';
+				break;
+			case '\r':
+				*o++ = 'r';
+				break;
+			default:
+				*o++ = 'u';
+				*o++ = '0';
+				*o++ = '0';
+				*o++ = hex[c >> 4];
+				*o++ = hex[c & 15];
+			}
+		} else {
+			/* bytes >= 0x80 are passed through: strings from the kernel
+			 * are UTF-8 more often than not, and SQLite does not check */
+			*o++ = c;
+		}
+	}
+	*o++ = '"';
+	j->len = o - j->s->buf;
+}
+
+static void j_u64(struct jbuf *j, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[sizeof(tmp) - 1 - n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	j_put(j, tmp + sizeof(tmp) - n, n);
+}
+
+static void j_s64(struct jbuf *j, int64_t v)
+{
+	if (v < 0) {
+		j_ch(j, '-');
+		j_u64(j, (uint64_t)0 - (uint64_t)v);
+	} else {
+		j_u64(j, (uint64_t)v);
+	}
+}
+
+static void j_display(struct jbuf *j, const struct tape_type *tp, unsigned idx,
+		      const union tape_value *val)
+{
+	char tmp[256];
+	int n = tape_format_value(tp, idx, val, false, tmp, sizeof(tmp));
+
+	if (n < 0) {
+		j_put(j, "null", 4);
+		return;
+	}
+	if ((size_t)n >= sizeof(tmp)) {
+		char *big = malloc((size_t)n + 1);
+
+		if (!big) {
+			j->err = -ENOMEM;
+			return;
+		}
+		tape_format_value(tp, idx, val, false, big, (size_t)n + 1);
+		j_str(j, big, n);
+		free(big);
+		return;
+	}
+	j_str(j, tmp, n);
+}
+
+static void j_value(struct jbuf *j, const struct tape_type *tp, unsigned idx,
+		    const union tape_value *val)
+{
+	const struct tape_field *f = &tp->fields[idx];
+	static const char hex[] = "0123456789abcdef";
+
+	switch (f->kind) {
+	case TAPE_STR:
+		j_str(j, val->b.ptr, val->b.len);
+		return;
+	case TAPE_BYTES:
+		if (f->display == TAPE_DISP_ARGV) {
+			const char *p = val->b.ptr, *end = p + val->b.len;
+			bool first = true;
+
+			j_ch(j, '[');
+			while (p < end) {
+				const char *z = memchr(p, '\0', end - p);
+				size_t n = z ? (size_t)(z - p) : (size_t)(end - p);
+
+				if (!first)
+					j_ch(j, ',');
+				first = false;
+				j_str(j, p, n);
+				p += n + 1;
+			}
+			j_ch(j, ']');
+		} else if (f->display != TAPE_DISP_DEFAULT) {
+			j_display(j, tp, idx, val);
+		} else {
+			const uint8_t *p = val->b.ptr;
+
+			j_ch(j, '"');
+			for (uint32_t i = 0; i < val->b.len; i++) {
+				j_ch(j, hex[p[i] >> 4]);
+				j_ch(j, hex[p[i] & 15]);
+			}
+			j_ch(j, '"');
+		}
+		return;
+	default:
+		break;
+	}
+	switch (f->display) {
+	case TAPE_DISP_ENUM:
+	case TAPE_DISP_FLAGS:
+	case TAPE_DISP_IPV4:
+	case TAPE_DISP_SOCKADDR:
+		j_display(j, tp, idx, val);
+		return;
+	default:
+		break;
+	}
+	if (f->kind >= TAPE_S8 && f->kind <= TAPE_S64)
+		j_s64(j, val->s);
+	else
+		j_u64(j, val->u);
+}
+
+static int set_args(struct qscan *s, const struct tape_event *ev, struct qval *v)
+{
+	const struct tape_type *tp = ev->tp;
+	struct jbuf j = {.s = s};
+
+	j_ch(&j, '{');
+	for (unsigned i = 0; tp && i < tp->nfields; i++) {
+		if (i)
+			j_ch(&j, ',');
+		j_str(&j, tp->fields[i].name, strlen(tp->fields[i].name));
+		j_ch(&j, ':');
+		j_value(&j, tp, i, &ev->values[i]);
+	}
+	j_ch(&j, '}');
+	if (j.err)
+		return j.err;
+	set_tmp_text(v, s->buf, (int)j.len);
+	return 0;
+}
+
+static struct qmap *find_map(struct qscan *s, const struct qtable *t, const struct tape_type *tp)
+{
+	struct qmap *m;
+
+	if (s->last_map < s->nmaps && s->maps[s->last_map].t == t && s->maps[s->last_map].tp == tp)
+		return &s->maps[s->last_map];
+	for (size_t i = 0; i < s->nmaps; i++) {
+		if (s->maps[i].t == t && s->maps[i].tp == tp) {
+			s->last_map = i;
+			return &s->maps[i];
+		}
+	}
+	if (s->nmaps == s->capmaps) {
+		size_t nc = s->capmaps ? s->capmaps * 2 : 8;
+		struct qmap *nm = realloc(s->maps, nc * sizeof(*nm));
+
+		if (!nm)
+			return NULL;
+		s->maps = nm;
+		s->capmaps = nc;
+	}
+	m = &s->maps[s->nmaps];
+	m->t = t;
+	m->tp = tp;
+	for (int i = 0; i < t->nslots; i++) {
+		int idx = tape_type__field_index(tp, t->slots[i].field);
+
+		m->field[i] = idx >= 0 ? idx : -1;
+	}
+	s->last_map = s->nmaps++;
+	return m;
+}
+
+static int set_field(struct qscan *s, const struct qtable *t, const struct qcol *c,
+		     const struct tape_event *ev, struct qval *v)
+{
+	const struct tape_type *tp = ev->tp;
+	const union tape_value *val;
+	const struct tape_field *f;
+	struct qmap *m;
+	int idx, n;
+
+	if (!tp) {
+		set_null(v);
+		return 0;
+	}
+	m = find_map(s, t, tp);
+	if (!m)
+		return -ENOMEM;
+	idx = m->field[c->slot];
+	if (idx < 0) {
+		set_null(v);
+		return 0;
+	}
+	f = &tp->fields[idx];
+	val = &ev->values[idx];
+	if (c->src == QC_FIELD_STR && f->display == TAPE_DISP_ERRNO && f->kind >= TAPE_S8 &&
+	    f->kind <= TAPE_S64) {
+		/* the errno name alone, so that WHERE ret_str = 'ENOENT' reads
+		 * naturally; NULL on success, like errno itself is meaningless */
+		const char *name = val->s < 0 ? tape_errno_name((int)val->s) : NULL;
+
+		if (name)
+			set_text(v, name, -1);
+		else if (val->s < 0 && reserve(s, 24) == 0)
+			set_tmp_text(v, s->buf,
+				     snprintf(s->buf, s->cap, "%lld", (long long)val->s));
+		else
+			set_null(v);
+		return 0;
+	}
+	if (c->src == QC_FIELD_STR) {
+		const char *text;
+
+		n = field_text(s, tp, idx, val, false, &text);
+		if (n < 0)
+			return n;
+		set_tmp_text(v, text, n);
+		return 0;
+	}
+	switch (f->kind) {
+	case TAPE_STR:
+		set_text(v, val->b.ptr, val->b.len);
+		break;
+	case TAPE_BYTES:
+		v->t = QV_BLOB;
+		v->tmp = false;
+		v->p = val->b.ptr;
+		v->n = val->b.len;
+		break;
+	case TAPE_S8:
+	case TAPE_S16:
+	case TAPE_S32:
+	case TAPE_S64:
+		set_int(v, val->s);
+		break;
+	default:
+		/* u64 above INT64_MAX (addresses) keep their bits */
+		set_int(v, (int64_t)val->u);
+		break;
+	}
+	return 0;
+}
+
+static void set_origin(struct qscan *s, const struct qcol *c, size_t tape, struct qval *v)
+{
+	if (tape >= qset__count(s->set)) {
+		set_null(v);
+		return;
+	}
+	if (c->src == QC_HOST)
+		set_text(v, qset__host(s->set, tape), -1);
+	else
+		set_text(v, qset__path(s->set, tape), -1);
+}
+
+static int event_column(struct qscan *s, const struct qtable *t, int col, struct qval *v)
+{
+	const struct tape_event *ev = s->ev;
+	const struct qcol *c = &t->cols[col];
+
+	if (!ev) {
+		set_null(v);
+		return 0;
+	}
+	switch (c->src) {
+	case QC_TS:
+		set_int(v, (int64_t)ev->ts);
+		return 0;
+	case QC_TIME:
+		set_time(s, ev->source, ev->ts, v);
+		return 0;
+	case QC_CPU:
+		set_int(v, ev->cpu);
+		return 0;
+	case QC_PID:
+		set_int(v, ev->pid);
+		return 0;
+	case QC_TID:
+		set_int(v, ev->tid);
+		return 0;
+	case QC_COMM:
+		set_text(v, ev->comm ? ev->comm : "", -1);
+		return 0;
+	case QC_TYPE:
+		set_text(v, ev->tp ? ev->tp->name : "", -1);
+		return 0;
+	case QC_ARGS:
+		return set_args(s, ev, v);
+	case QC_FIELD:
+	case QC_FIELD_STR:
+		return set_field(s, t, c, ev, v);
+	case QC_HOST:
+	case QC_FILE:
+		set_origin(s, c, ev->source, v);
+		return 0;
+	default:
+		set_null(v);
+		return 0;
+	}
+}
+
+static int argv_text(struct qscan *s, const char *argv, uint32_t len, struct qval *v)
+{
+	if (!argv) {
+		set_null(v);
+		return 0;
+	}
+	while (len && argv[len - 1] == '\0')
+		len--;
+	if (reserve(s, (size_t)len + 1))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < len; i++)
+		s->buf[i] = argv[i] ? argv[i] : ' ';
+	s->buf[len] = '\0';
+	set_tmp_text(v, s->buf, (int)len);
+	return 0;
+}
+
+static int proc_column(struct qscan *s, const struct qcol *c, struct qval *v)
+{
+	const struct proc_state *p = proctab__at(s->procs, s->row);
+
+	if (!p) {
+		set_null(v);
+		return 0;
+	}
+	switch (c->src) {
+	case QC_P_PID:
+		set_int(v, p->pid);
+		break;
+	case QC_P_PPID:
+		set_int(v, p->ppid);
+		break;
+	case QC_P_UID:
+		set_int(v, p->uid);
+		break;
+	case QC_P_COMM:
+		set_text(v, p->comm, (int)strnlen(p->comm, sizeof(p->comm)));
+		break;
+	case QC_P_EXE:
+		if (p->exe)
+			set_text(v, p->exe, -1);
+		else
+			set_null(v);
+		break;
+	case QC_P_ARGV:
+		return argv_text(s, p->argv, p->argv_len, v);
+	case QC_P_CGROUP:
+		if (p->cgroup)
+			set_text(v, p->cgroup, -1);
+		else
+			set_null(v);
+		break;
+	case QC_P_START_TS:
+		if (p->start_ts)
+			set_int(v, (int64_t)p->start_ts);
+		else
+			set_null(v);
+		break;
+	case QC_P_START_TIME:
+		set_time(s, s->tape, p->start_ts, v);
+		break;
+	case QC_P_EXIT_TS:
+		if (p->exited && p->exit_ts)
+			set_int(v, (int64_t)p->exit_ts);
+		else
+			set_null(v);
+		break;
+	case QC_P_EXIT_TIME:
+		if (p->exited)
+			set_time(s, s->tape, p->exit_ts, v);
+		else
+			set_null(v);
+		break;
+	case QC_P_EXIT_CODE:
+		if (p->exited)
+			set_int(v, p->exit_code);
+		else
+			set_null(v);
+		break;
+	case QC_P_EXIT_SIGNAL:
+		if (p->exited)
+			set_int(v, p->exit_signal);
+		else
+			set_null(v);
+		break;
+	default:
+		set_null(v);
+	}
+	return 0;
+}
+
+static const char *kind_name(unsigned kind)
+{
+	static const char *const names[] = {
+		[TAPE_U8] = "u8",   [TAPE_U16] = "u16",	    [TAPE_U32] = "u32", [TAPE_U64] = "u64",
+		[TAPE_S8] = "s8",   [TAPE_S16] = "s16",	    [TAPE_S32] = "s32", [TAPE_S64] = "s64",
+		[TAPE_STR] = "str", [TAPE_BYTES] = "bytes",
+	};
+
+	return kind < sizeof(names) / sizeof(names[0]) && names[kind] ? names[kind] : "?";
+}
+
+static const char *display_name(unsigned d)
+{
+	static const char *const names[] = {
+		[TAPE_DISP_DEFAULT] = "default", [TAPE_DISP_HEX] = "hex",
+		[TAPE_DISP_ERRNO] = "errno",	 [TAPE_DISP_ENUM] = "enum",
+		[TAPE_DISP_FLAGS] = "flags",	 [TAPE_DISP_SOCKADDR] = "sockaddr",
+		[TAPE_DISP_IPV4] = "ipv4",	 [TAPE_DISP_IPV6] = "ipv6",
+		[TAPE_DISP_NSEC] = "nsec",	 [TAPE_DISP_ARGV] = "argv",
+		[TAPE_DISP_PTR] = "ptr",	 [TAPE_DISP_OCTAL] = "octal",
+	};
+
+	return d < sizeof(names) / sizeof(names[0]) && names[d] ? names[d] : "?";
+}
+
+static void types_column(struct qscan *s, const struct qcol *c, struct qval *v)
+{
+	const struct tape_type *tp = s->tp;
+	const struct tape_field *f = tp && s->field >= 0 ? &tp->fields[s->field] : NULL;
+
+	set_null(v);
+	if (!tp)
+		return;
+	switch (c->src) {
+	case QC_T_TYPE:
+		set_text(v, tp->name, -1);
+		break;
+	case QC_T_ID:
+		set_int(v, tp->id);
+		break;
+	case QC_T_SOURCE:
+		set_text(v, tp->source ? tp->source : "", -1);
+		break;
+	case QC_T_FIELD:
+		if (f)
+			set_text(v, f->name, -1);
+		break;
+	case QC_T_POS:
+		if (f)
+			set_int(v, s->field);
+		break;
+	case QC_T_KIND:
+		if (f)
+			set_text(v, kind_name(f->kind), -1);
+		break;
+	case QC_T_DISPLAY:
+		if (f)
+			set_text(v, display_name(f->display), -1);
+		break;
+	case QC_T_ENUM:
+		if (f && f->enumeration && f->enumeration->name)
+			set_text(v, f->enumeration->name, -1);
+		break;
+	}
+}
+
+int qscan__column_of(struct qscan *s, const struct qtable *t, int col, struct qval *v)
+{
+	if (col < 0 || col >= t->ncols)
+		return -EINVAL;
+	return event_column(s, t, col, v);
+}
+
+int qscan__column(struct qscan *s, int col, struct qval *v)
+{
+	const struct qtable *t = s->t;
+	const struct qcol *c;
+	const struct tape_reader *r;
+
+	if (col < 0 || col >= t->ncols)
+		return -EINVAL;
+	if (is_event_table(t))
+		return event_column(s, t, col, v);
+	c = &t->cols[col];
+	if (c->src == QC_HOST || c->src == QC_FILE) {
+		set_origin(s, c, s->tape, v);
+		return 0;
+	}
+	if (s->tape >= qset__count(s->set)) {
+		set_null(v);
+		return 0;
+	}
+	r = qset__reader(s->set, s->tape);
+	switch (t->kind) {
+	case QT_PROCESSES:
+		return proc_column(s, c, v);
+	case QT_LOSSES: {
+		const struct tape_loss *l = tape_reader__loss(r, s->row);
+
+		if (!l)
+			set_null(v);
+		else if (c->src == QC_L_CPU)
+			set_int(v, l->cpu);
+		else if (c->src == QC_L_FIRST_TS)
+			set_int(v, (int64_t)l->first_ts);
+		else if (c->src == QC_L_LAST_TS)
+			set_int(v, (int64_t)l->last_ts);
+		else
+			set_int(v, (int64_t)l->count);
+		return 0;
+	}
+	case QT_META: {
+		const char *key = NULL, *value = NULL;
+
+		if (tape_reader__meta_at(r, s->row, &key, &value)) {
+			set_null(v);
+			return 0;
+		}
+		if (c->src == QC_M_KEY)
+			set_text(v, key, -1);
+		else
+			set_text(v, value, -1);
+		return 0;
+	}
+	case QT_TYPES:
+		types_column(s, c, v);
+		return 0;
+	default:
+		set_null(v);
+		return 0;
+	}
+}

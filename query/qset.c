@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+/* A set of open tapes shared by the tables of one connection (see qtab.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proctab.h"
+#include "qtab_int.h"
+
+struct qset *qset__open(const char *const *paths, size_t n, char *err, size_t errlen)
+{
+	struct qset *s;
+	char rerr[512];
+
+	if (!n) {
+		snprintf(err, errlen, "no tape given");
+		errno = EINVAL;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		goto nomem;
+	s->refs = 1;
+	s->n = n;
+	s->tapes = calloc(n, sizeof(*s->tapes));
+	s->readers = calloc(n, sizeof(*s->readers));
+	if (!s->tapes || !s->readers)
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		struct qtape *t = &s->tapes[i];
+		const char *v;
+
+		rerr[0] = '\0';
+		s->readers[i] = tape_reader__open(paths[i], rerr, sizeof(rerr));
+		if (!s->readers[i]) {
+			int e = errno ? errno : EINVAL;
+
+			snprintf(err, errlen, "%s: %s", paths[i], rerr[0] ? rerr : strerror(e));
+			qset__put(s);
+			errno = e;
+			return NULL;
+		}
+		t->path = strdup(paths[i]);
+		if (!t->path)
+			goto nomem;
+		v = tape_reader__meta(s->readers[i], "host.name");
+		if (!v)
+			v = tape_reader__meta(s->readers[i], "hostname");
+		t->host = v ? v : "";
+		v = tape_reader__meta(s->readers[i], "clock.boottime_to_realtime_ns");
+		if (v && *v) {
+			char *end;
+
+			errno = 0;
+			t->rt_off = strtoll(v, &end, 10);
+			t->has_rt = !errno && !*end;
+		}
+	}
+	return s;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	qset__put(s);
+	errno = ENOMEM;
+	return NULL;
+}
+
+struct qset *qset__get(struct qset *s)
+{
+	if (s)
+		s->refs++;
+	return s;
+}
+
+void qset__put(struct qset *s)
+{
+	if (!s || --s->refs > 0)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->tapes) {
+			free(s->tapes[i].path);
+			proctab__free(s->tapes[i].procs);
+		}
+		if (s->readers)
+			tape_reader__free(s->readers[i]);
+	}
+	free(s->tapes);
+	free(s->readers);
+	free(s);
+}
+
+size_t qset__count(const struct qset *s)
+{
+	return s->n;
+}
+
+struct tape_reader *qset__reader(const struct qset *s, size_t i)
+{
+	return s->readers[i];
+}
+
+const char *qset__path(const struct qset *s, size_t i)
+{
+	return s->tapes[i].path;
+}
+
+const char *qset__host(const struct qset *s, size_t i)
+{
+	return s->tapes[i].host;
+}
+
+uint64_t qset__event_count(const struct qset *s)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		n += tape_reader__event_count(s->readers[i]);
+	return n;
+}
+
+void qset__set_progress(struct qset *s, void (*fn)(void *ctx, uint64_t events), void *ctx)
+{
+	s->progress = fn;
+	s->progress_ctx = ctx;
+}
+
+int qset__proctab_begin(struct qset *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct qtape *t = &s->tapes[i];
+		int err;
+
+		proctab__free(t->procs);
+		t->procs_ready = false;
+		t->procs = proctab__new();
+		if (!t->procs)
+			return -ENOMEM;
+		err = proctab__load_snapshot(t->procs, s->readers[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int qset__proctab_apply(struct qset *s, const struct tape_event *ev)
+{
+	if (ev->source >= s->n || !s->tapes[ev->source].procs)
+		return 0;
+	return proctab__apply(s->tapes[ev->source].procs, ev);
+}
+
+void qset__proctab_end(struct qset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		s->tapes[i].procs_ready = s->tapes[i].procs != NULL;
+}
+
+/*
+ * The table of a tape needs every event: proctab learns the comm of pids
+ * that only appear in ordinary events.  Built once per set, then cached.
+ */
+int qset__proctab(struct qset *s, size_t i, const struct proctab **out, char *err, size_t errlen)
+{
+	struct tape_cursor *c = NULL;
+	struct tape_reader *r = s->readers[i];
+	struct qtape *t = &s->tapes[i];
+	struct tape_select sel = {.sz = sizeof(sel), .no_losses = true};
+	const struct tape_event *ev;
+	int ret;
+
+	if (t->procs_ready) {
+		*out = t->procs;
+		return 0;
+	}
+	proctab__free(t->procs);
+	t->procs = proctab__new();
+	if (!t->procs) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto cleanup;
+	}
+	ret = proctab__load_snapshot(t->procs, r);
+	if (ret) {
+		snprintf(err, errlen, "%s: process snapshot: %s", t->path, strerror(-ret));
+		goto cleanup;
+	}
+	c = tape_cursor__new(&r, 1, &sel);
+	if (!c) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", t->path, strerror(errno));
+		goto cleanup;
+	}
+	while ((ret = tape_cursor__next(c, &ev)) > 0) {
+		ret = proctab__apply(t->procs, ev);
+		if (ret) {
+			snprintf(err, errlen, "%s: process table: %s", t->path, strerror(-ret));
+			goto cleanup;
+		}
+	}
+	if (ret < 0) {
+		snprintf(err, errlen, "%s: %s", t->path, tape_cursor__errmsg(c));
+		goto cleanup;
+	}
+	t->procs_ready = true;
+	*out = t->procs;
+cleanup:
+	tape_cursor__free(c);
+	if (ret) {
+		proctab__free(t->procs);
+		t->procs = NULL;
+	}
+	return ret;
+}
+
+void qset__take_stats(struct qset *s, struct tape_cursor_stats *st)
+{
+	*st = s->stats;
+	memset(&s->stats, 0, sizeof(s->stats));
+}

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals of query/: the tables bpftape shows to SQL, independent of how
+ * SQLite reaches them.  A table (struct qtable) lists its columns; a scan
+ * (struct qscan) yields its rows, each column as a struct qval.  The
+ * virtual tables (vtab.c) and `import` (import.c) are two consumers of the
+ * same rows, so a query over tapes and over an imported database agree.
+ *
+ * Nothing here includes sqlite3.h: the same code is compiled into the
+ * bpftape binary and into the loadable extension.
+ */
+#ifndef BPFTAPE_QTAB_H
+#define BPFTAPE_QTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tape.h"
+
+/* ---- a set of open tapes ----------------------------------------------- */
+
+/*
+ * The tapes one SQL connection (or one extension table) reads.  Shared by
+ * every table over them, so it is reference counted: qset__open() returns
+ * one reference, qset__put() drops one and frees the set with the last.
+ */
+struct qset;
+
+/* Open @n tapes.  NULL + errno; @err receives "PATH: reason". */
+struct qset *qset__open(const char *const *paths, size_t n, char *err, size_t errlen);
+struct qset *qset__get(struct qset *s);
+void qset__put(struct qset *s);
+
+size_t qset__count(const struct qset *s);
+struct tape_reader *qset__reader(const struct qset *s, size_t i);
+const char *qset__path(const struct qset *s, size_t i);
+/* The recorded host name ("" if the tape does not say). */
+const char *qset__host(const struct qset *s, size_t i);
+/* Events in all tapes (from the indexes). */
+uint64_t qset__event_count(const struct qset *s);
+
+/*
+ * Called every so many events a scan yields (import progress).  @fn gets
+ * the number of events read so far by all scans of the set.
+ */
+void qset__set_progress(struct qset *s, void (*fn)(void *ctx, uint64_t events), void *ctx);
+
+/* Chunk statistics summed over the event scans of @s finished since the
+ * last call, then reset (push-down tests and benchmarks). */
+void qset__take_stats(struct qset *s, struct tape_cursor_stats *st);
+
+/* ---- table descriptions ------------------------------------------------ */
+
+enum qtab_kind {
+	QT_EVENTS,
+	QT_TYPE, /* one event type */
+	QT_PROCESSES,
+	QT_LOSSES,
+	QT_META,
+	QT_TYPES,
+};
+
+/* Where a column's value comes from. */
+enum qcol_src {
+	/* event tables */
+	QC_TS,
+	QC_TIME,
+	QC_CPU,
+	QC_PID,
+	QC_TID,
+	QC_COMM,
+	QC_TYPE,
+	QC_ARGS,
+	QC_FIELD,     /* typed value of field @slot */
+	QC_FIELD_STR, /* display text of field @slot */
+	/* any table */
+	QC_HOST,
+	QC_FILE,
+	/* processes */
+	QC_P_PID,
+	QC_P_PPID,
+	QC_P_UID,
+	QC_P_COMM,
+	QC_P_EXE,
+	QC_P_ARGV,
+	QC_P_CGROUP,
+	QC_P_START_TS,
+	QC_P_START_TIME,
+	QC_P_EXIT_TS,
+	QC_P_EXIT_TIME,
+	QC_P_EXIT_CODE,
+	QC_P_EXIT_SIGNAL,
+	/* losses */
+	QC_L_CPU,
+	QC_L_FIRST_TS,
+	QC_L_LAST_TS,
+	QC_L_COUNT,
+	/* meta */
+	QC_M_KEY,
+	QC_M_VALUE,
+	/* types */
+	QC_T_TYPE,
+	QC_T_ID,
+	QC_T_SOURCE,
+	QC_T_FIELD,
+	QC_T_POS,
+	QC_T_KIND,
+	QC_T_DISPLAY,
+	QC_T_ENUM,
+};
+
+struct qcol {
+	char *name;	  /* SQL identifier */
+	const char *decl; /* "INTEGER", "TEXT", "BLOB" or "" */
+	uint8_t src;	  /* enum qcol_src */
+	bool hidden;
+	int slot; /* QC_FIELD, QC_FIELD_STR: index into qtable.slots */
+};
+
+/* A field of an event-type table; tapes are matched by field name. */
+struct qslot {
+	char *field;
+	uint8_t kind; /* enum tape_kind */
+};
+
+struct qtable {
+	char *name;	 /* SQL name, e.g. "open" or "events" */
+	char *type_name; /* QT_TYPE: the tape type name */
+	enum qtab_kind kind;
+	int ncols;
+	struct qcol *cols;
+	int nslots;
+	struct qslot *slots;
+	/* columns that vtab.c pushes down, -1 if absent */
+	int col_ts, col_pid, col_tid, col_type, col_file;
+};
+
+/* How tables are laid out. */
+enum qlayout {
+	QL_QUERY,     /* `query`/`import`: host, file hidden unless @multi */
+	QL_EXTENSION, /* table-valued functions: file is the hidden argument */
+};
+
+/* The fixed tables (events, processes, losses, meta, types).  NULL + errno. */
+struct qtable *qtable__new(enum qtab_kind kind, enum qlayout layout, bool multi);
+/* The table @sql_name of event type @type_name, with the union of the
+ * type's fields over the tapes of @set (see qset__type_tables()). */
+struct qtable *qtable__new_type(const struct qset *set, const char *sql_name, const char *type_name,
+				enum qlayout layout, bool multi);
+/* A table for a built-in type of docs/EVENTS.md, without a tape (extension). */
+struct qtable *qtable__new_builtin(const char *type_name, enum qlayout layout);
+void qtable__free(struct qtable *t);
+
+/* The CREATE TABLE statement declaring @t (for sqlite3_declare_vtab() and
+ * import).  @schema_name may be NULL.  malloc'd; NULL + errno. */
+char *qtable__ddl(const struct qtable *t, const char *schema_name, bool with_hidden);
+
+/*
+ * The SQL names of the per-type tables for @set, in schema order:
+ * tape type names made SQL identifiers, renamed when they would collide
+ * with a fixed table.  Fills @names/@types (malloc'd arrays of malloc'd
+ * strings; free with qnames__free()).  Returns the count or -errno.
+ */
+int qset__type_tables(const struct qset *set, char ***names, char ***types);
+void qnames__free(char **names, size_t n);
+
+/* The built-in type names known without a tape (NULL-terminated). */
+extern const char *const qtab_builtin_types[];
+
+/* Turn @name into a lower-case SQL identifier in @buf. */
+void qtab__sql_ident(const char *name, char *buf, size_t len);
+
+/* ---- rows -------------------------------------------------------------- */
+
+enum qval_type {
+	QV_NULL,
+	QV_INT,
+	QV_TEXT,
+	QV_BLOB,
+};
+
+/*
+ * One column value.  @p stays valid until the scan moves to the next row,
+ * except when @tmp: then it lives in the scan's buffer, which the next
+ * column value overwrites.
+ */
+struct qval {
+	enum qval_type t;
+	bool tmp;
+	int64_t i;
+	const void *p;
+	int n;
+};
+
+/* What a scan of an event table may skip, all bounds inclusive. */
+struct qfilter {
+	uint64_t since, until; /* 0: unbounded */
+	uint32_t *pids;
+	size_t npids;
+	uint32_t *tids;
+	size_t ntids;
+	char **types;
+	size_t ntypes;
+	bool empty; /* nothing can match */
+};
+
+void qfilter__reset(struct qfilter *f);
+int qfilter__add_pid(struct qfilter *f, uint32_t pid);
+int qfilter__add_tid(struct qfilter *f, uint32_t tid);
+int qfilter__add_type(struct qfilter *f, const char *type);
+
+struct qscan;
+
+/* Scan the rows of @t over @set that @f (may be NULL) selects.  NULL + errno;
+ * @err receives the reason. */
+struct qscan *qscan__new(struct qset *set, const struct qtable *t, const struct qfilter *f,
+			 char *err, size_t errlen);
+void qscan__free(struct qscan *s);
+/* 1: a row, 0: end, -errno: error (qscan__errmsg() says what and where). */
+int qscan__next(struct qscan *s);
+const char *qscan__errmsg(const struct qscan *s);
+int64_t qscan__rowid(const struct qscan *s);
+/* Column @col of the current row. */
+int qscan__column(struct qscan *s, int col, struct qval *v);
+/*
+ * Column @col of table @t computed from the current event of an events
+ * scan; @t is the events table or the type table of the current event.
+ * Lets import fill the events table and a type table in one pass.
+ */
+int qscan__column_of(struct qscan *s, const struct qtable *t, int col, struct qval *v);
+/* The current event of an event-table scan, NULL otherwise. */
+const struct tape_event *qscan__event(const struct qscan *s);
+/* Chunk statistics of an event scan (zero for other tables). */
+void qscan__stats(const struct qscan *s, struct tape_cursor_stats *st);
+
+/* The proctab (replay/proctab.h) of tape @i, built on first use. */
+struct proctab;
+int qset__proctab(struct qset *s, size_t i, const struct proctab **out, char *err, size_t errlen);
+
+#endif

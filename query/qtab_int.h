@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to query/qset.c, qtab.c and qscan.c. */
+#ifndef BPFTAPE_QTAB_INT_H
+#define BPFTAPE_QTAB_INT_H
+
+#include "qtab.h"
+
+struct qtape {
+	char *path;
+	const char *host; /* owned by the reader */
+	int64_t rt_off;	  /* wall-clock ns = ts + rt_off */
+	bool has_rt;
+	struct proctab *procs;
+	bool procs_ready;
+};
+
+struct qset {
+	int refs;
+	size_t n;
+	struct qtape *tapes;
+	struct tape_reader **readers;
+	void (*progress)(void *ctx, uint64_t events);
+	void *progress_ctx;
+	uint64_t progress_events;
+	struct tape_cursor_stats stats;
+};
+
+/* Import feeds the process tables during its one pass over the events. */
+int qset__proctab_begin(struct qset *s);
+int qset__proctab_apply(struct qset *s, const struct tape_event *ev);
+void qset__proctab_end(struct qset *s);
+
+#endif

@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: MIT
+/* bpftape query: SQL over tapes, printed as an aligned table, CSV or JSON. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qsql.h"
+#include "verbs.h"
+
+enum out_format {
+	OUT_TABLE,
+	OUT_CSV,
+	OUT_JSON,
+};
+
+struct query_opts {
+	enum out_format format;
+	const char *sql;
+	bool stats;
+};
+
+/* Rows a table keeps to size its columns before it streams the rest. */
+#define TABLE_SAMPLE_ROWS 1000
+/* Widest a column grows for alignment; longer values overflow it. */
+#define TABLE_MAX_WIDTH 60
+
+struct table_out {
+	int ncols;
+	size_t *width;
+	bool *numeric;
+	char **cells; /* sampled rows, ncols per row; NULL cell = SQL NULL */
+	size_t nrows, cap;
+	bool flushed;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: bpftape query [--format table|csv|json] [--stats] FILE... [-c SQL]\n"
+		   "\n"
+		   "Run SQL over one or more tapes.  Without -c, statements are read from\n"
+		   "standard input.  Tables: events (ts, time, cpu, pid, tid, comm, type,\n"
+		   "args), one per event type with a typed column per field (open, exec,\n"
+		   "exit, connect, ...), processes, losses, meta, types.  With several tapes,\n"
+		   "rows also carry host and file.  WHERE terms on ts, pid, tid and type are\n"
+		   "answered from the chunk index: only chunks that can match are read.\n"
+		   "\n"
+		   "Options:\n"
+		   "  -c, --command SQL     run SQL (several statements separated by ';')\n"
+		   "  -f, --format FMT      table (default), csv or json\n"
+		   "  -s, --stats           print chunks read and skipped to stderr\n"
+		   "  -h, --help            this help\n"
+		   "\n"
+		   "EXAMPLES:\n"
+		   "  bpftape query incident.tape -c 'SELECT type, count(*) FROM events GROUP BY "
+		   "type'\n"
+		   "  bpftape query incident.tape -c \"SELECT comm, path, ret_str FROM open WHERE "
+		   "ret < 0\"\n"
+		   "  bpftape query -f csv a.tape b.tape -c 'SELECT host, count(*) FROM events "
+		   "GROUP BY 1'\n"
+		   "  echo 'SELECT * FROM processes;' | bpftape query -f json incident.tape\n"
+		   "  bpftape query x.tape -c 'EXPLAIN QUERY PLAN SELECT * FROM events WHERE pid = "
+		   "42'\n"
+		   "\n"
+		   "See docs/QUERIES.md for worked questions.\n");
+}
+
+/* ---- value rendering ---- */
+
+static char *blob_hex(const unsigned char *p, int n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *s = malloc((size_t)n * 2 + 1);
+
+	if (!s)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		s[2 * i] = hex[p[i] >> 4];
+		s[2 * i + 1] = hex[p[i] & 15];
+	}
+	s[2 * n] = '\0';
+	return s;
+}
+
+/* The text of a cell, malloc'd; NULL for SQL NULL.  *@err on ENOMEM. */
+static char *cell_text(sqlite3_stmt *st, int col, int *err)
+{
+	char *s;
+
+	switch (sqlite3_column_type(st, col)) {
+	case SQLITE_NULL:
+		return NULL;
+	case SQLITE_BLOB:
+		s = blob_hex(sqlite3_column_blob(st, col), sqlite3_column_bytes(st, col));
+		break;
+	default:
+		s = strdup((const char *)sqlite3_column_text(st, col) ?: "");
+		break;
+	}
+	if (!s)
+		*err = -ENOMEM;
+	return s;
+}
+
+static void json_string(FILE *f, const char *s, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c == '\r')
+			fputs("\\r", f);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void csv_field(FILE *f, const char *s)
+{
+	if (!s)
+		return;
+	if (!s[strcspn(s, ",\"\r\n")] && *s != ' ' && (!*s || s[strlen(s) - 1] != ' ')) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* ---- table output ---- */
+
+static void table_free(struct table_out *t)
+{
+	for (size_t i = 0; i < t->nrows * (size_t)t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t->width);
+	free(t->numeric);
+	memset(t, 0, sizeof(*t));
+}
+
+static size_t text_width(const char *s)
+{
+	size_t w = 0;
+
+	/* count UTF-8 code points, not bytes, so accented names line up */
+	for (; s && *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
+static void table_cell(FILE *f, const char *s, size_t width, bool right, bool last)
+{
+	size_t w = text_width(s), pad = w < width ? width - w : 0;
+
+	if (right)
+		fprintf(f, "%*s", (int)pad, "");
+	fputs(s ? s : "", f);
+	if (!right && !last)
+		fprintf(f, "%*s", (int)pad, "");
+	if (!last)
+		fputs("  ", f);
+}
+
+static void table_row(FILE *f, struct table_out *t, char **cells)
+{
+	for (int c = 0; c < t->ncols; c++)
+		table_cell(f, cells[c], t->width[c], t->numeric[c], c == t->ncols - 1);
+	fputc('\n', f);
+}
+
+static void table_flush(FILE *f, struct table_out *t, sqlite3_stmt *st)
+{
+	for (int c = 0; c < t->ncols; c++) {
+		size_t w = text_width(sqlite3_column_name(st, c));
+
+		if (w > t->width[c])
+			t->width[c] = w;
+		if (t->width[c] > TABLE_MAX_WIDTH)
+			t->width[c] = TABLE_MAX_WIDTH;
+	}
+	for (int c = 0; c < t->ncols; c++)
+		table_cell(f, sqlite3_column_name(st, c), t->width[c], t->numeric[c],
+			   c == t->ncols - 1);
+	fputc('\n', f);
+	for (int c = 0; c < t->ncols; c++) {
+		for (size_t i = 0; i < t->width[c]; i++)
+			fputc('-', f);
+		fputs(c == t->ncols - 1 ? "\n" : "  ", f);
+	}
+	for (size_t r = 0; r < t->nrows; r++)
+		table_row(f, t, &t->cells[r * t->ncols]);
+	for (size_t i = 0; i < t->nrows * (size_t)t->ncols; i++)
+		free(t->cells[i]);
+	t->nrows = 0;
+	t->flushed = true;
+}
+
+static int table_add(FILE *f, struct table_out *t, sqlite3_stmt *st)
+{
+	char *row[t->ncols];
+	int err = 0;
+
+	for (int c = 0; c < t->ncols; c++) {
+		int type = sqlite3_column_type(st, c);
+
+		row[c] = cell_text(st, c, &err);
+		/* a column is right-aligned while all its values are numbers */
+		if (type == SQLITE_TEXT || type == SQLITE_BLOB)
+			t->numeric[c] = false;
+		if (!t->flushed && text_width(row[c]) > t->width[c])
+			t->width[c] = text_width(row[c]);
+	}
+	if (err) {
+		for (int c = 0; c < t->ncols; c++)
+			free(row[c]);
+		return err;
+	}
+	if (t->flushed) {
+		table_row(f, t, row);
+		for (int c = 0; c < t->ncols; c++)
+			free(row[c]);
+		return 0;
+	}
+	if (t->nrows == t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 64;
+		char **cells = realloc(t->cells, nc * t->ncols * sizeof(*cells));
+
+		if (!cells) {
+			for (int c = 0; c < t->ncols; c++)
+				free(row[c]);
+			return -ENOMEM;
+		}
+		t->cells = cells;
+		t->cap = nc;
+	}
+	memcpy(&t->cells[t->nrows * t->ncols], row, sizeof(row));
+	t->nrows++;
+	if (t->nrows == TABLE_SAMPLE_ROWS)
+		table_flush(f, t, st);
+	return 0;
+}
+
+/* ---- statements ---- */
+
+static void json_row(FILE *f, sqlite3_stmt *st, int ncols, bool first)
+{
+	fputs(first ? "[{" : ",\n{", f);
+	for (int c = 0; c < ncols; c++) {
+		const char *name = sqlite3_column_name(st, c);
+
+		if (c)
+			fputc(',', f);
+		json_string(f, name, strlen(name));
+		fputc(':', f);
+		switch (sqlite3_column_type(st, c)) {
+		case SQLITE_NULL:
+			fputs("null", f);
+			break;
+		case SQLITE_INTEGER:
+			fprintf(f, "%lld", (long long)sqlite3_column_int64(st, c));
+			break;
+		case SQLITE_FLOAT:
+			fprintf(f, "%.17g", sqlite3_column_double(st, c));
+			break;
+		case SQLITE_BLOB: {
+			char *hex =
+				blob_hex(sqlite3_column_blob(st, c), sqlite3_column_bytes(st, c));
+
+			json_string(f, hex ? hex : "", hex ? strlen(hex) : 0);
+			free(hex);
+			break;
+		}
+		default:
+			json_string(f, (const char *)sqlite3_column_text(st, c),
+				    sqlite3_column_bytes(st, c));
+		}
+	}
+	fputc('}', f);
+}
+
+/* Step @st to the end, printing its rows.  0, or an SQLite error code. */
+static int run_stmt(sqlite3_stmt *st, const struct query_opts *o, FILE *f)
+{
+	int ncols = sqlite3_column_count(st), rc, err = 0;
+	struct table_out t = {.ncols = ncols};
+	uint64_t rows = 0;
+
+	if (ncols && o->format == OUT_TABLE) {
+		t.width = calloc(ncols, sizeof(*t.width));
+		t.numeric = calloc(ncols, sizeof(*t.numeric));
+		if (!t.width || !t.numeric) {
+			table_free(&t);
+			return SQLITE_NOMEM;
+		}
+		for (int c = 0; c < ncols; c++)
+			t.numeric[c] = true;
+	}
+	if (ncols && o->format == OUT_CSV) {
+		for (int c = 0; c < ncols; c++) {
+			if (c)
+				fputc(',', f);
+			csv_field(f, sqlite3_column_name(st, c));
+		}
+		fputc('\n', f);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !err) {
+		if (!ncols)
+			continue;
+		switch (o->format) {
+		case OUT_TABLE:
+			err = table_add(f, &t, st);
+			break;
+		case OUT_CSV:
+			for (int c = 0; c < ncols && !err; c++) {
+				char *s = cell_text(st, c, &err);
+
+				if (c)
+					fputc(',', f);
+				csv_field(f, s);
+				free(s);
+			}
+			fputc('\n', f);
+			break;
+		case OUT_JSON:
+			json_row(f, st, ncols, rows == 0);
+			break;
+		}
+		rows++;
+	}
+	if (ncols && o->format == OUT_TABLE && !t.flushed && rc == SQLITE_DONE && !err)
+		table_flush(f, &t, st);
+	if (ncols && o->format == OUT_JSON && rc == SQLITE_DONE)
+		fputs(rows ? "]\n" : "[]\n", f);
+	table_free(&t);
+	if (err)
+		return SQLITE_NOMEM;
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static char *read_all(FILE *in)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+
+	while (buf) {
+		size_t n = fread(buf + len, 1, cap - len - 1, in);
+
+		len += n;
+		if (len + 1 < cap) {
+			if (ferror(in)) {
+				free(buf);
+				return NULL;
+			}
+			buf[len] = '\0';
+			return buf;
+		}
+		cap *= 2;
+		char *nb = realloc(buf, cap);
+
+		if (!nb)
+			free(buf);
+		buf = nb;
+	}
+	return NULL;
+}
+
+/* Run every statement of @sql; stop at the first error. */
+static int run_sql(sqlite3 *db, const char *sql, const struct query_opts *o)
+{
+	const char *tail = sql;
+
+	while (tail && *tail) {
+		sqlite3_stmt *st = NULL;
+		const char *start = tail;
+		int rc = sqlite3_prepare_v2(db, start, -1, &st, &tail);
+
+		if (rc != SQLITE_OK) {
+			fprintf(stderr, "bpftape query: %s\n", sqlite3_errmsg(db));
+			return 1;
+		}
+		if (!st)
+			continue; /* whitespace or a comment */
+		rc = run_stmt(st, o, stdout);
+		if (rc != SQLITE_OK) {
+			fflush(stdout);
+			fprintf(stderr, "bpftape query: %s\n", sqlite3_errmsg(db));
+			sqlite3_finalize(st);
+			return 1;
+		}
+		sqlite3_finalize(st);
+	}
+	return 0;
+}
+
+int cmd_query(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"command", required_argument, NULL, 'c'},
+		{"format", required_argument, NULL, 'f'},
+		{"stats", no_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct query_opts o = {.format = OUT_TABLE};
+	struct qset *set = NULL;
+	sqlite3 *db = NULL;
+	char *input = NULL, *errmsg = NULL, err[512];
+	int opt, ret = 1;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:f:sh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			o.sql = optarg;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "table")) {
+				o.format = OUT_TABLE;
+			} else if (!strcmp(optarg, "csv")) {
+				o.format = OUT_CSV;
+			} else if (!strcmp(optarg, "json")) {
+				o.format = OUT_JSON;
+			} else {
+				fprintf(stderr,
+					"bpftape query: unknown format '%s' (table, csv or json)\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 's':
+			o.stats = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "bpftape query: no tape given\n");
+		usage(stderr);
+		return 2;
+	}
+	set = qset__open((const char *const *)argv + optind, argc - optind, err, sizeof(err));
+	if (!set) {
+		fprintf(stderr, "bpftape query: %s\n", err);
+		goto cleanup;
+	}
+	if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
+		fprintf(stderr, "bpftape query: cannot open SQLite: %s\n",
+			db ? sqlite3_errmsg(db) : "out of memory");
+		goto cleanup;
+	}
+	if (qsql__attach(db, set, &errmsg) != SQLITE_OK) {
+		fprintf(stderr, "bpftape query: %s\n", errmsg ? errmsg : sqlite3_errmsg(db));
+		goto cleanup;
+	}
+	if (!o.sql) {
+		input = read_all(stdin);
+		if (!input) {
+			fprintf(stderr, "bpftape query: reading SQL from stdin: %s\n",
+				strerror(errno ? errno : EIO));
+			goto cleanup;
+		}
+	}
+	ret = run_sql(db, o.sql ? o.sql : input, &o);
+	if (o.stats) {
+		struct tape_cursor_stats st;
+
+		qset__take_stats(set, &st);
+		fprintf(stderr, "bpftape query: chunks read %llu, skipped %llu, bytes read %llu\n",
+			(unsigned long long)st.chunks_read, (unsigned long long)st.chunks_skipped,
+			(unsigned long long)st.bytes_read);
+	}
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "bpftape query: writing output: %s\n", strerror(errno));
+		ret = 1;
+	}
+cleanup:
+	sqlite3_free(errmsg);
+	sqlite3_close(db);
+	qset__put(set);
+	free(input);
+	return ret;
+}

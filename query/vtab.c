@@ -1,0 +1,782 @@
+// SPDX-License-Identifier: MIT
+/*
+ * SQLite virtual tables over tapes (see qsql.h).  The rows come from
+ * qscan; this file translates SQLite's questions: which WHERE terms can the
+ * chunk index answer (xBestIndex), and which chunks to read (xFilter).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qsql.h"
+
+/* What one `query`/`import` connection shares between its tables. */
+struct qsql {
+	struct qset *set;
+	struct qtable **tables;
+	size_t ntables;
+};
+
+struct qvtab {
+	sqlite3_vtab base;
+	struct qtable *t;
+	bool owns_table;  /* extension tables describe themselves */
+	bool ext;	  /* table-valued function: the tape is the file argument */
+	struct qset *set; /* query: the connection's; extension: last tape opened */
+	double rows;	  /* events the table holds, for the planner */
+};
+
+struct qcursor {
+	sqlite3_vtab_cursor base;
+	struct qscan *scan;
+	bool eof;
+};
+
+/* Operators in idxStr, which names the pushed-down terms in argv order;
+ * EXPLAIN QUERY PLAN shows it. */
+enum qop {
+	OP_TS_EQ,
+	OP_TS_GT,
+	OP_TS_GE,
+	OP_TS_LT,
+	OP_TS_LE,
+	OP_PID_EQ,
+	OP_PID_IN,
+	OP_TID_EQ,
+	OP_TID_IN,
+	OP_TYPE_EQ,
+	OP_TYPE_IN,
+	OP_FILE_EQ,
+	OP_MAX,
+};
+
+static const char *const op_text[OP_MAX] = {
+	[OP_TS_EQ] = "ts=?",	   [OP_TS_GT] = "ts>?",		[OP_TS_GE] = "ts>=?",
+	[OP_TS_LT] = "ts<?",	   [OP_TS_LE] = "ts<=?",	[OP_PID_EQ] = "pid=?",
+	[OP_PID_IN] = "pid IN(?)", [OP_TID_EQ] = "tid=?",	[OP_TID_IN] = "tid IN(?)",
+	[OP_TYPE_EQ] = "type=?",   [OP_TYPE_IN] = "type IN(?)", [OP_FILE_EQ] = "file=?",
+};
+
+#define MAX_TERMS 12
+
+static void vtab_set_error(struct qvtab *vt, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void vtab_set_error(struct qvtab *vt, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sqlite3_free(vt->base.zErrMsg);
+	vt->base.zErrMsg = sqlite3_vmprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* Events of the table's type over the whole set, from the chunk index. */
+static double count_rows(const struct qtable *t, const struct qset *set)
+{
+	double rows = 0;
+
+	if (t->kind == QT_EVENTS)
+		return (double)qset__event_count(set);
+	if (t->kind != QT_TYPE)
+		return 100;
+	for (size_t i = 0; i < qset__count(set); i++) {
+		const struct tape_reader *r = qset__reader(set, i);
+		const struct tape_type *tp = tape_reader__type_by_name(r, t->type_name);
+
+		for (size_t c = 0; tp && c < tape_reader__chunk_count(r); c++)
+			rows += tape_reader__chunk_type_count(r, c, tp->id);
+	}
+	return rows;
+}
+
+static int declare(sqlite3 *db, struct qvtab *vt, char **errmsg)
+{
+	char *ddl = qtable__ddl(vt->t, NULL, true);
+	int rc;
+
+	if (!ddl)
+		return SQLITE_NOMEM;
+	rc = sqlite3_declare_vtab(db, ddl);
+	if (rc != SQLITE_OK)
+		*errmsg = sqlite3_mprintf("%s: cannot declare table: %s", vt->t->name,
+					  sqlite3_errmsg(db));
+	free(ddl);
+	return rc;
+}
+
+/* ---- query/import: tables of one connection ---- */
+
+static int q_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out,
+		     char **errmsg)
+{
+	struct qsql *q = aux;
+	struct qvtab *vt;
+	const char *arg = argc > 3 ? argv[3] : "";
+	size_t len = strlen(arg);
+	char name[256];
+	int rc;
+
+	/* the argument arrives as written: "name" */
+	if (len >= 2 && arg[0] == '"' && arg[len - 1] == '"') {
+		arg++;
+		len -= 2;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)len, arg);
+
+	vt = sqlite3_malloc(sizeof(*vt));
+	if (!vt)
+		return SQLITE_NOMEM;
+	memset(vt, 0, sizeof(*vt));
+	for (size_t i = 0; i < q->ntables; i++)
+		if (!strcmp(q->tables[i]->name, name))
+			vt->t = q->tables[i];
+	if (!vt->t) {
+		*errmsg = sqlite3_mprintf("bpftape: no table '%s' over these tapes", name);
+		sqlite3_free(vt);
+		return SQLITE_ERROR;
+	}
+	vt->set = q->set;
+	vt->rows = count_rows(vt->t, q->set);
+	rc = declare(db, vt, errmsg);
+	if (rc != SQLITE_OK) {
+		sqlite3_free(vt);
+		return rc;
+	}
+	*out = &vt->base;
+	return SQLITE_OK;
+}
+
+static int q_disconnect(sqlite3_vtab *base)
+{
+	struct qvtab *vt = (struct qvtab *)base;
+
+	if (vt->owns_table)
+		qtable__free(vt->t);
+	if (vt->ext)
+		qset__put(vt->set);
+	sqlite3_free(vt);
+	return SQLITE_OK;
+}
+
+/* ---- planning ---- */
+
+static int ts_op(unsigned char op)
+{
+	switch (op) {
+	case SQLITE_INDEX_CONSTRAINT_EQ:
+		return OP_TS_EQ;
+	case SQLITE_INDEX_CONSTRAINT_GT:
+		return OP_TS_GT;
+	case SQLITE_INDEX_CONSTRAINT_GE:
+		return OP_TS_GE;
+	case SQLITE_INDEX_CONSTRAINT_LT:
+		return OP_TS_LT;
+	case SQLITE_INDEX_CONSTRAINT_LE:
+		return OP_TS_LE;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * Push down what the chunk index can use.  SQLite still checks every term
+ * (omit stays 0) except the extension's file argument: the cursor yields a
+ * superset, never less, which keeps odd operands (text, reals, NULL)
+ * correct without mirroring SQLite's comparison rules here.
+ */
+static int q_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
+{
+	struct qvtab *vt = (struct qvtab *)base;
+	const struct qtable *t = vt->t;
+	char idx[MAX_TERMS * 12] = "";
+	bool have_pid = false, have_tid = false, have_type = false, have_file = false;
+	bool ts_lo = false, ts_hi = false, ts_eq = false;
+	double rows = vt->ext ? 1e6 : vt->rows;
+	int nargs = 0;
+
+	for (int i = 0; i < info->nConstraint; i++) {
+		const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+		int op = -1;
+
+		if (!c->usable || nargs >= MAX_TERMS)
+			continue;
+		if (c->iColumn == t->col_file && vt->ext && !have_file &&
+		    c->op == SQLITE_INDEX_CONSTRAINT_EQ) {
+			op = OP_FILE_EQ;
+			have_file = true;
+			info->aConstraintUsage[i].omit = 1;
+		} else if (c->iColumn == t->col_ts && c->iColumn >= 0) {
+			op = ts_op(c->op);
+			if (op == OP_TS_EQ)
+				ts_eq = true;
+			else if (op == OP_TS_GT || op == OP_TS_GE)
+				ts_lo = true;
+			else if (op >= 0)
+				ts_hi = true;
+		} else if (c->op != SQLITE_INDEX_CONSTRAINT_EQ || c->iColumn < 0) {
+			continue;
+		} else if (c->iColumn == t->col_pid && !have_pid) {
+			have_pid = true;
+			op = sqlite3_vtab_in(info, i, -1) ? OP_PID_IN : OP_PID_EQ;
+		} else if (c->iColumn == t->col_tid && !have_tid) {
+			have_tid = true;
+			op = sqlite3_vtab_in(info, i, -1) ? OP_TID_IN : OP_TID_EQ;
+		} else if (c->iColumn == t->col_type && !have_type) {
+			have_type = true;
+			op = sqlite3_vtab_in(info, i, -1) ? OP_TYPE_IN : OP_TYPE_EQ;
+		}
+		if (op < 0)
+			continue;
+		if (op == OP_PID_IN || op == OP_TID_IN || op == OP_TYPE_IN)
+			sqlite3_vtab_in(info, i, 1);
+		info->aConstraintUsage[i].argvIndex = ++nargs;
+		if (*idx)
+			strcat(idx, " AND ");
+		strcat(idx, op_text[op]);
+	}
+	if (vt->ext && !have_file) {
+		/* a plan without the file argument fails in xFilter with a
+		 * message that says so, better than "no query solution" */
+		info->estimatedCost = 1e300;
+		info->estimatedRows = INT64_MAX;
+		return SQLITE_OK;
+	}
+
+	/* Selectivity guesses: the planner needs an order, not exact counts. */
+	if (ts_eq)
+		rows *= 1e-6;
+	else if (ts_lo && ts_hi)
+		rows *= 0.01;
+	else if (ts_lo || ts_hi)
+		rows *= 0.5;
+	if (have_pid)
+		rows *= 0.02;
+	if (have_tid)
+		rows *= 0.02;
+	if (have_type)
+		rows *= 0.1;
+	if (rows < 1)
+		rows = 1;
+	info->estimatedRows = (sqlite3_int64)rows;
+	info->estimatedCost = rows + 10;
+	if (*idx) {
+		info->idxStr = sqlite3_mprintf("%s", idx);
+		info->needToFreeIdxStr = 1;
+		if (!info->idxStr)
+			return SQLITE_NOMEM;
+	}
+	info->idxNum = nargs;
+	/* Events come out in timestamp order, across tapes too. */
+	if (t->col_ts >= 0 && info->nOrderBy == 1 && info->aOrderBy[0].iColumn == t->col_ts &&
+	    !info->aOrderBy[0].desc)
+		info->orderByConsumed = 1;
+	return SQLITE_OK;
+}
+
+/* ---- scanning ---- */
+
+static int q_open(sqlite3_vtab *base, sqlite3_vtab_cursor **out)
+{
+	struct qcursor *c = sqlite3_malloc(sizeof(*c));
+
+	(void)base;
+	if (!c)
+		return SQLITE_NOMEM;
+	memset(c, 0, sizeof(*c));
+	c->eof = true;
+	*out = &c->base;
+	return SQLITE_OK;
+}
+
+static int q_close(sqlite3_vtab_cursor *base)
+{
+	struct qcursor *c = (struct qcursor *)base;
+
+	qscan__free(c->scan);
+	sqlite3_free(c);
+	return SQLITE_OK;
+}
+
+/* An integer bound from a real one, saturated to the int64 range. */
+static sqlite3_int64 clamp_i64(double d)
+{
+	if (d >= 9223372036854775807.0)
+		return INT64_MAX;
+	if (d <= -9223372036854775808.0)
+		return INT64_MIN;
+	return (sqlite3_int64)d;
+}
+
+/* Bounds for `ts OP v`, widened to integers so they never exclude a match. */
+static void ts_bound(struct qfilter *f, int op, sqlite3_value *v)
+{
+	int nt = sqlite3_value_numeric_type(v);
+	bool has_lo = false, has_hi = false;
+	sqlite3_int64 lo = 0, hi = 0;
+
+	if (nt == SQLITE_NULL) {
+		f->empty = true; /* a comparison with NULL is never true */
+		return;
+	}
+	if (nt == SQLITE_INTEGER) {
+		sqlite3_int64 i = sqlite3_value_int64(v);
+
+		has_lo = op == OP_TS_EQ || op == OP_TS_GE || op == OP_TS_GT;
+		has_hi = op == OP_TS_EQ || op == OP_TS_LE || op == OP_TS_LT;
+		lo = op == OP_TS_GT ? (i == INT64_MAX ? i : i + 1) : i;
+		hi = op == OP_TS_LT ? (i == INT64_MIN ? i : i - 1) : i;
+		if ((op == OP_TS_GT && i == INT64_MAX) || (op == OP_TS_LT && i == INT64_MIN)) {
+			f->empty = true;
+			return;
+		}
+	} else if (nt == SQLITE_FLOAT) {
+		double d = sqlite3_value_double(v);
+
+		if (isnan(d))
+			return;
+		switch (op) {
+		case OP_TS_EQ:
+			if (d != floor(d)) {
+				f->empty = true;
+				return;
+			}
+			has_lo = has_hi = true;
+			lo = hi = clamp_i64(d);
+			break;
+		case OP_TS_GT:
+			has_lo = true;
+			lo = clamp_i64(floor(d) + 1);
+			break;
+		case OP_TS_GE:
+			has_lo = true;
+			lo = clamp_i64(ceil(d));
+			break;
+		case OP_TS_LT:
+			has_hi = true;
+			hi = clamp_i64(ceil(d) - 1);
+			break;
+		default:
+			has_hi = true;
+			hi = clamp_i64(floor(d));
+			break;
+		}
+	} else {
+		return; /* text or blob: SQLite's rules decide; scan everything */
+	}
+	if (has_lo && lo > 0 && (uint64_t)lo > f->since)
+		f->since = (uint64_t)lo;
+	if (has_hi && hi < 0)
+		f->empty = true;
+	else if (has_hi && hi > 0 && (!f->until || (uint64_t)hi < f->until))
+		f->until = (uint64_t)hi;
+	if (f->since && f->until && f->since > f->until)
+		f->empty = true;
+}
+
+/* A pid or tid, if @v can equal an integer column value in u32 range. */
+static bool id_value(sqlite3_value *v, uint32_t *id)
+{
+	sqlite3_int64 i;
+
+	if (sqlite3_value_numeric_type(v) != SQLITE_INTEGER)
+		return false;
+	i = sqlite3_value_int64(v);
+	if (i < 0 || i > UINT32_MAX)
+		return false;
+	*id = (uint32_t)i;
+	return true;
+}
+
+static int add_ids(struct qfilter *f, int op, sqlite3_value *v, bool tid)
+{
+	sqlite3_value *x = NULL;
+	size_t before = tid ? f->ntids : f->npids;
+	uint32_t id;
+	int rc;
+
+	if (op == OP_PID_EQ || op == OP_TID_EQ) {
+		if (id_value(v, &id) && (tid ? qfilter__add_tid(f, id) : qfilter__add_pid(f, id)))
+			return SQLITE_NOMEM;
+	} else {
+		for (rc = sqlite3_vtab_in_first(v, &x); rc == SQLITE_OK && x;
+		     rc = sqlite3_vtab_in_next(v, &x)) {
+			if (id_value(x, &id) &&
+			    (tid ? qfilter__add_tid(f, id) : qfilter__add_pid(f, id)))
+				return SQLITE_NOMEM;
+		}
+		if (rc != SQLITE_OK && rc != SQLITE_DONE)
+			return rc;
+	}
+	if ((tid ? f->ntids : f->npids) == before)
+		f->empty = true; /* no value can match */
+	return SQLITE_OK;
+}
+
+static int add_types(struct qfilter *f, int op, sqlite3_value *v)
+{
+	sqlite3_value *x = NULL;
+	size_t before = f->ntypes;
+	int rc;
+
+	if (op == OP_TYPE_EQ) {
+		if (sqlite3_value_type(v) == SQLITE_TEXT &&
+		    qfilter__add_type(f, (const char *)sqlite3_value_text(v)))
+			return SQLITE_NOMEM;
+	} else {
+		for (rc = sqlite3_vtab_in_first(v, &x); rc == SQLITE_OK && x;
+		     rc = sqlite3_vtab_in_next(v, &x)) {
+			if (sqlite3_value_type(x) == SQLITE_TEXT &&
+			    qfilter__add_type(f, (const char *)sqlite3_value_text(x)))
+				return SQLITE_NOMEM;
+		}
+		if (rc != SQLITE_OK && rc != SQLITE_DONE)
+			return rc;
+	}
+	if (f->ntypes == before)
+		f->empty = true;
+	return SQLITE_OK;
+}
+
+static int op_from_text(const char *s, size_t n)
+{
+	for (int op = 0; op < OP_MAX; op++)
+		if (strlen(op_text[op]) == n && !strncmp(op_text[op], s, n))
+			return op;
+	return -1;
+}
+
+/* The extension opens the tape named by the file argument, reusing the
+ * last one when the same file is asked for again. */
+static int ext_set(struct qvtab *vt, sqlite3_value *v)
+{
+	const char *path = (const char *)sqlite3_value_text(v);
+	char err[512];
+	struct qset *s;
+
+	if (!path || !*path) {
+		vtab_set_error(vt, "%s: the argument must be a tape file name", vt->t->name);
+		return SQLITE_ERROR;
+	}
+	if (vt->set && !strcmp(qset__path(vt->set, 0), path))
+		return SQLITE_OK;
+	s = qset__open(&path, 1, err, sizeof(err));
+	if (!s) {
+		vtab_set_error(vt, "%s", err);
+		return SQLITE_ERROR;
+	}
+	qset__put(vt->set);
+	vt->set = s;
+	return SQLITE_OK;
+}
+
+static int q_next(sqlite3_vtab_cursor *base)
+{
+	struct qcursor *c = (struct qcursor *)base;
+	int ret = qscan__next(c->scan);
+
+	if (ret < 0) {
+		c->eof = true;
+		vtab_set_error((struct qvtab *)base->pVtab, "%s", qscan__errmsg(c->scan));
+		return ret == -ENOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+	}
+	c->eof = ret == 0;
+	return SQLITE_OK;
+}
+
+static int q_filter(sqlite3_vtab_cursor *base, int idxnum, const char *idxstr, int argc,
+		    sqlite3_value **argv)
+{
+	struct qcursor *c = (struct qcursor *)base;
+	struct qvtab *vt = (struct qvtab *)base->pVtab;
+	struct qfilter f = {0};
+	const char *p = idxstr;
+	char err[512];
+	int rc = SQLITE_OK;
+
+	(void)idxnum;
+	qscan__free(c->scan);
+	c->scan = NULL;
+	c->eof = true;
+	for (int i = 0; i < argc && p && *p && rc == SQLITE_OK; i++) {
+		const char *end = strstr(p, " AND ");
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		int op = op_from_text(p, n);
+
+		p = end ? end + 5 : NULL;
+		switch (op) {
+		case OP_TS_EQ:
+		case OP_TS_GT:
+		case OP_TS_GE:
+		case OP_TS_LT:
+		case OP_TS_LE:
+			ts_bound(&f, op, argv[i]);
+			break;
+		case OP_PID_EQ:
+		case OP_PID_IN:
+			rc = add_ids(&f, op, argv[i], false);
+			break;
+		case OP_TID_EQ:
+		case OP_TID_IN:
+			rc = add_ids(&f, op, argv[i], true);
+			break;
+		case OP_TYPE_EQ:
+		case OP_TYPE_IN:
+			rc = add_types(&f, op, argv[i]);
+			break;
+		case OP_FILE_EQ:
+			rc = ext_set(vt, argv[i]);
+			break;
+		default:
+			break;
+		}
+	}
+	if (rc != SQLITE_OK)
+		goto cleanup;
+	if (!vt->set || (vt->ext && !strstr(idxstr ? idxstr : "", op_text[OP_FILE_EQ]))) {
+		vtab_set_error(vt, "%s: name the tape: SELECT * FROM %s('x.tape')", vt->t->name,
+			       vt->t->name);
+		rc = SQLITE_ERROR;
+		goto cleanup;
+	}
+	c->scan = qscan__new(vt->set, vt->t, &f, err, sizeof(err));
+	if (!c->scan) {
+		vtab_set_error(vt, "%s", err);
+		rc = errno == ENOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+		goto cleanup;
+	}
+	rc = q_next(base);
+cleanup:
+	qfilter__reset(&f);
+	return rc;
+}
+
+static int q_eof(sqlite3_vtab_cursor *base)
+{
+	return ((struct qcursor *)base)->eof;
+}
+
+static int q_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col)
+{
+	struct qcursor *c = (struct qcursor *)base;
+	struct qval v;
+	int ret = qscan__column(c->scan, col, &v);
+
+	if (ret) {
+		if (ret == -ENOMEM)
+			sqlite3_result_error_nomem(ctx);
+		else
+			sqlite3_result_error(ctx, "bpftape: cannot read column", -1);
+		return SQLITE_OK;
+	}
+	switch (v.t) {
+	case QV_INT:
+		sqlite3_result_int64(ctx, v.i);
+		break;
+	case QV_TEXT:
+		sqlite3_result_text(ctx, v.p, v.n, SQLITE_TRANSIENT);
+		break;
+	case QV_BLOB:
+		sqlite3_result_blob(ctx, v.p, v.n, SQLITE_TRANSIENT);
+		break;
+	default:
+		sqlite3_result_null(ctx);
+		break;
+	}
+	return SQLITE_OK;
+}
+
+static int q_rowid(sqlite3_vtab_cursor *base, sqlite3_int64 *rowid)
+{
+	*rowid = qscan__rowid(((struct qcursor *)base)->scan);
+	return SQLITE_OK;
+}
+
+static const sqlite3_module query_module = {
+	.iVersion = 1,
+	.xCreate = q_connect,
+	.xConnect = q_connect,
+	.xBestIndex = q_best_index,
+	.xDisconnect = q_disconnect,
+	.xDestroy = q_disconnect,
+	.xOpen = q_open,
+	.xClose = q_close,
+	.xFilter = q_filter,
+	.xNext = q_next,
+	.xEof = q_eof,
+	.xColumn = q_column,
+	.xRowid = q_rowid,
+};
+
+static void qsql_free(void *p)
+{
+	struct qsql *q = p;
+
+	if (!q)
+		return;
+	for (size_t i = 0; i < q->ntables; i++)
+		qtable__free(q->tables[i]);
+	free(q->tables);
+	qset__put(q->set);
+	free(q);
+}
+
+static int qsql_add(struct qsql *q, struct qtable *t)
+{
+	struct qtable **nt;
+
+	if (!t)
+		return -ENOMEM;
+	nt = realloc(q->tables, (q->ntables + 1) * sizeof(*nt));
+	if (!nt) {
+		qtable__free(t);
+		return -ENOMEM;
+	}
+	q->tables = nt;
+	q->tables[q->ntables++] = t;
+	return 0;
+}
+
+int qsql__attach(sqlite3 *db, struct qset *set, char **errmsg)
+{
+	static const enum qtab_kind fixed[] = {QT_EVENTS, QT_PROCESSES, QT_LOSSES, QT_META,
+					       QT_TYPES};
+	bool multi = qset__count(set) > 1;
+	struct qsql *q = calloc(1, sizeof(*q));
+	char **names = NULL, **types = NULL;
+	int ntypes = 0, rc = SQLITE_NOMEM;
+
+	*errmsg = NULL;
+	if (!q)
+		return SQLITE_NOMEM;
+	q->set = qset__get(set);
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (qsql_add(q, qtable__new(fixed[i], QL_QUERY, multi)))
+			goto cleanup;
+	ntypes = qset__type_tables(set, &names, &types);
+	if (ntypes < 0) {
+		ntypes = 0;
+		goto cleanup;
+	}
+	for (int i = 0; i < ntypes; i++)
+		if (qsql_add(q, qtable__new_type(set, names[i], types[i], QL_QUERY, multi)))
+			goto cleanup;
+	/* the module owns @q from here, also when registering fails */
+	rc = sqlite3_create_module_v2(db, "bpftape", &query_module, q, qsql_free);
+	q = NULL;
+	if (rc != SQLITE_OK) {
+		*errmsg = sqlite3_mprintf("cannot register the bpftape module: %s",
+					  sqlite3_errmsg(db));
+		goto cleanup;
+	}
+	for (size_t i = 0; i < 5 + (size_t)ntypes && rc == SQLITE_OK; i++) {
+		const char *name = i < 5 ? (const char *[]){"events", "processes", "losses", "meta",
+							    "types"}[i]
+					 : names[i - 5];
+		char *sql = sqlite3_mprintf(
+			"CREATE VIRTUAL TABLE temp.\"%w\" USING bpftape(\"%w\")", name, name);
+
+		if (!sql) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		rc = sqlite3_exec(db, sql, NULL, NULL, errmsg);
+		sqlite3_free(sql);
+	}
+cleanup:
+	qsql_free(q);
+	qnames__free(names, ntypes);
+	qnames__free(types, ntypes);
+	return rc;
+}
+
+/* ---- the extension's table-valued functions ---- */
+
+static int f_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out,
+		     char **errmsg)
+{
+	const char *spec = aux; /* "events", "processes", ... or a type name */
+	struct qvtab *vt;
+	int rc;
+	vt = sqlite3_malloc(sizeof(*vt));
+	if (!vt)
+		return SQLITE_NOMEM;
+	memset(vt, 0, sizeof(*vt));
+	vt->ext = true;
+	vt->owns_table = true;
+	if (!strcmp(spec, "events"))
+		vt->t = qtable__new(QT_EVENTS, QL_EXTENSION, false);
+	else if (!strcmp(spec, "processes"))
+		vt->t = qtable__new(QT_PROCESSES, QL_EXTENSION, false);
+	else if (!strcmp(spec, "losses"))
+		vt->t = qtable__new(QT_LOSSES, QL_EXTENSION, false);
+	else if (!strcmp(spec, "meta"))
+		vt->t = qtable__new(QT_META, QL_EXTENSION, false);
+	else if (!strcmp(spec, "types"))
+		vt->t = qtable__new(QT_TYPES, QL_EXTENSION, false);
+	else
+		vt->t = qtable__new_builtin(spec, QL_EXTENSION);
+	if (vt->t && argc > 0) {
+		/* messages name the function as the user wrote it */
+		char *name = strdup(argv[0]);
+
+		if (name) {
+			free(vt->t->name);
+			vt->t->name = name;
+		}
+	}
+	if (!vt->t) {
+		sqlite3_free(vt);
+		return SQLITE_NOMEM;
+	}
+	rc = declare(db, vt, errmsg);
+	if (rc != SQLITE_OK) {
+		qtable__free(vt->t);
+		sqlite3_free(vt);
+		return rc;
+	}
+	sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+	*out = &vt->base;
+	return SQLITE_OK;
+}
+
+static const sqlite3_module function_module = {
+	.iVersion = 1,
+	.xCreate = NULL, /* eponymous only: tape_events('x.tape') */
+	.xConnect = f_connect,
+	.xBestIndex = q_best_index,
+	.xDisconnect = q_disconnect,
+	.xDestroy = q_disconnect,
+	.xOpen = q_open,
+	.xClose = q_close,
+	.xFilter = q_filter,
+	.xNext = q_next,
+	.xEof = q_eof,
+	.xColumn = q_column,
+	.xRowid = q_rowid,
+};
+
+int qsql__register_functions(sqlite3 *db, char **errmsg)
+{
+	static const char *const fixed[] = {"events", "processes", "losses", "meta", "types"};
+	char name[64];
+	int rc = SQLITE_OK;
+
+	for (size_t i = 0; i < 5 && rc == SQLITE_OK; i++) {
+		snprintf(name, sizeof(name), "tape_%s", fixed[i]);
+		rc = sqlite3_create_module_v2(db, name, &function_module, (void *)fixed[i], NULL);
+	}
+	for (size_t i = 0; qtab_builtin_types[i] && rc == SQLITE_OK; i++) {
+		snprintf(name, sizeof(name), "tape_%s", qtab_builtin_types[i]);
+		rc = sqlite3_create_module_v2(db, name, &function_module,
+					      (void *)qtab_builtin_types[i], NULL);
+	}
+	if (rc != SQLITE_OK && errmsg)
+		*errmsg = sqlite3_mprintf("bpftape: cannot register %s: %s", name,
+					  sqlite3_errmsg(db));
+	return rc;
+}
