@@ -1,2 +1,6 @@
 # replay/: the bpftape command and its offline verbs.
 REPLAY_SRCS += replay/main.c
+REPLAY_SRCS += replay/replay.c replay/filter.c replay/info.c replay/recover.c replay/export.c \
+	replay/predicate.c replay/expr.c replay/proctab.c replay/output.c replay/tapes.c \
+	replay/redact.c replay/siphash.c
+TEST_HELPERS += tests/gen_golden.c

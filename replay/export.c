@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: MIT
+/* bpftape export: Chrome trace-event JSON (Perfetto UI) or CSV. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "predicate.h"
+#include "proctab.h"
+#include "tapes.h"
+#include "verbs.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: bpftape export --format chrome|csv [-o OUT] [PREDICATES] FILE...\n\n"
+		"Export events for other tools.\n\n"
+		"  --format chrome   Chrome trace-event JSON; open it in https://ui.perfetto.dev\n"
+		"                    or chrome://tracing.  Processes and threads are named,\n"
+		"                    'syscall' events are slices as long as their latency,\n"
+		"                    other events are instants, losses global instants\n"
+		"  --format csv      one row per event with a header row: ts, time, cpu,\n"
+		"                    pid, tid, comm, type, then every field name of the\n"
+		"                    selected types (empty where a type lacks it)\n"
+		"  -o, --output OUT  write to OUT instead of standard output\n\n" PRED_HELP
+		"\nExamples:\n"
+		"  bpftape export --format chrome -o trace.json incident.tape\n"
+		"  bpftape export --format chrome --pid 4242 --since 10s --until 20s "
+		"incident.tape\n"
+		"  bpftape export --format csv --type open incident.tape > opens.csv\n");
+}
+
+/* Threads seen, for thread_name records: tid -> pid, comm. */
+struct thr {
+	uint32_t tid, pid;
+	char comm[TAPE_COMM_LEN];
+	bool used;
+};
+
+struct thrtab {
+	struct thr *s;
+	size_t n, cap; /* cap: power of two */
+};
+
+static int thr_note(struct thrtab *t, const struct tape_event *ev)
+{
+	size_t h;
+
+	if ((t->n + 1) * 2 > t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 1024;
+		struct thr *s = calloc(cap, sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		for (size_t i = 0; i < t->cap; i++) {
+			if (!t->s[i].used)
+				continue;
+			h = (t->s[i].tid * 2654435761u) & (cap - 1);
+			while (s[h].used)
+				h = (h + 1) & (cap - 1);
+			s[h] = t->s[i];
+		}
+		free(t->s);
+		t->s = s;
+		t->cap = cap;
+	}
+	h = (ev->tid * 2654435761u) & (t->cap - 1);
+	while (t->s[h].used && t->s[h].tid != ev->tid)
+		h = (h + 1) & (t->cap - 1);
+	if (!t->s[h].used) {
+		t->s[h].used = true;
+		t->s[h].tid = ev->tid;
+		t->n++;
+	}
+	t->s[h].pid = ev->pid;
+	if (ev->comm && ev->comm[0])
+		snprintf(t->s[h].comm, sizeof(t->s[h].comm), "%s", ev->comm);
+	return 0;
+}
+
+/* Microseconds with ns precision, as Chrome's "ts" wants. */
+static void put_us(struct out *o, int64_t ns)
+{
+	char tmp[8];
+	uint64_t a;
+
+	if (ns < 0) {
+		out__putc(o, '-');
+		a = (uint64_t)0 - (uint64_t)ns;
+	} else {
+		a = (uint64_t)ns;
+	}
+	out__u64(o, a / 1000);
+	snprintf(tmp, sizeof(tmp), ".%03u", (unsigned)(a % 1000));
+	out__puts(o, tmp);
+}
+
+static void chrome_args(struct out *o, const struct tape_event *ev, int skip1, int skip2)
+{
+	const struct tape_type *tp = ev->tp;
+	bool first = true;
+	char tmp[1024];
+
+	out__puts(o, ",\"args\":{");
+	for (unsigned i = 0; i < tp->nfields; i++) {
+		int n;
+
+		if ((int)i == skip1 || (int)i == skip2)
+			continue;
+		if (!first)
+			out__putc(o, ',');
+		first = false;
+		out__json_str(o, tp->fields[i].name, strlen(tp->fields[i].name));
+		out__putc(o, ':');
+		n = tape_format_value(tp, i, &ev->values[i], false, tmp, sizeof(tmp));
+		if (n < 0)
+			n = 0;
+		if ((size_t)n >= sizeof(tmp))
+			n = sizeof(tmp) - 1;
+		out__json_str(o, tmp, (size_t)n);
+	}
+	out__putc(o, '}');
+}
+
+static void chrome_event(struct out *o, const struct render *rd, const struct tape_event *ev,
+			 bool *first)
+{
+	const struct tape_type *tp = ev->tp;
+
+	out__puts(o, *first ? "\n" : ",\n");
+	*first = false;
+	if (ev->type == TAPE_TYPE_LOSS) {
+		out__puts(o, "{\"name\":\"");
+		out__u64(o, ev->values[TAPE_LOSS_COUNT].u);
+		out__puts(o, " events lost\",\"cat\":\"lost\",\"ph\":\"i\",\"s\":\"g\",\"ts\":");
+		put_us(o, render__rel_ns(rd, ev->source, ev->ts));
+		out__puts(o, ",\"pid\":0,\"tid\":0,\"args\":{\"cpu\":");
+		out__u64(o, ev->values[TAPE_LOSS_CPU].u);
+		out__puts(o, ",\"count\":");
+		out__u64(o, ev->values[TAPE_LOSS_COUNT].u);
+		out__puts(o, ",\"last_ts_us\":");
+		put_us(o, render__rel_ns(rd, ev->source, ev->values[TAPE_LOSS_LAST_TS].u));
+		out__puts(o, "}}");
+		return;
+	}
+	if (!strcmp(tp->name, "syscall")) {
+		int nr = tape_type__field_index(tp, "nr");
+		int lat = tape_type__field_index(tp, "latency");
+		char name[64] = "syscall";
+
+		if (nr >= 0) {
+			int n = tape_format_value(tp, (unsigned)nr, &ev->values[nr], false, name,
+						  sizeof(name));
+
+			if (n <= 0)
+				snprintf(name, sizeof(name), "syscall");
+		}
+		out__puts(o, "{\"name\":");
+		out__json_str(o, name, strlen(name));
+		out__puts(o, ",\"cat\":\"syscall\",\"ph\":\"X\",\"ts\":");
+		put_us(o, render__rel_ns(rd, ev->source, ev->ts));
+		out__puts(o, ",\"dur\":");
+		put_us(o, lat >= 0 ? (int64_t)ev->values[lat].u : 0);
+		out__puts(o, ",\"pid\":");
+		out__u64(o, ev->pid);
+		out__puts(o, ",\"tid\":");
+		out__u64(o, ev->tid);
+		chrome_args(o, ev, nr, lat);
+		out__putc(o, '}');
+		return;
+	}
+	out__puts(o, "{\"name\":");
+	out__json_str(o, tp->name, strlen(tp->name));
+	out__puts(o, ",\"cat\":");
+	out__json_str(o, tp->name, strlen(tp->name));
+	out__puts(o, ",\"ph\":\"i\",\"s\":\"t\",\"ts\":");
+	put_us(o, render__rel_ns(rd, ev->source, ev->ts));
+	out__puts(o, ",\"pid\":");
+	out__u64(o, ev->pid);
+	out__puts(o, ",\"tid\":");
+	out__u64(o, ev->tid);
+	chrome_args(o, ev, -1, -1);
+	out__putc(o, '}');
+}
+
+static void chrome_names(struct out *o, const struct thrtab *th, const struct proctab *pt,
+			 bool *first)
+{
+	for (size_t i = 0; i < th->cap; i++) {
+		const struct thr *t = &th->s[i];
+		const struct proc_state *p;
+		const char *pname;
+
+		if (!t->used)
+			continue;
+		out__puts(o, *first ? "\n" : ",\n");
+		*first = false;
+		out__puts(o, "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":");
+		out__u64(o, t->pid);
+		out__puts(o, ",\"tid\":");
+		out__u64(o, t->tid);
+		out__puts(o, ",\"args\":{\"name\":");
+		out__json_str(o, t->comm, strlen(t->comm));
+		out__puts(o, "}}");
+		if (t->tid != t->pid)
+			continue;
+		/* one process_name per process, from its main thread */
+		p = proctab__get(pt, t->pid);
+		pname = p && p->comm[0] ? p->comm : t->comm;
+		out__puts(o, ",\n{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":");
+		out__u64(o, t->pid);
+		out__puts(o, ",\"tid\":");
+		out__u64(o, t->pid);
+		out__puts(o, ",\"args\":{\"name\":");
+		if (p && p->exe) {
+			char tmp[512];
+			int n = snprintf(tmp, sizeof(tmp), "%s (%s)", pname, p->exe);
+
+			out__json_str(o, tmp,
+				      n < 0			 ? 0
+				      : (size_t)n >= sizeof(tmp) ? sizeof(tmp) - 1
+								 : (size_t)n);
+		} else {
+			out__json_str(o, pname, strlen(pname));
+		}
+		out__puts(o, "}}");
+	}
+}
+
+/* CSV columns: the union of the field names of the selected types. */
+struct csv_cols {
+	const char **names;
+	size_t n;
+	/* per source, per type id: column -> field index (-1) */
+	int **map;
+	unsigned *ntypes;
+	size_t nsrcs;
+};
+
+static bool sel_has(const struct tape_select *sel, const char *name)
+{
+	if (!sel->types)
+		return true;
+	for (size_t i = 0; i < sel->ntypes; i++)
+		if (!strcmp(sel->types[i], name))
+			return true;
+	return false;
+}
+
+static int csv_cols_build(struct csv_cols *c, struct tape_reader *const *readers, size_t n,
+			  const struct tape_select *sel)
+{
+	memset(c, 0, sizeof(*c));
+	c->nsrcs = n;
+	c->map = calloc(n ? n : 1, sizeof(*c->map));
+	c->ntypes = calloc(n ? n : 1, sizeof(*c->ntypes));
+	if (!c->map || !c->ntypes)
+		return -ENOMEM;
+	for (size_t r = 0; r < n; r++) {
+		unsigned max = tape_reader__max_type(readers[r]);
+
+		for (unsigned t = 1; t <= max; t++) {
+			const struct tape_type *tp = tape_reader__type(readers[r], t);
+
+			if (!tp || !sel_has(sel, tp->name))
+				continue;
+			for (unsigned f = 0; f < tp->nfields; f++) {
+				size_t k;
+				const char **nn;
+
+				for (k = 0; k < c->n; k++)
+					if (!strcmp(c->names[k], tp->fields[f].name))
+						break;
+				if (k < c->n)
+					continue;
+				nn = realloc(c->names, (c->n + 1) * sizeof(*nn));
+				if (!nn)
+					return -ENOMEM;
+				c->names = nn;
+				c->names[c->n++] = tp->fields[f].name;
+			}
+		}
+	}
+	for (size_t r = 0; r < n; r++) {
+		unsigned max = tape_reader__max_type(readers[r]);
+
+		c->ntypes[r] = max + 1;
+		c->map[r] = malloc((size_t)(max + 1) * (c->n ? c->n : 1) * sizeof(int));
+		if (!c->map[r])
+			return -ENOMEM;
+		for (unsigned t = 0; t <= max; t++) {
+			const struct tape_type *tp = t ? tape_reader__type(readers[r], t) : NULL;
+
+			for (size_t k = 0; k < c->n; k++)
+				c->map[r][t * c->n + k] =
+					tp ? tape_type__field_index(tp, c->names[k]) : -1;
+		}
+	}
+	return 0;
+}
+
+static void csv_cols_free(struct csv_cols *c)
+{
+	for (size_t r = 0; r < c->nsrcs && c->map; r++)
+		free(c->map[r]);
+	free(c->map);
+	free(c->ntypes);
+	free(c->names);
+}
+
+static void csv_header(struct out *o, const struct csv_cols *c)
+{
+	out__puts(o, "ts,time,cpu,pid,tid,comm,type");
+	for (size_t k = 0; k < c->n; k++) {
+		out__putc(o, ',');
+		out__csv_str(o, c->names[k], strlen(c->names[k]));
+	}
+	out__putc(o, '\n');
+}
+
+static void csv_row(struct out *o, const struct render *rd, const struct csv_cols *c,
+		    const struct tape_event *ev)
+{
+	const struct tape_type *tp = ev->tp;
+	char tmp[1024];
+
+	out__u64(o, ev->ts);
+	out__putc(o, ',');
+	render__time(o, rd, ev->source, ev->ts);
+	out__putc(o, ',');
+	out__u64(o, ev->cpu);
+	out__putc(o, ',');
+	if (ev->type == TAPE_TYPE_LOSS) {
+		out__printf(o, ",,,lost");
+		for (size_t k = 0; k < c->n; k++)
+			out__putc(o, ',');
+		out__printf(o, "\n");
+		return;
+	}
+	out__u64(o, ev->pid);
+	out__putc(o, ',');
+	out__u64(o, ev->tid);
+	out__putc(o, ',');
+	out__csv_str(o, ev->comm ? ev->comm : "", ev->comm ? strlen(ev->comm) : 0);
+	out__putc(o, ',');
+	out__csv_str(o, tp->name, strlen(tp->name));
+	for (size_t k = 0; k < c->n; k++) {
+		int f = -1;
+
+		out__putc(o, ',');
+		if (ev->source < c->nsrcs && ev->type < c->ntypes[ev->source])
+			f = c->map[ev->source][ev->type * c->n + k];
+		if (f < 0)
+			continue;
+		{
+			int n = tape_format_value(tp, (unsigned)f, &ev->values[f], false, tmp,
+						  sizeof(tmp));
+
+			if (n < 0)
+				n = 0;
+			if ((size_t)n >= sizeof(tmp))
+				n = sizeof(tmp) - 1;
+			out__csv_str(o, tmp, (size_t)n);
+		}
+	}
+	out__putc(o, '\n');
+}
+
+int cmd_export(int argc, char **argv)
+{
+	enum { OPT_FORMAT = 1 };
+	static const struct option opts[] = {
+		PRED_LONG_OPTIONS,
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct pred_opts po = {0};
+	struct tape_reader **readers = NULL;
+	struct predicate *pred = NULL;
+	struct tape_cursor *cur = NULL;
+	struct proctab *pt = NULL;
+	struct render rd = {0};
+	struct out out = {.buf = NULL};
+	struct thrtab th = {0};
+	struct csv_cols cols = {0};
+	const char *format = NULL, *outpath = NULL;
+	bool chrome, first = true;
+	size_t ntapes = 0;
+	uint64_t bad_chunks = 0;
+	int fd = -1, c, rc, ret = 1;
+	char err[512];
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+hf:o:", opts, NULL)) != -1) {
+		rc = pred_opts__parse(&po, c, optarg, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "bpftape export: %s\n", err);
+			goto cleanup;
+		}
+		if (rc)
+			continue;
+		switch (c) {
+		case OPT_FORMAT:
+			format = optarg;
+			break;
+		case 'o':
+			outpath = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			ret = 0;
+			goto cleanup;
+		default:
+			usage(stderr);
+			ret = 2;
+			goto cleanup;
+		}
+	}
+	if (!format || (strcmp(format, "chrome") && strcmp(format, "csv"))) {
+		fprintf(stderr, "bpftape export: --format chrome or --format csv is required\n");
+		ret = 2;
+		goto cleanup;
+	}
+	chrome = !strcmp(format, "chrome");
+	if (optind >= argc) {
+		fprintf(stderr, "bpftape export: no tape given\n");
+		ret = 2;
+		goto cleanup;
+	}
+	ntapes = (size_t)(argc - optind);
+	if (tapes__open(argv + optind, ntapes, &readers, err, sizeof(err))) {
+		fprintf(stderr, "bpftape export: %s\n", err);
+		goto cleanup;
+	}
+	pred = predicate__new(&po, readers, ntapes, err, sizeof(err));
+	if (!pred) {
+		fprintf(stderr, "bpftape export: %s\n", err);
+		goto cleanup;
+	}
+	pt = proctab__new();
+	if (!pt)
+		goto nomem;
+	for (size_t i = 0; i < ntapes; i++)
+		if (proctab__load_snapshot(pt, readers[i]))
+			goto nomem;
+	if (render__init(&rd, readers, ntapes, TIME_REL, pt))
+		goto nomem;
+	if (!chrome && csv_cols_build(&cols, readers, ntapes, predicate__select(pred)))
+		goto nomem;
+	if (outpath) {
+		fd = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			fprintf(stderr, "bpftape export: -o %s: %s\n", outpath, strerror(errno));
+			goto cleanup;
+		}
+	}
+	if (out__init(&out, fd >= 0 ? fd : STDOUT_FILENO))
+		goto nomem;
+	cur = tape_cursor__new(readers, ntapes, predicate__select_lifecycle(pred));
+	if (!cur) {
+		fprintf(stderr, "bpftape export: cannot iterate: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (chrome)
+		out__puts(&out, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
+	else
+		csv_header(&out, &cols);
+	for (;;) {
+		const struct tape_event *ev;
+
+		rc = tape_cursor__next(cur, &ev);
+		if (rc < 0) {
+			fprintf(stderr, "bpftape export: %s\n", tape_cursor__errmsg(cur));
+			bad_chunks++;
+			continue;
+		}
+		if (!rc)
+			break;
+		if (proctab__apply(pt, ev))
+			goto nomem;
+		if (!predicate__match(pred, ev))
+			continue;
+		if (chrome) {
+			if (ev->type != TAPE_TYPE_LOSS && thr_note(&th, ev))
+				goto nomem;
+			chrome_event(&out, &rd, ev, &first);
+		} else {
+			csv_row(&out, &rd, &cols, ev);
+		}
+		if (out.err)
+			break;
+	}
+	if (chrome) {
+		chrome_names(&out, &th, pt, &first);
+		out__puts(&out, "\n]}\n");
+	}
+	out__flush(&out);
+	if (out.err == -EPIPE) {
+		ret = 0;
+		goto cleanup;
+	}
+	if (out.err) {
+		fprintf(stderr, "bpftape export: writing %s: %s\n", outpath ? outpath : "output",
+			strerror(-out.err));
+		goto cleanup;
+	}
+	if (fd >= 0 && close(fd)) {
+		fd = -1;
+		fprintf(stderr, "bpftape export: closing %s: %s\n", outpath, strerror(errno));
+		goto cleanup;
+	}
+	fd = -1;
+	ret = bad_chunks ? 1 : 0;
+	goto cleanup;
+nomem:
+	fprintf(stderr, "bpftape export: out of memory\n");
+cleanup:
+	out__close(&out);
+	if (fd >= 0)
+		close(fd);
+	free(th.s);
+	csv_cols_free(&cols);
+	tape_cursor__free(cur);
+	render__fini(&rd);
+	proctab__free(pt);
+	predicate__free(pred);
+	tapes__close(readers, ntapes);
+	pred_opts__free(&po);
+	return ret;
+}

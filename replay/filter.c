@@ -1,0 +1,786 @@
+// SPDX-License-Identifier: MIT
+/* bpftape filter: the selected events into a new tape, optionally redacted. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "predicate.h"
+#include "proctab.h"
+#include "redact.h"
+#include "tapes.h"
+#include "verbs.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: bpftape filter -o OUT [PREDICATES] [--redact WHAT[,WHAT]...] [--key FILE]\n"
+		"                      FILE...\n\n"
+		"Write the selected events of one or more tapes into a new, valid tape: the\n"
+		"schema of the types used, the matching events, the losses that overlap the\n"
+		"kept range, and the state of only the processes that appear (so replay of\n"
+		"the new tape still names processes whose exec was cut away).  Time, pid and\n"
+		"type predicates use the index: chunks that cannot match are not read.\n\n"
+		"  -o, --output OUT      the new tape (must not be an input)\n"
+		"  --redact WHAT,...     replace values with stable keyed tokens\n"
+		"                        (\"path:3f9a1c2e5b7d9f01\": same value, same token):\n"
+		"                          paths  path-like strings (path, filename, exe, ...)\n"
+		"                          argv   each argument of exec argv and process argv\n"
+		"                          env    environment strings\n"
+		"                          addrs  socket addresses (family and port kept)\n"
+		"                          host   host name, machine id, cgroup paths,\n"
+		"                                 recorder command line\n"
+		"                          all    everything above\n"
+		"  --key FILE            derive the token key from FILE (same key, same\n"
+		"                        tokens across runs); default: a random key per run\n"
+		"  -q, --quiet           no progress line on a terminal\n\n" PRED_HELP
+		"\nExamples:\n"
+		"  bpftape filter -o cut.tape --pid 4242 --since 10s --until 20s incident.tape\n"
+		"  bpftape filter -o public.tape --redact paths,argv,host incident.tape\n"
+		"  bpftape filter -o opens.tape -f 'type == \"open\" && ret < 0' a.tape b.tape\n");
+}
+
+/* A process captured for the new tape's snapshot. */
+struct kept_proc {
+	struct tape_proc p;
+	bool fresh; /* state known from this range; else from before --since */
+};
+
+struct kept {
+	struct kept_proc *v;
+	size_t n, cap;
+	uint32_t *slot; /* pid -> index + 1 */
+	uint32_t *slot_pid;
+	size_t nslots;
+};
+
+static long kept_find(const struct kept *k, uint32_t pid)
+{
+	size_t h;
+
+	if (!k->nslots)
+		return -1;
+	h = (pid * 2654435761u) & (k->nslots - 1);
+	while (k->slot[h]) {
+		if (k->slot_pid[h] == pid)
+			return (long)k->slot[h] - 1;
+		h = (h + 1) & (k->nslots - 1);
+	}
+	return -1;
+}
+
+static int kept_rehash(struct kept *k)
+{
+	size_t n = k->nslots ? k->nslots * 2 : 1024;
+	uint32_t *s = calloc(n, sizeof(*s)), *sp = calloc(n, sizeof(*sp));
+
+	if (!s || !sp) {
+		free(s);
+		free(sp);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < k->n; i++) {
+		size_t h = (k->v[i].p.pid * 2654435761u) & (n - 1);
+
+		while (s[h])
+			h = (h + 1) & (n - 1);
+		s[h] = (uint32_t)i + 1;
+		sp[h] = k->v[i].p.pid;
+	}
+	free(k->slot);
+	free(k->slot_pid);
+	k->slot = s;
+	k->slot_pid = sp;
+	k->nslots = n;
+	return 0;
+}
+
+static void tproc_clear(struct tape_proc *p)
+{
+	free((char *)p->comm);
+	free((char *)p->exe);
+	free((char *)p->argv);
+	free((char *)p->cgroup);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Copy @s (or a record with only @pid and @comm if @s is NULL) into @p. */
+static int tproc_set(struct tape_proc *p, uint32_t pid, const struct proc_state *s,
+		     const char *comm)
+{
+	tproc_clear(p);
+	p->pid = pid;
+	if (s) {
+		p->ppid = s->ppid;
+		p->uid = s->uid;
+		p->start_ts = s->start_ts;
+		p->comm = strdup(s->comm[0] ? s->comm : (comm ? comm : ""));
+		if (s->exe && !(p->exe = strdup(s->exe)))
+			return -ENOMEM;
+		if (s->argv) {
+			char *a = malloc(s->argv_len ? s->argv_len : 1);
+
+			if (!a)
+				return -ENOMEM;
+			memcpy(a, s->argv, s->argv_len);
+			p->argv = a;
+			p->argv_len = s->argv_len;
+		}
+		if (s->cgroup && !(p->cgroup = strdup(s->cgroup)))
+			return -ENOMEM;
+	} else {
+		p->comm = strdup(comm ? comm : "");
+	}
+	return p->comm ? 0 : -ENOMEM;
+}
+
+static int kept_add(struct kept *k, uint32_t pid, const struct proc_state *s, const char *comm,
+		    bool fresh)
+{
+	struct kept_proc *kp;
+	size_t h;
+
+	if ((k->n + 1) * 2 > k->nslots && kept_rehash(k))
+		return -ENOMEM;
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 256;
+		struct kept_proc *v = realloc(k->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		k->v = v;
+		k->cap = cap;
+	}
+	kp = &k->v[k->n];
+	memset(kp, 0, sizeof(*kp));
+	kp->fresh = fresh;
+	h = (pid * 2654435761u) & (k->nslots - 1);
+	while (k->slot[h])
+		h = (h + 1) & (k->nslots - 1);
+	k->slot[h] = (uint32_t)k->n + 1;
+	k->slot_pid[h] = pid;
+	k->n++;
+	return tproc_set(&kp->p, pid, s, comm);
+}
+
+static void kept_free(struct kept *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		tproc_clear(&k->v[i].p);
+	free(k->v);
+	free(k->slot);
+	free(k->slot_pid);
+}
+
+enum lc_kind {
+	LC_NONE = 0,
+	LC_FORK,
+	LC_EXEC,
+	LC_EXIT,
+};
+
+/* Per source and input type: the output type id and how to redact it. */
+struct tmap {
+	int out_id; /* 0: not yet added */
+	uint8_t lc;
+	int child_idx; /* fork: child_pid field */
+	unsigned *cls; /* per field: REDACT_* or 0; NULL if nothing to redact */
+};
+
+struct filter {
+	struct tape_writer *w;
+	struct tape_reader **readers;
+	size_t n;
+	struct tmap **maps;
+	unsigned *ntypes;
+	unsigned what;
+	uint8_t key[SIPHASH_KEY_LEN];
+	/* scratch for a redacted event */
+	union tape_value vals[TAPE_MAX_FIELDS];
+	char *scratch;
+	size_t scratch_cap;
+};
+
+static int tmap_get(struct filter *f, const struct tape_event *ev, struct tmap **out)
+{
+	struct tmap *m;
+	const struct tape_type *tp = ev->tp;
+	int id;
+
+	if (ev->source >= f->n || ev->type >= f->ntypes[ev->source])
+		return -EINVAL;
+	m = &f->maps[ev->source][ev->type];
+	*out = m;
+	if (m->out_id)
+		return 0;
+	id = tape_writer__add_type(f->w, tp);
+	if (id == -EEXIST) {
+		/* the same type from another tape: reuse the first definition */
+		for (size_t s = 0; s < f->n && id < 0; s++)
+			for (unsigned t = 1; t < f->ntypes[s]; t++) {
+				const struct tape_type *o = tape_reader__type(f->readers[s], t);
+
+				if (f->maps[s][t].out_id > 0 && o && !strcmp(o->name, tp->name)) {
+					id = f->maps[s][t].out_id;
+					break;
+				}
+			}
+	}
+	if (id < 0)
+		return id;
+	m->out_id = id;
+	if (f->what) {
+		for (unsigned i = 0; i < tp->nfields; i++) {
+			unsigned c = redact_field_class(tp, i, f->what);
+
+			if (!c)
+				continue;
+			if (!m->cls) {
+				m->cls = calloc(tp->nfields, sizeof(*m->cls));
+				if (!m->cls)
+					return -ENOMEM;
+			}
+			m->cls[i] = c;
+		}
+	}
+	return 0;
+}
+
+static void tmap_classify(struct filter *f)
+{
+	for (size_t s = 0; s < f->n; s++)
+		for (unsigned t = 1; t < f->ntypes[s]; t++) {
+			const struct tape_type *tp = tape_reader__type(f->readers[s], t);
+			struct tmap *m = &f->maps[s][t];
+
+			m->child_idx = -1;
+			if (!tp)
+				continue;
+			if (!strcmp(tp->name, "fork")) {
+				m->lc = LC_FORK;
+				m->child_idx = tape_type__field_index(tp, "child_pid");
+			} else if (!strcmp(tp->name, "exec")) {
+				m->lc = LC_EXEC;
+			} else if (!strcmp(tp->name, "exit")) {
+				m->lc = LC_EXIT;
+			}
+		}
+}
+
+static char *scratch_get(struct filter *f, size_t need)
+{
+	if (need > f->scratch_cap) {
+		char *s = realloc(f->scratch, need);
+
+		if (!s)
+			return NULL;
+		f->scratch = s;
+		f->scratch_cap = need;
+	}
+	return f->scratch;
+}
+
+static const char *cls_name(unsigned c)
+{
+	switch (c) {
+	case REDACT_PATHS:
+		return "path";
+	case REDACT_ARGV:
+		return "argv";
+	case REDACT_ENV:
+		return "env";
+	case REDACT_HOST:
+		return "host";
+	default:
+		return "addr";
+	}
+}
+
+/* The values of @ev with redacted fields replaced (in f->vals/f->scratch). */
+static const union tape_value *redact_event(struct filter *f, const struct tmap *m,
+					    const struct tape_event *ev)
+{
+	const struct tape_type *tp = ev->tp;
+	size_t need = 0, off = 0;
+	char *sc;
+
+	for (unsigned i = 0; i < tp->nfields; i++)
+		if (m->cls[i])
+			need += redact_list_size(ev->values[i].b.len) + 160;
+	sc = scratch_get(f, need);
+	if (!sc)
+		return NULL;
+	memcpy(f->vals, ev->values, tp->nfields * sizeof(f->vals[0]));
+	for (unsigned i = 0; i < tp->nfields; i++) {
+		const struct tape_field *fd = &tp->fields[i];
+		const union tape_value *v = &ev->values[i];
+		char *o = sc + off;
+		size_t n;
+
+		if (!m->cls[i])
+			continue;
+		if (fd->kind != TAPE_STR && fd->kind != TAPE_BYTES) {
+			/* an IPv4 address in an integer: keyed bits */
+			uint32_t a = (uint32_t)v->u;
+
+			f->vals[i].u = (uint32_t)siphash24(f->key, &a, sizeof(a));
+			continue;
+		}
+		if (m->cls[i] == REDACT_ADDRS && fd->display == TAPE_DISP_SOCKADDR)
+			n = redact_sockaddr(f->key, v->b.ptr, v->b.len, (uint8_t *)o);
+		else if (m->cls[i] == REDACT_ADDRS) {
+			uint64_t h[2];
+
+			h[0] = siphash24(f->key, v->b.ptr, v->b.len);
+			h[1] = siphash24(f->key, h, 8);
+			n = v->b.len < 16 ? v->b.len : 16;
+			memcpy(o, h, n);
+		} else if (fd->kind == TAPE_BYTES &&
+			   (m->cls[i] == REDACT_ARGV || m->cls[i] == REDACT_ENV))
+			n = redact_list(f->key, cls_name(m->cls[i]), v->b.ptr, v->b.len, o);
+		else if (!v->b.len)
+			continue; /* nothing to hide */
+		else
+			n = redact_token(f->key, cls_name(m->cls[i]), v->b.ptr, v->b.len, o);
+		f->vals[i].b.ptr = o;
+		f->vals[i].b.len = (uint32_t)n;
+		off += n + 1;
+	}
+	return f->vals;
+}
+
+static int redact_proc(struct filter *f, struct tape_proc *p)
+{
+	char buf[64];
+	char *s;
+
+	if ((f->what & REDACT_PATHS) && p->exe && p->exe[0]) {
+		redact_token(f->key, "path", p->exe, strlen(p->exe), buf);
+		if (!(s = strdup(buf)))
+			return -ENOMEM;
+		free((char *)p->exe);
+		p->exe = s;
+	}
+	if ((f->what & REDACT_ARGV) && p->argv && p->argv_len) {
+		s = malloc(redact_list_size(p->argv_len));
+		if (!s)
+			return -ENOMEM;
+		p->argv_len = (uint32_t)redact_list(f->key, "argv", p->argv, p->argv_len, s);
+		free((char *)p->argv);
+		p->argv = s;
+	}
+	if ((f->what & REDACT_HOST) && p->cgroup && p->cgroup[0]) {
+		redact_token(f->key, "host", p->cgroup, strlen(p->cgroup), buf);
+		if (!(s = strdup(buf)))
+			return -ENOMEM;
+		free((char *)p->cgroup);
+		p->cgroup = s;
+	}
+	return 0;
+}
+
+/* Metadata of the first tape, with host identity handled under --redact host. */
+static int copy_meta(struct filter *f)
+{
+	struct tape_reader *r = f->readers[0];
+	char tok[64];
+	int rc;
+
+	for (size_t i = 0; i < tape_reader__meta_count(r); i++) {
+		const char *k, *v;
+
+		if (tape_reader__meta_at(r, i, &k, &v))
+			continue;
+		if ((f->what & REDACT_HOST) &&
+		    (!strcmp(k, "host.name") || strstr(k, "hostname") || strstr(k, "machine_id") ||
+		     strstr(k, "boot_id") || strstr(k, "cgroup"))) {
+			redact_token(f->key, "host", v, strlen(v), tok);
+			v = tok;
+		} else if (!strcmp(k, "recorder.cmdline") &&
+			   (f->what & (REDACT_HOST | REDACT_PATHS | REDACT_ARGV))) {
+			/* the command line names paths and arguments */
+			redact_token(f->key, "argv", v, strlen(v), tok);
+			v = tok;
+		}
+		if ((rc = tape_writer__set_meta(f->w, k, v)))
+			return rc;
+	}
+	return 0;
+}
+
+static void progress(uint64_t read, uint64_t kept, uint64_t bytes, bool done)
+{
+	fprintf(stderr, "\rbpftape filter: %llu events read, %llu kept, %.1f MB written%s",
+		(unsigned long long)read, (unsigned long long)kept, (double)bytes / 1e6,
+		done ? "\n" : "");
+}
+
+/* The state of processes seen only before the range, as of the range start:
+ * replay the lifecycle events before --since for just those pids. */
+static int prefix_states(struct filter *f, struct predicate *pred, struct kept *k,
+			 struct proctab *base)
+{
+	static const char *const lc[] = {"fork", "exec", "exit"};
+	struct tape_select sel = {.sz = sizeof(sel)};
+	struct tape_cursor *cur = NULL;
+	uint32_t *pids = NULL;
+	size_t npids = 0;
+	uint64_t since = UINT64_MAX;
+	int rc = 0;
+
+	for (size_t s = 0; s < f->n; s++) {
+		uint64_t a, b;
+
+		predicate__range(pred, (unsigned)s, &a, &b);
+		if (!a) {
+			since = 0;
+			break;
+		}
+		if (a < since)
+			since = a;
+	}
+	if (!since || since == UINT64_MAX)
+		return 0; /* the range starts at the start: the snapshot is the state */
+	pids = malloc((k->n ? k->n : 1) * sizeof(*pids));
+	if (!pids)
+		return -ENOMEM;
+	for (size_t i = 0; i < k->n; i++)
+		if (!k->v[i].fresh)
+			pids[npids++] = k->v[i].p.pid;
+	if (!npids)
+		goto cleanup;
+	sel.until = since - 1;
+	sel.pids = pids;
+	sel.npids = npids;
+	sel.types = lc;
+	sel.ntypes = 3;
+	sel.no_losses = true;
+	cur = tape_cursor__new(f->readers, f->n, &sel);
+	if (!cur) {
+		rc = -errno;
+		goto cleanup;
+	}
+	for (;;) {
+		const struct tape_event *ev;
+		int r = tape_cursor__next(cur, &ev);
+
+		if (r < 0)
+			continue; /* a bad chunk only costs its own state changes */
+		if (!r)
+			break;
+		if ((rc = proctab__apply(base, ev)))
+			goto cleanup;
+	}
+	for (size_t i = 0; i < k->n; i++) {
+		const struct proc_state *s;
+
+		if (k->v[i].fresh)
+			continue;
+		s = proctab__get(base, k->v[i].p.pid);
+		if (s && (rc = tproc_set(&k->v[i].p, k->v[i].p.pid, s, k->v[i].p.comm)))
+			goto cleanup;
+	}
+cleanup:
+	tape_cursor__free(cur);
+	free(pids);
+	return rc;
+}
+
+int cmd_filter(int argc, char **argv)
+{
+	enum { OPT_REDACT = 1, OPT_KEY };
+	static const struct option opts[] = {
+		PRED_LONG_OPTIONS,
+		{"output", required_argument, NULL, 'o'},
+		{"redact", required_argument, NULL, OPT_REDACT},
+		{"key", required_argument, NULL, OPT_KEY},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct pred_opts po = {0};
+	struct filter f = {0};
+	struct predicate *pred = NULL;
+	struct tape_cursor *cur = NULL;
+	struct proctab *pt = NULL, *base = NULL;
+	struct kept k = {0};
+	struct tape_proc *procs = NULL;
+	struct tape_cursor_stats cst;
+	const char *outpath = NULL, *keyfile = NULL;
+	bool quiet = false, show;
+	uint64_t nread = 0, nkept = 0, nlost = 0, bad_chunks = 0;
+	char err[512];
+	int c, rc, ret = 1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+hqf:o:", opts, NULL)) != -1) {
+		rc = pred_opts__parse(&po, c, optarg, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "bpftape filter: %s\n", err);
+			goto cleanup;
+		}
+		if (rc)
+			continue;
+		switch (c) {
+		case 'o':
+			outpath = optarg;
+			break;
+		case OPT_REDACT:
+			if (redact_parse(optarg, &f.what)) {
+				fprintf(stderr,
+					"bpftape filter: --redact: '%s': expected a list of paths, "
+					"argv,"
+					" env, addrs, host, all\n",
+					optarg);
+				ret = 2;
+				goto cleanup;
+			}
+			break;
+		case OPT_KEY:
+			keyfile = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			ret = 0;
+			goto cleanup;
+		default:
+			usage(stderr);
+			ret = 2;
+			goto cleanup;
+		}
+	}
+	if (!outpath || optind >= argc) {
+		fprintf(stderr, "bpftape filter: %s\n",
+			!outpath ? "-o OUT is required" : "no input tape given");
+		usage(stderr);
+		ret = 2;
+		goto cleanup;
+	}
+	{
+		struct stat so, si;
+
+		for (int i = optind; i < argc; i++)
+			if (!strcmp(argv[i], outpath) ||
+			    (!stat(outpath, &so) && !stat(argv[i], &si) && so.st_dev == si.st_dev &&
+			     so.st_ino == si.st_ino)) {
+				fprintf(stderr, "bpftape filter: -o %s is also an input\n",
+					outpath);
+				ret = 2;
+				goto cleanup;
+			}
+	}
+	if (f.what && (rc = redact_key(keyfile, f.key))) {
+		fprintf(stderr, "bpftape filter: --key %s: %s\n", keyfile ? keyfile : "(random)",
+			rc == -EINVAL ? "fewer than 16 bytes" : strerror(-rc));
+		goto cleanup;
+	}
+	f.n = (size_t)(argc - optind);
+	if (tapes__open(argv + optind, f.n, &f.readers, err, sizeof(err))) {
+		fprintf(stderr, "bpftape filter: %s\n", err);
+		f.n = 0;
+		goto cleanup;
+	}
+	pred = predicate__new(&po, f.readers, f.n, err, sizeof(err));
+	if (!pred) {
+		fprintf(stderr, "bpftape filter: %s\n", err);
+		goto cleanup;
+	}
+	f.maps = calloc(f.n, sizeof(*f.maps));
+	f.ntypes = calloc(f.n, sizeof(*f.ntypes));
+	if (!f.maps || !f.ntypes)
+		goto nomem;
+	for (size_t s = 0; s < f.n; s++) {
+		f.ntypes[s] = tape_reader__max_type(f.readers[s]) + 1;
+		f.maps[s] = calloc(f.ntypes[s], sizeof(*f.maps[s]));
+		if (!f.maps[s])
+			goto nomem;
+	}
+	tmap_classify(&f);
+	pt = proctab__new();
+	base = proctab__new();
+	if (!pt || !base)
+		goto nomem;
+	for (size_t s = 0; s < f.n; s++)
+		if (proctab__load_snapshot(pt, f.readers[s]) ||
+		    proctab__load_snapshot(base, f.readers[s]))
+			goto nomem;
+	f.w = tape_writer__open(outpath, NULL);
+	if (!f.w) {
+		fprintf(stderr, "bpftape filter: -o %s: %s\n", outpath, strerror(errno));
+		goto cleanup;
+	}
+	if ((rc = copy_meta(&f))) {
+		fprintf(stderr, "bpftape filter: %s: %s\n", outpath, tape_writer__errmsg(f.w));
+		goto cleanup;
+	}
+	if (f.what) {
+		char list[64] = "";
+
+		snprintf(list, sizeof(list), "%s%s%s%s%s", f.what & REDACT_PATHS ? "paths," : "",
+			 f.what & REDACT_ARGV ? "argv," : "", f.what & REDACT_ENV ? "env," : "",
+			 f.what & REDACT_ADDRS ? "addrs," : "",
+			 f.what & REDACT_HOST ? "host," : "");
+		list[strlen(list) - 1] = '\0';
+		tape_writer__set_meta(f.w, "filter.redacted", list);
+	}
+	cur = tape_cursor__new(f.readers, f.n, predicate__select_lifecycle(pred));
+	if (!cur) {
+		fprintf(stderr, "bpftape filter: cannot iterate: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	show = !quiet && isatty(STDERR_FILENO);
+	for (;;) {
+		const struct tape_event *ev;
+		struct tmap *m = NULL;
+		const union tape_value *vals;
+		struct tape_event out;
+
+		rc = tape_cursor__next(cur, &ev);
+		if (rc < 0) {
+			if (show)
+				fputc('\n', stderr);
+			fprintf(stderr, "bpftape filter: %s (skipped)\n", tape_cursor__errmsg(cur));
+			bad_chunks++;
+			continue;
+		}
+		if (!rc)
+			break;
+		nread++;
+		if (show && !(nread & 0xfffff))
+			progress(nread, nkept, tape_writer__bytes(f.w), false);
+		if (ev->type == TAPE_TYPE_LOSS) {
+			struct tape_loss l = {
+				.cpu = (uint32_t)ev->values[TAPE_LOSS_CPU].u,
+				.count = ev->values[TAPE_LOSS_COUNT].u,
+				.first_ts = ev->values[TAPE_LOSS_FIRST_TS].u,
+				.last_ts = ev->values[TAPE_LOSS_LAST_TS].u,
+			};
+
+			if (!predicate__match(pred, ev))
+				continue;
+			if ((rc = tape_writer__add_loss(f.w, &l)))
+				goto write_fail;
+			nlost++;
+			continue;
+		}
+		if (proctab__apply(pt, ev))
+			goto nomem;
+		if (ev->source < f.n && ev->type < f.ntypes[ev->source]) {
+			struct tmap *lm = &f.maps[ev->source][ev->type];
+			uint32_t touched = lm->lc == LC_FORK && lm->child_idx >= 0
+						   ? (uint32_t)ev->values[lm->child_idx].u
+						   : ev->pid;
+
+			/* state made in the range: the process needs nothing from before */
+			if (lm->lc != LC_NONE && kept_find(&k, touched) < 0 &&
+			    kept_add(&k, touched, NULL, NULL, true))
+				goto nomem;
+		}
+		if (!predicate__match(pred, ev))
+			continue;
+		if ((rc = tmap_get(&f, ev, &m))) {
+			if (rc == -ENOMEM)
+				goto nomem;
+			goto write_fail;
+		}
+		{
+			long ki = kept_find(&k, ev->pid);
+
+			if (ki < 0) {
+				if (kept_add(&k, ev->pid, proctab__get(pt, ev->pid), ev->comm,
+					     false))
+					goto nomem;
+			} else if (!k.v[ki].p.comm[0] && !k.v[ki].p.exe && !k.v[ki].p.ppid) {
+				/* first seen as a lifecycle target: take its state now */
+				const struct proc_state *s = proctab__get(pt, ev->pid);
+
+				if (tproc_set(&k.v[ki].p, ev->pid, s, ev->comm))
+					goto nomem;
+			}
+		}
+		vals = ev->values;
+		if (m->cls && !(vals = redact_event(&f, m, ev)))
+			goto nomem;
+		out = *ev;
+		out.type = (uint16_t)m->out_id;
+		out.values = vals;
+		out.comm_len = 0;
+		if ((rc = tape_writer__append(f.w, &out)))
+			goto write_fail;
+		nkept++;
+	}
+	if ((rc = prefix_states(&f, pred, &k, base))) {
+		fprintf(stderr, "bpftape filter: reading process state before --since: %s\n",
+			strerror(-rc));
+		goto cleanup;
+	}
+	/* processes touched by lifecycle events but never kept are not written */
+	procs = calloc(k.n ? k.n : 1, sizeof(*procs));
+	if (!procs)
+		goto nomem;
+	{
+		size_t np = 0;
+
+		for (size_t i = 0; i < k.n; i++) {
+			struct tape_proc *p = &k.v[i].p;
+
+			if (!p->comm || (!p->comm[0] && !p->exe && !p->ppid))
+				continue;
+			if (f.what && redact_proc(&f, p))
+				goto nomem;
+			procs[np++] = *p;
+		}
+		if (np && (rc = tape_writer__add_procs(f.w, procs, np)))
+			goto write_fail;
+	}
+	if ((rc = tape_writer__finish(f.w)))
+		goto write_fail;
+	tape_cursor__stats(cur, &cst);
+	if (show) {
+		progress(nread, nkept, tape_writer__bytes(f.w), true);
+		fprintf(stderr,
+			"bpftape filter: %s: %llu of %llu events kept, %llu loss record(s); read "
+			"%llu of "
+			"%llu chunk(s), %.1f MB\n",
+			outpath, (unsigned long long)nkept, (unsigned long long)nread,
+			(unsigned long long)nlost, (unsigned long long)cst.chunks_read,
+			(unsigned long long)(cst.chunks_read + cst.chunks_skipped),
+			(double)cst.bytes_read / 1e6);
+	}
+	ret = bad_chunks ? 1 : 0;
+	goto cleanup;
+write_fail:
+	fprintf(stderr, "bpftape filter: writing %s: %s\n", outpath,
+		tape_writer__errmsg(f.w)[0] ? tape_writer__errmsg(f.w) : strerror(-rc));
+	goto cleanup;
+nomem:
+	fprintf(stderr, "bpftape filter: out of memory\n");
+cleanup:
+	free(procs);
+	kept_free(&k);
+	tape_cursor__free(cur);
+	tape_writer__free(f.w);
+	if (ret && f.w)
+		unlink(outpath);
+	for (size_t s = 0; f.maps && s < f.n; s++) {
+		for (unsigned t = 0; f.maps[s] && t < f.ntypes[s]; t++)
+			free(f.maps[s][t].cls);
+		free(f.maps[s]);
+	}
+	free(f.maps);
+	free(f.ntypes);
+	free(f.scratch);
+	proctab__free(pt);
+	proctab__free(base);
+	predicate__free(pred);
+	tapes__close(f.readers, f.n);
+	pred_opts__free(&po);
+	return ret;
+}

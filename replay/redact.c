@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: MIT
+/* Redaction tokens (see redact.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "redact.h"
+
+int redact_parse(const char *list, unsigned *what)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = {
+		{"paths", REDACT_PATHS}, {"path", REDACT_PATHS},  {"argv", REDACT_ARGV},
+		{"env", REDACT_ENV},	 {"addrs", REDACT_ADDRS}, {"addr", REDACT_ADDRS},
+		{"host", REDACT_HOST},
+	};
+	const char *s = list;
+
+	*what = 0;
+	while (*s) {
+		size_t len = strcspn(s, ",");
+		bool found = false;
+
+		if (len == 3 && !strncmp(s, "all", 3)) {
+			*what |= REDACT_PATHS | REDACT_ARGV | REDACT_ENV | REDACT_ADDRS |
+				 REDACT_HOST;
+			found = true;
+		}
+		for (size_t i = 0; !found && i < sizeof(names) / sizeof(names[0]); i++)
+			if (strlen(names[i].name) == len && !strncmp(s, names[i].name, len)) {
+				*what |= names[i].bit;
+				found = true;
+			}
+		if (!found && len)
+			return -EINVAL;
+		s += len;
+		if (*s)
+			s++;
+	}
+	return *what ? 0 : -EINVAL;
+}
+
+static int read_all(int fd, uint8_t *buf, size_t len, size_t *got)
+{
+	*got = 0;
+	while (*got < len) {
+		ssize_t n = read(fd, buf + *got, len - *got);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (!n)
+			break;
+		*got += (size_t)n;
+	}
+	return 0;
+}
+
+int redact_key(const char *path, uint8_t key[SIPHASH_KEY_LEN])
+{
+	static const uint8_t k0[SIPHASH_KEY_LEN] = "bpftape-key-0\0\0";
+	static const uint8_t k1[SIPHASH_KEY_LEN] = "bpftape-key-1\0\0";
+	uint8_t buf[4096];
+	size_t got;
+	int fd, rc;
+
+	fd = open(path ? path : "/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = read_all(fd, buf, path ? sizeof(buf) : SIPHASH_KEY_LEN, &got);
+	close(fd);
+	if (rc)
+		return rc;
+	if (!path) {
+		if (got != SIPHASH_KEY_LEN)
+			return -EIO;
+		memcpy(key, buf, SIPHASH_KEY_LEN);
+		return 0;
+	}
+	/* a key file too short to hold 128 bits of secret is a mistake */
+	if (got < SIPHASH_KEY_LEN)
+		return -EINVAL;
+	{
+		uint64_t a = siphash24(k0, buf, got), b = siphash24(k1, buf, got);
+
+		memcpy(key, &a, 8);
+		memcpy(key + 8, &b, 8);
+	}
+	return 0;
+}
+
+static bool name_has(const char *name, const char *part)
+{
+	return strstr(name, part) != NULL;
+}
+
+unsigned redact_field_class(const struct tape_type *tp, unsigned idx, unsigned what)
+{
+	const struct tape_field *f = &tp->fields[idx];
+	const char *n = f->name;
+
+	if (f->kind == TAPE_STR || f->kind == TAPE_BYTES) {
+		if ((what & REDACT_ADDRS) &&
+		    (f->display == TAPE_DISP_SOCKADDR || f->display == TAPE_DISP_IPV6))
+			return REDACT_ADDRS;
+		if ((what & REDACT_ENV) && (!strcmp(n, "env") || !strcmp(n, "envp")))
+			return REDACT_ENV;
+		if ((what & REDACT_ARGV) &&
+		    (f->display == TAPE_DISP_ARGV || !strcmp(n, "argv") || !strcmp(n, "args")))
+			return REDACT_ARGV;
+		if ((what & REDACT_PATHS) &&
+		    (!strcmp(n, "exe") || name_has(n, "path") || name_has(n, "file") ||
+		     !strcmp(n, "name") || !strcmp(n, "dir") || !strcmp(n, "target")))
+			return REDACT_PATHS;
+		if ((what & REDACT_HOST) && (name_has(n, "cgroup") || name_has(n, "host")))
+			return REDACT_HOST;
+		return 0;
+	}
+	if ((what & REDACT_ADDRS) && f->display == TAPE_DISP_IPV4)
+		return REDACT_ADDRS;
+	return 0;
+}
+
+size_t redact_token(const uint8_t *key, const char *cls, const void *v, size_t len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t h = siphash24(key, v, len);
+	size_t n = strlen(cls);
+
+	memcpy(out, cls, n);
+	out[n++] = ':';
+	for (int i = 15; i >= 0; i--)
+		out[n++] = hex[(h >> (4 * i)) & 15];
+	out[n] = '\0';
+	return n;
+}
+
+size_t redact_list_size(size_t len)
+{
+	/* worst case: every byte a one-byte element, each a 21-byte token + NUL */
+	return (len + 1) * 32;
+}
+
+size_t redact_list(const uint8_t *key, const char *cls, const char *v, size_t len, char *out)
+{
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		size_t e = i;
+
+		while (e < len && v[e])
+			e++;
+		o += redact_token(key, cls, v + i, e - i, out + o);
+		out[o++] = '\0';
+		i = e + 1;
+	}
+	return o;
+}
+
+size_t redact_sockaddr(const uint8_t *key, const void *v, size_t len, uint8_t *out)
+{
+	const uint8_t *in = v;
+	uint16_t family;
+	uint64_t h[2];
+
+	if (len < 2) {
+		memset(out, 0, len);
+		return len;
+	}
+	memcpy(&family, in, 2);
+	memcpy(out, in, len);
+	h[0] = siphash24(key, in + 2, len - 2);
+	h[1] = siphash24(key, &h[0], sizeof(h[0]));
+	if (family == AF_INET && len >= 8) {
+		memcpy(out + 4, h, 4); /* sin_addr; sin_port at 2..3 kept */
+		return len;
+	}
+	if (family == AF_INET6 && len >= 24) {
+		memset(out + 4, 0, 4); /* flowinfo */
+		memcpy(out + 8, h, 16);
+		if (len >= 28)
+			memset(out + 24, 0, 4); /* scope id */
+		return len;
+	}
+	if (family == AF_UNIX) {
+		size_t n;
+
+		/* an abstract name keeps its leading NUL */
+		out[2] = 0;
+		n = len > 2 && in[2] == 0 ? 3 : 2;
+		n += redact_token(key, "addr", in + 2, len - 2, (char *)out + n);
+		return n;
+	}
+	/* unknown family: keep the family, hide the rest */
+	memset(out + 2, 0, len - 2);
+	return len;
+}

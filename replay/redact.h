@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Redaction: replace identifying values with stable keyed tokens.
+ *
+ * A token is "<class>:<16 hex digits>", the SipHash-2-4 of the value under a
+ * 128-bit key: the same value gives the same token within a run (and across
+ * runs with the same --key), and nobody without the key can confirm a guess.
+ * Addresses keep their family and port; their address bytes are replaced by
+ * keyed bytes.
+ */
+#ifndef BPFTAPE_REDACT_H
+#define BPFTAPE_REDACT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "siphash.h"
+#include "tape.h"
+
+enum redact_what {
+	REDACT_PATHS = 1 << 0,
+	REDACT_ARGV = 1 << 1,
+	REDACT_ENV = 1 << 2,
+	REDACT_ADDRS = 1 << 3,
+	REDACT_HOST = 1 << 4,
+};
+
+/* Parse "paths,argv,env,addrs,host" (or "all").  0 or -EINVAL. */
+int redact_parse(const char *list, unsigned *what);
+
+/* 16 key bytes from /dev/urandom, or derived from the contents of @path.
+ * 0 or -errno. */
+int redact_key(const char *path, uint8_t key[SIPHASH_KEY_LEN]);
+
+/* What a field of @tp needs under @what: 0 or one REDACT_* bit. */
+unsigned redact_field_class(const struct tape_type *tp, unsigned idx, unsigned what);
+
+/* Write the token for @len bytes at @v of class @cls ("path", "argv"...)
+ * into @out (at least 22 + strlen(cls) bytes); returns its length. */
+size_t redact_token(const uint8_t *key, const char *cls, const void *v, size_t len, char *out);
+
+/* Redact a NUL-separated argv/env of @len bytes into @out (room for
+ * redact_list_size(@len)); each element becomes a token. Returns its length. */
+size_t redact_list(const uint8_t *key, const char *cls, const char *v, size_t len, char *out);
+size_t redact_list_size(size_t len);
+
+/* Redact a sockaddr (family kept, port kept, address replaced) of @len bytes
+ * into @out (@len bytes, or 110 for AF_UNIX).  Returns the new length. */
+size_t redact_sockaddr(const uint8_t *key, const void *v, size_t len, uint8_t *out);
+
+#endif

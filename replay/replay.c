@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: MIT
+/* bpftape replay: print a tape's events in timestamp order. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "predicate.h"
+#include "proctab.h"
+#include "tapes.h"
+#include "verbs.h"
+
+static volatile sig_atomic_t replay_stop;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	replay_stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: bpftape replay [PREDICATES] [--json] [--time rel|wall|raw]\n"
+		"                      [--pace[=SPEED]] [--follow] FILE...\n\n"
+		"Print the events of one or more tapes in timestamp order, one line per\n"
+		"event: time, [cpu], comm, pid/tid, type, fields.  Several tapes (rotated\n"
+		"files, several hosts) are merged.  Loss records appear in place.\n\n"
+		"Output:\n"
+		"  --json                NDJSON, one object per event, typed values\n"
+		"  --time MODE           rel: seconds from the start (default); wall: local\n"
+		"                        time of day; raw: recorded CLOCK_BOOTTIME seconds\n"
+		"  --pace[=SPEED]        re-emit events at their recorded pace, SPEED times\n"
+		"                        faster (default 1)\n"
+		"  --follow              keep reading a tape that is still being recorded\n"
+		"                        (like tail -f); Ctrl-C ends\n\n" PRED_HELP "\nExamples:\n"
+		"  bpftape replay incident.tape\n"
+		"  bpftape replay --pid 4242 --since 10s --until 20s incident.tape\n"
+		"  bpftape replay -f 'type == \"open\" && ret == ENOENT' incident.tape\n"
+		"  bpftape replay --json --type exec,exit incident.tape | jq .comm\n"
+		"  bpftape replay --pace=10 incident.tape\n"
+		"  bpftape replay --follow live.tape\n");
+}
+
+/* Sleep until event time @rel_ns (since the first event) at @speed. */
+static void pace_wait(struct out *o, const struct timespec *start, int64_t rel_ns, double speed)
+{
+	struct timespec t = *start;
+	int64_t d = (int64_t)((double)rel_ns / speed);
+
+	if (d <= 0)
+		return;
+	t.tv_sec += d / 1000000000;
+	t.tv_nsec += d % 1000000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	{
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > t.tv_sec || (now.tv_sec == t.tv_sec && now.tv_nsec >= t.tv_nsec))
+			return;
+	}
+	out__flush(o);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR && !replay_stop)
+		;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	enum { OPT_JSON = 1, OPT_PACE, OPT_FOLLOW, OPT_TIME };
+	static const struct option opts[] = {
+		PRED_LONG_OPTIONS,
+		{"json", no_argument, NULL, OPT_JSON},
+		{"pace", optional_argument, NULL, OPT_PACE},
+		{"follow", no_argument, NULL, OPT_FOLLOW},
+		{"time", required_argument, NULL, OPT_TIME},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct pred_opts po = {0};
+	struct tape_reader **readers = NULL;
+	struct predicate *pred = NULL;
+	struct tape_cursor *cur = NULL;
+	struct proctab *pt = NULL;
+	struct render rd = {0};
+	struct out out = {.buf = NULL};
+	bool json = false, follow = false, pace = false, started = false;
+	enum time_mode tmode = TIME_REL;
+	double speed = 1.0;
+	size_t ntapes;
+	uint64_t bad_chunks = 0;
+	struct timespec start;
+	int64_t first_rel = 0;
+	char err[512];
+	int c, rc, ret = 1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+hf:", opts, NULL)) != -1) {
+		rc = pred_opts__parse(&po, c, optarg, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "bpftape replay: %s\n", err);
+			goto cleanup;
+		}
+		if (rc)
+			continue;
+		switch (c) {
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_FOLLOW:
+			follow = true;
+			break;
+		case OPT_PACE:
+			pace = true;
+			if (optarg) {
+				char *end;
+
+				speed = strtod(optarg, &end);
+				if (*end || !(speed > 0)) {
+					fprintf(stderr,
+						"bpftape replay: --pace: '%s' is not a positive "
+						"speed\n",
+						optarg);
+					goto cleanup;
+				}
+			}
+			break;
+		case OPT_TIME:
+			if (!strcmp(optarg, "rel")) {
+				tmode = TIME_REL;
+			} else if (!strcmp(optarg, "wall")) {
+				tmode = TIME_WALL;
+			} else if (!strcmp(optarg, "raw")) {
+				tmode = TIME_RAW;
+			} else {
+				fprintf(stderr,
+					"bpftape replay: --time: '%s' is not rel, wall or raw\n",
+					optarg);
+				goto cleanup;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			ret = 0;
+			goto cleanup;
+		default:
+			usage(stderr);
+			ret = 2;
+			goto cleanup;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "bpftape replay: no tape given\n");
+		usage(stderr);
+		ret = 2;
+		goto cleanup;
+	}
+	ntapes = (size_t)(argc - optind);
+	if (tapes__open(argv + optind, ntapes, &readers, err, sizeof(err))) {
+		fprintf(stderr, "bpftape replay: %s\n", err);
+		goto cleanup;
+	}
+	for (size_t i = 0; i < ntapes; i++)
+		if (tape_reader__recovered(readers[i]))
+			fprintf(stderr,
+				"bpftape replay: %s: no valid index (unfinished or damaged tape);"
+				" read by scanning\n",
+				argv[optind + i]);
+	pred = predicate__new(&po, readers, ntapes, err, sizeof(err));
+	if (!pred) {
+		fprintf(stderr, "bpftape replay: %s\n", err);
+		goto cleanup;
+	}
+	pt = proctab__new();
+	if (!pt)
+		goto nomem;
+	for (size_t i = 0; i < ntapes; i++)
+		if (proctab__load_snapshot(pt, readers[i]))
+			goto nomem;
+	if (render__init(&rd, readers, ntapes, tmode, pt) || out__init(&out, STDOUT_FILENO))
+		goto nomem;
+	cur = tape_cursor__new(readers, ntapes, predicate__select_lifecycle(pred));
+	if (!cur) {
+		fprintf(stderr, "bpftape replay: cannot iterate: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (follow) {
+		struct sigaction sa = {.sa_handler = on_sigint};
+
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	while (!replay_stop) {
+		const struct tape_event *ev;
+
+		rc = tape_cursor__next(cur, &ev);
+		if (rc < 0) {
+			out__flush(&out);
+			fprintf(stderr, "bpftape replay: %s\n", tape_cursor__errmsg(cur));
+			bad_chunks++;
+			continue;
+		}
+		if (rc == 0) {
+			int n = 0;
+
+			if (!follow)
+				break;
+			out__flush(&out);
+			if (out.err)
+				break;
+			for (size_t i = 0; i < ntapes; i++) {
+				int k = tape_reader__refresh(readers[i]);
+
+				if (k > 0)
+					n += k;
+			}
+			if (!n)
+				usleep(200000);
+			continue;
+		}
+		if (proctab__apply(pt, ev))
+			goto nomem;
+		if (!predicate__match(pred, ev))
+			continue;
+		if (pace) {
+			int64_t rel = render__rel_ns(&rd, ev->source, ev->ts);
+
+			if (!started) {
+				clock_gettime(CLOCK_MONOTONIC, &start);
+				first_rel = rel;
+				started = true;
+			}
+			pace_wait(&out, &start, rel - first_rel, speed);
+		}
+		if (json)
+			render__json(&out, &rd, ev);
+		else
+			render__text(&out, &rd, ev);
+		if (pace || follow)
+			out__flush(&out);
+		if (out.err)
+			break;
+	}
+	out__flush(&out);
+	if (out.err == -EPIPE) {
+		ret = 0; /* the reader went away (| head): not an error */
+		goto cleanup;
+	}
+	if (out.err) {
+		fprintf(stderr, "bpftape replay: writing output: %s\n", strerror(-out.err));
+		goto cleanup;
+	}
+	if (bad_chunks) {
+		fprintf(stderr, "bpftape replay: %llu chunk(s) could not be read; see above\n",
+			(unsigned long long)bad_chunks);
+		goto cleanup;
+	}
+	ret = 0;
+	goto cleanup;
+nomem:
+	fprintf(stderr, "bpftape replay: out of memory\n");
+cleanup:
+	out__close(&out);
+	tape_cursor__free(cur);
+	render__fini(&rd);
+	proctab__free(pt);
+	predicate__free(pred);
+	tapes__close(readers, readers ? (size_t)(argc - optind) : 0);
+	pred_opts__free(&po);
+	return ret;
+}
