@@ -23,3 +23,8 @@ $(OUTPUT)/bpftape_sqlite.so: $(QUERY_EXT_OBJS) $(LIBTAPE)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -shared -Wl,--exclude-libs,ALL -Wl,-z,defs -o $@ \
 		$(QUERY_EXT_OBJS) $(LIBTAPE) $(FORMAT_LIBS) -lm -lc
+
+UNIT_TESTS += tests/test_query.c
+
+# test_query loads the extension from the build directory.
+$(OUTPUT)/tests/test_query: $(OUTPUT)/bpftape_sqlite.so

@@ -374,6 +374,7 @@ static int reserve(struct qscan *s, size_t need)
 static void set_int(struct qval *v, int64_t i)
 {
 	v->t = QV_INT;
+	v->tmp = false;
 	v->i = i;
 }
 
@@ -394,6 +395,7 @@ static void set_tmp_text(struct qval *v, const char *p, int n)
 static void set_null(struct qval *v)
 {
 	v->t = QV_NULL;
+	v->tmp = false;
 }
 
 /* ISO 8601 UTC with nanoseconds; gmtime only when the second changes. */

@@ -98,6 +98,7 @@ static bool wants_str(uint8_t kind, uint8_t display)
 	case TAPE_DISP_IPV4:
 	case TAPE_DISP_IPV6:
 	case TAPE_DISP_ARGV:
+	case TAPE_DISP_NSEC:
 		return true;
 	case TAPE_DISP_OCTAL:
 	case TAPE_DISP_HEX:

@@ -287,10 +287,12 @@ static void qg_story(struct qg *g, uint64_t ms)
 }
 
 /*
- * Write the golden tape to @path; @filler extra events (0 for the small
- * tape).  @chunk_ns: chunk length (0: 100 ms).  0 or -errno; @err says why.
+ * Write the golden tape to @path, recorded on @host ("golden"); @filler
+ * extra events (0 for the small tape).  @chunk_ns: chunk length (0: 100
+ * ms).  0 or -errno; @err says why.
  */
-static int qg_write(const char *path, uint64_t filler, uint64_t chunk_ns, char *err, size_t errlen)
+static int qg_write(const char *path, const char *host, uint64_t filler, uint64_t chunk_ns,
+		    char *err, size_t errlen)
 {
 	static const struct tape_type types[QG_NTYPES] = {
 		{0, "fork", "", "", 3, qg_fork_f},	 {0, "exec", "", "", 3, qg_exec_f},
@@ -324,7 +326,7 @@ static int qg_write(const char *path, uint64_t filler, uint64_t chunk_ns, char *
 		return -errno;
 	}
 	snprintf(rt, sizeof(rt), "%lld", (long long)QG_RT_OFF);
-	ret = ret ?: tape_writer__set_meta(g.w, "host.name", "golden");
+	ret = ret ?: tape_writer__set_meta(g.w, "host.name", host);
 	ret = ret ?: tape_writer__set_meta(g.w, "host.kernel", "6.18.0-golden");
 	ret = ret ?: tape_writer__set_meta(g.w, "clock.boottime_to_realtime_ns", rt);
 	for (int i = 0; i < QG_NTYPES && !ret; i++) {

@@ -1,0 +1,751 @@
+// SPDX-License-Identifier: MIT
+/*
+ * query/: SQL over tapes.  A golden tape (query_golden.h) is written into a
+ * temporary directory; the tests query it through the virtual tables, an
+ * imported database, the `query` verb and the loadable extension.
+ *
+ *   test_query                     run the tests
+ *   test_query --write-golden PATH write the golden tape docs/QUERIES.md uses
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "qimport.h"
+#include "qsql.h"
+#include "query_golden.h"
+#include "verbs.h"
+
+static char tmpdir[PATH_MAX];
+static char golden[PATH_MAX + 32];   /* the small golden tape */
+static char golden2[PATH_MAX + 32];  /* the same story recorded on "golden2" */
+static char big[PATH_MAX + 32];	     /* with filler: many chunks */
+static char ext_path[PATH_MAX + 64]; /* build/bpftape_sqlite.so */
+
+/* ---- helpers ---- */
+
+struct text {
+	char *p;
+	size_t len, cap;
+};
+
+static void text_put(struct text *t, const char *s, size_t n)
+{
+	if (t->len + n + 1 > t->cap) {
+		t->cap = (t->len + n + 1) * 2;
+		t->p = realloc(t->p, t->cap);
+		assert_non_null(t->p);
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+/*
+ * Rows of @sql as sqlite3's list mode prints them: columns joined by '|',
+ * NULL as empty.  Returns the SQLite result code; *@out (malloc'd) gets the
+ * text, or the error message.
+ */
+static int render(sqlite3 *db, const char *sql, char **out)
+{
+	struct text t = {0};
+	const char *tail = sql;
+	int rc = SQLITE_OK;
+
+	text_put(&t, "", 0);
+	while (tail && *tail && rc == SQLITE_OK) {
+		sqlite3_stmt *st = NULL;
+
+		rc = sqlite3_prepare_v2(db, tail, -1, &st, &tail);
+		if (rc != SQLITE_OK || !st)
+			break;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			for (int c = 0; c < sqlite3_column_count(st); c++) {
+				const char *v = (const char *)sqlite3_column_text(st, c);
+
+				if (c)
+					text_put(&t, "|", 1);
+				if (v)
+					text_put(&t, v, strlen(v));
+			}
+			text_put(&t, "\n", 1);
+		}
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+		sqlite3_finalize(st);
+	}
+	if (rc != SQLITE_OK) {
+		t.len = 0;
+		text_put(&t, sqlite3_errmsg(db), strlen(sqlite3_errmsg(db)));
+	}
+	*out = t.p;
+	return rc;
+}
+
+static int64_t scalar(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(st) != SQLITE_ROW)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* A connection with the tables over @paths. */
+static sqlite3 *open_tapes(const char *const *paths, size_t n, struct qset **set_out)
+{
+	struct qset *set;
+	char err[512], *msg = NULL;
+	sqlite3 *db = NULL;
+
+	set = qset__open(paths, n, err, sizeof(err));
+	if (!set)
+		fail_msg("qset__open: %s", err);
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	if (qsql__attach(db, set, &msg) != SQLITE_OK)
+		fail_msg("attach: %s", msg);
+	if (set_out)
+		*set_out = set;
+	else
+		qset__put(set);
+	return db;
+}
+
+static sqlite3 *open_golden(struct qset **set)
+{
+	const char *paths[] = {golden};
+
+	return open_tapes(paths, 1, set);
+}
+
+/* Run a verb with stdout and stderr captured into files. */
+static int run_verb(int (*fn)(int, char **), int argc, char **argv, char **out, char **err)
+{
+	char opath[PATH_MAX + 16], epath[PATH_MAX + 16];
+	int o = dup(1), e = dup(2), fo, fe, ret;
+	FILE *f;
+
+	snprintf(opath, sizeof(opath), "%s/stdout", tmpdir);
+	snprintf(epath, sizeof(epath), "%s/stderr", tmpdir);
+	fflush(stdout);
+	fflush(stderr);
+	fo = open(opath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	fe = open(epath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fo >= 0 && fe >= 0);
+	dup2(fo, 1);
+	dup2(fe, 2);
+	ret = fn(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(o, 1);
+	dup2(e, 2);
+	close(o);
+	close(e);
+	close(fo);
+	close(fe);
+	for (int i = 0; i < 2; i++) {
+		char **dst = i ? err : out;
+		long n;
+
+		f = fopen(i ? epath : opath, "r");
+		assert_non_null(f);
+		fseek(f, 0, SEEK_END);
+		n = ftell(f);
+		rewind(f);
+		*dst = calloc(1, n + 1);
+		assert_int_equal(fread(*dst, 1, n, f), (size_t)n);
+		fclose(f);
+	}
+	return ret;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+	char buf[65536];
+	size_t n;
+
+	assert_non_null(in);
+	assert_non_null(out);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+}
+
+/* ---- tests ---- */
+
+static void test_tables(void **state)
+{
+	sqlite3 *db = open_golden(NULL);
+	char *out;
+
+	(void)state;
+	assert_int_equal(scalar(db, "SELECT count(*) FROM events"),
+			 scalar(db,
+				"SELECT sum(n) FROM (SELECT count(*) AS n FROM fork UNION ALL "
+				"SELECT count(*) FROM exec UNION ALL SELECT count(*) FROM exit "
+				"UNION ALL SELECT count(*) FROM open UNION ALL SELECT count(*) "
+				"FROM close UNION ALL SELECT count(*) FROM read UNION ALL SELECT "
+				"count(*) FROM connect UNION ALL SELECT count(*) FROM syscall)"));
+	/* the first event, its wall-clock time and its decoded arguments */
+	assert_int_equal(
+		render(db, "SELECT ts, time, pid, comm, type, args FROM events LIMIT 1", &out),
+		SQLITE_OK);
+	assert_string_equal(out, "1000000000010|2023-11-14T22:13:20.000000010Z|200|sshd|connect|"
+				 "{\"fd\":5,\"addr\":\"10.0.0.1:443\",\"ret\":0}\n");
+	free(out);
+	/* typed columns and their display text */
+	assert_int_equal(render(db,
+				"SELECT path, flags, flags_str, mode_str, ret, ret_str FROM open "
+				"WHERE pid = 1001 ORDER BY ts",
+				&out),
+			 SQLITE_OK);
+	assert_string_equal(out, "a.c|0|O_RDONLY|0|3|\n"
+				 "/usr/include/stdio.h|0|O_RDONLY|0|4|\n"
+				 "a.o|577|O_WRONLY|O_CREAT|O_TRUNC|0644|5|\n");
+	free(out);
+	assert_int_equal(render(db,
+				"SELECT typeof(addr), length(addr), addr_str FROM connect "
+				"WHERE addr_str LIKE '[%' LIMIT 1",
+				&out),
+			 SQLITE_OK);
+	assert_string_equal(out, "blob|28|[::1]:5432\n");
+	free(out);
+	/* processes: snapshot plus fork/exec/exit */
+	assert_int_equal(render(db,
+				"SELECT pid, ppid, comm, exe, argv, exit_code FROM processes "
+				"ORDER BY pid",
+				&out),
+			 SQLITE_OK);
+	assert_string_equal(out, "1|0|systemd|/usr/lib/systemd/systemd|/sbin/init|\n"
+				 "100|1|bash|/usr/bin/bash|-bash|\n"
+				 "200|1|sshd|/usr/sbin/sshd|sshd -D|\n"
+				 "1000|100|make|/usr/bin/make|make -j2|2\n"
+				 "1001|1000|cc|/usr/bin/cc|cc -c a.c|0\n"
+				 "1002|1000|cc|/usr/bin/cc|cc -c b.c|1\n");
+	free(out);
+	assert_int_equal(render(db, "SELECT * FROM losses", &out), SQLITE_OK);
+	assert_string_equal(out, "1|1005000000000|1005003000000|42\n");
+	free(out);
+	assert_int_equal(render(db, "SELECT value FROM meta WHERE key = 'host.name'", &out),
+			 SQLITE_OK);
+	assert_string_equal(out, "golden\n");
+	free(out);
+	assert_int_equal(render(db,
+				"SELECT field, kind, display, enum FROM types WHERE type = "
+				"'open' ORDER BY pos",
+				&out),
+			 SQLITE_OK);
+	assert_string_equal(out, "syscall|u16|enum|open_syscall\n"
+				 "dfd|s32|default|\n"
+				 "path|str|default|\n"
+				 "flags|u32|flags|open_flags\n"
+				 "mode|u32|octal|\n"
+				 "ret|s32|errno|\n");
+	free(out);
+	/* host and file are there, hidden, with one tape */
+	assert_int_equal(render(db, "SELECT DISTINCT host FROM events", &out), SQLITE_OK);
+	assert_string_equal(out, "golden\n");
+	free(out);
+	sqlite3_close(db);
+}
+
+/* The answer with the push-down must equal the answer without it, and the
+ * push-down must have read at most @max_read chunks (-1: any). */
+static void check_pushdown(sqlite3 *db, struct qset *set, const char *where, int max_read)
+{
+	struct tape_cursor_stats st;
+	char sql[512], nopush[1024], *plan;
+	int64_t n, m;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE %s", where);
+	qset__take_stats(set, &st);
+	n = scalar(db, sql);
+	qset__take_stats(set, &st);
+	if (max_read >= 0 && (int)st.chunks_read > max_read)
+		fail_msg("%s: read %d chunks, want at most %d", where, (int)st.chunks_read,
+			 max_read);
+	if (max_read > 0)
+		assert_true(st.chunks_skipped > 0);
+	/* +0 hides the columns from xBestIndex: a full scan */
+	snprintf(nopush, sizeof(nopush),
+		 "SELECT count(*) FROM (SELECT ts+0 AS ts, pid+0 AS pid, tid+0 AS tid, "
+		 "type||'' AS type FROM events) WHERE %s",
+		 where);
+	m = scalar(db, nopush);
+	qset__take_stats(set, &st);
+	assert_int_equal(st.chunks_skipped, 0);
+	assert_int_equal(n, m);
+	snprintf(nopush, sizeof(nopush), "EXPLAIN QUERY PLAN %s", sql);
+	assert_int_equal(render(db, nopush, &plan), SQLITE_OK);
+	assert_non_null(strstr(plan, "VIRTUAL TABLE INDEX"));
+	free(plan);
+}
+
+static void test_pushdown(void **state)
+{
+	const char *paths[] = {big};
+	struct qset *set;
+	sqlite3 *db = open_tapes(paths, 1, &set);
+	char *plan;
+	size_t total = tape_reader__chunk_count(qset__reader(set, 0));
+
+	(void)state;
+	assert_true(total >= 90);
+	/* one 100 ms window of one pid: one or two chunks of ~100 */
+	check_pushdown(db, set, "pid = 1002 AND ts BETWEEN 1001000000000 AND 1001100000000", 2);
+	check_pushdown(db, set, "ts >= 1009950000000", 2);
+	check_pushdown(db, set, "ts > 1000000000000 AND ts < 1000050000000", 2);
+	check_pushdown(db, set, "ts = 1004000000005", 2);
+	/* pids 1000-1002 live in the story's chunks only */
+	check_pushdown(db, set, "pid IN (1000, 1001, 1002)", 45);
+	check_pushdown(db, set, "type = 'exit'", 3);
+	check_pushdown(db, set, "type IN ('exit', 'fork')", 5);
+	/* the index knows pids, not tids: the cursor filters, chunks are read */
+	check_pushdown(db, set, "tid = 1001", -1);
+	/* a value no event has: nothing is read */
+	check_pushdown(db, set, "pid = 99999999999", 0);
+	check_pushdown(db, set, "ts < 0", 0);
+	/* the plan names what was pushed down */
+	assert_int_equal(render(db,
+				"EXPLAIN QUERY PLAN SELECT * FROM events WHERE pid = 5 AND ts "
+				"BETWEEN 1 AND 2 AND type = 'open'",
+				&plan),
+			 SQLITE_OK);
+	assert_non_null(strstr(plan, "pid=?"));
+	assert_non_null(strstr(plan, "ts>=?"));
+	assert_non_null(strstr(plan, "ts<=?"));
+	assert_non_null(strstr(plan, "type=?"));
+	free(plan);
+	/* per-type tables push down too and read only chunks with the type */
+	struct tape_cursor_stats st;
+
+	qset__take_stats(set, &st);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM exit"), 3);
+	qset__take_stats(set, &st);
+	assert_true(st.chunks_read <= 3);
+	/* ORDER BY ts comes for free */
+	assert_int_equal(render(db, "EXPLAIN QUERY PLAN SELECT * FROM events ORDER BY ts", &plan),
+			 SQLITE_OK);
+	assert_null(strstr(plan, "ORDER BY"));
+	free(plan);
+	/* odd operands stay correct: reals, text, NULL */
+	assert_int_equal(scalar(db, "SELECT count(*) FROM events WHERE ts > 1004000000004.5 AND "
+				    "ts < 1004000000005.5"),
+			 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM events WHERE pid = '1002'"),
+			 scalar(db, "SELECT count(*) FROM events WHERE pid+0 = 1002"));
+	assert_int_equal(scalar(db, "SELECT count(*) FROM events WHERE ts < NULL"), 0);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM events WHERE pid = 1002.5"), 0);
+	sqlite3_close(db);
+	qset__put(set);
+}
+
+static void test_several_tapes(void **state)
+{
+	const char *paths[] = {golden, golden2};
+	sqlite3 *db = open_tapes(paths, 2, NULL);
+	sqlite3 *one = open_golden(NULL);
+	char *out;
+
+	(void)state;
+	assert_int_equal(scalar(db, "SELECT count(*) FROM events"),
+			 2 * scalar(one, "SELECT count(*) FROM events"));
+	assert_int_equal(
+		render(db, "SELECT host, count(*) FROM open GROUP BY host ORDER BY host", &out),
+		SQLITE_OK);
+	assert_string_equal(out, "golden|7\ngolden2|7\n");
+	free(out);
+	/* merged in timestamp order across the tapes */
+	assert_int_equal(scalar(db, "SELECT count(*) FROM (SELECT ts, lag(ts) OVER () AS prev "
+				    "FROM events) WHERE ts < prev"),
+			 0);
+	/* host and file are visible columns now */
+	assert_int_equal(render(db, "SELECT * FROM meta WHERE key = 'host.name' ORDER BY 3", &out),
+			 SQLITE_OK);
+	assert_non_null(strstr(out, "host.name|golden|golden|"));
+	assert_non_null(strstr(out, "host.name|golden2|golden2|"));
+	free(out);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM processes"), 12);
+	sqlite3_close(db);
+	sqlite3_close(one);
+}
+
+static void test_query_verb(void **state)
+{
+	char *out, *err;
+	char *ok[] = {"query", "--format", "csv",
+		      golden,  "-c",	   "SELECT pid, path FROM open WHERE ret < 0 ORDER BY ts",
+		      NULL};
+	char *json[] = {"query", "-f", "json",
+			golden,	 "-c", "SELECT pid, comm FROM processes WHERE pid = 1000",
+			NULL};
+	char *bad[] = {"query", golden, "-c", "SELEC * FROM events", NULL};
+	char *table[] = {"query", golden, "-c", "SELECT cpu, count AS n FROM losses", NULL};
+	char *missing[] = {"query", "/nonexistent.tape", "-c", "SELECT 1", NULL};
+	char *nocol[] = {"query", golden, "-c", "SELECT nosuch FROM events", NULL};
+
+	(void)state;
+	assert_int_equal(run_verb(cmd_query, 6, ok, &out, &err), 0);
+	assert_string_equal(out, "pid,path\n1002,/usr/include/missing.h\n"
+				 "1002,/usr/local/include/missing.h\n");
+	free(out);
+	free(err);
+	assert_int_equal(run_verb(cmd_query, 6, json, &out, &err), 0);
+	assert_string_equal(out, "[{\"pid\":1000,\"comm\":\"make\"}]\n");
+	free(out);
+	free(err);
+	assert_int_equal(run_verb(cmd_query, 4, table, &out, &err), 0);
+	assert_string_equal(out, "cpu   n\n---  --\n  1  42\n");
+	free(out);
+	free(err);
+	/* bad SQL: SQLite's message, non-zero exit */
+	assert_int_not_equal(run_verb(cmd_query, 4, bad, &out, &err), 0);
+	assert_non_null(strstr(err, "syntax error"));
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+	assert_int_not_equal(run_verb(cmd_query, 4, nocol, &out, &err), 0);
+	assert_non_null(strstr(err, "no such column: nosuch"));
+	free(out);
+	free(err);
+	assert_int_not_equal(run_verb(cmd_query, 4, missing, &out, &err), 0);
+	assert_non_null(strstr(err, "/nonexistent.tape"));
+	free(out);
+	free(err);
+}
+
+static void test_corrupt_tape(void **state)
+{
+	char bad[PATH_MAX + 32], *out = NULL, *err = NULL;
+	struct tape_chunk_info ci;
+	struct tape_reader *r;
+	const char *paths[] = {bad};
+	sqlite3 *db;
+	uint8_t junk[64];
+	int fd;
+
+	(void)state;
+	snprintf(bad, sizeof(bad), "%s/corrupt.tape", tmpdir);
+	copy_file(big, bad);
+	r = tape_reader__open(bad, NULL, 0);
+	assert_non_null(r);
+	assert_int_equal(tape_reader__chunk(r, 50, &ci), 0);
+	tape_reader__free(r);
+	/* scribble over the middle of chunk 50's compressed body */
+	memset(junk, 0xa5, sizeof(junk));
+	fd = open(bad, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, junk, sizeof(junk), ci.offset + ci.block_len / 2),
+			 (ssize_t)sizeof(junk));
+	close(fd);
+
+	db = open_tapes(paths, 1, NULL);
+	/* a named error, not rows */
+	assert_int_equal(render(db, "SELECT count(*) FROM events", &out), SQLITE_ERROR);
+	assert_non_null(strstr(out, bad));
+	assert_true(strstr(out, "chunk") || strstr(out, "CRC") || strstr(out, "crc"));
+	free(out);
+	/* chunks the index excludes are never read, so a narrow query works */
+	assert_int_equal(render(db, "SELECT count(*) FROM events WHERE ts < 1001000000000", &out),
+			 SQLITE_OK);
+	free(out);
+	sqlite3_close(db);
+
+	char *argv[] = {"query", bad, "-c", "SELECT * FROM events", NULL};
+
+	assert_int_not_equal(run_verb(cmd_query, 4, argv, &out, &err), 0);
+	assert_non_null(strstr(err, bad));
+	free(out);
+	free(err);
+}
+
+/* ---- docs/QUERIES.md: every ```sql block, then its expected ``` block ---- */
+
+struct doc_query {
+	char *sql, *expect;
+};
+
+static size_t read_doc(struct doc_query **out)
+{
+	const char *path = getenv("BPFTAPE_QUERIES_MD") ?: "docs/QUERIES.md";
+	struct doc_query *q = NULL;
+	size_t n = 0, cap = 0;
+	char *doc, *p;
+	FILE *f = fopen(path, "r");
+	long len;
+
+	if (!f)
+		fail_msg("%s: %s (run from the source tree)", path, strerror(errno));
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	doc = calloc(1, len + 1);
+	assert_int_equal(fread(doc, 1, len, f), (size_t)len);
+	fclose(f);
+	for (p = doc; (p = strstr(p, "```sql\n"));) {
+		char *sql = p + 7, *end = strstr(sql, "\n```"), *exp, *eend;
+
+		assert_non_null(end);
+		exp = strstr(end + 4, "```\n");
+		assert_non_null(exp);
+		exp += 4;
+		eend = strstr(exp, "```");
+		assert_non_null(eend);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			q = realloc(q, cap * sizeof(*q));
+			assert_non_null(q);
+		}
+		q[n].sql = strndup(sql, end - sql + 1);
+		q[n].expect = strndup(exp, eend - exp);
+		n++;
+		p = eend + 3;
+	}
+	free(doc);
+	*out = q;
+	return n;
+}
+
+static void check_doc(sqlite3 *db, const char *where)
+{
+	struct doc_query *q;
+	size_t n = read_doc(&q);
+
+	assert_true(n >= 12);
+	for (size_t i = 0; i < n; i++) {
+		char *out;
+
+		if (render(db, q[i].sql, &out) != SQLITE_OK)
+			fail_msg("%s: query %zu failed: %s\n%s", where, i + 1, out, q[i].sql);
+		if (strcmp(out, q[i].expect))
+			fail_msg("%s: query %zu:\n%s\ngave:\n%s\nwant:\n%s", where, i + 1, q[i].sql,
+				 out, q[i].expect);
+		free(out);
+		free(q[i].sql);
+		free(q[i].expect);
+	}
+	free(q);
+}
+
+static void test_queries_md(void **state)
+{
+	sqlite3 *db = open_golden(NULL);
+
+	(void)state;
+	check_doc(db, "tape");
+	sqlite3_close(db);
+}
+
+static void import_golden(const char *dbpath, const char *const *paths, size_t n)
+{
+	struct qimport_stats st;
+	struct qset *set;
+	char err[512];
+	sqlite3 *db;
+
+	unlink(dbpath);
+	set = qset__open(paths, n, err, sizeof(err));
+	assert_non_null(set);
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	if (qimport__run(db, set, NULL, NULL, &st, err, sizeof(err)))
+		fail_msg("import: %s", err);
+	assert_int_equal(st.events, qset__event_count(set));
+	assert_int_equal(st.type_rows, st.events);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	qset__put(set);
+}
+
+static void test_import(void **state)
+{
+	const char *paths[] = {golden};
+	char dbpath[PATH_MAX + 32], *a, *b;
+	sqlite3 *db, *tape;
+	static const char *const same[] = {
+		"SELECT * FROM events ORDER BY ts",	"SELECT * FROM open ORDER BY ts",
+		"SELECT * FROM connect ORDER BY ts",	"SELECT * FROM syscall ORDER BY ts",
+		"SELECT * FROM processes ORDER BY pid", "SELECT * FROM losses",
+		"SELECT * FROM meta ORDER BY key",	"SELECT * FROM types ORDER BY type, pos",
+	};
+
+	(void)state;
+	snprintf(dbpath, sizeof(dbpath), "%s/golden.db", tmpdir);
+	import_golden(dbpath, paths, 1);
+	assert_int_equal(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	tape = open_golden(NULL);
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		assert_int_equal(render(db, same[i], &a), SQLITE_OK);
+		assert_int_equal(render(tape, same[i], &b), SQLITE_OK);
+		if (strcmp(a, b))
+			fail_msg("%s differs after import", same[i]);
+		assert_true(strlen(a) > 0);
+		free(a);
+		free(b);
+	}
+	/* real tables with the indexes the brief asks for */
+	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+				    "tbl_name = 'events'"),
+			 3);
+	assert_int_equal(render(db, "EXPLAIN QUERY PLAN SELECT * FROM events WHERE pid = 5", &a),
+			 SQLITE_OK);
+	assert_non_null(strstr(a, "USING INDEX events_pid"));
+	free(a);
+	check_doc(db, "imported db");
+	sqlite3_close(db);
+	sqlite3_close(tape);
+}
+
+static void test_import_verb(void **state)
+{
+	char dbpath[PATH_MAX + 32], *out, *err;
+	char *argv[] = {"import", "-o", dbpath, golden, golden2, NULL};
+	char *force[] = {"import", "--force", "-o", dbpath, golden, NULL};
+	char *bad[] = {"import", "-o", dbpath, "/nonexistent.tape", NULL};
+	struct stat sb;
+	sqlite3 *db;
+
+	(void)state;
+	snprintf(dbpath, sizeof(dbpath), "%s/verb.db", tmpdir);
+	unlink(dbpath);
+	assert_int_equal(run_verb(cmd_import, 5, argv, &out, &err), 0);
+	free(out);
+	assert_non_null(strstr(err, "events into"));
+	free(err);
+	/* two tapes: host and file are columns */
+	assert_int_equal(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(scalar(db, "SELECT count(DISTINCT host) FROM events"), 2);
+	assert_int_equal(scalar(db, "SELECT count(DISTINCT file) FROM open"), 2);
+	sqlite3_close(db);
+	/* an existing database is kept without --force */
+	assert_int_not_equal(run_verb(cmd_import, 5, argv, &out, &err), 0);
+	assert_non_null(strstr(err, "--force"));
+	free(out);
+	free(err);
+	assert_int_equal(run_verb(cmd_import, 5, force, &out, &err), 0);
+	free(out);
+	free(err);
+	assert_int_equal(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM events WHERE pid = 1002"), 5);
+	sqlite3_close(db);
+	/* a failed import leaves nothing behind */
+	unlink(dbpath);
+	assert_int_not_equal(run_verb(cmd_import, 4, bad, &out, &err), 0);
+	assert_non_null(strstr(err, "/nonexistent.tape"));
+	free(out);
+	free(err);
+	assert_int_not_equal(stat(dbpath, &sb), 0);
+}
+
+static void test_extension(void **state)
+{
+	sqlite3 *db;
+	char *msg = NULL, *out, sql[3 * PATH_MAX];
+	struct stat sb;
+
+	(void)state;
+	if (stat(ext_path, &sb))
+		fail_msg("%s: %s (built by 'make')", ext_path, strerror(errno));
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	sqlite3_enable_load_extension(db, 1);
+	/* without the suffix and entry point, as `.load build/bpftape_sqlite` */
+	ext_path[strlen(ext_path) - 3] = '\0';
+	if (sqlite3_load_extension(db, ext_path, NULL, &msg) != SQLITE_OK)
+		fail_msg("load %s: %s", ext_path, msg);
+	strcat(ext_path, ".so");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM tape_events('%s')", golden);
+	assert_int_equal(scalar(db, sql), 3597);
+	snprintf(sql, sizeof(sql),
+		 "SELECT pid, path, ret_str FROM tape_open('%s') WHERE ret < 0 ORDER BY ts",
+		 golden);
+	assert_int_equal(render(db, sql, &out), SQLITE_OK);
+	assert_string_equal(out, "1002|/usr/include/missing.h|ENOENT\n"
+				 "1002|/usr/local/include/missing.h|ENOENT\n");
+	free(out);
+	snprintf(sql, sizeof(sql),
+		 "SELECT p.comm, count(*) FROM tape_exec('%s') e JOIN tape_processes('%s') p "
+		 "USING (pid) GROUP BY 1 ORDER BY 1",
+		 golden, golden);
+	assert_int_equal(render(db, sql, &out), SQLITE_OK);
+	assert_string_equal(out, "cc|2\nmake|1\n");
+	free(out);
+	/* without its argument, a function says what it wants */
+	assert_int_equal(render(db, "SELECT * FROM tape_events", &out), SQLITE_ERROR);
+	assert_non_null(strstr(out, "tape_events('x.tape')"));
+	free(out);
+	assert_int_equal(render(db, "SELECT * FROM tape_meta('/nonexistent.tape')", &out),
+			 SQLITE_ERROR);
+	assert_non_null(strstr(out, "/nonexistent.tape"));
+	free(out);
+	sqlite3_close(db);
+}
+
+static int setup(void **state)
+{
+	char err[512];
+
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_query.XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	snprintf(golden, sizeof(golden), "%s/golden.tape", tmpdir);
+	snprintf(golden2, sizeof(golden2), "%s/golden2.tape", tmpdir);
+	snprintf(big, sizeof(big), "%s/big.tape", tmpdir);
+	if (qg_write(golden, "golden", 0, 0, err, sizeof(err)) ||
+	    qg_write(golden2, "golden2", 0, 0, err, sizeof(err)) ||
+	    qg_write(big, "golden", 200000, 0, err, sizeof(err))) {
+		fprintf(stderr, "writing golden tapes: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[PATH_MAX + 16];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tables),	      cmocka_unit_test(test_pushdown),
+		cmocka_unit_test(test_several_tapes), cmocka_unit_test(test_query_verb),
+		cmocka_unit_test(test_corrupt_tape),  cmocka_unit_test(test_queries_md),
+		cmocka_unit_test(test_import),	      cmocka_unit_test(test_import_verb),
+		cmocka_unit_test(test_extension),
+	};
+	char self[PATH_MAX];
+
+	if (argc == 3 && !strcmp(argv[1], "--write-golden")) {
+		char err[512];
+
+		if (qg_write(argv[2], "golden", 0, 0, err, sizeof(err))) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+		return 0;
+	}
+	/* the extension sits in the build directory, above build/tests/ */
+	snprintf(self, sizeof(self), "%s", argv[0]);
+	snprintf(ext_path, sizeof(ext_path), "%s/../bpftape_sqlite.so", dirname(self));
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
