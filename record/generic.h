@@ -56,6 +56,12 @@ size_t generic__count(const struct generic *g);
  */
 int generic__attach(struct generic *g, struct record_session *s, char *err, size_t errlen);
 
+/*
+ * The tracefs directory ("/sys/kernel/tracing"), mounting tracefs there if
+ * it is not mounted anywhere.  NULL + errno.
+ */
+const char *generic__tracefs(void);
+
 /* Detach and free.  Call before record_session__free().  Accepts NULL. */
 void generic__free(struct generic *g);
 

@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Generic probes end to end (root, BPF): `bpftape record -e SPEC -- WORKLOAD`
+ * on workloads whose own actions are the ground truth (tests/work_uprobe.c,
+ * tests/work_usdt.c, a Python script), then the tape read back through
+ * libtape, tracepoints decoded by the reader from their kernel format.
+ * Also the errors a user sees for bad specs, and list-events.
+ *
+ * Needs $BPFTAPE (set by `make root-tests`; defaults to ../bpftape next to
+ * this binary) and the helpers built next to this binary.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <cmocka.h>
+
+#include "tape.h"
+
+/* Directories are kept short so that paths built in them always fit. */
+#define DIR_MAX 1024
+
+static char bpftape[PATH_MAX];
+static char helpers[DIR_MAX];
+static char tmpdir[DIR_MAX] = "/tmp/bpftape-probes-XXXXXX";
+
+/* Run @argv with stdout+stderr into @out; the exit status, or -1. */
+static int run(char *const argv[], char *out, size_t outlen)
+{
+	int pfd[2], status;
+	size_t len = 0;
+	pid_t pid;
+
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		close(pfd[1]);
+		alarm(120); /* a hung recorder fails the test, not the run */
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	for (;;) {
+		char sink[512];
+		ssize_t n;
+
+		if (len + 1 < outlen)
+			n = read(pfd[0], out + len, outlen - len - 1);
+		else
+			n = read(pfd[0], sink, sizeof(sink));
+		if (n <= 0)
+			break;
+		if (len + 1 < outlen)
+			len += n;
+	}
+	out[len] = '\0';
+	close(pfd[0]);
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* bpftape record -o TAPE [-e SPEC]... -- CMD...; argv NULL-terminated. */
+static void record(const char *tape, const char *const *events, const char *const *cmd)
+{
+	char *argv[64], out[8192];
+	int n = 0, rc;
+
+	argv[n++] = bpftape;
+	argv[n++] = "record";
+	argv[n++] = "-o";
+	argv[n++] = (char *)tape;
+	for (; *events; events++) {
+		argv[n++] = "-e";
+		argv[n++] = (char *)*events;
+	}
+	argv[n++] = "--";
+	for (; *cmd; cmd++)
+		argv[n++] = (char *)*cmd;
+	argv[n] = NULL;
+	rc = run(argv, out, sizeof(out));
+	if (rc)
+		fail_msg("bpftape record exited %d:\n%s", rc, out);
+}
+
+struct event {
+	char type[80];
+	uint32_t pid;
+	char comm[17];
+	union tape_value v[8];
+	char strs[8][128];
+};
+
+/* Every event of a type whose name starts with @prefix, in time order. */
+static size_t read_events(const char *tape, const char *prefix, struct event *evs, size_t max,
+			  const struct tape_reader **rout)
+{
+	char err[256];
+	struct tape_reader *r = tape_reader__open(tape, err, sizeof(err));
+	struct tape_cursor *c;
+	const struct tape_event *ev;
+	size_t n = 0;
+	int ret;
+
+	if (!r)
+		fail_msg("%s: %s", tape, err);
+	c = tape_cursor__new(&r, 1, NULL);
+	assert_non_null(c);
+	while ((ret = tape_cursor__next(c, &ev)) > 0) {
+		struct event *e;
+
+		if (!ev->tp || strncmp(ev->tp->name, prefix, strlen(prefix)))
+			continue;
+		assert_true(n < max);
+		e = &evs[n++];
+		memset(e, 0, sizeof(*e));
+		snprintf(e->type, sizeof(e->type), "%s", ev->tp->name);
+		snprintf(e->comm, sizeof(e->comm), "%s", ev->comm);
+		e->pid = ev->pid;
+		for (unsigned i = 0; i < ev->tp->nfields && i < 8; i++) {
+			e->v[i] = ev->values[i];
+			if (ev->tp->fields[i].kind == TAPE_STR) {
+				snprintf(e->strs[i], sizeof(e->strs[i]), "%s",
+					 (const char *)ev->values[i].b.ptr);
+				e->v[i].b.ptr = e->strs[i];
+			}
+		}
+	}
+	if (ret < 0)
+		fail_msg("%s: %s", tape, tape_cursor__errmsg(c));
+	tape_cursor__free(c);
+	if (rout)
+		*rout = r;
+	else
+		tape_reader__free(r);
+	return n;
+}
+
+/* Index of field @name in type @type of @tape's reader @r. */
+static int field(const struct tape_reader *r, const char *type, const char *name)
+{
+	const struct tape_type *t = tape_reader__type_by_name(r, type);
+	int i;
+
+	if (!t)
+		fail_msg("no type '%s' in the tape", type);
+	i = tape_type__field_index(t, name);
+	if (i < 0)
+		fail_msg("type '%s' has no field '%s'", type, name);
+	return i;
+}
+
+static void path_in(char *buf, const char *dir, const char *name)
+{
+	snprintf(buf, PATH_MAX, "%s/%s", dir, name);
+}
+
+static void test_uprobe_uretprobe(void **state)
+{
+	char work[PATH_MAX], tape[PATH_MAX], up[PATH_MAX + 64], ret[PATH_MAX + 64];
+	const struct tape_reader *r;
+	struct event evs[32];
+	int fa, fb, fs, fr, nu = 0, nr = 0;
+	size_t n;
+
+	(void)state;
+	path_in(work, helpers, "work_uprobe");
+	path_in(tape, tmpdir, "uprobe.tape");
+	snprintf(up, sizeof(up), "uprobe:%s:work_add(a:s32,b:s64,s:str)", work);
+	snprintf(ret, sizeof(ret), "uretprobe:%s:work_add(s32)", work);
+	record(tape, (const char *const[]){up, ret, NULL}, (const char *const[]){work, "5", NULL});
+
+	n = read_events(tape, "u", evs, 32, &r);
+	assert_int_equal(tape_reader__type_by_name(r, "uprobe_work_add")->nfields, 3);
+	assert_string_equal(tape_reader__type_by_name(r, "uprobe_work_add")->source, up);
+	assert_string_equal(tape_reader__type_by_name(r, "uretprobe_work_add")->source, ret);
+	fa = field(r, "uprobe_work_add", "a");
+	fb = field(r, "uprobe_work_add", "b");
+	fs = field(r, "uprobe_work_add", "s");
+	fr = field(r, "uretprobe_work_add", "ret");
+	assert_int_equal(n, 10);
+	for (size_t i = 0; i < n; i++) {
+		char want[32];
+
+		assert_string_equal(evs[i].comm, "work_uprobe");
+		assert_int_equal(evs[i].pid, evs[0].pid);
+		/* entry, then its return, call after call */
+		if (i % 2 == 0) {
+			assert_string_equal(evs[i].type, "uprobe_work_add");
+			assert_int_equal(evs[i].v[fa].s, nu);
+			assert_int_equal(evs[i].v[fb].s, 1000 + nu);
+			snprintf(want, sizeof(want), "item-%d", nu);
+			assert_string_equal(evs[i].v[fs].b.ptr, want);
+			nu++;
+		} else {
+			assert_string_equal(evs[i].type, "uretprobe_work_add");
+			assert_int_equal(evs[i].v[fr].s, 1000 + nr + 6 - 6 * nr);
+			nr++;
+		}
+	}
+	tape_reader__free((struct tape_reader *)r);
+}
+
+static void test_tracepoints(void **state)
+{
+	char work[PATH_MAX], tape[PATH_MAX];
+	const struct tape_reader *r;
+	const struct tape_type *t;
+	struct event evs[64];
+	int fwhich, fwho, ffile, fpid, ngp = 0, nexec = 0;
+	size_t n;
+
+	(void)state;
+	path_in(work, helpers, "work_uprobe");
+	path_in(tape, tmpdir, "tracepoint.tape");
+	record(tape,
+	       (const char *const[]){"tracepoint:syscalls:sys_enter_getpriority",
+				     "tracepoint:sched:sched_process_exec", NULL},
+	       (const char *const[]){work, "4", NULL});
+
+	n = read_events(tape, "s", evs, 64, &r);
+	t = tape_reader__type_by_name(r, "sys_enter_getpriority");
+	assert_non_null(t);
+	assert_string_equal(t->source, "tracepoint:syscalls:sys_enter_getpriority");
+	assert_non_null(strstr(t->format, "field:int who;"));
+	/* the reader shows the kernel format's fields, not one raw blob */
+	fwhich = field(r, "sys_enter_getpriority", "which");
+	fwho = field(r, "sys_enter_getpriority", "who");
+	ffile = field(r, "sched_process_exec", "filename");
+	fpid = field(r, "sched_process_exec", "pid");
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(evs[i].type, "sys_enter_getpriority")) {
+			assert_int_equal(evs[i].v[fwhich].u, 2); /* PRIO_USER */
+			assert_int_equal(evs[i].v[fwho].u, 4242 + ngp);
+			ngp++;
+		} else if (!strcmp(evs[i].type, "sched_process_exec")) {
+			/* a __data_loc string */
+			assert_string_equal(evs[i].v[ffile].b.ptr, work);
+			assert_int_equal(evs[i].v[fpid].s, evs[i].pid);
+			nexec++;
+		}
+	}
+	assert_int_equal(ngp, 4);
+	assert_int_equal(nexec, 1);
+	tape_reader__free((struct tape_reader *)r);
+}
+
+static void test_usdt(void **state)
+{
+	char work[PATH_MAX], tape[PATH_MAX], step[PATH_MAX + 64], done[PATH_MAX + 64];
+	const struct tape_reader *r;
+	struct event evs[32];
+	int fi, fname, fv, fn;
+	size_t n;
+
+	(void)state;
+	path_in(work, helpers, "work_usdt");
+	path_in(tape, tmpdir, "usdt.tape");
+	snprintf(step, sizeof(step), "usdt:%s:bpftape_test:step(i:s32,name:str,v:s64)", work);
+	snprintf(done, sizeof(done), "usdt:%s:bpftape_test:done(s32)", work);
+	record(tape, (const char *const[]){step, done, NULL},
+	       (const char *const[]){work, "3", NULL});
+
+	n = read_events(tape, "usdt_", evs, 32, &r);
+	fi = field(r, "usdt_bpftape_test_step", "i");
+	fname = field(r, "usdt_bpftape_test_step", "name");
+	fv = field(r, "usdt_bpftape_test_step", "v");
+	fn = field(r, "usdt_bpftape_test_done", "arg0");
+	assert_int_equal(n, 4);
+	for (int i = 0; i < 3; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "step-%d", i);
+		assert_string_equal(evs[i].type, "usdt_bpftape_test_step");
+		assert_int_equal(evs[i].v[fi].s, i);
+		assert_string_equal(evs[i].v[fname].b.ptr, want);
+		assert_int_equal(evs[i].v[fv].s, -7 * i);
+	}
+	assert_string_equal(evs[3].type, "usdt_bpftape_test_done");
+	assert_int_equal(evs[3].v[fn].s, 3);
+	tape_reader__free((struct tape_reader *)r);
+}
+
+static void test_python_usdt(void **state)
+{
+	static const char python[] = "/usr/bin/python3.11";
+	char script[PATH_MAX], tape[PATH_MAX];
+	const struct tape_reader *r;
+	struct event evs[4096];
+	int ff, fn, fl, found = 0;
+	size_t n;
+	FILE *f;
+
+	(void)state;
+	if (access(python, X_OK)) {
+		printf("%s is not installed\n", python);
+		skip();
+	}
+	path_in(script, tmpdir, "probe_target.py");
+	path_in(tape, tmpdir, "python.tape");
+	f = fopen(script, "w");
+	assert_non_null(f);
+	fprintf(f, "def known_function(x):\n    return x + 1\n\nknown_function(41)\n");
+	fclose(f);
+	/* Python 3.11 fires function__entry only on its tracing path, which
+	 * the line probe's semaphore turns on. */
+	record(tape,
+	       (const char *const[]){"usdt:/usr/bin/python3.11:python:function__entry("
+				     "filename:str,funcname:str,lineno:s32)",
+				     "usdt:/usr/bin/python3.11:python:line(str,str,s32)", NULL},
+	       (const char *const[]){python, "-S", script, NULL});
+
+	n = read_events(tape, "usdt_python_function__entry", evs, 4096, &r);
+	ff = field(r, "usdt_python_function__entry", "filename");
+	fn = field(r, "usdt_python_function__entry", "funcname");
+	fl = field(r, "usdt_python_function__entry", "lineno");
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(evs[i].v[fn].b.ptr, "known_function"))
+			continue;
+		assert_string_equal(evs[i].v[ff].b.ptr, script);
+		assert_int_equal(evs[i].v[fl].s, 1);
+		assert_string_equal(evs[i].comm, "python3.11");
+		found++;
+	}
+	assert_int_equal(found, 1);
+	tape_reader__free((struct tape_reader *)r);
+}
+
+/* `bpftape record -e SPEC -- /bin/true` fails and says @msg. */
+static void expect_record_error(const char *spec, const char *msg)
+{
+	char tape[PATH_MAX], out[8192];
+	char *argv[] = {bpftape, "record", "-o", tape, "-e", (char *)spec, "--", "/bin/true", NULL};
+	int rc;
+
+	path_in(tape, tmpdir, "error.tape");
+	rc = run(argv, out, sizeof(out));
+	if (!rc)
+		fail_msg("'%s' was accepted", spec);
+	if (!strstr(out, msg))
+		fail_msg("'%s': output lacks '%s':\n%s", spec, msg, out);
+}
+
+static void test_errors(void **state)
+{
+	char work[PATH_MAX], spec[PATH_MAX + 64];
+
+	(void)state;
+	path_in(work, helpers, "work_uprobe");
+	expect_record_error("uprobe:/bin/x",
+			    "bad probe spec 'uprobe:/bin/x': expected ':FUNC' at column 14");
+	expect_record_error("uprobe:/no/such:f", "uprobe: /no/such: No such file or directory");
+	snprintf(spec, sizeof(spec), "uprobe:%s:no_such_function", work);
+	expect_record_error(spec, "no function 'no_such_function'");
+	snprintf(spec, sizeof(spec), "usdt:%s:bpftape_test:step", work);
+	expect_record_error(spec, "no USDT probe bpftape_test:step");
+	expect_record_error("tracepoint:sched:no_such_event", "no tracepoint sched:no_such_event");
+	expect_record_error("uprobe:/bin/x:f(string)", "unknown type 'string'");
+	if (access("/sys/bus/event_source/devices/kprobe/type", F_OK) &&
+	    access("/sys/kernel/tracing/kprobe_events", F_OK)) {
+		expect_record_error("kprobe:do_sys_openat2(s32,str)", "this kernel lacks kprobes");
+		expect_record_error("kretprobe:do_sys_openat2", "CONFIG_KPROBE_EVENTS");
+	} else {
+		printf("kprobes available here: the missing-kprobes error is not tested\n");
+		expect_record_error("kprobe:no_such_kernel_function_x", "no kernel function");
+	}
+}
+
+static void test_list_events(void **state)
+{
+	char out[1 << 16];
+	char *tp[] = {bpftape, "list-events", "sched:sched_switch", NULL};
+	char *open_f[] = {bpftape, "list-events", "-f", "open", NULL};
+	char *none[] = {bpftape, "list-events", "no_such_event_*", NULL};
+
+	(void)state;
+	assert_int_equal(run(tp, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "tracepoint:sched:sched_switch\n"));
+	assert_null(strstr(out, "sched_wakeup"));
+	assert_int_equal(run(open_f, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "open"));
+	assert_non_null(strstr(out, "path"));
+	assert_non_null(strstr(out, "str"));
+	assert_int_equal(run(none, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "nothing matches"));
+}
+
+/* Root and a working bpf(): else the reason, and 77. */
+static int can_run(void)
+{
+	union bpf_attr attr = {
+		.map_type = BPF_MAP_TYPE_ARRAY,
+		.key_size = 4,
+		.value_size = 4,
+		.max_entries = 1,
+	};
+	char self[DIR_MAX], *slash;
+	const char *env = getenv("BPFTAPE");
+	ssize_t n;
+	int fd;
+
+	if (geteuid()) {
+		printf("test_probes: needs root (BPF, uprobes)\n");
+		return 0;
+	}
+	fd = syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
+	if (fd < 0) {
+		printf("test_probes: bpf() unavailable: %s\n", strerror(errno));
+		return 0;
+	}
+	close(fd);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return 0;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	*slash = '\0';
+	snprintf(helpers, sizeof(helpers), "%s", self);
+	if (env)
+		snprintf(bpftape, sizeof(bpftape), "%s", env);
+	else
+		snprintf(bpftape, sizeof(bpftape), "%s/../bpftape", self);
+	if (access(bpftape, X_OK)) {
+		printf("test_probes: no bpftape at %s (set BPFTAPE)\n", bpftape);
+		return 0;
+	}
+	return 1;
+}
+
+static int cleanup_tmp(void **state)
+{
+	char cmd[PATH_MAX + 16];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) ? -1 : 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_uprobe_uretprobe),
+		cmocka_unit_test(test_tracepoints),
+		cmocka_unit_test(test_usdt),
+		cmocka_unit_test(test_python_usdt),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_list_events),
+	};
+
+	if (!can_run())
+		return 77;
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	return cmocka_run_group_tests_name("probes", tests, NULL, cleanup_tmp);
+}
