@@ -397,7 +397,7 @@ int cmd_export(int argc, char **argv)
 	int fd = -1, c, rc, ret = 1;
 	char err[512];
 
-	optind = 1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "+hf:o:", opts, NULL)) != -1) {
 		rc = pred_opts__parse(&po, c, optarg, err, sizeof(err));
 		if (rc < 0) {

@@ -33,6 +33,7 @@ enum tok {
 	T_INT,
 	T_STR,
 	T_NAME,
+	T_BAD, /* a byte that starts no token; the parser says where it hurts */
 };
 
 enum node_type {
@@ -346,11 +347,18 @@ static int lex(struct parser *p)
 	default:
 		break;
 	}
-	if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f)
+	p->tok = T_BAD;
+	return 0;
+}
+
+static void perr_bad(struct parser *p)
+{
+	unsigned char c = (unsigned char)p->s[p->tok_pos];
+
+	if (c >= 0x20 && c < 0x7f)
 		perr(p, p->tok_pos, "unexpected '%c'", c);
 	else
-		perr(p, p->tok_pos, "unexpected byte 0x%02x", (unsigned char)c);
-	return -EINVAL;
+		perr(p, p->tok_pos, "unexpected byte 0x%02x", c);
 }
 
 static int new_node(struct parser *p, uint8_t type)
@@ -453,6 +461,9 @@ static int parse_operand(struct parser *p, struct opnd *o)
 		return 0;
 	case T_END:
 		perr(p, p->tok_pos, "expected a field or value, found the end");
+		return -EINVAL;
+	case T_BAD:
+		perr_bad(p);
 		return -EINVAL;
 	default:
 		perr(p, p->tok_pos, "expected a field or value");
@@ -656,7 +667,10 @@ struct expr *expr__compile(const char *text, char *err, size_t errlen)
 		if (rc >= 0) {
 			p.e->root = rc;
 			rc = 0;
-			if (p.tok == T_RP) {
+			if (p.tok == T_BAD) {
+				perr_bad(&p);
+				rc = -EINVAL;
+			} else if (p.tok == T_RP) {
 				perr(&p, p.tok_pos, "unbalanced ')'");
 				rc = -EINVAL;
 			} else if (p.tok != T_END) {

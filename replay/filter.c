@@ -490,6 +490,64 @@ cleanup:
 	return rc;
 }
 
+/* Parents of kept processes born during the recording whose fork the pid or
+ * type selection cut away: forks are the parent's events, so look at every
+ * fork up to the end of the range (the index skips chunks without one). */
+static int parent_pass(struct filter *f, struct predicate *pred, struct kept *k)
+{
+	static const char *const forks[] = {"fork"};
+	struct tape_select sel = {.sz = sizeof(sel)};
+	struct tape_cursor *cur;
+	size_t need = 0;
+
+	for (size_t i = 0; i < k->n; i++)
+		need += k->v[i].p.ppid == 0 && k->v[i].p.pid > 1 && k->v[i].p.comm &&
+			k->v[i].p.comm[0];
+	if (!need)
+		return 0;
+	for (size_t s = 0; s < f->n; s++) {
+		uint64_t a, b;
+
+		predicate__range(pred, (unsigned)s, &a, &b);
+		if (!b) {
+			sel.until = 0;
+			break;
+		}
+		if (b > sel.until)
+			sel.until = b;
+	}
+	sel.types = forks;
+	sel.ntypes = 1;
+	sel.no_losses = true;
+	cur = tape_cursor__new(f->readers, f->n, &sel);
+	if (!cur)
+		return -errno;
+	for (;;) {
+		const struct tape_event *ev;
+		const struct tmap *m;
+		int r = tape_cursor__next(cur, &ev);
+		long ki;
+
+		if (r < 0)
+			continue;
+		if (!r)
+			break;
+		if (ev->source >= f->n || ev->type >= f->ntypes[ev->source])
+			continue;
+		m = &f->maps[ev->source][ev->type];
+		if (m->lc != LC_FORK || m->child_idx < 0)
+			continue;
+		ki = kept_find(k, (uint32_t)ev->values[m->child_idx].u);
+		if (ki < 0 || k->v[ki].p.ppid || (uint32_t)ev->values[m->child_idx].u == ev->pid)
+			continue;
+		k->v[ki].p.ppid = ev->pid;
+		if (!k->v[ki].p.start_ts)
+			k->v[ki].p.start_ts = ev->ts;
+	}
+	tape_cursor__free(cur);
+	return 0;
+}
+
 int cmd_filter(int argc, char **argv)
 {
 	enum { OPT_REDACT = 1, OPT_KEY };
@@ -516,7 +574,7 @@ int cmd_filter(int argc, char **argv)
 	char err[512];
 	int c, rc, ret = 1;
 
-	optind = 1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "+hqf:o:", opts, NULL)) != -1) {
 		rc = pred_opts__parse(&po, c, optarg, err, sizeof(err));
 		if (rc < 0) {
@@ -718,6 +776,11 @@ int cmd_filter(int argc, char **argv)
 	}
 	if ((rc = prefix_states(&f, pred, &k, base))) {
 		fprintf(stderr, "bpftape filter: reading process state before --since: %s\n",
+			strerror(-rc));
+		goto cleanup;
+	}
+	if ((rc = parent_pass(&f, pred, &k))) {
+		fprintf(stderr, "bpftape filter: reading the parents of processes: %s\n",
 			strerror(-rc));
 		goto cleanup;
 	}

@@ -240,7 +240,7 @@ int cmd_info(int argc, char **argv)
 	bool verify = false, json = false;
 	int c, ret = 1, bad_total = 0, failed = 0;
 
-	optind = 1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_VERIFY:

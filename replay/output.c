@@ -479,15 +479,28 @@ static void json_loss(struct out *o, const struct render *r, const struct tape_e
 	out__puts(o, "}\n");
 }
 
-static bool has_name(const struct tape_field *f, const union tape_value *v)
+/* The symbolic name of a field's value for the JSON "names" object, into
+ * @buf; false if the value has none (a plain number, no matching name). */
+static bool json_name(const struct tape_event *ev, unsigned i, char *buf, size_t len)
 {
+	const struct tape_field *f = &ev->tp->fields[i];
+	const union tape_value *v = &ev->values[i];
+	int n;
+
+	if (f->kind == TAPE_STR || f->kind == TAPE_BYTES)
+		return false;
 	switch (f->display) {
+	case TAPE_DISP_ERRNO:
+		if (f->kind < TAPE_S8 || v->s >= 0 || !tape_errno_name((int)v->s))
+			return false;
+		snprintf(buf, len, "%s", tape_errno_name((int)v->s));
+		return true;
 	case TAPE_DISP_ENUM:
 	case TAPE_DISP_FLAGS:
 	case TAPE_DISP_IPV4:
-		return f->kind != TAPE_STR && f->kind != TAPE_BYTES;
-	case TAPE_DISP_ERRNO:
-		return f->kind >= TAPE_S8 && f->kind <= TAPE_S64 && v->s < 0;
+		n = tape_format_value(ev->tp, i, v, false, buf, len);
+		/* no symbol matched: the formatter fell back to the number */
+		return n > 0 && !(buf[0] >= '0' && buf[0] <= '9') && buf[0] != '-';
 	default:
 		return false;
 	}
@@ -627,13 +640,15 @@ void render__json(struct out *o, const struct render *r, const struct tape_event
 	}
 	out__putc(o, '}');
 	for (unsigned i = 0; tp && i < tp->nfields; i++) {
-		if (!has_name(&tp->fields[i], &ev->values[i]))
+		char name[256];
+
+		if (!json_name(ev, i, name, sizeof(name)))
 			continue;
 		out__puts(o, any ? "," : ",\"names\":{");
 		any = true;
 		out__json_str(o, tp->fields[i].name, strlen(tp->fields[i].name));
 		out__putc(o, ':');
-		json_display(o, ev, i);
+		out__json_str(o, name, strlen(name));
 	}
 	if (any)
 		out__putc(o, '}');

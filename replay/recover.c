@@ -33,7 +33,7 @@ int cmd_recover(int argc, char **argv)
 	char err[512] = "";
 	int c, rc;
 
-	optind = 1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "+ho:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':

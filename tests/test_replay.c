@@ -1,0 +1,1020 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The offline verbs end to end over the golden tape (tests/golden_gen.h):
+ * replay text/JSON against expected files, every predicate, filter round
+ * trips, process state in filtered tapes, redaction, recover on truncated
+ * and bit-flipped tapes, info --verify, export to Chrome JSON and CSV.
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <cmocka.h>
+
+#include "golden_gen.h"
+#include "predicate.h"
+#include "tape.h"
+#include "verbs.h"
+
+static char dir[256];	   /* scratch directory */
+static char golden[600];   /* tests/golden/replay-basic.tape */
+static char golden_d[512]; /* tests/golden */
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 65536;
+			buf = realloc(buf, cap);
+			assert_non_null(buf);
+		}
+		size_t k = fread(buf + n, 1, cap - n - 1, f);
+
+		if (!k)
+			break;
+		n += k;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+static void spit(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+struct run {
+	int rc;
+	char *out, *err;
+};
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+/* Run verb @fn with @args (NULL-terminated; args[0] is the verb), capturing
+ * its standard output and error. */
+static struct run run_verb(int (*fn)(int, char **), const char *const *args)
+{
+	char outp[300], errp[300], *argv[64];
+	int argc = 0, o, e, so, se;
+	struct run r;
+
+	for (; args[argc]; argc++)
+		argv[argc] = (char *)args[argc];
+	argv[argc] = NULL;
+	snprintf(outp, sizeof(outp), "%s/stdout", dir);
+	snprintf(errp, sizeof(errp), "%s/stderr", dir);
+	o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(o >= 0 && e >= 0);
+	fflush(stdout);
+	fflush(stderr);
+	so = dup(1);
+	se = dup(2);
+	dup2(o, 1);
+	dup2(e, 2);
+	r.rc = fn(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	close(o);
+	close(e);
+	r.out = slurp(outp, NULL);
+	r.err = slurp(errp, NULL);
+	return r;
+}
+
+#define RUN(fn, ...) run_verb(fn, (const char *const[]){__VA_ARGS__, NULL})
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static int setup(void **state)
+{
+	const char *f = __FILE__; /* tests/test_replay.c, relative to the top */
+	const char *slash = strrchr(f, '/');
+
+	(void)state;
+	snprintf(golden_d, sizeof(golden_d), "%.*s/golden", slash ? (int)(slash - f) : 1,
+		 slash ? f : ".");
+	snprintf(golden, sizeof(golden), "%s/replay-basic.tape", golden_d);
+	snprintf(dir, sizeof(dir), "/tmp/bpftape-test-replay-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	return access(golden, R_OK);
+}
+
+static int teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void path_in(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", dir, name);
+}
+
+/* ---- golden files ---- */
+
+static void test_golden_tape_current(void **state)
+{
+	struct golden_mem m;
+	size_t len;
+	char *file = slurp(golden, &len);
+	struct run a, b;
+	char fresh[300];
+
+	(void)state;
+	assert_non_null(file);
+	assert_int_equal(golden_basic_mem(&m), 0);
+	/* the same events first: a clear message if the content drifted */
+	path_in(fresh, sizeof(fresh), "fresh.tape");
+	spit(fresh, m.data, m.len);
+	a = RUN(cmd_replay, "replay", "--json", golden);
+	b = RUN(cmd_replay, "replay", "--json", fresh);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(b.rc, 0);
+	if (strcmp(a.out, b.out))
+		fail_msg("tests/golden/replay-basic.tape no longer matches tests/golden_gen.h; "
+			 "regenerate it with build/tests/gen_golden tests/golden");
+	/* and the same bytes: the writer is deterministic */
+	assert_int_equal(len, m.len);
+	assert_memory_equal(file, m.data, len);
+	run_free(&a);
+	run_free(&b);
+	free(file);
+	free(m.data);
+}
+
+static void expect_file(const char *out, const char *name)
+{
+	char p[600];
+	char *want;
+
+	snprintf(p, sizeof(p), "%s/%s", golden_d, name);
+	want = slurp(p, NULL);
+	assert_non_null(want);
+	if (strcmp(out, want)) {
+		char got[300];
+
+		path_in(got, sizeof(got), name);
+		spit(got, out, strlen(out));
+		fail_msg("output differs from %s; see diff -u %s %s", p, p, got);
+	}
+	free(want);
+}
+
+static void test_replay_text(void **state)
+{
+	struct run r = RUN(cmd_replay, "replay", golden);
+
+	(void)state;
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.err, "");
+	expect_file(r.out, "replay-basic.txt");
+	run_free(&r);
+}
+
+static void test_replay_json(void **state)
+{
+	struct run r = RUN(cmd_replay, "replay", "--json", golden);
+	char p[300], cmd[700];
+
+	(void)state;
+	assert_int_equal(r.rc, 0);
+	expect_file(r.out, "replay-basic.json");
+	/* every line is a JSON object */
+	path_in(p, sizeof(p), "out.json");
+	spit(p, r.out, strlen(r.out));
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import json,sys\n"
+		 "n=0\n"
+		 "for l in open(sys.argv[1]): json.loads(l); n+=1\n"
+		 "sys.exit(0 if n==19 else 1)' %s",
+		 p);
+	assert_int_equal(system(cmd), 0);
+	/* typed values, names, process state */
+	assert_non_null(
+		strstr(r.out, "\"argv\":[\"cat\",\"/etc/secret-file\",\"--password=hunter2\"]"));
+	assert_non_null(
+		strstr(r.out, "\"ret\":-2},\"names\":{\"syscall\":\"openat\",\"ret\":\"ENOENT\"}"));
+	assert_non_null(strstr(r.out, "\"type\":\"lost\",\"cpu\":1,\"count\":1234"));
+	assert_non_null(strstr(r.out, "\"pid\":102,\"tid\":102,\"comm\":\"sleep\",\"ppid\":100,"
+				      "\"exe\":\"/usr/bin/sleep\""));
+	run_free(&r);
+}
+
+static void test_replay_time_modes(void **state)
+{
+	struct run r = RUN(cmd_replay, "replay", "--time", "raw", "--type", "fork", golden);
+
+	(void)state;
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "1.000000000 [000] bash"));
+	assert_non_null(strstr(r.out, "3.700000000 [000] bash"));
+	run_free(&r);
+	r = RUN(cmd_replay, "replay", "--time", "bogus", golden);
+	assert_int_not_equal(r.rc, 0);
+	assert_non_null(strstr(r.err, "--time: 'bogus'"));
+	run_free(&r);
+}
+
+/* ---- predicates ---- */
+
+struct pred_case {
+	const char *a[6];
+	int lines;
+	const char *must;    /* substring that must appear */
+	const char *mustnot; /* ...and one that must not */
+};
+
+static void test_predicates(void **state)
+{
+	char wall_epoch[64], wall_iso[64], wall_tod[64];
+	time_t sec = (time_t)(1763740000LL + 3);
+	struct tm tm;
+
+	(void)state;
+	/* 2.5 s after the first event (boot 1 s): boot 3.5 s */
+	snprintf(wall_epoch, sizeof(wall_epoch), "@%lld.5", (long long)sec);
+	gmtime_r(&sec, &tm);
+	strftime(wall_iso, sizeof(wall_iso), "%Y-%m-%dT%H:%M:%S.5Z", &tm);
+	localtime_r(&sec, &tm);
+	strftime(wall_tod, sizeof(wall_tod), "%H:%M:%S.5", &tm);
+	{
+		const struct pred_case cases[] = {
+			{{"--pid", "101"}, 8, "exec filename", "nginx"},
+			{{"--pid", "101,102"}, 11, "sleep", "nginx"},
+			{{"--tid", "201"}, 4, "missing.html", "index.html"},
+			{{"--comm", "nginx"}, 7, "index.html", "bash"},
+			{{"--comm", "ng*"}, 7, "index.html", "bash"},
+			{{"--type", "open"}, 4, "secret-file", "lost"},
+			{{"--type", "open,lost"}, 5, "lost", "exec"},
+			{{"--type", "exit", "--pid", "102"}, 1, "SIGKILL", "code=0 signal=0"},
+			{{"--since", "2.5s"}, 6, "index.html", "lost"},
+			{{"--since", "2500ms", "--until", "2.6"}, 2, "missing.html", "fork"},
+			{{"--until", "0.004"}, 6, "lost", "missing.conf"},
+			{{"--since", "4ms", "--until", "4.5ms"}, 2, "events lost", "read"},
+			{{"--since", wall_epoch}, 6, "index.html", "lost"},
+			{{"--since", wall_iso}, 6, "index.html", "lost"},
+			{{"--since", wall_tod}, 6, "index.html", "lost"},
+			{{"-f", "type == \"open\" && ret < 0"}, 3, "missing.conf", "index"},
+			{{"-f", "ret == ENOENT", "--type", "open"}, 2, "missing.html", "lost"},
+			{{"-f", "argv =~ \"*hunter2*\""}, 2, "exec", "sleep"},
+			{{"-f", "addr =~ \"[[]2001:db8::*\""}, 2, "ECONNREFUSED", "8080"},
+			{{"-f", "latency > 1000 && nr == read"}, 2, "EBADF", "openat"},
+			{{"--pid", "999"}, 1, "lost", "nginx"},
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			const char *args[12] = {"replay"};
+			int n = 1;
+			struct run r;
+
+			for (int k = 0; cases[i].a[k]; k++)
+				args[n++] = cases[i].a[k];
+			args[n++] = golden;
+			args[n] = NULL;
+			r = run_verb(cmd_replay, args);
+			if (r.rc || count_lines(r.out) != cases[i].lines ||
+			    !strstr(r.out, cases[i].must) || strstr(r.out, cases[i].mustnot))
+				fail_msg("case %zu (%s %s ...): rc %d, %d lines (want %d):\n%s%s",
+					 i, cases[i].a[0], cases[i].a[1], r.rc, count_lines(r.out),
+					 cases[i].lines, r.out, r.err);
+			run_free(&r);
+		}
+	}
+}
+
+static void test_predicate_errors(void **state)
+{
+	static const struct {
+		const char *a[3];
+		const char *msg;
+	} cases[] = {
+		{{"--type", "bogus"}, "--type: no type 'bogus' in the tape"},
+		{{"-f", "type == \"open\" && (ret < 0"}, "-f: column 27: expected ')'"},
+		{{"-f", "pth == \"x\""}, "-f: column 1: unknown field or name 'pth'"},
+		{{"--since", "yesterday"}, "--since: 'yesterday' is neither a duration"},
+		{{"--until", "25:99:00"}, "--until: '25:99:00' is neither"},
+		{{"--pid", "12x"}, "--pid: '12x' is not a list of ids"},
+		{{"--tid", ""}, "--tid: "},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run r = RUN(cmd_replay, "replay", cases[i].a[0], cases[i].a[1], golden);
+
+		if (r.rc == 0 || !strstr(r.err, cases[i].msg))
+			fail_msg("case %zu: rc %d, stderr '%s', want '%s'", i, r.rc, r.err,
+				 cases[i].msg);
+		run_free(&r);
+	}
+}
+
+/* A time window reads only the chunks the index says overlap it. */
+static void test_index_skipping(void **state)
+{
+	struct pred_opts po = {0};
+	struct tape_reader *r;
+	struct predicate *p;
+	struct tape_cursor *c;
+	struct tape_cursor_stats st;
+	const struct tape_event *ev;
+	char err[256];
+	uint64_t since, until, overlap = 0, n = 0;
+
+	(void)state;
+	r = tape_reader__open(golden, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(pred_opts__parse(&po, PRED_OPT_SINCE, "2.5s", err, sizeof(err)), 1);
+	assert_int_equal(pred_opts__parse(&po, PRED_OPT_UNTIL, "2.6s", err, sizeof(err)), 1);
+	p = predicate__new(&po, &r, 1, err, sizeof(err));
+	assert_non_null(p);
+	predicate__range(p, 0, &since, &until);
+	assert_int_equal(since, GOLDEN_BOOT_TS + 2500000000ULL);
+	assert_int_equal(until, GOLDEN_BOOT_TS + 2600000000ULL);
+	for (size_t i = 0; i < tape_reader__chunk_count(r); i++) {
+		struct tape_chunk_info ci;
+
+		assert_int_equal(tape_reader__chunk(r, i, &ci), 0);
+		overlap += ci.max_ts >= since && ci.min_ts <= until;
+	}
+	assert_true(tape_reader__chunk_count(r) >= 3);
+	assert_int_equal(overlap, 1);
+	c = tape_cursor__new(&r, 1, predicate__select(p));
+	assert_non_null(c);
+	while (tape_cursor__next(c, &ev) > 0)
+		n += predicate__match(p, ev);
+	tape_cursor__stats(c, &st);
+	assert_int_equal(n, 2);
+	assert_int_equal(st.chunks_read, overlap);
+	tape_cursor__free(c);
+	predicate__free(p);
+	pred_opts__free(&po);
+	tape_reader__free(r);
+}
+
+/* ---- filter ---- */
+
+/* filter P must keep exactly what replay P shows. */
+static void test_filter_roundtrip(void **state)
+{
+	static const char *const sets[][5] = {
+		{"--pid", "101"},
+		{"--since", "0.5", "--until", "2.65"},
+		{"--type", "open,connect"},
+		{"-f", "ret < 0"},
+		{"--comm", "sleep", "--type", "exec,exit"},
+		{"--tid", "201"},
+		{NULL},
+	};
+	char out[300];
+
+	(void)state;
+	path_in(out, sizeof(out), "cut.tape");
+	for (size_t i = 0; sets[i][0]; i++) {
+		const char *fa[12] = {"filter", "-q", "-o", out},
+			   *ra[12] = {"replay", "--time", "raw"};
+		int nf = 4, nr = 3;
+		struct run f, a, b;
+
+		for (int k = 0; sets[i][k]; k++) {
+			fa[nf++] = sets[i][k];
+			ra[nr++] = sets[i][k];
+		}
+		fa[nf++] = golden;
+		ra[nr++] = golden;
+		f = run_verb(cmd_filter, fa);
+		if (f.rc)
+			fail_msg("filter set %zu failed: %s", i, f.err);
+		assert_string_equal(f.err, ""); /* quiet when not a terminal */
+		a = run_verb(cmd_replay, ra);
+		b = RUN(cmd_replay, "replay", "--time", "raw", out);
+		assert_int_equal(a.rc, 0);
+		assert_int_equal(b.rc, 0);
+		if (strcmp(a.out, b.out))
+			fail_msg("set %zu: replay of the filtered tape differs:\n--- replay -P\n%s"
+				 "--- replay of filter -P\n%s",
+				 i, a.out, b.out);
+		run_free(&f);
+		run_free(&a);
+		run_free(&b);
+	}
+}
+
+/* The filtered tape names processes whose exec was cut away, and holds only
+ * the processes that appear. */
+static void test_filter_process_state(void **state)
+{
+	char out[300], err[256];
+	struct tape_reader *r;
+	struct run f, j;
+
+	(void)state;
+	path_in(out, sizeof(out), "procs.tape");
+	f = RUN(cmd_filter, "filter", "-o", out, "--type", "open", "--pid", "101,200", golden);
+	assert_int_equal(f.rc, 0);
+	r = tape_reader__open(out, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(tape_reader__event_count(r), 4);
+	assert_int_equal(tape_reader__proc_count(r), 2);
+	for (size_t i = 0; i < tape_reader__proc_count(r); i++) {
+		const struct tape_proc *p = tape_reader__proc(r, i);
+
+		if (p->pid == 101) {
+			assert_string_equal(p->exe, "/usr/bin/cat");
+			assert_string_equal(p->comm, "cat");
+			assert_int_equal(p->ppid, 100);
+			assert_int_equal(p->argv_len,
+					 sizeof("cat\0" GOLDEN_SECRET_PATH "\0" GOLDEN_SECRET_ARG));
+		} else {
+			assert_int_equal(p->pid, 200);
+			assert_string_equal(p->exe, "/usr/sbin/nginx");
+			assert_int_equal(p->ppid, 1);
+		}
+	}
+	/* only the types used, and no other process (bash, systemd) */
+	assert_non_null(tape_reader__type_by_name(r, "open"));
+	assert_null(tape_reader__type_by_name(r, "exec"));
+	assert_string_equal(tape_reader__meta(r, "host.name"), GOLDEN_HOST);
+	tape_reader__free(r);
+	j = RUN(cmd_replay, "replay", "--json", out);
+	assert_non_null(strstr(j.out, "\"pid\":101,\"tid\":101,\"comm\":\"cat\",\"ppid\":100,"
+				      "\"exe\":\"/usr/bin/cat\""));
+	run_free(&f);
+	run_free(&j);
+	/* a window after the exec: the state is the one at the window's start */
+	f = RUN(cmd_filter, "filter", "-o", out, "--since", "3s", golden);
+	assert_int_equal(f.rc, 0);
+	r = tape_reader__open(out, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(tape_reader__proc_count(r), 1);
+	assert_string_equal(tape_reader__proc(r, 0)->exe, "/usr/bin/sleep");
+	assert_int_equal(tape_reader__proc(r, 0)->ppid, 100);
+	assert_int_equal(tape_reader__loss_count(r), 0);
+	tape_reader__free(r);
+	run_free(&f);
+}
+
+static void test_filter_losses(void **state)
+{
+	char out[300], err[256];
+	struct tape_reader *r;
+	struct run f;
+
+	(void)state;
+	path_in(out, sizeof(out), "loss.tape");
+	/* the loss (3.5..4.5 ms) overlaps [4 ms, 1 s] though it starts before */
+	f = RUN(cmd_filter, "filter", "-o", out, "--since", "4ms", "--until", "1s", golden);
+	assert_int_equal(f.rc, 0);
+	r = tape_reader__open(out, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(tape_reader__loss_count(r), 1);
+	assert_int_equal(tape_reader__loss(r, 0)->count, 1234);
+	assert_int_equal(tape_reader__loss(r, 0)->cpu, 1);
+	tape_reader__free(r);
+	run_free(&f);
+	f = RUN(cmd_filter, "filter", "-o", out, "--since", "5ms", golden);
+	assert_int_equal(f.rc, 0);
+	r = tape_reader__open(out, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(tape_reader__loss_count(r), 0);
+	tape_reader__free(r);
+	run_free(&f);
+	/* the output must not be an input */
+	f = RUN(cmd_filter, "filter", "-o", golden, golden);
+	assert_int_equal(f.rc, 2);
+	assert_non_null(strstr(f.err, "is also an input"));
+	run_free(&f);
+}
+
+/* ---- redaction ---- */
+
+static const char *const secrets[] = {
+	GOLDEN_HOST,	"golden-host", GOLDEN_SECRET_PATH, "secret-file",      GOLDEN_SECRET_ARG,
+	"hunter2",	GOLDEN_CGROUP, "session-7",	   "/run/secret.sock", "secret.sock",
+	"/usr/bin/cat", "/var/www",    "index.html",	   "/usr/sbin/nginx",  "daemon off",
+};
+
+static void scan_bytes(const char *what, const void *p, size_t n)
+{
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+		if (memmem(p, n, secrets[i], strlen(secrets[i])))
+			fail_msg("%s still holds '%s'", what, secrets[i]);
+	/* 10.1.2.3 and 2001:db8::42 as address bytes */
+	if (memmem(p, n, "\x0a\x01\x02\x03", 4))
+		fail_msg("%s still holds the IPv4 address bytes", what);
+	if (memmem(p, n, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x42", 16))
+		fail_msg("%s still holds the IPv6 address bytes", what);
+}
+
+/* Decompress every zstd frame in the file and scan what comes out. */
+static int scan_zstd_frames(const char *data, size_t len)
+{
+	int frames = 0;
+
+	for (size_t off = 0; off + 4 <= len; off++) {
+		size_t csize, dsize;
+		unsigned long long want;
+		void *dst;
+
+		if (memcmp(data + off, "\x28\xb5\x2f\xfd", 4))
+			continue;
+		csize = ZSTD_findFrameCompressedSize(data + off, len - off);
+		if (ZSTD_isError(csize))
+			continue;
+		want = ZSTD_getFrameContentSize(data + off, csize);
+		if (want == ZSTD_CONTENTSIZE_ERROR || want == ZSTD_CONTENTSIZE_UNKNOWN ||
+		    want > (1u << 26))
+			continue;
+		dst = malloc(want ? want : 1);
+		assert_non_null(dst);
+		dsize = ZSTD_decompress(dst, want, data + off, csize);
+		if (!ZSTD_isError(dsize)) {
+			scan_bytes("a decompressed zstd frame", dst, dsize);
+			frames++;
+		}
+		free(dst);
+	}
+	return frames;
+}
+
+static void test_redact(void **state)
+{
+	char out[300], out2[300], key[300], key2[300], err[256];
+	struct tape_reader *r;
+	struct tape_cursor *c;
+	const struct tape_event *ev;
+	size_t len, n = 0;
+	char *raw, *raw2;
+	struct run f, t;
+
+	(void)state;
+	path_in(out, sizeof(out), "public.tape");
+	path_in(out2, sizeof(out2), "public2.tape");
+	path_in(key, sizeof(key), "key");
+	path_in(key2, sizeof(key2), "key2");
+	spit(key, "0123456789abcdef-a-test-key", 27);
+	spit(key2, "another key, another set of tokens", 34);
+	f = RUN(cmd_filter, "filter", "-o", out, "--redact", "all", "--key", key, golden);
+	assert_int_equal(f.rc, 0);
+	run_free(&f);
+
+	/* every value read back */
+	r = tape_reader__open(out, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(tape_reader__event_count(r), 18);
+	c = tape_cursor__new(&r, 1, NULL);
+	assert_non_null(c);
+	while (tape_cursor__next(c, &ev) > 0) {
+		for (unsigned i = 0; ev->type && i < ev->tp->nfields; i++) {
+			const union tape_value *v = &ev->values[i];
+
+			if (ev->tp->fields[i].kind == TAPE_STR ||
+			    ev->tp->fields[i].kind == TAPE_BYTES)
+				scan_bytes("an event value", v->b.ptr, v->b.len);
+		}
+		n++;
+	}
+	assert_int_equal(n, 19);
+	tape_cursor__free(c);
+	for (size_t i = 0; i < tape_reader__meta_count(r); i++) {
+		const char *k, *v;
+
+		assert_int_equal(tape_reader__meta_at(r, i, &k, &v), 0);
+		scan_bytes("a metadata value", v, strlen(v));
+	}
+	for (size_t i = 0; i < tape_reader__proc_count(r); i++) {
+		const struct tape_proc *p = tape_reader__proc(r, i);
+
+		scan_bytes("a process exe", p->exe ? p->exe : "", p->exe ? strlen(p->exe) : 0);
+		scan_bytes("a process argv", p->argv ? p->argv : "", p->argv ? p->argv_len : 0);
+		scan_bytes("a process cgroup", p->cgroup ? p->cgroup : "",
+			   p->cgroup ? strlen(p->cgroup) : 0);
+	}
+	tape_reader__free(r);
+
+	/* the raw file, and every compressed frame in it, decompressed */
+	raw = slurp(out, &len);
+	assert_non_null(raw);
+	scan_bytes("the raw file", raw, len);
+	assert_true(scan_zstd_frames(raw, len) >= 1);
+
+	/* tokens: keyed, stable, structure kept */
+	t = RUN(cmd_replay, "replay", out);
+	assert_int_equal(t.rc, 0);
+	assert_non_null(strstr(t.out, "path=\"path:"));
+	assert_non_null(strstr(t.out, "argv=\"argv:"));
+	assert_non_null(strstr(t.out, ":8080 ret=0"));	  /* port kept */
+	assert_non_null(strstr(t.out, "]:443 ret=-111")); /* IPv6 family and port kept */
+	assert_non_null(strstr(t.out, "flags=O_WRONLY|O_CREAT|O_TRUNC"));
+	assert_non_null(strstr(t.out, "*** 1234 events lost"));
+	run_free(&t);
+	f = RUN(cmd_filter, "filter", "-o", out2, "--redact", "all", "--key", key, golden);
+	assert_int_equal(f.rc, 0);
+	run_free(&f);
+	raw2 = slurp(out2, &len);
+	assert_non_null(raw2);
+	assert_string_equal(raw, raw2); /* same key, same tokens, same bytes */
+	free(raw2);
+	f = RUN(cmd_filter, "filter", "-o", out2, "--redact", "paths", "--key", key2, golden);
+	assert_int_equal(f.rc, 0);
+	run_free(&f);
+	{
+		struct run a = RUN(cmd_replay, "replay", "--type", "open", out),
+			   b = RUN(cmd_replay, "replay", "--type", "open", out2);
+		char *pa = strstr(a.out, "path=\"path:"), *pb = strstr(b.out, "path=\"path:");
+
+		assert_non_null(pa);
+		assert_non_null(pb);
+		assert_memory_not_equal(pa, pb, 27); /* another key, other tokens */
+		/* within a tape, the same path gives the same token */
+		run_free(&a);
+		run_free(&b);
+	}
+	free(raw);
+	/* --redact paths only: argv and host stay */
+	t = RUN(cmd_replay, "replay", "--type", "exec", out2);
+	assert_non_null(strstr(t.out, GOLDEN_SECRET_ARG));
+	assert_null(strstr(t.out, "/usr/bin/cat\""));
+	run_free(&t);
+	f = RUN(cmd_filter, "filter", "-o", out2, "--redact", "paths,bogus", golden);
+	assert_int_equal(f.rc, 2);
+	assert_non_null(strstr(f.err, "--redact: 'paths,bogus'"));
+	run_free(&f);
+}
+
+static void test_redact_same_token(void **state)
+{
+	char out[300], key[300];
+	struct run f, t;
+	char tok[2][40];
+	int n = 0;
+
+	(void)state;
+	path_in(out, sizeof(out), "same.tape");
+	path_in(key, sizeof(key), "key");
+	spit(key, "0123456789abcdef-a-test-key", 27);
+	/* /usr/bin/cat appears as exec filename and process exe */
+	f = RUN(cmd_filter, "filter", "-o", out, "--redact", "paths", "--key", key, "--pid", "101",
+		golden);
+	assert_int_equal(f.rc, 0);
+	t = RUN(cmd_replay, "replay", "--json", "--type", "exec", out);
+	{
+		const char *p = strstr(t.out, "\"filename\":\"path:");
+		const char *e = strstr(t.out, "\"exe\":\"path:");
+
+		assert_non_null(p);
+		assert_non_null(e);
+		snprintf(tok[n++], sizeof(tok[0]), "%.21s", p + 12);
+		snprintf(tok[n++], sizeof(tok[0]), "%.21s", e + 7);
+	}
+	assert_string_equal(tok[0], tok[1]);
+	run_free(&f);
+	run_free(&t);
+}
+
+/* ---- recover, verify ---- */
+
+/* Drop the "*** N events lost" lines of replay output, in place. */
+static void strip_losses(char *s)
+{
+	char *w = s;
+
+	while (*s) {
+		char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) + 1 : strlen(s);
+
+		if (strncmp(s, "*** ", 4)) {
+			memmove(w, s, n);
+			w += n;
+		}
+		s += n;
+	}
+	*w = '\0';
+}
+
+static void test_recover_truncated(void **state)
+{
+	size_t len;
+	char *raw = slurp(golden, &len);
+	char cut[300], out[300], err[256];
+	struct tape_reader *r;
+
+	(void)state;
+	assert_non_null(raw);
+	path_in(cut, sizeof(cut), "cut.tape");
+	path_in(out, sizeof(out), "recovered.tape");
+	for (size_t keep = len / 4; keep < len; keep += len / 7) {
+		struct run rc, rp;
+		uint64_t kept;
+
+		spit(cut, raw, keep);
+		rc = RUN(cmd_recover, "recover", "-o", out, cut);
+		if (rc.rc) {
+			/* too little left to hold even the header and schema */
+			assert_non_null(strstr(rc.err, "bpftape recover: "));
+			run_free(&rc);
+			continue;
+		}
+		assert_non_null(strstr(rc.out, "kept"));
+		r = tape_reader__open(out, err, sizeof(err));
+		assert_non_null(r);
+		assert_false(tape_reader__recovered(r));
+		kept = tape_reader__event_count(r);
+		assert_true(kept <= 18);
+		assert_int_equal(tape_reader__verify(r, NULL, NULL), 0);
+		tape_reader__free(r);
+		/* what survived replays as a prefix of the original */
+		rp = RUN(cmd_replay, "replay", out);
+		assert_int_equal(rp.rc, 0);
+		strip_losses(rp.out);
+		assert_int_equal(count_lines(rp.out), kept);
+		{
+			struct run all = RUN(cmd_replay, "replay", golden);
+
+			strip_losses(all.out);
+			assert_memory_equal(all.out, rp.out, strlen(rp.out));
+			run_free(&all);
+		}
+		run_free(&rc);
+		run_free(&rp);
+	}
+	free(raw);
+}
+
+/* Flip one byte inside the second chunk: replay and info --verify report it,
+ * recover keeps the other chunks. */
+static void test_bitflip(void **state)
+{
+	size_t len;
+	char *raw = slurp(golden, &len);
+	char bad[300], out[300], err[256];
+	struct tape_chunk_info ci;
+	struct tape_reader *r;
+	uint32_t lost;
+	struct run a;
+
+	(void)state;
+	r = tape_reader__open(golden, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(tape_reader__chunk(r, 1, &ci), 0);
+	lost = ci.count;
+	tape_reader__free(r);
+	raw[ci.offset + ci.block_len / 2] ^= 0x40;
+	path_in(bad, sizeof(bad), "flipped.tape");
+	path_in(out, sizeof(out), "fixed.tape");
+	spit(bad, raw, len);
+
+	a = RUN(cmd_replay, "replay", bad);
+	assert_int_equal(a.rc, 1);
+	assert_non_null(strstr(a.err, "could not be read"));
+	assert_int_equal(count_lines(a.out), 19 - (int)lost);
+	run_free(&a);
+
+	a = RUN(cmd_info, "info", "--verify", bad);
+	assert_int_equal(a.rc, 1);
+	assert_non_null(strstr(a.out, "BAD: "));
+	run_free(&a);
+	a = RUN(cmd_info, "info", "--verify", golden);
+	assert_int_equal(a.rc, 0);
+	assert_non_null(strstr(a.out, "every block's CRC and payload is good"));
+	run_free(&a);
+
+	a = RUN(cmd_recover, "recover", "-o", out, bad);
+	assert_int_equal(a.rc, 0);
+	assert_non_null(strstr(a.out, "lost 1 bad block"));
+	run_free(&a);
+	r = tape_reader__open(out, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(tape_reader__event_count(r), 18 - lost);
+	assert_int_equal(tape_reader__verify(r, NULL, NULL), 0);
+	tape_reader__free(r);
+	free(raw);
+}
+
+static void test_info(void **state)
+{
+	struct run a = RUN(cmd_info, "info", golden);
+	char p[300], cmd[700];
+
+	(void)state;
+	assert_int_equal(a.rc, 0);
+	assert_non_null(strstr(a.out, "host:        " GOLDEN_HOST));
+	assert_non_null(strstr(a.out, "events:      18"));
+	assert_non_null(strstr(a.out, "    open                            4"));
+	assert_non_null(strstr(a.out, "losses:      1234 events lost in 1 record(s)"));
+	assert_non_null(strstr(a.out, "processes:   3 in snapshots"));
+	assert_non_null(strstr(a.out, "duration:    3.200 s"));
+	run_free(&a);
+	a = RUN(cmd_info, "info", "--json", "--verify", golden);
+	assert_int_equal(a.rc, 0);
+	path_in(p, sizeof(p), "info.json");
+	spit(p, a.out, strlen(a.out));
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import json,sys\n"
+		 "d=json.load(open(sys.argv[1]))\n"
+		 "assert d[\"events\"]==18 and d[\"types\"][\"open\"]==4 and d[\"lost\"]==1234\n"
+		 "assert d[\"bad_blocks\"]==0 and d[\"meta\"][\"host.name\"]==\"%s\"' %s",
+		 GOLDEN_HOST, p);
+	assert_int_equal(system(cmd), 0);
+	run_free(&a);
+	a = RUN(cmd_info, "info", "/nonexistent.tape");
+	assert_int_equal(a.rc, 1);
+	assert_non_null(strstr(a.err, "/nonexistent.tape"));
+	run_free(&a);
+}
+
+/* ---- export ---- */
+
+static void test_export_chrome(void **state)
+{
+	char p[300], cmd[2048];
+	struct run a;
+
+	(void)state;
+	path_in(p, sizeof(p), "trace.json");
+	a = RUN(cmd_export, "export", "--format", "chrome", "-o", p, golden);
+	assert_int_equal(a.rc, 0);
+	run_free(&a);
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import json,sys\n"
+		 "d=json.load(open(sys.argv[1]))\n"
+		 "ev=d[\"traceEvents\"]\n"
+		 "x=sorted((e[\"name\"],e[\"ts\"],e[\"dur\"],e[\"pid\"]) for e in ev if "
+		 "e[\"ph\"]==\"X\")\n"
+		 "assert x==[(\"openat\",1500000.0,25.0,200),(\"read\",5500.0,1.5,101),"
+		 "(\"write\",3000000.0,0.8,102)], x\n"
+		 "pn={e[\"pid\"]:e[\"args\"][\"name\"] for e in ev if "
+		 "e[\"name\"]==\"process_name\"}\n"
+		 "assert pn[101]==\"cat (/usr/bin/cat)\" and pn[200]==\"nginx (/usr/sbin/nginx)\", "
+		 "pn\n"
+		 "tn={e[\"tid\"]:e[\"args\"][\"name\"] for e in ev if "
+		 "e[\"name\"]==\"thread_name\"}\n"
+		 "assert tn[201]==\"nginx\" and tn[102]==\"sleep\", tn\n"
+		 "i=[e for e in ev if e[\"ph\"]==\"i\"]\n"
+		 "assert len(i)==16, len(i)\n"
+		 "assert [e for e in i if e[\"cat\"]==\"lost\"][0][\"s\"]==\"g\"\n"
+		 "' %s",
+		 p);
+	assert_int_equal(system(cmd), 0);
+	/* predicates apply */
+	a = RUN(cmd_export, "export", "--format", "chrome", "--pid", "102", golden);
+	assert_int_equal(a.rc, 0);
+	assert_null(strstr(a.out, "nginx"));
+	assert_non_null(strstr(a.out, "\"name\":\"write\",\"cat\":\"syscall\",\"ph\":\"X\""));
+	run_free(&a);
+}
+
+static void test_export_csv(void **state)
+{
+	struct run a = RUN(cmd_export, "export", "--format", "csv", golden);
+	char *nl;
+
+	(void)state;
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(count_lines(a.out), 20);
+	nl = strchr(a.out, '\n');
+	*nl = '\0';
+	assert_string_equal(a.out, "ts,time,cpu,pid,tid,comm,type,parent_pid,child_pid,child_tid,"
+				   "filename,argv,ret,code,signal,syscall,dfd,path,flags,mode,fd,"
+				   "count,addr,nr,arg0,arg1,arg2,arg3,arg4,arg5,latency");
+	assert_non_null(strstr(nl + 1, "1002000000,0.002000000,1,101,101,cat,open,,,,,,3,,,openat,"
+				       "-100,/etc/secret-file,O_CLOEXEC,0,,,,,,,,,,,\n"));
+	run_free(&a);
+	a = RUN(cmd_export, "export", "--format", "csv", "--type", "close", golden);
+	assert_int_equal(a.rc, 0);
+	assert_string_equal(a.out, "ts,time,cpu,pid,tid,comm,type,fd,ret\n"
+				   "1004000000,0.004000000,1,101,101,cat,close,3,0\n");
+	run_free(&a);
+	a = RUN(cmd_export, "export", "--format", "xml", golden);
+	assert_int_equal(a.rc, 2);
+	run_free(&a);
+}
+
+/* ---- output plumbing ---- */
+
+/* A reader that went away (| head) ends replay quietly and successfully. */
+static void test_closed_stdout(void **state)
+{
+	int fds[2], so, se, e, rc;
+	char errp[300];
+	char *errs;
+	char *argv[] = {"replay", golden, NULL};
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	close(fds[0]);
+	path_in(errp, sizeof(errp), "stderr");
+	e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	so = dup(1);
+	se = dup(2);
+	dup2(fds[1], 1);
+	dup2(e, 2);
+	rc = cmd_replay(2, argv);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	close(e);
+	close(fds[1]);
+	assert_int_equal(rc, 0);
+	errs = slurp(errp, NULL);
+	assert_string_equal(errs, "");
+	free(errs);
+}
+
+/* Two tapes merge by timestamp. */
+static void test_merge(void **state)
+{
+	char other[300];
+	struct run f, a;
+	uint64_t prev = 0;
+	const char *p;
+	int n = 0;
+
+	(void)state;
+	path_in(other, sizeof(other), "other.tape");
+	f = RUN(cmd_filter, "filter", "-o", other, "--pid", "200", golden);
+	assert_int_equal(f.rc, 0);
+	a = RUN(cmd_replay, "replay", "--json", "--type", "open,connect", golden, other);
+	assert_int_equal(a.rc, 0);
+	for (p = a.out; (p = strstr(p, "{\"ts\":")); p++) {
+		uint64_t ts = strtoull(p + 6, NULL, 10);
+
+		assert_true(ts >= prev);
+		prev = ts;
+		n++;
+	}
+	assert_int_equal(n, 4 + 3 + 2 + 3);
+	assert_non_null(strstr(a.out, "\"source\":1"));
+	run_free(&f);
+	run_free(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden_tape_current),
+		cmocka_unit_test(test_replay_text),
+		cmocka_unit_test(test_replay_json),
+		cmocka_unit_test(test_replay_time_modes),
+		cmocka_unit_test(test_predicates),
+		cmocka_unit_test(test_predicate_errors),
+		cmocka_unit_test(test_index_skipping),
+		cmocka_unit_test(test_filter_roundtrip),
+		cmocka_unit_test(test_filter_process_state),
+		cmocka_unit_test(test_filter_losses),
+		cmocka_unit_test(test_redact),
+		cmocka_unit_test(test_redact_same_token),
+		cmocka_unit_test(test_recover_truncated),
+		cmocka_unit_test(test_bitflip),
+		cmocka_unit_test(test_info),
+		cmocka_unit_test(test_export_chrome),
+		cmocka_unit_test(test_export_csv),
+		cmocka_unit_test(test_closed_stdout),
+		cmocka_unit_test(test_merge),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
