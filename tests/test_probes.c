@@ -342,6 +342,53 @@ static void test_python_usdt(void **state)
 	tape_reader__free((struct tape_reader *)r);
 }
 
+/* With a one-page ring buffer most events are lost: every one of them must
+ * be counted (events + losses = what the workload fired). */
+static void test_drops_counted(void **state)
+{
+	enum { N = 100000 };
+	char work[PATH_MAX], tape[PATH_MAX], step[PATH_MAX + 64], out[8192], err[256];
+	char *argv[] = {bpftape, "record", "-o", tape, "--buffer", "4096",
+			"-e",	 step,	   "--", work, "100000",   NULL};
+	struct tape_reader *r;
+	struct tape_cursor *c;
+	const struct tape_event *ev;
+	uint64_t lost = 0, seen = 0;
+	int64_t last = -1;
+	int rc, fi;
+
+	(void)state;
+	path_in(work, helpers, "work_usdt");
+	path_in(tape, tmpdir, "drops.tape");
+	snprintf(step, sizeof(step), "usdt:%s:bpftape_test:step(i:s32,name:str,v:s64)", work);
+	rc = run(argv, out, sizeof(out));
+	if (rc)
+		fail_msg("bpftape record exited %d:\n%s", rc, out);
+	r = tape_reader__open(tape, err, sizeof(err));
+	if (!r)
+		fail_msg("%s: %s", tape, err);
+	fi = field(r, "usdt_bpftape_test_step", "i");
+	c = tape_cursor__new(&r, 1, NULL);
+	assert_non_null(c);
+	while (tape_cursor__next(c, &ev) > 0) {
+		if (ev->type == TAPE_TYPE_LOSS) {
+			lost += ev->values[TAPE_LOSS_COUNT].u;
+		} else if (!strcmp(ev->tp->name, "usdt_bpftape_test_step")) {
+			/* in order, none twice */
+			assert_true(ev->values[fi].s > last);
+			last = ev->values[fi].s;
+			seen++;
+		}
+	}
+	tape_cursor__free(c);
+	tape_reader__free(r);
+	printf("drops: %llu step events recorded, %llu lost\n", (unsigned long long)seen,
+	       (unsigned long long)lost);
+	assert_true(lost > 0);
+	/* the losses may include the workload's exec/exit records */
+	assert_true(seen + lost >= N && seen + lost <= N + 4);
+}
+
 /* `bpftape record -e SPEC -- /bin/true` fails and says @msg. */
 static void expect_record_error(const char *spec, const char *msg)
 {
@@ -459,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_tracepoints),
 		cmocka_unit_test(test_usdt),
 		cmocka_unit_test(test_python_usdt),
+		cmocka_unit_test(test_drops_counted),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_list_events),
 	};
