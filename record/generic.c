@@ -287,14 +287,15 @@ static int elf_addr_to_offset(Elf *elf, uint64_t addr, uint64_t *off)
 	return -ENOENT;
 }
 
-/* Is there a USDT note PROVIDER:NAME in .note.stapsdt? */
-static bool elf_has_usdt(Elf *elf, const char *provider, const char *name)
+/* Arguments of USDT note PROVIDER:NAME in .note.stapsdt ("-4@%eax 8@%rbx"
+ * has 2), or -ENOENT.  Several notes (inlined copies) agree on the count. */
+static int elf_usdt_nargs(Elf *elf, const char *provider, const char *name)
 {
 	size_t shstrndx, addr_size = gelf_getclass(elf) == ELFCLASS32 ? 4 : 8;
 	Elf_Scn *scn = NULL;
 
 	if (elf_getshdrstrndx(elf, &shstrndx))
-		return false;
+		return -ENOENT;
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 		GElf_Nhdr nh;
@@ -311,25 +312,39 @@ static bool elf_has_usdt(Elf *elf, const char *provider, const char *name)
 		if (!data)
 			continue;
 		while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
-			const char *desc = (const char *)data->d_buf + desc_off;
-			const char *prov, *pname;
+			const char *str[3], *p;
 			size_t left;
+			int n = 0;
 
 			if (nh.n_type != 3 || nh.n_descsz <= 3 * addr_size)
 				continue;
-			prov = desc + 3 * addr_size;
+			p = (const char *)data->d_buf + desc_off + 3 * addr_size;
 			left = nh.n_descsz - 3 * addr_size;
-			if (strnlen(prov, left) >= left)
+			/* provider, name, argument specs: NUL-terminated in the note */
+			for (int k = 0; k < 3; k++) {
+				size_t l = strnlen(p, left);
+
+				str[k] = l < left ? p : "";
+				if (l >= left)
+					break;
+				p += l + 1;
+				left -= l + 1;
+			}
+			if (strcmp(str[0], provider) || strcmp(str[1], name))
 				continue;
-			pname = prov + strlen(prov) + 1;
-			left -= strlen(prov) + 1;
-			if (strnlen(pname, left) >= left)
-				continue;
-			if (!strcmp(prov, provider) && !strcmp(pname, name))
-				return true;
+			for (p = str[2]; *p;) {
+				while (*p == ' ')
+					p++;
+				if (!*p)
+					break;
+				n++;
+				while (*p && *p != ' ')
+					p++;
+			}
+			return n;
 		}
 	}
-	return false;
+	return -ENOENT;
 }
 
 /* Kernels without kprobes have neither the PMU nor the legacy interface. */
@@ -399,11 +414,19 @@ static int check_binary(struct gprobe *p, char *err, size_t errlen)
 		return ret;
 	}
 	if (p->ps->kind == PROBE_USDT) {
-		if (!elf_has_usdt(ef.elf, p->ps->provider, p->ps->name)) {
+		int n = elf_usdt_nargs(ef.elf, p->ps->provider, p->ps->name);
+
+		if (n < 0) {
 			set_err(err, errlen,
 				"usdt: %s: no USDT probe %s:%s in it (readelf -n lists them)",
 				p->path, p->ps->provider, p->ps->name);
 			ret = -ENOENT;
+		} else if ((unsigned)n < p->ps->nargs) {
+			set_err(err, errlen,
+				"usdt: %s: probe %s:%s has %d argument%s, the spec reads %u",
+				p->path, p->ps->provider, p->ps->name, n, n == 1 ? "" : "s",
+				p->ps->nargs);
+			ret = -EINVAL;
 		}
 	} else if (p->ps->func) {
 		if (!elf_has_func(ef.elf, p->ps->func)) {

@@ -417,6 +417,9 @@ static void test_errors(void **state)
 	expect_record_error(spec, "no function 'no_such_function'");
 	snprintf(spec, sizeof(spec), "usdt:%s:bpftape_test:step", work);
 	expect_record_error(spec, "no USDT probe bpftape_test:step");
+	path_in(work, helpers, "work_usdt");
+	snprintf(spec, sizeof(spec), "usdt:%s:bpftape_test:done(s32,s32)", work);
+	expect_record_error(spec, "probe bpftape_test:done has 1 argument, the spec reads 2");
 	expect_record_error("tracepoint:sched:no_such_event", "no tracepoint sched:no_such_event");
 	expect_record_error("uprobe:/bin/x:f(string)", "unknown type 'string'");
 	if (access("/sys/bus/event_source/devices/kprobe/type", F_OK) &&
