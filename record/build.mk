@@ -1,3 +1,28 @@
 # record/ and bpf/: the recorder.  Not part of `make tools`.
-RECORD_SRCS +=
-BPF_SRCS +=
+RECORD_SRCS += record/record.c record/session.c record/builtin.c record/host.c \
+	record/sink.c record/families.c
+BPF_SRCS += bpf/proc.bpf.c bpf/file.bpf.c bpf/net.bpf.c bpf/syscall.bpf.c bpf/sched.bpf.c
+RECORD_SRCS += record/generic.c record/probespec.c record/list_events.c # probes engineer
+BPF_SRCS += bpf/generic.bpf.c # probes engineer
+
+# Syscall names of the build machine, for the `syscall` enum in the schema.
+$(OUTPUT)/syscall_names.h: | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)echo '#include <asm/unistd.h>' | $(CC) -E -dM - | \
+		sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9][0-9]*\)$$/\2 \1/p' | sort -n | \
+		awk '{ printf "\t{ %s, \"%s\" },\n", $$1, $$2 }' > $@
+$(OUTPUT)/obj/record/builtin.o: $(OUTPUT)/syscall_names.h
+# BPF objects also depend on the shared headers they include.
+$(BPF_OBJS): bpf/sys.bpf.h bpf/common.bpf.h bpf/events.h
+
+# Root/BPF integration tests, the workloads they record, the openat storm.
+ROOT_TESTS += tests/test_record.c
+TEST_HELPERS += tests/work_files.c tests/work_exec.c tests/work_connect.c
+BENCHES += tests/bench/bench_record.c
+
+# generic probes (probes engineer): parser unit test and fuzzer, the root
+# test and the uprobe/USDT workloads it records.
+UNIT_TESTS += tests/test_probespec.c
+FUZZERS += tests/fuzz/fuzz_probespec.c
+ROOT_TESTS += tests/test_probes.c
+TEST_HELPERS += tests/work_uprobe.c tests/work_usdt.c

@@ -368,8 +368,11 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 
 			if (parse_size(optarg, dst) || (!*dst && c != OPT_WAKEUP)) {
 				fprintf(stderr,
-					PFX "%s '%s': expected a size like 4096, 64K, 100M, 2G\n",
-					argv[optind - 1][0] == '-' ? argv[optind - 1] : "size",
+					PFX "--%s '%s': expected a size like 4096, 64K, 100M, 2G\n",
+					c == OPT_MAXSIZE  ? "max-size"
+					: c == OPT_ROTATE ? "rotate"
+					: c == OPT_BUFFER ? "buffer"
+							  : "wakeup",
 					optarg);
 				return -EINVAL;
 			}
@@ -999,6 +1002,16 @@ finish:
 			"bpftape record: %llu events, %llu drops, %s written, %.2f s, output %s\n",
 			(unsigned long long)sink__events(r.sink), (unsigned long long)r.drops,
 			bytes, (now - t0) / 1e9, out);
+	}
+	if (o.verbose) {
+		struct rusage ru;
+		double cpu;
+
+		getrusage(RUSAGE_SELF, &ru);
+		cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+		      ru.ru_stime.tv_usec / 1e6;
+		fprintf(stderr, PFX "recorder CPU %.3f s user+sys (%.0f%% of one core)\n", cpu,
+			100 * cpu / ((now - t0) / 1e9));
 	}
 	if (!r.write_err && ret != 127)
 		ret = 0;

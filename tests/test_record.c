@@ -1,0 +1,958 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Recorder integration tests (root, BPF): run `bpftape record` over the
+ * deterministic workloads tests/work_*.c, then read the tape with format/
+ * and check it holds exactly the events the workloads report doing.
+ *
+ * BPFTAPE names the bpftape binary (default: ../bpftape next to this test);
+ * the workloads are found next to this test binary.  Exits 77 with the
+ * reason when not root or when the kernel refuses BPF.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+
+#include <cmocka.h>
+
+#include "tape.h"
+
+static char bpftape[PATH_MAX];
+static char helpers[PATH_MAX];
+static char tmpdir[PATH_MAX];
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static void pathf(char *buf, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, PATH_MAX, fmt, ap);
+	va_end(ap);
+}
+
+/* Start @argv with stdout/stderr into files (NULL: /dev/null).  Returns the pid. */
+static pid_t start(char *const argv[], const char *out, const char *err)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int o = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int e = open(err ? err : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		dup2(o, 1);
+		dup2(e, 2);
+		setpgid(0, 0);
+		execv(argv[0], argv);
+		_exit(126);
+	}
+	return pid;
+}
+
+static int finish(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int run(char *const argv[], const char *out, const char *err)
+{
+	return finish(start(argv, out, err));
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 1 << 20);
+	size_t n;
+
+	assert_non_null(buf);
+	if (!f)
+		return buf;
+	n = fread(buf, 1, (1 << 20) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return buf;
+}
+
+static uint64_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : (uint64_t)st.st_size;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* One event copied out of a cursor, its fields by name. */
+#define MAXF 12
+struct ev {
+	char type[40];
+	uint32_t pid, tid;
+	uint64_t ts;
+	char comm[TAPE_COMM_LEN + 1];
+	unsigned nf;
+	struct {
+		char name[32];
+		uint8_t kind;
+		int64_t s;
+		uint64_t u;
+		char b[1536];
+		uint32_t len;
+	} f[MAXF];
+};
+
+struct evs {
+	size_t n;
+	struct ev *v;
+	bool recovered;
+	size_t nprocs;
+	bool has_hostname;
+	char errmsg[512];
+	int cursor_err;
+};
+
+static void evs_free(struct evs *e)
+{
+	free(e->v);
+	memset(e, 0, sizeof(*e));
+}
+
+/* Read every event of @path; fails the test if the tape does not open. */
+static void load(const char *path, struct evs *out)
+{
+	char err[512];
+	struct tape_reader *r = tape_reader__open(path, err, sizeof(err));
+	const struct tape_event *te;
+	struct tape_cursor *c;
+	size_t cap = 0;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!r)
+		fail_msg("opening %s: %s", path, err);
+	out->recovered = tape_reader__recovered(r);
+	out->nprocs = tape_reader__proc_count(r);
+	out->has_hostname = tape_reader__meta(r, "host.name") != NULL;
+	c = tape_cursor__new(&r, 1, NULL);
+	assert_non_null(c);
+	while ((ret = tape_cursor__next(c, &te)) != 0) {
+		struct ev *e;
+
+		if (ret < 0) {
+			out->cursor_err = ret;
+			snprintf(out->errmsg, sizeof(out->errmsg), "%s", tape_cursor__errmsg(c));
+			continue;
+		}
+		if (!te->tp)
+			continue; /* losses */
+		if (out->n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			out->v = realloc(out->v, cap * sizeof(*out->v));
+			assert_non_null(out->v);
+		}
+		e = &out->v[out->n++];
+		memset(e, 0, offsetof(struct ev, f));
+		snprintf(e->type, sizeof(e->type), "%s", te->tp->name);
+		e->pid = te->pid;
+		e->tid = te->tid;
+		e->ts = te->ts;
+		snprintf(e->comm, sizeof(e->comm), "%s", te->comm);
+		e->nf = te->tp->nfields < MAXF ? te->tp->nfields : MAXF;
+		for (unsigned i = 0; i < e->nf; i++) {
+			const struct tape_field *f = &te->tp->fields[i];
+
+			snprintf(e->f[i].name, sizeof(e->f[i].name), "%s", f->name);
+			e->f[i].kind = f->kind;
+			e->f[i].s = te->values[i].s;
+			e->f[i].u = te->values[i].u;
+			if (f->kind == TAPE_STR || f->kind == TAPE_BYTES) {
+				uint32_t len = te->values[i].b.len;
+
+				if (len > sizeof(e->f[i].b) - 1)
+					len = sizeof(e->f[i].b) - 1;
+				memcpy(e->f[i].b, te->values[i].b.ptr, len);
+				e->f[i].b[len] = 0;
+				e->f[i].len = len;
+			}
+		}
+	}
+	tape_cursor__free(c);
+	tape_reader__free(r);
+}
+
+static int fidx(const struct ev *e, const char *name)
+{
+	for (unsigned i = 0; i < e->nf; i++)
+		if (!strcmp(e->f[i].name, name))
+			return (int)i;
+	fail_msg("event %s has no field %s", e->type, name);
+	return -1;
+}
+
+static int64_t fs(const struct ev *e, const char *name)
+{
+	return e->f[fidx(e, name)].s;
+}
+
+static uint64_t fu(const struct ev *e, const char *name)
+{
+	return e->f[fidx(e, name)].u;
+}
+
+static const char *fstr(const struct ev *e, const char *name)
+{
+	return e->f[fidx(e, name)].b;
+}
+
+static uint32_t flen(const struct ev *e, const char *name)
+{
+	return e->f[fidx(e, name)].len;
+}
+
+static bool is(const struct ev *e, const char *type)
+{
+	return !strcmp(e->type, type);
+}
+
+static void mkscratch(char *dir, const char *name)
+{
+	pathf(dir, "%s/%s", tmpdir, name);
+	mkdir(dir, 0755);
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+/* Every file syscall of work_files is in the tape with its exact values. */
+static void test_files(void **state)
+{
+	char dir[PATH_MAX], tape[PATH_MAX], out[PATH_MAX], err[PATH_MAX], work[PATH_MAX];
+	char line[8192], *text, *save = NULL;
+	struct evs e;
+	size_t nopen = 0, nclose = 0, nunlink = 0, nrename = 0;
+	size_t topen = 0, tclose = 0, tunlink = 0, trename = 0;
+	struct {
+		char sc[16], path[PATH_MAX];
+		int dfd, flags, mode, ret;
+	} opens[16];
+	struct {
+		int fd, ret;
+	} closes[16];
+	struct {
+		char path[PATH_MAX];
+		int ret;
+	} unlinks[4];
+	struct {
+		char a[PATH_MAX], b[PATH_MAX];
+		int ret;
+	} renames[4];
+	uint32_t wpid = 0;
+
+	(void)state;
+	mkscratch(dir, "files");
+	pathf(tape, "%s/files.tape", tmpdir);
+	pathf(out, "%s/files.out", tmpdir);
+	pathf(err, "%s/files.err", tmpdir);
+	pathf(work, "%s/work_files", helpers);
+	{
+		char *argv[] = {bpftape, "record", "-e", "file", "-o", tape, "--", work, dir, NULL};
+
+		assert_int_equal(run(argv, out, err), 0);
+	}
+	text = slurp(out);
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		snprintf(line, sizeof(line), "%s", l);
+		if (!strncmp(line, "open ", 5)) {
+			assert_true(nopen < 16);
+			assert_int_equal(sscanf(line, "open %15s %d %4095s %d %d %d",
+						opens[nopen].sc, &opens[nopen].dfd,
+						opens[nopen].path, &opens[nopen].flags,
+						&opens[nopen].mode, &opens[nopen].ret),
+					 6);
+			nopen++;
+		} else if (!strncmp(line, "close ", 6)) {
+			assert_int_equal(sscanf(line, "close %d %d", &closes[nclose].fd,
+						&closes[nclose].ret),
+					 2);
+			nclose++;
+		} else if (!strncmp(line, "unlink ", 7)) {
+			assert_int_equal(sscanf(line, "unlink %4095s %d", unlinks[nunlink].path,
+						&unlinks[nunlink].ret),
+					 2);
+			nunlink++;
+		} else if (!strncmp(line, "rename ", 7)) {
+			assert_int_equal(sscanf(line, "rename %4095s %4095s %d", renames[nrename].a,
+						renames[nrename].b, &renames[nrename].ret),
+					 3);
+			nrename++;
+		}
+	}
+	free(text);
+	assert_int_equal(nopen, 7);
+
+	load(tape, &e);
+	assert_false(e.recovered);
+	assert_int_equal(e.cursor_err, 0);
+	assert_true(e.has_hostname);
+	assert_true(e.nprocs >= 1);
+	/* the opens of our files, in order, with every field */
+	for (size_t i = 0; i < e.n; i++) {
+		const struct ev *v = &e.v[i];
+
+		if (!wpid)
+			wpid = v->pid;
+		/* -- CMD: nothing from any other process */
+		assert_int_equal(v->pid, wpid);
+		assert_int_equal(v->tid, wpid);
+		if (is(v, "open") && (!strncmp(fstr(v, "path"), dir, strlen(dir)) ||
+				      !strcmp(fstr(v, "path"), "a.txt"))) {
+			assert_true(topen < nopen);
+			assert_string_equal(fstr(v, "path"), opens[topen].path);
+			assert_int_equal(fs(v, "dfd"), opens[topen].dfd);
+			assert_int_equal(fu(v, "flags"), (uint32_t)opens[topen].flags);
+			assert_int_equal(fu(v, "mode"), (uint32_t)opens[topen].mode);
+			assert_int_equal(fs(v, "ret"), opens[topen].ret);
+			assert_int_equal(fu(v, "syscall"),
+					 !strcmp(opens[topen].sc, "openat2") ? 2 : 1);
+			assert_string_equal(v->comm, "work_files");
+			topen++;
+		} else if (is(v, "unlink")) {
+			assert_true(tunlink < nunlink);
+			assert_string_equal(fstr(v, "path"), unlinks[tunlink].path);
+			assert_int_equal(fs(v, "ret"), unlinks[tunlink].ret);
+			tunlink++;
+		} else if (is(v, "rename")) {
+			assert_true(trename < nrename);
+			assert_string_equal(fstr(v, "oldpath"), renames[trename].a);
+			assert_string_equal(fstr(v, "newpath"), renames[trename].b);
+			assert_int_equal(fs(v, "ret"), renames[trename].ret);
+			trename++;
+		}
+	}
+	assert_int_equal(topen, nopen);
+	assert_int_equal(tunlink, nunlink);
+	assert_int_equal(trename, nrename);
+	/* the closes main() made are the last closes of the process */
+	for (size_t i = 0; i < e.n; i++)
+		if (is(&e.v[i], "close"))
+			tclose++;
+	assert_true(tclose >= nclose);
+	for (size_t i = 0, k = 0; i < e.n; i++) {
+		if (!is(&e.v[i], "close"))
+			continue;
+		if (k++ < tclose - nclose)
+			continue;
+		assert_int_equal(fs(&e.v[i], "fd"), closes[k - 1 - (tclose - nclose)].fd);
+		assert_int_equal(fs(&e.v[i], "ret"), closes[k - 1 - (tclose - nclose)].ret);
+	}
+	evs_free(&e);
+}
+
+/* fork, exec (with argv, and a failing one), exit codes and signals. */
+static void test_exec(void **state)
+{
+	char tape[PATH_MAX], out[PATH_MAX], work[PATH_MAX], *text;
+	int child_exec = 0, child_exit = 0, child_kill = 0, failed = 0;
+	bool seen_main_exec = false, seen_true = false, seen_failed = false;
+	int exits = 0, forks = 0;
+	uint32_t mainpid = 0;
+	struct evs e;
+
+	(void)state;
+	pathf(tape, "%s/exec.tape", tmpdir);
+	pathf(out, "%s/exec.out", tmpdir);
+	pathf(work, "%s/work_exec", helpers);
+	{
+		char *argv[] = {bpftape, "record", "-e", "proc", "-o", tape, "--", work, NULL};
+
+		assert_int_equal(run(argv, out, NULL), 0);
+	}
+	text = slurp(out);
+	assert_int_equal(sscanf(text, "child_exec %d\nchild_exit %d\nchild_kill %d\nfailed_exec %d",
+				&child_exec, &child_exit, &child_kill, &failed),
+			 4);
+	free(text);
+	assert_int_equal(failed, -ENOENT);
+
+	load(tape, &e);
+	assert_int_equal(e.cursor_err, 0);
+	for (size_t i = 0; i < e.n; i++) {
+		const struct ev *v = &e.v[i];
+
+		if (is(v, "exec") && fs(v, "ret") == 0 && !mainpid) {
+			mainpid = v->pid;
+			assert_string_equal(fstr(v, "filename"), work);
+			assert_int_equal(flen(v, "argv"), strlen(work));
+			assert_string_equal(fstr(v, "argv"), work);
+			seen_main_exec = true;
+			continue;
+		}
+		assert_true(v->pid == mainpid || v->pid == (uint32_t)child_exec ||
+			    v->pid == (uint32_t)child_exit || v->pid == (uint32_t)child_kill);
+		if (is(v, "fork")) {
+			assert_int_equal(fu(v, "parent_pid"), mainpid);
+			assert_true(fu(v, "child_pid") == (uint32_t)child_exec ||
+				    fu(v, "child_pid") == (uint32_t)child_exit ||
+				    fu(v, "child_pid") == (uint32_t)child_kill);
+			assert_int_equal(fu(v, "child_tid"), fu(v, "child_pid"));
+			forks++;
+		} else if (is(v, "exec") && v->pid == (uint32_t)child_exec) {
+			static const char args[] = "true\0first arg\0--second";
+
+			assert_string_equal(fstr(v, "filename"), "/bin/true");
+			assert_int_equal(fs(v, "ret"), 0);
+			assert_int_equal(flen(v, "argv"), sizeof(args) - 1);
+			assert_memory_equal(e.v[i].f[fidx(v, "argv")].b, args, sizeof(args) - 1);
+			assert_string_equal(v->comm, "true");
+			seen_true = true;
+		} else if (is(v, "exec") && v->pid == mainpid) {
+			static const char args[] = "no-such-program\0x";
+
+			assert_string_equal(fstr(v, "filename"), "/nonexistent/no-such-program");
+			assert_int_equal(fs(v, "ret"), -ENOENT);
+			assert_int_equal(flen(v, "argv"), sizeof(args) - 1);
+			assert_memory_equal(e.v[i].f[fidx(v, "argv")].b, args, sizeof(args) - 1);
+			seen_failed = true;
+		} else if (is(v, "exit")) {
+			exits++;
+			if (v->pid == (uint32_t)child_exec) {
+				assert_int_equal(fs(v, "code"), 0);
+				assert_int_equal(fs(v, "signal"), 0);
+			} else if (v->pid == (uint32_t)child_exit) {
+				assert_int_equal(fs(v, "code"), 7);
+				assert_int_equal(fs(v, "signal"), 0);
+			} else if (v->pid == (uint32_t)child_kill) {
+				assert_int_equal(fs(v, "signal"), SIGKILL);
+			} else {
+				assert_int_equal(v->pid, mainpid);
+				assert_int_equal(fs(v, "code"), 3);
+				assert_int_equal(fs(v, "signal"), 0);
+			}
+		}
+	}
+	assert_true(seen_main_exec);
+	assert_true(seen_true);
+	assert_true(seen_failed);
+	assert_int_equal(forks, 3);
+	assert_int_equal(exits, 4);
+	evs_free(&e);
+}
+
+static uint16_t sa_port(const struct ev *v, const char *field)
+{
+	const struct sockaddr_in *sin = (const void *)v->f[fidx(v, field)].b;
+
+	assert_true(flen(v, field) >= sizeof(*sin));
+	assert_int_equal(sin->sin_family, AF_INET);
+	assert_int_equal(ntohl(sin->sin_addr.s_addr), INADDR_LOOPBACK);
+	return ntohs(sin->sin_port);
+}
+
+/* connect/accept/bind with their addresses; TCP states of the connection. */
+static void test_connect(void **state)
+{
+	char tape[PATH_MAX], out[PATH_MAX], work[PATH_MAX], *text;
+	int lfd, port, cfd, cport, cret, afd, newfd, peer, rfd, rport, rret;
+	int nconnect = 0, naccept = 0, nbind = 0;
+	bool syn_sent = false, established = false;
+	struct evs e;
+
+	(void)state;
+	pathf(tape, "%s/net.tape", tmpdir);
+	pathf(out, "%s/net.out", tmpdir);
+	pathf(work, "%s/work_connect", helpers);
+	{
+		char *argv[] = {bpftape, "record", "-e", "net", "-o", tape, "--", work, NULL};
+
+		assert_int_equal(run(argv, out, NULL), 0);
+	}
+	text = slurp(out);
+	assert_int_equal(
+		sscanf(text, "listen %d %d\nconnect %d %d %d\naccept %d %d %d\nrefused %d %d %d",
+		       &lfd, &port, &cfd, &cport, &cret, &afd, &newfd, &peer, &rfd, &rport, &rret),
+		11);
+	free(text);
+
+	load(tape, &e);
+	assert_int_equal(e.cursor_err, 0);
+	for (size_t i = 0; i < e.n; i++) {
+		const struct ev *v = &e.v[i];
+
+		if (is(v, "bind")) {
+			assert_int_equal(fs(v, "fd"), lfd);
+			assert_int_equal(sa_port(v, "addr"), 0);
+			assert_int_equal(fs(v, "ret"), 0);
+			nbind++;
+		} else if (is(v, "connect")) {
+			if (nconnect == 0) {
+				assert_int_equal(fs(v, "fd"), cfd);
+				assert_int_equal(sa_port(v, "addr"), port);
+				assert_int_equal(fs(v, "ret"), cret);
+			} else {
+				assert_int_equal(fs(v, "fd"), rfd);
+				assert_int_equal(sa_port(v, "addr"), rport);
+				assert_int_equal(fs(v, "ret"), -ECONNREFUSED);
+			}
+			nconnect++;
+		} else if (is(v, "accept")) {
+			assert_int_equal(fs(v, "fd"), afd);
+			assert_int_equal(fs(v, "ret"), newfd);
+			assert_int_equal(sa_port(v, "addr"), peer);
+			naccept++;
+		} else if (is(v, "tcp_state")) {
+			/* the client socket: CLOSE -> SYN_SENT -> ESTABLISHED */
+			if (fu(v, "newstate") == 2 /* SYN_SENT */ && sa_port(v, "daddr") == port) {
+				assert_int_equal(fu(v, "oldstate"), 7 /* CLOSE */);
+				syn_sent = true;
+			}
+			if (fu(v, "newstate") == 1 /* ESTABLISHED */ && fu(v, "oldstate") == 2 &&
+			    sa_port(v, "daddr") == port) {
+				assert_int_equal(sa_port(v, "saddr"), peer);
+				established = true;
+			}
+		}
+	}
+	assert_int_equal(nbind, 1);
+	assert_int_equal(nconnect, 2);
+	assert_int_equal(naccept, 1);
+	assert_true(syn_sent);
+	assert_true(established);
+	evs_free(&e);
+}
+
+/* A process that opens files until killed, outside the recording. */
+static pid_t start_noise(const char *dir)
+{
+	char work[PATH_MAX];
+	char *argv[] = {work, (char *)dir, "100000000", NULL};
+
+	pathf(work, "%s/work_files", helpers);
+	return start(argv, NULL, NULL);
+}
+
+static void stop(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* -- CMD: other processes' events are absent, even a busy one. */
+static void test_cmd_filter(void **state)
+{
+	char dir[PATH_MAX], ndir[PATH_MAX], tape[PATH_MAX], work[PATH_MAX];
+	struct evs e;
+	pid_t noise;
+	size_t opens = 0;
+
+	(void)state;
+	mkscratch(dir, "cmdf");
+	mkscratch(ndir, "cmdf-noise");
+	pathf(tape, "%s/cmdf.tape", tmpdir);
+	pathf(work, "%s/work_files", helpers);
+	noise = start_noise(ndir);
+	sleep_ms(100);
+	{
+		char *argv[] = {bpftape, "record", "-e", "file,proc", "-o", tape,
+				"--",	 work,	   dir,	 "1000",      NULL};
+
+		assert_int_equal(run(argv, NULL, NULL), 0);
+	}
+	stop(noise);
+	load(tape, &e);
+	for (size_t i = 0; i < e.n; i++) {
+		assert_int_not_equal(e.v[i].pid, (uint32_t)noise);
+		if (is(&e.v[i], "open") && strstr(fstr(&e.v[i], "path"), "/cmdf/loop"))
+			opens++;
+	}
+	/* the loop's 1000 opens plus the one that created the file */
+	assert_int_equal(opens, 1001);
+	evs_free(&e);
+}
+
+/* -p PID: the process and the children it forks later, nothing else. */
+static void test_pid_filter(void **state)
+{
+	char dir[PATH_MAX], ndir[PATH_MAX], tape[PATH_MAX], go[PATH_MAX], script[5 * PATH_MAX];
+	char pidarg[16];
+	struct evs e;
+	pid_t target, noise, rec;
+	bool parent_open = false, child_open = false;
+	uint32_t child = 0, allowed[256];
+	size_t nallowed = 0;
+
+	(void)state;
+	mkscratch(dir, "pidf");
+	mkscratch(ndir, "pidf-noise");
+	pathf(tape, "%s/pidf.tape", tmpdir);
+	pathf(go, "%s/go", dir);
+	/* waits for the go file, opens it itself, then runs work_files as a child */
+	snprintf(script, sizeof(script),
+		 "while [ ! -e %s ]; do sleep 0.05; done; exec 3<%s; %s/work_files %s; exit 0", go,
+		 go, helpers, dir);
+	{
+		char *argv[] = {"/bin/sh", "-c", script, NULL};
+
+		target = start(argv, NULL, NULL);
+	}
+	noise = start_noise(ndir);
+	snprintf(pidarg, sizeof(pidarg), "%d", target);
+	{
+		char *argv[] = {bpftape, "record", "-e", "file,proc", "-p",
+				pidarg,	 "-o",	   tape, NULL};
+
+		rec = start(argv, NULL, NULL);
+	}
+	for (int i = 0; i < 100 && file_size(tape) == 0; i++)
+		sleep_ms(50);
+	sleep_ms(200);
+	close(open(go, O_CREAT | O_WRONLY, 0644));
+	assert_int_equal(finish(target), 0);
+	kill(rec, SIGINT);
+	assert_int_equal(finish(rec), 0);
+	stop(noise);
+
+	load(tape, &e);
+	assert_int_equal(e.cursor_err, 0);
+	allowed[nallowed++] = target;
+	for (size_t i = 0; i < e.n; i++) {
+		const struct ev *v = &e.v[i];
+		bool ok = false;
+
+		/* every event comes from the target or a process it forked */
+		for (size_t k = 0; k < nallowed; k++)
+			ok = ok || v->pid == allowed[k];
+		assert_true(ok);
+		if (is(v, "fork") && fu(v, "child_pid") != v->pid && nallowed < 256)
+			allowed[nallowed++] = fu(v, "child_pid");
+		if (is(v, "exec") && strstr(fstr(v, "filename"), "work_files"))
+			child = v->pid;
+		if (is(v, "open") && v->pid == (uint32_t)target && !strcmp(fstr(v, "path"), go))
+			parent_open = true;
+		if (is(v, "open") && child && v->pid == child &&
+		    strstr(fstr(v, "path"), "/pidf/a.txt"))
+			child_open = true;
+	}
+	assert_int_not_equal(child, (uint32_t)target);
+	assert_true(parent_open);
+	assert_true(child != 0);
+	assert_true(child_open);
+	evs_free(&e);
+}
+
+/* --rotate SIZE --keep N: a ring of complete tapes. */
+static void test_rotate(void **state)
+{
+	char dir[PATH_MAX], tape[PATH_MAX], t1[PATH_MAX], t2[PATH_MAX], t3[PATH_MAX];
+	char work[PATH_MAX], err[PATH_MAX], *msg;
+	struct evs e0, e1, e2;
+
+	(void)state;
+	mkscratch(dir, "rot");
+	pathf(tape, "%s/rot.tape", tmpdir);
+	pathf(t1, "%s/rot.1.tape", tmpdir);
+	pathf(t2, "%s/rot.2.tape", tmpdir);
+	pathf(t3, "%s/rot.3.tape", tmpdir);
+	pathf(err, "%s/rot.err", tmpdir);
+	pathf(work, "%s/work_files", helpers);
+	{
+		char *argv[] = {bpftape, "record", "-e", "file",   "--rotate",
+				"48K",	 "--keep", "3",	 "-o",	   tape,
+				"--",	 work,	   dir,	 "400000", NULL};
+
+		assert_int_equal(run(argv, NULL, err), 0);
+	}
+	msg = slurp(err);
+	assert_non_null(strstr(msg, "rotated"));
+	free(msg);
+	assert_true(file_size(tape) > 0);
+	assert_true(file_size(t1) > 0);
+	assert_true(file_size(t2) > 0);
+	assert_int_equal(file_size(t3), 0);
+	load(tape, &e0);
+	load(t1, &e1);
+	load(t2, &e2);
+	/* each reads alone: finished, with metadata, schema and a snapshot */
+	assert_false(e0.recovered);
+	assert_false(e1.recovered);
+	assert_false(e2.recovered);
+	assert_true(e1.has_hostname && e2.has_hostname && e0.has_hostname);
+	assert_true(e1.nprocs >= 1 && e2.nprocs >= 1);
+	assert_true(e1.n > 0 && e2.n > 0);
+	assert_int_equal(e1.cursor_err, 0);
+	/* oldest first: .2 ends before .1 starts */
+	assert_true(e2.v[e2.n - 1].ts <= e1.v[0].ts + 1000000000ull);
+	assert_true(e1.v[e1.n - 1].ts <= e0.v[e0.n ? e0.n - 1 : 0].ts || !e0.n);
+	evs_free(&e0);
+	evs_free(&e1);
+	evs_free(&e2);
+}
+
+/* --max-size: stops cleanly near the limit with a finished tape. */
+static void test_max_size(void **state)
+{
+	char dir[PATH_MAX], tape[PATH_MAX], err[PATH_MAX], work[PATH_MAX], *msg;
+	struct evs e;
+
+	(void)state;
+	mkscratch(dir, "max");
+	pathf(tape, "%s/max.tape", tmpdir);
+	pathf(err, "%s/max.err", tmpdir);
+	pathf(work, "%s/work_files", helpers);
+	{
+		char *argv[] = {bpftape, "record", "-e", "file", "--max-size", "64K", "-o",
+				tape,	 "--",	   work, dir,	 "3000000",    NULL};
+		pid_t rec = start(argv, NULL, err);
+
+		assert_int_equal(finish(rec), 0);
+	}
+	/* the workload outlives the recording; its process group is ours to end */
+	msg = slurp(err);
+	assert_non_null(strstr(msg, "max-size"));
+	free(msg);
+	assert_true(file_size(tape) >= 32 * 1024);
+	assert_true(file_size(tape) <= 64 * 1024 + 48 * 1024);
+	load(tape, &e);
+	assert_false(e.recovered);
+	assert_int_equal(e.cursor_err, 0);
+	assert_true(e.n > 1000);
+	evs_free(&e);
+	{
+		char *argv[] = {"/usr/bin/pkill", "-KILL", "-f", dir, NULL};
+
+		run(argv, NULL, NULL);
+	}
+}
+
+/* SIGKILL mid-recording leaves a tape the reader recovers. */
+static void test_sigkill(void **state)
+{
+	char dir[PATH_MAX], tape[PATH_MAX], work[PATH_MAX];
+	struct evs e;
+	pid_t rec;
+
+	(void)state;
+	mkscratch(dir, "kill");
+	pathf(tape, "%s/kill.tape", tmpdir);
+	pathf(work, "%s/work_files", helpers);
+	{
+		char *argv[] = {bpftape, "record", "-e", "file",      "-o", tape,
+				"--",	 work,	   dir,	 "100000000", NULL};
+
+		rec = start(argv, NULL, NULL);
+	}
+	for (int i = 0; i < 200 && file_size(tape) < 200 * 1024; i++)
+		sleep_ms(50);
+	assert_true(file_size(tape) >= 200 * 1024);
+	kill(rec, SIGKILL);
+	finish(rec);
+	/* the recorder's process group holds the workload too */
+	kill(-rec, SIGKILL);
+	load(tape, &e);
+	assert_true(e.recovered);
+	assert_int_equal(e.cursor_err, 0);
+	assert_true(e.n > 10000);
+	assert_true(e.has_hostname);
+	evs_free(&e);
+}
+
+/* A missing binary after -- is a clear error and no tape. */
+static void test_missing_binary(void **state)
+{
+	char tape[PATH_MAX], err[PATH_MAX], *msg;
+	char *argv[] = {bpftape, "record", "-o", tape, "--", "no-such-binary-xyz", NULL};
+
+	(void)state;
+	pathf(tape, "%s/missing.tape", tmpdir);
+	pathf(err, "%s/missing.err", tmpdir);
+	assert_int_not_equal(run(argv, NULL, err), 0);
+	msg = slurp(err);
+	assert_non_null(strstr(msg, "cannot run 'no-such-binary-xyz'"));
+	free(msg);
+	assert_int_equal(access(tape, F_OK), -1);
+}
+
+/* Bad -e names and options fail before anything is loaded. */
+static void test_bad_args(void **state)
+{
+	char err[PATH_MAX], *msg;
+	char *argv1[] = {bpftape, "record", "-e", "file,nosuchevent", NULL};
+	char *argv2[] = {bpftape, "record", "--max-size", "lots", NULL};
+
+	(void)state;
+	pathf(err, "%s/bad.err", tmpdir);
+	assert_int_equal(run(argv1, NULL, err), 2);
+	msg = slurp(err);
+	assert_non_null(strstr(msg, "unknown event 'nosuchevent'"));
+	free(msg);
+	assert_int_equal(run(argv2, NULL, err), 2);
+	msg = slurp(err);
+	assert_non_null(strstr(msg, "--max-size 'lots'"));
+	free(msg);
+}
+
+/* System-wide for a second: stops on time and never records itself. */
+static void test_duration_self(void **state)
+{
+	char tape[PATH_MAX], err[PATH_MAX];
+	struct evs e;
+	struct timespec t0, t1;
+	pid_t rec;
+	double secs;
+
+	(void)state;
+	pathf(tape, "%s/dur.tape", tmpdir);
+	pathf(err, "%s/dur.err", tmpdir);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	{
+		char *argv[] = {bpftape, "record", "-e", "file,proc", "--duration",
+				"1",	 "-o",	   tape, NULL};
+
+		rec = start(argv, NULL, err);
+		assert_int_equal(finish(rec), 0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	assert_true(secs >= 1.0 && secs < 5.0);
+	load(tape, &e);
+	assert_int_equal(e.cursor_err, 0);
+	for (size_t i = 0; i < e.n; i++)
+		assert_int_not_equal(e.v[i].pid, (uint32_t)rec);
+	evs_free(&e);
+}
+
+/* A full disk stops the recording with a clear message and a readable tape. */
+static void test_full_disk(void **state)
+{
+	char dir[PATH_MAX], mnt[PATH_MAX], tape[PATH_MAX], err[PATH_MAX], work[PATH_MAX], *msg;
+	struct evs e;
+	int rc;
+
+	(void)state;
+	mkscratch(dir, "full");
+	mkscratch(mnt, "small");
+	if (mount("tmpfs", mnt, "tmpfs", 0, "size=256k")) {
+		print_message("cannot mount a small tmpfs (%s): skipped\n", strerror(errno));
+		skip();
+	}
+	pathf(tape, "%s/full.tape", mnt);
+	pathf(err, "%s/full.err", tmpdir);
+	pathf(work, "%s/work_files", helpers);
+	{
+		/* syscall events with six distinct arguments compress poorly */
+		char *argv[] = {bpftape, "record", "-e", "file,syscall", "-o", tape,
+				"--",	 work,	   dir,	 "3000000",	 NULL};
+		pid_t rec = start(argv, NULL, err);
+
+		rc = finish(rec);
+		kill(-rec, SIGKILL);
+	}
+	msg = slurp(err);
+	assert_int_not_equal(rc, 0);
+	assert_non_null(strstr(msg, "No space left on device"));
+	free(msg);
+	load(tape, &e);
+	assert_int_equal(e.cursor_err, 0);
+	assert_true(e.n > 0);
+	evs_free(&e);
+	umount2(mnt, MNT_DETACH);
+}
+
+static int bpf_available(char *why, size_t len)
+{
+	union bpf_attr attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = BPF_MAP_TYPE_ARRAY;
+	attr.key_size = 4;
+	attr.value_size = 4;
+	attr.max_entries = 1;
+	fd = syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
+	if (fd < 0) {
+		snprintf(why, len, "the kernel refuses BPF (%s)", strerror(errno));
+		return 0;
+	}
+	close(fd);
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(why, len, "no kernel BTF at /sys/kernel/btf/vmlinux");
+		return 0;
+	}
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_args),      cmocka_unit_test(test_missing_binary),
+		cmocka_unit_test(test_files),	      cmocka_unit_test(test_exec),
+		cmocka_unit_test(test_connect),	      cmocka_unit_test(test_cmd_filter),
+		cmocka_unit_test(test_pid_filter),    cmocka_unit_test(test_rotate),
+		cmocka_unit_test(test_max_size),      cmocka_unit_test(test_sigkill),
+		cmocka_unit_test(test_duration_self), cmocka_unit_test(test_full_disk),
+	};
+	char self[PATH_MAX], why[256], cmd[PATH_MAX + 16];
+	ssize_t n;
+	int ret;
+
+	(void)argc;
+	if (geteuid() != 0) {
+		printf("test_record: skipped: needs root to load BPF programs\n");
+		return 77;
+	}
+	if (!bpf_available(why, sizeof(why))) {
+		printf("test_record: skipped: %s\n", why);
+		return 77;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return 1;
+	self[n] = 0;
+	snprintf(helpers, sizeof(helpers), "%s", self);
+	*strrchr(helpers, '/') = 0;
+	if (getenv("BPFTAPE"))
+		snprintf(bpftape, sizeof(bpftape), "%s", getenv("BPFTAPE"));
+	else
+		pathf(bpftape, "%s/../bpftape", helpers);
+	if (access(bpftape, X_OK)) {
+		printf("test_record: %s is not executable: build it first (make)\n", bpftape);
+		return 1;
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/bpftape-test-record-XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	(void)argv;
+	ret = cmocka_run_group_tests(tests, NULL, NULL);
+	if (!ret) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+		if (system(cmd))
+			fprintf(stderr, "test_record: could not remove %s\n", tmpdir);
+	}
+	return ret;
+}

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Workload for test_record: file syscalls with known outcomes.  Usage:
+ * work_files DIR [LOOPS].  Prints one line per call it made, the ground
+ * truth the test compares the tape with:
+ *   open SYSCALL DFD PATH FLAGS MODE RET
+ *   close FD RET / unlink PATH RET / rename OLD NEW RET
+ * RET is the syscall's return value or -errno.  With LOOPS > 0 it then
+ * opens and closes DIR/loop LOOPS times without printing (volume for
+ * rotation and size tests).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+
+static int ret_of(long r)
+{
+	return r < 0 ? -errno : (int)r;
+}
+
+static int do_open(const char *path, int flags, int mode)
+{
+	int r = ret_of(open(path, flags, mode));
+
+	/* glibc's open() is the openat syscall with AT_FDCWD */
+	printf("open openat -100 %s %d %d %d\n", path, flags, mode, r);
+	return r;
+}
+
+static void do_close(int fd)
+{
+	printf("close %d %d\n", fd, ret_of(close(fd)));
+}
+
+int main(int argc, char **argv)
+{
+	char a[4096], b[4096], dirpath[4096];
+	long loops = argc > 2 ? atol(argv[2]) : 0;
+	int fd, dfd;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: work_files DIR [LOOPS]\n");
+		return 2;
+	}
+	snprintf(a, sizeof(a), "%s/a.txt", argv[1]);
+	snprintf(b, sizeof(b), "%s/b.txt", argv[1]);
+	snprintf(dirpath, sizeof(dirpath), "%s", argv[1]);
+
+	fd = do_open(a, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	if (fd >= 0)
+		do_close(fd);
+	snprintf(b, sizeof(b), "%s/missing/none.txt", argv[1]);
+	do_open(b, O_RDONLY, 0);       /* ENOENT */
+	do_open(dirpath, O_WRONLY, 0); /* EISDIR */
+	fd = do_open(a, O_RDONLY | O_CLOEXEC, 0);
+	if (fd >= 0)
+		do_close(fd);
+	do_close(999); /* EBADF */
+
+	/* openat relative to a directory fd, and openat2 */
+	dfd = do_open(dirpath, O_RDONLY | O_DIRECTORY, 0);
+	fd = ret_of(openat(dfd, "a.txt", O_RDWR | O_APPEND));
+	printf("open openat %d a.txt %d %d %d\n", dfd, O_RDWR | O_APPEND, 0, fd);
+	if (fd >= 0)
+		do_close(fd);
+	{
+		struct open_how how = {.flags = O_RDONLY | O_NOFOLLOW, .mode = 0};
+
+		fd = ret_of(syscall(SYS_openat2, dfd, "a.txt", &how, sizeof(how)));
+		printf("open openat2 %d a.txt %d %d %d\n", dfd, O_RDONLY | O_NOFOLLOW, 0, fd);
+		if (fd >= 0)
+			do_close(fd);
+	}
+	if (dfd >= 0)
+		do_close(dfd);
+
+	snprintf(b, sizeof(b), "%s/b.txt", argv[1]);
+	printf("rename %s %s %d\n", a, b, ret_of(rename(a, b)));
+	printf("unlink %s %d\n", b, ret_of(unlink(b)));
+	printf("unlink %s %d\n", b, ret_of(unlink(b))); /* ENOENT */
+	fflush(stdout);
+
+	snprintf(a, sizeof(a), "%s/loop", argv[1]);
+	if (loops > 0) {
+		fd = open(a, O_CREAT | O_WRONLY, 0600);
+		if (fd >= 0)
+			close(fd);
+	}
+	for (long i = 0; i < loops; i++) {
+		fd = open(a, O_RDONLY);
+		if (fd >= 0)
+			close(fd);
+	}
+	return 0;
+}
