@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 	const char *bpftape = getenv("BPFTAPE"), *outdir = getenv("OUTPUT");
 	long iters = getenv("BENCH_ITERS") ? atol(getenv("BENCH_ITERS")) : 1000000;
 	int runs = getenv("BENCH_RUNS") ? atoi(getenv("BENCH_RUNS")) : 3;
-	char self[4096], its[32], tape[4096], perfdata[4096], both[8192];
+	char self[4096], its[32], tape[4096], perfdata[4096], both[3 * 4096];
 	enum { UNTRACED, PERF, OPEN, FILEEV, NMODES };
 	static const char *const names[NMODES] = {"untraced", "perf record -e sys_enter_openat",
 						  "bpftape record -e open",
