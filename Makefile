@@ -182,7 +182,8 @@ demo: deps all
 FUZZ_SECONDS ?= 60
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZERS))
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -Iformat -Ireplay -Iquery -Irecord \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FORMAT_SRCS) $(filter-out replay/main.c,$(REPLAY_SRCS)) $(QUERY_SRCS)
 	$(call msg,FUZZ,$@)

@@ -39,14 +39,15 @@ struct col {
 static inline uint64_t col_next(struct col *c)
 {
 	uint32_t i = c->pos++;
-	const uint8_t *p = c->p + i;
+	const uint8_t *p;
 	uint64_t v;
 
 	if (c->idx)
 		return c->dict[c->idx[i]];
-	switch (c->width) {
-	case 0:
+	if (!c->width)
 		return c->base;
+	p = c->p + i;
+	switch (c->width) {
 	case 1:
 		return c->base + p[0];
 	case 2:
@@ -69,14 +70,12 @@ static void col_free(struct col *c)
 /* Parse a column of @n values from @r.  0, -EBADMSG or -ENOMEM. */
 static int col_parse(struct rd *r, uint32_t n, struct col *c)
 {
-	size_t len;
-	const uint8_t *p = rd_bytes(r, &len);
-	struct rd d = {p, p + len, false};
+	struct rd d = rd_sub(r);
 	uint64_t k, prev = 0, acc = 0;
 	unsigned bits, nacc = 0;
 
 	memset(c, 0, sizeof(*c));
-	if (!p)
+	if (d.bad)
 		return -EBADMSG;
 	c->n = n;
 	switch (rd_u8(&d)) {
@@ -827,12 +826,10 @@ int tape_reader__verify(struct tape_reader *r, void (*cb)(void *ctx, const char 
 		struct dec *d;
 
 		ret = dec_open(c, &s, 0, i, &d);
-		while (!ret && d) {
-			ret = dec_next(c, d);
-			if (ret <= 0) {
-				dec_free(d);
-				d = NULL;
-			}
+		if (!ret && d) {
+			while ((ret = dec_next(c, d)) > 0)
+				;
+			dec_free(d);
 		}
 		if (ret == -ENOMEM)
 			goto out;

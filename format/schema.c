@@ -154,13 +154,11 @@ int summary_encode(struct buf *b, const struct chunk_summary *s)
 int summary_decode(const uint8_t *p, size_t len, struct chunk_summary *s, size_t *len_out)
 {
 	struct rd outer = {p, p + len, false};
-	size_t n;
-	const uint8_t *body = rd_bytes(&outer, &n);
-	struct rd r = {body, body + n, false};
+	struct rd r = rd_sub(&outer);
 	uint64_t v, total = 0;
 
 	memset(s, 0, sizeof(*s));
-	if (!body)
+	if (r.bad)
 		return -EBADMSG;
 	s->codec = rd_u8(&r);
 	v = rd_varint(&r);

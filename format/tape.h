@@ -55,16 +55,16 @@ enum tape_kind {
 /* How a field's value is shown.  Storage does not depend on it. */
 enum tape_display {
 	TAPE_DISP_DEFAULT = 0,
-	TAPE_DISP_HEX,      /* integer in hex */
+	TAPE_DISP_HEX,	    /* integer in hex */
 	TAPE_DISP_ERRNO,    /* signed: negative values are -errno (Linux numbers) */
-	TAPE_DISP_ENUM,     /* integer named by the field's enum (exact match) */
+	TAPE_DISP_ENUM,	    /* integer named by the field's enum (exact match) */
 	TAPE_DISP_FLAGS,    /* integer as OR of the field's enum bit masks */
 	TAPE_DISP_SOCKADDR, /* bytes holding a struct sockaddr_{in,in6,un} */
-	TAPE_DISP_IPV4,     /* u32, network byte order */
-	TAPE_DISP_IPV6,     /* 16 bytes */
-	TAPE_DISP_NSEC,     /* duration in nanoseconds */
-	TAPE_DISP_ARGV,     /* bytes: NUL-separated strings */
-	TAPE_DISP_PTR,      /* user or kernel address */
+	TAPE_DISP_IPV4,	    /* u32, network byte order */
+	TAPE_DISP_IPV6,	    /* 16 bytes */
+	TAPE_DISP_NSEC,	    /* duration in nanoseconds */
+	TAPE_DISP_ARGV,	    /* bytes: NUL-separated strings */
+	TAPE_DISP_PTR,	    /* user or kernel address */
 	TAPE_DISP_OCTAL,    /* integer in octal (file modes) */
 };
 
@@ -78,8 +78,8 @@ struct tape_enum {
 
 struct tape_field {
 	const char *name;
-	uint8_t kind;    /* enum tape_kind */
-	uint8_t display; /* enum tape_display */
+	uint8_t kind;			     /* enum tape_kind */
+	uint8_t display;		     /* enum tape_display */
 	const struct tape_enum *enumeration; /* for TAPE_DISP_ENUM/FLAGS, else NULL */
 };
 
@@ -87,7 +87,8 @@ struct tape_field {
 struct tape_type {
 	uint16_t id;
 	const char *name;   /* unique within a tape, e.g. "open" */
-	const char *source; /* what produced it, e.g. "tracepoint:syscalls:sys_enter_openat"; may be "" */
+	const char *source; /* what produced it, e.g. "tracepoint:syscalls:sys_enter_openat"; may be
+			       "" */
 	const char *format; /* kernel tracepoint format text for raw records; may be "" */
 	uint16_t nfields;
 	const struct tape_field *fields;
@@ -95,8 +96,8 @@ struct tape_type {
 
 /* Type id 0 is reserved for loss records produced by the reader (see
  * tape_cursor__next()); writers record losses with tape_writer__add_loss(). */
-#define TAPE_TYPE_LOSS 0
-#define TAPE_MAX_TYPES 65535
+#define TAPE_TYPE_LOSS	0
+#define TAPE_MAX_TYPES	65535
 #define TAPE_MAX_FIELDS 64
 
 /* Return the index of the field called @name in @type, or -ENOENT. */
@@ -120,25 +121,25 @@ union tape_value {
  * the reader, the pointers stay valid until the next call on the same cursor.
  */
 struct tape_event {
-	uint64_t ts; /* CLOCK_BOOTTIME ns on the recorded machine */
+	uint64_t ts;  /* CLOCK_BOOTTIME ns on the recorded machine */
 	uint32_t pid; /* process (tgid) */
 	uint32_t tid; /* thread */
 	uint16_t cpu;
 	uint16_t type;
-	uint32_t comm_len; /* writer: 0 means strnlen(comm, TAPE_COMM_LEN) */
-	const char *comm;  /* reader: NUL-terminated */
+	uint32_t comm_len;		/* writer: 0 means strnlen(comm, TAPE_COMM_LEN) */
+	const char *comm;		/* reader: NUL-terminated */
 	const union tape_value *values; /* tp->nfields entries */
-	const struct tape_type *tp;     /* reader only */
-	uint32_t source;                /* reader only: index of the tape in the cursor */
+	const struct tape_type *tp;	/* reader only */
+	uint32_t source;		/* reader only: index of the tape in the cursor */
 };
 
 /* Loss records appear in a cursor as events of type TAPE_TYPE_LOSS with these
  * fields, in this order; ts is the first timestamp of the loss. */
 enum tape_loss_field {
-	TAPE_LOSS_CPU = 0,   /* u32 */
-	TAPE_LOSS_COUNT,     /* u64: events dropped */
-	TAPE_LOSS_FIRST_TS,  /* u64 */
-	TAPE_LOSS_LAST_TS,   /* u64 */
+	TAPE_LOSS_CPU = 0,  /* u32 */
+	TAPE_LOSS_COUNT,    /* u64: events dropped */
+	TAPE_LOSS_FIRST_TS, /* u64 */
+	TAPE_LOSS_LAST_TS,  /* u64 */
 	TAPE_LOSS_NFIELDS,
 };
 
@@ -269,8 +270,7 @@ struct tape_reader *tape_reader__open(const char *path, char *err, size_t errlen
 /* The same over @len bytes at @buf, which must outlive the reader. */
 struct tape_reader *tape_reader__open_mem(const void *buf, size_t len, char *err, size_t errlen);
 /* The same over @in; the reader does not own @in->ctx. */
-struct tape_reader *tape_reader__open_input(const struct tape_input *in, char *err,
-					    size_t errlen);
+struct tape_reader *tape_reader__open_input(const struct tape_input *in, char *err, size_t errlen);
 void tape_reader__free(struct tape_reader *r);
 
 /* True if the footer was missing or bad and the index was rebuilt by scanning. */
@@ -308,7 +308,7 @@ const struct tape_loss *tape_reader__loss(const struct tape_reader *r, size_t i)
 
 /* What the index says about one chunk, without decompressing it. */
 struct tape_chunk_info {
-	uint64_t offset; /* of the block header */
+	uint64_t offset;    /* of the block header */
 	uint32_t block_len; /* header + body bytes on disk */
 	uint32_t raw_len;   /* decompressed payload bytes */
 	uint64_t min_ts, max_ts;
@@ -332,16 +332,15 @@ uint64_t tape_reader__file_size(const struct tape_reader *r);
  * for each problem found with a message naming the block and offset.
  * Returns the number of bad blocks (0 = clean) or a negative errno.
  */
-int tape_reader__verify(struct tape_reader *r, void (*cb)(void *ctx, const char *msg),
-			void *ctx);
+int tape_reader__verify(struct tape_reader *r, void (*cb)(void *ctx, const char *msg), void *ctx);
 
 /* ---- cursors: iterate one or more tapes in timestamp order ------------- */
 
 /* Which events a cursor yields.  Zeroed means everything. */
 struct tape_select {
-	size_t sz;        /* sizeof(struct tape_select) */
-	uint64_t since;   /* first ts included (0: no bound) */
-	uint64_t until;   /* last ts included (0: no bound) */
+	size_t sz;	      /* sizeof(struct tape_select) */
+	uint64_t since;	      /* first ts included (0: no bound) */
+	uint64_t until;	      /* last ts included (0: no bound) */
 	const uint32_t *pids; /* yield only these pids (NULL: any) */
 	size_t npids;
 	const uint32_t *tids; /* ...and only these tids (NULL: any) */
@@ -383,8 +382,8 @@ void tape_cursor__stats(const struct tape_cursor *c, struct tape_cursor_stats *s
 
 struct tape_recover_stats {
 	uint64_t blocks_kept;
-	uint64_t blocks_bad;   /* CRC or framing errors skipped */
-	uint64_t bytes_lost;   /* input bytes not in any kept block */
+	uint64_t blocks_bad; /* CRC or framing errors skipped */
+	uint64_t bytes_lost; /* input bytes not in any kept block */
 	uint64_t events_kept;
 };
 

@@ -171,6 +171,16 @@ static inline uint8_t rd_u8(struct rd *r)
 
 /* A length-prefixed byte string; *len receives its length.  NULL if bad. */
 const uint8_t *rd_bytes(struct rd *r, size_t *len);
+/* A reader over the next length-prefixed byte string; bad if it does not fit. */
+static inline struct rd rd_sub(struct rd *r)
+{
+	size_t len;
+	const uint8_t *p = rd_bytes(r, &len);
+	struct rd s = {p, p ? p + len : NULL, !p};
+
+	return s;
+}
+
 /* A length-prefixed string copied to a new NUL-terminated allocation. */
 char *rd_strdup(struct rd *r);
 /* Skip @n bytes. */

@@ -1,23 +1,64 @@
 // SPDX-License-Identifier: MIT
 /* Raw tracepoint types presented through their kernel format description. */
+#include <stdlib.h>
+
+#include "tpfmt.h"
 #include "tpfmt_hook.h"
 
 void tpfmt_hook_attach(struct rtype *t)
 {
-	(void)t;
+	const struct tape_field *src;
+	struct tape_field *fields;
+	struct tpfmt *f;
+	uint16_t n;
+
+	if (!t->pub.format || !*t->pub.format || t->pub.nfields != 1 ||
+	    t->pub.fields[0].kind != TAPE_BYTES || strcmp(t->pub.fields[0].name, "raw"))
+		return;
+	/* A format that does not parse leaves the type as stored: raw bytes. */
+	f = tpfmt__parse(t->pub.format, NULL, 0);
+	if (!f)
+		return;
+	n = tpfmt__nfields(f);
+	src = tpfmt__fields(f);
+	fields = calloc(n ? n : 1, sizeof(*fields));
+	if (!fields || n > TAPE_MAX_FIELDS) {
+		free(fields);
+		tpfmt__free(f);
+		return;
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		fields[i] = src[i];
+		fields[i].enumeration = NULL;
+		fields[i].name = strdup(src[i].name);
+		if (!fields[i].name) {
+			while (i--)
+				free((char *)fields[i].name);
+			free(fields);
+			tpfmt__free(f);
+			return;
+		}
+	}
+	t->stored = (struct tape_field *)t->pub.fields;
+	t->nstored = 1;
+	t->pub.fields = fields;
+	t->pub.nfields = n;
+	t->tpfmt = f;
 }
 
 void tpfmt_hook_free(struct tpfmt *f)
 {
-	(void)f;
+	tpfmt__free(f);
 }
 
 int tpfmt_hook_decode(const struct rtype *t, const union tape_value *in, union tape_value *out,
 		      struct buf *scratch)
 {
-	(void)t;
-	(void)in;
-	(void)out;
-	(void)scratch;
-	return -EOPNOTSUPP;
+	size_t need = (size_t)in[0].b.len + t->pub.nfields + 1;
+
+	scratch->len = 0;
+	if (buf_reserve(scratch, need))
+		return -ENOMEM;
+	return tpfmt__decode(t->tpfmt, in[0].b.ptr, in[0].b.len, out, (char *)scratch->data,
+			     scratch->cap);
 }
