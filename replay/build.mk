@@ -6,3 +6,4 @@ REPLAY_SRCS += replay/replay.c replay/filter.c replay/info.c replay/recover.c re
 TEST_HELPERS += tests/gen_golden.c
 UNIT_TESTS += tests/test_expr.c tests/test_replay.c
 FUZZERS += tests/fuzz/fuzz_expr.c
+BENCHES += tests/bench/bench_replay.c

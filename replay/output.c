@@ -253,6 +253,17 @@ void out__csv_str(struct out *o, const char *s, size_t len)
 
 /* ---- rendering ---- */
 
+/* " name=" for every field of a type, built once per type. */
+struct render_names {
+	const struct tape_type *tp;
+	char *text;
+	uint32_t *off;	/* nfields + 1 offsets into text */
+	uint32_t *room; /* per field: static_room(), 0 for strings and bytes */
+	size_t total;
+};
+
+#define RENDER_NAME_SLOTS 64
+
 int render__init(struct render *r, struct tape_reader *const *readers, size_t n,
 		 enum time_mode mode, struct proctab *pt)
 {
@@ -286,6 +297,13 @@ int render__init(struct render *r, struct tape_reader *const *readers, size_t n,
 
 void render__fini(struct render *r)
 {
+	for (size_t i = 0; r->names && i < RENDER_NAME_SLOTS; i++) {
+		free(r->names[i].text);
+		free(r->names[i].off);
+		free(r->names[i].room);
+	}
+	free(r->names);
+	r->names = NULL;
 	free(r->off);
 	r->off = NULL;
 }
@@ -348,9 +366,251 @@ void render__time(struct out *o, const struct render *r, unsigned src, uint64_t 
 	}
 }
 
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+				     "25262728293031323334353637383940414243444546474849"
+				     "50515253545556575859606162636465666768697071727374"
+				     "75767778798081828384858687888990919293949596979899";
+
+static char *put_dec(char *p, uint64_t v)
+{
+	char tmp[24], *t = tmp + sizeof(tmp);
+	size_t n;
+
+	while (v >= 100) {
+		unsigned d = (unsigned)(v % 100) * 2;
+
+		v /= 100;
+		*--t = digit_pairs[d + 1];
+		*--t = digit_pairs[d];
+	}
+	if (v >= 10) {
+		*--t = digit_pairs[v * 2 + 1];
+		*--t = digit_pairs[v * 2];
+	} else {
+		*--t = (char)('0' + v);
+	}
+	n = (size_t)(tmp + sizeof(tmp) - t);
+	memcpy(p, t, n);
+	return p + n;
+}
+
+static char *put_sdec(char *p, int64_t v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return put_dec(p, (uint64_t)0 - (uint64_t)v);
+	}
+	return put_dec(p, (uint64_t)v);
+}
+
+static char *put_cstr(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
+static char *put_radix(char *p, uint64_t v, unsigned shift, const char *prefix)
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[24], *t = tmp + sizeof(tmp);
+	size_t n;
+
+	if (!v) {
+		*p++ = '0';
+		return p;
+	}
+	while (v) {
+		*--t = digits[v & ((1u << shift) - 1)];
+		v >>= shift;
+	}
+	p = put_cstr(p, prefix);
+	n = (size_t)(tmp + sizeof(tmp) - t);
+	memcpy(p, t, n);
+	return p + n;
+}
+
+/*
+ * The display text of the common cases written straight into @p, identical
+ * to tape_format_value() (tests/test_replay.c checks it); the formatter goes
+ * through stdio for every value, which costs most of the time of a text
+ * replay.  Returns the end, or NULL if the case is not handled here.  @p has
+ * room for fast_room() bytes.
+ */
+static char *fast_value(const struct tape_field *f, const union tape_value *v, bool quote, char *p)
+{
+	bool sign = f->kind >= TAPE_S8 && f->kind <= TAPE_S64;
+
+	if (f->kind == TAPE_STR) {
+		static const char hex[] = "0123456789abcdef";
+		const uint8_t *s = v->b.ptr;
+
+		if (!quote)
+			return NULL;
+		*p++ = '"';
+		for (uint32_t i = 0; i < v->b.len; i++) {
+			uint8_t c = s[i];
+
+			if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+				*p++ = (char)c;
+			} else if (c == '"' || c == '\\') {
+				*p++ = '\\';
+				*p++ = (char)c;
+			} else if (c == '\n') {
+				*p++ = '\\';
+				*p++ = 'n';
+			} else if (c == '\t') {
+				*p++ = '\\';
+				*p++ = 't';
+			} else {
+				*p++ = '\\';
+				*p++ = 'x';
+				*p++ = hex[c >> 4];
+				*p++ = hex[c & 15];
+			}
+		}
+		*p++ = '"';
+		return p;
+	}
+	if (f->kind == TAPE_BYTES)
+		return NULL;
+	switch (f->display) {
+	case TAPE_DISP_DEFAULT:
+		return sign ? put_sdec(p, v->s) : put_dec(p, v->u);
+	case TAPE_DISP_ERRNO:
+		if (sign && v->s < 0 && tape_errno_name((int)v->s)) {
+			if (v->s < -4095)
+				return NULL;
+			p = put_sdec(p, v->s);
+			*p++ = '(';
+			p = put_cstr(p, tape_errno_name((int)v->s));
+			*p++ = ')';
+			return p;
+		}
+		return sign ? put_sdec(p, v->s) : put_dec(p, v->u);
+	case TAPE_DISP_ENUM:
+		if (f->enumeration) {
+			const struct tape_enum *e = f->enumeration;
+
+			for (uint32_t i = 0; i < e->count; i++)
+				if (e->values[i] == v->u)
+					return put_cstr(p, e->names[i]);
+		}
+		return sign ? put_sdec(p, (int64_t)v->u) : put_dec(p, v->u);
+	case TAPE_DISP_FLAGS: {
+		const struct tape_enum *e = f->enumeration;
+		uint64_t left = v->u;
+		bool first = true;
+
+		if (!e)
+			return NULL;
+		if (!v->u) {
+			for (uint32_t i = 0; i < e->count; i++)
+				if (!e->values[i])
+					return put_cstr(p, e->names[i]);
+			*p++ = '0';
+			return p;
+		}
+		for (uint32_t i = 0; i < e->count; i++) {
+			uint64_t m = e->values[i];
+
+			if (m && (v->u & m) == m && (left & m)) {
+				if (!first)
+					*p++ = '|';
+				p = put_cstr(p, e->names[i]);
+				left &= ~m;
+				first = false;
+			}
+		}
+		if (left) {
+			if (!first)
+				*p++ = '|';
+			p = put_radix(p, left, 4, "0x");
+		}
+		return p;
+	}
+	case TAPE_DISP_HEX:
+	case TAPE_DISP_PTR:
+		return put_radix(p, v->u, 4, "0x");
+	case TAPE_DISP_OCTAL:
+		return put_radix(p, v->u, 3, "0");
+	case TAPE_DISP_NSEC:
+		if (v->u < 1000) {
+			p = put_dec(p, v->u);
+			*p++ = 'n';
+			*p++ = 's';
+			return p;
+		}
+		if (v->u < 1000000) {
+			/* ns / 1e3 has exactly three decimals: no rounding to get wrong */
+			unsigned frac = (unsigned)(v->u % 1000);
+
+			p = put_dec(p, v->u / 1000);
+			*p++ = '.';
+			*p++ = (char)('0' + frac / 100);
+			*p++ = (char)('0' + frac / 10 % 10);
+			*p++ = (char)('0' + frac % 10);
+			*p++ = 'u';
+			*p++ = 's';
+			return p;
+		}
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
+/* Bytes fast_value() may write for @f's values, strings aside. */
+static size_t static_room(const struct tape_field *f)
+{
+	size_t room = 48;
+
+	if ((f->display == TAPE_DISP_ENUM || f->display == TAPE_DISP_FLAGS) && f->enumeration)
+		for (uint32_t i = 0; i < f->enumeration->count; i++)
+			room += strlen(f->enumeration->names[i]) + 1;
+	return room;
+}
+
+static size_t fast_room(const struct tape_field *f, const union tape_value *v)
+{
+	if (f->kind == TAPE_STR || f->kind == TAPE_BYTES)
+		return 4 * (size_t)v->b.len + 8;
+	return static_room(f);
+}
+
+int render__format_value(const struct tape_type *tp, unsigned i, const union tape_value *v,
+			 bool quote, char *buf, size_t len)
+{
+	const struct tape_field *f = &tp->fields[i];
+	size_t room = fast_room(f, v);
+
+	if (len > room) {
+		char *end = fast_value(f, v, quote, buf);
+
+		if (end) {
+			*end = '\0';
+			return (int)(end - buf);
+		}
+	}
+	return tape_format_value(tp, i, v, quote, buf, len);
+}
+
 void render__value(struct out *o, const struct tape_event *ev, unsigned i, bool quote)
 {
-	char *p = out_room(o, 256);
+	const struct tape_field *f = &ev->tp->fields[i];
+	size_t need = fast_room(f, &ev->values[i]);
+	char *p;
+
+	if (need < OUT_BUF / 4) {
+		char *end = fast_value(f, &ev->values[i], quote, out_room(o, need));
+
+		if (end) {
+			o->len = (size_t)(end - o->buf);
+			return;
+		}
+	}
+	p = out_room(o, 256);
 	size_t room = OUT_BUF - o->len;
 	int n = tape_format_value(ev->tp, i, &ev->values[i], quote, p, room);
 
@@ -413,16 +673,88 @@ static void text_loss(struct out *o, const struct render *r, const struct tape_e
 	out__putc(o, '\n');
 }
 
-void render__text(struct out *o, const struct render *r, const struct tape_event *ev)
+static const struct render_names *names_of(struct render *r, const struct tape_type *tp)
+{
+	struct render_names *n;
+	size_t len = 0;
+
+	if (!r->names) {
+		r->names = calloc(RENDER_NAME_SLOTS, sizeof(*r->names));
+		if (!r->names)
+			return NULL;
+	}
+	n = &r->names[((uintptr_t)tp >> 4) % RENDER_NAME_SLOTS];
+	if (n->tp == tp)
+		return n;
+	free(n->text);
+	free(n->off);
+	free(n->room);
+	memset(n, 0, sizeof(*n));
+	for (unsigned i = 0; i < tp->nfields; i++)
+		len += strlen(tp->fields[i].name) + 2;
+	n->text = malloc(len + 1);
+	n->off = malloc((tp->nfields + 1u) * sizeof(*n->off));
+	n->room = malloc((tp->nfields + 1u) * sizeof(*n->room));
+	if (!n->text || !n->off || !n->room) {
+		free(n->text);
+		free(n->off);
+		free(n->room);
+		memset(n, 0, sizeof(*n));
+		return NULL;
+	}
+	for (unsigned i = 0; i < tp->nfields; i++) {
+		const struct tape_field *f = &tp->fields[i];
+
+		n->room[i] =
+			f->kind == TAPE_STR || f->kind == TAPE_BYTES ? 0 : (uint32_t)static_room(f);
+	}
+	len = 0;
+	for (unsigned i = 0; i < tp->nfields; i++) {
+		size_t k = strlen(tp->fields[i].name);
+
+		n->off[i] = (uint32_t)len;
+		n->text[len++] = ' ';
+		memcpy(n->text + len, tp->fields[i].name, k);
+		len += k;
+		n->text[len++] = '=';
+	}
+	n->off[tp->nfields] = (uint32_t)len;
+	n->total = len;
+	n->tp = tp;
+	return n;
+}
+
+static char *put_secs_p(char *p, int64_t ns)
+{
+	uint64_t a;
+
+	if (ns < 0) {
+		*p++ = '-';
+		a = (uint64_t)0 - (uint64_t)ns;
+	} else {
+		a = (uint64_t)ns;
+	}
+	p = put_dec(p, a / 1000000000u);
+	a %= 1000000000u;
+	*p = '.';
+	p[9] = (char)('0' + a % 10);
+	a /= 10;
+	for (int i = 7; i >= 1; i -= 2) {
+		unsigned d = (unsigned)(a % 100) * 2;
+
+		a /= 100;
+		p[i] = digit_pairs[d];
+		p[i + 1] = digit_pairs[d + 1];
+	}
+	return p + 10;
+}
+
+static void text_slow(struct out *o, const struct render *r, const struct tape_event *ev)
 {
 	const struct tape_type *tp = ev->tp;
 	const char *comm;
 	size_t before, n;
 
-	if (ev->type == TAPE_TYPE_LOSS) {
-		text_loss(o, r, ev);
-		return;
-	}
 	render__time(o, r, ev->source, ev->ts);
 	out__puts(o, " [");
 	if (ev->cpu < 100)
@@ -444,20 +776,86 @@ void render__text(struct out *o, const struct render *r, const struct tape_event
 	out__putc(o, ' ');
 	out__puts(o, tp ? tp->name : "?");
 	for (unsigned i = 0; tp && i < tp->nfields; i++) {
-		const struct tape_field *f = &tp->fields[i];
-
 		out__putc(o, ' ');
-		out__puts(o, f->name);
+		out__puts(o, tp->fields[i].name);
 		out__putc(o, '=');
-		if (f->display == TAPE_DISP_DEFAULT && f->kind >= TAPE_U8 && f->kind <= TAPE_U64)
-			out__u64(o, ev->values[i].u);
-		else if (f->display == TAPE_DISP_DEFAULT && f->kind >= TAPE_S8 &&
-			 f->kind <= TAPE_S64)
-			out__s64(o, ev->values[i].s);
-		else
-			render__value(o, ev, i, true);
+		render__value(o, ev, i, true);
 	}
 	out__putc(o, '\n');
+}
+
+void render__text(struct out *o, struct render *r, const struct tape_event *ev)
+{
+	const struct tape_type *tp = ev->tp;
+	const struct render_names *nm;
+	const char *comm;
+	size_t need, n;
+	char *p, *start;
+
+	if (ev->type == TAPE_TYPE_LOSS) {
+		text_loss(o, r, ev);
+		return;
+	}
+	if (!tp || r->time == TIME_WALL || !(nm = names_of(r, tp))) {
+		text_slow(o, r, ev);
+		return;
+	}
+	comm = comm_of(r, ev);
+	n = strnlen(comm, 64);
+	need = 128 + n + strlen(tp->name) + nm->total;
+	for (unsigned i = 0; i < tp->nfields; i++)
+		need += nm->room[i] ? nm->room[i] : 4 * (size_t)ev->values[i].b.len + 8;
+	if (need > OUT_BUF / 2) {
+		text_slow(o, r, ev);
+		return;
+	}
+	/* one reservation for the line; values the fast path does not know go
+	 * through the formatter, which may flush, so the pointer is reloaded */
+	p = out_room(o, need);
+	p = r->time == TIME_RAW ? put_secs_p(p, (int64_t)ev->ts)
+				: put_secs_p(p, render__rel_ns(r, ev->source, ev->ts));
+	*p++ = ' ';
+	*p++ = '[';
+	if (ev->cpu < 100)
+		*p++ = '0';
+	if (ev->cpu < 10)
+		*p++ = '0';
+	p = put_dec(p, ev->cpu);
+	*p++ = ']';
+	*p++ = ' ';
+	memcpy(p, comm, n);
+	p += n;
+	for (; n < 16; n++)
+		*p++ = ' ';
+	start = p;
+	p = put_dec(p, ev->pid);
+	*p++ = '/';
+	p = put_dec(p, ev->tid);
+	while (p - start < 13)
+		*p++ = ' ';
+	*p++ = ' ';
+	p = put_cstr(p, tp->name);
+	for (unsigned i = 0; i < tp->nfields; i++) {
+		const struct tape_field *f = &tp->fields[i];
+		uint32_t k = nm->off[i + 1] - nm->off[i];
+		char *end;
+
+		memcpy(p, nm->text + nm->off[i], k);
+		p += k;
+		end = fast_value(f, &ev->values[i], true, p);
+		if (end) {
+			p = end;
+			continue;
+		}
+		o->len = (size_t)(p - o->buf);
+		render__value(o, ev, i, true);
+		need = 16 + nm->total;
+		for (unsigned j = i + 1; j < tp->nfields; j++)
+			need += nm->room[j] ? nm->room[j] : 4 * (size_t)ev->values[j].b.len + 8;
+		p = out_room(o, need);
+	}
+	*p++ = '\n';
+	o->len = (size_t)(p - o->buf);
 }
 
 static void json_loss(struct out *o, const struct render *r, const struct tape_event *ev)

@@ -53,10 +53,11 @@ enum time_mode {
 struct render {
 	enum time_mode time;
 	size_t nsrcs;
-	int64_t *off;	    /* per source: boot-time to wall-clock ns (0 if unknown) */
-	int64_t base_wall;  /* start of the tapes in wall ns (or boot ns without clocks) */
-	bool have_clock;    /* every tape has the clock offset */
-	struct proctab *pt; /* may be NULL */
+	int64_t *off;		    /* per source: boot-time to wall-clock ns (0 if unknown) */
+	int64_t base_wall;	    /* start of the tapes in wall ns (or boot ns without clocks) */
+	bool have_clock;	    /* every tape has the clock offset */
+	struct proctab *pt;	    /* may be NULL */
+	struct render_names *names; /* per-type caches of the text renderer */
 };
 
 /* 0, -ENOMEM.  @pt is borrowed. */
@@ -71,11 +72,15 @@ int64_t render__rel_ns(const struct render *r, unsigned src, uint64_t ts);
 void render__time(struct out *o, const struct render *r, unsigned src, uint64_t ts);
 
 /* One event (or loss) as a text line. */
-void render__text(struct out *o, const struct render *r, const struct tape_event *ev);
+void render__text(struct out *o, struct render *r, const struct tape_event *ev);
 /* One event (or loss) as a JSON object line. */
 void render__json(struct out *o, const struct render *r, const struct tape_event *ev);
 
-/* The display text of field @i of @ev (tape_format_value(), no quotes). */
+/* tape_format_value(), faster for the common displays; same text. */
+int render__format_value(const struct tape_type *tp, unsigned i, const union tape_value *v,
+			 bool quote, char *buf, size_t len);
+
+/* The display text of field @i of @ev, as tape_format_value() writes it. */
 void render__value(struct out *o, const struct tape_event *ev, unsigned i, bool quote);
 
 #endif

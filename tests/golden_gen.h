@@ -128,7 +128,7 @@ struct golden_mem {
 	size_t len, cap;
 };
 
-static int golden_mem_write(void *ctx, const void *buf, size_t len)
+static inline int golden_mem_write(void *ctx, const void *buf, size_t len)
 {
 	struct golden_mem *m = ctx;
 
@@ -149,7 +149,7 @@ static int golden_mem_write(void *ctx, const void *buf, size_t len)
 	return 0;
 }
 
-static int golden_mem_truncate(void *ctx, uint64_t off)
+static inline int golden_mem_truncate(void *ctx, uint64_t off)
 {
 	struct golden_mem *m = ctx;
 
@@ -164,8 +164,8 @@ struct golden_ctx {
 	int err;
 };
 
-static void golden_ev(struct golden_ctx *g, uint64_t rel_ns, uint16_t cpu, uint32_t pid,
-		      uint32_t tid, const char *comm, int type, const union tape_value *v)
+static inline void golden_ev(struct golden_ctx *g, uint64_t rel_ns, uint16_t cpu, uint32_t pid,
+			     uint32_t tid, const char *comm, int type, const union tape_value *v)
 {
 	struct tape_event ev = {
 		.ts = GOLDEN_BOOT_TS + rel_ns,
@@ -194,9 +194,9 @@ static void golden_ev(struct golden_ctx *g, uint64_t rel_ns, uint16_t cpu, uint3
 		.b = {(p), (uint32_t)(l) }                                                         \
 	}
 
-static void golden_open(struct golden_ctx *g, uint64_t t, uint16_t cpu, uint32_t pid, uint32_t tid,
-			const char *comm, const char *path, uint32_t flags, uint32_t mode,
-			int32_t ret)
+static inline void golden_open(struct golden_ctx *g, uint64_t t, uint16_t cpu, uint32_t pid,
+			       uint32_t tid, const char *comm, const char *path, uint32_t flags,
+			       uint32_t mode, int32_t ret)
 {
 	union tape_value v[] = {GV_U(257),   GV_S(-100), GV_B(path, strlen(path)),
 				GV_U(flags), GV_U(mode), GV_S(ret)};
@@ -204,9 +204,9 @@ static void golden_open(struct golden_ctx *g, uint64_t t, uint16_t cpu, uint32_t
 	golden_ev(g, t, cpu, pid, tid, comm, G_OPEN, v);
 }
 
-static void golden_syscall(struct golden_ctx *g, uint64_t t, uint16_t cpu, uint32_t pid,
-			   uint32_t tid, const char *comm, uint32_t nr, uint64_t a0, int64_t ret,
-			   uint64_t lat)
+static inline void golden_syscall(struct golden_ctx *g, uint64_t t, uint16_t cpu, uint32_t pid,
+				  uint32_t tid, const char *comm, uint32_t nr, uint64_t a0,
+				  int64_t ret, uint64_t lat)
 {
 	union tape_value v[] = {GV_U(nr), GV_U(a0), GV_U(0),   GV_U(0),	 GV_U(0),
 				GV_U(0),  GV_U(0),  GV_S(ret), GV_U(lat)};
@@ -221,7 +221,7 @@ static void golden_syscall(struct golden_ctx *g, uint64_t t, uint16_t cpu, uint3
  * SIGKILL.  Chunks are cut every second of event time, so time predicates
  * can skip chunks.
  */
-static int golden_write_basic(struct tape_writer *w)
+static inline int golden_write_basic(struct tape_writer *w)
 {
 	static const char bash_argv[] = "bash\0-l";
 	static const char nginx_argv[] = "nginx\0-g\0daemon off;";
@@ -341,7 +341,7 @@ static int golden_write_basic(struct tape_writer *w)
 }
 
 /* Write the basic golden tape into memory.  0 or -errno; @m->data is malloc'ed. */
-static int golden_basic_mem(struct golden_mem *m)
+static inline int golden_basic_mem(struct golden_mem *m)
 {
 	struct tape_io io = {golden_mem_write, golden_mem_truncate, m};
 	struct tape_writer_opts opts = {

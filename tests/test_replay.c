@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "golden_gen.h"
+#include "output.h"
 #include "predicate.h"
 #include "tape.h"
 #include "verbs.h"
@@ -934,6 +935,77 @@ static void test_export_csv(void **state)
 
 /* ---- output plumbing ---- */
 
+/* The text renderer's own formatting of common displays matches the library's. */
+static void test_fast_format(void **state)
+{
+	static const int64_t ints[] = {0,
+				       1,
+				       -1,
+				       2,
+				       -2,
+				       9,
+				       42,
+				       -100,
+				       0644,
+				       0777,
+				       255,
+				       999,
+				       1000,
+				       1500,
+				       999999,
+				       1000000,
+				       123456789,
+				       -4095,
+				       -4096,
+				       65535,
+				       0100 | 01 | 02000000,
+				       0200000 | 040000000,
+				       INT32_MAX,
+				       INT32_MIN,
+				       INT64_MAX,
+				       INT64_MIN};
+	static const char *const strs[] = {
+		"", "/etc/passwd", "a\"b\\c", "tab\there\nnl", "\x01\x7f\xff\xc3\xa9", "sp ace"};
+	char a[4096], b[4096];
+	int checked = 0;
+
+	(void)state;
+	for (int t = 0; t < G_NTYPES; t++) {
+		const struct tape_type *tp = &golden_types[t];
+
+		for (unsigned i = 0; i < tp->nfields; i++) {
+			const struct tape_field *f = &tp->fields[i];
+			size_t nv = f->kind == TAPE_STR	    ? sizeof(strs) / sizeof(strs[0])
+				    : f->kind == TAPE_BYTES ? 0
+							    : sizeof(ints) / sizeof(ints[0]);
+
+			for (size_t k = 0; k < nv; k++) {
+				union tape_value v;
+
+				if (f->kind == TAPE_STR) {
+					v.b.ptr = strs[k];
+					v.b.len = (uint32_t)strlen(strs[k]);
+				} else if (f->kind >= TAPE_S8 && f->kind <= TAPE_S64) {
+					v.s = ints[k];
+				} else {
+					v.u = (uint64_t)ints[k];
+				}
+				for (int q = 0; q < 2; q++) {
+					int na = render__format_value(tp, i, &v, q, a, sizeof(a));
+					int nb = tape_format_value(tp, i, &v, q, b, sizeof(b));
+
+					if (na != nb || strcmp(a, b))
+						fail_msg("%s.%s value %lld quote %d: '%s' != '%s'",
+							 tp->name, f->name, (long long)ints[k], q,
+							 a, b);
+					checked++;
+				}
+			}
+		}
+	}
+	assert_true(checked > 500);
+}
+
 /* A reader that went away (| head) ends replay quietly and successfully. */
 static void test_closed_stdout(void **state)
 {
@@ -1012,6 +1084,7 @@ int main(void)
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_export_chrome),
 		cmocka_unit_test(test_export_csv),
+		cmocka_unit_test(test_fast_format),
 		cmocka_unit_test(test_closed_stdout),
 		cmocka_unit_test(test_merge),
 	};
