@@ -295,8 +295,13 @@ static int parse_type(struct tape_reader *r, struct rd *d)
 		fields[i].kind = rd_u8(d);
 		fields[i].display = rd_u8(d);
 		eid = rd_varint(d);
-		if (!fields[i].name || d->bad || !kind_valid(fields[i].kind))
+		if (!fields[i].name || d->bad)
 			goto bad;
+		if (!kind_valid(fields[i].kind)) {
+			/* A kind from a newer writer: chunks using the type say so. */
+			rtype_free(t);
+			return 0;
+		}
 		if (eid && eid <= r->nenums)
 			fields[i].enumeration = r->enums[eid - 1];
 	}
