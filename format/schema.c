@@ -217,3 +217,75 @@ void summary_free(struct chunk_summary *s)
 	s->types = NULL;
 	s->ntypes = 0;
 }
+
+static const struct tape_field *event_field(const struct tape_event *ev, unsigned idx)
+{
+	if (!ev || !ev->tp || !ev->values || idx >= ev->tp->nfields)
+		return NULL;
+	return &ev->tp->fields[idx];
+}
+
+int tape_event__int(const struct tape_event *ev, unsigned idx, int64_t *v)
+{
+	const struct tape_field *f = event_field(ev, idx);
+
+	if (!f)
+		return -ENOENT;
+	if (!kind_is_int(f->kind) || !v)
+		return -EINVAL;
+	*v = ev->values[idx].s;
+	return 0;
+}
+
+int tape_event__uint(const struct tape_event *ev, unsigned idx, uint64_t *v)
+{
+	const struct tape_field *f = event_field(ev, idx);
+
+	if (!f)
+		return -ENOENT;
+	if (!kind_is_int(f->kind) || !v)
+		return -EINVAL;
+	*v = ev->values[idx].u;
+	return 0;
+}
+
+int tape_event__bytes(const struct tape_event *ev, unsigned idx, const void **p, uint32_t *len)
+{
+	const struct tape_field *f = event_field(ev, idx);
+
+	if (!f)
+		return -ENOENT;
+	if (kind_is_int(f->kind) || !p)
+		return -EINVAL;
+	*p = ev->values[idx].b.ptr;
+	if (len)
+		*len = ev->values[idx].b.len;
+	return 0;
+}
+
+static int name_index(const struct tape_event *ev, const char *name)
+{
+	return ev ? tape_type__field_index(ev->tp, name) : -EINVAL;
+}
+
+int tape_event__int_by_name(const struct tape_event *ev, const char *name, int64_t *v)
+{
+	int i = name_index(ev, name);
+
+	return i < 0 ? i : tape_event__int(ev, i, v);
+}
+
+int tape_event__uint_by_name(const struct tape_event *ev, const char *name, uint64_t *v)
+{
+	int i = name_index(ev, name);
+
+	return i < 0 ? i : tape_event__uint(ev, i, v);
+}
+
+int tape_event__bytes_by_name(const struct tape_event *ev, const char *name, const void **p,
+			      uint32_t *len)
+{
+	int i = name_index(ev, name);
+
+	return i < 0 ? i : tape_event__bytes(ev, i, p, len);
+}

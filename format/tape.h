@@ -133,6 +133,20 @@ struct tape_event {
 	uint32_t source;		/* reader only: index of the tape in the cursor */
 };
 
+/*
+ * Typed access to an event's fields by index or by name.  Integer getters
+ * accept any integer field (signed ones sign-extended, unsigned ones
+ * zero-extended); string getters accept TAPE_STR and TAPE_BYTES fields.
+ * Return 0, -ENOENT for no such field, -EINVAL for the wrong kind.
+ */
+int tape_event__int(const struct tape_event *ev, unsigned idx, int64_t *v);
+int tape_event__uint(const struct tape_event *ev, unsigned idx, uint64_t *v);
+int tape_event__bytes(const struct tape_event *ev, unsigned idx, const void **p, uint32_t *len);
+int tape_event__int_by_name(const struct tape_event *ev, const char *name, int64_t *v);
+int tape_event__uint_by_name(const struct tape_event *ev, const char *name, uint64_t *v);
+int tape_event__bytes_by_name(const struct tape_event *ev, const char *name, const void **p,
+			      uint32_t *len);
+
 /* Loss records appear in a cursor as events of type TAPE_TYPE_LOSS with these
  * fields, in this order; ts is the first timestamp of the loss. */
 enum tape_loss_field {

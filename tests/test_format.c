@@ -646,6 +646,32 @@ static void test_meta_procs_losses(void **state)
 	assert_int_equal(tape_type__field_index(tape_reader__type_by_name(r, "open"), "x"),
 			 -ENOENT);
 
+	/* Typed getters, by index and by name. */
+	c = tape_cursor__new(&r, 1,
+			     &(struct tape_select){.sz = sizeof(struct tape_select),
+						   .types = (const char *[]){"open"},
+						   .ntypes = 1});
+	assert_int_equal(tape_cursor__next(c, &ev), 1);
+	{
+		int64_t sv;
+		uint64_t uv;
+		const void *pp;
+		uint32_t len;
+
+		assert_int_equal(tape_event__int_by_name(ev, "dfd", &sv), 0);
+		assert_int_equal(sv, -100);
+		assert_int_equal(tape_event__uint(ev, 3, &uv), 0);
+		assert_int_equal(uv, 0644);
+		assert_int_equal(tape_event__bytes_by_name(ev, "path", &pp, &len), 0);
+		assert_int_equal(len, strlen(pp));
+		assert_memory_equal(pp, "/etc/file-", 10);
+		assert_int_equal(tape_event__int_by_name(ev, "nope", &sv), -ENOENT);
+		assert_int_equal(tape_event__int_by_name(ev, "path", &sv), -EINVAL);
+		assert_int_equal(tape_event__bytes(ev, 0, &pp, &len), -EINVAL);
+		assert_int_equal(tape_event__uint(ev, 9, &uv), -ENOENT);
+	}
+	tape_cursor__free(c);
+
 	/* The loss appears in place, between the events around it. */
 	c = tape_cursor__new(&r, 1, NULL);
 	while (tape_cursor__next(c, &ev) > 0) {
