@@ -29,37 +29,71 @@ static __always_inline void emit_sock(__u16 kind, int fd, const void *uaddr, __u
 	tape_submit(r);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(net_sys_exit, struct pt_regs *regs, long ret)
+/*
+ * Per-syscall tracepoints: they fire for these syscalls alone, where a
+ * tp_btf/sys_exit program would run on every syscall of the machine.  The
+ * arguments come from the task's saved registers.
+ */
+static __always_inline struct pt_regs *user_regs(void)
 {
-	long nr = sys_nr(regs);
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
 
-	switch (nr) {
-	case __NR_connect:
-		if ((want & WANT_CONNECT) && tape_want())
-			emit_sock(REC_CONNECT, sys_arg(regs, 0), (void *)sys_arg(regs, 1),
-				  (__u32)sys_arg(regs, 2), ret);
-		break;
-	case __NR_bind:
-		if ((want & WANT_BIND) && tape_want())
-			emit_sock(REC_BIND, sys_arg(regs, 0), (void *)sys_arg(regs, 1),
-				  (__u32)sys_arg(regs, 2), ret);
-		break;
-	case __NR_accept:
-	case __NR_accept4:
-		if ((want & WANT_ACCEPT) && tape_want()) {
-			/* the peer address and its length are outputs: read them now */
-			const int *ulen = (const int *)sys_arg(regs, 2);
-			void *uaddr = (void *)sys_arg(regs, 1);
-			int len = 0;
+SEC("tracepoint/syscalls/sys_exit_connect")
+int net_connect_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs;
 
-			if (ret < 0 || !uaddr || !ulen ||
-			    bpf_probe_read_user(&len, sizeof(len), ulen))
-				len = 0;
-			emit_sock(REC_ACCEPT, sys_arg(regs, 0), uaddr, len > 0 ? len : 0, ret);
-		}
-		break;
-	}
+	if (!(want & WANT_CONNECT) || !tape_want())
+		return 0;
+	regs = user_regs();
+	emit_sock(REC_CONNECT, sys_arg(regs, 0), (void *)sys_arg(regs, 1), (__u32)sys_arg(regs, 2),
+		  ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_bind")
+int net_bind_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs;
+
+	if (!(want & WANT_BIND) || !tape_want())
+		return 0;
+	regs = user_regs();
+	emit_sock(REC_BIND, sys_arg(regs, 0), (void *)sys_arg(regs, 1), (__u32)sys_arg(regs, 2),
+		  ctx->ret);
+	return 0;
+}
+
+/* the peer address and its length are outputs: read them now */
+static __always_inline void accept_exit(long ret)
+{
+	struct pt_regs *regs;
+	const int *ulen;
+	void *uaddr;
+	int len = 0;
+
+	if (!(want & WANT_ACCEPT) || !tape_want())
+		return;
+	regs = user_regs();
+	uaddr = (void *)sys_arg(regs, 1);
+	ulen = (const int *)sys_arg(regs, 2);
+	if (ret < 0 || !uaddr || !ulen || bpf_probe_read_user(&len, sizeof(len), ulen))
+		len = 0;
+	emit_sock(REC_ACCEPT, sys_arg(regs, 0), uaddr, len > 0 ? len : 0, ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int net_accept_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	accept_exit(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int net_accept4_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	accept_exit(ctx->ret);
 	return 0;
 }
 

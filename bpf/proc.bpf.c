@@ -105,23 +105,34 @@ static __always_inline void emit_failed_exec(const char *filename, const char *c
 	tape_submit(r);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(proc_sys_exit, struct pt_regs *regs, long ret)
+/*
+ * Failed execs only: per-syscall tracepoints fire for these two syscalls
+ * alone, where a tp_btf/sys_exit program would run on every syscall.  The
+ * arguments come from the task's saved registers.
+ */
+SEC("tracepoint/syscalls/sys_exit_execve")
+int proc_execve_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	long nr;
+	struct pt_regs *regs;
 
-	if (ret >= 0 || !(want & WANT_EXEC))
+	if (ctx->ret >= 0 || !(want & WANT_EXEC) || !tape_want())
 		return 0;
-	nr = sys_nr(regs);
-	if (nr == __NR_execve) {
-		if (tape_want())
-			emit_failed_exec((const char *)sys_arg(regs, 0),
-					 (const char *const *)sys_arg(regs, 1), ret);
-	} else if (nr == __NR_execveat) {
-		if (tape_want())
-			emit_failed_exec((const char *)sys_arg(regs, 1),
-					 (const char *const *)sys_arg(regs, 2), ret);
-	}
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	emit_failed_exec((const char *)sys_arg(regs, 0), (const char *const *)sys_arg(regs, 1),
+			 ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_execveat")
+int proc_execveat_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs;
+
+	if (ctx->ret >= 0 || !(want & WANT_EXEC) || !tape_want())
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	emit_failed_exec((const char *)sys_arg(regs, 1), (const char *const *)sys_arg(regs, 2),
+			 ctx->ret);
 	return 0;
 }
 
