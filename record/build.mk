@@ -26,3 +26,4 @@ UNIT_TESTS += tests/test_probespec.c
 FUZZERS += tests/fuzz/fuzz_probespec.c
 ROOT_TESTS += tests/test_probes.c
 TEST_HELPERS += tests/work_uprobe.c tests/work_usdt.c
+BENCHES += tests/bench/bench_probes.c
