@@ -479,9 +479,7 @@ static char *fast_value(const struct tape_field *f, const union tape_value *v, b
 	case TAPE_DISP_DEFAULT:
 		return sign ? put_sdec(p, v->s) : put_dec(p, v->u);
 	case TAPE_DISP_ERRNO:
-		if (sign && v->s < 0 && tape_errno_name((int)v->s)) {
-			if (v->s < -4095)
-				return NULL;
+		if (sign && v->s < 0 && v->s >= -4095 && tape_errno_name((int)v->s)) {
 			p = put_sdec(p, v->s);
 			*p++ = '(';
 			p = put_cstr(p, tape_errno_name((int)v->s));
@@ -889,7 +887,7 @@ static bool json_name(const struct tape_event *ev, unsigned i, char *buf, size_t
 		return false;
 	switch (f->display) {
 	case TAPE_DISP_ERRNO:
-		if (f->kind < TAPE_S8 || v->s >= 0 || !tape_errno_name((int)v->s))
+		if (f->kind < TAPE_S8 || v->s >= 0 || v->s < -4095 || !tape_errno_name((int)v->s))
 			return false;
 		snprintf(buf, len, "%s", tape_errno_name((int)v->s));
 		return true;
