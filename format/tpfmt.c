@@ -262,6 +262,11 @@ static int classify(const struct decl *d, uint32_t size, bool is_signed, struct 
 		tf->kind = TAPE_BYTES;
 		break;
 	}
+	/* The kernel's convention for a signed "ret" (sys_exit_*, most
+	 * function-return tracepoints): negative values are -errno. */
+	if (lf->cls == TPF_INT && is_signed && size >= 4 && d->name_len == 3 &&
+	    !memcmp(d->name, "ret", 3))
+		tf->display = TAPE_DISP_ERRNO;
 	(void)why;
 	return 0;
 }

@@ -479,6 +479,35 @@ static void test_errors(void **state)
 	free(big);
 }
 
+static void test_ret_is_errno(void **state)
+{
+	/* sys_exit_openat on 6.18 */
+	struct tpfmt *f = parse_ok(
+		"name: sys_exit_openat\nID: 781\nformat:\n"
+		"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+		"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+		"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+		"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+		"\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n"
+		"\tfield:long ret;\toffset:16;\tsize:8;\tsigned:1;\n\n"
+		"print fmt: \"0x%lx\", REC->ret\n");
+	uint8_t rec[24] = {0};
+	union tape_value v[2];
+	char scratch[32];
+
+	(void)state;
+	check_field(f, 0, "__syscall_nr", TAPE_S32, TAPE_DISP_DEFAULT);
+	check_field(f, 1, "ret", TAPE_S64, TAPE_DISP_ERRNO);
+	put(rec, 16, (uint64_t)-2, 8);
+	assert_int_equal(tpfmt__decode(f, rec, sizeof(rec), v, scratch, sizeof(scratch)), 0);
+	assert_int_equal(v[1].s, -2);
+	tpfmt__free(f);
+	/* unsigned or narrow: a plain number */
+	f = parse_ok("\tfield:unsigned long ret;\toffset:8;\tsize:8;\tsigned:0;\n");
+	check_field(f, 0, "ret", TAPE_U64, TAPE_DISP_DEFAULT);
+	tpfmt__free(f);
+}
+
 static void test_no_signed_attr_and_crlf(void **state)
 {
 	struct tpfmt *f = parse_ok("name: old\r\nformat:\r\n"
@@ -505,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_rel_loc),
 		cmocka_unit_test(test_short_record),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_ret_is_errno),
 		cmocka_unit_test(test_no_signed_attr_and_crlf),
 	};
 
