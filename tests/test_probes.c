@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -177,6 +178,7 @@ static void test_uprobe_uretprobe(void **state)
 	const struct tape_reader *r;
 	struct event evs[32];
 	int fa, fb, fs, fr, nu = 0, nr = 0;
+	pid_t other;
 	size_t n;
 
 	(void)state;
@@ -184,7 +186,17 @@ static void test_uprobe_uretprobe(void **state)
 	path_in(tape, tmpdir, "uprobe.tape");
 	snprintf(up, sizeof(up), "uprobe:%s:work_add(a:s32,b:s64,s:str)", work);
 	snprintf(ret, sizeof(ret), "uretprobe:%s:work_add(s32)", work);
+	/* Another process hits the same probes all along: uprobes are
+	 * system-wide, the -- CMD filter must keep its events out. */
+	other = fork();
+	assert_true(other >= 0);
+	if (!other) {
+		execl(work, work, "2000000000", (char *)NULL);
+		_exit(127);
+	}
 	record(tape, (const char *const[]){up, ret, NULL}, (const char *const[]){work, "5", NULL});
+	kill(other, SIGKILL);
+	waitpid(other, NULL, 0);
 
 	n = read_events(tape, "u", evs, 32, &r);
 	assert_int_equal(tape_reader__type_by_name(r, "uprobe_work_add")->nfields, 3);
