@@ -94,6 +94,13 @@ static int col_parse(struct rd *r, uint32_t n, struct col *c)
 	k = rd_varint(&d);
 	if (d.bad || k == 0 || k > DICT_MAX || k > n)
 		return -EBADMSG;
+	if (k == 1) {
+		/* One value: no indexes to unpack (nor to allocate for). */
+		c->base = rd_varint(&d);
+		if (d.bad || rd_u8(&d) != 0 || d.p != d.end)
+			return -EBADMSG;
+		return 0;
+	}
 	c->dict = malloc(k * sizeof(*c->dict));
 	c->idx = malloc((n ? n : 1) * sizeof(*c->idx));
 	if (!c->dict || !c->idx)
@@ -103,7 +110,8 @@ static int col_parse(struct rd *r, uint32_t n, struct col *c)
 		c->dict[i] = prev;
 	}
 	bits = rd_u8(&d);
-	if (d.bad || bits > 16 || (size_t)(d.end - d.p) != ((size_t)n * bits + 7) / 8)
+	if (d.bad || bits != (unsigned)(64 - __builtin_clzll(k - 1)) ||
+	    (size_t)(d.end - d.p) != ((size_t)n * bits + 7) / 8)
 		return -EBADMSG;
 	for (uint32_t i = 0; i < n; i++) {
 		while (nacc < bits) {

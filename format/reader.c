@@ -211,7 +211,8 @@ static int parse_enum(struct tape_reader *r, struct rd *d)
 		return -ENOMEM;
 	e->name = rd_strdup(d);
 	count = rd_varint(d);
-	if (!e->name || d->bad || count > (uint64_t)(d->end - d->p) / 2) {
+	if (!e->name || d->bad || count > (uint64_t)(d->end - d->p) / 2 ||
+	    count > MAX_ENUM_VALUES) {
 		enum_free(e);
 		return -EBADMSG;
 	}
@@ -357,11 +358,17 @@ static int parse_procs(struct tape_reader *r, struct rd *d)
 
 	if (d->bad || n > (uint64_t)(d->end - d->p))
 		return -EBADMSG;
-	procs = realloc(r->procs, (r->nprocs + n + 1) * sizeof(*procs));
-	if (!procs)
-		return -ENOMEM;
-	r->procs = procs;
 	for (uint64_t i = 0; i < n; i++) {
+		/* Grow as records parse: the count alone does not size anything. */
+		if (r->nprocs == r->capprocs) {
+			size_t cap = r->capprocs ? r->capprocs * 2 : 64;
+
+			procs = realloc(r->procs, cap * sizeof(*procs));
+			if (!procs)
+				return -ENOMEM;
+			r->procs = procs;
+			r->capprocs = cap;
+		}
 		size_t alen;
 		const uint8_t *argv;
 		struct rd s = rd_sub(d);
@@ -683,7 +690,7 @@ static void reset_contents(struct tape_reader *r)
 	}
 	free(r->procs);
 	r->procs = NULL;
-	r->nprocs = 0;
+	r->nprocs = r->capprocs = 0;
 	free(r->losses);
 	r->losses = NULL;
 	r->nlosses = 0;

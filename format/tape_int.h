@@ -47,6 +47,7 @@ enum block_type {
 #define MAX_BLOCK_BODY	 (256u << 20)
 #define MAX_CHUNK_RAW	 (256u << 20)
 #define MAX_CHUNK_EVENTS (16u << 20)
+#define MAX_ENUM_VALUES	 65536
 
 const char *block_type_name(unsigned type);
 
@@ -297,7 +298,7 @@ struct tape_reader {
 	struct rtype **types; /* by id; [0] is the loss type */
 	unsigned maxtype;
 	struct tape_proc *procs;
-	size_t nprocs;
+	size_t nprocs, capprocs;
 	struct tape_loss *losses;
 	size_t nlosses;
 	struct rchunk *chunks;
