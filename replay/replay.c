@@ -168,7 +168,8 @@ int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "bpftape replay: %s\n", err);
 		goto cleanup;
 	}
-	for (size_t i = 0; i < ntapes; i++)
+	/* a tape being recorded has no index yet: that is what --follow is for */
+	for (size_t i = 0; i < ntapes && !follow; i++)
 		if (tape_reader__recovered(readers[i]))
 			fprintf(stderr,
 				"bpftape replay: %s: no valid index (unfinished or damaged tape);"

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1039,6 +1040,94 @@ static void test_closed_stdout(void **state)
 	free(errs);
 }
 
+/* --pace re-emits at the recorded pace, SPEED times faster. */
+static void test_pace(void **state)
+{
+	struct timespec a, b;
+	struct run r;
+	double secs;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	r = RUN(cmd_replay, "replay", "--pace=10", "--type", "fork,exit", golden);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(count_lines(r.out), 4);
+	/* first fork at 0 s, last exit at 3.2 s: 0.32 s at ten times the speed */
+	assert_true(secs >= 0.31);
+	assert_true(secs < 3.0);
+	run_free(&r);
+	r = RUN(cmd_replay, "replay", "--pace=0", golden);
+	assert_int_equal(r.rc, 1);
+	assert_non_null(strstr(r.err, "--pace: '0' is not a positive speed"));
+	run_free(&r);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&t, NULL);
+}
+
+/* --follow reads a tape while it is being written, until SIGINT. */
+static void test_follow(void **state)
+{
+	struct tape_writer_opts opts = {.sz = sizeof(opts)};
+	char live[300], outp[300];
+	struct tape_writer *w;
+	int ids[G_NTYPES], status;
+	char *out;
+	pid_t pid = -1;
+
+	(void)state;
+	path_in(live, sizeof(live), "live.tape");
+	path_in(outp, sizeof(outp), "follow.out");
+	w = tape_writer__open(live, &opts);
+	assert_non_null(w);
+	for (int i = 0; i < G_NTYPES; i++)
+		assert_true((ids[i] = tape_writer__add_type(w, &golden_types[i])) > 0);
+	for (int i = 0; i < 5; i++) {
+		union tape_value v[] = {GV_S(i), GV_S(0)};
+		struct tape_event ev = {.ts = 1000 + (uint64_t)i,
+					.pid = 7,
+					.tid = 7,
+					.type = (uint16_t)ids[G_CLOSE],
+					.comm = "w",
+					.values = v};
+
+		if (i == 3) {
+			/* the first three are on disk: start following, then write more */
+			assert_int_equal(tape_writer__flush(w), 0);
+			pid = fork();
+			assert_true(pid >= 0);
+			if (!pid) {
+				char *argv[] = {"replay", "--follow", live, NULL};
+				int fd = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+				dup2(fd, 1);
+				_exit(cmd_replay(3, argv));
+			}
+			sleep_ms(600);
+		}
+		assert_int_equal(tape_writer__append(w, &ev), 0);
+	}
+	assert_int_equal(tape_writer__flush(w), 0);
+	sleep_ms(1000);
+	kill(pid, SIGINT);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	out = slurp(outp, NULL);
+	assert_non_null(out);
+	if (count_lines(out) != 5 || !strstr(out, "close fd=4 ret=0"))
+		fail_msg("followed output:\n%s", out);
+	free(out);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+}
+
 /* Two tapes merge by timestamp. */
 static void test_merge(void **state)
 {
@@ -1089,6 +1178,8 @@ int main(void)
 		cmocka_unit_test(test_export_csv),
 		cmocka_unit_test(test_fast_format),
 		cmocka_unit_test(test_closed_stdout),
+		cmocka_unit_test(test_pace),
+		cmocka_unit_test(test_follow),
 		cmocka_unit_test(test_merge),
 	};
 
