@@ -5,3 +5,7 @@ ROOT_TESTS +=
 TEST_HELPERS +=
 BENCHES += tests/bench/bench_format.c
 FUZZERS += tests/fuzz/fuzz_reader.c
+
+# ---- independent Python reader vs libtape (tests/test_format_py.sh) ----
+TEST_HELPERS += tests/tape_dump.c
+SCRIPT_TESTS += tests/test_format_py.sh
