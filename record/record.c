@@ -954,6 +954,16 @@ int cmd_record(int argc, char **argv)
 				break;
 			}
 		}
+		if (o.pid > 0) {
+			__u32 key;
+
+			/* the proc family forgets each followed process as it exits */
+			if (bpf_map_get_next_key(r.s.tracked_fd, NULL, &key) && errno == ENOENT) {
+				fprintf(stderr, PFX "process %ld and its descendants have exited\n",
+					o.pid);
+				break;
+			}
+		}
 		now = mono_ns();
 		if (deadline && now >= deadline)
 			break;

@@ -545,13 +545,31 @@ static void test_connect(void **state)
 	evs_free(&e);
 }
 
-/* A process that opens files until killed, outside the recording. */
+/*
+ * A process that opens files until killed, outside the recording: a copy of
+ * work_files named noise_files, so that its comm differs too.
+ */
 static pid_t start_noise(const char *dir)
 {
-	char work[PATH_MAX];
-	char *argv[] = {work, (char *)dir, "100000000", NULL};
+	char work[PATH_MAX], noise[PATH_MAX], *buf;
+	char *argv[] = {noise, (char *)dir, "100000000", NULL};
+	int in, out;
+	ssize_t n;
 
 	pathf(work, "%s/work_files", helpers);
+	pathf(noise, "%s/noise_files", tmpdir);
+	if (access(noise, X_OK)) {
+		buf = malloc(1 << 20);
+		assert_non_null(buf);
+		in = open(work, O_RDONLY);
+		out = open(noise, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+		assert_true(in >= 0 && out >= 0);
+		while ((n = read(in, buf, 1 << 20)) > 0)
+			assert_int_equal(write(out, buf, n), n);
+		close(in);
+		close(out);
+		free(buf);
+	}
 	return start(argv, NULL, NULL);
 }
 
@@ -662,6 +680,152 @@ static void test_pid_filter(void **state)
 	assert_true(child != 0);
 	assert_true(child_open);
 	evs_free(&e);
+}
+
+/* What a filtered workload does before it execs work_files. */
+struct jail {
+	uid_t uid;	    /* 0: stay root */
+	const char *cgroup; /* cgroup v2 dir to join, or NULL */
+};
+
+/* Start work_files DIR in @j, held until a byte arrives on *@go. */
+static pid_t start_held(const struct jail *j, const char *dir, int *go)
+{
+	char work[PATH_MAX], procs[PATH_MAX];
+	int p[2];
+	pid_t pid;
+
+	pathf(work, "%s/work_files", helpers);
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		char c, *argv[] = {work, (char *)dir, NULL};
+		int fd = open("/dev/null", O_WRONLY);
+
+		dup2(fd, 1);
+		close(p[1]);
+		if (j->cgroup) {
+			FILE *f;
+
+			pathf(procs, "%s/cgroup.procs", j->cgroup);
+			f = fopen(procs, "w");
+			if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f))
+				_exit(120);
+		}
+		if (j->uid && setuid(j->uid))
+			_exit(121);
+		if (read(p[0], &c, 1) != 1)
+			_exit(122);
+		execv(work, argv);
+		_exit(126);
+	}
+	close(p[0]);
+	*go = p[1];
+	return pid;
+}
+
+/* Record system-wide with @filter, run one held workload and a noise
+ * process; the tape holds the workload's opens and nothing of the noise. */
+static void filtered_run(const char *name, char *const filter[], const struct jail *j)
+{
+	char dir[PATH_MAX], ndir[PATH_MAX], tape[PATH_MAX], sub[PATH_MAX];
+	char *argv[16];
+	struct evs e;
+	pid_t rec, work, noise;
+	size_t k = 0, mine = 0;
+	int go;
+
+	pathf(sub, "filt-%s", name);
+	mkscratch(dir, sub);
+	chmod(dir, 0777);
+	pathf(sub, "filt-%s-noise", name);
+	mkscratch(ndir, sub);
+	pathf(tape, "%s/filt-%s.tape", tmpdir, name);
+	argv[k++] = bpftape;
+	argv[k++] = "record";
+	argv[k++] = "-e";
+	argv[k++] = "file,proc";
+	argv[k++] = "-o";
+	argv[k++] = tape;
+	for (int i = 0; filter[i]; i++)
+		argv[k++] = filter[i];
+	argv[k] = NULL;
+	work = start_held(j, dir, &go);
+	noise = start_noise(ndir);
+	rec = start(argv, NULL, NULL);
+	for (int i = 0; i < 100 && file_size(tape) == 0; i++)
+		sleep_ms(50);
+	sleep_ms(200);
+	assert_int_equal(write(go, "g", 1), 1);
+	close(go);
+	assert_int_equal(finish(work), 0);
+	sleep_ms(100);
+	kill(rec, SIGINT);
+	assert_int_equal(finish(rec), 0);
+	stop(noise);
+
+	load(tape, &e);
+	assert_int_equal(e.cursor_err, 0);
+	for (size_t i = 0; i < e.n; i++) {
+		const struct ev *v = &e.v[i];
+
+		assert_int_not_equal(v->pid, (uint32_t)noise);
+		assert_string_not_equal(v->comm, "noise_files");
+		if (is(v, "open") && !strncmp(fstr(v, "path"), dir, strlen(dir))) {
+			assert_int_equal(v->pid, (uint32_t)work);
+			mine++;
+		}
+	}
+	assert_int_equal(mine, 5); /* work_files' opens by absolute path under its directory */
+	evs_free(&e);
+}
+
+static void test_comm_filter(void **state)
+{
+	char *filter[] = {"--comm", "work_files", NULL};
+	struct jail j = {0};
+
+	(void)state;
+	filtered_run("comm", filter, &j);
+}
+
+static void test_uid_filter(void **state)
+{
+	char *filter[] = {"--uid", "65534", NULL};
+	struct jail j = {.uid = 65534};
+
+	(void)state;
+	filtered_run("uid", filter, &j);
+}
+
+static void test_cgroup_filter(void **state)
+{
+	char cg[PATH_MAX], *filter[] = {"--cgroup", cg, NULL};
+	static const char *const mounts[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
+	struct jail j = {0};
+	bool made = false;
+
+	(void)state;
+	for (size_t i = 0; i < 2 && !made; i++) {
+		pathf(cg, "%s/bpftape-test-%d", mounts[i], getpid());
+		made = mkdir(cg, 0755) == 0 && access(cg, F_OK) == 0;
+		if (made) {
+			char procs[PATH_MAX];
+
+			pathf(procs, "%s/cgroup.procs", cg);
+			if (access(procs, W_OK)) {
+				rmdir(cg);
+				made = false;
+			}
+		}
+	}
+	if (!made) {
+		print_message("no writable cgroup v2 hierarchy: skipped\n");
+		skip();
+	}
+	j.cgroup = cg;
+	filtered_run("cgroup", filter, &j);
+	rmdir(cg);
 }
 
 /* --rotate SIZE --keep N: a ring of complete tapes. */
@@ -908,12 +1072,14 @@ static int bpf_available(char *why, size_t len)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad_args),      cmocka_unit_test(test_missing_binary),
-		cmocka_unit_test(test_files),	      cmocka_unit_test(test_exec),
-		cmocka_unit_test(test_connect),	      cmocka_unit_test(test_cmd_filter),
-		cmocka_unit_test(test_pid_filter),    cmocka_unit_test(test_rotate),
-		cmocka_unit_test(test_max_size),      cmocka_unit_test(test_sigkill),
-		cmocka_unit_test(test_duration_self), cmocka_unit_test(test_full_disk),
+		cmocka_unit_test(test_bad_args),   cmocka_unit_test(test_missing_binary),
+		cmocka_unit_test(test_files),	   cmocka_unit_test(test_exec),
+		cmocka_unit_test(test_connect),	   cmocka_unit_test(test_cmd_filter),
+		cmocka_unit_test(test_pid_filter), cmocka_unit_test(test_comm_filter),
+		cmocka_unit_test(test_uid_filter), cmocka_unit_test(test_cgroup_filter),
+		cmocka_unit_test(test_rotate),	   cmocka_unit_test(test_max_size),
+		cmocka_unit_test(test_sigkill),	   cmocka_unit_test(test_duration_self),
+		cmocka_unit_test(test_full_disk),
 	};
 	char self[PATH_MAX], why[256], cmd[PATH_MAX + 16];
 	ssize_t n;
