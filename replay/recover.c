@@ -59,8 +59,12 @@ int cmd_recover(int argc, char **argv)
 	}
 	rc = tape_recover(argv[optind], out, &st, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, "bpftape recover: %s: %s\n", argv[optind],
-			err[0] ? err : strerror(-rc));
+		/* the library's message already names the file */
+		if (err[0] && strstr(err, argv[optind]))
+			fprintf(stderr, "bpftape recover: %s\n", err);
+		else
+			fprintf(stderr, "bpftape recover: %s: %s\n", argv[optind],
+				err[0] ? err : strerror(-rc));
 		return 1;
 	}
 	printf("%s: kept %llu block(s) with %llu event(s)", out, (unsigned long long)st.blocks_kept,
