@@ -232,10 +232,10 @@ static void elf_file__close(struct elf_file *ef)
 	ef->elf = NULL;
 }
 
-/* Is @func (maybe "name@VERSION") a defined function in .symtab or .dynsym? */
-static bool elf_has_func(Elf *elf, const char *func)
+/* Call @cb(@ctx, name) for each defined function of .symtab and .dynsym
+ * until it returns non-zero (which is returned). */
+static int elf_foreach_func(Elf *elf, int (*cb)(void *ctx, const char *name), void *ctx)
 {
-	size_t flen = strcspn(func, "@");
 	Elf_Scn *scn = NULL;
 
 	while ((scn = elf_nextscn(elf, scn))) {
@@ -251,7 +251,7 @@ static bool elf_has_func(Elf *elf, const char *func)
 		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
 			GElf_Sym sym;
 			const char *name;
-			int type;
+			int type, ret;
 
 			if (!gelf_getsym(data, i, &sym))
 				break;
@@ -260,11 +260,31 @@ static bool elf_has_func(Elf *elf, const char *func)
 			    sym.st_shndx == SHN_UNDEF)
 				continue;
 			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (name && strlen(name) == flen && !memcmp(name, func, flen))
-				return true;
+			if (name && *name && (ret = cb(ctx, name)))
+				return ret;
 		}
 	}
-	return false;
+	return 0;
+}
+
+struct func_match {
+	const char *func;
+	size_t len;
+};
+
+static int func_matches(void *ctx, const char *name)
+{
+	const struct func_match *m = ctx;
+
+	return strlen(name) == m->len && !memcmp(name, m->func, m->len);
+}
+
+/* Is @func (maybe "name@VERSION") a defined function in .symtab or .dynsym? */
+static bool elf_has_func(Elf *elf, const char *func)
+{
+	struct func_match m = {func, strcspn(func, "@")};
+
+	return elf_foreach_func(elf, func_matches, &m) != 0;
 }
 
 /* The file offset of virtual address @addr (what uprobes attach by). */
@@ -287,15 +307,20 @@ static int elf_addr_to_offset(Elf *elf, uint64_t addr, uint64_t *off)
 	return -ENOENT;
 }
 
-/* Arguments of USDT note PROVIDER:NAME in .note.stapsdt ("-4@%eax 8@%rbx"
- * has 2), or -ENOENT.  Several notes (inlined copies) agree on the count. */
-static int elf_usdt_nargs(Elf *elf, const char *provider, const char *name)
+/*
+ * Call @cb(@ctx, provider, name, nargs) for each note of .note.stapsdt
+ * until it returns non-zero (which is returned).  nargs counts the
+ * argument specs ("-4@%eax 8@%rbx" has 2).
+ */
+static int elf_foreach_usdt(Elf *elf,
+			    int (*cb)(void *ctx, const char *prov, const char *name, int nargs),
+			    void *ctx)
 {
 	size_t shstrndx, addr_size = gelf_getclass(elf) == ELFCLASS32 ? 4 : 8;
 	Elf_Scn *scn = NULL;
 
 	if (elf_getshdrstrndx(elf, &shstrndx))
-		return -ENOENT;
+		return 0;
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 		GElf_Nhdr nh;
@@ -312,9 +337,9 @@ static int elf_usdt_nargs(Elf *elf, const char *provider, const char *name)
 		if (!data)
 			continue;
 		while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
-			const char *str[3], *p;
+			const char *str[3] = {"", "", ""}, *p;
 			size_t left;
-			int n = 0;
+			int n = 0, ret;
 
 			if (nh.n_type != 3 || nh.n_descsz <= 3 * addr_size)
 				continue;
@@ -324,13 +349,13 @@ static int elf_usdt_nargs(Elf *elf, const char *provider, const char *name)
 			for (int k = 0; k < 3; k++) {
 				size_t l = strnlen(p, left);
 
-				str[k] = l < left ? p : "";
 				if (l >= left)
 					break;
+				str[k] = p;
 				p += l + 1;
 				left -= l + 1;
 			}
-			if (strcmp(str[0], provider) || strcmp(str[1], name))
+			if (!*str[0] || !*str[1])
 				continue;
 			for (p = str[2]; *p;) {
 				while (*p == ' ')
@@ -341,10 +366,34 @@ static int elf_usdt_nargs(Elf *elf, const char *provider, const char *name)
 				while (*p && *p != ' ')
 					p++;
 			}
-			return n;
+			ret = cb(ctx, str[0], str[1], n);
+			if (ret)
+				return ret;
 		}
 	}
-	return -ENOENT;
+	return 0;
+}
+
+struct usdt_match {
+	const char *provider, *name;
+};
+
+/* 1 + nargs of the first matching note: several notes (inlined copies of
+ * one probe) agree on the count. */
+static int usdt_matches(void *ctx, const char *prov, const char *name, int nargs)
+{
+	const struct usdt_match *m = ctx;
+
+	return !strcmp(prov, m->provider) && !strcmp(name, m->name) ? 1 + nargs : 0;
+}
+
+/* Arguments of USDT probe PROVIDER:NAME, or -ENOENT. */
+static int elf_usdt_nargs(Elf *elf, const char *provider, const char *name)
+{
+	struct usdt_match m = {provider, name};
+	int n = elf_foreach_usdt(elf, usdt_matches, &m);
+
+	return n ? n - 1 : -ENOENT;
 }
 
 /* Kernels without kprobes have neither the PMU nor the legacy interface. */
@@ -384,6 +433,29 @@ static bool kernel_has_symbol(const char *func)
 	}
 	fclose(f);
 	return found;
+}
+
+int generic__list_binary(const char *path, int (*func_cb)(void *ctx, const char *name),
+			 int (*usdt_cb)(void *ctx, const char *provider, const char *name,
+					int nargs),
+			 void *ctx)
+{
+	struct elf_file ef;
+	char *found = find_binary(path);
+	int ret;
+
+	if (!found)
+		return -ENOMEM;
+	ret = elf_file__open(&ef, found);
+	free(found);
+	if (ret)
+		return ret;
+	if (func_cb)
+		ret = elf_foreach_func(ef.elf, func_cb, ctx);
+	if (!ret && usdt_cb)
+		ret = elf_foreach_usdt(ef.elf, usdt_cb, ctx);
+	elf_file__close(&ef);
+	return ret;
 }
 
 /* ---- adding probes -------------------------------------------------------- */

@@ -62,6 +62,20 @@ int generic__attach(struct generic *g, struct record_session *s, char *err, size
  */
 const char *generic__tracefs(void);
 
+/*
+ * List what a binary offers to uprobes and USDT probes: @func_cb (may be
+ * NULL) for each defined function of its symbol tables (a name may come
+ * twice, from .symtab and .dynsym), then @usdt_cb (may be NULL) for each
+ * USDT note (a probe inlined in several places comes once per place).  A
+ * callback returning non-zero stops the walk and that value is returned.
+ * @path without '/' is looked up as for probe specs.  0 or -errno
+ * (-ENOEXEC: not an ELF file).
+ */
+int generic__list_binary(const char *path, int (*func_cb)(void *ctx, const char *name),
+			 int (*usdt_cb)(void *ctx, const char *provider, const char *name,
+					int nargs),
+			 void *ctx);
+
 /* Detach and free.  Call before record_session__free().  Accepts NULL. */
 void generic__free(struct generic *g);
 

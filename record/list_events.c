@@ -225,6 +225,112 @@ static int list_tracepoints(const char *pattern, bool fields, bool after)
 	return shown;
 }
 
+struct names {
+	char **v;
+	size_t n, cap;
+	const char *glob;
+};
+
+static int names_add(struct names *ns, const char *name)
+{
+	if (fnmatch(ns->glob, name, 0))
+		return 0;
+	if (ns->n == ns->cap) {
+		size_t cap = ns->cap ? ns->cap * 2 : 256;
+		char **v = realloc(ns->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		ns->v = v;
+		ns->cap = cap;
+	}
+	ns->v[ns->n] = strdup(name);
+	if (!ns->v[ns->n])
+		return -ENOMEM;
+	ns->n++;
+	return 0;
+}
+
+static int add_func(void *ctx, const char *name)
+{
+	return names_add(ctx, name);
+}
+
+static int add_usdt(void *ctx, const char *provider, const char *name, int nargs)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s:%s\t%d", provider, name, nargs);
+	*strchr(buf, '\t') = '\0'; /* glob on PROVIDER:NAME only */
+	if (fnmatch(((struct names *)ctx)->glob, buf, 0))
+		return 0;
+	buf[strlen(buf)] = '\t';
+	return names_add(ctx, buf);
+}
+
+/*
+ * `list-events uprobe:PATH[:GLOB]` lists PATH's functions,
+ * `list-events usdt:PATH[:GLOB]` its USDT probes (GLOB on PROVIDER:NAME).
+ */
+static int list_binary(const char *pattern)
+{
+	const char *kind_end = strchr(pattern, ':'), *path = kind_end + 1;
+	const char *path_end = strchr(path, ':');
+	bool usdt = !strncmp(pattern, "usdt:", 5);
+	struct names ns = {.glob = path_end ? path_end + 1 : "*"};
+	char *bin = path_end ? strndup(path, path_end - path) : strdup(path);
+	const char *last = "";
+	int ret;
+
+	if (!bin)
+		return -ENOMEM;
+	if (usdt) {
+		/* the glob's own ':' is part of it; "*" alone means all */
+		ns.glob = path_end ? path_end + 1 : "*";
+		if (!strchr(ns.glob, ':') && strcmp(ns.glob, "*")) {
+			fprintf(stderr,
+				"bpftape list-events: usdt:PATH:GLOB matches PROVIDER:NAME, "
+				"e.g. 'usdt:%s:python:*'\n",
+				bin);
+			free(bin);
+			return -EINVAL;
+		}
+		if (!strcmp(ns.glob, "*"))
+			ns.glob = "*:*";
+	}
+	ret = generic__list_binary(bin, usdt ? NULL : add_func, usdt ? add_usdt : NULL, &ns);
+	if (ret < 0) {
+		fprintf(stderr, "bpftape list-events: %s: %s\n", bin,
+			ret == -ENOEXEC ? "not an ELF file" : strerror(-ret));
+		goto cleanup;
+	}
+	qsort(ns.v, ns.n, sizeof(*ns.v), cmp_str);
+	for (size_t i = 0; i < ns.n; i++) {
+		char *tab = strchr(ns.v[i], '\t');
+
+		if (!strcmp(ns.v[i], last))
+			continue; /* .symtab and .dynsym, inlined USDT copies */
+		last = ns.v[i];
+		if (tab) {
+			*tab = '\0';
+			printf("usdt:%s:%s\t(%s argument%s)\n", bin, ns.v[i], tab + 1,
+			       strcmp(tab + 1, "1") ? "s" : "");
+			*tab = '\t';
+		} else {
+			printf("%.*s:%s:%s\n", (int)(kind_end - pattern), pattern, bin, ns.v[i]);
+		}
+	}
+	ret = ns.n ? 0 : -ENOENT;
+	if (!ns.n)
+		fprintf(stderr, "bpftape list-events: nothing in %s matches '%s'\n", bin, ns.glob);
+cleanup:
+	for (size_t i = 0; i < ns.n; i++)
+		free(ns.v[i]);
+	free(ns.v);
+	free(bin);
+	return ret;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: bpftape list-events [-f] [PATTERN]\n"
@@ -284,6 +390,9 @@ int cmd_list_events(int argc, char **argv)
 	}
 	if (optind < argc)
 		pattern = argv[optind];
+	if (pattern && (!strncmp(pattern, "uprobe:", 7) || !strncmp(pattern, "uretprobe:", 10) ||
+			!strncmp(pattern, "usdt:", 5)))
+		return list_binary(pattern) ? 1 : 0;
 	nb = list_builtins(pattern, fields);
 	nt = list_tracepoints(pattern, fields, nb > 0);
 	if (nt < 0)

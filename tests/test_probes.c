@@ -446,10 +446,13 @@ static void test_errors(void **state)
 
 static void test_list_events(void **state)
 {
-	char out[1 << 16];
+	char out[1 << 16], usdt_pat[PATH_MAX + 8], up_pat[PATH_MAX + 16], want[PATH_MAX + 64];
 	char *tp[] = {bpftape, "list-events", "sched:sched_switch", NULL};
 	char *open_f[] = {bpftape, "list-events", "-f", "open", NULL};
 	char *none[] = {bpftape, "list-events", "no_such_event_*", NULL};
+	char *usdt[] = {bpftape, "list-events", usdt_pat, NULL};
+	char *up[] = {bpftape, "list-events", up_pat, NULL};
+	char work[PATH_MAX];
 
 	(void)state;
 	assert_int_equal(run(tp, out, sizeof(out)), 0);
@@ -461,6 +464,23 @@ static void test_list_events(void **state)
 	assert_non_null(strstr(out, "str"));
 	assert_int_equal(run(none, out, sizeof(out)), 1);
 	assert_non_null(strstr(out, "nothing matches"));
+
+	/* a binary's USDT probes with their argument counts, and functions */
+	path_in(work, helpers, "work_usdt");
+	snprintf(usdt_pat, sizeof(usdt_pat), "usdt:%s", work);
+	assert_int_equal(run(usdt, out, sizeof(out)), 0);
+	snprintf(want, sizeof(want), "usdt:%s:bpftape_test:step\t(3 arguments)\n", work);
+	assert_non_null(strstr(out, want));
+	snprintf(want, sizeof(want), "usdt:%s:bpftape_test:done\t(1 argument)\n", work);
+	assert_non_null(strstr(out, want));
+	path_in(work, helpers, "work_uprobe");
+	snprintf(up_pat, sizeof(up_pat), "uprobe:%s:work_*", work);
+	assert_int_equal(run(up, out, sizeof(out)), 0);
+	snprintf(want, sizeof(want), "uprobe:%s:work_add\n", work);
+	assert_string_equal(out, want);
+	snprintf(up_pat, sizeof(up_pat), "uprobe:/no/such");
+	assert_int_equal(run(up, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "/no/such: No such file or directory"));
 }
 
 /* Root and a working bpf(): else the reason, and 77. */
