@@ -397,7 +397,7 @@ static int elf_usdt_nargs(Elf *elf, const char *provider, const char *name)
 }
 
 /* Kernels without kprobes have neither the PMU nor the legacy interface. */
-static bool have_kprobes(void)
+bool generic__have_kprobes(void)
 {
 	const char *tfs;
 	char p[96];
@@ -673,7 +673,7 @@ int generic__add(struct generic *g, const char *spec, char *err, size_t errlen)
 	case PROBE_KPROBE:
 	case PROBE_KRETPROBE:
 		ret = 0;
-		if (!have_kprobes()) {
+		if (!generic__have_kprobes()) {
 			set_err(err, errlen,
 				"%s: this kernel lacks kprobes: there is no kprobe PMU "
 				"(/sys/bus/event_source/devices/kprobe) and no kprobe_events in "
@@ -975,7 +975,7 @@ int generic__attach(struct generic *g, struct record_session *s, char *err, size
 		if (!link) {
 			ret = -errno;
 			if ((p->ps->kind == PROBE_KPROBE || p->ps->kind == PROBE_KRETPROBE) &&
-			    !have_kprobes())
+			    !generic__have_kprobes())
 				set_err(err, errlen,
 					"%s: this kernel lacks kprobes (no kprobe PMU, no "
 					"kprobe_events): CONFIG_KPROBE_EVENTS is needed",

@@ -26,6 +26,7 @@
 #ifndef BPFTAPE_RECORD_GENERIC_H
 #define BPFTAPE_RECORD_GENERIC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct generic;
@@ -75,6 +76,9 @@ int generic__list_binary(const char *path, int (*func_cb)(void *ctx, const char 
 			 int (*usdt_cb)(void *ctx, const char *provider, const char *name,
 					int nargs),
 			 void *ctx);
+
+/* Can kprobes attach here (a kprobe PMU or tracefs kprobe_events)? */
+bool generic__have_kprobes(void);
 
 /* Detach and free.  Call before record_session__free().  Accepts NULL. */
 void generic__free(struct generic *g);

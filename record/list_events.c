@@ -397,6 +397,12 @@ int cmd_list_events(int argc, char **argv)
 	nt = list_tracepoints(pattern, fields, nb > 0);
 	if (nt < 0)
 		return 1;
+	if (!pattern)
+		printf("\nKernel functions (-e kprobe:FUNC, kretprobe:FUNC): %s\n",
+		       generic__have_kprobes()
+			       ? "any function of /proc/kallsyms"
+			       : "not on this kernel: it has no kprobe PMU and no kprobe_events "
+				 "(CONFIG_KPROBE_EVENTS)");
 	if (pattern && !nb && !nt) {
 		fprintf(stderr, "bpftape list-events: nothing matches '%s'\n", pattern);
 		return 1;
