@@ -178,59 +178,72 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-void out__json_str(struct out *o, const char *s, size_t len)
+/* @s as a JSON string literal at @p (room: 6 * @len + 2); returns the end. */
+static char *json_esc(char *p, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0;
 
-	out__putc(o, '"');
+	*p++ = '"';
 	while (i < len) {
-		size_t run = i;
-
-		/* copy plain ASCII in runs */
-		while (run < len && u[run] >= 0x20 && u[run] < 0x80 && u[run] != '"' &&
-		       u[run] != '\\')
-			run++;
-		if (run > i) {
-			out__write(o, s + i, run - i);
-			i = run;
-			continue;
-		}
 		unsigned char c = u[i];
 
-		if (c == '"' || c == '\\') {
-			char e[2] = {'\\', (char)c};
-
-			out__write(o, e, 2);
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			*p++ = (char)c;
 			i++;
-		} else if (c == '\n') {
-			out__write(o, "\\n", 2);
+		} else if (c == '"' || c == '\\') {
+			*p++ = '\\';
+			*p++ = (char)c;
 			i++;
-		} else if (c == '\t') {
-			out__write(o, "\\t", 2);
-			i++;
-		} else if (c == '\r') {
-			out__write(o, "\\r", 2);
-			i++;
-		} else if (c < 0x20) {
-			char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-
-			out__write(o, e, 6);
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			*p++ = '\\';
+			*p++ = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
 			i++;
 		} else {
-			size_t l = utf8_len(u + i, len - i);
+			size_t l = c < 0x20 ? 0 : utf8_len(u + i, len - i);
 
 			if (l) {
-				out__write(o, s + i, l);
+				memcpy(p, s + i, l);
+				p += l;
 				i += l;
 			} else {
-				char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-
-				out__write(o, e, 6);
+				/* control bytes, and bytes that are not UTF-8 */
+				memcpy(p, "\\u00", 4);
+				p[4] = hex[c >> 4];
+				p[5] = hex[c & 15];
+				p += 6;
 				i++;
 			}
 		}
+	}
+	*p++ = '"';
+	return p;
+}
+
+void out__json_str(struct out *o, const char *s, size_t len)
+{
+	if (len < OUT_BUF / 16) {
+		char *end = json_esc(out_room(o, 6 * len + 2), s, len);
+
+		o->len = (size_t)(end - o->buf);
+		return;
+	}
+	/* a huge string: escape it in pieces, never splitting a UTF-8 sequence */
+	out__putc(o, '"');
+	while (len) {
+		size_t k = len < 4096 ? len : 4096;
+		char *end;
+
+		while (k < len && k > 4092 && ((unsigned char)s[k] & 0xc0) == 0x80)
+			k--;
+		end = json_esc(out_room(o, 6 * k + 2), s, k);
+		/* drop the quotes json_esc() put around the piece */
+		memmove(o->buf + o->len, o->buf + o->len + 1,
+			(size_t)(end - (o->buf + o->len)) - 2);
+		o->len = (size_t)(end - o->buf) - 2;
+		s += k;
+		len -= k;
 	}
 	out__putc(o, '"');
 }
@@ -260,9 +273,15 @@ struct render_names {
 	uint32_t *off;	/* nfields + 1 offsets into text */
 	uint32_t *room; /* per field: static_room(), 0 for strings and bytes */
 	size_t total;
+	char *jtext;	/* "name": for every field, JSON-escaped */
+	uint32_t *joff; /* nfields + 1 offsets into jtext */
+	char *jtype;	/* the type name as a JSON string */
+	bool jfast;	/* no field needs the slow JSON path */
 };
 
 #define RENDER_NAME_SLOTS 64
+
+static void names_clear(struct render_names *n);
 
 int render__init(struct render *r, struct tape_reader *const *readers, size_t n,
 		 enum time_mode mode, struct proctab *pt)
@@ -297,11 +316,8 @@ int render__init(struct render *r, struct tape_reader *const *readers, size_t n,
 
 void render__fini(struct render *r)
 {
-	for (size_t i = 0; r->names && i < RENDER_NAME_SLOTS; i++) {
-		free(r->names[i].text);
-		free(r->names[i].off);
-		free(r->names[i].room);
-	}
+	for (size_t i = 0; r->names && i < RENDER_NAME_SLOTS; i++)
+		names_clear(&r->names[i]);
 	free(r->names);
 	r->names = NULL;
 	free(r->off);
@@ -671,6 +687,48 @@ static void text_loss(struct out *o, const struct render *r, const struct tape_e
 	out__putc(o, '\n');
 }
 
+static void names_clear(struct render_names *n)
+{
+	free(n->text);
+	free(n->off);
+	free(n->room);
+	free(n->jtext);
+	free(n->joff);
+	free(n->jtype);
+	memset(n, 0, sizeof(*n));
+}
+
+static char *json_esc(char *p, const char *s, size_t len);
+
+static int names_json(struct render_names *n, const struct tape_type *tp)
+{
+	size_t len = 0;
+
+	for (unsigned i = 0; i < tp->nfields; i++)
+		len += 6 * strlen(tp->fields[i].name) + 3;
+	n->jtext = malloc(len + 1);
+	n->joff = malloc((tp->nfields + 1u) * sizeof(*n->joff));
+	n->jtype = malloc(6 * strlen(tp->name) + 3);
+	if (!n->jtext || !n->joff || !n->jtype)
+		return -ENOMEM;
+	*json_esc(n->jtype, tp->name, strlen(tp->name)) = '\0';
+	len = 0;
+	n->jfast = true;
+	for (unsigned i = 0; i < tp->nfields; i++) {
+		const struct tape_field *f = &tp->fields[i];
+		char *end;
+
+		n->joff[i] = (uint32_t)len;
+		end = json_esc(n->jtext + len, f->name, strlen(f->name));
+		*end++ = ':';
+		len = (size_t)(end - n->jtext);
+		if (f->kind == TAPE_BYTES && f->display != TAPE_DISP_ARGV)
+			n->jfast = false;
+	}
+	n->joff[tp->nfields] = (uint32_t)len;
+	return 0;
+}
+
 static const struct render_names *names_of(struct render *r, const struct tape_type *tp)
 {
 	struct render_names *n;
@@ -684,20 +742,14 @@ static const struct render_names *names_of(struct render *r, const struct tape_t
 	n = &r->names[((uintptr_t)tp >> 4) % RENDER_NAME_SLOTS];
 	if (n->tp == tp)
 		return n;
-	free(n->text);
-	free(n->off);
-	free(n->room);
-	memset(n, 0, sizeof(*n));
+	names_clear(n);
 	for (unsigned i = 0; i < tp->nfields; i++)
 		len += strlen(tp->fields[i].name) + 2;
 	n->text = malloc(len + 1);
 	n->off = malloc((tp->nfields + 1u) * sizeof(*n->off));
 	n->room = malloc((tp->nfields + 1u) * sizeof(*n->room));
-	if (!n->text || !n->off || !n->room) {
-		free(n->text);
-		free(n->off);
-		free(n->room);
-		memset(n, 0, sizeof(*n));
+	if (!n->text || !n->off || !n->room || names_json(n, tp)) {
+		names_clear(n);
 		return NULL;
 	}
 	for (unsigned i = 0; i < tp->nfields; i++) {
@@ -985,16 +1037,12 @@ static void json_field(struct out *o, const struct tape_event *ev, unsigned i)
 	}
 }
 
-void render__json(struct out *o, const struct render *r, const struct tape_event *ev)
+static void json_slow(struct out *o, const struct render *r, const struct tape_event *ev)
 {
 	const struct tape_type *tp = ev->tp;
 	const struct proc_state *p;
 	bool any = false;
 
-	if (ev->type == TAPE_TYPE_LOSS) {
-		json_loss(o, r, ev);
-		return;
-	}
 	out__puts(o, "{\"ts\":");
 	out__u64(o, ev->ts);
 	out__puts(o, ",\"time\":");
@@ -1049,4 +1097,152 @@ void render__json(struct out *o, const struct render *r, const struct tape_event
 	if (any)
 		out__putc(o, '}');
 	out__puts(o, "}\n");
+}
+
+static char *put_lit(char *p, const char *lit, size_t n)
+{
+	memcpy(p, lit, n);
+	return p + n;
+}
+
+#define PUT_LIT(p, s) put_lit(p, s, sizeof(s) - 1)
+
+void render__json(struct out *o, struct render *r, const struct tape_event *ev)
+{
+	const struct tape_type *tp = ev->tp;
+	const struct render_names *nm;
+	const struct proc_state *ps;
+	const char *comm;
+	size_t need, cl, el = 0;
+	bool any = false;
+	char *p;
+
+	if (ev->type == TAPE_TYPE_LOSS) {
+		json_loss(o, r, ev);
+		return;
+	}
+	if (!tp || !(nm = names_of(r, tp)) || !nm->jfast) {
+		json_slow(o, r, ev);
+		return;
+	}
+	comm = comm_of(r, ev);
+	cl = strnlen(comm, 64);
+	ps = r->pt ? proctab__get(r->pt, ev->pid) : NULL;
+	if (ps && ps->exe)
+		el = strlen(ps->exe);
+	need = 320 + 6 * (cl + el) + strlen(nm->jtype) + 2 * (size_t)nm->joff[tp->nfields];
+	for (unsigned i = 0; i < tp->nfields; i++)
+		need += nm->room[i] ? 2 * (size_t)nm->room[i] : 9 * (size_t)ev->values[i].b.len + 8;
+	if (need > OUT_BUF / 2) {
+		json_slow(o, r, ev);
+		return;
+	}
+	p = out_room(o, need);
+	p = PUT_LIT(p, "{\"ts\":");
+	p = put_dec(p, ev->ts);
+	p = PUT_LIT(p, ",\"time\":");
+	p = put_secs_p(p, render__rel_ns(r, ev->source, ev->ts));
+	p = PUT_LIT(p, ",\"cpu\":");
+	p = put_dec(p, ev->cpu);
+	p = PUT_LIT(p, ",\"pid\":");
+	p = put_dec(p, ev->pid);
+	p = PUT_LIT(p, ",\"tid\":");
+	p = put_dec(p, ev->tid);
+	p = PUT_LIT(p, ",\"comm\":");
+	p = json_esc(p, comm, cl);
+	if (ps && ps->ppid) {
+		p = PUT_LIT(p, ",\"ppid\":");
+		p = put_dec(p, ps->ppid);
+	}
+	if (ps && ps->exe) {
+		p = PUT_LIT(p, ",\"exe\":");
+		p = json_esc(p, ps->exe, el);
+	}
+	p = PUT_LIT(p, ",\"type\":");
+	p = put_cstr(p, nm->jtype);
+	if (r->nsrcs > 1) {
+		p = PUT_LIT(p, ",\"source\":");
+		p = put_dec(p, ev->source);
+	}
+	p = PUT_LIT(p, ",\"fields\":{");
+	for (unsigned i = 0; i < tp->nfields; i++) {
+		const struct tape_field *f = &tp->fields[i];
+		const union tape_value *v = &ev->values[i];
+
+		if (i)
+			*p++ = ',';
+		p = put_lit(p, nm->jtext + nm->joff[i], nm->joff[i + 1] - nm->joff[i]);
+		switch (f->kind) {
+		case TAPE_STR:
+			p = json_esc(p, v->b.ptr ? v->b.ptr : "", v->b.len);
+			break;
+		case TAPE_BYTES: { /* ARGV only: jfast */
+			const char *a = v->b.ptr;
+			uint32_t k = 0, len = v->b.len;
+
+			*p++ = '[';
+			while (k < len) {
+				uint32_t e = k;
+
+				while (e < len && a[e])
+					e++;
+				if (k)
+					*p++ = ',';
+				p = json_esc(p, a + k, e - k);
+				k = e + 1;
+			}
+			*p++ = ']';
+			break;
+		}
+		case TAPE_S8:
+		case TAPE_S16:
+		case TAPE_S32:
+		case TAPE_S64:
+			p = put_sdec(p, v->s);
+			break;
+		default:
+			p = put_dec(p, v->u);
+			break;
+		}
+	}
+	*p++ = '}';
+	for (unsigned i = 0; i < tp->nfields; i++) {
+		const struct tape_field *f = &tp->fields[i];
+		const union tape_value *v = &ev->values[i];
+		char tmp[512], *end;
+
+		if (f->kind == TAPE_STR || f->kind == TAPE_BYTES)
+			continue;
+		if (f->display == TAPE_DISP_ERRNO) {
+			const char *en;
+
+			if (f->kind < TAPE_S8 || v->s >= 0 || v->s < -4095 ||
+			    !(en = tape_errno_name((int)v->s)))
+				continue;
+			end = put_cstr(tmp, en);
+		} else if (f->display == TAPE_DISP_ENUM || f->display == TAPE_DISP_FLAGS) {
+			if (nm->room[i] > sizeof(tmp) || !(end = fast_value(f, v, false, tmp)))
+				continue;
+			/* no symbol matched: the formatter fell back to the number */
+			if ((tmp[0] >= '0' && tmp[0] <= '9') || tmp[0] == '-')
+				continue;
+		} else if (f->display == TAPE_DISP_IPV4) {
+			int n = tape_format_value(tp, i, v, false, tmp, sizeof(tmp));
+
+			if (n <= 0 || (size_t)n >= sizeof(tmp))
+				continue;
+			end = tmp + n;
+		} else {
+			continue;
+		}
+		p = any ? PUT_LIT(p, ",") : PUT_LIT(p, ",\"names\":{");
+		any = true;
+		p = put_lit(p, nm->jtext + nm->joff[i], nm->joff[i + 1] - nm->joff[i]);
+		p = json_esc(p, tmp, (size_t)(end - tmp));
+	}
+	if (any)
+		*p++ = '}';
+	*p++ = '}';
+	*p++ = '\n';
+	o->len = (size_t)(p - o->buf);
 }

@@ -74,7 +74,7 @@ void render__time(struct out *o, const struct render *r, unsigned src, uint64_t 
 /* One event (or loss) as a text line. */
 void render__text(struct out *o, struct render *r, const struct tape_event *ev);
 /* One event (or loss) as a JSON object line. */
-void render__json(struct out *o, const struct render *r, const struct tape_event *ev);
+void render__json(struct out *o, struct render *r, const struct tape_event *ev);
 
 /* tape_format_value(), faster for the common displays; same text. */
 int render__format_value(const struct tape_type *tp, unsigned i, const union tape_value *v,
