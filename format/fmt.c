@@ -42,10 +42,10 @@ static void outc(struct out *o, char c)
 
 const char *tape_errno_name(int err)
 {
+	if (err < -4095 || err > 4095 || err == 0)
+		return NULL;
 	if (err < 0)
 		err = -err;
-	if (err == 0 || err > 4095)
-		return NULL;
 	return strerrorname_np(err);
 }
 
@@ -220,7 +220,7 @@ int tape_format_value(const struct tape_type *type, unsigned idx, const union ta
 
 		switch (f->display) {
 		case TAPE_DISP_ERRNO:
-			if (sign && v->s < 0 && tape_errno_name(v->s))
+			if (sign && v->s < 0 && v->s >= -4095 && tape_errno_name(v->s))
 				outf(&o, "%" PRId64 "(%s)", v->s, tape_errno_name(v->s));
 			else if (sign)
 				outf(&o, "%" PRId64, v->s);

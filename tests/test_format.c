@@ -851,6 +851,10 @@ static void test_format_value(void **state)
 	assert_string_equal(buf, "3");
 	assert_string_equal(tape_errno_name(-13), "EACCES");
 	assert_null(tape_errno_name(0));
+	assert_null(tape_errno_name(-2147483647 - 1));
+	v.s = -4294967298ll; /* not an errno, though its low 32 bits are -2 */
+	tape_format_value(open_t, 4, &v, false, buf, sizeof(buf));
+	assert_string_equal(buf, "-4294967298");
 }
 
 static char *tmp_path(const char *name)
