@@ -25,6 +25,7 @@ $(OUTPUT)/bpftape_sqlite.so: $(QUERY_EXT_OBJS) $(LIBTAPE)
 		$(QUERY_EXT_OBJS) $(LIBTAPE) $(FORMAT_LIBS) -lm -lc
 
 UNIT_TESTS += tests/test_query.c
+BENCHES += tests/bench/bench_query.c
 
 # test_query loads the extension from the build directory.
 $(OUTPUT)/tests/test_query: $(OUTPUT)/bpftape_sqlite.so

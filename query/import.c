@@ -18,9 +18,17 @@
 #include "qtab_int.h"
 #include "verbs.h"
 
+/* Copies of scan-buffer values, one per column, so that every value can be
+ * bound SQLITE_STATIC: no allocation per value. */
+struct colbuf {
+	char *p;
+	size_t cap;
+};
+
 struct itable {
 	struct qtable *t;
 	sqlite3_stmt *insert;
+	struct colbuf *bufs; /* t->ncols */
 };
 
 struct importer {
@@ -67,8 +75,9 @@ static int add_table(struct importer *im, struct qtable *t)
 	im->tabs = nt;
 	im->tabs[im->ntabs].t = t;
 	im->tabs[im->ntabs].insert = NULL;
+	im->tabs[im->ntabs].bufs = calloc(t->ncols, sizeof(struct colbuf));
 	im->ntabs++;
-	return 0;
+	return im->tabs[im->ntabs - 1].bufs ? 0 : -ENOMEM;
 }
 
 /* CREATE TABLE and the INSERT statement for one table. */
@@ -85,16 +94,22 @@ static int prepare_table(struct importer *im, struct itable *it)
 	ret = exec(im, ddl);
 	if (ret)
 		goto cleanup;
-	cap = strlen(t->name) * 2 + 64 + (size_t)t->ncols * 3;
+	cap = strlen(t->name) * 2 + 64 + (size_t)t->ncols * 140;
 	sql = malloc(cap);
 	if (!sql) {
 		ret = -ENOMEM;
 		goto cleanup;
 	}
-	p = sql + sprintf(sql, "INSERT INTO main.\"%s\" VALUES(", t->name);
-	for (int c = 0; c < t->ncols; c++)
-		if (!t->cols[c].hidden)
-			p += sprintf(p, n++ ? ",?" : "?");
+	p = sql + sprintf(sql, "INSERT INTO main.\"%s\"", t->name);
+	p += sprintf(p, "(");
+	for (int c = 0; c < t->ncols; c++) {
+		if (t->cols[c].hidden)
+			continue;
+		p += sprintf(p, "%s\"%s\"", n++ ? "," : "", t->cols[c].name);
+	}
+	p += sprintf(p, ") VALUES(");
+	for (int c = 0; c < n; c++)
+		p += sprintf(p, c ? ",?" : "?");
 	strcpy(p, ")");
 	if (sqlite3_prepare_v3(im->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &it->insert, NULL) !=
 	    SQLITE_OK)
@@ -105,19 +120,35 @@ cleanup:
 	return ret;
 }
 
-static int bind_val(sqlite3_stmt *st, int i, const struct qval *v)
+static int bind_val(struct itable *it, int c, int i, struct qval *v)
 {
-	/* values outside the scan buffer stay put until the scan moves on,
-	 * which is after this row's INSERT ran */
-	sqlite3_destructor_type d = v->tmp ? SQLITE_TRANSIENT : SQLITE_STATIC;
+	sqlite3_stmt *st = it->insert;
 
+	if (v->tmp && (v->t == QV_TEXT || v->t == QV_BLOB)) {
+		/* the scan reuses its buffer for the next column */
+		struct colbuf *b = &it->bufs[c];
+
+		if (b->cap < (size_t)v->n + 1) {
+			size_t nc = (size_t)v->n + 64;
+			char *np = realloc(b->p, nc);
+
+			if (!np)
+				return SQLITE_NOMEM;
+			b->p = np;
+			b->cap = nc;
+		}
+		memcpy(b->p, v->p, v->n);
+		v->p = b->p;
+	}
+	/* everything else stays put until the scan moves on, which is after
+	 * this row's INSERT ran */
 	switch (v->t) {
 	case QV_INT:
 		return sqlite3_bind_int64(st, i, v->i);
 	case QV_TEXT:
-		return sqlite3_bind_text(st, i, v->p, v->n, d);
+		return sqlite3_bind_text(st, i, v->p, v->n, SQLITE_STATIC);
 	case QV_BLOB:
-		return sqlite3_bind_blob(st, i, v->p, v->n, d);
+		return sqlite3_bind_blob(st, i, v->p, v->n, SQLITE_STATIC);
 	default:
 		return sqlite3_bind_null(st, i);
 	}
@@ -136,7 +167,7 @@ static int insert_row(struct importer *im, struct itable *it, struct qscan *scan
 		ret = of_event ? qscan__column_of(scan, t, c, &v) : qscan__column(scan, c, &v);
 		if (ret)
 			return ret;
-		if (bind_val(it->insert, ++n, &v) != SQLITE_OK)
+		if (bind_val(it, c, ++n, &v) != SQLITE_OK)
 			return sql_error(im, t->name);
 	}
 	if (sqlite3_step(it->insert) != SQLITE_DONE)
@@ -254,7 +285,9 @@ static int create_indexes(struct importer *im, size_t first_type_tab)
 		for (size_t c = 0; c < 3 && !ret; c++) {
 			char *sql;
 
-			if (c == 2 && t->kind != QT_EVENTS)
+			/* type tables: ts only; pid is the costly sort, and
+			 * events(pid) finds a process's events of any type */
+			if (c > 0 && t->kind != QT_EVENTS)
 				continue;
 			sql = sqlite3_mprintf("CREATE INDEX main.\"%w_%s\" ON \"%w\"(\"%s\")",
 					      t->name, cols[c], t->name, cols[c]);
@@ -311,6 +344,9 @@ cleanup:
 		snprintf(err, errlen, "out of memory");
 	for (size_t i = 0; i < im.ntabs; i++) {
 		sqlite3_finalize(im.tabs[i].insert);
+		for (int c = 0; im.tabs[i].bufs && c < im.tabs[i].t->ncols; c++)
+			free(im.tabs[i].bufs[c].p);
+		free(im.tabs[i].bufs);
 		qtable__free(im.tabs[i].t);
 	}
 	for (size_t i = 0; im.type_tab && i < qset__count(set); i++)
@@ -322,6 +358,16 @@ cleanup:
 	if (ret && sqlite3_get_autocommit(db) == 0)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return ret;
+}
+
+void qimport__tune(sqlite3 *db)
+{
+	/* nothing to protect until the file is complete: no journal, no syncs */
+	sqlite3_exec(db,
+		     "PRAGMA page_size=65536; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+		     "PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-131072;"
+		     "PRAGMA temp_store=MEMORY; PRAGMA mmap_size=2147418112;",
+		     NULL, NULL, NULL);
 }
 
 /* ---- the verb ---- */
@@ -420,6 +466,8 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "bpftape import: %s exists; use --force to replace it\n", out);
 		return 1;
 	}
+	/* one thread: SQLite need not count allocations under a mutex */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	clock_gettime(CLOCK_MONOTONIC, &prog.start);
 	set = qset__open((const char *const *)argv + optind, argc - optind, err, sizeof(err));
 	if (!set) {
@@ -434,17 +482,14 @@ int cmd_import(int argc, char **argv)
 		goto cleanup;
 	}
 	unlink(tmp);
-	if (sqlite3_open(tmp, &db) != SQLITE_OK) {
+	if (sqlite3_open_v2(tmp, &db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
 		fprintf(stderr, "bpftape import: %s: %s\n", tmp,
 			db ? sqlite3_errmsg(db) : "out of memory");
 		goto cleanup;
 	}
-	/* nothing to protect until the rename: no journal, no syncs */
-	sqlite3_exec(db,
-		     "PRAGMA page_size=65536; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-		     "PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-131072;"
-		     "PRAGMA temp_store=MEMORY;",
-		     NULL, NULL, NULL);
+	qimport__tune(db);
 	if (qimport__run(db, set, show_progress, &prog, &st, err, sizeof(err))) {
 		if (prog.tty)
 			fputc('\n', stderr);

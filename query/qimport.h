@@ -24,4 +24,9 @@ typedef void (*qimport_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 int qimport__run(sqlite3 *db, struct qset *set, qimport_progress_fn progress, void *ctx,
 		 struct qimport_stats *st, char *err, size_t errlen);
 
+/* Settings for a database being written from scratch by one writer that
+ * renames it into place when done: no journal, no fsync, a large cache.
+ * Call on a new, empty database before qimport__run(). */
+void qimport__tune(sqlite3 *db);
+
 #endif

@@ -17,6 +17,21 @@ struct qmap {
 	int8_t field[TAPE_MAX_FIELDS];
 };
 
+/* The last display text of one field: flags, enums and addresses repeat,
+ * and formatting them is most of what a row costs. */
+#define DCACHE_SLOTS 64
+#define DCACHE_KEY   32
+#define DCACHE_TEXT  96
+
+struct dcache {
+	const struct tape_type *tp;
+	unsigned idx;
+	uint32_t keylen; /* bytes of @key used; for ints 8 */
+	uint8_t key[DCACHE_KEY];
+	int len;
+	char text[DCACHE_TEXT];
+};
+
 struct qscan {
 	struct qset *set;
 	const struct qtable *t;
@@ -36,18 +51,29 @@ struct qscan {
 	size_t nmaps, capmaps;
 	size_t last_map;
 
+	/* events from the index: @left rows of type @names[@name] in chunk
+	 * @chunk of tape @tape */
+	bool index_only;
+	char **names;
+	size_t nnames, name, chunk;
+	uint32_t left;
+
 	/* other tables: row @row of tape @tape */
 	size_t tape, row;
 	const struct proctab *procs;
 	const struct tape_type *tp; /* types: current type */
 	int field;		    /* types: current field, -1 for a type without fields */
 
+	struct dcache *dcache; /* DCACHE_SLOTS, allocated on first use */
+	char *jb;	       /* events.args */
+	size_t jcap;
 	/* text built for a column */
 	char *buf;
 	size_t cap;
 	/* wall-clock second last formatted, per tape */
 	int64_t time_sec;
 	size_t time_tape;
+	size_t time_len;
 	char time_prefix[32];
 };
 
@@ -117,6 +143,73 @@ static int add_type(struct qscan *s, const char *type)
 	return 0;
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The type names the index scan goes through, sorted. */
+static int scan_open_index(struct qscan *s, const struct qfilter *f)
+{
+	for (size_t i = 0; i < qset__count(s->set); i++) {
+		const struct tape_reader *r = qset__reader(s->set, i);
+
+		for (unsigned id = 1; id <= tape_reader__max_type(r); id++) {
+			const struct tape_type *tp = tape_reader__type(r, id);
+			bool want = f->ntypes == 0, seen = false;
+			char **nn;
+
+			for (size_t k = 0; tp && k < f->ntypes; k++)
+				want |= !strcmp(f->types[k], tp->name);
+			for (size_t k = 0; tp && k < s->nnames; k++)
+				seen |= !strcmp(s->names[k], tp->name);
+			if (!tp || !want || seen)
+				continue;
+			nn = realloc(s->names, (s->nnames + 1) * sizeof(*nn));
+			if (!nn)
+				return -ENOMEM;
+			s->names = nn;
+			nn[s->nnames] = strdup(tp->name);
+			if (!nn[s->nnames])
+				return -ENOMEM;
+			s->nnames++;
+		}
+	}
+	qsort(s->names, s->nnames, sizeof(*s->names), name_cmp);
+	s->index_only = true;
+	s->chunk = (size_t)-1;
+	return 0;
+}
+
+/* Next row of an index scan: walk types, then tapes, then chunks. */
+static int next_index_row(struct qscan *s)
+{
+	while (s->name < s->nnames) {
+		if (s->left) {
+			s->left--;
+			s->rowid++;
+			return 1;
+		}
+		if (s->tape < qset__count(s->set)) {
+			const struct tape_reader *r = qset__reader(s->set, s->tape);
+			const struct tape_type *tp =
+				tape_reader__type_by_name(r, s->names[s->name]);
+
+			if (tp && ++s->chunk < tape_reader__chunk_count(r)) {
+				s->left = tape_reader__chunk_type_count(r, s->chunk, tp->id);
+				continue;
+			}
+			s->tape++;
+			s->chunk = (size_t)-1;
+			continue;
+		}
+		s->name++;
+		s->tape = 0;
+		s->chunk = (size_t)-1;
+	}
+	return 0;
+}
+
 static int scan_open_events(struct qscan *s, const struct qfilter *f)
 {
 	const struct qtable *t = s->t;
@@ -130,6 +223,9 @@ static int scan_open_events(struct qscan *s, const struct qfilter *f)
 			s->done = true;
 			return 0;
 		}
+		if (f->index_only && t->kind == QT_EVENTS && !f->since && !f->until && !f->npids &&
+		    !f->ntids)
+			return scan_open_index(s, f);
 		s->sel.since = f->since;
 		s->sel.until = f->until;
 		if (f->npids) {
@@ -227,6 +323,11 @@ void qscan__free(struct qscan *s)
 		free(s->types[i]);
 	free(s->types);
 	free(s->maps);
+	free(s->dcache);
+	for (size_t i = 0; i < s->nnames; i++)
+		free(s->names[i]);
+	free(s->names);
+	free(s->jb);
 	free(s->buf);
 	qset__put(s->set);
 	free(s);
@@ -327,6 +428,8 @@ int qscan__next(struct qscan *s)
 {
 	int ret;
 
+	if (s->index_only)
+		return next_index_row(s);
 	if (is_event_table(s->t))
 		return next_event(s);
 	if (s->t->kind == QT_TYPES) {
@@ -382,8 +485,15 @@ static void set_text(struct qval *v, const char *p, int n)
 {
 	v->t = QV_TEXT;
 	v->tmp = false;
+	v->stable = false;
 	v->p = p;
 	v->n = n < 0 ? (int)strlen(p) : n;
+}
+
+static void set_stable_text(struct qval *v, const char *p)
+{
+	set_text(v, p, -1);
+	v->stable = true;
 }
 
 static void set_tmp_text(struct qval *v, const char *p, int n)
@@ -426,51 +536,199 @@ static void set_time(struct qscan *s, size_t tape, uint64_t ts, struct qval *v)
 		strftime(s->time_prefix, sizeof(s->time_prefix), "%Y-%m-%dT%H:%M:%S", &tm);
 		s->time_sec = sec;
 		s->time_tape = tape;
+		s->time_len = strlen(s->time_prefix);
 	}
-	set_tmp_text(v, s->buf,
-		     snprintf(s->buf, s->cap, "%s.%09lldZ", s->time_prefix, (long long)ns));
+	/* the prefix changes once a second; the nanoseconds by hand */
+	char *o = s->buf;
+
+	memcpy(o, s->time_prefix, s->time_len);
+	o += s->time_len;
+	*o++ = '.';
+	for (int d = 8; d >= 0; d--) {
+		o[d] = '0' + ns % 10;
+		ns /= 10;
+	}
+	o += 9;
+	*o++ = 'Z';
+	*o = '\0';
+	set_tmp_text(v, s->buf, (int)(o - s->buf));
 }
 
-/* The display text of a field, in the scan's buffer. */
-static int field_text(struct qscan *s, const struct tape_type *tp, unsigned idx,
-		      const union tape_value *val, bool quote, const char **out)
+static char *put_radix(char *o, uint64_t v, unsigned radix)
 {
+	static const char digits[] = "0123456789abcdef";
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[n++] = digits[v % radix];
+		v /= radix;
+	} while (v);
+	while (n)
+		*o++ = tmp[--n];
+	return o;
+}
+
+/* The formats of tape_format_value() that are cheap to produce by hand and
+ * vary too much to cache.  Returns the length, or -1 to take the slow way. */
+static int fast_text(const struct tape_field *f, const union tape_value *val, char *o)
+{
+	char *start = o;
+	uint64_t u = val->u;
+
+	if (f->kind == TAPE_STR || f->kind == TAPE_BYTES)
+		return -1;
+	switch (f->display) {
+	case TAPE_DISP_HEX:
+	case TAPE_DISP_PTR:
+		/* printf's "%#x": no prefix for zero */
+		if (u) {
+			*o++ = '0';
+			*o++ = 'x';
+		}
+		o = put_radix(o, u, 16);
+		break;
+	case TAPE_DISP_OCTAL:
+		if (u)
+			*o++ = '0';
+		o = put_radix(o, u, 8);
+		break;
+	case TAPE_DISP_NSEC:
+		if (u < 1000) {
+			o = put_radix(o, u, 10);
+			*o++ = 'n';
+		} else if (u < 1000000) {
+			/* exact: "%.3fus" of a whole number of ns */
+			o = put_radix(o, u / 1000, 10);
+			*o++ = '.';
+			*o++ = '0' + u % 1000 / 100;
+			*o++ = '0' + u % 100 / 10;
+			*o++ = '0' + u % 10;
+			*o++ = 'u';
+		} else {
+			return -1;
+		}
+		*o++ = 's';
+		break;
+	default:
+		return -1;
+	}
+	*o = '\0';
+	return (int)(o - start);
+}
+
+static bool cacheable(const struct tape_field *f)
+{
+	switch (f->display) {
+	case TAPE_DISP_ENUM:
+	case TAPE_DISP_FLAGS:
+	case TAPE_DISP_IPV4:
+		return f->kind != TAPE_STR && f->kind != TAPE_BYTES;
+	case TAPE_DISP_SOCKADDR:
+	case TAPE_DISP_IPV6:
+		return f->kind == TAPE_BYTES;
+	default:
+		return false;
+	}
+}
+
+/* The display text of a field (tape_format_value(), unquoted), in the
+ * scan's buffer.  Returns its length or -errno. */
+static int field_text(struct qscan *s, const struct tape_type *tp, unsigned idx,
+		      const union tape_value *val, const char **out)
+{
+	const struct tape_field *f = &tp->fields[idx];
+	struct dcache *d = NULL;
+	const void *key = &val->u;
+	uint32_t keylen = 8;
 	int n;
 
 	if (reserve(s, 128))
 		return -ENOMEM;
-	n = tape_format_value(tp, idx, val, quote, s->buf, s->cap);
+	*out = s->buf;
+	n = fast_text(f, val, s->buf);
+	if (n >= 0)
+		return n;
+	if (cacheable(f)) {
+		if (f->kind == TAPE_BYTES) {
+			key = val->b.ptr;
+			keylen = val->b.len;
+		}
+		if (keylen <= DCACHE_KEY) {
+			if (!s->dcache)
+				s->dcache = calloc(DCACHE_SLOTS, sizeof(*s->dcache));
+			if (s->dcache) {
+				uintptr_t h = ((uintptr_t)tp >> 4) * 31 + idx;
+
+				d = &s->dcache[h % DCACHE_SLOTS];
+				if (d->tp == tp && d->idx == idx && d->keylen == keylen &&
+				    !memcmp(d->key, key, keylen)) {
+					memcpy(s->buf, d->text, d->len + 1);
+					return d->len;
+				}
+			}
+		}
+	}
+	n = tape_format_value(tp, idx, val, false, s->buf, s->cap);
 	if (n < 0)
 		return n;
 	if ((size_t)n >= s->cap) {
 		if (reserve(s, (size_t)n + 1))
 			return -ENOMEM;
-		n = tape_format_value(tp, idx, val, quote, s->buf, s->cap);
+		n = tape_format_value(tp, idx, val, false, s->buf, s->cap);
+		*out = s->buf;
 	}
-	*out = s->buf;
+	if (d && n < DCACHE_TEXT) {
+		d->tp = tp;
+		d->idx = idx;
+		d->keylen = keylen;
+		memcpy(d->key, key, keylen);
+		d->len = n;
+		memcpy(d->text, s->buf, n + 1);
+	}
 	return n;
 }
 
 /* ---- JSON for events.args ---- */
 
+/* Built in its own buffer, so that field_text() can run meanwhile. */
 struct jbuf {
 	struct qscan *s;
 	size_t len;
 	int err;
 };
 
+static int j_reserve(struct jbuf *j, size_t need)
+{
+	struct qscan *s = j->s;
+	char *nb;
+	size_t nc;
+
+	if (need <= s->jcap)
+		return 0;
+	nc = s->jcap ? s->jcap : 512;
+	while (nc < need)
+		nc *= 2;
+	nb = realloc(s->jb, nc);
+	if (!nb)
+		return -ENOMEM;
+	s->jb = nb;
+	s->jcap = nc;
+	return 0;
+}
+
 static void j_put(struct jbuf *j, const void *p, size_t n)
 {
-	if (j->err || (j->err = reserve(j->s, j->len + n + 1)))
+	if (j->err || (j->err = j_reserve(j, j->len + n + 1)))
 		return;
-	memcpy(j->s->buf + j->len, p, n);
+	memcpy(j->s->jb + j->len, p, n);
 	j->len += n;
 }
 
 static void j_ch(struct jbuf *j, char c)
 {
-	if (j->len + 1 < j->s->cap) {
-		j->s->buf[j->len++] = c;
+	if (j->len + 1 < j->s->jcap) {
+		j->s->jb[j->len++] = c;
 		return;
 	}
 	j_put(j, &c, 1);
@@ -480,9 +738,9 @@ static void j_str(struct jbuf *j, const char *p, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 
-	if (j->err || (j->err = reserve(j->s, j->len + n * 6 + 3)))
+	if (j->err || (j->err = j_reserve(j, j->len + n * 6 + 3)))
 		return;
-	char *o = j->s->buf + j->len;
+	char *o = j->s->jb + j->len;
 
 	*o++ = '"';
 	for (size_t i = 0; i < n; i++) {
@@ -517,7 +775,7 @@ static void j_str(struct jbuf *j, const char *p, size_t n)
 		}
 	}
 	*o++ = '"';
-	j->len = o - j->s->buf;
+	j->len = o - j->s->jb;
 }
 
 static void j_u64(struct jbuf *j, uint64_t v)
@@ -545,26 +803,13 @@ static void j_s64(struct jbuf *j, int64_t v)
 static void j_display(struct jbuf *j, const struct tape_type *tp, unsigned idx,
 		      const union tape_value *val)
 {
-	char tmp[256];
-	int n = tape_format_value(tp, idx, val, false, tmp, sizeof(tmp));
+	const char *text;
+	int n = field_text(j->s, tp, idx, val, &text);
 
-	if (n < 0) {
+	if (n < 0)
 		j_put(j, "null", 4);
-		return;
-	}
-	if ((size_t)n >= sizeof(tmp)) {
-		char *big = malloc((size_t)n + 1);
-
-		if (!big) {
-			j->err = -ENOMEM;
-			return;
-		}
-		tape_format_value(tp, idx, val, false, big, (size_t)n + 1);
-		j_str(j, big, n);
-		free(big);
-		return;
-	}
-	j_str(j, tmp, n);
+	else
+		j_str(j, text, n);
 }
 
 static void j_value(struct jbuf *j, const struct tape_type *tp, unsigned idx,
@@ -642,7 +887,7 @@ static int set_args(struct qscan *s, const struct tape_event *ev, struct qval *v
 	j_ch(&j, '}');
 	if (j.err)
 		return j.err;
-	set_tmp_text(v, s->buf, (int)j.len);
+	set_tmp_text(v, s->jb, (int)j.len);
 	return 0;
 }
 
@@ -720,7 +965,7 @@ static int set_field(struct qscan *s, const struct qtable *t, const struct qcol 
 	if (c->src == QC_FIELD_STR) {
 		const char *text;
 
-		n = field_text(s, tp, idx, val, false, &text);
+		n = field_text(s, tp, idx, val, &text);
 		if (n < 0)
 			return n;
 		set_tmp_text(v, text, n);
@@ -733,6 +978,7 @@ static int set_field(struct qscan *s, const struct qtable *t, const struct qcol 
 	case TAPE_BYTES:
 		v->t = QV_BLOB;
 		v->tmp = false;
+		v->stable = false;
 		v->p = val->b.ptr;
 		v->n = val->b.len;
 		break;
@@ -757,9 +1003,9 @@ static void set_origin(struct qscan *s, const struct qcol *c, size_t tape, struc
 		return;
 	}
 	if (c->src == QC_HOST)
-		set_text(v, qset__host(s->set, tape), -1);
+		set_stable_text(v, qset__host(s->set, tape));
 	else
-		set_text(v, qset__path(s->set, tape), -1);
+		set_stable_text(v, qset__path(s->set, tape));
 }
 
 static int event_column(struct qscan *s, const struct qtable *t, int col, struct qval *v)
@@ -791,7 +1037,7 @@ static int event_column(struct qscan *s, const struct qtable *t, int col, struct
 		set_text(v, ev->comm ? ev->comm : "", -1);
 		return 0;
 	case QC_TYPE:
-		set_text(v, ev->tp ? ev->tp->name : "", -1);
+		set_stable_text(v, ev->tp ? ev->tp->name : "");
 		return 0;
 	case QC_ARGS:
 		return set_args(s, ev, v);
@@ -980,9 +1226,18 @@ int qscan__column(struct qscan *s, int col, struct qval *v)
 
 	if (col < 0 || col >= t->ncols)
 		return -EINVAL;
+	c = &t->cols[col];
+	if (s->index_only) {
+		if (c->src == QC_TYPE && s->name < s->nnames)
+			set_stable_text(v, s->names[s->name]);
+		else if (c->src == QC_HOST || c->src == QC_FILE)
+			set_origin(s, c, s->tape, v);
+		else
+			set_null(v);
+		return 0;
+	}
 	if (is_event_table(t))
 		return event_column(s, t, col, v);
-	c = &t->cols[col];
 	if (c->src == QC_HOST || c->src == QC_FILE) {
 		set_origin(s, c, s->tape, v);
 		return 0;

@@ -183,11 +183,12 @@ enum qval_type {
 /*
  * One column value.  @p stays valid until the scan moves to the next row,
  * except when @tmp: then it lives in the scan's buffer, which the next
- * column value overwrites.
+ * column value overwrites; or when @stable: then it lives with the set.
  */
 struct qval {
 	enum qval_type t;
 	bool tmp;
+	bool stable; /* @p lives as long as the set (type names, paths) */
 	int64_t i;
 	const void *p;
 	int n;
@@ -203,6 +204,13 @@ struct qfilter {
 	char **types;
 	size_t ntypes;
 	bool empty; /* nothing can match */
+	/*
+	 * Only type, host and file are wanted (count(*), GROUP BY type): the
+	 * rows come from the index's per-chunk type counts, grouped by type
+	 * in name order, without reading a chunk.  Only with @types, no
+	 * bounds, pids or tids.
+	 */
+	bool index_only;
 };
 
 void qfilter__reset(struct qfilter *f);

@@ -460,12 +460,16 @@ int cmd_query(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* one thread: SQLite need not count allocations under a mutex */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	set = qset__open((const char *const *)argv + optind, argc - optind, err, sizeof(err));
 	if (!set) {
 		fprintf(stderr, "bpftape query: %s\n", err);
 		goto cleanup;
 	}
-	if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
+	if (sqlite3_open_v2(":memory:", &db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
 		fprintf(stderr, "bpftape query: cannot open SQLite: %s\n",
 			db ? sqlite3_errmsg(db) : "out of memory");
 		goto cleanup;

@@ -61,6 +61,22 @@ static const char *const op_text[OP_MAX] = {
 };
 
 #define MAX_TERMS 12
+/* idxNum flag: rows from the index's type counts (see qfilter.index_only) */
+#define IDX_INDEX_ONLY 0x10000
+
+/* Whether the query needs no more of events than type, host and file. */
+static bool index_only(const struct qtable *t, sqlite3_uint64 used)
+{
+	sqlite3_uint64 allowed = 0;
+
+	if (t->kind != QT_EVENTS)
+		return false;
+	for (int i = 0; i < t->ncols && i < 63; i++)
+		if (t->cols[i].src == QC_TYPE || t->cols[i].src == QC_HOST ||
+		    t->cols[i].src == QC_FILE)
+			allowed |= 1ull << i;
+	return !(used & ~allowed);
+}
 
 static void vtab_set_error(struct qvtab *vt, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -275,6 +291,26 @@ static int q_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 	if (t->col_ts >= 0 && info->nOrderBy == 1 && info->aOrderBy[0].iColumn == t->col_ts &&
 	    !info->aOrderBy[0].desc)
 		info->orderByConsumed = 1;
+	/*
+	 * count(*) and GROUP BY type need no chunk: the index counts each
+	 * type per chunk.  Those rows come grouped by type in name order, so
+	 * SQLite needs no sorter either.  (colUsed covers the WHERE terms.)
+	 */
+	if (!vt->ext && index_only(t, info->colUsed)) {
+		char *s = sqlite3_mprintf("%s%scounts from the index", idx, *idx ? " AND " : "");
+
+		if (!s)
+			return SQLITE_NOMEM;
+		if (info->needToFreeIdxStr)
+			sqlite3_free(info->idxStr);
+		info->idxStr = s;
+		info->needToFreeIdxStr = 1;
+		info->idxNum |= IDX_INDEX_ONLY;
+		info->estimatedCost = 1 + rows / 100;
+		if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == t->col_type &&
+		    !info->aOrderBy[0].desc)
+			info->orderByConsumed = 1;
+	}
 	return SQLITE_OK;
 }
 
@@ -498,7 +534,7 @@ static int q_filter(sqlite3_vtab_cursor *base, int idxnum, const char *idxstr, i
 	char err[512];
 	int rc = SQLITE_OK;
 
-	(void)idxnum;
+	f.index_only = idxnum & IDX_INDEX_ONLY;
 	qscan__free(c->scan);
 	c->scan = NULL;
 	c->eof = true;
@@ -578,7 +614,12 @@ static int q_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col)
 		sqlite3_result_int64(ctx, v.i);
 		break;
 	case QV_TEXT:
-		sqlite3_result_text(ctx, v.p, v.n, SQLITE_TRANSIENT);
+		/* a query connection's set lives as long as its tables; an
+		 * extension table swaps tapes between statements */
+		sqlite3_result_text(ctx, v.p, v.n,
+				    v.stable && !((struct qvtab *)base->pVtab)->ext
+					    ? SQLITE_STATIC
+					    : SQLITE_TRANSIENT);
 		break;
 	case QV_BLOB:
 		sqlite3_result_blob(ctx, v.p, v.n, SQLITE_TRANSIENT);

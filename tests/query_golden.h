@@ -288,11 +288,11 @@ static void qg_story(struct qg *g, uint64_t ms)
 
 /*
  * Write the golden tape to @path, recorded on @host ("golden"); @filler
- * extra events (0 for the small tape).  @chunk_ns: chunk length (0: 100
- * ms).  0 or -errno; @err says why.
+ * extra events (0 for the small tape) spread over @seconds.  @chunk_ns:
+ * chunk length (0: 100 ms).  0 or -errno; @err says why.
  */
-static int qg_write(const char *path, const char *host, uint64_t filler, uint64_t chunk_ns,
-		    char *err, size_t errlen)
+static int qg_write_long(const char *path, const char *host, uint64_t filler, uint64_t chunk_ns,
+			 unsigned seconds, char *err, size_t errlen)
 {
 	static const struct tape_type types[QG_NTYPES] = {
 		{0, "fork", "", "", 3, qg_fork_f},	 {0, "exec", "", "", 3, qg_exec_f},
@@ -322,7 +322,7 @@ static int qg_write(const char *path, const char *host, uint64_t filler, uint64_
 
 	g.w = tape_writer__open(path, &wo);
 	if (!g.w) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%.256s: %s", path, strerror(errno));
 		return -errno;
 	}
 	snprintf(rt, sizeof(rt), "%lld", (long long)QG_RT_OFF);
@@ -339,9 +339,9 @@ static int qg_write(const char *path, const char *host, uint64_t filler, uint64_
 		goto cleanup;
 
 	/* Ten seconds; the story happens in the second second. */
-	uint64_t nf = 0, per_ms = filler / 10000 + 1;
+	uint64_t nms = (uint64_t)seconds * 1000, nf = 0, per_ms = filler / nms + 1;
 
-	for (uint64_t ms = 0; ms < 10000 && !g.err; ms++) {
+	for (uint64_t ms = 0; ms < nms && !g.err; ms++) {
 		uint64_t ts = QG_BOOT_TS + ms * 1000000;
 
 		qg_story(&g, ms);
@@ -390,9 +390,16 @@ static int qg_write(const char *path, const char *host, uint64_t filler, uint64_
 	ret = ret ?: tape_writer__finish(g.w);
 cleanup:
 	if (ret)
-		snprintf(err, errlen, "%s: %s", path, tape_writer__errmsg(g.w));
+		snprintf(err, errlen, "%.256s: %s", path, tape_writer__errmsg(g.w));
 	tape_writer__free(g.w);
 	return ret;
+}
+
+/* The golden tape: ten seconds. */
+static inline int qg_write(const char *path, const char *host, uint64_t filler, uint64_t chunk_ns,
+			   char *err, size_t errlen)
+{
+	return qg_write_long(path, host, filler, chunk_ns, 10, err, errlen);
 }
 
 #endif
