@@ -26,7 +26,8 @@ static void usage(FILE *f)
 		"                    other events are instants, losses global instants\n"
 		"  --format csv      one row per event with a header row: ts, time, cpu,\n"
 		"                    pid, tid, comm, type, then every field name of the\n"
-		"                    selected types (empty where a type lacks it)\n"
+		"                    selected types (empty where a type lacks it); loss\n"
+		"                    records as type 'lost' with lost_count, lost_last_ts\n"
 		"  -o, --output OUT  write to OUT instead of standard output\n\n" PRED_HELP
 		"\nExamples:\n"
 		"  bpftape export --format chrome -o trace.json incident.tape\n"
@@ -240,6 +241,7 @@ struct csv_cols {
 	int **map;
 	unsigned *ntypes;
 	size_t nsrcs;
+	bool losses; /* lost_count, lost_last_ts columns at the end */
 };
 
 static bool sel_has(const struct tape_select *sel, const char *name)
@@ -286,6 +288,9 @@ static int csv_cols_build(struct csv_cols *c, struct tape_reader *const *readers
 			}
 		}
 	}
+	for (size_t r = 0; r < n; r++)
+		if (tape_reader__loss_count(readers[r]) && !sel->no_losses && sel_has(sel, "lost"))
+			c->losses = true;
 	for (size_t r = 0; r < n; r++) {
 		unsigned max = tape_reader__max_type(readers[r]);
 
@@ -320,6 +325,8 @@ static void csv_header(struct out *o, const struct csv_cols *c)
 		out__putc(o, ',');
 		out__csv_str(o, c->names[k], strlen(c->names[k]));
 	}
+	if (c->losses)
+		out__puts(o, ",lost_count,lost_last_ts");
 	out__putc(o, '\n');
 }
 
@@ -333,15 +340,21 @@ static void csv_row(struct out *o, const struct render *rd, const struct csv_col
 	out__putc(o, ',');
 	render__time(o, rd, ev->source, ev->ts);
 	out__putc(o, ',');
-	out__u64(o, ev->cpu);
-	out__putc(o, ',');
 	if (ev->type == TAPE_TYPE_LOSS) {
-		out__printf(o, ",,,lost");
+		/* a loss is per cpu, for no task: its count and end in their own columns */
+		out__u64(o, ev->values[TAPE_LOSS_CPU].u);
+		out__puts(o, ",,,,lost");
 		for (size_t k = 0; k < c->n; k++)
 			out__putc(o, ',');
-		out__printf(o, "\n");
+		out__putc(o, ',');
+		out__u64(o, ev->values[TAPE_LOSS_COUNT].u);
+		out__putc(o, ',');
+		out__u64(o, ev->values[TAPE_LOSS_LAST_TS].u);
+		out__putc(o, '\n');
 		return;
 	}
+	out__u64(o, ev->cpu);
+	out__putc(o, ',');
 	out__u64(o, ev->pid);
 	out__putc(o, ',');
 	out__u64(o, ev->tid);
@@ -368,6 +381,8 @@ static void csv_row(struct out *o, const struct render *rd, const struct csv_col
 			out__csv_str(o, tmp, (size_t)n);
 		}
 	}
+	if (c->losses)
+		out__puts(o, ",,");
 	out__putc(o, '\n');
 }
 

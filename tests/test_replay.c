@@ -254,6 +254,16 @@ static void test_replay_time_modes(void **state)
 	assert_non_null(strstr(r.out, "1.000000000 [000] bash"));
 	assert_non_null(strstr(r.out, "3.700000000 [000] bash"));
 	run_free(&r);
+	/* wall clock: boot 1 s + 1763740000 s offset = 2025-11-21 15:46:41 UTC */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	r = RUN(cmd_replay, "replay", "--time", "wall", "--type", "fork", golden);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "15:46:41.000000000 [000] bash            100/100       fork "
+				   "parent_pid=100 child_pid=101 child_tid=101\n"
+				   "15:46:43.700000000 [000] bash            100/100       fork "
+				   "parent_pid=100 child_pid=102 child_tid=102\n");
+	run_free(&r);
 	r = RUN(cmd_replay, "replay", "--time", "bogus", golden);
 	assert_int_not_equal(r.rc, 0);
 	assert_non_null(strstr(r.err, "--time: 'bogus'"));
@@ -920,9 +930,21 @@ static void test_export_csv(void **state)
 	*nl = '\0';
 	assert_string_equal(a.out, "ts,time,cpu,pid,tid,comm,type,parent_pid,child_pid,child_tid,"
 				   "filename,argv,ret,code,signal,syscall,dfd,path,flags,mode,fd,"
-				   "count,addr,nr,arg0,arg1,arg2,arg3,arg4,arg5,latency");
+				   "count,addr,nr,arg0,arg1,arg2,arg3,arg4,arg5,latency,lost_count,"
+				   "lost_last_ts");
 	assert_non_null(strstr(nl + 1, "1002000000,0.002000000,1,101,101,cat,open,,,,,,3,,,openat,"
-				       "-100,/etc/secret-file,O_CLOEXEC,0,,,,,,,,,,,\n"));
+				       "-100,/etc/secret-file,O_CLOEXEC,0,,,,,,,,,,,,,\n"));
+	assert_non_null(strstr(nl + 1,
+			       "1003500000,0.003500000,1,,,,lost,,,,,,,,,,,,,,,,,,,,,,,,,1234,"
+			       "1004500000\n"));
+	/* every row has as many columns as the header: 33 (no quoted commas here) */
+	for (const char *l = nl + 1; *l; l = strchr(l, '\n') + 1) {
+		int commas = 0;
+
+		for (const char *q = l; *q != '\n'; q++)
+			commas += *q == ',';
+		assert_int_equal(commas, 32);
+	}
 	run_free(&a);
 	a = RUN(cmd_export, "export", "--format", "csv", "--type", "close", golden);
 	assert_int_equal(a.rc, 0);
