@@ -465,6 +465,11 @@ int cmd_export(int argc, char **argv)
 	for (size_t i = 0; i < ntapes; i++)
 		if (proctab__load_snapshot(pt, readers[i]))
 			goto nomem;
+	if (chrome && (rc = tapes__proc_prefix(readers, ntapes, pred, pt))) {
+		fprintf(stderr, "bpftape export: reading process state before --since: %s\n",
+			strerror(-rc));
+		goto cleanup;
+	}
 	if (render__init(&rd, readers, ntapes, TIME_REL, pt))
 		goto nomem;
 	if (!chrome && csv_cols_build(&cols, readers, ntapes, predicate__select(pred)))

@@ -186,6 +186,13 @@ int cmd_replay(int argc, char **argv)
 	for (size_t i = 0; i < ntapes; i++)
 		if (proctab__load_snapshot(pt, readers[i]))
 			goto nomem;
+	/* JSON shows each process's exe and parent: learn what happened before
+	 * --since (text takes names from the events themselves) */
+	if (json && (rc = tapes__proc_prefix(readers, ntapes, pred, pt))) {
+		fprintf(stderr, "bpftape replay: reading process state before --since: %s\n",
+			strerror(-rc));
+		goto cleanup;
+	}
 	if (render__init(&rd, readers, ntapes, tmode, pt) || out__init(&out, STDOUT_FILENO))
 		goto nomem;
 	cur = tape_cursor__new(readers, ntapes, predicate__select_lifecycle(pred));

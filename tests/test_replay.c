@@ -243,6 +243,13 @@ static void test_replay_json(void **state)
 	assert_non_null(strstr(r.out, "\"pid\":102,\"tid\":102,\"comm\":\"sleep\",\"ppid\":100,"
 				      "\"exe\":\"/usr/bin/sleep\""));
 	run_free(&r);
+	/* a window after the fork and exec still knows the process */
+	r = RUN(cmd_replay, "replay", "--json", "--since", "2.8s", golden);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(count_lines(r.out), 2);
+	assert_non_null(
+		strstr(r.out, "\"comm\":\"sleep\",\"ppid\":100,\"exe\":\"/usr/bin/sleep\""));
+	run_free(&r);
 }
 
 static void test_replay_time_modes(void **state)
