@@ -229,6 +229,42 @@ static void test_uprobe_uretprobe(void **state)
 	tape_reader__free((struct tape_reader *)r);
 }
 
+/* uprobe:PATH:0xADDR, the address as nm shows it. */
+static void test_uprobe_address(void **state)
+{
+	char work[PATH_MAX], tape[PATH_MAX], cmd[PATH_MAX + 64], spec[PATH_MAX + 64], line[256];
+	const struct tape_reader *r;
+	struct event evs[8];
+	unsigned long long addr = 0;
+	FILE *nm;
+	size_t n;
+	int fa;
+
+	(void)state;
+	path_in(work, helpers, "work_uprobe");
+	path_in(tape, tmpdir, "address.tape");
+	snprintf(cmd, sizeof(cmd), "nm '%s' 2>/dev/null", work);
+	nm = popen(cmd, "r");
+	while (nm && fgets(line, sizeof(line), nm))
+		if (strstr(line, " T work_add\n"))
+			addr = strtoull(line, NULL, 16);
+	if (nm)
+		pclose(nm);
+	if (!addr) {
+		printf("no nm to find work_add's address\n");
+		skip();
+	}
+	snprintf(spec, sizeof(spec), "uprobe:%s:0x%llx(a:s32,b:s64)", work, addr);
+	record(tape, (const char *const[]){spec, NULL}, (const char *const[]){work, "2", NULL});
+	snprintf(cmd, sizeof(cmd), "uprobe_0x%llx", addr);
+	n = read_events(tape, cmd, evs, 8, &r);
+	fa = field(r, cmd, "a");
+	assert_int_equal(n, 2);
+	assert_int_equal(evs[0].v[fa].s, 0);
+	assert_int_equal(evs[1].v[fa].s, 1);
+	tape_reader__free((struct tape_reader *)r);
+}
+
 static void test_tracepoints(void **state)
 {
 	char work[PATH_MAX], tape[PATH_MAX];
@@ -537,13 +573,10 @@ static int cleanup_tmp(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_uprobe_uretprobe),
-		cmocka_unit_test(test_tracepoints),
-		cmocka_unit_test(test_usdt),
-		cmocka_unit_test(test_python_usdt),
-		cmocka_unit_test(test_drops_counted),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_list_events),
+		cmocka_unit_test(test_uprobe_uretprobe), cmocka_unit_test(test_uprobe_address),
+		cmocka_unit_test(test_tracepoints),	 cmocka_unit_test(test_usdt),
+		cmocka_unit_test(test_python_usdt),	 cmocka_unit_test(test_drops_counted),
+		cmocka_unit_test(test_errors),		 cmocka_unit_test(test_list_events),
 	};
 
 	if (!can_run())
