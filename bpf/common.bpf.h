@@ -126,14 +126,42 @@ static __always_inline void *tape_reserve(__u32 size, __u16 kind)
 	return h;
 }
 
+/* Fill the header of a record built outside the ring buffer (tape_output). */
+static __always_inline void tape_fill(struct rec_hdr *h, __u16 kind)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	h->ts = bpf_ktime_get_boot_ns();
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	h->kind = kind;
+	h->cpu = bpf_get_smp_processor_id();
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+static __always_inline __u64 wakeup_flag(void)
+{
+	if (!wakeup_bytes || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+/*
+ * Copy the first @size bytes of a record built in scratch memory into the
+ * ring buffer: for records with a long variable tail, so that the ring
+ * holds only the bytes used (loss counted if full).
+ */
+static __always_inline void tape_output(struct rec_hdr *h, __u32 size)
+{
+	h->size = size;
+	if (bpf_ringbuf_output(&events, h, size, wakeup_flag()))
+		count_drop(h->ts);
+}
+
 /* Submit, waking the consumer only when enough data is waiting. */
 static __always_inline void tape_submit(void *rec)
 {
-	__u64 flags = BPF_RB_NO_WAKEUP;
-
-	if (!wakeup_bytes || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
-	bpf_ringbuf_submit(rec, flags);
+	bpf_ringbuf_submit(rec, wakeup_flag());
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

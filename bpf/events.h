@@ -94,9 +94,10 @@ struct rec_fork {
 _Static_assert(sizeof(struct rec_fork) == 56, "rec_fork layout");
 
 /*
- * @data: filename at 0 (filename_len bytes), argv at REC_PATH_MAX (argv_len
- * <= REC_ARGV_MAX bytes, NUL-separated).  The slack past REC_ARGV_MAX lets
- * the verifier accept a bounded read of one more argument.
+ * @data: filename (filename_len bytes), then argv right after it (argv_len
+ * <= REC_ARGV_MAX bytes, NUL-separated).  hdr.size covers only the bytes
+ * used.  The slack past REC_ARGV_MAX lets the verifier accept a bounded read
+ * of one more argument.
  */
 #define REC_ARG_MAX 256
 struct rec_exec {

@@ -35,36 +35,65 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/* exec records are built here, then copied to the ring at their used size */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rec_exec);
+} exec_scratch SEC(".maps");
+
+static __always_inline struct rec_exec *exec_begin(long ret, __u64 *fl)
+{
+	__u32 zero = 0;
+	struct rec_exec *r = bpf_map_lookup_elem(&exec_scratch, &zero);
+
+	if (!r)
+		return NULL;
+	tape_fill(&r->hdr, REC_EXEC);
+	r->ret = ret;
+	r->filename_len = 0;
+	r->argv_len = 0;
+	*fl = 0;
+	return r;
+}
+
+static __always_inline void exec_end(struct rec_exec *r, __u64 fl, __u64 al)
+{
+	r->filename_len = fl;
+	r->argv_len = al;
+	tape_output(&r->hdr, BOUND(offsetof(struct rec_exec, data) + fl + al, 2047));
+}
+
 /* argv of a successful exec: the new image's argument block, just written
  * by the kernel and therefore resident. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
+	unsigned long start, end;
 	struct rec_exec *r;
-	unsigned long start, end, len;
+	__u64 fl, len;
 	long n;
 
 	if (!(want & WANT_EXEC) || !tape_want())
 		return 0;
-	r = tape_reserve(sizeof(*r), REC_EXEC);
+	r = exec_begin(0, &fl);
 	if (!r)
 		return 0;
-	r->ret = 0;
 	n = bpf_probe_read_kernel_str(r->data, REC_PATH_MAX, BPF_CORE_READ(bprm, filename));
-	r->filename_len = n > 0 ? n - 1 : 0;
+	fl = BOUND(n > 0 ? n - 1 : 0, REC_PATH_MAX - 1);
 	start = BPF_CORE_READ(p, mm, arg_start);
 	end = BPF_CORE_READ(p, mm, arg_end);
 	len = end > start ? end - start : 0;
 	if (len > REC_ARGV_MAX)
 		len = REC_ARGV_MAX;
-	r->argv_len = 0;
-	if (len && !bpf_probe_read_user(r->data + REC_PATH_MAX, len & (2 * REC_ARGV_MAX - 1),
-					(void *)start))
-		r->argv_len = len;
+	len = BOUND(len, 2 * REC_ARGV_MAX - 1);
+	if (!len || bpf_probe_read_user(r->data + fl, len, (void *)start))
+		len = 0;
 	/* the block ends with the last argument's NUL; keep separators only */
-	if (r->argv_len && r->data[REC_PATH_MAX + ((r->argv_len - 1) & (REC_ARGV_MAX - 1))] == 0)
-		r->argv_len--;
-	tape_submit(r);
+	if (len && r->data[BOUND(fl + len - 1, 2047)] == 0)
+		len--;
+	exec_end(r, fl, len);
 	return 0;
 }
 
@@ -75,15 +104,14 @@ static __always_inline void emit_failed_exec(const char *filename, const char *c
 					     long ret)
 {
 	struct rec_exec *r;
-	__u64 off = 0, pos;
+	__u64 off = 0, fl;
 	long n;
 
-	r = tape_reserve(sizeof(*r), REC_EXEC);
+	r = exec_begin(ret, &fl);
 	if (!r)
 		return;
-	r->ret = ret;
 	n = bpf_probe_read_user_str(r->data, REC_PATH_MAX, filename);
-	r->filename_len = n > 0 ? n - 1 : 0;
+	fl = BOUND(n > 0 ? n - 1 : 0, REC_PATH_MAX - 1);
 	for (int i = 0; i < EXEC_ARGS_MAX && argv; i++) {
 		const char *arg = NULL;
 
@@ -91,18 +119,15 @@ static __always_inline void emit_failed_exec(const char *filename, const char *c
 			break;
 		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
 			break;
-		pos = off;
-		/* mask in the register the verifier checks, not one clang derived */
-		asm volatile("%0 &= %1" : "+r"(pos) : "i"(REC_ARGV_MAX - 1));
-		n = bpf_probe_read_user_str(r->data + REC_PATH_MAX + pos, REC_ARG_MAX, arg);
+		n = bpf_probe_read_user_str(r->data + fl + BOUND(off, REC_ARGV_MAX - 1),
+					    REC_ARG_MAX, arg);
 		if (n <= 0)
 			break;
 		off += n; /* keeps the NUL as separator */
 	}
 	if (off > REC_ARGV_MAX)
 		off = REC_ARGV_MAX;
-	r->argv_len = off ? off - 1 : 0; /* drop the trailing NUL */
-	tape_submit(r);
+	exec_end(r, fl, off ? off - 1 : 0); /* drop the trailing NUL */
 }
 
 /*

@@ -338,10 +338,13 @@ int builtin__emit(const struct builtin_ids *ids, struct tape_writer *w, const vo
 	}
 	case REC_EXEC: {
 		const struct rec_exec *r = data;
+		size_t room = size - offsetof(struct rec_exec, data);
 
-		NEED(*r);
-		set_bytes(&v[0], r->data, min_u32(r->filename_len, REC_PATH_MAX));
-		set_bytes(&v[1], r->data + REC_PATH_MAX, min_u32(r->argv_len, REC_ARGV_MAX));
+		if (size < offsetof(struct rec_exec, data) ||
+		    (size_t)r->filename_len + r->argv_len > room)
+			return -EBADMSG;
+		set_bytes(&v[0], r->data, r->filename_len);
+		set_bytes(&v[1], r->data + r->filename_len, r->argv_len);
 		v[2].s = r->ret;
 		break;
 	}
