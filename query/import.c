@@ -238,7 +238,7 @@ static int load_events(struct importer *im, qimport_progress_fn progress, void *
 			goto cleanup;
 		}
 		if (!(++im->st.events & 0xffff) && progress)
-			progress(ctx, im->st.events, total);
+			progress(ctx, "events", im->st.events, total);
 	}
 	if (ret < 0) {
 		snprintf(im->err, im->errlen, "%s", qscan__errmsg(scan));
@@ -246,7 +246,7 @@ static int load_events(struct importer *im, qimport_progress_fn progress, void *
 	}
 	qset__proctab_end(im->set);
 	if (progress)
-		progress(ctx, im->st.events, total);
+		progress(ctx, "events", im->st.events, total);
 	ret = 0;
 cleanup:
 	qscan__free(scan);
@@ -272,9 +272,11 @@ static int load_table(struct importer *im, struct itable *it)
 	return ret;
 }
 
-static int create_indexes(struct importer *im, size_t first_type_tab)
+static int create_indexes(struct importer *im, size_t first_type_tab, qimport_progress_fn progress,
+			  void *ctx)
 {
 	static const char *const cols[] = {"ts", "pid", "type"};
+	uint64_t total = 3 + (im->ntabs - first_type_tab), done = 0;
 	int ret = 0;
 
 	for (size_t i = 0; i < im->ntabs && !ret; i++) {
@@ -293,10 +295,15 @@ static int create_indexes(struct importer *im, size_t first_type_tab)
 					      t->name, cols[c], t->name, cols[c]);
 			if (!sql)
 				return -ENOMEM;
+			if (progress)
+				progress(ctx, "indexes", done, total);
 			ret = exec(im, sql);
 			sqlite3_free(sql);
+			done++;
 		}
 	}
+	if (progress && !ret)
+		progress(ctx, "indexes", done, total);
 	return ret;
 }
 
@@ -334,7 +341,7 @@ int qimport__run(sqlite3 *db, struct qset *set, qimport_progress_fn progress, vo
 	ret = ret ?: load_events(&im, progress, ctx);
 	for (size_t i = 1; i < first_type_tab && !ret; i++)
 		ret = load_table(&im, &im.tabs[i]);
-	ret = ret ?: create_indexes(&im, first_type_tab);
+	ret = ret ?: create_indexes(&im, first_type_tab, progress, ctx);
 	ret = ret ?: exec(&im, "COMMIT");
 	im.st.tables = im.ntabs;
 	if (st)
@@ -405,14 +412,14 @@ static double since(const struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static void show_progress(void *ctx, uint64_t done, uint64_t total)
+static void show_progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
 {
 	struct progress *p = ctx;
 	double s = since(&p->start);
 
 	if (!p->tty)
 		return;
-	fprintf(stderr, "\rbpftape import: %llu/%llu events (%.0f%%), %.1f s   ",
+	fprintf(stderr, "\rbpftape import: %s %llu/%llu (%.0f%%), %.1f s   ", phase,
 		(unsigned long long)done, (unsigned long long)total,
 		total ? 100.0 * done / total : 100.0, s);
 }

@@ -12,7 +12,8 @@ struct qimport_stats {
 	size_t tables;
 };
 
-typedef void (*qimport_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+/* @phase: "events", then "indexes" (where @done counts indexes built). */
+typedef void (*qimport_progress_fn)(void *ctx, const char *phase, uint64_t done, uint64_t total);
 
 /*
  * Create the tables of `bpftape query` over @set as real tables in the main

@@ -32,6 +32,7 @@ static char golden[PATH_MAX + 32];   /* the small golden tape */
 static char golden2[PATH_MAX + 32];  /* the same story recorded on "golden2" */
 static char big[PATH_MAX + 32];	     /* with filler: many chunks */
 static char ext_path[PATH_MAX + 64]; /* build/bpftape_sqlite.so */
+static char self_dir[PATH_MAX];	     /* where this binary is */
 
 /* ---- helpers ---- */
 
@@ -475,6 +476,30 @@ static void test_query_verb(void **state)
 	assert_non_null(strstr(err, "no such column: nosuch"));
 	free(out);
 	free(err);
+	/* statements from standard input */
+	char sqlpath[PATH_MAX + 16];
+	FILE *f;
+	int in = dup(0), fd;
+	char *stdin_argv[] = {"query", "-f", "csv", golden, NULL};
+
+	snprintf(sqlpath, sizeof(sqlpath), "%s/in.sql", tmpdir);
+	f = fopen(sqlpath, "w");
+	assert_non_null(f);
+	fputs("-- two statements\nSELECT count(*) AS n FROM exit;\n"
+	      "SELECT value FROM meta WHERE key = 'host.name';\n",
+	      f);
+	fclose(f);
+	fd = open(sqlpath, O_RDONLY);
+	assert_true(fd >= 0);
+	dup2(fd, 0);
+	close(fd);
+	clearerr(stdin);
+	assert_int_equal(run_verb(cmd_query, 4, stdin_argv, &out, &err), 0);
+	dup2(in, 0);
+	close(in);
+	assert_string_equal(out, "n\n3\nvalue\ngolden\n");
+	free(out);
+	free(err);
 	assert_int_not_equal(run_verb(cmd_query, 4, missing, &out, &err), 0);
 	assert_non_null(strstr(err, "/nonexistent.tape"));
 	free(out);
@@ -541,10 +566,16 @@ static size_t read_doc(struct doc_query **out)
 	const char *path = getenv("BPFTAPE_QUERIES_MD") ?: "docs/QUERIES.md";
 	struct doc_query *q = NULL;
 	size_t n = 0, cap = 0;
-	char *doc, *p;
+	char *doc, *p, alt[PATH_MAX + 64];
 	FILE *f = fopen(path, "r");
 	long len;
 
+	/* from elsewhere: the build directory is build/ or build/san/ */
+	for (int up = 2; !f && up <= 3; up++) {
+		snprintf(alt, sizeof(alt), "%s/%sdocs/QUERIES.md", self_dir,
+			 up == 2 ? "../../" : "../../../");
+		f = fopen(alt, "r");
+	}
 	if (!f)
 		fail_msg("%s: %s (run from the source tree)", path, strerror(errno));
 	fseek(f, 0, SEEK_END);
@@ -800,6 +831,7 @@ int main(int argc, char **argv)
 	}
 	/* the extension sits in the build directory, above build/tests/ */
 	snprintf(self, sizeof(self), "%s", argv[0]);
-	snprintf(ext_path, sizeof(ext_path), "%s/../bpftape_sqlite.so", dirname(self));
+	snprintf(self_dir, sizeof(self_dir), "%s", dirname(self));
+	snprintf(ext_path, sizeof(ext_path), "%s/../bpftape_sqlite.so", self_dir);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
