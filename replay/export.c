@@ -118,7 +118,7 @@ static void chrome_args(struct out *o, const struct tape_event *ev, int skip1, i
 		first = false;
 		out__json_str(o, tp->fields[i].name, strlen(tp->fields[i].name));
 		out__putc(o, ':');
-		n = tape_format_value(tp, i, &ev->values[i], false, tmp, sizeof(tmp));
+		n = render__format_value(tp, i, &ev->values[i], false, tmp, sizeof(tmp));
 		if (n < 0)
 			n = 0;
 		if ((size_t)n >= sizeof(tmp))
@@ -155,8 +155,8 @@ static void chrome_event(struct out *o, const struct render *rd, const struct ta
 		char name[64] = "syscall";
 
 		if (nr >= 0) {
-			int n = tape_format_value(tp, (unsigned)nr, &ev->values[nr], false, name,
-						  sizeof(name));
+			int n = render__format_value(tp, (unsigned)nr, &ev->values[nr], false, name,
+						     sizeof(name));
 
 			if (n <= 0)
 				snprintf(name, sizeof(name), "syscall");
@@ -371,8 +371,8 @@ static void csv_row(struct out *o, const struct render *rd, const struct csv_col
 		if (f < 0)
 			continue;
 		{
-			int n = tape_format_value(tp, (unsigned)f, &ev->values[f], false, tmp,
-						  sizeof(tmp));
+			int n = render__format_value(tp, (unsigned)f, &ev->values[f], false, tmp,
+						     sizeof(tmp));
 
 			if (n < 0)
 				n = 0;

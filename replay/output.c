@@ -250,13 +250,16 @@ void out__json_str(struct out *o, const char *s, size_t len)
 
 void out__csv_str(struct out *o, const char *s, size_t len)
 {
-	if (!memchr(s, ',', len) && !memchr(s, '"', len) && !memchr(s, '\n', len) &&
-	    !memchr(s, '\r', len)) {
+	size_t i = 0;
+
+	while (i < len && s[i] != ',' && s[i] != '"' && s[i] != '\n' && s[i] != '\r')
+		i++;
+	if (i == len) {
 		out__write(o, s, len);
 		return;
 	}
 	out__putc(o, '"');
-	for (size_t i = 0; i < len; i++) {
+	for (i = 0; i < len; i++) {
 		if (s[i] == '"')
 			out__putc(o, '"');
 		out__putc(o, s[i]);
@@ -462,8 +465,11 @@ static char *fast_value(const struct tape_field *f, const union tape_value *v, b
 		static const char hex[] = "0123456789abcdef";
 		const uint8_t *s = v->b.ptr;
 
-		if (!quote)
-			return NULL;
+		if (!quote) {
+			for (uint32_t i = 0; i < v->b.len; i++)
+				*p++ = s[i] >= 0x20 && s[i] != 0x7f ? (char)s[i] : '?';
+			return p;
+		}
 		*p++ = '"';
 		for (uint32_t i = 0; i < v->b.len; i++) {
 			uint8_t c = s[i];
