@@ -135,6 +135,9 @@ struct evs {
 	bool has_hostname;
 	char errmsg[512];
 	int cursor_err;
+	size_t nlosses;
+	uint64_t lost;
+	bool bad_loss_range;
 };
 
 static void evs_free(struct evs *e)
@@ -169,8 +172,13 @@ static void load(const char *path, struct evs *out)
 			snprintf(out->errmsg, sizeof(out->errmsg), "%s", tape_cursor__errmsg(c));
 			continue;
 		}
-		if (!te->tp)
-			continue; /* losses */
+		if (te->type == TAPE_TYPE_LOSS) {
+			out->nlosses++;
+			out->lost += te->values[TAPE_LOSS_COUNT].u;
+			if (te->values[TAPE_LOSS_FIRST_TS].u > te->values[TAPE_LOSS_LAST_TS].u)
+				out->bad_loss_range = true;
+			continue;
+		}
 		if (out->n == cap) {
 			cap = cap ? cap * 2 : 1024;
 			out->v = realloc(out->v, cap * sizeof(*out->v));
@@ -944,6 +952,44 @@ static void test_sigkill(void **state)
 	evs_free(&e);
 }
 
+/* A ring buffer too small for the storm: every drop is in the tape. */
+static void test_losses(void **state)
+{
+	char dir[PATH_MAX], tape[PATH_MAX], err[PATH_MAX], work[PATH_MAX], *msg;
+	unsigned long long events = 0, drops = 0;
+	const char *line;
+	struct evs e;
+
+	(void)state;
+	mkscratch(dir, "loss");
+	pathf(tape, "%s/loss.tape", tmpdir);
+	pathf(err, "%s/loss.err", tmpdir);
+	pathf(work, "%s/work_files", helpers);
+	{
+		char *argv[] = {bpftape, "record", "-e", "file", "--buffer", "4K", "-o",
+				tape,	 "--",	   work, dir,	 "100000",   NULL};
+
+		assert_int_equal(run(argv, NULL, err), 0);
+	}
+	msg = slurp(err);
+	line = strstr(msg, "bpftape record: ");
+	while (line &&
+	       sscanf(line, "bpftape record: %llu events, %llu drops", &events, &drops) != 2)
+		line = strstr(line + 1, "bpftape record: ");
+	free(msg);
+	assert_true(drops > 0);
+	load(tape, &e);
+	assert_int_equal(e.cursor_err, 0);
+	assert_false(e.bad_loss_range);
+	assert_true(e.nlosses > 0);
+	/* the summary, the loss records and the events account for every call */
+	assert_int_equal(e.lost, drops);
+	assert_int_equal(e.n, events);
+	assert_true(e.n + e.lost >= 200000);
+	assert_true(e.n + e.lost < 200000 + 200);
+	evs_free(&e);
+}
+
 /* A missing binary after -- is a clear error and no tape. */
 static void test_missing_binary(void **state)
 {
@@ -1072,14 +1118,14 @@ static int bpf_available(char *why, size_t len)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad_args),   cmocka_unit_test(test_missing_binary),
-		cmocka_unit_test(test_files),	   cmocka_unit_test(test_exec),
-		cmocka_unit_test(test_connect),	   cmocka_unit_test(test_cmd_filter),
-		cmocka_unit_test(test_pid_filter), cmocka_unit_test(test_comm_filter),
-		cmocka_unit_test(test_uid_filter), cmocka_unit_test(test_cgroup_filter),
-		cmocka_unit_test(test_rotate),	   cmocka_unit_test(test_max_size),
-		cmocka_unit_test(test_sigkill),	   cmocka_unit_test(test_duration_self),
-		cmocka_unit_test(test_full_disk),
+		cmocka_unit_test(test_bad_args),      cmocka_unit_test(test_missing_binary),
+		cmocka_unit_test(test_files),	      cmocka_unit_test(test_exec),
+		cmocka_unit_test(test_connect),	      cmocka_unit_test(test_cmd_filter),
+		cmocka_unit_test(test_pid_filter),    cmocka_unit_test(test_comm_filter),
+		cmocka_unit_test(test_uid_filter),    cmocka_unit_test(test_cgroup_filter),
+		cmocka_unit_test(test_rotate),	      cmocka_unit_test(test_max_size),
+		cmocka_unit_test(test_sigkill),	      cmocka_unit_test(test_losses),
+		cmocka_unit_test(test_duration_self), cmocka_unit_test(test_full_disk),
 	};
 	char self[PATH_MAX], why[256], cmd[PATH_MAX + 16];
 	ssize_t n;
