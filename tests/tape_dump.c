@@ -4,13 +4,13 @@
  * of tests/tape_py.py, so tests/test_format_py.sh can diff the two readers.
  *
  * Tracepoint types (a non-empty format and a single bytes field "raw") are
- * dumped without their fields on both sides: libtape presents the decoded
- * fields, the Python reader the stored raw bytes, and FORMAT.md does not
- * pin down the decoding precisely enough to compare them.
+ * dumped with the fields libtape decodes from the raw records; the Python
+ * reader decodes them from the format text as FORMAT.md describes.
  *
  * Exit status: 0 clean, 1 the tape could not be opened, 2 a chunk was bad.
  */
 #include <errno.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,22 +38,12 @@ static int cmp_meta(const void *a, const void *b)
 	return strcmp(x[0], y[0]);
 }
 
-/* The writer's tracepoint convention, as the schema block stores it. */
-static bool is_tracepoint(const struct tape_type *t)
-{
-	return t->format && t->format[0];
-}
-
 static void dump_type(const struct tape_type *t)
 {
 	printf("type %u %s source=", t->id, t->name);
 	put_str(t->source);
 	printf(" format=");
 	put_str(t->format);
-	if (is_tracepoint(t)) {
-		printf(" tracepoint\n");
-		return;
-	}
 	for (unsigned i = 0; i < t->nfields; i++) {
 		const struct tape_field *f = &t->fields[i];
 		const struct tape_enum *e = f->enumeration;
@@ -77,10 +67,6 @@ static void dump_event(const struct tape_event *ev)
 
 	printf("%" PRIu64 " %u %u %u %s comm=", ev->ts, ev->pid, ev->tid, ev->cpu, t->name);
 	put_str(ev->comm);
-	if (ev->type != TAPE_TYPE_LOSS && is_tracepoint(t)) {
-		printf(" tracepoint\n");
-		return;
-	}
 	for (unsigned i = 0; i < t->nfields; i++) {
 		const struct tape_field *f = &t->fields[i];
 		const union tape_value *v = &ev->values[i];
@@ -127,6 +113,24 @@ static const char tp_format[] =
 	"print fmt: \"comm=%s pid=%d child_comm=%s child_pid=%d\", REC->parent_comm, "
 	"REC->parent_pid, REC->child_comm, REC->child_pid\n";
 
+/* Made up to cover the decoding rules: __data_loc, arrays, odd integers. */
+static const char tp2_format[] =
+	"name: odd\nID: 900\nformat:\n"
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+	"\tfield:__data_loc char[] filename;\toffset:8;\tsize:4;\tsigned:0;\n"
+	"\tfield:pid_t pid;\toffset:12;\tsize:4;\tsigned:1;\n"
+	"\tfield:unsigned long args[2];\toffset:16;\tsize:16;\tsigned:0;\n"
+	"\tfield:u8 flag;\toffset:32;\tsize:1;\tsigned:0;\n"
+	"\tfield:s8 tiny;\toffset:33;\tsize:1;\tsigned:1;\n"
+	"\tfield:short sh;\toffset:34;\tsize:2;\tsigned:1;\n"
+	"\tfield:char tag[8];\toffset:36;\tsize:8;\tsigned:0;\n"
+	"\tfield:u64 big;\toffset:48;\tsize:8;\tsigned:0;\n"
+	"\tfield:__data_loc u8[] blob;\toffset:44;\tsize:4;\tsigned:0;\n\n"
+	"print fmt: \"%s\", __get_str(filename)\n";
+
 static int write_sample(const char *path, long n, bool finish)
 {
 	static const uint64_t ev_vals[] = {0, 1, 2, 4};
@@ -145,6 +149,7 @@ static int write_sample(const char *path, long n, bool finish)
 	struct tape_type t_small = {0, "small", "", "", 1, f_small};
 	struct tape_type t_tp = {0,	    "fork_tp", "tracepoint:sched:sched_process_fork",
 				 tp_format, 1,	       f_raw};
+	struct tape_type t_tp2 = {0, "odd_tp", "tracepoint:test:odd", tp2_format, 1, f_raw};
 	struct tape_type t_late = {0, "late", "added later", "", 1, f_small};
 	struct tape_writer_opts o = {.sz = sizeof(o), .chunk_bytes = 16384};
 	struct tape_proc procs[2] = {
@@ -153,9 +158,9 @@ static int write_sample(const char *path, long n, bool finish)
 	};
 	struct tape_writer *w = tape_writer__open(path, &o);
 	union tape_value v[10];
-	unsigned char raw[48], blob[40];
+	unsigned char raw[96], blob[40];
 	char name[64];
-	int id_all, id_small, id_tp, id_late = -1, err;
+	int id_all, id_small, id_tp, id_tp2, id_late = -1, err;
 	uint64_t ts = 1000;
 
 	if (!w)
@@ -166,7 +171,8 @@ static int write_sample(const char *path, long n, bool finish)
 	id_all = tape_writer__add_type(w, &t_all);
 	id_small = tape_writer__add_type(w, &t_small);
 	id_tp = tape_writer__add_type(w, &t_tp);
-	if (err || id_all < 0 || id_small < 0 || id_tp < 0)
+	id_tp2 = tape_writer__add_type(w, &t_tp2);
+	if (err || id_all < 0 || id_small < 0 || id_tp < 0 || id_tp2 < 0)
 		goto fail;
 	err = tape_writer__add_procs(w, procs, 2);
 	if (err)
@@ -188,14 +194,35 @@ static int write_sample(const char *path, long n, bool finish)
 		memset(v, 0, sizeof(v));
 		switch ((r >> 33) % 7) {
 		case 0:
-			ev.type = id_tp;
 			memset(raw, 0, sizeof(raw));
-			memcpy(raw + 8, "parent", 6);
-			memcpy(raw + 24, &ev.pid, 4);
-			memcpy(raw + 28, "child", 5);
-			memcpy(raw + 44, &ev.tid, 4);
 			v[0].b.ptr = raw;
-			v[0].b.len = sizeof(raw);
+			if (i % 2) {
+				ev.type = id_tp;
+				memcpy(raw + 8, "parent", 6);
+				memcpy(raw + 24, &ev.pid, 4);
+				memcpy(raw + 28, "child", 5);
+				memcpy(raw + 44, &ev.tid, 4);
+				v[0].b.len = 48;
+			} else {
+				/* __data_loc: offset in the low 16 bits, length above */
+				uint32_t fl = (uint32_t)(i % 20 + 1) << 16 | 56;
+				uint32_t bl = 4u << 16 | (56 + i % 20 + 1);
+				uint64_t r2 = rnd();
+
+				ev.type = id_tp2;
+				memcpy(raw + 8, &fl, 4);
+				memcpy(raw + 12, &ev.pid, 4);
+				memcpy(raw + 44, &bl, 4);
+				memcpy(raw + 16, &r2, 8);
+				raw[32] = (unsigned char)r2;
+				raw[33] = (unsigned char)(r2 >> 8);
+				memcpy(raw + 34, (char *)&r2 + 2, 2);
+				memcpy(raw + 36, i % 3 ? "tag" : "fulltag!", i % 3 ? 3 : 8);
+				memcpy(raw + 48, &r2, 8);
+				memset(raw + 56, 'a' + i % 26, i % 20);
+				memcpy(raw + 56 + i % 20 + 1, "\0\1\0\2", 4);
+				v[0].b.len = 56 + i % 20 + 1 + 4;
+			}
 			break;
 		case 1:
 		case 2:
@@ -279,6 +306,96 @@ fail:
 	return err ? err : -EINVAL;
 }
 
+/*
+ * tape_dump --write-formats OUT: a type for every tracepoint format of this
+ * kernel and, for each, raw records that are complete, cut short, and with
+ * __data_loc spans running past their end: the decoding rules on real input.
+ */
+static int write_formats(const char *path)
+{
+	static const struct tape_field f_raw[] = {{"raw", TAPE_BYTES, 0, NULL}};
+	static char text[65536];
+	struct tape_writer *w = NULL;
+	glob_t g = {0};
+	uint64_t ts = 1;
+	int err;
+
+	err = glob("/sys/kernel/tracing/events/*/*/format", 0, NULL, &g);
+	if (err) {
+		fprintf(stderr, "tape_dump: no tracepoint formats under /sys/kernel/tracing\n");
+		err = 77;
+		goto cleanup;
+	}
+	w = tape_writer__open(path, NULL);
+	if (!w) {
+		err = -errno;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < g.gl_pathc && !err; i++) {
+		struct tape_type t = {0, g.gl_pathv[i] + 27, "tracepoint", text, 1, f_raw};
+		unsigned char raw[4096];
+		unsigned locs[64], nl = 0, end = 0;
+		FILE *f = fopen(g.gl_pathv[i], "r");
+		size_t n;
+		int id;
+
+		if (!f)
+			continue;
+		n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+		text[n] = 0;
+		id = tape_writer__add_type(w, &t);
+		if (id < 0) {
+			err = id;
+			break;
+		}
+		for (char *p = strstr(text, "field:"); p; p = strstr(p + 1, "field:")) {
+			char *o = strstr(p, "offset:"), *sz = strstr(p, "size:");
+			unsigned off, size;
+
+			if (!o || !sz)
+				break;
+			off = atoi(o + 7);
+			size = atoi(sz + 5);
+			if (off + size > end)
+				end = off + size;
+			if (!strncmp(p + 6, "__data_loc", 10) && nl < 64)
+				locs[nl++] = off;
+		}
+		if (end + 64 > sizeof(raw))
+			continue;
+		for (int k = 0; k < 3 && !err; k++) {
+			unsigned len = k == 0 ? end + 48 : k == 1 ? end / 2 : end + 8;
+			union tape_value v = {.b = {raw, len}};
+			struct tape_event ev = {.ts = ts++,
+						.pid = 1,
+						.tid = 1,
+						.type = id,
+						.comm = "tp",
+						.values = &v};
+
+			for (unsigned j = 0; j < len; j++)
+				raw[j] = rnd() % 3 ? rnd() : 0;
+			for (unsigned j = 0; j < nl; j++) {
+				uint32_t dl = rnd() % 40, doff = end - 8 + rnd() % 20;
+				uint32_t word = dl << 16 | (k == 0 ? end + rnd() % 8 : doff);
+
+				if (locs[j] + 4 <= len)
+					memcpy(raw + locs[j], &word, 4);
+			}
+			err = tape_writer__append(w, &ev);
+		}
+	}
+	if (!err)
+		err = tape_writer__finish(w);
+	if (err)
+		fprintf(stderr, "tape_dump: %s: %s\n", path, tape_writer__errmsg(w));
+cleanup:
+	tape_writer__free(w);
+	globfree(&g);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	struct tape_reader *r = NULL;
@@ -288,6 +405,10 @@ int main(int argc, char **argv)
 	size_t n;
 	int ret = 1, bad = 0;
 
+	if (argc == 3 && !strcmp(argv[1], "--write-formats")) {
+		ret = write_formats(argv[2]);
+		return ret == 77 ? 77 : ret ? 1 : 0;
+	}
 	if (argc >= 4 && !strcmp(argv[1], "--write"))
 		return write_sample(argv[2], atol(argv[3]),
 				    !(argc == 5 && !strcmp(argv[4], "unfinished")))
@@ -295,7 +416,8 @@ int main(int argc, char **argv)
 			       : 0;
 	if (argc != 2 || !strcmp(argv[1], "--help")) {
 		fprintf(stderr, "usage: tape_dump TAPE\n"
-				"       tape_dump --write OUT NEVENTS [unfinished]\n\nEXAMPLES\n"
+				"       tape_dump --write OUT NEVENTS [unfinished]\n"
+				"       tape_dump --write-formats OUT\n\nEXAMPLES\n"
 				"  build/tests/tape_dump t.tape > t.dump\n"
 				"  build/tests/tape_dump --write /tmp/s.tape 100000\n");
 		return argc == 2 ? 0 : 1;

@@ -15,6 +15,7 @@ tape could not be opened, 2 it was read but some blocks or chunks were bad.
 """
 
 import heapq
+import re
 import struct
 import subprocess
 import sys
@@ -299,6 +300,90 @@ def decode_column(b, n, name):
 def is_tracepoint(t):
     name, source, fmt, fields = t
     return bool(fmt) and len(fields) == 1 and fields[0][0] == b"raw" and fields[0][1] == K_BYTES
+
+
+_tp_cache = {}
+
+
+def tp_fields(fmt):
+    if fmt not in _tp_cache:
+        _tp_cache[fmt] = _tp_fields(fmt)
+    return _tp_cache[fmt]
+
+
+def _tp_fields(fmt):
+    """The decoded fields of a tracepoint type, from its format text:
+    (name, kind, display, enum_id, offset, size, how) after the common_* ones."""
+    out = []
+    for line in fmt.split(b"\n"):
+        line = line.strip()
+        if not line.startswith(b"field:"):
+            continue
+        parts = [x.strip() for x in line[6:].split(b";")]
+        decl = parts[0]
+        attrs = dict(x.split(b":", 1) for x in parts[1:] if b":" in x)
+        try:
+            off, size = int(attrs[b"offset"]), int(attrs[b"size"])
+            signed = int(attrs.get(b"signed", b"0"))
+        except (KeyError, ValueError):
+            raise Damage("tracepoint format: cannot parse %r" % line)
+        m = re.search(rb"([A-Za-z_][A-Za-z0-9_]*)\s*(\[[^\]]*\])?\s*$", decl)
+        if not m:
+            raise Damage("tracepoint format: no field name in %r" % line)
+        name = m.group(1)
+        if name.startswith(b"common_"):
+            continue
+        ctype = decl[:m.start(1)].strip()
+        array = b"[" in decl
+        # Plain "char" only: libtape shows unsigned char[N] as bytes (found by
+        # comparison; FORMAT.md just says "char[N]").
+        is_char = re.match(rb"^(__data_loc\s+)?(const\s+)?char\s*(\[\])?$", ctype) is not None
+        disp = 0
+        if decl.startswith(b"__data_loc"):
+            how = "loc"
+            kind = K_STR if is_char else K_BYTES
+        elif array:
+            how = "arr"
+            # A flexible "char buf[]" (size 0) is bytes in libtape.
+            kind = K_STR if is_char and size > 0 else K_BYTES
+        elif size in (1, 2, 4, 8):
+            how = "int"
+            kind = {1: K_U8, 2: K_U16, 4: K_U32, 8: K_U64}[size] + (4 if signed else 0)
+            # Display hints libtape gives (not in FORMAT.md): pointers, and
+            # "ret" as -errno.
+            if b"*" in ctype:
+                disp = 10
+            elif name == b"ret" and signed:
+                disp = 2
+        else:
+            how = "arr"
+            kind = K_BYTES
+        out.append((name, kind, disp, 0, off, size, how))
+    return out
+
+
+def tp_decode(fields, raw, what):
+    """Values of one raw record.  In libtape (found by comparison; FORMAT.md
+    does not say) an integer not wholly inside the record is 0, and arrays
+    and __data_loc spans are clipped to the record; @what is never needed."""
+    vals = []
+    for name, kind, _d, _e, off, size, how in fields:
+        if how == "loc":
+            loc = int.from_bytes(raw[off:off + 4].ljust(4, b"\0"), "little")
+            doff, dlen = loc & 0xFFFF, loc >> 16
+            v = raw[doff:doff + dlen]
+        elif how == "arr" and size == 0:
+            # A flexible array ("u32 buf[]", size 0) holds the rest of the
+            # record in libtape (not in FORMAT.md).
+            v = raw[off:]
+        else:
+            v = raw[off:off + size]
+        if kind == K_STR:
+            v = v.split(b"\0", 1)[0]
+        elif how == "int":
+            v = int.from_bytes(v, "little", signed=kind in SIGNED_KINDS) if len(v) == size else 0
+        vals.append(v)
+    return vals
 
 
 def zstd_decompress(data, what):
@@ -630,14 +715,13 @@ def dump(t, out):
         line = "type %d %s source=%s format=%s" % (tid, name.decode(errors="replace"),
                                                    hx(source), hx(fmt))
         if is_tracepoint(t.types[tid]):
-            line += " tracepoint"
-        else:
-            for fname, kind, disp, eid in fields:
-                line += " %s:%d:%d" % (fname.decode(errors="replace"), kind, disp)
-                if eid:
-                    ename, vals = t.enums[eid]
-                    line += ":%s{%s}" % (ename.decode(errors="replace"),
-                                         ",".join("%d=%s" % (v, hx(s)) for v, s in vals))
+            fields = tp_fields(fmt)
+        for fname, kind, disp, eid, *_ in fields:
+            line += " %s:%d:%d" % (fname.decode(errors="replace"), kind, disp)
+            if eid:
+                ename, vals = t.enums[eid]
+                line += ":%s{%s}" % (ename.decode(errors="replace"),
+                                     ",".join("%d=%s" % (v, hx(s)) for v, s in vals))
         w(line + "\n")
     for p in t.procs:
         w("proc pid=%d ppid=%d uid=%d start_ts=%d comm=%s exe=%s argv=%s cgroup=%s\n"
@@ -665,11 +749,16 @@ def dump(t, out):
             name = name.decode(errors="replace")
         line = "%d %d %d %d %s comm=%s" % (ts, pid, tid, cpu, name, hx(comm))
         if typ and is_tracepoint(t.types[typ]):
-            line += " tracepoint"
-        else:
-            for (fname, kind, _d, _e), v in zip(fields, vals):
-                fname = fname if isinstance(fname, str) else fname.decode(errors="replace")
-                line += " %s=%s" % (fname, hx(v) if kind in (K_STR, K_BYTES) else "%d" % v)
+            fields = tp_fields(t.types[typ][2])
+            try:
+                vals = tp_decode(fields, vals[0], "event at %d of type %s" % (ts, name))
+            except Damage as e:
+                t.problem(str(e))
+                w("error\n")
+                continue
+        for (fname, kind, _d, _e, *_), v in zip(fields, vals):
+            fname = fname if isinstance(fname, str) else fname.decode(errors="replace")
+            line += " %s=%s" % (fname, hx(v) if kind in (K_STR, K_BYTES) else "%d" % v)
         w(line + "\n")
 
 

@@ -12,7 +12,7 @@
 set -u
 OUTPUT=${OUTPUT:-build}
 DUMP=$OUTPUT/tests/tape_dump
-PY=tests/tape_py.py
+PY=${TAPE_PY:-tests/tape_py.py}
 GOLD=tests/golden
 
 if ! command -v python3 >/dev/null; then
@@ -189,11 +189,25 @@ if [ -s "$tmp/sample.tape.py" ]; then
 	run "same badlen.tape (bad block length, bad trailer)" same "$tmp/badlen.tape"
 
 	# Cut at arbitrary points, as a killed recorder leaves it.
+	S=$tmp/small.tape
+	"$DUMP" --write "$S" 3000 || failed+=("write small.tape")
+	size=$(stat -c %s "$S")
 	for cut in 15 16 17 35 36 37 $((size / 7)) $((size / 3)) $((size / 2 + 1)) $((size - 37)) $((size - 1)); do
 		head -c "$cut" "$S" >"$tmp/cut-$cut.tape"
 		run "same cut-$cut.tape" same "$tmp/cut-$cut.tape"
 	done
 fi
+
+# Every tracepoint format of this kernel, decoded by both readers.
+"$DUMP" --write-formats "$tmp/formats.tape" >"$tmp/wf.log" 2>&1
+case $? in
+0) run "same formats.tape (this kernel's tracepoint formats)" same "$tmp/formats.tape" ;;
+77)
+	cat "$tmp/wf.log"
+	echo "[  SKIPPED ] same formats.tape (tracefs not readable here)"
+	;;
+*) run "write formats.tape" sh -c 'cat "$1"; exit 1' - "$tmp/wf.log" ;;
+esac
 
 total=$((passed + ${#failed[@]}))
 echo "[==========] $total test(s) run."
