@@ -8,7 +8,8 @@
  * once (both cores) with the recorder's drops and CPU.
  *
  * Env: BPFTAPE (path to bpftape), OUTPUT (scratch dir), BENCH_ITERS
- * (default 1000000), BENCH_RUNS (default 3, the median is kept).
+ * (default 1000000), BENCH_RUNS (default 3, the median is kept),
+ * BENCH_QUICK=1 (200000 iterations, one run).
  * Needs root; exits 77 with the reason otherwise.
  */
 #include <errno.h>
@@ -175,6 +176,10 @@ int main(int argc, char **argv)
 	}
 	if (!outdir)
 		outdir = "/tmp";
+	if (getenv("BENCH_QUICK") && atoi(getenv("BENCH_QUICK")) && !getenv("BENCH_ITERS")) {
+		iters = 200000;
+		runs = 1;
+	}
 	if (runs < 1 || runs > 16)
 		runs = 3;
 	if (readlink("/proc/self/exe", self, sizeof(self) - 1) < 0)
