@@ -58,6 +58,7 @@ BPF_SRCS :=
 UNIT_TESTS :=
 ROOT_TESTS :=
 TEST_HELPERS :=
+SCRIPT_TESTS :=
 BENCHES :=
 FUZZERS :=
 include format/build.mk
@@ -155,8 +156,8 @@ $(OUTPUT)/bench/%: tests/bench/%.c $(LIBTAPE) $(REPLAY_OBJS) $(QUERY_OBJS)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< \
 		$(filter-out %/main.o,$(REPLAY_OBJS) $(QUERY_OBJS)) $(LIBTAPE) $(TOOLS_LIBS)
 
-unit-tests: $(TEST_BINS)
-	$(Q)tests/run-tests.sh $(TEST_BINS)
+unit-tests: $(TEST_BINS) $(HELPER_BINS)
+	$(Q)OUTPUT=$(OUTPUT) tests/run-tests.sh $(TEST_BINS) $(SCRIPT_TESTS)
 
 root-tests: all $(ROOT_TEST_BINS) $(HELPER_BINS)
 	$(Q)BPFTAPE=$(abspath $(OUTPUT)/bpftape) tests/run-tests.sh $(ROOT_TEST_BINS)
@@ -198,7 +199,7 @@ fuzz: $(FUZZ_BINS)
 
 DEB_PACKAGES := build-essential clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	libzstd-dev libsqlite3-dev sqlite3 libcmocka-dev libclang-rt-14-dev \
-	systemtap-sdt-dev python3 linux-perf pkg-config
+	systemtap-sdt-dev python3 zstd linux-perf pkg-config
 
 deps:
 	$(Q)tests/install-deps.sh $(DEB_PACKAGES)
