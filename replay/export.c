@@ -399,7 +399,7 @@ int cmd_export(int argc, char **argv)
 	struct pred_opts po = {0};
 	struct tape_reader **readers = NULL;
 	struct predicate *pred = NULL;
-	struct tape_cursor *cur = NULL;
+	struct tape_merge *cur = NULL;
 	struct proctab *pt = NULL;
 	struct render rd = {0};
 	struct out out = {.buf = NULL};
@@ -483,7 +483,7 @@ int cmd_export(int argc, char **argv)
 	}
 	if (out__init(&out, fd >= 0 ? fd : STDOUT_FILENO))
 		goto nomem;
-	cur = tape_cursor__new(readers, ntapes, predicate__select_lifecycle(pred));
+	cur = tapes__merge_pred(readers, ntapes, pred, true);
 	if (!cur) {
 		fprintf(stderr, "bpftape export: cannot iterate: %s\n", strerror(errno));
 		goto cleanup;
@@ -496,9 +496,9 @@ int cmd_export(int argc, char **argv)
 	for (;;) {
 		const struct tape_event *ev;
 
-		rc = tape_cursor__next(cur, &ev);
+		rc = tapes__merge_next(cur, &ev);
 		if (rc < 0) {
-			fprintf(stderr, "bpftape export: %s\n", tape_cursor__errmsg(cur));
+			fprintf(stderr, "bpftape export: %s\n", tapes__merge_errmsg(cur));
 			bad_chunks++;
 			continue;
 		}
@@ -548,7 +548,7 @@ cleanup:
 		close(fd);
 	free(th.s);
 	csv_cols_free(&cols);
-	tape_cursor__free(cur);
+	tapes__merge_free(cur);
 	render__fini(&rd);
 	proctab__free(pt);
 	predicate__free(pred);

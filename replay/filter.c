@@ -426,47 +426,44 @@ static int prefix_states(struct filter *f, struct predicate *pred, struct kept *
 {
 	static const char *const lc[] = {"fork", "exec", "exit"};
 	struct tape_select sel = {.sz = sizeof(sel)};
-	struct tape_cursor *cur = NULL;
+	struct tape_merge *cur = NULL;
 	uint32_t *pids = NULL;
+	uint64_t *until = NULL;
 	size_t npids = 0;
-	uint64_t since = UINT64_MAX;
-	int rc = 0;
+	int rc = -ENOMEM;
 
+	until = calloc(f->n ? f->n : 1, sizeof(*until));
+	pids = malloc((k->n ? k->n : 1) * sizeof(*pids));
+	if (!until || !pids)
+		goto cleanup;
+	rc = 0;
 	for (size_t s = 0; s < f->n; s++) {
 		uint64_t a, b;
 
 		predicate__range(pred, (unsigned)s, &a, &b);
-		if (!a) {
-			since = 0;
-			break;
-		}
-		if (a < since)
-			since = a;
+		/* the range starts at the start: the snapshot is the state */
+		if (a <= 1)
+			goto cleanup;
+		until[s] = a - 1;
 	}
-	if (!since || since == UINT64_MAX)
-		return 0; /* the range starts at the start: the snapshot is the state */
-	pids = malloc((k->n ? k->n : 1) * sizeof(*pids));
-	if (!pids)
-		return -ENOMEM;
 	for (size_t i = 0; i < k->n; i++)
 		if (!k->v[i].fresh)
 			pids[npids++] = k->v[i].p.pid;
 	if (!npids)
 		goto cleanup;
-	sel.until = since - 1;
 	sel.pids = pids;
 	sel.npids = npids;
 	sel.types = lc;
 	sel.ntypes = 3;
 	sel.no_losses = true;
-	cur = tape_cursor__new(f->readers, f->n, &sel);
+	cur = tapes__merge_new(f->readers, f->n, &sel, NULL, until);
 	if (!cur) {
 		rc = -errno;
 		goto cleanup;
 	}
 	for (;;) {
 		const struct tape_event *ev;
-		int r = tape_cursor__next(cur, &ev);
+		int r = tapes__merge_next(cur, &ev);
 
 		if (r < 0)
 			continue; /* a bad chunk only costs its own state changes */
@@ -485,8 +482,9 @@ static int prefix_states(struct filter *f, struct predicate *pred, struct kept *
 			goto cleanup;
 	}
 cleanup:
-	tape_cursor__free(cur);
+	tapes__merge_free(cur);
 	free(pids);
+	free(until);
 	return rc;
 }
 
@@ -497,7 +495,8 @@ static int parent_pass(struct filter *f, struct predicate *pred, struct kept *k)
 {
 	static const char *const forks[] = {"fork"};
 	struct tape_select sel = {.sz = sizeof(sel)};
-	struct tape_cursor *cur;
+	struct tape_merge *cur;
+	uint64_t *until;
 	size_t need = 0;
 
 	for (size_t i = 0; i < k->n; i++)
@@ -505,27 +504,25 @@ static int parent_pass(struct filter *f, struct predicate *pred, struct kept *k)
 			k->v[i].p.comm[0];
 	if (!need)
 		return 0;
+	until = calloc(f->n ? f->n : 1, sizeof(*until));
+	if (!until)
+		return -ENOMEM;
 	for (size_t s = 0; s < f->n; s++) {
-		uint64_t a, b;
+		uint64_t a;
 
-		predicate__range(pred, (unsigned)s, &a, &b);
-		if (!b) {
-			sel.until = 0;
-			break;
-		}
-		if (b > sel.until)
-			sel.until = b;
+		predicate__range(pred, (unsigned)s, &a, &until[s]);
 	}
 	sel.types = forks;
 	sel.ntypes = 1;
 	sel.no_losses = true;
-	cur = tape_cursor__new(f->readers, f->n, &sel);
+	cur = tapes__merge_new(f->readers, f->n, &sel, NULL, until);
+	free(until);
 	if (!cur)
 		return -errno;
 	for (;;) {
 		const struct tape_event *ev;
 		const struct tmap *m;
-		int r = tape_cursor__next(cur, &ev);
+		int r = tapes__merge_next(cur, &ev);
 		long ki;
 
 		if (r < 0)
@@ -542,10 +539,19 @@ static int parent_pass(struct filter *f, struct predicate *pred, struct kept *k)
 			continue;
 		k->v[ki].p.ppid = ev->pid;
 		if (!k->v[ki].p.start_ts)
-			k->v[ki].p.start_ts = ev->ts;
+			k->v[ki].p.start_ts = ev->ts +
+					      (uint64_t)tapes__merge_offset(cur, ev->source) -
+					      (uint64_t)tapes__merge_offset(cur, 0);
 	}
-	tape_cursor__free(cur);
+	tapes__merge_free(cur);
 	return 0;
+}
+
+/* Tapes of several hosts go into the new tape on the first tape's clock (its
+ * metadata is the one copied). */
+static int64_t shift(const struct tape_merge *m, unsigned src)
+{
+	return tapes__merge_offset(m, src) - tapes__merge_offset(m, 0);
 }
 
 int cmd_filter(int argc, char **argv)
@@ -563,7 +569,7 @@ int cmd_filter(int argc, char **argv)
 	struct pred_opts po = {0};
 	struct filter f = {0};
 	struct predicate *pred = NULL;
-	struct tape_cursor *cur = NULL;
+	struct tape_merge *cur = NULL;
 	struct proctab *pt = NULL, *base = NULL;
 	struct kept k = {0};
 	struct tape_proc *procs = NULL;
@@ -688,7 +694,7 @@ int cmd_filter(int argc, char **argv)
 		list[strlen(list) - 1] = '\0';
 		tape_writer__set_meta(f.w, "filter.redacted", list);
 	}
-	cur = tape_cursor__new(f.readers, f.n, predicate__select_lifecycle(pred));
+	cur = tapes__merge_pred(f.readers, f.n, pred, true);
 	if (!cur) {
 		fprintf(stderr, "bpftape filter: cannot iterate: %s\n", strerror(errno));
 		goto cleanup;
@@ -700,11 +706,11 @@ int cmd_filter(int argc, char **argv)
 		const union tape_value *vals;
 		struct tape_event out;
 
-		rc = tape_cursor__next(cur, &ev);
+		rc = tapes__merge_next(cur, &ev);
 		if (rc < 0) {
 			if (show)
 				fputc('\n', stderr);
-			fprintf(stderr, "bpftape filter: %s (skipped)\n", tape_cursor__errmsg(cur));
+			fprintf(stderr, "bpftape filter: %s (skipped)\n", tapes__merge_errmsg(cur));
 			bad_chunks++;
 			continue;
 		}
@@ -723,6 +729,8 @@ int cmd_filter(int argc, char **argv)
 
 			if (!predicate__match(pred, ev))
 				continue;
+			l.first_ts += (uint64_t)shift(cur, ev->source);
+			l.last_ts += (uint64_t)shift(cur, ev->source);
 			if ((rc = tape_writer__add_loss(f.w, &l)))
 				goto write_fail;
 			nlost++;
@@ -767,6 +775,7 @@ int cmd_filter(int argc, char **argv)
 		if (m->cls && !(vals = redact_event(&f, m, ev)))
 			goto nomem;
 		out = *ev;
+		out.ts += (uint64_t)shift(cur, ev->source);
 		out.type = (uint16_t)m->out_id;
 		out.values = vals;
 		out.comm_len = 0;
@@ -805,7 +814,7 @@ int cmd_filter(int argc, char **argv)
 	}
 	if ((rc = tape_writer__finish(f.w)))
 		goto write_fail;
-	tape_cursor__stats(cur, &cst);
+	tapes__merge_stats(cur, &cst);
 	if (show) {
 		progress(nread, nkept, tape_writer__bytes(f.w), true);
 		fprintf(stderr,
@@ -828,7 +837,7 @@ nomem:
 cleanup:
 	free(procs);
 	kept_free(&k);
-	tape_cursor__free(cur);
+	tapes__merge_free(cur);
 	tape_writer__free(f.w);
 	if (ret && f.w)
 		unlink(outpath);

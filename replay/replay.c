@@ -88,7 +88,7 @@ int cmd_replay(int argc, char **argv)
 	struct pred_opts po = {0};
 	struct tape_reader **readers = NULL;
 	struct predicate *pred = NULL;
-	struct tape_cursor *cur = NULL;
+	struct tape_merge *cur = NULL;
 	struct proctab *pt = NULL;
 	struct render rd = {0};
 	struct out out = {.buf = NULL};
@@ -195,7 +195,7 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (render__init(&rd, readers, ntapes, tmode, pt) || out__init(&out, STDOUT_FILENO))
 		goto nomem;
-	cur = tape_cursor__new(readers, ntapes, predicate__select_lifecycle(pred));
+	cur = tapes__merge_pred(readers, ntapes, pred, true);
 	if (!cur) {
 		fprintf(stderr, "bpftape replay: cannot iterate: %s\n", strerror(errno));
 		goto cleanup;
@@ -210,10 +210,10 @@ int cmd_replay(int argc, char **argv)
 	while (!replay_stop) {
 		const struct tape_event *ev;
 
-		rc = tape_cursor__next(cur, &ev);
+		rc = tapes__merge_next(cur, &ev);
 		if (rc < 0) {
 			out__flush(&out);
-			fprintf(stderr, "bpftape replay: %s\n", tape_cursor__errmsg(cur));
+			fprintf(stderr, "bpftape replay: %s\n", tapes__merge_errmsg(cur));
 			bad_chunks++;
 			continue;
 		}
@@ -278,7 +278,7 @@ nomem:
 	fprintf(stderr, "bpftape replay: out of memory\n");
 cleanup:
 	out__close(&out);
-	tape_cursor__free(cur);
+	tapes__merge_free(cur);
 	render__fini(&rd);
 	proctab__free(pt);
 	predicate__free(pred);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "predicate.h"
 #include "proctab.h"
@@ -39,36 +40,223 @@ void tapes__close(struct tape_reader **readers, size_t n)
 	free(readers);
 }
 
+struct tape_merge {
+	struct tape_cursor **cur;
+	size_t ncur;
+	int64_t *off;
+	bool by_wall;
+	const struct tape_event **head; /* per cursor: its next event, or NULL */
+	size_t last;			/* cursor whose head was handed out */
+	bool handed;
+	struct tape_event out;
+	char errmsg[512];
+};
+
+void tapes__merge_free(struct tape_merge *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->ncur; i++)
+		tape_cursor__free(m->cur[i]);
+	free(m->cur);
+	free(m->off);
+	free(m->head);
+	free(m);
+}
+
+struct tape_merge *tapes__merge_new(struct tape_reader *const *readers, size_t n,
+				    const struct tape_select *sel, const uint64_t *since,
+				    const uint64_t *until)
+{
+	struct tape_merge *m = calloc(1, sizeof(*m));
+	struct tape_select one = {.sz = sizeof(one)};
+	bool all_clock = n > 1;
+	int err = ENOMEM;
+
+	if (!m)
+		goto fail;
+	m->off = calloc(n ? n : 1, sizeof(*m->off));
+	m->cur = calloc(n ? n : 1, sizeof(*m->cur));
+	m->head = calloc(n ? n : 1, sizeof(*m->head));
+	if (!m->off || !m->cur || !m->head)
+		goto fail;
+	for (size_t i = 0; i < n; i++)
+		if (pred_clock_offset(readers[i], &m->off[i]))
+			all_clock = false;
+	for (size_t i = 1; all_clock && i < n; i++)
+		if (m->off[i] != m->off[0])
+			m->by_wall = true;
+	if (sel)
+		one = *sel;
+	if (!m->by_wall) {
+		/* one clock: the library merges, within the widest per-tape bounds */
+		memset(m->off, 0, (n ? n : 1) * sizeof(*m->off));
+		for (size_t i = 0; i < n; i++) {
+			if (since && (!i || since[i] < one.since))
+				one.since = since[i];
+			if (until && (!i || !until[i] || (one.until && until[i] > one.until)))
+				one.until = until[i];
+		}
+		m->cur[0] = tape_cursor__new(readers, n, &one);
+		if (!m->cur[0]) {
+			err = errno;
+			goto fail;
+		}
+		m->ncur = 1;
+		return m;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct tape_select s = one;
+
+		if (since)
+			s.since = since[i];
+		if (until)
+			s.until = until[i];
+		m->cur[i] = tape_cursor__new(&readers[i], 1, &s);
+		if (!m->cur[i]) {
+			err = errno;
+			goto fail;
+		}
+		m->ncur = i + 1;
+	}
+	return m;
+fail:
+	tapes__merge_free(m);
+	errno = err;
+	return NULL;
+}
+
+int tapes__merge_next(struct tape_merge *m, const struct tape_event **ev)
+{
+	size_t best = SIZE_MAX;
+	int64_t best_t = 0;
+
+	if (!m->by_wall) {
+		int rc = tape_cursor__next(m->cur[0], ev);
+
+		if (rc < 0)
+			snprintf(m->errmsg, sizeof(m->errmsg), "%s",
+				 tape_cursor__errmsg(m->cur[0]));
+		return rc;
+	}
+	if (m->handed) {
+		m->head[m->last] = NULL;
+		m->handed = false;
+	}
+	for (size_t i = 0; i < m->ncur; i++) {
+		int64_t t;
+
+		if (!m->head[i]) {
+			int rc = tape_cursor__next(m->cur[i], &m->head[i]);
+
+			if (rc < 0) {
+				m->head[i] = NULL;
+				snprintf(m->errmsg, sizeof(m->errmsg), "%s",
+					 tape_cursor__errmsg(m->cur[i]));
+				return rc;
+			}
+			if (!rc) {
+				m->head[i] = NULL;
+				continue;
+			}
+		}
+		t = (int64_t)m->head[i]->ts + m->off[i];
+		if (best == SIZE_MAX || t < best_t) {
+			best = i;
+			best_t = t;
+		}
+	}
+	if (best == SIZE_MAX)
+		return 0;
+	m->out = *m->head[best];
+	m->out.source = (uint32_t)best;
+	m->last = best;
+	m->handed = true;
+	*ev = &m->out;
+	return 1;
+}
+
+const char *tapes__merge_errmsg(const struct tape_merge *m)
+{
+	return m->errmsg;
+}
+
+void tapes__merge_stats(const struct tape_merge *m, struct tape_cursor_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (size_t i = 0; i < m->ncur; i++) {
+		struct tape_cursor_stats s;
+
+		tape_cursor__stats(m->cur[i], &s);
+		st->chunks_read += s.chunks_read;
+		st->chunks_skipped += s.chunks_skipped;
+		st->bytes_read += s.bytes_read;
+	}
+}
+
+bool tapes__merge_by_wall(const struct tape_merge *m)
+{
+	return m->by_wall;
+}
+
+int64_t tapes__merge_offset(const struct tape_merge *m, unsigned src)
+{
+	return m->by_wall && src < m->ncur ? m->off[src] : 0;
+}
+
+struct tape_merge *tapes__merge_pred(struct tape_reader *const *readers, size_t n,
+				     const struct predicate *pred, bool lifecycle)
+{
+	uint64_t *since = calloc(n ? n : 1, sizeof(*since));
+	uint64_t *until = calloc(n ? n : 1, sizeof(*until));
+	struct tape_merge *m = NULL;
+
+	if (since && until) {
+		for (size_t s = 0; s < n; s++)
+			predicate__range(pred, (unsigned)s, &since[s], &until[s]);
+		m = tapes__merge_new(readers, n,
+				     lifecycle ? predicate__select_lifecycle(pred)
+					       : predicate__select(pred),
+				     since, until);
+	} else {
+		errno = ENOMEM;
+	}
+	free(since);
+	free(until);
+	return m;
+}
+
 int tapes__proc_prefix(struct tape_reader *const *readers, size_t n, const struct predicate *pred,
 		       struct proctab *pt)
 {
 	static const char *const lc[] = {"fork", "exec", "exit"};
 	struct tape_select sel = {.sz = sizeof(sel)};
-	struct tape_cursor *cur;
+	struct tape_merge *cur;
 	const struct tape_event *ev;
-	uint64_t since = UINT64_MAX;
+	uint64_t *until = calloc(n ? n : 1, sizeof(*until));
 	int rc = 0;
 
+	if (!until)
+		return -ENOMEM;
 	for (size_t s = 0; s < n; s++) {
 		uint64_t a, b;
 
 		predicate__range(pred, (unsigned)s, &a, &b);
-		if (!a)
+		if (a <= 1) {
+			free(until);
 			return 0;
-		if (a < since)
-			since = a;
+		}
+		until[s] = a - 1;
 	}
-	if (since == UINT64_MAX || since <= 1)
-		return 0;
-	sel.until = since - 1;
 	sel.types = lc;
 	sel.ntypes = 3;
 	sel.no_losses = true;
-	cur = tape_cursor__new(readers, n, &sel);
+	cur = tapes__merge_new(readers, n, &sel, NULL, until);
+	free(until);
 	if (!cur)
 		return -errno;
 	for (;;) {
-		int r = tape_cursor__next(cur, &ev);
+		int r = tapes__merge_next(cur, &ev);
 
 		if (r < 0)
 			continue; /* a bad chunk costs only its own state changes */
@@ -77,6 +265,6 @@ int tapes__proc_prefix(struct tape_reader *const *readers, size_t n, const struc
 		if ((rc = proctab__apply(pt, ev)))
 			break;
 	}
-	tape_cursor__free(cur);
+	tapes__merge_free(cur);
 	return rc;
 }

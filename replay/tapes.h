@@ -3,7 +3,9 @@
 #ifndef BPFTAPE_TAPES_H
 #define BPFTAPE_TAPES_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tape.h"
 
@@ -14,8 +16,41 @@
 int tapes__open(char *const *paths, size_t n, struct tape_reader ***out, char *err, size_t errlen);
 void tapes__close(struct tape_reader **readers, size_t n);
 
+/*
+ * Events of several tapes in time order.  Tapes of one recording (rotated
+ * files) share a clock and go through one library cursor, merged by their
+ * timestamps.  Tapes whose boot-time clocks differ (several hosts, several
+ * boots) are merged by wall-clock time (each tape's
+ * clock.boottime_to_realtime_ns), one cursor per tape.  ev->source is the
+ * index of the tape; ev->ts stays in that tape's own clock.
+ */
+struct tape_merge;
+
+/*
+ * @sel selects for every tape; @since/@until (may be NULL; 0 = no bound)
+ * override its time bounds per tape, in the tape's own clock.  NULL + errno.
+ */
+struct tape_merge *tapes__merge_new(struct tape_reader *const *readers, size_t n,
+				    const struct tape_select *sel, const uint64_t *since,
+				    const uint64_t *until);
+/* As tape_cursor__next(): 1 and *@ev, 0 at the end, -errno for a bad chunk
+ * (the next call goes on after it). */
+int tapes__merge_next(struct tape_merge *m, const struct tape_event **ev);
+const char *tapes__merge_errmsg(const struct tape_merge *m);
+void tapes__merge_stats(const struct tape_merge *m, struct tape_cursor_stats *st);
+/* True when the tapes are merged by wall-clock time. */
+bool tapes__merge_by_wall(const struct tape_merge *m);
+/* Boot-time to wall-clock offset of tape @src (0 when merging by ts). */
+int64_t tapes__merge_offset(const struct tape_merge *m, unsigned src);
+void tapes__merge_free(struct tape_merge *m);
+
 struct proctab;
 struct predicate;
+
+/* A merge over what @pred selects (with the fork/exec/exit events a process
+ * table needs if @lifecycle), each tape within its own time bounds. */
+struct tape_merge *tapes__merge_pred(struct tape_reader *const *readers, size_t n,
+				     const struct predicate *pred, bool lifecycle);
 
 /*
  * Bring @pt (seeded from the snapshots) to the state at the start of @pred's

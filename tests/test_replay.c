@@ -1185,6 +1185,73 @@ static void test_merge(void **state)
 	run_free(&a);
 }
 
+/* Tapes of two hosts (different boot clocks) merge by wall-clock time. */
+static void test_merge_hosts(void **state)
+{
+	struct tape_writer_opts opts = {.sz = sizeof(opts)};
+	char other[300], off[32], cut[300];
+	struct tape_writer *w;
+	struct run a, f;
+	int id;
+	/* host B booted 100 s earlier than A: its boot clock reads 100 s more */
+	long long offb = atoll(GOLDEN_CLOCK_OFF) - 100000000000LL;
+
+	(void)state;
+	path_in(other, sizeof(other), "hostb.tape");
+	path_in(cut, sizeof(cut), "both.tape");
+	snprintf(off, sizeof(off), "%lld", offb);
+	w = tape_writer__open(other, &opts);
+	assert_non_null(w);
+	assert_int_equal(tape_writer__set_meta(w, "host.name", "host-b"), 0);
+	assert_int_equal(tape_writer__set_meta(w, "clock.boottime_to_realtime_ns", off), 0);
+	id = tape_writer__add_type(w, &golden_types[G_CLOSE]);
+	assert_true(id > 0);
+	for (int i = 0; i < 2; i++) {
+		union tape_value v[] = {GV_S(40 + i), GV_S(0)};
+		/* 0.5 ms and 2.5 s after A's first event, in wall-clock time */
+		struct tape_event ev = {.ts = GOLDEN_BOOT_TS + 100000000000ULL +
+					      (i ? 2500000000ULL : 500000ULL),
+					.pid = 9,
+					.tid = 9,
+					.type = (uint16_t)id,
+					.comm = "hostb",
+					.values = v};
+
+		assert_int_equal(tape_writer__append(w, &ev), 0);
+	}
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+
+	a = RUN(cmd_replay, "replay", "--type", "close,fork", golden, other);
+	assert_int_equal(a.rc, 0);
+	assert_string_equal(a.out,
+			    "0.000000000 [000] bash            100/100       fork parent_pid=100 "
+			    "child_pid=101 child_tid=101\n"
+			    "0.000500000 [000] hostb           9/9           close fd=40 ret=0\n"
+			    "0.004000000 [001] cat             101/101       close fd=3 ret=0\n"
+			    "2.500000000 [000] hostb           9/9           close fd=41 ret=0\n"
+			    "2.700000000 [000] bash            100/100       fork parent_pid=100 "
+			    "child_pid=102 child_tid=102\n");
+	run_free(&a);
+	/* each tape's --since in its own clock */
+	a = RUN(cmd_replay, "replay", "--type", "close", "--since", "1s", golden, other);
+	assert_int_equal(a.rc, 0);
+	assert_string_equal(a.out,
+			    "2.500000000 [000] hostb           9/9           close fd=41 ret=0\n");
+	run_free(&a);
+	/* filtered together, B's events land on A's clock */
+	f = RUN(cmd_filter, "filter", "-o", cut, "--type", "close", golden, other);
+	assert_int_equal(f.rc, 0);
+	a = RUN(cmd_replay, "replay", cut);
+	assert_int_equal(a.rc, 0);
+	assert_non_null(
+		strstr(a.out, "0.000000000 [000] hostb           9/9           close fd=40"));
+	assert_non_null(
+		strstr(a.out, "2.499500000 [000] hostb           9/9           close fd=41"));
+	run_free(&f);
+	run_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1210,6 +1277,7 @@ int main(void)
 		cmocka_unit_test(test_pace),
 		cmocka_unit_test(test_follow),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_merge_hosts),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
