@@ -112,6 +112,9 @@ BPFTAPE_LIBS := $(TOOLS_LIBS) $(RECORD_LIBS)
 BASE_CFLAGS += -DBPFTAPE_HAVE_RECORD=1
 endif
 
+# The verb table depends on which modules list sources (BPFTAPE_HAVE_*).
+$(OUTPUT)/obj/replay/main.o: format/build.mk replay/build.mk query/build.mk record/build.mk
+
 $(OUTPUT)/bpftape: $(BPFTAPE_OBJS) $(LIBTAPE)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(BPFTAPE_OBJS) $(LIBTAPE) $(BPFTAPE_LIBS)
