@@ -232,7 +232,7 @@ static int load_events(struct importer *im, qimport_progress_fn progress, void *
 				goto cleanup;
 			im->st.type_rows++;
 		}
-		ret = qset__proctab_apply(im->set, ev);
+		ret = qset__is_lifecycle(ev) ? qset__proctab_apply(im->set, ev) : 0;
 		if (ret) {
 			snprintf(im->err, im->errlen, "process table: %s", strerror(-ret));
 			goto cleanup;

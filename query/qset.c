@@ -155,9 +155,22 @@ void qset__proctab_end(struct qset *s)
 		s->tapes[i].procs_ready = s->tapes[i].procs != NULL;
 }
 
+/* The events that make and change processes; the index lets the cursor
+ * skip every chunk without one. */
+static const char *const lifecycle_types[] = {"fork", "exec", "exit"};
+
+bool qset__is_lifecycle(const struct tape_event *ev)
+{
+	for (size_t i = 0; ev->tp && i < 3; i++)
+		if (!strcmp(ev->tp->name, lifecycle_types[i]))
+			return true;
+	return false;
+}
+
 /*
- * The table of a tape needs every event: proctab learns the comm of pids
- * that only appear in ordinary events.  Built once per set, then cached.
+ * The snapshot plus the lifecycle events.  Ordinary events are left out:
+ * they would only add pids by comm, at the price of decoding the whole
+ * tape.  Built once per set, then cached.
  */
 int qset__proctab(struct qset *s, size_t i, const struct proctab **out, char *err, size_t errlen)
 {

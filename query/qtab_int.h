@@ -29,5 +29,7 @@ struct qset {
 int qset__proctab_begin(struct qset *s);
 int qset__proctab_apply(struct qset *s, const struct tape_event *ev);
 void qset__proctab_end(struct qset *s);
+/* Whether @ev is one of the events the process table is built from. */
+bool qset__is_lifecycle(const struct tape_event *ev);
 
 #endif
