@@ -699,6 +699,107 @@ static void human_bytes(uint64_t b, char *buf, size_t len)
 		snprintf(buf, len, "%llu B", (unsigned long long)b);
 }
 
+/* Let the stopped command exec.  0, or -1 (and *@ret set) if it could not. */
+static int release_child(struct recorder *r, int *ret)
+{
+	int child_errno = 0;
+	ssize_t n;
+
+	if (write(r->go_fd, "g", 1) != 1) {
+		fprintf(stderr, PFX "starting '%s': %s\n", r->o->cmd[0], strerror(errno));
+		*ret = 1;
+		return -1;
+	}
+	close(r->go_fd);
+	r->go_fd = -1;
+	/* EOF: exec succeeded (the pipe is close-on-exec) */
+	do
+		n = read(r->err_fd, &child_errno, sizeof(child_errno));
+	while (n < 0 && errno == EINTR);
+	if (n == sizeof(child_errno)) {
+		fprintf(stderr, PFX "cannot run '%s': %s\n", r->o->cmd[0], strerror(child_errno));
+		*ret = 127;
+	}
+	return 0;
+}
+
+/* Detach, drain, finalize, and print the summary.  Returns the exit status. */
+static int recorder__finish(struct recorder *r, uint64_t t0, int ret)
+{
+	const struct record_opts *o = r->o;
+	uint64_t now;
+	int e;
+
+	/* detach first so that the drain has an end, then take what is left */
+	generic__free(r->gen);
+	r->gen = NULL;
+	families__free(r->fam);
+	r->fam = NULL;
+	if (!r->write_err && !r->limit_hit)
+		ring_buffer__consume(r->rb);
+	collect_drops(r);
+	if (!r->write_err) {
+		e = sink__finish(r->sink);
+		if (e) {
+			r->write_err = e;
+			snprintf(r->write_msg, sizeof(r->write_msg), "%s", sink__errmsg(r->sink));
+		}
+	}
+	now = mono_ns();
+	{
+		char bytes[32], out[PATH_MAX + 64];
+		unsigned tapes = sink__tapes(r->sink);
+
+		human_bytes(sink__bytes(r->sink), bytes, sizeof(bytes));
+		if (tapes > 1)
+			snprintf(out, sizeof(out), "%s (+%u rotated, %u kept)", o->output,
+				 tapes - 1, o->keep);
+		else
+			snprintf(out, sizeof(out), "%s", o->output);
+		if (r->write_err)
+			fprintf(stderr,
+				PFX "%s; recording stopped.  The tape keeps every chunk written "
+				    "before the error: read it with 'bpftape replay' or repair it "
+				    "with 'bpftape recover'.\n",
+				r->write_msg);
+		if (r->limit_hit)
+			fprintf(stderr, PFX "stopped: --max-size %llu bytes reached\n",
+				(unsigned long long)o->max_size);
+		if (r->bad_records)
+			fprintf(stderr, PFX "warning: %llu malformed records skipped\n",
+				(unsigned long long)r->bad_records);
+		fprintf(stderr,
+			"bpftape record: %llu events, %llu drops, %s written, %.2f s, output %s\n",
+			(unsigned long long)sink__events(r->sink), (unsigned long long)r->drops,
+			bytes, (now - t0) / 1e9, out);
+	}
+	if (o->verbose) {
+		struct rusage ru;
+		double cpu;
+
+		getrusage(RUSAGE_SELF, &ru);
+		cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+		      ru.ru_stime.tv_usec / 1e6;
+		fprintf(stderr, PFX "recorder CPU %.3f s user+sys (%.0f%% of one core)\n", cpu,
+			100 * cpu / ((now - t0) / 1e9));
+	}
+	if (r->child_done && WIFSIGNALED(r->child_status))
+		fprintf(stderr, PFX "%s was killed by signal %d (%s)\n", o->cmd[0],
+			WTERMSIG(r->child_status), strsignal(WTERMSIG(r->child_status)));
+	else if (r->child_done && WEXITSTATUS(r->child_status) && ret != 127)
+		fprintf(stderr, PFX "%s exited with status %d\n", o->cmd[0],
+			WEXITSTATUS(r->child_status));
+	if (r->write_err)
+		ret = 1;
+	if (r->child && !r->child_done) {
+		/* the command outlives the recording (signal or limit): leave it be,
+		 * but reap it if it is already gone */
+		waitpid(r->child, &r->child_status, WNOHANG);
+	}
+
+	return ret;
+}
+
 /* Track -p PID and its current descendants. */
 static int track_tree(struct recorder *r, uint32_t root)
 {
@@ -913,31 +1014,24 @@ int cmd_record(int argc, char **argv)
 	t0 = mono_ns();
 	if (o.duration > 0)
 		deadline = t0 + (uint64_t)(o.duration * 1e9);
-	if (o.verbose)
+	if (o.verbose) {
+		const struct record_builtin *b;
+		size_t nb;
+
 		fprintf(stderr, PFX "recording to %s (ring %llu bytes, wakeup every %llu bytes)\n",
 			o.output, (unsigned long long)o.buffer,
 			(unsigned long long)r.s.wakeup_bytes);
-	if (r.child) {
-		int child_errno = 0;
-		ssize_t n;
-
-		if (write(r.go_fd, "g", 1) != 1) {
-			fprintf(stderr, PFX "starting '%s': %s\n", o.cmd[0], strerror(errno));
-			goto finish;
-		}
-		close(r.go_fd);
-		r.go_fd = -1;
-		/* EOF: exec succeeded (the pipe is close-on-exec) */
-		do
-			n = read(r.err_fd, &child_errno, sizeof(child_errno));
-		while (n < 0 && errno == EINTR);
-		if (n == sizeof(child_errno)) {
-			fprintf(stderr, PFX "cannot run '%s': %s\n", o.cmd[0],
-				strerror(child_errno));
-			ret = 127;
-		}
+		fprintf(stderr, PFX "built-in events:");
+		b = record_builtins(&nb);
+		for (size_t i = 0; i < nb; i++)
+			if (o.want[b[i].family] & b[i].want)
+				fprintf(stderr, " %s", b[i].name);
+		fprintf(stderr, "; generic probes: %zu; filters: 0x%x\n", generic__count(r.gen),
+			r.s.filter_flags);
 	}
-
+	ret = 0;
+	if (r.child && release_child(&r, &ret))
+		stop_signal = SIGCHLD; /* nothing to record: straight to finishing */
 	while (!stop_signal && !r.write_err && !r.limit_hit) {
 		e = ring_buffer__poll(r.rb, POLL_MS);
 		if (e == 0)
@@ -969,67 +1063,7 @@ int cmd_record(int argc, char **argv)
 			break;
 	}
 
-finish:
-	/* detach first so that the drain has an end, then take what is left */
-	generic__free(r.gen);
-	r.gen = NULL;
-	families__free(r.fam);
-	r.fam = NULL;
-	if (!r.write_err && !r.limit_hit)
-		ring_buffer__consume(r.rb);
-	collect_drops(&r);
-	if (!r.write_err) {
-		e = sink__finish(r.sink);
-		if (e) {
-			r.write_err = e;
-			snprintf(r.write_msg, sizeof(r.write_msg), "%s", sink__errmsg(r.sink));
-		}
-	}
-	now = mono_ns();
-	{
-		char bytes[32], out[PATH_MAX + 64];
-		unsigned tapes = sink__tapes(r.sink);
-
-		human_bytes(sink__bytes(r.sink), bytes, sizeof(bytes));
-		if (tapes > 1)
-			snprintf(out, sizeof(out), "%s (+%u rotated, %u kept)", o.output, tapes - 1,
-				 o.keep);
-		else
-			snprintf(out, sizeof(out), "%s", o.output);
-		if (r.write_err)
-			fprintf(stderr,
-				PFX "%s; recording stopped.  The tape keeps every chunk written "
-				    "before the error: read it with 'bpftape replay' or repair it "
-				    "with 'bpftape recover'.\n",
-				r.write_msg);
-		if (r.limit_hit)
-			fprintf(stderr, PFX "stopped: --max-size %llu bytes reached\n",
-				(unsigned long long)o.max_size);
-		if (r.bad_records)
-			fprintf(stderr, PFX "warning: %llu malformed records skipped\n",
-				(unsigned long long)r.bad_records);
-		fprintf(stderr,
-			"bpftape record: %llu events, %llu drops, %s written, %.2f s, output %s\n",
-			(unsigned long long)sink__events(r.sink), (unsigned long long)r.drops,
-			bytes, (now - t0) / 1e9, out);
-	}
-	if (o.verbose) {
-		struct rusage ru;
-		double cpu;
-
-		getrusage(RUSAGE_SELF, &ru);
-		cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
-		      ru.ru_stime.tv_usec / 1e6;
-		fprintf(stderr, PFX "recorder CPU %.3f s user+sys (%.0f%% of one core)\n", cpu,
-			100 * cpu / ((now - t0) / 1e9));
-	}
-	if (!r.write_err && ret != 127)
-		ret = 0;
-	if (r.child && !r.child_done) {
-		/* the command outlives the recording (signal or limit): leave it be,
-		 * but reap it if it is already gone */
-		waitpid(r.child, &r.child_status, WNOHANG);
-	}
+	ret = recorder__finish(&r, t0, ret);
 
 cleanup:
 	if (r.go_fd >= 0)
