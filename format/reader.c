@@ -627,7 +627,7 @@ static int scan(struct tape_reader *r, uint64_t from, bool live)
 	int found = 0, ret = 0;
 
 	while (off + BLOCK_HDR_LEN <= r->size) {
-		struct rblock b;
+		struct rblock b = {0};
 
 		ret = reader_read_block(r, off, &body, &b, err, sizeof(err));
 		if (ret == -ENOMEM)

@@ -884,7 +884,8 @@ int tape_writer__append(struct tape_writer *w, const struct tape_event *ev)
 	if (wt->t.nfields && !ev->values)
 		return fail(w, -EINVAL, "append: type '%s' needs values", wt->t.name);
 
-	if (w->nrows && (w->est >= w->chunk_bytes || ev->ts - w->rows[0].ts >= w->chunk_ns ||
+	if (w->nrows && (w->est >= w->chunk_bytes ||
+			 (ev->ts > w->rows[0].ts && ev->ts - w->rows[0].ts >= w->chunk_ns) ||
 			 w->nrows >= MAX_CHUNK_EVENTS)) {
 		err = cut_chunk(w);
 		if (err)
