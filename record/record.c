@@ -433,6 +433,8 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 
 		add_events(o, def);
 	}
+	/* the process table of the tape stays current only with these */
+	o->want[FAMILY_PROC] |= WANT_FORK | WANT_EXEC | WANT_EXIT;
 	return 0;
 }
 

@@ -363,6 +363,22 @@ static void test_files(void **state)
 		}
 	}
 	assert_int_equal(topen, nopen);
+	/* -e file still records the process's exec and exit */
+	{
+		int nexec = 0, nexit = 0;
+
+		for (size_t i = 0; i < e.n; i++) {
+			if (is(&e.v[i], "exec")) {
+				assert_string_equal(fstr(&e.v[i], "filename"), work);
+				nexec++;
+			} else if (is(&e.v[i], "exit")) {
+				assert_int_equal(fs(&e.v[i], "code"), 0);
+				nexit++;
+			}
+		}
+		assert_int_equal(nexec, 1);
+		assert_int_equal(nexit, 1);
+	}
 	assert_int_equal(tunlink, nunlink);
 	assert_int_equal(trename, nrename);
 	/* the closes main() made are the last closes of the process */
