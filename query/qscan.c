@@ -1033,9 +1033,17 @@ static int event_column(struct qscan *s, const struct qtable *t, int col, struct
 	case QC_TID:
 		set_int(v, ev->tid);
 		return 0;
-	case QC_COMM:
-		set_text(v, ev->comm ? ev->comm : "", -1);
+	case QC_COMM: {
+		const char *comm = ev->comm ? ev->comm : "";
+		size_t len = strnlen(comm, TAPE_COMM_LEN);
+		const char *stable = qset__intern_comm(s->set, comm, len);
+
+		if (stable)
+			set_stable_text(v, stable);
+		else
+			set_text(v, comm, (int)len);
 		return 0;
+	}
 	case QC_TYPE:
 		set_stable_text(v, ev->tp ? ev->tp->name : "");
 		return 0;

@@ -84,9 +84,67 @@ void qset__put(struct qset *s)
 		if (s->readers)
 			tape_reader__free(s->readers[i]);
 	}
+	for (size_t i = 0; i < s->comm_slots; i++)
+		free(s->comms[i]);
+	free(s->comms);
 	free(s->tapes);
 	free(s->readers);
 	free(s);
+}
+
+#define MAX_COMMS 65536
+
+static size_t comm_hash(const char *p, size_t len)
+{
+	size_t h = 5381;
+
+	for (size_t i = 0; i < len; i++)
+		h = h * 33 + (unsigned char)p[i];
+	return h;
+}
+
+static int comms_grow(struct qset *s)
+{
+	size_t n = s->comm_slots ? s->comm_slots * 2 : 256;
+	char **slots = calloc(n, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->comm_slots; i++) {
+		char *c = s->comms[i];
+		size_t h;
+
+		if (!c)
+			continue;
+		for (h = comm_hash(c, strlen(c)) & (n - 1); slots[h]; h = (h + 1) & (n - 1))
+			;
+		slots[h] = c;
+	}
+	free(s->comms);
+	s->comms = slots;
+	s->comm_slots = n;
+	return 0;
+}
+
+const char *qset__intern_comm(struct qset *s, const char *comm, size_t len)
+{
+	size_t h;
+	char *c;
+
+	if (s->ncomms * 2 >= s->comm_slots) {
+		if (s->ncomms >= MAX_COMMS || comms_grow(s))
+			return NULL;
+	}
+	for (h = comm_hash(comm, len) & (s->comm_slots - 1); (c = s->comms[h]);
+	     h = (h + 1) & (s->comm_slots - 1))
+		if (!strncmp(c, comm, len) && !c[len])
+			return c;
+	c = strndup(comm, len);
+	if (!c)
+		return NULL;
+	s->comms[h] = c;
+	s->ncomms++;
+	return c;
 }
 
 size_t qset__count(const struct qset *s)

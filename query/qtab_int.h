@@ -23,7 +23,14 @@ struct qset {
 	void *progress_ctx;
 	uint64_t progress_events;
 	struct tape_cursor_stats stats;
+	/* comm strings seen, kept for the set's life so that SQLite may point
+	 * at them instead of copying one per row */
+	char **comms;
+	size_t ncomms, comm_slots;
 };
+
+/* The interned copy of @comm (@len bytes), or NULL if the table is full. */
+const char *qset__intern_comm(struct qset *s, const char *comm, size_t len);
 
 /* Import feeds the process tables during its one pass over the events. */
 int qset__proctab_begin(struct qset *s);
