@@ -164,7 +164,6 @@ int proc_execveat_exit(struct trace_event_raw_sys_exit *ctx)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(proc_exit, struct task_struct *p)
 {
-	__u32 tgid = p->tgid;
 	struct rec_exit *r;
 	int code;
 
@@ -180,7 +179,20 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 			tape_submit(r);
 		}
 	}
-	if (filter_flags & FILTER_PIDS)
+	return 0;
+}
+
+/*
+ * A followed process leaves the set when its task is freed, not when it
+ * exits: its last sched_switch and the SIGCHLD to its parent come after
+ * sched_process_exit.
+ */
+SEC("tp_btf/sched_process_free")
+int BPF_PROG(proc_free, struct task_struct *p)
+{
+	__u32 tgid = p->tgid;
+
+	if ((filter_flags & FILTER_PIDS) && p->pid == tgid)
 		bpf_map_delete_elem(&tracked, &tgid);
 	return 0;
 }

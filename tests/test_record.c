@@ -403,7 +403,7 @@ static void test_exec(void **state)
 	char tape[PATH_MAX], out[PATH_MAX], work[PATH_MAX], *text;
 	int child_exec = 0, child_exit = 0, child_kill = 0, failed = 0;
 	bool seen_main_exec = false, seen_true = false, seen_failed = false;
-	int exits = 0, forks = 0;
+	int exits = 0, forks = 0, kills = 0, sleeps = 0;
 	uint32_t mainpid = 0;
 	struct evs e;
 
@@ -412,7 +412,8 @@ static void test_exec(void **state)
 	pathf(out, "%s/exec.out", tmpdir);
 	pathf(work, "%s/work_exec", helpers);
 	{
-		char *argv[] = {bpftape, "record", "-e", "proc", "-o", tape, "--", work, NULL};
+		char *argv[] = {bpftape, "record", "-e", "proc,signal,sched", "-o", tape,
+				"--",	 work,	   NULL};
 
 		assert_int_equal(run(argv, out, NULL), 0);
 	}
@@ -462,6 +463,19 @@ static void test_exec(void **state)
 			assert_int_equal(flen(v, "argv"), sizeof(args) - 1);
 			assert_memory_equal(e.v[i].f[fidx(v, "argv")].b, args, sizeof(args) - 1);
 			seen_failed = true;
+		} else if (is(v, "signal") && fs(v, "sig") == SIGKILL) {
+			/* kill(child_kill, SIGKILL) from main */
+			assert_int_equal(v->pid, mainpid);
+			assert_int_equal(fu(v, "target_pid"), child_kill);
+			assert_int_equal(fs(v, "code"), 0 /* SI_USER */);
+			assert_int_equal(fs(v, "ret"), 0 /* delivered */);
+			kills++;
+		} else if (is(v, "sched_switch")) {
+			assert_int_equal(fu(v, "prev_pid"), v->tid);
+			assert_string_equal(fstr(v, "prev_comm"), v->comm);
+			/* main sleeps in waitpid() at least three times */
+			if (v->pid == mainpid && fu(v, "prev_state") == 1 /* S */)
+				sleeps++;
 		} else if (is(v, "exit")) {
 			exits++;
 			if (v->pid == (uint32_t)child_exec) {
@@ -483,6 +497,8 @@ static void test_exec(void **state)
 	assert_true(seen_true);
 	assert_true(seen_failed);
 	assert_int_equal(forks, 3);
+	assert_int_equal(kills, 1);
+	assert_true(sleeps >= 1);
 	assert_int_equal(exits, 4);
 	evs_free(&e);
 }
