@@ -209,7 +209,7 @@ static int q_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 {
 	struct qvtab *vt = (struct qvtab *)base;
 	const struct qtable *t = vt->t;
-	char idx[MAX_TERMS * 12] = "";
+	char idx[MAX_TERMS * 16] = "";
 	bool have_pid = false, have_tid = false, have_type = false, have_file = false;
 	bool ts_lo = false, ts_hi = false, ts_eq = false;
 	double rows = vt->ext ? 1e6 : vt->rows;
