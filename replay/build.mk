@@ -5,5 +5,5 @@ REPLAY_SRCS += replay/replay.c replay/filter.c replay/info.c replay/recover.c re
 	replay/redact.c replay/siphash.c
 TEST_HELPERS += tests/gen_golden.c
 UNIT_TESTS += tests/test_expr.c tests/test_replay.c tests/test_redact.c
-FUZZERS += tests/fuzz/fuzz_expr.c tests/fuzz/fuzz_replay.c
+FUZZERS += tests/fuzz/fuzz_expr.c tests/fuzz/fuzz_replay.c tests/fuzz/fuzz_filter.c
 BENCHES += tests/bench/bench_replay.c
