@@ -30,7 +30,9 @@ int qsql__attach(sqlite3 *db, struct qset *set, char **errmsg);
 /*
  * Register the table-valued functions of the extension: tape_events(FILE),
  * tape_processes, tape_losses, tape_meta, tape_types, and tape_<type> for
- * the built-in types of docs/EVENTS.md.  SQLITE_OK or an error code.
+ * the built-in types of docs/EVENTS.md; and the module bpftape for
+ * CREATE VIRTUAL TABLE t USING bpftape('a.tape' [, 'b.tape'...] [, table=NAME]).
+ * SQLITE_OK or an error code.
  */
 int qsql__register_functions(sqlite3 *db, char **errmsg);
 

@@ -25,6 +25,7 @@ struct qvtab {
 	struct qtable *t;
 	bool owns_table;  /* extension tables describe themselves */
 	bool ext;	  /* table-valued function: the tape is the file argument */
+	bool owns_set;	  /* CREATE VIRTUAL TABLE ... USING bpftape(FILE, ...) */
 	struct qset *set; /* query: the connection's; extension: last tape opened */
 	double rows;	  /* events the table holds, for the planner */
 };
@@ -173,7 +174,7 @@ static int q_disconnect(sqlite3_vtab *base)
 
 	if (vt->owns_table)
 		qtable__free(vt->t);
-	if (vt->ext)
+	if (vt->ext || vt->owns_set)
 		qset__put(vt->set);
 	sqlite3_free(vt);
 	return SQLITE_OK;
@@ -801,6 +802,157 @@ static const sqlite3_module function_module = {
 	.xRowid = q_rowid,
 };
 
+/* ---- the extension's bpftape module: tables over named tapes ---- */
+
+/* An argument as written, without its quotes.  malloc'd. */
+static char *unquote(const char *arg)
+{
+	size_t len = strlen(arg);
+
+	while (len && (*arg == ' ' || *arg == '\t')) {
+		arg++;
+		len--;
+	}
+	while (len && (arg[len - 1] == ' ' || arg[len - 1] == '\t'))
+		len--;
+	if (len >= 2 && (arg[0] == '\'' || arg[0] == '"') && arg[len - 1] == arg[0]) {
+		arg++;
+		len -= 2;
+	}
+	return strndup(arg, len);
+}
+
+static struct qtable *named_table(struct qset *set, const char *name, bool multi)
+{
+	static const struct {
+		const char *name;
+		enum qtab_kind kind;
+	} fixed[] = {{"events", QT_EVENTS},
+		     {"processes", QT_PROCESSES},
+		     {"losses", QT_LOSSES},
+		     {"meta", QT_META},
+		     {"types", QT_TYPES}};
+	struct qtable *t = NULL;
+	char **names = NULL, **types = NULL;
+	int n;
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (!strcmp(fixed[i].name, name))
+			return qtable__new(fixed[i].kind, QL_QUERY, multi);
+	n = qset__type_tables(set, &names, &types);
+	if (n < 0) {
+		errno = -n;
+		return NULL;
+	}
+	errno = ENOENT;
+	for (int i = 0; i < n && !t; i++)
+		if (!strcmp(names[i], name) || !strcmp(types[i], name))
+			t = qtable__new_type(set, names[i], types[i], QL_QUERY, multi);
+	qnames__free(names, n);
+	qnames__free(types, n);
+	return t;
+}
+
+/*
+ * CREATE VIRTUAL TABLE x USING bpftape('a.tape' [, 'b.tape'...] [, table=NAME]):
+ * the table NAME (events by default, or any type of the tapes, generic
+ * probes included) over those tapes, as `bpftape query` shows it.
+ */
+static int m_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out,
+		     char **errmsg)
+{
+	const char **paths = NULL;
+	char **args = NULL, *table = NULL, err[512];
+	struct qvtab *vt = NULL;
+	struct qset *set = NULL;
+	int npaths = 0, rc = SQLITE_NOMEM;
+
+	(void)aux;
+	args = calloc(argc > 3 ? argc - 3 : 1, sizeof(*args));
+	paths = calloc(argc > 3 ? argc - 3 : 1, sizeof(*paths));
+	if (!args || !paths)
+		goto cleanup;
+	for (int i = 3; i < argc; i++) {
+		char *a = unquote(argv[i]);
+
+		if (!a)
+			goto cleanup;
+		args[i - 3] = a;
+		if (!strncmp(a, "table=", 6)) {
+			free(table);
+			table = unquote(a + 6);
+			if (!table)
+				goto cleanup;
+		} else {
+			paths[npaths++] = a;
+		}
+	}
+	if (!npaths) {
+		*errmsg = sqlite3_mprintf("bpftape: name the tapes: CREATE VIRTUAL TABLE t USING "
+					  "bpftape('x.tape' [, table=open])");
+		rc = SQLITE_ERROR;
+		goto cleanup;
+	}
+	set = qset__open(paths, npaths, err, sizeof(err));
+	if (!set) {
+		*errmsg = sqlite3_mprintf("bpftape: %s", err);
+		rc = SQLITE_ERROR;
+		goto cleanup;
+	}
+	vt = sqlite3_malloc(sizeof(*vt));
+	if (!vt)
+		goto cleanup;
+	memset(vt, 0, sizeof(*vt));
+	vt->t = named_table(set, table ? table : "events", npaths > 1);
+	if (!vt->t) {
+		rc = errno == ENOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+		if (rc == SQLITE_ERROR)
+			*errmsg = sqlite3_mprintf("bpftape: no table or event type '%s' in %s",
+						  table, paths[0]);
+		goto cleanup;
+	}
+	vt->owns_table = true;
+	vt->owns_set = true;
+	vt->set = set;
+	set = NULL;
+	vt->rows = count_rows(vt->t, vt->set);
+	rc = declare(db, vt, errmsg);
+	if (rc == SQLITE_OK) {
+		sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+		*out = &vt->base;
+		vt = NULL;
+	}
+cleanup:
+	if (vt) {
+		qtable__free(vt->t);
+		qset__put(vt->set);
+		sqlite3_free(vt);
+	}
+	qset__put(set);
+	for (int i = 0; args && i < argc - 3; i++)
+		free(args[i]);
+	free(args);
+	free(paths);
+	free(table);
+	return rc;
+}
+
+static const sqlite3_module tape_module = {
+	.iVersion = 1,
+	.xCreate = m_connect,
+	.xConnect = m_connect,
+	.xBestIndex = q_best_index,
+	.xDisconnect = q_disconnect,
+	.xDestroy = q_disconnect,
+	.xOpen = q_open,
+	.xClose = q_close,
+	.xFilter = q_filter,
+	.xNext = q_next,
+	.xEof = q_eof,
+	.xColumn = q_column,
+	.xRowid = q_rowid,
+};
+
 int qsql__register_functions(sqlite3 *db, char **errmsg)
 {
 	static const char *const fixed[] = {"events", "processes", "losses", "meta", "types"};
@@ -815,6 +967,10 @@ int qsql__register_functions(sqlite3 *db, char **errmsg)
 		snprintf(name, sizeof(name), "tape_%s", qtab_builtin_types[i]);
 		rc = sqlite3_create_module_v2(db, name, &function_module,
 					      (void *)qtab_builtin_types[i], NULL);
+	}
+	if (rc == SQLITE_OK) {
+		snprintf(name, sizeof(name), "bpftape");
+		rc = sqlite3_create_module_v2(db, name, &tape_module, NULL, NULL);
 	}
 	if (rc != SQLITE_OK && errmsg)
 		*errmsg = sqlite3_mprintf("bpftape: cannot register %s: %s", name,

@@ -769,6 +769,19 @@ static void test_extension(void **state)
 	assert_int_equal(render(db, sql, &out), SQLITE_OK);
 	assert_string_equal(out, "cc|2\nmake|1\n");
 	free(out);
+	/* tables over several tapes, and of any type, with CREATE VIRTUAL TABLE */
+	snprintf(sql, sizeof(sql),
+		 "CREATE VIRTUAL TABLE temp.o USING bpftape('%s', '%s', table=open);"
+		 "SELECT host, count(*), sum(ret < 0) FROM o GROUP BY host ORDER BY host;",
+		 golden, golden2);
+	assert_int_equal(render(db, sql, &out), SQLITE_OK);
+	assert_string_equal(out, "golden|7|2\ngolden2|7|2\n");
+	free(out);
+	snprintf(sql, sizeof(sql), "CREATE VIRTUAL TABLE temp.x USING bpftape('%s', table=nosuch)",
+		 golden);
+	assert_int_equal(render(db, sql, &out), SQLITE_ERROR);
+	assert_non_null(strstr(out, "nosuch"));
+	free(out);
 	/* without its argument, a function says what it wants */
 	assert_int_equal(render(db, "SELECT * FROM tape_events", &out), SQLITE_ERROR);
 	assert_non_null(strstr(out, "tape_events('x.tape')"));
