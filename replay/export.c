@@ -413,7 +413,7 @@ int cmd_export(int argc, char **argv)
 	char err[512];
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+hf:o:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hf:o:", opts, NULL)) != -1) {
 		rc = pred_opts__parse(&po, c, optarg, err, sizeof(err));
 		if (rc < 0) {
 			fprintf(stderr, "bpftape export: %s\n", err);

@@ -581,7 +581,7 @@ int cmd_filter(int argc, char **argv)
 	int c, rc, ret = 1;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+hqf:o:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hqf:o:", opts, NULL)) != -1) {
 		rc = pred_opts__parse(&po, c, optarg, err, sizeof(err));
 		if (rc < 0) {
 			fprintf(stderr, "bpftape filter: %s\n", err);

@@ -241,7 +241,7 @@ int cmd_info(int argc, char **argv)
 	int c, ret = 1, bad_total = 0, failed = 0;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_VERIFY:
 			verify = true;

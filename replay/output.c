@@ -820,8 +820,12 @@ static void text_slow(struct out *o, const struct render *r, const struct tape_e
 	out__u64(o, ev->cpu);
 	out__puts(o, "] ");
 	comm = comm_of(r, ev);
-	n = strlen(comm);
-	out__write(o, comm, n);
+	n = strnlen(comm, 64);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)comm[i];
+
+		out__putc(o, c < 0x20 || c == 0x7f ? '?' : (char)c);
+	}
 	pad(o, n, 16);
 	before = o->len;
 	out__u64(o, ev->pid);
@@ -879,8 +883,12 @@ void render__text(struct out *o, struct render *r, const struct tape_event *ev)
 	p = put_dec(p, ev->cpu);
 	*p++ = ']';
 	*p++ = ' ';
-	memcpy(p, comm, n);
-	p += n;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)comm[i];
+
+		/* a comm is the task's to set: keep one event on one line */
+		*p++ = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
 	for (; n < 16; n++)
 		*p++ = ' ';
 	start = p;

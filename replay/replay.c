@@ -103,7 +103,7 @@ int cmd_replay(int argc, char **argv)
 	int c, rc, ret = 1;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+hf:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hf:", opts, NULL)) != -1) {
 		rc = pred_opts__parse(&po, c, optarg, err, sizeof(err));
 		if (rc < 0) {
 			fprintf(stderr, "bpftape replay: %s\n", err);

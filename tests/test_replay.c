@@ -1185,6 +1185,36 @@ static void test_merge(void **state)
 	run_free(&a);
 }
 
+/* A comm is whatever the task set: control bytes never break a text line,
+ * and JSON escapes them. */
+static void test_hostile_comm(void **state)
+{
+	struct tape_writer_opts opts = {.sz = sizeof(opts)};
+	char p[300];
+	struct tape_writer *w;
+	union tape_value v[] = {GV_S(3), GV_S(0)};
+	struct tape_event ev = {
+		.ts = 5, .pid = 1, .tid = 1, .comm = "a\nb\x1b[2J\xff", .values = v};
+	struct run r;
+
+	(void)state;
+	path_in(p, sizeof(p), "comm.tape");
+	w = tape_writer__open(p, &opts);
+	assert_non_null(w);
+	ev.type = (uint16_t)tape_writer__add_type(w, &golden_types[G_CLOSE]);
+	assert_int_equal(tape_writer__append(w, &ev), 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+	r = RUN(cmd_replay, "replay", p);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(
+		r.out, "0.000000000 [000] a?b?[2J\xff        1/1           close fd=3 ret=0\n");
+	run_free(&r);
+	r = RUN(cmd_replay, "replay", "--json", p);
+	assert_non_null(strstr(r.out, "\"comm\":\"a\\nb\\u001b[2J\\u00ff\""));
+	run_free(&r);
+}
+
 /* Tapes of two hosts (different boot clocks) merge by wall-clock time. */
 static void test_merge_hosts(void **state)
 {
@@ -1278,6 +1308,7 @@ int main(void)
 		cmocka_unit_test(test_follow),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_merge_hosts),
+		cmocka_unit_test(test_hostile_comm),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
