@@ -462,9 +462,8 @@ int cmd_export(int argc, char **argv)
 	pt = proctab__new();
 	if (!pt)
 		goto nomem;
-	for (size_t i = 0; i < ntapes; i++)
-		if (proctab__load_snapshot(pt, readers[i]))
-			goto nomem;
+	if (tapes__load_snapshots(readers, ntapes, pt))
+		goto nomem;
 	if (chrome && (rc = tapes__proc_prefix(readers, ntapes, pred, pt))) {
 		fprintf(stderr, "bpftape export: reading process state before --since: %s\n",
 			strerror(-rc));

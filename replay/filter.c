@@ -671,10 +671,9 @@ int cmd_filter(int argc, char **argv)
 	base = proctab__new();
 	if (!pt || !base)
 		goto nomem;
-	for (size_t s = 0; s < f.n; s++)
-		if (proctab__load_snapshot(pt, f.readers[s]) ||
-		    proctab__load_snapshot(base, f.readers[s]))
-			goto nomem;
+	if (tapes__load_snapshots(f.readers, f.n, pt) ||
+	    tapes__load_snapshots(f.readers, f.n, base))
+		goto nomem;
 	f.w = tape_writer__open(outpath, NULL);
 	if (!f.w) {
 		fprintf(stderr, "bpftape filter: -o %s: %s\n", outpath, strerror(errno));

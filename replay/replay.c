@@ -183,9 +183,8 @@ int cmd_replay(int argc, char **argv)
 	pt = proctab__new();
 	if (!pt)
 		goto nomem;
-	for (size_t i = 0; i < ntapes; i++)
-		if (proctab__load_snapshot(pt, readers[i]))
-			goto nomem;
+	if (tapes__load_snapshots(readers, ntapes, pt))
+		goto nomem;
 	/* JSON shows each process's exe and parent: learn what happened before
 	 * --since (text takes names from the events themselves) */
 	if (json && (rc = tapes__proc_prefix(readers, ntapes, pred, pt))) {

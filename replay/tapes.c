@@ -226,6 +226,41 @@ struct tape_merge *tapes__merge_pred(struct tape_reader *const *readers, size_t 
 	return m;
 }
 
+struct snap_order {
+	size_t idx;
+	int64_t start;
+};
+
+static int snap_cmp(const void *a, const void *b)
+{
+	const struct snap_order *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+int tapes__load_snapshots(struct tape_reader *const *readers, size_t n, struct proctab *pt)
+{
+	struct snap_order *o = calloc(n ? n : 1, sizeof(*o));
+	int rc = 0;
+
+	if (!o)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		int64_t off = 0;
+
+		pred_clock_offset(readers[i], &off);
+		o[i].idx = i;
+		o[i].start = (int64_t)tape_reader__min_ts(readers[i]) + off;
+	}
+	qsort(o, n, sizeof(*o), snap_cmp);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = proctab__load_snapshot(pt, readers[o[i].idx]);
+	free(o);
+	return rc;
+}
+
 int tapes__proc_prefix(struct tape_reader *const *readers, size_t n, const struct predicate *pred,
 		       struct proctab *pt)
 {

@@ -52,6 +52,11 @@ struct predicate;
 struct tape_merge *tapes__merge_pred(struct tape_reader *const *readers, size_t n,
 				     const struct predicate *pred, bool lifecycle);
 
+/* Load the process snapshots of @n tapes into @pt, oldest tape first (by its
+ * first event in wall-clock time), so the newest state wins whatever the
+ * order of the FILE arguments (rotated files).  0 or -ENOMEM. */
+int tapes__load_snapshots(struct tape_reader *const *readers, size_t n, struct proctab *pt);
+
 /*
  * Bring @pt (seeded from the snapshots) to the state at the start of @pred's
  * time range by applying the fork/exec/exit events before it.  The index

@@ -1185,6 +1185,42 @@ static void test_merge(void **state)
 	run_free(&a);
 }
 
+static void write_snap_tape(const char *path, const char *exe, uint64_t ts)
+{
+	struct tape_writer_opts opts = {.sz = sizeof(opts)};
+	struct tape_proc proc = {500, 1, 0, 1, "srv", exe, NULL, 0, NULL};
+	union tape_value v[] = {GV_S(3), GV_S(0)};
+	struct tape_event ev = {.ts = ts, .pid = 500, .tid = 500, .comm = "srv", .values = v};
+	struct tape_writer *w = tape_writer__open(path, &opts);
+
+	assert_non_null(w);
+	assert_int_equal(tape_writer__set_meta(w, "clock.boottime_to_realtime_ns", "1000"), 0);
+	ev.type = (uint16_t)tape_writer__add_type(w, &golden_types[G_CLOSE]);
+	assert_int_equal(tape_writer__add_procs(w, &proc, 1), 0);
+	assert_int_equal(tape_writer__append(w, &ev), 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+}
+
+/* Rotated files named newest first: the newest snapshot still wins. */
+static void test_snapshot_order(void **state)
+{
+	char older[300], newer[300];
+	struct run r;
+
+	(void)state;
+	path_in(older, sizeof(older), "rot.1.tape");
+	path_in(newer, sizeof(newer), "rot.tape");
+	write_snap_tape(older, "/usr/bin/srv-old", 1000);
+	write_snap_tape(newer, "/usr/bin/srv-new", 2000);
+	r = RUN(cmd_replay, "replay", "--json", newer, older);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(count_lines(r.out), 2);
+	assert_null(strstr(r.out, "srv-old"));
+	assert_non_null(strstr(r.out, "\"exe\":\"/usr/bin/srv-new\""));
+	run_free(&r);
+}
+
 /* A comm is whatever the task set: control bytes never break a text line,
  * and JSON escapes them. */
 static void test_hostile_comm(void **state)
@@ -1309,6 +1345,7 @@ int main(void)
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_merge_hosts),
 		cmocka_unit_test(test_hostile_comm),
+		cmocka_unit_test(test_snapshot_order),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
