@@ -25,10 +25,18 @@ struct colbuf {
 	size_t cap;
 };
 
+/* Rows go in BATCH at a time: one statement step per BATCH rows spares
+ * SQLite most of its per-statement work. */
+#define BATCH 32
+
 struct itable {
 	struct qtable *t;
-	sqlite3_stmt *insert;
-	struct colbuf *bufs; /* t->ncols */
+	sqlite3_stmt *insert; /* one row, for the last rows */
+	sqlite3_stmt *batch;  /* BATCH rows */
+	int nstored;	      /* columns stored: the not hidden ones */
+	int pending;	      /* rows waiting in @vals */
+	struct qval *vals;    /* BATCH * nstored */
+	struct colbuf *bufs;  /* BATCH * nstored: copies of their bytes */
 };
 
 struct importer {
@@ -73,11 +81,10 @@ static int add_table(struct importer *im, struct qtable *t)
 		return -ENOMEM;
 	}
 	im->tabs = nt;
+	memset(&im->tabs[im->ntabs], 0, sizeof(im->tabs[im->ntabs]));
 	im->tabs[im->ntabs].t = t;
-	im->tabs[im->ntabs].insert = NULL;
-	im->tabs[im->ntabs].bufs = calloc(t->ncols, sizeof(struct colbuf));
 	im->ntabs++;
-	return im->tabs[im->ntabs - 1].bufs ? 0 : -ENOMEM;
+	return 0;
 }
 
 /* CREATE TABLE and the INSERT statement for one table. */
@@ -94,7 +101,7 @@ static int prepare_table(struct importer *im, struct itable *it)
 	ret = exec(im, ddl);
 	if (ret)
 		goto cleanup;
-	cap = strlen(t->name) * 2 + 64 + (size_t)t->ncols * 140;
+	cap = strlen(t->name) * 2 + 64 + (size_t)t->ncols * (70 + 2 * BATCH) + 4 * BATCH;
 	sql = malloc(cap);
 	if (!sql) {
 		ret = -ENOMEM;
@@ -107,41 +114,65 @@ static int prepare_table(struct importer *im, struct itable *it)
 			continue;
 		p += sprintf(p, "%s\"%s\"", n++ ? "," : "", t->cols[c].name);
 	}
-	p += sprintf(p, ") VALUES(");
-	for (int c = 0; c < n; c++)
-		p += sprintf(p, c ? ",?" : "?");
-	strcpy(p, ")");
-	if (sqlite3_prepare_v3(im->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &it->insert, NULL) !=
-	    SQLITE_OK)
+	p += sprintf(p, ") VALUES");
+	it->nstored = n;
+	for (int r = 0; r < BATCH; r++) {
+		if (r == 1) {
+			/* the one-row statement is the batch's first row */
+			strcpy(p, "");
+			if (sqlite3_prepare_v3(im->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+					       &it->insert, NULL) != SQLITE_OK) {
+				ret = sql_error(im, t->name);
+				goto cleanup;
+			}
+		}
+		p += sprintf(p, r ? ",(" : "(");
+		for (int c = 0; c < n; c++)
+			p += sprintf(p, c ? ",?" : "?");
+		p += sprintf(p, ")");
+	}
+	if (sqlite3_prepare_v3(im->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &it->batch, NULL) !=
+	    SQLITE_OK) {
 		ret = sql_error(im, t->name);
+		goto cleanup;
+	}
+	it->vals = calloc((size_t)BATCH * n, sizeof(*it->vals));
+	it->bufs = calloc((size_t)BATCH * n, sizeof(*it->bufs));
+	if (!it->vals || !it->bufs)
+		ret = -ENOMEM;
 cleanup:
 	free(ddl);
 	free(sql);
 	return ret;
 }
 
-static int bind_val(struct itable *it, int c, int i, struct qval *v)
+/* Keep @v for row @r, column @k: bytes the scan will reuse are copied. */
+static int keep_val(struct itable *it, int r, int k, const struct qval *v)
 {
-	sqlite3_stmt *st = it->insert;
+	struct qval *dst = &it->vals[r * it->nstored + k];
 
-	if (v->tmp && (v->t == QV_TEXT || v->t == QV_BLOB)) {
-		/* the scan reuses its buffer for the next column */
-		struct colbuf *b = &it->bufs[c];
+	*dst = *v;
+	if ((v->t == QV_TEXT || v->t == QV_BLOB) && !v->stable) {
+		struct colbuf *b = &it->bufs[r * it->nstored + k];
 
 		if (b->cap < (size_t)v->n + 1) {
 			size_t nc = (size_t)v->n + 64;
 			char *np = realloc(b->p, nc);
 
 			if (!np)
-				return SQLITE_NOMEM;
+				return -ENOMEM;
 			b->p = np;
 			b->cap = nc;
 		}
 		memcpy(b->p, v->p, v->n);
-		v->p = b->p;
+		dst->p = b->p;
 	}
-	/* everything else stays put until the scan moves on, which is after
-	 * this row's INSERT ran */
+	return 0;
+}
+
+static int bind_val(sqlite3_stmt *st, int i, const struct qval *v)
+{
+	/* kept values stay put until the statement ran */
 	switch (v->t) {
 	case QV_INT:
 		return sqlite3_bind_int64(st, i, v->i);
@@ -154,25 +185,49 @@ static int bind_val(struct itable *it, int c, int i, struct qval *v)
 	}
 }
 
-/* Insert the current row of @scan into @it, columns from @t's view. */
+/* Insert the kept rows: BATCH in one step, or fewer one by one. */
+static int flush_rows(struct importer *im, struct itable *it)
+{
+	int n = it->nstored;
+
+	if (it->pending == BATCH) {
+		for (int i = 0; i < BATCH * n; i++)
+			if (bind_val(it->batch, i + 1, &it->vals[i]) != SQLITE_OK)
+				return sql_error(im, it->t->name);
+		if (sqlite3_step(it->batch) != SQLITE_DONE)
+			return sql_error(im, it->t->name);
+		sqlite3_reset(it->batch);
+	} else {
+		for (int r = 0; r < it->pending; r++) {
+			for (int k = 0; k < n; k++)
+				if (bind_val(it->insert, k + 1, &it->vals[r * n + k]) != SQLITE_OK)
+					return sql_error(im, it->t->name);
+			if (sqlite3_step(it->insert) != SQLITE_DONE)
+				return sql_error(im, it->t->name);
+			sqlite3_reset(it->insert);
+		}
+	}
+	it->pending = 0;
+	return 0;
+}
+
+/* Add the current row of @scan to @it, columns from @t's view. */
 static int insert_row(struct importer *im, struct itable *it, struct qscan *scan, bool of_event)
 {
 	const struct qtable *t = it->t;
 	struct qval v;
-	int n = 0, ret;
+	int k = 0, ret;
 
 	for (int c = 0; c < t->ncols; c++) {
 		if (t->cols[c].hidden)
 			continue;
 		ret = of_event ? qscan__column_of(scan, t, c, &v) : qscan__column(scan, c, &v);
+		ret = ret ?: keep_val(it, it->pending, k++, &v);
 		if (ret)
 			return ret;
-		if (bind_val(it, c, ++n, &v) != SQLITE_OK)
-			return sql_error(im, t->name);
 	}
-	if (sqlite3_step(it->insert) != SQLITE_DONE)
-		return sql_error(im, t->name);
-	sqlite3_reset(it->insert);
+	if (++it->pending == BATCH)
+		return flush_rows(im, it);
 	return 0;
 }
 
@@ -244,10 +299,13 @@ static int load_events(struct importer *im, qimport_progress_fn progress, void *
 		snprintf(im->err, im->errlen, "%s", qscan__errmsg(scan));
 		goto cleanup;
 	}
+	for (size_t i = 0; i < im->ntabs && !ret; i++)
+		ret = flush_rows(im, &im->tabs[i]);
+	if (ret)
+		goto cleanup;
 	qset__proctab_end(im->set);
 	if (progress)
 		progress(ctx, "events", im->st.events, total);
-	ret = 0;
 cleanup:
 	qscan__free(scan);
 	return ret;
@@ -266,6 +324,8 @@ static int load_table(struct importer *im, struct itable *it)
 			break;
 		im->st.other_rows++;
 	}
+	if (!ret)
+		ret = flush_rows(im, it);
 	if (ret < 0 && !im->err[0])
 		snprintf(im->err, im->errlen, "%s: %s", it->t->name, qscan__errmsg(scan));
 	qscan__free(scan);
@@ -350,11 +410,15 @@ cleanup:
 	if (ret == -ENOMEM && !err[0])
 		snprintf(err, errlen, "out of memory");
 	for (size_t i = 0; i < im.ntabs; i++) {
-		sqlite3_finalize(im.tabs[i].insert);
-		for (int c = 0; im.tabs[i].bufs && c < im.tabs[i].t->ncols; c++)
-			free(im.tabs[i].bufs[c].p);
-		free(im.tabs[i].bufs);
-		qtable__free(im.tabs[i].t);
+		struct itable *it = &im.tabs[i];
+
+		sqlite3_finalize(it->insert);
+		sqlite3_finalize(it->batch);
+		for (int c = 0; it->bufs && c < BATCH * it->nstored; c++)
+			free(it->bufs[c].p);
+		free(it->bufs);
+		free(it->vals);
+		qtable__free(it->t);
 	}
 	for (size_t i = 0; im.type_tab && i < qset__count(set); i++)
 		free(im.type_tab[i]);
