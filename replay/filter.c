@@ -217,7 +217,19 @@ static int tmap_get(struct filter *f, const struct tape_event *ev, struct tmap *
 	*out = m;
 	if (m->out_id)
 		return 0;
-	id = tape_writer__add_type(f->w, tp);
+	if ((f->what & REDACT_PATHS) && tp->source && strchr(tp->source, '/')) {
+		/* a uprobe's or usdt's spec names the binary it probed */
+		struct tape_type copy = *tp;
+		char *src = redact_spec_paths(f->key, tp->source);
+
+		if (!src)
+			return -ENOMEM;
+		copy.source = src;
+		id = tape_writer__add_type(f->w, &copy);
+		free(src);
+	} else {
+		id = tape_writer__add_type(f->w, tp);
+	}
 	if (id == -EEXIST) {
 		/* the same type from another tape: reuse the first definition */
 		for (size_t s = 0; s < f->n && id < 0; s++)

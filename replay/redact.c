@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Redaction tokens (see redact.h). */
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -201,4 +202,27 @@ size_t redact_sockaddr(const uint8_t *key, const void *v, size_t len, uint8_t *o
 	/* unknown family: keep the family, hide the rest */
 	memset(out + 2, 0, len - 2);
 	return len;
+}
+
+char *redact_spec_paths(const uint8_t *key, const char *spec)
+{
+	size_t len = strlen(spec), o = 0;
+	char *out = malloc(len * 24 + 1);
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len;) {
+		size_t e = i;
+
+		if (spec[i] != '/') {
+			out[o++] = spec[i++];
+			continue;
+		}
+		while (e < len && !strchr(":(, ", spec[e]))
+			e++;
+		o += redact_token(key, "path", spec + i, e - i, out + o);
+		i = e;
+	}
+	out[o] = '\0';
+	return out;
 }

@@ -45,6 +45,11 @@ size_t redact_token(const uint8_t *key, const char *cls, const void *v, size_t l
 size_t redact_list(const uint8_t *key, const char *cls, const char *v, size_t len, char *out);
 size_t redact_list_size(size_t len);
 
+/* @spec ("uprobe:/usr/bin/app:main(x:str)") with every path (a run from '/'
+ * to the next ':', '(', ',' or space) replaced by its token.  malloc'ed, or
+ * NULL (ENOMEM). */
+char *redact_spec_paths(const uint8_t *key, const char *spec);
+
 /* Redact a sockaddr (family kept, port kept, address replaced) of @len bytes
  * into @out (@len bytes, or 110 for AF_UNIX).  Returns the new length. */
 size_t redact_sockaddr(const uint8_t *key, const void *v, size_t len, uint8_t *out);

@@ -153,12 +153,29 @@ static void test_parse_and_keys(void **state)
 	assert_int_equal(redact_key("/nonexistent/key", k1), -ENOENT);
 }
 
+static void test_spec_paths(void **state)
+{
+	char tok[64], want[256];
+	char *s;
+
+	(void)state;
+	redact_token(key, "path", "/usr/bin/app", 12, tok);
+	snprintf(want, sizeof(want), "uprobe:%s:main(x:str)", tok);
+	s = redact_spec_paths(key, "uprobe:/usr/bin/app:main(x:str)");
+	assert_non_null(s);
+	assert_string_equal(s, want);
+	free(s);
+	s = redact_spec_paths(key, "sys_exit(open,openat)");
+	assert_string_equal(s, "sys_exit(open,openat)");
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_siphash_vectors), cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_lists),		cmocka_unit_test(test_sockaddr),
-		cmocka_unit_test(test_parse_and_keys),
+		cmocka_unit_test(test_parse_and_keys),	cmocka_unit_test(test_spec_paths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -703,6 +703,45 @@ static void test_redact(void **state)
 	run_free(&f);
 }
 
+/* A probe's spec names the binary it probed: --redact paths hides it. */
+static void test_redact_type_source(void **state)
+{
+	static const struct tape_field f[] = {{"arg", TAPE_U64, 0, NULL}};
+	struct tape_type tp = {0, "uprobe_main", "uprobe:/opt/secret-app/bin/app:main(u64)", "", 1,
+			       f};
+	struct tape_writer_opts opts = {.sz = sizeof(opts)};
+	char in[300], out[300], err[256];
+	union tape_value v[] = {GV_U(7)};
+	struct tape_event ev = {.ts = 5, .pid = 1, .tid = 1, .comm = "app", .values = v};
+	struct tape_writer *w;
+	struct tape_reader *r;
+	struct run fr;
+	size_t len;
+	char *raw;
+
+	(void)state;
+	path_in(in, sizeof(in), "uprobe.tape");
+	path_in(out, sizeof(out), "uprobe-red.tape");
+	w = tape_writer__open(in, &opts);
+	assert_non_null(w);
+	ev.type = (uint16_t)tape_writer__add_type(w, &tp);
+	assert_int_equal(tape_writer__append(w, &ev), 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+	fr = RUN(cmd_filter, "filter", "-o", out, "--redact", "paths", in);
+	assert_int_equal(fr.rc, 0);
+	run_free(&fr);
+	r = tape_reader__open(out, err, sizeof(err));
+	assert_non_null(r);
+	assert_non_null(tape_reader__type_by_name(r, "uprobe_main"));
+	assert_memory_equal(tape_reader__type_by_name(r, "uprobe_main")->source,
+			    "uprobe:path:", 12);
+	tape_reader__free(r);
+	raw = slurp(out, &len);
+	assert_null(memmem(raw, len, "secret-app", 10));
+	free(raw);
+}
+
 static void test_redact_same_token(void **state)
 {
 	char out[300], key[300];
@@ -1333,6 +1372,7 @@ int main(void)
 		cmocka_unit_test(test_filter_losses),
 		cmocka_unit_test(test_redact),
 		cmocka_unit_test(test_redact_same_token),
+		cmocka_unit_test(test_redact_type_source),
 		cmocka_unit_test(test_recover_truncated),
 		cmocka_unit_test(test_bitflip),
 		cmocka_unit_test(test_info),
