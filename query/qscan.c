@@ -46,7 +46,6 @@ struct qscan {
 	char **types; /* owned copies: the cursor keeps pointing at them */
 	size_t ntypes;
 	bool done;
-	uint64_t since_progress;
 	struct qmap *maps;
 	size_t nmaps, capmaps;
 	size_t last_map;
@@ -76,8 +75,6 @@ struct qscan {
 	size_t time_len;
 	char time_prefix[32];
 };
-
-#define PROGRESS_EVERY 65536
 
 void qfilter__reset(struct qfilter *f)
 {
@@ -348,13 +345,6 @@ const struct tape_event *qscan__event(const struct qscan *s)
 	return s->ev;
 }
 
-void qscan__stats(const struct qscan *s, struct tape_cursor_stats *st)
-{
-	memset(st, 0, sizeof(*st));
-	if (s->cur)
-		tape_cursor__stats(s->cur, st);
-}
-
 static int next_event(struct qscan *s)
 {
 	int ret;
@@ -364,11 +354,6 @@ static int next_event(struct qscan *s)
 	ret = tape_cursor__next(s->cur, &s->ev);
 	if (ret > 0) {
 		s->rowid++;
-		if (s->set->progress && ++s->since_progress == PROGRESS_EVERY) {
-			s->set->progress_events += s->since_progress;
-			s->since_progress = 0;
-			s->set->progress(s->set->progress_ctx, s->set->progress_events);
-		}
 		return 1;
 	}
 	s->ev = NULL;

@@ -176,12 +176,6 @@ uint64_t qset__event_count(const struct qset *s)
 	return n;
 }
 
-void qset__set_progress(struct qset *s, void (*fn)(void *ctx, uint64_t events), void *ctx)
-{
-	s->progress = fn;
-	s->progress_ctx = ctx;
-}
-
 int qset__proctab_begin(struct qset *s)
 {
 	for (size_t i = 0; i < s->n; i++) {

@@ -40,12 +40,6 @@ const char *qset__host(const struct qset *s, size_t i);
 /* Events in all tapes (from the indexes). */
 uint64_t qset__event_count(const struct qset *s);
 
-/*
- * Called every so many events a scan yields (import progress).  @fn gets
- * the number of events read so far by all scans of the set.
- */
-void qset__set_progress(struct qset *s, void (*fn)(void *ctx, uint64_t events), void *ctx);
-
 /* Chunk statistics summed over the event scans of @s finished since the
  * last call, then reset (push-down tests and benchmarks). */
 void qset__take_stats(struct qset *s, struct tape_cursor_stats *st);
@@ -239,8 +233,6 @@ int qscan__column(struct qscan *s, int col, struct qval *v);
 int qscan__column_of(struct qscan *s, const struct qtable *t, int col, struct qval *v);
 /* The current event of an event-table scan, NULL otherwise. */
 const struct tape_event *qscan__event(const struct qscan *s);
-/* Chunk statistics of an event scan (zero for other tables). */
-void qscan__stats(const struct qscan *s, struct tape_cursor_stats *st);
 
 /* The proctab (replay/proctab.h) of tape @i, built on first use. */
 struct proctab;

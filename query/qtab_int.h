@@ -19,9 +19,6 @@ struct qset {
 	size_t n;
 	struct qtape *tapes;
 	struct tape_reader **readers;
-	void (*progress)(void *ctx, uint64_t events);
-	void *progress_ctx;
-	uint64_t progress_events;
 	struct tape_cursor_stats stats;
 	/* comm strings seen, kept for the set's life so that SQLite may point
 	 * at them instead of copying one per row */
