@@ -390,10 +390,22 @@ static const char digit_pairs[201] = "000102030405060708091011121314151617181920
 				     "50515253545556575859606162636465666768697071727374"
 				     "75767778798081828384858687888990919293949596979899";
 
+static unsigned dec_digits(uint64_t v)
+{
+	unsigned n = 1;
+
+	while (v >= 10000) {
+		v /= 10000;
+		n += 4;
+	}
+	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+/* Digits straight into place, two at a time: no copy through a scratch. */
 static char *put_dec(char *p, uint64_t v)
 {
-	char tmp[24], *t = tmp + sizeof(tmp);
-	size_t n;
+	unsigned n = dec_digits(v);
+	char *end = p + n, *t = end;
 
 	while (v >= 100) {
 		unsigned d = (unsigned)(v % 100) * 2;
@@ -408,9 +420,7 @@ static char *put_dec(char *p, uint64_t v)
 	} else {
 		*--t = (char)('0' + v);
 	}
-	n = (size_t)(tmp + sizeof(tmp) - t);
-	memcpy(p, t, n);
-	return p + n;
+	return end;
 }
 
 static char *put_sdec(char *p, int64_t v)
