@@ -21,6 +21,12 @@ static void usage(FILE *f)
 		   "  bpftape info --verify fixed.tape\n");
 }
 
+static void print_problem(void *ctx, const char *msg)
+{
+	(void)ctx;
+	printf("  %s\n", msg);
+}
+
 int cmd_recover(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -30,7 +36,8 @@ int cmd_recover(int argc, char **argv)
 	};
 	struct tape_recover_stats st = {0};
 	const char *out = NULL;
-	char err[512] = "";
+	struct tape_reader *in;
+	char err[512] = "", err2[512];
 	int c, rc;
 
 	optind = 0;
@@ -69,11 +76,23 @@ int cmd_recover(int argc, char **argv)
 	}
 	printf("%s: kept %llu block(s) with %llu event(s)", out, (unsigned long long)st.blocks_kept,
 	       (unsigned long long)st.events_kept);
-	if (st.blocks_bad || st.bytes_lost)
-		printf("; lost %llu bad block(s), %llu byte(s) of input%s%s\n",
-		       (unsigned long long)st.blocks_bad, (unsigned long long)st.bytes_lost,
-		       err[0] ? ": first problem: " : "", err);
-	else
+	if (!st.blocks_bad && !st.bytes_lost) {
 		printf("; nothing lost\n");
+		return 0;
+	}
+	printf("; lost %llu bad block(s), %llu byte(s) of input\n",
+	       (unsigned long long)st.blocks_bad, (unsigned long long)st.bytes_lost);
+	/* what the input's own index still says, and every bad block */
+	in = tape_reader__open(argv[optind], err2, sizeof(err2));
+	if (in) {
+		if (!tape_reader__recovered(in) && tape_reader__event_count(in) > st.events_kept)
+			printf("  %llu of the %llu events its index lists are gone\n",
+			       (unsigned long long)(tape_reader__event_count(in) - st.events_kept),
+			       (unsigned long long)tape_reader__event_count(in));
+		tape_reader__verify(in, print_problem, NULL);
+		tape_reader__free(in);
+	} else if (err[0]) {
+		printf("  %s\n", err);
+	}
 	return 0;
 }

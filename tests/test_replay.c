@@ -882,6 +882,8 @@ static void test_bitflip(void **state)
 	a = RUN(cmd_recover, "recover", "-o", out, bad);
 	assert_int_equal(a.rc, 0);
 	assert_non_null(strstr(a.out, "lost 1 bad block"));
+	assert_non_null(strstr(a.out, "of the 18 events its index lists are gone"));
+	assert_non_null(strstr(a.out, "(event chunk) at offset"));
 	run_free(&a);
 	r = tape_reader__open(out, err, sizeof(err));
 	assert_non_null(r);
