@@ -282,3 +282,19 @@ void qset__take_stats(struct qset *s, struct tape_cursor_stats *st)
 	*st = s->stats;
 	memset(&s->stats, 0, sizeof(s->stats));
 }
+
+bool qset__time_offsets(const struct qset *s, int64_t *min, int64_t *max)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->tapes[i].has_rt)
+			continue;
+		if (!any || s->tapes[i].rt_off < *min)
+			*min = s->tapes[i].rt_off;
+		if (!any || s->tapes[i].rt_off > *max)
+			*max = s->tapes[i].rt_off;
+		any = true;
+	}
+	return any;
+}

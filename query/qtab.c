@@ -142,7 +142,7 @@ static struct qtable *table_alloc(const char *name, enum qtab_kind kind)
 	if (!t)
 		return NULL;
 	t->kind = kind;
-	t->col_ts = t->col_pid = t->col_tid = t->col_type = t->col_file = -1;
+	t->col_ts = t->col_time = t->col_pid = t->col_tid = t->col_type = t->col_file = -1;
 	t->name = strdup(name);
 	/* a table has at most TAPE_MAX_FIELDS * 2 + 10 columns */
 	t->cols = calloc(TAPE_MAX_FIELDS * 2 + 16, sizeof(*t->cols));
@@ -185,6 +185,9 @@ static int add_col(struct qtable *t, const char *name, const char *decl, uint8_t
 	switch (src) {
 	case QC_TS:
 		t->col_ts = t->ncols;
+		break;
+	case QC_TIME:
+		t->col_time = t->ncols;
 		break;
 	case QC_PID:
 		t->col_pid = t->ncols;

@@ -40,6 +40,10 @@ const char *qset__host(const struct qset *s, size_t i);
 /* Events in all tapes (from the indexes). */
 uint64_t qset__event_count(const struct qset *s);
 
+/* The smallest and largest boottime-to-wall-clock offsets of the tapes
+ * that have one; false if none has. */
+bool qset__time_offsets(const struct qset *s, int64_t *min, int64_t *max);
+
 /* Chunk statistics summed over the event scans of @s finished since the
  * last call, then reset (push-down tests and benchmarks). */
 void qset__take_stats(struct qset *s, struct tape_cursor_stats *st);
@@ -127,7 +131,7 @@ struct qtable {
 	int nslots;
 	struct qslot *slots;
 	/* columns that vtab.c pushes down, -1 if absent */
-	int col_ts, col_pid, col_tid, col_type, col_file;
+	int col_ts, col_time, col_pid, col_tid, col_type, col_file;
 };
 
 /* How tables are laid out. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "qsql.h"
 
@@ -51,6 +52,11 @@ enum qop {
 	OP_TYPE_EQ,
 	OP_TYPE_IN,
 	OP_FILE_EQ,
+	OP_TIME_EQ,
+	OP_TIME_GT,
+	OP_TIME_GE,
+	OP_TIME_LT,
+	OP_TIME_LE,
 	OP_MAX,
 };
 
@@ -59,6 +65,8 @@ static const char *const op_text[OP_MAX] = {
 	[OP_TS_LT] = "ts<?",	   [OP_TS_LE] = "ts<=?",	[OP_PID_EQ] = "pid=?",
 	[OP_PID_IN] = "pid IN(?)", [OP_TID_EQ] = "tid=?",	[OP_TID_IN] = "tid IN(?)",
 	[OP_TYPE_EQ] = "type=?",   [OP_TYPE_IN] = "type IN(?)", [OP_FILE_EQ] = "file=?",
+	[OP_TIME_EQ] = "time=?",   [OP_TIME_GT] = "time>?",	[OP_TIME_GE] = "time>=?",
+	[OP_TIME_LT] = "time<?",   [OP_TIME_LE] = "time<=?",
 };
 
 #define MAX_TERMS 12
@@ -227,6 +235,18 @@ static int q_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 			op = OP_FILE_EQ;
 			have_file = true;
 			info->aConstraintUsage[i].omit = 1;
+		} else if (c->iColumn == t->col_time && c->iColumn >= 0) {
+			/* the wall-clock text sorts like ts: a window of time is
+			 * a window of ts */
+			op = ts_op(c->op);
+			if (op >= 0)
+				op += OP_TIME_EQ - OP_TS_EQ;
+			if (op == OP_TIME_EQ)
+				ts_eq = true;
+			else if (op == OP_TIME_GT || op == OP_TIME_GE)
+				ts_lo = true;
+			else if (op >= 0)
+				ts_hi = true;
 		} else if (c->iColumn == t->col_ts && c->iColumn >= 0) {
 			op = ts_op(c->op);
 			if (op == OP_TS_EQ)
@@ -349,6 +369,20 @@ static sqlite3_int64 clamp_i64(double d)
 	return (sqlite3_int64)d;
 }
 
+/* Narrow the ts window of @f to [@lo, @hi] where given. */
+static void apply_bounds(struct qfilter *f, bool has_lo, sqlite3_int64 lo, bool has_hi,
+			 sqlite3_int64 hi)
+{
+	if (has_lo && lo > 0 && (uint64_t)lo > f->since)
+		f->since = (uint64_t)lo;
+	if (has_hi && hi < 0)
+		f->empty = true;
+	else if (has_hi && hi > 0 && (!f->until || (uint64_t)hi < f->until))
+		f->until = (uint64_t)hi;
+	if (f->since && f->until && f->since > f->until)
+		f->empty = true;
+}
+
 /* Bounds for `ts OP v`, widened to integers so they never exclude a match. */
 static void ts_bound(struct qfilter *f, int op, sqlite3_value *v)
 {
@@ -405,14 +439,79 @@ static void ts_bound(struct qfilter *f, int op, sqlite3_value *v)
 	} else {
 		return; /* text or blob: SQLite's rules decide; scan everything */
 	}
-	if (has_lo && lo > 0 && (uint64_t)lo > f->since)
-		f->since = (uint64_t)lo;
-	if (has_hi && hi < 0)
+	apply_bounds(f, has_lo, lo, has_hi, hi);
+}
+
+/*
+ * Wall-clock text as the time column writes it ("2023-11-14T22:13:21.5Z",
+ * any prefix from the date on, 'T' or ' ') to ns since the epoch; *@slack
+ * gets how many ns the unwritten digits may add.  False if it is not one.
+ */
+static bool parse_time(const char *s, int64_t *ns, int64_t *slack)
+{
+	struct tm tm = {0};
+	int64_t frac = 0, unit = 1000000000;
+	const char *p;
+	time_t sec;
+
+	if (!s)
+		return false;
+	p = strptime(s, "%Y-%m-%d", &tm);
+	if (!p)
+		return false;
+	*slack = 86400ll * 1000000000;
+	if (*p == 'T' || *p == ' ') {
+		const char *q = strptime(p + 1, "%H:%M", &tm);
+
+		if (!q)
+			return false;
+		p = q;
+		*slack = 60ll * 1000000000;
+		if (*p == ':') {
+			q = strptime(p + 1, "%S", &tm);
+			if (!q)
+				return false;
+			p = q;
+			*slack = 1000000000;
+		}
+		if (*p == '.') {
+			for (p++; *p >= '0' && *p <= '9'; p++) {
+				unit /= 10;
+				frac += (*p - '0') * unit;
+				if (!unit)
+					return false;
+			}
+			*slack = unit;
+		}
+	}
+	if (*p == 'Z')
+		p++;
+	if (*p)
+		return false;
+	sec = timegm(&tm);
+	if (sec == (time_t)-1)
+		return false;
+	*ns = (int64_t)sec * 1000000000 + frac;
+	return true;
+}
+
+/* Bounds of ts for `time OP v` over tapes whose wall-clock offsets lie in
+ * [@min_off, @max_off]; a superset, SQLite compares the text. */
+static void time_bound(struct qfilter *f, int op, sqlite3_value *v, int64_t min_off,
+		       int64_t max_off)
+{
+	int64_t wall, slack;
+
+	if (sqlite3_value_type(v) == SQLITE_NULL) {
 		f->empty = true;
-	else if (has_hi && hi > 0 && (!f->until || (uint64_t)hi < f->until))
-		f->until = (uint64_t)hi;
-	if (f->since && f->until && f->since > f->until)
-		f->empty = true;
+		return;
+	}
+	if (sqlite3_value_type(v) != SQLITE_TEXT ||
+	    !parse_time((const char *)sqlite3_value_text(v), &wall, &slack))
+		return;
+	op -= OP_TIME_EQ - OP_TS_EQ;
+	apply_bounds(f, op == OP_TS_EQ || op == OP_TS_GT || op == OP_TS_GE, wall - max_off,
+		     op == OP_TS_EQ || op == OP_TS_LT || op == OP_TS_LE, wall + slack - min_off);
 }
 
 /* A pid or tid, if @v can equal an integer column value in u32 range. */
@@ -532,6 +631,9 @@ static int q_filter(sqlite3_vtab_cursor *base, int idxnum, const char *idxstr, i
 	struct qvtab *vt = (struct qvtab *)base->pVtab;
 	struct qfilter f = {0};
 	const char *p = idxstr;
+	sqlite3_value *time_vals[MAX_TERMS];
+	int time_ops[MAX_TERMS], ntimes = 0;
+	int64_t min_off = 0, max_off = 0;
 	char err[512];
 	int rc = SQLITE_OK;
 
@@ -568,12 +670,26 @@ static int q_filter(sqlite3_vtab_cursor *base, int idxnum, const char *idxstr, i
 		case OP_FILE_EQ:
 			rc = ext_set(vt, argv[i]);
 			break;
+		case OP_TIME_EQ:
+		case OP_TIME_GT:
+		case OP_TIME_GE:
+		case OP_TIME_LT:
+		case OP_TIME_LE:
+			/* needs the tapes' clocks: after the file argument */
+			if (ntimes < MAX_TERMS) {
+				time_ops[ntimes] = op;
+				time_vals[ntimes++] = argv[i];
+			}
+			break;
 		default:
 			break;
 		}
 	}
 	if (rc != SQLITE_OK)
 		goto cleanup;
+	if (ntimes && vt->set && qset__time_offsets(vt->set, &min_off, &max_off))
+		for (int i = 0; i < ntimes; i++)
+			time_bound(&f, time_ops[i], time_vals[i], min_off, max_off);
 	if (!vt->set || (vt->ext && !strstr(idxstr ? idxstr : "", op_text[OP_FILE_EQ]))) {
 		vtab_set_error(vt, "%s: name the tape: SELECT * FROM %s('x.tape')", vt->t->name,
 			       vt->t->name);

@@ -288,7 +288,7 @@ static void check_pushdown(sqlite3 *db, struct qset *set, const char *where, int
 	/* +0 hides the columns from xBestIndex: a full scan */
 	snprintf(nopush, sizeof(nopush),
 		 "SELECT count(comm) FROM (SELECT ts+0 AS ts, pid+0 AS pid, tid+0 AS tid, "
-		 "type||'' AS type, comm FROM events) WHERE %s",
+		 "type||'' AS type, time||'' AS time, comm FROM events) WHERE %s",
 		 where);
 	m = scalar(db, nopush);
 	qset__take_stats(set, &st);
@@ -321,6 +321,15 @@ static void test_pushdown(void **state)
 	check_pushdown(db, set, "type IN ('exit', 'fork')", 5);
 	/* the index knows pids, not tids: the cursor filters, chunks are read */
 	check_pushdown(db, set, "tid = 1001", -1);
+	/* wall-clock windows are ts windows */
+	check_pushdown(db, set,
+		       "time BETWEEN '2023-11-14T22:13:21' AND '2023-11-14T22:13:21.099999999Z'",
+		       3);
+	check_pushdown(db, set, "time >= '2023-11-14T22:13:29.9'", 3);
+	check_pushdown(db, set, "time < '2023-11-14 22:13:20.05'", 2);
+	check_pushdown(db, set, "time > '2023-11-14T22:13:30'", 0);
+	/* not a time: SQLite compares the text, everything is read */
+	check_pushdown(db, set, "time > 'yesterday'", -1);
 	/* a value no event has: nothing is read */
 	check_pushdown(db, set, "pid = 99999999999", 0);
 	check_pushdown(db, set, "ts < 0", 0);
