@@ -4,6 +4,11 @@
  * SELECT * FROM tape_events('x.tape').  SQLite derives the entry point from
  * the file name (bpftape_sqlite -> sqlite3_bpftapesqlite_init).
  */
+/* this file only makes sense in the extension build */
+#ifndef BPFTAPE_SQLITE_EXTENSION
+#define BPFTAPE_SQLITE_EXTENSION 1
+#endif
+
 #include "qsql.h"
 
 SQLITE_EXTENSION_INIT1
