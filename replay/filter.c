@@ -22,7 +22,8 @@ static void usage(FILE *f)
 		"                      FILE...\n\n"
 		"Write the selected events of one or more tapes into a new, valid tape: the\n"
 		"schema of the types used, the matching events, the losses that overlap the\n"
-		"kept range, and the state of only the processes that appear (so replay of\n"
+		"kept time range (whatever --type, --pid or -f say: drops stay visible), and the "
+		"state of only the processes that appear (so replay of\n"
 		"the new tape still names processes whose exec was cut away).  Time, pid and\n"
 		"type predicates use the index: chunks that cannot match are not read.\n\n"
 		"  -o, --output OUT      the new tape (must not be an input)\n"
@@ -663,6 +664,7 @@ int cmd_filter(int argc, char **argv)
 		f.n = 0;
 		goto cleanup;
 	}
+	po.all_losses = true;
 	pred = predicate__new(&po, f.readers, f.n, err, sizeof(err));
 	if (!pred) {
 		fprintf(stderr, "bpftape filter: %s\n", err);

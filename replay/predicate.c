@@ -367,7 +367,8 @@ static int build_types(struct predicate *p, const struct pred_opts *o,
 	size_t nnames = 0, total = 0;
 	int rc = 0;
 
-	p->want_losses = !o->ntypes || in_list((const char *const *)o->types, o->ntypes, "lost");
+	p->want_losses = o->all_losses || !o->ntypes ||
+			 in_list((const char *const *)o->types, o->ntypes, "lost");
 	p->any_type = !o->ntypes && !o->expr;
 	for (size_t i = 0; i < o->ntypes; i++) {
 		bool found = !strcmp(o->types[i], "lost");

@@ -72,6 +72,9 @@ struct pred_opts {
 	char **types;
 	size_t ntypes;
 	const char *expr;
+	/* keep losses that overlap the time range whatever --type says (filter:
+	 * a cut tape must not hide that events were dropped) */
+	bool all_losses;
 };
 
 /*
