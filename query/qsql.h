@@ -20,7 +20,9 @@ extern const sqlite3_api_routines *sqlite3_api;
 #include "qtab.h"
 
 /*
- * Create the tables over @set in the temp schema of @db: events, one per
+ * Create the tables over @set in the main schema of @db, which should be a
+ * private in-memory database (so that PRAGMA temp_store, ATTACH and the
+ * like leave them alone): events, one per
  * event type, processes, losses, meta, types.  The connection takes a
  * reference to @set.  SQLITE_OK or an SQLite error code; *@errmsg
  * (sqlite3_free()) says why.

@@ -474,6 +474,8 @@ int cmd_query(int argc, char **argv)
 			db ? sqlite3_errmsg(db) : "out of memory");
 		goto cleanup;
 	}
+	/* room for SQLite's sorter before it spills to temporary files */
+	sqlite3_exec(db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
 	if (qsql__attach(db, set, &errmsg) != SQLITE_OK) {
 		fprintf(stderr, "bpftape query: %s\n", errmsg ? errmsg : sqlite3_errmsg(db));
 		goto cleanup;

@@ -836,7 +836,7 @@ int qsql__attach(sqlite3 *db, struct qset *set, char **errmsg)
 							    "types"}[i]
 					 : names[i - 5];
 		char *sql = sqlite3_mprintf(
-			"CREATE VIRTUAL TABLE temp.\"%w\" USING bpftape(\"%w\")", name, name);
+			"CREATE VIRTUAL TABLE main.\"%w\" USING bpftape(\"%w\")", name, name);
 
 		if (!sql) {
 			rc = SQLITE_NOMEM;
