@@ -206,6 +206,18 @@ struct filter {
 	size_t scratch_cap;
 };
 
+/* Can events of @b be written under the definition of @a? */
+static bool same_layout(const struct tape_type *a, const struct tape_type *b)
+{
+	if (a->nfields != b->nfields)
+		return false;
+	for (unsigned i = 0; i < a->nfields; i++)
+		if (a->fields[i].kind != b->fields[i].kind ||
+		    strcmp(a->fields[i].name, b->fields[i].name))
+			return false;
+	return true;
+}
+
 static int tmap_get(struct filter *f, const struct tape_event *ev, struct tmap **out)
 {
 	struct tmap *m;
@@ -238,6 +250,8 @@ static int tmap_get(struct filter *f, const struct tape_event *ev, struct tmap *
 				const struct tape_type *o = tape_reader__type(f->readers[s], t);
 
 				if (f->maps[s][t].out_id > 0 && o && !strcmp(o->name, tp->name)) {
+					if (!same_layout(o, tp))
+						return -EPROTO;
 					id = f->maps[s][t].out_id;
 					break;
 				}
@@ -767,6 +781,14 @@ int cmd_filter(int argc, char **argv)
 		if ((rc = tmap_get(&f, ev, &m))) {
 			if (rc == -ENOMEM)
 				goto nomem;
+			if (rc == -EPROTO) {
+				fprintf(stderr,
+					"bpftape filter: type '%s' of %s has other fields than in "
+					"an"
+					" earlier tape; filter those tapes separately\n",
+					ev->tp->name, argv[optind + ev->source]);
+				goto cleanup;
+			}
 			goto write_fail;
 		}
 		{

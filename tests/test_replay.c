@@ -1273,6 +1273,38 @@ static void test_snapshot_order(void **state)
 	run_free(&r);
 }
 
+/* Tapes that define a type differently cannot share one definition. */
+static void test_filter_type_clash(void **state)
+{
+	static const struct tape_field f[] = {{"fd", TAPE_U64, 0, NULL}};
+	struct tape_type other = {0, "close", "", "", 1, f};
+	struct tape_writer_opts opts = {.sz = sizeof(opts)};
+	union tape_value v[] = {GV_U(3)};
+	struct tape_event ev = {
+		.ts = GOLDEN_BOOT_TS + 10, .pid = 1, .tid = 1, .comm = "x", .values = v};
+	char p[300], out[300];
+	struct tape_writer *w;
+	struct run r;
+
+	(void)state;
+	path_in(p, sizeof(p), "clash.tape");
+	path_in(out, sizeof(out), "clash-out.tape");
+	w = tape_writer__open(p, &opts);
+	assert_non_null(w);
+	assert_int_equal(
+		tape_writer__set_meta(w, "clock.boottime_to_realtime_ns", GOLDEN_CLOCK_OFF), 0);
+	ev.type = (uint16_t)tape_writer__add_type(w, &other);
+	assert_int_equal(tape_writer__append(w, &ev), 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+	r = RUN(cmd_filter, "filter", "-o", out, "--type", "close", golden, p);
+	assert_int_equal(r.rc, 1);
+	assert_non_null(strstr(r.err, "type 'close' of"));
+	assert_non_null(strstr(r.err, "has other fields than in an earlier tape"));
+	assert_int_equal(access(out, F_OK), -1); /* no half-written tape left */
+	run_free(&r);
+}
+
 /* A comm is whatever the task set: control bytes never break a text line,
  * and JSON escapes them. */
 static void test_hostile_comm(void **state)
@@ -1399,6 +1431,7 @@ int main(void)
 		cmocka_unit_test(test_merge_hosts),
 		cmocka_unit_test(test_hostile_comm),
 		cmocka_unit_test(test_snapshot_order),
+		cmocka_unit_test(test_filter_type_clash),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
