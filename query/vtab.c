@@ -107,8 +107,27 @@ static double count_rows(const struct qtable *t, const struct qset *set)
 
 	if (t->kind == QT_EVENTS)
 		return (double)qset__event_count(set);
-	if (t->kind != QT_TYPE)
-		return 100;
+	if (t->kind != QT_TYPE) {
+		/* small tables in memory: roughly their size */
+		for (size_t i = 0; i < qset__count(set); i++) {
+			const struct tape_reader *r = qset__reader(set, i);
+			const struct tape_type *fork = tape_reader__type_by_name(r, "fork");
+
+			if (t->kind == QT_PROCESSES)
+				rows += tape_reader__proc_count(r);
+			else if (t->kind == QT_LOSSES)
+				rows += tape_reader__loss_count(r);
+			else if (t->kind == QT_META)
+				rows += tape_reader__meta_count(r);
+			else
+				rows += 8.0 * tape_reader__max_type(r);
+			for (size_t c = 0;
+			     fork && t->kind == QT_PROCESSES && c < tape_reader__chunk_count(r);
+			     c++)
+				rows += tape_reader__chunk_type_count(r, c, fork->id);
+		}
+		return rows < 1 ? 1 : rows;
+	}
 	for (size_t i = 0; i < qset__count(set); i++) {
 		const struct tape_reader *r = qset__reader(set, i);
 		const struct tape_type *tp = tape_reader__type_by_name(r, t->type_name);
@@ -284,23 +303,42 @@ static int q_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 		return SQLITE_OK;
 	}
 
-	/* Selectivity guesses: the planner needs an order, not exact counts. */
-	if (ts_eq)
+	/*
+	 * Guesses: the planner needs an order, not exact counts.  The cost is
+	 * the events decoded, a chunk at a time: a ts window skips chunks
+	 * precisely, a pid only where the chunk's pid range and bloom filter
+	 * exclude it, a tid never.  So a pid lookup in an inner loop is
+	 * dearer than the rows it returns, and a join prefers one scan.
+	 */
+	double cost = rows;
+
+	if (ts_eq) {
 		rows *= 1e-6;
-	else if (ts_lo && ts_hi)
+		cost *= 1e-3;
+	} else if (ts_lo && ts_hi) {
 		rows *= 0.01;
-	else if (ts_lo || ts_hi)
+		cost *= 0.01;
+	} else if (ts_lo || ts_hi) {
 		rows *= 0.5;
-	if (have_pid)
+		cost *= 0.5;
+	}
+	if (have_pid) {
 		rows *= 0.02;
+		cost *= 0.25;
+	}
 	if (have_tid)
 		rows *= 0.02;
-	if (have_type)
+	if (have_type) {
 		rows *= 0.1;
+		cost *= 0.3;
+	}
 	if (rows < 1)
 		rows = 1;
+	/* rows of the other tables are in memory: nothing to decode */
+	if (t->kind != QT_EVENTS && t->kind != QT_TYPE)
+		cost *= 0.01;
 	info->estimatedRows = (sqlite3_int64)rows;
-	info->estimatedCost = rows + 10;
+	info->estimatedCost = cost + 1;
 	if (*idx) {
 		info->idxStr = sqlite3_mprintf("%s", idx);
 		info->needToFreeIdxStr = 1;
