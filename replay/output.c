@@ -267,6 +267,20 @@ void out__csv_str(struct out *o, const char *s, size_t len)
 	out__putc(o, '"');
 }
 
+/* Names come from the tape: no control byte reaches a terminal from them. */
+static void safe_text(char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			s[i] = '?';
+}
+
+static void out__puts_safe(struct out *o, const char *s)
+{
+	for (; *s; s++)
+		out__putc(o, (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
 /* ---- rendering ---- */
 
 /* " name=" for every field of a type, built once per type. */
@@ -781,6 +795,7 @@ static const struct render_names *names_of(struct render *r, const struct tape_t
 		n->off[i] = (uint32_t)len;
 		n->text[len++] = ' ';
 		memcpy(n->text + len, tp->fields[i].name, k);
+		safe_text(n->text + len, k);
 		len += k;
 		n->text[len++] = '=';
 	}
@@ -844,10 +859,10 @@ static void text_slow(struct out *o, const struct render *r, const struct tape_e
 	/* the buffer may have been flushed in between: then skip the padding */
 	pad(o, o->len >= before ? o->len - before : 13, 13);
 	out__putc(o, ' ');
-	out__puts(o, tp ? tp->name : "?");
+	out__puts_safe(o, tp ? tp->name : "?");
 	for (unsigned i = 0; tp && i < tp->nfields; i++) {
 		out__putc(o, ' ');
-		out__puts(o, tp->fields[i].name);
+		out__puts_safe(o, tp->fields[i].name);
 		out__putc(o, '=');
 		render__value(o, ev, i, true);
 	}
@@ -908,7 +923,9 @@ void render__text(struct out *o, struct render *r, const struct tape_event *ev)
 	while (p - start < 13)
 		*p++ = ' ';
 	*p++ = ' ';
+	start = p;
 	p = put_cstr(p, tp->name);
+	safe_text(start, (size_t)(p - start));
 	for (unsigned i = 0; i < tp->nfields; i++) {
 		const struct tape_field *f = &tp->fields[i];
 		uint32_t k = nm->off[i + 1] - nm->off[i];

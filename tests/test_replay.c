@@ -1333,6 +1333,31 @@ static void test_hostile_comm(void **state)
 	r = RUN(cmd_replay, "replay", "--json", p);
 	assert_non_null(strstr(r.out, "\"comm\":\"a\\nb\\u001b[2J\\u00ff\""));
 	run_free(&r);
+
+	/* type and field names come from the tape too */
+	{
+		static const struct tape_field f[] = {{"f\nx", TAPE_U32, 0, NULL}};
+		struct tape_type evil = {0, "evil\x1b[2J", "", "", 1, f};
+		union tape_value u[] = {GV_U(1)};
+
+		w = tape_writer__open(p, &opts);
+		assert_non_null(w);
+		ev.type = (uint16_t)tape_writer__add_type(w, &evil);
+		ev.values = u;
+		ev.comm = "x";
+		assert_int_equal(tape_writer__append(w, &ev), 0);
+		assert_int_equal(tape_writer__finish(w), 0);
+		tape_writer__free(w);
+		for (int k = 0; k < 2; k++) {
+			r = k ? RUN(cmd_replay, "replay", "--time", "wall", p)
+			      : RUN(cmd_replay, "replay", p);
+			assert_int_equal(r.rc, 0);
+			assert_int_equal(count_lines(r.out), 1);
+			assert_null(strchr(r.out, 0x1b));
+			assert_non_null(strstr(r.out, " evil?[2J f?x=1\n"));
+			run_free(&r);
+		}
+	}
 }
 
 /* Tapes of two hosts (different boot clocks) merge by wall-clock time. */
