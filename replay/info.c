@@ -27,6 +27,21 @@ static void usage(FILE *f)
 		   "  bpftape info --json *.tape | jq .events\n");
 }
 
+/* A tape's strings shown on a terminal: control bytes as '?'.  Uses one of
+ * four rotating buffers so a printf can take several. */
+static const char *safe(const char *s)
+{
+	static char bufs[4][1024];
+	static unsigned k;
+	char *b = bufs[k++ % 4];
+	size_t i = 0;
+
+	for (; s[i] && i < sizeof(bufs[0]) - 1; i++)
+		b[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	b[i] = '\0';
+	return b;
+}
+
 struct verify_ctx {
 	struct out *o;
 	bool json;
@@ -43,7 +58,7 @@ static void verify_cb(void *ctx, const char *msg)
 			out__putc(v->o, ',');
 		out__json_str(v->o, msg, strlen(msg));
 	} else {
-		out__printf(v->o, "  BAD: %s\n", msg);
+		out__printf(v->o, "  BAD: %s\n", safe(msg));
 	}
 	v->n++;
 }
@@ -123,11 +138,11 @@ static void info_text(struct out *o, const char *path, struct tape_reader *r,
 
 	out__printf(o, "%s\n", path);
 	if ((v = meta_any(r, host_keys)))
-		out__printf(o, "  host:        %s\n", v);
+		out__printf(o, "  host:        %s\n", safe(v));
 	if ((v = meta_any(r, kern_keys)))
-		out__printf(o, "  kernel:      %s\n", v);
+		out__printf(o, "  kernel:      %s\n", safe(v));
 	if ((v = meta_any(r, cmd_keys)))
-		out__printf(o, "  command:     %s\n", v);
+		out__printf(o, "  command:     %s\n", safe(v));
 	if (n) {
 		fmt_wall(r, mn, when, sizeof(when));
 		out__printf(o, "  start:       %s\n", when);
@@ -138,9 +153,9 @@ static void info_text(struct out *o, const char *path, struct tape_reader *r,
 		const struct tape_type *tp = tape_reader__type(r, t);
 
 		if (tp)
-			out__printf(o, "    %-20s %12llu%s%s\n", tp->name,
+			out__printf(o, "    %-20s %12llu%s%s\n", safe(tp->name),
 				    (unsigned long long)s->per_type[t], tp->source[0] ? "  " : "",
-				    tp->source);
+				    safe(tp->source));
 	}
 	out__printf(o, "  losses:      %llu events lost in %zu record(s)\n",
 		    (unsigned long long)s->lost, tape_reader__loss_count(r));
@@ -171,7 +186,7 @@ static void info_text(struct out *o, const char *path, struct tape_reader *r,
 		const char *k, *val;
 
 		if (!tape_reader__meta_at(r, i, &k, &val))
-			out__printf(o, "    %s = %s\n", k, val);
+			out__printf(o, "    %s = %s\n", safe(k), safe(val));
 	}
 }
 
