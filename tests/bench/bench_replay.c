@@ -225,8 +225,15 @@ int main(int argc, char **argv)
 	/* text and JSON to /dev/null, through the verb */
 	{
 		char *a[] = {"replay", path, NULL};
+		char *q[] = {"replay", "--comm", "no-such-comm", path, NULL};
 		char *j[] = {"replay", "--json", path, NULL};
 
+		secs = run_quiet(cmd_replay, q, &rc);
+		printf("  bpftape replay --comm no-such-comm (every event decoded, checked, "
+		       "none printed): %.3f s wall = %.2f M events/s, %.3f s CPU = %.2f M "
+		       "events/s%s\n",
+		       secs, (double)cnt / secs / 1e6, cpu_secs, (double)cnt / cpu_secs / 1e6,
+		       rc ? " FAILED" : "");
 		secs = run_quiet(cmd_replay, a, &rc);
 		printf("  bpftape replay > /dev/null: %.3f s wall = %.2f M events/s, %.3f s CPU = "
 		       "%.2f M events/s (target >= 3; perf script here ~0.47)%s\n",
