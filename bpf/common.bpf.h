@@ -29,7 +29,8 @@ struct {
 	__type(value, struct drop_stat);
 } drops SEC(".maps");
 
-/* Processes (tgids) followed under FILTER_PIDS. */
+/* Processes (tgids) followed under FILTER_PIDS: value TRACK_ON, or
+ * TRACK_EXEC until the process execs (proc family). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
@@ -80,8 +81,12 @@ static __always_inline bool tape_want(void)
 
 	if (tgid == self_tgid)
 		return false;
-	if ((filter_flags & FILTER_PIDS) && !bpf_map_lookup_elem(&tracked, &tgid))
-		return false;
+	if (filter_flags & FILTER_PIDS) {
+		__u8 *t = bpf_map_lookup_elem(&tracked, &tgid);
+
+		if (!t || *t != TRACK_ON)
+			return false;
+	}
 	if ((filter_flags & FILTER_UID) && (__u32)bpf_get_current_uid_gid() != filter_uid)
 		return false;
 	if ((filter_flags & FILTER_CGROUP) && bpf_get_current_cgroup_id() != filter_cgroup)

@@ -71,6 +71,10 @@ struct drop_stat {
 };
 _Static_assert(sizeof(struct drop_stat) == 24, "drop_stat layout");
 
+/* Values in the `tracked` map. */
+#define TRACK_ON   1 /* followed */
+#define TRACK_EXEC 2 /* followed from its next exec on (a command bpftape starts) */
+
 /* Filter flags for `filter_flags` (rodata): all set filters must match. */
 #define FILTER_PIDS   0x1 /* tgid in `tracked` (a pid and its descendants) */
 #define FILTER_COMM   0x2 /* comm == filter_comm */

@@ -17,10 +17,12 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 
 	/* Track before the want check so that a new process is followed even
 	 * when the fork itself is not recorded. */
-	if ((filter_flags & FILTER_PIDS) && cpid != ppid && bpf_map_lookup_elem(&tracked, &ppid)) {
-		__u8 one = 1;
+	if ((filter_flags & FILTER_PIDS) && cpid != ppid) {
+		__u8 *t = bpf_map_lookup_elem(&tracked, &ppid);
+		__u8 on = TRACK_ON;
 
-		bpf_map_update_elem(&tracked, &cpid, &one, BPF_ANY);
+		if (t && *t == TRACK_ON)
+			bpf_map_update_elem(&tracked, &cpid, &on, BPF_ANY);
 	}
 	if (!(want & WANT_FORK) || !tape_want())
 		return 0;
@@ -75,6 +77,15 @@ int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	__u64 fl, len;
 	long n;
 
+	if (filter_flags & FILTER_PIDS) {
+		__u32 tgid = p->tgid;
+		__u8 *t = bpf_map_lookup_elem(&tracked, &tgid);
+
+		/* the command bpftape started: followed from here on, so that
+		 * bpftape's own code before the exec stays out of the tape */
+		if (t && *t == TRACK_EXEC)
+			*t = TRACK_ON;
+	}
 	if (!(want & WANT_EXEC) || !tape_want())
 		return 0;
 	r = exec_begin(0, &fl);

@@ -477,7 +477,8 @@ static bool find_in_path(const char *file, char *out, size_t outlen, char *why, 
 
 /*
  * Fork CMD stopped: it waits for a byte on a pipe, sent once the probes are
- * attached and its pid is tracked, so its exec is the first thing recorded.
+ * attached and its pid is armed in `tracked` (TRACK_EXEC), so its exec is
+ * the first thing recorded and nothing of bpftape's code before it is.
  */
 static int spawn_stopped(struct recorder *r, const char *file, char **cmd)
 {
@@ -934,7 +935,7 @@ int cmd_record(int argc, char **argv)
 
 	if (o.cmd) {
 		__u32 pid;
-		__u8 one = 1;
+		__u8 arm = TRACK_EXEC; /* followed from its exec on */
 
 		e = spawn_stopped(&r, exe, o.cmd);
 		if (e) {
@@ -942,7 +943,7 @@ int cmd_record(int argc, char **argv)
 			goto cleanup;
 		}
 		pid = r.child;
-		if (bpf_map_update_elem(r.s.tracked_fd, &pid, &one, BPF_ANY)) {
+		if (bpf_map_update_elem(r.s.tracked_fd, &pid, &arm, BPF_ANY)) {
 			fprintf(stderr, PFX "tracking pid %u: %s\n", pid, strerror(errno));
 			goto cleanup;
 		}

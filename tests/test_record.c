@@ -328,6 +328,9 @@ static void test_files(void **state)
 	assert_int_equal(e.cursor_err, 0);
 	assert_true(e.has_hostname);
 	assert_true(e.nprocs >= 1);
+	/* -- CMD: the exec comes first, nothing of bpftape's code before it */
+	assert_true(e.n > 0);
+	assert_string_equal(e.v[0].type, "exec");
 	/* the opens of our files, in order, with every field */
 	for (size_t i = 0; i < e.n; i++) {
 		const struct ev *v = &e.v[i];
