@@ -38,6 +38,12 @@ struct qscan {
 	int64_t rowid;
 	char err[512];
 
+	/* the tapes @f lets through, and each cursor source's tape */
+	bool *tape_ok;
+	size_t *srcmap;
+	struct tape_reader **readers;
+	size_t ev_tape;
+
 	/* event tables */
 	struct tape_cursor *cur;
 	const struct tape_event *ev;
@@ -78,6 +84,12 @@ struct qscan {
 
 void qfilter__reset(struct qfilter *f)
 {
+	for (size_t i = 0; i < f->nfiles; i++)
+		free(f->files[i]);
+	for (size_t i = 0; i < f->nhosts; i++)
+		free(f->hosts[i]);
+	free(f->files);
+	free(f->hosts);
 	for (size_t i = 0; i < f->ntypes; i++)
 		free(f->types[i]);
 	free(f->pids);
@@ -107,18 +119,41 @@ int qfilter__add_tid(struct qfilter *f, uint32_t tid)
 	return add_u32(&f->tids, &f->ntids, tid);
 }
 
-int qfilter__add_type(struct qfilter *f, const char *type)
+static int add_str(char ***arr, size_t *n, const char *v)
 {
-	char **a = realloc(f->types, (f->ntypes + 1) * sizeof(*a));
+	char **a = realloc(*arr, (*n + 1) * sizeof(*a));
 
 	if (!a)
 		return -ENOMEM;
-	f->types = a;
-	a[f->ntypes] = strdup(type);
-	if (!a[f->ntypes])
+	*arr = a;
+	a[*n] = strdup(v);
+	if (!a[*n])
 		return -ENOMEM;
-	f->ntypes++;
+	(*n)++;
 	return 0;
+}
+
+int qfilter__add_type(struct qfilter *f, const char *type)
+{
+	return add_str(&f->types, &f->ntypes, type);
+}
+
+int qfilter__add_file(struct qfilter *f, const char *path)
+{
+	return add_str(&f->files, &f->nfiles, path);
+}
+
+int qfilter__add_host(struct qfilter *f, const char *host)
+{
+	return add_str(&f->hosts, &f->nhosts, host);
+}
+
+static bool listed(char **arr, size_t n, const char *v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(arr[i], v))
+			return true;
+	return false;
 }
 
 static bool is_event_table(const struct qtable *t)
@@ -190,7 +225,9 @@ static int next_index_row(struct qscan *s)
 		if (s->tape < qset__count(s->set)) {
 			const struct tape_reader *r = qset__reader(s->set, s->tape);
 			const struct tape_type *tp =
-				tape_reader__type_by_name(r, s->names[s->name]);
+				s->tape_ok[s->tape]
+					? tape_reader__type_by_name(r, s->names[s->name])
+					: NULL;
 
 			if (tp && ++s->chunk < tape_reader__chunk_count(r)) {
 				s->left = tape_reader__chunk_type_count(r, s->chunk, tp->id);
@@ -260,7 +297,19 @@ static int scan_open_events(struct qscan *s, const struct qfilter *f)
 	}
 	s->sel.types = (const char *const *)s->types;
 	s->sel.ntypes = s->ntypes;
-	readers = s->set->readers;
+	/* the cursor reads only the tapes the filter lets through */
+	readers = s->readers;
+	n = 0;
+	for (size_t i = 0; i < qset__count(s->set); i++) {
+		if (!s->tape_ok[i])
+			continue;
+		s->srcmap[n] = i;
+		readers[n++] = qset__reader(s->set, i);
+	}
+	if (!n) {
+		s->done = true;
+		return 0;
+	}
 	s->cur = tape_cursor__new(readers, n, &s->sel);
 	if (!s->cur) {
 		snprintf(s->err, sizeof(s->err), "%s%s%s", n == 1 ? qset__path(s->set, 0) : "",
@@ -285,6 +334,19 @@ struct qscan *qscan__new(struct qset *set, const struct qtable *t, const struct 
 	s->t = t;
 	s->time_sec = -1;
 	s->field = -1;
+	s->tape_ok = calloc(qset__count(set) + 1, sizeof(*s->tape_ok));
+	s->srcmap = calloc(qset__count(set) + 1, sizeof(*s->srcmap));
+	s->readers = calloc(qset__count(set) + 1, sizeof(*s->readers));
+	if (!s->tape_ok || !s->srcmap || !s->readers) {
+		snprintf(err, errlen, "out of memory");
+		qscan__free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (size_t i = 0; i < qset__count(set); i++)
+		s->tape_ok[i] =
+			!f || ((!f->nfiles || listed(f->files, f->nfiles, qset__path(set, i))) &&
+			       (!f->nhosts || listed(f->hosts, f->nhosts, qset__host(set, i))));
 	if (is_event_table(t)) {
 		ret = scan_open_events(s, f);
 	} else if (t->kind == QT_PROCESSES && qset__count(set)) {
@@ -319,6 +381,9 @@ void qscan__free(struct qscan *s)
 	for (size_t i = 0; i < s->ntypes; i++)
 		free(s->types[i]);
 	free(s->types);
+	free(s->tape_ok);
+	free(s->srcmap);
+	free(s->readers);
 	free(s->maps);
 	free(s->dcache);
 	for (size_t i = 0; i < s->nnames; i++)
@@ -353,6 +418,7 @@ static int next_event(struct qscan *s)
 		return 0;
 	ret = tape_cursor__next(s->cur, &s->ev);
 	if (ret > 0) {
+		s->ev_tape = s->srcmap[s->ev->source];
 		s->rowid++;
 		return 1;
 	}
@@ -1007,7 +1073,7 @@ static int event_column(struct qscan *s, const struct qtable *t, int col, struct
 		set_int(v, (int64_t)ev->ts);
 		return 0;
 	case QC_TIME:
-		set_time(s, ev->source, ev->ts, v);
+		set_time(s, s->ev_tape, ev->ts, v);
 		return 0;
 	case QC_CPU:
 		set_int(v, ev->cpu);
@@ -1039,7 +1105,7 @@ static int event_column(struct qscan *s, const struct qtable *t, int col, struct
 		return set_field(s, t, c, ev, v);
 	case QC_HOST:
 	case QC_FILE:
-		set_origin(s, c, ev->source, v);
+		set_origin(s, c, s->ev_tape, v);
 		return 0;
 	default:
 		set_null(v);

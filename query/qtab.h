@@ -201,6 +201,10 @@ struct qfilter {
 	size_t ntids;
 	char **types;
 	size_t ntypes;
+	char **files; /* only the tapes with these paths (none: any) */
+	size_t nfiles;
+	char **hosts; /* ...and recorded on these hosts (none: any) */
+	size_t nhosts;
 	bool empty; /* nothing can match */
 	/*
 	 * Only type, host and file are wanted (count(*), GROUP BY type): the
@@ -215,6 +219,8 @@ void qfilter__reset(struct qfilter *f);
 int qfilter__add_pid(struct qfilter *f, uint32_t pid);
 int qfilter__add_tid(struct qfilter *f, uint32_t tid);
 int qfilter__add_type(struct qfilter *f, const char *type);
+int qfilter__add_file(struct qfilter *f, const char *path);
+int qfilter__add_host(struct qfilter *f, const char *host);
 
 struct qscan;
 

@@ -57,6 +57,7 @@ enum qop {
 	OP_TIME_GE,
 	OP_TIME_LT,
 	OP_TIME_LE,
+	OP_HOST_EQ,
 	OP_MAX,
 };
 
@@ -66,7 +67,7 @@ static const char *const op_text[OP_MAX] = {
 	[OP_PID_IN] = "pid IN(?)", [OP_TID_EQ] = "tid=?",	[OP_TID_IN] = "tid IN(?)",
 	[OP_TYPE_EQ] = "type=?",   [OP_TYPE_IN] = "type IN(?)", [OP_FILE_EQ] = "file=?",
 	[OP_TIME_EQ] = "time=?",   [OP_TIME_GT] = "time>?",	[OP_TIME_GE] = "time>=?",
-	[OP_TIME_LT] = "time<?",   [OP_TIME_LE] = "time<=?",
+	[OP_HOST_EQ] = "host=?",   [OP_TIME_LT] = "time<?",	[OP_TIME_LE] = "time<=?",
 };
 
 #define MAX_TERMS 12
@@ -239,6 +240,7 @@ static int q_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 	const struct qtable *t = vt->t;
 	char idx[MAX_TERMS * 16] = "";
 	bool have_pid = false, have_tid = false, have_type = false, have_file = false;
+	bool have_host = false;
 	bool ts_lo = false, ts_hi = false, ts_eq = false;
 	double rows = vt->ext ? 1e6 : vt->rows;
 	int nargs = 0;
@@ -249,11 +251,17 @@ static int q_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 
 		if (!c->usable || nargs >= MAX_TERMS)
 			continue;
-		if (c->iColumn == t->col_file && vt->ext && !have_file &&
+		if (c->iColumn == t->col_file && c->iColumn >= 0 && !have_file &&
 		    c->op == SQLITE_INDEX_CONSTRAINT_EQ) {
+			/* the extension's argument; with several tapes, which to read */
 			op = OP_FILE_EQ;
 			have_file = true;
-			info->aConstraintUsage[i].omit = 1;
+			info->aConstraintUsage[i].omit = vt->ext;
+		} else if (c->iColumn >= 0 && c->iColumn < t->ncols &&
+			   t->cols[c->iColumn].src == QC_HOST && !have_host &&
+			   c->op == SQLITE_INDEX_CONSTRAINT_EQ && !vt->ext) {
+			op = OP_HOST_EQ;
+			have_host = true;
 		} else if (c->iColumn == t->col_time && c->iColumn >= 0) {
 			/* the wall-clock text sorts like ts: a window of time is
 			 * a window of ts */
@@ -706,7 +714,18 @@ static int q_filter(sqlite3_vtab_cursor *base, int idxnum, const char *idxstr, i
 			rc = add_types(&f, op, argv[i]);
 			break;
 		case OP_FILE_EQ:
-			rc = ext_set(vt, argv[i]);
+			if (vt->ext)
+				rc = ext_set(vt, argv[i]);
+			else if (sqlite3_value_type(argv[i]) != SQLITE_TEXT)
+				f.empty = true;
+			else if (qfilter__add_file(&f, (const char *)sqlite3_value_text(argv[i])))
+				rc = SQLITE_NOMEM;
+			break;
+		case OP_HOST_EQ:
+			if (sqlite3_value_type(argv[i]) != SQLITE_TEXT)
+				f.empty = true;
+			else if (qfilter__add_host(&f, (const char *)sqlite3_value_text(argv[i])))
+				rc = SQLITE_NOMEM;
 			break;
 		case OP_TIME_EQ:
 		case OP_TIME_GT:

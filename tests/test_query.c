@@ -420,7 +420,8 @@ static void test_index_only(void **state)
 static void test_several_tapes(void **state)
 {
 	const char *paths[] = {golden, golden2};
-	sqlite3 *db = open_tapes(paths, 2, NULL);
+	struct qset *set;
+	sqlite3 *db = open_tapes(paths, 2, &set);
 	sqlite3 *one = open_golden(NULL);
 	char *out;
 
@@ -443,8 +444,20 @@ static void test_several_tapes(void **state)
 	assert_non_null(strstr(out, "host.name|golden2|golden2|"));
 	free(out);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM processes"), 12);
+	/* file and host choose the tapes to read */
+	struct tape_cursor_stats st;
+	char sql[PATH_MAX + 128];
+
+	qset__take_stats(set, &st);
+	snprintf(sql, sizeof(sql), "SELECT count(comm) FROM events WHERE file = '%s'", golden2);
+	assert_int_equal(scalar(db, sql), scalar(one, "SELECT count(comm) FROM events"));
+	qset__take_stats(set, &st);
+	assert_int_equal(st.chunks_read, tape_reader__chunk_count(qset__reader(set, 1)));
+	assert_int_equal(scalar(db, "SELECT count(comm) FROM open WHERE host = 'golden'"), 7);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM events WHERE host = 'nowhere'"), 0);
 	sqlite3_close(db);
 	sqlite3_close(one);
+	qset__put(set);
 }
 
 static void test_query_verb(void **state)
