@@ -939,14 +939,11 @@ static int8_t fold(const struct expr *e, struct bnode *bn, int i)
 	return bn[i].cval;
 }
 
-int expr__bind_type(struct expr *e, unsigned source, const struct tape_type *tp, char *err,
-		    size_t errlen)
+static int bind_type(struct expr *e, unsigned source, const struct tape_type *tp)
 {
 	struct bsrc_tab *st;
 	struct bnode *bn;
 
-	(void)err;
-	(void)errlen;
 	if (source >= e->nsrcs) {
 		struct bsrc_tab *n = realloc(e->srcs, (source + 1) * sizeof(*n));
 
@@ -991,6 +988,17 @@ int expr__bind_type(struct expr *e, unsigned source, const struct tape_type *tp,
 	st->progs[tp->id].nodes = bn;
 	st->progs[tp->id].root_cval = bn[e->root].cval;
 	return 0;
+}
+
+int expr__bind_type(struct expr *e, unsigned source, const struct tape_type *tp, char *err,
+		    size_t errlen)
+{
+	int rc = bind_type(e, source, tp);
+
+	/* binding only fails for memory: unknown names are expr__bind()'s check */
+	if (rc && err && errlen)
+		snprintf(err, errlen, "out of memory binding type '%s'", tp->name);
+	return rc;
 }
 
 /* Is @name known in any type of the readers: a field, an enum/flags name, an

@@ -364,7 +364,7 @@ static int build_types(struct predicate *p, const struct pred_opts *o,
 		       struct tape_reader *const *readers, size_t n, char *err, size_t errlen)
 {
 	const char **names = NULL;
-	size_t nnames = 0, total = 0;
+	size_t nnames = 0;
 	int rc = 0;
 
 	p->want_losses = o->all_losses || !o->ntypes ||
@@ -395,7 +395,6 @@ static int build_types(struct predicate *p, const struct pred_opts *o,
 
 			if (!tp)
 				continue;
-			total++;
 			if (o->ntypes &&
 			    !in_list((const char *const *)o->types, o->ntypes, tp->name))
 				continue;
@@ -442,7 +441,6 @@ static int build_types(struct predicate *p, const struct pred_opts *o,
 	names = NULL;
 cleanup:
 	free(names);
-	(void)total;
 	return rc;
 }
 
