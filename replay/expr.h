@@ -52,8 +52,9 @@ int expr__bind(struct expr *e, struct tape_reader *const *readers, size_t n, cha
 
 /*
  * Resolve @e for one type @tp of source @source (what expr__bind() does per
- * type; lets tests and fuzzers bind without a reader).  0, -EINVAL (with
- * @err), -ENOMEM.
+ * type; lets tests and fuzzers bind without a reader).  Names nothing in @tp
+ * defines make their comparisons false; unknown names are only reported by
+ * expr__bind().  0, or -ENOMEM with @err set.
  */
 int expr__bind_type(struct expr *e, unsigned source, const struct tape_type *tp, char *err,
 		    size_t errlen);
