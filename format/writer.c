@@ -923,7 +923,7 @@ int tape_writer__append(struct tape_writer *w, const struct tape_event *ev)
 		w->last_comm = comm + 1;
 	}
 
-	v = w->vals + w->nvals;
+	v = wt->t.nfields ? w->vals + w->nvals : NULL;
 	for (unsigned f = 0; f < wt->t.nfields; f++) {
 		const union tape_value *x = &ev->values[f];
 		unsigned kind = wt->t.fields[f].kind;
