@@ -26,6 +26,25 @@ int buf_reserve(struct buf *b, size_t extra)
 	return 0;
 }
 
+int array_grow_slow(void *arr, size_t *cap, size_t n, size_t size, size_t first)
+{
+	void **a = arr, *p;
+	size_t c = *cap ? *cap : first;
+
+	if (n < *cap)
+		return 0;
+	while (c <= n)
+		c *= 2;
+	if (c > SIZE_MAX / size)
+		return -ENOMEM;
+	p = realloc(*a, c * size);
+	if (!p)
+		return -ENOMEM;
+	*a = p;
+	*cap = c;
+	return 0;
+}
+
 void buf_free(struct buf *b)
 {
 	free(b->data);

@@ -191,6 +191,19 @@ static int u32_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* A sorted copy of @n values (for in_set()), or NULL. */
+static uint32_t *sorted_copy(const uint32_t *v, size_t n, size_t *nout)
+{
+	uint32_t *c = malloc((n ? n : 1) * sizeof(*c));
+
+	if (!c)
+		return NULL;
+	memcpy(c, v, n * sizeof(*c));
+	qsort(c, n, sizeof(*c), u32_cmp);
+	*nout = n;
+	return c;
+}
+
 static bool in_set(const uint32_t *set, size_t n, uint32_t v)
 {
 	return bsearch(&v, set, n, sizeof(v), u32_cmp) != NULL;
@@ -454,15 +467,8 @@ static int heap_push(struct tape_cursor *c, struct dec *d)
 {
 	size_t i;
 
-	if (c->nheap == c->capheap) {
-		size_t cap = c->capheap ? c->capheap * 2 : 8;
-		struct dec **h = realloc(c->heap, cap * sizeof(*h));
-
-		if (!h)
-			return -ENOMEM;
-		c->heap = h;
-		c->capheap = cap;
-	}
+	if (array_grow(&c->heap, &c->capheap, c->nheap, sizeof(*c->heap), 8))
+		return -ENOMEM;
 	d->order = c->order++;
 	i = c->nheap++;
 	c->heap[i] = d;
@@ -561,15 +567,8 @@ static int collect(struct tape_cursor *c)
 				c->st.chunks_skipped++;
 				continue;
 			}
-			if (c->npend == c->cappend) {
-				size_t cap = c->cappend ? c->cappend * 2 : 64;
-				struct pending *p = realloc(c->pend, cap * sizeof(*p));
-
-				if (!p)
-					return -ENOMEM;
-				c->pend = p;
-				c->cappend = cap;
-			}
+			if (array_grow(&c->pend, &c->cappend, c->npend, sizeof(*c->pend), 64))
+				return -ENOMEM;
 			c->pend[c->npend++] = (struct pending){ch->s.min_ts, i, s->next_chunk};
 		}
 		if (s->losses && s->next_loss < r->nlosses) {
@@ -648,22 +647,9 @@ struct tape_cursor *tape_cursor__new(struct tape_reader *const *readers, size_t 
 		c->since = sel->since;
 		c->until = sel->until;
 		c->no_losses = sel->no_losses;
-		if (sel->pids) {
-			c->pids = malloc((sel->npids ? sel->npids : 1) * sizeof(*c->pids));
-			if (!c->pids)
-				goto nomem;
-			memcpy(c->pids, sel->pids, sel->npids * sizeof(*c->pids));
-			c->npids = sel->npids;
-			qsort(c->pids, c->npids, sizeof(*c->pids), u32_cmp);
-		}
-		if (sel->tids) {
-			c->tids = malloc((sel->ntids ? sel->ntids : 1) * sizeof(*c->tids));
-			if (!c->tids)
-				goto nomem;
-			memcpy(c->tids, sel->tids, sel->ntids * sizeof(*c->tids));
-			c->ntids = sel->ntids;
-			qsort(c->tids, c->ntids, sizeof(*c->tids), u32_cmp);
-		}
+		if ((sel->pids && !(c->pids = sorted_copy(sel->pids, sel->npids, &c->npids))) ||
+		    (sel->tids && !(c->tids = sorted_copy(sel->tids, sel->ntids, &c->ntids))))
+			goto nomem;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct src *s = &c->srcs[i];

@@ -354,21 +354,13 @@ static int parse_schema(struct tape_reader *r, struct rd *d)
 static int parse_procs(struct tape_reader *r, struct rd *d)
 {
 	uint64_t n = rd_varint(d);
-	struct tape_proc *procs;
 
 	if (d->bad || n > (uint64_t)(d->end - d->p))
 		return -EBADMSG;
 	for (uint64_t i = 0; i < n; i++) {
 		/* Grow as records parse: the count alone does not size anything. */
-		if (r->nprocs == r->capprocs) {
-			size_t cap = r->capprocs ? r->capprocs * 2 : 64;
-
-			procs = realloc(r->procs, cap * sizeof(*procs));
-			if (!procs)
-				return -ENOMEM;
-			r->procs = procs;
-			r->capprocs = cap;
-		}
+		if (array_grow(&r->procs, &r->capprocs, r->nprocs, sizeof(*r->procs), 64))
+			return -ENOMEM;
 		size_t alen;
 		const uint8_t *argv;
 		struct rd s = rd_sub(d);
@@ -430,15 +422,8 @@ static int parse_loss(struct tape_reader *r, struct rd *d)
 
 static int add_block(struct tape_reader *r, const struct rblock *b)
 {
-	if (r->nblocks == r->capblocks) {
-		size_t cap = r->capblocks ? r->capblocks * 2 : 64;
-		struct rblock *n = realloc(r->blocks, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		r->blocks = n;
-		r->capblocks = cap;
-	}
+	if (array_grow(&r->blocks, &r->capblocks, r->nblocks, sizeof(*r->blocks), 64))
+		return -ENOMEM;
 	r->blocks[r->nblocks++] = *b;
 	return 0;
 }
@@ -449,15 +434,8 @@ static int add_chunk(struct tape_reader *r, struct rblock *b, const uint8_t *sum
 	size_t slen;
 	int err;
 
-	if (r->nchunks == r->capchunks) {
-		size_t cap = r->capchunks ? r->capchunks * 2 : 64;
-		struct rchunk *n = realloc(r->chunks, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		r->chunks = n;
-		r->capchunks = cap;
-	}
+	if (array_grow(&r->chunks, &r->capchunks, r->nchunks, sizeof(*r->chunks), 64))
+		return -ENOMEM;
 	c = &r->chunks[r->nchunks];
 	err = summary_decode(summary, len, &c->s, &slen);
 	if (err)

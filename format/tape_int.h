@@ -128,6 +128,15 @@ static inline void buf_put_varint_fast(struct buf *b, uint64_t v)
 	b->len = p - b->data;
 }
 
+/* Make room in the array *@arr (of *@cap elements of @size bytes) for
+ * element @n, doubling from @first.  0 or -ENOMEM (the array is unchanged). */
+int array_grow_slow(void *arr, size_t *cap, size_t n, size_t size, size_t first);
+
+static inline int array_grow(void *arr, size_t *cap, size_t n, size_t size, size_t first)
+{
+	return n < *cap ? 0 : array_grow_slow(arr, cap, n, size, first);
+}
+
 /* ---- bounds-checked decoding ---- */
 
 struct rd {

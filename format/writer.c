@@ -84,7 +84,8 @@ struct tape_writer {
 	uint32_t nmeta;
 
 	struct wrow *rows;
-	uint32_t nrows, caprows;
+	uint32_t nrows;
+	size_t caprows;
 	uint64_t *vals;
 	size_t nvals, capvals;
 	struct dict dict;
@@ -891,24 +892,9 @@ int tape_writer__append(struct tape_writer *w, const struct tape_event *ev)
 		if (err)
 			return err;
 	}
-	if (w->nrows == w->caprows) {
-		uint32_t cap = w->caprows ? w->caprows * 2 : 4096;
-		struct wrow *rows = realloc(w->rows, cap * sizeof(*rows));
-
-		if (!rows)
-			return fail(w, -ENOMEM, "out of memory");
-		w->rows = rows;
-		w->caprows = cap;
-	}
-	if (w->nvals + wt->t.nfields > w->capvals) {
-		size_t cap = w->capvals ? w->capvals * 2 : 16384;
-		uint64_t *vals = realloc(w->vals, cap * sizeof(*vals));
-
-		if (!vals)
-			return fail(w, -ENOMEM, "out of memory");
-		w->vals = vals;
-		w->capvals = cap;
-	}
+	if (array_grow(&w->rows, &w->caprows, w->nrows, sizeof(*w->rows), 4096) ||
+	    array_grow(&w->vals, &w->capvals, w->nvals + wt->t.nfields, sizeof(*w->vals), 16384))
+		return fail(w, -ENOMEM, "out of memory");
 
 	comm_len = ev->comm ? (ev->comm_len ? ev->comm_len : strnlen(ev->comm, TAPE_COMM_LEN)) : 0;
 	if (comm_len > TAPE_COMM_LEN)
