@@ -370,9 +370,13 @@ static int create_indexes(struct importer *im, size_t first_type_tab, qimport_pr
 	return ret;
 }
 
-int qimport__run(sqlite3 *db, struct qset *set, qimport_progress_fn progress, void *ctx,
+int qimport__run(sqlite3 *db, struct qset *set, const struct qimport_opts *opts,
 		 struct qimport_stats *st, char *err, size_t errlen)
 {
+	qimport_progress_fn progress = opts ? opts->progress : NULL;
+	void *ctx = opts ? opts->ctx : NULL;
+	uint64_t early_from =
+		opts && opts->early_index_events ? opts->early_index_events : EARLY_INDEX_EVENTS;
 	static const enum qtab_kind fixed[] = {QT_PROCESSES, QT_LOSSES, QT_META, QT_TYPES};
 	struct importer im = {.db = db, .set = set, .err = err, .errlen = errlen};
 	bool multi = qset__count(set) > 1;
@@ -408,7 +412,7 @@ int qimport__run(sqlite3 *db, struct qset *set, qimport_progress_fn progress, vo
 	 * pages per key: linear.  Measured here, the sort wins below a few
 	 * million events and loses above.
 	 */
-	bool early = qset__event_count(set) >= EARLY_INDEX_EVENTS;
+	bool early = qset__event_count(set) >= early_from;
 
 	if (early)
 		ret = ret ?: create_indexes(&im, first_type_tab, NULL, NULL);
@@ -576,7 +580,9 @@ int cmd_import(int argc, char **argv)
 		goto cleanup;
 	}
 	qimport__tune(db);
-	if (qimport__run(db, set, show_progress, &prog, &st, err, sizeof(err))) {
+	struct qimport_opts io = {.sz = sizeof(io), .progress = show_progress, .ctx = &prog};
+
+	if (qimport__run(db, set, &io, &st, err, sizeof(err))) {
 		if (prog.tty)
 			fputc('\n', stderr);
 		fprintf(stderr, "bpftape import: %s\n", err);

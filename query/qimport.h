@@ -15,14 +15,22 @@ struct qimport_stats {
 /* @phase: "events", then "indexes" (where @done counts indexes built). */
 typedef void (*qimport_progress_fn)(void *ctx, const char *phase, uint64_t done, uint64_t total);
 
+struct qimport_opts {
+	size_t sz;		      /* sizeof(struct qimport_opts) */
+	qimport_progress_fn progress; /* every 65536 events; may be NULL */
+	void *ctx;
+	/* from this many events on, indexes are created before the load
+	 * rather than after it (0: the measured default) */
+	uint64_t early_index_events;
+};
+
 /*
  * Create the tables of `bpftape query` over @set as real tables in the main
  * schema of @db (which should be empty), fill them in one transaction and
- * index them.  @progress (may be NULL) is called every 65536 events.  0 or
- * -errno; @err receives what failed.  On failure the transaction is rolled
- * back.
+ * index them.  @opts may be NULL.  0 or -errno; @err receives what failed.
+ * On failure the transaction is rolled back.
  */
-int qimport__run(sqlite3 *db, struct qset *set, qimport_progress_fn progress, void *ctx,
+int qimport__run(sqlite3 *db, struct qset *set, const struct qimport_opts *opts,
 		 struct qimport_stats *st, char *err, size_t errlen);
 
 /* Settings for a database being written from scratch by one writer that

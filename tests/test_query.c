@@ -660,8 +660,10 @@ static void test_queries_md(void **state)
 	sqlite3_close(db);
 }
 
-static void import_golden(const char *dbpath, const char *const *paths, size_t n)
+static void import_golden(const char *dbpath, const char *const *paths, size_t n,
+			  uint64_t early_index_events)
 {
+	struct qimport_opts opts = {.sz = sizeof(opts), .early_index_events = early_index_events};
 	struct qimport_stats st;
 	struct qset *set;
 	char err[512];
@@ -671,7 +673,7 @@ static void import_golden(const char *dbpath, const char *const *paths, size_t n
 	set = qset__open(paths, n, err, sizeof(err));
 	assert_non_null(set);
 	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
-	if (qimport__run(db, set, NULL, NULL, &st, err, sizeof(err)))
+	if (qimport__run(db, set, &opts, &st, err, sizeof(err)))
 		fail_msg("import: %s", err);
 	assert_int_equal(st.events, qset__event_count(set));
 	assert_int_equal(st.type_rows, st.events);
@@ -692,30 +694,36 @@ static void test_import(void **state)
 	};
 
 	(void)state;
-	snprintf(dbpath, sizeof(dbpath), "%s/golden.db", tmpdir);
-	import_golden(dbpath, paths, 1);
-	assert_int_equal(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	tape = open_golden(NULL);
-	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
-		assert_int_equal(render(db, same[i], &a), SQLITE_OK);
-		assert_int_equal(render(tape, same[i], &b), SQLITE_OK);
-		if (strcmp(a, b))
-			fail_msg("%s differs after import", same[i]);
-		assert_true(strlen(a) > 0);
+	/* both ways of indexing: after the load (small tapes), during it (large) */
+	for (int early = 0; early < 2; early++) {
+		snprintf(dbpath, sizeof(dbpath), "%s/golden%d.db", tmpdir, early);
+		import_golden(dbpath, paths, 1, early ? 1 : 0);
+		assert_int_equal(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL),
+				 SQLITE_OK);
+		tape = open_golden(NULL);
+		for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+			assert_int_equal(render(db, same[i], &a), SQLITE_OK);
+			assert_int_equal(render(tape, same[i], &b), SQLITE_OK);
+			if (strcmp(a, b))
+				fail_msg("%s differs after import", same[i]);
+			assert_true(strlen(a) > 0);
+			free(a);
+			free(b);
+		}
+		/* real tables with the indexes the brief asks for */
+		assert_int_equal(
+			scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+				   "tbl_name = 'events'"),
+			3);
+		assert_int_equal(
+			render(db, "EXPLAIN QUERY PLAN SELECT * FROM events WHERE pid = 5", &a),
+			SQLITE_OK);
+		assert_non_null(strstr(a, "USING INDEX events_pid"));
 		free(a);
-		free(b);
+		check_doc(db, "imported db");
+		sqlite3_close(db);
+		sqlite3_close(tape);
 	}
-	/* real tables with the indexes the brief asks for */
-	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
-				    "tbl_name = 'events'"),
-			 3);
-	assert_int_equal(render(db, "EXPLAIN QUERY PLAN SELECT * FROM events WHERE pid = 5", &a),
-			 SQLITE_OK);
-	assert_non_null(strstr(a, "USING INDEX events_pid"));
-	free(a);
-	check_doc(db, "imported db");
-	sqlite3_close(db);
-	sqlite3_close(tape);
 }
 
 static void test_import_verb(void **state)

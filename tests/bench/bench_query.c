@@ -175,7 +175,7 @@ int main(void)
 	qimport__tune(out);
 	t0 = now();
 	c0 = cpu();
-	if (qimport__run(out, set, NULL, NULL, &is, err, sizeof(err))) {
+	if (qimport__run(out, set, NULL, &is, err, sizeof(err))) {
 		fprintf(stderr, "bench_query: import: %s\n", err);
 		goto cleanup;
 	}
