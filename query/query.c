@@ -481,6 +481,8 @@ int cmd_query(int argc, char **argv)
 		goto cleanup;
 	}
 	if (!o.sql) {
+		if (isatty(STDIN_FILENO))
+			fprintf(stderr, "bpftape query: reading SQL until end of input (Ctrl-D)\n");
 		input = read_all(stdin);
 		if (!input) {
 			fprintf(stderr, "bpftape query: reading SQL from stdin: %s\n",
