@@ -100,72 +100,91 @@ static __always_inline void generic_output(struct generic_scratch *sc, __u32 id,
 		count_drop(ts);
 }
 
+struct args_state {
+	struct generic_scratch *sc;
+	const struct generic_conf *c;
+	__u64 val[GENERIC_MAX_ARGS];
+	__u32 off;
+	__u32 kernel;
+};
+
 /*
- * Read the probe's arguments into @sc->data: integers as 8 little-endian
- * bytes, strings as a __u16 length and the bytes without NUL.  An argument
- * that does not fit ends the list (user space sees the shorter data).
+ * bpf_loop() callback: store argument @i at @st->off, an integer as 8
+ * little-endian bytes, a string as a __u16 length and the bytes without NUL.
+ * An argument that does not fit ends the list (user space sees the shorter
+ * data).  A callback is verified once, not once per argument and path.
  */
+static long store_arg(__u32 i, void *data)
+{
+	struct args_state *st = data;
+	struct generic_scratch *sc = st->sc;
+	__u32 off = st->off;
+	__u64 v;
+	long n;
+
+	if (i >= GENERIC_MAX_ARGS)
+		return 1;
+	v = st->val[i];
+	if (st->c->arg_type[i] != GENERIC_ARG_STR) {
+		if (off > GENERIC_DATA_MAX - 8)
+			return 1;
+		CLAMP(off, GENERIC_DATA_MAX - 8);
+		__builtin_memcpy(&sc->data[off], &v, sizeof(v));
+		st->off = off + 8;
+		return 0;
+	}
+	if (off > GENERIC_DATA_MAX - 2)
+		return 1;
+	CLAMP(off, GENERIC_DATA_MAX - 2);
+	n = -1;
+	if (st->kernel)
+		n = bpf_probe_read_kernel_str(&sc->data[off + 2], GENERIC_STR_MAX, (const void *)v);
+	/* kprobes often see __user pointers (syscall paths) */
+	if (n < 0)
+		n = bpf_probe_read_user_str(&sc->data[off + 2], GENERIC_STR_MAX, (const void *)v);
+	n = n > 0 ? n - 1 : 0; /* without the NUL */
+	if (n > GENERIC_DATA_MAX - 2 - off)
+		n = GENERIC_DATA_MAX - 2 - off; /* cut to what fits */
+	sc->data[off] = n & 0xff;
+	sc->data[off + 1] = n >> 8;
+	st->off = off + 2 + n;
+	return 0;
+}
+
+/* Fetch the probe's argument values (ctx accesses must be made here, with
+ * constant offsets), then store them; returns the data length. */
 static __always_inline __u32 read_args(void *ctx, struct generic_scratch *sc,
 				       const struct generic_conf *c, enum arg_src src, bool kernel)
 {
-	__u64 regs[PROBE_REG_ARGS] = {};
-	__u32 off = 0;
+	struct args_state st = {.sc = sc, .c = c, .kernel = kernel};
+	__u32 nargs = c->nargs;
 
-	/* Constant offsets only: the verifier rejects a computed ctx access. */
+	if (nargs > GENERIC_MAX_ARGS)
+		nargs = GENERIC_MAX_ARGS;
 	if (src == SRC_REGS) {
-		regs[0] = PT_REGS_PARM1((struct pt_regs *)ctx);
-		regs[1] = PT_REGS_PARM2((struct pt_regs *)ctx);
-		regs[2] = PT_REGS_PARM3((struct pt_regs *)ctx);
-		regs[3] = PT_REGS_PARM4((struct pt_regs *)ctx);
-		regs[4] = PT_REGS_PARM5((struct pt_regs *)ctx);
-		regs[5] = PT_REGS_PARM6((struct pt_regs *)ctx);
-	}
-	for (__u32 i = 0; i < GENERIC_MAX_ARGS; i++) {
-		__u64 v = 0;
-		long n;
-
-		if (i >= c->nargs || i >= sizeof(c->arg_type))
-			break;
-		if (src == SRC_REGS) {
-			if (i >= PROBE_REG_ARGS)
-				break;
-			v = regs[i];
-		} else if (src == SRC_RET) {
-			v = PT_REGS_RC((struct pt_regs *)ctx);
-		} else {
+		st.val[0] = PT_REGS_PARM1((struct pt_regs *)ctx);
+		st.val[1] = PT_REGS_PARM2((struct pt_regs *)ctx);
+		st.val[2] = PT_REGS_PARM3((struct pt_regs *)ctx);
+		st.val[3] = PT_REGS_PARM4((struct pt_regs *)ctx);
+		st.val[4] = PT_REGS_PARM5((struct pt_regs *)ctx);
+		st.val[5] = PT_REGS_PARM6((struct pt_regs *)ctx);
+		if (nargs > PROBE_REG_ARGS)
+			nargs = PROBE_REG_ARGS;
+	} else if (src == SRC_RET) {
+		st.val[0] = PT_REGS_RC((struct pt_regs *)ctx);
+		nargs = nargs ? 1 : 0;
+	} else {
+		for (__u32 i = 0; i < GENERIC_MAX_ARGS; i++) {
 			long lv = 0;
 
-			bpf_usdt_arg(ctx, i, &lv);
-			v = lv;
-		}
-		/* keeps the verifier's view of @off small across iterations */
-		off &= GENERIC_DATA_MAX - 1;
-		if (c->arg_type[i & 15] != GENERIC_ARG_STR) {
-			if (off > GENERIC_DATA_MAX - 8)
+			if (i >= nargs)
 				break;
-			__builtin_memcpy(&sc->data[off], &v, sizeof(v));
-			off += 8;
-			continue;
+			bpf_usdt_arg(ctx, i, &lv);
+			st.val[i] = lv;
 		}
-		if (off > GENERIC_DATA_MAX - 2)
-			break;
-		n = -1;
-		if (kernel)
-			n = bpf_probe_read_kernel_str(&sc->data[off + 2], GENERIC_STR_MAX,
-						      (const void *)v);
-		/* kprobes often see __user pointers (syscall paths) */
-		if (n < 0)
-			n = bpf_probe_read_user_str(&sc->data[off + 2], GENERIC_STR_MAX,
-						    (const void *)v);
-		n = n > 0 ? n - 1 : 0; /* without the NUL */
-		if (n > GENERIC_DATA_MAX - 2 - off)
-			n = GENERIC_DATA_MAX - 2 - off; /* cut to what fits */
-		n &= GENERIC_STR_MAX - 1;
-		sc->data[off] = n & 0xff;
-		sc->data[off + 1] = n >> 8;
-		off += 2 + n;
 	}
-	return off;
+	bpf_loop(nargs, store_arg, &st, 0);
+	return st.off;
 }
 
 static __always_inline int probe_fire(void *ctx, __u32 id, enum arg_src src, bool kernel)

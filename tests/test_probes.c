@@ -191,6 +191,7 @@ static void test_uprobe_uretprobe(void **state)
 	other = fork();
 	assert_true(other >= 0);
 	if (!other) {
+		alarm(60); /* not forever if the test fails before kill() */
 		execl(work, work, "2000000000", (char *)NULL);
 		_exit(127);
 	}
