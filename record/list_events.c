@@ -233,8 +233,6 @@ struct names {
 
 static int names_add(struct names *ns, const char *name)
 {
-	if (fnmatch(ns->glob, name, 0))
-		return 0;
 	if (ns->n == ns->cap) {
 		size_t cap = ns->cap ? ns->cap * 2 : 256;
 		char **v = realloc(ns->v, cap * sizeof(*v));
@@ -253,7 +251,9 @@ static int names_add(struct names *ns, const char *name)
 
 static int add_func(void *ctx, const char *name)
 {
-	return names_add(ctx, name);
+	struct names *ns = ctx;
+
+	return fnmatch(ns->glob, name, 0) ? 0 : names_add(ns, name);
 }
 
 static int add_usdt(void *ctx, const char *provider, const char *name, int nargs)

@@ -510,6 +510,10 @@ static void test_list_events(void **state)
 	assert_non_null(strstr(out, want));
 	snprintf(want, sizeof(want), "usdt:%s:bpftape_test:done\t(1 argument)\n", work);
 	assert_non_null(strstr(out, want));
+	/* an exact PROVIDER:NAME, no wildcard */
+	snprintf(usdt_pat, sizeof(usdt_pat), "usdt:%s:bpftape_test:done", work);
+	assert_int_equal(run(usdt, out, sizeof(out)), 0);
+	assert_string_equal(out, want);
 	path_in(work, helpers, "work_uprobe");
 	snprintf(up_pat, sizeof(up_pat), "uprobe:%s:work_*", work);
 	assert_int_equal(run(up, out, sizeof(out)), 0);
