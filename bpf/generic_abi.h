@@ -11,7 +11,7 @@
 #include <linux/types.h>
 #endif
 
-#define GENERIC_MAX_PROBES 256
+#define GENERIC_MAX_PROBES 1024
 #define GENERIC_MAX_ARGS   12 /* libbpf's USDT limit; uprobe/kprobe read 6 */
 /* Bytes of rec_generic.data: strings and raw tracepoint records beyond are cut. */
 #define GENERIC_DATA_MAX 8192

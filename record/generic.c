@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdarg.h>
@@ -636,7 +637,67 @@ size_t generic__count(const struct generic *g)
 	return g ? g->nprobes : 0;
 }
 
+static int add_one(struct generic *g, const char *spec, char *err, size_t errlen);
+
+/* tracepoint:S*:N*: every match in available_events, each its own probe. */
+static int add_glob(struct generic *g, const struct probe_spec *ps, char *err, size_t errlen)
+{
+	const char *tfs = generic__tracefs();
+	char path[256], pattern[512], *line = NULL;
+	size_t cap = 0, n = 0;
+	FILE *f;
+	int ret = 0;
+
+	if (!tfs) {
+		ret = -errno;
+		set_err(err, errlen, "%s: tracefs is not mounted: %s", ps->text, strerror(errno));
+		return ret ? ret : -ENOENT;
+	}
+	snprintf(path, sizeof(path), "%s/available_events", tfs);
+	snprintf(pattern, sizeof(pattern), "%s:%s", ps->subsys, ps->name);
+	f = fopen(path, "re");
+	if (!f) {
+		ret = -errno;
+		set_err(err, errlen, "%s: %s: %s", ps->text, path, strerror(errno));
+		return ret;
+	}
+	while (!ret && getline(&line, &cap, f) > 0) {
+		char spec[512];
+
+		line[strcspn(line, "\n")] = '\0';
+		if (fnmatch(pattern, line, 0))
+			continue;
+		snprintf(spec, sizeof(spec), "tracepoint:%s", line);
+		ret = add_one(g, spec, err, errlen);
+		n++;
+	}
+	free(line);
+	fclose(f);
+	if (!ret && !n) {
+		set_err(err, errlen,
+			"%s: no tracepoint matches %s ('bpftape list-events' lists them)", ps->text,
+			pattern);
+		ret = -ENOENT;
+	}
+	return ret;
+}
+
 int generic__add(struct generic *g, const char *spec, char *err, size_t errlen)
+{
+	struct probe_spec *ps = probe_spec__parse(spec, err, errlen);
+	int ret;
+
+	if (!ps)
+		return -errno;
+	if (probe_spec__is_glob(ps))
+		ret = add_glob(g, ps, err, errlen);
+	else
+		ret = add_one(g, spec, err, errlen);
+	probe_spec__free(ps);
+	return ret;
+}
+
+static int add_one(struct generic *g, const char *spec, char *err, size_t errlen)
 {
 	struct gprobe *p = NULL;
 	char base[TYPE_NAME_MAX];

@@ -88,7 +88,8 @@ static bool is_ident_char(char c)
 
 static bool is_event_char(char c)
 {
-	return is_ident_char(c) || c == '-' || c == '.';
+	/* '*' and '?': a glob over this kernel's tracepoints */
+	return is_ident_char(c) || c == '-' || c == '.' || c == '*' || c == '?';
 }
 
 static int dup_span(struct scan *s, const char *from, const char *to, char **out)
@@ -398,6 +399,12 @@ void probe_spec__free(struct probe_spec *ps)
 	free(ps->name);
 	free(ps->subsys);
 	free(ps);
+}
+
+bool probe_spec__is_glob(const struct probe_spec *ps)
+{
+	return ps->kind == PROBE_TRACEPOINT &&
+	       (strpbrk(ps->subsys, "*?") || strpbrk(ps->name, "*?"));
 }
 
 void probe_spec__type_name(const struct probe_spec *ps, char *buf, size_t len)

@@ -2,7 +2,7 @@
 /*
  * Generic probe specs, as given to `bpftape record -e`:
  *
- *	tracepoint:SUBSYS:NAME
+ *	tracepoint:SUBSYS:NAME              SUBSYS and NAME may be globs (* ?)
  *	uprobe:PATH:FUNC[+OFF][(ARGS)]      FUNC may also be an address 0xADDR
  *	uretprobe:PATH:FUNC[(TYPE)]
  *	usdt:PATH:PROVIDER:NAME[(ARGS)]
@@ -16,6 +16,7 @@
 #ifndef BPFTAPE_RECORD_PROBESPEC_H
 #define BPFTAPE_RECORD_PROBESPEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -84,6 +85,9 @@ void probe_spec__free(struct probe_spec *ps);
  * than [A-Za-z0-9_] become '_'.  Writes at most @len bytes, NUL-terminated.
  */
 void probe_spec__type_name(const struct probe_spec *ps, char *buf, size_t len);
+
+/* Is this a tracepoint spec whose SUBSYS or NAME is a glob? */
+bool probe_spec__is_glob(const struct probe_spec *ps);
 
 /* "tracepoint", "uprobe", ... */
 const char *probe_kind__name(enum probe_kind kind);

@@ -310,6 +310,32 @@ static void test_tracepoints(void **state)
 	tape_reader__free((struct tape_reader *)r);
 }
 
+/* A glob is every matching tracepoint, each its own type. */
+static void test_tracepoint_glob(void **state)
+{
+	char tape[PATH_MAX];
+	const struct tape_reader *r;
+	const struct tape_type *t;
+	struct event evs[16];
+	size_t n;
+	int ff;
+
+	(void)state;
+	path_in(tape, tmpdir, "glob.tape");
+	record(tape, (const char *const[]){"tracepoint:sched:sched_process_ex*", NULL},
+	       (const char *const[]){"/bin/true", NULL});
+	n = read_events(tape, "sched_process_exec", evs, 16, &r);
+	t = tape_reader__type_by_name(r, "sched_process_exit");
+	assert_non_null(t);
+	assert_string_equal(t->source, "tracepoint:sched:sched_process_exit");
+	assert_non_null(tape_reader__type_by_name(r, "sched_process_exec"));
+	assert_null(tape_reader__type_by_name(r, "sched_process_fork"));
+	ff = field(r, "sched_process_exec", "filename");
+	assert_int_equal(n, 1);
+	assert_string_equal(evs[0].v[ff].b.ptr, "/bin/true");
+	tape_reader__free((struct tape_reader *)r);
+}
+
 static void test_usdt(void **state)
 {
 	char work[PATH_MAX], tape[PATH_MAX], step[PATH_MAX + 64], done[PATH_MAX + 64];
@@ -469,6 +495,7 @@ static void test_errors(void **state)
 	path_in(work, helpers, "work_usdt");
 	snprintf(spec, sizeof(spec), "usdt:%s:bpftape_test:done(s32,s32)", work);
 	expect_record_error(spec, "probe bpftape_test:done has 1 argument, the spec reads 2");
+	expect_record_error("tracepoint:sched:no_such_*", "no tracepoint matches sched:no_such_*");
 	expect_record_error("tracepoint:sched:no_such_event", "no tracepoint sched:no_such_event");
 	expect_record_error("uprobe:/bin/x:f(string)", "unknown type 'string'");
 	if (access("/sys/bus/event_source/devices/kprobe/type", F_OK) &&
@@ -578,10 +605,15 @@ static int cleanup_tmp(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_uprobe_uretprobe), cmocka_unit_test(test_uprobe_address),
-		cmocka_unit_test(test_tracepoints),	 cmocka_unit_test(test_usdt),
-		cmocka_unit_test(test_python_usdt),	 cmocka_unit_test(test_drops_counted),
-		cmocka_unit_test(test_errors),		 cmocka_unit_test(test_list_events),
+		cmocka_unit_test(test_uprobe_uretprobe),
+		cmocka_unit_test(test_uprobe_address),
+		cmocka_unit_test(test_tracepoints),
+		cmocka_unit_test(test_tracepoint_glob),
+		cmocka_unit_test(test_usdt),
+		cmocka_unit_test(test_python_usdt),
+		cmocka_unit_test(test_drops_counted),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_list_events),
 	};
 
 	if (!can_run())

@@ -58,6 +58,14 @@ static void test_tracepoint(void **state)
 	assert_string_equal(ps->name, "sched_process_fork");
 	assert_int_equal(ps->nargs, 0);
 	name_is(ps, "sched_process_fork");
+	assert_false(probe_spec__is_glob(ps));
+	probe_spec__free(ps);
+
+	ps = ok("tracepoint:sched:sched_process_*");
+	assert_true(probe_spec__is_glob(ps));
+	probe_spec__free(ps);
+	ps = ok("tracepoint:sys?alls:sys_enter_openat");
+	assert_true(probe_spec__is_glob(ps));
 	probe_spec__free(ps);
 }
 
