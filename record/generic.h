@@ -41,7 +41,8 @@ struct generic *generic__new(void);
  * generic__attach()).  0 or -errno; @err (@errlen bytes) receives a message
  * naming the spec and what is wrong ("bad probe spec 'uprobe:/bin/x':
  * expected ':FUNC' at column 14", "uprobe: /no/such: No such file or
- * directory").  -E2BIG when too many probes were added.
+ * directory").  -E2BIG when too many probes were added.  A tracepoint
+ * glob (tracepoint:sched:sched_process_*) adds one probe per match.
  */
 int generic__add(struct generic *g, const char *spec, char *err, size_t errlen);
 
