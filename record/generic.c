@@ -578,6 +578,33 @@ cleanup:
 	return ret;
 }
 
+/*
+ * For a syscall entry point (__x64_sys_openat, __arm64_sys_openat,
+ * sys_openat) whose syscall tracepoint exists, "; the tracepoint ... records
+ * this call", else "".
+ */
+static void syscall_alternative(const struct probe_spec *ps, char *buf, size_t len)
+{
+	static const char *const prefixes[] = {"__x64_sys_", "__arm64_sys_", "__se_sys_",
+					       "__do_sys_", "sys_"};
+	const char *tfs = generic__tracefs(), *name = NULL;
+	char path[512];
+
+	buf[0] = '\0';
+	for (size_t i = 0; !name && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(ps->func, prefixes[i], strlen(prefixes[i])))
+			name = ps->func + strlen(prefixes[i]);
+	if (!name || !*name || !tfs)
+		return;
+	snprintf(path, sizeof(path), "%s/events/syscalls/sys_%s_%s", tfs,
+		 ps->kind == PROBE_KRETPROBE ? "exit" : "enter", name);
+	if (access(path, F_OK))
+		return;
+	snprintf(buf, len, "; tracepoint:syscalls:sys_%s_%s records this syscall's %s",
+		 ps->kind == PROBE_KRETPROBE ? "exit" : "enter", name,
+		 ps->kind == PROBE_KRETPROBE ? "return value" : "arguments");
+}
+
 static void set_arg_fields(struct gprobe *p)
 {
 	static const uint8_t kinds[] = {
@@ -735,11 +762,14 @@ static int add_one(struct generic *g, const char *spec, char *err, size_t errlen
 	case PROBE_KRETPROBE:
 		ret = 0;
 		if (!generic__have_kprobes()) {
+			char alt[160];
+
+			syscall_alternative(p->ps, alt, sizeof(alt));
 			set_err(err, errlen,
 				"%s: this kernel lacks kprobes: there is no kprobe PMU "
 				"(/sys/bus/event_source/devices/kprobe) and no kprobe_events in "
-				"tracefs; it needs CONFIG_KPROBES=y and CONFIG_KPROBE_EVENTS=y",
-				spec);
+				"tracefs; it needs CONFIG_KPROBES=y and CONFIG_KPROBE_EVENTS=y%s",
+				spec, alt);
 			ret = -EOPNOTSUPP;
 		} else if (!kernel_has_symbol(p->ps->func)) {
 			set_err(err, errlen, "%s: no kernel function '%s' in /proc/kallsyms", spec,

@@ -502,6 +502,9 @@ static void test_errors(void **state)
 	    access("/sys/kernel/tracing/kprobe_events", F_OK)) {
 		expect_record_error("kprobe:do_sys_openat2(s32,str)", "this kernel lacks kprobes");
 		expect_record_error("kretprobe:do_sys_openat2", "CONFIG_KPROBE_EVENTS");
+		/* where a tracepoint records the same, the error points to it */
+		expect_record_error("kprobe:__x64_sys_openat",
+				    "tracepoint:syscalls:sys_enter_openat records");
 	} else {
 		printf("kprobes available here: the missing-kprobes error is not tested\n");
 		expect_record_error("kprobe:no_such_kernel_function_x", "no kernel function");
