@@ -9,10 +9,12 @@
  *
  * Env: BPFTAPE (path to bpftape), OUTPUT (scratch dir), BENCH_ITERS
  * (default 1000000), BENCH_RUNS (default 3, the median is kept),
- * BENCH_QUICK=1 (200000 iterations, one run).
+ * BENCH_QUICK=1 (200000 iterations, one run), BENCH_CPU (the CPU each storm
+ * is pinned to; default the last one, -1 for none).
  * Needs root; exits 77 with the reason otherwise.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,8 +53,20 @@ static double cpu_ns(void)
  */
 static int storm(long iters, const char *path)
 {
+	const char *pin = getenv("BENCH_CPU");
+	long cpu = pin ? atol(pin) : sysconf(_SC_NPROCESSORS_ONLN) - 1;
 	uint64_t t0, t1;
 	double c0, c1;
+
+	/* one CPU for the storm, the others for the tracer's consumer: the
+	 * same for every mode, and far less noisy than letting it migrate */
+	if (cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+	}
 
 	for (long i = 0; i < 10000; i++) { /* warm the dentry and the caches */
 		int fd = open(path, O_RDONLY);
@@ -327,8 +341,10 @@ int main(int argc, char **argv)
 		char *argv2[16];
 		int k = 0;
 
-		snprintf(both, sizeof(both), "'%s' --storm %s %s & '%s' --storm %s %s & wait", self,
-			 its, STORM_FILE, self, its, STORM_FILE);
+		/* one storm per CPU; the consumer has to find time between them */
+		snprintf(both, sizeof(both),
+			 "BENCH_CPU=0 '%s' --storm %s %s & BENCH_CPU=1 '%s' --storm %s %s & wait",
+			 self, its, STORM_FILE, self, its, STORM_FILE);
 		argv2[k++] = (char *)bpftape;
 		argv2[k++] = "record";
 		argv2[k++] = "-v";
