@@ -29,3 +29,6 @@ BENCHES += tests/bench/bench_query.c
 
 # test_query loads the extension from the build directory.
 $(OUTPUT)/tests/test_query: $(OUTPUT)/bpftape_sqlite.so
+
+# ---- hardening: the SQL tables over a fuzzed tape (issue 6) ----
+FUZZERS += tests/fuzz/fuzz_sql.c

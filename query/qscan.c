@@ -207,7 +207,9 @@ static int scan_open_index(struct qscan *s, const struct qfilter *f)
 			s->nnames++;
 		}
 	}
-	qsort(s->names, s->nnames, sizeof(*s->names), name_cmp);
+	/* no type in any index: qsort() must not see a NULL array */
+	if (s->nnames)
+		qsort(s->names, s->nnames, sizeof(*s->names), name_cmp);
 	s->index_only = true;
 	s->chunk = (size_t)-1;
 	return 0;

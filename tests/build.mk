@@ -9,3 +9,7 @@ FUZZERS += tests/fuzz/fuzz_reader.c
 # ---- independent Python reader vs libtape (tests/test_format_py.sh) ----
 TEST_HELPERS += tests/tape_dump.c
 SCRIPT_TESTS += tests/test_format_py.sh
+
+# ---- hardening (issue 6): fuzz finds replayed, offline verbs under valgrind ----
+UNIT_TESTS += tests/test_fuzz_regress.c
+SCRIPT_TESTS += tests/test_valgrind.sh
