@@ -4,8 +4,11 @@
  * from the saved registers and strings are read once the kernel has copied
  * them (resident), so no per-task entry state is needed.  This is the hot
  * path of the openat storm: one program, no map lookup but the filters.
+ * While loaded it also reports failed execs and socket syscalls for the
+ * proc and net families (its `want` then carries their bits).
  */
-#include "sys.bpf.h"
+#include "exec.bpf.h"
+#include "sock.bpf.h"
 
 const volatile __u32 want =
 	WANT_OPEN | WANT_CLOSE | WANT_UNLINK | WANT_RENAME | WANT_READ | WANT_WRITE;
@@ -166,6 +169,31 @@ int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
 	case __NR_write:
 		if ((want & WANT_WRITE) && tape_want())
 			emit_rw(REC_WRITE, sys_arg(regs, 0), sys_arg(regs, 2), ret);
+		break;
+	/* the proc and net families' syscalls, so that they need no syscall
+	 * tracepoint while this program is loaded (see exec.bpf.h) */
+	case __NR_execve:
+		if (ret < 0 && (want & WANT_EXEC) && tape_want())
+			emit_failed_exec((const char *)sys_arg(regs, 0),
+					 (const char *const *)sys_arg(regs, 1), ret);
+		break;
+	case __NR_execveat:
+		if (ret < 0 && (want & WANT_EXEC) && tape_want())
+			emit_failed_exec((const char *)sys_arg(regs, 1),
+					 (const char *const *)sys_arg(regs, 2), ret);
+		break;
+	case __NR_connect:
+		if ((want & WANT_CONNECT) && tape_want())
+			sock_sys_exit(regs, nr, ret);
+		break;
+	case __NR_bind:
+		if ((want & WANT_BIND) && tape_want())
+			sock_sys_exit(regs, nr, ret);
+		break;
+	case __NR_accept:
+	case __NR_accept4:
+		if ((want & WANT_ACCEPT) && tape_want())
+			sock_sys_exit(regs, nr, ret);
 		break;
 	}
 	return 0;

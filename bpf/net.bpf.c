@@ -3,97 +3,43 @@
  * Socket syscalls (connect, accept, bind) at syscall exit with the user's
  * sockaddr, and TCP state changes from sock:inet_sock_set_state.
  */
-#include "sys.bpf.h"
+#include "sock.bpf.h"
 
 const volatile __u32 want = WANT_CONNECT | WANT_ACCEPT | WANT_BIND | WANT_TCP_STATE;
 
-#define AF_INET	    2
-#define AF_INET6    10
-#define IPPROTO_TCP 6
-
-static __always_inline void emit_sock(__u16 kind, int fd, const void *uaddr, __u64 addrlen,
-				      long ret)
-{
-	struct rec_sock *r;
-
-	r = tape_reserve(sizeof(*r), kind);
-	if (!r)
-		return;
-	r->fd = fd;
-	r->ret = ret;
-	r->pad = 0;
-	addrlen = BOUND(addrlen, REC_ADDR_MAX - 1);
-	r->addr_len = 0;
-	if (uaddr && addrlen && !bpf_probe_read_user(r->addr, addrlen, uaddr))
-		r->addr_len = addrlen;
-	tape_submit(r);
-}
-
 /*
- * Per-syscall tracepoints: they fire for these syscalls alone, where a
- * tp_btf/sys_exit program would run on every syscall of the machine.  The
- * arguments come from the task's saved registers.
+ * Socket syscalls, when the file family is not loaded: per-syscall
+ * tracepoints fire for these syscalls alone (see exec.bpf.h).
  */
-static __always_inline struct pt_regs *user_regs(void)
-{
-	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-}
-
 SEC("tracepoint/syscalls/sys_exit_connect")
 int net_connect_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs;
-
-	if (!(want & WANT_CONNECT) || !tape_want())
-		return 0;
-	regs = user_regs();
-	emit_sock(REC_CONNECT, sys_arg(regs, 0), (void *)sys_arg(regs, 1), (__u32)sys_arg(regs, 2),
-		  ctx->ret);
+	if ((want & WANT_CONNECT) && tape_want())
+		sock_sys_exit(user_regs(), __NR_connect, ctx->ret);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_bind")
 int net_bind_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs;
-
-	if (!(want & WANT_BIND) || !tape_want())
-		return 0;
-	regs = user_regs();
-	emit_sock(REC_BIND, sys_arg(regs, 0), (void *)sys_arg(regs, 1), (__u32)sys_arg(regs, 2),
-		  ctx->ret);
+	if ((want & WANT_BIND) && tape_want())
+		sock_sys_exit(user_regs(), __NR_bind, ctx->ret);
 	return 0;
-}
-
-/* the peer address and its length are outputs: read them now */
-static __always_inline void accept_exit(long ret)
-{
-	struct pt_regs *regs;
-	const int *ulen;
-	void *uaddr;
-	int len = 0;
-
-	if (!(want & WANT_ACCEPT) || !tape_want())
-		return;
-	regs = user_regs();
-	uaddr = (void *)sys_arg(regs, 1);
-	ulen = (const int *)sys_arg(regs, 2);
-	if (ret < 0 || !uaddr || !ulen || bpf_probe_read_user(&len, sizeof(len), ulen))
-		len = 0;
-	emit_sock(REC_ACCEPT, sys_arg(regs, 0), uaddr, len > 0 ? len : 0, ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int net_accept_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	accept_exit(ctx->ret);
+	if ((want & WANT_ACCEPT) && tape_want())
+		sock_sys_exit(user_regs(), __NR_accept, ctx->ret);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int net_accept4_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	accept_exit(ctx->ret);
+	if ((want & WANT_ACCEPT) && tape_want())
+		sock_sys_exit(user_regs(), __NR_accept4, ctx->ret);
 	return 0;
 }
 

@@ -4,7 +4,7 @@
  * the recorder keeps the process table current from these, and FILTER_PIDS
  * follows descendants by adding every child of a tracked process here.
  */
-#include "sys.bpf.h"
+#include "exec.bpf.h"
 
 const volatile __u32 want = WANT_FORK | WANT_EXEC | WANT_EXIT;
 
@@ -35,36 +35,6 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 	r->pad = 0;
 	tape_submit(r);
 	return 0;
-}
-
-/* exec records are built here, then copied to the ring at their used size */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct rec_exec);
-} exec_scratch SEC(".maps");
-
-static __always_inline struct rec_exec *exec_begin(long ret, __u64 *fl)
-{
-	__u32 zero = 0;
-	struct rec_exec *r = bpf_map_lookup_elem(&exec_scratch, &zero);
-
-	if (!r)
-		return NULL;
-	tape_fill(&r->hdr, REC_EXEC);
-	r->ret = ret;
-	r->filename_len = 0;
-	r->argv_len = 0;
-	*fl = 0;
-	return r;
-}
-
-static __always_inline void exec_end(struct rec_exec *r, __u64 fl, __u64 al)
-{
-	r->filename_len = fl;
-	r->argv_len = al;
-	tape_output(&r->hdr, BOUND(offsetof(struct rec_exec, data) + fl + al, 2047));
 }
 
 /* argv of a successful exec: the new image's argument block, just written
@@ -108,43 +78,12 @@ int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	return 0;
 }
 
-#define EXEC_ARGS_MAX 32
-
-/* A failed execve/execveat: the old image is intact, read its arguments. */
-static __always_inline void emit_failed_exec(const char *filename, const char *const *argv,
-					     long ret)
-{
-	struct rec_exec *r;
-	__u64 off = 0, fl;
-	long n;
-
-	r = exec_begin(ret, &fl);
-	if (!r)
-		return;
-	n = bpf_probe_read_user_str(r->data, REC_PATH_MAX, filename);
-	fl = BOUND(n > 0 ? n - 1 : 0, REC_PATH_MAX - 1);
-	for (int i = 0; i < EXEC_ARGS_MAX && argv; i++) {
-		const char *arg = NULL;
-
-		if (off >= REC_ARGV_MAX)
-			break;
-		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
-			break;
-		n = bpf_probe_read_user_str(r->data + fl + BOUND(off, REC_ARGV_MAX - 1),
-					    REC_ARG_MAX, arg);
-		if (n <= 0)
-			break;
-		off += n; /* keeps the NUL as separator */
-	}
-	if (off > REC_ARGV_MAX)
-		off = REC_ARGV_MAX;
-	exec_end(r, fl, off ? off - 1 : 0); /* drop the trailing NUL */
-}
-
 /*
- * Failed execs only: per-syscall tracepoints fire for these two syscalls
- * alone, where a tp_btf/sys_exit program would run on every syscall.  The
- * arguments come from the task's saved registers.
+ * Failed execs, when the file family is not loaded: per-syscall tracepoints
+ * fire for these two syscalls alone.  (Any syscall tracepoint makes the
+ * kernel call perf_syscall_exit() on every syscall exit, so with the file
+ * family loaded its tp_btf/sys_exit program reports failed execs instead
+ * and these are not loaded.)  Arguments come from the saved registers.
  */
 SEC("tracepoint/syscalls/sys_exit_execve")
 int proc_execve_exit(struct trace_event_raw_sys_exit *ctx)
@@ -153,7 +92,7 @@ int proc_execve_exit(struct trace_event_raw_sys_exit *ctx)
 
 	if (ctx->ret >= 0 || !(want & WANT_EXEC) || !tape_want())
 		return 0;
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	regs = user_regs();
 	emit_failed_exec((const char *)sys_arg(regs, 0), (const char *const *)sys_arg(regs, 1),
 			 ctx->ret);
 	return 0;
@@ -166,7 +105,7 @@ int proc_execveat_exit(struct trace_event_raw_sys_exit *ctx)
 
 	if (ctx->ret >= 0 || !(want & WANT_EXEC) || !tape_want())
 		return 0;
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	regs = user_regs();
 	emit_failed_exec((const char *)sys_arg(regs, 1), (const char *const *)sys_arg(regs, 2),
 			 ctx->ret);
 	return 0;

@@ -48,6 +48,12 @@ static __always_inline unsigned long sys_arg(const struct pt_regs *regs, int i)
 #error "bpftape: syscall argument access is implemented for x86 and arm64 only"
 #endif
 
+/* The saved user registers of the current task (any program type). */
+static __always_inline struct pt_regs *user_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
 /* Syscall numbers, from the target's uapi header (not in vmlinux.h). */
 #include <asm/unistd.h>
 

@@ -39,7 +39,7 @@ static const char *hint(int err)
 }
 
 /* open -> rodata -> shared maps -> load -> attach, for one skeleton type */
-#define FAMILY_UP(name, field, wantbits)                                                           \
+#define FAMILY_UP(name, field, wantbits, tweak)                                                    \
 	do {                                                                                       \
 		struct name##_bpf *skel = name##_bpf__open();                                      \
 		const char *step = "opening";                                                      \
@@ -51,6 +51,7 @@ static const char *hint(int err)
 		f->field = skel;                                                                   \
 		RECORD_SESSION_SET_RODATA(s, skel);                                                \
 		skel->rodata->want = (wantbits);                                                   \
+		tweak;                                                                             \
 		step = "sharing maps with";                                                        \
 		ret = record_session__reuse_maps(s, skel->obj);                                    \
 		if (ret)                                                                           \
@@ -78,16 +79,38 @@ struct families *families__attach(struct record_session *s, const uint32_t want[
 
 	if (!f)
 		return NULL;
+	/*
+	 * Any syscall tracepoint makes the kernel call perf_syscall_exit() on
+	 * every syscall exit.  With the file family's tp_btf/sys_exit program
+	 * loaded anyway, it takes over the proc and net families' syscalls
+	 * (failed execs, connect/accept/bind) and their tracepoints stay off.
+	 */
+	bool via_file = want[FAMILY_FILE] != 0;
+	uint32_t file_want = want[FAMILY_FILE];
+
+	if (via_file)
+		file_want |= (want[FAMILY_PROC] & WANT_EXEC) |
+			     (want[FAMILY_NET] & (WANT_CONNECT | WANT_ACCEPT | WANT_BIND));
 	if (want[FAMILY_PROC] || (s->filter_flags & FILTER_PIDS))
-		FAMILY_UP(proc, proc, want[FAMILY_PROC]);
+		FAMILY_UP(
+			proc, proc, want[FAMILY_PROC], if (via_file) {
+				bpf_program__set_autoload(skel->progs.proc_execve_exit, false);
+				bpf_program__set_autoload(skel->progs.proc_execveat_exit, false);
+			});
 	if (want[FAMILY_FILE])
-		FAMILY_UP(file, file, want[FAMILY_FILE]);
+		FAMILY_UP(file, file, file_want, (void)0);
 	if (want[FAMILY_NET])
-		FAMILY_UP(net, net, want[FAMILY_NET]);
+		FAMILY_UP(
+			net, net, want[FAMILY_NET], if (via_file) {
+				bpf_program__set_autoload(skel->progs.net_connect_exit, false);
+				bpf_program__set_autoload(skel->progs.net_bind_exit, false);
+				bpf_program__set_autoload(skel->progs.net_accept_exit, false);
+				bpf_program__set_autoload(skel->progs.net_accept4_exit, false);
+			});
 	if (want[FAMILY_SYSCALL])
-		FAMILY_UP(syscall, syscall, want[FAMILY_SYSCALL]);
+		FAMILY_UP(syscall, syscall, want[FAMILY_SYSCALL], (void)0);
 	if (want[FAMILY_SCHED])
-		FAMILY_UP(sched, sched, want[FAMILY_SCHED]);
+		FAMILY_UP(sched, sched, want[FAMILY_SCHED], (void)0);
 	return f;
 cleanup:
 	families__free(f);

@@ -400,9 +400,14 @@ static void test_files(void **state)
 	evs_free(&e);
 }
 
-/* fork, exec (with argv, and a failing one), exit codes and signals. */
+/*
+ * fork, exec (with argv, and a failing one), exit codes and signals.  *@state
+ * is the -e list: with `file` the file family's sys_exit program reports
+ * the failed exec, without it the proc family's own tracepoint does.
+ */
 static void test_exec(void **state)
 {
+	char *events = *state;
 	char tape[PATH_MAX], out[PATH_MAX], work[PATH_MAX], *text;
 	int child_exec = 0, child_exit = 0, child_kill = 0, failed = 0;
 	bool seen_main_exec = false, seen_true = false, seen_failed = false;
@@ -410,13 +415,11 @@ static void test_exec(void **state)
 	uint32_t mainpid = 0;
 	struct evs e;
 
-	(void)state;
 	pathf(tape, "%s/exec.tape", tmpdir);
 	pathf(out, "%s/exec.out", tmpdir);
 	pathf(work, "%s/work_exec", helpers);
 	{
-		char *argv[] = {bpftape, "record", "-e", "proc,signal,sched", "-o", tape,
-				"--",	 work,	   NULL};
+		char *argv[] = {bpftape, "record", "-e", events, "-o", tape, "--", work, NULL};
 
 		assert_int_equal(run(argv, out, NULL), 0);
 	}
@@ -519,21 +522,22 @@ static uint16_t sa_port(const struct ev *v, const char *field)
 	return ntohs(sin->sin_port);
 }
 
-/* connect/accept/bind with their addresses; TCP states of the connection. */
+/* connect/accept/bind with their addresses; TCP states of the connection.
+ * *@state is the -e list, with and without the file family (see test_exec). */
 static void test_connect(void **state)
 {
+	char *events = *state;
 	char tape[PATH_MAX], out[PATH_MAX], work[PATH_MAX], *text;
 	int lfd, port, cfd, cport, cret, afd, newfd, peer, rfd, rport, rret;
 	int nconnect = 0, naccept = 0, nbind = 0;
 	bool syn_sent = false, established = false;
 	struct evs e;
 
-	(void)state;
 	pathf(tape, "%s/net.tape", tmpdir);
 	pathf(out, "%s/net.out", tmpdir);
 	pathf(work, "%s/work_connect", helpers);
 	{
-		char *argv[] = {bpftape, "record", "-e", "net", "-o", tape, "--", work, NULL};
+		char *argv[] = {bpftape, "record", "-e", events, "-o", tape, "--", work, NULL};
 
 		assert_int_equal(run(argv, out, NULL), 0);
 	}
@@ -1156,14 +1160,24 @@ static int bpf_available(char *why, size_t len)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad_args),      cmocka_unit_test(test_missing_binary),
-		cmocka_unit_test(test_files),	      cmocka_unit_test(test_exec),
-		cmocka_unit_test(test_connect),	      cmocka_unit_test(test_cmd_filter),
-		cmocka_unit_test(test_pid_filter),    cmocka_unit_test(test_comm_filter),
-		cmocka_unit_test(test_uid_filter),    cmocka_unit_test(test_cgroup_filter),
-		cmocka_unit_test(test_rotate),	      cmocka_unit_test(test_max_size),
-		cmocka_unit_test(test_sigkill),	      cmocka_unit_test(test_losses),
-		cmocka_unit_test(test_duration_self), cmocka_unit_test(test_full_disk),
+		cmocka_unit_test(test_bad_args),
+		cmocka_unit_test(test_missing_binary),
+		cmocka_unit_test(test_files),
+		cmocka_unit_test_prestate(test_exec, "proc,signal,sched"),
+		cmocka_unit_test_prestate(test_exec, "proc,file,signal,sched"),
+		cmocka_unit_test_prestate(test_connect, "net"),
+		cmocka_unit_test_prestate(test_connect, "net,file"),
+		cmocka_unit_test(test_cmd_filter),
+		cmocka_unit_test(test_pid_filter),
+		cmocka_unit_test(test_comm_filter),
+		cmocka_unit_test(test_uid_filter),
+		cmocka_unit_test(test_cgroup_filter),
+		cmocka_unit_test(test_rotate),
+		cmocka_unit_test(test_max_size),
+		cmocka_unit_test(test_sigkill),
+		cmocka_unit_test(test_losses),
+		cmocka_unit_test(test_duration_self),
+		cmocka_unit_test(test_full_disk),
 	};
 	char self[PATH_MAX], why[256], cmd[PATH_MAX + 16];
 	ssize_t n;
