@@ -91,20 +91,34 @@ static int add_table(struct importer *im, struct qtable *t)
 }
 
 /* CREATE TABLE and the INSERT statement for one table. */
-static int prepare_table(struct importer *im, struct itable *it)
+static int create_table(struct importer *im, struct itable *it)
 {
-	const struct qtable *t = it->t;
-	char *ddl = qtable__ddl(t, "main", false);
-	char *sql = NULL, *p;
-	size_t cap;
-	int ret, n = 0;
+	char *ddl = qtable__ddl(it->t, "main", false);
+	int ret;
 
 	if (!ddl)
 		return -ENOMEM;
 	ret = exec(im, ddl);
-	if (ret)
-		goto cleanup;
-	cap = strlen(t->name) * 2 + 64 + (size_t)t->ncols * (70 + 2 * BATCH) + 4 * BATCH;
+	free(ddl);
+	return ret;
+}
+
+/*
+ * The INSERT statements and row buffers of a table, made for its first row:
+ * a BATCH-row statement of a wide table costs hundreds of KiB, and a tape
+ * may declare 65535 types, most of them without events.
+ */
+static int prepare_insert(struct importer *im, struct itable *it)
+{
+	const struct qtable *t = it->t;
+	char *sql = NULL, *p;
+	size_t cap;
+	int ret = 0, n = 0;
+
+	/* column names come from the tape: count them, do not assume a length */
+	cap = strlen(t->name) + 64 + (size_t)BATCH * (2 * t->ncols + 4);
+	for (int c = 0; c < t->ncols; c++)
+		cap += strlen(t->cols[c].name) + 3;
 	sql = malloc(cap);
 	if (!sql) {
 		ret = -ENOMEM;
@@ -141,10 +155,14 @@ static int prepare_table(struct importer *im, struct itable *it)
 	}
 	it->vals = calloc((size_t)BATCH * n, sizeof(*it->vals));
 	it->bufs = calloc((size_t)BATCH * n, sizeof(*it->bufs));
-	if (!it->vals || !it->bufs)
+	if (!it->vals || !it->bufs) {
+		free(it->vals);
+		free(it->bufs);
+		it->vals = NULL;
+		it->bufs = NULL;
 		ret = -ENOMEM;
+	}
 cleanup:
-	free(ddl);
 	free(sql);
 	return ret;
 }
@@ -221,6 +239,11 @@ static int insert_row(struct importer *im, struct itable *it, struct qscan *scan
 	struct qval v;
 	int k = 0, ret;
 
+	if (!it->vals) {
+		ret = prepare_insert(im, it);
+		if (ret)
+			return ret;
+	}
 	for (int c = 0; c < t->ncols; c++) {
 		if (t->cols[c].hidden)
 			continue;
@@ -404,7 +427,7 @@ int qimport__run(sqlite3 *db, struct qset *set, const struct qimport_opts *opts,
 		goto cleanup;
 	ret = exec(&im, "BEGIN");
 	for (size_t i = 0; i < im.ntabs && !ret; i++)
-		ret = prepare_table(&im, &im.tabs[i]);
+		ret = create_table(&im, &im.tabs[i]);
 	/*
 	 * CREATE INDEX after the load sorts: n log n, and for pid the
 	 * comparisons fall through to the rowid.  Rows come in ts order, so

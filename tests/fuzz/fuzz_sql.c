@@ -5,8 +5,8 @@
  * table (events with args, each per-type table, processes, losses, meta,
  * types) with and without the constraints vtab.c pushes down (ts, time,
  * pid, tid, type).  The extension's table-valued functions read the same
- * tape through their own path.  Whatever the bytes: no crash, no leak, and
- * every error is an SQLite error, not an abort.
+ * tape through their own path, and `import` copies it into a database.  Whatever the bytes: no
+ * crash, no leak, and every error is an SQLite error, not an abort.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "qimport.h"
 #include "qsql.h"
 #include "qtab.h"
 
@@ -204,6 +205,28 @@ cleanup:
 	sqlite3_close(db);
 }
 
+/* `bpftape import` into memory, then the imported tables read back. */
+static void run_import(const char *path)
+{
+	struct qimport_stats st;
+	struct qset *set;
+	sqlite3 *db = NULL;
+	char err[512];
+
+	set = qset__open(&path, 1, err, sizeof(err));
+	if (!set)
+		return;
+	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) ==
+		    SQLITE_OK &&
+	    qimport__run(db, set, NULL, &st, err, sizeof(err)) == 0) {
+		run(db, "SELECT * FROM events");
+		run(db, "SELECT * FROM processes");
+		run_type_tables(db);
+	}
+	sqlite3_close(db);
+	qset__put(set);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char path[64];
@@ -216,6 +239,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	run_attached(path);
 	run_functions(path);
+	run_import(path);
 cleanup:
 	close(fd);
 	return 0;
