@@ -237,9 +237,14 @@ static void chrome_names(struct out *o, const struct thrtab *th, const struct pr
 struct csv_cols {
 	const char **names;
 	size_t n;
-	/* per source, per type id: column -> field index (-1) */
-	int **map;
+	/*
+	 * Per source, per type id: field index -> column (-1), NULL for an
+	 * absent type.  Sized by the fields a tape really has, not by type id
+	 * times columns, which a small hostile tape can make gigabytes.
+	 */
+	int ***fcol;
 	unsigned *ntypes;
+	int *colf; /* csv_row()'s column -> field index of the current event */
 	size_t nsrcs;
 	bool losses; /* lost_count, lost_last_ts columns at the end */
 };
@@ -254,15 +259,58 @@ static bool sel_has(const struct tape_select *sel, const char *name)
 	return false;
 }
 
+/* Open-addressing set of column names: slot holds column + 1, 0 is empty. */
+static size_t name_hash(const char *s)
+{
+	size_t h = 14695981039346656037ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h;
+}
+
+static int *name_slot(const struct csv_cols *c, int *slots, size_t cap, const char *name)
+{
+	size_t h = name_hash(name) & (cap - 1);
+
+	while (slots[h] && strcmp(c->names[slots[h] - 1], name))
+		h = (h + 1) & (cap - 1);
+	return &slots[h];
+}
+
+/*
+ * The columns are the union of the field names of the selected types.  A
+ * tape may hold 65535 types of 64 fields: names are found through a hash,
+ * and each type maps only its own fields, so time and memory follow what
+ * the tape holds, not types times columns.
+ */
 static int csv_cols_build(struct csv_cols *c, struct tape_reader *const *readers, size_t n,
 			  const struct tape_select *sel)
 {
+	size_t total = 0, cap = 16, ncap = 0;
+	int *slots = NULL, ret = -ENOMEM;
+
 	memset(c, 0, sizeof(*c));
 	c->nsrcs = n;
-	c->map = calloc(n ? n : 1, sizeof(*c->map));
+	c->fcol = calloc(n ? n : 1, sizeof(*c->fcol));
 	c->ntypes = calloc(n ? n : 1, sizeof(*c->ntypes));
-	if (!c->map || !c->ntypes)
-		return -ENOMEM;
+	if (!c->fcol || !c->ntypes)
+		goto cleanup;
+	for (size_t r = 0; r < n; r++) {
+		unsigned max = tape_reader__max_type(readers[r]);
+
+		for (unsigned t = 1; t <= max; t++) {
+			const struct tape_type *tp = tape_reader__type(readers[r], t);
+
+			if (tp && sel_has(sel, tp->name))
+				total += tp->nfields;
+		}
+	}
+	while (cap < 2 * total + 2)
+		cap *= 2;
+	slots = calloc(cap, sizeof(*slots));
+	if (!slots)
+		goto cleanup;
 	for (size_t r = 0; r < n; r++) {
 		unsigned max = tape_reader__max_type(readers[r]);
 
@@ -272,19 +320,21 @@ static int csv_cols_build(struct csv_cols *c, struct tape_reader *const *readers
 			if (!tp || !sel_has(sel, tp->name))
 				continue;
 			for (unsigned f = 0; f < tp->nfields; f++) {
-				size_t k;
-				const char **nn;
+				int *slot = name_slot(c, slots, cap, tp->fields[f].name);
 
-				for (k = 0; k < c->n; k++)
-					if (!strcmp(c->names[k], tp->fields[f].name))
-						break;
-				if (k < c->n)
+				if (*slot)
 					continue;
-				nn = realloc(c->names, (c->n + 1) * sizeof(*nn));
-				if (!nn)
-					return -ENOMEM;
-				c->names = nn;
+				if (c->n == ncap) {
+					const char **nn;
+
+					ncap = ncap ? ncap * 2 : 16;
+					nn = realloc(c->names, ncap * sizeof(*nn));
+					if (!nn)
+						goto cleanup;
+					c->names = nn;
+				}
 				c->names[c->n++] = tp->fields[f].name;
+				*slot = (int)c->n;
 			}
 		}
 	}
@@ -294,26 +344,40 @@ static int csv_cols_build(struct csv_cols *c, struct tape_reader *const *readers
 	for (size_t r = 0; r < n; r++) {
 		unsigned max = tape_reader__max_type(readers[r]);
 
+		c->fcol[r] = calloc(max + 1, sizeof(*c->fcol[r]));
+		if (!c->fcol[r])
+			goto cleanup;
 		c->ntypes[r] = max + 1;
-		c->map[r] = malloc((size_t)(max + 1) * (c->n ? c->n : 1) * sizeof(int));
-		if (!c->map[r])
-			return -ENOMEM;
-		for (unsigned t = 0; t <= max; t++) {
-			const struct tape_type *tp = t ? tape_reader__type(readers[r], t) : NULL;
+		for (unsigned t = 1; t <= max; t++) {
+			const struct tape_type *tp = tape_reader__type(readers[r], t);
 
-			for (size_t k = 0; k < c->n; k++)
-				c->map[r][t * c->n + k] =
-					tp ? tape_type__field_index(tp, c->names[k]) : -1;
+			if (!tp)
+				continue;
+			c->fcol[r][t] = malloc((tp->nfields ? tp->nfields : 1) * sizeof(int));
+			if (!c->fcol[r][t])
+				goto cleanup;
+			for (unsigned f = 0; f < tp->nfields; f++)
+				c->fcol[r][t][f] =
+					*name_slot(c, slots, cap, tp->fields[f].name) - 1;
 		}
 	}
-	return 0;
+	c->colf = malloc((c->n ? c->n : 1) * sizeof(*c->colf));
+	if (c->colf)
+		ret = 0;
+cleanup:
+	free(slots);
+	return ret;
 }
 
 static void csv_cols_free(struct csv_cols *c)
 {
-	for (size_t r = 0; r < c->nsrcs && c->map; r++)
-		free(c->map[r]);
-	free(c->map);
+	for (size_t r = 0; r < c->nsrcs && c->fcol; r++) {
+		for (unsigned t = 0; c->fcol[r] && t < c->ntypes[r]; t++)
+			free(c->fcol[r][t]);
+		free(c->fcol[r]);
+	}
+	free(c->fcol);
+	free(c->colf);
 	free(c->ntypes);
 	free(c->names);
 }
@@ -362,12 +426,17 @@ static void csv_row(struct out *o, const struct render *rd, const struct csv_col
 	out__csv_str(o, ev->comm ? ev->comm : "", ev->comm ? strlen(ev->comm) : 0);
 	out__putc(o, ',');
 	out__csv_str(o, tp->name, strlen(tp->name));
+	for (size_t k = 0; k < c->n; k++)
+		c->colf[k] = -1;
+	if (ev->source < c->nsrcs && ev->type < c->ntypes[ev->source] &&
+	    c->fcol[ev->source][ev->type])
+		for (unsigned f = 0; f < tp->nfields; f++)
+			if (c->fcol[ev->source][ev->type][f] >= 0)
+				c->colf[c->fcol[ev->source][ev->type][f]] = (int)f;
 	for (size_t k = 0; k < c->n; k++) {
-		int f = -1;
+		int f = c->colf[k];
 
 		out__putc(o, ',');
-		if (ev->source < c->nsrcs && ev->type < c->ntypes[ev->source])
-			f = c->map[ev->source][ev->type * c->n + k];
 		if (f < 0)
 			continue;
 		{
