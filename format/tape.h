@@ -296,7 +296,9 @@ bool tape_reader__recovered(const struct tape_reader *r);
  * their end.  Returns the number of new blocks or a negative errno.
  */
 int tape_reader__refresh(struct tape_reader *r);
-/* Description of the last error, "" if none. */
+/* Description of the last problem, "" if none.  Right after opening it is
+ * non-empty when damaged blocks were skipped (tape_reader__verify() lists
+ * them all). */
 const char *tape_reader__errmsg(const struct tape_reader *r);
 
 /* Metadata value for @key, or NULL.  Valid while @r lives. */
