@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -55,7 +56,21 @@ struct record_opts {
 	uint64_t buffer;
 	uint64_t wakeup; /* bytes; 0: derived from buffer */
 	int verbose;
-	char **cmd; /* after "--" */
+	char **cmd;	  /* after "--" */
+	const char *user; /* --user, as given */
+};
+
+/*
+ * Who CMD runs as.  Resolved in the parent, before fork: the child of a
+ * recorder only calls setgroups/setgid/setuid, never NSS.
+ */
+struct run_as {
+	bool drop; /* false: CMD keeps bpftape's credentials */
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	int ngroups;
+	char name[64]; /* for messages: "alice (uid 1000)" */
 };
 
 struct drops_seen {
@@ -75,6 +90,7 @@ struct recorder {
 	pid_t child;
 	int child_status;
 	bool child_done;
+	struct run_as as;
 	int go_fd;  /* write end: releases the stopped child */
 	int err_fd; /* read end: errno of a failed exec */
 
@@ -121,7 +137,7 @@ static void usage(FILE *f)
 		"Usage: bpftape record [-o FILE] [-e EVENTS]... [-p PID] [--comm NAME]\n"
 		"                      [--cgroup PATH] [--uid UID] [--duration SECS]\n"
 		"                      [--max-size SIZE] [--rotate SIZE --keep N]\n"
-		"                      [--buffer SIZE] [-v] [-- CMD [ARGS...]]\n"
+		"                      [--buffer SIZE] [-v] [--user USER] [-- CMD [ARGS...]]\n"
 		"\n"
 		"Record kernel events with eBPF into a tape.  Without -p or -- CMD the\n"
 		"whole system is recorded (never bpftape itself) until SIGINT/SIGTERM,\n"
@@ -150,12 +166,17 @@ static void usage(FILE *f)
 		"  -h, --help           this help\n"
 		"  -- CMD [ARGS...]     run CMD, record only it and its descendants, stop when\n"
 		"                       it exits (it starts once the probes are attached)\n"
+		"      --user USER      run CMD as USER (name or number; 'root' keeps root).\n"
+		"                       Under sudo CMD runs as the invoking user (SUDO_UID,\n"
+		"                       SUDO_GID), not as root; the tape stays root's, mode 0600\n"
 		"\n"
 		"At the end one line sums up: events, drops, bytes written, duration, output.\n"
 		"\n"
 		"EXAMPLES\n"
 		"  bpftape record -o incident.tape --duration 5m\n"
 		"  bpftape record -e file,net -- make -j2\n"
+		"  sudo bpftape record -o build.tape -- make     # make runs as you\n"
+		"  bpftape record --user www-data -- ./serve.sh\n"
 		"  bpftape record -e exec,open -p 4242 -o app.tape\n"
 		"  bpftape record -e all --rotate 256M --keep 8 -o ring.tape\n"
 		"  bpftape record -e 'usdt:/usr/bin/python3.11:python:function__entry(str,str,s32)'"
@@ -280,7 +301,8 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		OPT_ROTATE,
 		OPT_KEEP,
 		OPT_BUFFER,
-		OPT_WAKEUP
+		OPT_WAKEUP,
+		OPT_USER
 	};
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
@@ -295,6 +317,7 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		{"keep", required_argument, NULL, OPT_KEEP},
 		{"buffer", required_argument, NULL, OPT_BUFFER},
 		{"wakeup", required_argument, NULL, OPT_WAKEUP},
+		{"user", required_argument, NULL, OPT_USER},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -386,6 +409,9 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 				return -EINVAL;
 			}
 			break;
+		case OPT_USER:
+			o->user = optarg;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -418,6 +444,10 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		o->cmd = &argv[optind];
 	} else if (optind > 1 && !strcmp(argv[optind - 1], "--")) {
 		fprintf(stderr, PFX "'--' must be followed by a command to run\n");
+		return -EINVAL;
+	}
+	if (o->user && !o->cmd) {
+		fprintf(stderr, PFX "--user chooses who runs CMD: give it with -- CMD\n");
 		return -EINVAL;
 	}
 	if (o->cmd && o->pid > 0) {
@@ -475,6 +505,98 @@ static bool find_in_path(const char *file, char *out, size_t outlen, char *why, 
 	return false;
 }
 
+/* A user or group id from text: 0 .. 2^32-2 ((uid_t)-1 means "unchanged"). */
+static int parse_id(const char *s, uint32_t *out)
+{
+	long v;
+
+	if (parse_long(s, 0, &v) || v > 0xfffffffe)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * Decide who CMD runs as: --user if given, else the user sudo ran us for
+ * (a recording of `make` should not leave root-owned files in the build
+ * tree), else bpftape's own credentials.  0, or -errno with @why set.
+ */
+static int run_as__resolve(struct run_as *as, const char *user, char *why, size_t len)
+{
+	const char *sudo_uid = getenv("SUDO_UID"), *sudo_gid = getenv("SUDO_GID");
+	struct passwd *pw = NULL;
+	bool have_gid = false;
+	uint32_t id;
+	int n = 16;
+
+	memset(as, 0, sizeof(*as));
+	if (user) {
+		if (!parse_id(user, &id)) {
+			pw = getpwuid(id);
+			as->uid = id;
+		} else {
+			pw = getpwnam(user);
+			if (!pw) {
+				snprintf(why, len,
+					 "--user '%s': no such user (give a name from "
+					 "/etc/passwd or a number)",
+					 user);
+				return -ENOENT;
+			}
+			as->uid = pw->pw_uid;
+		}
+	} else if (sudo_uid && geteuid() == 0) {
+		if (parse_id(sudo_uid, &id)) {
+			snprintf(why, len, "SUDO_UID='%s' is not a user id; give --user", sudo_uid);
+			return -EINVAL;
+		}
+		as->uid = id;
+		pw = getpwuid(id);
+		if (sudo_gid) {
+			if (parse_id(sudo_gid, &id)) {
+				snprintf(why, len, "SUDO_GID='%s' is not a group id; give --user",
+					 sudo_gid);
+				return -EINVAL;
+			}
+			as->gid = id;
+			have_gid = true;
+		}
+	} else {
+		return 0;
+	}
+	if (as->uid == 0)
+		return 0; /* --user root, or sudo from root: nothing to drop */
+	if (!have_gid)
+		as->gid = pw ? pw->pw_gid : as->uid; /* a bare number: its own group */
+	if (pw)
+		snprintf(as->name, sizeof(as->name), "%s (uid %u)", pw->pw_name, (unsigned)as->uid);
+	else
+		snprintf(as->name, sizeof(as->name), "uid %u", (unsigned)as->uid);
+	/* the supplementary groups the user has at login, not root's */
+	for (;;) {
+		gid_t *g = realloc(as->groups, n * sizeof(*g));
+		int want = n;
+
+		if (!g) {
+			snprintf(why, len, "%s", strerror(ENOMEM));
+			return -ENOMEM;
+		}
+		as->groups = g;
+		if (!pw) {
+			g[0] = as->gid;
+			n = 1;
+			break;
+		}
+		if (getgrouplist(pw->pw_name, as->gid, g, &n) >= 0)
+			break;
+		if (n <= want)
+			n = want * 2;
+	}
+	as->ngroups = n;
+	as->drop = true;
+	return 0;
+}
+
 /*
  * Fork CMD stopped: it waits for a byte on a pipe, sent once the probes are
  * attached and its pid is armed in `tracked` (TRACK_EXEC), so its exec is
@@ -512,6 +634,14 @@ static int spawn_stopped(struct recorder *r, const char *file, char **cmd)
 		signal(SIGTERM, SIG_DFL);
 		if (read(go[0], &c, 1) != 1)
 			_exit(127); /* the recorder gave up */
+		/* groups first: after setuid the child may no longer change them */
+		if (r->as.drop && (setgroups(r->as.ngroups, r->as.groups) || setgid(r->as.gid) ||
+				   setuid(r->as.uid))) {
+			e = -errno; /* negative: switching user failed, not exec */
+			if (write(ex[1], &e, sizeof(e)) < 0)
+				_exit(127);
+			_exit(127);
+		}
 		execv(file, cmd);
 		e = errno;
 		if (write(ex[1], &e, sizeof(e)) < 0)
@@ -719,8 +849,13 @@ static int release_child(struct recorder *r, int *ret)
 	do
 		n = read(r->err_fd, &child_errno, sizeof(child_errno));
 	while (n < 0 && errno == EINTR);
-	if (n == sizeof(child_errno)) {
-		fprintf(stderr, PFX "cannot run '%s': %s\n", r->o->cmd[0], strerror(child_errno));
+	if (n == sizeof(child_errno) && child_errno < 0) {
+		fprintf(stderr, PFX "cannot run '%s' as %s: %s\n", r->o->cmd[0], r->as.name,
+			strerror(-child_errno));
+		*ret = 127;
+	} else if (n == sizeof(child_errno)) {
+		fprintf(stderr, PFX "cannot run '%s'%s%s: %s\n", r->o->cmd[0],
+			r->as.drop ? " as " : "", r->as.name, strerror(child_errno));
 		*ret = 127;
 	}
 	return 0;
@@ -851,6 +986,14 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, PFX "cannot run '%s': %s\n", o.cmd[0], why);
 		ret = 127;
 		goto cleanup;
+	}
+	if (o.cmd) {
+		e = run_as__resolve(&r.as, o.user, why, sizeof(why));
+		if (e) {
+			fprintf(stderr, PFX "%s\n", why);
+			ret = 2;
+			goto cleanup;
+		}
 	}
 	if (geteuid() != 0)
 		fprintf(stderr, PFX "warning: not running as root; loading BPF programs needs "
@@ -987,6 +1130,9 @@ int cmd_record(int argc, char **argv)
 			filt[n - 1] = 0;
 		e = record_meta__add(&r.meta, "record.filter", "%s", filt);
 	}
+	if (!e && r.as.drop)
+		e = record_meta__add(&r.meta, "record.cmd_user", "%u:%u", (unsigned)r.as.uid,
+				     (unsigned)r.as.gid);
 	if (e) {
 		fprintf(stderr, PFX "collecting host metadata: %s\n", strerror(-e));
 		goto cleanup;
@@ -1084,5 +1230,6 @@ cleanup:
 	free(r.drop_vals);
 	free(r.seen);
 	free(o.specs);
+	free(r.as.groups);
 	return ret;
 }

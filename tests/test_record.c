@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1134,6 +1135,111 @@ static void test_full_disk(void **state)
 	umount2(mnt, MNT_DETACH);
 }
 
+/*
+ * Record `sh -c 'id -u; id -g; id -G' > FILE` launched by @pre (env
+ * assignments and bpftape options) and return what the command wrote;
+ * the tape must be root's, 0600, and hold the command's exec.
+ */
+static char *run_as(const char *name, char *const pre_env[], char *const opts[], int *rc, char *err)
+{
+	char tape[PATH_MAX], out[PATH_MAX], script[PATH_MAX + 64], *argv[32];
+	struct stat st;
+	struct evs e;
+	size_t n = 0, execs = 0;
+
+	pathf(tape, "%s/%s.tape", tmpdir, name);
+	pathf(out, "/tmp/bpftape-runas-%d-%s.out", (int)getpid(), name);
+	pathf(err, "%s/%s.err", tmpdir, name);
+	/* a world-writable place: the command may no longer be root */
+	snprintf(script, sizeof(script), "(id -u; id -g; id -G) > %s", out);
+	unlink(out);
+	argv[n++] = "/usr/bin/env";
+	for (size_t i = 0; pre_env && pre_env[i]; i++)
+		argv[n++] = pre_env[i];
+	argv[n++] = bpftape;
+	argv[n++] = "record";
+	argv[n++] = "-e";
+	argv[n++] = "proc";
+	argv[n++] = "-o";
+	argv[n++] = tape;
+	for (size_t i = 0; opts && opts[i]; i++)
+		argv[n++] = opts[i];
+	argv[n++] = "--";
+	argv[n++] = "/bin/sh";
+	argv[n++] = "-c";
+	argv[n++] = script;
+	argv[n] = NULL;
+	*rc = run(argv, NULL, err);
+	if (*rc)
+		return NULL;
+	assert_int_equal(stat(tape, &st), 0);
+	assert_int_equal(st.st_uid, 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	load(tape, &e);
+	for (size_t i = 0; i < e.n; i++)
+		if (is(&e.v[i], "exec") && !strcmp(fstr(&e.v[i], "filename"), "/bin/sh"))
+			execs++;
+	assert_int_equal(execs, 1);
+	evs_free(&e);
+	{
+		char *text = slurp(out);
+
+		unlink(out);
+		return text;
+	}
+}
+
+/* Under sudo CMD runs as the invoking user; --user chooses; --user root keeps root. */
+static void test_user(void **state)
+{
+	char err[PATH_MAX], *text, *msg;
+	char *sudo[] = {"SUDO_UID=65534", "SUDO_GID=65534", "SUDO_USER=nobody", NULL};
+	char *sudo_uid_only[] = {"SUDO_UID=65534", NULL};
+	char *user_num[] = {"--user", "65534", NULL};
+	char *user_root[] = {"--user", "root", NULL};
+	char *user_bad[] = {"--user", "no-such-user-xyz", NULL};
+	char *user_free[] = {"--user", "54321", NULL};
+	int rc;
+
+	(void)state;
+	text = run_as("sudo", sudo, NULL, &rc, err);
+	assert_int_equal(rc, 0);
+	assert_string_equal(text, "65534\n65534\n65534\n");
+	free(text);
+	/* SUDO_GID missing: the user's own group from the passwd entry */
+	text = run_as("sudo-uid", sudo_uid_only, NULL, &rc, err);
+	assert_int_equal(rc, 0);
+	assert_string_equal(text, "65534\n65534\n65534\n");
+	free(text);
+	/* no sudo: unchanged */
+	text = run_as("nosudo", NULL, NULL, &rc, err);
+	assert_int_equal(rc, 0);
+	assert_string_equal(text, "0\n0\n0\n");
+	free(text);
+	text = run_as("user-num", NULL, user_num, &rc, err);
+	assert_int_equal(rc, 0);
+	assert_string_equal(text, "65534\n65534\n65534\n");
+	free(text);
+	/* --user wins over sudo */
+	text = run_as("user-root", sudo, user_root, &rc, err);
+	assert_int_equal(rc, 0);
+	assert_string_equal(text, "0\n0\n0\n");
+	free(text);
+	/* a number without a passwd entry: its own group, no other */
+	if (!getpwuid(54321)) {
+		text = run_as("user-free", NULL, user_free, &rc, err);
+		assert_int_equal(rc, 0);
+		assert_string_equal(text, "54321\n54321\n54321\n");
+		free(text);
+	}
+	text = run_as("user-bad", sudo, user_bad, &rc, err);
+	assert_null(text);
+	assert_int_equal(rc, 2);
+	msg = slurp(err);
+	assert_non_null(strstr(msg, "--user 'no-such-user-xyz': no such user"));
+	free(msg);
+}
+
 static int bpf_available(char *why, size_t len)
 {
 	union bpf_attr attr;
@@ -1178,6 +1284,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_losses),
 		cmocka_unit_test(test_duration_self),
 		cmocka_unit_test(test_full_disk),
+		cmocka_unit_test(test_user),
 	};
 	char self[PATH_MAX], why[256], cmd[PATH_MAX + 16];
 	ssize_t n;
@@ -1212,6 +1319,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	(void)argv;
+	/* run under sudo, the workloads would drop to the user and lose tmpdir */
+	unsetenv("SUDO_UID");
+	unsetenv("SUDO_GID");
 	ret = cmocka_run_group_tests(tests, NULL, NULL);
 	if (!ret) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
