@@ -20,8 +20,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+
+#include "verbs.h"
 
 #define LLVMFuzzerTestOneInput fuzz_reader_one
 #include "fuzz/fuzz_reader.c"
@@ -187,12 +191,67 @@ static void test_sql(void **state)
 	run_target("fuzz_sql", fuzz_sql_one, true);
 }
 
+/*
+ * A valid tape of 2000 types with 64 distinct field names each and one
+ * event: `export --format csv` once sized its column map types x columns
+ * (1 GB here) and compared every column name with every other; it must
+ * take time and memory in proportion to the tape.
+ */
+static void test_export_many_types(void **state)
+{
+	static struct tape_field f[64];
+	static char names[64][24];
+	union tape_value v[64] = {0};
+	char in[] = "/tmp/bpftape-many-XXXXXX", tn[32];
+	struct tape_writer *w;
+	struct timespec t0, t1;
+	int fd, id = 0;
+
+	(void)state;
+	fd = mkstemp(in);
+	assert_true(fd >= 0);
+	close(fd);
+	w = tape_writer__open(in, NULL);
+	assert_non_null(w);
+	for (int t = 0; t < 2000; t++) {
+		struct tape_type tp = {
+			.name = tn, .source = "", .format = "", .nfields = 64, .fields = f};
+
+		for (int i = 0; i < 64; i++) {
+			snprintf(names[i], sizeof(names[i]), "f%d_%d", t, i);
+			f[i].name = names[i];
+			f[i].kind = TAPE_U8;
+		}
+		snprintf(tn, sizeof(tn), "t%d", t);
+		id = tape_writer__add_type(w, &tp);
+		assert_true(id > 0);
+	}
+	{
+		struct tape_event ev = {
+			.ts = 1000, .pid = 1, .tid = 1, .type = id, .comm = "x", .values = v};
+
+		assert_int_equal(tape_writer__append(w, &ev), 0);
+	}
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+	{
+		char *argv[] = {"export", "--format", "csv", "-o", "/dev/null", in, NULL};
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		assert_int_equal(cmd_export(6, argv), 0);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+	}
+	unlink(in);
+	/* about 0.5 s with ASan; the old map did not finish in minutes */
+	assert_true(t1.tv_sec - t0.tv_sec < 30);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reader), cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_filter), cmocka_unit_test(test_tpfmt),
-		cmocka_unit_test(test_sql),
+		cmocka_unit_test(test_sql),    cmocka_unit_test(test_export_many_types),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
