@@ -109,17 +109,22 @@ static void tproc_clear(struct tape_proc *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* Copy @s (or a record with only @pid and @comm if @s is NULL) into @p. */
+/* Copy @s (or a record with only @pid and @comm if @s is NULL) into @p.
+ * @comm may be @p's own comm: it is copied before @p is cleared. */
 static int tproc_set(struct tape_proc *p, uint32_t pid, const struct proc_state *s,
 		     const char *comm)
 {
+	char *c = strdup(s && s->comm[0] ? s->comm : (comm ? comm : ""));
+
 	tproc_clear(p);
 	p->pid = pid;
+	p->comm = c;
+	if (!c)
+		return -ENOMEM;
 	if (s) {
 		p->ppid = s->ppid;
 		p->uid = s->uid;
 		p->start_ts = s->start_ts;
-		p->comm = strdup(s->comm[0] ? s->comm : (comm ? comm : ""));
 		if (s->exe && !(p->exe = strdup(s->exe)))
 			return -ENOMEM;
 		if (s->argv) {
@@ -133,10 +138,8 @@ static int tproc_set(struct tape_proc *p, uint32_t pid, const struct proc_state 
 		}
 		if (s->cgroup && !(p->cgroup = strdup(s->cgroup)))
 			return -ENOMEM;
-	} else {
-		p->comm = strdup(comm ? comm : "");
 	}
-	return p->comm ? 0 : -ENOMEM;
+	return 0;
 }
 
 static int kept_add(struct kept *k, uint32_t pid, const struct proc_state *s, const char *comm,
