@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -995,6 +996,179 @@ static void test_sigkill(void **state)
 	evs_free(&e);
 }
 
+/* Same event: type, time, task, comm and every field value. */
+static bool same_event(const struct tape_event *a, const struct tape_event *b)
+{
+	if (a->ts != b->ts || a->pid != b->pid || a->tid != b->tid || a->cpu != b->cpu ||
+	    strcmp(a->tp->name, b->tp->name) || strcmp(a->comm, b->comm) ||
+	    a->tp->nfields != b->tp->nfields)
+		return false;
+	for (unsigned i = 0; i < a->tp->nfields; i++) {
+		const union tape_value *x = &a->values[i], *y = &b->values[i];
+
+		if (a->tp->fields[i].kind != b->tp->fields[i].kind)
+			return false;
+		if (a->tp->fields[i].kind == TAPE_STR || a->tp->fields[i].kind == TAPE_BYTES) {
+			if (x->b.len != y->b.len || memcmp(x->b.ptr, y->b.ptr, x->b.len))
+				return false;
+		} else if (x->u != y->u) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * @killed as the reader scans it and @fixed as `recover` rewrote it hold
+ * the same events, in non-decreasing time; @fixed is a clean, finalized
+ * tape.  Streams both (a busy tape has too many events to copy).  Returns
+ * the number of events.
+ */
+static uint64_t same_tapes(const char *killed, const char *fixed)
+{
+	char err[512];
+	struct tape_reader *rk = tape_reader__open(killed, err, sizeof(err)), *rf;
+	struct tape_cursor *ck, *cf;
+	const struct tape_event *ek, *ef;
+	uint64_t n = 0, last = 0, chunk_events = 0;
+	int a, b;
+
+	if (!rk)
+		fail_msg("opening the killed tape %s: %s", killed, err);
+	rf = tape_reader__open(fixed, err, sizeof(err));
+	if (!rf)
+		fail_msg("opening the recovered tape %s: %s", fixed, err);
+	assert_false(tape_reader__recovered(rf));
+	assert_int_equal(tape_reader__verify(rf, NULL, NULL), 0);
+	assert_int_equal(tape_reader__chunk_count(rf), tape_reader__chunk_count(rk));
+	for (size_t i = 0; i < tape_reader__chunk_count(rk); i++) {
+		struct tape_chunk_info ci;
+
+		assert_int_equal(tape_reader__chunk(rk, i, &ci), 0);
+		chunk_events += ci.count;
+	}
+	ck = tape_cursor__new(&rk, 1, NULL);
+	cf = tape_cursor__new(&rf, 1, NULL);
+	assert_non_null(ck);
+	assert_non_null(cf);
+	for (;;) {
+		a = tape_cursor__next(ck, &ek);
+		b = tape_cursor__next(cf, &ef);
+		if (a < 0)
+			fail_msg("%s: %s", killed, tape_cursor__errmsg(ck));
+		if (b < 0)
+			fail_msg("%s: %s", fixed, tape_cursor__errmsg(cf));
+		if (!a || !b)
+			break;
+		if (!same_event(ek, ef))
+			fail_msg("event %llu differs between %s and %s", (unsigned long long)n,
+				 killed, fixed);
+		if (ef->ts < last)
+			fail_msg("%s: event %llu goes back in time", fixed, (unsigned long long)n);
+		last = ef->ts;
+		if (ef->type != TAPE_TYPE_LOSS)
+			n++;
+	}
+	if (a != b)
+		fail_msg("%s has %s events than %s", fixed, a ? "fewer" : "more", killed);
+	/* every event of every complete chunk, nothing else */
+	assert_int_equal(n, chunk_events);
+	assert_int_equal(n, tape_reader__event_count(rf));
+	tape_cursor__free(ck);
+	tape_cursor__free(cf);
+	tape_reader__free(rk);
+	tape_reader__free(rf);
+	return n;
+}
+
+/*
+ * Kill process group @pgid and wait until it is empty.  Its members are
+ * orphans of the killed recorder; as their subreaper we reap them here.
+ */
+static bool pgrp_gone(pid_t pgid)
+{
+	for (int i = 0; i < 400; i++) {
+		kill(-pgid, SIGKILL);
+		while (waitpid(-pgid, NULL, WNOHANG) > 0)
+			;
+		if (kill(-pgid, 0) && errno == ESRCH)
+			return true;
+		sleep_ms(5);
+	}
+	return false;
+}
+
+/*
+ * SIGKILL at 50 random moments of a busy recording (execs and opens), from
+ * right after start to two seconds in: each time the tape opens,
+ * `recover` makes a clean tape of exactly its complete chunks' events, and
+ * neither the recorder nor its workload is left behind.
+ */
+static void test_sigkill_random(void **state)
+{
+	char dir[PATH_MAX], tape[PATH_MAX], fixed[PATH_MAX], work[PATH_MAX], loop[3 * PATH_MAX];
+	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	unsigned no_tape = 0, empty = 0;
+	uint64_t total = 0, most = 0;
+
+	(void)state;
+	if (getenv("BPFTAPE_KILL_SEED"))
+		seed = (unsigned)strtoul(getenv("BPFTAPE_KILL_SEED"), NULL, 0);
+	print_message("test_sigkill_random: seed %u (BPFTAPE_KILL_SEED to repeat)\n", seed);
+	srand(seed);
+	/* the workload's orphans come to us, so that we can tell they are gone */
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	mkscratch(dir, "kill50");
+	pathf(work, "%s/work_files", helpers);
+	snprintf(loop, sizeof(loop), "while :; do %s %s 300 >/dev/null; /bin/true; done", work,
+		 dir);
+	for (int i = 0; i < 50; i++) {
+		double r = rand() / (double)RAND_MAX;
+		/* one in five while it starts (~120 ms), the rest while it records */
+		int delay = i % 5 ? 200 + (int)(r * 1800) : (int)(r * 200);
+		struct tape_recover_stats st;
+		char err[512];
+		pid_t rec;
+		uint64_t n;
+
+		pathf(tape, "%s/kill50-%d.tape", tmpdir, i);
+		pathf(fixed, "%s/kill50-%d.fixed.tape", tmpdir, i);
+		{
+			char *argv[] = {bpftape, "record",  "-e", "file,proc", "-o", tape,
+					"--",	 "/bin/sh", "-c", loop,	       NULL};
+
+			rec = start(argv, NULL, NULL);
+		}
+		sleep_ms(delay);
+		kill(rec, SIGKILL);
+		assert_int_equal(finish(rec), 128 + SIGKILL);
+		/* the recorder's process group holds the workload and its children */
+		if (!pgrp_gone(rec))
+			fail_msg("kill %d: processes of group %d are still running", i, rec);
+		if (access(tape, F_OK)) {
+			no_tape++; /* killed before it created the tape */
+			continue;
+		}
+		if (tape_recover(tape, fixed, &st, err, sizeof(err)))
+			fail_msg("kill %d after %d ms: recover %s: %s", i, delay, tape, err);
+		n = same_tapes(tape, fixed);
+		if (!n)
+			empty++;
+		total += n;
+		if (n > most)
+			most = n;
+		unlink(tape);
+		unlink(fixed);
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	print_message("test_sigkill_random: 50 kills: %u before the tape existed, %u with no "
+		      "complete chunk, %llu events recovered in all, at most %llu\n",
+		      no_tape, empty, (unsigned long long)total, (unsigned long long)most);
+	/* most kills land in the recording, not before it */
+	assert_true(no_tape + empty < 40);
+	assert_true(most > 10000);
+}
+
 /* A ring buffer too small for the storm: every drop is in the tape. */
 static void test_losses(void **state)
 {
@@ -1281,6 +1455,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_rotate),
 		cmocka_unit_test(test_max_size),
 		cmocka_unit_test(test_sigkill),
+		cmocka_unit_test(test_sigkill_random),
 		cmocka_unit_test(test_losses),
 		cmocka_unit_test(test_duration_self),
 		cmocka_unit_test(test_full_disk),
@@ -1322,6 +1497,9 @@ int main(int argc, char **argv)
 	/* run under sudo, the workloads would drop to the user and lose tmpdir */
 	unsetenv("SUDO_UID");
 	unsetenv("SUDO_GID");
+	/* TEST_FILTER=test_sigkill* runs the matching tests only */
+	if (getenv("TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	ret = cmocka_run_group_tests(tests, NULL, NULL);
 	if (!ret) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
