@@ -35,3 +35,9 @@ $(OUTPUT)/tests/test_generic_bpf: tests/test_generic_bpf.c $(OUTPUT)/generic.ske
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -lcmocka $(RECORD_LIBS)
+
+# `make soak`: ten minutes (SOAK_SECONDS) of a busy workload recorded with
+# rotation; RSS, drops and every kept tape's --verify.  Root; not in check.
+.PHONY: soak
+soak: all $(OUTPUT)/tests/work_files $(OUTPUT)/tests/work_connect
+	BPFTAPE=$(OUTPUT)/bpftape HELPERS=$(OUTPUT)/tests tests/soak.sh
