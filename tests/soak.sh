@@ -14,7 +14,7 @@
 # exceed the highest of the first half by more than SOAK_RSS_SLACK_KB
 # (default 4096; the first half includes the ring buffer's warm-up).
 #
-# Env: BPFTAPE (default build/bpftape), HELPERS (default build/tests, where
+# Env: BPFTAPE (default build/bpftape), SOAK_BUFFER (--buffer), HELPERS (default build/tests, where
 # work_files and work_connect are), SOAK_SECONDS, SOAK_DIR (default a new
 # directory under /tmp, removed on success).  Needs root.
 
@@ -25,6 +25,7 @@ HELPERS=${HELPERS:-build/tests}
 SECS=${SOAK_SECONDS:-600}
 SLACK=${SOAK_RSS_SLACK_KB:-4096}
 EVENTS=${SOAK_EVENTS:-all}
+BUFFER=${SOAK_BUFFER:-16M} # a small ring (64K) shows drops and their records
 
 if [ "$(id -u)" != 0 ]; then
 	echo "soak: needs root to load BPF programs (run: sudo make soak)" >&2
@@ -89,7 +90,7 @@ chmod 755 "$DIR/workload.sh"
 
 echo "soak: ${SECS} s of processes, files and 127.0.0.1 sockets into $TAPE (--rotate 20M --keep 4)"
 # its own process group: whatever happens, the workload can be killed with it
-setsid "$BPFTAPE" record -e "$EVENTS" --rotate 20M --keep 4 -o "$TAPE" --user root \
+setsid "$BPFTAPE" record -e "$EVENTS" --buffer "$BUFFER" --rotate 20M --keep 4 -o "$TAPE" --user root \
 	-- "$DIR/workload.sh" 2>"$ERR" &
 REC=$!
 trap 'kill -KILL -- -$REC 2>/dev/null; exit 130' INT TERM
@@ -159,17 +160,43 @@ drops=$(echo "$summary" | sed -n 's/.* events, \([0-9]*\) drops.*/\1/p')
 echo
 echo "== drops: ${drops:-?} in the summary line; each loss record (cpu, when) of the kept tapes:"
 tapes=()
+kept_lost=0
 for t in "$DIR"/soak.3.tape "$DIR"/soak.2.tape "$DIR"/soak.1.tape "$TAPE"; do
 	[ -e "$t" ] && tapes+=("$t")
 done
 for t in "${tapes[@]}"; do
 	echo "-- $(basename "$t")"
+	# per CPU: how many, in how many records, from when to when
 	"$BPFTAPE" info "$t" | awk '
 		/^  (events|duration|size|chunks):/ { print }
 		/^  losses:/ { print; inloss = 1; next }
-		inloss && /^    / { print; next }
-		{ inloss = 0 }'
+		inloss && / on cpu / {
+			n = $1; cpu = $4; a = $6; b = $9
+			sub(/^\+/, "", a); sub(/^\+/, "", b)
+			if (!(cpu in cnt)) { first[cpu] = a; cpus[++ncpu] = cpu }
+			cnt[cpu] += n; recs[cpu]++; if (b + 0 > last[cpu] + 0) last[cpu] = b
+			if (shown++ < 3) print
+			next
+		}
+		{ inloss = 0 }
+		END {
+			if (shown > 3) print "    ... " shown - 3 " more records"
+			for (i = 1; i <= ncpu; i++) {
+				c = cpus[i]
+				printf "    cpu %s: %d lost in %d records, from +%s s to +%s s\n", \
+					c, cnt[c], recs[c], first[c], last[c]
+			}
+		}'
+	lost=$("$BPFTAPE" info --json "$t" | sed -n 's/.*"lost":\([0-9]*\).*/\1/p')
+	kept_lost=$((kept_lost + ${lost:-0}))
 done
+if [ ${#tapes[@]} -gt 0 ]; then
+	echo "kept tapes hold $kept_lost of the ${drops:-?} drops in loss records (the rest, if any, were in tapes rotated away)"
+	if ! grep -q rotated "$ERR" && [ "$kept_lost" != "${drops:-x}" ]; then
+		echo "soak: FAIL: the summary counts ${drops:-?} drops, the tape $kept_lost" >&2
+		fail=1
+	fi
+fi
 
 echo
 echo "== bpftape info --verify of every kept tape"
