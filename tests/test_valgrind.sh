@@ -44,25 +44,57 @@ failed=()
 VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
 	--show-leak-kinds=definite)
 
-# vg OK NAME ARGS...: run `bpftape ARGS...` under valgrind.  OK is "ok" when
-# the verb must succeed, "any" when it may refuse the input (damaged tapes)
-# as long as it exits cleanly.  Output is shown only when the test fails.
+# vg OK NAME ARGS...: run `bpftape ARGS...` under valgrind, one job per CPU
+# (valgrind is single-threaded; this halves the wall time on two cores).
+# OK is "ok" when the verb must succeed, "any" when it may refuse the input
+# (damaged tapes) as long as it exits cleanly.  "@" in ARGS is the job's own
+# output path.  Results are collected by report().
+jobs_max=$(nproc 2>/dev/null || echo 2)
+njob=0
+running=0
 vg() {
-	local want=$1 name=$2 rc
+	local want=$1 name=$2 d
 	shift 2
-	"${VG[@]}" "$BPFTAPE" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-	rc=$?
-	if [ "$rc" -eq 99 ] || [ "$rc" -ge 128 ] || { [ "$want" = ok ] && [ "$rc" -ne 0 ]; }; then
-		echo "[ RUN      ] $name"
-		echo "bpftape $* exited $rc"
-		tail -40 "$tmp/err"
-		echo "[  FAILED  ] $name"
-		failed+=("$name")
-	else
-		echo "[       OK ] $name"
-		passed=$((passed + 1))
+	njob=$((njob + 1))
+	d=$tmp/job$(printf '%04d' $njob)
+	mkdir -p "$d"
+	printf '%s\n' "$name" >"$d/name"
+	(
+		args=()
+		for a in "$@"; do
+			args+=("${a//@/$d/o}")
+		done
+		"${VG[@]}" "$BPFTAPE" "${args[@]}" >/dev/null 2>"$d/err" </dev/null
+		rc=$?
+		if [ "$rc" -eq 99 ] || [ "$rc" -ge 128 ] ||
+			{ [ "$want" = ok ] && [ "$rc" -ne 0 ]; }; then
+			echo "bpftape ${args[*]} exited $rc" >"$d/fail"
+		fi
+		rm -f "$d"/o*
+	) &
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs_max" ]; then
+		wait -n
+		running=$((running - 1))
 	fi
-	rm -f "$tmp"/o.tape "$tmp"/o.db "$tmp"/o.out
+}
+
+report() {
+	local d name
+	wait
+	for d in "$tmp"/job*; do
+		name=$(cat "$d/name")
+		if [ -f "$d/fail" ]; then
+			echo "[ RUN      ] $name"
+			cat "$d/fail"
+			tail -40 "$d/err"
+			echo "[  FAILED  ] $name"
+			failed+=("$name")
+		else
+			echo "[       OK ] $name"
+			passed=$((passed + 1))
+		fi
+	done
 }
 
 SQL="SELECT type, count(*) FROM events GROUP BY type;
@@ -79,14 +111,14 @@ for t in "$GOLD/replay-basic.tape" "$GOLD/format-valid.tape"; do
 	vg ok "$b: replay" replay "$t"
 	vg ok "$b: replay --json" replay --json --time wall "$t"
 	vg ok "$b: replay -f" replay -f 'ret < 0 || path =~ "/etc/*"' "$t"
-	vg ok "$b: filter" filter -q -o "$tmp/o.tape" --since 0.0001 --type open "$t"
-	vg ok "$b: filter --redact all" filter -q -o "$tmp/o.tape" --redact all --key "$key" "$t"
+	vg ok "$b: filter" filter -q -o @.tape --since 0.0001 --type open "$t"
+	vg ok "$b: filter --redact all" filter -q -o @.tape --redact all --key "$key" "$t"
 	vg ok "$b: info --verify" info --verify "$t"
 	vg ok "$b: info --json" info --json "$t"
-	vg ok "$b: recover" recover -o "$tmp/o.tape" "$t"
-	vg ok "$b: export chrome" export --format chrome -o "$tmp/o.out" "$t"
-	vg ok "$b: export csv" export --format csv -o "$tmp/o.out" "$t"
-	vg ok "$b: import" import -q -o "$tmp/o.db" "$t"
+	vg ok "$b: recover" recover -o @.tape "$t"
+	vg ok "$b: export chrome" export --format chrome -o @.out "$t"
+	vg ok "$b: export csv" export --format csv -o @.out "$t"
+	vg ok "$b: import" import -q -o @.db "$t"
 done
 # query fails when a per-type table the tape lacks is named: only the
 # first golden tape has open, exec and connect.
@@ -103,12 +135,14 @@ for t in "$GOLD"/format-badfooter.tape "$GOLD"/format-crc.tape "$GOLD"/format-em
 	b=$(basename "$t")
 	vg any "$b: replay --json" replay --json "$t"
 	vg any "$b: info --verify" info --verify "$t"
-	vg any "$b: recover" recover -o "$tmp/o.tape" "$t"
-	vg any "$b: filter --redact all" filter -q -o "$tmp/o.tape" --redact all --key "$key" "$t"
+	vg any "$b: recover" recover -o @.tape "$t"
+	vg any "$b: filter --redact all" filter -q -o @.tape --redact all --key "$key" "$t"
+	vg any "$b: import" import -q -o @.db "$t"
 	vg any "$b: query" query "$t" -c "SELECT type, count(*) FROM events GROUP BY type;
 		SELECT * FROM events WHERE ts > 5; SELECT * FROM processes; SELECT * FROM types"
 done
 
+report
 echo "[==========] $((passed + ${#failed[@]})) test(s) run."
 echo "[  PASSED  ] $passed test(s)."
 if [ ${#failed[@]} -gt 0 ]; then
