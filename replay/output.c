@@ -303,8 +303,6 @@ static void names_clear(struct render_names *n);
 int render__init(struct render *r, struct tape_reader *const *readers, size_t n,
 		 enum time_mode mode, struct proctab *pt)
 {
-	bool have_base = false;
-
 	memset(r, 0, sizeof(*r));
 	r->time = mode;
 	r->pt = pt;
@@ -324,9 +322,9 @@ int render__init(struct render *r, struct tape_reader *const *readers, size_t n,
 		if (!tape_reader__event_count(readers[i]))
 			continue;
 		w = (int64_t)tape_reader__min_ts(readers[i]) + r->off[i];
-		if (!have_base || w < r->base_wall)
+		if (!r->have_base || w < r->base_wall)
 			r->base_wall = w;
-		have_base = true;
+		r->have_base = true;
 	}
 	return 0;
 }
@@ -345,6 +343,13 @@ int64_t render__rel_ns(const struct render *r, unsigned src, uint64_t ts)
 {
 	int64_t off = src < r->nsrcs ? r->off[src] : 0;
 
+	if (!r->have_base) {
+		/* Following a tape that had no events when it was opened: its
+		 * first event is the start.  The render object is never const
+		 * itself; the base is a cache filled on first use. */
+		((struct render *)r)->base_wall = (int64_t)ts + off;
+		((struct render *)r)->have_base = true;
+	}
 	return (int64_t)ts + off - r->base_wall;
 }
 

@@ -55,6 +55,7 @@ struct render {
 	size_t nsrcs;
 	int64_t *off;		    /* per source: boot-time to wall-clock ns (0 if unknown) */
 	int64_t base_wall;	    /* start of the tapes in wall ns (or boot ns without clocks) */
+	bool have_base;		    /* false until a tape had an event (--follow of a new tape) */
 	bool have_clock;	    /* every tape has the clock offset */
 	struct proctab *pt;	    /* may be NULL */
 	struct render_names *names; /* per-type caches of the text renderer */
