@@ -266,6 +266,61 @@ static void rtype_free(struct rtype *t)
 	free(t);
 }
 
+/* Type names, hashed: a tape may define tens of thousands of types. */
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static const struct tape_type *type_lookup(const struct tape_reader *r, const char *name)
+{
+	if (!r->nslots)
+		return NULL;
+	for (uint32_t s = name_hash(name) & (r->nslots - 1); r->name_slots[s];
+	     s = (s + 1) & (r->nslots - 1)) {
+		const struct rtype *t = r->types[r->name_slots[s]];
+
+		if (!strcmp(t->pub.name, name))
+			return &t->pub;
+	}
+	return NULL;
+}
+
+static void names_put(uint16_t *slots, uint32_t nslots, const char *name, uint16_t id)
+{
+	uint32_t s = name_hash(name) & (nslots - 1);
+
+	while (slots[s])
+		s = (s + 1) & (nslots - 1);
+	slots[s] = id;
+}
+
+/* Record type @id under @name (the type itself is stored right after). */
+static int names_add(struct tape_reader *r, const char *name, uint16_t id)
+{
+	if ((r->nnames + 1) * 2 > r->nslots) {
+		uint32_t n = r->nslots ? r->nslots * 2 : 64;
+		uint16_t *slots = calloc(n, sizeof(*slots));
+
+		if (!slots)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < r->nslots; i++)
+			if (r->name_slots[i])
+				names_put(slots, n, r->types[r->name_slots[i]]->pub.name,
+					  r->name_slots[i]);
+		free(r->name_slots);
+		r->name_slots = slots;
+		r->nslots = n;
+	}
+	names_put(r->name_slots, r->nslots, name, id);
+	r->nnames++;
+	return 0;
+}
+
 static int parse_type(struct tape_reader *r, struct rd *d)
 {
 	uint64_t id = rd_varint(d), nfields;
@@ -317,11 +372,8 @@ static int parse_type(struct tape_reader *r, struct rd *d)
 		r->types = n;
 		r->maxtype = id;
 	}
-	if (r->types[id])
+	if (r->types[id] || type_lookup(r, t->pub.name) || names_add(r, t->pub.name, id))
 		goto bad;
-	for (unsigned i = 0; i <= r->maxtype; i++)
-		if (r->types[i] && !strcmp(r->types[i]->pub.name, t->pub.name))
-			goto bad;
 	tpfmt_hook_attach(t);
 	r->types[id] = t;
 	return 0;
@@ -652,6 +704,9 @@ static void reset_contents(struct tape_reader *r)
 	r->nmeta = 0;
 	for (unsigned i = 1; r->types && i <= r->maxtype; i++)
 		rtype_free(r->types[i]);
+	free(r->name_slots);
+	r->name_slots = NULL;
+	r->nslots = r->nnames = 0;
 	free(r->types);
 	r->types = NULL;
 	r->maxtype = 0;
@@ -920,10 +975,7 @@ const struct tape_type *tape_reader__type_by_name(const struct tape_reader *r, c
 		return NULL;
 	if (!strcmp(name, tape_loss_type.name))
 		return &tape_loss_type;
-	for (unsigned i = 1; i <= r->maxtype; i++)
-		if (r->types[i] && !strcmp(r->types[i]->pub.name, name))
-			return &r->types[i]->pub;
-	return NULL;
+	return type_lookup(r, name);
 }
 
 size_t tape_reader__proc_count(const struct tape_reader *r)

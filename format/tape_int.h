@@ -306,6 +306,8 @@ struct tape_reader {
 	uint32_t nenums;
 	struct rtype **types; /* by id; [0] is the loss type */
 	unsigned maxtype;
+	uint16_t *name_slots; /* type ids hashed by name, 0 when empty */
+	uint32_t nslots, nnames;
 	struct tape_proc *procs;
 	size_t nprocs, capprocs;
 	struct tape_loss *losses;
