@@ -25,28 +25,6 @@ const char *block_type_name(unsigned type)
 	return "unknown";
 }
 
-bool kind_valid(unsigned kind)
-{
-	return kind >= TAPE_U8 && kind <= TAPE_BYTES;
-}
-
-bool kind_is_int(unsigned kind)
-{
-	return kind >= TAPE_U8 && kind <= TAPE_S64;
-}
-
-bool kind_is_signed(unsigned kind)
-{
-	return kind >= TAPE_S8 && kind <= TAPE_S64;
-}
-
-unsigned kind_size(unsigned kind)
-{
-	static const unsigned sizes[] = {0, 1, 2, 4, 8, 1, 2, 4, 8};
-
-	return kind_is_int(kind) ? sizes[kind] : 0;
-}
-
 static const struct tape_field loss_fields[TAPE_LOSS_NFIELDS] = {
 	[TAPE_LOSS_CPU] = {"cpu", TAPE_U32, TAPE_DISP_DEFAULT, NULL},
 	[TAPE_LOSS_COUNT] = {"count", TAPE_U64, TAPE_DISP_DEFAULT, NULL},

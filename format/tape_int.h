@@ -267,10 +267,27 @@ struct tape_enum *enum_dup(const struct tape_enum *e);
 void enum_free(struct tape_enum *e);
 void type_free_contents(struct tape_type *t);
 
-bool kind_is_int(unsigned kind);
-bool kind_is_signed(unsigned kind);
-unsigned kind_size(unsigned kind);
-bool kind_valid(unsigned kind);
+/* Kind predicates: inline, they run for every field of every event. */
+static inline bool kind_valid(unsigned kind)
+{
+	return kind >= TAPE_U8 && kind <= TAPE_BYTES;
+}
+
+static inline bool kind_is_int(unsigned kind)
+{
+	return kind >= TAPE_U8 && kind <= TAPE_S64;
+}
+
+static inline bool kind_is_signed(unsigned kind)
+{
+	return kind >= TAPE_S8 && kind <= TAPE_S64;
+}
+
+/* Bytes of an integer kind, 0 for strings and bytes. */
+static inline unsigned kind_size(unsigned kind)
+{
+	return kind_is_int(kind) ? 1u << ((kind - TAPE_U8) & 3) : 0;
+}
 
 /* ---- reader internals (reader.c, cursor.c, recover.c) ---- */
 
