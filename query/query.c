@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "qsql.h"
 #include "verbs.h"
 
@@ -53,7 +54,7 @@ static void usage(FILE *f)
 		   "  -s, --stats           print chunks read and skipped to stderr\n"
 		   "  -h, --help            this help\n"
 		   "\n"
-		   "EXAMPLES:\n"
+		   "Examples:\n"
 		   "  bpftape query incident.tape -c 'SELECT type, count(*) FROM events GROUP BY "
 		   "type'\n"
 		   "  bpftape query incident.tape -c \"SELECT comm, path, ret_str FROM open WHERE "
@@ -424,8 +425,8 @@ int cmd_query(int argc, char **argv)
 	char *input = NULL, *errmsg = NULL, err[512];
 	int opt, ret = 1;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:f:sh", longopts, NULL)) != -1) {
+	cli__getopt_init();
+	while ((opt = getopt_long(argc, argv, ":c:f:sh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			o.sql = optarg;
@@ -438,10 +439,9 @@ int cmd_query(int argc, char **argv)
 			} else if (!strcmp(optarg, "json")) {
 				o.format = OUT_JSON;
 			} else {
-				fprintf(stderr,
-					"bpftape query: unknown format '%s' (table, csv or json)\n",
-					optarg);
-				return 2;
+				return cli__usage("query",
+						  "--format: '%s' is not table, csv or json",
+						  optarg);
 			}
 			break;
 		case 's':
@@ -451,15 +451,11 @@ int cmd_query(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return cli__bad_option("query", opt, argv, longopts);
 		}
 	}
-	if (optind >= argc) {
-		fprintf(stderr, "bpftape query: no tape given\n");
-		usage(stderr);
-		return 2;
-	}
+	if (optind >= argc)
+		return cli__usage("query", "no tape given (FILE...)");
 	/* one thread: SQLite need not count allocations under a mutex */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	set = qset__open((const char *const *)argv + optind, argc - optind, err, sizeof(err));

@@ -9,11 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "output.h"
 #include "predicate.h"
 #include "proctab.h"
 #include "tapes.h"
 #include "verbs.h"
+
+#define VERB "export"
 
 static void usage(FILE *f)
 {
@@ -466,26 +469,24 @@ int cmd_export(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct pred_opts po = {0};
-	struct tape_reader **readers = NULL;
-	struct predicate *pred = NULL;
-	struct tape_merge *cur = NULL;
-	struct proctab *pt = NULL;
+	struct tapes t = {0};
 	struct render rd = {0};
 	struct out out = {.buf = NULL};
 	struct thrtab th = {0};
 	struct csv_cols cols = {0};
 	const char *format = NULL, *outpath = NULL;
 	bool chrome, first = true;
-	size_t ntapes = 0;
 	uint64_t bad_chunks = 0;
 	int fd = -1, c, rc, ret = 1;
 	char err[512];
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "hf:o:", opts, NULL)) != -1) {
+	cli__getopt_init();
+	while ((c = getopt_long(argc, argv, ":hf:o:", opts, NULL)) != -1) {
 		rc = pred_opts__parse(&po, c, optarg, err, sizeof(err));
+		if (rc == -ENOMEM)
+			goto nomem;
 		if (rc < 0) {
-			fprintf(stderr, "bpftape export: %s\n", err);
+			ret = cli__usage(VERB, "%s", err);
 			goto cleanup;
 		}
 		if (rc)
@@ -493,6 +494,11 @@ int cmd_export(int argc, char **argv)
 		switch (c) {
 		case OPT_FORMAT:
 			format = optarg;
+			if (strcmp(format, "chrome") && strcmp(format, "csv")) {
+				ret = cli__usage(VERB, "--format: '%s' is not chrome or csv",
+						 format);
+				goto cleanup;
+			}
 			break;
 		case 'o':
 			outpath = optarg;
@@ -502,60 +508,47 @@ int cmd_export(int argc, char **argv)
 			ret = 0;
 			goto cleanup;
 		default:
-			usage(stderr);
-			ret = 2;
+			ret = cli__bad_option(VERB, c, argv, opts);
 			goto cleanup;
 		}
 	}
-	if (!format || (strcmp(format, "chrome") && strcmp(format, "csv"))) {
-		fprintf(stderr, "bpftape export: --format chrome or --format csv is required\n");
-		ret = 2;
+	if (!format) {
+		ret = cli__usage(VERB, "--format chrome or --format csv is required");
 		goto cleanup;
 	}
 	chrome = !strcmp(format, "chrome");
 	if (optind >= argc) {
-		fprintf(stderr, "bpftape export: no tape given\n");
-		ret = 2;
+		ret = cli__usage(VERB, "no tape given (FILE...)");
 		goto cleanup;
 	}
-	ntapes = (size_t)(argc - optind);
-	if (tapes__open(argv + optind, ntapes, &readers, err, sizeof(err))) {
-		fprintf(stderr, "bpftape export: %s\n", err);
+	if ((rc = tapes__setup(&t, argv + optind, (size_t)(argc - optind), &po, err,
+			       sizeof(err)))) {
+		if (t.bad_selection)
+			ret = cli__usage(VERB, "%s", err);
+		else
+			fprintf(stderr, "bpftape export: %s\n", err);
 		goto cleanup;
 	}
-	pred = predicate__new(&po, readers, ntapes, err, sizeof(err));
-	if (!pred) {
-		fprintf(stderr, "bpftape export: %s\n", err);
-		goto cleanup;
-	}
-	pt = proctab__new();
-	if (!pt)
-		goto nomem;
-	if (tapes__load_snapshots(readers, ntapes, pt))
-		goto nomem;
-	if (chrome && (rc = tapes__proc_prefix(readers, ntapes, pred, pt))) {
+	if (chrome && (rc = tapes__proc_prefix(t.readers, t.n, t.pred, t.pt))) {
 		fprintf(stderr, "bpftape export: reading process state before --since: %s\n",
 			strerror(-rc));
 		goto cleanup;
 	}
-	if (render__init(&rd, readers, ntapes, TIME_REL, pt))
+	if (render__init(&rd, t.readers, t.n, TIME_REL, t.pt))
 		goto nomem;
-	if (!chrome && csv_cols_build(&cols, readers, ntapes, predicate__select(pred)))
+	if (!chrome && csv_cols_build(&cols, t.readers, t.n, predicate__select(t.pred)))
 		goto nomem;
 	if (outpath) {
-		fd = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		/* the export holds what the tape holds (paths, argv, addresses):
+		 * as private as a tape */
+		fd = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd < 0) {
-			fprintf(stderr, "bpftape export: -o %s: %s\n", outpath, strerror(errno));
+			fprintf(stderr, "bpftape export: %s: %s\n", outpath, strerror(errno));
 			goto cleanup;
 		}
 	}
 	if (out__init(&out, fd >= 0 ? fd : STDOUT_FILENO))
 		goto nomem;
-	cur = tapes__merge_pred(readers, ntapes, pred, true);
-	if (!cur) {
-		fprintf(stderr, "bpftape export: cannot iterate: %s\n", strerror(errno));
-		goto cleanup;
-	}
 	signal(SIGPIPE, SIG_IGN);
 	if (chrome)
 		out__puts(&out, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
@@ -564,17 +557,17 @@ int cmd_export(int argc, char **argv)
 	for (;;) {
 		const struct tape_event *ev;
 
-		rc = tapes__merge_next(cur, &ev);
+		rc = tapes__merge_next(t.cur, &ev);
 		if (rc < 0) {
-			fprintf(stderr, "bpftape export: %s\n", tapes__merge_errmsg(cur));
+			fprintf(stderr, "bpftape export: %s\n", tapes__merge_errmsg(t.cur));
 			bad_chunks++;
 			continue;
 		}
 		if (!rc)
 			break;
-		if (proctab__apply(pt, ev))
+		if (proctab__apply(t.pt, ev))
 			goto nomem;
-		if (!predicate__match(pred, ev))
+		if (!predicate__match(t.pred, ev))
 			continue;
 		if (chrome) {
 			if (ev->type != TAPE_TYPE_LOSS && thr_note(&th, ev))
@@ -587,7 +580,7 @@ int cmd_export(int argc, char **argv)
 			break;
 	}
 	if (chrome) {
-		chrome_names(&out, &th, pt, &first);
+		chrome_names(&out, &th, t.pt, &first);
 		out__puts(&out, "\n]}\n");
 	}
 	out__flush(&out);
@@ -616,11 +609,8 @@ cleanup:
 		close(fd);
 	free(th.s);
 	csv_cols_free(&cols);
-	tapes__merge_free(cur);
 	render__fini(&rd);
-	proctab__free(pt);
-	predicate__free(pred);
-	tapes__close(readers, ntapes);
+	tapes__teardown(&t);
 	pred_opts__free(&po);
 	return ret;
 }

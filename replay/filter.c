@@ -9,11 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "predicate.h"
 #include "proctab.h"
 #include "redact.h"
 #include "tapes.h"
 #include "verbs.h"
+
+#define VERB "filter"
 
 static void usage(FILE *f)
 {
@@ -442,11 +445,10 @@ static int copy_meta(struct filter *f)
 	return 0;
 }
 
-static void progress(uint64_t read, uint64_t kept, uint64_t bytes, bool done)
+static void progress(struct cli_progress *p, uint64_t read, uint64_t kept, uint64_t bytes)
 {
-	fprintf(stderr, "\rbpftape filter: %llu events read, %llu kept, %.1f MB written%s",
-		(unsigned long long)read, (unsigned long long)kept, (double)bytes / 1e6,
-		done ? "\n" : "");
+	cli_progress__show(p, "%llu events read, %llu kept, %.1f MB written",
+			   (unsigned long long)read, (unsigned long long)kept, (double)bytes / 1e6);
 }
 
 /* The state of processes seen only before the range, as of the range start:
@@ -598,23 +600,25 @@ int cmd_filter(int argc, char **argv)
 	};
 	struct pred_opts po = {0};
 	struct filter f = {0};
-	struct predicate *pred = NULL;
-	struct tape_merge *cur = NULL;
-	struct proctab *pt = NULL, *base = NULL;
+	struct tapes t = {0};
+	struct proctab *base = NULL;
 	struct kept k = {0};
 	struct tape_proc *procs = NULL;
 	struct tape_cursor_stats cst;
+	struct cli_progress prog;
 	const char *outpath = NULL, *keyfile = NULL;
-	bool quiet = false, show;
+	bool quiet = false;
 	uint64_t nread = 0, nkept = 0, nlost = 0, bad_chunks = 0;
 	char err[512];
 	int c, rc, ret = 1;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "hqf:o:", opts, NULL)) != -1) {
+	cli__getopt_init();
+	while ((c = getopt_long(argc, argv, ":hqf:o:", opts, NULL)) != -1) {
 		rc = pred_opts__parse(&po, c, optarg, err, sizeof(err));
+		if (rc == -ENOMEM)
+			goto nomem;
 		if (rc < 0) {
-			fprintf(stderr, "bpftape filter: %s\n", err);
+			ret = cli__usage(VERB, "%s", err);
 			goto cleanup;
 		}
 		if (rc)
@@ -625,12 +629,10 @@ int cmd_filter(int argc, char **argv)
 			break;
 		case OPT_REDACT:
 			if (redact_parse(optarg, &f.what)) {
-				fprintf(stderr,
-					"bpftape filter: --redact: '%s': expected a list of paths, "
-					"argv,"
-					" env, addrs, host, all\n",
-					optarg);
-				ret = 2;
+				ret = cli__usage(VERB,
+						 "--redact: '%s': expected a list of paths, argv, "
+						 "env, addrs, host, all",
+						 optarg);
 				goto cleanup;
 			}
 			break;
@@ -645,16 +647,13 @@ int cmd_filter(int argc, char **argv)
 			ret = 0;
 			goto cleanup;
 		default:
-			usage(stderr);
-			ret = 2;
+			ret = cli__bad_option(VERB, c, argv, opts);
 			goto cleanup;
 		}
 	}
 	if (!outpath || optind >= argc) {
-		fprintf(stderr, "bpftape filter: %s\n",
-			!outpath ? "-o OUT is required" : "no input tape given");
-		usage(stderr);
-		ret = 2;
+		ret = cli__usage(VERB, "%s",
+				 !outpath ? "-o OUT is required" : "no input tape given (FILE...)");
 		goto cleanup;
 	}
 	{
@@ -664,29 +663,30 @@ int cmd_filter(int argc, char **argv)
 			if (!strcmp(argv[i], outpath) ||
 			    (!stat(outpath, &so) && !stat(argv[i], &si) && so.st_dev == si.st_dev &&
 			     so.st_ino == si.st_ino)) {
-				fprintf(stderr, "bpftape filter: -o %s is also an input\n",
-					outpath);
-				ret = 2;
+				ret = cli__usage(VERB,
+						 "-o %s is also an input; write the new tape "
+						 "elsewhere",
+						 outpath);
 				goto cleanup;
 			}
 	}
 	if (f.what && (rc = redact_key(keyfile, f.key))) {
 		fprintf(stderr, "bpftape filter: --key %s: %s\n", keyfile ? keyfile : "(random)",
-			rc == -EINVAL ? "fewer than 16 bytes" : strerror(-rc));
-		goto cleanup;
-	}
-	f.n = (size_t)(argc - optind);
-	if (tapes__open(argv + optind, f.n, &f.readers, err, sizeof(err))) {
-		fprintf(stderr, "bpftape filter: %s\n", err);
-		f.n = 0;
+			rc == -EINVAL ? "fewer than 16 bytes; a key file needs at least 16"
+				      : strerror(-rc));
 		goto cleanup;
 	}
 	po.all_losses = true;
-	pred = predicate__new(&po, f.readers, f.n, err, sizeof(err));
-	if (!pred) {
-		fprintf(stderr, "bpftape filter: %s\n", err);
+	if ((rc = tapes__setup(&t, argv + optind, (size_t)(argc - optind), &po, err,
+			       sizeof(err)))) {
+		if (t.bad_selection)
+			ret = cli__usage(VERB, "%s", err);
+		else
+			fprintf(stderr, "bpftape filter: %s\n", err);
 		goto cleanup;
 	}
+	f.readers = t.readers;
+	f.n = t.n;
 	f.maps = calloc(f.n, sizeof(*f.maps));
 	f.ntypes = calloc(f.n, sizeof(*f.ntypes));
 	if (!f.maps || !f.ntypes)
@@ -698,16 +698,12 @@ int cmd_filter(int argc, char **argv)
 			goto nomem;
 	}
 	tmap_classify(&f);
-	pt = proctab__new();
 	base = proctab__new();
-	if (!pt || !base)
-		goto nomem;
-	if (tapes__load_snapshots(f.readers, f.n, pt) ||
-	    tapes__load_snapshots(f.readers, f.n, base))
+	if (!base || tapes__load_snapshots(f.readers, f.n, base))
 		goto nomem;
 	f.w = tape_writer__open(outpath, NULL);
 	if (!f.w) {
-		fprintf(stderr, "bpftape filter: -o %s: %s\n", outpath, strerror(errno));
+		fprintf(stderr, "bpftape filter: %s: %s\n", outpath, strerror(errno));
 		goto cleanup;
 	}
 	if ((rc = copy_meta(&f))) {
@@ -724,31 +720,26 @@ int cmd_filter(int argc, char **argv)
 		list[strlen(list) - 1] = '\0';
 		tape_writer__set_meta(f.w, "filter.redacted", list);
 	}
-	cur = tapes__merge_pred(f.readers, f.n, pred, true);
-	if (!cur) {
-		fprintf(stderr, "bpftape filter: cannot iterate: %s\n", strerror(errno));
-		goto cleanup;
-	}
-	show = !quiet && isatty(STDERR_FILENO);
+	cli_progress__init(&prog, VERB, quiet);
 	for (;;) {
 		const struct tape_event *ev;
 		struct tmap *m = NULL;
 		const union tape_value *vals;
 		struct tape_event out;
 
-		rc = tapes__merge_next(cur, &ev);
+		rc = tapes__merge_next(t.cur, &ev);
 		if (rc < 0) {
-			if (show)
-				fputc('\n', stderr);
-			fprintf(stderr, "bpftape filter: %s (skipped)\n", tapes__merge_errmsg(cur));
+			cli_progress__end(&prog);
+			fprintf(stderr, "bpftape filter: %s (skipped)\n",
+				tapes__merge_errmsg(t.cur));
 			bad_chunks++;
 			continue;
 		}
 		if (!rc)
 			break;
 		nread++;
-		if (show && !(nread & 0xfffff))
-			progress(nread, nkept, tape_writer__bytes(f.w), false);
+		if (!(nread & 0xfffff))
+			progress(&prog, nread, nkept, tape_writer__bytes(f.w));
 		if (ev->type == TAPE_TYPE_LOSS) {
 			struct tape_loss l = {
 				.cpu = (uint32_t)ev->values[TAPE_LOSS_CPU].u,
@@ -757,16 +748,16 @@ int cmd_filter(int argc, char **argv)
 				.last_ts = ev->values[TAPE_LOSS_LAST_TS].u,
 			};
 
-			if (!predicate__match(pred, ev))
+			if (!predicate__match(t.pred, ev))
 				continue;
-			l.first_ts += (uint64_t)shift(cur, ev->source);
-			l.last_ts += (uint64_t)shift(cur, ev->source);
+			l.first_ts += (uint64_t)shift(t.cur, ev->source);
+			l.last_ts += (uint64_t)shift(t.cur, ev->source);
 			if ((rc = tape_writer__add_loss(f.w, &l)))
 				goto write_fail;
 			nlost++;
 			continue;
 		}
-		if (proctab__apply(pt, ev))
+		if (proctab__apply(t.pt, ev))
 			goto nomem;
 		if (ev->source < f.n && ev->type < f.ntypes[ev->source]) {
 			struct tmap *lm = &f.maps[ev->source][ev->type];
@@ -779,7 +770,7 @@ int cmd_filter(int argc, char **argv)
 			    kept_add(&k, touched, NULL, NULL, true))
 				goto nomem;
 		}
-		if (!predicate__match(pred, ev))
+		if (!predicate__match(t.pred, ev))
 			continue;
 		if ((rc = tmap_get(&f, ev, &m))) {
 			if (rc == -ENOMEM)
@@ -798,12 +789,12 @@ int cmd_filter(int argc, char **argv)
 			long ki = kept_find(&k, ev->pid);
 
 			if (ki < 0) {
-				if (kept_add(&k, ev->pid, proctab__get(pt, ev->pid), ev->comm,
+				if (kept_add(&k, ev->pid, proctab__get(t.pt, ev->pid), ev->comm,
 					     false))
 					goto nomem;
 			} else if (!k.v[ki].p.comm[0] && !k.v[ki].p.exe && !k.v[ki].p.ppid) {
 				/* first seen as a lifecycle target: take its state now */
-				const struct proc_state *s = proctab__get(pt, ev->pid);
+				const struct proc_state *s = proctab__get(t.pt, ev->pid);
 
 				if (tproc_set(&k.v[ki].p, ev->pid, s, ev->comm))
 					goto nomem;
@@ -813,7 +804,7 @@ int cmd_filter(int argc, char **argv)
 		if (m->cls && !(vals = redact_event(&f, m, ev)))
 			goto nomem;
 		out = *ev;
-		out.ts += (uint64_t)shift(cur, ev->source);
+		out.ts += (uint64_t)shift(t.cur, ev->source);
 		out.type = (uint16_t)m->out_id;
 		out.values = vals;
 		out.comm_len = 0;
@@ -821,12 +812,12 @@ int cmd_filter(int argc, char **argv)
 			goto write_fail;
 		nkept++;
 	}
-	if ((rc = prefix_states(&f, pred, &k, base))) {
+	if ((rc = prefix_states(&f, t.pred, &k, base))) {
 		fprintf(stderr, "bpftape filter: reading process state before --since: %s\n",
 			strerror(-rc));
 		goto cleanup;
 	}
-	if ((rc = parent_pass(&f, pred, &k))) {
+	if ((rc = parent_pass(&f, t.pred, &k))) {
 		fprintf(stderr, "bpftape filter: reading the parents of processes: %s\n",
 			strerror(-rc));
 		goto cleanup;
@@ -852,9 +843,10 @@ int cmd_filter(int argc, char **argv)
 	}
 	if ((rc = tape_writer__finish(f.w)))
 		goto write_fail;
-	tapes__merge_stats(cur, &cst);
-	if (show) {
-		progress(nread, nkept, tape_writer__bytes(f.w), true);
+	tapes__merge_stats(t.cur, &cst);
+	if (prog.on) {
+		progress(&prog, nread, nkept, tape_writer__bytes(f.w));
+		cli_progress__end(&prog);
 		fprintf(stderr,
 			"bpftape filter: %s: %llu of %llu events kept, %llu loss record(s); read "
 			"%llu of "
@@ -875,22 +867,19 @@ nomem:
 cleanup:
 	free(procs);
 	kept_free(&k);
-	tapes__merge_free(cur);
 	tape_writer__free(f.w);
 	if (ret && f.w)
 		unlink(outpath);
 	for (size_t s = 0; f.maps && s < f.n; s++) {
-		for (unsigned t = 0; f.maps[s] && t < f.ntypes[s]; t++)
-			free(f.maps[s][t].cls);
+		for (unsigned ty = 0; f.maps[s] && ty < f.ntypes[s]; ty++)
+			free(f.maps[s][ty].cls);
 		free(f.maps[s]);
 	}
 	free(f.maps);
 	free(f.ntypes);
 	free(f.scratch);
-	proctab__free(pt);
 	proctab__free(base);
-	predicate__free(pred);
-	tapes__close(f.readers, f.n);
+	tapes__teardown(&t);
 	pred_opts__free(&po);
 	return ret;
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "output.h"
 #include "predicate.h"
 #include "verbs.h"
@@ -269,8 +270,8 @@ int cmd_info(int argc, char **argv)
 	bool verify = false, json = false;
 	int c, ret = 1, bad_total = 0, failed = 0;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	cli__getopt_init();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_VERIFY:
 			verify = true;
@@ -282,15 +283,11 @@ int cmd_info(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return cli__bad_option("info", c, argv, opts);
 		}
 	}
-	if (optind >= argc) {
-		fprintf(stderr, "bpftape info: no tape given\n");
-		usage(stderr);
-		return 2;
-	}
+	if (optind >= argc)
+		return cli__usage("info", "no tape given (FILE...)");
 	if (out__init(&out, STDOUT_FILENO)) {
 		fprintf(stderr, "bpftape info: out of memory\n");
 		return 1;

@@ -9,11 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "output.h"
 #include "predicate.h"
 #include "proctab.h"
 #include "tapes.h"
 #include "verbs.h"
+
+#define VERB "replay"
 
 static volatile sig_atomic_t replay_stop;
 
@@ -86,27 +89,25 @@ int cmd_replay(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct pred_opts po = {0};
-	struct tape_reader **readers = NULL;
-	struct predicate *pred = NULL;
-	struct tape_merge *cur = NULL;
-	struct proctab *pt = NULL;
+	struct tapes t = {0};
 	struct render rd = {0};
 	struct out out = {.buf = NULL};
 	bool json = false, follow = false, pace = false, started = false;
 	enum time_mode tmode = TIME_REL;
 	double speed = 1.0;
-	size_t ntapes;
 	uint64_t bad_chunks = 0;
 	struct timespec start;
 	int64_t first_rel = 0;
 	char err[512];
 	int c, rc, ret = 1;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "hf:", opts, NULL)) != -1) {
+	cli__getopt_init();
+	while ((c = getopt_long(argc, argv, ":hf:", opts, NULL)) != -1) {
 		rc = pred_opts__parse(&po, c, optarg, err, sizeof(err));
+		if (rc == -ENOMEM)
+			goto nomem;
 		if (rc < 0) {
-			fprintf(stderr, "bpftape replay: %s\n", err);
+			ret = cli__usage(VERB, "%s", err);
 			goto cleanup;
 		}
 		if (rc)
@@ -125,10 +126,10 @@ int cmd_replay(int argc, char **argv)
 
 				speed = strtod(optarg, &end);
 				if (*end || !(speed > 0)) {
-					fprintf(stderr,
-						"bpftape replay: --pace: '%s' is not a positive "
-						"speed\n",
-						optarg);
+					ret = cli__usage(VERB,
+							 "--pace: '%s' is not a positive speed "
+							 "(1: as recorded, 10: ten times faster)",
+							 optarg);
 					goto cleanup;
 				}
 			}
@@ -141,9 +142,8 @@ int cmd_replay(int argc, char **argv)
 			} else if (!strcmp(optarg, "raw")) {
 				tmode = TIME_RAW;
 			} else {
-				fprintf(stderr,
-					"bpftape replay: --time: '%s' is not rel, wall or raw\n",
-					optarg);
+				ret = cli__usage(VERB, "--time: '%s' is not rel, wall or raw",
+						 optarg);
 				goto cleanup;
 			}
 			break;
@@ -152,53 +152,38 @@ int cmd_replay(int argc, char **argv)
 			ret = 0;
 			goto cleanup;
 		default:
-			usage(stderr);
-			ret = 2;
+			ret = cli__bad_option(VERB, c, argv, opts);
 			goto cleanup;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "bpftape replay: no tape given\n");
-		usage(stderr);
-		ret = 2;
+		ret = cli__usage(VERB, "no tape given (FILE...)");
 		goto cleanup;
 	}
-	ntapes = (size_t)(argc - optind);
-	if (tapes__open(argv + optind, ntapes, &readers, err, sizeof(err))) {
-		fprintf(stderr, "bpftape replay: %s\n", err);
+	if ((rc = tapes__setup(&t, argv + optind, (size_t)(argc - optind), &po, err,
+			       sizeof(err)))) {
+		if (t.bad_selection)
+			ret = cli__usage(VERB, "%s", err);
+		else
+			fprintf(stderr, "bpftape replay: %s\n", err);
 		goto cleanup;
 	}
 	/* a tape being recorded has no index yet: that is what --follow is for */
-	for (size_t i = 0; i < ntapes && !follow; i++)
-		if (tape_reader__recovered(readers[i]))
+	for (size_t i = 0; i < t.n && !follow; i++)
+		if (tape_reader__recovered(t.readers[i]))
 			fprintf(stderr,
 				"bpftape replay: %s: no valid index (unfinished or damaged tape);"
-				" read by scanning\n",
+				" read by scanning ('bpftape recover' writes a clean copy)\n",
 				argv[optind + i]);
-	pred = predicate__new(&po, readers, ntapes, err, sizeof(err));
-	if (!pred) {
-		fprintf(stderr, "bpftape replay: %s\n", err);
-		goto cleanup;
-	}
-	pt = proctab__new();
-	if (!pt)
-		goto nomem;
-	if (tapes__load_snapshots(readers, ntapes, pt))
-		goto nomem;
 	/* JSON shows each process's exe and parent: learn what happened before
 	 * --since (text takes names from the events themselves) */
-	if (json && (rc = tapes__proc_prefix(readers, ntapes, pred, pt))) {
+	if (json && (rc = tapes__proc_prefix(t.readers, t.n, t.pred, t.pt))) {
 		fprintf(stderr, "bpftape replay: reading process state before --since: %s\n",
 			strerror(-rc));
 		goto cleanup;
 	}
-	if (render__init(&rd, readers, ntapes, tmode, pt) || out__init(&out, STDOUT_FILENO))
+	if (render__init(&rd, t.readers, t.n, tmode, t.pt) || out__init(&out, STDOUT_FILENO))
 		goto nomem;
-	cur = tapes__merge_pred(readers, ntapes, pred, true);
-	if (!cur) {
-		fprintf(stderr, "bpftape replay: cannot iterate: %s\n", strerror(errno));
-		goto cleanup;
-	}
 	signal(SIGPIPE, SIG_IGN);
 	if (follow) {
 		struct sigaction sa = {.sa_handler = on_sigint};
@@ -209,10 +194,10 @@ int cmd_replay(int argc, char **argv)
 	while (!replay_stop) {
 		const struct tape_event *ev;
 
-		rc = tapes__merge_next(cur, &ev);
+		rc = tapes__merge_next(t.cur, &ev);
 		if (rc < 0) {
 			out__flush(&out);
-			fprintf(stderr, "bpftape replay: %s\n", tapes__merge_errmsg(cur));
+			fprintf(stderr, "bpftape replay: %s\n", tapes__merge_errmsg(t.cur));
 			bad_chunks++;
 			continue;
 		}
@@ -224,8 +209,8 @@ int cmd_replay(int argc, char **argv)
 			out__flush(&out);
 			if (out.err)
 				break;
-			for (size_t i = 0; i < ntapes; i++) {
-				int k = tape_reader__refresh(readers[i]);
+			for (size_t i = 0; i < t.n; i++) {
+				int k = tape_reader__refresh(t.readers[i]);
 
 				if (k > 0)
 					n += k;
@@ -234,9 +219,9 @@ int cmd_replay(int argc, char **argv)
 				usleep(200000);
 			continue;
 		}
-		if (proctab__apply(pt, ev))
+		if (proctab__apply(t.pt, ev))
 			goto nomem;
-		if (!predicate__match(pred, ev))
+		if (!predicate__match(t.pred, ev))
 			continue;
 		if (pace) {
 			int64_t rel = render__rel_ns(&rd, ev->source, ev->ts);
@@ -277,11 +262,8 @@ nomem:
 	fprintf(stderr, "bpftape replay: out of memory\n");
 cleanup:
 	out__close(&out);
-	tapes__merge_free(cur);
 	render__fini(&rd);
-	proctab__free(pt);
-	predicate__free(pred);
-	tapes__close(readers, readers ? (size_t)(argc - optind) : 0);
+	tapes__teardown(&t);
 	pred_opts__free(&po);
 	return ret;
 }

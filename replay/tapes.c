@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "expr.h"
 #include "predicate.h"
 #include "proctab.h"
 #include "tapes.h"
@@ -302,4 +303,78 @@ int tapes__proc_prefix(struct tape_reader *const *readers, size_t n, const struc
 	}
 	tapes__merge_free(cur);
 	return rc;
+}
+
+/* A time or an expression that is malformed is wrong whatever the tapes
+ * hold: say so before a tape is opened (a missing file would hide it). */
+static int selection_form(const struct pred_opts *po, char *err, size_t errlen)
+{
+	struct pred_opts times = {.since = po->since, .until = po->until};
+	struct predicate *p;
+	char why[256];
+
+	if (po->since || po->until) {
+		/* over no tapes: only the form of the times is checked */
+		p = predicate__new(&times, NULL, 0, err, errlen);
+		if (!p)
+			return errno ? -errno : -EINVAL;
+		predicate__free(p);
+	}
+	if (po->expr) {
+		struct expr *e = expr__compile(po->expr, why, sizeof(why));
+
+		if (!e) {
+			int rc = errno ? -errno : -EINVAL;
+
+			snprintf(err, errlen, "-f: %s", why);
+			return rc;
+		}
+		expr__free(e);
+	}
+	return 0;
+}
+
+int tapes__setup(struct tapes *t, char *const *paths, size_t n, const struct pred_opts *po,
+		 char *err, size_t errlen)
+{
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if ((rc = selection_form(po, err, errlen))) {
+		t->bad_selection = rc != -ENOMEM;
+		return rc;
+	}
+	rc = tapes__open(paths, n, &t->readers, err, errlen);
+	if (rc)
+		return rc;
+	t->n = n;
+	t->pred = predicate__new(po, t->readers, n, err, errlen);
+	if (!t->pred) {
+		rc = errno ? -errno : -EINVAL;
+		t->bad_selection = rc != -ENOMEM;
+		if (!err[0])
+			snprintf(err, errlen, "%s", strerror(-rc));
+		return rc;
+	}
+	t->pt = proctab__new();
+	if (!t->pt || tapes__load_snapshots(t->readers, n, t->pt)) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	t->cur = tapes__merge_pred(t->readers, n, t->pred, true);
+	if (!t->cur) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot iterate: %s", strerror(errno));
+		return rc ? rc : -ENOMEM;
+	}
+	return 0;
+}
+
+void tapes__teardown(struct tapes *t)
+{
+	tapes__merge_free(t->cur);
+	proctab__free(t->pt);
+	predicate__free(t->pred);
+	tapes__close(t->readers, t->n);
+	memset(t, 0, sizeof(*t));
 }

@@ -66,4 +66,30 @@ int tapes__load_snapshots(struct tape_reader *const *readers, size_t n, struct p
 int tapes__proc_prefix(struct tape_reader *const *readers, size_t n, const struct predicate *pred,
 		       struct proctab *pt);
 
+struct pred_opts;
+
+/* What replay, filter and export read: the tapes, the selection over them,
+ * their process state and the events in order.  The struct owns them all. */
+struct tapes {
+	struct tape_reader **readers;
+	size_t n;
+	struct predicate *pred;
+	struct proctab *pt;	/* seeded with the tapes' snapshots */
+	struct tape_merge *cur; /* the selection, with lifecycle events */
+	bool bad_selection;	/* setup failed on a value of the selection */
+};
+
+/*
+ * Open the @n tapes at @paths, build @po's predicate over them, seed a
+ * process table with their snapshots and make a merge over what the
+ * predicate selects (with the fork/exec/exit events the process table
+ * needs).  0, or -errno with @err naming the file or the option; then
+ * t->bad_selection tells a selection the tapes cannot answer ("--type: no
+ * type 'x'", a --since that is no time: a usage error) from a tape that
+ * cannot be read.  Free with tapes__teardown(), on failure too.
+ */
+int tapes__setup(struct tapes *t, char *const *paths, size_t n, const struct pred_opts *po,
+		 char *err, size_t errlen);
+void tapes__teardown(struct tapes *t);
+
 #endif

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+/* Usage errors and progress lines of the offline verbs. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+void cli__getopt_init(void)
+{
+	optind = 0; /* glibc: 0 also resets the scan of a previous verb */
+	opterr = 0;
+}
+
+static int vusage(const char *verb, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "bpftape %s: ", verb);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "; see 'bpftape %s --help'\n", verb);
+	return CLI_EXIT_USAGE;
+}
+
+int cli__usage(const char *verb, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vusage(verb, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* The long options that "--@name" (of @len bytes, a prefix) could mean. */
+static int long_matches(const struct option *longopts, const char *name, size_t len,
+			const struct option **first)
+{
+	int n = 0;
+
+	*first = NULL;
+	for (const struct option *o = longopts; o && o->name; o++) {
+		if (strncmp(o->name, name, len))
+			continue;
+		if (strlen(o->name) == len) {
+			*first = o; /* an exact match wins over longer ones */
+			return 1;
+		}
+		if (!n++)
+			*first = o;
+	}
+	return n;
+}
+
+int cli__bad_option(const char *verb, int c, char *const *argv, const struct option *longopts)
+{
+	/* getopt_long() has stepped past the word it complains about, except
+	 * inside a cluster of short options ("-qz"): there optopt says it */
+	const char *arg = optind > 0 && argv[optind - 1] ? argv[optind - 1] : "";
+	bool is_long = !strncmp(arg, "--", 2) && arg[2];
+	size_t len = is_long ? strcspn(arg + 2, "=") : 0;
+	const struct option *o = NULL;
+	int n = is_long ? long_matches(longopts, arg + 2, len, &o) : 0;
+
+	if (c == ':') {
+		if (is_long && o && (o->val == optopt || n == 1))
+			return cli__usage(verb, "option '--%s' needs a value", o->name);
+		return cli__usage(verb, "option '-%c' needs a value", optopt);
+	}
+	if (!optopt && is_long) {
+		char list[256] = "";
+		size_t used = 0;
+
+		if (n < 2)
+			return cli__usage(verb, "unknown option '%.*s'", (int)len + 2, arg);
+		for (const struct option *m = longopts; m->name && used < sizeof(list); m++)
+			if (!strncmp(m->name, arg + 2, len))
+				used += (size_t)snprintf(list + used, sizeof(list) - used, "%s--%s",
+							 used ? ", " : "", m->name);
+		return cli__usage(verb, "option '%.*s' is ambiguous: %s", (int)len + 2, arg, list);
+	}
+	if (is_long && arg[2 + len] == '=' && o && o->val == optopt && o->has_arg == no_argument)
+		return cli__usage(verb, "option '--%s' takes no value", o->name);
+	if (optopt > ' ' && optopt < 0x7f)
+		return cli__usage(verb, "unknown option '-%c'", optopt);
+	return cli__usage(verb, "unknown option '%s'", arg);
+}
+
+void cli_progress__init(struct cli_progress *p, const char *verb, bool quiet)
+{
+	p->verb = verb;
+	p->on = !quiet && isatty(STDERR_FILENO);
+	p->shown = false;
+}
+
+void cli_progress__show(struct cli_progress *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!p->on)
+		return;
+	fprintf(stderr, "\rbpftape %s: ", p->verb);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\033[K", stderr); /* what a longer earlier line left */
+	fflush(stderr);
+	p->shown = true;
+}
+
+void cli_progress__end(struct cli_progress *p)
+{
+	if (!p->shown)
+		return;
+	fputc('\n', stderr);
+	p->shown = false;
+}
