@@ -15,6 +15,58 @@ static uint64_t chunk_count_at(const struct tape_reader *r, uint64_t off)
 	return 0;
 }
 
+/* A byte range of the input accounted for: a block copied, or the input's
+ * own index or trailer (replaced by the new tape's, not lost). */
+struct span {
+	uint64_t off, len;
+	bool index;
+};
+
+static int span_cmp(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/*
+ * Of the bytes [@a, @b) no good block covers, how many from @a on are the
+ * remains of the input's index and trailer (a footer torn by a kill, a bad
+ * trailer CRC): those are rebuilt, not lost.  @after_index says an index
+ * block ends at @a.  The rest of the gap is lost data.
+ */
+static uint64_t old_footer_bytes(struct tape_reader *r, uint64_t a, uint64_t b, bool after_index)
+{
+	uint64_t at = a;
+
+	while (at + 6 <= b) {
+		uint8_t h[BLOCK_HDR_LEN];
+		size_t got = b - at < sizeof(h) ? (size_t)(b - at) : sizeof(h);
+		uint64_t len;
+		uint16_t type;
+
+		if (r->in.read_at(r->in.ctx, h, got, at) || get_le32(h) != BLOCK_MAGIC)
+			break;
+		type = get_le16(h + 4);
+		if (type != BLOCK_INDEX && type != BLOCK_TRAILER)
+			break;
+		if (got == sizeof(h))
+			len = BLOCK_HDR_LEN + (uint64_t)get_le32(h + 12);
+		else if (b == r->size)
+			len = b - at; /* a header torn by the end of the file */
+		else
+			break;
+		if (type == BLOCK_TRAILER && len != TRAILER_BLOCK_LEN)
+			break;
+		at += len < b - at ? len : b - at;
+		after_index = type == BLOCK_INDEX;
+	}
+	/* a trailer torn before its type was written */
+	if (at < b && after_index && b == r->size && b - at < TRAILER_BLOCK_LEN)
+		at = b;
+	return at - a;
+}
+
 int tape_recover(const char *in_path, const char *out_path, struct tape_recover_stats *st,
 		 char *err, size_t errlen)
 {
@@ -22,7 +74,10 @@ int tape_recover(const char *in_path, const char *out_path, struct tape_recover_
 	struct tape_reader *r = NULL;
 	struct tape_writer *w = NULL;
 	struct buf body = {0};
-	uint64_t kept_bytes = FILE_HDR_LEN;
+	struct span *spans = NULL;
+	size_t nspans = 0;
+	uint64_t pos = FILE_HDR_LEN, lost = 0;
+	bool after_index = false;
 	char msg[256];
 	int ret = 0;
 
@@ -42,6 +97,11 @@ int tape_recover(const char *in_path, const char *out_path, struct tape_recover_
 		errfmt(err, errlen, "%s: %s", out_path, strerror(errno));
 		goto out;
 	}
+	spans = calloc(r->nblocks ? r->nblocks : 1, sizeof(*spans));
+	if (!spans) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	s.blocks_bad = r->nproblems;
 	if (r->nproblems)
 		errfmt(err, errlen, "%s", r->problems[0]);
@@ -49,7 +109,8 @@ int tape_recover(const char *in_path, const char *out_path, struct tape_recover_
 		struct rblock b;
 
 		if (r->blocks[i].type == BLOCK_INDEX || r->blocks[i].type == BLOCK_TRAILER) {
-			kept_bytes += r->blocks[i].len; /* replaced, not lost */
+			spans[nspans++] = (struct span){r->blocks[i].off, r->blocks[i].len,
+							r->blocks[i].type == BLOCK_INDEX};
 			continue;
 		}
 		ret = reader_read_block(r, r->blocks[i].off, &body, &b, msg, sizeof(msg));
@@ -69,7 +130,7 @@ int tape_recover(const char *in_path, const char *out_path, struct tape_recover_
 		}
 		if (b.type == BLOCK_CHUNK)
 			s.events_kept += chunk_count_at(r, b.off);
-		kept_bytes += b.len;
+		spans[nspans++] = (struct span){b.off, b.len, false};
 		s.blocks_kept++;
 	}
 	ret = tape_writer__finish(w);
@@ -77,10 +138,31 @@ int tape_recover(const char *in_path, const char *out_path, struct tape_recover_
 		errfmt(err, errlen, "%s: %s", out_path, tape_writer__errmsg(w));
 		goto out;
 	}
-	s.bytes_lost = r->size > kept_bytes ? r->size - kept_bytes : 0;
+	/* what no block accounts for is lost, except the remains of the
+	 * input's own index and trailer; each damaged footer was one problem
+	 * of a scan (a valid index leaves none) */
+	qsort(spans, nspans, sizeof(*spans), span_cmp);
+	for (size_t i = 0; i <= nspans; i++) {
+		uint64_t end = i < nspans ? spans[i].off : r->size;
+
+		if (end > pos) {
+			uint64_t footer = old_footer_bytes(r, pos, end, after_index);
+
+			lost += end - pos - footer;
+			if (footer == end - pos && r->recovered && s.blocks_bad)
+				s.blocks_bad--;
+		}
+		if (i < nspans) {
+			if (spans[i].off + spans[i].len > pos)
+				pos = spans[i].off + spans[i].len;
+			after_index = spans[i].index;
+		}
+	}
+	s.bytes_lost = lost;
 out:
 	if (st)
 		*st = s;
+	free(spans);
 	buf_free(&body);
 	tape_writer__free(w);
 	tape_reader__free(r);

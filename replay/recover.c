@@ -2,20 +2,29 @@
 /* bpftape recover: copy every intact block of a damaged tape into a new one. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
+#include "cli.h"
 #include "tape.h"
 #include "verbs.h"
 
+#define VERB "recover"
+
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: bpftape recover -o OUT FILE\n\n"
+	fprintf(f, "Usage: bpftape recover [-q] -o OUT FILE\n\n"
 		   "Copy every intact block of a damaged or unfinished tape (a recorder\n"
 		   "killed with SIGKILL, a full disk, a bad copy) into a new finalized tape\n"
-		   "with a fresh index, and say what was lost.  Exit status 0 when the new\n"
-		   "tape was written, even if blocks were lost; 1 if it could not be.\n\n"
-		   "  -o, --output OUT   the new tape (must differ from FILE)\n\n"
+		   "with a fresh index, and say what was lost: damaged blocks and a torn\n"
+		   "tail count, the old index and footer do not (they are rebuilt).  Exit\n"
+		   "status 0 when the new tape was written, even if blocks were lost; 1 if\n"
+		   "it could not be.\n\n"
+		   "  -o, --output OUT   the new tape (must differ from FILE)\n"
+		   "  -q, --quiet        no progress line on a terminal\n\n"
 		   "Examples:\n"
 		   "  bpftape recover -o fixed.tape killed.tape\n"
 		   "  bpftape info --verify fixed.tape\n");
@@ -27,72 +36,155 @@ static void print_problem(void *ctx, const char *msg)
 	printf("  %s\n", msg);
 }
 
+/*
+ * The progress of tape_recover(), which reports none: a thread looks at
+ * how far the new tape has grown against the size of the input.
+ */
+struct watch {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	const char *in, *out;
+	uint64_t total;
+	struct timespec old_mtime; /* of an OUT that existed before, not yet rewritten */
+	struct cli_progress *prog;
+};
+
+static void *watch_run(void *arg)
+{
+	struct watch *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->done) {
+		struct timespec t;
+		struct stat st;
+
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += 250000000;
+		if (t.tv_nsec >= 1000000000) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&w->cv, &w->mu, &t);
+		if (w->done)
+			break;
+		if (!stat(w->out, &st) && st.st_size > 0 &&
+		    (st.st_mtim.tv_sec != w->old_mtime.tv_sec ||
+		     st.st_mtim.tv_nsec != w->old_mtime.tv_nsec))
+			cli_progress__show(w->prog, "%s: %.1f of %.1f MB copied", w->out,
+					   (double)st.st_size / 1e6, (double)w->total / 1e6);
+		else
+			cli_progress__show(w->prog, "%s: reading %.1f MB", w->in,
+					   (double)w->total / 1e6);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
 int cmd_recover(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"output", required_argument, NULL, 'o'},
+		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct tape_recover_stats st = {0};
-	const char *out = NULL;
+	struct cli_progress prog;
+	struct watch w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	pthread_t th;
+	bool quiet = false, watching = false, rebuilt;
+	const char *out = NULL, *path;
 	struct tape_reader *in;
-	char err[512] = "", err2[512];
+	char err[512] = "";
+	uint64_t listed;
 	int c, rc;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+	cli__getopt_init();
+	while ((c = getopt_long(argc, argv, ":hqo:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
+			break;
+		case 'q':
+			quiet = true;
 			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return cli__bad_option(VERB, c, argv, opts);
 		}
 	}
-	if (!out || optind != argc - 1) {
-		fprintf(stderr, "bpftape recover: %s\n",
-			!out ? "-o OUT is required" : "exactly one input tape is required");
-		usage(stderr);
-		return 2;
+	if (!out)
+		return cli__usage(VERB, "-o OUT is required");
+	if (optind != argc - 1)
+		return cli__usage(VERB, optind < argc ? "one input tape at a time"
+						      : "no input tape given (FILE)");
+	path = argv[optind];
+	if (!strcmp(out, path))
+		return cli__usage(VERB, "-o %s: the output must not be the input", out);
+	/* what the input's own index says, to compare with what is kept */
+	in = tape_reader__open(path, err, sizeof(err));
+	if (!in) {
+		fprintf(stderr, "bpftape recover: %s: %s\n", path, err[0] ? err : strerror(errno));
+		return 1;
 	}
-	if (!strcmp(out, argv[optind])) {
-		fprintf(stderr, "bpftape recover: -o %s: the output must not be the input\n", out);
-		return 2;
+	rebuilt = tape_reader__recovered(in);
+	listed = rebuilt ? 0 : tape_reader__event_count(in);
+	cli_progress__init(&prog, VERB, quiet);
+	if (prog.on) {
+		w.in = path;
+		w.out = out;
+		w.total = tape_reader__file_size(in);
+		w.prog = &prog;
+		{
+			struct stat ost;
+
+			if (!stat(out, &ost))
+				w.old_mtime = ost.st_mtim;
+		}
+		watching = !pthread_create(&th, NULL, watch_run, &w);
 	}
-	rc = tape_recover(argv[optind], out, &st, err, sizeof(err));
+	err[0] = '\0';
+	rc = tape_recover(path, out, &st, err, sizeof(err));
+	if (watching) {
+		pthread_mutex_lock(&w.mu);
+		w.done = true;
+		pthread_cond_signal(&w.cv);
+		pthread_mutex_unlock(&w.mu);
+		pthread_join(th, NULL);
+		cli_progress__end(&prog);
+	}
 	if (rc) {
+		tape_reader__free(in);
 		/* the library's message already names the file */
-		if (err[0] && strstr(err, argv[optind]))
+		if (err[0] && (strstr(err, path) || strstr(err, out)))
 			fprintf(stderr, "bpftape recover: %s\n", err);
 		else
-			fprintf(stderr, "bpftape recover: %s: %s\n", argv[optind],
+			fprintf(stderr, "bpftape recover: %s: %s\n", path,
 				err[0] ? err : strerror(-rc));
 		return 1;
 	}
 	printf("%s: kept %llu block(s) with %llu event(s)", out, (unsigned long long)st.blocks_kept,
 	       (unsigned long long)st.events_kept);
-	if (!st.blocks_bad && !st.bytes_lost) {
+	if (!st.blocks_bad && !st.bytes_lost)
 		printf("; nothing lost\n");
-		return 0;
-	}
-	printf("; lost %llu bad block(s), %llu byte(s) of input\n",
-	       (unsigned long long)st.blocks_bad, (unsigned long long)st.bytes_lost);
-	/* what the input's own index still says, and every bad block */
-	in = tape_reader__open(argv[optind], err2, sizeof(err2));
-	if (in) {
-		if (!tape_reader__recovered(in) && tape_reader__event_count(in) > st.events_kept)
+	else
+		printf("; lost %llu bad block(s), %llu byte(s) of input\n",
+		       (unsigned long long)st.blocks_bad, (unsigned long long)st.bytes_lost);
+	if (rebuilt)
+		printf("  index rebuilt: the input had no valid index or footer; %s has a new "
+		       "one\n",
+		       out);
+	if (st.blocks_bad || st.bytes_lost) {
+		/* what the input's own index still says, and every bad block */
+		if (listed > st.events_kept)
 			printf("  %llu of the %llu events its index lists are gone\n",
-			       (unsigned long long)(tape_reader__event_count(in) - st.events_kept),
-			       (unsigned long long)tape_reader__event_count(in));
+			       (unsigned long long)(listed - st.events_kept),
+			       (unsigned long long)listed);
 		tape_reader__verify(in, print_problem, NULL);
-		tape_reader__free(in);
-	} else if (err[0]) {
-		printf("  %s\n", err);
 	}
+	tape_reader__free(in);
 	return 0;
 }
