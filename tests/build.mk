@@ -13,3 +13,8 @@ SCRIPT_TESTS += tests/test_format_py.sh
 # ---- hardening (issue 6): fuzz finds replayed, offline verbs under valgrind ----
 UNIT_TESTS += tests/test_fuzz_regress.c
 SCRIPT_TESTS += tests/test_valgrind.sh
+
+# ---- the command line: help, usage errors, exit codes (tests/test_cli.sh) ----
+SCRIPT_TESTS += tests/test_cli.sh
+# it runs the bpftape this build makes
+unit-tests: $(OUTPUT)/bpftape

@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# The command line as a newcomer meets it: every verb that `bpftape --help`
+# lists has --help with an "Examples:" section, `bpftape help VERB` prints
+# the same, and a wrong command line (unknown option, missing or bad value,
+# no FILE) gets one line "bpftape VERB: what; see 'bpftape VERB --help'" and
+# status 2; a file that cannot be read is status 1 and named.  Then export's
+# output mode, what recover counts as lost, and the quiet of long verbs when
+# stderr is not a terminal.  Prints cmocka-style result lines.
+#
+# Run from the repository root: tests/test_cli.sh  (OUTPUT=build dir, or
+# BPFTAPE=path of the binary)
+set -u
+OUTPUT=${OUTPUT:-build}
+BPFTAPE=${BPFTAPE:-$OUTPUT/bpftape}
+GOLD=tests/golden
+TAPE=$GOLD/replay-basic.tape
+VALID=$GOLD/format-valid.tape
+
+if [ ! -x "$BPFTAPE" ]; then
+	echo "test_cli: $BPFTAPE is not built (make $BPFTAPE)"
+	echo "[  FAILED  ] 1 test(s), listed below:"
+	echo "[  FAILED  ] build"
+	exit 1
+fi
+
+# The verbs the binary lists; the offline ones must all be there.
+verbs=$("$BPFTAPE" --help | sed -n '/^Verbs:/,/^$/{/^  [a-z]/s/^  \([a-z-]*\).*/\1/p}')
+for v in replay filter info recover export query import; do
+	if ! grep -qx "$v" <<<"$verbs"; then
+		echo "test_cli: skipped: $BPFTAPE has no '$v' verb (its --help lists: ${verbs//$'\n'/ })"
+		exit 77
+	fi
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=()
+
+# run NAME CMD...: one test; CMD's output is shown only when it fails.
+run() {
+	local name=$1
+	shift
+	echo "[ RUN      ] $name"
+	if "$@" >"$tmp/log" 2>&1; then
+		echo "[       OK ] $name"
+		passed=$((passed + 1))
+	else
+		sed 's/^/    /' "$tmp/log" | head -20
+		echo "[  FAILED  ] $name"
+		failed+=("$name")
+	fi
+}
+
+# bp ARGS...: run bpftape with stdout in $tmp/out, stderr in $tmp/err, and
+# its status in $rc.
+bp() {
+	"$BPFTAPE" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+# usage_error VERB ARGS...: `bpftape VERB ARGS...` is a usage error: status 2
+# and one line on stderr naming the verb and pointing at its --help.
+usage_error() {
+	local v=$1
+	shift
+	bp "$v" "$@"
+	[ "$rc" -eq 2 ] || { echo "status $rc, want 2; stderr:"; cat "$tmp/err"; return 1; }
+	[ "$(wc -l <"$tmp/err")" -eq 1 ] || { echo "want one line, stderr:"; cat "$tmp/err"; return 1; }
+	grep -q "^bpftape $v: .*see 'bpftape $v --help'" "$tmp/err" ||
+		{ echo "stderr does not start 'bpftape $v:' and point at --help:"; cat "$tmp/err"; return 1; }
+}
+
+has_examples() {
+	bp "$1" --help
+	[ "$rc" -eq 0 ] || { echo "status $rc"; cat "$tmp/err"; return 1; }
+	grep -qx 'Examples:' "$tmp/out" || { echo "no 'Examples:' line in:"; cat "$tmp/out"; return 1; }
+}
+
+help_verb_same() {
+	local a b
+	a=$("$BPFTAPE" "$1" --help 2>&1; echo "status $?")
+	b=$("$BPFTAPE" help "$1" 2>&1; echo "status $?")
+	[ "$a" = "$b" ] || { diff <(echo "$a") <(echo "$b") | head; return 1; }
+}
+
+top_help() {
+	bp --help
+	[ "$rc" -eq 0 ] && grep -qx 'Examples:' "$tmp/out" || { cat "$tmp/out"; return 1; }
+	bp help
+	[ "$rc" -eq 0 ] && grep -qx 'Examples:' "$tmp/out" || { cat "$tmp/out"; return 1; }
+	bp help no-such-verb
+	[ "$rc" -eq 2 ] && grep -q "unknown verb 'no-such-verb'" "$tmp/err" || { cat "$tmp/err"; return 1; }
+}
+
+run "bpftape --help: examples; help VERB" top_help
+for v in $verbs; do
+	run "$v --help: exit 0, Examples:" has_examples "$v"
+	run "$v --bogus: one line, exit 2" usage_error "$v" --bogus
+	run "help $v = $v --help" help_verb_same "$v"
+done
+
+# ---- usage errors of the offline verbs ----
+o=$tmp/o.tape
+run "replay: no FILE" usage_error replay
+run "replay --time bogus" usage_error replay --time bogus "$TAPE"
+run "replay --time (no value)" usage_error replay --time
+run "replay --since xyz" usage_error replay --since xyz "$TAPE"
+run "replay --since xyz before a missing file" usage_error replay --since xyz "$tmp/missing.tape"
+run "replay -f with a syntax error" usage_error replay -f 'pid ==' "$TAPE"
+run "replay --pid 12x" usage_error replay --pid 12x "$TAPE"
+run "replay --type not in the tape" usage_error replay --type nosuch "$TAPE"
+run "replay --pace=0" usage_error replay --pace=0 "$TAPE"
+run "replay --json=1 (takes no value)" usage_error replay --json=1 "$TAPE"
+run "replay -z (unknown short option)" usage_error replay -z "$TAPE"
+run "filter: no -o" usage_error filter "$TAPE"
+run "filter: no FILE" usage_error filter -o "$o"
+run "filter --redact nope" usage_error filter -o "$o" --redact nope "$TAPE"
+run "filter -o (no value)" usage_error filter "$TAPE" -o
+run "filter --since xyz" usage_error filter -o "$o" --since xyz "$TAPE"
+run "info: no FILE" usage_error info
+run "recover: no -o" usage_error recover "$TAPE"
+run "recover: no FILE" usage_error recover -o "$o"
+run "recover: two FILEs" usage_error recover -o "$o" "$TAPE" "$VALID"
+run "export: no --format" usage_error export "$TAPE"
+run "export --format nope" usage_error export --format nope "$TAPE"
+run "export: no FILE" usage_error export --format csv
+run "export --until xyz" usage_error export --format csv --until xyz "$TAPE"
+run "query: no FILE" usage_error query -c 'SELECT 1'
+run "query --format nope" usage_error query --format nope "$TAPE" -c 'SELECT 1'
+run "query -c (no value)" usage_error query "$TAPE" -c
+
+# ---- a file that cannot be read: status 1, named ----
+# missing VERB ARGS...: ARGS name $tmp/missing.tape
+missing() {
+	bp "$@"
+	[ "$rc" -eq 1 ] || { echo "status $rc, want 1"; cat "$tmp/err"; return 1; }
+	grep -q "^bpftape $1: .*$tmp/missing.tape" "$tmp/err" ||
+		{ echo "stderr does not name the file:"; cat "$tmp/err"; return 1; }
+}
+m=$tmp/missing.tape
+run "replay: missing file" missing replay "$m"
+run "filter: missing file" missing filter -o "$o" "$m"
+run "info: missing file" missing info "$m"
+run "recover: missing file" missing recover -o "$o" "$m"
+run "export: missing file" missing export --format csv "$m"
+run "query: missing file" missing query "$m" -c 'SELECT 1'
+run "import: missing file" missing import -o "$tmp/m.db" "$m"
+
+# ---- export's output ----
+export_mode() {
+	local out=$tmp/e.csv
+	(umask 022 && "$BPFTAPE" export --format csv -o "$out" "$TAPE") || return 1
+	[ "$(stat -c %a "$out")" = 600 ] || { echo "mode $(stat -c %a "$out"), want 600"; return 1; }
+	[ "$(wc -l <"$out")" -gt 1 ] || { echo "empty export"; return 1; }
+}
+export_bad_out() {
+	bp export --format csv -o "$tmp/no-dir/e.csv" "$TAPE"
+	[ "$rc" -eq 1 ] || { echo "status $rc, want 1"; cat "$tmp/err"; return 1; }
+	grep -qx "bpftape export: $tmp/no-dir/e.csv: No such file or directory" "$tmp/err" ||
+		{ cat "$tmp/err"; return 1; }
+}
+run "export -o: mode 0600" export_mode
+run "export -o in a missing directory: named" export_bad_out
+
+# ---- recover: what counts as lost ----
+# recovered IN WANT: recover IN; WANT "nothing" (nothing lost) or "lost".
+recovered() {
+	local in=$1 want=$2 rebuilt=$3
+	bp recover -o "$tmp/fixed.tape" "$in"
+	[ "$rc" -eq 0 ] || { echo "status $rc"; cat "$tmp/err"; return 1; }
+	[ ! -s "$tmp/err" ] || { echo "stderr not quiet when not a terminal:"; cat "$tmp/err"; return 1; }
+	cat "$tmp/out"
+	case $want in
+	nothing) grep -q '; nothing lost$' "$tmp/out" || return 1 ;;
+	lost) grep -q '; lost [0-9]* bad block(s), [1-9][0-9]* byte(s) of input$' "$tmp/out" || return 1 ;;
+	esac
+	if [ "$rebuilt" = rebuilt ]; then
+		grep -q '^  index rebuilt: ' "$tmp/out" || { echo "no 'index rebuilt' line"; return 1; }
+	else
+		! grep -q 'index rebuilt' "$tmp/out" || { echo "an intact index is not rebuilt"; return 1; }
+	fi
+	"$BPFTAPE" info --verify "$tmp/fixed.tape" >/dev/null
+}
+size=$(stat -c %s "$VALID")
+head -c $((size - 36)) "$VALID" >"$tmp/nofooter.tape"
+head -c $((size - 20)) "$VALID" >"$tmp/tornfooter.tape"
+head -c $((size - 700)) "$VALID" >"$tmp/tornchunk.tape"
+run "recover: an intact tape loses nothing" recovered "$VALID" nothing intact
+run "recover: a tape without its footer loses nothing" recovered "$tmp/nofooter.tape" nothing rebuilt
+run "recover: a torn footer loses nothing" recovered "$tmp/tornfooter.tape" nothing rebuilt
+run "recover: a bad trailer CRC loses nothing" recovered "$GOLD/format-badfooter.tape" nothing rebuilt
+run "recover: a torn chunk is lost" recovered "$tmp/tornchunk.tape" lost rebuilt
+
+# ---- long verbs stay quiet when stderr is not a terminal ----
+quiet_filter() {
+	bp filter -o "$tmp/f.tape" "$TAPE"
+	[ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] || { echo "status $rc"; cat -A "$tmp/err"; return 1; }
+}
+run "filter: no progress when stderr is not a terminal" quiet_filter
+
+total=$((passed + ${#failed[@]}))
+echo "[==========] $total test(s) run."
+echo "[  PASSED  ] $passed test(s)."
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "[  FAILED  ] ${#failed[@]} test(s), listed below:"
+	for f in "${failed[@]}"; do
+		echo "[  FAILED  ] $f"
+	done
+	exit 1
+fi
+exit 0
