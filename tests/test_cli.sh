@@ -27,6 +27,13 @@ fi
 
 # The verbs the binary lists; the offline ones must all be there.
 verbs=$("$BPFTAPE" --help | sed -n '/^Verbs:/,/^$/{/^  [a-z]/s/^  \([a-z-]*\).*/\1/p}')
+if [ -z "$verbs" ]; then
+	echo "test_cli: '$BPFTAPE --help' lists no verbs"
+	"$BPFTAPE" --help 2>&1 | head -20
+	echo "[  FAILED  ] 1 test(s), listed below:"
+	echo "[  FAILED  ] bpftape --help"
+	exit 1
+fi
 for v in replay filter info recover export query import; do
 	if ! grep -qx "$v" <<<"$verbs"; then
 		echo "test_cli: skipped: $BPFTAPE has no '$v' verb (its --help lists: ${verbs//$'\n'/ })"
