@@ -71,6 +71,14 @@ static const char *hint(int err)
 		goto cleanup;                                                                      \
 	} while (0)
 
+/* Mirrors the choice of programs in families__attach(). */
+bool families__need_tracefs(const uint32_t want[FAMILY_MAX], uint32_t filter_flags)
+{
+	if (want[FAMILY_FILE])
+		return false; /* tp_btf/sys_exit serves every syscall exit */
+	return want[FAMILY_PROC] || (filter_flags & FILTER_PIDS) || want[FAMILY_NET];
+}
+
 struct families *families__attach(struct record_session *s, const uint32_t want[FAMILY_MAX],
 				  char *err, size_t errlen)
 {

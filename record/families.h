@@ -3,6 +3,7 @@
 #ifndef BPFTAPE_RECORD_FAMILIES_H
 #define BPFTAPE_RECORD_FAMILIES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,13 @@ struct families;
  */
 struct families *families__attach(struct record_session *s, const uint32_t want[FAMILY_MAX],
 				  char *err, size_t errlen);
+
+/*
+ * Would families__attach() with @want and @filter_flags need tracefs?  Only
+ * without a file event: the proc and net families then read syscall exits
+ * from syscall tracepoints, whose ids libbpf looks up in tracefs.
+ */
+bool families__need_tracefs(const uint32_t want[FAMILY_MAX], uint32_t filter_flags);
 
 /* Detach and free.  Accepts NULL. */
 void families__free(struct families *f);

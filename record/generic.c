@@ -107,6 +107,7 @@ static void src_free(void *ctx)
 const char *generic__tracefs(void)
 {
 	static const char *const dirs[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
+	bool denied = false;
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		char p[64];
@@ -114,6 +115,12 @@ const char *generic__tracefs(void)
 		snprintf(p, sizeof(p), "%s/events", dirs[i]);
 		if (!access(p, F_OK))
 			return dirs[i];
+		denied |= errno == EACCES;
+	}
+	/* mode 0700: there, but not for us; mounting again would not help */
+	if (denied) {
+		errno = EACCES;
+		return NULL;
 	}
 	/* Debian does not mount it by default; libbpf needs it too. */
 	if (mount("tracefs", dirs[0], "tracefs", 0, NULL) && errno != EBUSY)
@@ -121,6 +128,23 @@ const char *generic__tracefs(void)
 	if (access("/sys/kernel/tracing/events", F_OK))
 		return NULL;
 	return dirs[0];
+}
+
+void generic__tracefs_why(int err, char *buf, size_t len)
+{
+	if (err == EACCES || err == EPERM) {
+		if (geteuid()) {
+			snprintf(buf, len,
+				 "tracefs (/sys/kernel/tracing) is readable by root only; run it "
+				 "with sudo");
+			return;
+		}
+	}
+	snprintf(buf, len,
+		 "tracefs is mounted at neither /sys/kernel/tracing nor "
+		 "/sys/kernel/debug/tracing, and mounting it failed (%s); mount it with "
+		 "'" TRACEFS_MOUNT_CMD "'",
+		 strerror(err ? err : ENOENT));
 }
 
 static int read_file(const char *path, size_t max, char **out)
@@ -473,17 +497,24 @@ static int check_binary(struct gprobe *p, char *err, size_t errlen)
 		return -ENOMEM;
 	if (stat(p->path, &st)) {
 		ret = -errno;
-		set_err(err, errlen, "%s: %s: %s", kind, p->ps->path, strerror(errno));
+		set_err(err, errlen, "%s: %s: %s; %s", kind, p->ps->path, strerror(errno),
+			strchr(p->ps->path, '/')
+				? "check the path ('command -v NAME' finds a program)"
+				: "not in PATH nor the library directories: give its full path");
 		return ret;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "%s: %s: not a regular file", kind, p->path);
+		set_err(err, errlen,
+			"%s: %s: not a regular file; give the program or shared library itself",
+			kind, p->path);
 		return -EINVAL;
 	}
 	ret = elf_file__open(&ef, p->path);
 	if (ret) {
 		set_err(err, errlen, "%s: %s: %s", kind, p->path,
-			ret == -ENOEXEC ? "not an ELF file" : strerror(-ret));
+			ret == -ENOEXEC ? "not an ELF file (a script? probe its interpreter, "
+					  "e.g. usdt:/usr/bin/python3:python:function__entry)"
+					: strerror(-ret));
 		return ret;
 	}
 	if (p->ps->kind == PROBE_USDT) {
@@ -491,25 +522,31 @@ static int check_binary(struct gprobe *p, char *err, size_t errlen)
 
 		if (n < 0) {
 			set_err(err, errlen,
-				"usdt: %s: no USDT probe %s:%s in it (readelf -n lists them)",
-				p->path, p->ps->provider, p->ps->name);
+				"usdt: %s: no USDT probe %s:%s in it; 'bpftape list-events "
+				"usdt:%s' lists its probes",
+				p->path, p->ps->provider, p->ps->name, p->path);
 			ret = -ENOENT;
 		} else if ((unsigned)n < p->ps->nargs) {
 			set_err(err, errlen,
-				"usdt: %s: probe %s:%s has %d argument%s, the spec reads %u",
+				"usdt: %s: probe %s:%s has %d argument%s, the spec reads %u; "
+				"give at most %d type%s",
 				p->path, p->ps->provider, p->ps->name, n, n == 1 ? "" : "s",
-				p->ps->nargs);
+				p->ps->nargs, n, n == 1 ? "" : "s");
 			ret = -EINVAL;
 		}
 	} else if (p->ps->func) {
 		if (!elf_has_func(ef.elf, p->ps->func)) {
-			set_err(err, errlen, "%s: %s: no function '%s' in its symbol tables", kind,
-				p->path, p->ps->func);
+			set_err(err, errlen,
+				"%s: %s: no function '%s' in its symbol tables; 'bpftape "
+				"list-events uprobe:%s:GLOB' lists its functions",
+				kind, p->path, p->ps->func, p->path);
 			ret = -ENOENT;
 		}
 	} else if (elf_addr_to_offset(ef.elf, p->ps->offset, &p->file_off)) {
-		set_err(err, errlen, "%s: %s: address 0x%llx is not in an executable segment", kind,
-			p->path, (unsigned long long)p->ps->offset);
+		set_err(err, errlen,
+			"%s: %s: address 0x%llx is not in an executable segment; take the address "
+			"of a function from 'nm %s'",
+			kind, p->path, (unsigned long long)p->ps->offset, p->path);
 		ret = -ENOENT;
 	}
 	elf_file__close(&ef);
@@ -520,16 +557,14 @@ static int check_tracepoint(struct gprobe *p, char *err, size_t errlen)
 {
 	const struct probe_spec *ps = p->ps;
 	const char *tfs = generic__tracefs();
-	char path[512], perr[128];
+	char path[512], perr[128], why[320];
 	struct tpfmt *f = NULL;
 	int ret;
 
 	if (!tfs) {
 		ret = -errno;
-		set_err(err, errlen,
-			"tracepoint: tracefs is not mounted and mounting it at "
-			"/sys/kernel/tracing failed: %s",
-			strerror(errno));
+		generic__tracefs_why(errno, why, sizeof(why));
+		set_err(err, errlen, "%s: %s", ps->text, why);
 		return ret ? ret : -ENOENT;
 	}
 	snprintf(path, sizeof(path), "%s/events/%s/%s/format", tfs, ps->subsys, ps->name);
@@ -605,6 +640,55 @@ static void syscall_alternative(const struct probe_spec *ps, char *buf, size_t l
 		 ps->kind == PROBE_KRETPROBE ? "return value" : "arguments");
 }
 
+/*
+ * Can a kprobe attach to the spec's function: a kprobe PMU, or the legacy
+ * kprobe_events of tracefs, and the function in /proc/kallsyms?  Whether
+ * the kernel lets that function be probed (not inlined, not notrace, not
+ * on the kprobe blacklist) shows only at attach time.
+ */
+static int check_kprobe(struct gprobe *p, char *err, size_t errlen)
+{
+	const char *spec = p->ps->text, *tfs;
+	char why[320], alt[160];
+
+	if (access("/sys/bus/event_source/devices/kprobe/type", F_OK)) {
+		tfs = generic__tracefs();
+		if (!tfs) {
+			int e = errno;
+
+			generic__tracefs_why(e, why, sizeof(why));
+			set_err(err, errlen,
+				"%s: no kprobe PMU, so kprobes go through tracefs's kprobe_events: "
+				"%s",
+				spec, why);
+			return e ? -e : -ENOENT;
+		}
+		snprintf(why, sizeof(why), "%s/kprobe_events", tfs);
+		if (access(why, F_OK)) {
+			syscall_alternative(p->ps, alt, sizeof(alt));
+			set_err(err, errlen,
+				"%s: this kernel lacks kprobes, so '%s' cannot be probed: there is "
+				"no kprobe PMU (/sys/bus/event_source/devices/kprobe) and no "
+				"kprobe_events in tracefs; it needs CONFIG_KPROBES=y and "
+				"CONFIG_KPROBE_EVENTS=y%s",
+				spec, p->ps->func,
+				*alt ? alt
+				     : "; 'bpftape list-events' lists the tracepoints to use "
+				       "instead");
+			return -EOPNOTSUPP;
+		}
+	}
+	if (!kernel_has_symbol(p->ps->func)) {
+		set_err(err, errlen,
+			"%s: no kernel function '%s' in /proc/kallsyms; "
+			"/sys/kernel/tracing/available_filter_functions lists the functions "
+			"kprobes can attach to",
+			spec, p->ps->func);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 static void set_arg_fields(struct gprobe *p)
 {
 	static const uint8_t kinds[] = {
@@ -670,14 +754,15 @@ static int add_one(struct generic *g, const char *spec, char *err, size_t errlen
 static int add_glob(struct generic *g, const struct probe_spec *ps, char *err, size_t errlen)
 {
 	const char *tfs = generic__tracefs();
-	char path[256], pattern[512], *line = NULL;
+	char path[256], pattern[512], why[320], *line = NULL;
 	size_t cap = 0, n = 0;
 	FILE *f;
 	int ret = 0;
 
 	if (!tfs) {
 		ret = -errno;
-		set_err(err, errlen, "%s: tracefs is not mounted: %s", ps->text, strerror(errno));
+		generic__tracefs_why(errno, why, sizeof(why));
+		set_err(err, errlen, "%s: %s", ps->text, why);
 		return ret ? ret : -ENOENT;
 	}
 	snprintf(path, sizeof(path), "%s/available_events", tfs);
@@ -735,7 +820,10 @@ static int add_one(struct generic *g, const char *spec, char *err, size_t errlen
 		return -EBUSY;
 	}
 	if (g->src->n >= GENERIC_MAX_PROBES) {
-		set_err(err, errlen, "%s: more than %d generic probes", spec, GENERIC_MAX_PROBES);
+		set_err(err, errlen,
+			"%s: more than %d generic probes; give fewer -e probes (a tracepoint "
+			"glob counts each match)",
+			spec, GENERIC_MAX_PROBES);
 		return -E2BIG;
 	}
 	p = calloc(1, sizeof(*p));
@@ -760,22 +848,7 @@ static int add_one(struct generic *g, const char *spec, char *err, size_t errlen
 		break;
 	case PROBE_KPROBE:
 	case PROBE_KRETPROBE:
-		ret = 0;
-		if (!generic__have_kprobes()) {
-			char alt[160];
-
-			syscall_alternative(p->ps, alt, sizeof(alt));
-			set_err(err, errlen,
-				"%s: this kernel lacks kprobes: there is no kprobe PMU "
-				"(/sys/bus/event_source/devices/kprobe) and no kprobe_events in "
-				"tracefs; it needs CONFIG_KPROBES=y and CONFIG_KPROBE_EVENTS=y%s",
-				spec, alt);
-			ret = -EOPNOTSUPP;
-		} else if (!kernel_has_symbol(p->ps->func)) {
-			set_err(err, errlen, "%s: no kernel function '%s' in /proc/kallsyms", spec,
-				p->ps->func);
-			ret = -ENOENT;
-		}
+		ret = check_kprobe(p, err, errlen);
 		set_arg_fields(p);
 		break;
 	default:
@@ -791,7 +864,8 @@ static int add_one(struct generic *g, const char *spec, char *err, size_t errlen
 		if (!strcmp(o->text, spec) ||
 		    (o->kind == PROBE_TRACEPOINT && p->ps->kind == PROBE_TRACEPOINT &&
 		     !strcmp(o->subsys, p->ps->subsys) && !strcmp(o->name, p->ps->name))) {
-			set_err(err, errlen, "%s: probe given twice (as '%s')", spec, o->text);
+			set_err(err, errlen, "%s: probe given twice (as '%s'); give it once", spec,
+				o->text);
 			ret = -EEXIST;
 			goto cleanup;
 		}
@@ -1065,15 +1139,18 @@ int generic__attach(struct generic *g, struct record_session *s, char *err, size
 
 		if (!link) {
 			ret = -errno;
-			if ((p->ps->kind == PROBE_KPROBE || p->ps->kind == PROBE_KRETPROBE) &&
-			    !generic__have_kprobes())
+			if (p->ps->kind == PROBE_KPROBE || p->ps->kind == PROBE_KRETPROBE)
 				set_err(err, errlen,
-					"%s: this kernel lacks kprobes (no kprobe PMU, no "
-					"kprobe_events): CONFIG_KPROBE_EVENTS is needed",
-					p->ps->text);
+					"%s: the kernel refused a kprobe on '%s': %s (inlined, "
+					"notrace and blacklisted functions cannot be probed); pick "
+					"one listed in "
+					"/sys/kernel/tracing/available_filter_functions%s",
+					p->ps->text, p->ps->func, strerror(-ret),
+					s->verbose ? "" : " (-v shows libbpf's log)");
 			else
-				set_err(err, errlen, "%s: attaching failed: %s", p->ps->text,
-					strerror(-ret));
+				set_err(err, errlen, "%s: attaching failed: %s%s", p->ps->text,
+					strerror(-ret),
+					s->verbose ? "" : " (-v shows libbpf's log)");
 			goto cleanup;
 		}
 		g->links[g->nlinks++] = link;

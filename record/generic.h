@@ -58,11 +58,22 @@ size_t generic__count(const struct generic *g);
  */
 int generic__attach(struct generic *g, struct record_session *s, char *err, size_t errlen);
 
+/* What to run when tracefs is missing (Debian does not mount it). */
+#define TRACEFS_MOUNT_CMD "mount -t tracefs nodev /sys/kernel/tracing"
+
 /*
  * The tracefs directory ("/sys/kernel/tracing"), mounting tracefs there if
- * it is not mounted anywhere.  NULL + errno.
+ * it is not mounted anywhere.  NULL + errno: EACCES when it is there but
+ * not readable by this process, else why mounting it failed.
  */
 const char *generic__tracefs(void);
+
+/*
+ * Into @buf: why generic__tracefs() failed with errno @err and what to do
+ * ("tracefs is mounted at neither ... ; mount it with 'mount -t tracefs
+ * nodev /sys/kernel/tracing'"), one line without a trailing newline.
+ */
+void generic__tracefs_why(int err, char *buf, size_t len);
 
 /*
  * List what a binary offers to uprobes and USDT probes: @func_cb (may be

@@ -187,15 +187,13 @@ fail:
 static int list_tracepoints(const char *pattern, bool fields, bool after)
 {
 	const char *tfs = generic__tracefs();
-	char path[256], **tps;
+	char path[256], why[320], **tps;
 	size_t n;
 	int shown = 0;
 
 	if (!tfs) {
-		fprintf(stderr,
-			"bpftape list-events: tracefs is not mounted and mounting it at "
-			"/sys/kernel/tracing failed: %s\n",
-			strerror(errno));
+		generic__tracefs_why(errno, why, sizeof(why));
+		fprintf(stderr, "bpftape list-events: kernel tracepoints: %s\n", why);
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/available_events", tfs);
@@ -301,7 +299,10 @@ static int list_binary(const char *pattern)
 	ret = generic__list_binary(bin, usdt ? NULL : add_func, usdt ? add_usdt : NULL, &ns);
 	if (ret < 0) {
 		fprintf(stderr, "bpftape list-events: %s: %s\n", bin,
-			ret == -ENOEXEC ? "not an ELF file" : strerror(-ret));
+			ret == -ENOEXEC	 ? "not an ELF file; give a program or shared library"
+			: ret == -ENOENT ? "No such file or directory; check the path ('command -v "
+					   "NAME' finds a program)"
+					 : strerror(-ret));
 		goto cleanup;
 	}
 	qsort(ns.v, ns.n, sizeof(*ns.v), cmp_str);
@@ -351,7 +352,7 @@ static void usage(FILE *f)
 		   "docs/USAGE.md (\"Probe specs\").  'readelf -n PATH' lists a binary's USDT "
 		   "probes.\n"
 		   "\n"
-		   "EXAMPLES\n"
+		   "Examples:\n"
 		   "  bpftape list-events                    everything\n"
 		   "  bpftape list-events file               the file group's events\n"
 		   "  bpftape list-events -f open            the open event's fields and types\n"
@@ -371,6 +372,7 @@ int cmd_list_events(int argc, char **argv)
 	int c, nb, nt;
 
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -380,12 +382,23 @@ int cmd_list_events(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			if (optopt)
+				fprintf(stderr,
+					"bpftape list-events: unknown option -%c; see 'bpftape "
+					"list-events --help'\n",
+					optopt);
+			else
+				fprintf(stderr,
+					"bpftape list-events: unknown option '%s'; see 'bpftape "
+					"list-events --help'\n",
+					argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (argc - optind > 1) {
-		fprintf(stderr, "bpftape list-events: one PATTERN at most; see --help\n");
+		fprintf(stderr,
+			"bpftape list-events: one PATTERN at most (quote a glob: 'sched:*'); see "
+			"'bpftape list-events --help'\n");
 		return 2;
 	}
 	if (optind < argc)
@@ -399,12 +412,17 @@ int cmd_list_events(int argc, char **argv)
 		return 1;
 	if (!pattern)
 		printf("\nKernel functions (-e kprobe:FUNC, kretprobe:FUNC): %s\n",
-		       generic__have_kprobes()
-			       ? "any function of /proc/kallsyms"
+		       generic__have_kprobes() ? "any function of /proc/kallsyms"
+		       : !generic__tracefs()
+			       ? "unknown: no kprobe PMU, and tracefs, where kprobe_events would "
+				 "be, is not readable"
 			       : "not on this kernel: it has no kprobe PMU and no kprobe_events "
 				 "(CONFIG_KPROBE_EVENTS)");
 	if (pattern && !nb && !nt) {
-		fprintf(stderr, "bpftape list-events: nothing matches '%s'\n", pattern);
+		fprintf(stderr,
+			"bpftape list-events: nothing matches '%s'; without a PATTERN it lists "
+			"everything\n",
+			pattern);
 		return 1;
 	}
 	return 0;

@@ -30,6 +30,7 @@
 #include "families.h"
 #include "generic.h"
 #include "host.h"
+#include "preflight.h"
 #include "session.h"
 #include "sink.h"
 #include "verbs.h"
@@ -56,8 +57,9 @@ struct record_opts {
 	uint64_t buffer;
 	uint64_t wakeup; /* bytes; 0: derived from buffer */
 	int verbose;
-	char **cmd;	  /* after "--" */
-	const char *user; /* --user, as given */
+	char **cmd;			     /* after "--" */
+	const char *user;		     /* --user, as given */
+	const char *buffer_arg, *wakeup_arg; /* as given, for messages */
 };
 
 /*
@@ -137,7 +139,8 @@ static void usage(FILE *f)
 		"Usage: bpftape record [-o FILE] [-e EVENTS]... [-p PID] [--comm NAME]\n"
 		"                      [--cgroup PATH] [--uid UID] [--duration SECS]\n"
 		"                      [--max-size SIZE] [--rotate SIZE --keep N]\n"
-		"                      [--buffer SIZE] [-v] [--user USER] [-- CMD [ARGS...]]\n"
+		"                      [--buffer SIZE] [--wakeup SIZE] [-v] [--user USER]\n"
+		"                      [-- CMD [ARGS...]]\n"
 		"\n"
 		"Record kernel events with eBPF into a tape.  Without -p or -- CMD the\n"
 		"whole system is recorded (never bpftape itself) until SIGINT/SIGTERM,\n"
@@ -162,6 +165,8 @@ static void usage(FILE *f)
 		"      --rotate SIZE    start a new tape every SIZE bytes, keeping --keep N\n"
 		"      --keep N         tapes kept under --rotate: FILE, FILE.1, ... (default 4)\n"
 		"      --buffer SIZE    kernel ring buffer size (default 16M, a power of two)\n"
+		"      --wakeup SIZE    wake the reader once SIZE bytes wait in the ring\n"
+		"                       (default --buffer/16; 0 keeps the default)\n"
 		"  -v, --verbose        libbpf's log and attach details\n"
 		"  -h, --help           this help\n"
 		"  -- CMD [ARGS...]     run CMD, record only it and its descendants, stop when\n"
@@ -172,7 +177,7 @@ static void usage(FILE *f)
 		"\n"
 		"At the end one line sums up: events, drops, bytes written, duration, output.\n"
 		"\n"
-		"EXAMPLES\n"
+		"Examples:\n"
 		"  bpftape record -o incident.tape --duration 5m\n"
 		"  bpftape record -e file,net -- make -j2\n"
 		"  sudo bpftape record -o build.tape -- make     # make runs as you\n"
@@ -181,6 +186,22 @@ static void usage(FILE *f)
 		"  bpftape record -e all --rotate 256M --keep 8 -o ring.tape\n"
 		"  bpftape record -e 'usdt:/usr/bin/python3.11:python:function__entry(str,str,s32)'"
 		" -- python3 x.py\n");
+}
+
+/* bytes -> "64M" where exact, else a plain number (parse_size reads both) */
+static void format_size(uint64_t v, char *buf, size_t len)
+{
+	static const char units[] = "GMK";
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t u = 1ull << (10 * (3 - i));
+
+		if (v >= u && !(v % u)) {
+			snprintf(buf, len, "%llu%c", (unsigned long long)(v / u), units[i]);
+			return;
+		}
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)v);
 }
 
 /* "64M" -> bytes; 0 or -EINVAL */
@@ -365,7 +386,10 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 				struct passwd *pw = getpwnam(optarg);
 
 				if (!pw) {
-					fprintf(stderr, PFX "--uid '%s': no such user\n", optarg);
+					fprintf(stderr,
+						PFX "--uid '%s': no such user; give a name from "
+						    "/etc/passwd or a number\n",
+						optarg);
 					return -EINVAL;
 				}
 				o->uid = pw->pw_uid;
@@ -399,6 +423,10 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 					optarg);
 				return -EINVAL;
 			}
+			if (c == OPT_BUFFER)
+				o->buffer_arg = optarg;
+			else if (c == OPT_WAKEUP)
+				o->wakeup_arg = optarg;
 			break;
 		}
 		case OPT_KEEP:
@@ -455,7 +483,28 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		return -EINVAL;
 	}
 	if (o->buffer < 4096 || (o->buffer & (o->buffer - 1)) || o->buffer > (1ull << 30)) {
-		fprintf(stderr, PFX "--buffer must be a power of two from 4K to 1G\n");
+		uint64_t p2 = 4096;
+		char hint[32];
+
+		while (p2 < o->buffer && p2 < (1ull << 30))
+			p2 <<= 1;
+		format_size(p2, hint, sizeof(hint));
+		fprintf(stderr,
+			PFX "--buffer '%s': the ring buffer size is a power of two from 4K to 1G; "
+			    "give e.g. --buffer %s\n",
+			o->buffer_arg, hint);
+		return -EINVAL;
+	}
+	if (o->wakeup > o->buffer / 2) {
+		char half[32], buf[32];
+
+		format_size(o->buffer / 2, half, sizeof(half));
+		format_size(o->buffer, buf, sizeof(buf));
+		fprintf(stderr,
+			PFX "--wakeup '%s': more than half the ring buffer (%s), which could fill "
+			    "before the reader wakes; give at most %s, or leave the default "
+			    "(a sixteenth)\n",
+			o->wakeup_arg, buf, half);
 		return -EINVAL;
 	}
 	if (!o->events_given) {
@@ -503,6 +552,29 @@ static bool find_in_path(const char *file, char *out, size_t outlen, char *why, 
 	}
 	snprintf(why, len, "not found in PATH");
 	return false;
+}
+
+/*
+ * Can -o @path be created: its directory exists and is writable?  Checked
+ * before loading so that a typo costs no attach.  0, or -errno with @why.
+ */
+static int check_output_dir(const char *path, char *why, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	int n = slash ? (slash == path ? 1 : (int)(slash - path)) : 1;
+	const char *dir = slash ? path : ".";
+	char buf[PATH_MAX];
+	int e;
+
+	if (snprintf(buf, sizeof(buf), "%.*s", n, dir) >= (int)sizeof(buf))
+		return 0; /* too long to check here: creating it will say */
+	if (!access(buf, W_OK | X_OK))
+		return 0;
+	e = errno;
+	snprintf(why, len,
+		 "-o %s: directory %.*s: %s; give -o a path in an existing, writable directory",
+		 path, n, dir, strerror(e));
+	return -e;
 }
 
 /* A user or group id from text: 0 .. 2^32-2 ((uid_t)-1 means "unchanged"). */
@@ -971,7 +1043,7 @@ int cmd_record(int argc, char **argv)
 	struct record_opts o = {};
 	struct recorder r = {.o = &o, .go_fd = -1, .err_fd = -1};
 	struct sigaction sa = {};
-	char err[1024], why[256], exe[PATH_MAX];
+	char err[1024], why[320], exe[PATH_MAX];
 	uint64_t t0, deadline = 0, now;
 	int ret = 1, e;
 
@@ -982,6 +1054,17 @@ int cmd_record(int argc, char **argv)
 	}
 	libbpf_set_print(o.verbose ? libbpf_print : libbpf_quiet);
 
+	/* what the kernel would refuse later, said with what to do about it */
+	if (preflight__privileges(err, sizeof(err)) || preflight__btf(err, sizeof(err))) {
+		fprintf(stderr, PFX "%s\n", err);
+		goto cleanup;
+	}
+
+	if (check_output_dir(o.output, err, sizeof(err))) {
+		fprintf(stderr, PFX "%s\n", err);
+		ret = 2;
+		goto cleanup;
+	}
 	if (o.cmd && !find_in_path(o.cmd[0], exe, sizeof(exe), why, sizeof(why))) {
 		fprintf(stderr, PFX "cannot run '%s': %s\n", o.cmd[0], why);
 		ret = 127;
@@ -995,10 +1078,6 @@ int cmd_record(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	if (geteuid() != 0)
-		fprintf(stderr, PFX "warning: not running as root; loading BPF programs needs "
-				    "CAP_BPF and CAP_PERFMON\n");
-
 	/* filters, as every skeleton's rodata will see them */
 	r.s.self_tgid = getpid();
 	r.s.buffer_bytes = o.buffer;
@@ -1046,11 +1125,23 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 
+	/* after the specs: theirs name tracefs themselves where they need it */
+	if (families__need_tracefs(o.want, r.s.filter_flags) && !generic__tracefs()) {
+		generic__tracefs_why(errno, why, sizeof(why));
+		fprintf(stderr,
+			PFX "%s (without a file event, exec and connect/accept/bind results come "
+			    "from syscall tracepoints; adding -e file avoids them)\n",
+			why);
+		goto cleanup;
+	}
+
 	setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){RLIM_INFINITY, RLIM_INFINITY});
 	e = record_session__create_maps(&r.s);
 	if (e) {
 		fprintf(stderr, PFX "creating the BPF maps: %s%s\n", strerror(-e),
-			e == -EPERM ? " (run as root)" : "");
+			e == -EPERM ? "; run it as root (a kernel in lockdown refuses BPF even so)"
+			: e == -ENOMEM ? "; give a smaller --buffer"
+				       : "");
 		goto cleanup;
 	}
 	r.ncpus = libbpf_num_possible_cpus();
@@ -1065,7 +1156,8 @@ int cmd_record(int argc, char **argv)
 		e = track_tree(&r, (uint32_t)o.pid);
 		if (e) {
 			fprintf(stderr, PFX "-p %ld: %s\n", o.pid,
-				e == -ESRCH ? "no such process" : strerror(-e));
+				e == -ESRCH ? "no such process; 'ps -e' lists the running ones"
+					    : strerror(-e));
 			goto cleanup;
 		}
 	}

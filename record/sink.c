@@ -128,7 +128,10 @@ static int start_tape(struct sink *s)
 	s->w = open_tape(s, &wo);
 	if (!s->w) {
 		err = -errno;
-		snprintf(s->errmsg, sizeof(s->errmsg), "creating %s: %s", s->path, strerror(-err));
+		snprintf(s->errmsg, sizeof(s->errmsg), "creating %s: %s%s", s->path, strerror(-err),
+			 err == -ENOENT || err == -EACCES || err == -EROFS || err == -ENOTDIR
+				 ? "; give -o a path in an existing, writable directory"
+				 : "");
 		return err;
 	}
 	s->tapes++;

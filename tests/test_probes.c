@@ -481,33 +481,56 @@ static void expect_record_error(const char *spec, const char *msg)
 
 static void test_errors(void **state)
 {
-	char work[PATH_MAX], spec[PATH_MAX + 64];
+	char work[PATH_MAX], spec[PATH_MAX + 64], want[2 * PATH_MAX + 128];
 
 	(void)state;
 	path_in(work, helpers, "work_uprobe");
 	expect_record_error("uprobe:/bin/x",
 			    "bad probe spec 'uprobe:/bin/x': expected ':FUNC' at column 14");
-	expect_record_error("uprobe:/no/such:f", "uprobe: /no/such: No such file or directory");
+	expect_record_error("uprobe:/no/such:f", "uprobe: /no/such: No such file or directory; "
+						 "check the path");
+	expect_record_error("uprobe:no-such-binary-x:f",
+			    "not in PATH nor the library directories: give its full path");
+	expect_record_error("uprobe:/etc/passwd:f", "not an ELF file (a script? probe its "
+						    "interpreter");
+	/* each says where to look next: list-events for this very binary */
 	snprintf(spec, sizeof(spec), "uprobe:%s:no_such_function", work);
-	expect_record_error(spec, "no function 'no_such_function'");
+	snprintf(want, sizeof(want),
+		 "no function 'no_such_function' in its symbol tables; 'bpftape list-events "
+		 "uprobe:%s:GLOB' lists its functions",
+		 work);
+	expect_record_error(spec, want);
 	snprintf(spec, sizeof(spec), "usdt:%s:bpftape_test:step", work);
-	expect_record_error(spec, "no USDT probe bpftape_test:step");
+	snprintf(want, sizeof(want),
+		 "no USDT probe bpftape_test:step in it; 'bpftape list-events usdt:%s' lists its "
+		 "probes",
+		 work);
+	expect_record_error(spec, want);
 	path_in(work, helpers, "work_usdt");
 	snprintf(spec, sizeof(spec), "usdt:%s:bpftape_test:done(s32,s32)", work);
-	expect_record_error(spec, "probe bpftape_test:done has 1 argument, the spec reads 2");
+	expect_record_error(spec, "probe bpftape_test:done has 1 argument, the spec reads 2; "
+				  "give at most 1 type");
 	expect_record_error("tracepoint:sched:no_such_*", "no tracepoint matches sched:no_such_*");
 	expect_record_error("tracepoint:sched:no_such_event", "no tracepoint sched:no_such_event");
 	expect_record_error("uprobe:/bin/x:f(string)", "unknown type 'string'");
 	if (access("/sys/bus/event_source/devices/kprobe/type", F_OK) &&
 	    access("/sys/kernel/tracing/kprobe_events", F_OK)) {
-		expect_record_error("kprobe:do_sys_openat2(s32,str)", "this kernel lacks kprobes");
+		expect_record_error("kprobe:do_sys_openat2(s32,str)",
+				    "kprobe:do_sys_openat2(s32,str): this kernel lacks kprobes, so "
+				    "'do_sys_openat2' cannot be probed");
 		expect_record_error("kretprobe:do_sys_openat2", "CONFIG_KPROBE_EVENTS");
+		expect_record_error("kretprobe:do_sys_openat2",
+				    "'bpftape list-events' lists the tracepoints to use instead");
 		/* where a tracepoint records the same, the error points to it */
 		expect_record_error("kprobe:__x64_sys_openat",
 				    "tracepoint:syscalls:sys_enter_openat records");
 	} else {
 		printf("kprobes available here: the missing-kprobes error is not tested\n");
-		expect_record_error("kprobe:no_such_kernel_function_x", "no kernel function");
+		expect_record_error(
+			"kprobe:no_such_kernel_function_x",
+			"no kernel function 'no_such_kernel_function_x' in "
+			"/proc/kallsyms; /sys/kernel/tracing/available_filter_functions "
+			"lists");
 	}
 }
 
@@ -517,6 +540,7 @@ static void test_list_events(void **state)
 	char *tp[] = {bpftape, "list-events", "sched:sched_switch", NULL};
 	char *open_f[] = {bpftape, "list-events", "-f", "open", NULL};
 	char *none[] = {bpftape, "list-events", "no_such_event_*", NULL};
+	char *bogus[] = {bpftape, "list-events", "--bogus", NULL};
 	char *usdt[] = {bpftape, "list-events", usdt_pat, NULL};
 	char *up[] = {bpftape, "list-events", up_pat, NULL};
 	char work[PATH_MAX];
@@ -531,6 +555,9 @@ static void test_list_events(void **state)
 	assert_non_null(strstr(out, "str"));
 	assert_int_equal(run(none, out, sizeof(out)), 1);
 	assert_non_null(strstr(out, "nothing matches"));
+	assert_int_equal(run(bogus, out, sizeof(out)), 2);
+	assert_string_equal(out, "bpftape list-events: unknown option '--bogus'; see 'bpftape "
+				 "list-events --help'\n");
 
 	/* a binary's USDT probes with their argument counts, and functions */
 	path_in(work, helpers, "work_usdt");

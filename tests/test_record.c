@@ -10,8 +10,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -24,6 +26,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,8 +53,15 @@ static void pathf(char *buf, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Start @argv with stdout/stderr into files (NULL: /dev/null).  Returns the pid. */
-static pid_t start(char *const argv[], const char *out, const char *err)
+/* The child's @setup failed (its reason is on its stderr, after "setup: "). */
+#define SETUP_FAILED 125
+
+/*
+ * Start @argv with stdout/stderr into files (NULL: /dev/null), after
+ * @setup (may be NULL) has prepared the child: its namespace, credentials.
+ * Returns the pid.
+ */
+static pid_t start_setup(char *const argv[], const char *out, const char *err, int (*setup)(void))
 {
 	pid_t pid = fork();
 
@@ -62,10 +72,17 @@ static pid_t start(char *const argv[], const char *out, const char *err)
 		dup2(o, 1);
 		dup2(e, 2);
 		setpgid(0, 0);
+		if (setup && setup())
+			_exit(SETUP_FAILED);
 		execv(argv[0], argv);
 		_exit(126);
 	}
 	return pid;
+}
+
+static pid_t start(char *const argv[], const char *out, const char *err)
+{
+	return start_setup(argv, out, err, NULL);
 }
 
 static int finish(pid_t pid)
@@ -1236,6 +1253,11 @@ static void test_bad_args(void **state)
 	char err[PATH_MAX], *msg;
 	char *argv1[] = {bpftape, "record", "-e", "file,nosuchevent", NULL};
 	char *argv2[] = {bpftape, "record", "--max-size", "lots", NULL};
+	char *argv3[] = {bpftape, "record", "--buffer", "3M", NULL};
+	char *argv4[] = {bpftape, "record", "--buffer", "64K", "--wakeup", "40K", NULL};
+	char *argv5[] = {bpftape, "record", "--help", NULL};
+	char *argv6[] = {bpftape, "record", "--bogus", NULL};
+	char *argv7[] = {bpftape, "record", "-o", "/no/such/dir/x.tape", "--", "/bin/true", NULL};
 
 	(void)state;
 	pathf(err, "%s/bad.err", tmpdir);
@@ -1246,6 +1268,35 @@ static void test_bad_args(void **state)
 	assert_int_equal(run(argv2, NULL, err), 2);
 	msg = slurp(err);
 	assert_non_null(strstr(msg, "--max-size 'lots'"));
+	free(msg);
+	/* a bad ring size: the nearest valid one is offered */
+	assert_int_equal(run(argv3, NULL, err), 2);
+	msg = slurp(err);
+	assert_string_equal(msg, "bpftape record: --buffer '3M': the ring buffer size is a power "
+				 "of two from 4K to 1G; give e.g. --buffer 4M\n");
+	free(msg);
+	assert_int_equal(run(argv4, NULL, err), 2);
+	msg = slurp(err);
+	assert_non_null(strstr(msg, "--wakeup '40K': more than half the ring buffer (64K)"));
+	assert_non_null(strstr(msg, "give at most 32K"));
+	free(msg);
+	/* --help lists every option, --wakeup too, under the usual heading */
+	assert_int_equal(run(argv5, err, NULL), 0);
+	msg = slurp(err);
+	assert_non_null(strstr(msg, "\n      --wakeup SIZE "));
+	assert_non_null(strstr(msg, "\nExamples:\n"));
+	free(msg);
+	assert_int_equal(run(argv6, NULL, err), 2);
+	msg = slurp(err);
+	assert_string_equal(msg, "bpftape record: unknown option '--bogus'; see 'bpftape record "
+				 "--help'\n");
+	free(msg);
+	/* the output directory is checked before loading */
+	assert_int_equal(run(argv7, NULL, err), 2);
+	msg = slurp(err);
+	assert_string_equal(msg, "bpftape record: -o /no/such/dir/x.tape: directory /no/such/dir: "
+				 "No such file or directory; give -o a path in an existing, "
+				 "writable directory\n");
 	free(msg);
 }
 
@@ -1438,6 +1489,230 @@ static void test_user(void **state)
 	free(msg);
 }
 
+/* ---- what the machine lacks: said up front, with what to do ---------------- */
+
+static char btf_stash[PATH_MAX]; /* where hide_tracefs() keeps /sys/kernel/btf */
+
+/* Child setups: 0, or -1 with "setup: why" on stderr. */
+static int setup_fail(const char *what)
+{
+	dprintf(2, "setup: %s: %s\n", what, strerror(errno));
+	return -1;
+}
+
+/* A mount namespace of the child's own: what it hides stays visible to the rest. */
+static int private_mounts(void)
+{
+	if (unshare(CLONE_NEWNS))
+		return setup_fail("unshare(CLONE_NEWNS)");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return setup_fail("making / private");
+	return 0;
+}
+
+/* /sys/kernel/btf empty, as on a kernel without CONFIG_DEBUG_INFO_BTF. */
+static int hide_btf(void)
+{
+	if (private_mounts())
+		return -1;
+	if (mount("none", "/sys/kernel/btf", "tmpfs", 0, "size=16k"))
+		return setup_fail("tmpfs over /sys/kernel/btf");
+	return 0;
+}
+
+/*
+ * No tracefs and no way to mount one: /sys/kernel becomes a tmpfs holding
+ * only the real btf directory, so neither /sys/kernel/tracing nor
+ * /sys/kernel/debug exists to mount tracefs on.
+ */
+static int hide_tracefs(void)
+{
+	if (private_mounts())
+		return -1;
+	if (mount("/sys/kernel/btf", btf_stash, NULL, MS_BIND, NULL))
+		return setup_fail("keeping /sys/kernel/btf");
+	if (mount("none", "/sys/kernel", "tmpfs", 0, "size=16k"))
+		return setup_fail("tmpfs over /sys/kernel");
+	if (mkdir("/sys/kernel/btf", 0755) ||
+	    mount(btf_stash, "/sys/kernel/btf", NULL, MS_BIND, NULL))
+		return setup_fail("putting /sys/kernel/btf back");
+	return 0;
+}
+
+static int as_nobody(void)
+{
+	if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+		return setup_fail("becoming uid 65534");
+	return 0;
+}
+
+/* Root without the capabilities BPF needs, as in a container without them. */
+static int without_bpf_caps(void)
+{
+	static const int caps[] = {21 /* SYS_ADMIN */, 38 /* PERFMON */, 39 /* BPF */};
+
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+		if (prctl(PR_CAPBSET_DROP, caps[i], 0, 0, 0) && errno != EINVAL)
+			return setup_fail("dropping a capability from the bounding set");
+	return 0;
+}
+
+/*
+ * `bpftape @args...` in a child prepared by @setup exits @want_rc with
+ * exactly one line on stderr that names each of @needles, and leaves no
+ * @tape (may be NULL).  Skips, saying why, when @setup cannot be done here.
+ */
+static void expect_refusal(int (*setup)(void), const char *const *args, int want_rc,
+			   const char *tape, const char *const *needles)
+{
+	char err[PATH_MAX], *argv[32], *msg;
+	size_t n = 0;
+	int rc;
+
+	pathf(err, "%s/refusal.err", tmpdir);
+	argv[n++] = bpftape;
+	for (; *args; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	rc = finish(start_setup(argv, NULL, err, setup));
+	msg = slurp(err);
+	if (rc == SETUP_FAILED && !strncmp(msg, "setup: ", 7)) {
+		print_message("skipped: cannot prepare the child here: %s", msg + 7);
+		free(msg);
+		skip();
+	}
+	if (rc != want_rc)
+		fail_msg("'%s %s' exited %d, not %d:\n%s", argv[1], argv[2], rc, want_rc, msg);
+	if (strncmp(msg, "bpftape ", 8) || !*msg || strchr(msg, '\n') != msg + strlen(msg) - 1)
+		fail_msg("not one 'bpftape ...' line on stderr:\n%s", msg);
+	for (; *needles; needles++)
+		if (!strstr(msg, *needles))
+			fail_msg("the message lacks '%s':\n%s", *needles, msg);
+	free(msg);
+	if (tape && !access(tape, F_OK))
+		fail_msg("%s was left behind", tape);
+}
+
+/* Not root, no capabilities: one line that says to use sudo. */
+static void test_not_root(void **state)
+{
+	char tape[PATH_MAX];
+	const char *args[] = {"record", "-o", tape, "--", "/bin/true", NULL};
+	const char *says[] = {"bpftape record: ", "needs root",	      "CAP_BPF",
+			      "uid 65534",	  "run it with sudo", NULL};
+
+	(void)state;
+	/* a tape dir uid 65534 may write to: only the check may stop it */
+	pathf(tape, "/tmp/bpftape-notroot-%d.tape", (int)getpid());
+	expect_refusal(as_nobody, args, 1, tape, says);
+}
+
+/* Root without CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN: names them. */
+static void test_no_caps(void **state)
+{
+	char tape[PATH_MAX];
+	const char *args[] = {"record", "-o", tape, "--", "/bin/true", NULL};
+	const char *says[] = {"bpftape record: ", "CAP_BPF and CAP_PERFMON",
+			      "this root process lacks them", "--cap-add BPF", NULL};
+
+	(void)state;
+	pathf(tape, "%s/nocaps.tape", tmpdir);
+	expect_refusal(without_bpf_caps, args, 1, tape, says);
+}
+
+/* No /sys/kernel/btf/vmlinux: names it and the kernel option, before loading. */
+static void test_no_btf(void **state)
+{
+	char tape[PATH_MAX];
+	const char *args[] = {"record", "-o", tape, "--", "/bin/true", NULL};
+	const char *says[] = {"bpftape record: no kernel BTF: /sys/kernel/btf/vmlinux",
+			      "CONFIG_DEBUG_INFO_BTF=y", NULL};
+	static const char *const alts[] = {
+		"/boot/vmlinux-%1$s",
+		"/lib/modules/%1$s/vmlinux-%1$s",
+		"/lib/modules/%1$s/build/vmlinux",
+		"/usr/lib/modules/%1$s/kernel/vmlinux",
+		"/usr/lib/debug/boot/vmlinux-%1$s",
+		"/usr/lib/debug/boot/vmlinux-%1$s.debug",
+		"/usr/lib/debug/lib/modules/%1$s/vmlinux",
+	};
+	struct utsname u;
+
+	(void)state;
+	pathf(tape, "%s/nobtf.tape", tmpdir);
+	/* libbpf finds BTF in these too (and the recorder rightly goes on) */
+	uname(&u);
+	for (size_t i = 0; i < sizeof(alts) / sizeof(alts[0]); i++) {
+		char alt[PATH_MAX];
+
+		pathf(alt, alts[i], u.release);
+		if (!access(alt, R_OK)) {
+			print_message("skipped: %s holds kernel BTF too\n", alt);
+			skip();
+		}
+	}
+	expect_refusal(hide_btf, args, 1, tape, says);
+}
+
+/*
+ * No tracefs: whatever needs it says so and gives the mount command; what
+ * does not (the default events) records a valid tape.
+ */
+static void test_no_tracefs(void **state)
+{
+	char tape[PATH_MAX], err[PATH_MAX];
+	const char *mount_cmd = "mount -t tracefs nodev /sys/kernel/tracing";
+	const char *proc[] = {"record", "-e", "proc", "-o", tape, "--", "/bin/true", NULL};
+	const char *proc_says[] = {"bpftape record: tracefs is mounted at neither", mount_cmd,
+				   "adding -e file avoids them", NULL};
+	const char *tp[] = {"record",	 "-e", "tracepoint:sched:sched_process_fork",
+			    "-o",	 tape, "--",
+			    "/bin/true", NULL};
+	const char *tp_says[] = {"bpftape record: tracepoint:sched:sched_process_fork: tracefs",
+				 mount_cmd, NULL};
+	const char *kp[] = {"record",	 "-e", "kprobe:do_sys_openat2", "-o", tape, "--",
+			    "/bin/true", NULL};
+	const char *kp_says[] = {"bpftape record: kprobe:do_sys_openat2: no kprobe PMU", mount_cmd,
+				 NULL};
+	const char *list[] = {"list-events", "sched:*", NULL};
+	const char *list_says[] = {"bpftape list-events: kernel tracepoints: tracefs", mount_cmd,
+				   NULL};
+
+	(void)state;
+	pathf(btf_stash, "%s/btf-stash", tmpdir);
+	mkdir(btf_stash, 0755);
+	pathf(tape, "%s/notracefs.tape", tmpdir);
+	expect_refusal(hide_tracefs, proc, 1, tape, proc_says);
+	expect_refusal(hide_tracefs, tp, 2, tape, tp_says);
+	if (access("/sys/bus/event_source/devices/kprobe/type", F_OK))
+		expect_refusal(hide_tracefs, kp, 2, tape, kp_says);
+	else
+		print_message("a kprobe PMU here: kprobes need no tracefs, not tested\n");
+	expect_refusal(hide_tracefs, list, 1, NULL, list_says);
+
+	/* the default events need no tracefs: a tape with /bin/true's exec */
+	pathf(err, "%s/notracefs.err", tmpdir);
+	{
+		char *argv[] = {bpftape, "record", "-o", tape, "--", "/bin/true", NULL};
+		struct evs e;
+		size_t execs = 0;
+		int rc = finish(start_setup(argv, NULL, err, hide_tracefs));
+		char *msg = slurp(err);
+
+		if (rc)
+			fail_msg("the default events without tracefs: exit %d:\n%s", rc, msg);
+		free(msg);
+		load(tape, &e);
+		assert_int_equal(e.cursor_err, 0);
+		assert_false(e.recovered);
+		for (size_t i = 0; i < e.n; i++)
+			if (is(&e.v[i], "exec") && !strcmp(fstr(&e.v[i], "filename"), "/bin/true"))
+				execs++;
+		assert_int_equal(execs, 1);
+		evs_free(&e);
+	}
+}
+
 static int bpf_available(char *why, size_t len)
 {
 	union bpf_attr attr;
@@ -1484,6 +1759,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_duration_self),
 		cmocka_unit_test(test_full_disk),
 		cmocka_unit_test(test_user),
+		cmocka_unit_test(test_not_root),
+		cmocka_unit_test(test_no_caps),
+		cmocka_unit_test(test_no_btf),
+		cmocka_unit_test(test_no_tracefs),
 	};
 	char self[PATH_MAX], why[256], cmd[PATH_MAX + 16];
 	ssize_t n;
