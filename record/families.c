@@ -30,6 +30,9 @@ static const char *hint(int err)
 		return " (needs root or CAP_BPF+CAP_PERFMON; run with -v for the verifier log)";
 	case -ENOENT:
 	case -ESRCH:
+		/* kernel BTF was checked before: a tracepoint or type is missing */
+		return " (this kernel lacks a tracepoint or type it uses: -v shows which in "
+		       "libbpf's log; leave the family out of -e to record the rest)";
 	case -EINVAL:
 		return " (this needs a kernel with BTF and tp_btf programs; run with -v for "
 		       "libbpf's log)";

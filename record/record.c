@@ -1119,7 +1119,11 @@ int cmd_record(int argc, char **argv)
 		err[0] = 0;
 		e = generic__add(r.gen, o.specs[i], err, sizeof(err));
 		if (e) {
-			fprintf(stderr, PFX "%s\n", *err ? err : strerror(-e));
+			/* the parser says where; the forms are in the help */
+			fprintf(stderr, PFX "%s%s\n", *err ? err : strerror(-e),
+				!strncmp(err, "bad probe spec ", 15)
+					? "; 'bpftape record --help' shows the probe forms"
+					: "");
 			ret = 2;
 			goto cleanup;
 		}

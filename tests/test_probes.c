@@ -486,7 +486,8 @@ static void test_errors(void **state)
 	(void)state;
 	path_in(work, helpers, "work_uprobe");
 	expect_record_error("uprobe:/bin/x",
-			    "bad probe spec 'uprobe:/bin/x': expected ':FUNC' at column 14");
+			    "bad probe spec 'uprobe:/bin/x': expected ':FUNC' at column 14; "
+			    "'bpftape record --help' shows the probe forms");
 	expect_record_error("uprobe:/no/such:f", "uprobe: /no/such: No such file or directory; "
 						 "check the path");
 	expect_record_error("uprobe:no-such-binary-x:f",
