@@ -22,7 +22,7 @@ struct families {
 	struct sched_bpf *sched;
 };
 
-static const char *hint(int err)
+static const char *hint(int err, const char *family)
 {
 	switch (err) {
 	case -EPERM:
@@ -30,7 +30,11 @@ static const char *hint(int err)
 		return " (needs root or CAP_BPF+CAP_PERFMON; run with -v for the verifier log)";
 	case -ENOENT:
 	case -ESRCH:
-		/* kernel BTF was checked before: a tracepoint or type is missing */
+		/* kernel BTF was checked before: a tracepoint or type is missing;
+		 * proc cannot be left out, it keeps the process table */
+		if (!strcmp(family, "proc"))
+			return " (this kernel lacks a tracepoint or type it uses: -v shows "
+			       "which in libbpf's log)";
 		return " (this kernel lacks a tracepoint or type it uses: -v shows which in "
 		       "libbpf's log; leave the family out of -e to record the rest)";
 	case -EINVAL:
@@ -70,7 +74,7 @@ static const char *hint(int err)
 		break;                                                                             \
 		fail_##name                                                                        \
 		    : snprintf(err, errlen, "%s the BPF programs of the '%s' family: %s%s", step,  \
-			       #name, strerror(-ret), hint(ret));                                  \
+			       #name, strerror(-ret), hint(ret, #name));                           \
 		goto cleanup;                                                                      \
 	} while (0)
 
