@@ -542,6 +542,7 @@ static void test_list_events(void **state)
 	char *open_f[] = {bpftape, "list-events", "-f", "open", NULL};
 	char *none[] = {bpftape, "list-events", "no_such_event_*", NULL};
 	char *bogus[] = {bpftape, "list-events", "--bogus", NULL};
+	char *help[] = {bpftape, "list-events", "--help", NULL};
 	char *usdt[] = {bpftape, "list-events", usdt_pat, NULL};
 	char *up[] = {bpftape, "list-events", up_pat, NULL};
 	char work[PATH_MAX];
@@ -556,6 +557,9 @@ static void test_list_events(void **state)
 	assert_non_null(strstr(out, "str"));
 	assert_int_equal(run(none, out, sizeof(out)), 1);
 	assert_non_null(strstr(out, "nothing matches"));
+	assert_int_equal(run(help, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "\nExamples:\n"));
+	assert_null(strstr(out, "EXAMPLES"));
 	assert_int_equal(run(bogus, out, sizeof(out)), 2);
 	assert_string_equal(out, "bpftape list-events: unknown option '--bogus'; see 'bpftape "
 				 "list-events --help'\n");
