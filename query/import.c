@@ -6,7 +6,9 @@
  * statement step.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +20,6 @@
 #include "qtab_int.h"
 #include "verbs.h"
 
-/* Copies of scan-buffer values, one per column, so that every value can be
- * bound SQLITE_STATIC: no allocation per value. */
-struct colbuf {
-	char *p;
-	size_t cap;
-};
-
 /* Rows go in BATCH at a time: one statement step per BATCH rows spares
  * SQLite most of its per-statement work. */
 #define BATCH 32
@@ -32,14 +27,42 @@ struct colbuf {
 /* From this many events, indexes are created before the load. */
 #define EARLY_INDEX_EVENTS 3000000
 
+/*
+ * The events are decoded by a second thread, which hands the rows over in
+ * batches of PIPE_EVENTS events (or PIPE_BYTES of copied text), two batches
+ * in flight: decoding and SQLite's inserts overlap, and memory stays bounded.
+ */
+#define PIPE_EVENTS 8192
+#define PIPE_BYTES  (4u << 20)
+
+/* One value of a row in a batch. */
+struct pval {
+	int64_t i;     /* QV_INT; for bytes with @p NULL, their offset in the batch */
+	const void *p; /* bytes that live as long as the set, or NULL */
+	int n;
+	uint8_t t; /* enum qval_type */
+};
+
+/* The rows of one table in a batch: where each row's values start. */
+struct rowlist {
+	size_t *first;
+	size_t n, cap;
+};
+
+struct rowbatch {
+	struct pval *vals;
+	size_t nvals, capvals;
+	char *bytes;
+	size_t nbytes, capbytes;
+	struct rowlist *rows; /* one per table */
+	uint64_t events, type_rows;
+};
+
 struct itable {
 	struct qtable *t;
 	sqlite3_stmt *insert; /* one row, for the last rows */
 	sqlite3_stmt *batch;  /* BATCH rows */
 	int nstored;	      /* columns stored: the not hidden ones */
-	int pending;	      /* rows waiting in @vals */
-	struct qval *vals;    /* BATCH * nstored */
-	struct colbuf *bufs;  /* BATCH * nstored: copies of their bytes */
 };
 
 struct importer {
@@ -90,6 +113,11 @@ static int add_table(struct importer *im, struct qtable *t)
 	return 0;
 }
 
+static bool stored(const struct qcol *c)
+{
+	return !c->hidden;
+}
+
 /* CREATE TABLE and the INSERT statement for one table. */
 static int create_table(struct importer *im, struct itable *it)
 {
@@ -104,9 +132,9 @@ static int create_table(struct importer *im, struct itable *it)
 }
 
 /*
- * The INSERT statements and row buffers of a table, made for its first row:
- * a BATCH-row statement of a wide table costs hundreds of KiB, and a tape
- * may declare 65535 types, most of them without events.
+ * The INSERT statements of a table, made for its first row: a BATCH-row
+ * statement of a wide table costs hundreds of KiB, and a tape may declare
+ * 65535 types, most of them without events.
  */
 static int prepare_insert(struct importer *im, struct itable *it)
 {
@@ -116,32 +144,26 @@ static int prepare_insert(struct importer *im, struct itable *it)
 	int ret = 0, n = 0;
 
 	/* column names come from the tape: count them, do not assume a length */
-	cap = strlen(t->name) + 64 + (size_t)BATCH * (2 * t->ncols + 4);
+	cap = 2 * strlen(t->name) + 64 + (size_t)BATCH * (2 * t->ncols + 4);
 	for (int c = 0; c < t->ncols; c++)
-		cap += strlen(t->cols[c].name) + 3;
+		cap += 2 * strlen(t->cols[c].name) + 3;
 	sql = malloc(cap);
-	if (!sql) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
+	if (!sql)
+		return -ENOMEM;
 	p = sql + sprintf(sql, "INSERT INTO main.\"%s\"", t->name);
 	p += sprintf(p, "(");
 	for (int c = 0; c < t->ncols; c++) {
-		if (t->cols[c].hidden)
-			continue;
-		p += sprintf(p, "%s\"%s\"", n++ ? "," : "", t->cols[c].name);
+		if (stored(&t->cols[c]))
+			p += sprintf(p, "%s\"%s\"", n++ ? "," : "", t->cols[c].name);
 	}
 	p += sprintf(p, ") VALUES");
 	it->nstored = n;
 	for (int r = 0; r < BATCH; r++) {
-		if (r == 1) {
+		if (r == 1 && sqlite3_prepare_v3(im->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+						 &it->insert, NULL) != SQLITE_OK) {
 			/* the one-row statement is the batch's first row */
-			strcpy(p, "");
-			if (sqlite3_prepare_v3(im->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-					       &it->insert, NULL) != SQLITE_OK) {
-				ret = sql_error(im, t->name);
-				goto cleanup;
-			}
+			ret = sql_error(im, t->name);
+			goto cleanup;
 		}
 		p += sprintf(p, r ? ",(" : "(");
 		for (int c = 0; c < n; c++)
@@ -149,111 +171,151 @@ static int prepare_insert(struct importer *im, struct itable *it)
 		p += sprintf(p, ")");
 	}
 	if (sqlite3_prepare_v3(im->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &it->batch, NULL) !=
-	    SQLITE_OK) {
+	    SQLITE_OK)
 		ret = sql_error(im, t->name);
-		goto cleanup;
-	}
-	it->vals = calloc((size_t)BATCH * n, sizeof(*it->vals));
-	it->bufs = calloc((size_t)BATCH * n, sizeof(*it->bufs));
-	if (!it->vals || !it->bufs) {
-		free(it->vals);
-		free(it->bufs);
-		it->vals = NULL;
-		it->bufs = NULL;
-		ret = -ENOMEM;
-	}
 cleanup:
 	free(sql);
 	return ret;
 }
 
-/* Keep @v for row @r, column @k: bytes the scan will reuse are copied. */
-static int keep_val(struct itable *it, int r, int k, const struct qval *v)
+/* ---- batches of rows ---- */
+
+/* Room in *@arr (of *@cap elements of @size bytes) for @need elements. */
+static int grow(void *arr, size_t *cap, size_t need, size_t size, size_t first)
 {
-	struct qval *dst = &it->vals[r * it->nstored + k];
+	void **a = arr, *p;
+	size_t c = *cap ? *cap : first;
 
-	*dst = *v;
-	if ((v->t == QV_TEXT || v->t == QV_BLOB) && !v->stable) {
-		struct colbuf *b = &it->bufs[r * it->nstored + k];
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	if (c > SIZE_MAX / size)
+		return -ENOMEM;
+	p = realloc(*a, c * size);
+	if (!p)
+		return -ENOMEM;
+	*a = p;
+	*cap = c;
+	return 0;
+}
 
-		if (b->cap < (size_t)v->n + 1) {
-			size_t nc = (size_t)v->n + 64;
-			char *np = realloc(b->p, nc);
+static void batch_clear(struct rowbatch *b, size_t ntabs)
+{
+	b->nvals = b->nbytes = 0;
+	b->events = b->type_rows = 0;
+	for (size_t i = 0; i < ntabs; i++)
+		b->rows[i].n = 0;
+}
 
-			if (!np)
+static void batch_free(struct rowbatch *b, size_t ntabs)
+{
+	for (size_t i = 0; b->rows && i < ntabs; i++)
+		free(b->rows[i].first);
+	free(b->rows);
+	free(b->vals);
+	free(b->bytes);
+	memset(b, 0, sizeof(*b));
+}
+
+static int batch_init(struct rowbatch *b, size_t ntabs)
+{
+	memset(b, 0, sizeof(*b));
+	b->rows = calloc(ntabs, sizeof(*b->rows));
+	return b->rows ? 0 : -ENOMEM;
+}
+
+/* Add the current row of @scan as a row of table @k, columns from @t's view. */
+static int batch_add(struct rowbatch *b, size_t k, const struct qtable *t, struct qscan *scan,
+		     bool of_event)
+{
+	struct rowlist *rl = &b->rows[k];
+	struct qval v;
+	int ret;
+
+	if (grow(&rl->first, &rl->cap, rl->n + 1, sizeof(*rl->first), 256) ||
+	    grow(&b->vals, &b->capvals, b->nvals + t->ncols, sizeof(*b->vals), 4096))
+		return -ENOMEM;
+	rl->first[rl->n++] = b->nvals;
+	for (int c = 0; c < t->ncols; c++) {
+		struct pval *dst;
+
+		if (!stored(&t->cols[c]))
+			continue;
+		ret = of_event ? qscan__column_of(scan, t, c, &v) : qscan__column(scan, c, &v);
+		if (ret)
+			return ret;
+		dst = &b->vals[b->nvals++];
+		dst->t = v.t;
+		dst->i = v.i;
+		dst->n = v.n;
+		dst->p = v.p;
+		if ((v.t == QV_TEXT || v.t == QV_BLOB) && !v.stable) {
+			/* bytes the scan will reuse: copied, found by offset
+			 * since the buffer may move */
+			if (grow(&b->bytes, &b->capbytes, b->nbytes + v.n, 1, 65536))
 				return -ENOMEM;
-			b->p = np;
-			b->cap = nc;
+			memcpy(b->bytes + b->nbytes, v.p, v.n);
+			dst->i = (int64_t)b->nbytes;
+			dst->p = NULL;
+			b->nbytes += v.n;
 		}
-		memcpy(b->p, v->p, v->n);
-		dst->p = b->p;
 	}
 	return 0;
 }
 
-static int bind_val(sqlite3_stmt *st, int i, const struct qval *v)
+static int bind_val(sqlite3_stmt *st, int i, const struct pval *v, const char *bytes)
 {
-	/* kept values stay put until the statement ran */
+	const void *p = v->p ? v->p : bytes + v->i;
+
+	/* the batch stays put until the statement ran */
 	switch (v->t) {
 	case QV_INT:
 		return sqlite3_bind_int64(st, i, v->i);
 	case QV_TEXT:
-		return sqlite3_bind_text(st, i, v->p, v->n, SQLITE_STATIC);
+		return sqlite3_bind_text(st, i, p, v->n, SQLITE_STATIC);
 	case QV_BLOB:
-		return sqlite3_bind_blob(st, i, v->p, v->n, SQLITE_STATIC);
+		return sqlite3_bind_blob(st, i, p, v->n, SQLITE_STATIC);
 	default:
 		return sqlite3_bind_null(st, i);
 	}
 }
 
-/* Insert the kept rows: BATCH in one step, or fewer one by one. */
-static int flush_rows(struct importer *im, struct itable *it)
+/* Insert the rows of @b: BATCH per step, the last ones one by one. */
+static int batch_insert(struct importer *im, const struct rowbatch *b)
 {
-	int n = it->nstored;
+	for (size_t k = 0; k < im->ntabs; k++) {
+		const struct rowlist *rl = &b->rows[k];
+		struct itable *it = &im->tabs[k];
+		size_t r = 0;
+		int n, ret;
 
-	if (it->pending == BATCH) {
-		for (int i = 0; i < BATCH * n; i++)
-			if (bind_val(it->batch, i + 1, &it->vals[i]) != SQLITE_OK)
+		if (!rl->n)
+			continue;
+		if (!it->batch && (ret = prepare_insert(im, it)))
+			return ret;
+		n = it->nstored;
+		for (; r + BATCH <= rl->n; r += BATCH) {
+			for (int j = 0; j < BATCH; j++)
+				for (int c = 0; c < n; c++)
+					if (bind_val(it->batch, j * n + c + 1,
+						     &b->vals[rl->first[r + j] + c],
+						     b->bytes) != SQLITE_OK)
+						return sql_error(im, it->t->name);
+			if (sqlite3_step(it->batch) != SQLITE_DONE)
 				return sql_error(im, it->t->name);
-		if (sqlite3_step(it->batch) != SQLITE_DONE)
-			return sql_error(im, it->t->name);
-		sqlite3_reset(it->batch);
-	} else {
-		for (int r = 0; r < it->pending; r++) {
-			for (int k = 0; k < n; k++)
-				if (bind_val(it->insert, k + 1, &it->vals[r * n + k]) != SQLITE_OK)
+			sqlite3_reset(it->batch);
+		}
+		for (; r < rl->n; r++) {
+			for (int c = 0; c < n; c++)
+				if (bind_val(it->insert, c + 1, &b->vals[rl->first[r] + c],
+					     b->bytes) != SQLITE_OK)
 					return sql_error(im, it->t->name);
 			if (sqlite3_step(it->insert) != SQLITE_DONE)
 				return sql_error(im, it->t->name);
 			sqlite3_reset(it->insert);
 		}
 	}
-	it->pending = 0;
-	return 0;
-}
-
-/* Add the current row of @scan to @it, columns from @t's view. */
-static int insert_row(struct importer *im, struct itable *it, struct qscan *scan, bool of_event)
-{
-	const struct qtable *t = it->t;
-	struct qval v;
-	int k = 0, ret;
-
-	if (!it->vals) {
-		ret = prepare_insert(im, it);
-		if (ret)
-			return ret;
-	}
-	for (int c = 0; c < t->ncols; c++) {
-		if (t->cols[c].hidden)
-			continue;
-		ret = of_event ? qscan__column_of(scan, t, c, &v) : qscan__column(scan, c, &v);
-		ret = ret ?: keep_val(it, it->pending, k++, &v);
-		if (ret)
-			return ret;
-	}
-	if (++it->pending == BATCH)
-		return flush_rows(im, it);
 	return 0;
 }
 
@@ -282,78 +344,199 @@ static int map_types(struct importer *im, size_t first_type_tab, char **types, i
 	return 0;
 }
 
-static int load_events(struct importer *im, qimport_progress_fn progress, void *ctx)
-{
-	struct itable *events = &im->tabs[0];
+/* The decoding thread and the inserting one, and the two batches between. */
+struct pipe {
+	struct importer *im;
 	struct qscan *scan;
-	uint64_t total = qset__event_count(im->set);
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct rowbatch b[2];
+	bool full[2];
+	bool done; /* the decoder has handed over its last batch */
+	bool stop; /* the inserter failed: the decoder stops */
+	int ret;   /* the decoder's: 0 or -errno, with @err */
+	char err[512];
+};
+
+/* Decode events into @b until it is full: 1, 0 at the end, or -errno. */
+static int fill_events(struct pipe *pp, struct rowbatch *b)
+{
+	struct importer *im = pp->im;
+	struct itable *events = &im->tabs[0];
 	int ret;
 
-	scan = qscan__new(im->set, events->t, NULL, im->err, im->errlen);
-	if (!scan)
-		return -errno;
+	while (b->events < PIPE_EVENTS && b->nbytes < PIPE_BYTES) {
+		const struct tape_event *ev;
+		uint32_t k = 0;
+
+		ret = qscan__next(pp->scan);
+		if (ret < 0)
+			snprintf(pp->err, sizeof(pp->err), "%s", qscan__errmsg(pp->scan));
+		if (ret <= 0)
+			return ret;
+		ev = qscan__event(pp->scan);
+		ret = batch_add(b, 0, events->t, pp->scan, true);
+		if (ret)
+			return ret;
+		b->events++;
+		if (ev->tp && ev->source < qset__count(im->set) &&
+		    ev->type <= tape_reader__max_type(qset__reader(im->set, ev->source)))
+			k = im->type_tab[ev->source][ev->type];
+		if (k) {
+			ret = batch_add(b, k, im->tabs[k].t, pp->scan, true);
+			if (ret)
+				return ret;
+			b->type_rows++;
+		}
+		ret = qset__is_lifecycle(ev) ? qset__proctab_apply(im->set, ev) : 0;
+		if (ret) {
+			snprintf(pp->err, sizeof(pp->err), "process table: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	return 1;
+}
+
+static void *decode_events(void *arg)
+{
+	struct pipe *pp = arg;
+	int slot = 0, ret;
+
+	for (;;) {
+		struct rowbatch *b = &pp->b[slot];
+		bool stop;
+
+		pthread_mutex_lock(&pp->mu);
+		while (pp->full[slot] && !pp->stop)
+			pthread_cond_wait(&pp->cv, &pp->mu);
+		stop = pp->stop;
+		pthread_mutex_unlock(&pp->mu);
+		if (stop) {
+			ret = 0;
+			break;
+		}
+		batch_clear(b, pp->im->ntabs);
+		ret = fill_events(pp, b);
+		pthread_mutex_lock(&pp->mu);
+		pp->full[slot] = b->events > 0 && ret >= 0;
+		pthread_cond_broadcast(&pp->cv);
+		pthread_mutex_unlock(&pp->mu);
+		if (ret <= 0)
+			break;
+		slot ^= 1;
+	}
+	pthread_mutex_lock(&pp->mu);
+	pp->ret = ret < 0 ? ret : 0;
+	pp->done = true;
+	pthread_cond_broadcast(&pp->cv);
+	pthread_mutex_unlock(&pp->mu);
+	return NULL;
+}
+
+/* Insert the batches of the decoding thread as they come. */
+static int insert_events(struct importer *im, struct pipe *pp, qimport_progress_fn progress,
+			 void *ctx)
+{
+	uint64_t total = qset__event_count(im->set);
+	int slot = 0, ret = 0;
+
+	for (;;) {
+		bool have;
+
+		pthread_mutex_lock(&pp->mu);
+		while (!pp->full[slot] && !pp->done)
+			pthread_cond_wait(&pp->cv, &pp->mu);
+		have = pp->full[slot];
+		pthread_mutex_unlock(&pp->mu);
+		if (!have)
+			break;
+		ret = batch_insert(im, &pp->b[slot]);
+		im->st.events += pp->b[slot].events;
+		im->st.type_rows += pp->b[slot].type_rows;
+		pthread_mutex_lock(&pp->mu);
+		pp->full[slot] = false;
+		pp->stop = ret != 0;
+		pthread_cond_broadcast(&pp->cv);
+		pthread_mutex_unlock(&pp->mu);
+		if (ret)
+			break;
+		if (progress)
+			progress(ctx, "events", im->st.events, total);
+		slot ^= 1;
+	}
+	return ret;
+}
+
+static int load_events(struct importer *im, qimport_progress_fn progress, void *ctx)
+{
+	struct pipe pp = {.im = im};
+	pthread_t tid;
+	int ret, err;
+
+	ret = batch_init(&pp.b[0], im->ntabs) ?: batch_init(&pp.b[1], im->ntabs);
+	if (ret)
+		goto cleanup;
+	pp.scan = qscan__new(im->set, im->tabs[0].t, NULL, im->err, im->errlen);
+	if (!pp.scan) {
+		ret = -errno;
+		goto cleanup;
+	}
 	ret = qset__proctab_begin(im->set);
 	if (ret) {
 		snprintf(im->err, im->errlen, "process snapshot: %s", strerror(-ret));
 		goto cleanup;
 	}
-	while ((ret = qscan__next(scan)) > 0) {
-		const struct tape_event *ev = qscan__event(scan);
-		uint32_t k = 0;
-
-		ret = insert_row(im, events, scan, true);
-		if (ret)
-			goto cleanup;
-		if (ev->tp && ev->source < qset__count(im->set) &&
-		    ev->type <= tape_reader__max_type(qset__reader(im->set, ev->source)))
-			k = im->type_tab[ev->source][ev->type];
-		if (k) {
-			ret = insert_row(im, &im->tabs[k], scan, true);
-			if (ret)
-				goto cleanup;
-			im->st.type_rows++;
+	pthread_mutex_init(&pp.mu, NULL);
+	pthread_cond_init(&pp.cv, NULL);
+	err = pthread_create(&tid, NULL, decode_events, &pp);
+	if (err) {
+		snprintf(im->err, im->errlen, "cannot start the decoding thread: %s",
+			 strerror(err));
+		ret = -err;
+	} else {
+		ret = insert_events(im, &pp, progress, ctx);
+		pthread_join(tid, NULL);
+		if (!ret && pp.ret) {
+			ret = pp.ret;
+			snprintf(im->err, im->errlen, "%s", pp.err);
 		}
-		ret = qset__is_lifecycle(ev) ? qset__proctab_apply(im->set, ev) : 0;
-		if (ret) {
-			snprintf(im->err, im->errlen, "process table: %s", strerror(-ret));
-			goto cleanup;
-		}
-		if (!(++im->st.events & 0xffff) && progress)
-			progress(ctx, "events", im->st.events, total);
 	}
-	if (ret < 0) {
-		snprintf(im->err, im->errlen, "%s", qscan__errmsg(scan));
-		goto cleanup;
-	}
-	for (size_t i = 0; i < im->ntabs && !ret; i++)
-		ret = flush_rows(im, &im->tabs[i]);
-	if (ret)
-		goto cleanup;
-	qset__proctab_end(im->set);
-	if (progress)
-		progress(ctx, "events", im->st.events, total);
+	pthread_cond_destroy(&pp.cv);
+	pthread_mutex_destroy(&pp.mu);
+	if (!ret)
+		qset__proctab_end(im->set);
 cleanup:
-	qscan__free(scan);
+	qscan__free(pp.scan);
+	batch_free(&pp.b[0], im->ntabs);
+	batch_free(&pp.b[1], im->ntabs);
 	return ret;
 }
 
-static int load_table(struct importer *im, struct itable *it)
+/* A small table (processes, losses, meta, types), in this thread. */
+static int load_table(struct importer *im, size_t k)
 {
-	struct qscan *scan = qscan__new(im->set, it->t, NULL, im->err, im->errlen);
+	struct qscan *scan = qscan__new(im->set, im->tabs[k].t, NULL, im->err, im->errlen);
+	struct rowbatch b;
 	int ret;
 
 	if (!scan)
 		return -errno;
-	while ((ret = qscan__next(scan)) > 0) {
-		ret = insert_row(im, it, scan, false);
-		if (ret)
+	ret = batch_init(&b, im->ntabs);
+	while (!ret) {
+		batch_clear(&b, im->ntabs);
+		while (b.rows[k].n < PIPE_EVENTS && b.nbytes < PIPE_BYTES &&
+		       (ret = qscan__next(scan)) > 0)
+			ret = batch_add(&b, k, im->tabs[k].t, scan, false);
+		if (ret >= 0 && b.rows[k].n) {
+			im->st.other_rows += b.rows[k].n;
+			ret = batch_insert(im, &b) ?: ret;
+		}
+		if (ret <= 0)
 			break;
-		im->st.other_rows++;
 	}
-	if (!ret)
-		ret = flush_rows(im, it);
 	if (ret < 0 && !im->err[0])
-		snprintf(im->err, im->errlen, "%s: %s", it->t->name, qscan__errmsg(scan));
+		snprintf(im->err, im->errlen, "%s: %s", im->tabs[k].t->name, qscan__errmsg(scan));
+	batch_free(&b, im->ntabs);
 	qscan__free(scan);
 	return ret;
 }
@@ -441,7 +624,7 @@ int qimport__run(sqlite3 *db, struct qset *set, const struct qimport_opts *opts,
 		ret = ret ?: create_indexes(&im, first_type_tab, NULL, NULL);
 	ret = ret ?: load_events(&im, progress, ctx);
 	for (size_t i = 1; i < first_type_tab && !ret; i++)
-		ret = load_table(&im, &im.tabs[i]);
+		ret = load_table(&im, i);
 	if (!early)
 		ret = ret ?: create_indexes(&im, first_type_tab, progress, ctx);
 	ret = ret ?: exec(&im, "COMMIT");
@@ -456,10 +639,6 @@ cleanup:
 
 		sqlite3_finalize(it->insert);
 		sqlite3_finalize(it->batch);
-		for (int c = 0; it->bufs && c < BATCH * it->nstored; c++)
-			free(it->bufs[c].p);
-		free(it->bufs);
-		free(it->vals);
 		qtable__free(it->t);
 	}
 	for (size_t i = 0; im.type_tab && i < qset__count(set); i++)
@@ -499,7 +678,7 @@ static void usage(FILE *f)
 		   "  -q, --quiet           no progress line\n"
 		   "  -h, --help            this help\n"
 		   "\n"
-		   "EXAMPLES:\n"
+		   "Examples:\n"
 		   "  bpftape import -o incident.db incident.tape\n"
 		   "  bpftape import --force -o fleet.db web1.tape web2.tape\n"
 		   "  sqlite3 incident.db 'SELECT comm, count(*) FROM open GROUP BY comm'\n");
@@ -595,6 +774,15 @@ int cmd_import(int argc, char **argv)
 		goto cleanup;
 	}
 	unlink(tmp);
+	/* 0600, as tapes: the database holds the same paths, argv and
+	 * addresses; SQLite opens the empty file as a new database */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		fprintf(stderr, "bpftape import: %s: %s\n", out, strerror(errno));
+		goto cleanup;
+	}
+	close(fd);
 	if (sqlite3_open_v2(tmp, &db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {

@@ -431,11 +431,17 @@ static int put_str(char **p, size_t *left, const char *s)
 
 char *qtable__ddl(const struct qtable *t, const char *schema_name, bool with_hidden)
 {
-	size_t cap = 256 + (size_t)t->ncols * 300, left = cap;
-	char *sql = malloc(cap), *p = sql;
+	size_t cap = 256 + 2 * strlen(t->name), left;
 	bool first = true;
+	char *sql, *p;
 	int err;
 
+	if (schema_name)
+		cap += 2 * strlen(schema_name) + 3;
+	for (int i = 0; i < t->ncols; i++)
+		cap += 2 * strlen(t->cols[i].name) + 64;
+	left = cap;
+	sql = p = malloc(cap);
 	if (!sql)
 		return NULL;
 	err = put_str(&p, &left, "CREATE TABLE ");
