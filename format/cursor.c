@@ -239,6 +239,19 @@ static int dec_bad(struct tape_cursor *c, struct dec *d, const char *what)
 	return -EBADMSG;
 }
 
+/* Whether the selection may want an event of a selected type with this
+ * header (event_selected() has the last word). */
+static inline bool header_selected(const struct tape_cursor *c, const struct dec *d, uint64_t pid)
+{
+	if (c->until && d->ts > c->until)
+		return false;
+	if (c->since && d->ts < c->since)
+		return false;
+	if (c->pids && !in_set(c->pids, c->npids, (uint32_t)pid))
+		return false;
+	return !c->tids || in_set(c->tids, c->ntids, d->ev.tid);
+}
+
 /* Load the next event into d->ev: 1, 0 when exhausted, or -EBADMSG. */
 static int dec_next(struct tape_cursor *c, struct dec *d)
 {
@@ -260,19 +273,32 @@ static int dec_next(struct tape_cursor *c, struct dec *d)
 		d->vals[TAPE_LOSS_LAST_TS].u = l->last_ts;
 		return 1;
 	}
-	if (!d->remaining)
-		return 0;
-	d->remaining--;
-	d->ts += col_next(&d->col[COL_TS]);
-	type = col_next(&d->col[COL_TYPE]);
-	cpu = col_next(&d->col[COL_CPU]);
-	pid = d->min_pid + col_next(&d->col[COL_PID]);
-	d->ev.tid = (uint32_t)(pid + unzigzag(col_next(&d->col[COL_TID])));
-	comm = col_next(&d->col[COL_COMM]);
-	if (type > d->src->r->maxtype || !d->tmap[type])
-		return dec_bad(c, d, "event of a type the chunk does not declare");
-	if (comm >= d->nstr || cpu > UINT16_MAX || pid > UINT32_MAX)
-		return dec_bad(c, d, "event header out of range");
+	/* Events the selection rejects are passed over here: those of a type
+	 * not selected without a look at their fields (each type's fields
+	 * have columns of their own), the others stepping their fields' columns
+	 * without decoding them. */
+	for (;;) {
+		if (!d->remaining)
+			return 0;
+		d->remaining--;
+		d->ts += col_next(&d->col[COL_TS]);
+		type = col_next(&d->col[COL_TYPE]);
+		cpu = col_next(&d->col[COL_CPU]);
+		pid = d->min_pid + col_next(&d->col[COL_PID]);
+		d->ev.tid = (uint32_t)(pid + unzigzag(col_next(&d->col[COL_TID])));
+		comm = col_next(&d->col[COL_COMM]);
+		if (type > d->src->r->maxtype || !d->tmap[type])
+			return dec_bad(c, d, "event of a type the chunk does not declare");
+		if (comm >= d->nstr || cpu > UINT16_MAX || pid > UINT32_MAX)
+			return dec_bad(c, d, "event header out of range");
+		if (d->src->types && !d->src->types[type])
+			continue;
+		if (header_selected(c, d, pid))
+			break;
+		t = d->src->r->types[type];
+		for (unsigned f = 0; f < t->nstored; f++)
+			d->fcol[d->tmap[type] - 1 + f].pos++;
+	}
 	t = d->src->r->types[type];
 	first = d->tmap[type] - 1;
 	d->ev.ts = d->ts;
