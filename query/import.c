@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "qimport.h"
 #include "qtab_int.h"
 #include "verbs.h"
@@ -246,11 +247,14 @@ static int batch_add(struct rowbatch *b, size_t k, const struct qtable *t, struc
 		if (ret)
 			return ret;
 		dst = &b->vals[b->nvals++];
-		dst->t = v.t;
-		dst->i = v.i;
+		*dst = (struct pval){.t = v.t};
+		if (v.t == QV_INT)
+			dst->i = v.i;
+		if (v.t != QV_TEXT && v.t != QV_BLOB)
+			continue;
 		dst->n = v.n;
 		dst->p = v.p;
-		if ((v.t == QV_TEXT || v.t == QV_BLOB) && !v.stable) {
+		if (!v.stable) {
 			/* bytes the scan will reuse: copied, found by offset
 			 * since the buffer may move */
 			if (grow(&b->bytes, &b->capbytes, b->nbytes + v.n, 1, 65536))
@@ -266,16 +270,14 @@ static int batch_add(struct rowbatch *b, size_t k, const struct qtable *t, struc
 
 static int bind_val(sqlite3_stmt *st, int i, const struct pval *v, const char *bytes)
 {
-	const void *p = v->p ? v->p : bytes + v->i;
-
 	/* the batch stays put until the statement ran */
 	switch (v->t) {
 	case QV_INT:
 		return sqlite3_bind_int64(st, i, v->i);
 	case QV_TEXT:
-		return sqlite3_bind_text(st, i, p, v->n, SQLITE_STATIC);
+		return sqlite3_bind_text(st, i, v->p ? v->p : bytes + v->i, v->n, SQLITE_STATIC);
 	case QV_BLOB:
-		return sqlite3_bind_blob(st, i, p, v->n, SQLITE_STATIC);
+		return sqlite3_bind_blob(st, i, v->p ? v->p : bytes + v->i, v->n, SQLITE_STATIC);
 	default:
 		return sqlite3_bind_null(st, i);
 	}
@@ -441,6 +443,7 @@ static int insert_events(struct importer *im, struct pipe *pp, qimport_progress_
 	int slot = 0, ret = 0;
 
 	for (;;) {
+		uint64_t before;
 		bool have;
 
 		pthread_mutex_lock(&pp->mu);
@@ -451,6 +454,7 @@ static int insert_events(struct importer *im, struct pipe *pp, qimport_progress_
 		if (!have)
 			break;
 		ret = batch_insert(im, &pp->b[slot]);
+		before = im->st.events;
 		im->st.events += pp->b[slot].events;
 		im->st.type_rows += pp->b[slot].type_rows;
 		pthread_mutex_lock(&pp->mu);
@@ -460,10 +464,13 @@ static int insert_events(struct importer *im, struct pipe *pp, qimport_progress_
 		pthread_mutex_unlock(&pp->mu);
 		if (ret)
 			break;
-		if (progress)
+		/* a line every 65536 events is enough */
+		if (progress && im->st.events >> 16 != before >> 16)
 			progress(ctx, "events", im->st.events, total);
 		slot ^= 1;
 	}
+	if (!ret && progress)
+		progress(ctx, "events", im->st.events, total);
 	return ret;
 }
 
@@ -685,7 +692,7 @@ static void usage(FILE *f)
 }
 
 struct progress {
-	bool tty;
+	struct cli_progress line;
 	struct timespec start;
 };
 
@@ -700,13 +707,10 @@ static double since(const struct timespec *t0)
 static void show_progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
 {
 	struct progress *p = ctx;
-	double s = since(&p->start);
 
-	if (!p->tty)
-		return;
-	fprintf(stderr, "\rbpftape import: %s %llu/%llu (%.0f%%), %.1f s   ", phase,
-		(unsigned long long)done, (unsigned long long)total,
-		total ? 100.0 * done / total : 100.0, s);
+	cli_progress__show(&p->line, "%s %llu/%llu (%.0f%%), %.1f s", phase,
+			   (unsigned long long)done, (unsigned long long)total,
+			   total ? 100.0 * done / total : 100.0, since(&p->start));
 }
 
 int cmd_import(int argc, char **argv)
@@ -718,18 +722,18 @@ int cmd_import(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct progress prog = {.tty = isatty(STDERR_FILENO)};
+	struct progress prog = {0};
 	struct qimport_stats st = {0};
 	const char *out = NULL;
 	char *tmp = NULL, err[1024];
 	struct qset *set = NULL;
 	sqlite3 *db = NULL;
-	bool force = false;
+	bool force = false, quiet = false;
 	struct stat sb;
 	int opt, ret = 1;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:fqh", longopts, NULL)) != -1) {
+	cli__getopt_init();
+	while ((opt = getopt_long(argc, argv, ":o:fqh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			out = optarg;
@@ -738,28 +742,26 @@ int cmd_import(int argc, char **argv)
 			force = true;
 			break;
 		case 'q':
-			prog.tty = false;
+			quiet = true;
 			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return cli__bad_option("import", opt, argv, longopts);
 		}
 	}
-	if (!out || optind >= argc) {
-		fprintf(stderr, "bpftape import: %s\n",
-			out ? "no tape given" : "no -o OUT.db given");
-		usage(stderr);
-		return 2;
-	}
+	if (!out)
+		return cli__usage("import", "no database given (-o OUT.db)");
+	if (optind >= argc)
+		return cli__usage("import", "no tape given (FILE...)");
 	if (!force && stat(out, &sb) == 0) {
 		fprintf(stderr, "bpftape import: %s exists; use --force to replace it\n", out);
 		return 1;
 	}
 	/* one thread: SQLite need not count allocations under a mutex */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	cli_progress__init(&prog.line, "import", quiet);
 	clock_gettime(CLOCK_MONOTONIC, &prog.start);
 	set = qset__open((const char *const *)argv + optind, argc - optind, err, sizeof(err));
 	if (!set) {
@@ -794,8 +796,7 @@ int cmd_import(int argc, char **argv)
 	struct qimport_opts io = {.sz = sizeof(io), .progress = show_progress, .ctx = &prog};
 
 	if (qimport__run(db, set, &io, &st, err, sizeof(err))) {
-		if (prog.tty)
-			fputc('\n', stderr);
+		cli_progress__end(&prog.line);
 		fprintf(stderr, "bpftape import: %s\n", err);
 		goto cleanup;
 	}
@@ -808,8 +809,7 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "bpftape import: rename %s to %s: %s\n", tmp, out, strerror(errno));
 		goto cleanup;
 	}
-	if (prog.tty)
-		fputc('\n', stderr);
+	cli_progress__end(&prog.line);
 	double s = since(&prog.start);
 	fprintf(stderr,
 		"bpftape import: %llu events into %s (%zu tables, %llu type rows) in %.2f s, "
