@@ -443,8 +443,15 @@ static int dec_open(struct tape_cursor *c, struct src *s, uint32_t source, size_
 	}
 	for (uint32_t k = 0, fc = 0; k < sum.ntypes; k++) {
 		const struct rtype *t = r->types[sum.types[k].type];
+		/* the fields of a type not selected are never read */
+		bool skip = s->types && !s->types[sum.types[k].type];
 
 		for (unsigned f = 0; f < t->nstored; f++, fc++) {
+			if (skip) {
+				if (rd_sub(&rd).bad)
+					return dec_fail(c, d, "bad field column");
+				continue;
+			}
 			err = col_parse(&rd, sum.types[k].count, &d->fcol[fc]);
 			if (err == -ENOMEM)
 				goto nomem;

@@ -1018,6 +1018,7 @@ int tape_reader__chunk(const struct tape_reader *r, size_t i, struct tape_chunk_
 	info->count = c->s.count;
 	info->min_pid = c->s.min_pid;
 	info->max_pid = c->s.max_pid;
+	info->ntypes = c->s.ntypes;
 	return 0;
 }
 

@@ -330,6 +330,7 @@ struct tape_chunk_info {
 	uint64_t min_ts, max_ts;
 	uint32_t count;
 	uint32_t min_pid, max_pid;
+	uint32_t ntypes; /* distinct event types in the chunk */
 };
 
 size_t tape_reader__chunk_count(const struct tape_reader *r);

@@ -62,6 +62,8 @@ struct qscan {
 	char **names;
 	size_t nnames, name, chunk;
 	uint32_t left;
+	/* events by type: the cursor reads type @names[@name] */
+	bool by_type;
 
 	/* other tables: row @row of tape @tape */
 	size_t tape, row;
@@ -180,8 +182,8 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The type names the index scan goes through, sorted. */
-static int scan_open_index(struct qscan *s, const struct qfilter *f)
+/* The type names @f lets through, of every tape, sorted, in s->names. */
+static int collect_names(struct qscan *s, const struct qfilter *f)
 {
 	for (size_t i = 0; i < qset__count(s->set); i++) {
 		const struct tape_reader *r = qset__reader(s->set, i);
@@ -210,9 +212,14 @@ static int scan_open_index(struct qscan *s, const struct qfilter *f)
 	/* no type in any index: qsort() must not see a NULL array */
 	if (s->nnames)
 		qsort(s->names, s->nnames, sizeof(*s->names), name_cmp);
+	return 0;
+}
+
+static int scan_open_index(struct qscan *s, const struct qfilter *f)
+{
 	s->index_only = true;
 	s->chunk = (size_t)-1;
-	return 0;
+	return collect_names(s, f);
 }
 
 /* Next row of an index scan: walk types, then tapes, then chunks. */
@@ -246,11 +253,11 @@ static int next_index_row(struct qscan *s)
 	return 0;
 }
 
+static int open_cursor(struct qscan *s);
+
 static int scan_open_events(struct qscan *s, const struct qfilter *f)
 {
 	const struct qtable *t = s->t;
-	size_t n = qset__count(s->set);
-	struct tape_reader **readers;
 
 	s->sel.sz = sizeof(s->sel);
 	s->sel.no_losses = true;
@@ -299,7 +306,43 @@ static int scan_open_events(struct qscan *s, const struct qfilter *f)
 	}
 	s->sel.types = (const char *const *)s->types;
 	s->sel.ntypes = s->ntypes;
-	/* the cursor reads only the tapes the filter lets through */
+	if (f && f->by_type && t->kind == QT_EVENTS) {
+		int ret = collect_names(s, f);
+
+		if (ret)
+			return ret;
+		s->by_type = true;
+		if (!s->nnames) {
+			s->done = true;
+			return 0;
+		}
+		s->sel.types = (const char *const *)&s->names[0];
+		s->sel.ntypes = 1;
+	}
+	return open_cursor(s);
+}
+
+/* Add the counts of the cursor to the set's, and free it. */
+static void close_cursor(struct qscan *s)
+{
+	struct tape_cursor_stats st;
+
+	if (!s->cur)
+		return;
+	tape_cursor__stats(s->cur, &st);
+	s->set->stats.chunks_read += st.chunks_read;
+	s->set->stats.chunks_skipped += st.chunks_skipped;
+	s->set->stats.bytes_read += st.bytes_read;
+	tape_cursor__free(s->cur);
+	s->cur = NULL;
+}
+
+/* A cursor for s->sel over the tapes the filter lets through. */
+static int open_cursor(struct qscan *s)
+{
+	struct tape_reader **readers;
+	size_t n;
+
 	readers = s->readers;
 	n = 0;
 	for (size_t i = 0; i < qset__count(s->set); i++) {
@@ -369,15 +412,7 @@ void qscan__free(struct qscan *s)
 {
 	if (!s)
 		return;
-	if (s->cur) {
-		struct tape_cursor_stats st;
-
-		tape_cursor__stats(s->cur, &st);
-		s->set->stats.chunks_read += st.chunks_read;
-		s->set->stats.chunks_skipped += st.chunks_skipped;
-		s->set->stats.bytes_read += st.bytes_read;
-	}
-	tape_cursor__free(s->cur);
+	close_cursor(s);
 	free(s->pids);
 	free(s->tids);
 	for (size_t i = 0; i < s->ntypes; i++)
@@ -419,6 +454,20 @@ static int next_event(struct qscan *s)
 	if (s->done)
 		return 0;
 	ret = tape_cursor__next(s->cur, &s->ev);
+	/* by type: the next type's pass */
+	while (!ret && s->by_type && s->name + 1 < s->nnames) {
+		close_cursor(s);
+		s->sel.types = (const char *const *)&s->names[++s->name];
+		ret = open_cursor(s);
+		if (ret) {
+			s->ev = NULL;
+			s->done = true;
+			return ret;
+		}
+		if (s->done)
+			return 0;
+		ret = tape_cursor__next(s->cur, &s->ev);
+	}
 	if (ret > 0) {
 		s->ev_tape = s->srcmap[s->ev->source];
 		s->rowid++;

@@ -176,6 +176,23 @@ uint64_t qset__event_count(const struct qset *s)
 	return n;
 }
 
+double qset__type_pass_factor(const struct qset *s)
+{
+	double all = 0, passes = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		for (size_t k = 0; k < tape_reader__chunk_count(s->readers[i]); k++) {
+			struct tape_chunk_info ci;
+
+			if (tape_reader__chunk(s->readers[i], k, &ci))
+				continue;
+			all += ci.count;
+			passes += (double)ci.count * ci.ntypes;
+		}
+	}
+	return all ? passes / all : 1;
+}
+
 int qset__proctab_begin(struct qset *s)
 {
 	for (size_t i = 0; i < s->n; i++) {

@@ -40,6 +40,13 @@ const char *qset__host(const struct qset *s, size_t i);
 /* Events in all tapes (from the indexes). */
 uint64_t qset__event_count(const struct qset *s);
 
+/*
+ * Events read by one pass per event type (each pass reads the chunks that
+ * hold its type), over the events of one pass: 1 when every chunk holds
+ * one type.  From the index.
+ */
+double qset__type_pass_factor(const struct qset *s);
+
 /* The smallest and largest boottime-to-wall-clock offsets of the tapes
  * that have one; false if none has. */
 bool qset__time_offsets(const struct qset *s, int64_t *min, int64_t *max);
@@ -213,6 +220,12 @@ struct qfilter {
 	 * bounds, pids or tids.
 	 */
 	bool index_only;
+	/*
+	 * Rows grouped by type in name order (ORDER BY or GROUP BY type): one
+	 * pass over the tapes per type, each decoding only its own type's
+	 * fields, instead of a sort of every row by SQLite.
+	 */
+	bool by_type;
 };
 
 void qfilter__reset(struct qfilter *f);

@@ -73,6 +73,16 @@ static const char *const op_text[OP_MAX] = {
 #define MAX_TERMS 12
 /* idxNum flag: rows from the index's type counts (see qfilter.index_only) */
 #define IDX_INDEX_ONLY 0x10000
+/* idxNum flag: one pass per type (see qfilter.by_type) */
+#define IDX_BY_TYPE 0x20000
+/*
+ * Passes per type are offered for ORDER BY / GROUP BY type while they read
+ * at most this many times the events of one scan.  A pass walks the
+ * headers of the chunks it opens and decodes only its own type's fields,
+ * some tens of nanoseconds an event; SQLite's sorter spends a microsecond
+ * an event on the rows it sorts.
+ */
+#define TYPE_PASS_MAX 16.0
 
 /* Whether the query needs no more of events than type, host and file. */
 static bool index_only(const struct qtable *t, sqlite3_uint64 used)
@@ -358,6 +368,26 @@ static int q_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 	if (t->col_ts >= 0 && info->nOrderBy == 1 && info->aOrderBy[0].iColumn == t->col_ts &&
 	    !info->aOrderBy[0].desc)
 		info->orderByConsumed = 1;
+	/* ...or by type, a pass per type, where the index says it is cheap */
+	if (!vt->ext && t->kind == QT_EVENTS && info->nOrderBy == 1 &&
+	    info->aOrderBy[0].iColumn == t->col_type && !info->aOrderBy[0].desc) {
+		double passes = qset__type_pass_factor(vt->set);
+
+		if (passes <= TYPE_PASS_MAX) {
+			char *s =
+				sqlite3_mprintf("%s%sone pass per type", idx, *idx ? " AND " : "");
+
+			if (!s)
+				return SQLITE_NOMEM;
+			if (info->needToFreeIdxStr)
+				sqlite3_free(info->idxStr);
+			info->idxStr = s;
+			info->needToFreeIdxStr = 1;
+			info->idxNum |= IDX_BY_TYPE;
+			info->orderByConsumed = 1;
+			info->estimatedCost = cost * (1 + 0.05 * passes) + 1;
+		}
+	}
 	/*
 	 * count(*) and GROUP BY type need no chunk: the index counts each
 	 * type per chunk.  Those rows come grouped by type in name order, so
@@ -372,7 +402,7 @@ static int q_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 			sqlite3_free(info->idxStr);
 		info->idxStr = s;
 		info->needToFreeIdxStr = 1;
-		info->idxNum |= IDX_INDEX_ONLY;
+		info->idxNum = (info->idxNum & ~IDX_BY_TYPE) | IDX_INDEX_ONLY;
 		info->estimatedCost = 1 + rows / 100;
 		if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == t->col_type &&
 		    !info->aOrderBy[0].desc)
@@ -684,6 +714,7 @@ static int q_filter(sqlite3_vtab_cursor *base, int idxnum, const char *idxstr, i
 	int rc = SQLITE_OK;
 
 	f.index_only = idxnum & IDX_INDEX_ONLY;
+	f.by_type = idxnum & IDX_BY_TYPE;
 	qscan__free(c->scan);
 	c->scan = NULL;
 	c->eof = true;

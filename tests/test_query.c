@@ -447,6 +447,78 @@ static void test_index_only(void **state)
 	qset__put(set);
 }
 
+/* Rows of @sql, grouped or ordered by type: the same as SQLite's own sort
+ * gives (the plan shows which is used). */
+static void check_by_type(sqlite3 *db, const char *sql, const char *sorted_sql)
+{
+	char *a, *b, *plan, eqp[512];
+
+	snprintf(eqp, sizeof(eqp), "EXPLAIN QUERY PLAN %s", sql);
+	assert_int_equal(render(db, eqp, &plan), SQLITE_OK);
+	if (!strstr(plan, "one pass per type") || strstr(plan, "TEMP B-TREE FOR GROUP BY") ||
+	    strstr(plan, "TEMP B-TREE FOR ORDER BY"))
+		fail_msg("%s: plan %s", sql, plan);
+	free(plan);
+	snprintf(eqp, sizeof(eqp), "EXPLAIN QUERY PLAN %s", sorted_sql);
+	assert_int_equal(render(db, eqp, &plan), SQLITE_OK);
+	assert_true(strstr(plan, "TEMP B-TREE FOR GROUP BY") ||
+		    strstr(plan, "TEMP B-TREE FOR ORDER BY"));
+	free(plan);
+	assert_int_equal(render(db, sql, &a), SQLITE_OK);
+	assert_int_equal(render(db, sorted_sql, &b), SQLITE_OK);
+	if (strcmp(a, b))
+		fail_msg("%s:\n%s\nSQLite's sort:\n%s", sql, a, b);
+	assert_true(strlen(a) > 0);
+	free(a);
+	free(b);
+}
+
+/* GROUP BY / ORDER BY type: a pass per type rather than a sort. */
+static void test_by_type(void **state)
+{
+	const char *paths[] = {big}, *two[] = {golden, golden2};
+	struct tape_cursor_stats st;
+	struct qset *set;
+	sqlite3 *db = open_tapes(paths, 1, &set);
+	size_t total = tape_reader__chunk_count(qset__reader(set, 0));
+
+	(void)state;
+	/* "type || ''" hides the column from the planner: SQLite sorts */
+	check_by_type(
+		db,
+		"SELECT type, count(comm), sum(pid), min(ts), max(ts) FROM events GROUP BY type",
+		"SELECT type, count(comm), sum(pid), min(ts), max(ts) FROM events GROUP BY type || "
+		"''");
+	check_by_type(db,
+		      "SELECT type, count(*), max(args) FROM events WHERE pid IN (1001, 1002) "
+		      "GROUP BY type",
+		      "SELECT type, count(*), max(args) FROM events WHERE pid IN (1001, 1002) "
+		      "GROUP BY type || ''");
+	check_by_type(
+		db, "SELECT type, ts, pid, args FROM events WHERE ts < 1000100000000 ORDER BY type",
+		"SELECT type, ts, pid, args FROM events WHERE ts < 1000100000000 ORDER BY type || "
+		"'', ts");
+	/* each pass reads only the chunks that hold its type */
+	qset__take_stats(set, &st);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM (SELECT type, count(comm) FROM events "
+				    "WHERE type IN ('exit', 'fork') GROUP BY type)"),
+			 2);
+	qset__take_stats(set, &st);
+	assert_true(st.chunks_read > 0 && st.chunks_read <= 5);
+	assert_true(total > 5);
+	sqlite3_close(db);
+	qset__put(set);
+
+	/* several tapes: a pass merges them */
+	db = open_tapes(two, 2, NULL);
+	check_by_type(
+		db,
+		"SELECT type, count(DISTINCT host), count(*), sum(ts) FROM events GROUP BY type",
+		"SELECT type, count(DISTINCT host), count(*), sum(ts) FROM events GROUP BY type || "
+		"''");
+	sqlite3_close(db);
+}
+
 static void test_several_tapes(void **state)
 {
 	const char *paths[] = {golden, golden2};
@@ -588,6 +660,11 @@ static void test_corrupt_tape(void **state)
 	assert_int_equal(render(db, "SELECT count(comm) FROM events", &out), SQLITE_ERROR);
 	assert_non_null(strstr(out, bad));
 	assert_true(strstr(out, "chunk") || strstr(out, "CRC") || strstr(out, "crc"));
+	free(out);
+	/* the same from a pass per type */
+	assert_int_equal(render(db, "SELECT type, count(comm) FROM events GROUP BY type", &out),
+			 SQLITE_ERROR);
+	assert_non_null(strstr(out, bad));
 	free(out);
 	/* chunks the index excludes are never read, so a narrow query works */
 	assert_int_equal(
@@ -923,11 +1000,12 @@ static int teardown(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tables),	    cmocka_unit_test(test_pushdown),
-		cmocka_unit_test(test_index_only),  cmocka_unit_test(test_several_tapes),
-		cmocka_unit_test(test_query_verb),  cmocka_unit_test(test_corrupt_tape),
-		cmocka_unit_test(test_queries_md),  cmocka_unit_test(test_import),
-		cmocka_unit_test(test_import_verb), cmocka_unit_test(test_extension),
+		cmocka_unit_test(test_tables),	     cmocka_unit_test(test_pushdown),
+		cmocka_unit_test(test_index_only),   cmocka_unit_test(test_several_tapes),
+		cmocka_unit_test(test_by_type),	     cmocka_unit_test(test_query_verb),
+		cmocka_unit_test(test_corrupt_tape), cmocka_unit_test(test_queries_md),
+		cmocka_unit_test(test_import),	     cmocka_unit_test(test_import_verb),
+		cmocka_unit_test(test_extension),
 	};
 	char self[PATH_MAX];
 
