@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "grow.h"
 #include "tape.h"
 
 /* ---- file layout constants (docs/FORMAT.md) ---- */
@@ -126,15 +127,6 @@ static inline void buf_put_varint_fast(struct buf *b, uint64_t v)
 	}
 	*p++ = (uint8_t)v;
 	b->len = p - b->data;
-}
-
-/* Make room in the array *@arr (of *@cap elements of @size bytes) for
- * element @n, doubling from @first.  0 or -ENOMEM (the array is unchanged). */
-int array_grow_slow(void *arr, size_t *cap, size_t n, size_t size, size_t first);
-
-static inline int array_grow(void *arr, size_t *cap, size_t n, size_t size, size_t first)
-{
-	return n < *cap ? 0 : array_grow_slow(arr, cap, n, size, first);
 }
 
 /* ---- bounds-checked decoding ---- */

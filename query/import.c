@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "grow.h"
 #include "qimport.h"
 #include "qtab_int.h"
 #include "verbs.h"
@@ -181,26 +182,6 @@ cleanup:
 
 /* ---- batches of rows ---- */
 
-/* Room in *@arr (of *@cap elements of @size bytes) for @need elements. */
-static int grow(void *arr, size_t *cap, size_t need, size_t size, size_t first)
-{
-	void **a = arr, *p;
-	size_t c = *cap ? *cap : first;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	if (c > SIZE_MAX / size)
-		return -ENOMEM;
-	p = realloc(*a, c * size);
-	if (!p)
-		return -ENOMEM;
-	*a = p;
-	*cap = c;
-	return 0;
-}
-
 static void batch_clear(struct rowbatch *b, size_t ntabs)
 {
 	b->nvals = b->nbytes = 0;
@@ -234,8 +215,8 @@ static int batch_add(struct rowbatch *b, size_t k, const struct qtable *t, struc
 	struct qval v;
 	int ret;
 
-	if (grow(&rl->first, &rl->cap, rl->n + 1, sizeof(*rl->first), 256) ||
-	    grow(&b->vals, &b->capvals, b->nvals + t->ncols, sizeof(*b->vals), 4096))
+	if (array_grow(&rl->first, &rl->cap, rl->n, sizeof(*rl->first), 256) ||
+	    array_grow(&b->vals, &b->capvals, b->nvals + t->ncols, sizeof(*b->vals), 4096))
 		return -ENOMEM;
 	rl->first[rl->n++] = b->nvals;
 	for (int c = 0; c < t->ncols; c++) {
@@ -257,7 +238,7 @@ static int batch_add(struct rowbatch *b, size_t k, const struct qtable *t, struc
 		if (!v.stable) {
 			/* bytes the scan will reuse: copied, found by offset
 			 * since the buffer may move */
-			if (grow(&b->bytes, &b->capbytes, b->nbytes + v.n, 1, 65536))
+			if (array_grow(&b->bytes, &b->capbytes, b->nbytes + v.n, 1, 65536))
 				return -ENOMEM;
 			memcpy(b->bytes + b->nbytes, v.p, v.n);
 			dst->i = (int64_t)b->nbytes;
