@@ -244,6 +244,21 @@ static int ts_op(unsigned char op)
  * superset, never less, which keeps odd operands (text, reals, NULL)
  * correct without mirroring SQLite's comparison rules here.
  */
+/* idxStr: the pushed-down terms @idx and how the rows come, for EXPLAIN
+ * QUERY PLAN (xFilter reads the terms only).  0 or -ENOMEM. */
+static int plan_note(sqlite3_index_info *info, const char *idx, const char *how)
+{
+	char *s = sqlite3_mprintf("%s%s%s", idx, *idx ? " AND " : "", how);
+
+	if (!s)
+		return -ENOMEM;
+	if (info->needToFreeIdxStr)
+		sqlite3_free(info->idxStr);
+	info->idxStr = s;
+	info->needToFreeIdxStr = 1;
+	return 0;
+}
+
 static int q_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 {
 	struct qvtab *vt = (struct qvtab *)base;
@@ -374,15 +389,8 @@ static int q_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 		double passes = qset__type_pass_factor(vt->set);
 
 		if (passes <= TYPE_PASS_MAX) {
-			char *s =
-				sqlite3_mprintf("%s%sone pass per type", idx, *idx ? " AND " : "");
-
-			if (!s)
+			if (plan_note(info, idx, "one pass per type"))
 				return SQLITE_NOMEM;
-			if (info->needToFreeIdxStr)
-				sqlite3_free(info->idxStr);
-			info->idxStr = s;
-			info->needToFreeIdxStr = 1;
 			info->idxNum |= IDX_BY_TYPE;
 			info->orderByConsumed = 1;
 			info->estimatedCost = cost * (1 + 0.05 * passes) + 1;
@@ -394,14 +402,8 @@ static int q_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 	 * SQLite needs no sorter either.  (colUsed covers the WHERE terms.)
 	 */
 	if (!vt->ext && index_only(t, info->colUsed)) {
-		char *s = sqlite3_mprintf("%s%scounts from the index", idx, *idx ? " AND " : "");
-
-		if (!s)
+		if (plan_note(info, idx, "counts from the index"))
 			return SQLITE_NOMEM;
-		if (info->needToFreeIdxStr)
-			sqlite3_free(info->idxStr);
-		info->idxStr = s;
-		info->needToFreeIdxStr = 1;
 		info->idxNum = (info->idxNum & ~IDX_BY_TYPE) | IDX_INDEX_ONLY;
 		info->estimatedCost = 1 + rows / 100;
 		if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == t->col_type &&
