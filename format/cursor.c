@@ -170,6 +170,7 @@ struct tape_cursor {
 	uint32_t *pids, *tids;
 	size_t npids, ntids;
 	bool no_losses;
+	bool no_fields; /* headers only */
 
 	struct pending *pend;
 	size_t npend, pend_pos, cappend;
@@ -274,15 +275,22 @@ static int dec_next(struct tape_cursor *c, struct dec *d)
 		return 1;
 	}
 	/* Events the selection rejects are passed over here: those of a type
-	 * not selected without a look at their fields (each type's fields
-	 * have columns of their own), the others stepping their fields' columns
-	 * without decoding them. */
+	 * not selected by their time and type alone (each type's fields have
+	 * columns of their own, and the other columns are read by position),
+	 * the others stepping their fields' columns without decoding them. */
 	for (;;) {
 		if (!d->remaining)
 			return 0;
 		d->remaining--;
 		d->ts += col_next(&d->col[COL_TS]);
 		type = col_next(&d->col[COL_TYPE]);
+		if (d->src->types && type <= d->src->r->maxtype && !d->src->types[type]) {
+			d->col[COL_CPU].pos++;
+			d->col[COL_PID].pos++;
+			d->col[COL_TID].pos++;
+			d->col[COL_COMM].pos++;
+			continue;
+		}
 		cpu = col_next(&d->col[COL_CPU]);
 		pid = d->min_pid + col_next(&d->col[COL_PID]);
 		d->ev.tid = (uint32_t)(pid + unzigzag(col_next(&d->col[COL_TID])));
@@ -291,8 +299,6 @@ static int dec_next(struct tape_cursor *c, struct dec *d)
 			return dec_bad(c, d, "event of a type the chunk does not declare");
 		if (comm >= d->nstr || cpu > UINT16_MAX || pid > UINT32_MAX)
 			return dec_bad(c, d, "event header out of range");
-		if (d->src->types && !d->src->types[type])
-			continue;
 		if (header_selected(c, d, pid))
 			break;
 		t = d->src->r->types[type];
@@ -308,6 +314,8 @@ static int dec_next(struct tape_cursor *c, struct dec *d)
 	d->ev.comm = d->str[comm];
 	d->ev.comm_len = d->slen[comm];
 	d->ev.tp = &t->pub;
+	if (c->no_fields)
+		return 1;
 
 	union tape_value *out = t->tpfmt ? d->stored : d->vals;
 	for (unsigned f = 0; f < t->nstored; f++) {
@@ -444,7 +452,7 @@ static int dec_open(struct tape_cursor *c, struct src *s, uint32_t source, size_
 	for (uint32_t k = 0, fc = 0; k < sum.ntypes; k++) {
 		const struct rtype *t = r->types[sum.types[k].type];
 		/* the fields of a type not selected are never read */
-		bool skip = s->types && !s->types[sum.types[k].type];
+		bool skip = c->no_fields || (s->types && !s->types[sum.types[k].type]);
 
 		for (unsigned f = 0; f < t->nstored; f++, fc++) {
 			if (skip) {
@@ -680,6 +688,8 @@ struct tape_cursor *tape_cursor__new(struct tape_reader *const *readers, size_t 
 		c->since = sel->since;
 		c->until = sel->until;
 		c->no_losses = sel->no_losses;
+		if (sel->sz >= offsetof(struct tape_select, no_fields) + sizeof(sel->no_fields))
+			c->no_fields = sel->no_fields;
 		if ((sel->pids && !(c->pids = sorted_copy(sel->pids, sel->npids, &c->npids))) ||
 		    (sel->tids && !(c->tids = sorted_copy(sel->tids, sel->ntids, &c->ntids))))
 			goto nomem;

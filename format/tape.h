@@ -365,6 +365,9 @@ struct tape_select {
 	const char *const *types; /* type names (NULL: any); "lost" selects losses */
 	size_t ntypes;
 	bool no_losses; /* do not yield loss records */
+	/* yield the events' headers only (ts, cpu, pid, tid, comm, type):
+	 * their fields are not decoded, and ev->values must not be read */
+	bool no_fields;
 };
 
 struct tape_cursor;

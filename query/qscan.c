@@ -261,6 +261,7 @@ static int scan_open_events(struct qscan *s, const struct qfilter *f)
 
 	s->sel.sz = sizeof(s->sel);
 	s->sel.no_losses = true;
+	s->sel.no_fields = f && f->no_fields;
 	if (f) {
 		if (f->empty) {
 			s->done = true;

@@ -226,6 +226,9 @@ struct qfilter {
 	 * fields, instead of a sort of every row by SQLite.
 	 */
 	bool by_type;
+	/* No column of the query needs the events' fields (args, typed
+	 * columns): the cursor decodes the headers only. */
+	bool no_fields;
 };
 
 void qfilter__reset(struct qfilter *f);

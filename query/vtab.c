@@ -75,6 +75,8 @@ static const char *const op_text[OP_MAX] = {
 #define IDX_INDEX_ONLY 0x10000
 /* idxNum flag: one pass per type (see qfilter.by_type) */
 #define IDX_BY_TYPE 0x20000
+/* idxNum flag: no field of the events is used (see qfilter.no_fields) */
+#define IDX_NO_FIELDS 0x40000
 /*
  * Passes per type are offered for ORDER BY / GROUP BY type while they read
  * at most this many times the events of one scan.  A pass walks the
@@ -96,6 +98,24 @@ static bool index_only(const struct qtable *t, sqlite3_uint64 used)
 		    t->cols[i].src == QC_FILE)
 			allowed |= 1ull << i;
 	return !(used & ~allowed);
+}
+
+static bool is_event_kind(const struct qtable *t)
+{
+	return t->kind == QT_EVENTS || t->kind == QT_TYPE;
+}
+
+/* Whether the query uses a column made from the events' fields. */
+static bool fields_used(const struct qtable *t, sqlite3_uint64 used)
+{
+	for (int i = 0; i < t->ncols; i++) {
+		uint8_t src = t->cols[i].src;
+
+		if ((src == QC_ARGS || src == QC_FIELD || src == QC_FIELD_STR) &&
+		    (used & (1ull << (i < 63 ? i : 63))))
+			return true;
+	}
+	return false;
 }
 
 static void vtab_set_error(struct qvtab *vt, const char *fmt, ...)
@@ -379,6 +399,8 @@ static int q_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 			return SQLITE_NOMEM;
 	}
 	info->idxNum = nargs;
+	if (is_event_kind(t) && !fields_used(t, info->colUsed))
+		info->idxNum |= IDX_NO_FIELDS;
 	/* Events come out in timestamp order, across tapes too. */
 	if (t->col_ts >= 0 && info->nOrderBy == 1 && info->aOrderBy[0].iColumn == t->col_ts &&
 	    !info->aOrderBy[0].desc)
@@ -717,6 +739,7 @@ static int q_filter(sqlite3_vtab_cursor *base, int idxnum, const char *idxstr, i
 
 	f.index_only = idxnum & IDX_INDEX_ONLY;
 	f.by_type = idxnum & IDX_BY_TYPE;
+	f.no_fields = idxnum & IDX_NO_FIELDS;
 	qscan__free(c->scan);
 	c->scan = NULL;
 	c->eof = true;
