@@ -236,7 +236,19 @@ static int tmap_get(struct filter *f, const struct tape_event *ev, struct tmap *
 	*out = m;
 	if (m->out_id)
 		return 0;
-	if ((f->what & REDACT_PATHS) && tp->source && strchr(tp->source, '/')) {
+	/*
+	 * A tracepoint type arrives here as the reader presents it: with the
+	 * fields of its kernel format, decoded from the raw record.  It is
+	 * written that way too (an ordinary typed event, same name, the format
+	 * text kept for reference), so redaction works field by field as for
+	 * built-in types.  Rewriting strings inside the raw record instead would
+	 * mean re-encoding __data_loc offsets and lengths for every token.  A
+	 * type the reader could not decode is still raw bytes: its values
+	 * cannot be told apart, so redaction refuses it rather than copy it.
+	 */
+	if (f->what && redact_type_raw(tp))
+		return -EMEDIUMTYPE;
+	if ((f->what & REDACT_PATHS) && tp->source && tp->source[0]) {
 		/* a uprobe's or usdt's spec names the binary it probed */
 		struct tape_type copy = *tp;
 		char *src = redact_spec_paths(f->key, tp->source);
@@ -328,6 +340,8 @@ static const char *cls_name(unsigned c)
 		return "env";
 	case REDACT_HOST:
 		return "host";
+	case REDACT_OPAQUE:
+		return "str";
 	default:
 		return "addr";
 	}
@@ -363,7 +377,11 @@ static const union tape_value *redact_event(struct filter *f, const struct tmap 
 			f->vals[i].u = (uint32_t)siphash24(f->key, &a, sizeof(a));
 			continue;
 		}
-		if (m->cls[i] == REDACT_ADDRS && fd->display == TAPE_DISP_SOCKADDR)
+		if (m->cls[i] == REDACT_OPAQUE && fd->kind == TAPE_BYTES) {
+			/* bytes of unknown meaning: keyed bytes, same length */
+			redact_bytes(f->key, v->b.ptr, v->b.len, (uint8_t *)o);
+			n = v->b.len;
+		} else if (m->cls[i] == REDACT_ADDRS && fd->display == TAPE_DISP_SOCKADDR)
 			n = redact_sockaddr(f->key, v->b.ptr, v->b.len, (uint8_t *)o);
 		else if (m->cls[i] == REDACT_ADDRS) {
 			uint64_t h[2];
@@ -775,6 +793,16 @@ int cmd_filter(int argc, char **argv)
 		if ((rc = tmap_get(&f, ev, &m))) {
 			if (rc == -ENOMEM)
 				goto nomem;
+			if (rc == -EMEDIUMTYPE) {
+				fprintf(stderr,
+					"bpftape filter: type '%s' (%s) of %s holds raw tracepoint "
+					"records whose format description does not parse, so "
+					"--redact cannot tell their fields apart; leave the type "
+					"out (-f 'type != \"%s\"') or filter without --redact\n",
+					ev->tp->name, ev->tp->source ? ev->tp->source : "",
+					argv[optind + ev->source], ev->tp->name);
+				goto cleanup;
+			}
 			if (rc == -EPROTO) {
 				fprintf(stderr,
 					"bpftape filter: type '%s' of %s has other fields than in "

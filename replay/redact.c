@@ -102,9 +102,9 @@ static bool name_has(const char *name, const char *part)
 	return strstr(name, part) != NULL;
 }
 
-unsigned redact_field_class(const struct tape_type *tp, unsigned idx, unsigned what)
+/* The class a field's name and display give it, among those in @what. */
+static unsigned name_class(const struct tape_field *f, unsigned what)
 {
-	const struct tape_field *f = &tp->fields[idx];
 	const char *n = f->name;
 
 	if (f->kind == TAPE_STR || f->kind == TAPE_BYTES) {
@@ -127,6 +127,121 @@ unsigned redact_field_class(const struct tape_type *tp, unsigned idx, unsigned w
 	if ((what & REDACT_ADDRS) && f->display == TAPE_DISP_IPV4)
 		return REDACT_ADDRS;
 	return 0;
+}
+
+static const char *const generic_kinds[] = {
+	"tracepoint:", "uprobe:", "uretprobe:", "usdt:", "kprobe:", "kretprobe:",
+};
+
+/* Length of the generic probe kind @src starts with ("uprobe:"), or 0. */
+static size_t generic_prefix(const char *src)
+{
+	for (size_t i = 0; src && i < sizeof(generic_kinds) / sizeof(generic_kinds[0]); i++) {
+		size_t n = strlen(generic_kinds[i]);
+
+		if (!strncmp(src, generic_kinds[i], n))
+			return n;
+	}
+	return 0;
+}
+
+static bool has_format(const struct tape_type *tp)
+{
+	return tp->format && tp->format[0];
+}
+
+bool redact_type_generic(const struct tape_type *tp)
+{
+	return has_format(tp) || generic_prefix(tp->source);
+}
+
+bool redact_type_raw(const struct tape_type *tp)
+{
+	return (has_format(tp) || (tp->source && !strncmp(tp->source, "tracepoint:", 11))) &&
+	       tp->nfields == 1 && tp->fields[0].kind == TAPE_BYTES &&
+	       !strcmp(tp->fields[0].name, "raw");
+}
+
+/*
+ * Is tracepoint field @name a fixed array of integers wider than a byte
+ * ("unsigned long args[6]; ... size:48")?  Those hold numbers like integer
+ * fields do, not text or address bytes.  Anything not recognised, dynamic
+ * arrays included, is not: it gets redacted.
+ */
+static bool wide_int_array(const char *format, const char *name)
+{
+	size_t nl = strlen(name);
+	const char *p = format;
+
+	while (nl && (p = strstr(p, "field:"))) {
+		const char *end = strchr(p, ';'), *eol, *q;
+
+		if (!end)
+			return false;
+		for (q = p + 6; q + nl < end; q++)
+			if ((q[-1] == ' ' || q[-1] == '*' || q[-1] == ':') && q[nl] == '[' &&
+			    !memcmp(q, name, nl))
+				break;
+		if (q + nl < end) {
+			unsigned long count, size;
+			const char *sz;
+			char *e;
+
+			count = strtoul(q + nl + 1, &e, 10);
+			if (e == q + nl + 1 || *e != ']' || !count)
+				return false;
+			eol = strchr(end, '\n');
+			sz = strstr(end, "size:");
+			if (!sz || (eol && sz > eol))
+				return false;
+			size = strtoul(sz + 5, NULL, 10);
+			return size % count == 0 && size / count > 1;
+		}
+		p = end;
+	}
+	return false;
+}
+
+unsigned redact_field_class(const struct tape_type *tp, unsigned idx, unsigned what)
+{
+	const unsigned every = REDACT_PATHS | REDACT_ARGV | REDACT_ENV | REDACT_ADDRS | REDACT_HOST;
+	const struct tape_field *f = &tp->fields[idx];
+	unsigned c = name_class(f, what);
+	size_t n;
+
+	if (c || !what || !redact_type_generic(tp))
+		return c;
+	if (f->kind != TAPE_STR && f->kind != TAPE_BYTES)
+		/* a kernel's or a spec's "saddr", "daddr", "addr" as a u32 */
+		return (what & REDACT_ADDRS) && f->kind == TAPE_U32 && name_has(f->name, "addr")
+			       ? REDACT_ADDRS
+			       : 0;
+	/* named for a class nobody asked to hide */
+	if (name_class(f, every))
+		return 0;
+	n = strlen(f->name);
+	/* a tracepoint's prev_comm, parent_comm...: every event header shows
+	 * comm in clear, so these tell nothing more */
+	if (has_format(tp) && n >= 4 && !strcmp(f->name + n - 4, "comm"))
+		return 0;
+	if (f->kind == TAPE_BYTES && has_format(tp) && wide_int_array(tp->format, f->name))
+		return 0;
+	/* what a string of unknown meaning holds cannot be told: it may be any
+	 * of the classes asked for */
+	return REDACT_OPAQUE;
+}
+
+void redact_bytes(const uint8_t *key, const void *v, size_t len, uint8_t *out)
+{
+	uint64_t blk[2] = {siphash24(key, v, len), 0};
+
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t b;
+
+		blk[1] = i / 8;
+		b = siphash24(key, blk, sizeof(blk));
+		memcpy(out + i, &b, len - i < 8 ? len - i : 8);
+	}
 }
 
 size_t redact_token(const uint8_t *key, const char *cls, const void *v, size_t len, char *out)
@@ -206,12 +321,26 @@ size_t redact_sockaddr(const uint8_t *key, const void *v, size_t len, uint8_t *o
 
 char *redact_spec_paths(const uint8_t *key, const char *spec)
 {
-	size_t len = strlen(spec), o = 0;
+	size_t len = strlen(spec), o = 0, i = 0;
 	char *out = malloc(len * 24 + 1);
 
 	if (!out)
 		return NULL;
-	for (size_t i = 0; i < len;) {
+	if (!strncmp(spec, "uprobe:", 7) || !strncmp(spec, "uretprobe:", 10) ||
+	    !strncmp(spec, "usdt:", 5)) {
+		/* PATH, also a bare name looked up in $PATH ("uprobe:app:main") */
+		size_t e;
+
+		i = generic_prefix(spec);
+		memcpy(out, spec, i);
+		o = i;
+		e = i + strcspn(spec + i, ":");
+		if (e > i) {
+			o += redact_token(key, "path", spec + i, e - i, out + o);
+			i = e;
+		}
+	}
+	while (i < len) {
 		size_t e = i;
 
 		if (spec[i] != '/') {

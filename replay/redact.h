@@ -24,6 +24,9 @@ enum redact_what {
 	REDACT_ENV = 1 << 2,
 	REDACT_ADDRS = 1 << 3,
 	REDACT_HOST = 1 << 4,
+	/* not a --redact word: a string or byte array of a generic probe event
+	 * whose name says nothing of what it holds, redacted under any class */
+	REDACT_OPAQUE = 1 << 5,
 };
 
 /* Parse "paths,argv,env,addrs,host" (or "all").  0 or -EINVAL. */
@@ -33,8 +36,27 @@ int redact_parse(const char *list, unsigned *what);
  * 0 or -errno. */
 int redact_key(const char *path, uint8_t key[SIPHASH_KEY_LEN]);
 
-/* What a field of @tp needs under @what: 0 or one REDACT_* bit. */
+/* Is @tp the type of a generic probe (tracepoint:, uprobe:, uretprobe:,
+ * usdt:, kprobe:, kretprobe:, or any type with a kernel format text)?  Their
+ * field names come from a kernel format or from whoever wrote the spec. */
+bool redact_type_generic(const struct tape_type *tp);
+
+/* Is @tp a raw tracepoint type the reader left undecoded (its format text
+ * does not parse): one bytes field "raw" holding the kernel's record? */
+bool redact_type_raw(const struct tape_type *tp);
+
+/*
+ * What a field of @tp needs under @what: 0 or one REDACT_* bit.  Fields of
+ * built-in types are classified by name and display.  For a generic type a
+ * string or byte array whose name names no class gets REDACT_OPAQUE under
+ * any non-zero @what (except tracepoint comm fields and arrays of integers
+ * wider than a byte, kept like integer fields).
+ */
 unsigned redact_field_class(const struct tape_type *tp, unsigned idx, unsigned what);
+
+/* Replace @len bytes at @v by as many keyed bytes in @out: same value, same
+ * bytes. */
+void redact_bytes(const uint8_t *key, const void *v, size_t len, uint8_t *out);
 
 /* Write the token for @len bytes at @v of class @cls ("path", "argv"...)
  * into @out (at least 22 + strlen(cls) bytes); returns its length. */
@@ -46,8 +68,9 @@ size_t redact_list(const uint8_t *key, const char *cls, const char *v, size_t le
 size_t redact_list_size(size_t len);
 
 /* @spec ("uprobe:/usr/bin/app:main(x:str)") with every path (a run from '/'
- * to the next ':', '(', ',' or space) replaced by its token.  malloc'ed, or
- * NULL (ENOMEM). */
+ * to the next ':', '(', ',' or space, and the PATH of a uprobe:, uretprobe:
+ * or usdt: spec even without a '/', "uprobe:app:main") replaced by its
+ * token.  malloc'ed, or NULL (ENOMEM). */
 char *redact_spec_paths(const uint8_t *key, const char *spec);
 
 /* Redact a sockaddr (family kept, port kept, address replaced) of @len bytes
