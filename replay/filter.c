@@ -451,6 +451,18 @@ static int copy_meta(struct filter *f)
 		     strstr(k, "boot_id") || strstr(k, "cgroup"))) {
 			redact_token(f->key, "host", v, strlen(v), tok);
 			v = tok;
+		} else if (!strcmp(k, "record.filter")) {
+			/* cmd= is the command run (argv[0], often a path), cgroup= a
+			 * cgroup path */
+			char *red = redact_record_filter(f->key, v, f->what);
+
+			if (!red)
+				return -ENOMEM;
+			rc = tape_writer__set_meta(f->w, k, red);
+			free(red);
+			if (rc)
+				return rc;
+			continue;
 		} else if (!strcmp(k, "recorder.cmdline") &&
 			   (f->what & (REDACT_HOST | REDACT_PATHS | REDACT_ARGV))) {
 			/* the command line names paths and arguments */
@@ -725,7 +737,8 @@ int cmd_filter(int argc, char **argv)
 		goto cleanup;
 	}
 	if ((rc = copy_meta(&f))) {
-		fprintf(stderr, "bpftape filter: %s: %s\n", outpath, tape_writer__errmsg(f.w));
+		fprintf(stderr, "bpftape filter: %s: %s\n", outpath,
+			tape_writer__errmsg(f.w)[0] ? tape_writer__errmsg(f.w) : strerror(-rc));
 		goto cleanup;
 	}
 	if (f.what) {

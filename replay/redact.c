@@ -355,3 +355,50 @@ char *redact_spec_paths(const uint8_t *key, const char *spec)
 	out[o] = '\0';
 	return out;
 }
+
+static const char *const filter_keys[] = {"pid=", "cmd=", "comm=", "cgroup=", "uid="};
+
+/* Length of the record.filter key @s starts with ("cmd="), or 0. */
+static size_t filter_key(const char *s)
+{
+	for (size_t i = 0; i < sizeof(filter_keys) / sizeof(filter_keys[0]); i++)
+		if (!strncmp(s, filter_keys[i], strlen(filter_keys[i])))
+			return strlen(filter_keys[i]);
+	return 0;
+}
+
+char *redact_record_filter(const uint8_t *key, const char *v, unsigned what)
+{
+	size_t len = strlen(v), o = 0, i = 0;
+	char *out = malloc(len * 24 + 1);
+
+	if (!out)
+		return NULL;
+	while (i < len) {
+		size_t k = i == 0 || v[i - 1] == ' ' ? filter_key(v + i) : 0, e;
+		const char *cls = NULL;
+
+		if (!k) {
+			out[o++] = v[i++];
+			continue;
+		}
+		/* a value (a command path may hold blanks) runs to the next key */
+		for (e = i + k; e < len && !(v[e] == ' ' && filter_key(v + e + 1)); e++)
+			;
+		if (!strncmp(v + i, "cmd=", 4) && (what & (REDACT_PATHS | REDACT_ARGV)))
+			cls = "argv";
+		else if (!strncmp(v + i, "cgroup=", 7) && (what & REDACT_HOST))
+			cls = "host";
+		memcpy(out + o, v + i, k);
+		o += k;
+		if (cls && e > i + k) {
+			o += redact_token(key, cls, v + i + k, e - i - k, out + o);
+		} else {
+			memcpy(out + o, v + i + k, e - i - k);
+			o += e - i - k;
+		}
+		i = e;
+	}
+	out[o] = '\0';
+	return out;
+}

@@ -73,6 +73,12 @@ size_t redact_list_size(size_t len);
  * token.  malloc'ed, or NULL (ENOMEM). */
 char *redact_spec_paths(const uint8_t *key, const char *spec);
 
+/* The recorder's "record.filter" metadata @v ("pid=N+children cmd=CMD
+ * comm=X cgroup=PATH uid=N") with the command (under paths or argv) and
+ * the cgroup path (under host) replaced by tokens.  malloc'ed, or NULL
+ * (ENOMEM). */
+char *redact_record_filter(const uint8_t *key, const char *v, unsigned what);
+
 /* Redact a sockaddr (family kept, port kept, address replaced) of @len bytes
  * into @out (@len bytes, or 110 for AF_UNIX).  Returns the new length. */
 size_t redact_sockaddr(const uint8_t *key, const void *v, size_t len, uint8_t *out);

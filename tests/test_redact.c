@@ -187,6 +187,36 @@ static void test_spec_paths(void **state)
 	free(s);
 }
 
+/* The recorder's record.filter metadata names the command it ran. */
+static void test_record_filter(void **state)
+{
+	char cmd[64], cg[64], want[256];
+	char *s;
+
+	(void)state;
+	redact_token(key, "argv", "/opt/my app/run", 15, cmd);
+	redact_token(key, "host", "/sys/fs/cgroup/secret.slice", 27, cg);
+	s = redact_record_filter(
+		key, "cmd=/opt/my app/run comm=run cgroup=/sys/fs/cgroup/secret.slice uid=7",
+		REDACT_PATHS | REDACT_HOST);
+	assert_non_null(s);
+	snprintf(want, sizeof(want), "cmd=%s comm=run cgroup=%s uid=7", cmd, cg);
+	assert_string_equal(s, want);
+	free(s);
+	/* only what was asked for */
+	s = redact_record_filter(key, "pid=42+children cgroup=/a/b", REDACT_PATHS);
+	assert_string_equal(s, "pid=42+children cgroup=/a/b");
+	free(s);
+	s = redact_record_filter(key, "cmd=./run", REDACT_ARGV);
+	redact_token(key, "argv", "./run", 5, cmd);
+	snprintf(want, sizeof(want), "cmd=%s", cmd);
+	assert_string_equal(s, want);
+	free(s);
+	s = redact_record_filter(key, "", REDACT_ARGV);
+	assert_string_equal(s, "");
+	free(s);
+}
+
 /* ---- generic probe events through filter --redact ---- */
 
 #define FMT_HEAD                                                                                   \
@@ -575,10 +605,15 @@ static void test_generic_raw_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_siphash_vectors), cmocka_unit_test(test_tokens),
-		cmocka_unit_test(test_lists),		cmocka_unit_test(test_sockaddr),
-		cmocka_unit_test(test_parse_and_keys),	cmocka_unit_test(test_spec_paths),
-		cmocka_unit_test(test_generic_events),	cmocka_unit_test(test_generic_raw_refused),
+		cmocka_unit_test(test_siphash_vectors),
+		cmocka_unit_test(test_tokens),
+		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_sockaddr),
+		cmocka_unit_test(test_parse_and_keys),
+		cmocka_unit_test(test_spec_paths),
+		cmocka_unit_test(test_record_filter),
+		cmocka_unit_test(test_generic_events),
+		cmocka_unit_test(test_generic_raw_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
