@@ -39,6 +39,9 @@ static void usage(FILE *f)
 		"                          host   host name, machine id, cgroup paths,\n"
 		"                                 recorder command line\n"
 		"                          all    everything above\n"
+		"                        generic probe events (tracepoint:, uprobe:...):\n"
+		"                        strings and byte arrays no class names become\n"
+		"                        tokens under any class\n"
 		"  --key FILE            derive the token key from FILE (same key, same\n"
 		"                        tokens across runs); default: a random key per run\n"
 		"  -q, --quiet           no progress line on a terminal\n\n" PRED_HELP
