@@ -485,32 +485,74 @@ void qnames__free(char **names, size_t n)
 	free(names);
 }
 
-static bool name_taken(char **names, size_t n, const char *name)
+/*
+ * Strings already taken, by open addressing: a tape may declare 65535 types,
+ * and a scan of the list per type would make naming them quadratic.  The
+ * set points at the strings; it does not own them.
+ */
+struct strset {
+	const char **slots;
+	size_t cap, n; /* cap: a power of two, kept at least twice n */
+};
+
+static size_t str_hash(const char *s)
 {
-	for (size_t i = 0; i < sizeof(fixed_tables) / sizeof(fixed_tables[0]); i++)
-		if (!strcmp(fixed_tables[i], name))
-			return true;
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(names[i], name))
+	size_t h = 14695981039346656037ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static bool strset_has(const struct strset *set, const char *s)
+{
+	if (!set->cap)
+		return false;
+	for (size_t h = str_hash(s) & (set->cap - 1); set->slots[h]; h = (h + 1) & (set->cap - 1))
+		if (!strcmp(set->slots[h], s))
 			return true;
 	return false;
 }
 
-static bool type_listed(char **types, size_t n, const char *type)
+static int strset_add(struct strset *set, const char *s)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(types[i], type))
-			return true;
-	return false;
+	size_t h;
+
+	if (2 * (set->n + 1) > set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 64;
+		const char **slots = calloc(cap, sizeof(*slots));
+
+		if (!slots)
+			return -ENOMEM;
+		for (size_t i = 0; i < set->cap; i++) {
+			if (!set->slots[i])
+				continue;
+			for (h = str_hash(set->slots[i]) & (cap - 1); slots[h];
+			     h = (h + 1) & (cap - 1))
+				;
+			slots[h] = set->slots[i];
+		}
+		free(set->slots);
+		set->slots = slots;
+		set->cap = cap;
+	}
+	for (h = str_hash(s) & (set->cap - 1); set->slots[h]; h = (h + 1) & (set->cap - 1))
+		;
+	set->slots[h] = s;
+	set->n++;
+	return 0;
 }
 
 int qset__type_tables(const struct qset *set, char ***names_out, char ***types_out)
 {
+	struct strset taken = {0}, listed = {0};
 	char **names = NULL, **types = NULL;
 	size_t n = 0, cap = 0;
 	int err = 0;
 
-	for (size_t i = 0; i < qset__count(set); i++) {
+	for (size_t i = 0; i < sizeof(fixed_tables) / sizeof(fixed_tables[0]) && !err; i++)
+		err = strset_add(&taken, fixed_tables[i]);
+	for (size_t i = 0; i < qset__count(set) && !err; i++) {
 		const struct tape_reader *r = qset__reader(set, i);
 		unsigned max = tape_reader__max_type(r);
 
@@ -519,7 +561,7 @@ int qset__type_tables(const struct qset *set, char ***names_out, char ***types_o
 			char name[160];
 			int k = 2;
 
-			if (!tp || type_listed(types, n, tp->name))
+			if (!tp || strset_has(&listed, tp->name))
 				continue;
 			if (n == cap) {
 				size_t nc = cap ? cap * 2 : 16;
@@ -539,12 +581,12 @@ int qset__type_tables(const struct qset *set, char ***names_out, char ***types_o
 				cap = nc;
 			}
 			qtab__sql_ident(tp->name, name, sizeof(name) - 16);
-			if (name_taken(names, n, name)) {
+			if (strset_has(&taken, name)) {
 				size_t l = strlen(name);
 
 				do
 					snprintf(name + l, 16, "_%d", k++);
-				while (name_taken(names, n, name));
+				while (strset_has(&taken, name));
 			}
 			names[n] = strdup(name);
 			types[n] = strdup(tp->name);
@@ -553,9 +595,15 @@ int qset__type_tables(const struct qset *set, char ***names_out, char ***types_o
 				err = -ENOMEM;
 				goto cleanup;
 			}
+			err = strset_add(&taken, names[n - 1]);
+			err = err ?: strset_add(&listed, types[n - 1]);
+			if (err)
+				goto cleanup;
 		}
 	}
 cleanup:
+	free(taken.slots);
+	free(listed.slots);
 	if (err) {
 		qnames__free(names, n);
 		qnames__free(types, n);
