@@ -17,9 +17,26 @@
 /* What one `query`/`import` connection shares between its tables. */
 struct qsql {
 	struct qset *set;
-	struct qtable **tables;
+	bool multi;
+	/* the fixed tables, then one per type (qset__type_tables()) */
 	size_t ntables;
+	char **names, **types; /* SQL and type names of the per-type tables */
+	int ntypes;
+	struct qtable **tables; /* described when SQLite first connects them */
+	/* tables by name, open addressing: index + 1, 0 for a free slot */
+	size_t *by_name;
+	size_t by_name_cap; /* a power of two, at least twice ntables */
 };
+
+static const struct {
+	const char *name;
+	enum qtab_kind kind;
+} fixed_tables[] = {{"events", QT_EVENTS},
+		    {"processes", QT_PROCESSES},
+		    {"losses", QT_LOSSES},
+		    {"meta", QT_META},
+		    {"types", QT_TYPES}};
+#define NFIXED (sizeof(fixed_tables) / sizeof(fixed_tables[0]))
 
 struct qvtab {
 	sqlite3_vtab base;
@@ -186,6 +203,46 @@ static int declare(sqlite3 *db, struct qvtab *vt, char **errmsg)
 
 /* ---- query/import: tables of one connection ---- */
 
+static size_t name_hash(const char *s)
+{
+	size_t h = 14695981039346656037ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static const char *qsql_name(const struct qsql *q, size_t i)
+{
+	return i < NFIXED ? fixed_tables[i].name : q->names[i - NFIXED];
+}
+
+/* The index of the table called @name, or -1: a tape may bring 65535. */
+static ssize_t qsql_find(const struct qsql *q, const char *name)
+{
+	size_t mask = q->by_name_cap - 1;
+
+	if (!q->by_name_cap)
+		return -1;
+	for (size_t h = name_hash(name) & mask; q->by_name[h]; h = (h + 1) & mask)
+		if (!strcmp(qsql_name(q, q->by_name[h] - 1), name))
+			return (ssize_t)q->by_name[h] - 1;
+	return -1;
+}
+
+/* Table @i, described on first use.  NULL + errno. */
+static struct qtable *qsql_table(struct qsql *q, size_t i)
+{
+	if (q->tables[i])
+		return q->tables[i];
+	if (i < NFIXED)
+		q->tables[i] = qtable__new(fixed_tables[i].kind, QL_QUERY, q->multi);
+	else
+		q->tables[i] = qtable__new_type(q->set, q->names[i - NFIXED], q->types[i - NFIXED],
+						QL_QUERY, q->multi);
+	return q->tables[i];
+}
+
 static int q_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out,
 		     char **errmsg)
 {
@@ -194,6 +251,7 @@ static int q_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, 
 	const char *arg = argc > 3 ? argv[3] : "";
 	size_t len = strlen(arg);
 	char name[256];
+	ssize_t i;
 	int rc;
 
 	/* the argument arrives as written: "name" */
@@ -203,17 +261,23 @@ static int q_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, 
 	}
 	snprintf(name, sizeof(name), "%.*s", (int)len, arg);
 
+	i = qsql_find(q, name);
+	if (i < 0) {
+		*errmsg = sqlite3_mprintf("bpftape: no table '%s' over these tapes", name);
+		return SQLITE_ERROR;
+	}
 	vt = sqlite3_malloc(sizeof(*vt));
 	if (!vt)
 		return SQLITE_NOMEM;
 	memset(vt, 0, sizeof(*vt));
-	for (size_t i = 0; i < q->ntables; i++)
-		if (!strcmp(q->tables[i]->name, name))
-			vt->t = q->tables[i];
+	vt->t = qsql_table(q, (size_t)i);
 	if (!vt->t) {
-		*errmsg = sqlite3_mprintf("bpftape: no table '%s' over these tapes", name);
+		int e = errno;
+
+		*errmsg = sqlite3_mprintf("bpftape: cannot describe table '%s': %s", name,
+					  strerror(e));
 		sqlite3_free(vt);
-		return SQLITE_ERROR;
+		return e == ENOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
 	}
 	vt->set = q->set;
 	vt->rows = count_rows(vt->t, q->set);
@@ -889,53 +953,138 @@ static void qsql_free(void *p)
 
 	if (!q)
 		return;
-	for (size_t i = 0; i < q->ntables; i++)
+	for (size_t i = 0; q->tables && i < q->ntables; i++)
 		qtable__free(q->tables[i]);
 	free(q->tables);
+	free(q->by_name);
+	qnames__free(q->names, q->ntypes);
+	qnames__free(q->types, q->ntypes);
 	qset__put(q->set);
 	free(q);
 }
 
-static int qsql_add(struct qsql *q, struct qtable *t)
+/* Index the tables by name.  0 or -ENOMEM. */
+static int qsql_index(struct qsql *q)
 {
-	struct qtable **nt;
+	size_t cap = 64, mask, h;
 
-	if (!t)
+	while (cap < 2 * q->ntables)
+		cap *= 2;
+	q->by_name = calloc(cap, sizeof(*q->by_name));
+	if (!q->by_name)
 		return -ENOMEM;
-	nt = realloc(q->tables, (q->ntables + 1) * sizeof(*nt));
-	if (!nt) {
-		qtable__free(t);
-		return -ENOMEM;
+	q->by_name_cap = cap;
+	mask = cap - 1;
+	for (size_t i = 0; i < q->ntables; i++) {
+		for (h = name_hash(qsql_name(q, i)) & mask; q->by_name[h]; h = (h + 1) & mask)
+			;
+		q->by_name[h] = i + 1;
 	}
-	q->tables = nt;
-	q->tables[q->ntables++] = t;
 	return 0;
+}
+
+/* One CREATE VIRTUAL TABLE statement per table. */
+static int create_one_by_one(sqlite3 *db, const char *const *names, size_t n, char **errmsg)
+{
+	int rc = SQLITE_OK;
+
+	for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
+		char *sql =
+			sqlite3_mprintf("CREATE VIRTUAL TABLE main.\"%w\" USING bpftape(\"%w\")",
+					names[i], names[i]);
+
+		if (!sql)
+			return SQLITE_NOMEM;
+		rc = sqlite3_exec(db, sql, NULL, NULL, errmsg);
+		sqlite3_free(sql);
+	}
+	return rc;
+}
+
+/*
+ * Write the rows that CREATE VIRTUAL TABLE main."x" USING bpftape("x") leaves
+ * in sqlite_schema, for all tables in one transaction, then have SQLite load
+ * the schema once (PRAGMA writable_schema=RESET).  The tables are the same;
+ * SQLite connects each when a statement first uses it.
+ *
+ * One statement per table costs time quadratic in the number of tables: each
+ * schema change makes SQLite scan sqlite_schema for the new rows and walk
+ * every table it knows, so a tape with 65535 event types took minutes to
+ * open.  (Loading the schema is not quite linear either: SQLite's hash of
+ * table names stops growing at a few dozen buckets in common builds.)
+ */
+static int create_at_once(sqlite3 *db, const char *const *names, size_t n, char **errmsg)
+{
+	sqlite3_stmt *st = NULL;
+	int defensive = 0, rc;
+
+	/* a defensive connection keeps sqlite_schema read-only */
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, -1, &defensive);
+	if (defensive)
+		sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL);
+	rc = sqlite3_exec(db, "PRAGMA writable_schema=ON; BEGIN", NULL, NULL, errmsg);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db,
+					"INSERT INTO main.sqlite_master(type, name, tbl_name, "
+					"rootpage, sql) VALUES('table', ?1, ?1, 0, ?2)",
+					-1, &st, NULL);
+	for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
+		char *sql = sqlite3_mprintf("CREATE VIRTUAL TABLE \"%w\" USING bpftape(\"%w\")",
+					    names[i], names[i]);
+
+		if (!sql) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		sqlite3_bind_text(st, 1, names[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, sql, -1, sqlite3_free);
+		rc = sqlite3_step(st);
+		rc = rc == SQLITE_DONE ? sqlite3_reset(st) : rc;
+	}
+	if (rc != SQLITE_OK && !*errmsg)
+		*errmsg = sqlite3_mprintf("cannot write the schema of the tables: %s",
+					  sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, errmsg);
+	if (rc != SQLITE_OK)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (sqlite3_exec(db, "PRAGMA writable_schema=RESET", NULL, NULL, NULL) != SQLITE_OK &&
+	    rc == SQLITE_OK) {
+		rc = sqlite3_errcode(db);
+		*errmsg = sqlite3_mprintf("cannot reload the schema: %s", sqlite3_errmsg(db));
+	}
+	if (defensive)
+		sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	return rc;
 }
 
 int qsql__attach(sqlite3 *db, struct qset *set, char **errmsg)
 {
-	static const enum qtab_kind fixed[] = {QT_EVENTS, QT_PROCESSES, QT_LOSSES, QT_META,
-					       QT_TYPES};
-	bool multi = qset__count(set) > 1;
 	struct qsql *q = calloc(1, sizeof(*q));
-	char **names = NULL, **types = NULL;
-	int ntypes = 0, rc = SQLITE_NOMEM;
+	const char **all = NULL;
+	int rc = SQLITE_NOMEM;
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	bool empty = false;
 
 	*errmsg = NULL;
 	if (!q)
 		return SQLITE_NOMEM;
 	q->set = qset__get(set);
-	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		if (qsql_add(q, qtable__new(fixed[i], QL_QUERY, multi)))
-			goto cleanup;
-	ntypes = qset__type_tables(set, &names, &types);
-	if (ntypes < 0) {
-		ntypes = 0;
+	q->multi = qset__count(set) > 1;
+	q->ntypes = qset__type_tables(set, &q->names, &q->types);
+	if (q->ntypes < 0) {
+		q->ntypes = 0;
 		goto cleanup;
 	}
-	for (int i = 0; i < ntypes; i++)
-		if (qsql_add(q, qtable__new_type(set, names[i], types[i], QL_QUERY, multi)))
-			goto cleanup;
+	q->ntables = NFIXED + q->ntypes;
+	q->tables = calloc(q->ntables, sizeof(*q->tables));
+	all = malloc(q->ntables * sizeof(*all));
+	if (!q->tables || !all || qsql_index(q))
+		goto cleanup;
+	for (n = 0; n < q->ntables; n++)
+		all[n] = qsql_name(q, n);
 	/* the module owns @q from here, also when registering fails */
 	rc = sqlite3_create_module_v2(db, "bpftape", &query_module, q, qsql_free);
 	q = NULL;
@@ -944,24 +1093,30 @@ int qsql__attach(sqlite3 *db, struct qset *set, char **errmsg)
 					  sqlite3_errmsg(db));
 		goto cleanup;
 	}
-	for (size_t i = 0; i < 5 + (size_t)ntypes && rc == SQLITE_OK; i++) {
-		const char *name = i < 5 ? (const char *[]){"events", "processes", "losses", "meta",
-							    "types"}[i]
-					 : names[i - 5];
-		char *sql = sqlite3_mprintf(
-			"CREATE VIRTUAL TABLE main.\"%w\" USING bpftape(\"%w\")", name, name);
-
-		if (!sql) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		rc = sqlite3_exec(db, sql, NULL, NULL, errmsg);
-		sqlite3_free(sql);
+	/* rows written by hand must not meet tables of the same name */
+	rc = sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_master", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		empty = rc == SQLITE_DONE;
+		rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK)
+		*errmsg = sqlite3_mprintf("cannot read the schema: %s", sqlite3_errmsg(db));
+	else if (empty)
+		rc = create_at_once(db, all, n, errmsg);
+	else
+		rc = create_one_by_one(db, all, n, errmsg);
+	if (rc != SQLITE_OK)
+		goto cleanup;
+	/* the schema loads, and a table connects, before the caller's first query */
+	rc = sqlite3_prepare_v2(db, "SELECT * FROM main.events", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		*errmsg = sqlite3_mprintf("cannot create the tables: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
 cleanup:
 	qsql_free(q);
-	qnames__free(names, ntypes);
-	qnames__free(types, ntypes);
+	free(all);
 	return rc;
 }
 
