@@ -968,6 +968,110 @@ static void test_extension(void **state)
 	sqlite3_close(db);
 }
 
+/*
+ * A tape may declare 65535 event types (generic probes), most without events.
+ * One CREATE VIRTUAL TABLE per type made opening such a tape take time
+ * quadratic in the types (minutes): the tables must come from one schema
+ * change, whatever their number, and still be all there.
+ */
+static void test_many_types(void **state)
+{
+	static const struct tape_field fields[] = {{"a", TAPE_U32, TAPE_DISP_DEFAULT, NULL},
+						   {"b", TAPE_STR, TAPE_DISP_DEFAULT, NULL}};
+	enum { NTYPES = 3000 };
+	char path[PATH_MAX + 32], name[32], *out;
+	const char *const paths[] = {path};
+	const char *extra[] = {"events", "Probe-7"}; /* named events_2, probe_7_2 */
+	struct tape_writer *w;
+	sqlite3 *db;
+	int id;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/types.tape", tmpdir);
+	w = tape_writer__open(path, NULL);
+	assert_non_null(w);
+	for (int i = 0; i < NTYPES + 2; i++) {
+		struct tape_type t = {
+			.name = name, .source = "", .format = "", .nfields = 2, .fields = fields};
+
+		if (i < NTYPES)
+			snprintf(name, sizeof(name), "probe_%d", i);
+		else
+			snprintf(name, sizeof(name), "%s", extra[i - NTYPES]);
+		id = tape_writer__add_type(w, &t);
+		assert_int_equal(id, i + 1);
+	}
+	/* ten events on each of the first 30 types, two on Probe-7 */
+	for (int i = 0; i < 302; i++) {
+		union tape_value v[2] = {{.u = (uint64_t)i}, {.b = {"x", 1}}};
+		struct tape_event ev = {.ts = 1000 + (uint64_t)i,
+					.pid = 1,
+					.tid = 1,
+					.type = (uint16_t)(i < 300 ? 1 + i % 30 : NTYPES + 2),
+					.comm = "c",
+					.values = v};
+
+		assert_int_equal(tape_writer__append(w, &ev), 0);
+	}
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+
+	db = open_tapes(paths, 1, NULL);
+	/* each CREATE statement would have been one schema change */
+	assert_true(scalar(db, "PRAGMA schema_version") <= 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master"), 5 + NTYPES + 2);
+	assert_int_equal(render(db,
+				"SELECT type, name, tbl_name, rootpage, sql FROM sqlite_master "
+				"WHERE rowid IN (1, 5, 6, 3005, 3006, 3007) ORDER BY rowid",
+				&out),
+			 SQLITE_OK);
+	assert_string_equal(out,
+			    "table|events|events|0|CREATE VIRTUAL TABLE \"events\" USING "
+			    "bpftape(\"events\")\n"
+			    "table|types|types|0|CREATE VIRTUAL TABLE \"types\" USING "
+			    "bpftape(\"types\")\n"
+			    "table|probe_0|probe_0|0|CREATE VIRTUAL TABLE \"probe_0\" USING "
+			    "bpftape(\"probe_0\")\n"
+			    "table|probe_2999|probe_2999|0|CREATE VIRTUAL TABLE \"probe_2999\" "
+			    "USING bpftape(\"probe_2999\")\n"
+			    "table|events_2|events_2|0|CREATE VIRTUAL TABLE \"events_2\" USING "
+			    "bpftape(\"events_2\")\n"
+			    "table|probe_7_2|probe_7_2|0|CREATE VIRTUAL TABLE \"probe_7_2\" USING "
+			    "bpftape(\"probe_7_2\")\n");
+	free(out);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM events"), 302);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM probe_7"), 10);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM probe_7_2"), 2);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM probe_2999"), 0);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM events_2"), 0);
+	assert_int_equal(scalar(db, "SELECT sum(a) FROM probe_29"),
+			 29 + 59 + 89 + 119 + 149 + 179 + 209 + 239 + 269 + 299);
+	assert_int_equal(
+		render(db, "SELECT group_concat(name) FROM pragma_table_info('probe_2999')", &out),
+		SQLITE_OK);
+	assert_string_equal(out, "ts,time,cpu,pid,tid,comm,a,b\n");
+	free(out);
+	sqlite3_close(db);
+
+	/* over a database that has tables already: one statement per table */
+	{
+		struct qset *set;
+		char err[512], *msg = NULL;
+
+		set = qset__open((const char *const[]){golden}, 1, err, sizeof(err));
+		assert_non_null(set);
+		assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "CREATE TABLE mine(x)", NULL, NULL, NULL),
+				 SQLITE_OK);
+		if (qsql__attach(db, set, &msg) != SQLITE_OK)
+			fail_msg("attach: %s", msg);
+		qset__put(set);
+		assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master"), 1 + 5 + 8);
+		assert_true(scalar(db, "SELECT count(*) FROM open") > 0);
+		sqlite3_close(db);
+	}
+}
+
 static int setup(void **state)
 {
 	char err[512];
@@ -1005,7 +1109,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_by_type),	     cmocka_unit_test(test_query_verb),
 		cmocka_unit_test(test_corrupt_tape), cmocka_unit_test(test_queries_md),
 		cmocka_unit_test(test_import),	     cmocka_unit_test(test_import_verb),
-		cmocka_unit_test(test_extension),
+		cmocka_unit_test(test_extension),    cmocka_unit_test(test_many_types),
 	};
 	char self[PATH_MAX];
 

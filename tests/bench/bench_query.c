@@ -10,6 +10,7 @@
  * Environment: OUTPUT (build dir, for the scratch files), BENCH_QUERY_EVENTS
  * (default 10000000).  Prints figures; exits non-zero only on errors.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,87 @@ static long long drain(sqlite3 *db, const char *sql)
 	}
 	sqlite3_finalize(st);
 	return rows;
+}
+
+/*
+ * Opening a tape that declares TAPE_MAX_TYPES event types (generic probes),
+ * few of them with events: the tables of all of them, then a query on one
+ * type table, then one on events.  0 or -1.
+ */
+static int startup_figure(const char *outdir)
+{
+	static const struct tape_field fields[] = {{"a", TAPE_U32, TAPE_DISP_DEFAULT, NULL},
+						   {"b", TAPE_STR, TAPE_DISP_DEFAULT, NULL}};
+	char tape[4096], name[32], err[512], *msg = NULL;
+	struct tape_writer *w;
+	struct qset *set = NULL;
+	sqlite3 *db = NULL;
+	long long n = 0, m = 0;
+	double t0, t1, t2;
+	int ret = -1;
+
+	snprintf(tape, sizeof(tape), "%s/bench-query-types.tape", outdir);
+	w = tape_writer__open(tape, NULL);
+	if (!w) {
+		fprintf(stderr, "bench_query: %s: %s\n", tape, strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < TAPE_MAX_TYPES; i++) {
+		struct tape_type t = {
+			.name = name, .source = "", .format = "", .nfields = 2, .fields = fields};
+
+		snprintf(name, sizeof(name), "probe_%d", i);
+		if (tape_writer__add_type(w, &t) != i + 1)
+			goto fail;
+	}
+	for (int i = 0; i < 1000; i++) {
+		union tape_value v[2] = {{.u = (uint64_t)i}, {.b = {"x", 1}}};
+		struct tape_event ev = {.ts = 1000 + (uint64_t)i * 1000,
+					.pid = 1,
+					.tid = 1,
+					.type = (uint16_t)(1 + i % 50),
+					.comm = "c",
+					.values = v};
+
+		if (tape_writer__append(w, &ev))
+			goto fail;
+	}
+	if (tape_writer__finish(w))
+		goto fail;
+	tape_writer__free(w);
+	w = NULL;
+
+	t0 = now();
+	set = qset__open((const char *[]){tape}, 1, err, sizeof(err));
+	if (!set) {
+		fprintf(stderr, "bench_query: %s\n", err);
+		goto cleanup;
+	}
+	if (sqlite3_open(":memory:", &db) != SQLITE_OK || qsql__attach(db, set, &msg)) {
+		fprintf(stderr, "bench_query: attach: %s\n", msg ? msg : "?");
+		goto cleanup;
+	}
+	if (one_int(db, "SELECT count(*) FROM probe_7", &n))
+		goto cleanup;
+	t1 = now();
+	if (one_int(db, "SELECT count(*) FROM events", &m))
+		goto cleanup;
+	t2 = now();
+	printf("bench_query: query startup with %d types: %.0f ms (open, attach, "
+	       "SELECT count(*) FROM probe_7: %lld rows), then SELECT count(*) FROM events: "
+	       "%.0f ms (%lld rows)\n",
+	       TAPE_MAX_TYPES, (t1 - t0) * 1e3, n, (t2 - t1) * 1e3, m);
+	ret = 0;
+	goto cleanup;
+fail:
+	fprintf(stderr, "bench_query: writing %s: %s\n", tape, tape_writer__errmsg(w));
+cleanup:
+	tape_writer__free(w);
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	qset__put(set);
+	unlink(tape);
+	return ret;
 }
 
 int main(void)
@@ -200,6 +282,8 @@ int main(void)
 			sql, in_db, in_tape);
 		goto cleanup;
 	}
+	if (startup_figure(outdir))
+		goto cleanup;
 	ret = 0;
 cleanup:
 	sqlite3_free(msg);
