@@ -1093,7 +1093,8 @@ int qsql__attach(sqlite3 *db, struct qset *set, char **errmsg)
 					  sqlite3_errmsg(db));
 		goto cleanup;
 	}
-	/* rows written by hand must not meet tables of the same name */
+	/* rows written by hand must not meet tables of the same name, nor go
+	 * into the caller's transaction */
 	rc = sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_master", -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_step(st);
@@ -1103,7 +1104,7 @@ int qsql__attach(sqlite3 *db, struct qset *set, char **errmsg)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_OK)
 		*errmsg = sqlite3_mprintf("cannot read the schema: %s", sqlite3_errmsg(db));
-	else if (empty)
+	else if (empty && sqlite3_get_autocommit(db))
 		rc = create_at_once(db, all, n, errmsg);
 	else
 		rc = create_one_by_one(db, all, n, errmsg);
