@@ -11,8 +11,10 @@
  * and a fixed-size trailer are written by tape_writer__finish().
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -1012,26 +1014,86 @@ struct tape_writer *tape_writer__new(const struct tape_io *io, const struct tape
 	return writer_new(io, opts, -1);
 }
 
+/*
+ * An unnamed file (O_TMPFILE) in the directory of @path, to be linked in as
+ * @path once it holds the header; -1 with errno, EOPNOTSUPP where the file
+ * system or the kind of file at @path does not allow it.
+ */
+static int open_unnamed(const char *path, unsigned mode)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	struct stat st;
+
+	/* devices, pipes and sockets are written in place */
+	if (!lstat(path, &st) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+}
+
+/* Give the unnamed file @fd the name @path, replacing what was there. */
+static int link_unnamed(int fd, const char *path)
+{
+	char proc[64];
+
+	/* replaced, never truncated in place: the old file may be someone's
+	 * link, or still open for reading */
+	if (unlink(path) && errno != ENOENT)
+		return -1;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) &&
+	    linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH))
+		return -1;
+	return 0;
+}
+
+/*
+ * Creating the file and writing its header are milliseconds apart (the
+ * writer allocates in between); a program killed then would leave an empty
+ * file that neither a reader nor tape_recover() accepts.  So the header
+ * goes into an unnamed file that gets @path only then: @path never names a
+ * file without a header.  Where that is not possible, the plain way.
+ */
 struct tape_writer *tape_writer__open(const char *path, const struct tape_writer_opts *opts)
 {
 	struct tape_io io = {fd_write, fd_truncate, NULL};
 	struct tape_writer *w;
 	unsigned mode = opts && opts->mode ? opts->mode : 0600;
+	bool unnamed = true;
 	int fd, saved;
 
 	if (!path || (opts && opts->sz < sizeof(size_t))) {
 		errno = EINVAL;
 		return NULL;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	fd = open_unnamed(path, mode);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		unnamed = false;
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	}
 	if (fd < 0)
 		return NULL;
 	/* io.ctx must point at the fd inside the writer, which does not exist yet. */
 	io.ctx = &fd;
 	w = writer_new(&io, opts, fd);
-	if (!w) {
+	if (!w || (unnamed && link_unnamed(fd, path))) {
 		saved = errno;
-		close(fd);
+		if (w)
+			tape_writer__free(w);
+		else
+			close(fd);
 		errno = saved;
 		return NULL;
 	}

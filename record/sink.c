@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* One tape or a ring of rotated tapes. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +13,6 @@ struct sink {
 	struct sink_opts opts;
 	char *path;
 	struct tape_writer *w;
-	int fd;		      /* of @w when the sink made it, else -1 */
 	uint64_t done_bytes;  /* of finished tapes */
 	uint64_t done_events; /* of finished tapes */
 	unsigned tapes;
@@ -33,91 +31,10 @@ void sink__ring_path(const char *path, unsigned i, char *buf, size_t len)
 		snprintf(buf, len, "%s.%u", path, i);
 }
 
-static int sink_write(void *ctx, const void *buf, size_t len)
-{
-	int fd = *(int *)ctx;
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-static int sink_truncate(void *ctx, uint64_t off)
-{
-	int fd = *(int *)ctx;
-
-	if (ftruncate(fd, off) || lseek(fd, off, SEEK_SET) < 0)
-		return -errno;
-	return 0;
-}
-
 static void close_tape(struct sink *s)
 {
 	tape_writer__free(s->w);
 	s->w = NULL;
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
-}
-
-/*
- * The writer allocates for milliseconds between creating its file and
- * writing the header; a recorder killed then would leave an empty file that
- * neither a reader nor `recover` accepts.  So the header goes into an
- * unnamed O_TMPFILE (mode 0600) that is linked in as @s->path only then:
- * the path never names a file without a header.  Where O_TMPFILE is not
- * supported, the plain way.
- */
-static struct tape_writer *open_tape(struct sink *s, const struct tape_writer_opts *wo)
-{
-	const char *slash = strrchr(s->path, '/');
-	struct tape_io io = {sink_write, sink_truncate, &s->fd};
-	struct tape_writer *w = NULL;
-	char dir[PATH_MAX], proc[64];
-	int saved;
-
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == s->path)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - s->path), s->path);
-	s->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
-	if (s->fd < 0) {
-		if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)
-			return tape_writer__open(s->path, wo);
-		return NULL;
-	}
-	w = tape_writer__new(&io, wo);
-	if (!w)
-		goto fail;
-	/* replaced, never truncated in place: the old file may be someone's link */
-	if (unlink(s->path) && errno != ENOENT)
-		goto fail;
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", s->fd);
-	if (linkat(AT_FDCWD, proc, AT_FDCWD, s->path, AT_SYMLINK_FOLLOW) &&
-	    linkat(s->fd, "", AT_FDCWD, s->path, AT_EMPTY_PATH))
-		goto fail;
-	return w;
-fail:
-	saved = errno;
-	tape_writer__free(w);
-	close(s->fd);
-	s->fd = -1;
-	errno = saved;
-	return NULL;
 }
 
 static int start_tape(struct sink *s)
@@ -125,7 +42,8 @@ static int start_tape(struct sink *s)
 	struct tape_writer_opts wo = {.sz = sizeof(wo), .chunk_bytes = s->opts.chunk_bytes};
 	int err;
 
-	s->w = open_tape(s, &wo);
+	/* the writer names the file only once it holds the header */
+	s->w = tape_writer__open(s->path, &wo);
 	if (!s->w) {
 		err = -errno;
 		snprintf(s->errmsg, sizeof(s->errmsg), "creating %s: %s%s", s->path, strerror(-err),
@@ -153,7 +71,6 @@ struct sink *sink__open(const struct sink_opts *opts, char *err, size_t errlen)
 	if (!s)
 		return NULL;
 	s->opts = *opts;
-	s->fd = -1;
 	if (!s->opts.keep)
 		s->opts.keep = 1;
 	s->path = strdup(opts->path);

@@ -1018,6 +1018,47 @@ static void test_file_mode(void **state)
 	tape_writer__free(w);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
+
+	/* the path names a tape with its header from the start: the writer
+	 * builds the header in an unnamed file and replaces what was there
+	 * (a new inode), never truncating in place */
+	ino_t before = st.st_ino;
+	char target[256];
+	int fd;
+
+	w = tape_writer__open(path, NULL);
+	assert_non_null(w);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_not_equal(st.st_ino, before);
+	assert_true(st.st_size > 0);
+	tape_writer__free(w);
+	/* a symlink at the path is replaced, its target left alone */
+	snprintf(target, sizeof(target), "%s", tmp_path("mode-target"));
+	fd = open(target, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "keep", 4), 4);
+	close(fd);
+	unlink(path);
+	assert_int_equal(symlink(target, path), 0);
+	w = tape_writer__open(path, NULL);
+	assert_non_null(w);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_size, 4);
+	unlink(target);
+	/* a device is written in place */
+	w = tape_writer__open("/dev/null", NULL);
+	assert_non_null(w);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+	assert_int_equal(lstat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	/* a missing directory is an error, not a crash */
+	assert_null(tape_writer__open("/nonexistent-dir/x.tape", NULL));
+	assert_int_equal(errno, ENOENT);
 	unlink(path);
 }
 
