@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "grow.h"
 #include "proctab.h"
 #include "qtab_int.h"
 
@@ -185,33 +186,39 @@ static int name_cmp(const void *a, const void *b)
 /* The type names @f lets through, of every tape, sorted, in s->names. */
 static int collect_names(struct qscan *s, const struct qfilter *f)
 {
+	size_t cap = 0, n = 0;
+
 	for (size_t i = 0; i < qset__count(s->set); i++) {
 		const struct tape_reader *r = qset__reader(s->set, i);
 
 		for (unsigned id = 1; id <= tape_reader__max_type(r); id++) {
 			const struct tape_type *tp = tape_reader__type(r, id);
-			bool want = f->ntypes == 0, seen = false;
-			char **nn;
+			bool want = f->ntypes == 0;
 
 			for (size_t k = 0; tp && k < f->ntypes; k++)
 				want |= !strcmp(f->types[k], tp->name);
-			for (size_t k = 0; tp && k < s->nnames; k++)
-				seen |= !strcmp(s->names[k], tp->name);
-			if (!tp || !want || seen)
+			if (!tp || !want)
 				continue;
-			nn = realloc(s->names, (s->nnames + 1) * sizeof(*nn));
-			if (!nn)
+			if (array_grow(&s->names, &cap, s->nnames, sizeof(*s->names), 64))
 				return -ENOMEM;
-			s->names = nn;
-			nn[s->nnames] = strdup(tp->name);
-			if (!nn[s->nnames])
+			s->names[s->nnames] = strdup(tp->name);
+			if (!s->names[s->nnames])
 				return -ENOMEM;
 			s->nnames++;
 		}
 	}
-	/* no type in any index: qsort() must not see a NULL array */
-	if (s->nnames)
-		qsort(s->names, s->nnames, sizeof(*s->names), name_cmp);
+	/* sorted, then the names several tapes share once (a tape with 65535
+	 * types makes a quadratic search of the list too slow) */
+	if (!s->nnames)
+		return 0;
+	qsort(s->names, s->nnames, sizeof(*s->names), name_cmp);
+	for (size_t i = 0; i < s->nnames; i++) {
+		if (n && !strcmp(s->names[n - 1], s->names[i]))
+			free(s->names[i]);
+		else
+			s->names[n++] = s->names[i];
+	}
+	s->nnames = n;
 	return 0;
 }
 
