@@ -266,59 +266,11 @@ static void rtype_free(struct rtype *t)
 	free(t);
 }
 
-/* Type names, hashed: a tape may define tens of thousands of types. */
-static uint32_t name_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
 static const struct tape_type *type_lookup(const struct tape_reader *r, const char *name)
 {
-	if (!r->nslots)
-		return NULL;
-	for (uint32_t s = name_hash(name) & (r->nslots - 1); r->name_slots[s];
-	     s = (s + 1) & (r->nslots - 1)) {
-		const struct rtype *t = r->types[r->name_slots[s]];
+	uint32_t id = names__find(&r->typenames, name);
 
-		if (!strcmp(t->pub.name, name))
-			return &t->pub;
-	}
-	return NULL;
-}
-
-static void names_put(uint16_t *slots, uint32_t nslots, const char *name, uint16_t id)
-{
-	uint32_t s = name_hash(name) & (nslots - 1);
-
-	while (slots[s])
-		s = (s + 1) & (nslots - 1);
-	slots[s] = id;
-}
-
-/* Record type @id under @name (the type itself is stored right after). */
-static int names_add(struct tape_reader *r, const char *name, uint16_t id)
-{
-	if ((r->nnames + 1) * 2 > r->nslots) {
-		uint32_t n = r->nslots ? r->nslots * 2 : 64;
-		uint16_t *slots = calloc(n, sizeof(*slots));
-
-		if (!slots)
-			return -ENOMEM;
-		for (uint32_t i = 0; i < r->nslots; i++)
-			if (r->name_slots[i])
-				names_put(slots, n, r->types[r->name_slots[i]]->pub.name,
-					  r->name_slots[i]);
-		free(r->name_slots);
-		r->name_slots = slots;
-		r->nslots = n;
-	}
-	names_put(r->name_slots, r->nslots, name, id);
-	r->nnames++;
-	return 0;
+	return id ? &r->types[id]->pub : NULL;
 }
 
 static int parse_type(struct tape_reader *r, struct rd *d)
@@ -372,7 +324,8 @@ static int parse_type(struct tape_reader *r, struct rd *d)
 		r->types = n;
 		r->maxtype = id;
 	}
-	if (r->types[id] || type_lookup(r, t->pub.name) || names_add(r, t->pub.name, id))
+	if (r->types[id] || type_lookup(r, t->pub.name) ||
+	    names__add(&r->typenames, t->pub.name, id))
 		goto bad;
 	tpfmt_hook_attach(t);
 	r->types[id] = t;
@@ -704,9 +657,7 @@ static void reset_contents(struct tape_reader *r)
 	r->nmeta = 0;
 	for (unsigned i = 1; r->types && i <= r->maxtype; i++)
 		rtype_free(r->types[i]);
-	free(r->name_slots);
-	r->name_slots = NULL;
-	r->nslots = r->nnames = 0;
+	names__free(&r->typenames);
 	free(r->types);
 	r->types = NULL;
 	r->maxtype = 0;

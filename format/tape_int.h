@@ -129,6 +129,26 @@ static inline void buf_put_varint_fast(struct buf *b, uint64_t v)
 	b->len = p - b->data;
 }
 
+/* ---- names ---- */
+
+/* Ids (> 0) by name, hashed (names.c); the names are not copied and must
+ * outlive the set. */
+struct name_slot {
+	const char *name;
+	uint32_t id; /* 0: empty */
+};
+
+struct names {
+	struct name_slot *slots;
+	uint32_t nslots, n;
+};
+
+/* The id stored under @name, or 0. */
+uint32_t names__find(const struct names *ns, const char *name);
+/* Store @id (> 0) under @name, which is not in @ns yet.  0 or -ENOMEM. */
+int names__add(struct names *ns, const char *name, uint32_t id);
+void names__free(struct names *ns);
+
 /* ---- bounds-checked decoding ---- */
 
 struct rd {
@@ -315,8 +335,7 @@ struct tape_reader {
 	uint32_t nenums;
 	struct rtype **types; /* by id; [0] is the loss type */
 	unsigned maxtype;
-	uint16_t *name_slots; /* type ids hashed by name, 0 when empty */
-	uint32_t nslots, nnames;
+	struct names typenames; /* type ids by name */
 	struct tape_proc *procs;
 	size_t nprocs, capprocs;
 	struct tape_loss *losses;

@@ -79,7 +79,8 @@ struct tape_writer {
 
 	struct wtype **types; /* by id - 1 */
 	uint32_t ntypes, types_written;
-	struct wenum *enums; /* by id - 1 */
+	struct names typenames; /* their ids by name */
+	struct wenum *enums;	/* by id - 1 */
 	uint32_t nenums, enums_written;
 
 	struct buf meta; /* pending metadata entries */
@@ -329,9 +330,8 @@ int tape_writer__add_type(struct tape_writer *w, const struct tape_type *type)
 		return fail(w, -E2BIG, "too many event types");
 	if (!strcmp(type->name, tape_loss_type.name))
 		return fail(w, -EEXIST, "type name '%s' is reserved", type->name);
-	for (uint32_t i = 0; i < w->ntypes; i++)
-		if (!strcmp(w->types[i]->t.name, type->name))
-			return fail(w, -EEXIST, "type '%s' defined twice", type->name);
+	if (names__find(&w->typenames, type->name))
+		return fail(w, -EEXIST, "type '%s' defined twice", type->name);
 	for (unsigned f = 0; f < type->nfields; f++) {
 		const struct tape_field *fd = &type->fields[f];
 
@@ -372,8 +372,11 @@ int tape_writer__add_type(struct tape_writer *w, const struct tape_type *type)
 		}
 	}
 	types = realloc(w->types, (w->ntypes + 1) * sizeof(*types));
-	if (!types)
+	if (!types || names__add(&w->typenames, wt->t.name, w->ntypes + 1)) {
+		if (types)
+			w->types = types;
 		goto nomem;
+	}
 	w->types = types;
 	wt->t.id = w->ntypes + 1;
 	w->types[w->ntypes++] = wt;
@@ -1180,6 +1183,7 @@ void tape_writer__free(struct tape_writer *w)
 		free(w->types[i]);
 	}
 	free(w->types);
+	names__free(&w->typenames);
 	for (uint32_t i = 0; i < w->nenums; i++)
 		enum_free(w->enums[i].copy);
 	free(w->enums);

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+/* Type names hashed to their ids (tape_int.h): a tape may define tens of
+ * thousands of types, and a list searched per type is quadratic. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tape_int.h"
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static void put(struct name_slot *slots, uint32_t nslots, const char *name, uint32_t id)
+{
+	uint32_t s = name_hash(name) & (nslots - 1);
+
+	while (slots[s].id)
+		s = (s + 1) & (nslots - 1);
+	slots[s] = (struct name_slot){name, id};
+}
+
+uint32_t names__find(const struct names *ns, const char *name)
+{
+	if (!ns->nslots)
+		return 0;
+	for (uint32_t s = name_hash(name) & (ns->nslots - 1); ns->slots[s].id;
+	     s = (s + 1) & (ns->nslots - 1))
+		if (!strcmp(ns->slots[s].name, name))
+			return ns->slots[s].id;
+	return 0;
+}
+
+int names__add(struct names *ns, const char *name, uint32_t id)
+{
+	/* at most half full: probes stay short */
+	if ((ns->n + 1) * 2 > ns->nslots) {
+		uint32_t n = ns->nslots ? ns->nslots * 2 : 64;
+		struct name_slot *slots = calloc(n, sizeof(*slots));
+
+		if (!slots)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < ns->nslots; i++)
+			if (ns->slots[i].id)
+				put(slots, n, ns->slots[i].name, ns->slots[i].id);
+		free(ns->slots);
+		ns->slots = slots;
+		ns->nslots = n;
+	}
+	put(ns->slots, ns->nslots, name, id);
+	ns->n++;
+	return 0;
+}
+
+void names__free(struct names *ns)
+{
+	free(ns->slots);
+	*ns = (struct names){0};
+}
