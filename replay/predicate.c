@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "expr.h"
+#include "grow.h"
 #include "predicate.h"
 
 struct pred_src {
@@ -360,11 +361,16 @@ static bool in_list(const char *const *list, size_t n, const char *name)
 	return false;
 }
 
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int build_types(struct predicate *p, const struct pred_opts *o,
 		       struct tape_reader *const *readers, size_t n, char *err, size_t errlen)
 {
 	const char **names = NULL;
-	size_t nnames = 0;
+	size_t nnames = 0, cap = 0;
 	int rc = 0;
 
 	p->want_losses = o->all_losses || !o->ntypes ||
@@ -391,7 +397,6 @@ static int build_types(struct predicate *p, const struct pred_opts *o,
 			return -ENOMEM;
 		for (unsigned t = 1; t <= max; t++) {
 			const struct tape_type *tp = tape_reader__type(readers[r], t);
-			const char **nn;
 
 			if (!tp)
 				continue;
@@ -401,19 +406,28 @@ static int build_types(struct predicate *p, const struct pred_opts *o,
 			if (p->expr && !expr__may_match(p->expr, (unsigned)r, t))
 				continue;
 			s->allowed[t] = true;
-			if (in_list(names, nnames, tp->name))
-				continue;
-			nn = realloc(names, (nnames + 2) * sizeof(*nn));
-			if (!nn) {
+			if (!o->ntypes && !o->expr)
+				continue; /* everything: no type list for the cursor */
+			if (array_grow(&names, &cap, nnames + 1, sizeof(*names), 64)) {
 				rc = -ENOMEM;
 				goto cleanup;
 			}
-			names = nn;
 			names[nnames++] = tp->name;
 		}
 	}
 	if (!o->ntypes && !o->expr)
-		goto cleanup; /* everything: no type list for the cursor */
+		goto cleanup;
+	/* each name once, though several tapes have it (sorted, not searched
+	 * per type: a tape may define 65535 types) */
+	if (nnames) {
+		size_t k = 0;
+
+		qsort(names, nnames, sizeof(*names), str_cmp);
+		for (size_t i = 0; i < nnames; i++)
+			if (!k || strcmp(names[k - 1], names[i]))
+				names[k++] = names[i];
+		nnames = k;
+	}
 	if (p->want_losses) {
 		const char **nn = realloc(names, (nnames + 2) * sizeof(*nn));
 
