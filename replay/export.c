@@ -26,7 +26,9 @@ static void usage(FILE *f)
 		"  --format chrome   Chrome trace-event JSON; open it in https://ui.perfetto.dev\n"
 		"                    or chrome://tracing.  Processes and threads are named,\n"
 		"                    'syscall' events are slices as long as their latency,\n"
-		"                    other events are instants, losses global instants\n"
+		"                    other events are instants, losses global instants;\n"
+		"                    tapes of several hosts: host N's pids and tids are\n"
+		"                    N x 10000000 + the recorded ones\n"
 		"  --format csv      one row per event with a header row: ts, time, cpu,\n"
 		"                    pid, tid, comm, type, then every field name of the\n"
 		"                    selected types (empty where a type lacks it); loss\n"
@@ -39,9 +41,19 @@ static void usage(FILE *f)
 		"  bpftape export --format csv --type open incident.tape > opens.csv\n");
 }
 
-/* Threads seen, for thread_name records: tid -> pid, comm. */
+/*
+ * With tapes of several hosts, each host gets its own range of Chrome pids
+ * and tids, so that its processes are tracks of their own: host h (0-based)
+ * adds (h + 1) * CHROME_HOST_IDS to its ids.  Linux ids stay below 2^22, and
+ * the result below 2^31 for the trace viewers that read ids as int.
+ */
+#define CHROME_HOST_IDS	 10000000u
+#define CHROME_MAX_HOSTS 214u
+
+/* Threads seen, for thread_name records: (host, tid) -> pid, comm. */
 struct thr {
 	uint32_t tid, pid;
+	unsigned host;
 	char comm[TAPE_COMM_LEN];
 	bool used;
 };
@@ -51,7 +63,12 @@ struct thrtab {
 	size_t n, cap; /* cap: power of two */
 };
 
-static int thr_note(struct thrtab *t, const struct tape_event *ev)
+static size_t thr_hash(unsigned host, uint32_t tid, size_t cap)
+{
+	return ((tid + host * 0x9e3779b9u) * 2654435761u) & (cap - 1);
+}
+
+static int thr_note(struct thrtab *t, unsigned host, const struct tape_event *ev)
 {
 	size_t h;
 
@@ -64,7 +81,7 @@ static int thr_note(struct thrtab *t, const struct tape_event *ev)
 		for (size_t i = 0; i < t->cap; i++) {
 			if (!t->s[i].used)
 				continue;
-			h = (t->s[i].tid * 2654435761u) & (cap - 1);
+			h = thr_hash(t->s[i].host, t->s[i].tid, cap);
 			while (s[h].used)
 				h = (h + 1) & (cap - 1);
 			s[h] = t->s[i];
@@ -73,12 +90,13 @@ static int thr_note(struct thrtab *t, const struct tape_event *ev)
 		t->s = s;
 		t->cap = cap;
 	}
-	h = (ev->tid * 2654435761u) & (t->cap - 1);
-	while (t->s[h].used && t->s[h].tid != ev->tid)
+	h = thr_hash(host, ev->tid, t->cap);
+	while (t->s[h].used && (t->s[h].tid != ev->tid || t->s[h].host != host))
 		h = (h + 1) & (t->cap - 1);
 	if (!t->s[h].used) {
 		t->s[h].used = true;
 		t->s[h].tid = ev->tid;
+		t->s[h].host = host;
 		t->n++;
 	}
 	t->s[h].pid = ev->pid;
@@ -131,8 +149,9 @@ static void chrome_args(struct out *o, const struct tape_event *ev, int skip1, i
 	out__putc(o, '}');
 }
 
+/* @base: what the event's host adds to its pid and tid (0 with one host). */
 static void chrome_event(struct out *o, const struct render *rd, const struct tape_event *ev,
-			 bool *first)
+			 uint64_t base, bool *first)
 {
 	const struct tape_type *tp = ev->tp;
 
@@ -171,9 +190,9 @@ static void chrome_event(struct out *o, const struct render *rd, const struct ta
 		out__puts(o, ",\"dur\":");
 		put_us(o, lat >= 0 ? (int64_t)ev->values[lat].u : 0);
 		out__puts(o, ",\"pid\":");
-		out__u64(o, ev->pid);
+		out__u64(o, base + ev->pid);
 		out__puts(o, ",\"tid\":");
-		out__u64(o, ev->tid);
+		out__u64(o, base + ev->tid);
 		chrome_args(o, ev, nr, lat);
 		out__putc(o, '}');
 		return;
@@ -185,53 +204,65 @@ static void chrome_event(struct out *o, const struct render *rd, const struct ta
 	out__puts(o, ",\"ph\":\"i\",\"s\":\"t\",\"ts\":");
 	put_us(o, render__rel_ns(rd, ev->source, ev->ts));
 	out__puts(o, ",\"pid\":");
-	out__u64(o, ev->pid);
+	out__u64(o, base + ev->pid);
 	out__puts(o, ",\"tid\":");
-	out__u64(o, ev->tid);
+	out__u64(o, base + ev->tid);
 	chrome_args(o, ev, -1, -1);
 	out__putc(o, '}');
 }
 
-static void chrome_names(struct out *o, const struct thrtab *th, const struct proctab *pt,
+/* Pid and tid offset of @host's tracks: 0 with one host. */
+static uint64_t chrome_base(const struct tapes *t, unsigned host)
+{
+	return t->nhosts > 1 ? (uint64_t)(host + 1) * CHROME_HOST_IDS : 0;
+}
+
+/* thread_name and process_name records; with several hosts the process
+ * names start with the host's. */
+static void chrome_names(struct out *o, const struct thrtab *th, const struct tapes *tp,
 			 bool *first)
 {
 	for (size_t i = 0; i < th->cap; i++) {
 		const struct thr *t = &th->s[i];
+		uint64_t base = chrome_base(tp, t->host);
 		const struct proc_state *p;
-		const char *pname;
+		const char *pname, *host = "", *sep = "";
+		char tmp[512];
+		int n;
 
 		if (!t->used)
 			continue;
 		out__puts(o, *first ? "\n" : ",\n");
 		*first = false;
 		out__puts(o, "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":");
-		out__u64(o, t->pid);
+		out__u64(o, base + t->pid);
 		out__puts(o, ",\"tid\":");
-		out__u64(o, t->tid);
+		out__u64(o, base + t->tid);
 		out__puts(o, ",\"args\":{\"name\":");
 		out__json_str(o, t->comm, strlen(t->comm));
 		out__puts(o, "}}");
 		if (t->tid != t->pid)
 			continue;
 		/* one process_name per process, from its main thread */
-		p = proctab__get(pt, t->pid);
+		p = proctab__get(tp->hosts[t->host], t->pid);
 		pname = p && p->comm[0] ? p->comm : t->comm;
-		out__puts(o, ",\n{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":");
-		out__u64(o, t->pid);
-		out__puts(o, ",\"tid\":");
-		out__u64(o, t->pid);
-		out__puts(o, ",\"args\":{\"name\":");
-		if (p && p->exe) {
-			char tmp[512];
-			int n = snprintf(tmp, sizeof(tmp), "%s (%s)", pname, p->exe);
-
-			out__json_str(o, tmp,
-				      n < 0			 ? 0
-				      : (size_t)n >= sizeof(tmp) ? sizeof(tmp) - 1
-								 : (size_t)n);
-		} else {
-			out__json_str(o, pname, strlen(pname));
+		if (tp->nhosts > 1) {
+			host = tp->host_name[t->host][0] ? tp->host_name[t->host] : "?";
+			sep = ": ";
 		}
+		out__puts(o, ",\n{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":");
+		out__u64(o, base + t->pid);
+		out__puts(o, ",\"tid\":");
+		out__u64(o, base + t->pid);
+		out__puts(o, ",\"args\":{\"name\":");
+		if (p && p->exe)
+			n = snprintf(tmp, sizeof(tmp), "%s%s%s (%s)", host, sep, pname, p->exe);
+		else
+			n = snprintf(tmp, sizeof(tmp), "%s%s%s", host, sep, pname);
+		out__json_str(o, tmp,
+			      n < 0			 ? 0
+			      : (size_t)n >= sizeof(tmp) ? sizeof(tmp) - 1
+							 : (size_t)n);
 		out__puts(o, "}}");
 	}
 }
@@ -529,13 +560,21 @@ int cmd_export(int argc, char **argv)
 			fprintf(stderr, "bpftape export: %s\n", err);
 		goto cleanup;
 	}
-	if (chrome && (rc = tapes__proc_prefix(t.readers, t.n, t.pred, t.pt))) {
+	if (chrome && (rc = tapes__proc_prefix(&t))) {
 		fprintf(stderr, "bpftape export: reading process state before --since: %s\n",
 			strerror(-rc));
 		goto cleanup;
 	}
-	if (render__init(&rd, t.readers, t.n, TIME_REL, t.pt))
+	if (chrome && t.nhosts > CHROME_MAX_HOSTS) {
+		fprintf(stderr,
+			"bpftape export: the tapes come from %zu hosts; Chrome trace pids hold "
+			"at most %u: export fewer hosts at a time\n",
+			t.nhosts, CHROME_MAX_HOSTS);
+		goto cleanup;
+	}
+	if (render__init(&rd, t.readers, t.n, TIME_REL, NULL))
 		goto nomem;
+	rd.src_pt = t.src_pt;
 	if (!chrome && csv_cols_build(&cols, t.readers, t.n, predicate__select(t.pred)))
 		goto nomem;
 	if (outpath) {
@@ -565,14 +604,16 @@ int cmd_export(int argc, char **argv)
 		}
 		if (!rc)
 			break;
-		if (proctab__apply(t.pt, ev))
+		if (tapes__apply(&t, ev))
 			goto nomem;
 		if (!predicate__match(t.pred, ev))
 			continue;
 		if (chrome) {
-			if (ev->type != TAPE_TYPE_LOSS && thr_note(&th, ev))
+			unsigned host = ev->source < t.n ? t.host_of[ev->source] : 0;
+
+			if (ev->type != TAPE_TYPE_LOSS && thr_note(&th, host, ev))
 				goto nomem;
-			chrome_event(&out, &rd, ev, &first);
+			chrome_event(&out, &rd, ev, chrome_base(&t, host), &first);
 		} else {
 			csv_row(&out, &rd, &cols, ev);
 		}
@@ -580,7 +621,7 @@ int cmd_export(int argc, char **argv)
 			break;
 	}
 	if (chrome) {
-		chrome_names(&out, &th, t.pt, &first);
+		chrome_names(&out, &th, &t, &first);
 		out__puts(&out, "\n]}\n");
 	}
 	out__flush(&out);

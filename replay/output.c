@@ -682,17 +682,22 @@ void render__value(struct out *o, const struct tape_event *ev, unsigned i, bool 
 	}
 }
 
+/* The state of @ev's process in the table of its source's host, or NULL. */
+static const struct proc_state *proc_of(const struct render *r, const struct tape_event *ev)
+{
+	if (r->src_pt)
+		return ev->source < r->nsrcs ? proctab__get(r->src_pt[ev->source], ev->pid) : NULL;
+	return r->pt ? proctab__get(r->pt, ev->pid) : NULL;
+}
+
 static const char *comm_of(const struct render *r, const struct tape_event *ev)
 {
+	const struct proc_state *p;
+
 	if (ev->comm && ev->comm[0])
 		return ev->comm;
-	if (r->pt) {
-		const struct proc_state *p = proctab__get(r->pt, ev->pid);
-
-		if (p && p->comm[0])
-			return p->comm;
-	}
-	return "?";
+	p = proc_of(r, ev);
+	return p && p->comm[0] ? p->comm : "?";
 }
 
 static void pad(struct out *o, size_t have, size_t want)
@@ -1105,7 +1110,7 @@ static void json_slow(struct out *o, const struct render *r, const struct tape_e
 
 		out__json_str(o, c, strlen(c));
 	}
-	p = r->pt ? proctab__get(r->pt, ev->pid) : NULL;
+	p = proc_of(r, ev);
 	if (p && p->ppid) {
 		out__puts(o, ",\"ppid\":");
 		out__u64(o, p->ppid);
@@ -1173,7 +1178,7 @@ void render__json(struct out *o, struct render *r, const struct tape_event *ev)
 	}
 	comm = comm_of(r, ev);
 	cl = strnlen(comm, 64);
-	ps = r->pt ? proctab__get(r->pt, ev->pid) : NULL;
+	ps = proc_of(r, ev);
 	if (ps && ps->exe)
 		el = strlen(ps->exe);
 	need = 320 + 6 * (cl + el) + strlen(nm->jtype) + 2 * (size_t)nm->joff[tp->nfields];

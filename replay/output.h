@@ -59,6 +59,9 @@ struct render {
 	bool have_clock;	    /* every tape has the clock offset */
 	struct proctab *pt;	    /* may be NULL */
 	struct render_names *names; /* per-type caches of the text renderer */
+	/* per source: its host's process table, used instead of @pt when set
+	 * (borrowed: struct tapes' src_pt) */
+	struct proctab *const *src_pt;
 };
 
 /* 0, -ENOMEM.  @pt is borrowed. */

@@ -12,7 +12,6 @@
 #include "cli.h"
 #include "output.h"
 #include "predicate.h"
-#include "proctab.h"
 #include "tapes.h"
 #include "verbs.h"
 
@@ -177,13 +176,14 @@ int cmd_replay(int argc, char **argv)
 				argv[optind + i]);
 	/* JSON shows each process's exe and parent: learn what happened before
 	 * --since (text takes names from the events themselves) */
-	if (json && (rc = tapes__proc_prefix(t.readers, t.n, t.pred, t.pt))) {
+	if (json && (rc = tapes__proc_prefix(&t))) {
 		fprintf(stderr, "bpftape replay: reading process state before --since: %s\n",
 			strerror(-rc));
 		goto cleanup;
 	}
-	if (render__init(&rd, t.readers, t.n, tmode, t.pt) || out__init(&out, STDOUT_FILENO))
+	if (render__init(&rd, t.readers, t.n, tmode, NULL) || out__init(&out, STDOUT_FILENO))
 		goto nomem;
+	rd.src_pt = t.src_pt;
 	signal(SIGPIPE, SIG_IGN);
 	if (follow) {
 		struct sigaction sa = {.sa_handler = on_sigint};
@@ -219,7 +219,7 @@ int cmd_replay(int argc, char **argv)
 				usleep(200000);
 			continue;
 		}
-		if (proctab__apply(t.pt, ev))
+		if (tapes__apply(&t, ev))
 			goto nomem;
 		if (!predicate__match(t.pred, ev))
 			continue;

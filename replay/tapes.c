@@ -262,22 +262,26 @@ int tapes__load_snapshots(struct tape_reader *const *readers, size_t n, struct p
 	return rc;
 }
 
-int tapes__proc_prefix(struct tape_reader *const *readers, size_t n, const struct predicate *pred,
-		       struct proctab *pt)
+int tapes__apply(struct tapes *t, const struct tape_event *ev)
+{
+	return ev->source < t->n ? proctab__apply(t->src_pt[ev->source], ev) : 0;
+}
+
+int tapes__proc_prefix(struct tapes *t)
 {
 	static const char *const lc[] = {"fork", "exec", "exit"};
 	struct tape_select sel = {.sz = sizeof(sel)};
 	struct tape_merge *cur;
 	const struct tape_event *ev;
-	uint64_t *until = calloc(n ? n : 1, sizeof(*until));
+	uint64_t *until = calloc(t->n ? t->n : 1, sizeof(*until));
 	int rc = 0;
 
 	if (!until)
 		return -ENOMEM;
-	for (size_t s = 0; s < n; s++) {
+	for (size_t s = 0; s < t->n; s++) {
 		uint64_t a, b;
 
-		predicate__range(pred, (unsigned)s, &a, &b);
+		predicate__range(t->pred, (unsigned)s, &a, &b);
 		if (a <= 1) {
 			free(until);
 			return 0;
@@ -287,7 +291,7 @@ int tapes__proc_prefix(struct tape_reader *const *readers, size_t n, const struc
 	sel.types = lc;
 	sel.ntypes = 3;
 	sel.no_losses = true;
-	cur = tapes__merge_new(readers, n, &sel, NULL, until);
+	cur = tapes__merge_new(t->readers, t->n, &sel, NULL, until);
 	free(until);
 	if (!cur)
 		return -errno;
@@ -298,10 +302,72 @@ int tapes__proc_prefix(struct tape_reader *const *readers, size_t n, const struc
 			continue; /* a bad chunk costs only its own state changes */
 		if (!r)
 			break;
-		if ((rc = proctab__apply(pt, ev)))
+		if ((rc = tapes__apply(t, ev)))
 			break;
 	}
 	tapes__merge_free(cur);
+	return rc;
+}
+
+/* A tape's host: its host.name, or the older hostname key; "" if none. */
+static const char *host_of(const struct tape_reader *r)
+{
+	const char *v = tape_reader__meta(r, "host.name");
+
+	if (!v)
+		v = tape_reader__meta(r, "hostname");
+	return v ? v : "";
+}
+
+/* Group the tapes by host and seed one process table per host with its
+ * tapes' snapshots; with several hosts, also the table of them all (t->pt). */
+static int hosts_setup(struct tapes *t)
+{
+	struct tape_reader **sub = calloc(t->n ? t->n : 1, sizeof(*sub));
+	int rc = -ENOMEM;
+
+	t->host_of = calloc(t->n ? t->n : 1, sizeof(*t->host_of));
+	t->host_name = calloc(t->n ? t->n : 1, sizeof(*t->host_name));
+	t->hosts = calloc(t->n ? t->n : 1, sizeof(*t->hosts));
+	t->src_pt = calloc(t->n ? t->n : 1, sizeof(*t->src_pt));
+	if (!sub || !t->host_of || !t->host_name || !t->hosts || !t->src_pt)
+		goto out;
+	for (size_t i = 0; i < t->n; i++) {
+		const char *name = host_of(t->readers[i]);
+		size_t h = 0;
+
+		while (h < t->nhosts && strcmp(t->host_name[h], name))
+			h++;
+		if (h == t->nhosts)
+			t->host_name[t->nhosts++] = name;
+		t->host_of[i] = (unsigned)h;
+	}
+	if (!t->nhosts) /* no tapes: one empty table all the same */
+		t->nhosts = 1;
+	for (size_t h = 0; h < t->nhosts; h++) {
+		size_t k = 0;
+
+		t->hosts[h] = proctab__new();
+		if (!t->hosts[h])
+			goto out;
+		for (size_t i = 0; i < t->n; i++)
+			if (t->host_of[i] == h)
+				sub[k++] = t->readers[i];
+		if (tapes__load_snapshots(sub, k, t->hosts[h]))
+			goto out;
+	}
+	for (size_t i = 0; i < t->n; i++)
+		t->src_pt[i] = t->hosts[t->host_of[i]];
+	if (t->nhosts == 1) {
+		t->pt = t->hosts[0];
+	} else {
+		t->pt = proctab__new();
+		if (!t->pt || tapes__load_snapshots(t->readers, t->n, t->pt))
+			goto out;
+	}
+	rc = 0;
+out:
+	free(sub);
 	return rc;
 }
 
@@ -356,8 +422,7 @@ int tapes__setup(struct tapes *t, char *const *paths, size_t n, const struct pre
 			snprintf(err, errlen, "%s", strerror(-rc));
 		return rc;
 	}
-	t->pt = proctab__new();
-	if (!t->pt || tapes__load_snapshots(t->readers, n, t->pt)) {
+	if (hosts_setup(t)) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -373,7 +438,14 @@ int tapes__setup(struct tapes *t, char *const *paths, size_t n, const struct pre
 void tapes__teardown(struct tapes *t)
 {
 	tapes__merge_free(t->cur);
-	proctab__free(t->pt);
+	if (t->hosts && t->pt != t->hosts[0])
+		proctab__free(t->pt);
+	for (size_t h = 0; h < t->nhosts; h++)
+		proctab__free(t->hosts[h]);
+	free(t->hosts);
+	free(t->host_name);
+	free(t->host_of);
+	free(t->src_pt);
 	predicate__free(t->pred);
 	tapes__close(t->readers, t->n);
 	memset(t, 0, sizeof(*t));

@@ -57,31 +57,49 @@ struct tape_merge *tapes__merge_pred(struct tape_reader *const *readers, size_t 
  * order of the FILE arguments (rotated files).  0 or -ENOMEM. */
 int tapes__load_snapshots(struct tape_reader *const *readers, size_t n, struct proctab *pt);
 
+struct tapes;
+
 /*
- * Bring @pt (seeded from the snapshots) to the state at the start of @pred's
- * time range by applying the fork/exec/exit events before it.  The index
- * skips chunks without such events.  Nothing to do without --since.
- * 0 or -errno.
+ * Bring the process tables of @t (seeded from the snapshots) to the state
+ * at the start of its predicate's time range by applying the fork/exec/exit
+ * events before it, each to its own host's table.  The index skips chunks
+ * without such events.  Nothing to do without --since.  0 or -errno.
  */
-int tapes__proc_prefix(struct tape_reader *const *readers, size_t n, const struct predicate *pred,
-		       struct proctab *pt);
+int tapes__proc_prefix(struct tapes *t);
 
 struct pred_opts;
 
-/* What replay, filter and export read: the tapes, the selection over them,
- * their process state and the events in order.  The struct owns them all. */
+/*
+ * What replay, filter and export read: the tapes, the selection over them,
+ * their process state and the events in order.  The struct owns them all.
+ *
+ * Process state is kept per host: pids of different hosts are different
+ * processes.  A tape's host is its host.name (or hostname) metadata; tapes
+ * of one host (rotated files, successive recordings) share one table, as do
+ * tapes that name no host.
+ */
 struct tapes {
 	struct tape_reader **readers;
 	size_t n;
 	struct predicate *pred;
-	struct proctab *pt;	/* seeded with the tapes' snapshots */
 	struct tape_merge *cur; /* the selection, with lifecycle events */
 	bool bad_selection;	/* setup failed on a value of the selection */
+	size_t nhosts;
+	struct proctab **hosts;	 /* per host: its tapes' snapshots */
+	const char **host_name;	 /* per host: its name ("" if none), owned by a reader */
+	unsigned *host_of;	 /* per tape: its host */
+	struct proctab **src_pt; /* per tape: its host's table (ev->source indexes it) */
+	/* every tape's snapshots in one table, pids of several hosts mixed
+	 * (filter writes one tape: one pid space); hosts[0] with one host */
+	struct proctab *pt;
 };
 
+/* Apply @ev to the table of its tape's host (proctab__apply()). */
+int tapes__apply(struct tapes *t, const struct tape_event *ev);
+
 /*
- * Open the @n tapes at @paths, build @po's predicate over them, seed a
- * process table with their snapshots and make a merge over what the
+ * Open the @n tapes at @paths, build @po's predicate over them, seed the
+ * process tables with their snapshots and make a merge over what the
  * predicate selects (with the fork/exec/exit events the process table
  * needs).  0, or -errno with @err naming the file or the option; then
  * t->bad_selection tells a selection the tapes cannot answer ("--type: no

@@ -1425,6 +1425,132 @@ static void test_merge_hosts(void **state)
 	run_free(&a);
 }
 
+/* Host B of test_merge_pid_hosts: its pid 100, 200 are other programs than
+ * the golden host's; file @part 1 holds the snapshot and pid 200's first
+ * event, part 2 (rotated: same host and clock) pid 200's and pid 101's
+ * later events without names. */
+static void write_hostb_part(const char *path, int part, const char *off)
+{
+	struct tape_writer_opts opts = {.sz = sizeof(opts)};
+	struct tape_proc procs[] = {
+		{1, 0, 0, 1000, "init", "/sbin/init", NULL, 0, NULL},
+		{7, 1, 0, 2000, "supervise", "/usr/bin/supervise", NULL, 0, NULL},
+		{100, 1, 0, 3000, "cron", "/usr/sbin/cron", NULL, 0, NULL},
+		{200, 7, 70, 4000, "postgres", "/usr/lib/postgresql/bin/postgres", NULL, 0, NULL},
+	};
+	struct tape_writer *w = tape_writer__open(path, &opts);
+	int id;
+
+	assert_non_null(w);
+	assert_int_equal(tape_writer__set_meta(w, "host.name", "host-b"), 0);
+	assert_int_equal(tape_writer__set_meta(w, "clock.boottime_to_realtime_ns", off), 0);
+	id = tape_writer__add_type(w, &golden_types[G_CLOSE]);
+	assert_true(id > 0);
+	if (part == 1)
+		assert_int_equal(tape_writer__add_procs(w, procs, 4), 0);
+	for (int i = 0; i < 2; i++) {
+		union tape_value v[] = {GV_S(40 + i), GV_S(0)};
+		/* 0.5 ms, 2.5 s and 2.6 s after the golden tape's first event */
+		uint64_t at = part == 1 ? 500000ULL : i ? 2600000000ULL : 2500000000ULL;
+		struct tape_event ev = {.ts = GOLDEN_BOOT_TS + 100000000000ULL + at,
+					.pid = part == 2 && i ? 101 : 200,
+					.tid = part == 2 && i ? 101 : 200,
+					.type = (uint16_t)id,
+					.comm = part == 1 ? "postgres" : "",
+					.values = v};
+
+		if (part == 1 && i)
+			break;
+		assert_int_equal(tape_writer__append(w, &ev), 0);
+	}
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+}
+
+/* Tapes of two hosts whose pids collide: each host has its own processes. */
+static void test_merge_pid_hosts(void **state)
+{
+	char b1[300], b2[300], off[32], p[300], cmd[2400];
+	struct run a;
+	const char *l;
+	/* host B booted 100 s earlier than the golden host */
+	long long offb = atoll(GOLDEN_CLOCK_OFF) - 100000000000LL;
+
+	(void)state;
+	path_in(b1, sizeof(b1), "hostb-1.tape");
+	path_in(b2, sizeof(b2), "hostb-2.tape");
+	path_in(p, sizeof(p), "hosts.json");
+	snprintf(off, sizeof(off), "%lld", offb);
+	write_hostb_part(b1, 1, off);
+	write_hostb_part(b2, 2, off);
+
+	/* JSON: parent and exe from each event's own host */
+	a = RUN(cmd_replay, "replay", "--json", "--type", "close,connect", golden, b2, b1);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(count_lines(a.out), 7);
+	assert_non_null(strstr(a.out, "\"pid\":200,\"tid\":201,\"comm\":\"nginx\",\"ppid\":1,"
+				      "\"exe\":\"/usr/sbin/nginx\",\"type\":\"connect\""));
+	assert_non_null(strstr(a.out, "\"pid\":200,\"tid\":200,\"comm\":\"postgres\",\"ppid\":7,"
+				      "\"exe\":\"/usr/lib/postgresql/bin/postgres\",\"type\":"
+				      "\"close\",\"source\":2,\"fields\":{\"fd\":40"));
+	/* the rotated file takes the names from the first file's snapshot */
+	assert_non_null(strstr(a.out, "\"pid\":200,\"tid\":200,\"comm\":\"postgres\",\"ppid\":7,"
+				      "\"exe\":\"/usr/lib/postgresql/bin/postgres\",\"type\":"
+				      "\"close\",\"source\":1,\"fields\":{\"fd\":40"));
+	/* pid 101 of host B is not the golden host's cat */
+	assert_non_null(strstr(a.out, "\"pid\":101,\"tid\":101,\"comm\":\"?\",\"type\":\"close\","
+				      "\"source\":1,\"fields\":{\"fd\":41"));
+	assert_non_null(strstr(a.out, "\"pid\":101,\"tid\":101,\"comm\":\"cat\",\"ppid\":100,"
+				      "\"exe\":\"/usr/bin/cat\",\"type\":\"close\",\"source\":0"));
+	run_free(&a);
+
+	/* text: a nameless event is named by its own host's table */
+	a = RUN(cmd_replay, "replay", "--type", "close", golden, b1, b2);
+	assert_int_equal(a.rc, 0);
+	assert_string_equal(a.out,
+			    "0.000500000 [000] postgres        200/200       close fd=40 ret=0\n"
+			    "0.004000000 [001] cat             101/101       close fd=3 ret=0\n"
+			    "2.500000000 [000] postgres        200/200       close fd=40 ret=0\n"
+			    "2.600000000 [000] ?               101/101       close fd=41 ret=0\n");
+	run_free(&a);
+
+	/* export: one track per process of each host, named with the host */
+	a = RUN(cmd_export, "export", "--format", "chrome", "-o", p, "--type", "close,connect",
+		golden, b1, b2);
+	assert_int_equal(a.rc, 0);
+	run_free(&a);
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import json,sys\n"
+		 "d=json.load(open(sys.argv[1]))\n"
+		 "ev=d[\"traceEvents\"]\n"
+		 "pn={e[\"pid\"]:e[\"args\"][\"name\"] for e in ev if "
+		 "e[\"name\"]==\"process_name\"}\n"
+		 "g=\"" GOLDEN_HOST ": \"\n"
+		 "assert pn=={10000101:g+\"cat (/usr/bin/cat)\",10000200:g+\"nginx "
+		 "(/usr/sbin/nginx)\","
+		 "20000200:\"host-b: postgres (/usr/lib/postgresql/bin/postgres)\","
+		 "20000101:\"host-b: \"}, pn\n"
+		 "tn={(e[\"pid\"],e[\"tid\"]):e[\"args\"][\"name\"] for e in ev if "
+		 "e[\"name\"]==\"thread_name\"}\n"
+		 "assert tn=={(10000101,10000101):\"cat\",(10000200,10000200):\"nginx\","
+		 "(10000200,10000201):\"nginx\",(20000200,20000200):\"postgres\","
+		 "(20000101,20000101):\"\"}, tn\n"
+		 "c=sorted((e[\"pid\"],e[\"tid\"],e[\"args\"][\"fd\"]) for e in ev if "
+		 "e[\"name\"]==\"close\")\n"
+		 "assert c==[(10000101,10000101,\"3\"),(20000101,20000101,\"41\"),"
+		 "(20000200,20000200,\"40\"),(20000200,20000200,\"40\")], c\n"
+		 "' %s",
+		 p);
+	assert_int_equal(system(cmd), 0);
+	/* one host: the pids as recorded */
+	a = RUN(cmd_export, "export", "--format", "chrome", "--type", "close", b1, b2);
+	assert_int_equal(a.rc, 0);
+	l = strstr(a.out, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":200,\"tid\":200,"
+			  "\"args\":{\"name\":\"postgres (/usr/lib/postgresql/bin/postgres)\"}}");
+	assert_non_null(l);
+	run_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1452,6 +1578,7 @@ int main(void)
 		cmocka_unit_test(test_follow),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_merge_hosts),
+		cmocka_unit_test(test_merge_pid_hosts),
 		cmocka_unit_test(test_hostile_comm),
 		cmocka_unit_test(test_snapshot_order),
 		cmocka_unit_test(test_filter_type_clash),
