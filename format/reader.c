@@ -983,6 +983,18 @@ uint32_t tape_reader__chunk_type_count(const struct tape_reader *r, size_t i, un
 	return 0;
 }
 
+void tape_reader__type_counts(const struct tape_reader *r, uint64_t *counts)
+{
+	if (!r || !counts)
+		return;
+	memset(counts, 0, (r->maxtype + 1) * sizeof(*counts));
+	for (size_t i = 0; i < r->nchunks; i++)
+		for (uint32_t k = 0; k < r->chunks[i].s.ntypes; k++)
+			if (r->chunks[i].s.types[k].type <= r->maxtype)
+				counts[r->chunks[i].s.types[k].type] +=
+					r->chunks[i].s.types[k].count;
+}
+
 uint64_t tape_reader__event_count(const struct tape_reader *r)
 {
 	return r ? r->nevents : 0;

@@ -337,6 +337,9 @@ size_t tape_reader__chunk_count(const struct tape_reader *r);
 int tape_reader__chunk(const struct tape_reader *r, size_t i, struct tape_chunk_info *info);
 /* Number of events of type @type in chunk @i (from the index). */
 uint32_t tape_reader__chunk_type_count(const struct tape_reader *r, size_t i, unsigned type);
+/* Events of every type in the whole tape (from the index): @counts, of
+ * tape_reader__max_type(r) + 1 entries, is filled. */
+void tape_reader__type_counts(const struct tape_reader *r, uint64_t *counts);
 
 /* Totals from the index. */
 uint64_t tape_reader__event_count(const struct tape_reader *r);

@@ -29,6 +29,10 @@
 /* From this many events, indexes are created before the load. */
 #define EARLY_INDEX_EVENTS 3000000
 
+/* Up to this many event types, every type gets a table, even without
+ * events. */
+#define EMPTY_TABLES_MAX 1000
+
 /*
  * The events are decoded by a second thread, which hands the rows over in
  * batches of PIPE_EVENTS events (or PIPE_BYTES of copied text), two batches
@@ -302,7 +306,79 @@ static int batch_insert(struct importer *im, const struct rowbatch *b)
 	return 0;
 }
 
-static int map_types(struct importer *im, size_t first_type_tab, char **types, int ntypes)
+/* Type names in name order, to find a type's index in qset__type_tables()'s
+ * lists by bisection: a tape may define 65535 types. */
+struct type_index {
+	char **types;
+	int *order;
+	int n;
+};
+
+static const char *const *sort_types; /* qsort() has no context argument */
+
+static int by_type_name(const void *a, const void *b)
+{
+	return strcmp(sort_types[*(const int *)a], sort_types[*(const int *)b]);
+}
+
+static int type_index_init(struct type_index *ti, char **types, int n)
+{
+	ti->types = types;
+	ti->n = n;
+	ti->order = malloc((n ? n : 1) * sizeof(*ti->order));
+	if (!ti->order)
+		return -ENOMEM;
+	for (int k = 0; k < n; k++)
+		ti->order[k] = k;
+	sort_types = (const char *const *)types;
+	qsort(ti->order, n, sizeof(*ti->order), by_type_name);
+	return 0;
+}
+
+/* The index of type @name in the lists, or -1. */
+static int type_index_find(const struct type_index *ti, const char *name)
+{
+	int lo = 0, hi = ti->n;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2, c = strcmp(ti->types[ti->order[mid]], name);
+
+		if (!c)
+			return ti->order[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Which types have events in any tape: @has[k] for the type of index k. */
+static int types_with_events(const struct qset *set, const struct type_index *ti, bool *has)
+{
+	for (size_t i = 0; i < qset__count(set); i++) {
+		const struct tape_reader *r = qset__reader(set, i);
+		unsigned max = tape_reader__max_type(r);
+		uint64_t *counts = malloc((max + 1) * sizeof(*counts));
+
+		if (!counts)
+			return -ENOMEM;
+		tape_reader__type_counts(r, counts);
+		for (unsigned id = 1; id <= max; id++) {
+			const struct tape_type *tp = tape_reader__type(r, id);
+			int k = tp && counts[id] ? type_index_find(ti, tp->name) : -1;
+
+			if (k >= 0)
+				has[k] = true;
+		}
+		free(counts);
+	}
+	return 0;
+}
+
+/* Per tape, type id -> the index in im->tabs of its table (0: none), from
+ * @tab_of: per type index, its table. */
+static int map_types(struct importer *im, const struct type_index *ti, const size_t *tab_of)
 {
 	size_t n = qset__count(im->set);
 
@@ -318,10 +394,10 @@ static int map_types(struct importer *im, size_t first_type_tab, char **types, i
 			return -ENOMEM;
 		for (unsigned id = 1; id <= max; id++) {
 			const struct tape_type *tp = tape_reader__type(r, id);
+			int k = tp ? type_index_find(ti, tp->name) : -1;
 
-			for (int k = 0; tp && k < ntypes; k++)
-				if (!strcmp(types[k], tp->name))
-					im->type_tab[i][id] = first_type_tab + k;
+			if (k >= 0)
+				im->type_tab[i][id] = tab_of[k];
 		}
 	}
 	return 0;
@@ -510,17 +586,20 @@ static int load_table(struct importer *im, size_t k)
 	if (!scan)
 		return -errno;
 	ret = batch_init(&b, im->ntabs);
-	while (!ret) {
+	for (bool more = !ret; more;) {
 		batch_clear(&b, im->ntabs);
-		while (b.rows[k].n < PIPE_EVENTS && b.nbytes < PIPE_BYTES &&
-		       (ret = qscan__next(scan)) > 0)
-			ret = batch_add(&b, k, im->tabs[k].t, scan, false);
+		while (more && b.rows[k].n < PIPE_EVENTS && b.nbytes < PIPE_BYTES) {
+			ret = qscan__next(scan);
+			more = ret > 0;
+			if (more)
+				ret = batch_add(&b, k, im->tabs[k].t, scan, false);
+			more = more && !ret;
+		}
 		if (ret >= 0 && b.rows[k].n) {
 			im->st.other_rows += b.rows[k].n;
-			ret = batch_insert(im, &b) ?: ret;
+			ret = batch_insert(im, &b);
+			more = more && !ret;
 		}
-		if (ret <= 0)
-			break;
 	}
 	if (ret < 0 && !im->err[0])
 		snprintf(im->err, im->errlen, "%s: %s", im->tabs[k].t->name, qscan__errmsg(scan));
@@ -575,8 +654,10 @@ int qimport__run(sqlite3 *db, struct qset *set, const struct qimport_opts *opts,
 	struct importer im = {.db = db, .set = set, .err = err, .errlen = errlen};
 	bool multi = qset__count(set) > 1;
 	char **names = NULL, **types = NULL;
+	struct type_index ti = {0};
+	size_t first_type_tab, *tab_of = NULL;
+	bool *has = NULL;
 	int ntypes = 0, ret;
-	size_t first_type_tab;
 
 	err[0] = '\0';
 	ret = add_table(&im, qtable__new(QT_EVENTS, QL_QUERY, multi));
@@ -591,9 +672,24 @@ int qimport__run(sqlite3 *db, struct qset *set, const struct qimport_opts *opts,
 		ntypes = 0;
 		goto cleanup;
 	}
-	for (int i = 0; i < ntypes && !ret; i++)
+	tab_of = calloc(ntypes ? ntypes : 1, sizeof(*tab_of));
+	has = calloc(ntypes ? ntypes : 1, sizeof(*has));
+	ret = tab_of && has ? type_index_init(&ti, types, ntypes) : -ENOMEM;
+	ret = ret ?: types_with_events(set, &ti, has);
+	/*
+	 * A table per type, as in `bpftape query`; but each CREATE TABLE costs
+	 * SQLite a scan of its whole schema, so beyond EMPTY_TABLES_MAX types
+	 * (generic probes by the thousand) those without events get none.
+	 */
+	for (int i = 0; i < ntypes && !ret; i++) {
+		if (ntypes > EMPTY_TABLES_MAX && !has[i]) {
+			im.st.types_without_table++;
+			continue;
+		}
 		ret = add_table(&im, qtable__new_type(set, names[i], types[i], QL_QUERY, multi));
-	ret = ret ?: map_types(&im, first_type_tab, types, ntypes);
+		tab_of[i] = im.ntabs - 1;
+	}
+	ret = ret ?: map_types(&im, &ti, tab_of);
 	if (ret)
 		goto cleanup;
 	ret = exec(&im, "BEGIN");
@@ -635,6 +731,9 @@ cleanup:
 	free(im.tabs);
 	qnames__free(names, ntypes);
 	qnames__free(types, ntypes);
+	free(ti.order);
+	free(tab_of);
+	free(has);
 	if (ret && sqlite3_get_autocommit(db) == 0)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return ret;
@@ -797,6 +896,11 @@ int cmd_import(int argc, char **argv)
 		"%.2f M events/s\n",
 		(unsigned long long)st.events, out, st.tables, (unsigned long long)st.type_rows, s,
 		s > 0 ? st.events / s / 1e6 : 0.0);
+	if (st.types_without_table)
+		fprintf(stderr,
+			"bpftape import: %zu event types without events got no table (the schema has "
+			"more than %d types; 'SELECT * FROM types' lists them all)\n",
+			st.types_without_table, EMPTY_TABLES_MAX);
 	ret = 0;
 cleanup:
 	sqlite3_close(db);

@@ -10,6 +10,9 @@ struct qimport_stats {
 	uint64_t type_rows;  /* rows of the per-type tables */
 	uint64_t other_rows; /* processes, losses, meta, types */
 	size_t tables;
+	/* types without events that got no table (a schema of more than
+	 * 1000 types) */
+	size_t types_without_table;
 };
 
 /* @phase: "events", then "indexes" (where @done counts indexes built). */

@@ -101,9 +101,8 @@ static int info_sum(struct tape_reader *r, struct info_sum *s)
 			continue;
 		s->ondisk += ci.block_len;
 		s->raw += ci.raw_len;
-		for (unsigned t = 1; t < s->ntypes; t++)
-			s->per_type[t] += tape_reader__chunk_type_count(r, i, t);
 	}
+	tape_reader__type_counts(r, s->per_type);
 	for (size_t i = 0; i < tape_reader__loss_count(r); i++)
 		s->lost += tape_reader__loss(r, i)->count;
 	return 0;

@@ -978,7 +978,7 @@ static void test_many_types(void **state)
 {
 	static const struct tape_field fields[] = {{"a", TAPE_U32, TAPE_DISP_DEFAULT, NULL},
 						   {"b", TAPE_STR, TAPE_DISP_DEFAULT, NULL}};
-	enum { NTYPES = 3000 };
+	enum { NTYPES = 5000 };
 	char path[PATH_MAX + 32], name[32], *out;
 	const char *const paths[] = {path};
 	const char *extra[] = {"events", "Probe-7"}; /* named events_2, probe_7_2 */
@@ -1022,7 +1022,7 @@ static void test_many_types(void **state)
 	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master"), 5 + NTYPES + 2);
 	assert_int_equal(render(db,
 				"SELECT type, name, tbl_name, rootpage, sql FROM sqlite_master "
-				"WHERE rowid IN (1, 5, 6, 3005, 3006, 3007) ORDER BY rowid",
+				"WHERE rowid IN (1, 5, 6, 5005, 5006, 5007) ORDER BY rowid",
 				&out),
 			 SQLITE_OK);
 	assert_string_equal(out,
@@ -1032,8 +1032,8 @@ static void test_many_types(void **state)
 			    "bpftape(\"types\")\n"
 			    "table|probe_0|probe_0|0|CREATE VIRTUAL TABLE \"probe_0\" USING "
 			    "bpftape(\"probe_0\")\n"
-			    "table|probe_2999|probe_2999|0|CREATE VIRTUAL TABLE \"probe_2999\" "
-			    "USING bpftape(\"probe_2999\")\n"
+			    "table|probe_4999|probe_4999|0|CREATE VIRTUAL TABLE \"probe_4999\" "
+			    "USING bpftape(\"probe_4999\")\n"
 			    "table|events_2|events_2|0|CREATE VIRTUAL TABLE \"events_2\" USING "
 			    "bpftape(\"events_2\")\n"
 			    "table|probe_7_2|probe_7_2|0|CREATE VIRTUAL TABLE \"probe_7_2\" USING "
@@ -1042,16 +1042,37 @@ static void test_many_types(void **state)
 	assert_int_equal(scalar(db, "SELECT count(*) FROM events"), 302);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM probe_7"), 10);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM probe_7_2"), 2);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM probe_2999"), 0);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM probe_4999"), 0);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM events_2"), 0);
 	assert_int_equal(scalar(db, "SELECT sum(a) FROM probe_29"),
 			 29 + 59 + 89 + 119 + 149 + 179 + 209 + 239 + 269 + 299);
 	assert_int_equal(
-		render(db, "SELECT group_concat(name) FROM pragma_table_info('probe_2999')", &out),
+		render(db, "SELECT group_concat(name) FROM pragma_table_info('probe_4999')", &out),
 		SQLITE_OK);
 	assert_string_equal(out, "ts,time,cpu,pid,tid,comm,a,b\n");
 	free(out);
 	sqlite3_close(db);
+
+	/* imported: past 1000 types only those with events get a table, and
+	 * the types table has all 10004 rows (more than one batch) */
+	{
+		char dbpath[PATH_MAX + 32];
+
+		snprintf(dbpath, sizeof(dbpath), "%s/types.db", tmpdir);
+		import_golden(dbpath, paths, 1, 0);
+		assert_int_equal(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL),
+				 SQLITE_OK);
+		assert_int_equal(scalar(db, "SELECT count(*) FROM types"), 2 * (NTYPES + 2));
+		assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = "
+					    "'table'"),
+				 5 + 30 + 1);
+		assert_int_equal(scalar(db, "SELECT count(*) FROM probe_7"), 10);
+		assert_int_equal(scalar(db, "SELECT count(*) FROM probe_7_2"), 2);
+		assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = "
+					    "'probe_4999'"),
+				 0);
+		sqlite3_close(db);
+	}
 
 	/* over a database that has tables already: one statement per table */
 	{
