@@ -29,10 +29,6 @@
 /* From this many events, indexes are created before the load. */
 #define EARLY_INDEX_EVENTS 3000000
 
-/* Up to this many event types, every type gets a table, even without
- * events. */
-#define EMPTY_TABLES_MAX 1000
-
 /*
  * The events are decoded by a second thread, which hands the rows over in
  * batches of PIPE_EVENTS events (or PIPE_BYTES of copied text), two batches
@@ -353,29 +349,6 @@ static int type_index_find(const struct type_index *ti, const char *name)
 	return -1;
 }
 
-/* Which types have events in any tape: @has[k] for the type of index k. */
-static int types_with_events(const struct qset *set, const struct type_index *ti, bool *has)
-{
-	for (size_t i = 0; i < qset__count(set); i++) {
-		const struct tape_reader *r = qset__reader(set, i);
-		unsigned max = tape_reader__max_type(r);
-		uint64_t *counts = malloc((max + 1) * sizeof(*counts));
-
-		if (!counts)
-			return -ENOMEM;
-		tape_reader__type_counts(r, counts);
-		for (unsigned id = 1; id <= max; id++) {
-			const struct tape_type *tp = tape_reader__type(r, id);
-			int k = tp && counts[id] ? type_index_find(ti, tp->name) : -1;
-
-			if (k >= 0)
-				has[k] = true;
-		}
-		free(counts);
-	}
-	return 0;
-}
-
 /* Per tape, type id -> the index in im->tabs of its table (0: none), from
  * @tab_of: per type index, its table. */
 static int map_types(struct importer *im, const struct type_index *ti, const size_t *tab_of)
@@ -656,8 +629,7 @@ int qimport__run(sqlite3 *db, struct qset *set, const struct qimport_opts *opts,
 	char **names = NULL, **types = NULL;
 	struct type_index ti = {0};
 	size_t first_type_tab, *tab_of = NULL;
-	bool *has = NULL;
-	int ntypes = 0, ret;
+	int ntypes = 0, n, ret;
 
 	err[0] = '\0';
 	ret = add_table(&im, qtable__new(QT_EVENTS, QL_QUERY, multi));
@@ -672,20 +644,14 @@ int qimport__run(sqlite3 *db, struct qset *set, const struct qimport_opts *opts,
 		ntypes = 0;
 		goto cleanup;
 	}
+	/* the tables of `bpftape query`: past QSET_TYPE_TABLES_MAX types,
+	 * those of types with events only */
+	n = qset__keep_types_with_events(set, names, types, ntypes);
+	im.st.types_without_table = ntypes - n;
+	ntypes = n;
 	tab_of = calloc(ntypes ? ntypes : 1, sizeof(*tab_of));
-	has = calloc(ntypes ? ntypes : 1, sizeof(*has));
-	ret = tab_of && has ? type_index_init(&ti, types, ntypes) : -ENOMEM;
-	ret = ret ?: types_with_events(set, &ti, has);
-	/*
-	 * A table per type, as in `bpftape query`; but each CREATE TABLE costs
-	 * SQLite a scan of its whole schema, so beyond EMPTY_TABLES_MAX types
-	 * (generic probes by the thousand) those without events get none.
-	 */
+	ret = tab_of ? type_index_init(&ti, types, ntypes) : -ENOMEM;
 	for (int i = 0; i < ntypes && !ret; i++) {
-		if (ntypes > EMPTY_TABLES_MAX && !has[i]) {
-			im.st.types_without_table++;
-			continue;
-		}
 		ret = add_table(&im, qtable__new_type(set, names[i], types[i], QL_QUERY, multi));
 		tab_of[i] = im.ntabs - 1;
 	}
@@ -733,7 +699,6 @@ cleanup:
 	qnames__free(types, ntypes);
 	free(ti.order);
 	free(tab_of);
-	free(has);
 	if (ret && sqlite3_get_autocommit(db) == 0)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return ret;
@@ -898,9 +863,10 @@ int cmd_import(int argc, char **argv)
 		s > 0 ? st.events / s / 1e6 : 0.0);
 	if (st.types_without_table)
 		fprintf(stderr,
-			"bpftape import: %zu event types without events got no table (the schema has "
+			"bpftape import: %zu event types without events got no table (the schema "
+			"has "
 			"more than %d types; 'SELECT * FROM types' lists them all)\n",
-			st.types_without_table, EMPTY_TABLES_MAX);
+			st.types_without_table, QSET_TYPE_TABLES_MAX);
 	ret = 0;
 cleanup:
 	sqlite3_close(db);

@@ -11,7 +11,7 @@ struct qimport_stats {
 	uint64_t other_rows; /* processes, losses, meta, types */
 	size_t tables;
 	/* types without events that got no table (a schema of more than
-	 * 1000 types) */
+	 * QSET_TYPE_TABLES_MAX types) */
 	size_t types_without_table;
 };
 

@@ -613,3 +613,41 @@ cleanup:
 	*types_out = types;
 	return (int)n;
 }
+
+int qset__keep_types_with_events(const struct qset *set, char **names, char **types, int n)
+{
+	struct strset active = {0};
+	int kept = 0, err = 0;
+
+	if (n <= QSET_TYPE_TABLES_MAX)
+		return n;
+	for (size_t i = 0; i < qset__count(set) && !err; i++) {
+		const struct tape_reader *r = qset__reader(set, i);
+		unsigned max = tape_reader__max_type(r);
+		uint64_t *counts = malloc((max + 1) * sizeof(*counts));
+
+		if (!counts) {
+			err = -ENOMEM;
+			break;
+		}
+		tape_reader__type_counts(r, counts);
+		for (unsigned id = 1; id <= max && !err; id++) {
+			const struct tape_type *tp = tape_reader__type(r, id);
+
+			if (tp && counts[id] && !strset_has(&active, tp->name))
+				err = strset_add(&active, tp->name);
+		}
+		free(counts);
+	}
+	for (int k = 0; k < n && !err; k++) {
+		if (strset_has(&active, types[k])) {
+			names[kept] = names[k];
+			types[kept++] = types[k];
+		} else {
+			free(names[k]);
+			free(types[k]);
+		}
+	}
+	free(active.slots);
+	return err ? n : kept;
+}

@@ -170,6 +170,18 @@ char *qtable__ddl(const struct qtable *t, const char *schema_name, bool with_hid
 int qset__type_tables(const struct qset *set, char ***names, char ***types);
 void qnames__free(char **names, size_t n);
 
+/* Up to this many event types, every type has a table. */
+#define QSET_TYPE_TABLES_MAX 1000
+
+/*
+ * Past QSET_TYPE_TABLES_MAX types (generic probes by the thousand), keep
+ * only the entries of qset__type_tables() whose type has events in some
+ * tape: SQLite scans its whole schema for each table it creates, so tens
+ * of thousands of tables take minutes.  Frees the dropped entries and
+ * returns the new count (all of them, should memory run out).
+ */
+int qset__keep_types_with_events(const struct qset *set, char **names, char **types, int n);
+
 /* The built-in type names known without a tape (NULL-terminated). */
 extern const char *const qtab_builtin_types[];
 

@@ -410,6 +410,24 @@ static int run_sql(sqlite3 *db, const char *sql, const struct query_opts *o)
 	return 0;
 }
 
+/* Past QSET_TYPE_TABLES_MAX types, say how many have no table. */
+static void note_types_without_table(const struct qset *set)
+{
+	char **names, **types;
+	int n = qset__type_tables(set, &names, &types), kept;
+
+	if (n < 0)
+		return;
+	kept = qset__keep_types_with_events(set, names, types, n);
+	if (kept < n)
+		fprintf(stderr,
+			"bpftape query: %d event types without events have no table (the tapes "
+			"define %d types, more than %d; 'SELECT * FROM types' lists them all)\n",
+			n - kept, n, QSET_TYPE_TABLES_MAX);
+	qnames__free(names, kept);
+	qnames__free(types, kept);
+}
+
 int cmd_query(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -476,6 +494,7 @@ int cmd_query(int argc, char **argv)
 		fprintf(stderr, "bpftape query: %s\n", errmsg ? errmsg : sqlite3_errmsg(db));
 		goto cleanup;
 	}
+	note_types_without_table(set);
 	if (!o.sql) {
 		if (isatty(STDIN_FILENO))
 			fprintf(stderr, "bpftape query: reading SQL until end of input (Ctrl-D)\n");

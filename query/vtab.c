@@ -1074,6 +1074,8 @@ int qsql__attach(sqlite3 *db, struct qset *set, char **errmsg)
 	q->set = qset__get(set);
 	q->multi = qset__count(set) > 1;
 	q->ntypes = qset__type_tables(set, &q->names, &q->types);
+	if (q->ntypes > 0)
+		q->ntypes = qset__keep_types_with_events(set, q->names, q->types, q->ntypes);
 	if (q->ntypes < 0) {
 		q->ntypes = 0;
 		goto cleanup;

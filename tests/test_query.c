@@ -974,40 +974,36 @@ static void test_extension(void **state)
  * quadratic in the types (minutes): the tables must come from one schema
  * change, whatever their number, and still be all there.
  */
-static void test_many_types(void **state)
+/* A tape of @ntypes types ("probe_N", then @extra names), ten fields each;
+ * ten events on each of the first 30 types, two on the last. */
+static void write_many_types(const char *path, int ntypes, const char *const *extra, int nextra)
 {
-	static const struct tape_field fields[] = {{"a", TAPE_U32, TAPE_DISP_DEFAULT, NULL},
-						   {"b", TAPE_STR, TAPE_DISP_DEFAULT, NULL}};
-	enum { NTYPES = 5000 };
-	char path[PATH_MAX + 32], name[32], *out;
-	const char *const paths[] = {path};
-	const char *extra[] = {"events", "Probe-7"}; /* named events_2, probe_7_2 */
-	struct tape_writer *w;
-	sqlite3 *db;
-	int id;
+	static const struct tape_field fields[] = {
+		{"a", TAPE_U32, TAPE_DISP_DEFAULT, NULL}, {"b", TAPE_STR, TAPE_DISP_DEFAULT, NULL},
+		{"c", TAPE_U32, TAPE_DISP_DEFAULT, NULL}, {"d", TAPE_U32, TAPE_DISP_DEFAULT, NULL},
+		{"e", TAPE_U32, TAPE_DISP_DEFAULT, NULL}, {"f", TAPE_U32, TAPE_DISP_DEFAULT, NULL},
+		{"g", TAPE_U32, TAPE_DISP_DEFAULT, NULL}, {"h", TAPE_U32, TAPE_DISP_DEFAULT, NULL},
+		{"i", TAPE_U32, TAPE_DISP_DEFAULT, NULL}, {"j", TAPE_U32, TAPE_DISP_DEFAULT, NULL}};
+	struct tape_writer *w = tape_writer__open(path, NULL);
+	char name[32];
 
-	(void)state;
-	snprintf(path, sizeof(path), "%s/types.tape", tmpdir);
-	w = tape_writer__open(path, NULL);
 	assert_non_null(w);
-	for (int i = 0; i < NTYPES + 2; i++) {
+	for (int i = 0; i < ntypes + nextra; i++) {
 		struct tape_type t = {
-			.name = name, .source = "", .format = "", .nfields = 2, .fields = fields};
+			.name = name, .source = "", .format = "", .nfields = 10, .fields = fields};
 
-		if (i < NTYPES)
+		if (i < ntypes)
 			snprintf(name, sizeof(name), "probe_%d", i);
 		else
-			snprintf(name, sizeof(name), "%s", extra[i - NTYPES]);
-		id = tape_writer__add_type(w, &t);
-		assert_int_equal(id, i + 1);
+			snprintf(name, sizeof(name), "%s", extra[i - ntypes]);
+		assert_int_equal(tape_writer__add_type(w, &t), i + 1);
 	}
-	/* ten events on each of the first 30 types, two on Probe-7 */
 	for (int i = 0; i < 302; i++) {
-		union tape_value v[2] = {{.u = (uint64_t)i}, {.b = {"x", 1}}};
+		union tape_value v[10] = {{.u = (uint64_t)i}, {.b = {"x", 1}}};
 		struct tape_event ev = {.ts = 1000 + (uint64_t)i,
 					.pid = 1,
 					.tid = 1,
-					.type = (uint16_t)(i < 300 ? 1 + i % 30 : NTYPES + 2),
+					.type = (uint16_t)(i < 300 ? 1 + i % 30 : ntypes + nextra),
 					.comm = "c",
 					.values = v};
 
@@ -1015,14 +1011,28 @@ static void test_many_types(void **state)
 	}
 	assert_int_equal(tape_writer__finish(w), 0);
 	tape_writer__free(w);
+}
 
+static void test_many_types(void **state)
+{
+	/* all the tables the rule allows; the extra two are renamed
+	 * events_2 and probe_7_2 */
+	enum { NTYPES = QSET_TYPE_TABLES_MAX - 2, MORE = QSET_TYPE_TABLES_MAX + 500 };
+	char path[PATH_MAX + 32], dbpath[PATH_MAX + 32], *out;
+	const char *const paths[] = {path};
+	const char *extra[] = {"events", "Probe-7"};
+	sqlite3 *db;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/types.tape", tmpdir);
+	write_many_types(path, NTYPES, extra, 2);
 	db = open_tapes(paths, 1, NULL);
 	/* each CREATE statement would have been one schema change */
 	assert_true(scalar(db, "PRAGMA schema_version") <= 1);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master"), 5 + NTYPES + 2);
 	assert_int_equal(render(db,
 				"SELECT type, name, tbl_name, rootpage, sql FROM sqlite_master "
-				"WHERE rowid IN (1, 5, 6, 5005, 5006, 5007) ORDER BY rowid",
+				"WHERE rowid IN (1, 5, 6, 1003, 1004, 1005) ORDER BY rowid",
 				&out),
 			 SQLITE_OK);
 	assert_string_equal(out,
@@ -1032,8 +1042,8 @@ static void test_many_types(void **state)
 			    "bpftape(\"types\")\n"
 			    "table|probe_0|probe_0|0|CREATE VIRTUAL TABLE \"probe_0\" USING "
 			    "bpftape(\"probe_0\")\n"
-			    "table|probe_4999|probe_4999|0|CREATE VIRTUAL TABLE \"probe_4999\" "
-			    "USING bpftape(\"probe_4999\")\n"
+			    "table|probe_997|probe_997|0|CREATE VIRTUAL TABLE \"probe_997\" "
+			    "USING bpftape(\"probe_997\")\n"
 			    "table|events_2|events_2|0|CREATE VIRTUAL TABLE \"events_2\" USING "
 			    "bpftape(\"events_2\")\n"
 			    "table|probe_7_2|probe_7_2|0|CREATE VIRTUAL TABLE \"probe_7_2\" USING "
@@ -1042,37 +1052,46 @@ static void test_many_types(void **state)
 	assert_int_equal(scalar(db, "SELECT count(*) FROM events"), 302);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM probe_7"), 10);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM probe_7_2"), 2);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM probe_4999"), 0);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM probe_997"), 0);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM events_2"), 0);
 	assert_int_equal(scalar(db, "SELECT sum(a) FROM probe_29"),
 			 29 + 59 + 89 + 119 + 149 + 179 + 209 + 239 + 269 + 299);
 	assert_int_equal(
-		render(db, "SELECT group_concat(name) FROM pragma_table_info('probe_4999')", &out),
+		render(db, "SELECT group_concat(name) FROM pragma_table_info('probe_997')", &out),
 		SQLITE_OK);
-	assert_string_equal(out, "ts,time,cpu,pid,tid,comm,a,b\n");
+	assert_string_equal(out, "ts,time,cpu,pid,tid,comm,a,b,c,d,e,f,g,h,i,j\n");
 	free(out);
 	sqlite3_close(db);
 
-	/* imported: past 1000 types only those with events get a table, and
-	 * the types table has all 10004 rows (more than one batch) */
-	{
-		char dbpath[PATH_MAX + 32];
+	/* imported: the same tables, and the types table's 10000 rows (more
+	 * than one batch) */
+	snprintf(dbpath, sizeof(dbpath), "%s/types.db", tmpdir);
+	import_golden(dbpath, paths, 1, 0);
+	assert_int_equal(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM types"), 10 * (NTYPES + 2));
+	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"),
+			 5 + NTYPES + 2);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM probe_7_2"), 2);
+	sqlite3_close(db);
 
-		snprintf(dbpath, sizeof(dbpath), "%s/types.db", tmpdir);
-		import_golden(dbpath, paths, 1, 0);
-		assert_int_equal(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL),
-				 SQLITE_OK);
-		assert_int_equal(scalar(db, "SELECT count(*) FROM types"), 2 * (NTYPES + 2));
-		assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = "
-					    "'table'"),
-				 5 + 30 + 1);
-		assert_int_equal(scalar(db, "SELECT count(*) FROM probe_7"), 10);
-		assert_int_equal(scalar(db, "SELECT count(*) FROM probe_7_2"), 2);
-		assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = "
-					    "'probe_4999'"),
-				 0);
-		sqlite3_close(db);
-	}
+	/* past the rule's limit: only the types with events have a table, in
+	 * the query and in the import; types lists them all */
+	write_many_types(path, MORE, extra, 2);
+	db = open_tapes(paths, 1, NULL);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master"), 5 + 30 + 1);
+	assert_int_equal(scalar(db, "SELECT count(DISTINCT type) FROM types"), MORE + 2);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM probe_7_2"), 2);
+	assert_int_equal(render(db, "SELECT count(*) FROM probe_999", &out), SQLITE_ERROR);
+	free(out);
+	sqlite3_close(db);
+	import_golden(dbpath, paths, 1, 0);
+	assert_int_equal(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"),
+			 5 + 30 + 1);
+	assert_int_equal(scalar(db, "SELECT count(DISTINCT type) FROM types"), MORE + 2);
+	assert_int_equal(scalar(db, "SELECT sum(a) FROM probe_29"),
+			 29 + 59 + 89 + 119 + 149 + 179 + 209 + 239 + 269 + 299);
+	sqlite3_close(db);
 
 	/* over a database that has tables already: one statement per table */
 	{
