@@ -1425,10 +1425,10 @@ static void test_merge_hosts(void **state)
 	run_free(&a);
 }
 
-/* Host B of test_merge_pid_hosts: its pid 100, 200 are other programs than
- * the golden host's; file @part 1 holds the snapshot and pid 200's first
- * event, part 2 (rotated: same host and clock) pid 200's and pid 101's
- * later events without names. */
+/* Host B of test_merge_pid_hosts: its pids 100 and 200 are other programs
+ * than the golden host's.  File @part 1 holds the snapshot, pid 200's first
+ * event and a nameless one of pid 101; part 2 (rotated: same host and
+ * clock, no snapshot) a later nameless event of pid 200. */
 static void write_hostb_part(const char *path, int part, const char *off)
 {
 	struct tape_writer_opts opts = {.sz = sizeof(opts)};
@@ -1437,6 +1437,16 @@ static void write_hostb_part(const char *path, int part, const char *off)
 		{7, 1, 0, 2000, "supervise", "/usr/bin/supervise", NULL, 0, NULL},
 		{100, 1, 0, 3000, "cron", "/usr/sbin/cron", NULL, 0, NULL},
 		{200, 7, 70, 4000, "postgres", "/usr/lib/postgresql/bin/postgres", NULL, 0, NULL},
+	};
+	/* ns after the golden tape's first event, pid (= tid), comm, fd */
+	static const struct {
+		uint64_t at;
+		uint32_t pid;
+		const char *comm;
+		int fd;
+	} evs[2][2] = {
+		{{500000, 200, "postgres", 40}, {1000000, 101, "", 41}},
+		{{2500000000ULL, 200, "", 42}, {0, 0, NULL, 0}},
 	};
 	struct tape_writer *w = tape_writer__open(path, &opts);
 	int id;
@@ -1448,19 +1458,16 @@ static void write_hostb_part(const char *path, int part, const char *off)
 	assert_true(id > 0);
 	if (part == 1)
 		assert_int_equal(tape_writer__add_procs(w, procs, 4), 0);
-	for (int i = 0; i < 2; i++) {
-		union tape_value v[] = {GV_S(40 + i), GV_S(0)};
-		/* 0.5 ms, 2.5 s and 2.6 s after the golden tape's first event */
-		uint64_t at = part == 1 ? 500000ULL : i ? 2600000000ULL : 2500000000ULL;
-		struct tape_event ev = {.ts = GOLDEN_BOOT_TS + 100000000000ULL + at,
-					.pid = part == 2 && i ? 101 : 200,
-					.tid = part == 2 && i ? 101 : 200,
+	for (int i = 0; i < 2 && evs[part - 1][i].comm; i++) {
+		union tape_value v[] = {GV_S(evs[part - 1][i].fd), GV_S(0)};
+		struct tape_event ev = {.ts = GOLDEN_BOOT_TS + 100000000000ULL +
+					      evs[part - 1][i].at,
+					.pid = evs[part - 1][i].pid,
+					.tid = evs[part - 1][i].pid,
 					.type = (uint16_t)id,
-					.comm = part == 1 ? "postgres" : "",
+					.comm = evs[part - 1][i].comm,
 					.values = v};
 
-		if (part == 1 && i)
-			break;
 		assert_int_equal(tape_writer__append(w, &ev), 0);
 	}
 	assert_int_equal(tape_writer__finish(w), 0);
@@ -1496,10 +1503,10 @@ static void test_merge_pid_hosts(void **state)
 	/* the rotated file takes the names from the first file's snapshot */
 	assert_non_null(strstr(a.out, "\"pid\":200,\"tid\":200,\"comm\":\"postgres\",\"ppid\":7,"
 				      "\"exe\":\"/usr/lib/postgresql/bin/postgres\",\"type\":"
-				      "\"close\",\"source\":1,\"fields\":{\"fd\":40"));
+				      "\"close\",\"source\":1,\"fields\":{\"fd\":42"));
 	/* pid 101 of host B is not the golden host's cat */
 	assert_non_null(strstr(a.out, "\"pid\":101,\"tid\":101,\"comm\":\"?\",\"type\":\"close\","
-				      "\"source\":1,\"fields\":{\"fd\":41"));
+				      "\"source\":2,\"fields\":{\"fd\":41"));
 	assert_non_null(strstr(a.out, "\"pid\":101,\"tid\":101,\"comm\":\"cat\",\"ppid\":100,"
 				      "\"exe\":\"/usr/bin/cat\",\"type\":\"close\",\"source\":0"));
 	run_free(&a);
@@ -1509,9 +1516,9 @@ static void test_merge_pid_hosts(void **state)
 	assert_int_equal(a.rc, 0);
 	assert_string_equal(a.out,
 			    "0.000500000 [000] postgres        200/200       close fd=40 ret=0\n"
+			    "0.001000000 [000] ?               101/101       close fd=41 ret=0\n"
 			    "0.004000000 [001] cat             101/101       close fd=3 ret=0\n"
-			    "2.500000000 [000] postgres        200/200       close fd=40 ret=0\n"
-			    "2.600000000 [000] ?               101/101       close fd=41 ret=0\n");
+			    "2.500000000 [000] postgres        200/200       close fd=42 ret=0\n");
 	run_free(&a);
 
 	/* export: one track per process of each host, named with the host */
@@ -1538,7 +1545,7 @@ static void test_merge_pid_hosts(void **state)
 		 "c=sorted((e[\"pid\"],e[\"tid\"],e[\"args\"][\"fd\"]) for e in ev if "
 		 "e[\"name\"]==\"close\")\n"
 		 "assert c==[(10000101,10000101,\"3\"),(20000101,20000101,\"41\"),"
-		 "(20000200,20000200,\"40\"),(20000200,20000200,\"40\")], c\n"
+		 "(20000200,20000200,\"40\"),(20000200,20000200,\"42\")], c\n"
 		 "' %s",
 		 p);
 	assert_int_equal(system(cmd), 0);
