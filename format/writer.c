@@ -905,7 +905,8 @@ int tape_writer__append(struct tape_writer *w, const struct tape_event *ev)
 	if (comm_len > TAPE_COMM_LEN)
 		comm_len = TAPE_COMM_LEN;
 	if (w->last_comm && w->dict.len[w->last_comm - 1] == comm_len &&
-	    !memcmp(w->dict.data.data + w->dict.off[w->last_comm - 1], ev->comm, comm_len)) {
+	    (!comm_len ||
+	     !memcmp(w->dict.data.data + w->dict.off[w->last_comm - 1], ev->comm, comm_len))) {
 		comm = w->last_comm - 1;
 	} else {
 		err = intern(w, ev->comm ? ev->comm : "", comm_len, &comm);

@@ -526,6 +526,39 @@ static void same_event(const struct tape_event *a, const struct tape_event *b, b
 	}
 }
 
+/* Events without a comm, one after another, from the first: the writer
+ * once compared them with an empty dictionary's NULL bytes. */
+static void test_empty_comm(void **state)
+{
+	struct mem m = {0};
+	struct tape_writer *w = new_writer(&m, 16 << 10);
+	const struct tape_event *ev;
+	struct tape_cursor *c;
+	struct tape_reader *r;
+	struct gen g;
+	int n = 0;
+
+	(void)state;
+	for (uint64_t i = 0; i < 3; i++) {
+		gen_event(5, i, &g);
+		g.ev.comm = i < 2 ? "" : NULL;
+		assert_int_equal(tape_writer__append(w, &g.ev), 0);
+	}
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+	r = open_mem(&m);
+	c = tape_cursor__new(&r, 1, NULL);
+	assert_non_null(c);
+	while (tape_cursor__next(c, &ev) > 0) {
+		assert_string_equal(ev->comm, "");
+		n++;
+	}
+	assert_int_equal(n, 3);
+	tape_cursor__free(c);
+	tape_reader__free(r);
+	free(m.data);
+}
+
 static void test_select_matches_scan(void **state)
 {
 	struct mem m = {0};
@@ -1253,6 +1286,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_roundtrip_million),
 		cmocka_unit_test(test_truncate_every_offset),
 		cmocka_unit_test(test_bit_flips),
+		cmocka_unit_test(test_empty_comm),
 		cmocka_unit_test(test_select_matches_scan),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_meta_procs_losses),
