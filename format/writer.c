@@ -1029,8 +1029,9 @@ static int open_unnamed(const char *path, unsigned mode)
 	char dir[4096];
 	struct stat st;
 
-	/* devices, pipes and sockets are written in place */
-	if (!lstat(path, &st) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+	/* devices, pipes and sockets, or links to them (/dev/stdout), are
+	 * written in place */
+	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
 		errno = EOPNOTSUPP;
 		return -1;
 	}
@@ -1047,20 +1048,48 @@ static int open_unnamed(const char *path, unsigned mode)
 	return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
 }
 
-/* Give the unnamed file @fd the name @path, replacing what was there. */
+/*
+ * Give the unnamed file @fd the name @path: linked in under a temporary
+ * name beside it, then renamed over @path, so that @path names the old
+ * file or the new one, never neither.  A file or a symlink there is
+ * replaced, not truncated or followed (the old file may be someone's link,
+ * or still open for reading).  -1 with @path untouched when the link
+ * cannot be made (no /proc, ...).
+ */
 static int link_unnamed(int fd, const char *path)
 {
-	char proc[64];
+	static unsigned seq;
+	char proc[64], tmp[4096];
+	int n, saved;
 
-	/* replaced, never truncated in place: the old file may be someone's
-	 * link, or still open for reading */
-	if (unlink(path) && errno != ENOENT)
+	n = snprintf(tmp, sizeof(tmp), "%s.%d-%u.tmp", path, (int)getpid(),
+		     __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
 		return -1;
+	}
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) &&
-	    linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH))
+	if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) &&
+	    linkat(fd, "", AT_FDCWD, tmp, AT_EMPTY_PATH))
 		return -1;
+	if (rename(tmp, path)) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
 	return 0;
+}
+
+static struct tape_writer *writer_on_fd(int fd, const struct tape_writer_opts *opts)
+{
+	/* io.ctx must point at the fd inside the writer, which does not exist yet */
+	struct tape_io io = {fd_write, fd_truncate, &fd};
+	struct tape_writer *w = writer_new(&io, opts, fd);
+
+	if (w)
+		w->io.ctx = &w->fd;
+	return w;
 }
 
 /*
@@ -1068,14 +1097,13 @@ static int link_unnamed(int fd, const char *path)
  * writer allocates in between); a program killed then would leave an empty
  * file that neither a reader nor tape_recover() accepts.  So the header
  * goes into an unnamed file that gets @path only then: @path never names a
- * file without a header.  Where that is not possible, the plain way.
+ * file without a header.  Where that is not possible (no O_TMPFILE, a
+ * directory we may not write, no /proc), the plain way.
  */
 struct tape_writer *tape_writer__open(const char *path, const struct tape_writer_opts *opts)
 {
-	struct tape_io io = {fd_write, fd_truncate, NULL};
-	struct tape_writer *w;
 	unsigned mode = opts && opts->mode ? opts->mode : 0600;
-	bool unnamed = true;
+	struct tape_writer *w;
 	int fd, saved;
 
 	if (!path || (opts && opts->sz < sizeof(size_t))) {
@@ -1083,25 +1111,30 @@ struct tape_writer *tape_writer__open(const char *path, const struct tape_writer
 		return NULL;
 	}
 	fd = open_unnamed(path, mode);
-	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-		unnamed = false;
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd >= 0) {
+		w = writer_on_fd(fd, opts);
+		if (!w) {
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return NULL;
+		}
+		if (!link_unnamed(fd, path))
+			return w;
+		tape_writer__free(w); /* closes fd */
+	} else if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL && errno != EACCES &&
+		   errno != EPERM) {
+		return NULL;
 	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return NULL;
-	/* io.ctx must point at the fd inside the writer, which does not exist yet. */
-	io.ctx = &fd;
-	w = writer_new(&io, opts, fd);
-	if (!w || (unnamed && link_unnamed(fd, path))) {
+	w = writer_on_fd(fd, opts);
+	if (!w) {
 		saved = errno;
-		if (w)
-			tape_writer__free(w);
-		else
-			close(fd);
+		close(fd);
 		errno = saved;
-		return NULL;
 	}
-	w->io.ctx = &w->fd;
 	return w;
 }
 

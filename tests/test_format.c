@@ -1089,6 +1089,15 @@ static void test_file_mode(void **state)
 	tape_writer__free(w);
 	assert_int_equal(lstat("/dev/null", &st), 0);
 	assert_true(S_ISCHR(st.st_mode));
+	/* ...and through a symlink (as /dev/stdout is), which stays */
+	unlink(path);
+	assert_int_equal(symlink("/dev/null", path), 0);
+	w = tape_writer__open(path, NULL);
+	assert_non_null(w);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
 	/* a missing directory is an error, not a crash */
 	assert_null(tape_writer__open("/nonexistent-dir/x.tape", NULL));
 	assert_int_equal(errno, ENOENT);
