@@ -284,7 +284,8 @@ static int dec_next(struct tape_cursor *c, struct dec *d)
 		d->remaining--;
 		d->ts += col_next(&d->col[COL_TS]);
 		type = col_next(&d->col[COL_TYPE]);
-		if (d->src->types && type <= d->src->r->maxtype && !d->src->types[type]) {
+		if (d->src->types && type <= d->src->r->maxtype && d->tmap[type] &&
+		    !d->src->types[type]) {
 			d->col[COL_CPU].pos++;
 			d->col[COL_PID].pos++;
 			d->col[COL_TID].pos++;
