@@ -804,7 +804,8 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "bpftape import: %s exists; use --force to replace it\n", out);
 		return 1;
 	}
-	/* one thread: SQLite need not count allocations under a mutex */
+	/* SQLite is used by this thread alone (the decoding one never calls
+	 * it): it need not count allocations under a mutex */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	cli_progress__init(&prog.line, "import", quiet);
 	clock_gettime(CLOCK_MONOTONIC, &prog.start);

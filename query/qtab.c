@@ -580,7 +580,12 @@ int qset__type_tables(const struct qset *set, char ***names_out, char ***types_o
 				types = nn;
 				cap = nc;
 			}
-			qtab__sql_ident(tp->name, name, sizeof(name) - 16);
+			qtab__sql_ident(tp->name, name, sizeof(name) - 18);
+			/* SQLite keeps names that begin with sqlite_ for itself */
+			if (!strncmp(name, "sqlite_", 7)) {
+				memmove(name + 2, name, strlen(name) + 1);
+				memcpy(name, "t_", 2);
+			}
 			if (strset_has(&taken, name)) {
 				size_t l = strlen(name);
 
