@@ -41,25 +41,7 @@ for v in replay filter info recover export query import; do
 	fi
 done
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=()
-
-# run NAME CMD...: one test; CMD's output is shown only when it fails.
-run() {
-	local name=$1
-	shift
-	echo "[ RUN      ] $name"
-	if "$@" >"$tmp/log" 2>&1; then
-		echo "[       OK ] $name"
-		passed=$((passed + 1))
-	else
-		sed 's/^/    /' "$tmp/log" | head -20
-		echo "[  FAILED  ] $name"
-		failed+=("$name")
-	fi
-}
+. "$(dirname "$0")/harness.sh"
 
 # bp ARGS...: run bpftape with stdout in $tmp/out, stderr in $tmp/err, and
 # its status in $rc.
@@ -208,14 +190,4 @@ quiet_filter() {
 }
 run "filter: no progress when stderr is not a terminal" quiet_filter
 
-total=$((passed + ${#failed[@]}))
-echo "[==========] $total test(s) run."
-echo "[  PASSED  ] $passed test(s)."
-if [ ${#failed[@]} -gt 0 ]; then
-	echo "[  FAILED  ] ${#failed[@]} test(s), listed below:"
-	for f in "${failed[@]}"; do
-		echo "[  FAILED  ] $f"
-	done
-	exit 1
-fi
-exit 0
+summary

@@ -30,25 +30,8 @@ if [ ! -x "$DUMP" ]; then
 	exit 1
 fi
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=()
-
-# run NAME CMD...: one test; CMD's output is shown only when it fails.
-run() {
-	local name=$1
-	shift
-	echo "[ RUN      ] $name"
-	if "$@" >"$tmp/log" 2>&1; then
-		echo "[       OK ] $name"
-		passed=$((passed + 1))
-	else
-		sed 's/^/    /' "$tmp/log" | head -40
-		echo "[  FAILED  ] $name"
-		failed+=("$name")
-	fi
-}
+RUN_LOG_LINES=40
+. "$(dirname "$0")/harness.sh"
 
 # same TAPE: both readers open it, or both refuse it; the dumps are identical.
 same() {
@@ -209,14 +192,4 @@ case $? in
 *) run "write formats.tape" sh -c 'cat "$1"; exit 1' - "$tmp/wf.log" ;;
 esac
 
-total=$((passed + ${#failed[@]}))
-echo "[==========] $total test(s) run."
-echo "[  PASSED  ] $passed test(s)."
-if [ ${#failed[@]} -gt 0 ]; then
-	echo "[  FAILED  ] ${#failed[@]} test(s), listed below:"
-	for f in "${failed[@]}"; do
-		echo "[  FAILED  ] $f"
-	done
-	exit 1
-fi
-exit 0
+summary

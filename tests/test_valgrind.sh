@@ -37,10 +37,7 @@ if nm -D "$BPFTAPE" 2>/dev/null | grep -q '__asan_init' ||
 	exit 77
 fi
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=()
+. "$(dirname "$0")/harness.sh"
 
 VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
 	--show-leak-kinds=definite)
@@ -144,13 +141,4 @@ for t in "$GOLD"/format-badfooter.tape "$GOLD"/format-crc.tape "$GOLD"/format-em
 done
 
 report
-echo "[==========] $((passed + ${#failed[@]})) test(s) run."
-echo "[  PASSED  ] $passed test(s)."
-if [ ${#failed[@]} -gt 0 ]; then
-	echo "[  FAILED  ] ${#failed[@]} test(s), listed below:"
-	for f in "${failed[@]}"; do
-		echo "[  FAILED  ] $f"
-	done
-	exit 1
-fi
-exit 0
+summary
