@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* Type names hashed to their ids (tape_int.h): a tape may define tens of
- * thousands of types, and a list searched per type is quadratic. */
+/* Ids by name, hashed (names.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tape_int.h"
+#include "names.h"
 
 static uint32_t name_hash(const char *s)
 {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "grow.h"
+#include "names.h"
 #include "tape.h"
 
 /* ---- file layout constants (docs/FORMAT.md) ---- */
@@ -128,26 +129,6 @@ static inline void buf_put_varint_fast(struct buf *b, uint64_t v)
 	*p++ = (uint8_t)v;
 	b->len = p - b->data;
 }
-
-/* ---- names ---- */
-
-/* Ids (> 0) by name, hashed (names.c); the names are not copied and must
- * outlive the set. */
-struct name_slot {
-	const char *name;
-	uint32_t id; /* 0: empty */
-};
-
-struct names {
-	struct name_slot *slots;
-	uint32_t nslots, n;
-};
-
-/* The id stored under @name, or 0. */
-uint32_t names__find(const struct names *ns, const char *name);
-/* Store @id (> 0) under @name, which is not in @ns yet.  0 or -ENOMEM. */
-int names__add(struct names *ns, const char *name, uint32_t id);
-void names__free(struct names *ns);
 
 /* ---- bounds-checked decoding ---- */
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "qtab_int.h"
 
 static const char *const fixed_tables[] = {"events", "processes", "losses", "meta", "types"};
@@ -485,73 +486,15 @@ void qnames__free(char **names, size_t n)
 	free(names);
 }
 
-/*
- * Strings already taken, by open addressing: a tape may declare 65535 types,
- * and a scan of the list per type would make naming them quadratic.  The
- * set points at the strings; it does not own them.
- */
-struct strset {
-	const char **slots;
-	size_t cap, n; /* cap: a power of two, kept at least twice n */
-};
-
-static size_t str_hash(const char *s)
-{
-	size_t h = 14695981039346656037ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static bool strset_has(const struct strset *set, const char *s)
-{
-	if (!set->cap)
-		return false;
-	for (size_t h = str_hash(s) & (set->cap - 1); set->slots[h]; h = (h + 1) & (set->cap - 1))
-		if (!strcmp(set->slots[h], s))
-			return true;
-	return false;
-}
-
-static int strset_add(struct strset *set, const char *s)
-{
-	size_t h;
-
-	if (2 * (set->n + 1) > set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 64;
-		const char **slots = calloc(cap, sizeof(*slots));
-
-		if (!slots)
-			return -ENOMEM;
-		for (size_t i = 0; i < set->cap; i++) {
-			if (!set->slots[i])
-				continue;
-			for (h = str_hash(set->slots[i]) & (cap - 1); slots[h];
-			     h = (h + 1) & (cap - 1))
-				;
-			slots[h] = set->slots[i];
-		}
-		free(set->slots);
-		set->slots = slots;
-		set->cap = cap;
-	}
-	for (h = str_hash(s) & (set->cap - 1); set->slots[h]; h = (h + 1) & (set->cap - 1))
-		;
-	set->slots[h] = s;
-	set->n++;
-	return 0;
-}
-
 int qset__type_tables(const struct qset *set, char ***names_out, char ***types_out)
 {
-	struct strset taken = {0}, listed = {0};
+	struct names taken = {0}, listed = {0};
 	char **names = NULL, **types = NULL;
 	size_t n = 0, cap = 0;
 	int err = 0;
 
 	for (size_t i = 0; i < sizeof(fixed_tables) / sizeof(fixed_tables[0]) && !err; i++)
-		err = strset_add(&taken, fixed_tables[i]);
+		err = names__add(&taken, fixed_tables[i], 1);
 	for (size_t i = 0; i < qset__count(set) && !err; i++) {
 		const struct tape_reader *r = qset__reader(set, i);
 		unsigned max = tape_reader__max_type(r);
@@ -561,7 +504,7 @@ int qset__type_tables(const struct qset *set, char ***names_out, char ***types_o
 			char name[160];
 			int k = 2;
 
-			if (!tp || strset_has(&listed, tp->name))
+			if (!tp || names__find(&listed, tp->name))
 				continue;
 			if (n == cap) {
 				size_t nc = cap ? cap * 2 : 16;
@@ -586,12 +529,12 @@ int qset__type_tables(const struct qset *set, char ***names_out, char ***types_o
 				memmove(name + 2, name, strlen(name) + 1);
 				memcpy(name, "t_", 2);
 			}
-			if (strset_has(&taken, name)) {
+			if (names__find(&taken, name)) {
 				size_t l = strlen(name);
 
 				do
 					snprintf(name + l, 16, "_%d", k++);
-				while (strset_has(&taken, name));
+				while (names__find(&taken, name));
 			}
 			names[n] = strdup(name);
 			types[n] = strdup(tp->name);
@@ -600,15 +543,15 @@ int qset__type_tables(const struct qset *set, char ***names_out, char ***types_o
 				err = -ENOMEM;
 				goto cleanup;
 			}
-			err = strset_add(&taken, names[n - 1]);
-			err = err ?: strset_add(&listed, types[n - 1]);
+			err = names__add(&taken, names[n - 1], 1);
+			err = err ?: names__add(&listed, types[n - 1], 1);
 			if (err)
 				goto cleanup;
 		}
 	}
 cleanup:
-	free(taken.slots);
-	free(listed.slots);
+	names__free(&taken);
+	names__free(&listed);
 	if (err) {
 		qnames__free(names, n);
 		qnames__free(types, n);
@@ -621,7 +564,7 @@ cleanup:
 
 int qset__keep_types_with_events(const struct qset *set, char **names, char **types, int n)
 {
-	struct strset active = {0};
+	struct names active = {0};
 	int kept = 0, err = 0;
 
 	if (n <= QSET_TYPE_TABLES_MAX)
@@ -639,13 +582,13 @@ int qset__keep_types_with_events(const struct qset *set, char **names, char **ty
 		for (unsigned id = 1; id <= max && !err; id++) {
 			const struct tape_type *tp = tape_reader__type(r, id);
 
-			if (tp && counts[id] && !strset_has(&active, tp->name))
-				err = strset_add(&active, tp->name);
+			if (tp && counts[id] && !names__find(&active, tp->name))
+				err = names__add(&active, tp->name, 1);
 		}
 		free(counts);
 	}
 	for (int k = 0; k < n && !err; k++) {
-		if (strset_has(&active, types[k])) {
+		if (names__find(&active, types[k])) {
 			names[kept] = names[k];
 			types[kept++] = types[k];
 		} else {
@@ -653,6 +596,6 @@ int qset__keep_types_with_events(const struct qset *set, char **names, char **ty
 			free(types[k]);
 		}
 	}
-	free(active.slots);
+	names__free(&active);
 	return err ? n : kept;
 }

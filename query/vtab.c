@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "names.h"
 #include "qsql.h"
 
 /* What one `query`/`import` connection shares between its tables. */
@@ -23,9 +24,7 @@ struct qsql {
 	char **names, **types; /* SQL and type names of the per-type tables */
 	int ntypes;
 	struct qtable **tables; /* described when SQLite first connects them */
-	/* tables by name, open addressing: index + 1, 0 for a free slot */
-	size_t *by_name;
-	size_t by_name_cap; /* a power of two, at least twice ntables */
+	struct names by_name;	/* index + 1 of each table, by its name */
 };
 
 static const struct {
@@ -203,15 +202,6 @@ static int declare(sqlite3 *db, struct qvtab *vt, char **errmsg)
 
 /* ---- query/import: tables of one connection ---- */
 
-static size_t name_hash(const char *s)
-{
-	size_t h = 14695981039346656037ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 static const char *qsql_name(const struct qsql *q, size_t i)
 {
 	return i < NFIXED ? fixed_tables[i].name : q->names[i - NFIXED];
@@ -220,14 +210,7 @@ static const char *qsql_name(const struct qsql *q, size_t i)
 /* The index of the table called @name, or -1: a tape may bring 65535. */
 static ssize_t qsql_find(const struct qsql *q, const char *name)
 {
-	size_t mask = q->by_name_cap - 1;
-
-	if (!q->by_name_cap)
-		return -1;
-	for (size_t h = name_hash(name) & mask; q->by_name[h]; h = (h + 1) & mask)
-		if (!strcmp(qsql_name(q, q->by_name[h] - 1), name))
-			return (ssize_t)q->by_name[h] - 1;
-	return -1;
+	return (ssize_t)names__find(&q->by_name, name) - 1;
 }
 
 /* Table @i, described on first use.  NULL + errno. */
@@ -956,7 +939,7 @@ static void qsql_free(void *p)
 	for (size_t i = 0; q->tables && i < q->ntables; i++)
 		qtable__free(q->tables[i]);
 	free(q->tables);
-	free(q->by_name);
+	names__free(&q->by_name);
 	qnames__free(q->names, q->ntypes);
 	qnames__free(q->types, q->ntypes);
 	qset__put(q->set);
@@ -966,20 +949,9 @@ static void qsql_free(void *p)
 /* Index the tables by name.  0 or -ENOMEM. */
 static int qsql_index(struct qsql *q)
 {
-	size_t cap = 64, mask, h;
-
-	while (cap < 2 * q->ntables)
-		cap *= 2;
-	q->by_name = calloc(cap, sizeof(*q->by_name));
-	if (!q->by_name)
-		return -ENOMEM;
-	q->by_name_cap = cap;
-	mask = cap - 1;
-	for (size_t i = 0; i < q->ntables; i++) {
-		for (h = name_hash(qsql_name(q, i)) & mask; q->by_name[h]; h = (h + 1) & mask)
-			;
-		q->by_name[h] = i + 1;
-	}
+	for (size_t i = 0; i < q->ntables; i++)
+		if (names__add(&q->by_name, qsql_name(q, i), (uint32_t)i + 1))
+			return -ENOMEM;
 	return 0;
 }
 
