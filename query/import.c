@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "grow.h"
+#include "names.h"
 #include "qimport.h"
 #include "qtab_int.h"
 #include "verbs.h"
@@ -302,56 +303,9 @@ static int batch_insert(struct importer *im, const struct rowbatch *b)
 	return 0;
 }
 
-/* Type names in name order, to find a type's index in qset__type_tables()'s
- * lists by bisection: a tape may define 65535 types. */
-struct type_index {
-	char **types;
-	int *order;
-	int n;
-};
-
-static const char *const *sort_types; /* qsort() has no context argument */
-
-static int by_type_name(const void *a, const void *b)
-{
-	return strcmp(sort_types[*(const int *)a], sort_types[*(const int *)b]);
-}
-
-static int type_index_init(struct type_index *ti, char **types, int n)
-{
-	ti->types = types;
-	ti->n = n;
-	ti->order = malloc((n ? n : 1) * sizeof(*ti->order));
-	if (!ti->order)
-		return -ENOMEM;
-	for (int k = 0; k < n; k++)
-		ti->order[k] = k;
-	sort_types = (const char *const *)types;
-	qsort(ti->order, n, sizeof(*ti->order), by_type_name);
-	return 0;
-}
-
-/* The index of type @name in the lists, or -1. */
-static int type_index_find(const struct type_index *ti, const char *name)
-{
-	int lo = 0, hi = ti->n;
-
-	while (lo < hi) {
-		int mid = lo + (hi - lo) / 2, c = strcmp(ti->types[ti->order[mid]], name);
-
-		if (!c)
-			return ti->order[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
 /* Per tape, type id -> the index in im->tabs of its table (0: none), from
- * @tab_of: per type index, its table. */
-static int map_types(struct importer *im, const struct type_index *ti, const size_t *tab_of)
+ * @tab_of: the tables' indexes by type name. */
+static int map_types(struct importer *im, const struct names *tab_of)
 {
 	size_t n = qset__count(im->set);
 
@@ -367,10 +321,9 @@ static int map_types(struct importer *im, const struct type_index *ti, const siz
 			return -ENOMEM;
 		for (unsigned id = 1; id <= max; id++) {
 			const struct tape_type *tp = tape_reader__type(r, id);
-			int k = tp ? type_index_find(ti, tp->name) : -1;
 
-			if (k >= 0)
-				im->type_tab[i][id] = tab_of[k];
+			if (tp)
+				im->type_tab[i][id] = names__find(tab_of, tp->name);
 		}
 	}
 	return 0;
@@ -627,8 +580,8 @@ int qimport__run(sqlite3 *db, struct qset *set, const struct qimport_opts *opts,
 	struct importer im = {.db = db, .set = set, .err = err, .errlen = errlen};
 	bool multi = qset__count(set) > 1;
 	char **names = NULL, **types = NULL;
-	struct type_index ti = {0};
-	size_t first_type_tab, *tab_of = NULL;
+	struct names tab_of = {0}; /* type tables by type name */
+	size_t first_type_tab;
 	int ntypes = 0, n, ret;
 
 	err[0] = '\0';
@@ -649,13 +602,11 @@ int qimport__run(sqlite3 *db, struct qset *set, const struct qimport_opts *opts,
 	n = qset__keep_types_with_events(set, names, types, ntypes);
 	im.st.types_without_table = ntypes - n;
 	ntypes = n;
-	tab_of = calloc(ntypes ? ntypes : 1, sizeof(*tab_of));
-	ret = tab_of ? type_index_init(&ti, types, ntypes) : -ENOMEM;
 	for (int i = 0; i < ntypes && !ret; i++) {
 		ret = add_table(&im, qtable__new_type(set, names[i], types[i], QL_QUERY, multi));
-		tab_of[i] = im.ntabs - 1;
+		ret = ret ?: names__add(&tab_of, types[i], (uint32_t)im.ntabs - 1);
 	}
-	ret = ret ?: map_types(&im, &ti, tab_of);
+	ret = ret ?: map_types(&im, &tab_of);
 	if (ret)
 		goto cleanup;
 	ret = exec(&im, "BEGIN");
@@ -697,8 +648,7 @@ cleanup:
 	free(im.tabs);
 	qnames__free(names, ntypes);
 	qnames__free(types, ntypes);
-	free(ti.order);
-	free(tab_of);
+	names__free(&tab_of);
 	if (ret && sqlite3_get_autocommit(db) == 0)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return ret;
