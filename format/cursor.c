@@ -240,8 +240,8 @@ static int dec_bad(struct tape_cursor *c, struct dec *d, const char *what)
 	return -EBADMSG;
 }
 
-/* Whether the selection may want an event of a selected type with this
- * header (event_selected() has the last word). */
+/* Whether the selection wants an event of a selected type with this
+ * header. */
 static inline bool header_selected(const struct tape_cursor *c, const struct dec *d, uint64_t pid)
 {
 	if (c->until && d->ts > c->until)
@@ -562,24 +562,17 @@ static bool chunk_selected(const struct tape_cursor *c, const struct src *s,
 	return true;
 }
 
+/* Whether the event on top of the heap is yielded.  dec_next() already
+ * passed over the chunk events the selection rejects: only loss records
+ * are judged here. */
 static bool event_selected(const struct tape_cursor *c, const struct dec *d)
 {
 	const struct tape_event *ev = &d->ev;
 
-	if (ev->type == TAPE_TYPE_LOSS)
-		return d->src->losses && (!c->until || ev->ts <= c->until) &&
-		       (!c->since || d->vals[TAPE_LOSS_LAST_TS].u >= c->since);
-	if (c->since && ev->ts < c->since)
-		return false;
-	if (c->until && ev->ts > c->until)
-		return false;
-	if (d->src->types && !d->src->types[ev->type])
-		return false;
-	if (c->pids && !in_set(c->pids, c->npids, ev->pid))
-		return false;
-	if (c->tids && !in_set(c->tids, c->ntids, ev->tid))
-		return false;
-	return true;
+	if (d->chunk != SIZE_MAX)
+		return true;
+	return d->src->losses && (!c->until || ev->ts <= c->until) &&
+	       (!c->since || d->vals[TAPE_LOSS_LAST_TS].u >= c->since);
 }
 
 static int pend_cmp(const void *a, const void *b)
