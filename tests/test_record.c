@@ -1736,6 +1736,73 @@ static int bpf_available(char *why, size_t len)
 	return 1;
 }
 
+/* Whether uid 65534 may run @path (every directory above it searchable). */
+static bool nobody_can_run(const char *path)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0)
+		_exit(setgroups(0, NULL) || setgid(65534) || setuid(65534) || access(path, X_OK));
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st);
+}
+
+static int copy_exe(const char *from, const char *to)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	ssize_t n = 0;
+
+	while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n)
+			n = -1;
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out))
+		n = -1;
+	return in < 0 || out < 0 || n < 0 ? -1 : 0;
+}
+
+/*
+ * Some tests run bpftape and the work_* helpers as uid 65534.  A build in
+ * a directory that user cannot enter (a clone made under `mktemp -d` is
+ * 0700) would fail them at exec: copies go where anyone may run them, in
+ * @stage.  0, or -1 with a message.
+ */
+static int stage_for_nobody(char *stage, size_t len)
+{
+	static const char *const work[] = {"work_files", "work_exec", "work_connect"};
+	char from[PATH_MAX], to[PATH_MAX];
+
+	stage[0] = 0;
+	pathf(from, "%s/work_files", helpers);
+	if (geteuid() || (nobody_can_run(bpftape) && nobody_can_run(from)))
+		return 0;
+	snprintf(stage, len, "/tmp/bpftape-test-bin-XXXXXX");
+	if (!mkdtemp(stage) || chmod(stage, 0755)) {
+		perror("test_record: staging the binaries for uid 65534");
+		return -1;
+	}
+	pathf(to, "%s/bpftape", stage);
+	if (copy_exe(bpftape, to)) {
+		fprintf(stderr, "test_record: copying %s to %s: %s\n", bpftape, to,
+			strerror(errno));
+		return -1;
+	}
+	snprintf(bpftape, sizeof(bpftape), "%s", to);
+	for (size_t i = 0; i < sizeof(work) / sizeof(work[0]); i++) {
+		pathf(from, "%s/%s", helpers, work[i]);
+		pathf(to, "%s/%s", stage, work[i]);
+		if (copy_exe(from, to)) {
+			fprintf(stderr, "test_record: copying %s to %s: %s\n", from, to,
+				strerror(errno));
+			return -1;
+		}
+	}
+	snprintf(helpers, sizeof(helpers), "%s", stage);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1764,7 +1831,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_no_btf),
 		cmocka_unit_test(test_no_tracefs),
 	};
-	char self[PATH_MAX], why[256], cmd[PATH_MAX + 16];
+	char self[PATH_MAX], why[256], cmd[PATH_MAX + 16], stage[PATH_MAX];
 	ssize_t n;
 	int ret;
 
@@ -1791,6 +1858,8 @@ int main(int argc, char **argv)
 		printf("test_record: %s is not executable: build it first (make)\n", bpftape);
 		return 1;
 	}
+	if (stage_for_nobody(stage, sizeof(stage)))
+		return 1;
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/bpftape-test-record-XXXXXX");
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
@@ -1808,6 +1877,11 @@ int main(int argc, char **argv)
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 		if (system(cmd))
 			fprintf(stderr, "test_record: could not remove %s\n", tmpdir);
+	}
+	if (stage[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", stage);
+		if (system(cmd))
+			fprintf(stderr, "test_record: could not remove %s\n", stage);
 	}
 	return ret;
 }
