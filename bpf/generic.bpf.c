@@ -35,6 +35,10 @@ struct generic_scratch {
 	/* slack past GENERIC_DATA_MAX: a string is read whole before it is
 	 * known whether it fits */
 	__u8 data[GENERIC_DATA_MAX + GENERIC_STR_MAX + 8];
+	/* where store_arg() writes next: kept in the map, not on the stack,
+	 * so that the verifier sees an unknown bounded offset and the callback
+	 * converges in two passes instead of one pass per possible offset */
+	__u32 arg_off;
 };
 
 struct {
@@ -103,34 +107,46 @@ static __always_inline void generic_output(struct generic_scratch *sc, __u32 id,
 struct args_state {
 	struct generic_scratch *sc;
 	const struct generic_conf *c;
+	struct pt_regs *usdt_ctx; /* set: fetch argument i with bpf_usdt_arg() */
 	__u64 val[GENERIC_MAX_ARGS];
-	__u32 off;
 	__u32 kernel;
 };
 
 /*
- * bpf_loop() callback: store argument @i at @st->off, an integer as 8
+ * bpf_loop() callback: store argument @i at @st->sc->arg_off, an integer as 8
  * little-endian bytes, a string as a __u16 length and the bytes without NUL.
  * An argument that does not fit ends the list (user space sees the shorter
- * data).  A callback is verified once, not once per argument and path.
+ * data).  A callback is verified once, not once per argument and path; so
+ * USDT arguments are fetched here too: bpf_usdt_arg() is a static subprogram
+ * the verifier walks at every call site, and an unrolled loop of twelve calls
+ * costs a few hundred thousand instructions on one kernel build and more on
+ * the next.
  */
 static long store_arg(__u32 i, void *data)
 {
 	struct args_state *st = data;
 	struct generic_scratch *sc = st->sc;
-	__u32 off = st->off;
+	__u32 off = sc->arg_off;
 	__u64 v;
 	long n;
 
 	if (i >= GENERIC_MAX_ARGS)
 		return 1;
-	v = st->val[i];
+	CLAMP(i, GENERIC_MAX_ARGS - 1);
+	if (st->usdt_ctx) {
+		long lv = 0;
+
+		bpf_usdt_arg(st->usdt_ctx, i, &lv);
+		v = lv;
+	} else {
+		v = st->val[i];
+	}
 	if (st->c->arg_type[i] != GENERIC_ARG_STR) {
 		if (off > GENERIC_DATA_MAX - 8)
 			return 1;
 		CLAMP(off, GENERIC_DATA_MAX - 8);
 		__builtin_memcpy(&sc->data[off], &v, sizeof(v));
-		st->off = off + 8;
+		sc->arg_off = off + 8;
 		return 0;
 	}
 	if (off > GENERIC_DATA_MAX - 2)
@@ -147,7 +163,7 @@ static long store_arg(__u32 i, void *data)
 		n = GENERIC_DATA_MAX - 2 - off; /* cut to what fits */
 	sc->data[off] = n & 0xff;
 	sc->data[off + 1] = n >> 8;
-	st->off = off + 2 + n;
+	sc->arg_off = off + 2 + n;
 	return 0;
 }
 
@@ -174,17 +190,11 @@ static __always_inline __u32 read_args(void *ctx, struct generic_scratch *sc,
 		st.val[0] = PT_REGS_RC((struct pt_regs *)ctx);
 		nargs = nargs ? 1 : 0;
 	} else {
-		for (__u32 i = 0; i < GENERIC_MAX_ARGS; i++) {
-			long lv = 0;
-
-			if (i >= nargs)
-				break;
-			bpf_usdt_arg(ctx, i, &lv);
-			st.val[i] = lv;
-		}
+		st.usdt_ctx = ctx;
 	}
+	sc->arg_off = 0;
 	bpf_loop(nargs, store_arg, &st, 0);
-	return st.off;
+	return sc->arg_off;
 }
 
 static __always_inline int probe_fire(void *ctx, __u32 id, enum arg_src src, bool kernel)

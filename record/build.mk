@@ -28,11 +28,11 @@ FUZZERS += tests/fuzz/fuzz_probespec.c
 ROOT_TESTS += tests/test_probes.c
 TEST_HELPERS += tests/work_uprobe.c tests/work_usdt.c
 BENCHES += tests/bench/bench_probes.c
-# Every generic BPF program verifies, the kprobe ones included (they never
-# attach on a kernel without kprobes): a root test built with libbpf and
-# the skeleton, so not by the pattern rule for tests.
-ROOT_TESTS += tests/test_generic_bpf.c
-$(OUTPUT)/tests/test_generic_bpf: tests/test_generic_bpf.c $(OUTPUT)/generic.skel.h
+# Every BPF program verifies within a bound, the kprobe ones included (they
+# never attach on a kernel without kprobes): a root test built with libbpf
+# and the skeletons, so not by the pattern rule for tests.
+ROOT_TESTS += tests/test_bpf_verify.c
+$(OUTPUT)/tests/test_bpf_verify: tests/test_bpf_verify.c $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -lcmocka $(RECORD_LIBS)
