@@ -38,6 +38,20 @@ struct {
 	__type(value, __u8);
 } tracked SEC(".maps");
 
+/*
+ * Entry 0 turns non-zero once every probe of the recording is attached: the
+ * recorder opens it after the last attach (and after taking record.start_ts),
+ * so no event of a partly attached recording reaches the tape, as perf and
+ * trace-cmd enable their events only once all are in place.  Bookkeeping
+ * that keeps the filters right (the `tracked` set) runs before it opens.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} gate SEC(".maps");
+
 const volatile __u32 self_tgid;	   /* the recorder: never recorded */
 const volatile __u32 filter_flags; /* FILTER_* */
 const volatile char filter_comm[REC_COMM_LEN];
@@ -74,8 +88,19 @@ static __always_inline bool comm_matches(void)
 		__b;                                                                               \
 	})
 
-/* Should the current task be recorded? */
-static __always_inline bool tape_want(void)
+static __always_inline bool tape_live(void)
+{
+	__u32 zero = 0;
+	__u32 *g = bpf_map_lookup_elem(&gate, &zero);
+
+	return g && *g;
+}
+
+/*
+ * Do the filters select the current task?  @armed: also a task armed to be
+ * followed from its next exec (TRACK_EXEC), for the exec syscall itself.
+ */
+static __always_inline bool tape_match(bool armed)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
@@ -84,7 +109,7 @@ static __always_inline bool tape_want(void)
 	if (filter_flags & FILTER_PIDS) {
 		__u8 *t = bpf_map_lookup_elem(&tracked, &tgid);
 
-		if (!t || *t != TRACK_ON)
+		if (!t || (*t != TRACK_ON && !(armed && *t == TRACK_EXEC)))
 			return false;
 	}
 	if ((filter_flags & FILTER_UID) && (__u32)bpf_get_current_uid_gid() != filter_uid)
@@ -94,6 +119,12 @@ static __always_inline bool tape_want(void)
 	if ((filter_flags & FILTER_COMM) && !comm_matches())
 		return false;
 	return true;
+}
+
+/* Should the current task's event be recorded now? */
+static __always_inline bool tape_want(void)
+{
+	return tape_live() && tape_match(false);
 }
 
 static __always_inline void count_drop(__u64 ts)

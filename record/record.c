@@ -1233,6 +1233,13 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, PFX "collecting host metadata: %s\n", strerror(-e));
 		goto cleanup;
 	}
+	/* every probe is attached and record.start_ts taken: from here on the
+	 * tape is complete, and nothing before it gets in */
+	e = record_session__open_gate(&r.s);
+	if (e) {
+		fprintf(stderr, PFX "starting the probes: %s\n", strerror(-e));
+		goto cleanup;
+	}
 	{
 		uint64_t chunk = 0;
 		uint64_t lim = o.max_size;

@@ -14,6 +14,7 @@ void record_session__init(struct record_session *s)
 	s->events_fd = -1;
 	s->drops_fd = -1;
 	s->tracked_fd = -1;
+	s->gate_fd = -1;
 	s->buffer_bytes = 16u << 20;
 }
 
@@ -31,6 +32,10 @@ int record_session__create_maps(struct record_session *s)
 	s->tracked_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "tracked", sizeof(__u32), sizeof(__u8),
 				       65536, NULL);
 	if (s->tracked_fd < 0)
+		goto fail;
+	s->gate_fd =
+		bpf_map_create(BPF_MAP_TYPE_ARRAY, "gate", sizeof(__u32), sizeof(__u32), 1, NULL);
+	if (s->gate_fd < 0)
 		goto fail;
 	return 0;
 fail:
@@ -51,14 +56,25 @@ int record_session__reuse_maps(const struct record_session *s, struct bpf_object
 {
 	int err;
 
-	if (s->events_fd < 0 || s->drops_fd < 0 || s->tracked_fd < 0)
+	if (s->events_fd < 0 || s->drops_fd < 0 || s->tracked_fd < 0 || s->gate_fd < 0)
 		return -EBADF;
 	err = reuse(obj, "events", s->events_fd);
 	if (!err)
 		err = reuse(obj, "drops", s->drops_fd);
 	if (!err)
 		err = reuse(obj, "tracked", s->tracked_fd);
+	if (!err)
+		err = reuse(obj, "gate", s->gate_fd);
 	return err;
+}
+
+int record_session__open_gate(const struct record_session *s)
+{
+	__u32 zero = 0, one = 1;
+
+	if (s->gate_fd < 0)
+		return -EBADF;
+	return bpf_map_update_elem(s->gate_fd, &zero, &one, BPF_ANY) ? -errno : 0;
 }
 
 int record_session__add_source(struct record_session *s, const struct record_source_ops *ops,
@@ -89,5 +105,7 @@ void record_session__free(struct record_session *s)
 		close(s->drops_fd);
 	if (s->tracked_fd >= 0)
 		close(s->tracked_fd);
-	s->events_fd = s->drops_fd = s->tracked_fd = -1;
+	if (s->gate_fd >= 0)
+		close(s->gate_fd);
+	s->events_fd = s->drops_fd = s->tracked_fd = s->gate_fd = -1;
 }

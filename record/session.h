@@ -4,7 +4,8 @@
  * shares, and how probe modules plug into the consumer.
  *
  * The session creates the shared maps (`events` ring buffer, per-CPU
- * `drops`, `tracked` pids) itself, before any skeleton is opened, so that
+ * `drops`, `tracked` pids, the `gate` that holds events back until every
+ * probe is attached) itself, before any skeleton is opened, so that
  * no skeleton is special: each one, between open and load, calls
  * RECORD_SESSION_SET_RODATA() and record_session__reuse_maps(), then loads
  * and attaches.  All records then arrive in one ring buffer that the
@@ -67,6 +68,7 @@ struct record_session {
 	int events_fd;
 	int drops_fd;
 	int tracked_fd;
+	int gate_fd;
 
 	/* The values every skeleton's rodata gets (see common.bpf.h). */
 	__u32 self_tgid;
@@ -93,10 +95,18 @@ void record_session__init(struct record_session *s);
 int record_session__create_maps(struct record_session *s);
 
 /*
- * Make @obj (opened, not loaded) use the session's `events`, `drops` and
- * `tracked` maps.  A skeleton that lacks one of them is fine.  0 or -errno.
+ * Make @obj (opened, not loaded) use the session's `events`, `drops`,
+ * `tracked` and `gate` maps.  A skeleton that lacks one of them is fine.  0 or -errno.
  */
 int record_session__reuse_maps(const struct record_session *s, struct bpf_object *obj);
+
+/*
+ * Let events through: call once every probe of the session is attached.
+ * Until then the programs keep the `tracked` set current but emit nothing,
+ * so a tape never holds the events of a partly attached recording.
+ * 0 or -errno.
+ */
+int record_session__open_gate(const struct record_session *s);
 
 /*
  * Copy the session's filter and wakeup settings into an opened skeleton's

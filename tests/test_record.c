@@ -157,6 +157,7 @@ struct evs {
 	size_t nlosses;
 	uint64_t lost;
 	bool bad_loss_range;
+	uint64_t start_ts; /* record.start_ts, 0 if absent */
 };
 
 static void evs_free(struct evs *e)
@@ -181,6 +182,8 @@ static void load(const char *path, struct evs *out)
 	out->recovered = tape_reader__recovered(r);
 	out->nprocs = tape_reader__proc_count(r);
 	out->has_hostname = tape_reader__meta(r, "host.name") != NULL;
+	if (tape_reader__meta(r, "record.start_ts"))
+		out->start_ts = strtoull(tape_reader__meta(r, "record.start_ts"), NULL, 10);
 	c = tape_cursor__new(&r, 1, NULL);
 	assert_non_null(c);
 	while ((ret = tape_cursor__next(c, &te)) != 0) {
@@ -678,6 +681,50 @@ static void test_cmd_filter(void **state)
 	}
 	/* the loop's 1000 opens plus the one that created the file */
 	assert_int_equal(opens, 1001);
+	evs_free(&e);
+}
+
+/*
+ * No event from before every probe is attached: with a process opening
+ * files all along, the families attached first used to record its events
+ * up to a second before record.start_ts.
+ */
+static void test_start_gate(void **state)
+{
+	char ndir[PATH_MAX], tape[PATH_MAX];
+	size_t noise_opens = 0;
+	struct evs e;
+	pid_t noise;
+
+	(void)state;
+	mkscratch(ndir, "gate-noise");
+	pathf(tape, "%s/gate.tape", tmpdir);
+	noise = start_noise(ndir);
+	sleep_ms(100);
+	{
+		char *argv[] = {bpftape,      "record",
+				"-e",	      "proc,file,net,signal",
+				"-e",	      "tracepoint:syscalls:sys_enter_openat",
+				"-o",	      tape,
+				"--duration", "0.5",
+				NULL};
+
+		assert_int_equal(run(argv, NULL, NULL), 0);
+	}
+	stop(noise);
+	load(tape, &e);
+	assert_int_equal(e.cursor_err, 0);
+	assert_true(e.start_ts > 0);
+	for (size_t i = 0; i < e.n; i++) {
+		if (e.v[i].ts < e.start_ts)
+			fail_msg("%s event of pid %u at %llu, before record.start_ts %llu",
+				 e.v[i].type, e.v[i].pid, (unsigned long long)e.v[i].ts,
+				 (unsigned long long)e.start_ts);
+		if (e.v[i].pid == (uint32_t)noise && is(&e.v[i], "open"))
+			noise_opens++;
+	}
+	/* the noise ran all along: the tape is complete from its start */
+	assert_true(noise_opens > 0);
 	evs_free(&e);
 }
 
@@ -1814,6 +1861,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_prestate(test_connect, "net"),
 		cmocka_unit_test_prestate(test_connect, "net,file"),
 		cmocka_unit_test(test_cmd_filter),
+		cmocka_unit_test(test_start_gate),
 		cmocka_unit_test(test_pid_filter),
 		cmocka_unit_test(test_comm_filter),
 		cmocka_unit_test(test_uid_filter),
