@@ -127,6 +127,15 @@ static __always_inline bool tape_want(void)
 	return tape_live() && tape_match(false);
 }
 
+/*
+ * tape_want() for an exec syscall: the exec of a command bpftape starts
+ * (armed with TRACK_EXEC) is that command's first event, not bpftape's.
+ */
+static __always_inline bool tape_want_exec(void)
+{
+	return tape_live() && tape_match(true);
+}
+
 static __always_inline void count_drop(__u64 ts)
 {
 	__u32 zero = 0;

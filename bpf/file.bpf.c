@@ -173,12 +173,12 @@ int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
 	/* the proc and net families' syscalls, so that they need no syscall
 	 * tracepoint while this program is loaded (see exec.bpf.h) */
 	case __NR_execve:
-		if (ret < 0 && (want & WANT_EXEC) && tape_want())
+		if (ret < 0 && (want & WANT_EXEC) && tape_want_exec())
 			emit_failed_exec((const char *)sys_arg(regs, 0),
 					 (const char *const *)sys_arg(regs, 1), ret);
 		break;
 	case __NR_execveat:
-		if (ret < 0 && (want & WANT_EXEC) && tape_want())
+		if (ret < 0 && (want & WANT_EXEC) && tape_want_exec())
 			emit_failed_exec((const char *)sys_arg(regs, 1),
 					 (const char *const *)sys_arg(regs, 2), ret);
 		break;

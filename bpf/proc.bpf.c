@@ -90,7 +90,7 @@ int proc_execve_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	struct pt_regs *regs;
 
-	if (ctx->ret >= 0 || !(want & WANT_EXEC) || !tape_want())
+	if (ctx->ret >= 0 || !(want & WANT_EXEC) || !tape_want_exec())
 		return 0;
 	regs = user_regs();
 	emit_failed_exec((const char *)sys_arg(regs, 0), (const char *const *)sys_arg(regs, 1),
@@ -103,7 +103,7 @@ int proc_execveat_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	struct pt_regs *regs;
 
-	if (ctx->ret >= 0 || !(want & WANT_EXEC) || !tape_want())
+	if (ctx->ret >= 0 || !(want & WANT_EXEC) || !tape_want_exec())
 		return 0;
 	regs = user_regs();
 	emit_failed_exec((const char *)sys_arg(regs, 1), (const char *const *)sys_arg(regs, 2),

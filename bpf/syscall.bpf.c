@@ -44,7 +44,9 @@ int BPF_PROG(syscall_enter, struct pt_regs *regs, long id)
 	struct pending *p;
 	__u64 args[6];
 
-	if (!(want & WANT_SYSCALL) || !tape_want())
+	if (!(want & WANT_SYSCALL))
+		return 0;
+	if (id == __NR_execve || id == __NR_execveat ? !tape_want_exec() : !tape_want())
 		return 0;
 	for (int i = 0; i < 6; i++)
 		args[i] = sys_arg(regs, i);

@@ -534,6 +534,44 @@ static void test_exec(void **state)
 	evs_free(&e);
 }
 
+/* -e syscall -- CMD: CMD's own execve is its first syscall event. */
+static void test_cmd_syscall_exec(void **state)
+{
+	char tape[PATH_MAX], work[PATH_MAX];
+	uint32_t mainpid = 0;
+	bool seen = false;
+	struct evs e;
+
+	(void)state;
+	pathf(tape, "%s/sysexec.tape", tmpdir);
+	pathf(work, "%s/work_exec", helpers);
+	{
+		char *argv[] = {bpftape, "record", "-e", "syscall", "-o", tape, "--", work, NULL};
+
+		assert_int_equal(run(argv, NULL, NULL), 0);
+	}
+	load(tape, &e);
+	assert_int_equal(e.cursor_err, 0);
+	for (size_t i = 0; i < e.n && !mainpid; i++)
+		if (is(&e.v[i], "exec") && fs(&e.v[i], "ret") == 0 &&
+		    !strcmp(fstr(&e.v[i], "filename"), work))
+			mainpid = e.v[i].pid;
+	assert_int_not_equal(mainpid, 0);
+	for (size_t i = 0; i < e.n && !seen; i++) {
+		const struct ev *v = &e.v[i];
+
+		if (v->pid != mainpid || !is(v, "syscall"))
+			continue;
+		/* the first syscall recorded of CMD is the execve that started it */
+		assert_int_equal(fu(v, "nr"), SYS_execve);
+		assert_int_equal(fs(v, "ret"), 0);
+		assert_string_equal(v->comm, "work_exec");
+		seen = true;
+	}
+	assert_true(seen);
+	evs_free(&e);
+}
+
 static uint16_t sa_port(const struct ev *v, const char *field)
 {
 	const struct sockaddr_in *sin = (const void *)v->f[fidx(v, field)].b;
@@ -1858,6 +1896,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_files),
 		cmocka_unit_test_prestate(test_exec, "proc,signal,sched"),
 		cmocka_unit_test_prestate(test_exec, "proc,file,signal,sched"),
+		cmocka_unit_test(test_cmd_syscall_exec),
 		cmocka_unit_test_prestate(test_connect, "net"),
 		cmocka_unit_test_prestate(test_connect, "net,file"),
 		cmocka_unit_test(test_cmd_filter),
