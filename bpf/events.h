@@ -99,19 +99,25 @@ _Static_assert(sizeof(struct rec_fork) == 56, "rec_fork layout");
 
 /*
  * @data: filename (filename_len bytes), then argv right after it (argv_len
- * <= REC_ARGV_MAX bytes, NUL-separated).  hdr.size covers only the bytes
- * used.  The slack past REC_ARGV_MAX lets the verifier accept a bounded read
- * of one more argument.
+ * bytes, NUL-separated, no trailing NUL).  One rule for successful and
+ * failed execs: argv keeps the first REC_ARGV_MAX bytes of the joined
+ * argument list, and @truncated says what was cut (REC_EXEC_TRUNC_*), so a
+ * cut command line never looks whole.  hdr.size covers only the bytes
+ * used.  The slack past REC_ARGV_MAX lets the verifier accept a read of up
+ * to REC_ARGV_MAX + 1 bytes at any offset below it without relating the two.
  */
-#define REC_ARG_MAX 256
+#define REC_EXEC_TRUNC_ARGV	1 /* argv longer than REC_ARGV_MAX bytes */
+#define REC_EXEC_TRUNC_FILENAME 2 /* filename of REC_PATH_MAX bytes or more */
 struct rec_exec {
 	struct rec_hdr hdr;
 	__s32 ret;
 	__u16 filename_len;
 	__u16 argv_len;
-	__u8 data[REC_PATH_MAX + REC_ARGV_MAX + REC_ARG_MAX];
+	__u8 truncated; /* REC_EXEC_TRUNC_* */
+	__u8 pad[7];
+	__u8 data[REC_PATH_MAX + 2 * REC_ARGV_MAX + 8];
 };
-_Static_assert(sizeof(struct rec_exec) == 48 + REC_PATH_MAX + REC_ARGV_MAX + REC_ARG_MAX,
+_Static_assert(sizeof(struct rec_exec) == 56 + REC_PATH_MAX + 2 * REC_ARGV_MAX + 8,
 	       "rec_exec layout");
 
 struct rec_exit {

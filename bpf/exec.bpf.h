@@ -28,6 +28,8 @@ static __always_inline struct rec_exec *exec_begin(long ret, __u64 *fl)
 	r->ret = ret;
 	r->filename_len = 0;
 	r->argv_len = 0;
+	r->truncated = 0;
+	__builtin_memset(r->pad, 0, sizeof(r->pad));
 	*fl = 0;
 	return r;
 }
@@ -36,40 +38,105 @@ static __always_inline void exec_end(struct rec_exec *r, __u64 fl, __u64 al)
 {
 	r->filename_len = fl;
 	r->argv_len = al;
-	tape_output(&r->hdr, BOUND(offsetof(struct rec_exec, data) + fl + al, 2047));
+	tape_output(&r->hdr, BOUND(offsetof(struct rec_exec, data) + fl + al, 4095));
 }
 
-#define EXEC_ARGS_MAX 32
+/* @v <= @max in the register used afterwards (see BOUND) */
+#define EXEC_CLAMP(v, max) asm volatile("if %0 <= %1 goto +1; %0 = %1" : "+r"(v) : "i"(max))
+
+/*
+ * The filename length from a read of @n bytes (the helper's return, NUL
+ * included) of a string that may be longer: @n == REC_PATH_MAX with no NUL
+ * at that place in the source means it was cut.
+ */
+static __always_inline __u64 exec_filename_len(struct rec_exec *r, long n, const char *src,
+					       bool user)
+{
+	char c = 0;
+
+	if (n >= REC_PATH_MAX) {
+		if (user)
+			bpf_probe_read_user(&c, 1, src + REC_PATH_MAX - 1);
+		else
+			bpf_probe_read_kernel(&c, 1, src + REC_PATH_MAX - 1);
+		if (c)
+			r->truncated |= REC_EXEC_TRUNC_FILENAME;
+	}
+	return BOUND(n > 0 ? n - 1 : 0, REC_PATH_MAX - 1);
+}
+
+struct argv_state {
+	struct rec_exec *r;
+	const char *const *argv;
+	__u64 fl;  /* filename bytes before argv */
+	__u64 off; /* argv bytes so far, each argument with its NUL */
+};
+
+/*
+ * bpf_loop() callback: append argument @i and its NUL.  The joined list is
+ * kept up to REC_ARGV_MAX + 1 bytes, the last one being the NUL that the
+ * caller drops; anything that does not fit (a longer argument, a further
+ * one) marks argv truncated.  Verified once, whatever the argument count.
+ */
+static long exec_argv_one(__u32 i, void *data)
+{
+	struct argv_state *st = data;
+	struct rec_exec *r = st->r;
+	const char *arg = NULL;
+	__u64 off = st->off, room, fl = st->fl;
+	long n;
+	char c = 0;
+
+	if (bpf_probe_read_user(&arg, sizeof(arg), &st->argv[i])) {
+		r->truncated |= REC_EXEC_TRUNC_ARGV; /* unreadable: what follows is unknown */
+		return 1;
+	}
+	if (!arg)
+		return 1;
+	if (off > REC_ARGV_MAX) {
+		r->truncated |= REC_EXEC_TRUNC_ARGV; /* full, and one more argument */
+		return 1;
+	}
+	EXEC_CLAMP(off, REC_ARGV_MAX);
+	EXEC_CLAMP(fl, REC_PATH_MAX - 1);
+	room = REC_ARGV_MAX + 1 - off;
+	EXEC_CLAMP(room, REC_ARGV_MAX + 1);
+	if (room < 1)
+		return 1;
+	n = bpf_probe_read_user_str(r->data + fl + off, room, arg);
+	if (n <= 0) {
+		r->truncated |= REC_EXEC_TRUNC_ARGV;
+		return 1;
+	}
+	/* a full read is a cut argument unless the source ends right there */
+	if ((__u64)n >= room && (bpf_probe_read_user(&c, 1, arg + n - 1) || c))
+		r->truncated |= REC_EXEC_TRUNC_ARGV;
+	st->off = off + n;
+	return (r->truncated & REC_EXEC_TRUNC_ARGV) ? 1 : 0;
+}
 
 /* A failed execve/execveat: the old image is intact, read its arguments. */
 static __always_inline void emit_failed_exec(const char *filename, const char *const *argv,
 					     long ret)
 {
+	struct argv_state st = {};
 	struct rec_exec *r;
-	__u64 off = 0, fl;
+	__u64 fl, al;
 	long n;
 
 	r = exec_begin(ret, &fl);
 	if (!r)
 		return;
 	n = bpf_probe_read_user_str(r->data, REC_PATH_MAX, filename);
-	fl = BOUND(n > 0 ? n - 1 : 0, REC_PATH_MAX - 1);
-	for (int i = 0; i < EXEC_ARGS_MAX && argv; i++) {
-		const char *arg = NULL;
-
-		if (off >= REC_ARGV_MAX)
-			break;
-		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
-			break;
-		n = bpf_probe_read_user_str(r->data + fl + BOUND(off, REC_ARGV_MAX - 1),
-					    REC_ARG_MAX, arg);
-		if (n <= 0)
-			break;
-		off += n; /* keeps the NUL as separator */
-	}
-	if (off > REC_ARGV_MAX)
-		off = REC_ARGV_MAX;
-	exec_end(r, fl, off ? off - 1 : 0); /* drop the trailing NUL */
+	fl = exec_filename_len(r, n, filename, true);
+	st.r = r;
+	st.argv = argv;
+	st.fl = fl;
+	/* each argument takes a byte at least: one more turn sees the overflow */
+	if (argv)
+		bpf_loop(REC_ARGV_MAX + 2, exec_argv_one, &st, 0);
+	al = st.off > REC_ARGV_MAX ? REC_ARGV_MAX : (st.off ? st.off - 1 : 0);
+	exec_end(r, fl, al);
 }
 
 #endif /* BPFTAPE_EXEC_BPF_H */

@@ -43,6 +43,7 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	unsigned long start, end;
+	const char *fname;
 	struct rec_exec *r;
 	__u64 fl, len;
 	long n;
@@ -61,19 +62,25 @@ int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	r = exec_begin(0, &fl);
 	if (!r)
 		return 0;
-	n = bpf_probe_read_kernel_str(r->data, REC_PATH_MAX, BPF_CORE_READ(bprm, filename));
-	fl = BOUND(n > 0 ? n - 1 : 0, REC_PATH_MAX - 1);
+	fname = BPF_CORE_READ(bprm, filename);
+	n = bpf_probe_read_kernel_str(r->data, REC_PATH_MAX, fname);
+	fl = exec_filename_len(r, n, fname, false);
 	start = BPF_CORE_READ(p, mm, arg_start);
 	end = BPF_CORE_READ(p, mm, arg_end);
+	/* the block is every argument with its NUL: the rule of
+	 * emit_failed_exec(), REC_ARGV_MAX bytes kept of the joined list */
 	len = end > start ? end - start : 0;
-	if (len > REC_ARGV_MAX)
-		len = REC_ARGV_MAX;
+	if (len > REC_ARGV_MAX + 1) {
+		r->truncated |= REC_EXEC_TRUNC_ARGV;
+		len = REC_ARGV_MAX + 1;
+	}
 	len = BOUND(len, 2 * REC_ARGV_MAX - 1);
 	if (!len || bpf_probe_read_user(r->data + fl, len, (void *)start))
 		len = 0;
-	/* the block ends with the last argument's NUL; keep separators only */
-	if (len && r->data[BOUND(fl + len - 1, 2047)] == 0)
-		len--;
+	if (len > REC_ARGV_MAX)
+		len = REC_ARGV_MAX;
+	else if (len && r->data[BOUND(fl + len - 1, 4095)] == 0)
+		len--; /* the last argument's NUL; keep separators only */
 	exec_end(r, fl, len);
 	return 0;
 }

@@ -56,6 +56,10 @@ static const uint64_t at_flags_v[] = {0x200 /* AT_REMOVEDIR */};
 static const char *const at_flags_n[] = {"AT_REMOVEDIR"};
 ENUM(unlink_flags_enum, "unlink_flags", at_flags_v, at_flags_n);
 
+static const uint64_t exec_trunc_v[] = {REC_EXEC_TRUNC_ARGV, REC_EXEC_TRUNC_FILENAME};
+static const char *const exec_trunc_n[] = {"argv", "filename"};
+ENUM(exec_trunc_enum, "exec_truncated", exec_trunc_v, exec_trunc_n);
+
 static const uint64_t rename_flags_v[] = {1, 2, 4};
 static const char *const rename_flags_n[] = {"RENAME_NOREPLACE", "RENAME_EXCHANGE",
 					     "RENAME_WHITEOUT"};
@@ -141,7 +145,8 @@ static const struct tape_field fork_f[] = {F("parent_pid", U32), F("child_pid", 
 TYPE(fork_t, "fork", "tp_btf:sched_process_fork", fork_f);
 
 static const struct tape_field exec_f[] = {F("filename", STR), FD("argv", BYTES, ARGV),
-					   FD("ret", S32, ERRNO)};
+					   FD("ret", S32, ERRNO),
+					   FE("truncated", U8, FLAGS, exec_trunc_enum)};
 TYPE(exec_t, "exec", "tp_btf:sched_process_exec,sys_exit(execve,execveat)", exec_f);
 
 static const struct tape_field exit_f[] = {F("code", S32), FE("signal", S32, ENUM, signal_enum)};
@@ -346,6 +351,7 @@ int builtin__emit(const struct builtin_ids *ids, struct tape_writer *w, const vo
 		set_bytes(&v[0], r->data, r->filename_len);
 		set_bytes(&v[1], r->data + r->filename_len, r->argv_len);
 		v[2].s = r->ret;
+		v[3].u = r->truncated;
 		break;
 	}
 	case REC_EXIT: {

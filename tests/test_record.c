@@ -534,6 +534,95 @@ static void test_exec(void **state)
 	evs_free(&e);
 }
 
+/* The argument lists of `work_exec argv` (the same function there). */
+#define EXEC_CASES 4
+static void exec_case(int n, char **v, char *store)
+{
+	static const int nargs[EXEC_CASES] = {40, 1, 1, 64};
+	static const int len[EXEC_CASES] = {49, 1019, 1020, 1};
+
+	v[0] = "true";
+	for (int i = 1; i <= nargs[n]; i++) {
+		v[i] = store;
+		memset(store, 'a' + i % 26, len[n]);
+		store[len[n]] = 0;
+		store += len[n] + 1;
+	}
+	v[nargs[n] + 1] = NULL;
+}
+
+/*
+ * One argv rule for successful and failed execs: the first 1024 bytes of
+ * the NUL-joined list, and `truncated` has "argv" (1) exactly when more
+ * was passed: lists of 40 long arguments, of 64 short ones (once cut at
+ * 32 arguments when the exec failed), of exactly 1024 and 1025 bytes.
+ */
+static void test_exec_argv(void **state)
+{
+	char *events = *state;
+	char tape[PATH_MAX], out[PATH_MAX], work[PATH_MAX], *text, *p;
+	static char store[8192], joined[8192];
+	int child[EXEC_CASES], nfailed = 0, nok = 0;
+	struct evs e;
+
+	pathf(tape, "%s/argv.tape", tmpdir);
+	pathf(out, "%s/argv.out", tmpdir);
+	pathf(work, "%s/work_exec", helpers);
+	{
+		char *argv[] = {bpftape, "record", "-e", events, "-o",
+				tape,	 "--",	   work, "argv", NULL};
+
+		assert_int_equal(run(argv, out, NULL), 0);
+	}
+	text = slurp(out);
+	p = text;
+	for (int n = 0; n < EXEC_CASES; n++) {
+		int k, off;
+
+		assert_int_equal(sscanf(p, "case %d %d\n%n", &k, &child[n], &off), 2);
+		assert_int_equal(k, n);
+		p += off;
+	}
+	free(text);
+
+	load(tape, &e);
+	assert_int_equal(e.cursor_err, 0);
+	for (size_t i = 0; i < e.n; i++) {
+		const struct ev *v = &e.v[i];
+		char *args[80];
+		size_t len = 0;
+		int n = -1;
+
+		if (!is(v, "exec"))
+			continue;
+		if (fs(v, "ret") == -ENOENT && !strcmp(fstr(v, "filename"), "/nonexistent/argv"))
+			n = nfailed++;
+		for (int k = 0; k < EXEC_CASES; k++)
+			if (fs(v, "ret") == 0 && v->pid == (uint32_t)child[k])
+				n = k, nok++;
+		if (n < 0)
+			continue;
+		assert_true(n < EXEC_CASES);
+		exec_case(n, args, store);
+		for (int k = 0; args[k]; k++) {
+			memcpy(joined + len, args[k], strlen(args[k]) + 1);
+			len += strlen(args[k]) + 1;
+		}
+		len--; /* no trailing NUL */
+		if (len > 1024) {
+			assert_int_equal(flen(v, "argv"), 1024);
+			assert_int_equal(fu(v, "truncated"), 1 /* argv */);
+		} else {
+			assert_int_equal(flen(v, "argv"), len);
+			assert_int_equal(fu(v, "truncated"), 0);
+		}
+		assert_memory_equal(v->f[fidx(v, "argv")].b, joined, flen(v, "argv"));
+	}
+	assert_int_equal(nfailed, EXEC_CASES);
+	assert_int_equal(nok, EXEC_CASES);
+	evs_free(&e);
+}
+
 /* -e syscall -- CMD: CMD's own execve is its first syscall event. */
 static void test_cmd_syscall_exec(void **state)
 {
@@ -1896,6 +1985,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_files),
 		cmocka_unit_test_prestate(test_exec, "proc,signal,sched"),
 		cmocka_unit_test_prestate(test_exec, "proc,file,signal,sched"),
+		cmocka_unit_test_prestate(test_exec_argv, "proc"),
+		cmocka_unit_test_prestate(test_exec_argv, "proc,file"),
 		cmocka_unit_test(test_cmd_syscall_exec),
 		cmocka_unit_test_prestate(test_connect, "net"),
 		cmocka_unit_test_prestate(test_connect, "net,file"),

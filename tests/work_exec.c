@@ -5,20 +5,69 @@
  * arguments, one exits with code 7, one is killed by SIGKILL; then tries to
  * exec a missing program (ENOENT) and exits with code 3.  Prints the pids:
  *   child_exec PID / child_exit PID / child_kill PID
+ *
+ * work_exec argv: for each argument list of exec_case() (tests/test_record.c
+ * builds the same ones), a child execs /bin/true with it and the process
+ * then fails to exec /nonexistent/argv with it.  Prints  case N PID  per
+ * list, PID being the child's.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-int main(void)
+/* Argument lists around the recorder's 1024-byte argv limit; "true" first.
+ * Keep in step with the copy in tests/test_record.c. */
+#define EXEC_CASES 4
+static void exec_case(int n, char **v, char *store)
+{
+	static const int nargs[EXEC_CASES] = {40, 1, 1, 64};
+	static const int len[EXEC_CASES] = {49, 1019, 1020, 1};
+
+	v[0] = "true";
+	for (int i = 1; i <= nargs[n]; i++) {
+		v[i] = store;
+		memset(store, 'a' + i % 26, len[n]);
+		store[len[n]] = 0;
+		store += len[n] + 1;
+	}
+	v[nargs[n] + 1] = NULL;
+}
+
+static int argv_cases(void)
+{
+	static char store[8192];
+	char *v[80];
+
+	for (int n = 0; n < EXEC_CASES; n++) {
+		pid_t p;
+
+		exec_case(n, v, store);
+		p = fork();
+		if (p == 0) {
+			execv("/bin/true", v);
+			_exit(100);
+		}
+		printf("case %d %d\n", n, p);
+		waitpid(p, NULL, 0);
+		if (execv("/nonexistent/argv", v) == 0 || errno != ENOENT)
+			return 1;
+	}
+	fflush(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	char *targv[] = {"true", "first arg", "--second", NULL};
 	char *margv[] = {"no-such-program", "x", NULL};
 	pid_t p;
 
+	if (argc > 1 && !strcmp(argv[1], "argv"))
+		return argv_cases();
 	p = fork();
 	if (p == 0) {
 		execv("/bin/true", targv);
