@@ -34,6 +34,10 @@ enum rec_kind {
 	REC_SCHED_SWITCH,
 	REC_SIGNAL,
 	REC_GENERIC, /* struct rec_generic: tracepoint/uprobe/usdt/kprobe */
+	REC_MKDIR,   /* struct rec_mknod */
+	REC_MKNOD,   /* struct rec_mknod */
+	REC_LINK,    /* struct rec_rename */
+	REC_SYMLINK, /* struct rec_rename: target at 0, olddfd unused */
 	REC_KIND_MAX,
 };
 
@@ -131,6 +135,7 @@ _Static_assert(sizeof(struct rec_exit) == 48, "rec_exit layout");
 #define REC_OPEN_OPEN	 0
 #define REC_OPEN_OPENAT	 1
 #define REC_OPEN_OPENAT2 2
+#define REC_OPEN_CREAT	 3 /* creat(path, mode): flags O_CREAT|O_WRONLY|O_TRUNC */
 
 struct rec_open {
 	struct rec_hdr hdr;
@@ -163,7 +168,23 @@ struct rec_unlink {
 };
 _Static_assert(sizeof(struct rec_unlink) == 56 + REC_PATH_MAX, "rec_unlink layout");
 
-/* @data: oldpath at 0 (oldpath_len bytes), newpath at REC_PATH_MAX. */
+/* REC_MKDIR (mkdir, mkdirat: @dev 0) and REC_MKNOD (mknod, mknodat). */
+struct rec_mknod {
+	struct rec_hdr hdr;
+	__s32 dfd;
+	__u32 mode;
+	__u32 dev;
+	__s32 ret;
+	__u16 path_len;
+	__u16 pad[3];
+	__u8 path[REC_PATH_MAX];
+};
+_Static_assert(sizeof(struct rec_mknod) == 64 + REC_PATH_MAX, "rec_mknod layout");
+
+/*
+ * REC_RENAME, REC_LINK and REC_SYMLINK: @data holds oldpath (a symlink's
+ * target) at 0 (oldpath_len bytes), newpath at REC_PATH_MAX.
+ */
 struct rec_rename {
 	struct rec_hdr hdr;
 	__s32 olddfd;
@@ -267,5 +288,9 @@ _Static_assert(sizeof(struct rec_signal) == 56, "rec_signal layout");
 #define WANT_SYSCALL	  (1u << 13)
 #define WANT_SCHED_SWITCH (1u << 14)
 #define WANT_SIGNAL	  (1u << 15)
+#define WANT_MKDIR	  (1u << 16)
+#define WANT_MKNOD	  (1u << 17)
+#define WANT_LINK	  (1u << 18)
+#define WANT_SYMLINK	  (1u << 19)
 
 #endif /* BPFTAPE_EVENTS_H */

@@ -10,8 +10,13 @@
 #include "exec.bpf.h"
 #include "sock.bpf.h"
 
-const volatile __u32 want =
-	WANT_OPEN | WANT_CLOSE | WANT_UNLINK | WANT_RENAME | WANT_READ | WANT_WRITE;
+const volatile __u32 want = WANT_OPEN | WANT_CLOSE | WANT_UNLINK | WANT_RENAME | WANT_READ |
+			    WANT_WRITE | WANT_MKDIR | WANT_MKNOD | WANT_LINK | WANT_SYMLINK;
+
+#define AT_FDCWD     -100
+#define AT_REMOVEDIR 0x200
+/* creat(2) is open(2) with these flags (the same on every architecture) */
+#define CREAT_FLAGS (01 /* O_WRONLY */ | 0100 /* O_CREAT */ | 01000 /* O_TRUNC */)
 
 /* struct open_how from <linux/openat2.h>, read from user memory. */
 struct open_how_user {
@@ -57,13 +62,33 @@ static __always_inline void emit_unlink(int dfd, const char *path, __u32 flags, 
 	tape_submit(r);
 }
 
-static __always_inline void emit_rename(int olddfd, const char *oldpath, int newdfd,
+static __always_inline void emit_mknod(__u16 kind, int dfd, const char *path, __u32 mode, __u32 dev,
+				       long ret)
+{
+	struct rec_mknod *r;
+	long n;
+
+	r = tape_reserve(sizeof(*r), kind);
+	if (!r)
+		return;
+	r->dfd = dfd;
+	r->mode = mode;
+	r->dev = dev;
+	r->ret = ret;
+	__builtin_memset(r->pad, 0, sizeof(r->pad));
+	n = bpf_probe_read_user_str(r->path, sizeof(r->path), path);
+	r->path_len = n > 0 ? n - 1 : 0;
+	tape_submit(r);
+}
+
+/* rename, link and symlink: two paths */
+static __always_inline void emit_rename(__u16 kind, int olddfd, const char *oldpath, int newdfd,
 					const char *newpath, __u32 flags, long ret)
 {
 	struct rec_rename *r;
 	long n;
 
-	r = tape_reserve(sizeof(*r), REC_RENAME);
+	r = tape_reserve(sizeof(*r), kind);
 	if (!r)
 		return;
 	r->olddfd = olddfd;
@@ -101,9 +126,8 @@ int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
 #ifdef __NR_open
 	case __NR_open:
 		if ((want & WANT_OPEN) && tape_want())
-			emit_open(REC_OPEN_OPEN, -100 /* AT_FDCWD */,
-				  (const char *)sys_arg(regs, 0), sys_arg(regs, 1),
-				  sys_arg(regs, 2), ret);
+			emit_open(REC_OPEN_OPEN, AT_FDCWD, (const char *)sys_arg(regs, 0),
+				  sys_arg(regs, 1), sys_arg(regs, 2), ret);
 		break;
 #endif
 	case __NR_openat:
@@ -134,7 +158,7 @@ int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
 #ifdef __NR_unlink
 	case __NR_unlink:
 		if ((want & WANT_UNLINK) && tape_want())
-			emit_unlink(-100, (const char *)sys_arg(regs, 0), 0, ret);
+			emit_unlink(AT_FDCWD, (const char *)sys_arg(regs, 0), 0, ret);
 		break;
 #endif
 	case __NR_unlinkat:
@@ -145,22 +169,85 @@ int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
 #ifdef __NR_rename
 	case __NR_rename:
 		if ((want & WANT_RENAME) && tape_want())
-			emit_rename(-100, (const char *)sys_arg(regs, 0), -100,
+			emit_rename(REC_RENAME, AT_FDCWD, (const char *)sys_arg(regs, 0), AT_FDCWD,
 				    (const char *)sys_arg(regs, 1), 0, ret);
 		break;
 #endif
 #ifdef __NR_renameat
 	case __NR_renameat:
 		if ((want & WANT_RENAME) && tape_want())
-			emit_rename(sys_arg(regs, 0), (const char *)sys_arg(regs, 1),
+			emit_rename(REC_RENAME, sys_arg(regs, 0), (const char *)sys_arg(regs, 1),
 				    sys_arg(regs, 2), (const char *)sys_arg(regs, 3), 0, ret);
 		break;
 #endif
 	case __NR_renameat2:
 		if ((want & WANT_RENAME) && tape_want())
-			emit_rename(sys_arg(regs, 0), (const char *)sys_arg(regs, 1),
+			emit_rename(REC_RENAME, sys_arg(regs, 0), (const char *)sys_arg(regs, 1),
 				    sys_arg(regs, 2), (const char *)sys_arg(regs, 3),
 				    sys_arg(regs, 4), ret);
+		break;
+		/* the rest of the calls that create or remove a name (docs/EVENTS.md) */
+#ifdef __NR_creat
+	case __NR_creat:
+		if ((want & WANT_OPEN) && tape_want())
+			emit_open(REC_OPEN_CREAT, AT_FDCWD, (const char *)sys_arg(regs, 0),
+				  CREAT_FLAGS, sys_arg(regs, 1), ret);
+		break;
+#endif
+#ifdef __NR_rmdir
+	case __NR_rmdir:
+		if ((want & WANT_UNLINK) && tape_want())
+			emit_unlink(AT_FDCWD, (const char *)sys_arg(regs, 0), AT_REMOVEDIR, ret);
+		break;
+#endif
+#ifdef __NR_mkdir
+	case __NR_mkdir:
+		if ((want & WANT_MKDIR) && tape_want())
+			emit_mknod(REC_MKDIR, AT_FDCWD, (const char *)sys_arg(regs, 0),
+				   sys_arg(regs, 1), 0, ret);
+		break;
+#endif
+	case __NR_mkdirat:
+		if ((want & WANT_MKDIR) && tape_want())
+			emit_mknod(REC_MKDIR, sys_arg(regs, 0), (const char *)sys_arg(regs, 1),
+				   sys_arg(regs, 2), 0, ret);
+		break;
+#ifdef __NR_mknod
+	case __NR_mknod:
+		if ((want & WANT_MKNOD) && tape_want())
+			emit_mknod(REC_MKNOD, AT_FDCWD, (const char *)sys_arg(regs, 0),
+				   sys_arg(regs, 1), sys_arg(regs, 2), ret);
+		break;
+#endif
+	case __NR_mknodat:
+		if ((want & WANT_MKNOD) && tape_want())
+			emit_mknod(REC_MKNOD, sys_arg(regs, 0), (const char *)sys_arg(regs, 1),
+				   sys_arg(regs, 2), sys_arg(regs, 3), ret);
+		break;
+#ifdef __NR_link
+	case __NR_link:
+		if ((want & WANT_LINK) && tape_want())
+			emit_rename(REC_LINK, AT_FDCWD, (const char *)sys_arg(regs, 0), AT_FDCWD,
+				    (const char *)sys_arg(regs, 1), 0, ret);
+		break;
+#endif
+	case __NR_linkat:
+		if ((want & WANT_LINK) && tape_want())
+			emit_rename(REC_LINK, sys_arg(regs, 0), (const char *)sys_arg(regs, 1),
+				    sys_arg(regs, 2), (const char *)sys_arg(regs, 3),
+				    sys_arg(regs, 4), ret);
+		break;
+#ifdef __NR_symlink
+	case __NR_symlink:
+		if ((want & WANT_SYMLINK) && tape_want())
+			emit_rename(REC_SYMLINK, AT_FDCWD, (const char *)sys_arg(regs, 0), AT_FDCWD,
+				    (const char *)sys_arg(regs, 1), 0, ret);
+		break;
+#endif
+	case __NR_symlinkat:
+		if ((want & WANT_SYMLINK) && tape_want())
+			emit_rename(REC_SYMLINK, AT_FDCWD, (const char *)sys_arg(regs, 0),
+				    sys_arg(regs, 1), (const char *)sys_arg(regs, 2), 0, ret);
 		break;
 	case __NR_read:
 		if ((want & WANT_READ) && tape_want())

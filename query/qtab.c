@@ -31,7 +31,9 @@ static const struct builtin_type builtins[] = {
 	{"fork",
 	 {F("parent_pid", U32, DEFAULT), F("child_pid", U32, DEFAULT),
 	  F("child_tid", U32, DEFAULT)}},
-	{"exec", {F("filename", STR, DEFAULT), F("argv", BYTES, ARGV), F("ret", S32, ERRNO)}},
+	{"exec",
+	 {F("filename", STR, DEFAULT), F("argv", BYTES, ARGV), F("ret", S32, ERRNO),
+	  F("truncated", U8, FLAGS)}},
 	{"exit", {F("code", S32, DEFAULT), F("signal", S32, ENUM)}},
 	{"open",
 	 {F("syscall", U16, ENUM), F("dfd", S32, DEFAULT), F("path", STR, DEFAULT),
@@ -43,6 +45,18 @@ static const struct builtin_type builtins[] = {
 	{"rename",
 	 {F("olddfd", S32, DEFAULT), F("oldpath", STR, DEFAULT), F("newdfd", S32, DEFAULT),
 	  F("newpath", STR, DEFAULT), F("flags", U32, DEFAULT), F("ret", S32, ERRNO)}},
+	{"mkdir",
+	 {F("dfd", S32, DEFAULT), F("path", STR, DEFAULT), F("mode", U32, OCTAL),
+	  F("ret", S32, ERRNO)}},
+	{"mknod",
+	 {F("dfd", S32, DEFAULT), F("path", STR, DEFAULT), F("mode", U32, OCTAL),
+	  F("dev", U32, HEX), F("ret", S32, ERRNO)}},
+	{"link",
+	 {F("olddfd", S32, DEFAULT), F("oldpath", STR, DEFAULT), F("newdfd", S32, DEFAULT),
+	  F("newpath", STR, DEFAULT), F("flags", U32, FLAGS), F("ret", S32, ERRNO)}},
+	{"symlink",
+	 {F("target", STR, DEFAULT), F("newdfd", S32, DEFAULT), F("linkpath", STR, DEFAULT),
+	  F("ret", S32, ERRNO)}},
 	{"read", {F("fd", S32, DEFAULT), F("count", U64, DEFAULT), F("ret", S64, ERRNO)}},
 	{"write", {F("fd", S32, DEFAULT), F("count", U64, DEFAULT), F("ret", S64, ERRNO)}},
 	{"connect", {F("fd", S32, DEFAULT), F("addr", BYTES, SOCKADDR), F("ret", S32, ERRNO)}},
@@ -65,9 +79,9 @@ static const struct builtin_type builtins[] = {
 #undef F
 
 const char *const qtab_builtin_types[] = {
-	"fork",	     "exec",	"exit",		"open",	   "close", "unlink",
-	"rename",    "read",	"write",	"connect", "bind",  "accept",
-	"tcp_state", "syscall", "sched_switch", "signal",  NULL,
+	"fork",	 "exec",   "exit",	"open",	   "close",	   "unlink", "rename",
+	"mkdir", "mknod",  "link",	"symlink", "read",	   "write",  "connect",
+	"bind",	 "accept", "tcp_state", "syscall", "sched_switch", "signal", NULL,
 };
 
 void qtab__sql_ident(const char *name, char *buf, size_t len)

@@ -17,8 +17,9 @@
 
 /* ---- enums ---------------------------------------------------------------- */
 
-static const uint64_t open_syscall_v[] = {REC_OPEN_OPEN, REC_OPEN_OPENAT, REC_OPEN_OPENAT2};
-static const char *const open_syscall_n[] = {"open", "openat", "openat2"};
+static const uint64_t open_syscall_v[] = {REC_OPEN_OPEN, REC_OPEN_OPENAT, REC_OPEN_OPENAT2,
+					  REC_OPEN_CREAT};
+static const char *const open_syscall_n[] = {"open", "openat", "openat2", "creat"};
 ENUM(open_syscall_enum, "open_syscall", open_syscall_v, open_syscall_n);
 
 /* The access mode is a 2-bit field with O_RDONLY == 0: readers print a value
@@ -64,6 +65,10 @@ static const uint64_t rename_flags_v[] = {1, 2, 4};
 static const char *const rename_flags_n[] = {"RENAME_NOREPLACE", "RENAME_EXCHANGE",
 					     "RENAME_WHITEOUT"};
 ENUM(rename_flags_enum, "rename_flags", rename_flags_v, rename_flags_n);
+
+static const uint64_t link_flags_v[] = {0x400, 0x1000};
+static const char *const link_flags_n[] = {"AT_SYMLINK_FOLLOW", "AT_EMPTY_PATH"};
+ENUM(link_flags_enum, "link_flags", link_flags_v, link_flags_n);
 
 static const uint64_t signal_v[] = {1,	2,  3,	4,  5,	6,  7,	8,  9,	10, 11, 12, 13, 14, 15, 16,
 				    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
@@ -156,7 +161,7 @@ static const struct tape_field open_f[] = {
 	FE("syscall", U16, ENUM, open_syscall_enum), F("dfd", S32),	     F("path", STR),
 	FE("flags", U32, FLAGS, open_flags_enum),    FD("mode", U32, OCTAL), FD("ret", S32, ERRNO),
 };
-TYPE(open_t, "open", "sys_exit(open,openat,openat2)", open_f);
+TYPE(open_t, "open", "sys_exit(open,openat,openat2,creat)", open_f);
 
 static const struct tape_field close_f[] = {F("fd", S32), FD("ret", S32, ERRNO)};
 TYPE(close_t, "close", "sys_exit(close)", close_f);
@@ -164,7 +169,7 @@ TYPE(close_t, "close", "sys_exit(close)", close_f);
 static const struct tape_field unlink_f[] = {F("dfd", S32), F("path", STR),
 					     FE("flags", U32, FLAGS, unlink_flags_enum),
 					     FD("ret", S32, ERRNO)};
-TYPE(unlink_t, "unlink", "sys_exit(unlink,unlinkat)", unlink_f);
+TYPE(unlink_t, "unlink", "sys_exit(unlink,unlinkat,rmdir)", unlink_f);
 
 static const struct tape_field rename_f[] = {
 	F("olddfd", S32),
@@ -175,6 +180,30 @@ static const struct tape_field rename_f[] = {
 	FD("ret", S32, ERRNO),
 };
 TYPE(rename_t, "rename", "sys_exit(rename,renameat,renameat2)", rename_f);
+
+static const struct tape_field mkdir_f[] = {F("dfd", S32), F("path", STR), FD("mode", U32, OCTAL),
+					    FD("ret", S32, ERRNO)};
+TYPE(mkdir_t, "mkdir", "sys_exit(mkdir,mkdirat)", mkdir_f);
+
+/* mode holds the file type too (S_IFIFO, S_IFCHR, ...): octal shows it */
+static const struct tape_field mknod_f[] = {F("dfd", S32), F("path", STR), FD("mode", U32, OCTAL),
+					    FD("dev", U32, HEX), FD("ret", S32, ERRNO)};
+TYPE(mknod_t, "mknod", "sys_exit(mknod,mknodat)", mknod_f);
+
+static const struct tape_field link_f[] = {
+	F("olddfd", S32),
+	F("oldpath", STR),
+	F("newdfd", S32),
+	F("newpath", STR),
+	FE("flags", U32, FLAGS, link_flags_enum),
+	FD("ret", S32, ERRNO),
+};
+TYPE(link_t, "link", "sys_exit(link,linkat)", link_f);
+
+/* the target is stored as given, not resolved against any directory */
+static const struct tape_field symlink_f[] = {F("target", STR), F("newdfd", S32),
+					      F("linkpath", STR), FD("ret", S32, ERRNO)};
+TYPE(symlink_t, "symlink", "sys_exit(symlink,symlinkat)", symlink_f);
 
 static const struct tape_field rw_f[] = {F("fd", S32), F("count", U64), FD("ret", S64, ERRNO)};
 TYPE(read_t, "read", "sys_exit(read)", rw_f);
@@ -229,6 +258,10 @@ static const struct record_builtin builtins[] = {
 	{"close", "file", FAMILY_FILE, WANT_CLOSE, REC_CLOSE, &close_t},
 	{"unlink", "file", FAMILY_FILE, WANT_UNLINK, REC_UNLINK, &unlink_t},
 	{"rename", "file", FAMILY_FILE, WANT_RENAME, REC_RENAME, &rename_t},
+	{"mkdir", "file", FAMILY_FILE, WANT_MKDIR, REC_MKDIR, &mkdir_t},
+	{"mknod", "file", FAMILY_FILE, WANT_MKNOD, REC_MKNOD, &mknod_t},
+	{"link", "file", FAMILY_FILE, WANT_LINK, REC_LINK, &link_t},
+	{"symlink", "file", FAMILY_FILE, WANT_SYMLINK, REC_SYMLINK, &symlink_t},
 	{"read", "file", FAMILY_FILE, WANT_READ, REC_READ, &read_t},
 	{"write", "file", FAMILY_FILE, WANT_WRITE, REC_WRITE, &write_t},
 	{"connect", "net", FAMILY_NET, WANT_CONNECT, REC_CONNECT, &connect_t},
@@ -402,6 +435,42 @@ int builtin__emit(const struct builtin_ids *ids, struct tape_writer *w, const vo
 		set_bytes(&v[3], r->data + REC_PATH_MAX, min_u32(r->newpath_len, REC_PATH_MAX));
 		v[4].u = r->flags;
 		v[5].s = r->ret;
+		break;
+	}
+	case REC_MKDIR:
+	case REC_MKNOD: {
+		const struct rec_mknod *r = data;
+		int i = 0;
+
+		NEED(*r);
+		v[i++].s = r->dfd;
+		set_bytes(&v[i++], r->path, min_u32(r->path_len, REC_PATH_MAX));
+		v[i++].u = r->mode;
+		if (h->kind == REC_MKNOD)
+			v[i++].u = r->dev;
+		v[i].s = r->ret;
+		break;
+	}
+	case REC_LINK: {
+		const struct rec_rename *r = data;
+
+		NEED(*r);
+		v[0].s = r->olddfd;
+		set_bytes(&v[1], r->data, min_u32(r->oldpath_len, REC_PATH_MAX));
+		v[2].s = r->newdfd;
+		set_bytes(&v[3], r->data + REC_PATH_MAX, min_u32(r->newpath_len, REC_PATH_MAX));
+		v[4].u = r->flags;
+		v[5].s = r->ret;
+		break;
+	}
+	case REC_SYMLINK: {
+		const struct rec_rename *r = data;
+
+		NEED(*r);
+		set_bytes(&v[0], r->data, min_u32(r->oldpath_len, REC_PATH_MAX));
+		v[1].s = r->newdfd;
+		set_bytes(&v[2], r->data + REC_PATH_MAX, min_u32(r->newpath_len, REC_PATH_MAX));
+		v[3].s = r->ret;
 		break;
 	}
 	case REC_READ:

@@ -423,6 +423,77 @@ static void test_files(void **state)
 }
 
 /*
+ * The calls that create or remove a name besides open/unlink/rename:
+ * creat (an open event), rmdir (an unlink with AT_REMOVEDIR), mkdir,
+ * mknod, link and symlink, each with its *at variant and a failing call,
+ * in the order work_files made them, with every field.
+ */
+static void test_file_names(void **state)
+{
+	char dir[PATH_MAX], tape[PATH_MAX], out[PATH_MAX], work[PATH_MAX], *text, *save = NULL;
+	char *want[32], got[32][3 * PATH_MAX];
+	size_t nwant = 0, ngot = 0;
+	struct evs e;
+
+	(void)state;
+	mkscratch(dir, "names");
+	pathf(tape, "%s/names.tape", tmpdir);
+	pathf(out, "%s/names.out", tmpdir);
+	pathf(work, "%s/work_files", helpers);
+	{
+		char *argv[] = {bpftape, "record", "-e", "file",  "-o", tape,
+				"--",	 work,	   dir,	 "names", NULL};
+
+		assert_int_equal(run(argv, out, NULL), 0);
+	}
+	text = slurp(out);
+	for (char *l = strtok_r(text, "\n", &save); l && nwant < 32;
+	     l = strtok_r(NULL, "\n", &save))
+		want[nwant++] = l;
+	assert_int_equal(nwant, 13);
+
+	load(tape, &e);
+	assert_int_equal(e.cursor_err, 0);
+	for (size_t i = 0; i < e.n; i++) {
+		const struct ev *v = &e.v[i];
+		char *g = got[ngot < 32 ? ngot : 31];
+		size_t len = sizeof(got[0]);
+
+		if (is(v, "open") && fu(v, "syscall") == 3 /* creat */) {
+			assert_int_equal(fs(v, "dfd"), AT_FDCWD);
+			assert_int_equal(fu(v, "flags"), O_CREAT | O_WRONLY | O_TRUNC);
+			snprintf(g, len, "creat %s %u %d", fstr(v, "path"), (unsigned)fu(v, "mode"),
+				 (int)fs(v, "ret"));
+		} else if (is(v, "unlink") && fu(v, "flags") == AT_REMOVEDIR) {
+			assert_int_equal(fs(v, "dfd"), AT_FDCWD);
+			snprintf(g, len, "rmdir %s %d", fstr(v, "path"), (int)fs(v, "ret"));
+		} else if (is(v, "mkdir")) {
+			snprintf(g, len, "mkdir %d %s %u %d", (int)fs(v, "dfd"), fstr(v, "path"),
+				 (unsigned)fu(v, "mode"), (int)fs(v, "ret"));
+		} else if (is(v, "mknod")) {
+			snprintf(g, len, "mknod %d %s %u %u %d", (int)fs(v, "dfd"), fstr(v, "path"),
+				 (unsigned)fu(v, "mode"), (unsigned)fu(v, "dev"),
+				 (int)fs(v, "ret"));
+		} else if (is(v, "link")) {
+			snprintf(g, len, "link %d %s %d %s %u %d", (int)fs(v, "olddfd"),
+				 fstr(v, "oldpath"), (int)fs(v, "newdfd"), fstr(v, "newpath"),
+				 (unsigned)fu(v, "flags"), (int)fs(v, "ret"));
+		} else if (is(v, "symlink")) {
+			snprintf(g, len, "symlink %s %d %s %d", fstr(v, "target"),
+				 (int)fs(v, "newdfd"), fstr(v, "linkpath"), (int)fs(v, "ret"));
+		} else {
+			continue;
+		}
+		ngot++;
+	}
+	for (size_t i = 0; i < nwant && i < ngot; i++)
+		assert_string_equal(got[i], want[i]);
+	assert_int_equal(ngot, nwant);
+	free(text);
+	evs_free(&e);
+}
+
+/*
  * fork, exec (with argv, and a failing one), exit codes and signals.  *@state
  * is the -e list: with `file` the file family's sys_exit program reports
  * the failed exec, without it the proc family's own tracepoint does.
@@ -1983,6 +2054,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_missing_binary),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_file_names),
 		cmocka_unit_test_prestate(test_exec, "proc,signal,sched"),
 		cmocka_unit_test_prestate(test_exec, "proc,file,signal,sched"),
 		cmocka_unit_test_prestate(test_exec_argv, "proc"),

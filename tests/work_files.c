@@ -8,12 +8,19 @@
  * RET is the syscall's return value or -errno.  With LOOPS > 0 it then
  * opens and closes DIR/loop LOOPS times without printing (volume for
  * rotation and size tests).
+ *
+ * work_files DIR names: the other calls that create or remove a name, each
+ * as the raw syscall (libc may pick another one), printed as
+ *   creat PATH MODE RET / rmdir PATH RET
+ *   mkdir DFD PATH MODE RET / mknod DFD PATH MODE DEV RET
+ *   link OLDDFD OLD NEWDFD NEW FLAGS RET / symlink TARGET NEWDFD LINKPATH RET
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/openat2.h>
@@ -37,6 +44,43 @@ static void do_close(int fd)
 	printf("close %d %d\n", fd, ret_of(close(fd)));
 }
 
+static int names(const char *dir)
+{
+	char p[4096], q[4096];
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+
+	if (dfd < 0)
+		return 1;
+	snprintf(p, sizeof(p), "%s/c.txt", dir);
+	printf("creat %s %d %d\n", p, 0604, ret_of(syscall(SYS_creat, p, 0604)));
+	snprintf(q, sizeof(q), "%s/missing/c.txt", dir);
+	printf("creat %s %d %d\n", q, 0604, ret_of(syscall(SYS_creat, q, 0604))); /* ENOENT */
+	snprintf(p, sizeof(p), "%s/d1", dir);
+	printf("mkdir -100 %s %d %d\n", p, 0750, ret_of(syscall(SYS_mkdir, p, 0750)));
+	printf("mkdir -100 %s %d %d\n", p, 0750, ret_of(syscall(SYS_mkdir, p, 0750))); /* EEXIST */
+	printf("mkdir %d d2 %d %d\n", dfd, 0700, ret_of(syscall(SYS_mkdirat, dfd, "d2", 0700)));
+	snprintf(p, sizeof(p), "%s/fifo", dir);
+	printf("mknod -100 %s %d %d %d\n", p, S_IFIFO | 0600, 0,
+	       ret_of(syscall(SYS_mknod, p, S_IFIFO | 0600, 0)));
+	printf("mknod %d fifo2 %d %d %d\n", dfd, S_IFIFO | 0640, 0,
+	       ret_of(syscall(SYS_mknodat, dfd, "fifo2", S_IFIFO | 0640, 0)));
+	snprintf(p, sizeof(p), "%s/c.txt", dir);
+	snprintf(q, sizeof(q), "%s/hard", dir);
+	printf("link -100 %s -100 %s 0 %d\n", p, q, ret_of(syscall(SYS_link, p, q)));
+	printf("link %d c.txt %d hard2 %d %d\n", dfd, dfd, 0x400,
+	       ret_of(syscall(SYS_linkat, dfd, "c.txt", dfd, "hard2", 0x400)));
+	snprintf(q, sizeof(q), "%s/soft", dir);
+	printf("symlink c.txt -100 %s %d\n", q, ret_of(syscall(SYS_symlink, "c.txt", q)));
+	printf("symlink ../elsewhere %d soft2 %d\n", dfd,
+	       ret_of(syscall(SYS_symlinkat, "../elsewhere", dfd, "soft2")));
+	snprintf(p, sizeof(p), "%s/d1", dir);
+	printf("rmdir %s %d\n", p, ret_of(syscall(SYS_rmdir, p)));
+	printf("rmdir %s %d\n", p, ret_of(syscall(SYS_rmdir, p))); /* ENOENT */
+	close(dfd);
+	fflush(stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char a[4096], b[4096], dirpath[4096];
@@ -47,6 +91,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: work_files DIR [LOOPS]\n");
 		return 2;
 	}
+	if (argc > 2 && !strcmp(argv[2], "names"))
+		return names(argv[1]);
 	snprintf(a, sizeof(a), "%s/a.txt", argv[1]);
 	snprintf(b, sizeof(b), "%s/b.txt", argv[1]);
 	snprintf(dirpath, sizeof(dirpath), "%s", argv[1]);
