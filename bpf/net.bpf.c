@@ -8,6 +8,36 @@
 const volatile __u32 want = WANT_CONNECT | WANT_ACCEPT | WANT_BIND | WANT_TCP_STATE;
 
 /*
+ * Who a TCP socket belongs to, for its state changes: most of them run in
+ * softirq context, on behalf of whichever task the interrupt hit.  A task
+ * claims a socket by a transition only its user makes, from a syscall:
+ * SYN_SENT (connect), LISTEN (listen), FIN_WAIT1 and LAST_ACK (close,
+ * shutdown).  Sockets a listener creates for incoming connections inherit
+ * its owner (BPF_F_CLONE copies the storage in sk_clone_lock(), before
+ * their first state change), so a server's handshakes are its own.  The
+ * storage goes with the socket.
+ */
+struct sock_owner {
+	__u32 pid; /* tgid */
+	__u32 tid;
+	char comm[REC_COMM_LEN];
+	__u8 want; /* the filters selected the owner when it claimed the socket */
+	__u8 pad[7];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__type(key, int);
+	__type(value, struct sock_owner);
+} sock_owner SEC(".maps");
+
+#define TCP_SYN_SENT  2
+#define TCP_FIN_WAIT1 4
+#define TCP_LAST_ACK  9
+#define TCP_LISTEN    10
+
+/*
  * Socket syscalls, when the file family is not loaded: per-syscall
  * tracepoints fire for these syscalls alone (see exec.bpf.h).
  */
@@ -64,6 +94,8 @@ static __always_inline __u8 put_addr(__u8 *dst, __u16 family, __u16 port_be, con
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(net_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
 {
+	struct sock *s = (struct sock *)sk;
+	struct sock_owner *o;
 	struct rec_tcp_state *r;
 	__u16 family, sport, dport;
 
@@ -72,15 +104,46 @@ int BPF_PROG(net_tcp_state, const struct sock *sk, const int oldstate, const int
 	family = sk->__sk_common.skc_family;
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
-	if (!tape_want())
+	if (newstate == TCP_SYN_SENT || newstate == TCP_LISTEN || newstate == TCP_FIN_WAIT1 ||
+	    newstate == TCP_LAST_ACK) {
+		__u64 id = bpf_get_current_pid_tgid();
+
+		/* claimed even before the gate opens: the owner outlives it */
+		o = bpf_sk_storage_get(&sock_owner, s, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+		if (o) {
+			o->pid = id >> 32;
+			o->tid = (__u32)id;
+			bpf_get_current_comm(o->comm, sizeof(o->comm));
+			o->want = tape_match(false);
+		}
+	} else {
+		o = bpf_sk_storage_get(&sock_owner, s, NULL, 0);
+	}
+	if (!tape_live())
+		return 0;
+	/* no owner: opened before the recording and not closed since; the
+	 * interrupted task says nothing about it, so only an unfiltered
+	 * recording keeps it */
+	if (o ? !o->want : filter_flags != 0)
 		return 0;
 	r = tape_reserve(sizeof(*r), REC_TCP_STATE);
 	if (!r)
 		return 0;
+	if (o) {
+		r->hdr.pid = o->pid;
+		r->hdr.tid = o->tid;
+		__builtin_memcpy(r->hdr.comm, o->comm, sizeof(r->hdr.comm));
+	} else {
+		r->hdr.pid = 0;
+		r->hdr.tid = 0;
+		__builtin_memset(r->hdr.comm, 0, sizeof(r->hdr.comm));
+	}
 	r->oldstate = oldstate;
 	r->newstate = newstate;
 	r->pad = 0;
-	sport = __builtin_bswap16(sk->__sk_common.skc_num);
+	/* inet_sport, as the kernel's own tracepoint reads it: skc_num is
+	 * cleared when the port is released, before the move to CLOSE */
+	sport = BPF_CORE_READ((struct inet_sock *)s, inet_sport);
 	dport = sk->__sk_common.skc_dport;
 	if (family == AF_INET) {
 		r->saddr_len = put_addr(r->saddr, family, sport, &sk->__sk_common.skc_rcv_saddr);

@@ -816,6 +816,90 @@ static void test_connect(void **state)
 }
 
 /*
+ * tcp_state under -- CMD belongs to the socket's owner, not to the task a
+ * softirq interrupted: a traced server's handshake and close, driven from
+ * an untraced client's context over loopback, are all there under the
+ * server's pid, with its local port also on the move to CLOSE; the
+ * client's own socket, whose state changes partly run in the server's
+ * context, is absent.
+ */
+static void test_tcp_owner(void **state)
+{
+	char tape[PATH_MAX], work[PATH_MAX], file[PATH_MAX];
+	struct sockaddr_in addr = {.sin_family = AF_INET};
+	socklen_t alen = sizeof(addr);
+	bool syn_recv = false, established = false, close_wait = false, closed = false;
+	unsigned port = 0, cport;
+	int server = 0, fd, tries;
+	pid_t rec;
+	FILE *f;
+	struct evs e;
+
+	(void)state;
+	pathf(tape, "%s/owner.tape", tmpdir);
+	pathf(work, "%s/work_connect", helpers);
+	pathf(file, "%s/owner.port", tmpdir);
+	unlink(file);
+	{
+		char *argv[] = {bpftape, "record", "-e",    "net", "-o", tape,
+				"--",	 work,	   "serve", file,  NULL};
+
+		rec = start(argv, NULL, NULL);
+	}
+	for (tries = 0; tries < 200 && !(f = fopen(file, "r")); tries++)
+		sleep_ms(50);
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%u %d", &port, &server), 2);
+	fclose(f);
+
+	/* the client: this process, outside the recording */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	addr.sin_port = htons(port);
+	assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &alen), 0);
+	cport = ntohs(addr.sin_port);
+	close(fd);
+	assert_int_equal(finish(rec), 0);
+
+	load(tape, &e);
+	assert_int_equal(e.cursor_err, 0);
+	for (size_t i = 0; i < e.n; i++) {
+		const struct ev *v = &e.v[i];
+		unsigned o, n;
+
+		if (!is(v, "tcp_state"))
+			continue;
+		o = fu(v, "oldstate");
+		n = fu(v, "newstate");
+		if (v->pid != (uint32_t)server || sa_port(v, "saddr") == cport)
+			fail_msg("tcp_state %u -> %u of pid %u, local port %u: not the server's "
+				 "(pid %d, port %u; client port %u)",
+				 o, n, v->pid, sa_port(v, "saddr"), server, port, cport);
+		assert_int_equal(v->tid, (uint32_t)server);
+		assert_string_equal(v->comm, "work_connect");
+		/* the server's own port in every state, CLOSE included */
+		assert_int_equal(sa_port(v, "saddr"), port);
+		if (n == 3 /* SYN_RECV */)
+			syn_recv = true;
+		if (o == 3 && n == 1 /* ESTABLISHED */) {
+			assert_int_equal(sa_port(v, "daddr"), cport);
+			established = true;
+		}
+		if (o == 1 && n == 8 /* CLOSE_WAIT */)
+			close_wait = true;
+		if (o == 9 /* LAST_ACK */ && n == 7 /* CLOSE */)
+			closed = true;
+	}
+	assert_true(syn_recv);
+	assert_true(established);
+	assert_true(close_wait);
+	assert_true(closed);
+	evs_free(&e);
+}
+
+/*
  * A process that opens files until killed, outside the recording: a copy of
  * work_files named noise_files, so that its comm differs too.
  */
@@ -2062,6 +2146,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cmd_syscall_exec),
 		cmocka_unit_test_prestate(test_connect, "net"),
 		cmocka_unit_test_prestate(test_connect, "net,file"),
+		cmocka_unit_test(test_tcp_owner),
 		cmocka_unit_test(test_cmd_filter),
 		cmocka_unit_test(test_start_gate),
 		cmocka_unit_test(test_pid_filter),
