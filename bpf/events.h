@@ -271,6 +271,20 @@ struct rec_signal {
 };
 _Static_assert(sizeof(struct rec_signal) == 56, "rec_signal layout");
 
+/*
+ * Values of the net family's `sock_owner` socket storage: who a TCP socket
+ * belongs to (bpf/net.bpf.c).  The recorder writes them too, for the
+ * sockets a -p process held before the recording started.
+ */
+struct sock_owner {
+	__u32 pid; /* tgid */
+	__u32 tid;
+	char comm[REC_COMM_LEN];
+	__u8 want; /* the filters selected the owner when it claimed the socket */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct sock_owner) == 32, "sock_owner layout");
+
 /* Which events of a family to emit (`want` rodata of each family). */
 #define WANT_FORK	  (1u << 0)
 #define WANT_EXEC	  (1u << 1)

@@ -15,15 +15,9 @@ const volatile __u32 want = WANT_CONNECT | WANT_ACCEPT | WANT_BIND | WANT_TCP_ST
  * shutdown).  Sockets a listener creates for incoming connections inherit
  * its owner (BPF_F_CLONE copies the storage in sk_clone_lock(), before
  * their first state change), so a server's handshakes are its own.  The
- * storage goes with the socket.
+ * storage goes with the socket.  The recorder seeds the sockets that -p
+ * processes held before it started (families__claim_sockets()).
  */
-struct sock_owner {
-	__u32 pid; /* tgid */
-	__u32 tid;
-	char comm[REC_COMM_LEN];
-	__u8 want; /* the filters selected the owner when it claimed the socket */
-	__u8 pad[7];
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: MIT
 /* Skeleton lifecycle of the built-in families. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "families.h"
@@ -131,6 +137,66 @@ cleanup:
 	families__free(f);
 	errno = ret < 0 ? -ret : EINVAL;
 	return NULL;
+}
+
+/* Is @fd a TCP socket over IPv4 or IPv6? */
+static bool is_tcp(int fd)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) || (v != AF_INET && v != AF_INET6))
+		return false;
+	len = sizeof(v);
+	return !getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &len) && v == IPPROTO_TCP;
+}
+
+int families__claim_sockets(struct families *f, int pid, const struct sock_owner *owner)
+{
+	char dir[64], link[64 + 256], target[64];
+	struct dirent *de;
+	int map_fd, pidfd, n = 0, err;
+	DIR *d;
+
+	if (!f || !f->net)
+		return -ENOENT;
+	map_fd = bpf_map__fd(f->net->maps.sock_owner);
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		err = -errno;
+		closedir(d);
+		return err;
+	}
+	while ((de = readdir(d))) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+		ssize_t len;
+		int dup;
+
+		if (end == de->d_name || *end)
+			continue;
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = 0;
+		if (strncmp(target, "socket:[", 8))
+			continue;
+		/* closed meanwhile, or no ptrace rights: that socket stays unowned */
+		dup = syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
+		if (dup < 0)
+			continue;
+		if (is_tcp(dup) && !bpf_map_update_elem(map_fd, &dup, owner, BPF_ANY))
+			n++;
+		close(dup);
+	}
+	close(pidfd);
+	closedir(d);
+	return n;
 }
 
 void families__free(struct families *f)

@@ -29,6 +29,16 @@ struct families *families__attach(struct record_session *s, const uint32_t want[
  */
 bool families__need_tracefs(const uint32_t want[FAMILY_MAX], uint32_t filter_flags);
 
+/*
+ * Make @owner the owner of every TCP socket process @pid holds now (the
+ * net family's `sock_owner` storage, see bpf/net.bpf.c), so that sockets
+ * opened before the recording (a server's listener) are attributed and
+ * filtered like new ones.  The sockets are borrowed with pidfd_getfd(),
+ * which needs ptrace rights over @pid.  The number of sockets claimed, or
+ * -errno (-ENOENT: the net family is not loaded, or @pid is gone).
+ */
+int families__claim_sockets(struct families *f, int pid, const struct sock_owner *owner);
+
 /* Detach and free.  Accepts NULL. */
 void families__free(struct families *f);
 

@@ -1039,6 +1039,40 @@ cleanup:
 	return err;
 }
 
+/*
+ * -p: the TCP sockets the followed processes hold already (a server's
+ * listener) get their owner now, as if they had been connected or
+ * listened on during the recording (bpf/net.bpf.c); the connections a
+ * listener accepts from now on inherit it.  A socket that cannot be
+ * borrowed stays unowned, and a filtered recording leaves its state
+ * changes out.  Not under --cgroup: the owner's cgroup is not checked
+ * here.
+ */
+static void claim_sockets(struct recorder *r)
+{
+	struct proc_snapshot snap = {};
+	size_t n = 0;
+
+	if (proc_snapshot__read(&snap))
+		return;
+	for (size_t i = 0; i < snap.n; i++) {
+		const struct tape_proc *p = &snap.procs[i];
+		struct sock_owner ow = {.pid = p->pid, .tid = p->pid, .want = 1};
+		int e;
+
+		if (!proc_wanted(r, p))
+			continue;
+		if (p->comm)
+			memcpy(ow.comm, p->comm, strnlen(p->comm, sizeof(ow.comm) - 1));
+		e = families__claim_sockets(r->fam, p->pid, &ow);
+		if (e > 0)
+			n += e;
+	}
+	proc_snapshot__free(&snap);
+	if (r->o->verbose)
+		fprintf(stderr, PFX "%zu TCP socket(s) of the followed processes claimed\n", n);
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct record_opts o = {};
@@ -1201,6 +1235,9 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, PFX "%s\n", *err ? err : strerror(-e));
 		goto cleanup;
 	}
+	if (o.pid > 0 && (o.want[FAMILY_NET] & WANT_TCP_STATE) &&
+	    !(r.s.filter_flags & FILTER_CGROUP))
+		claim_sockets(&r);
 	r.rb = ring_buffer__new(r.s.events_fd, handle_record, &r, NULL);
 	if (!r.rb) {
 		fprintf(stderr, PFX "opening the ring buffer: %s\n", strerror(errno));

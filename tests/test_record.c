@@ -816,31 +816,38 @@ static void test_connect(void **state)
 }
 
 /*
- * tcp_state under -- CMD belongs to the socket's owner, not to the task a
- * softirq interrupted: a traced server's handshake and close, driven from
- * an untraced client's context over loopback, are all there under the
+ * tcp_state belongs to the socket's owner, not to the task a softirq
+ * interrupted: a traced server's handshake and close, driven from an
+ * untraced client's context over loopback, are all there under the
  * server's pid, with its local port also on the move to CLOSE; the
  * client's own socket, whose state changes partly run in the server's
- * context, is absent.
+ * context, is absent.  *@state: "cmd" records the server as -- CMD; "pid"
+ * starts it first and records it with -p, so that its listener predates
+ * the recording.
  */
 static void test_tcp_owner(void **state)
 {
-	char tape[PATH_MAX], work[PATH_MAX], file[PATH_MAX];
+	bool by_pid = !strcmp(*state, "pid");
+	char tape[PATH_MAX], work[PATH_MAX], file[PATH_MAX], pidarg[16];
 	struct sockaddr_in addr = {.sin_family = AF_INET};
 	socklen_t alen = sizeof(addr);
 	bool syn_recv = false, established = false, close_wait = false, closed = false;
 	unsigned port = 0, cport;
 	int server = 0, fd, tries;
-	pid_t rec;
-	FILE *f;
+	pid_t rec, srv = 0;
+	FILE *f = NULL;
 	struct evs e;
 
-	(void)state;
-	pathf(tape, "%s/owner.tape", tmpdir);
+	pathf(tape, "%s/owner-%s.tape", tmpdir, (char *)*state);
 	pathf(work, "%s/work_connect", helpers);
 	pathf(file, "%s/owner.port", tmpdir);
 	unlink(file);
-	{
+	unlink(tape);
+	if (by_pid) {
+		char *argv[] = {work, "serve", file, NULL};
+
+		srv = start(argv, NULL, NULL);
+	} else {
 		char *argv[] = {bpftape, "record", "-e",    "net", "-o", tape,
 				"--",	 work,	   "serve", file,  NULL};
 
@@ -851,6 +858,16 @@ static void test_tcp_owner(void **state)
 	assert_non_null(f);
 	assert_int_equal(fscanf(f, "%u %d", &port, &server), 2);
 	fclose(f);
+	if (by_pid) {
+		char *argv[] = {bpftape, "record", "-e", "net", "-p", pidarg, "-o", tape, NULL};
+
+		snprintf(pidarg, sizeof(pidarg), "%d", server);
+		rec = start(argv, NULL, NULL);
+		/* the tape is created once every probe is live */
+		for (tries = 0; tries < 200 && access(tape, F_OK); tries++)
+			sleep_ms(50);
+		assert_int_equal(access(tape, F_OK), 0);
+	}
 
 	/* the client: this process, outside the recording */
 	fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -861,6 +878,8 @@ static void test_tcp_owner(void **state)
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &alen), 0);
 	cport = ntohs(addr.sin_port);
 	close(fd);
+	if (srv)
+		assert_int_equal(finish(srv), 0);
 	assert_int_equal(finish(rec), 0);
 
 	load(tape, &e);
@@ -2146,7 +2165,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cmd_syscall_exec),
 		cmocka_unit_test_prestate(test_connect, "net"),
 		cmocka_unit_test_prestate(test_connect, "net,file"),
-		cmocka_unit_test(test_tcp_owner),
+		cmocka_unit_test_prestate(test_tcp_owner, "cmd"),
+		cmocka_unit_test_prestate(test_tcp_owner, "pid"),
 		cmocka_unit_test(test_cmd_filter),
 		cmocka_unit_test(test_start_gate),
 		cmocka_unit_test(test_pid_filter),
