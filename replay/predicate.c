@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "expr.h"
 #include "grow.h"
 #include "predicate.h"
@@ -89,40 +90,6 @@ static int parse_types(struct pred_opts *o, const char *arg, char *err, size_t e
 		return -EINVAL;
 	}
 	return 0;
-}
-
-int pred_parse_duration(const char *s, uint64_t *ns)
-{
-	static const struct {
-		const char *unit;
-		double mul;
-	} units[] = {
-		{"", 1e9},   {"s", 1e9},  {"ms", 1e6},	 {"us", 1e3},
-		{"ns", 1.0}, {"m", 60e9}, {"min", 60e9}, {"h", 3600e9},
-	};
-	char *end;
-	double v;
-
-	if (*s == '+')
-		s++;
-	if (*s < '0' || *s > '9') {
-		if (*s != '.')
-			return -EINVAL;
-	}
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (!strcmp(end, units[i].unit)) {
-			double r = v * units[i].mul;
-
-			if (r > 1.8e19)
-				return -EINVAL;
-			*ns = (uint64_t)(r + 0.5);
-			return 0;
-		}
-	return -EINVAL;
 }
 
 int pred_opts__parse(struct pred_opts *o, int opt, const char *arg, char *err, size_t errlen)
@@ -304,7 +271,7 @@ static int resolve_time(struct predicate *p, struct tape_reader *const *readers,
 			base_wall = (int64_t)mn + (all_clock ? off[i] : 0);
 		have_base = true;
 	}
-	if (!pred_parse_duration(arg, &rel)) {
+	if (!cli__parse_duration(arg, &rel)) {
 		for (size_t i = 0; i < n; i++) {
 			int64_t ts;
 
