@@ -39,13 +39,18 @@ static int parse_ids(const char *arg, uint32_t **arr, size_t *n, const char *wha
 	const char *s = arg;
 
 	while (*s) {
-		char *end;
-		unsigned long v;
+		size_t len = strcspn(s, ",");
+		char one[24];
+		uint64_t v;
 		uint32_t *a;
 
-		errno = 0;
-		v = strtoul(s, &end, 10);
-		if (errno || end == s || (*end && *end != ',') || v > UINT32_MAX) {
+		/* each id alone through the shared parser: no blanks, signs or
+		 * values cut to 32 bits */
+		if (len < sizeof(one)) {
+			memcpy(one, s, len);
+			one[len] = 0;
+		}
+		if (len >= sizeof(one) || cli__parse_uint(one, UINT32_MAX, &v)) {
 			snprintf(err, errlen, "%s: '%s' is not a list of ids", what, arg);
 			return -EINVAL;
 		}
@@ -54,7 +59,7 @@ static int parse_ids(const char *arg, uint32_t **arr, size_t *n, const char *wha
 			return -ENOMEM;
 		a[(*n)++] = (uint32_t)v;
 		*arr = a;
-		s = *end ? end + 1 : end;
+		s += len + (s[len] == ',');
 	}
 	if (!*n) {
 		snprintf(err, errlen, "%s: empty list", what);

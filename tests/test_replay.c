@@ -357,6 +357,8 @@ static void test_predicate_errors(void **state)
 		{{"--since", "yesterday"}, "--since: 'yesterday' is neither a duration"},
 		{{"--until", "25:99:00"}, "--until: '25:99:00' is neither"},
 		{{"--pid", "12x"}, "--pid: '12x' is not a list of ids"},
+		{{"--pid", "4294967297"}, "--pid: '4294967297' is not a list of ids"},
+		{{"--pid", "1, 2"}, "--pid: '1, 2' is not a list of ids"},
 		{{"--tid", ""}, "--tid: "},
 	};
 
