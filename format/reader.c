@@ -490,6 +490,11 @@ static int absorb(struct tape_reader *r, struct rblock *b, const struct buf *bod
 			problem(r, "block %u (event chunk) at offset %llu: bad chunk summary",
 				b->seq, (unsigned long long)b->off);
 		return err == -ENOMEM ? err : 0;
+	case BLOCK_TRAILER:
+		/* written last: a tape being followed is complete */
+		if (body->len == TRAILER_BODY_LEN && get_le32(body->data + 12) == TRAILER_MAGIC)
+			r->finished = true;
+		break;
 	default:
 		break; /* index, trailer and block types of newer writers */
 	}
@@ -750,6 +755,7 @@ static struct tape_reader *reader_open(struct tape_reader *r, char *err, size_t 
 		ret = ENOMEM;
 		goto fail;
 	}
+	r->finished = !ret;
 	if (ret) {
 		reset_contents(r);
 		if (types_init(r)) {
@@ -870,6 +876,11 @@ int tape_reader__refresh(struct tape_reader *r)
 bool tape_reader__recovered(const struct tape_reader *r)
 {
 	return r && r->recovered;
+}
+
+bool tape_reader__finished(const struct tape_reader *r)
+{
+	return r && r->finished;
 }
 
 const char *tape_reader__errmsg(const struct tape_reader *r)

@@ -211,6 +211,15 @@ struct tape_writer_opts {
 	int zstd_level;
 	/* file mode for tape_writer__open (0: 0600) */
 	unsigned mode;
+	/*
+	 * ...or, at the latest, this long (CLOCK_MONOTONIC) after the first
+	 * event of the chunk was appended, so that a live tape never keeps an
+	 * event only in memory for longer.  Checked as events are appended and
+	 * by tape_writer__tick(), which a live writer calls while no event
+	 * comes.  0: never by the clock (the default), so that what a writer
+	 * writes depends on its input alone.
+	 */
+	uint64_t max_delay_ns;
 };
 
 struct tape_writer;
@@ -244,10 +253,20 @@ int tape_writer__add_loss(struct tape_writer *w, const struct tape_loss *loss);
 /* Cut the current chunk now, compressed and written.  0 or -errno. */
 int tape_writer__flush(struct tape_writer *w);
 
+/*
+ * Cut the current chunk if its first event waits for longer than
+ * opts->max_delay_ns.  Call it at least that often while events may be
+ * pending.  1 if a chunk was written, 0 if none was due, or -errno.
+ */
+int tape_writer__tick(struct tape_writer *w);
+
 /* Bytes written to the output so far. */
 uint64_t tape_writer__bytes(const struct tape_writer *w);
 /* Events appended so far. */
 uint64_t tape_writer__events(const struct tape_writer *w);
+/* Events in the chunks written to the output so far: not those still in
+ * the chunk being built, nor those of a chunk whose write failed. */
+uint64_t tape_writer__events_written(const struct tape_writer *w);
 
 /* Flush, write the index and trailer.  The writer accepts nothing after it.
  * 0 or -errno. */
@@ -289,6 +308,14 @@ void tape_reader__free(struct tape_reader *r);
 
 /* True if the footer was missing or bad and the index was rebuilt by scanning. */
 bool tape_reader__recovered(const struct tape_reader *r);
+
+/*
+ * True once the tape is known to be complete: it was opened through its
+ * footer, or a scan (at opening or by tape_reader__refresh()) read its
+ * trailer block, which a writer writes last.  A reader following a tape
+ * being recorded stops waiting for more then.
+ */
+bool tape_reader__finished(const struct tape_reader *r);
 
 /*
  * Pick up blocks appended since the tape was opened or last refreshed (a

@@ -307,6 +307,7 @@ struct tape_reader {
 	uint64_t size;
 	bool recovered;
 	bool scanning;	   /* no valid footer: refresh() may find more */
+	bool finished;	   /* the trailer was read: nothing more will come */
 	uint64_t scan_end; /* end of the last good block when scanning */
 	char errmsg[256];
 

@@ -14,7 +14,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -69,6 +71,8 @@ struct tape_writer {
 	int fd; /* ours to close, or -1 */
 	size_t chunk_bytes;
 	uint64_t chunk_ns;
+	uint64_t max_delay_ns; /* 0: no cut by the clock */
+	uint64_t first_mono;   /* when the chunk's first event was appended */
 	int level;
 
 	uint64_t off;
@@ -105,6 +109,7 @@ struct tape_writer {
 	struct colset colset;
 	ZSTD_CCtx *cctx;
 	uint64_t nevents;
+	uint64_t nwritten; /* events in chunks written */
 };
 
 static int fail(struct tape_writer *w, int err, const char *fmt, ...)
@@ -823,6 +828,7 @@ static int cut_chunk(struct tape_writer *w)
 	err = put_block(w, BLOCK_CHUNK, &w->block, summary_len);
 	if (err)
 		goto out;
+	w->nwritten += n;
 
 	for (uint32_t i = 0; i < w->nused; i++)
 		w->types[w->used[i] - 1]->chunk_count = 0;
@@ -850,6 +856,34 @@ int tape_writer__flush(struct tape_writer *w)
 	if (w->err)
 		return w->err;
 	return cut_chunk(w) ?: flush_pending(w);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Has the chunk's first event waited for max_delay_ns? */
+static bool chunk_overdue(const struct tape_writer *w)
+{
+	return w->max_delay_ns && w->nrows && mono_ns() - w->first_mono >= w->max_delay_ns;
+}
+
+int tape_writer__tick(struct tape_writer *w)
+{
+	int err;
+
+	if (!w || w->finished)
+		return -EINVAL;
+	if (w->err)
+		return w->err;
+	if (!chunk_overdue(w))
+		return 0;
+	err = cut_chunk(w);
+	return err ? err : 1;
 }
 
 static int64_t sign_extend(int64_t v, unsigned size)
@@ -890,13 +924,17 @@ int tape_writer__append(struct tape_writer *w, const struct tape_event *ev)
 	if (wt->t.nfields && !ev->values)
 		return fail(w, -EINVAL, "append: type '%s' needs values", wt->t.name);
 
+	/* the clock is read once every 256 events: a busy writer never goes
+	 * long between appends, and an idle one is cut by tape_writer__tick() */
 	if (w->nrows && (w->est >= w->chunk_bytes ||
 			 (ev->ts > w->rows[0].ts && ev->ts - w->rows[0].ts >= w->chunk_ns) ||
-			 w->nrows >= MAX_CHUNK_EVENTS)) {
+			 w->nrows >= MAX_CHUNK_EVENTS || (!(w->nrows & 255) && chunk_overdue(w)))) {
 		err = cut_chunk(w);
 		if (err)
 			return err;
 	}
+	if (!w->nrows && w->max_delay_ns)
+		w->first_mono = mono_ns();
 	if (array_grow(&w->rows, &w->caprows, w->nrows, sizeof(*w->rows), 4096) ||
 	    array_grow(&w->vals, &w->capvals, w->nvals + wt->t.nfields, sizeof(*w->vals), 16384))
 		return fail(w, -ENOMEM, "out of memory");
@@ -977,6 +1015,9 @@ static struct tape_writer *writer_new(const struct tape_io *io, const struct tap
 			w->chunk_ns = opts->chunk_ns;
 		if (opts->zstd_level)
 			w->level = opts->zstd_level;
+		/* callers built before the field existed pass a smaller sz */
+		if (opts->sz >= offsetof(struct tape_writer_opts, max_delay_ns) + sizeof(uint64_t))
+			w->max_delay_ns = opts->max_delay_ns;
 	}
 	w->colset.nslots = 2 * DICT_MAX;
 	w->colset.keys = calloc(w->colset.nslots, sizeof(*w->colset.keys));
@@ -1184,6 +1225,11 @@ uint64_t tape_writer__bytes(const struct tape_writer *w)
 uint64_t tape_writer__events(const struct tape_writer *w)
 {
 	return w ? w->nevents : 0;
+}
+
+uint64_t tape_writer__events_written(const struct tape_writer *w)
+{
+	return w ? w->nwritten : 0;
 }
 
 const char *tape_writer__errmsg(const struct tape_writer *w)

@@ -387,6 +387,12 @@ int host__cgroup_id(const char *path, uint64_t *id)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
+	/* "..", or a link, can lead out of the mount: an inode number there is
+	 * no cgroup's id, and a filter on it would match no task */
+	if (statfs(full, &sfs))
+		return -errno;
+	if (sfs.f_type != CGROUP2_SUPER_MAGIC)
+		return -EXDEV;
 	*id = st.st_ino;
 	return 0;
 }

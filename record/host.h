@@ -67,7 +67,9 @@ const struct tape_proc *proc_snapshot__find(const struct proc_snapshot *snap, ui
 
 void proc_snapshot__free(struct proc_snapshot *snap);
 
-/* The cgroup v2 id (the inode number of its directory) of @path.  0 or -errno. */
+/* The cgroup v2 id (the inode number of its directory) of @path, a
+ * directory of the cgroup2 file system or a path inside its mount.  0 or
+ * -errno; -EXDEV for a directory outside the cgroup2 file system. */
 int host__cgroup_id(const char *path, uint64_t *id);
 
 #endif /* BPFTAPE_RECORD_HOST_H */

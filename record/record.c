@@ -27,6 +27,7 @@
 #include <bpf/libbpf.h>
 
 #include "builtin.h"
+#include "cli.h"
 #include "families.h"
 #include "generic.h"
 #include "host.h"
@@ -37,7 +38,12 @@
 
 #define PFX	       "bpftape record: "
 #define DEFAULT_EVENTS "proc,file,net"
-#define POLL_MS	       100
+/* the consumer wakes at least this often, events or not */
+#define POLL_MAX_MS 100
+/* an event reaches the file at most this long after it happened */
+#define DEFAULT_FLUSH_NS 1000000000ull
+/* how long CMD has to exit once the recording stops, before SIGKILL */
+#define CMD_GRACE_NS (5 * 1000000000ull)
 
 /* Options: only cmd_record sees them. */
 struct record_opts {
@@ -49,8 +55,9 @@ struct record_opts {
 	long pid; /* -1: none */
 	const char *comm;
 	const char *cgroup;
-	long uid;	 /* -1: none */
-	double duration; /* seconds, 0: none */
+	long uid;	      /* -1: none */
+	uint64_t duration_ns; /* 0: none */
+	uint64_t flush_ns;    /* the longest an event waits in memory */
 	uint64_t max_size;
 	uint64_t rotate_size;
 	unsigned keep;
@@ -98,7 +105,10 @@ struct recorder {
 
 	int write_err; /* first fatal writer error */
 	char write_msg[PATH_MAX + 512];
-	bool limit_hit; /* --max-size reached */
+	bool limit_hit;	    /* --max-size reached */
+	uint64_t unwritten; /* events read after a write error */
+	bool rb_failed;	    /* reading the ring buffer failed (said once) */
+	int poll_ms;
 	uint64_t bad_records;
 	uint64_t last_bytes;
 
@@ -109,14 +119,21 @@ struct recorder {
 };
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_count;
+static volatile sig_atomic_t stop_from_tty; /* sent to the whole foreground group */
 static volatile sig_atomic_t child_signal;
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
-	if (sig == SIGCHLD)
+	(void)uc;
+	if (sig == SIGCHLD) {
 		child_signal = 1;
-	else
-		stop_signal = sig;
+		return;
+	}
+	stop_signal = sig;
+	stop_count++;
+	/* Ctrl-C and the like come from the kernel (the tty), kill(2) from a user */
+	stop_from_tty = si && si->si_code == SI_KERNEL;
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -139,7 +156,8 @@ static void usage(FILE *f)
 		"Usage: bpftape record [-o FILE] [-e EVENTS]... [-p PID] [--comm NAME]\n"
 		"                      [--cgroup PATH] [--uid UID] [--duration SECS]\n"
 		"                      [--max-size SIZE] [--rotate SIZE --keep N]\n"
-		"                      [--buffer SIZE] [--wakeup SIZE] [-v] [--user USER]\n"
+		"                      [--buffer SIZE] [--wakeup SIZE] [--flush-interval SECS]\n"
+		"                      [-v] [--user USER]\n"
 		"                      [-- CMD [ARGS...]]\n"
 		"\n"
 		"Record kernel events with eBPF into a tape.  Without -p or -- CMD the\n"
@@ -168,10 +186,17 @@ static void usage(FILE *f)
 		"      --buffer SIZE    kernel ring buffer size (default 16M, a power of two)\n"
 		"      --wakeup SIZE    wake the reader once SIZE bytes wait in the ring\n"
 		"                       (default --buffer/16; 0 keeps the default)\n"
+		"      --flush-interval SECS\n"
+		"                       write every event to the file at most SECS after it\n"
+		"                       happened (default 1s): what a SIGKILL can lose, and how\n"
+		"                       far 'replay --follow' lags\n"
 		"  -v, --verbose        libbpf's log and attach details\n"
 		"  -h, --help           this help\n"
 		"  -- CMD [ARGS...]     run CMD, record only it and its descendants, stop when\n"
-		"                       it exits (it starts once the probes are attached)\n"
+		"                       it exits (it starts once the probes are attached).\n"
+		"                       If the recording stops first (SIGINT, SIGTERM, a limit),\n"
+		"                       CMD gets the signal (SIGTERM for a limit), its exit is\n"
+		"                       recorded, and it is killed after 5 s or a second signal\n"
 		"      --user USER      run CMD as USER (name or number; 'root' keeps root).\n"
 		"                       Under sudo CMD runs as the invoking user (SUDO_UID,\n"
 		"                       SUDO_GID), not as root; the tape stays root's, mode 0600\n"
@@ -205,78 +230,12 @@ static void format_size(uint64_t v, char *buf, size_t len)
 	snprintf(buf, len, "%llu", (unsigned long long)v);
 }
 
-/* "64M" -> bytes; 0 or -EINVAL */
-static int parse_size(const char *s, uint64_t *out)
+/* A user or group id: 0 .. 2^32-2 ((uid_t)-1 means "unchanged"). */
+#define ID_MAX 0xfffffffeu
+
+static int parse_id(const char *s, uint64_t *out)
 {
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return -EINVAL;
-	switch (*end) {
-	case 0:
-		break;
-	case 'k':
-	case 'K':
-		v *= 1024;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		v *= 1024 * 1024;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		v *= 1024.0 * 1024 * 1024;
-		end++;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (*end == 'i' || *end == 'B')
-		end += *end == 'i' && end[1] == 'B' ? 2 : 1;
-	if (*end)
-		return -EINVAL;
-	*out = (uint64_t)v;
-	return 0;
-}
-
-/* "1.5", "500ms", "2m" -> seconds */
-static int parse_duration(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v <= 0)
-		return -EINVAL;
-	if (!strcmp(end, "ms"))
-		v /= 1000;
-	else if (!strcmp(end, "m"))
-		v *= 60;
-	else if (!strcmp(end, "h"))
-		v *= 3600;
-	else if (*end && strcmp(end, "s"))
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int parse_long(const char *s, long min, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min)
-		return -EINVAL;
-	*out = v;
-	return 0;
+	return cli__parse_uint(s, ID_MAX, out);
 }
 
 /* One -e argument: a generic spec (has ':') or a comma list of built-ins. */
@@ -324,7 +283,8 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		OPT_KEEP,
 		OPT_BUFFER,
 		OPT_WAKEUP,
-		OPT_USER
+		OPT_USER,
+		OPT_FLUSH
 	};
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
@@ -340,17 +300,19 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		{"buffer", required_argument, NULL, OPT_BUFFER},
 		{"wakeup", required_argument, NULL, OPT_WAKEUP},
 		{"user", required_argument, NULL, OPT_USER},
+		{"flush-interval", required_argument, NULL, OPT_FLUSH},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	long keep = 4;
-	int c;
+	uint64_t keep = 4, v;
+	int c, e;
 
 	o->output = "bpftape.tape";
 	o->pid = -1;
 	o->uid = -1;
 	o->buffer = 16u << 20;
+	o->flush_ns = DEFAULT_FLUSH_NS;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+o:e:p:d:vh", longopts, NULL)) != -1) {
@@ -363,10 +325,15 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 				return -EINVAL;
 			break;
 		case 'p':
-			if (parse_long(optarg, 1, &o->pid)) {
-				fprintf(stderr, PFX "-p wants a process id, not '%s'\n", optarg);
+			/* not cut to 32 bits: 4294967297 is not pid 1 */
+			e = cli__parse_uint(optarg, INT_MAX, &v);
+			if (e || !v) {
+				fprintf(stderr, PFX "-p '%s': %s; give a process id from 1 to %d\n",
+					optarg, e == -ERANGE ? "too large" : "not a process id",
+					INT_MAX);
 				return -EINVAL;
 			}
+			o->pid = (long)v;
 			break;
 		case OPT_COMM:
 			if (!*optarg || strlen(optarg) >= REC_COMM_LEN) {
@@ -383,7 +350,16 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 			o->cgroup = optarg;
 			break;
 		case OPT_UID:
-			if (parse_long(optarg, 0, &o->uid)) {
+			e = parse_id(optarg, &v);
+			if (e == -ERANGE) {
+				fprintf(stderr,
+					PFX "--uid '%s': too large; a user id is from 0 to %u\n",
+					optarg, ID_MAX);
+				return -EINVAL;
+			}
+			if (!e) {
+				o->uid = (long)v;
+			} else {
 				struct passwd *pw = getpwnam(optarg);
 
 				if (!pw) {
@@ -397,11 +373,17 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 			}
 			break;
 		case 'd':
-			if (parse_duration(optarg, &o->duration)) {
+		case OPT_FLUSH:
+			e = cli__parse_duration(optarg, c == 'd' ? &o->duration_ns : &o->flush_ns);
+			if (e || !(c == 'd' ? o->duration_ns : o->flush_ns)) {
 				fprintf(stderr,
-					PFX "--duration '%s': expected seconds like 10, 1.5, "
-					    "500ms, 5m\n",
-					optarg);
+					PFX
+					"--%s '%s': %s; give a duration above zero like 10, 1.5, "
+					"500ms, 5m\n",
+					c == 'd' ? "duration" : "flush-interval", optarg,
+					e == -ERANGE ? "too long (at most 292 years)"
+					: e	     ? "not a duration"
+						     : "zero");
 				return -EINVAL;
 			}
 			break;
@@ -414,14 +396,19 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 					: c == OPT_BUFFER ? &o->buffer
 							  : &o->wakeup;
 
-			if (parse_size(optarg, dst) || (!*dst && c != OPT_WAKEUP)) {
+			e = cli__parse_size(optarg, dst);
+			if (e || (!*dst && c != OPT_WAKEUP)) {
 				fprintf(stderr,
-					PFX "--%s '%s': expected a size like 4096, 64K, 100M, 2G\n",
+					PFX "--%s '%s': %s; expected a size like 4096, 64K, 100M, "
+					    "2G\n",
 					c == OPT_MAXSIZE  ? "max-size"
 					: c == OPT_ROTATE ? "rotate"
 					: c == OPT_BUFFER ? "buffer"
 							  : "wakeup",
-					optarg);
+					optarg,
+					e == -ERANGE ? "too large"
+					: e	     ? "not a size"
+						     : "zero");
 				return -EINVAL;
 			}
 			if (c == OPT_BUFFER)
@@ -431,7 +418,7 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 			break;
 		}
 		case OPT_KEEP:
-			if (parse_long(optarg, 1, &keep) || keep > 1000) {
+			if (cli__parse_uint(optarg, 1000, &keep) || !keep) {
 				fprintf(stderr,
 					PFX "--keep '%s': expected a count from 1 to 1000\n",
 					optarg);
@@ -578,17 +565,6 @@ static int check_output_dir(const char *path, char *why, size_t len)
 	return -e;
 }
 
-/* A user or group id from text: 0 .. 2^32-2 ((uid_t)-1 means "unchanged"). */
-static int parse_id(const char *s, uint32_t *out)
-{
-	long v;
-
-	if (parse_long(s, 0, &v) || v > 0xfffffffe)
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 /*
  * Decide who CMD runs as: --user if given, else the user sudo ran us for
  * (a recording of `make` should not leave root-owned files in the build
@@ -599,7 +575,7 @@ static int run_as__resolve(struct run_as *as, const char *user, char *why, size_
 	const char *sudo_uid = getenv("SUDO_UID"), *sudo_gid = getenv("SUDO_GID");
 	struct passwd *pw = NULL;
 	bool have_gid = false;
-	uint32_t id;
+	uint64_t id;
 	int n = 16;
 
 	memset(as, 0, sizeof(*as));
@@ -828,8 +804,12 @@ static int handle_record(void *ctx, void *data, size_t size)
 	const struct rec_hdr *h = data;
 	int err = 0;
 
-	if (r->write_err || r->limit_hit)
-		return 0; /* stopping: the rest is not written */
+	if (r->write_err || r->limit_hit) {
+		/* stopping: the rest is not written, and said so */
+		if (r->write_err)
+			r->unwritten++;
+		return 0;
+	}
 	if (size < sizeof(*h)) {
 		r->bad_records++;
 		return 0;
@@ -934,6 +914,74 @@ static int release_child(struct recorder *r, int *ret)
 	return 0;
 }
 
+/*
+ * One round of the consumer: wait up to poll_ms for records and take them,
+ * turn new drops into loss records, and write the chunk whose first event
+ * has waited for --flush-interval.  It runs at least every poll_ms, events
+ * or not: an idle host must not keep a burst only in memory.
+ */
+static void recorder__step(struct recorder *r)
+{
+	int e;
+
+	if (r->rb_failed) {
+		usleep(r->poll_ms * 1000);
+		return;
+	}
+	e = ring_buffer__poll(r->rb, r->poll_ms);
+	if (e == 0)
+		e = ring_buffer__consume(r->rb); /* below the wakeup threshold */
+	if (e < 0 && e != -EINTR && !r->write_err) {
+		fprintf(stderr, PFX "reading the ring buffer: %s\n", strerror(-e));
+		r->rb_failed = true;
+		return;
+	}
+	collect_drops(r);
+	if (r->write_err || r->limit_hit)
+		return;
+	e = tape_writer__tick(sink__writer(r->sink));
+	if (e < 0)
+		fail_write(r, e, "writing");
+	else if (e > 0)
+		check_size(r);
+}
+
+/* Has CMD exited?  Reaps it. */
+static bool child_gone(struct recorder *r)
+{
+	if (!r->child_done && waitpid(r->child, &r->child_status, WNOHANG) == r->child)
+		r->child_done = true;
+	return r->child_done;
+}
+
+/*
+ * The recording stops while CMD runs (a signal, --duration, --max-size, a
+ * write error): CMD does not go on unrecorded.  It gets the signal the
+ * recorder got (SIGTERM when a limit stopped it) unless the terminal sent
+ * that signal to CMD too (Ctrl-C); its exit is recorded while it takes at
+ * most CMD_GRACE_NS (a second signal cuts that short); then it is killed.
+ */
+static void stop_child(struct recorder *r)
+{
+	int sig = stop_signal ? stop_signal : SIGTERM, count = stop_count;
+	uint64_t until = mono_ns() + CMD_GRACE_NS;
+
+	if (child_gone(r))
+		return;
+	if (!(stop_signal && stop_from_tty && getpgid(r->child) == getpgrp()))
+		kill(r->child, sig);
+	while (!child_gone(r) && stop_count == count && mono_ns() < until)
+		recorder__step(r);
+	if (r->child_done)
+		return;
+	fprintf(stderr, PFX "%s did not exit %s; killing it\n", r->o->cmd[0],
+		stop_count == count ? "within 5 s" : "before a second signal");
+	kill(r->child, SIGKILL);
+	while (waitpid(r->child, &r->child_status, 0) < 0 && errno == EINTR)
+		;
+	r->child_done = true;
+}
+
 /* Detach, drain, finalize, and print the summary.  Returns the exit status. */
 static int recorder__finish(struct recorder *r, uint64_t t0, int ret)
 {
@@ -946,8 +994,8 @@ static int recorder__finish(struct recorder *r, uint64_t t0, int ret)
 	r->gen = NULL;
 	families__free(r->fam);
 	r->fam = NULL;
-	if (!r->write_err && !r->limit_hit)
-		ring_buffer__consume(r->rb);
+	if (!r->rb_failed && !r->limit_hit)
+		ring_buffer__consume(r->rb); /* after a write error: counts what is lost */
 	collect_drops(r);
 	if (!r->write_err) {
 		e = sink__finish(r->sink);
@@ -958,7 +1006,7 @@ static int recorder__finish(struct recorder *r, uint64_t t0, int ret)
 	}
 	now = mono_ns();
 	{
-		char bytes[32], out[PATH_MAX + 64];
+		char bytes[32], out[PATH_MAX + 64], lost[128] = "";
 		unsigned tapes = sink__tapes(r->sink);
 
 		human_bytes(sink__bytes(r->sink), bytes, sizeof(bytes));
@@ -979,10 +1027,17 @@ static int recorder__finish(struct recorder *r, uint64_t t0, int ret)
 		if (r->bad_records)
 			fprintf(stderr, PFX "warning: %llu malformed records skipped\n",
 				(unsigned long long)r->bad_records);
+		/* the events in the tape; those read but not written after a write
+		 * error (the chunk in memory, the rest of the ring) apart */
+		r->unwritten += sink__events_pending(r->sink);
+		if (r->write_err)
+			snprintf(lost, sizeof(lost), ", %llu not written (%s)",
+				 (unsigned long long)r->unwritten, strerror(-r->write_err));
 		fprintf(stderr,
-			"bpftape record: %llu events, %llu drops, %s written, %.2f s, output %s\n",
+			"bpftape record: %llu events, %llu drops%s, %s written, %.2f s, output "
+			"%s\n",
 			(unsigned long long)sink__events(r->sink), (unsigned long long)r->drops,
-			bytes, (now - t0) / 1e9, out);
+			lost, bytes, (now - t0) / 1e9, out);
 	}
 	if (o->verbose) {
 		struct rusage ru;
@@ -1002,11 +1057,6 @@ static int recorder__finish(struct recorder *r, uint64_t t0, int ret)
 			WEXITSTATUS(r->child_status));
 	if (r->write_err)
 		ret = 1;
-	if (r->child && !r->child_done) {
-		/* the command outlives the recording (signal or limit): leave it be,
-		 * but reap it if it is already gone */
-		waitpid(r->child, &r->child_status, WNOHANG);
-	}
 
 	return ret;
 }
@@ -1080,6 +1130,7 @@ int cmd_record(int argc, char **argv)
 	struct sigaction sa = {};
 	char err[1024], why[320], exe[PATH_MAX];
 	uint64_t t0, deadline = 0, now;
+	bool running;
 	int ret = 1, e;
 
 	record_session__init(&r.s);
@@ -1135,9 +1186,11 @@ int cmd_record(int argc, char **argv)
 		r.s.filter_cgroup = cgid;
 		if (e) {
 			fprintf(stderr,
-				PFX "--cgroup %s: %s (give a cgroup v2 directory, absolute or "
+				PFX "--cgroup '%s': %s (give a cgroup v2 directory, absolute or "
 				    "relative to the cgroup2 mount)\n",
-				o.cgroup, strerror(-e));
+				o.cgroup,
+				e == -EXDEV ? "not a directory of the cgroup2 file system"
+					    : strerror(-e));
 			ret = 2;
 			goto cleanup;
 		}
@@ -1201,7 +1254,8 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 
-	sa.sa_handler = on_signal;
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -1286,6 +1340,17 @@ int cmd_record(int argc, char **argv)
 				       .keep = o.rotate_size ? o.keep : 1,
 				       .start = tape_start,
 				       .ctx = &r};
+		uint64_t poll_ns;
+
+		/*
+		 * An event waits for at most one poll in the ring buffer, then
+		 * in the writer until it cuts the chunk, which the next poll
+		 * notices: the writer's bound leaves room for two polls.
+		 */
+		r.poll_ms = (int)(o.flush_ns / 10 / 1000000);
+		r.poll_ms = r.poll_ms < 1 ? 1 : r.poll_ms > POLL_MAX_MS ? POLL_MAX_MS : r.poll_ms;
+		poll_ns = (uint64_t)r.poll_ms * 1000000;
+		so.max_delay_ns = o.flush_ns > 2 * poll_ns ? o.flush_ns - 2 * poll_ns : 1;
 
 		/* small limits want small chunks: a file grows a chunk at a time */
 		if (o.rotate_size && (!lim || o.rotate_size < lim))
@@ -1302,8 +1367,8 @@ int cmd_record(int argc, char **argv)
 	}
 
 	t0 = mono_ns();
-	if (o.duration > 0)
-		deadline = t0 + (uint64_t)(o.duration * 1e9);
+	if (o.duration_ns)
+		deadline = t0 + o.duration_ns;
 	if (o.verbose) {
 		const struct record_builtin *b;
 		size_t nb;
@@ -1320,23 +1385,14 @@ int cmd_record(int argc, char **argv)
 			r.s.filter_flags);
 	}
 	ret = 0;
-	if (r.child && release_child(&r, &ret))
-		stop_signal = SIGCHLD; /* nothing to record: straight to finishing */
-	while (!stop_signal && !r.write_err && !r.limit_hit) {
-		e = ring_buffer__poll(r.rb, POLL_MS);
-		if (e == 0)
-			e = ring_buffer__consume(r.rb); /* below the wakeup threshold */
-		if (e < 0 && e != -EINTR && !r.write_err) {
-			fprintf(stderr, PFX "reading the ring buffer: %s\n", strerror(-e));
-			break;
-		}
-		collect_drops(&r);
+	/* if CMD cannot start there is nothing to record: straight to finishing */
+	running = !(r.child && release_child(&r, &ret));
+	while (running && !stop_signal && !r.write_err && !r.limit_hit && !r.rb_failed) {
+		recorder__step(&r);
 		if (r.child && child_signal) {
 			child_signal = 0;
-			if (waitpid(r.child, &r.child_status, WNOHANG) == r.child) {
-				r.child_done = true;
+			if (child_gone(&r))
 				break;
-			}
 		}
 		if (o.pid > 0) {
 			__u32 key;
@@ -1353,6 +1409,8 @@ int cmd_record(int argc, char **argv)
 			break;
 	}
 
+	if (r.child)
+		stop_child(&r);
 	ret = recorder__finish(&r, t0, ret);
 
 cleanup:

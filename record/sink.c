@@ -39,7 +39,9 @@ static void close_tape(struct sink *s)
 
 static int start_tape(struct sink *s)
 {
-	struct tape_writer_opts wo = {.sz = sizeof(wo), .chunk_bytes = s->opts.chunk_bytes};
+	struct tape_writer_opts wo = {.sz = sizeof(wo),
+				      .chunk_bytes = s->opts.chunk_bytes,
+				      .max_delay_ns = s->opts.max_delay_ns};
 	int err;
 
 	/* the writer names the file only once it holds the header */
@@ -119,7 +121,7 @@ int sink__maybe_rotate(struct sink *s)
 	if (err)
 		return err;
 	s->done_bytes += tape_writer__bytes(s->w);
-	s->done_events += tape_writer__events(s->w);
+	s->done_events += tape_writer__events_written(s->w);
 	close_tape(s);
 
 	/* shift the ring: drop the oldest, then out.i -> out.i+1, out -> out.1 */
@@ -146,7 +148,12 @@ uint64_t sink__bytes(const struct sink *s)
 
 uint64_t sink__events(const struct sink *s)
 {
-	return s->done_events + (s->w ? tape_writer__events(s->w) : 0);
+	return s->done_events + (s->w ? tape_writer__events_written(s->w) : 0);
+}
+
+uint64_t sink__events_pending(const struct sink *s)
+{
+	return s->w ? tape_writer__events(s->w) - tape_writer__events_written(s->w) : 0;
 }
 
 unsigned sink__tapes(const struct sink *s)

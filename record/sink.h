@@ -18,6 +18,7 @@ struct sink_opts {
 	uint64_t rotate_bytes; /* 0: no rotation */
 	unsigned keep;	       /* tapes kept under rotation (>= 1) */
 	size_t chunk_bytes;    /* writer chunk size (0: the library's default) */
+	uint64_t max_delay_ns; /* the longest an event waits in memory (0: no bound) */
 	/* write the head of a fresh tape (meta, types, snapshot); 0 or -errno */
 	int (*start)(void *ctx, struct tape_writer *w);
 	void *ctx;
@@ -40,8 +41,11 @@ int sink__maybe_rotate(struct sink *s);
 
 /* Bytes written to every tape of this sink so far (current one included). */
 uint64_t sink__bytes(const struct sink *s);
-/* Events appended to every tape so far. */
+/* Events written to every tape so far: those in the tapes' chunks. */
 uint64_t sink__events(const struct sink *s);
+/* Events handed to the current tape but not written to it (still in memory,
+ * or in a chunk whose write failed). */
+uint64_t sink__events_pending(const struct sink *s);
 /* Tapes started so far (1 without rotation). */
 unsigned sink__tapes(const struct sink *s);
 

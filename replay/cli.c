@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Usage errors and progress lines of the offline verbs. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -114,4 +116,131 @@ void cli_progress__end(struct cli_progress *p)
 		return;
 	fputc('\n', stderr);
 	p->shown = false;
+}
+
+/*
+ * A non-negative decimal number at @s (digits, one '.', an exponent), the
+ * rest at *@end.  strtod() alone would also take blanks, signs, "nan",
+ * "inf" and hex floats.
+ */
+static int parse_decimal(const char *s, double *v, const char **end)
+{
+	const char *p = s;
+	char *e;
+
+	if (!(*p >= '0' && *p <= '9') && !(*p == '.' && p[1] >= '0' && p[1] <= '9'))
+		return -EINVAL;
+	while ((*p >= '0' && *p <= '9') || *p == '.')
+		p++;
+	if (*p == 'e' || *p == 'E') {
+		const char *q = p + 1 + (p[1] == '+' || p[1] == '-');
+
+		if (*q >= '0' && *q <= '9')
+			for (p = q; *p >= '0' && *p <= '9'; p++)
+				;
+	}
+	errno = 0;
+	*v = strtod(s, &e);
+	if (e != p)
+		return -EINVAL; /* "1.2.3" */
+	if (errno == ERANGE && *v != 0)
+		return -ERANGE;
+	*end = e;
+	return 0;
+}
+
+int cli__parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct {
+		const char *unit;
+		double mul;
+	} units[] = {
+		{"", 1e9},   {"s", 1e9},  {"ms", 1e6},	 {"us", 1e3},
+		{"ns", 1.0}, {"m", 60e9}, {"min", 60e9}, {"h", 3600e9},
+	};
+	const char *end;
+	double v;
+	int err;
+
+	if (*s == '+')
+		s++;
+	err = parse_decimal(s, &v, &end);
+	if (err)
+		return err;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		double r;
+
+		if (strcmp(end, units[i].unit))
+			continue;
+		r = v * units[i].mul + 0.5;
+		/* 2^63 is exact in a double; anything from it on is out of range */
+		if (!(r < 9223372036854775808.0))
+			return -ERANGE;
+		*ns = (uint64_t)r;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int cli__parse_size(const char *s, uint64_t *bytes)
+{
+	const char *end;
+	double v, mul = 1;
+	int err;
+
+	err = parse_decimal(s, &v, &end);
+	if (err)
+		return err;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		mul = 1024;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		mul = 1024.0 * 1024;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		mul = 1024.0 * 1024 * 1024;
+		end++;
+		break;
+	}
+	if (mul > 1 && *end == 'i')
+		end++;
+	if (*end == 'B')
+		end++;
+	if (*end)
+		return -EINVAL;
+	v *= mul;
+	/* 2^64 is exact in a double */
+	if (!(v < 18446744073709551616.0))
+		return -ERANGE;
+	*bytes = (uint64_t)v;
+	return 0;
+}
+
+int cli__parse_uint(const char *s, uint64_t max, uint64_t *v)
+{
+	bool over = false;
+	uint64_t n = 0;
+
+	if (!(*s >= '0' && *s <= '9'))
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned d = *s - '0';
+
+		if (n > (UINT64_MAX - d) / 10)
+			over = true;
+		else
+			n = n * 10 + d;
+	}
+	if (*s)
+		return -EINVAL;
+	if (over || n > max)
+		return -ERANGE;
+	*v = n;
+	return 0;
 }

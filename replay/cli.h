@@ -2,14 +2,15 @@
 /*
  * What the command lines of the offline verbs share: one way to say that a
  * command line is wrong (what is wrong, and where the help is), and a
- * progress line that shows on a terminal only.  Only the verbs (main()'s
- * side) use this; it prints to stderr.
+ * progress line that shows on a terminal only, and the parsers of their
+ * numbers.  Only the verbs (main()'s side) use this; it prints to stderr.
  */
 #ifndef BPFTAPE_CLI_H
 #define BPFTAPE_CLI_H
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Exit status of a command line that cannot run as written. */
 #define CLI_EXIT_USAGE 2
@@ -55,5 +56,34 @@ void cli_progress__show(struct cli_progress *p, const char *fmt, ...)
  * own line; the next show starts a new one.  Call it before printing an
  * error in the middle of the work, and at the end. */
 void cli_progress__end(struct cli_progress *p);
+
+/*
+ * The one parser of each kind of number on a command line, for every verb
+ * (record's options included), so that a value is accepted or refused the
+ * same way everywhere.  Each takes the whole string: no blanks, no sign but
+ * where stated, nothing after the number and its unit.  They print
+ * nothing; each returns 0, -EINVAL for text that is not such a value (nan,
+ * inf and negative numbers among them), or -ERANGE for one too large.
+ */
+
+/* The largest duration: 2^63 ns, some 292 years, so that every verb can add
+ * it to a time stamp or hold it signed. */
+#define CLI_DURATION_MAX INT64_MAX
+
+/*
+ * A duration into @ns: a decimal number, optional '+' first, with an
+ * optional unit ns, us, ms, s (the default), m or min, h: "10", "1.5s",
+ * "250ms", "5m".  Zero is a duration; the caller refuses it where it must.
+ */
+int cli__parse_duration(const char *s, uint64_t *ns);
+
+/* A size in bytes into @bytes: a decimal number with an optional K, M or G
+ * (powers of 1024; "i", "B" or "iB" may follow): "4096", "64K", "1.5M",
+ * "2GiB".  At most UINT64_MAX. */
+int cli__parse_size(const char *s, uint64_t *bytes);
+
+/* A whole decimal number from 0 to @max into @v ("42"; not "+42", "0x2a",
+ * "4.0").  -ERANGE above @max. */
+int cli__parse_uint(const char *s, uint64_t max, uint64_t *v);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "expr.h"
 #include "grow.h"
 #include "predicate.h"
@@ -38,13 +39,18 @@ static int parse_ids(const char *arg, uint32_t **arr, size_t *n, const char *wha
 	const char *s = arg;
 
 	while (*s) {
-		char *end;
-		unsigned long v;
+		size_t len = strcspn(s, ",");
+		char one[24];
+		uint64_t v;
 		uint32_t *a;
 
-		errno = 0;
-		v = strtoul(s, &end, 10);
-		if (errno || end == s || (*end && *end != ',') || v > UINT32_MAX) {
+		/* each id alone through the shared parser: no blanks, signs or
+		 * values cut to 32 bits */
+		if (len < sizeof(one)) {
+			memcpy(one, s, len);
+			one[len] = 0;
+		}
+		if (len >= sizeof(one) || cli__parse_uint(one, UINT32_MAX, &v)) {
 			snprintf(err, errlen, "%s: '%s' is not a list of ids", what, arg);
 			return -EINVAL;
 		}
@@ -53,7 +59,7 @@ static int parse_ids(const char *arg, uint32_t **arr, size_t *n, const char *wha
 			return -ENOMEM;
 		a[(*n)++] = (uint32_t)v;
 		*arr = a;
-		s = *end ? end + 1 : end;
+		s += len + (s[len] == ',');
 	}
 	if (!*n) {
 		snprintf(err, errlen, "%s: empty list", what);
@@ -89,40 +95,6 @@ static int parse_types(struct pred_opts *o, const char *arg, char *err, size_t e
 		return -EINVAL;
 	}
 	return 0;
-}
-
-int pred_parse_duration(const char *s, uint64_t *ns)
-{
-	static const struct {
-		const char *unit;
-		double mul;
-	} units[] = {
-		{"", 1e9},   {"s", 1e9},  {"ms", 1e6},	 {"us", 1e3},
-		{"ns", 1.0}, {"m", 60e9}, {"min", 60e9}, {"h", 3600e9},
-	};
-	char *end;
-	double v;
-
-	if (*s == '+')
-		s++;
-	if (*s < '0' || *s > '9') {
-		if (*s != '.')
-			return -EINVAL;
-	}
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (!strcmp(end, units[i].unit)) {
-			double r = v * units[i].mul;
-
-			if (r > 1.8e19)
-				return -EINVAL;
-			*ns = (uint64_t)(r + 0.5);
-			return 0;
-		}
-	return -EINVAL;
 }
 
 int pred_opts__parse(struct pred_opts *o, int opt, const char *arg, char *err, size_t errlen)
@@ -304,7 +276,7 @@ static int resolve_time(struct predicate *p, struct tape_reader *const *readers,
 			base_wall = (int64_t)mn + (all_clock ? off[i] : 0);
 		have_base = true;
 	}
-	if (!pred_parse_duration(arg, &rel)) {
+	if (!cli__parse_duration(arg, &rel)) {
 		for (size_t i = 0; i < n; i++) {
 			int64_t ts;
 

@@ -112,9 +112,6 @@ bool predicate__match(struct predicate *p, const struct tape_event *ev);
 /* The time bounds for source @src in its own ts (0 = none). */
 void predicate__range(const struct predicate *p, unsigned src, uint64_t *since, uint64_t *until);
 
-/* Parse a relative duration ("1.5s", "250ms", "10") into ns.  0 or -EINVAL. */
-int pred_parse_duration(const char *s, uint64_t *ns);
-
 /* The boot-time to wall-clock offset of a tape, from its metadata.
  * 0 or -ENOENT if the tape lacks it. */
 int pred_clock_offset(const struct tape_reader *r, int64_t *off);

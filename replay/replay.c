@@ -27,26 +27,26 @@ static void on_sigint(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: bpftape replay [PREDICATES] [--json] [--time rel|wall|raw]\n"
-		"                      [--pace[=SPEED]] [--follow] FILE...\n\n"
-		"Print the events of one or more tapes in timestamp order, one line per\n"
-		"event: time, [cpu], comm, pid/tid, type, fields.  Several tapes (rotated\n"
-		"files, several hosts) are merged.  Loss records appear in place.\n\n"
-		"Output:\n"
-		"  --json                NDJSON, one object per event, typed values\n"
-		"  --time MODE           rel: seconds from the start (default); wall: local\n"
-		"                        time of day; raw: recorded CLOCK_BOOTTIME seconds\n"
-		"  --pace[=SPEED]        re-emit events at their recorded pace, SPEED times\n"
-		"                        faster (default 1)\n"
-		"  --follow              keep reading a tape that is still being recorded\n"
-		"                        (like tail -f); Ctrl-C ends\n\n" PRED_HELP "\nExamples:\n"
-		"  bpftape replay incident.tape\n"
-		"  bpftape replay --pid 4242 --since 10s --until 20s incident.tape\n"
-		"  bpftape replay -f 'type == \"open\" && ret == ENOENT' incident.tape\n"
-		"  bpftape replay --json --type exec,exit incident.tape | jq .comm\n"
-		"  bpftape replay --pace=10 incident.tape\n"
-		"  bpftape replay --follow live.tape\n");
+	fprintf(f, "Usage: bpftape replay [PREDICATES] [--json] [--time rel|wall|raw]\n"
+		   "                      [--pace[=SPEED]] [--follow] FILE...\n\n"
+		   "Print the events of one or more tapes in timestamp order, one line per\n"
+		   "event: time, [cpu], comm, pid/tid, type, fields.  Several tapes (rotated\n"
+		   "files, several hosts) are merged.  Loss records appear in place.\n\n"
+		   "Output:\n"
+		   "  --json                NDJSON, one object per event, typed values\n"
+		   "  --time MODE           rel: seconds from the start (default); wall: local\n"
+		   "                        time of day; raw: recorded CLOCK_BOOTTIME seconds\n"
+		   "  --pace[=SPEED]        re-emit events at their recorded pace, SPEED times\n"
+		   "                        faster (default 1)\n"
+		   "  --follow              keep reading a tape that is still being recorded\n"
+		   "                        (like tail -f) until the recorder finishes it;\n"
+		   "                        Ctrl-C ends sooner\n\n" PRED_HELP "\nExamples:\n"
+		   "  bpftape replay incident.tape\n"
+		   "  bpftape replay --pid 4242 --since 10s --until 20s incident.tape\n"
+		   "  bpftape replay -f 'type == \"open\" && ret == ENOENT' incident.tape\n"
+		   "  bpftape replay --json --type exec,exit incident.tape | jq .comm\n"
+		   "  bpftape replay --pace=10 incident.tape\n"
+		   "  bpftape replay --follow live.tape\n");
 }
 
 /* Sleep until event time @rel_ns (since the first event) at @speed. */
@@ -202,6 +202,7 @@ int cmd_replay(int argc, char **argv)
 			continue;
 		}
 		if (rc == 0) {
+			bool finished = true;
 			int n = 0;
 
 			if (!follow)
@@ -214,9 +215,15 @@ int cmd_replay(int argc, char **argv)
 
 				if (k > 0)
 					n += k;
+				finished = finished && tape_reader__finished(t.readers[i]);
 			}
+			/* every event read and every trailer seen: nothing more comes */
+			if (!n && finished)
+				break;
+			/* the recorder writes at least every --flush-interval (1 s):
+			 * a tenth of that keeps the lag near it */
 			if (!n)
-				usleep(200000);
+				usleep(100000);
 			continue;
 		}
 		if (tapes__apply(&t, ev))

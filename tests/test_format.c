@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <sys/un.h>
 #include <arpa/inet.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -1037,6 +1038,151 @@ static void test_refresh(void **state)
 	/* The tape is created private: it holds paths and arguments. */
 }
 
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec t = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+
+	while (nanosleep(&t, &t) && errno == EINTR)
+		;
+}
+
+static uint64_t cursor_rest(struct tape_cursor *c)
+{
+	const struct tape_event *ev;
+	uint64_t n = 0;
+
+	while (tape_cursor__next(c, &ev) > 0)
+		n++;
+	return n;
+}
+
+/*
+ * A live writer with max_delay_ns never keeps an event only in memory for
+ * longer, even when no other event comes: tape_writer__tick() writes it
+ * out, and a reader following the file sees it; the trailer tells that
+ * reader the tape is complete.  Sleeps only ever exceed the bound.
+ */
+static void test_max_delay(void **state)
+{
+	const uint64_t delay = 50 * 1000000ull;
+	struct tape_writer_opts opts = {.sz = sizeof(opts), .max_delay_ns = delay};
+	char path[256], err[256];
+	struct tape_writer *w;
+	struct tape_reader *r;
+	struct tape_cursor *c;
+	struct gen g;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s", tmp_path("delay.tape"));
+	w = tape_writer__open(path, &opts);
+	assert_non_null(w);
+	for (int i = 0; i < NTYPES; i++)
+		assert_int_equal(tape_writer__add_type(w, &types[i]), i + 1);
+	for (uint64_t i = 0; i < 3; i++) {
+		gen_event(23, i, &g);
+		assert_int_equal(tape_writer__append(w, &g.ev), 0);
+	}
+	/* appended, not written yet */
+	assert_int_equal(tape_writer__events(w), 3);
+	assert_int_equal(tape_writer__events_written(w), 0);
+	r = tape_reader__open(path, err, sizeof(err));
+	assert_non_null(r);
+	assert_false(tape_reader__finished(r));
+	c = tape_cursor__new(&r, 1, NULL);
+	assert_non_null(c);
+	assert_int_equal(cursor_rest(c), 0);
+
+	sleep_ns(2 * delay);
+	assert_int_equal(tape_writer__tick(w), 1);
+	assert_int_equal(tape_writer__events_written(w), 3);
+	assert_int_equal(tape_writer__tick(w), 0); /* nothing left to write */
+	assert_true(tape_reader__refresh(r) > 0);
+	assert_int_equal(cursor_rest(c), 3);
+	assert_false(tape_reader__finished(r));
+
+	/* an event appended long after the last cut starts a new wait */
+	sleep_ns(2 * delay);
+	gen_event(23, 3, &g);
+	assert_int_equal(tape_writer__append(w, &g.ev), 0);
+	assert_int_equal(tape_writer__events_written(w), 3);
+	sleep_ns(2 * delay);
+	assert_int_equal(tape_writer__tick(w), 1);
+	assert_true(tape_reader__refresh(r) > 0);
+	assert_int_equal(cursor_rest(c), 1);
+
+	assert_int_equal(tape_writer__finish(w), 0);
+	assert_true(tape_reader__refresh(r) > 0);
+	assert_true(tape_reader__finished(r));
+	assert_int_equal(cursor_rest(c), 0);
+	tape_cursor__free(c);
+	tape_reader__free(r);
+	tape_writer__free(w);
+
+	/* a finished tape opens finished */
+	r = tape_reader__open(path, err, sizeof(err));
+	assert_non_null(r);
+	assert_true(tape_reader__finished(r));
+	tape_reader__free(r);
+	unlink(path);
+}
+
+/* Without max_delay_ns what a writer writes depends on its input alone. */
+static void test_no_delay_by_default(void **state)
+{
+	struct tape_writer *w;
+	struct mem m = {0};
+	struct tape_io io = {mem_write, mem_truncate, &m};
+	struct gen g;
+	size_t len;
+
+	(void)state;
+	w = tape_writer__new(&io, NULL);
+	assert_non_null(w);
+	for (int i = 0; i < NTYPES; i++)
+		assert_int_equal(tape_writer__add_type(w, &types[i]), i + 1);
+	gen_event(29, 0, &g);
+	assert_int_equal(tape_writer__append(w, &g.ev), 0);
+	len = m.len;
+	sleep_ns(20 * 1000000ull);
+	assert_int_equal(tape_writer__tick(w), 0);
+	assert_int_equal(m.len, len);
+	assert_int_equal(tape_writer__events_written(w), 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	assert_int_equal(tape_writer__events_written(w), 1);
+	tape_writer__free(w);
+	free(m.data);
+}
+
+/* Events whose chunk the output refused are appended, not written. */
+static void test_events_written_full(void **state)
+{
+	struct tape_writer *w;
+	struct mem m = {0};
+	struct tape_io io = {mem_write, mem_truncate, &m};
+	struct gen g;
+
+	(void)state;
+	w = tape_writer__new(&io, NULL);
+	assert_non_null(w);
+	for (int i = 0; i < NTYPES; i++)
+		assert_int_equal(tape_writer__add_type(w, &types[i]), i + 1);
+	for (uint64_t i = 0; i < 10; i++) {
+		gen_event(31, i, &g);
+		assert_int_equal(tape_writer__append(w, &g.ev), 0);
+	}
+	assert_int_equal(tape_writer__flush(w), 0);
+	m.fail_after = m.len + 10; /* the disk fills */
+	for (uint64_t i = 10; i < 15; i++) {
+		gen_event(31, i, &g);
+		assert_int_equal(tape_writer__append(w, &g.ev), 0);
+	}
+	assert_int_equal(tape_writer__flush(w), -ENOSPC);
+	assert_int_equal(tape_writer__events(w), 15);
+	assert_int_equal(tape_writer__events_written(w), 10);
+	tape_writer__free(w);
+	free(m.data);
+}
+
 static void test_file_mode(void **state)
 {
 	char path[256];
@@ -1305,6 +1451,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_format_value),
 		cmocka_unit_test(test_recover),
 		cmocka_unit_test(test_refresh),
+		cmocka_unit_test(test_max_delay),
+		cmocka_unit_test(test_no_delay_by_default),
+		cmocka_unit_test(test_events_written_full),
 		cmocka_unit_test(test_file_mode),
 		cmocka_unit_test(test_tracepoint_decoded),
 		cmocka_unit_test(test_golden),

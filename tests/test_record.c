@@ -1318,7 +1318,6 @@ static void test_max_size(void **state)
 
 		assert_int_equal(finish(rec), 0);
 	}
-	/* the workload outlives the recording; its process group is ours to end */
 	msg = slurp(err);
 	assert_non_null(strstr(msg, "max-size"));
 	free(msg);
@@ -1330,9 +1329,10 @@ static void test_max_size(void **state)
 	assert_true(e.n > 1000);
 	evs_free(&e);
 	{
+		/* the recorder stopped the workload: it does not go on unrecorded */
 		char *argv[] = {"/usr/bin/pkill", "-KILL", "-f", dir, NULL};
 
-		run(argv, NULL, NULL);
+		assert_int_equal(run(argv, NULL, NULL), 1); /* no process matched */
 	}
 }
 
@@ -1366,6 +1366,207 @@ static void test_sigkill(void **state)
 	assert_true(e.n > 10000);
 	assert_true(e.has_hostname);
 	evs_free(&e);
+}
+
+/* Opens of paths that start with @prefix in @path, which may still be
+ * recorded: -1 while the tape cannot be opened yet. */
+static long opens_under(const char *path, const char *prefix)
+{
+	struct tape_reader *r = tape_reader__open(path, NULL, 0);
+	const struct tape_select sel = {
+		.sz = sizeof(sel), .types = (const char *[]){"open"}, .ntypes = 1};
+	const struct tape_event *ev;
+	struct tape_cursor *c;
+	long n = 0;
+	int idx;
+
+	if (!r)
+		return -1;
+	c = tape_cursor__new(&r, 1, &sel);
+	assert_non_null(c);
+	while (tape_cursor__next(c, &ev) > 0) {
+		const void *p;
+		uint32_t len;
+
+		idx = tape_type__field_index(ev->tp, "path");
+		if (idx >= 0 && !tape_event__bytes(ev, (unsigned)idx, &p, &len) &&
+		    len >= strlen(prefix) && !memcmp(p, prefix, strlen(prefix)))
+			n++;
+	}
+	tape_cursor__free(c);
+	tape_reader__free(r);
+	return n;
+}
+
+/*
+ * A burst, then nothing: its events reach the file within the flush
+ * interval (1 s by default) though no later event cuts their chunk, so a
+ * SIGKILL then loses none of them.  Waits up to 15 s, far beyond it.
+ */
+static void test_idle_flush(void **state)
+{
+	char dir[PATH_MAX], loop[PATH_MAX], tape[PATH_MAX], script[3 * PATH_MAX];
+	long n = -1;
+	pid_t rec;
+
+	(void)state;
+	mkscratch(dir, "idle");
+	pathf(loop, "%s/loop", dir);
+	pathf(tape, "%s/idle.tape", tmpdir);
+	snprintf(script, sizeof(script), "%s/work_files %s 200 >/dev/null; exec sleep 600", helpers,
+		 dir);
+	{
+		char *argv[] = {bpftape, "record",  "-e", "file,proc", "-o", tape,
+				"--",	 "/bin/sh", "-c", script,      NULL};
+
+		rec = start(argv, NULL, NULL);
+	}
+	/* the loop's 200 opens plus the one that created the file */
+	for (int i = 0; i < 300 && n < 201; i++) {
+		sleep_ms(50);
+		n = opens_under(tape, loop);
+	}
+	/* the recorder still runs: the file holds them, not its end */
+	assert_int_equal(waitpid(rec, NULL, WNOHANG), 0);
+	kill(rec, SIGKILL);
+	finish(rec);
+	kill(-rec, SIGKILL);
+	if (n != 201)
+		fail_msg("%ld of 201 opens in the tape 15 s after the burst", n);
+	assert_int_equal(opens_under(tape, loop), 201);
+}
+
+/*
+ * `replay --follow` of a tape being recorded shows a burst while the host
+ * is idle after it, and ends by itself once the recorder finishes the tape.
+ */
+static void test_follow_live(void **state)
+{
+	char dir[PATH_MAX], tape[PATH_MAX], out[PATH_MAX], script[3 * PATH_MAX], *text = NULL;
+	pid_t rec, fol;
+	int seen = 0, rc = -1;
+
+	(void)state;
+	mkscratch(dir, "follow");
+	pathf(tape, "%s/follow.tape", tmpdir);
+	pathf(out, "%s/follow.out", tmpdir);
+	snprintf(script, sizeof(script), "%s/work_files %s 50 >/dev/null; exec sleep 600", helpers,
+		 dir);
+	{
+		char *argv[] = {bpftape, "record",  "-e", "file,proc", "-o", tape,
+				"--",	 "/bin/sh", "-c", script,      NULL};
+
+		rec = start(argv, NULL, NULL);
+	}
+	for (int i = 0; i < 200 && access(tape, F_OK); i++)
+		sleep_ms(50);
+	{
+		char *argv[] = {bpftape, "replay", "--follow", tape, NULL};
+
+		fol = start(argv, out, NULL);
+	}
+	for (int i = 0; i < 300 && seen < 51; i++) {
+		const char *p;
+
+		sleep_ms(50);
+		free(text);
+		text = slurp(out);
+		seen = 0;
+		for (p = text; (p = strstr(p, "/follow/")); p++)
+			seen += !strncmp(p, "/follow/loop", 12) || !strncmp(p, "/follow/a.txt", 13);
+	}
+	free(text);
+	kill(rec, SIGTERM);
+	assert_int_equal(finish(rec), 0);
+	for (int i = 0; i < 400 && rc < 0; i++) {
+		int status;
+
+		if (waitpid(fol, &status, WNOHANG) == fol)
+			rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		else
+			sleep_ms(50);
+	}
+	if (rc < 0) {
+		kill(fol, SIGKILL);
+		finish(fol);
+	}
+	kill(-rec, SIGKILL);
+	assert_true(seen >= 51);
+	if (rc != 0)
+		fail_msg("replay --follow: %s", rc < 0 ? "still running 20 s after the recorder "
+							 "finished the tape"
+						       : "failed");
+}
+
+/* The pid of the exec of @what in @e, 0 if none. */
+static uint32_t exec_pid(const struct evs *e, const char *what)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (is(&e->v[i], "exec") && strstr(fstr(&e->v[i], "filename"), what))
+			return e->v[i].pid;
+	return 0;
+}
+
+/* The signal that ended @pid according to @e, -1 without an exit event. */
+static int exit_signal(const struct evs *e, uint32_t pid)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (is(&e->v[i], "exit") && e->v[i].pid == pid && e->v[i].tid == pid)
+			return (int)fs(&e->v[i], "signal");
+	return -1;
+}
+
+/*
+ * SIGTERM to `record -- CMD`: CMD gets it too, its exit is in the finished
+ * tape, and it is gone.  CMD that ignores SIGTERM is killed after the
+ * grace period.  Neither outlives the recording.
+ */
+static void test_cmd_stopped(void **state)
+{
+	static const struct {
+		const char *script;
+		int sig;
+	} cases[] = {
+		{"exec sleep 600", SIGTERM},
+		{"trap '' TERM; exec sleep 600", SIGKILL},
+	};
+	char tape[PATH_MAX], err[PATH_MAX], *msg;
+	struct evs e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[] = {bpftape, "record", "-e",      "proc", "-o",
+				tape,	 "--",	   "/bin/sh", "-c",   (char *)cases[i].script,
+				NULL};
+		uint32_t pid;
+		pid_t rec;
+		int rc;
+
+		pathf(tape, "%s/stopped-%zu.tape", tmpdir, i);
+		pathf(err, "%s/stopped-%zu.err", tmpdir, i);
+		rec = start(argv, NULL, err);
+		for (int k = 0; k < 200 && access(tape, F_OK); k++)
+			sleep_ms(50);
+		sleep_ms(500); /* sh has exec'd sleep */
+		kill(rec, SIGTERM);
+		rc = finish(rec);
+		load(tape, &e);
+		pid = exec_pid(&e, "sleep");
+		/* whatever the recorder left behind is ours to end */
+		kill(-rec, SIGKILL);
+		msg = slurp(err);
+		if (rc != 0 || !pid || e.recovered || exit_signal(&e, pid) != cases[i].sig)
+			fail_msg("'%s': exit %d, sleep pid %u, tape %s, its exit signal %d (want "
+				 "%d); stderr:\n%s",
+				 cases[i].script, rc, pid, e.recovered ? "unfinished" : "finished",
+				 pid ? exit_signal(&e, pid) : -1, cases[i].sig, msg);
+		if (cases[i].sig == SIGKILL)
+			assert_non_null(strstr(msg, "did not exit within 5 s; killing it"));
+		free(msg);
+		/* reaped by the recorder: no such process any more */
+		assert_int_equal(kill((pid_t)pid, 0), -1);
+		evs_free(&e);
+	}
 }
 
 /* Same event: type, time, task, comm and every field value. */
@@ -1648,6 +1849,68 @@ static void test_bad_args(void **state)
 	free(msg);
 }
 
+/*
+ * Values that once were taken for something else (nan for forever,
+ * 4294967297 for pid 1, ../../.. for a cgroup no task is in) are refused,
+ * naming the option and the value.  Each run has an end even where a value
+ * would be accepted: --duration 1, or a command that exits.
+ */
+static void test_bad_values(void **state)
+{
+	static const struct {
+		const char *opt, *val, *msg;
+	} cases[] = {
+		{"--duration", "nan", "--duration 'nan': not a duration"},
+		{"--duration", "inf", "--duration 'inf': not a duration"},
+		{"--duration", "-2", "--duration '-2': not a duration"},
+		{"--duration", "1e300", "--duration '1e300': too long"},
+		{"--duration", "0", "--duration '0': zero"},
+		{"--flush-interval", "nan", "--flush-interval 'nan': not a duration"},
+		{"--flush-interval", "0", "--flush-interval '0': zero"},
+		{"-p", "4294967297", "-p '4294967297': too large"},
+		{"-p", "-1", "-p '-1': not a process id"},
+		{"--uid", "4294967297", "--uid '4294967297': too large"},
+		{"--cgroup", "../../..", "--cgroup '../../..': not a directory of the cgroup2"},
+		{"--max-size", "nan", "--max-size 'nan': not a size"},
+		{"--max-size", "1e30G", "--max-size '1e30G': too large"},
+		{"--keep", "4294967297", "--keep '4294967297'"},
+	};
+	char err[PATH_MAX], tape[PATH_MAX], *msg;
+
+	(void)state;
+	pathf(err, "%s/badval.err", tmpdir);
+	pathf(tape, "%s/badval.tape", tmpdir);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool pid = !strcmp(cases[i].opt, "-p");
+		char *with_cmd[] = {bpftape,
+				    "record",
+				    (char *)cases[i].opt,
+				    (char *)cases[i].val,
+				    "-o",
+				    tape,
+				    "--",
+				    "/bin/true",
+				    NULL};
+		char *with_dur[] = {bpftape,
+				    "record",
+				    (char *)cases[i].opt,
+				    (char *)cases[i].val,
+				    "--duration",
+				    "1",
+				    "-o",
+				    tape,
+				    NULL};
+		int rc = run(pid ? with_dur : with_cmd, NULL, err);
+
+		msg = slurp(err);
+		if (rc != 2 || !strstr(msg, cases[i].msg))
+			fail_msg("%s %s: exit %d, stderr '%s'; want 2 and '%s'", cases[i].opt,
+				 cases[i].val, rc, msg, cases[i].msg);
+		free(msg);
+	}
+	assert_int_equal(access(tape, F_OK), -1);
+}
+
 /* System-wide for a second: stops on time and never records itself. */
 static void test_duration_self(void **state)
 {
@@ -1678,11 +1941,16 @@ static void test_duration_self(void **state)
 	evs_free(&e);
 }
 
-/* A full disk stops the recording with a clear message and a readable tape. */
+/*
+ * A full disk stops the recording with a clear message and a readable tape,
+ * and the summary counts the events in it; those read but not written are
+ * said apart.
+ */
 static void test_full_disk(void **state)
 {
 	char dir[PATH_MAX], mnt[PATH_MAX], tape[PATH_MAX], err[PATH_MAX], work[PATH_MAX], *msg;
 	char fixed[PATH_MAX];
+	unsigned long long events = 0, drops = 0, unwritten = 0;
 	struct tape_recover_stats st;
 	struct evs e;
 	int rc;
@@ -1717,11 +1985,19 @@ static void test_full_disk(void **state)
 		line = strstr(msg, want);
 		assert_non_null(line);
 		assert_non_null(strstr(line, "bpftape recover"));
+		line = strstr(msg, "\nbpftape record: ");
+		if (!line || sscanf(line + 1,
+				    "bpftape record: %llu events, %llu drops, %llu not written (No "
+				    "space left on device)",
+				    &events, &drops, &unwritten) != 3)
+			fail_msg("no summary line with what was not written in:\n%s", msg);
 	}
 	free(msg);
 	load(tape, &e);
 	assert_int_equal(e.cursor_err, 0);
 	assert_true(e.n > 1000);
+	/* "N events" are the events in the tape */
+	assert_int_equal(e.n, events);
 	assert_true(e.has_hostname);
 	assert_true(e.recovered);
 	evs_free(&e);
@@ -2155,6 +2431,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_args),
+		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_missing_binary),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_file_names),
@@ -2177,6 +2454,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_max_size),
 		cmocka_unit_test(test_sigkill),
 		cmocka_unit_test(test_sigkill_random),
+		cmocka_unit_test(test_idle_flush),
+		cmocka_unit_test(test_follow_live),
+		cmocka_unit_test(test_cmd_stopped),
 		cmocka_unit_test(test_losses),
 		cmocka_unit_test(test_duration_self),
 		cmocka_unit_test(test_full_disk),

@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "cli.h"
 #include "golden_gen.h"
 #include "output.h"
 #include "predicate.h"
@@ -356,6 +357,8 @@ static void test_predicate_errors(void **state)
 		{{"--since", "yesterday"}, "--since: 'yesterday' is neither a duration"},
 		{{"--until", "25:99:00"}, "--until: '25:99:00' is neither"},
 		{{"--pid", "12x"}, "--pid: '12x' is not a list of ids"},
+		{{"--pid", "4294967297"}, "--pid: '4294967297' is not a list of ids"},
+		{{"--pid", "1, 2"}, "--pid: '1, 2' is not a list of ids"},
 		{{"--tid", ""}, "--tid: "},
 	};
 
@@ -368,6 +371,126 @@ static void test_predicate_errors(void **state)
 			fail_msg("case %zu: rc %d, stderr '%s', want '%s'", i, r.rc, r.err,
 				 cases[i].msg);
 		run_free(&r);
+	}
+}
+
+/* The one parser of each kind of number: values and refusals. */
+static void test_cli_parsers(void **state)
+{
+	static const struct {
+		const char *s;
+		int rc;
+		uint64_t ns;
+	} durations[] = {
+		{"10", 0, 10000000000ull},
+		{"1.5s", 0, 1500000000ull},
+		{"250ms", 0, 250000000ull},
+		{"5m", 0, 300000000000ull},
+		{"2min", 0, 120000000000ull},
+		{"1h", 0, 3600000000000ull},
+		{"7us", 0, 7000},
+		{"3ns", 0, 3},
+		{".5", 0, 500000000ull},
+		{"+2s", 0, 2000000000ull},
+		{"0", 0, 0},
+		{"1e3ms", 0, 1000000000ull},
+		{"9223372036s", 0, 9223372036000000000ull},
+		{"nan", -EINVAL, 0},
+		{"NaN", -EINVAL, 0},
+		{"inf", -EINVAL, 0},
+		{"infinity", -EINVAL, 0},
+		{"-1", -EINVAL, 0},
+		{"-0", -EINVAL, 0},
+		{" 1", -EINVAL, 0},
+		{"1 ", -EINVAL, 0},
+		{"", -EINVAL, 0},
+		{"s", -EINVAL, 0},
+		{"0x10", -EINVAL, 0},
+		{"1.2.3", -EINVAL, 0},
+		{"5d", -EINVAL, 0},
+		{"1e", -EINVAL, 0},
+		{"9223372037s", -ERANGE, 0},
+		{"1e300", -ERANGE, 0},
+		{"1e999", -ERANGE, 0},
+		{"3000000h", -ERANGE, 0},
+	};
+	static const struct {
+		const char *s;
+		int rc;
+		uint64_t v;
+	} sizes[] = {
+		{"4096", 0, 4096},
+		{"64K", 0, 65536},
+		{"64k", 0, 65536},
+		{"1.5M", 0, 1572864},
+		{"2G", 0, 2147483648ull},
+		{"2GiB", 0, 2147483648ull},
+		{"2GB", 0, 2147483648ull},
+		{"2Gi", 0, 2147483648ull},
+		{"100B", 0, 100},
+		{"0", 0, 0},
+		{"17179869183G", 0, 17179869183ull << 30},
+		{"nan", -EINVAL, 0},
+		{"inf", -EINVAL, 0},
+		{"-1K", -EINVAL, 0},
+		{"lots", -EINVAL, 0},
+		{"1T", -EINVAL, 0},
+		{"1Ki B", -EINVAL, 0},
+		{"100iB", -EINVAL, 0},
+		{"17179869184G", -ERANGE, 0},
+		{"1e30G", -ERANGE, 0},
+		{"1e400", -ERANGE, 0},
+	};
+	static const struct {
+		const char *s;
+		uint64_t max;
+		int rc;
+		uint64_t v;
+	} uints[] = {
+		{"42", 100, 0, 42},
+		{"0", 100, 0, 0},
+		{"2147483647", 2147483647, 0, 2147483647},
+		{"18446744073709551615", UINT64_MAX, 0, UINT64_MAX},
+		{"2147483648", 2147483647, -ERANGE, 0},
+		{"4294967297", 0xfffffffe, -ERANGE, 0},
+		{"18446744073709551616", UINT64_MAX, -ERANGE, 0},
+		{"99999999999999999999999", 0xfffffffe, -ERANGE, 0},
+		{"+42", 100, -EINVAL, 0},
+		{"-1", 100, -EINVAL, 0},
+		{"0x2a", 100, -EINVAL, 0},
+		{"4.0", 100, -EINVAL, 0},
+		{" 4", 100, -EINVAL, 0},
+		{"", 100, -EINVAL, 0},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+		uint64_t ns = 12345;
+		int rc = cli__parse_duration(durations[i].s, &ns);
+
+		if (rc != durations[i].rc || (!rc && ns != durations[i].ns))
+			fail_msg("duration '%s': rc %d ns %llu, want rc %d ns %llu", durations[i].s,
+				 rc, (unsigned long long)ns, durations[i].rc,
+				 (unsigned long long)durations[i].ns);
+	}
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint64_t v = 12345;
+		int rc = cli__parse_size(sizes[i].s, &v);
+
+		if (rc != sizes[i].rc || (!rc && v != sizes[i].v))
+			fail_msg("size '%s': rc %d v %llu, want rc %d v %llu", sizes[i].s, rc,
+				 (unsigned long long)v, sizes[i].rc,
+				 (unsigned long long)sizes[i].v);
+	}
+	for (size_t i = 0; i < sizeof(uints) / sizeof(uints[0]); i++) {
+		uint64_t v = 12345;
+		int rc = cli__parse_uint(uints[i].s, uints[i].max, &v);
+
+		if (rc != uints[i].rc || (!rc && v != uints[i].v))
+			fail_msg("uint '%s' (max %llu): rc %d v %llu, want rc %d v %llu",
+				 uints[i].s, (unsigned long long)uints[i].max, rc,
+				 (unsigned long long)v, uints[i].rc,
+				 (unsigned long long)uints[i].v);
 	}
 }
 
@@ -1150,7 +1273,8 @@ static void sleep_ms(long ms)
 	nanosleep(&t, NULL);
 }
 
-/* --follow reads a tape while it is being written, until SIGINT. */
+/* --follow reads a tape while it is being written, until the writer
+ * finishes it: the trailer ends it, no signal needed. */
 static void test_follow(void **state)
 {
 	struct tape_writer_opts opts = {.sz = sizeof(opts)};
@@ -1194,9 +1318,13 @@ static void test_follow(void **state)
 	}
 	/* the recorder's end: the last chunk comes with the index and trailer */
 	assert_int_equal(tape_writer__finish(w), 0);
-	sleep_ms(1000);
-	kill(pid, SIGINT);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
+	for (int i = 0; i < 400 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		sleep_ms(50);
+	if (kill(pid, 0) == 0) {
+		kill(pid, SIGINT);
+		waitpid(pid, &status, 0);
+		fail_msg("replay --follow still running 20 s after the tape was finished");
+	}
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	out = slurp(outp, NULL);
@@ -1567,6 +1695,7 @@ int main(void)
 		cmocka_unit_test(test_replay_time_modes),
 		cmocka_unit_test(test_predicates),
 		cmocka_unit_test(test_predicate_errors),
+		cmocka_unit_test(test_cli_parsers),
 		cmocka_unit_test(test_index_skipping),
 		cmocka_unit_test(test_filter_roundtrip),
 		cmocka_unit_test(test_filter_process_state),
