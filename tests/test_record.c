@@ -1697,7 +1697,9 @@ static void test_sigkill_random(void **state)
 		 dir);
 	for (int i = 0; i < 50; i++) {
 		double r = rand() / (double)RAND_MAX;
-		/* one in five while it starts (~120 ms), the rest while it records */
+		/* one in five while it starts, the rest while it records: counted
+		 * from the moment the tape exists, since how long the start takes
+		 * depends on the machine and its load */
 		int delay = i % 5 ? 200 + (int)(r * 1800) : (int)(r * 200);
 		struct tape_recover_stats st;
 		char err[512];
@@ -1707,11 +1709,15 @@ static void test_sigkill_random(void **state)
 		pathf(tape, "%s/kill50-%d.tape", tmpdir, i);
 		pathf(fixed, "%s/kill50-%d.fixed.tape", tmpdir, i);
 		{
-			char *argv[] = {bpftape, "record",  "-e", "file,proc", "-o", tape,
-					"--",	 "/bin/sh", "-c", loop,	       NULL};
+			/* chunks cut often: kills land between many chunk writes */
+			char *argv[] = {bpftape, "record", "-e", "file,proc", "--flush-interval",
+					"100ms", "-o",	   tape, "--",	      "/bin/sh",
+					"-c",	 loop,	   NULL};
 
 			rec = start(argv, NULL, NULL);
 		}
+		for (int w = 0; i % 5 && w < 1000 && access(tape, F_OK); w++)
+			sleep_ms(10);
 		sleep_ms(delay);
 		kill(rec, SIGKILL);
 		assert_int_equal(finish(rec), 128 + SIGKILL);
