@@ -720,11 +720,12 @@ int cmd_import(int argc, char **argv)
 	struct progress prog = {0};
 	struct qimport_stats st = {0};
 	const char *out = NULL;
-	char *tmp = NULL, err[1024];
+	const char *tmp = NULL;
+	struct tape_out *of = NULL;
+	char err[1024];
 	struct qset *set = NULL;
 	sqlite3 *db = NULL;
 	bool force = false, quiet = false;
-	struct stat sb;
 	int opt, ret = 1;
 
 	cli__getopt_init();
@@ -750,10 +751,6 @@ int cmd_import(int argc, char **argv)
 		return cli__usage("import", "no database given (-o OUT.db)");
 	if (optind >= argc)
 		return cli__usage("import", "no tape given (FILE...)");
-	if (!force && stat(out, &sb) == 0) {
-		fprintf(stderr, "bpftape import: %s exists; use --force to replace it\n", out);
-		return 1;
-	}
 	/* SQLite is used by this thread alone (the decoding one never calls
 	 * it): it need not count allocations under a mutex */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
@@ -764,23 +761,30 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "bpftape import: %s\n", err);
 		goto cleanup;
 	}
-	/* build next to OUT and rename at the end: a failed import leaves no
-	 * half-written database behind, and --force keeps the old one until then */
-	if (asprintf(&tmp, "%s.tmp-%d", out, (int)getpid()) < 0) {
-		tmp = NULL;
-		fprintf(stderr, "bpftape import: out of memory\n");
-		goto cleanup;
-	}
-	unlink(tmp);
-	/* 0600, as tapes: the database holds the same paths, argv and
-	 * addresses; SQLite opens the empty file as a new database */
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/* built beside OUT under a random name and renamed over it once
+	 * complete: a failed import leaves no half-written database behind, and
+	 * --force keeps the old one until then.  0600, as tapes: the database
+	 * holds the same paths, argv and addresses; SQLite opens the empty file
+	 * as a new database. */
+	struct tape_out_opts oo = {.sz = sizeof(oo),
+				   .flags = TAPE_OUT_NAMED | (force ? 0 : TAPE_OUT_NOREPLACE),
+				   .inputs = (const char *const *)argv + optind,
+				   .ninputs = (size_t)(argc - optind)};
 
-	if (fd < 0) {
-		fprintf(stderr, "bpftape import: %s: %s\n", out, strerror(errno));
+	of = tape_out__open(out, &oo, err, sizeof(err));
+	if (!of) {
+		if (errno == EEXIST)
+			fprintf(stderr, "bpftape import: %s exists; use --force to replace it\n",
+				out);
+		else
+			fprintf(stderr, "bpftape import: %s\n", err[0] ? err : strerror(errno));
 		goto cleanup;
 	}
-	close(fd);
+	tmp = tape_out__tmpname(of);
+	if (!tmp) {
+		fprintf(stderr, "bpftape import: %s: not a file a database can be built in\n", out);
+		goto cleanup;
+	}
 	if (sqlite3_open_v2(tmp, &db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
@@ -801,8 +805,8 @@ int cmd_import(int argc, char **argv)
 		goto cleanup;
 	}
 	db = NULL;
-	if (rename(tmp, out)) {
-		fprintf(stderr, "bpftape import: rename %s to %s: %s\n", tmp, out, strerror(errno));
+	if (tape_out__commit(of, err, sizeof(err))) {
+		fprintf(stderr, "bpftape import: %s\n", err);
 		goto cleanup;
 	}
 	cli_progress__end(&prog.line);
@@ -821,9 +825,9 @@ int cmd_import(int argc, char **argv)
 	ret = 0;
 cleanup:
 	sqlite3_close(db);
-	if (ret && tmp)
-		unlink(tmp);
-	free(tmp);
+	/* after SQLite: closing our descriptor of the file would drop the
+	 * POSIX locks SQLite holds on it */
+	tape_out__free(of);
 	qset__put(set);
 	return ret;
 }

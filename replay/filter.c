@@ -734,10 +734,22 @@ int cmd_filter(int argc, char **argv)
 	base = proctab__new();
 	if (!base || tapes__load_snapshots(f.readers, f.n, base))
 		goto nomem;
-	f.w = tape_writer__open(outpath, NULL);
-	if (!f.w) {
-		fprintf(stderr, "bpftape filter: %s: %s\n", outpath, strerror(errno));
-		goto cleanup;
+	{
+		struct tape_out_opts oo = {.sz = sizeof(oo),
+					   .inputs = (const char *const *)argv + optind,
+					   .ninputs = (size_t)(argc - optind)};
+		struct tape_out *o = tape_out__open(outpath, &oo, err, sizeof(err));
+
+		/* the new tape gets its name at tape_writer__finish() */
+		f.w = o ? tape_writer__open_out(o, NULL) : NULL;
+		if (!f.w) {
+			if (o || !err[0])
+				fprintf(stderr, "bpftape filter: %s: %s\n", outpath,
+					strerror(errno));
+			else
+				fprintf(stderr, "bpftape filter: %s\n", err);
+			goto cleanup;
+		}
 	}
 	if ((rc = copy_meta(&f))) {
 		fprintf(stderr, "bpftape filter: %s: %s\n", outpath,
@@ -912,8 +924,6 @@ cleanup:
 	free(procs);
 	kept_free(&k);
 	tape_writer__free(f.w);
-	if (ret && f.w)
-		unlink(outpath);
 	for (size_t s = 0; f.maps && s < f.n; s++) {
 		for (unsigned ty = 0; f.maps[s] && ty < f.ntypes[s]; ty++)
 			free(f.maps[s][ty].cls);

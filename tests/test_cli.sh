@@ -154,6 +154,43 @@ export_bad_out() {
 run "export -o: mode 0600" export_mode
 run "export -o in a missing directory: named" export_bad_out
 
+# ---- the output rule: never the input, never through a planted link ----
+# own_input VERB ARGS...: OUT is the input (another spelling of it, or a
+# link to it); refused with status 1, the input intact.
+own_input() {
+	cp "$TAPE" "$tmp/in.tape"
+	local sum=$(cksum <"$tmp/in.tape")
+	bp "$@"
+	[ "$rc" -eq 1 ] || [ "$rc" -eq 2 ] || { echo "status $rc, want 1 or 2"; cat "$tmp/err"; return 1; }
+	grep -q "input" "$tmp/err" || { echo "no word of the input:"; cat "$tmp/err"; return 1; }
+	[ "$(cksum <"$tmp/in.tape")" = "$sum" ] || { echo "the input changed"; return 1; }
+	[ -z "$(find "$tmp" -name '.*tmp' -o -name '*.tmp-*')" ] || { echo "temporary files left:"; ls -A "$tmp"; return 1; }
+}
+run "recover -o ./IN IN: refused" own_input recover -o "$tmp/./in.tape" "$tmp/in.tape"
+run "export -o IN IN: refused" own_input export --format csv -o "$tmp/in.tape" "$tmp/in.tape"
+run "import --force -o IN IN: refused" own_input import --force -o "$tmp/./in.tape" "$tmp/in.tape"
+own_input_link() {
+	ln -sf "$tmp/in.tape" "$tmp/in-link"
+	own_input "$@"
+}
+run "filter -o LINK-TO-IN IN: refused" own_input_link filter -o "$tmp/in-link" "$tmp/in.tape"
+run "export -o LINK-TO-IN IN: refused" own_input_link export --format csv -o "$tmp/in-link" "$tmp/in.tape"
+# planted VERB ARGS... -o OUT: OUT is a link to another file; the link is
+# replaced by the output, the file it pointed at stays as it was.
+planted() {
+	echo precious >"$tmp/victim"
+	rm -f "$tmp/planted"
+	ln -s "$tmp/victim" "$tmp/planted"
+	bp "$@"
+	[ "$rc" -eq 0 ] || { echo "status $rc"; cat "$tmp/err"; return 1; }
+	[ "$(cat "$tmp/victim")" = precious ] || { echo "written through the link"; return 1; }
+	[ -f "$tmp/planted" ] && [ ! -L "$tmp/planted" ] || { echo "the link is still there"; return 1; }
+}
+run "export -o PLANTED-LINK: replaced, not followed" planted export --format csv -o "$tmp/planted" "$TAPE"
+run "filter -o PLANTED-LINK: replaced, not followed" planted filter -o "$tmp/planted" "$TAPE"
+run "recover -o PLANTED-LINK: replaced, not followed" planted recover -o "$tmp/planted" "$TAPE"
+run "import --force -o PLANTED-LINK: replaced, not followed" planted import --force -o "$tmp/planted" "$TAPE"
+
 # ---- recover: what counts as lost ----
 # recovered IN WANT: recover IN; WANT "nothing" (nothing lost) or "lost".
 recovered() {
