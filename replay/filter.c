@@ -437,7 +437,8 @@ static int redact_proc(struct filter *f, struct tape_proc *p)
 	return 0;
 }
 
-/* Metadata of the first tape, with host identity handled under --redact host. */
+/* Metadata of the first tape; under --redact, host identity, the command line
+ * and every key not known harmless (redact_meta_class()) become tokens. */
 static int copy_meta(struct filter *f)
 {
 	struct tape_reader *r = f->readers[0];
@@ -449,12 +450,12 @@ static int copy_meta(struct filter *f)
 
 		if (tape_reader__meta_at(r, i, &k, &v))
 			continue;
-		if ((f->what & REDACT_HOST) &&
-		    (!strcmp(k, "host.name") || strstr(k, "hostname") || strstr(k, "machine_id") ||
-		     strstr(k, "boot_id") || strstr(k, "cgroup"))) {
-			redact_token(f->key, "host", v, strlen(v), tok);
+		unsigned c = redact_meta_class(k, v, f->what);
+
+		if (c) {
+			redact_token(f->key, cls_name(c), v, strlen(v), tok);
 			v = tok;
-		} else if (!strcmp(k, "record.filter")) {
+		} else if (!strcmp(k, "record.filter") && f->what) {
 			/* cmd= is the command run (argv[0], often a path), cgroup= a
 			 * cgroup path */
 			char *red = redact_record_filter(f->key, v, f->what);
@@ -466,11 +467,6 @@ static int copy_meta(struct filter *f)
 			if (rc)
 				return rc;
 			continue;
-		} else if (!strcmp(k, "recorder.cmdline") &&
-			   (f->what & (REDACT_HOST | REDACT_PATHS | REDACT_ARGV))) {
-			/* the command line names paths and arguments */
-			redact_token(f->key, "argv", v, strlen(v), tok);
-			v = tok;
 		}
 		if ((rc = tape_writer__set_meta(f->w, k, v)))
 			return rc;
