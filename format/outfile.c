@@ -14,8 +14,9 @@
  * writing, truncated or followed, so a link planted where the output goes
  * (a sticky /tmp) cannot send a root-owned write into another owner's file:
  * the link itself is replaced.  Only devices, FIFOs and sockets (/dev/null,
- * /dev/stdout, a pipe) are written where they are, and through a link only
- * when it belongs to us or to root.
+ * a pipe) are written where they are, and through a link only when it
+ * belongs to us or to root; /dev/stdout, /dev/stderr, /dev/fd/N and
+ * /proc/self/fd/N are the descriptors we hold, whatever they are.
  *
  * Every output holds an exclusive flock(2) while it is open, and commit
  * refuses to replace a file that another output still holds: a second
@@ -166,7 +167,27 @@ static int split(const char *path, char **dir, char **base)
 static int open_special(const char *path, int *fd)
 {
 	struct stat l, s;
+	int n = -1;
+	char *end;
 
+	/* a descriptor this process already has: written through, whatever
+	 * it is (a shell's > file), never the name replaced (/dev is shared) */
+	if (!strcmp(path, "/dev/stdout"))
+		n = 1;
+	else if (!strcmp(path, "/dev/stderr"))
+		n = 2;
+	else if (!strncmp(path, "/dev/fd/", 8) || !strncmp(path, "/proc/self/fd/", 14)) {
+		const char *num = path + (path[1] == 'd' ? 8 : 14);
+		long v = strtol(num, &end, 10);
+
+		n = end == num || *end || v < 0 || v > 65535 ? -1 : (int)v;
+	}
+	if (n >= 0) {
+		*fd = fcntl(n, F_DUPFD_CLOEXEC, 3);
+		if (*fd < 0)
+			*fd = -errno;
+		return 1;
+	}
 	if (lstat(path, &l))
 		return 0;
 	if (S_ISLNK(l.st_mode)) {

@@ -198,7 +198,8 @@ const char *tape_errno_name(int err);
  * tape_out__commit(), so @path names the old file or the complete new one,
  * never a part.  No existing path is truncated or followed: a file or a link
  * at @path is replaced by rename.  Only a device, FIFO or socket (or a link
- * to one that we or root own) is written where it is.  While open, the file
+ * to one that we or root own) is written where it is, and /dev/stdout,
+ * /dev/stderr, /dev/fd/N, /proc/self/fd/N are our own descriptors.  While open, the file
  * holds an exclusive flock(2), and a file another output holds is not
  * replaced (-EBUSY, the message names the holder's pid).
  */

@@ -259,13 +259,50 @@ static void test_two_writers(void **state)
 	unlink(out);
 }
 
+/* /dev/stdout and /proc/self/fd/N are the descriptors this process has,
+ * written through even when a shell's > made them a regular file: /dev is
+ * never written into. */
+static void test_descriptor(void **state)
+{
+	const char *file = in_dir("redirected");
+	char err[256], path[64];
+	struct tape_out *o;
+	struct stat st;
+	int fd, saved;
+
+	(void)state;
+	put(file, "");
+	fd = open(file, O_WRONLY);
+	assert_true(fd >= 0);
+	fflush(stdout);
+	saved = dup(1);
+	dup2(fd, 1);
+	o = tape_out__open("/dev/stdout", NULL, err, sizeof(err));
+	assert_non_null(o);
+	write_all(tape_out__fd(o), "via stdout;");
+	assert_int_equal(tape_out__commit(o, err, sizeof(err)), 0);
+	tape_out__free(o);
+	dup2(saved, 1);
+	close(saved);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	o = tape_out__open(path, NULL, err, sizeof(err));
+	assert_non_null(o);
+	write_all(tape_out__fd(o), "via fd");
+	assert_int_equal(tape_out__commit(o, err, sizeof(err)), 0);
+	tape_out__free(o);
+	close(fd);
+	assert_holds(file, "via stdout;via fd");
+	assert_int_equal(lstat("/dev/stdout", &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	unlink(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_commit),
-		cmocka_unit_test(test_input),
-		cmocka_unit_test(test_planted_links),
-		cmocka_unit_test(test_two_writers),
+		cmocka_unit_test(test_commit),	      cmocka_unit_test(test_input),
+		cmocka_unit_test(test_planted_links), cmocka_unit_test(test_two_writers),
+		cmocka_unit_test(test_descriptor),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
