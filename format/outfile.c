@@ -14,9 +14,9 @@
  * writing, truncated or followed, so a link planted where the output goes
  * (a sticky /tmp) cannot send a root-owned write into another owner's file:
  * the link itself is replaced.  Only devices, FIFOs and sockets (/dev/null,
- * a pipe) are written where they are, and through a link only when it
- * belongs to us or to root; /dev/stdout, /dev/stderr, /dev/fd/N and
- * /proc/self/fd/N are the descriptors we hold, whatever they are.
+ * a named pipe) that belong to us or to root are written where they are,
+ * and through a link only when it belongs to us or to root too; /dev/stdout, /dev/stderr, /dev/fd/N
+ * and /proc/self/fd/N are the descriptors we hold, whatever they are.
  *
  * Every output holds an exclusive flock(2) while it is open, and commit
  * refuses to replace a file that another output still holds: a second
@@ -160,9 +160,9 @@ static int split(const char *path, char **dir, char **base)
 }
 
 /*
- * Open a device, FIFO or socket where it is, never creating or truncating;
- * a link is followed only if we or root made it.  1 if @path is such a
- * file (then *@fd or -errno), 0 if it is to be replaced.
+ * Open a device, FIFO or socket where it is, never creating or truncating,
+ * when it and the link to it (if any) belong to us or to root.  1 if @path
+ * is such a file (then *@fd or -errno), 0 if it is to be replaced.
  */
 static int open_special(const char *path, int *fd)
 {
@@ -190,10 +190,14 @@ static int open_special(const char *path, int *fd)
 	}
 	if (lstat(path, &l))
 		return 0;
+	/* another user's FIFO or socket (planted in /tmp) would hand them
+	 * what we write: replaced like a file */
+	if (l.st_uid != geteuid() && l.st_uid != 0)
+		return 0;
 	if (S_ISLNK(l.st_mode)) {
 		if (stat(path, &s) || S_ISREG(s.st_mode) || S_ISDIR(s.st_mode))
 			return 0;
-		if (l.st_uid != geteuid() && l.st_uid != 0)
+		if (s.st_uid != geteuid() && s.st_uid != 0)
 			return 0;
 	} else if (S_ISREG(l.st_mode) || S_ISDIR(l.st_mode)) {
 		return 0;

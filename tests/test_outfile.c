@@ -218,6 +218,16 @@ static void test_planted_links(void **state)
 		tape_writer__free(w);
 		assert_int_equal(lstat(out, &st), 0);
 		assert_true(S_ISREG(st.st_mode));
+		/* nor is another user's FIFO, which would hand them the bytes */
+		unlink(out);
+		assert_int_equal(mkfifo(out, 0666), 0);
+		assert_int_equal(chown(out, 65534, 65534), 0);
+		w = tape_writer__open(out, NULL);
+		assert_non_null(w);
+		assert_int_equal(tape_writer__finish(w), 0);
+		tape_writer__free(w);
+		assert_int_equal(lstat(out, &st), 0);
+		assert_true(S_ISREG(st.st_mode));
 	}
 	/* nothing but the victim, the output and the squatters is left */
 	assert_int_equal(entries(), 10);
