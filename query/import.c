@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -708,6 +709,33 @@ static void show_progress(void *ctx, const char *phase, uint64_t done, uint64_t 
 			   total ? 100.0 * done / total : 100.0, since(&p->start));
 }
 
+/*
+ * SQLite opens its database by name, so import's output has one from the
+ * start (tape_out's TAPE_OUT_NAMED) and would outlive an interrupted run:
+ * SIGINT, SIGTERM and SIGHUP remove it first.  Only SIGKILL leaves it.
+ */
+static char *volatile interrupted_tmp;
+
+static void remove_tmp(int sig)
+{
+	char *p = interrupted_tmp;
+
+	if (p)
+		unlink(p);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void on_interrupt(char *tmp)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa = {.sa_handler = tmp ? remove_tmp : SIG_DFL};
+
+	interrupted_tmp = tmp;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
 int cmd_import(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -722,7 +750,7 @@ int cmd_import(int argc, char **argv)
 	const char *out = NULL;
 	const char *tmp = NULL;
 	struct tape_out *of = NULL;
-	char err[1024];
+	char err[1024], *tmpcopy = NULL;
 	struct qset *set = NULL;
 	sqlite3 *db = NULL;
 	bool force = false, quiet = false;
@@ -771,7 +799,21 @@ int cmd_import(int argc, char **argv)
 				   .inputs = (const char *const *)argv + optind,
 				   .ninputs = (size_t)(argc - optind)};
 
+	sigset_t block, unblocked;
+	int saved;
+
+	/* no signal between creating the file and knowing its name */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &unblocked);
 	of = tape_out__open(out, &oo, err, sizeof(err));
+	saved = errno;
+	if (of && tape_out__tmpname(of) && (tmpcopy = strdup(tape_out__tmpname(of))))
+		on_interrupt(tmpcopy);
+	pthread_sigmask(SIG_SETMASK, &unblocked, NULL);
+	errno = saved;
 	if (!of) {
 		if (errno == EEXIST)
 			fprintf(stderr, "bpftape import: %s exists; use --force to replace it\n",
@@ -783,6 +825,10 @@ int cmd_import(int argc, char **argv)
 	tmp = tape_out__tmpname(of);
 	if (!tmp) {
 		fprintf(stderr, "bpftape import: %s: not a file a database can be built in\n", out);
+		goto cleanup;
+	}
+	if (!tmpcopy) {
+		fprintf(stderr, "bpftape import: out of memory\n");
 		goto cleanup;
 	}
 	if (sqlite3_open_v2(tmp, &db,
@@ -805,6 +851,8 @@ int cmd_import(int argc, char **argv)
 		goto cleanup;
 	}
 	db = NULL;
+	/* from here the name is OUT's */
+	on_interrupt(NULL);
 	if (tape_out__commit(of, err, sizeof(err))) {
 		fprintf(stderr, "bpftape import: %s\n", err);
 		goto cleanup;
@@ -827,7 +875,9 @@ cleanup:
 	sqlite3_close(db);
 	/* after SQLite: closing our descriptor of the file would drop the
 	 * POSIX locks SQLite holds on it */
+	on_interrupt(NULL);
 	tape_out__free(of);
+	free(tmpcopy);
 	qset__put(set);
 	return ret;
 }

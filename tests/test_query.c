@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1010,6 +1013,70 @@ static void test_import_verb(void **state)
 	assert_int_not_equal(stat(dbpath, &sb), 0);
 }
 
+/* Entries of @dir whose name starts with @prefix. */
+static int count_prefixed(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += !strncmp(e->d_name, prefix, strlen(prefix));
+	closedir(d);
+	return n;
+}
+
+/*
+ * An import interrupted while it builds the database leaves neither OUT
+ * nor the file it was building (SQLite needs it to have a name): SIGTERM
+ * removes it.  The signal must land while the work runs; a run that ended
+ * first is tried again.
+ */
+static void test_import_interrupted(void **state)
+{
+	char dir[PATH_MAX + 16], dbpath[PATH_MAX + 48];
+	char *argv[] = {"import", "-q", "-o", dbpath, big, NULL};
+	bool caught = false;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/interrupted", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(dbpath, sizeof(dbpath), "%s/out.db", dir);
+	for (int tries = 0; tries < 20 && !caught; tries++) {
+		int status, seen = 0;
+		pid_t pid;
+
+		unlink(dbpath);
+		fflush(NULL);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (!pid) {
+			int null = open("/dev/null", O_WRONLY);
+
+			dup2(null, 1);
+			dup2(null, 2);
+			_exit(cmd_import(5, argv));
+		}
+		for (int i = 0; i < 20000 && !seen; i++) {
+			seen = count_prefixed(dir, ".out.db.");
+			if (!seen)
+				usleep(100);
+		}
+		kill(pid, SIGTERM);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		caught = seen && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM;
+		if (caught) {
+			assert_int_equal(count_prefixed(dir, ".out.db."), 0);
+			assert_int_equal(access(dbpath, F_OK), -1);
+		}
+	}
+	if (!caught)
+		fail_msg("no import was still running when SIGTERM came");
+	unlink(dbpath);
+	rmdir(dir);
+}
+
 static void test_extension(void **state)
 {
 	sqlite3 *db;
@@ -1281,6 +1348,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_queries_md),
 		cmocka_unit_test(test_import),
 		cmocka_unit_test(test_import_verb),
+		cmocka_unit_test(test_import_interrupted),
 		cmocka_unit_test(test_extension),
 		cmocka_unit_test(test_many_types),
 	};
