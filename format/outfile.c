@@ -97,15 +97,20 @@ static int lock_old(const char *path, int *old, char *err, size_t errlen)
 
 	*old = -1;
 	for (int tries = 0; tries < 100; tries++) {
-		int fd;
+		int fd, held;
 
 		if (lstat(path, &a) || !S_ISREG(a.st_mode))
 			return 0;
 		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 		if (fd < 0)
 			return 0; /* not ours to read: nor was it ours to hold */
-		if (flock(fd, LOCK_EX | LOCK_NB)) {
-			int pid = errno == EWOULDBLOCK ? holder_pid(a.st_dev, a.st_ino) : 0;
+		held = flock(fd, LOCK_EX | LOCK_NB) ? errno : 0;
+		if (held && held != EWOULDBLOCK) {
+			close(fd); /* a file system without locks: nothing to tell */
+			return 0;
+		}
+		if (held) {
+			int pid = holder_pid(a.st_dev, a.st_ino);
 
 			close(fd);
 			if (pid > 0)
