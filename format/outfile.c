@@ -15,8 +15,9 @@
  * (a sticky /tmp) cannot send a root-owned write into another owner's file:
  * the link itself is replaced.  Only devices, FIFOs and sockets (/dev/null,
  * a named pipe) that belong to us or to root are written where they are,
- * and through a link only when it belongs to us or to root too; /dev/stdout, /dev/stderr, /dev/fd/N
- * and /proc/self/fd/N are the descriptors we hold, whatever they are.
+ * and through a link only when it belongs to us or to root too;
+ * /dev/stdout, /dev/stderr, /dev/fd/N and /proc/self/fd/N are the
+ * descriptors we hold, whatever they are.
  *
  * Every output holds an exclusive flock(2) while it is open, and commit
  * refuses to replace a file that another output still holds: a second
@@ -401,9 +402,20 @@ int tape_out__commit(struct tape_out *o, char *err, size_t errlen)
 	}
 	if ((ret = lock_old(o->path, &old, err, errlen)))
 		goto drop;
-	if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->path,
-		      o->flags & TAPE_OUT_NOREPLACE ? RENAME_NOREPLACE : 0)) {
+	ret = 0;
+	if (!(o->flags & TAPE_OUT_NOREPLACE)) {
+		if (rename(o->tmp, o->path))
+			ret = -errno;
+	} else if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->path, RENAME_NOREPLACE)) {
 		ret = -errno;
+		/* a file system without RENAME_NOREPLACE: link() does not
+		 * replace either */
+		if (ret == -EINVAL)
+			ret = link(o->tmp, o->path) ? -errno : 0;
+		if (!ret)
+			unlink(o->tmp);
+	}
+	if (ret) {
 		msg(err, errlen, "%s: %s", o->path,
 		    ret == -EEXIST ? "exists (created meanwhile)" : strerror(-ret));
 		goto drop;
