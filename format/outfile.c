@@ -176,8 +176,9 @@ static int open_special(const char *path, int *fd)
 	int n = -1;
 	char *end;
 
-	/* a descriptor this process already has: written through, whatever
-	 * it is (a shell's > file), never the name replaced (/dev is shared) */
+	/* a descriptor this process already has: written into, whatever it
+	 * is (a shell's > file), never the name replaced (/dev is shared).
+	 * These names cannot be planted: they are ours */
 	if (!strcmp(path, "/dev/stdout"))
 		n = 1;
 	else if (!strcmp(path, "/dev/stderr"))
@@ -189,7 +190,8 @@ static int open_special(const char *path, int *fd)
 		n = end == num || *end || v < 0 || v > 65535 ? -1 : (int)v;
 	}
 	if (n >= 0) {
-		*fd = fcntl(n, F_DUPFD_CLOEXEC, 3);
+		/* opened again, as cp or tee would: from the start, emptied */
+		*fd = open(path, O_WRONLY | O_TRUNC | O_NOCTTY | O_CLOEXEC);
 		if (*fd < 0)
 			*fd = -errno;
 		return 1;
