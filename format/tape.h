@@ -197,11 +197,12 @@ const char *tape_errno_name(int err);
  * that has no name, or a random one, and @path names it only on
  * tape_out__commit(), so @path names the old file or the complete new one,
  * never a part.  No existing path is truncated or followed: a file or a link
- * at @path is replaced by rename.  Only a device, FIFO or socket (or a link
- * to one that we or root own) is written where it is, and /dev/stdout,
- * /dev/stderr, /dev/fd/N, /proc/self/fd/N are our own descriptors.  While open, the file
- * holds an exclusive flock(2), and a file another output holds is not
- * replaced (-EBUSY, the message names the holder's pid).
+ * at @path is replaced by rename.  Only a device, FIFO or socket that we or
+ * root own (and a link to it that we or root own) is written where it is;
+ * /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N are opened again
+ * (our own descriptors).  While open, the file holds an exclusive flock(2),
+ * and a file another output holds is not replaced (-EBUSY, the message
+ * names the holder's pid).
  */
 struct tape_out;
 
