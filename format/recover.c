@@ -91,11 +91,20 @@ int tape_recover(const char *in_path, const char *out_path, struct tape_recover_
 		errfmt(err, errlen, "%s: %s", in_path, msg);
 		goto out;
 	}
-	w = tape_writer__open(out_path, NULL);
-	if (!w) {
-		ret = -errno;
-		errfmt(err, errlen, "%s: %s", out_path, strerror(errno));
-		goto out;
+	{
+		/* the tape being recovered is never replaced by its copy */
+		struct tape_out_opts oo = {.sz = sizeof(oo), .inputs = &in_path, .ninputs = 1};
+		struct tape_out *o = tape_out__open(out_path, &oo, msg, sizeof(msg));
+
+		w = o ? tape_writer__open_out(o, NULL) : NULL;
+		if (!w) {
+			ret = -errno;
+			if (o || !msg[0])
+				errfmt(err, errlen, "%s: %s", out_path, strerror(errno));
+			else
+				errfmt(err, errlen, "%s", msg);
+			goto out;
+		}
 	}
 	spans = calloc(r->nblocks ? r->nblocks : 1, sizeof(*spans));
 	if (!spans) {

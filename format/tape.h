@@ -190,6 +190,53 @@ int tape_format_value(const struct tape_type *type, unsigned idx, const union ta
 /* Name of a Linux errno value ("ENOENT"), or NULL if unknown. */
 const char *tape_errno_name(int err);
 
+/* ---- output files ------------------------------------------------------ */
+
+/*
+ * The one way bpftape writes a file: the bytes go into a file beside @path
+ * that has no name, or a random one, and @path names it only on
+ * tape_out__commit(), so @path names the old file or the complete new one,
+ * never a part.  No existing path is truncated or followed: a file or a link
+ * at @path is replaced by rename.  Only a device, FIFO or socket that we or
+ * root own (and a link to it that we or root own) is written where it is;
+ * /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N are opened again
+ * (our own descriptors).  While open, the file holds an exclusive flock(2),
+ * and a file another output holds is not replaced (-EBUSY, the message
+ * names the holder's pid).
+ */
+struct tape_out;
+
+enum {
+	/* the file has a name from the start (tape_out__tmpname()), for
+	 * programs that open by name */
+	TAPE_OUT_NAMED = 1,
+	/* fail with -EEXIST rather than replace an existing @path */
+	TAPE_OUT_NOREPLACE = 2,
+};
+
+struct tape_out_opts {
+	size_t sz;     /* sizeof(struct tape_out_opts) */
+	unsigned mode; /* of the new file (0: 0600) */
+	unsigned flags;
+	/* files that @path must not be, compared by device and inode: an
+	 * output never replaces its own input */
+	const char *const *inputs;
+	size_t ninputs;
+};
+
+/* NULL + errno; @err (may be NULL) receives a message naming @path. */
+struct tape_out *tape_out__open(const char *path, const struct tape_out_opts *opts, char *err,
+				size_t errlen);
+/* The descriptor to write; owned by @o, valid until tape_out__free(). */
+int tape_out__fd(const struct tape_out *o);
+/* The temporary name of a TAPE_OUT_NAMED file until commit, else NULL. */
+const char *tape_out__tmpname(const struct tape_out *o);
+/* Put the file in place under its path; the descriptor stays open for
+ * writing.  0 or -errno with a message in @err. */
+int tape_out__commit(struct tape_out *o, char *err, size_t errlen);
+/* Close; an uncommitted file is removed. */
+void tape_out__free(struct tape_out *o);
+
 /* ---- writer ------------------------------------------------------------ */
 
 /* Where a writer's bytes go.  write() must write all of @len or fail. */
@@ -220,12 +267,31 @@ struct tape_writer_opts {
 	 * writes depends on its input alone.
 	 */
 	uint64_t max_delay_ns;
+	/* TAPE_WRITER_LIVE */
+	unsigned flags;
+};
+
+enum {
+	/*
+	 * The file gets its name as soon as it holds the header, not at
+	 * tape_writer__finish(): a recorder killed at any point leaves a tape
+	 * whose complete chunks are readable, and live readers follow it.
+	 */
+	TAPE_WRITER_LIVE = 1,
 };
 
 struct tape_writer;
 
-/* Create @path (truncating it) and write a tape into it.  NULL + errno. */
+/*
+ * Write a tape to @path through a tape_out: @path names the finished tape
+ * after tape_writer__finish() (or, with TAPE_WRITER_LIVE, the growing tape
+ * from the start); freed unfinished, a tape that was not live leaves @path
+ * as it was.  NULL + errno.
+ */
 struct tape_writer *tape_writer__open(const char *path, const struct tape_writer_opts *opts);
+/* The same on an output the caller opened (to choose its options or get
+ * its messages).  The writer owns @out from this call on, also on failure. */
+struct tape_writer *tape_writer__open_out(struct tape_out *out, const struct tape_writer_opts *opts);
 /* Write a tape through @io.  The writer does not own @io->ctx.  NULL + errno. */
 struct tape_writer *tape_writer__new(const struct tape_io *io, const struct tape_writer_opts *opts);
 

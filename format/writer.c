@@ -68,7 +68,9 @@ struct colset {
 
 struct tape_writer {
 	struct tape_io io;
-	int fd; /* ours to close, or -1 */
+	int fd; /* ours to close (through out, if set), or -1 */
+	struct tape_out *out;
+	bool live; /* out was committed at open */
 	size_t chunk_bytes;
 	uint64_t chunk_ns;
 	uint64_t max_delay_ns; /* 0: no cut by the clock */
@@ -1059,69 +1061,6 @@ struct tape_writer *tape_writer__new(const struct tape_io *io, const struct tape
 	return writer_new(io, opts, -1);
 }
 
-/*
- * An unnamed file (O_TMPFILE) in the directory of @path, to be linked in as
- * @path once it holds the header; -1 with errno, EOPNOTSUPP where the file
- * system or the kind of file at @path does not allow it.
- */
-static int open_unnamed(const char *path, unsigned mode)
-{
-	const char *slash = strrchr(path, '/');
-	char dir[4096];
-	struct stat st;
-
-	/* devices, pipes and sockets, or links to them (/dev/stdout), are
-	 * written in place */
-	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
-		errno = EOPNOTSUPP;
-		return -1;
-	}
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else if ((size_t)(slash - path) < sizeof(dir))
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	else {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
-}
-
-/*
- * Give the unnamed file @fd the name @path: linked in under a temporary
- * name beside it, then renamed over @path, so that @path names the old
- * file or the new one, never neither.  A file or a symlink there is
- * replaced, not truncated or followed (the old file may be someone's link,
- * or still open for reading).  -1 with @path untouched when the link
- * cannot be made (no /proc, ...).
- */
-static int link_unnamed(int fd, const char *path)
-{
-	static unsigned seq;
-	char proc[64], tmp[4096];
-	int n, saved;
-
-	n = snprintf(tmp, sizeof(tmp), "%s.%d-%u.tmp", path, (int)getpid(),
-		     __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) &&
-	    linkat(fd, "", AT_FDCWD, tmp, AT_EMPTY_PATH))
-		return -1;
-	if (rename(tmp, path)) {
-		saved = errno;
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	return 0;
-}
-
 static struct tape_writer *writer_on_fd(int fd, const struct tape_writer_opts *opts)
 {
 	/* io.ctx must point at the fd inside the writer, which does not exist yet */
@@ -1133,50 +1072,58 @@ static struct tape_writer *writer_on_fd(int fd, const struct tape_writer_opts *o
 	return w;
 }
 
+static bool writer_live(const struct tape_writer_opts *opts)
+{
+	return opts && opts->sz >= offsetof(struct tape_writer_opts, flags) + sizeof(opts->flags) &&
+	       (opts->flags & TAPE_WRITER_LIVE);
+}
+
 /*
  * Creating the file and writing its header are milliseconds apart (the
- * writer allocates in between); a program killed then would leave an empty
- * file that neither a reader nor tape_recover() accepts.  So the header
- * goes into an unnamed file that gets @path only then: @path never names a
- * file without a header.  Where that is not possible (no O_TMPFILE, a
- * directory we may not write, no /proc), the plain way.
+ * writer allocates in between); a recorder killed then would leave an empty
+ * file that neither a reader nor tape_recover() accepts.  So even a live
+ * tape gets its name only once it holds the header: @path never names a
+ * file without one.
  */
+struct tape_writer *tape_writer__open_out(struct tape_out *out, const struct tape_writer_opts *opts)
+{
+	struct tape_writer *w;
+	char msg[256];
+	int err;
+
+	if (!out || (opts && opts->sz < sizeof(size_t))) {
+		tape_out__free(out);
+		errno = EINVAL;
+		return NULL;
+	}
+	w = writer_on_fd(tape_out__fd(out), opts);
+	if (!w) {
+		err = errno;
+		tape_out__free(out);
+		errno = err;
+		return NULL;
+	}
+	w->out = out;
+	w->live = writer_live(opts);
+	if (w->live && (err = tape_out__commit(out, msg, sizeof(msg)))) {
+		tape_writer__free(w);
+		errno = -err;
+		return NULL;
+	}
+	return w;
+}
+
 struct tape_writer *tape_writer__open(const char *path, const struct tape_writer_opts *opts)
 {
-	unsigned mode = opts && opts->mode ? opts->mode : 0600;
-	struct tape_writer *w;
-	int fd, saved;
+	struct tape_out_opts oo = {.sz = sizeof(oo), .mode = opts ? opts->mode : 0};
+	struct tape_out *out;
 
 	if (!path || (opts && opts->sz < sizeof(size_t))) {
 		errno = EINVAL;
 		return NULL;
 	}
-	fd = open_unnamed(path, mode);
-	if (fd >= 0) {
-		w = writer_on_fd(fd, opts);
-		if (!w) {
-			saved = errno;
-			close(fd);
-			errno = saved;
-			return NULL;
-		}
-		if (!link_unnamed(fd, path))
-			return w;
-		tape_writer__free(w); /* closes fd */
-	} else if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL && errno != EACCES &&
-		   errno != EPERM) {
-		return NULL;
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return NULL;
-	w = writer_on_fd(fd, opts);
-	if (!w) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-	}
-	return w;
+	out = tape_out__open(path, &oo, NULL, 0);
+	return out ? tape_writer__open_out(out, opts) : NULL;
 }
 
 int tape_writer__finish(struct tape_writer *w)
@@ -1214,7 +1161,15 @@ int tape_writer__finish(struct tape_writer *w)
 	put_le32(t + 8, index_len);
 	put_le32(t + 12, TRAILER_MAGIC);
 	w->block.len += TRAILER_BODY_LEN;
-	return put_block(w, BLOCK_TRAILER, &w->block, 0);
+	err = put_block(w, BLOCK_TRAILER, &w->block, 0);
+	if (!err && w->out && !w->live) {
+		char msg[200];
+
+		err = tape_out__commit(w->out, msg, sizeof(msg));
+		if (err)
+			return fail(w, err, "%s", msg);
+	}
+	return err;
 }
 
 uint64_t tape_writer__bytes(const struct tape_writer *w)
@@ -1279,7 +1234,9 @@ void tape_writer__free(struct tape_writer *w)
 	free(w->colset.idx);
 	free(w->colset.vals);
 	ZSTD_freeCCtx(w->cctx);
-	if (w->fd >= 0)
+	if (w->out)
+		tape_out__free(w->out); /* owns w->fd */
+	else if (w->fd >= 0)
 		close(w->fd);
 	free(w);
 }

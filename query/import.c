@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -708,6 +709,33 @@ static void show_progress(void *ctx, const char *phase, uint64_t done, uint64_t 
 			   total ? 100.0 * done / total : 100.0, since(&p->start));
 }
 
+/*
+ * SQLite opens its database by name, so import's output has one from the
+ * start (tape_out's TAPE_OUT_NAMED) and would outlive an interrupted run:
+ * SIGINT, SIGTERM and SIGHUP remove it first.  Only SIGKILL leaves it.
+ */
+static char *volatile interrupted_tmp;
+
+static void remove_tmp(int sig)
+{
+	char *p = interrupted_tmp;
+
+	if (p)
+		unlink(p);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void on_interrupt(char *tmp)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa = {.sa_handler = tmp ? remove_tmp : SIG_DFL};
+
+	interrupted_tmp = tmp;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
 int cmd_import(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -720,11 +748,12 @@ int cmd_import(int argc, char **argv)
 	struct progress prog = {0};
 	struct qimport_stats st = {0};
 	const char *out = NULL;
-	char *tmp = NULL, err[1024];
+	const char *tmp = NULL;
+	struct tape_out *of = NULL;
+	char err[1024], *tmpcopy = NULL;
 	struct qset *set = NULL;
 	sqlite3 *db = NULL;
 	bool force = false, quiet = false;
-	struct stat sb;
 	int opt, ret = 1;
 
 	cli__getopt_init();
@@ -750,10 +779,6 @@ int cmd_import(int argc, char **argv)
 		return cli__usage("import", "no database given (-o OUT.db)");
 	if (optind >= argc)
 		return cli__usage("import", "no tape given (FILE...)");
-	if (!force && stat(out, &sb) == 0) {
-		fprintf(stderr, "bpftape import: %s exists; use --force to replace it\n", out);
-		return 1;
-	}
 	/* SQLite is used by this thread alone (the decoding one never calls
 	 * it): it need not count allocations under a mutex */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
@@ -764,23 +789,48 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "bpftape import: %s\n", err);
 		goto cleanup;
 	}
-	/* build next to OUT and rename at the end: a failed import leaves no
-	 * half-written database behind, and --force keeps the old one until then */
-	if (asprintf(&tmp, "%s.tmp-%d", out, (int)getpid()) < 0) {
-		tmp = NULL;
+	/* built beside OUT under a random name and renamed over it once
+	 * complete: a failed import leaves no half-written database behind, and
+	 * --force keeps the old one until then.  0600, as tapes: the database
+	 * holds the same paths, argv and addresses; SQLite opens the empty file
+	 * as a new database. */
+	struct tape_out_opts oo = {.sz = sizeof(oo),
+				   .flags = TAPE_OUT_NAMED | (force ? 0 : TAPE_OUT_NOREPLACE),
+				   .inputs = (const char *const *)argv + optind,
+				   .ninputs = (size_t)(argc - optind)};
+
+	sigset_t block, unblocked;
+	int saved;
+
+	/* no signal between creating the file and knowing its name */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &unblocked);
+	of = tape_out__open(out, &oo, err, sizeof(err));
+	saved = errno;
+	if (of && tape_out__tmpname(of) && (tmpcopy = strdup(tape_out__tmpname(of))))
+		on_interrupt(tmpcopy);
+	pthread_sigmask(SIG_SETMASK, &unblocked, NULL);
+	errno = saved;
+	if (!of) {
+		if (errno == EEXIST)
+			fprintf(stderr, "bpftape import: %s exists; use --force to replace it\n",
+				out);
+		else
+			fprintf(stderr, "bpftape import: %s\n", err[0] ? err : strerror(errno));
+		goto cleanup;
+	}
+	tmp = tape_out__tmpname(of);
+	if (!tmp) {
+		fprintf(stderr, "bpftape import: %s: not a file a database can be built in\n", out);
+		goto cleanup;
+	}
+	if (!tmpcopy) {
 		fprintf(stderr, "bpftape import: out of memory\n");
 		goto cleanup;
 	}
-	unlink(tmp);
-	/* 0600, as tapes: the database holds the same paths, argv and
-	 * addresses; SQLite opens the empty file as a new database */
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-
-	if (fd < 0) {
-		fprintf(stderr, "bpftape import: %s: %s\n", out, strerror(errno));
-		goto cleanup;
-	}
-	close(fd);
 	if (sqlite3_open_v2(tmp, &db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
@@ -801,8 +851,10 @@ int cmd_import(int argc, char **argv)
 		goto cleanup;
 	}
 	db = NULL;
-	if (rename(tmp, out)) {
-		fprintf(stderr, "bpftape import: rename %s to %s: %s\n", tmp, out, strerror(errno));
+	/* from here the name is OUT's */
+	on_interrupt(NULL);
+	if (tape_out__commit(of, err, sizeof(err))) {
+		fprintf(stderr, "bpftape import: %s\n", err);
 		goto cleanup;
 	}
 	cli_progress__end(&prog.line);
@@ -821,9 +873,11 @@ int cmd_import(int argc, char **argv)
 	ret = 0;
 cleanup:
 	sqlite3_close(db);
-	if (ret && tmp)
-		unlink(tmp);
-	free(tmp);
+	/* after SQLite: closing our descriptor of the file would drop the
+	 * POSIX locks SQLite holds on it */
+	on_interrupt(NULL);
+	tape_out__free(of);
+	free(tmpcopy);
 	qset__put(set);
 	return ret;
 }

@@ -21,6 +21,7 @@ struct query_opts {
 	enum out_format format;
 	const char *sql;
 	bool stats;
+	bool allow_write;
 };
 
 /* Rows a table keeps to size its columns before it streams the rest. */
@@ -52,6 +53,9 @@ static void usage(FILE *f)
 		   "  -c, --command SQL     run SQL (several statements separated by ';')\n"
 		   "  -f, --format FMT      table (default), csv or json\n"
 		   "  -s, --stats           print chunks read and skipped to stderr\n"
+		   "      --allow-write     let SQL create and write files (ATTACH, VACUUM\n"
+		   "                        INTO); without it every file SQL opens is\n"
+		   "                        opened read-only\n"
 		   "  -h, --help            this help\n"
 		   "\n"
 		   "Examples:\n"
@@ -382,6 +386,72 @@ static char *read_all(FILE *in)
 	return NULL;
 }
 
+/* ---- no file written unless asked ---- */
+
+/*
+ * The tapes are read by the virtual tables, and the database is in memory:
+ * nothing a query does needs to write a file, yet SQL can (ATTACH creates
+ * one, VACUUM INTO copies the tables, as root into any path, 0644).  So the
+ * connection runs on a VFS that opens every file with a name read-only and
+ * deletes none; SQLite's own temporary files (no name: sorter spills, temp
+ * tables) are unlinked files it needs.  A VFS rather than an authorizer:
+ * it holds for every statement that opens a file, whatever its syntax.
+ */
+static sqlite3_vfs *real_vfs;
+static sqlite3_vfs ro_vfs;
+
+static int ro_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, int flags, int *out)
+{
+	(void)vfs;
+	if (name) {
+		flags &= ~(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_DELETEONCLOSE |
+			   SQLITE_OPEN_EXCLUSIVE);
+		flags |= SQLITE_OPEN_READONLY;
+	}
+	return real_vfs->xOpen(real_vfs, name, f, flags, out);
+}
+
+static int ro_delete(sqlite3_vfs *vfs, const char *name, int sync)
+{
+	(void)vfs;
+	(void)name;
+	(void)sync;
+	return SQLITE_IOERR_DELETE;
+}
+
+/* The read-only VFS's name, registered once; NULL if SQLite has no VFS. */
+static const char *ro_vfs_name(void)
+{
+	if (!real_vfs) {
+		real_vfs = sqlite3_vfs_find(NULL);
+		if (!real_vfs)
+			return NULL;
+		/* pAppData stays the real one's: its methods read it */
+		ro_vfs = *real_vfs;
+		ro_vfs.pNext = NULL;
+		ro_vfs.zName = "bpftape-readonly";
+		ro_vfs.xOpen = ro_open;
+		ro_vfs.xDelete = ro_delete;
+		if (sqlite3_vfs_register(&ro_vfs, 0) != SQLITE_OK) {
+			real_vfs = NULL;
+			return NULL;
+		}
+	}
+	return ro_vfs.zName;
+}
+
+/* Say why a statement that wanted to write a file failed. */
+static void sql_error(sqlite3 *db, const struct query_opts *o)
+{
+	int code = sqlite3_errcode(db) & 0xff;
+
+	fprintf(stderr, "bpftape query: %s%s\n", sqlite3_errmsg(db),
+		!o->allow_write && (code == SQLITE_CANTOPEN || code == SQLITE_READONLY ||
+				    code == SQLITE_IOERR)
+			? " (SQL opens files read-only here; --allow-write lets it write them)"
+			: "");
+}
+
 /* Run every statement of @sql; stop at the first error. */
 static int run_sql(sqlite3 *db, const char *sql, const struct query_opts *o)
 {
@@ -393,7 +463,7 @@ static int run_sql(sqlite3 *db, const char *sql, const struct query_opts *o)
 		int rc = sqlite3_prepare_v2(db, start, -1, &st, &tail);
 
 		if (rc != SQLITE_OK) {
-			fprintf(stderr, "bpftape query: %s\n", sqlite3_errmsg(db));
+			sql_error(db, o);
 			return 1;
 		}
 		if (!st)
@@ -401,7 +471,7 @@ static int run_sql(sqlite3 *db, const char *sql, const struct query_opts *o)
 		rc = run_stmt(st, o, stdout);
 		if (rc != SQLITE_OK) {
 			fflush(stdout);
-			fprintf(stderr, "bpftape query: %s\n", sqlite3_errmsg(db));
+			sql_error(db, o);
 			sqlite3_finalize(st);
 			return 1;
 		}
@@ -431,20 +501,19 @@ static void note_types_without_table(const struct qset *set)
 int cmd_query(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"command", required_argument, NULL, 'c'},
-		{"format", required_argument, NULL, 'f'},
-		{"stats", no_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"command", required_argument, NULL, 'c'}, {"format", required_argument, NULL, 'f'},
+		{"stats", no_argument, NULL, 's'},	   {"allow-write", no_argument, NULL, 'W'},
+		{"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
 	};
 	struct query_opts o = {.format = OUT_TABLE};
+	const char *vfs = NULL;
 	struct qset *set = NULL;
 	sqlite3 *db = NULL;
 	char *input = NULL, *errmsg = NULL, err[512];
 	int opt, ret = 1;
 
 	cli__getopt_init();
-	while ((opt = getopt_long(argc, argv, ":c:f:sh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":c:f:sWh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			o.sql = optarg;
@@ -465,6 +534,9 @@ int cmd_query(int argc, char **argv)
 		case 's':
 			o.stats = true;
 			break;
+		case 'W':
+			o.allow_write = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -481,13 +553,22 @@ int cmd_query(int argc, char **argv)
 		fprintf(stderr, "bpftape query: %s\n", err);
 		goto cleanup;
 	}
+	if (!o.allow_write && !(vfs = ro_vfs_name())) {
+		fprintf(stderr, "bpftape query: SQLite has no file system layer to restrict\n");
+		goto cleanup;
+	}
 	if (sqlite3_open_v2(":memory:", &db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
+			    vfs) != SQLITE_OK) {
 		fprintf(stderr, "bpftape query: cannot open SQLite: %s\n",
 			db ? sqlite3_errmsg(db) : "out of memory");
 		goto cleanup;
 	}
+	/* no code from a file, asked or not; no schema tricks in attached files */
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	if (!o.allow_write)
+		sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	/* room for SQLite's sorter before it spills to temporary files */
 	sqlite3_exec(db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
 	if (qsql__attach(db, set, &errmsg) != SQLITE_OK) {

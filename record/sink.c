@@ -41,17 +41,28 @@ static int start_tape(struct sink *s)
 {
 	struct tape_writer_opts wo = {.sz = sizeof(wo),
 				      .chunk_bytes = s->opts.chunk_bytes,
-				      .max_delay_ns = s->opts.max_delay_ns};
+				      .max_delay_ns = s->opts.max_delay_ns,
+				      .flags = TAPE_WRITER_LIVE};
+	struct tape_out_opts oo = {.sz = sizeof(oo)};
+	struct tape_out *out;
+	char why[PATH_MAX + 128];
 	int err;
 
-	/* the writer names the file only once it holds the header */
-	s->w = tape_writer__open(s->path, &wo);
+	/* live: the tape has its name (once it holds the header) while it
+	 * grows, so that a killed recorder leaves what it wrote */
+	out = tape_out__open(s->path, &oo, why, sizeof(why));
+	s->w = out ? tape_writer__open_out(out, &wo) : NULL;
 	if (!s->w) {
 		err = -errno;
-		snprintf(s->errmsg, sizeof(s->errmsg), "creating %s: %s%s", s->path, strerror(-err),
-			 err == -ENOENT || err == -EACCES || err == -EROFS || err == -ENOTDIR
-				 ? "; give -o a path in an existing, writable directory"
-				 : "");
+		if (!out && why[0])
+			snprintf(s->errmsg, sizeof(s->errmsg), "%s", why);
+		else
+			snprintf(s->errmsg, sizeof(s->errmsg), "creating %s: %s", s->path,
+				 err == -EBUSY ? "another process is writing it" : strerror(-err));
+		if (err == -ENOENT || err == -EACCES || err == -EROFS || err == -ENOTDIR)
+			snprintf(s->errmsg + strlen(s->errmsg),
+				 sizeof(s->errmsg) - strlen(s->errmsg),
+				 "; give -o a path in an existing, writable directory");
 		return err;
 	}
 	s->tapes++;

@@ -508,6 +508,7 @@ int cmd_export(int argc, char **argv)
 	const char *format = NULL, *outpath = NULL;
 	bool chrome, first = true;
 	uint64_t bad_chunks = 0;
+	struct tape_out *of = NULL;
 	int fd = -1, c, rc, ret = 1;
 	char err[512];
 
@@ -580,11 +581,17 @@ int cmd_export(int argc, char **argv)
 	if (outpath) {
 		/* the export holds what the tape holds (paths, argv, addresses):
 		 * as private as a tape */
-		fd = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			fprintf(stderr, "bpftape export: %s: %s\n", outpath, strerror(errno));
+		struct tape_out_opts oo = {.sz = sizeof(oo),
+					   .inputs = (const char *const *)argv + optind,
+					   .ninputs = (size_t)(argc - optind)};
+
+		/* written beside OUT and renamed over it once complete */
+		of = tape_out__open(outpath, &oo, err, sizeof(err));
+		if (!of) {
+			fprintf(stderr, "bpftape export: %s\n", err[0] ? err : strerror(errno));
 			goto cleanup;
 		}
+		fd = tape_out__fd(of);
 	}
 	if (out__init(&out, fd >= 0 ? fd : STDOUT_FILENO))
 		goto nomem;
@@ -634,20 +641,17 @@ int cmd_export(int argc, char **argv)
 			strerror(-out.err));
 		goto cleanup;
 	}
-	if (fd >= 0 && close(fd)) {
-		fd = -1;
-		fprintf(stderr, "bpftape export: closing %s: %s\n", outpath, strerror(errno));
+	if (of && tape_out__commit(of, err, sizeof(err))) {
+		fprintf(stderr, "bpftape export: %s\n", err);
 		goto cleanup;
 	}
-	fd = -1;
 	ret = bad_chunks ? 1 : 0;
 	goto cleanup;
 nomem:
 	fprintf(stderr, "bpftape export: out of memory\n");
 cleanup:
 	out__close(&out);
-	if (fd >= 0)
-		close(fd);
+	tape_out__free(of); /* owns fd; removes an output left incomplete */
 	free(th.s);
 	csv_cols_free(&cols);
 	render__fini(&rd);

@@ -437,7 +437,8 @@ static int redact_proc(struct filter *f, struct tape_proc *p)
 	return 0;
 }
 
-/* Metadata of the first tape, with host identity handled under --redact host. */
+/* Metadata of the first tape; under --redact, host identity, the command line
+ * and every key not known harmless (redact_meta_class()) become tokens. */
 static int copy_meta(struct filter *f)
 {
 	struct tape_reader *r = f->readers[0];
@@ -449,12 +450,12 @@ static int copy_meta(struct filter *f)
 
 		if (tape_reader__meta_at(r, i, &k, &v))
 			continue;
-		if ((f->what & REDACT_HOST) &&
-		    (!strcmp(k, "host.name") || strstr(k, "hostname") || strstr(k, "machine_id") ||
-		     strstr(k, "boot_id") || strstr(k, "cgroup"))) {
-			redact_token(f->key, "host", v, strlen(v), tok);
+		unsigned c = redact_meta_class(k, v, f->what);
+
+		if (c) {
+			redact_token(f->key, cls_name(c), v, strlen(v), tok);
 			v = tok;
-		} else if (!strcmp(k, "record.filter")) {
+		} else if (!strcmp(k, "record.filter") && f->what) {
 			/* cmd= is the command run (argv[0], often a path), cgroup= a
 			 * cgroup path */
 			char *red = redact_record_filter(f->key, v, f->what);
@@ -466,11 +467,6 @@ static int copy_meta(struct filter *f)
 			if (rc)
 				return rc;
 			continue;
-		} else if (!strcmp(k, "recorder.cmdline") &&
-			   (f->what & (REDACT_HOST | REDACT_PATHS | REDACT_ARGV))) {
-			/* the command line names paths and arguments */
-			redact_token(f->key, "argv", v, strlen(v), tok);
-			v = tok;
 		}
 		if ((rc = tape_writer__set_meta(f->w, k, v)))
 			return rc;
@@ -734,10 +730,22 @@ int cmd_filter(int argc, char **argv)
 	base = proctab__new();
 	if (!base || tapes__load_snapshots(f.readers, f.n, base))
 		goto nomem;
-	f.w = tape_writer__open(outpath, NULL);
-	if (!f.w) {
-		fprintf(stderr, "bpftape filter: %s: %s\n", outpath, strerror(errno));
-		goto cleanup;
+	{
+		struct tape_out_opts oo = {.sz = sizeof(oo),
+					   .inputs = (const char *const *)argv + optind,
+					   .ninputs = (size_t)(argc - optind)};
+		struct tape_out *o = tape_out__open(outpath, &oo, err, sizeof(err));
+
+		/* the new tape gets its name at tape_writer__finish() */
+		f.w = o ? tape_writer__open_out(o, NULL) : NULL;
+		if (!f.w) {
+			if (o || !err[0])
+				fprintf(stderr, "bpftape filter: %s: %s\n", outpath,
+					strerror(errno));
+			else
+				fprintf(stderr, "bpftape filter: %s\n", err);
+			goto cleanup;
+		}
 	}
 	if ((rc = copy_meta(&f))) {
 		fprintf(stderr, "bpftape filter: %s: %s\n", outpath,
@@ -912,8 +920,6 @@ cleanup:
 	free(procs);
 	kept_free(&k);
 	tape_writer__free(f.w);
-	if (ret && f.w)
-		unlink(outpath);
 	for (size_t s = 0; f.maps && s < f.n; s++) {
 		for (unsigned ty = 0; f.maps[s] && ty < f.ntypes[s]; ty++)
 			free(f.maps[s][ty].cls);

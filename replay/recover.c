@@ -5,7 +5,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -37,8 +36,8 @@ static void print_problem(void *ctx, const char *msg)
 }
 
 /*
- * The progress of tape_recover(), which reports none: a thread looks at
- * how far the new tape has grown against the size of the input.
+ * The progress of tape_recover(), which reports none: a thread shows
+ * that it works, and for how long.
  */
 struct watch {
 	pthread_mutex_t mu;
@@ -46,7 +45,7 @@ struct watch {
 	bool done;
 	const char *in, *out;
 	uint64_t total;
-	struct timespec old_mtime; /* of an OUT that existed before, not yet rewritten */
+	struct timespec start; /* CLOCK_REALTIME */
 	struct cli_progress *prog;
 };
 
@@ -57,7 +56,6 @@ static void *watch_run(void *arg)
 	pthread_mutex_lock(&w->mu);
 	while (!w->done) {
 		struct timespec t;
-		struct stat st;
 
 		clock_gettime(CLOCK_REALTIME, &t);
 		t.tv_nsec += 250000000;
@@ -68,14 +66,11 @@ static void *watch_run(void *arg)
 		pthread_cond_timedwait(&w->cv, &w->mu, &t);
 		if (w->done)
 			break;
-		if (!stat(w->out, &st) && st.st_size > 0 &&
-		    (st.st_mtim.tv_sec != w->old_mtime.tv_sec ||
-		     st.st_mtim.tv_nsec != w->old_mtime.tv_nsec))
-			cli_progress__show(w->prog, "%s: %.1f of %.1f MB copied", w->out,
-					   (double)st.st_size / 1e6, (double)w->total / 1e6);
-		else
-			cli_progress__show(w->prog, "%s: reading %.1f MB", w->in,
-					   (double)w->total / 1e6);
+		/* OUT gets its name only when complete: the new tape's size
+		 * cannot be watched, the time spent can */
+		cli_progress__show(w->prog, "%s: copying %.1f MB into %s, %.0f s", w->in,
+				   (double)w->total / 1e6, w->out,
+				   (double)(t.tv_sec - w->start.tv_sec));
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -138,12 +133,7 @@ int cmd_recover(int argc, char **argv)
 		w.out = out;
 		w.total = tape_reader__file_size(in);
 		w.prog = &prog;
-		{
-			struct stat ost;
-
-			if (!stat(out, &ost))
-				w.old_mtime = ost.st_mtim;
-		}
+		clock_gettime(CLOCK_REALTIME, &w.start);
 		watching = !pthread_create(&th, NULL, watch_run, &w);
 	}
 	err[0] = '\0';

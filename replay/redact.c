@@ -202,14 +202,29 @@ static bool wide_int_array(const char *format, const char *name)
 	return false;
 }
 
+/*
+ * The string and byte fields known to tell nothing that --redact hides,
+ * whatever was asked: a comm (every event header shows comm in clear:
+ * prev_comm, next_comm, parent_comm), and a tracepoint's fixed arrays of
+ * integers wider than a byte, numbers like integer fields.  An allow-list:
+ * anything else is redacted.
+ */
+static bool harmless(const struct tape_type *tp, const struct tape_field *f)
+{
+	size_t n = strlen(f->name);
+
+	if (f->kind == TAPE_STR && n >= 4 && !strcmp(f->name + n - 4, "comm"))
+		return true;
+	return f->kind == TAPE_BYTES && has_format(tp) && wide_int_array(tp->format, f->name);
+}
+
 unsigned redact_field_class(const struct tape_type *tp, unsigned idx, unsigned what)
 {
 	const unsigned every = REDACT_PATHS | REDACT_ARGV | REDACT_ENV | REDACT_ADDRS | REDACT_HOST;
 	const struct tape_field *f = &tp->fields[idx];
 	unsigned c = name_class(f, what);
-	size_t n;
 
-	if (c || !what || !redact_type_generic(tp))
+	if (c || !what)
 		return c;
 	if (f->kind != TAPE_STR && f->kind != TAPE_BYTES)
 		/* a kernel's or a spec's "saddr", "daddr", "addr" as a u32 */
@@ -219,16 +234,54 @@ unsigned redact_field_class(const struct tape_type *tp, unsigned idx, unsigned w
 	/* named for a class nobody asked to hide */
 	if (name_class(f, every))
 		return 0;
-	n = strlen(f->name);
-	/* a tracepoint's prev_comm, parent_comm...: every event header shows
-	 * comm in clear, so these tell nothing more */
-	if (has_format(tp) && n >= 4 && !strcmp(f->name + n - 4, "comm"))
+	if (harmless(tp, f))
 		return 0;
-	if (f->kind == TAPE_BYTES && has_format(tp) && wide_int_array(tp->format, f->name))
-		return 0;
-	/* what a string of unknown meaning holds cannot be told: it may be any
-	 * of the classes asked for */
+	/* what a string of unknown meaning holds cannot be told, whoever
+	 * defined the type (a probe spec, a kernel format, a program writing
+	 * tapes through the library): it may be any of the classes asked for */
 	return REDACT_OPAQUE;
+}
+
+/* Metadata keys whose values tell nothing --redact hides. */
+static const char *const harmless_keys[] = {
+	"host.kernel",	    "host.machine",    "host.ncpus",	    "clock.boottime_to_realtime_ns",
+	"recorder.version", "record.start_ts", "record.start_time", "record.cmd_user",
+	"filter.redacted",
+};
+
+/* A decimal number, maybe signed or with a fraction: a count, a time, an
+ * id, never a path, an argument, an address or a host's name. */
+static bool numeric(const char *v)
+{
+	bool digits = false;
+
+	if (*v == '-' || *v == '+')
+		v++;
+	for (; *v; v++) {
+		if (*v >= '0' && *v <= '9')
+			digits = true;
+		else if (*v != '.')
+			return false;
+	}
+	return digits;
+}
+
+unsigned redact_meta_class(const char *k, const char *v, unsigned what)
+{
+	if (!what)
+		return 0;
+	if (!strcmp(k, "host.name") || strstr(k, "hostname") || strstr(k, "machine_id") ||
+	    strstr(k, "boot_id") || strstr(k, "cgroup"))
+		return what & REDACT_HOST;
+	if (!strcmp(k, "record.filter"))
+		return 0; /* redact_record_filter() takes it apart */
+	if (!strcmp(k, "recorder.cmdline"))
+		/* the command line names paths and arguments */
+		return what & (REDACT_HOST | REDACT_PATHS | REDACT_ARGV) ? REDACT_ARGV : 0;
+	for (size_t i = 0; i < sizeof(harmless_keys) / sizeof(harmless_keys[0]); i++)
+		if (!strcmp(k, harmless_keys[i]))
+			return 0;
+	return numeric(v) ? 0 : REDACT_OPAQUE;
 }
 
 void redact_bytes(const uint8_t *key, const void *v, size_t len, uint8_t *out)

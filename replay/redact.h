@@ -46,13 +46,22 @@ bool redact_type_generic(const struct tape_type *tp);
 bool redact_type_raw(const struct tape_type *tp);
 
 /*
- * What a field of @tp needs under @what: 0 or one REDACT_* bit.  Fields of
- * built-in types are classified by name and display.  For a generic type a
- * string or byte array whose name names no class gets REDACT_OPAQUE under
- * any non-zero @what (except tracepoint comm fields and arrays of integers
- * wider than a byte, kept like integer fields).
+ * What a field of @tp needs under @what: 0 or one REDACT_* bit.  A string or
+ * byte array is classified by name and display (path, argv, env, addrs,
+ * host); one whose name names no class gets REDACT_OPAQUE under any
+ * non-zero @what, whatever type it is in, unless it is known harmless (an
+ * allow-list: comm fields, a tracepoint's arrays of integers wider than a
+ * byte, kept like integer fields).
  */
 unsigned redact_field_class(const struct tape_type *tp, unsigned idx, unsigned what);
+
+/*
+ * What metadata value @v of key @k needs under @what: 0 (kept), REDACT_HOST
+ * (host identity), REDACT_ARGV (the recorder's command line), or
+ * REDACT_OPAQUE for a key not known harmless whose value is not a plain
+ * number.  "record.filter" is 0: redact_record_filter() handles it.
+ */
+unsigned redact_meta_class(const char *k, const char *v, unsigned what);
 
 /* Replace @len bytes at @v by as many keyed bytes in @out: same value, same
  * bytes. */

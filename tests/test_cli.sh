@@ -6,8 +6,10 @@
 # the same, and a wrong command line (unknown option, missing or bad value,
 # no FILE) gets one line "bpftape VERB: what; see 'bpftape VERB --help'" and
 # status 2; a file that cannot be read is status 1 and named.  Then export's
-# output mode, what recover counts as lost, and the quiet of long verbs when
-# stderr is not a terminal.  Prints cmocka-style result lines.
+# output mode, the output rule (never the input, never through a planted
+# link, nothing left by a killed verb), what recover counts as lost, and the
+# quiet of long verbs when stderr is not a terminal.  Prints cmocka-style
+# result lines.
 #
 # Run from the repository root: tests/test_cli.sh  (OUTPUT=build dir, or
 # BPFTAPE=path of the binary)
@@ -153,6 +155,73 @@ export_bad_out() {
 }
 run "export -o: mode 0600" export_mode
 run "export -o in a missing directory: named" export_bad_out
+
+# ---- the output rule: never the input, never through a planted link ----
+# own_input VERB ARGS...: OUT is the input (another spelling of it, or a
+# link to it); refused with status 1, the input intact.
+own_input() {
+	cp "$TAPE" "$tmp/in.tape"
+	local sum=$(cksum <"$tmp/in.tape")
+	bp "$@"
+	[ "$rc" -eq 1 ] || [ "$rc" -eq 2 ] || { echo "status $rc, want 1 or 2"; cat "$tmp/err"; return 1; }
+	grep -q "input" "$tmp/err" || { echo "no word of the input:"; cat "$tmp/err"; return 1; }
+	[ "$(cksum <"$tmp/in.tape")" = "$sum" ] || { echo "the input changed"; return 1; }
+	[ -z "$(find "$tmp" -name '.*tmp' -o -name '*.tmp-*')" ] || { echo "temporary files left:"; ls -A "$tmp"; return 1; }
+}
+run "recover -o ./IN IN: refused" own_input recover -o "$tmp/./in.tape" "$tmp/in.tape"
+run "export -o IN IN: refused" own_input export --format csv -o "$tmp/in.tape" "$tmp/in.tape"
+run "import --force -o IN IN: refused" own_input import --force -o "$tmp/./in.tape" "$tmp/in.tape"
+own_input_link() {
+	ln -sf "$tmp/in.tape" "$tmp/in-link"
+	own_input "$@"
+}
+run "filter -o LINK-TO-IN IN: refused" own_input_link filter -o "$tmp/in-link" "$tmp/in.tape"
+run "export -o LINK-TO-IN IN: refused" own_input_link export --format csv -o "$tmp/in-link" "$tmp/in.tape"
+# planted VERB ARGS... -o OUT: OUT is a link to another file; the link is
+# replaced by the output, the file it pointed at stays as it was.
+planted() {
+	echo precious >"$tmp/victim"
+	rm -f "$tmp/planted"
+	ln -s "$tmp/victim" "$tmp/planted"
+	bp "$@"
+	[ "$rc" -eq 0 ] || { echo "status $rc"; cat "$tmp/err"; return 1; }
+	[ "$(cat "$tmp/victim")" = precious ] || { echo "written through the link"; return 1; }
+	[ -f "$tmp/planted" ] && [ ! -L "$tmp/planted" ] || { echo "the link is still there"; return 1; }
+}
+# killed VERB ARGS...: SIGKILL while VERB writes its output (a long list
+# of inputs keeps it busy) leaves nothing under the output's name, and no
+# other file either.  The kill must land while the output is open; a run
+# that ended first is tried again.
+killed() {
+	local d=$tmp/killed out pid i many=() seen
+	for i in $(seq 3000); do many+=("$TAPE"); done
+	for i in $(seq 10); do
+		rm -rf "$d"
+		mkdir "$d"
+		"$BPFTAPE" "$@" -o "$d/out" "${many[@]}" >/dev/null 2>&1 &
+		pid=$!
+		seen=
+		for _ in $(seq 2000); do
+			if ls -l /proc/$pid/fd 2>/dev/null | grep -q "$d/"; then seen=1; break; fi
+			sleep 0.001
+		done
+		kill -9 $pid 2>/dev/null
+		wait $pid 2>/dev/null
+		[ -n "$seen" ] || continue
+		[ ! -e "$d/out" ] || { echo "$d/out exists after SIGKILL"; return 1; }
+		[ -z "$(ls -A "$d")" ] || { echo "left behind:"; ls -A "$d"; return 1; }
+		return 0
+	done
+	echo "the output was never seen open"
+	return 1
+}
+run "export killed while writing: no partial OUT" killed export --format csv
+run "filter killed while writing: no partial OUT" killed filter -q
+
+run "export -o PLANTED-LINK: replaced, not followed" planted export --format csv -o "$tmp/planted" "$TAPE"
+run "filter -o PLANTED-LINK: replaced, not followed" planted filter -o "$tmp/planted" "$TAPE"
+run "recover -o PLANTED-LINK: replaced, not followed" planted recover -o "$tmp/planted" "$TAPE"
+run "import --force -o PLANTED-LINK: replaced, not followed" planted import --force -o "$tmp/planted" "$TAPE"
 
 # ---- recover: what counts as lost ----
 # recovered IN WANT: recover IN; WANT "nothing" (nothing lost) or "lost".

@@ -991,6 +991,7 @@ static void test_recover(void **state)
 
 static void test_refresh(void **state)
 {
+	struct tape_writer_opts live = {.sz = sizeof(live), .flags = TAPE_WRITER_LIVE};
 	char path[256], err[256];
 	struct tape_writer *w;
 	struct tape_reader *r;
@@ -1001,7 +1002,7 @@ static void test_refresh(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s", tmp_path("live.tape"));
-	w = tape_writer__open(path, NULL);
+	w = tape_writer__open(path, &live);
 	assert_non_null(w);
 	for (int i = 0; i < NTYPES; i++)
 		assert_int_equal(tape_writer__add_type(w, &types[i]), i + 1);
@@ -1198,18 +1199,37 @@ static void test_file_mode(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 
-	/* the path names a tape with its header from the start: the writer
-	 * builds the header in an unnamed file and replaces what was there
-	 * (a new inode), never truncating in place */
+	/* a live tape's path names it with its header from the start: the
+	 * writer builds the header in an unnamed file and replaces what was
+	 * there (a new inode), never truncating in place */
+	struct tape_writer_opts live = {.sz = sizeof(live), .flags = TAPE_WRITER_LIVE};
 	ino_t before = st.st_ino;
 	char target[256];
 	int fd;
 
-	w = tape_writer__open(path, NULL);
+	w = tape_writer__open(path, &live);
 	assert_non_null(w);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_not_equal(st.st_ino, before);
 	assert_true(st.st_size > 0);
+	tape_writer__free(w);
+	/* any other tape gets the path only when finished: freed unfinished,
+	 * it leaves the old file as it was */
+	assert_int_equal(stat(path, &st), 0);
+	before = st.st_ino;
+	w = tape_writer__open(path, NULL);
+	assert_non_null(w);
+	assert_int_equal(tape_writer__flush(w), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_ino, before);
+	tape_writer__free(w);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_ino, before);
+	w = tape_writer__open(path, NULL);
+	assert_non_null(w);
+	assert_int_equal(tape_writer__finish(w), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_not_equal(st.st_ino, before);
 	tape_writer__free(w);
 	/* a symlink at the path is replaced, its target left alone */
 	snprintf(target, sizeof(target), "%s", tmp_path("mode-target"));

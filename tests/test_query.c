@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -643,6 +646,91 @@ static void test_query_verb(void **state)
 	free(err);
 }
 
+/*
+ * query reads tapes: SQL in it writes no file unless --allow-write.  Each
+ * way SQLite has to create or change a file is tried, and the file system
+ * is checked, not only the status.
+ */
+static void test_query_writes_nothing(void **state)
+{
+	char dbpath[PATH_MAX + 16], sql[3 * PATH_MAX + 128], *out, *err, ext[PATH_MAX + 64];
+	char *argv[] = {"query", golden, "-c", sql, NULL};
+	char *allow[] = {"query", "--allow-write", golden, "-c", sql, NULL};
+	struct stat sb, before;
+	sqlite3 *db;
+
+	(void)state;
+	snprintf(dbpath, sizeof(dbpath), "%s/made-by-sql.db", tmpdir);
+	unlink(dbpath);
+	/* ATTACH creates a file */
+	snprintf(sql, sizeof(sql),
+		 "ATTACH '%s' AS a; CREATE TABLE a.t(x); INSERT INTO a.t VALUES(1)", dbpath);
+	assert_int_not_equal(run_verb(cmd_query, 4, argv, &out, &err), 0);
+	assert_non_null(strstr(err, "--allow-write"));
+	free(out);
+	free(err);
+	assert_int_not_equal(stat(dbpath, &sb), 0);
+	/* VACUUM INTO copies the database into one */
+	snprintf(sql, sizeof(sql), "VACUUM INTO '%s'", dbpath);
+	assert_int_not_equal(run_verb(cmd_query, 4, argv, &out, &err), 0);
+	free(out);
+	free(err);
+	assert_int_not_equal(stat(dbpath, &sb), 0);
+	/* an existing database can be read, not changed */
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES(7)", NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(stat(dbpath, &before), 0);
+	snprintf(sql, sizeof(sql), "ATTACH '%s' AS a; SELECT x FROM a.t", dbpath);
+	assert_int_equal(run_verb(cmd_query, 4, argv, &out, &err), 0);
+	assert_non_null(strstr(out, "7"));
+	free(out);
+	free(err);
+	snprintf(sql, sizeof(sql), "ATTACH '%s' AS a; INSERT INTO a.t VALUES(8)", dbpath);
+	assert_int_not_equal(run_verb(cmd_query, 4, argv, &out, &err), 0);
+	free(out);
+	free(err);
+	snprintf(sql, sizeof(sql), "ATTACH '%s' AS a; DROP TABLE a.t", dbpath);
+	assert_int_not_equal(run_verb(cmd_query, 4, argv, &out, &err), 0);
+	free(out);
+	free(err);
+	assert_int_equal(stat(dbpath, &sb), 0);
+	assert_int_equal(sb.st_size, before.st_size);
+	assert_int_equal(sb.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+	unlink(dbpath);
+	/* no code from a file: the project's own extension is there to load */
+	snprintf(ext, sizeof(ext), "%s", ext_path);
+	assert_int_equal(stat(ext, &sb), 0);
+	snprintf(sql, sizeof(sql), "SELECT load_extension('%s')", ext);
+	assert_int_not_equal(run_verb(cmd_query, 4, argv, &out, &err), 0);
+	assert_non_null(strstr(err, "not authorized"));
+	free(out);
+	free(err);
+	/* the shell's writefile() is no function here */
+	snprintf(sql, sizeof(sql), "SELECT writefile('%s', 'x')", dbpath);
+	assert_int_not_equal(run_verb(cmd_query, 4, argv, &out, &err), 0);
+	free(out);
+	free(err);
+	assert_int_not_equal(stat(dbpath, &sb), 0);
+	/* in memory, anything goes */
+	snprintf(sql, sizeof(sql),
+		 "CREATE TEMP TABLE t AS SELECT pid FROM events; CREATE TABLE m(x); "
+		 "ATTACH ':memory:' AS mm; CREATE TABLE mm.t(x); INSERT INTO m SELECT count(*) "
+		 "FROM t; SELECT x FROM m");
+	assert_int_equal(run_verb(cmd_query, 4, argv, &out, &err), 0);
+	free(out);
+	free(err);
+	/* and asked, SQL writes its file */
+	snprintf(sql, sizeof(sql), "VACUUM INTO '%s'", dbpath);
+	assert_int_equal(run_verb(cmd_query, 5, allow, &out, &err), 0);
+	free(out);
+	free(err);
+	assert_int_equal(stat(dbpath, &sb), 0);
+	unlink(dbpath);
+}
+
 static void test_corrupt_tape(void **state)
 {
 	char bad[PATH_MAX + 32], *out = NULL, *err = NULL;
@@ -925,6 +1013,70 @@ static void test_import_verb(void **state)
 	assert_int_not_equal(stat(dbpath, &sb), 0);
 }
 
+/* Entries of @dir whose name starts with @prefix. */
+static int count_prefixed(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += !strncmp(e->d_name, prefix, strlen(prefix));
+	closedir(d);
+	return n;
+}
+
+/*
+ * An import interrupted while it builds the database leaves neither OUT
+ * nor the file it was building (SQLite needs it to have a name): SIGTERM
+ * removes it.  The signal must land while the work runs; a run that ended
+ * first is tried again.
+ */
+static void test_import_interrupted(void **state)
+{
+	char dir[PATH_MAX + 16], dbpath[PATH_MAX + 48];
+	char *argv[] = {"import", "-q", "-o", dbpath, big, NULL};
+	bool caught = false;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/interrupted", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(dbpath, sizeof(dbpath), "%s/out.db", dir);
+	for (int tries = 0; tries < 20 && !caught; tries++) {
+		int status, seen = 0;
+		pid_t pid;
+
+		unlink(dbpath);
+		fflush(NULL);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (!pid) {
+			int null = open("/dev/null", O_WRONLY);
+
+			dup2(null, 1);
+			dup2(null, 2);
+			_exit(cmd_import(5, argv));
+		}
+		for (int i = 0; i < 20000 && !seen; i++) {
+			seen = count_prefixed(dir, ".out.db.");
+			if (!seen)
+				usleep(100);
+		}
+		kill(pid, SIGTERM);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		caught = seen && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM;
+		if (caught) {
+			assert_int_equal(count_prefixed(dir, ".out.db."), 0);
+			assert_int_equal(access(dbpath, F_OK), -1);
+		}
+	}
+	if (!caught)
+		fail_msg("no import was still running when SIGTERM came");
+	unlink(dbpath);
+	rmdir(dir);
+}
+
 static void test_extension(void **state)
 {
 	sqlite3 *db;
@@ -1185,12 +1337,20 @@ static int teardown(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tables),	     cmocka_unit_test(test_pushdown),
-		cmocka_unit_test(test_index_only),   cmocka_unit_test(test_several_tapes),
-		cmocka_unit_test(test_by_type),	     cmocka_unit_test(test_query_verb),
-		cmocka_unit_test(test_corrupt_tape), cmocka_unit_test(test_queries_md),
-		cmocka_unit_test(test_import),	     cmocka_unit_test(test_import_verb),
-		cmocka_unit_test(test_extension),    cmocka_unit_test(test_many_types),
+		cmocka_unit_test(test_tables),
+		cmocka_unit_test(test_pushdown),
+		cmocka_unit_test(test_index_only),
+		cmocka_unit_test(test_several_tapes),
+		cmocka_unit_test(test_by_type),
+		cmocka_unit_test(test_query_verb),
+		cmocka_unit_test(test_query_writes_nothing),
+		cmocka_unit_test(test_corrupt_tape),
+		cmocka_unit_test(test_queries_md),
+		cmocka_unit_test(test_import),
+		cmocka_unit_test(test_import_verb),
+		cmocka_unit_test(test_import_interrupted),
+		cmocka_unit_test(test_extension),
+		cmocka_unit_test(test_many_types),
 	};
 	char self[PATH_MAX];
 

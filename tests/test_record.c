@@ -1567,6 +1567,46 @@ static void test_cmd_stopped(void **state)
 		assert_int_equal(kill((pid_t)pid, 0), -1);
 		evs_free(&e);
 	}
+/*
+ * Two recorders on one -o: the second refuses, naming the first, before it
+ * touches the file; the first keeps its tape, and its events.
+ */
+static void test_two_recorders(void **state)
+{
+	char tape[PATH_MAX], err[PATH_MAX], want[64], *msg;
+	char *first[] = {bpftape, "record", "-e", "exit", "-o", tape, "--duration", "60", NULL};
+	char *second[] = {bpftape, "record", "-e", "exit", "-o", tape, "--duration", "1", NULL};
+	struct stat a, b;
+	struct evs e;
+	pid_t rec;
+
+	(void)state;
+	pathf(tape, "%s/two.tape", tmpdir);
+	pathf(err, "%s/two.err", tmpdir);
+	unlink(tape);
+	rec = start(first, NULL, NULL);
+	for (int i = 0; i < 400 && file_size(tape) == 0; i++)
+		sleep_ms(50);
+	assert_int_equal(stat(tape, &a), 0);
+	assert_int_equal(run(second, NULL, err), 1);
+	msg = slurp(err);
+	snprintf(want, sizeof(want), "being written by process %d", (int)rec);
+	if (!strstr(msg, want))
+		fail_msg("the second recorder said: %s", msg);
+	free(msg);
+	assert_int_equal(stat(tape, &b), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+	/* an exit the first one records, after the second gave up */
+	assert_int_equal(system("/bin/true"), 0);
+	sleep_ms(300);
+	kill(rec, SIGINT);
+	assert_int_equal(finish(rec), 0);
+	assert_int_equal(stat(tape, &b), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+	load(tape, &e);
+	assert_false(e.recovered);
+	assert_true(e.n >= 1);
+	evs_free(&e);
 }
 
 /* Same event: type, time, task, comm and every field value. */
@@ -2459,6 +2499,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_rotate),
 		cmocka_unit_test(test_max_size),
 		cmocka_unit_test(test_sigkill),
+		cmocka_unit_test(test_two_recorders),
 		cmocka_unit_test(test_sigkill_random),
 		cmocka_unit_test(test_idle_flush),
 		cmocka_unit_test(test_follow_live),

@@ -1277,7 +1277,8 @@ static void sleep_ms(long ms)
  * finishes it: the trailer ends it, no signal needed. */
 static void test_follow(void **state)
 {
-	struct tape_writer_opts opts = {.sz = sizeof(opts)};
+	/* live: the tape is followed while it grows */
+	struct tape_writer_opts opts = {.sz = sizeof(opts), .flags = TAPE_WRITER_LIVE};
 	char live[300], outp[300];
 	struct tape_writer *w;
 	int ids[G_NTYPES], status;
