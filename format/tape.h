@@ -291,7 +291,8 @@ struct tape_writer;
 struct tape_writer *tape_writer__open(const char *path, const struct tape_writer_opts *opts);
 /* The same on an output the caller opened (to choose its options or get
  * its messages).  The writer owns @out from this call on, also on failure. */
-struct tape_writer *tape_writer__open_out(struct tape_out *out, const struct tape_writer_opts *opts);
+struct tape_writer *tape_writer__open_out(struct tape_out *out,
+					  const struct tape_writer_opts *opts);
 /* Write a tape through @io.  The writer does not own @io->ctx.  NULL + errno. */
 struct tape_writer *tape_writer__new(const struct tape_io *io, const struct tape_writer_opts *opts);
 

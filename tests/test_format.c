@@ -1066,7 +1066,8 @@ static uint64_t cursor_rest(struct tape_cursor *c)
 static void test_max_delay(void **state)
 {
 	const uint64_t delay = 50 * 1000000ull;
-	struct tape_writer_opts opts = {.sz = sizeof(opts), .max_delay_ns = delay};
+	struct tape_writer_opts opts = {
+		.sz = sizeof(opts), .max_delay_ns = delay, .flags = TAPE_WRITER_LIVE};
 	char path[256], err[256];
 	struct tape_writer *w;
 	struct tape_reader *r;

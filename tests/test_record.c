@@ -1567,6 +1567,8 @@ static void test_cmd_stopped(void **state)
 		assert_int_equal(kill((pid_t)pid, 0), -1);
 		evs_free(&e);
 	}
+}
+
 /*
  * Two recorders on one -o: the second refuses, naming the first, before it
  * touches the file; the first keeps its tape, and its events.
