@@ -26,7 +26,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +37,7 @@
 #include <unistd.h>
 
 #include "tape.h"
+#include "tape_int.h"
 
 struct tape_out {
 	int fd;
@@ -47,17 +47,6 @@ struct tape_out {
 	bool in_place;
 	bool committed;
 };
-
-static void msg(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* The pid holding a flock on (@dev, @ino), from /proc/locks; 0 if unknown. */
 static int holder_pid(dev_t dev, ino_t ino)
@@ -115,11 +104,13 @@ static int lock_old(const char *path, int *old, char *err, size_t errlen)
 
 			close(fd);
 			if (pid > 0)
-				msg(err, errlen, "%s is being written by process %d; not replaced",
-				    path, pid);
+				errfmt(err, errlen,
+				       "%s is being written by process %d; not replaced", path,
+				       pid);
 			else
-				msg(err, errlen,
-				    "%s is being written by another process; not replaced", path);
+				errfmt(err, errlen,
+				       "%s is being written by another process; not replaced",
+				       path);
 			return -EBUSY;
 		}
 		if (!fstat(fd, &b) && !lstat(path, &a) && a.st_dev == b.st_dev &&
@@ -238,8 +229,8 @@ static int check_inputs(const char *path, const struct tape_out_opts *o, char *e
 		if (!o->inputs[i] || stat(o->inputs[i], &in))
 			continue;
 		if ((hl && same_file(&l, &in)) || (hs && same_file(&s, &in))) {
-			msg(err, errlen, "%s is the input %s; write the output elsewhere", path,
-			    o->inputs[i]);
+			errfmt(err, errlen, "%s is the input %s; write the output elsewhere", path,
+			       o->inputs[i]);
 			return -EINVAL;
 		}
 	}
@@ -255,9 +246,9 @@ struct tape_out *tape_out__open(const char *path, const struct tape_out_opts *op
 	struct stat st;
 	int ret, old = -1;
 
-	msg(err, errlen, "%s", "");
+	errfmt(err, errlen, "%s", "");
 	if (!path || !*path || (opts && opts->sz < sizeof(size_t))) {
-		msg(err, errlen, "no output file given");
+		errfmt(err, errlen, "no output file given");
 		ret = -EINVAL;
 		goto fail;
 	}
@@ -273,7 +264,7 @@ struct tape_out *tape_out__open(const char *path, const struct tape_out_opts *op
 	if (open_special(path, &o->fd)) {
 		if (o->fd < 0) {
 			ret = o->fd;
-			msg(err, errlen, "%s: %s", path, strerror(-ret));
+			errfmt(err, errlen, "%s: %s", path, strerror(-ret));
 			goto fail;
 		}
 		o->in_place = true;
@@ -283,12 +274,12 @@ struct tape_out *tape_out__open(const char *path, const struct tape_out_opts *op
 	}
 	if (!lstat(path, &st) && S_ISDIR(st.st_mode)) {
 		ret = -EISDIR;
-		msg(err, errlen, "%s is a directory", path);
+		errfmt(err, errlen, "%s is a directory", path);
 		goto fail;
 	}
 	if ((o->flags & TAPE_OUT_NOREPLACE) && !lstat(path, &st)) {
 		ret = -EEXIST;
-		msg(err, errlen, "%s exists", path);
+		errfmt(err, errlen, "%s exists", path);
 		goto fail;
 	}
 	/* refuse early what commit would refuse: nothing is written in vain */
@@ -297,7 +288,7 @@ struct tape_out *tape_out__open(const char *path, const struct tape_out_opts *op
 	if (old >= 0)
 		close(old);
 	if ((ret = split(path, &dir, &base))) {
-		msg(err, errlen, "%s: %s", path, strerror(-ret));
+		errfmt(err, errlen, "%s: %s", path, strerror(-ret));
 		goto fail;
 	}
 	/* an unnamed file is linked in through /proc/self/fd, or with
@@ -306,7 +297,7 @@ struct tape_out *tape_out__open(const char *path, const struct tape_out_opts *op
 		o->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
 		if (o->fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
 			ret = -errno;
-			msg(err, errlen, "%s: %s", path, strerror(errno));
+			errfmt(err, errlen, "%s: %s", path, strerror(errno));
 			goto fail;
 		}
 	}
@@ -322,12 +313,12 @@ struct tape_out *tape_out__open(const char *path, const struct tape_out_opts *op
 		free(o->tmp);
 		o->tmp = NULL;
 		if (ret != -EEXIST) {
-			msg(err, errlen, "%s: %s", path, strerror(-ret));
+			errfmt(err, errlen, "%s: %s", path, strerror(-ret));
 			goto fail;
 		}
 	}
 	if (o->fd < 0) {
-		msg(err, errlen, "%s: %s", path, strerror(-ret));
+		errfmt(err, errlen, "%s: %s", path, strerror(-ret));
 		goto fail;
 	}
 	/* nobody else can see the file yet: this cannot fail for contention */
@@ -384,7 +375,7 @@ int tape_out__commit(struct tape_out *o, char *err, size_t errlen)
 {
 	int ret, old = -1;
 
-	msg(err, errlen, "%s", "");
+	errfmt(err, errlen, "%s", "");
 	if (!o || o->committed)
 		return -EINVAL;
 	if (o->in_place) {
@@ -395,11 +386,11 @@ int tape_out__commit(struct tape_out *o, char *err, size_t errlen)
 	 * rename must not leave an empty file under the name */
 	if (fdatasync(o->fd) && errno != EINVAL && errno != EROFS) {
 		ret = -errno;
-		msg(err, errlen, "writing %s: %s", o->path, strerror(-ret));
+		errfmt(err, errlen, "writing %s: %s", o->path, strerror(-ret));
 		return ret;
 	}
 	if (!o->tmp && (ret = link_tmpfile(o))) {
-		msg(err, errlen, "naming %s: %s", o->path, strerror(-ret));
+		errfmt(err, errlen, "naming %s: %s", o->path, strerror(-ret));
 		return ret;
 	}
 	if ((ret = lock_old(o->path, &old, err, errlen)))
@@ -418,8 +409,8 @@ int tape_out__commit(struct tape_out *o, char *err, size_t errlen)
 			unlink(o->tmp);
 	}
 	if (ret) {
-		msg(err, errlen, "%s: %s", o->path,
-		    ret == -EEXIST ? "exists (created meanwhile)" : strerror(-ret));
+		errfmt(err, errlen, "%s: %s", o->path,
+		       ret == -EEXIST ? "exists (created meanwhile)" : strerror(-ret));
 		goto drop;
 	}
 	if (old >= 0)

@@ -425,7 +425,8 @@ int builtin__emit(const struct builtin_ids *ids, struct tape_writer *w, const vo
 		v[3].s = r->ret;
 		break;
 	}
-	case REC_RENAME: {
+	case REC_RENAME:
+	case REC_LINK: { /* the same record and fields */
 		const struct rec_rename *r = data;
 
 		NEED(*r);
@@ -449,18 +450,6 @@ int builtin__emit(const struct builtin_ids *ids, struct tape_writer *w, const vo
 		if (h->kind == REC_MKNOD)
 			v[i++].u = r->dev;
 		v[i].s = r->ret;
-		break;
-	}
-	case REC_LINK: {
-		const struct rec_rename *r = data;
-
-		NEED(*r);
-		v[0].s = r->olddfd;
-		set_bytes(&v[1], r->data, min_u32(r->oldpath_len, REC_PATH_MAX));
-		v[2].s = r->newdfd;
-		set_bytes(&v[3], r->data + REC_PATH_MAX, min_u32(r->newpath_len, REC_PATH_MAX));
-		v[4].u = r->flags;
-		v[5].s = r->ret;
 		break;
 	}
 	case REC_SYMLINK: {
