@@ -126,25 +126,18 @@ static void chrome_args(struct out *o, const struct tape_event *ev, int skip1, i
 {
 	const struct tape_type *tp = ev->tp;
 	bool first = true;
-	char tmp[1024];
 
 	out__puts(o, ",\"args\":{");
 	for (unsigned i = 0; i < tp->nfields; i++) {
-		int n;
-
 		if ((int)i == skip1 || (int)i == skip2)
 			continue;
 		if (!first)
 			out__putc(o, ',');
 		first = false;
 		out__json_str(o, tp->fields[i].name, strlen(tp->fields[i].name));
-		out__putc(o, ':');
-		n = render__format_value(tp, i, &ev->values[i], false, tmp, sizeof(tmp));
-		if (n < 0)
-			n = 0;
-		if ((size_t)n >= sizeof(tmp))
-			n = sizeof(tmp) - 1;
-		out__json_str(o, tmp, (size_t)n);
+		out__puts(o, ":\"");
+		render__value(o, ev, i, TAPE_ESC_JSON);
+		out__putc(o, '"');
 	}
 	out__putc(o, '}');
 }
@@ -174,18 +167,14 @@ static void chrome_event(struct out *o, const struct render *rd, const struct ta
 	if (!strcmp(tp->name, "syscall")) {
 		int nr = tape_type__field_index(tp, "nr");
 		int lat = tape_type__field_index(tp, "latency");
-		char name[64] = "syscall";
 
-		if (nr >= 0) {
-			int n = render__format_value(tp, (unsigned)nr, &ev->values[nr], false, name,
-						     sizeof(name));
-
-			if (n <= 0)
-				snprintf(name, sizeof(name), "syscall");
-		}
-		out__puts(o, "{\"name\":");
-		out__json_str(o, name, strlen(name));
-		out__puts(o, ",\"cat\":\"syscall\",\"ph\":\"X\",\"ts\":");
+		/* the syscall's name (or its number) names the slice */
+		out__puts(o, "{\"name\":\"");
+		if (nr >= 0)
+			render__value(o, ev, (unsigned)nr, TAPE_ESC_JSON);
+		else
+			out__puts(o, "syscall");
+		out__puts(o, "\",\"cat\":\"syscall\",\"ph\":\"X\",\"ts\":");
 		put_us(o, render__rel_ns(rd, ev->source, ev->ts));
 		out__puts(o, ",\"dur\":");
 		put_us(o, lat >= 0 ? (int64_t)ev->values[lat].u : 0);
@@ -432,7 +421,6 @@ static void csv_row(struct out *o, const struct render *rd, const struct csv_col
 		    const struct tape_event *ev)
 {
 	const struct tape_type *tp = ev->tp;
-	char tmp[1024];
 
 	out__u64(o, ev->ts);
 	out__putc(o, ',');
@@ -473,16 +461,7 @@ static void csv_row(struct out *o, const struct render *rd, const struct csv_col
 		out__putc(o, ',');
 		if (f < 0)
 			continue;
-		{
-			int n = render__format_value(tp, (unsigned)f, &ev->values[f], false, tmp,
-						     sizeof(tmp));
-
-			if (n < 0)
-				n = 0;
-			if ((size_t)n >= sizeof(tmp))
-				n = sizeof(tmp) - 1;
-			out__csv_str(o, tmp, (size_t)n);
-		}
+		render__csv(o, ev, (unsigned)f);
 	}
 	if (c->losses)
 		out__puts(o, ",,");
