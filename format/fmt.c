@@ -131,6 +131,28 @@ static void put_radix(struct out *o, uint64_t v, unsigned shift, const char *pre
 	put(o, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
+bool tape_field__has_text(const struct tape_field *f)
+{
+	if (!f)
+		return false;
+	switch (f->display) {
+	case TAPE_DISP_ENUM:
+	case TAPE_DISP_FLAGS:
+	case TAPE_DISP_ERRNO:
+	case TAPE_DISP_SOCKADDR:
+	case TAPE_DISP_IPV4:
+	case TAPE_DISP_IPV6:
+	case TAPE_DISP_ARGV:
+	case TAPE_DISP_NSEC:
+		return true;
+	case TAPE_DISP_OCTAL:
+	case TAPE_DISP_HEX:
+		return f->kind != TAPE_STR && f->kind != TAPE_BYTES;
+	default:
+		return false;
+	}
+}
+
 const char *tape_errno_name(int err)
 {
 	if (err < -4095 || err > 4095 || err == 0)

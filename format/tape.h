@@ -225,6 +225,14 @@ ssize_t tape_escape(const void *src, size_t n, enum tape_esc esc, char *buf, siz
 ssize_t tape_format_value(const struct tape_type *type, unsigned idx, const union tape_value *v,
 			  enum tape_esc esc, char *buf, size_t len);
 
+/*
+ * True if the display text of @f's values says more than the stored value
+ * (names of enums, flags and errnos, addresses, durations, argv, octal and
+ * hex integers).  Outputs that show stored values (SQL tables, CSV) add that
+ * text beside them as a FIELD_str column, so a number stays a number.
+ */
+bool tape_field__has_text(const struct tape_field *f);
+
 /* Name of a Linux errno value ("ENOENT"), or NULL if unknown. */
 const char *tape_errno_name(int err);
 

@@ -122,6 +122,12 @@ static void put_us(struct out *o, int64_t ns)
 	out__puts(o, tmp);
 }
 
+/* An integer shown as its decimal value: nothing to name. */
+static bool csv_plain_number(const struct tape_field *f)
+{
+	return f->kind != TAPE_STR && f->kind != TAPE_BYTES && !tape_field__has_text(f);
+}
+
 static void chrome_args(struct out *o, const struct tape_event *ev, int skip1, int skip2)
 {
 	const struct tape_type *tp = ev->tp;
@@ -135,7 +141,13 @@ static void chrome_args(struct out *o, const struct tape_event *ev, int skip1, i
 			out__putc(o, ',');
 		first = false;
 		out__json_str(o, tp->fields[i].name, strlen(tp->fields[i].name));
-		out__puts(o, ":\"");
+		out__putc(o, ':');
+		if (csv_plain_number(&tp->fields[i])) {
+			/* a number stays a number */
+			render__value(o, ev, i, TAPE_ESC_JSON);
+			continue;
+		}
+		out__putc(o, '"');
 		render__value(o, ev, i, TAPE_ESC_JSON);
 		out__putc(o, '"');
 	}
@@ -259,6 +271,7 @@ static void chrome_names(struct out *o, const struct thrtab *th, const struct ta
 /* CSV columns: the union of the field names of the selected types. */
 struct csv_cols {
 	const char **names;
+	bool *has_str; /* per column: a NAME_str column follows it */
 	size_t n;
 	/*
 	 * Per source, per type id: field index -> column (-1), NULL for an
@@ -344,9 +357,13 @@ static int csv_cols_build(struct csv_cols *c, struct tape_reader *const *readers
 				continue;
 			for (unsigned f = 0; f < tp->nfields; f++) {
 				int *slot = name_slot(c, slots, cap, tp->fields[f].name);
+				bool *hs;
 
-				if (*slot)
+				if (*slot) {
+					c->has_str[*slot - 1] |=
+						tape_field__has_text(&tp->fields[f]);
 					continue;
+				}
 				if (c->n == ncap) {
 					const char **nn;
 
@@ -355,7 +372,12 @@ static int csv_cols_build(struct csv_cols *c, struct tape_reader *const *readers
 					if (!nn)
 						goto cleanup;
 					c->names = nn;
+					hs = realloc(c->has_str, ncap * sizeof(*hs));
+					if (!hs)
+						goto cleanup;
+					c->has_str = hs;
 				}
+				c->has_str[c->n] = tape_field__has_text(&tp->fields[f]);
 				c->names[c->n++] = tp->fields[f].name;
 				*slot = (int)c->n;
 			}
@@ -403,6 +425,7 @@ static void csv_cols_free(struct csv_cols *c)
 	free(c->colf);
 	free(c->ntypes);
 	free(c->names);
+	free(c->has_str);
 }
 
 static void csv_header(struct out *o, const struct csv_cols *c)
@@ -411,10 +434,63 @@ static void csv_header(struct out *o, const struct csv_cols *c)
 	for (size_t k = 0; k < c->n; k++) {
 		out__putc(o, ',');
 		out__csv_str(o, c->names[k], strlen(c->names[k]));
+		if (c->has_str[k]) {
+			out__putc(o, ',');
+			out__csv_str(o, c->names[k], strlen(c->names[k]));
+			out__puts(o, "_str");
+		}
 	}
 	if (c->losses)
 		out__puts(o, ",lost_count,lost_last_ts");
 	out__putc(o, '\n');
+}
+
+/* The stored value: integers in decimal, strings escaped, bytes in hex
+ * (the query tables' columns, in CSV). */
+static void csv_value(struct out *o, const struct tape_event *ev, unsigned i)
+{
+	const struct tape_field *f = &ev->tp->fields[i];
+	const union tape_value *v = &ev->values[i];
+	static const char hex[] = "0123456789abcdef";
+
+	switch (f->kind) {
+	case TAPE_STR:
+		out__csv_str(o, v->b.ptr ? v->b.ptr : "", v->b.len);
+		break;
+	case TAPE_BYTES:
+		for (uint32_t k = 0; k < v->b.len; k++) {
+			out__putc(o, hex[((const uint8_t *)v->b.ptr)[k] >> 4]);
+			out__putc(o, hex[((const uint8_t *)v->b.ptr)[k] & 15]);
+		}
+		break;
+	case TAPE_S8:
+	case TAPE_S16:
+	case TAPE_S32:
+	case TAPE_S64:
+		out__s64(o, v->s);
+		break;
+	default:
+		out__u64(o, v->u);
+	}
+}
+
+/* The NAME_str text: as the query tables' columns have it, the errno name
+ * alone (empty on success), the display text for the others. */
+static void csv_text(struct out *o, const struct tape_event *ev, unsigned i)
+{
+	const struct tape_field *f = &ev->tp->fields[i];
+	const union tape_value *v = &ev->values[i];
+
+	if (f->display == TAPE_DISP_ERRNO && f->kind >= TAPE_S8 && f->kind <= TAPE_S64) {
+		const char *name = v->s < 0 ? tape_errno_name((int)v->s) : NULL;
+
+		if (name)
+			out__puts(o, name);
+		else if (v->s < 0)
+			out__s64(o, v->s);
+		return;
+	}
+	render__csv(o, ev, i);
 }
 
 static void csv_row(struct out *o, const struct render *rd, const struct csv_cols *c,
@@ -431,7 +507,7 @@ static void csv_row(struct out *o, const struct render *rd, const struct csv_col
 		out__u64(o, ev->values[TAPE_LOSS_CPU].u);
 		out__puts(o, ",,,,lost");
 		for (size_t k = 0; k < c->n; k++)
-			out__putc(o, ',');
+			out__puts(o, c->has_str[k] ? ",," : ",");
 		out__putc(o, ',');
 		out__u64(o, ev->values[TAPE_LOSS_COUNT].u);
 		out__putc(o, ',');
@@ -459,9 +535,13 @@ static void csv_row(struct out *o, const struct render *rd, const struct csv_col
 		int f = c->colf[k];
 
 		out__putc(o, ',');
-		if (f < 0)
+		if (f >= 0)
+			csv_value(o, ev, (unsigned)f);
+		if (!c->has_str[k])
 			continue;
-		render__csv(o, ev, (unsigned)f);
+		out__putc(o, ',');
+		if (f >= 0 && tape_field__has_text(&tp->fields[f]))
+			csv_text(o, ev, (unsigned)f);
 	}
 	if (c->losses)
 		out__puts(o, ",,");
