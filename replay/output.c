@@ -522,7 +522,7 @@ static void text_slow(struct out *o, struct render *r, const struct tape_event *
 	before = o->len;
 	out__text_str(o, comm, strnlen(comm, 64));
 	n = o->len >= before ? o->len - before : 16;
-	pad(o, n, 16);
+	pad(o, n, n < 16 ? 16 : n + 1);
 	before = o->len;
 	out__u64(o, ev->pid);
 	out__putc(o, '/');
@@ -875,8 +875,10 @@ void render__text(struct out *o, struct render *r, const struct tape_event *ev)
 	*p++ = ' ';
 	start = p;
 	p += tape_escape(comm, n, TAPE_ESC_TEXT, p, TAPE_ESC_MAX * n + 1);
-	while (p - start < 16)
+	/* an escaped comm may be longer than the column: still one space */
+	do
 		*p++ = ' ';
+	while (p - start < 16);
 	start = p;
 	p = put_dec(p, ev->pid);
 	*p++ = '/';

@@ -1,6 +1,8 @@
 # tests/: cmocka unit tests (no root), root/BPF tests, workload helpers,
 # benchmarks and fuzz targets.
 UNIT_TESTS += tests/test_format.c
+# the one renderer, and every output's round trip of awkward bytes
+UNIT_TESTS += tests/test_render.c
 ROOT_TESTS +=
 TEST_HELPERS +=
 BENCHES += tests/bench/bench_format.c

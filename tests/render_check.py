@@ -5,15 +5,16 @@
     render_check.py KIND OUTPUT EXPECTED
 
 EXPECTED holds one hex string per line: the bytes of field `s` of each event
-in timestamp order (the last line, prefixed "comm ", the events' comm).
+in timestamp order; then, prefixed "comm ", the events' comm, and prefixed
+"fl ", the name of the value of their flags field `fl`.
 KIND says which output OUTPUT is and how to read it, with nothing but the
 standard library, as a user would (docs/USAGE.md, "How values are rendered"):
 
     replay-json    bpftape replay --json             (json, per line)
     replay-text    bpftape replay                    (C escapes in s="...")
-    query-json     bpftape query -f json 'SELECT s, comm FROM ...'
+    query-json     bpftape query -f json 'SELECT s, comm, fl_str FROM ...'
     query-args     bpftape query -f json 'SELECT args FROM events ...'
-    query-csv      bpftape query -f csv 'SELECT s, comm FROM ...'
+    query-csv      bpftape query -f csv 'SELECT s, comm, fl_str FROM ...'
     export-csv     bpftape export --format csv
     export-chrome  bpftape export --format chrome
 
@@ -57,9 +58,14 @@ def unescape(s, text=False):
 
 
 def text_field(line, name):
-    """The quoted value of `name="..."` in a text replay line, unescaped."""
-    key = " " + name + '="'
+    """The value of `name="..."` (or unquoted `name=...`) in a text replay
+    line, unescaped."""
+    key = " " + name + "="
     start = line.index(key) + len(key)
+    if line[start] != '"':
+        end = line.find(" ", start)
+        return unescape(line[start:end if end >= 0 else len(line)], text=True)
+    start += 1
     i = start
     while line[i] != '"':
         i += 2 if line[i] == "\\" else 1
@@ -67,32 +73,37 @@ def text_field(line, name):
 
 
 def values(kind, data):
-    """(s values, comm values) in event order."""
+    """(s values, comm values, fl names) in event order."""
     if kind == "replay-json":
-        evs = [json.loads(l) for l in data.splitlines()]
+        # lines end at LF only: str.splitlines() would also cut at U+0085
+        # or U+2028, which a JSON string may hold as they are
+        evs = [json.loads(l) for l in data.split("\n") if l]
         evs = [e for e in evs if e["type"] != "lost"]
-        return [unescape(e["fields"]["s"]) for e in evs], [unescape(e["comm"]) for e in evs]
+        return ([unescape(e["fields"]["s"]) for e in evs], [unescape(e["comm"]) for e in evs],
+                [unescape(e["names"]["fl"]) for e in evs])
     if kind == "replay-text":
-        lines = data.splitlines()
+        lines = [l for l in data.split("\n") if l]
         for l in lines:
             # one event, one line, and nothing that drives a terminal
             if any(ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 for c in l):
                 raise ValueError("control character in %r" % l)
-        return [text_field(l, "s") for l in lines], []
+        return [text_field(l, "s") for l in lines], [], [text_field(l, "fl") for l in lines]
     if kind == "query-json":
         rows = json.loads(data)
-        return [unescape(r["s"]) for r in rows], [unescape(r["comm"]) for r in rows]
+        return ([unescape(r["s"]) for r in rows], [unescape(r["comm"]) for r in rows],
+                [unescape(r["fl_str"]) for r in rows])
     if kind == "query-args":
         # the args column is a JSON document whose text query escaped again
-        rows = json.loads(data)
-        return [unescape(json.loads(unescape(r["args"]))["s"]) for r in rows], []
+        args = [json.loads(unescape(r["args"])) for r in json.loads(data)]
+        return [unescape(a["s"]) for a in args], [], [unescape(a["fl"]) for a in args]
     if kind in ("query-csv", "export-csv"):
         rows = list(csv.DictReader(io.StringIO(data, newline="")))
-        return [unescape(r["s"]) for r in rows], [unescape(r["comm"]) for r in rows]
+        return ([unescape(r["s"]) for r in rows], [unescape(r["comm"]) for r in rows],
+                [unescape(r["fl_str"]) for r in rows])
     if kind == "export-chrome":
         evs = [e for e in json.loads(data)["traceEvents"] if e.get("ph") == "i"
                and e.get("cat") != "lost"]
-        return [unescape(e["args"]["s"]) for e in evs], []
+        return [unescape(e["args"]["s"]) for e in evs], [], [unescape(e["args"]["fl"]) for e in evs]
     raise ValueError("unknown kind " + kind)
 
 
@@ -101,14 +112,16 @@ def main():
     with open(output, "rb") as f:
         raw = f.read()
     data = raw.decode("utf-8")  # every output is valid UTF-8
-    want_s, want_comm = [], None
+    want_s, want_comm, want_fl = [], None, None
     with open(expected) as f:
-        for line in f.read().splitlines():
+        for line in f.read().split("\n"):
             if line.startswith("comm "):
                 want_comm = bytes.fromhex(line[5:])
-            else:
+            elif line.startswith("fl "):
+                want_fl = bytes.fromhex(line[3:])
+            elif line or not want_comm:
                 want_s.append(bytes.fromhex(line))
-    got_s, got_comm = values(kind, data)
+    got_s, got_comm, got_fl = values(kind, data)
     bad = 0
     if len(got_s) != len(want_s):
         print("%s: %d values, expected %d" % (kind, len(got_s), len(want_s)))
@@ -120,6 +133,13 @@ def main():
     for i, g in enumerate(got_comm):
         if want_comm is not None and g != want_comm:
             print("%s: event %d comm: got %r, recorded %r" % (kind, i, g, want_comm))
+            bad += 1
+    if len(got_fl) != len(want_s):
+        print("%s: %d flag names, expected %d" % (kind, len(got_fl), len(want_s)))
+        bad += 1
+    for i, g in enumerate(got_fl):
+        if g != want_fl:
+            print("%s: event %d fl: got %r, recorded name %r" % (kind, i, g, want_fl))
             bad += 1
     return 1 if bad else 0
 
