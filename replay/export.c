@@ -31,8 +31,10 @@ static void usage(FILE *f)
 		"                    N x 10000000 + the recorded ones\n"
 		"  --format csv      one row per event with a header row: ts, time, cpu,\n"
 		"                    pid, tid, comm, type, then every field name of the\n"
-		"                    selected types (empty where a type lacks it); loss\n"
-		"                    records as type 'lost' with lost_count, lost_last_ts\n"
+		"                    selected types (empty where a type lacks it), with\n"
+		"                    NAME_str beside a value that has a name (ret_str);\n"
+		"                    loss records as type 'lost' with lost_count,\n"
+		"                    lost_last_ts\n"
 		"  -o, --output OUT  write to OUT instead of standard output\n\n" PRED_HELP
 		"\nExamples:\n"
 		"  bpftape export --format chrome -o trace.json incident.tape\n"
