@@ -690,6 +690,7 @@ static void test_text_hostile(void **state)
 	snprintf(tape, sizeof(tape), "%s/hostile.tape", dir);
 	w = tape_writer__open(tape, &opts);
 	assert_non_null(w);
+	assert_int_equal(tape_writer__set_meta(w, "host.name", "h\x1b]0;X\x07\xc2\x9b"), 0);
 	type = tape_writer__add_type(w, &tp);
 	assert_true(type > 0);
 	ev.type = (uint16_t)type;
@@ -721,6 +722,22 @@ static void test_text_hostile(void **state)
 				       " f\\x1b[1m=C1\\xc2\\x9b\n"));
 		free(out);
 	}
+	/* info shows the tape's names and metadata through the same renderer */
+	r = RUN("info.txt", cmd_info, "info", tape);
+	assert_int_equal(r.rc, 0);
+	free(r.err);
+	out = slurp(r.out);
+	for (char *p = out; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		assert_true(c >= 0x20 || c == '\n');
+		assert_true(c != 0x7f && c != 0x9b);
+		if (c == 0xc2)
+			assert_true((unsigned char)p[1] >= 0xa0);
+	}
+	assert_non_null(strstr(out, "h\\x1b]0;X\\x07\\xc2\\x9b"));
+	assert_non_null(strstr(out, "t\\x9b"));
+	free(out);
 }
 
 /* Text replay names an unnamed unix address without an empty string. */
