@@ -517,6 +517,15 @@ static void write_awkward(char *tape, size_t len, char *expected, size_t elen)
 	tape_writer__free(w);
 }
 
+static size_t count_char(const char *s, char c)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == c;
+	return n;
+}
+
 static void check_output(const char *kind, struct run *r, const char *expected)
 {
 	char cmd[1600];
@@ -553,6 +562,20 @@ static void test_outputs_roundtrip(void **state)
 	check_output("query-csv", &r, expected);
 	r = RUN("export.csv", cmd_export, "export", "--format", "csv", tape);
 	check_output("export-csv", &r, expected);
+	/* query's table is for a terminal: no control character from a value */
+	r = RUN("query.txt", cmd_query, "query", tape, "-c", "SELECT s, comm, fl_str FROM probe");
+	assert_int_equal(r.rc, 0);
+	free(r.err);
+	{
+		char *out = slurp(r.out);
+
+		for (char *p = out; *p; p++) {
+			assert_true((unsigned char)*p >= 0x20 || *p == '\n');
+			assert_true((unsigned char)*p != 0x7f);
+		}
+		assert_int_equal(count_char(out, '\n'), NAWKWARD + 2);
+		free(out);
+	}
 	r = RUN("export.json", cmd_export, "export", "--format", "chrome", tape);
 	check_output("export-chrome", &r, expected);
 }
