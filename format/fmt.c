@@ -228,6 +228,22 @@ static void put_xesc(struct out *o, uint8_t c, enum tape_esc esc)
 		putch(o, *t);
 }
 
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* True if none of the 8 bytes of @x needs an escape in any mode: no byte
+ * below 0x20, none from 0x7f up, no quote, no backslash.  The bit tricks
+ * may see a byte that is not there (a borrow from a real one below it),
+ * never miss one, so a false answer only takes the byte-wise way. */
+static inline bool word_as_is(uint64_t x)
+{
+	uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+
+	return !((((x - ONES * 0x20) & ~x) | ((x + ONES) | x) | ((q - ONES) & ~q) |
+		  ((b - ONES) & ~b)) &
+		 HIGHS);
+}
+
 /*
  * The one escaping of the library (tape.h, enum tape_esc): @n bytes at @s
  * into @d, which has room for TAPE_ESC_MAX * @n bytes.  Returns the end.
@@ -237,7 +253,22 @@ static char *escape_to(char *d, const uint8_t *s, size_t n, enum tape_esc esc)
 	size_t i = 0;
 
 	while (i < n) {
-		uint8_t c = s[i];
+		uint8_t c;
+
+		/* paths and names are mostly plain ASCII: eight bytes a time */
+		while (i + 8 <= n) {
+			uint64_t x;
+
+			memcpy(&x, s + i, 8);
+			if (!word_as_is(x))
+				break;
+			memcpy(d, &x, 8);
+			d += 8;
+			i += 8;
+		}
+		if (i == n)
+			break;
+		c = s[i];
 
 		if (as_is[c]) {
 			*d++ = (char)c;
@@ -537,11 +568,15 @@ ssize_t tape_format_value(const struct tape_type *type, unsigned idx, const unio
 		uint64_t u = v->u;
 
 		switch (f->display) {
-		case TAPE_DISP_ERRNO:
-			if (sign && v->s < 0 && v->s >= -4095 && tape_errno_name(v->s)) {
+		case TAPE_DISP_ERRNO: {
+			const char *en = sign && v->s < 0 && v->s >= -4095
+						 ? tape_errno_name((int)v->s)
+						 : NULL;
+
+			if (en) {
 				put_sdec(&o, v->s);
 				putch(&o, '(');
-				puts_(&o, tape_errno_name(v->s));
+				puts_(&o, en);
 				putch(&o, ')');
 			} else if (sign) {
 				put_sdec(&o, v->s);
@@ -549,6 +584,7 @@ ssize_t tape_format_value(const struct tape_type *type, unsigned idx, const unio
 				put_dec(&o, u);
 			}
 			break;
+		}
 		case TAPE_DISP_ENUM:
 			if (f->enumeration) {
 				const struct tape_enum *e = f->enumeration;

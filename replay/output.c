@@ -836,8 +836,11 @@ static char *value_at(struct out *o, char *p, const struct tape_event *ev, unsig
 	size_t room;
 	ssize_t n;
 
-	p = room_at(o, p, 64);
 	room = OUT_BUF - (size_t)(p - o->buf);
+	if (room < 64) {
+		p = room_at(o, p, 64);
+		room = OUT_BUF - (size_t)(p - o->buf);
+	}
 	n = tape_format_value(ev->tp, i, &ev->values[i], esc, p, room);
 	if (n >= 0 && (size_t)n < room)
 		return p + n;
