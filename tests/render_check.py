@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Check that an output of bpftape gives back the recorded bytes.
 
-    render_check.py KIND OUTPUT EXPECTED
+    render_check.py KIND OUTPUT EXPECTED [KIND OUTPUT EXPECTED]...
 
 EXPECTED holds one hex string per line: the bytes of field `s` of each event
 in timestamp order; then, prefixed "comm ", the events' comm, and prefixed
@@ -97,6 +97,7 @@ def values(kind, data):
         args = [json.loads(unescape(r["args"])) for r in json.loads(data)]
         return [unescape(a["s"]) for a in args], [], [unescape(a["fl"]) for a in args]
     if kind in ("query-csv", "export-csv"):
+        csv.field_size_limit(sys.maxsize)
         rows = list(csv.DictReader(io.StringIO(data, newline="")))
         return ([unescape(r["s"]) for r in rows], [unescape(r["comm"]) for r in rows],
                 [unescape(r["fl_str"]) for r in rows])
@@ -107,8 +108,7 @@ def values(kind, data):
     raise ValueError("unknown kind " + kind)
 
 
-def main():
-    kind, output, expected = sys.argv[1:4]
+def check(kind, output, expected):
     with open(output, "rb") as f:
         raw = f.read()
     data = raw.decode("utf-8")  # every output is valid UTF-8
@@ -142,6 +142,17 @@ def main():
             print("%s: event %d fl: got %r, recorded name %r" % (kind, i, g, want_fl))
             bad += 1
     return 1 if bad else 0
+
+
+def main():
+    args = sys.argv[1:]
+    if not args or len(args) % 3:
+        print(__doc__)
+        return 2
+    bad = 0
+    for i in range(0, len(args), 3):
+        bad |= check(*args[i:i + 3])
+    return bad
 
 
 if __name__ == "__main__":
