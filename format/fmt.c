@@ -361,7 +361,7 @@ ssize_t tape_escape(const void *src, size_t n, enum tape_esc esc, char *buf, siz
 
 	if (len)
 		buf[0] = 0;
-	if (esc > TAPE_ESC_TEXT || (!src && n))
+	if (esc > TAPE_ESC_LAST || (!src && n))
 		return -EINVAL;
 	escape(&o, src, n, esc);
 	finish(&o);
@@ -535,7 +535,7 @@ ssize_t tape_format_value(const struct tape_type *type, unsigned idx, const unio
 
 	if (len)
 		buf[0] = 0;
-	if (!type || !v || idx >= type->nfields || esc > TAPE_ESC_TEXT)
+	if (!type || !v || idx >= type->nfields || esc > TAPE_ESC_LAST)
 		return -EINVAL;
 	f = &type->fields[idx];
 

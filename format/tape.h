@@ -197,10 +197,12 @@ struct tape_proc {
  *    result itself (SQL values, pattern matching).
  */
 enum tape_esc {
+	/* 0 and 1 are what the bool "quote" of earlier versions meant */
 	TAPE_ESC_RAW = 0,
+	TAPE_ESC_TEXT = 1,
 	TAPE_ESC_PLAIN,
 	TAPE_ESC_JSON,
-	TAPE_ESC_TEXT,
+	TAPE_ESC_LAST = TAPE_ESC_JSON,
 };
 
 /* No mode writes more than this many bytes for one input byte. */
