@@ -225,6 +225,7 @@ struct render_names {
 	char *jtext;	/* "name": for every field, JSON-escaped */
 	uint32_t *joff; /* nfields + 1 offsets into jtext */
 	char *jtype;	/* the type name as a JSON string */
+	bool fast;	/* names short enough for the direct paths' reservations */
 };
 
 #define RENDER_NAME_SLOTS 64
@@ -493,6 +494,9 @@ static const struct render_names *names_of(struct render *r, const struct tape_t
 	}
 	n->off[tp->nfields] = (uint32_t)len;
 	n->joff[tp->nfields] = (uint32_t)jlen;
+	/* a tape may name a type or a field with 100 KB: the general paths
+	 * write those in pieces */
+	n->fast = len + strlen(n->ttype) < OUT_BUF / 16 && jlen + strlen(n->jtype) < OUT_BUF / 16;
 	n->tp = tp;
 	return n;
 }
@@ -857,7 +861,8 @@ void render__text(struct out *o, struct render *r, const struct tape_event *ev)
 	size_t need, n;
 	char *p, *start;
 
-	if (ev->type == TAPE_TYPE_LOSS || !tp || r->time == TIME_WALL || !(nm = names_of(r, tp))) {
+	if (ev->type == TAPE_TYPE_LOSS || !tp || r->time == TIME_WALL || !(nm = names_of(r, tp)) ||
+	    !nm->fast) {
 		text_slow(o, r, ev);
 		return;
 	}
@@ -927,7 +932,7 @@ void render__json(struct out *o, struct render *r, const struct tape_event *ev)
 	bool any = false;
 	char *p;
 
-	if (ev->type == TAPE_TYPE_LOSS || !tp || !(nm = names_of(r, tp))) {
+	if (ev->type == TAPE_TYPE_LOSS || !tp || !(nm = names_of(r, tp)) || !nm->fast) {
 		json_slow(o, r, ev);
 		return;
 	}

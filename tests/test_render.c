@@ -867,6 +867,58 @@ static void test_text_unix_unnamed(void **state)
 	free(out);
 }
 
+/* Names longer than the output buffer's reservations (a type named with
+ * 400 KB, a field with 300 KB) are written whole, through the general paths. */
+static void test_huge_names(void **state)
+{
+	struct tape_writer_opts opts = {.sz = sizeof(opts)};
+	size_t tn = 400000, fn = 300000;
+	char *tname = malloc(tn + 1), *fname = malloc(fn + 1), tape[300], *out;
+	struct tape_field f[] = {{fname, TAPE_U32, 0, NULL}, {"s", TAPE_STR, 0, NULL}};
+	struct tape_type tp = {0, tname, "", "", 2, f};
+	union tape_value v[] = {GV_U(42), GV_B("x\x1b", 2)};
+	struct tape_event ev = {.ts = 5, .pid = 1, .tid = 1, .comm = "c", .values = v};
+	struct tape_writer *w;
+	struct run r;
+
+	(void)state;
+	assert_non_null(tname);
+	assert_non_null(fname);
+	memset(tname, 'T', tn);
+	tname[tn] = '\0';
+	tname[tn - 1] = '\x1b';
+	memset(fname, 'f', fn);
+	fname[fn] = '\0';
+	snprintf(tape, sizeof(tape), "%s/huge-names.tape", dir);
+	w = tape_writer__open(tape, &opts);
+	assert_non_null(w);
+	ev.type = (uint16_t)tape_writer__add_type(w, &tp);
+	assert_true(ev.type > 0);
+	assert_int_equal(tape_writer__append(w, &ev), 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+	for (int k = 0; k < 3; k++) {
+		size_t len;
+
+		r = k == 0   ? RUN("huge.txt", cmd_replay, "replay", tape)
+		    : k == 1 ? RUN("huge.txt", cmd_replay, "replay", "--time", "wall", tape)
+			     : RUN("huge.txt", cmd_replay, "replay", "--json", tape);
+		assert_int_equal(r.rc, 0);
+		free(r.err);
+		out = slurp(r.out);
+		len = strlen(out);
+		assert_int_equal(count_char(out, '\n'), 1);
+		assert_true(len > tn + fn);
+		assert_null(strchr(out, 0x1b));
+		assert_non_null(strstr(out, k < 2 ? "TT\\x1b ff" : "TT\\\\x1b\""));
+		assert_non_null(strstr(out, k < 2 ? "ff=42 s=\"x\\x1b\"\n"
+						  : "ff\":42,\"s\":\"x\\\\x1b\"}"));
+		free(out);
+	}
+	free(tname);
+	free(fname);
+}
+
 /* The text of the direct path and of the general one (--time wall) agree
  * on every event of the golden tape, time aside. */
 static void test_text_paths_agree(void **state)
@@ -946,6 +998,7 @@ int main(void)
 		cmocka_unit_test(test_json_long_enum),
 		cmocka_unit_test(test_text_hostile),
 		cmocka_unit_test(test_text_unix_unnamed),
+		cmocka_unit_test(test_huge_names),
 		cmocka_unit_test(test_text_paths_agree),
 	};
 
