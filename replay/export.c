@@ -125,7 +125,7 @@ static void put_us(struct out *o, int64_t ns)
 }
 
 /* An integer shown as its decimal value: nothing to name. */
-static bool csv_plain_number(const struct tape_field *f)
+static bool plain_number(const struct tape_field *f)
 {
 	return f->kind != TAPE_STR && f->kind != TAPE_BYTES && !tape_field__has_text(f);
 }
@@ -144,7 +144,7 @@ static void chrome_args(struct out *o, const struct tape_event *ev, int skip1, i
 		first = false;
 		out__json_str(o, tp->fields[i].name, strlen(tp->fields[i].name));
 		out__putc(o, ':');
-		if (csv_plain_number(&tp->fields[i])) {
+		if (plain_number(&tp->fields[i])) {
 			/* a number stays a number */
 			render__value(o, ev, i, TAPE_ESC_JSON);
 			continue;
