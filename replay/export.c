@@ -230,8 +230,6 @@ static void chrome_names(struct out *o, const struct thrtab *th, const struct ta
 		uint64_t base = chrome_base(tp, t->host);
 		const struct proc_state *p;
 		const char *pname, *host = "", *sep = "";
-		char tmp[512];
-		int n;
 
 		if (!t->used)
 			continue;
@@ -257,16 +255,17 @@ static void chrome_names(struct out *o, const struct thrtab *th, const struct ta
 		out__u64(o, base + t->pid);
 		out__puts(o, ",\"tid\":");
 		out__u64(o, base + t->pid);
-		out__puts(o, ",\"args\":{\"name\":");
-		if (p && p->exe)
-			n = snprintf(tmp, sizeof(tmp), "%s%s%s (%s)", host, sep, pname, p->exe);
-		else
-			n = snprintf(tmp, sizeof(tmp), "%s%s%s", host, sep, pname);
-		out__json_str(o, tmp,
-			      n < 0			 ? 0
-			      : (size_t)n >= sizeof(tmp) ? sizeof(tmp) - 1
-							 : (size_t)n);
-		out__puts(o, "}}");
+		/* "host: comm (exe)", each part escaped, none cut */
+		out__puts(o, ",\"args\":{\"name\":\"");
+		out__json_text(o, host, strlen(host));
+		out__puts(o, sep);
+		out__json_text(o, pname, strlen(pname));
+		if (p && p->exe) {
+			out__puts(o, " (");
+			out__json_text(o, p->exe, strlen(p->exe));
+			out__putc(o, ')');
+		}
+		out__puts(o, "\"}}");
 	}
 }
 

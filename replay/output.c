@@ -173,6 +173,11 @@ void out__json_str(struct out *o, const char *s, size_t len)
 	out__putc(o, '"');
 }
 
+void out__json_text(struct out *o, const char *s, size_t len)
+{
+	out_escaped(o, s, len, TAPE_ESC_JSON);
+}
+
 void out__text_str(struct out *o, const char *s, size_t len)
 {
 	out_escaped(o, s, len, TAPE_ESC_TEXT);

@@ -41,9 +41,12 @@ void out__printf(struct out *o, const char *fmt, ...) __attribute__((format(prin
 /*
  * Bytes from a tape, escaped by format's one renderer (tape_escape()):
  * out__json_str() as a JSON string literal, quotes included;
- * out__text_str() for a terminal, unquoted; out__csv_str() as a CSV cell.
+ * out__json_text() the same without the quotes, for a string of several
+ * parts; out__text_str() for a terminal, unquoted; out__csv_str() as a CSV
+ * cell.
  */
 void out__json_str(struct out *o, const char *s, size_t len);
+void out__json_text(struct out *o, const char *s, size_t len);
 void out__text_str(struct out *o, const char *s, size_t len);
 void out__csv_str(struct out *o, const char *s, size_t len);
 /* Text escaped already (TAPE_ESC_PLAIN) as a CSV cell: quoted when it holds a

@@ -919,6 +919,44 @@ static void test_huge_names(void **state)
 	free(fname);
 }
 
+/* Chrome's process names carry the whole executable path, escaped. */
+static void test_chrome_process_name(void **state)
+{
+	struct tape_writer_opts opts = {.sz = sizeof(opts)};
+	char exe[1200], want[1400], tape[300], *out;
+	struct tape_proc proc = {.pid = 9,
+				 .ppid = 1,
+				 .comm = "srv",
+				 .exe = exe,
+				 .argv = "srv",
+				 .argv_len = 4,
+				 .cgroup = "/"};
+	union tape_value v[] = {GV_S(3), GV_S(0)};
+	struct tape_event ev = {.ts = 5, .pid = 9, .tid = 9, .comm = "srv", .values = v};
+	struct tape_writer *w;
+	struct run r;
+
+	(void)state;
+	memset(exe, 'd', sizeof(exe));
+	memcpy(exe, "/opt/\xff\"", 7);
+	exe[sizeof(exe) - 1] = '\0';
+	snprintf(tape, sizeof(tape), "%s/procname.tape", dir);
+	w = tape_writer__open(tape, &opts);
+	assert_non_null(w);
+	assert_int_equal(tape_writer__add_procs(w, &proc, 1), 0);
+	ev.type = (uint16_t)tape_writer__add_type(w, &golden_types[G_CLOSE]);
+	assert_int_equal(tape_writer__append(w, &ev), 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+	r = RUN("procname.json", cmd_export, "export", "--format", "chrome", tape);
+	assert_int_equal(r.rc, 0);
+	free(r.err);
+	out = slurp(r.out);
+	snprintf(want, sizeof(want), "\"args\":{\"name\":\"srv (/opt/\\\\xff\\\"%s)\"}}", exe + 7);
+	assert_non_null(strstr(out, want));
+	free(out);
+}
+
 /* The text of the direct path and of the general one (--time wall) agree
  * on every event of the golden tape, time aside. */
 static void test_text_paths_agree(void **state)
@@ -999,6 +1037,7 @@ int main(void)
 		cmocka_unit_test(test_text_hostile),
 		cmocka_unit_test(test_text_unix_unnamed),
 		cmocka_unit_test(test_huge_names),
+		cmocka_unit_test(test_chrome_process_name),
 		cmocka_unit_test(test_text_paths_agree),
 	};
 
