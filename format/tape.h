@@ -178,14 +178,62 @@ struct tape_proc {
 };
 
 /*
+ * How text that came from a tape (strings, names, paths, argv) is written
+ * for an output.  Every mode but TAPE_ESC_RAW gives valid UTF-8 from which
+ * the recorded bytes come back exactly (docs/USAGE.md, "How values are
+ * rendered"):
+ *
+ *  - TAPE_ESC_PLAIN: valid UTF-8 is kept, except that a backslash becomes
+ *    "\\"; each byte of an invalid UTF-8 sequence, each control byte other
+ *    than tab, LF and CR, and DEL become "\xNN" (two lower-case hex digits).
+ *    This is the text of a CSV cell and of a JSON string once parsed.
+ *  - TAPE_ESC_JSON: the PLAIN text, escaped for the inside of a JSON string
+ *    literal (no quotes around it).
+ *  - TAPE_ESC_TEXT: the PLAIN text for a terminal: tab, LF and CR as "\t",
+ *    "\n", "\r", a quote as "\"", and C1 control characters as the
+ *    "\xNN" of their bytes, so no byte of a tape can drive a terminal.
+ *    tape_format_value() quotes strings in this mode.
+ *  - TAPE_ESC_RAW: the bytes as recorded, for a caller that escapes the
+ *    result itself (SQL values, pattern matching).
+ */
+enum tape_esc {
+	/* 0 and 1 are what the bool "quote" of earlier versions meant */
+	TAPE_ESC_RAW = 0,
+	TAPE_ESC_TEXT = 1,
+	TAPE_ESC_PLAIN,
+	TAPE_ESC_JSON,
+	TAPE_ESC_LAST = TAPE_ESC_JSON,
+};
+
+/* No mode writes more than this many bytes for one input byte. */
+#define TAPE_ESC_MAX 6
+
+/*
+ * Write the @n bytes at @src escaped as @esc says into @buf (truncated,
+ * always NUL-terminated when @len > 0).  Returns the length the full text
+ * needs, like snprintf(), or -EINVAL for an unknown mode.
+ */
+ssize_t tape_escape(const void *src, size_t n, enum tape_esc esc, char *buf, size_t len);
+
+/*
  * Write the display text of value @v of field @idx of @type into @buf
  * (truncated, always NUL-terminated when @len > 0).  Flags and enums print
  * their symbolic names, errno-valued returns their errno name, addresses in
- * the usual notation, strings quoted with C escapes when @quote.
- * Returns the length the full text needs, like snprintf().
+ * the usual notation; every part that came from the tape (strings, enum
+ * names, paths) is escaped as @esc says, and strings are quoted in
+ * TAPE_ESC_TEXT.  Returns the length the full text needs, like snprintf(),
+ * or -EINVAL.
  */
-int tape_format_value(const struct tape_type *type, unsigned idx, const union tape_value *v,
-		      bool quote, char *buf, size_t len);
+ssize_t tape_format_value(const struct tape_type *type, unsigned idx, const union tape_value *v,
+			  enum tape_esc esc, char *buf, size_t len);
+
+/*
+ * True if the display text of @f's values says more than the stored value
+ * (names of enums, flags and errnos, addresses, durations, argv, octal and
+ * hex integers).  Outputs that show stored values (SQL tables, CSV) add that
+ * text beside them as a FIELD_str column, so a number stays a number.
+ */
+bool tape_field__has_text(const struct tape_field *f);
 
 /* Name of a Linux errno value ("ENOENT"), or NULL if unknown. */
 const char *tape_errno_name(int err);

@@ -664,69 +664,6 @@ static void set_time(struct qscan *s, size_t tape, uint64_t ts, struct qval *v)
 	set_tmp_text(v, s->buf, (int)(o - s->buf));
 }
 
-static char *put_radix(char *o, uint64_t v, unsigned radix)
-{
-	static const char digits[] = "0123456789abcdef";
-	char tmp[24];
-	int n = 0;
-
-	do {
-		tmp[n++] = digits[v % radix];
-		v /= radix;
-	} while (v);
-	while (n)
-		*o++ = tmp[--n];
-	return o;
-}
-
-/* The formats of tape_format_value() that are cheap to produce by hand and
- * vary too much to cache.  Returns the length, or -1 to take the slow way. */
-static int fast_text(const struct tape_field *f, const union tape_value *val, char *o)
-{
-	char *start = o;
-	uint64_t u = val->u;
-
-	if (f->kind == TAPE_STR || f->kind == TAPE_BYTES)
-		return -1;
-	switch (f->display) {
-	case TAPE_DISP_HEX:
-	case TAPE_DISP_PTR:
-		/* printf's "%#x": no prefix for zero */
-		if (u) {
-			*o++ = '0';
-			*o++ = 'x';
-		}
-		o = put_radix(o, u, 16);
-		break;
-	case TAPE_DISP_OCTAL:
-		if (u)
-			*o++ = '0';
-		o = put_radix(o, u, 8);
-		break;
-	case TAPE_DISP_NSEC:
-		if (u < 1000) {
-			o = put_radix(o, u, 10);
-			*o++ = 'n';
-		} else if (u < 1000000) {
-			/* exact: "%.3fus" of a whole number of ns */
-			o = put_radix(o, u / 1000, 10);
-			*o++ = '.';
-			*o++ = '0' + u % 1000 / 100;
-			*o++ = '0' + u % 100 / 10;
-			*o++ = '0' + u % 10;
-			*o++ = 'u';
-		} else {
-			return -1;
-		}
-		*o++ = 's';
-		break;
-	default:
-		return -1;
-	}
-	*o = '\0';
-	return (int)(o - start);
-}
-
 static bool cacheable(const struct tape_field *f)
 {
 	switch (f->display) {
@@ -742,8 +679,9 @@ static bool cacheable(const struct tape_field *f)
 	}
 }
 
-/* The display text of a field (tape_format_value(), unquoted), in the
- * scan's buffer.  Returns its length or -errno. */
+/* The display text of a field (tape_format_value(), the bytes as recorded:
+ * SQL holds values, the output escapes them), in the scan's buffer.
+ * Returns its length or -errno. */
 static int field_text(struct qscan *s, const struct tape_type *tp, unsigned idx,
 		      const union tape_value *val, const char **out)
 {
@@ -756,9 +694,6 @@ static int field_text(struct qscan *s, const struct tape_type *tp, unsigned idx,
 	if (reserve(s, 128))
 		return -ENOMEM;
 	*out = s->buf;
-	n = fast_text(f, val, s->buf);
-	if (n >= 0)
-		return n;
 	if (cacheable(f)) {
 		if (f->kind == TAPE_BYTES) {
 			key = val->b.ptr;
@@ -779,13 +714,13 @@ static int field_text(struct qscan *s, const struct tape_type *tp, unsigned idx,
 			}
 		}
 	}
-	n = tape_format_value(tp, idx, val, false, s->buf, s->cap);
+	n = (int)tape_format_value(tp, idx, val, TAPE_ESC_RAW, s->buf, s->cap);
 	if (n < 0)
 		return n;
 	if ((size_t)n >= s->cap) {
 		if (reserve(s, (size_t)n + 1))
 			return -ENOMEM;
-		n = tape_format_value(tp, idx, val, false, s->buf, s->cap);
+		n = (int)tape_format_value(tp, idx, val, TAPE_ESC_RAW, s->buf, s->cap);
 		*out = s->buf;
 	}
 	if (d && n < DCACHE_TEXT) {
@@ -844,48 +779,18 @@ static void j_ch(struct jbuf *j, char c)
 	j_put(j, &c, 1);
 }
 
+/* A JSON string of the bytes @p: format's renderer escapes them (tape.h,
+ * TAPE_ESC_JSON), so the document is valid UTF-8 and the bytes come back. */
 static void j_str(struct jbuf *j, const char *p, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
+	ssize_t w;
 
-	if (j->err || (j->err = j_reserve(j, j->len + n * 6 + 3)))
+	if (j->err || (j->err = j_reserve(j, j->len + n * TAPE_ESC_MAX + 3)))
 		return;
-	char *o = j->s->jb + j->len;
-
-	*o++ = '"';
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = p[i];
-
-		if (c == '"' || c == '\\') {
-			*o++ = '\\';
-			*o++ = c;
-		} else if (c < 0x20 || c == 0x7f) {
-			*o++ = '\\';
-			switch (c) {
-			case '\n':
-				*o++ = 'n';
-				break;
-			case '\t':
-				*o++ = 't';
-				break;
-			case '\r':
-				*o++ = 'r';
-				break;
-			default:
-				*o++ = 'u';
-				*o++ = '0';
-				*o++ = '0';
-				*o++ = hex[c >> 4];
-				*o++ = hex[c & 15];
-			}
-		} else {
-			/* bytes >= 0x80 are passed through: strings from the kernel
-			 * are UTF-8 more often than not, and SQLite does not check */
-			*o++ = c;
-		}
-	}
-	*o++ = '"';
-	j->len = o - j->s->jb;
+	j->s->jb[j->len++] = '"';
+	w = tape_escape(p, n, TAPE_ESC_JSON, j->s->jb + j->len, n * TAPE_ESC_MAX + 2);
+	j->len += (size_t)(w > 0 ? w : 0);
+	j->s->jb[j->len++] = '"';
 }
 
 static void j_u64(struct jbuf *j, uint64_t v)
@@ -910,16 +815,26 @@ static void j_s64(struct jbuf *j, int64_t v)
 	}
 }
 
+/* The display text of a field as a JSON string. */
 static void j_display(struct jbuf *j, const struct tape_type *tp, unsigned idx,
 		      const union tape_value *val)
 {
-	const char *text;
-	int n = field_text(j->s, tp, idx, val, &text);
+	size_t room = j->s->jcap > j->len ? j->s->jcap - j->len : 0;
+	ssize_t n;
 
-	if (n < 0)
-		j_put(j, "null", 4);
-	else
-		j_str(j, text, n);
+	if (j->err || (room < 256 && (j->err = j_reserve(j, j->len + 256))))
+		return;
+	room = j->s->jcap - j->len;
+	j->s->jb[j->len++] = '"';
+	n = tape_format_value(tp, idx, val, TAPE_ESC_JSON, j->s->jb + j->len, room - 2);
+	if (n >= 0 && (size_t)n + 2 >= room - 1) {
+		if ((j->err = j_reserve(j, j->len + (size_t)n + 3)))
+			return;
+		n = tape_format_value(tp, idx, val, TAPE_ESC_JSON, j->s->jb + j->len,
+				      (size_t)n + 1);
+	}
+	j->len += (size_t)(n > 0 ? n : 0);
+	j->s->jb[j->len++] = '"';
 }
 
 static void j_value(struct jbuf *j, const struct tape_type *tp, unsigned idx,

@@ -102,25 +102,13 @@ void qtab__sql_ident(const char *name, char *buf, size_t len)
 	buf[o] = '\0';
 }
 
-/* Types whose display text says more than the stored value. */
+/* Types whose display text says more than the stored value: the rule of
+ * format's renderer, shared with export's CSV. */
 static bool wants_str(uint8_t kind, uint8_t display)
 {
-	switch (display) {
-	case TAPE_DISP_ENUM:
-	case TAPE_DISP_FLAGS:
-	case TAPE_DISP_ERRNO:
-	case TAPE_DISP_SOCKADDR:
-	case TAPE_DISP_IPV4:
-	case TAPE_DISP_IPV6:
-	case TAPE_DISP_ARGV:
-	case TAPE_DISP_NSEC:
-		return true;
-	case TAPE_DISP_OCTAL:
-	case TAPE_DISP_HEX:
-		return kind != TAPE_STR && kind != TAPE_BYTES;
-	default:
-		return false;
-	}
+	struct tape_field f = {.kind = kind, .display = display};
+
+	return tape_field__has_text(&f);
 }
 
 static const char *kind_decl(uint8_t kind)

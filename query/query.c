@@ -89,8 +89,21 @@ static char *blob_hex(const unsigned char *p, int n)
 	return s;
 }
 
-/* The text of a cell, malloc'd; NULL for SQL NULL.  *@err on ENOMEM. */
-static char *cell_text(sqlite3_stmt *st, int col, int *err)
+/* @n bytes escaped by format's renderer (tape.h, enum tape_esc), malloc'd. */
+static char *escaped(const void *p, size_t n, enum tape_esc esc)
+{
+	ssize_t w = tape_escape(p, n, esc, NULL, 0);
+	char *s = w >= 0 ? malloc((size_t)w + 1) : NULL;
+
+	if (s)
+		tape_escape(p, n, esc, s, (size_t)w + 1);
+	return s;
+}
+
+/* The text of a cell, escaped as @esc says (a value can hold any bytes: the
+ * tape's strings are SQL text as recorded), malloc'd; NULL for SQL NULL.
+ * *@err on ENOMEM. */
+static char *cell_text(sqlite3_stmt *st, int col, enum tape_esc esc, int *err)
 {
 	char *s;
 
@@ -100,9 +113,13 @@ static char *cell_text(sqlite3_stmt *st, int col, int *err)
 	case SQLITE_BLOB:
 		s = blob_hex(sqlite3_column_blob(st, col), sqlite3_column_bytes(st, col));
 		break;
-	default:
-		s = strdup((const char *)sqlite3_column_text(st, col) ?: "");
+	default: {
+		const unsigned char *t = sqlite3_column_text(st, col);
+
+		s = escaped(t ? t : (const unsigned char *)"",
+			    t ? (size_t)sqlite3_column_bytes(st, col) : 0, esc);
 		break;
+	}
 	}
 	if (!s)
 		*err = -ENOMEM;
@@ -111,26 +128,15 @@ static char *cell_text(sqlite3_stmt *st, int col, int *err)
 
 static void json_string(FILE *f, const char *s, size_t n)
 {
-	fputc('"', f);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = s[i];
+	char *e = escaped(s, n, TAPE_ESC_JSON);
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c == '\r')
-			fputs("\\r", f);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
 	fputc('"', f);
+	fputs(e ? e : "", f);
+	fputc('"', f);
+	free(e);
 }
 
+/* A cell escaped already (TAPE_ESC_PLAIN), quoted as CSV needs. */
 static void csv_field(FILE *f, const char *s)
 {
 	if (!s)
@@ -225,7 +231,7 @@ static int table_add(FILE *f, struct table_out *t, sqlite3_stmt *st)
 	for (int c = 0; c < t->ncols; c++) {
 		int type = sqlite3_column_type(st, c);
 
-		row[c] = cell_text(st, c, &err);
+		row[c] = cell_text(st, c, TAPE_ESC_TEXT, &err);
 		/* a column is right-aligned while all its values are numbers */
 		if (type == SQLITE_TEXT || type == SQLITE_BLOB)
 			t->numeric[c] = false;
@@ -321,7 +327,13 @@ static int run_stmt(sqlite3_stmt *st, const struct query_opts *o, FILE *f)
 		for (int c = 0; c < ncols; c++) {
 			if (c)
 				fputc(',', f);
-			csv_field(f, sqlite3_column_name(st, c));
+			{
+				const char *name = sqlite3_column_name(st, c);
+				char *e = escaped(name, strlen(name), TAPE_ESC_PLAIN);
+
+				csv_field(f, e ? e : "");
+				free(e);
+			}
 		}
 		fputc('\n', f);
 	}
@@ -334,7 +346,7 @@ static int run_stmt(sqlite3_stmt *st, const struct query_opts *o, FILE *f)
 			break;
 		case OUT_CSV:
 			for (int c = 0; c < ncols && !err; c++) {
-				char *s = cell_text(st, c, &err);
+				char *s = cell_text(st, c, TAPE_ESC_PLAIN, &err);
 
 				if (c)
 					fputc(',', f);

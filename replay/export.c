@@ -31,8 +31,10 @@ static void usage(FILE *f)
 		"                    N x 10000000 + the recorded ones\n"
 		"  --format csv      one row per event with a header row: ts, time, cpu,\n"
 		"                    pid, tid, comm, type, then every field name of the\n"
-		"                    selected types (empty where a type lacks it); loss\n"
-		"                    records as type 'lost' with lost_count, lost_last_ts\n"
+		"                    selected types (empty where a type lacks it), with\n"
+		"                    NAME_str beside a value that has a name (ret_str);\n"
+		"                    loss records as type 'lost' with lost_count,\n"
+		"                    lost_last_ts\n"
 		"  -o, --output OUT  write to OUT instead of standard output\n\n" PRED_HELP
 		"\nExamples:\n"
 		"  bpftape export --format chrome -o trace.json incident.tape\n"
@@ -122,16 +124,19 @@ static void put_us(struct out *o, int64_t ns)
 	out__puts(o, tmp);
 }
 
+/* An integer shown as its decimal value: nothing to name. */
+static bool plain_number(const struct tape_field *f)
+{
+	return f->kind != TAPE_STR && f->kind != TAPE_BYTES && !tape_field__has_text(f);
+}
+
 static void chrome_args(struct out *o, const struct tape_event *ev, int skip1, int skip2)
 {
 	const struct tape_type *tp = ev->tp;
 	bool first = true;
-	char tmp[1024];
 
 	out__puts(o, ",\"args\":{");
 	for (unsigned i = 0; i < tp->nfields; i++) {
-		int n;
-
 		if ((int)i == skip1 || (int)i == skip2)
 			continue;
 		if (!first)
@@ -139,12 +144,14 @@ static void chrome_args(struct out *o, const struct tape_event *ev, int skip1, i
 		first = false;
 		out__json_str(o, tp->fields[i].name, strlen(tp->fields[i].name));
 		out__putc(o, ':');
-		n = render__format_value(tp, i, &ev->values[i], false, tmp, sizeof(tmp));
-		if (n < 0)
-			n = 0;
-		if ((size_t)n >= sizeof(tmp))
-			n = sizeof(tmp) - 1;
-		out__json_str(o, tmp, (size_t)n);
+		if (plain_number(&tp->fields[i])) {
+			/* a number stays a number */
+			render__value(o, ev, i, TAPE_ESC_JSON);
+			continue;
+		}
+		out__putc(o, '"');
+		render__value(o, ev, i, TAPE_ESC_JSON);
+		out__putc(o, '"');
 	}
 	out__putc(o, '}');
 }
@@ -174,18 +181,14 @@ static void chrome_event(struct out *o, const struct render *rd, const struct ta
 	if (!strcmp(tp->name, "syscall")) {
 		int nr = tape_type__field_index(tp, "nr");
 		int lat = tape_type__field_index(tp, "latency");
-		char name[64] = "syscall";
 
-		if (nr >= 0) {
-			int n = render__format_value(tp, (unsigned)nr, &ev->values[nr], false, name,
-						     sizeof(name));
-
-			if (n <= 0)
-				snprintf(name, sizeof(name), "syscall");
-		}
-		out__puts(o, "{\"name\":");
-		out__json_str(o, name, strlen(name));
-		out__puts(o, ",\"cat\":\"syscall\",\"ph\":\"X\",\"ts\":");
+		/* the syscall's name (or its number) names the slice */
+		out__puts(o, "{\"name\":\"");
+		if (nr >= 0)
+			render__value(o, ev, (unsigned)nr, TAPE_ESC_JSON);
+		else
+			out__puts(o, "syscall");
+		out__puts(o, "\",\"cat\":\"syscall\",\"ph\":\"X\",\"ts\":");
 		put_us(o, render__rel_ns(rd, ev->source, ev->ts));
 		out__puts(o, ",\"dur\":");
 		put_us(o, lat >= 0 ? (int64_t)ev->values[lat].u : 0);
@@ -227,8 +230,6 @@ static void chrome_names(struct out *o, const struct thrtab *th, const struct ta
 		uint64_t base = chrome_base(tp, t->host);
 		const struct proc_state *p;
 		const char *pname, *host = "", *sep = "";
-		char tmp[512];
-		int n;
 
 		if (!t->used)
 			continue;
@@ -254,22 +255,24 @@ static void chrome_names(struct out *o, const struct thrtab *th, const struct ta
 		out__u64(o, base + t->pid);
 		out__puts(o, ",\"tid\":");
 		out__u64(o, base + t->pid);
-		out__puts(o, ",\"args\":{\"name\":");
-		if (p && p->exe)
-			n = snprintf(tmp, sizeof(tmp), "%s%s%s (%s)", host, sep, pname, p->exe);
-		else
-			n = snprintf(tmp, sizeof(tmp), "%s%s%s", host, sep, pname);
-		out__json_str(o, tmp,
-			      n < 0			 ? 0
-			      : (size_t)n >= sizeof(tmp) ? sizeof(tmp) - 1
-							 : (size_t)n);
-		out__puts(o, "}}");
+		/* "host: comm (exe)", each part escaped, none cut */
+		out__puts(o, ",\"args\":{\"name\":\"");
+		out__json_text(o, host, strlen(host));
+		out__puts(o, sep);
+		out__json_text(o, pname, strlen(pname));
+		if (p && p->exe) {
+			out__puts(o, " (");
+			out__json_text(o, p->exe, strlen(p->exe));
+			out__putc(o, ')');
+		}
+		out__puts(o, "\"}}");
 	}
 }
 
 /* CSV columns: the union of the field names of the selected types. */
 struct csv_cols {
 	const char **names;
+	bool *has_str; /* per column: a NAME_str column follows it */
 	size_t n;
 	/*
 	 * Per source, per type id: field index -> column (-1), NULL for an
@@ -355,9 +358,13 @@ static int csv_cols_build(struct csv_cols *c, struct tape_reader *const *readers
 				continue;
 			for (unsigned f = 0; f < tp->nfields; f++) {
 				int *slot = name_slot(c, slots, cap, tp->fields[f].name);
+				bool *hs;
 
-				if (*slot)
+				if (*slot) {
+					c->has_str[*slot - 1] |=
+						tape_field__has_text(&tp->fields[f]);
 					continue;
+				}
 				if (c->n == ncap) {
 					const char **nn;
 
@@ -366,7 +373,12 @@ static int csv_cols_build(struct csv_cols *c, struct tape_reader *const *readers
 					if (!nn)
 						goto cleanup;
 					c->names = nn;
+					hs = realloc(c->has_str, ncap * sizeof(*hs));
+					if (!hs)
+						goto cleanup;
+					c->has_str = hs;
 				}
+				c->has_str[c->n] = tape_field__has_text(&tp->fields[f]);
 				c->names[c->n++] = tp->fields[f].name;
 				*slot = (int)c->n;
 			}
@@ -414,6 +426,7 @@ static void csv_cols_free(struct csv_cols *c)
 	free(c->colf);
 	free(c->ntypes);
 	free(c->names);
+	free(c->has_str);
 }
 
 static void csv_header(struct out *o, const struct csv_cols *c)
@@ -422,17 +435,69 @@ static void csv_header(struct out *o, const struct csv_cols *c)
 	for (size_t k = 0; k < c->n; k++) {
 		out__putc(o, ',');
 		out__csv_str(o, c->names[k], strlen(c->names[k]));
+		if (c->has_str[k]) {
+			out__putc(o, ',');
+			out__csv_str(o, c->names[k], strlen(c->names[k]));
+			out__puts(o, "_str");
+		}
 	}
 	if (c->losses)
 		out__puts(o, ",lost_count,lost_last_ts");
 	out__putc(o, '\n');
 }
 
+/* The stored value: integers in decimal, strings escaped, bytes in hex
+ * (the query tables' columns, in CSV). */
+static void csv_value(struct out *o, const struct tape_event *ev, unsigned i)
+{
+	const struct tape_field *f = &ev->tp->fields[i];
+	const union tape_value *v = &ev->values[i];
+	static const char hex[] = "0123456789abcdef";
+
+	switch (f->kind) {
+	case TAPE_STR:
+		out__csv_str(o, v->b.ptr ? v->b.ptr : "", v->b.len);
+		break;
+	case TAPE_BYTES:
+		for (uint32_t k = 0; k < v->b.len; k++) {
+			out__putc(o, hex[((const uint8_t *)v->b.ptr)[k] >> 4]);
+			out__putc(o, hex[((const uint8_t *)v->b.ptr)[k] & 15]);
+		}
+		break;
+	case TAPE_S8:
+	case TAPE_S16:
+	case TAPE_S32:
+	case TAPE_S64:
+		out__s64(o, v->s);
+		break;
+	default:
+		out__u64(o, v->u);
+	}
+}
+
+/* The NAME_str text: as the query tables' columns have it, the errno name
+ * alone (empty on success), the display text for the others. */
+static void csv_text(struct out *o, const struct tape_event *ev, unsigned i)
+{
+	const struct tape_field *f = &ev->tp->fields[i];
+	const union tape_value *v = &ev->values[i];
+
+	if (f->display == TAPE_DISP_ERRNO && f->kind >= TAPE_S8 && f->kind <= TAPE_S64) {
+		const char *name = v->s < 0 ? tape_errno_name((int)v->s) : NULL;
+
+		if (name)
+			out__puts(o, name);
+		else if (v->s < 0)
+			out__s64(o, v->s);
+		return;
+	}
+	render__csv(o, ev, i);
+}
+
 static void csv_row(struct out *o, const struct render *rd, const struct csv_cols *c,
 		    const struct tape_event *ev)
 {
 	const struct tape_type *tp = ev->tp;
-	char tmp[1024];
 
 	out__u64(o, ev->ts);
 	out__putc(o, ',');
@@ -443,7 +508,7 @@ static void csv_row(struct out *o, const struct render *rd, const struct csv_col
 		out__u64(o, ev->values[TAPE_LOSS_CPU].u);
 		out__puts(o, ",,,,lost");
 		for (size_t k = 0; k < c->n; k++)
-			out__putc(o, ',');
+			out__puts(o, c->has_str[k] ? ",," : ",");
 		out__putc(o, ',');
 		out__u64(o, ev->values[TAPE_LOSS_COUNT].u);
 		out__putc(o, ',');
@@ -471,18 +536,13 @@ static void csv_row(struct out *o, const struct render *rd, const struct csv_col
 		int f = c->colf[k];
 
 		out__putc(o, ',');
-		if (f < 0)
+		if (f >= 0)
+			csv_value(o, ev, (unsigned)f);
+		if (!c->has_str[k])
 			continue;
-		{
-			int n = render__format_value(tp, (unsigned)f, &ev->values[f], false, tmp,
-						     sizeof(tmp));
-
-			if (n < 0)
-				n = 0;
-			if ((size_t)n >= sizeof(tmp))
-				n = sizeof(tmp) - 1;
-			out__csv_str(o, tmp, (size_t)n);
-		}
+		out__putc(o, ',');
+		if (f >= 0 && tape_field__has_text(&tp->fields[f]))
+			csv_text(o, ev, (unsigned)f);
 	}
 	if (c->losses)
 		out__puts(o, ",,");

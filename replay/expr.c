@@ -1151,7 +1151,7 @@ static const char *str_of(const struct bopnd *b, const struct tape_event *ev, ch
 			return ev->values[b->idx].b.ptr ? ev->values[b->idx].b.ptr : "";
 		if (f->display == TAPE_DISP_ARGV && f->kind == TAPE_BYTES)
 			return argv_text(&ev->values[b->idx], buf);
-		tape_format_value(ev->tp, (unsigned)b->idx, &ev->values[b->idx], false, buf,
+		tape_format_value(ev->tp, (unsigned)b->idx, &ev->values[b->idx], TAPE_ESC_RAW, buf,
 				  SCRATCH);
 		return buf;
 	default:

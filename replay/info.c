@@ -28,32 +28,17 @@ static void usage(FILE *f)
 		   "  bpftape info --json *.tape | jq .events\n");
 }
 
-/* A tape's strings shown on a terminal: control bytes as C escapes.  Uses
- * one of four rotating buffers so a printf can take several. */
+/* A tape's strings shown on a terminal, escaped by format's renderer
+ * (TAPE_ESC_TEXT: no byte of the tape reaches the terminal as a control).
+ * Uses one of four rotating buffers so a printf can take several; a string
+ * longer than one is cut. */
 static const char *safe(const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
 	static char bufs[4][2048];
 	static unsigned k;
 	char *b = bufs[k++ % 4];
-	size_t o = 0;
 
-	for (; *s && o < sizeof(bufs[0]) - 5; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c >= 0x20 && c != 0x7f) {
-			b[o++] = (char)c;
-		} else if (c == '\n' || c == '\t') {
-			b[o++] = '\\';
-			b[o++] = c == '\n' ? 'n' : 't';
-		} else {
-			b[o++] = '\\';
-			b[o++] = 'x';
-			b[o++] = hex[c >> 4];
-			b[o++] = hex[c & 15];
-		}
-	}
-	b[o] = '\0';
+	tape_escape(s, strlen(s), TAPE_ESC_TEXT, b, sizeof(bufs[0]));
 	return b;
 }
 

@@ -38,10 +38,20 @@ void out__u64(struct out *o, uint64_t v);
 void out__s64(struct out *o, int64_t v);
 /* printf into the buffer */
 void out__printf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* A JSON string literal (quotes included); invalid UTF-8 bytes as \u00XX. */
+/*
+ * Bytes from a tape, escaped by format's one renderer (tape_escape()):
+ * out__json_str() as a JSON string literal, quotes included;
+ * out__json_text() the same without the quotes, for a string of several
+ * parts; out__text_str() for a terminal, unquoted; out__csv_str() as a CSV
+ * cell.
+ */
 void out__json_str(struct out *o, const char *s, size_t len);
-/* A CSV field: quoted when it contains a comma, quote or newline. */
+void out__json_text(struct out *o, const char *s, size_t len);
+void out__text_str(struct out *o, const char *s, size_t len);
 void out__csv_str(struct out *o, const char *s, size_t len);
+/* Text escaped already (TAPE_ESC_PLAIN) as a CSV cell: quoted when it holds a
+ * comma, quote, CR or LF. */
+void out__csv_cell(struct out *o, const char *s, size_t len);
 
 enum time_mode {
 	TIME_REL = 0, /* seconds since the start of the tapes */
@@ -80,11 +90,9 @@ void render__text(struct out *o, struct render *r, const struct tape_event *ev);
 /* One event (or loss) as a JSON object line. */
 void render__json(struct out *o, struct render *r, const struct tape_event *ev);
 
-/* tape_format_value(), faster for the common displays; same text. */
-int render__format_value(const struct tape_type *tp, unsigned i, const union tape_value *v,
-			 bool quote, char *buf, size_t len);
-
 /* The display text of field @i of @ev, as tape_format_value() writes it. */
-void render__value(struct out *o, const struct tape_event *ev, unsigned i, bool quote);
+void render__value(struct out *o, const struct tape_event *ev, unsigned i, enum tape_esc esc);
+/* The same as a CSV cell (TAPE_ESC_PLAIN, quoted as CSV needs). */
+void render__csv(struct out *o, const struct tape_event *ev, unsigned i);
 
 #endif

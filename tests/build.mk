@@ -3,6 +3,8 @@
 UNIT_TESTS += tests/test_format.c
 # the output file rule (format/outfile.c)
 UNIT_TESTS += tests/test_outfile.c
+# the one renderer, and every output's round trip of awkward bytes
+UNIT_TESTS += tests/test_render.c
 ROOT_TESTS +=
 TEST_HELPERS +=
 BENCHES += tests/bench/bench_format.c

@@ -803,7 +803,7 @@ static void test_misuse(void **state)
 	assert_null(tape_cursor__new(NULL, 1, NULL));
 	assert_int_equal(tape_cursor__next(NULL, NULL), -EINVAL);
 	assert_int_equal(tape_reader__chunk(NULL, 0, NULL), -EINVAL);
-	assert_int_equal(tape_format_value(NULL, 0, NULL, false, NULL, 0), -EINVAL);
+	assert_int_equal(tape_format_value(NULL, 0, NULL, TAPE_ESC_RAW, NULL, 0), -EINVAL);
 	free(m.data);
 }
 
@@ -870,54 +870,54 @@ static void test_format_value(void **state)
 
 	(void)state;
 	v.u = 02000001;
-	tape_format_value(open_t, 2, &v, false, buf, sizeof(buf));
+	tape_format_value(open_t, 2, &v, TAPE_ESC_RAW, buf, sizeof(buf));
 	assert_string_equal(buf, "O_WRONLY|O_CLOEXEC");
 	v.u = 0;
-	tape_format_value(open_t, 2, &v, false, buf, sizeof(buf));
+	tape_format_value(open_t, 2, &v, TAPE_ESC_RAW, buf, sizeof(buf));
 	assert_string_equal(buf, "O_RDONLY");
 	v.u = 040000000001;
-	tape_format_value(open_t, 2, &v, false, buf, sizeof(buf));
+	tape_format_value(open_t, 2, &v, TAPE_ESC_RAW, buf, sizeof(buf));
 	assert_string_equal(buf, "O_WRONLY|0x100000000");
 	v.s = -2;
-	tape_format_value(open_t, 4, &v, false, buf, sizeof(buf));
+	tape_format_value(open_t, 4, &v, TAPE_ESC_RAW, buf, sizeof(buf));
 	assert_string_equal(buf, "-2(ENOENT)");
 	v.s = 3;
-	tape_format_value(open_t, 4, &v, false, buf, sizeof(buf));
+	tape_format_value(open_t, 4, &v, TAPE_ESC_RAW, buf, sizeof(buf));
 	assert_string_equal(buf, "3");
 	v.u = 0644;
-	tape_format_value(open_t, 3, &v, false, buf, sizeof(buf));
+	tape_format_value(open_t, 3, &v, TAPE_ESC_RAW, buf, sizeof(buf));
 	assert_string_equal(buf, "0644");
 	v.b.ptr = "a\"b\n";
 	v.b.len = 4;
-	tape_format_value(open_t, 1, &v, true, buf, sizeof(buf));
+	tape_format_value(open_t, 1, &v, TAPE_ESC_TEXT, buf, sizeof(buf));
 	assert_string_equal(buf, "\"a\\\"b\\n\"");
-	assert_int_equal(tape_format_value(open_t, 1, &v, true, buf, 3), 8);
+	assert_int_equal(tape_format_value(open_t, 1, &v, TAPE_ESC_TEXT, buf, 3), 8);
 	assert_string_equal(buf, "\"a");
 
 	inet_pton(AF_INET6, "::1", &sin6.sin6_addr);
 	v.b.ptr = &sin6;
 	v.b.len = sizeof(sin6);
-	tape_format_value(blobs, 0, &v, false, buf, sizeof(buf));
+	tape_format_value(blobs, 0, &v, TAPE_ESC_RAW, buf, sizeof(buf));
 	assert_string_equal(buf, "[::1]:443");
 	v.b.ptr = &sun;
 	v.b.len = offsetof(struct sockaddr_un, sun_path) + 12;
-	tape_format_value(blobs, 0, &v, false, buf, sizeof(buf));
+	tape_format_value(blobs, 0, &v, TAPE_ESC_RAW, buf, sizeof(buf));
 	assert_string_equal(buf, "/run/x.sock");
 	v.b.ptr = "ls\0-l\0a b";
 	v.b.len = 9;
-	tape_format_value(blobs, 1, &v, true, buf, sizeof(buf));
+	tape_format_value(blobs, 1, &v, TAPE_ESC_TEXT, buf, sizeof(buf));
 	assert_string_equal(buf, "\"ls\" \"-l\" \"a b\"");
 	v.s = 15;
-	tape_format_value(blobs, 2, &v, false, buf, sizeof(buf));
+	tape_format_value(blobs, 2, &v, TAPE_ESC_RAW, buf, sizeof(buf));
 	assert_string_equal(buf, "SIGTERM");
 	v.s = 3;
-	tape_format_value(blobs, 2, &v, false, buf, sizeof(buf));
+	tape_format_value(blobs, 2, &v, TAPE_ESC_RAW, buf, sizeof(buf));
 	assert_string_equal(buf, "3");
 	assert_string_equal(tape_errno_name(-13), "EACCES");
 	assert_null(tape_errno_name(0));
 	assert_null(tape_errno_name(-2147483647 - 1));
 	v.s = -4294967298ll; /* not an errno, though its low 32 bits are -2 */
-	tape_format_value(open_t, 4, &v, false, buf, sizeof(buf));
+	tape_format_value(open_t, 4, &v, TAPE_ESC_RAW, buf, sizeof(buf));
 	assert_string_equal(buf, "-4294967298");
 }
 
@@ -1329,7 +1329,7 @@ static void test_tracepoint_decoded(void **state)
 	assert_string_equal(ev->values[0].b.ptr, "kworker/0:1");
 	assert_int_equal(ev->values[1].s, 4242);
 	assert_int_equal(ev->values[2].s, -5);
-	tape_format_value(ev->tp, 2, &ev->values[2], false, buf, sizeof(buf));
+	tape_format_value(ev->tp, 2, &ev->values[2], TAPE_ESC_RAW, buf, sizeof(buf));
 	assert_string_equal(buf, "-5");
 	tape_cursor__free(c);
 	tape_reader__free(r);

@@ -35,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pid = ev->pid;
 		}
 		for (unsigned f = 0; f < ev->tp->nfields; f++)
-			tape_format_value(ev->tp, f, &ev->values[f], true, buf, sizeof(buf));
+			tape_format_value(ev->tp, f, &ev->values[f], TAPE_ESC_TEXT, buf,
+					  sizeof(buf));
 	}
 	tape_cursor__free(c);
 	/* the selection's skipping paths: the first event's type, maybe its
@@ -52,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c = tape_cursor__new(&r, 1, &sel);
 		while (c && budget-- > 0 && (ret = tape_cursor__next(c, &ev)) != 0) {
 			for (unsigned f = 0; ret > 0 && !sel.no_fields && f < ev->tp->nfields; f++)
-				tape_format_value(ev->tp, f, &ev->values[f], true, buf,
+				tape_format_value(ev->tp, f, &ev->values[f], TAPE_ESC_TEXT, buf,
 						  sizeof(buf));
 		}
 		tape_cursor__free(c);

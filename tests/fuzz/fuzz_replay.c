@@ -55,7 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		render__text(&o, &rd, ev);
 		render__json(&o, &rd, ev);
 		for (unsigned i = 0; ev->type && ev->tp && i < ev->tp->nfields; i++)
-			render__format_value(ev->tp, i, &ev->values[i], false, val, sizeof(val));
+			for (int m = TAPE_ESC_RAW; m <= TAPE_ESC_LAST; m++)
+				tape_format_value(ev->tp, i, &ev->values[i], (enum tape_esc)m, val,
+						  sizeof(val));
 	}
 out:
 	out__close(&o);
