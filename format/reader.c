@@ -349,8 +349,10 @@ static int parse_schema(struct tape_reader *r, struct rd *d)
 			if (sub.bad)
 				return -EBADMSG;
 			err = pass ? parse_type(r, &sub) : parse_enum(r, &sub);
-			if (err)
+			if (err) {
+				d->why = sub.why;
 				return err;
+			}
 		}
 	}
 	return 0;
@@ -393,6 +395,7 @@ static int parse_procs(struct tape_reader *r, struct rd *d)
 		}
 		p->cgroup = rd_strdup(&s);
 		if (s.bad || !p->argv || !p->cgroup) {
+			d->why = s.why;
 			free((char *)p->comm);
 			free((char *)p->exe);
 			free((char *)p->argv);
@@ -494,8 +497,9 @@ static int absorb(struct tape_reader *r, struct rblock *b, const struct buf *bod
 		break; /* index, trailer and block types of newer writers */
 	}
 	if (err == -EBADMSG)
-		problem(r, "block %u (%s) at offset %llu: malformed body", b->seq,
-			block_type_name(b->type), (unsigned long long)b->off);
+		problem(r, "block %u (%s) at offset %llu: malformed body%s%s", b->seq,
+			block_type_name(b->type), (unsigned long long)b->off, d.why ? ": " : "",
+			d.why ? d.why : "");
 	if (err == -ENOMEM)
 		return err;
 	return add_block(r, b);
@@ -774,9 +778,57 @@ fail:
 	return NULL;
 }
 
+/* What a file that is not a regular one is, for an error message. */
+static const char *not_a_file_what(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR:
+		return "is a directory, not a tape";
+	case S_IFIFO:
+		return "is a FIFO (a pipe): a tape is read at random offsets; save it to a file "
+		       "first";
+	case S_IFCHR:
+		return "is a character device, not a tape file";
+	case S_IFBLK:
+		return "is a block device, not a tape file";
+	case S_IFSOCK:
+		return "is a socket, not a tape file";
+	default:
+		return "is not a regular file";
+	}
+}
+
+/* A tape is a regular file: anything else is refused before the first read
+ * (a FIFO or a terminal would block it, a directory fails it obscurely). */
+static int check_regular(int fd, char *err, size_t errlen)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(fd, &st)) {
+		int e = errno;
+
+		errfmt(err, errlen, "cannot stat: %s", strerror(e));
+		return e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errfmt(err, errlen, "%s", not_a_file_what(st.st_mode));
+		return S_ISDIR(st.st_mode) ? EISDIR : S_ISFIFO(st.st_mode) ? ESPIPE : EINVAL;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		int e = errno;
+
+		errfmt(err, errlen, "fcntl: %s", strerror(e));
+		return e;
+	}
+	return 0;
+}
+
 struct tape_reader *tape_reader__open(const char *path, char *err, size_t errlen)
 {
 	struct tape_reader *r;
+	int e;
 
 	if (err && errlen)
 		*err = 0;
@@ -787,11 +839,22 @@ struct tape_reader *tape_reader__open(const char *path, char *err, size_t errlen
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r->fd < 0) {
-		int e = errno;
-
-		errfmt(err, errlen, "%s", strerror(e));
+	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+	 * writer, and a tape is read at random offsets, which a FIFO cannot. */
+	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (r->fd < 0 && errno == EISDIR) {
+		errfmt(err, errlen, "%s", not_a_file_what(S_IFDIR));
+		free(r);
+		errno = EISDIR;
+		return NULL;
+	}
+	if (r->fd < 0 || (e = check_regular(r->fd, err, errlen))) {
+		if (r->fd < 0) {
+			e = errno;
+			errfmt(err, errlen, "%s", strerror(e));
+		} else {
+			close(r->fd);
+		}
 		free(r);
 		errno = e;
 		return NULL;

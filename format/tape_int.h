@@ -135,7 +135,8 @@ static inline void buf_put_varint_fast(struct buf *b, uint64_t v)
 struct rd {
 	const uint8_t *p;
 	const uint8_t *end;
-	bool bad; /* ran past the end or read an overlong varint */
+	bool bad;	 /* ran past the end, or a varint over 10 bytes or 64 bits */
+	const char *why; /* for a bad varint: what was wrong with it */
 };
 
 static inline uint64_t rd_varint(struct rd *r)
@@ -153,13 +154,21 @@ static inline uint64_t rd_varint(struct rd *r)
 			return 0;
 		}
 		uint8_t c = *p++;
+		/* The tenth byte holds bit 63 alone: anything more overflows
+		 * 64 bits, which docs/FORMAT.md says to reject, not truncate. */
+		if (shift == 63 && c > 1) {
+			r->bad = true;
+			r->why = c & 0x80 ? "a varint is longer than 10 bytes"
+					  : "a varint overflows 64 bits";
+			return 0;
+		}
 		v |= (uint64_t)(c & 0x7f) << shift;
 		if (!(c & 0x80)) {
 			r->p = p;
 			return v;
 		}
 	}
-	r->bad = true;
+	r->bad = true; /* not reached: the tenth byte ends the loop */
 	return 0;
 }
 

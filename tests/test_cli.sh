@@ -138,6 +138,42 @@ run "export: missing file" missing export --format csv "$m"
 run "query: missing file" missing query "$m" -c 'SELECT 1'
 run "import: missing file" missing import -o "$tmp/m.db" "$m"
 
+# ---- what is not a regular file: refused by name, never waited on ----
+# not_a_file WHAT PATH VERB ARGS...: ARGS name PATH; status 1, WHAT said
+not_a_file() {
+	local what=$1 path=$2
+	shift 2
+	timeout 20 "$BPFTAPE" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -ne 124 ] || { echo "still waiting after 20 s"; return 1; }
+	[ "$rc" -eq 1 ] || { echo "status $rc, want 1"; cat "$tmp/err"; return 1; }
+	grep -q "^bpftape $1: .*$path.*$what" "$tmp/err" ||
+		{ echo "stderr does not name the file and what it is:"; cat "$tmp/err"; return 1; }
+}
+# the loadable extension's tape_events(FILE) in sqlite3
+ext_not_a_file() {
+	timeout 20 sqlite3 :memory: -cmd ".load $OUTPUT/bpftape_sqlite" \
+		"SELECT count(*) FROM tape_events('$2')" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -ne 124 ] || { echo "still waiting after 20 s"; return 1; }
+	[ "$rc" -ne 0 ] && grep -q "$2.*$1" "$tmp/err" || { echo "status $rc"; cat "$tmp/err"; return 1; }
+}
+mkfifo "$tmp/fifo"
+mkdir "$tmp/dir"
+for w in "FIFO $tmp/fifo" "directory $tmp/dir" "character device /dev/null"; do
+	p=${w##* }
+	w=${w% *}
+	run "replay: a $w" not_a_file "$w" "$p" replay "$p"
+	run "filter: a $w" not_a_file "$w" "$p" filter -o "$o" "$p"
+	run "info: a $w" not_a_file "$w" "$p" info "$p"
+	run "recover: a $w" not_a_file "$w" "$p" recover -o "$o" "$p"
+	run "export: a $w" not_a_file "$w" "$p" export --format csv "$p"
+	run "query: a $w" not_a_file "$w" "$p" query "$p" -c 'SELECT 1'
+	command -v sqlite3 >/dev/null && [ -f "$OUTPUT/bpftape_sqlite.so" ] &&
+		run "sqlite3: tape_events() over a $w" ext_not_a_file "$w" "$p"
+	run "import: a $w" not_a_file "$w" "$p" import -o "$tmp/m.db" "$p"
+done
+
 # ---- export's output ----
 export_mode() {
 	local out=$tmp/e.csv

@@ -937,6 +937,108 @@ static void write_file(const char *path, const void *p, size_t n)
 	fclose(f);
 }
 
+/* ---- crafted tapes: blocks framed by hand, as docs/FORMAT.md says ---- */
+
+static void craft_start(struct mem *m)
+{
+	static const uint8_t hdr[16] = "BPFTAPE\0\x01\0\0\0\0\0\0\0";
+
+	memset(m, 0, sizeof(*m));
+	assert_int_equal(mem_write(m, hdr, sizeof(hdr)), 0);
+}
+
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)v | 0x80;
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = v >> (8 * i);
+}
+
+/* A block with a good CRC at the end of @m; returns its offset. */
+static size_t craft_block(struct mem *m, uint16_t type, uint32_t seq, const void *body, size_t len)
+{
+	uint8_t h[20] = {0x54, 0x42, 0x4c, 0x4b, (uint8_t)type, (uint8_t)(type >> 8)};
+	size_t off = m->len;
+
+	put32(h + 8, seq);
+	put32(h + 12, (uint32_t)len);
+	put32(h + 16, crc32c(crc32c(0, h, 16), body, len));
+	assert_int_equal(mem_write(m, h, sizeof(h)), 0);
+	assert_int_equal(mem_write(m, body, len), 0);
+	return off;
+}
+
+/* A varint of ten bytes whose last byte carries more than bit 63 overflows
+ * 64 bits: the spec says reject it, not keep its low bits. */
+static void test_varint_overflow(void **state)
+{
+	/* cpu 1, count UINT64_MAX (nine 0xff, then 0x01), first_ts 5, span 0 */
+	uint8_t max[13], over[sizeof(max)];
+	struct tape_reader *r;
+	struct mem m;
+
+	(void)state;
+	max[0] = 1;
+	assert_int_equal(put_varint(max + 1, UINT64_MAX), 10);
+	assert_int_equal(max[10], 0x01);
+	max[11] = 5;
+	max[12] = 0;
+	craft_start(&m);
+	craft_block(&m, 5, 0, max, sizeof(max));
+	r = open_mem(&m);
+	assert_int_equal(tape_reader__loss_count(r), 1);
+	assert_true(tape_reader__loss(r, 0)->count == UINT64_MAX);
+	tape_reader__free(r);
+	free(m.data);
+
+	memcpy(over, max, sizeof(max));
+	over[10] = 0x02; /* bit 64 */
+	craft_start(&m);
+	craft_block(&m, 5, 0, over, sizeof(over));
+	r = open_mem(&m);
+	assert_int_equal(tape_reader__loss_count(r), 0);
+	assert_non_null(strstr(tape_reader__errmsg(r), "overflows 64 bits"));
+	assert_non_null(strstr(tape_reader__errmsg(r), "offset 16"));
+	tape_reader__free(r);
+	free(m.data);
+}
+
+/* Anything but a regular file is refused by name before it is read: a FIFO
+ * would block the reader for ever, a directory fail it obscurely. */
+static void test_not_a_file(void **state)
+{
+	char fifo[256], err[256];
+
+	(void)state;
+	snprintf(fifo, sizeof(fifo), "%s", tmp_path("fifo"));
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	/* were it opened blocking, this would wait for a writer, and the
+	 * alarm end the test */
+	alarm(20);
+	assert_null(tape_reader__open(fifo, err, sizeof(err)));
+	alarm(0);
+	assert_int_equal(errno, ESPIPE);
+	assert_non_null(strstr(err, "FIFO"));
+	unlink(fifo);
+	assert_null(tape_reader__open("/tmp", err, sizeof(err)));
+	assert_int_equal(errno, EISDIR);
+	assert_non_null(strstr(err, "directory"));
+	assert_null(tape_reader__open("/dev/null", err, sizeof(err)));
+	assert_non_null(strstr(err, "character device"));
+}
+
 static void test_recover(void **state)
 {
 	struct mem m;
@@ -1308,6 +1410,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_file_mode),
 		cmocka_unit_test(test_tracepoint_decoded),
 		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_varint_overflow),
+		cmocka_unit_test(test_not_a_file),
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--write-golden"))
