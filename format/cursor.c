@@ -822,10 +822,86 @@ void tape_cursor__stats(const struct tape_cursor *c, struct tape_cursor_stats *s
 
 /* ---- verification ---- */
 
+/* The index's copy of a chunk's summary against the chunk's own: what
+ * readers select, skip and count by must be what the chunk holds. */
+static int verify_summary(struct tape_cursor *c, struct dec *d, const struct chunk_summary *ix)
+{
+	const struct chunk_summary *s = &d->sum;
+	char msg[160];
+
+	if (ix->count != s->count || ix->min_ts != s->min_ts || ix->max_ts != s->max_ts)
+		snprintf(msg, sizeof(msg),
+			 "the index says %u events in [%llu, %llu], the chunk %u in [%llu, %llu]",
+			 ix->count, (unsigned long long)ix->min_ts, (unsigned long long)ix->max_ts,
+			 s->count, (unsigned long long)s->min_ts, (unsigned long long)s->max_ts);
+	else if (ix->min_pid != s->min_pid || ix->max_pid != s->max_pid ||
+		 memcmp(ix->bloom, s->bloom, BLOOM_BYTES))
+		snprintf(msg, sizeof(msg),
+			 "the index's pid range or bloom filter differs from the "
+			 "chunk's");
+	else if (ix->raw_len != s->raw_len || ix->codec != s->codec)
+		snprintf(msg, sizeof(msg),
+			 "the index's codec or payload size differs from the "
+			 "chunk's");
+	else if (ix->ntypes != s->ntypes)
+		snprintf(msg, sizeof(msg), "the index says %u event types, the chunk %u",
+			 ix->ntypes, s->ntypes);
+	else
+		for (uint32_t k = 0; k <= s->ntypes; k++) {
+			if (k == s->ntypes)
+				return 0;
+			if (ix->types[k].type != s->types[k].type ||
+			    ix->types[k].count != s->types[k].count) {
+				snprintf(msg, sizeof(msg),
+					 "the index says %u events of type %u, the chunk %u of "
+					 "type %u",
+					 ix->types[k].count, ix->types[k].type, s->types[k].count,
+					 s->types[k].type);
+				break;
+			}
+		}
+	return dec_bad(c, d, msg);
+}
+
+/* One decoded event against its chunk's summary; counts it in @seen. */
+static int verify_event(struct tape_cursor *c, struct dec *d, uint32_t *seen)
+{
+	const struct tape_event *ev = &d->ev;
+
+	if (ev->ts < d->sum.min_ts || ev->ts > d->sum.max_ts)
+		return dec_bad(c, d, "an event's time is outside the chunk's summary");
+	if (ev->pid < d->sum.min_pid || ev->pid > d->sum.max_pid ||
+	    !bloom_test(d->sum.bloom, ev->pid))
+		return dec_bad(c, d, "an event's pid is outside the chunk's summary");
+	seen[ev->type]++;
+	return 0;
+}
+
+/* The events of each type decoded against the summary's counts (more than
+ * declared is caught while decoding; fewer only here), unless decoding
+ * stopped short (d->remaining).  Clears @seen, which only counts types of
+ * the summary, for the next chunk. */
+static int verify_counts(struct tape_cursor *c, struct dec *d, uint32_t *seen)
+{
+	char msg[128] = "";
+
+	for (uint32_t k = 0; k < d->sum.ntypes; k++) {
+		unsigned t = d->sum.types[k].type;
+
+		if (!msg[0] && !d->remaining && seen[t] != d->sum.types[k].count)
+			snprintf(msg, sizeof(msg),
+				 "the summary says %u events of type %u, the chunk holds %u",
+				 d->sum.types[k].count, t, seen[t]);
+		seen[t] = 0;
+	}
+	return msg[0] ? dec_bad(c, d, msg) : 0;
+}
+
 int tape_reader__verify(struct tape_reader *r, void (*cb)(void *ctx, const char *msg), void *ctx)
 {
 	struct tape_cursor *c;
 	struct src s = {.r = r};
+	uint32_t *seen = NULL;
 	int bad = 0, ret = 0;
 
 	if (!r)
@@ -851,15 +927,24 @@ int tape_reader__verify(struct tape_reader *r, void (*cb)(void *ctx, const char 
 				cb(ctx, c->errmsg);
 		}
 	}
+	seen = calloc(r->maxtype + 1, sizeof(*seen));
+	if (!seen) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	/* Every chunk: its CRC, then every event, since a payload with a good
-	 * CRC can still be malformed. */
+	 * CRC can still be malformed, and the summary against both the index
+	 * and the events, since readers count and skip by them. */
 	for (size_t i = 0; i < r->nchunks; i++) {
 		struct dec *d;
 
 		ret = dec_open(c, &s, 0, i, &d);
 		if (!ret && d) {
-			while ((ret = dec_next(c, d)) > 0)
-				;
+			ret = verify_summary(c, d, &r->chunks[i].s);
+			while (!ret && (ret = dec_next(c, d)) > 0)
+				ret = verify_event(c, d, seen);
+			if (verify_counts(c, d, seen) && !ret)
+				ret = -EBADMSG;
 			dec_free(d);
 		}
 		if (ret == -ENOMEM)
@@ -872,6 +957,7 @@ int tape_reader__verify(struct tape_reader *r, void (*cb)(void *ctx, const char 
 	}
 	ret = 0;
 out:
+	free(seen);
 	tape_cursor__free(c);
 	return ret ? ret : bad;
 }

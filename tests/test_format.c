@@ -937,6 +937,15 @@ static void write_file(const char *path, const void *p, size_t n)
 	fclose(f);
 }
 
+/* A tape_reader__verify() callback: appends each message to the buffer
+ * (of 1024 bytes) @ctx. */
+static void collect_msg(void *ctx, const char *msg)
+{
+	size_t n = strlen(ctx);
+
+	snprintf((char *)ctx + n, 1024 - n, "%s\n", msg);
+}
+
 /* ---- crafted tapes: blocks framed by hand, as docs/FORMAT.md says ---- */
 
 static void craft_start(struct mem *m)
@@ -1010,6 +1019,62 @@ static void test_varint_overflow(void **state)
 	assert_int_equal(tape_reader__loss_count(r), 0);
 	assert_non_null(strstr(tape_reader__errmsg(r), "overflows 64 bits"));
 	assert_non_null(strstr(tape_reader__errmsg(r), "offset 16"));
+	tape_reader__free(r);
+	free(m.data);
+}
+
+/* An index whose per-type counts disagree with its chunk (they still sum to
+ * the chunk's count): readers count and skip by them, so --verify says so. */
+static void test_verify_index_counts(void **state)
+{
+	static const struct tape_type empty2 = {0, "empty2", "", "", 0, NULL};
+	struct tape_event ev = {.pid = 7, .tid = 7, .comm = "x"};
+	struct tape_chunk_info ci;
+	struct tape_reader *r;
+	struct tape_writer *w;
+	struct mem m;
+	uint8_t *sum, *copy, *end;
+	uint64_t ioff;
+	uint32_t ilen;
+	char msgs[1024] = "";
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	w = new_writer(&m, 0);
+	assert_int_equal(tape_writer__add_type(w, &empty2), NTYPES + 1);
+	for (int i = 0; i < 8; i++) {
+		ev.ts = 1000 + i;
+		ev.type = i < 3 ? NTYPES : NTYPES + 1; /* 3 of one type, 5 of the other */
+		assert_int_equal(tape_writer__append(w, &ev), 0);
+	}
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+
+	r = open_mem(&m);
+	assert_int_equal(tape_reader__chunk_count(r), 1);
+	assert_int_equal(tape_reader__chunk(r, 0, &ci), 0);
+	assert_int_equal(tape_reader__verify(r, NULL, NULL), 0);
+	tape_reader__free(r);
+	/* the chunk's summary ends "2 types: 4 x3, 5 x5"; its copy in the index
+	 * is made to say "4 x5, 5 x3" */
+	sum = m.data + ci.offset + 20;
+	assert_memory_equal(sum + 1 + sum[0] - 5, "\x02\x04\x03\x05\x05", 5);
+	ioff = 0;
+	memcpy(&ioff, m.data + m.len - 16, 8);
+	memcpy(&ilen, m.data + m.len - 8, 4);
+	copy = memmem(m.data + ioff, ilen, sum, 1 + sum[0]);
+	assert_non_null(copy);
+	end = copy + 1 + sum[0];
+	end[-3] = 5;
+	end[-1] = 3;
+	put32(m.data + ioff + 16,
+	      crc32c(crc32c(0, m.data + ioff, 16), m.data + ioff + 20, ilen - 20));
+
+	r = open_mem(&m);
+	assert_false(tape_reader__recovered(r)); /* the index is used */
+	assert_int_equal(tape_reader__chunk_type_count(r, 0, NTYPES), 5);
+	assert_int_equal(tape_reader__verify(r, collect_msg, msgs), 1);
+	assert_non_null(strstr(msgs, "index says 5 events of type 4, the chunk 3"));
 	tape_reader__free(r);
 	free(m.data);
 }
@@ -1412,6 +1477,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_varint_overflow),
 		cmocka_unit_test(test_not_a_file),
+		cmocka_unit_test(test_verify_index_counts),
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--write-golden"))
