@@ -183,6 +183,7 @@ struct tape_cursor {
 	struct buf blk;
 	ZSTD_DCtx *dctx;
 	char errmsg[256];
+	int errsrc; /* the tape of the last error */
 };
 
 static int u32_cmp(const void *a, const void *b)
@@ -235,6 +236,7 @@ static int dec_bad(struct tape_cursor *c, struct dec *d, const char *what)
 {
 	const struct rchunk *ch = &d->src->r->chunks[d->chunk];
 
+	c->errsrc = (int)d->source;
 	snprintf(c->errmsg, sizeof(c->errmsg), "tape %u, chunk at offset %llu: %s", d->source,
 		 (unsigned long long)ch->off, what);
 	return -EBADMSG;
@@ -366,6 +368,7 @@ static int dec_open(struct tape_cursor *c, struct src *s, uint32_t source, size_
 	int err;
 
 	*out = NULL;
+	c->errsrc = (int)source;
 	err = reader_read_block(r, ch->off, &c->blk, &b, c->errmsg, sizeof(c->errmsg));
 	c->st.bytes_read += ch->block_len;
 	c->st.chunks_read++;
@@ -814,6 +817,11 @@ const char *tape_cursor__errmsg(const struct tape_cursor *c)
 	return c ? c->errmsg : "";
 }
 
+int tape_cursor__errsrc(const struct tape_cursor *c)
+{
+	return c ? c->errsrc : -1;
+}
+
 void tape_cursor__stats(const struct tape_cursor *c, struct tape_cursor_stats *st)
 {
 	if (c && st)
@@ -826,41 +834,9 @@ void tape_cursor__stats(const struct tape_cursor *c, struct tape_cursor_stats *s
  * readers select, skip and count by must be what the chunk holds. */
 static int verify_summary(struct tape_cursor *c, struct dec *d, const struct chunk_summary *ix)
 {
-	const struct chunk_summary *s = &d->sum;
 	char msg[160];
 
-	if (ix->count != s->count || ix->min_ts != s->min_ts || ix->max_ts != s->max_ts)
-		snprintf(msg, sizeof(msg),
-			 "the index says %u events in [%llu, %llu], the chunk %u in [%llu, %llu]",
-			 ix->count, (unsigned long long)ix->min_ts, (unsigned long long)ix->max_ts,
-			 s->count, (unsigned long long)s->min_ts, (unsigned long long)s->max_ts);
-	else if (ix->min_pid != s->min_pid || ix->max_pid != s->max_pid ||
-		 memcmp(ix->bloom, s->bloom, BLOOM_BYTES))
-		snprintf(msg, sizeof(msg),
-			 "the index's pid range or bloom filter differs from the "
-			 "chunk's");
-	else if (ix->raw_len != s->raw_len || ix->codec != s->codec)
-		snprintf(msg, sizeof(msg),
-			 "the index's codec or payload size differs from the "
-			 "chunk's");
-	else if (ix->ntypes != s->ntypes)
-		snprintf(msg, sizeof(msg), "the index says %u event types, the chunk %u",
-			 ix->ntypes, s->ntypes);
-	else
-		for (uint32_t k = 0; k <= s->ntypes; k++) {
-			if (k == s->ntypes)
-				return 0;
-			if (ix->types[k].type != s->types[k].type ||
-			    ix->types[k].count != s->types[k].count) {
-				snprintf(msg, sizeof(msg),
-					 "the index says %u events of type %u, the chunk %u of "
-					 "type %u",
-					 ix->types[k].count, ix->types[k].type, s->types[k].count,
-					 s->types[k].type);
-				break;
-			}
-		}
-	return dec_bad(c, d, msg);
+	return summary_diff(ix, &d->sum, msg, sizeof(msg)) ? dec_bad(c, d, msg) : 0;
 }
 
 /* One decoded event against its chunk's summary; counts it in @seen. */

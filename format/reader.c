@@ -606,11 +606,26 @@ static uint64_t resync(struct tape_reader *r, uint64_t from, struct buf *body)
 	return r->size;
 }
 
+/* Whether the @n bytes at @off, the start of a block that did not read,
+ * are what is left of a footer (an index or trailer torn by a kill or with
+ * a bad CRC): these hold no events, so losing them loses nothing. */
+static bool footer_remains(struct tape_reader *r, uint64_t off, uint64_t n, uint16_t last_type)
+{
+	uint8_t h[6];
+
+	if (n < sizeof(h))
+		return last_type == BLOCK_INDEX; /* a trailer torn before its type */
+	if (r->in.read_at(r->in.ctx, h, sizeof(h), off) || get_le32(h) != BLOCK_MAGIC)
+		return false;
+	return get_le16(h + 4) == BLOCK_INDEX || get_le16(h + 4) == BLOCK_TRAILER;
+}
+
 static int scan(struct tape_reader *r, uint64_t from, bool live)
 {
 	struct buf body = {0};
 	char err[256];
 	uint64_t off = from;
+	uint16_t last_type = 0;
 	int found = 0, ret = 0;
 
 	while (off + BLOCK_HDR_LEN <= r->size) {
@@ -626,6 +641,13 @@ static int scan(struct tape_reader *r, uint64_t from, bool live)
 			if (live && (ret == -ENODATA || off + b.len >= r->size))
 				break;
 			next = resync(r, off + 1, &body);
+			/* a bad footer at the end costs no events: say so, quietly */
+			if (next >= r->size && footer_remains(r, off, r->size - off, last_type)) {
+				errfmt(r->errmsg, sizeof(r->errmsg), "%s (an old footer)", err);
+				ret = 0;
+				off = r->size;
+				break;
+			}
 			if (next >= r->size) {
 				problem(r, "%s; nothing readable after it", err);
 				break;
@@ -639,12 +661,19 @@ static int scan(struct tape_reader *r, uint64_t from, bool live)
 		if (ret)
 			break;
 		off += b.len;
+		last_type = b.type;
 		r->scan_end = off;
 		found++;
 	}
-	if (!live && off < r->size && off + BLOCK_HDR_LEN > r->size && ret == 0)
-		problem(r, "offset %llu: %llu trailing bytes of an incomplete block",
-			(unsigned long long)off, (unsigned long long)(r->size - off));
+	if (!live && off < r->size && off + BLOCK_HDR_LEN > r->size && ret == 0) {
+		if (footer_remains(r, off, r->size - off, last_type))
+			errfmt(r->errmsg, sizeof(r->errmsg),
+			       "offset %llu: %llu trailing bytes of an old footer",
+			       (unsigned long long)off, (unsigned long long)(r->size - off));
+		else
+			problem(r, "offset %llu: %llu trailing bytes of an incomplete block",
+				(unsigned long long)off, (unsigned long long)(r->size - off));
+	}
 	buf_free(&body);
 	return ret == -ENOMEM ? ret : found;
 }
@@ -1056,6 +1085,52 @@ void tape_reader__type_counts(const struct tape_reader *r, uint64_t *counts)
 			if (r->chunks[i].s.types[k].type <= r->maxtype)
 				counts[r->chunks[i].s.types[k].type] +=
 					r->chunks[i].s.types[k].count;
+}
+
+size_t tape_reader__problem_count(const struct tape_reader *r)
+{
+	return r ? r->nproblems : 0;
+}
+
+const char *tape_reader__problem(const struct tape_reader *r, size_t i)
+{
+	return r && i < r->nproblems ? r->problems[i] : NULL;
+}
+
+int tape_reader__check_chunk(struct tape_reader *r, size_t i, char *err, size_t errlen)
+{
+	struct chunk_summary s = {0};
+	struct buf body = {0};
+	struct rblock b;
+	char msg[160];
+	size_t slen;
+	int ret;
+
+	if (!r || i >= r->nchunks)
+		return -EINVAL;
+	ret = reader_read_block(r, r->chunks[i].off, &body, &b, err, errlen);
+	if (ret) {
+		buf_free(&body);
+		return ret == -ENODATA ? -EBADMSG : ret;
+	}
+	ret = -EBADMSG;
+	if (b.type != BLOCK_CHUNK || b.len != r->chunks[i].block_len)
+		errfmt(err, errlen,
+		       "block %u at offset %llu: the index says an event chunk of %u "
+		       "bytes, found %s of %u",
+		       b.seq, (unsigned long long)b.off, r->chunks[i].block_len,
+		       block_type_name(b.type), b.len);
+	else if ((ret = summary_decode(body.data, body.len, &s, &slen)))
+		errfmt(err, errlen, "block %u (event chunk) at offset %llu: bad chunk summary",
+		       b.seq, (unsigned long long)b.off);
+	else if (summary_diff(&r->chunks[i].s, &s, msg, sizeof(msg)))
+		errfmt(err, errlen, "block %u (event chunk) at offset %llu: %s", b.seq,
+		       (unsigned long long)b.off, msg);
+	else
+		ret = 0;
+	summary_free(&s);
+	buf_free(&body);
+	return ret == -ENOMEM ? ret : ret ? -EBADMSG : 0;
 }
 
 uint64_t tape_reader__event_count(const struct tape_reader *r)

@@ -139,8 +139,8 @@ int tape_recover(const char *in_path, const char *out_path, struct tape_recover_
 		goto out;
 	}
 	/* what no block accounts for is lost, except the remains of the
-	 * input's own index and trailer; each damaged footer was one problem
-	 * of a scan (a valid index leaves none) */
+	 * input's own index and trailer (which the reader does not count as
+	 * damage) */
 	qsort(spans, nspans, sizeof(*spans), span_cmp);
 	for (size_t i = 0; i <= nspans; i++) {
 		uint64_t end = i < nspans ? spans[i].off : r->size;
@@ -149,8 +149,6 @@ int tape_recover(const char *in_path, const char *out_path, struct tape_recover_
 			uint64_t footer = old_footer_bytes(r, pos, end, after_index);
 
 			lost += end - pos - footer;
-			if (footer == end - pos && r->recovered && s.blocks_bad)
-				s.blocks_bad--;
 		}
 		if (i < nspans) {
 			if (spans[i].off + spans[i].len > pos)

@@ -341,6 +341,24 @@ uint32_t tape_reader__chunk_type_count(const struct tape_reader *r, size_t i, un
  * tape_reader__max_type(r) + 1 entries, is filled. */
 void tape_reader__type_counts(const struct tape_reader *r, uint64_t *counts);
 
+/*
+ * Damage found while opening (or refreshing) the tape: blocks skipped, with
+ * what and where ("block 7 (metadata) at offset 4096: CRC mismatch").
+ * Chunks that fail later, when a cursor reads them, are not listed here.
+ * The strings are valid while @r lives.
+ */
+size_t tape_reader__problem_count(const struct tape_reader *r);
+const char *tape_reader__problem(const struct tape_reader *r, size_t i);
+
+/*
+ * Check chunk @i before trusting what the index says of it (counts, types):
+ * its block is read, its CRC checked and its own summary compared with the
+ * index's.  Nothing is decompressed.  0 when it checks; -EBADMSG with @err
+ * (of @errlen bytes) naming the block, offset and what is wrong; another
+ * -errno for an I/O error.
+ */
+int tape_reader__check_chunk(struct tape_reader *r, size_t i, char *err, size_t errlen);
+
 /* Totals from the index. */
 uint64_t tape_reader__event_count(const struct tape_reader *r);
 uint64_t tape_reader__min_ts(const struct tape_reader *r);
@@ -392,6 +410,9 @@ void tape_cursor__free(struct tape_cursor *c);
  */
 int tape_cursor__next(struct tape_cursor *c, const struct tape_event **ev);
 const char *tape_cursor__errmsg(const struct tape_cursor *c);
+/* Which tape (index in the readers given to tape_cursor__new()) the last
+ * error of tape_cursor__next() came from. */
+int tape_cursor__errsrc(const struct tape_cursor *c);
 
 /* Chunks decompressed and bytes read so far by this cursor. */
 struct tape_cursor_stats {

@@ -225,6 +225,10 @@ int summary_encode(struct buf *b, const struct chunk_summary *s);
 /* Parse a summary; on success *len_out is the encoded size. 0 or -EBADMSG. */
 int summary_decode(const uint8_t *p, size_t len, struct chunk_summary *s, size_t *len_out);
 void summary_free(struct chunk_summary *s);
+/* Whether the index's copy @ix of a summary differs from the chunk's own
+ * @s; if so, @msg says how. */
+bool summary_diff(const struct chunk_summary *ix, const struct chunk_summary *s, char *msg,
+		  size_t len);
 
 static inline void bloom_hashes(uint32_t pid, unsigned *h1, unsigned *h2)
 {

@@ -764,6 +764,7 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "bpftape import: %s\n", err);
 		goto cleanup;
 	}
+	qset__skip_damage(set);
 	/* build next to OUT and rename at the end: a failed import leaves no
 	 * half-written database behind, and --force keeps the old one until then */
 	if (asprintf(&tmp, "%s.tmp-%d", out, (int)getpid()) < 0) {
@@ -818,10 +819,10 @@ int cmd_import(int argc, char **argv)
 			"has "
 			"more than %d types; 'SELECT * FROM types' lists them all)\n",
 			st.types_without_table, QSET_TYPE_TABLES_MAX);
-	ret = 0;
+	ret = query__report_damage("import", set) ? CLI_EXIT_PARTIAL : 0;
 cleanup:
 	sqlite3_close(db);
-	if (ret && tmp)
+	if (ret && ret != CLI_EXIT_PARTIAL && tmp)
 		unlink(tmp);
 	free(tmp);
 	qset__put(set);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "tape.h"
 
 void cli__getopt_init(void)
 {
@@ -114,4 +115,22 @@ void cli_progress__end(struct cli_progress *p)
 		return;
 	fputc('\n', stderr);
 	p->shown = false;
+}
+
+size_t cli__report_damage(const char *verb, const char *path, const struct tape_reader *r)
+{
+	size_t n = tape_reader__problem_count(r);
+
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "bpftape %s: %s: %s (skipped)\n", verb, path,
+			tape_reader__problem(r, i));
+	return n;
+}
+
+void cli__partial(const char *verb, unsigned long long n)
+{
+	fprintf(stderr,
+		"bpftape %s: %llu damaged block(s) skipped, named above; the rest was read"
+		" (status %d)\n",
+		verb, n, CLI_EXIT_PARTIAL);
 }

@@ -167,6 +167,8 @@ int cmd_replay(int argc, char **argv)
 			fprintf(stderr, "bpftape replay: %s\n", err);
 		goto cleanup;
 	}
+	for (size_t i = 0; i < t.n; i++)
+		bad_chunks += cli__report_damage(VERB, argv[optind + i], t.readers[i]);
 	/* a tape being recorded has no index yet: that is what --follow is for */
 	for (size_t i = 0; i < t.n && !follow; i++)
 		if (tape_reader__recovered(t.readers[i]))
@@ -197,7 +199,9 @@ int cmd_replay(int argc, char **argv)
 		rc = tapes__merge_next(t.cur, &ev);
 		if (rc < 0) {
 			out__flush(&out);
-			fprintf(stderr, "bpftape replay: %s\n", tapes__merge_errmsg(t.cur));
+			fprintf(stderr, "bpftape replay: %s: %s (skipped)\n",
+				argv[optind + tapes__merge_errsrc(t.cur)],
+				tapes__merge_errmsg(t.cur));
 			bad_chunks++;
 			continue;
 		}
@@ -252,8 +256,8 @@ int cmd_replay(int argc, char **argv)
 		goto cleanup;
 	}
 	if (bad_chunks) {
-		fprintf(stderr, "bpftape replay: %llu chunk(s) could not be read; see above\n",
-			(unsigned long long)bad_chunks);
+		cli__partial(VERB, bad_chunks);
+		ret = CLI_EXIT_PARTIAL;
 		goto cleanup;
 	}
 	ret = 0;
