@@ -589,6 +589,37 @@ static int pend_cmp(const void *a, const void *b)
 	return x->chunk < y->chunk ? -1 : x->chunk > y->chunk;
 }
 
+struct loss_key {
+	uint64_t ts;
+	size_t idx;
+};
+
+static int loss_key_cmp(const void *a, const void *b)
+{
+	const struct loss_key *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Order @n indexes into @losses by the loss's first timestamp, ties in
+ * index (file) order.  0 or -ENOMEM. */
+static int sort_losses(const struct tape_loss *losses, size_t *idx, size_t n)
+{
+	struct loss_key *k = malloc((n ? n : 1) * sizeof(*k));
+
+	if (!k)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		k[i] = (struct loss_key){losses[idx[i]].first_ts, idx[i]};
+	qsort(k, n, sizeof(*k), loss_key_cmp);
+	for (size_t i = 0; i < n; i++)
+		idx[i] = k[i].idx;
+	free(k);
+	return 0;
+}
+
 /* Take in the chunks and losses readers gained since the last call. */
 static int collect(struct tape_cursor *c)
 {
@@ -620,16 +651,13 @@ static int collect(struct tape_cursor *c)
 				dec_free(d);
 				return -ENOMEM;
 			}
-			/* Loss records are few; order them by first timestamp. */
-			for (; s->next_loss < r->nlosses; s->next_loss++) {
-				size_t k = n++;
-
-				while (k && r->losses[d->loss_idx[k - 1]].first_ts >
-						    r->losses[s->next_loss].first_ts) {
-					d->loss_idx[k] = d->loss_idx[k - 1];
-					k--;
-				}
-				d->loss_idx[k] = s->next_loss;
+			/* by first timestamp, ties in file order: sorted, since a
+			 * tape may hold many loss records */
+			for (; s->next_loss < r->nlosses; s->next_loss++)
+				d->loss_idx[n++] = s->next_loss;
+			if (sort_losses(r->losses, d->loss_idx, n)) {
+				dec_free(d);
+				return -ENOMEM;
 			}
 			d->nloss = n;
 			d->src = s;

@@ -173,26 +173,33 @@ static int parse_meta(struct tape_reader *r, struct rd *d)
 			free(v);
 			return -EBADMSG;
 		}
-		for (j = 0; j < r->nmeta && strcmp(r->keys[j], k); j++)
-			;
-		if (j < r->nmeta) {
-			free(r->vals[j]);
-			r->vals[j] = v;
+		/* hashed: a block may hold millions of keys */
+		j = names__find(&r->metanames, k);
+		if (j) {
+			free(r->vals[j - 1]);
+			r->vals[j - 1] = v;
 			free(k);
 			continue;
 		}
-		char **nk = realloc(r->keys, (r->nmeta + 1) * sizeof(*nk));
-		if (nk)
-			r->keys = nk;
-		char **nv = nk ? realloc(r->vals, (r->nmeta + 1) * sizeof(*nv)) : NULL;
-		if (!nv) {
-			free(k);
-			free(v);
-			return -ENOMEM;
+		if (array_grow(&r->keys, &r->capmeta, r->nmeta, sizeof(*r->keys), 16))
+			goto nomem;
+		if (r->capvals < r->capmeta) {
+			char **nv = realloc(r->vals, r->capmeta * sizeof(*nv));
+
+			if (!nv)
+				goto nomem;
+			r->vals = nv;
+			r->capvals = r->capmeta;
 		}
-		r->vals = nv;
+		if (names__add(&r->metanames, k, r->nmeta + 1))
+			goto nomem;
 		r->keys[r->nmeta] = k;
 		r->vals[r->nmeta++] = v;
+		continue;
+nomem:
+		free(k);
+		free(v);
+		return -ENOMEM;
 	}
 	return d->bad ? -EBADMSG : 0;
 }
@@ -410,7 +417,6 @@ static int parse_procs(struct tape_reader *r, struct rd *d)
 static int parse_loss(struct tape_reader *r, struct rd *d)
 {
 	struct tape_loss l;
-	struct tape_loss *n;
 	uint64_t cpu = rd_varint(d), span;
 
 	l.count = rd_varint(d);
@@ -420,10 +426,8 @@ static int parse_loss(struct tape_reader *r, struct rd *d)
 		return -EBADMSG;
 	l.cpu = cpu;
 	l.last_ts = l.first_ts + span;
-	n = realloc(r->losses, (r->nlosses + 1) * sizeof(*n));
-	if (!n)
+	if (array_grow(&r->losses, &r->caplosses, r->nlosses, sizeof(*r->losses), 64))
 		return -ENOMEM;
-	r->losses = n;
 	r->losses[r->nlosses++] = l;
 	return 0;
 }
@@ -687,7 +691,8 @@ static void reset_contents(struct tape_reader *r)
 	free(r->keys);
 	free(r->vals);
 	r->keys = r->vals = NULL;
-	r->nmeta = 0;
+	r->nmeta = r->capmeta = r->capvals = 0;
+	names__free(&r->metanames);
 	for (unsigned i = 1; r->types && i <= r->maxtype; i++)
 		rtype_free(r->types[i]);
 	names__free(&r->typenames);
@@ -710,7 +715,7 @@ static void reset_contents(struct tape_reader *r)
 	r->nprocs = r->capprocs = 0;
 	free(r->losses);
 	r->losses = NULL;
-	r->nlosses = 0;
+	r->nlosses = r->caplosses = 0;
 	for (size_t i = 0; i < r->nchunks; i++)
 		summary_free(&r->chunks[i].s);
 	free(r->chunks);
@@ -971,12 +976,12 @@ const char *tape_reader__errmsg(const struct tape_reader *r)
 
 const char *tape_reader__meta(const struct tape_reader *r, const char *key)
 {
+	uint32_t i;
+
 	if (!r || !key)
 		return NULL;
-	for (size_t i = 0; i < r->nmeta; i++)
-		if (!strcmp(r->keys[i], key))
-			return r->vals[i];
-	return NULL;
+	i = names__find(&r->metanames, key);
+	return i ? r->vals[i - 1] : NULL;
 }
 
 size_t tape_reader__meta_count(const struct tape_reader *r)

@@ -324,7 +324,8 @@ struct tape_reader {
 	char errmsg[256];
 
 	char **keys, **vals;
-	size_t nmeta;
+	size_t nmeta, capmeta, capvals;
+	struct names metanames;	  /* index + 1 in keys by key */
 	struct tape_enum **enums; /* by id - 1; NULL if undefined */
 	uint32_t nenums;
 	struct rtype **types; /* by id; [0] is the loss type */
@@ -333,7 +334,7 @@ struct tape_reader {
 	struct tape_proc *procs;
 	size_t nprocs, capprocs;
 	struct tape_loss *losses;
-	size_t nlosses;
+	size_t nlosses, caplosses;
 	struct rchunk *chunks;
 	size_t nchunks, capchunks;
 	struct rblock *blocks;

@@ -18,7 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <sys/un.h>
 #include <arpa/inet.h>
@@ -988,6 +991,17 @@ static size_t craft_block(struct mem *m, uint16_t type, uint32_t seq, const void
 	return off;
 }
 
+/* A loss block's body: cpu, count, first_ts, span. */
+static size_t loss_body(uint8_t *p, uint64_t cpu, uint64_t count, uint64_t first, uint64_t span)
+{
+	size_t n = put_varint(p, cpu);
+
+	n += put_varint(p + n, count);
+	n += put_varint(p + n, first);
+	n += put_varint(p + n, span);
+	return n;
+}
+
 /* A varint of ten bytes whose last byte carries more than bit 63 overflows
  * 64 bits: the spec says reject it, not keep its low bits. */
 static void test_varint_overflow(void **state)
@@ -1076,6 +1090,103 @@ static void test_verify_index_counts(void **state)
 	assert_int_equal(tape_reader__verify(r, collect_msg, msgs), 1);
 	assert_non_null(strstr(msgs, "index says 5 events of type 4, the chunk 3"));
 	tape_reader__free(r);
+	free(m.data);
+}
+
+/*
+ * Run @fn(@arg) in a child under a CPU-time limit of @cpu_s seconds and an
+ * address-space limit of @as_mb MiB (0: none); true if it returned true
+ * within them.  The limits are wide (tens of times what a linear reader
+ * needs here): they catch a quadratic loop or an unbounded allocation,
+ * not a slow machine.
+ */
+static bool bounded(bool (*fn)(void *), void *arg, unsigned cpu_s, unsigned as_mb)
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		struct rlimit cpu = {cpu_s, cpu_s + 5},
+			      as = {(rlim_t)as_mb << 20, (rlim_t)as_mb << 20};
+
+		setrlimit(RLIMIT_CPU, &cpu);
+		if (as_mb)
+			setrlimit(RLIMIT_AS, &as);
+		_exit(fn(arg) ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		print_message("child killed by signal %d (%s)\n", WTERMSIG(status),
+			      WTERMSIG(status) == SIGXCPU ? "CPU limit"
+							  : strsignal(WTERMSIG(status)));
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+#define MANY 400000
+
+/* Open the crafted tape @arg (a struct mem) and read every loss record
+ * through a cursor: true if all MANY metadata keys and losses are there. */
+static bool open_and_read(void *arg)
+{
+	const struct mem *m = arg;
+	struct tape_reader *r = tape_reader__open_mem(m->data, m->len, NULL, 0);
+	struct tape_cursor *c;
+	const struct tape_event *ev;
+	uint64_t n = 0, last = 0;
+	bool ok;
+
+	if (!r)
+		return false;
+	c = tape_cursor__new(&r, 1, NULL);
+	while (c && tape_cursor__next(c, &ev) > 0) {
+		if (ev->ts < last)
+			return false;
+		last = ev->ts;
+		n++;
+	}
+	ok = c && n == MANY && tape_reader__meta_count(r) == MANY &&
+	     tape_reader__meta(r, "key.123456") && tape_reader__loss_count(r) == MANY;
+	tape_cursor__free(c);
+	tape_reader__free(r);
+	return ok;
+}
+
+/* Many metadata keys, many loss records: each is parsed and ordered in
+ * about n log n (a list searched per key, an insertion sort of losses in
+ * descending time took minutes at this size). */
+static void test_many_keys_and_losses(void **state)
+{
+	uint8_t *meta = malloc((size_t)MANY * 24 + 16);
+	size_t mlen;
+	struct mem m;
+
+	(void)state;
+	assert_non_null(meta);
+	mlen = put_varint(meta, MANY);
+	for (unsigned i = 0; i < MANY; i++) {
+		char k[32];
+		size_t n = (size_t)snprintf(k, sizeof(k), "key.%u", i);
+
+		mlen += put_varint(meta + mlen, n);
+		memcpy(meta + mlen, k, n);
+		mlen += n;
+		mlen += put_varint(meta + mlen, 1);
+		meta[mlen++] = 'v';
+	}
+	craft_start(&m);
+	craft_block(&m, 1, 0, meta, mlen);
+	free(meta);
+	for (unsigned i = 0; i < MANY; i++) {
+		uint8_t b[40];
+		/* descending first timestamps: the worst order for an insertion */
+		size_t n = loss_body(b, i % 4, 1, 1000000000ull + (uint64_t)(MANY - i) * 1000, 10);
+
+		craft_block(&m, 5, i + 1, b, n);
+	}
+	assert_true(bounded(open_and_read, &m, 30, 0));
 	free(m.data);
 }
 
@@ -1478,6 +1589,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_varint_overflow),
 		cmocka_unit_test(test_not_a_file),
 		cmocka_unit_test(test_verify_index_counts),
+		cmocka_unit_test(test_many_keys_and_losses),
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--write-golden"))
