@@ -584,30 +584,224 @@ out:
 
 /* ---- opening by scanning ---- */
 
-/* Find the next offset >= @from holding a block with a valid CRC. */
-static uint64_t resync(struct tape_reader *r, uint64_t from, struct buf *body)
+/*
+ * Resynchronizing after damage.  Every position holding the block magic is
+ * a candidate; the first whose CRC checks is where reading resumes.  Taking
+ * each candidate's CRC on its own costs its body's length, so a damaged
+ * region full of headers claiming long bodies is quadratic.  Instead one
+ * pass over the input keeps the running CRC-32C C(i) of the bytes from the
+ * start of the search to i, and a candidate's CRC comes from C at its body's
+ * start and end: CRC is linear, so crc(x[a..b)) = C(b) ^ C(a) x^(8(b-a))
+ * mod P (zlib's crc32_combine()).  Candidates wait in a heap by their end.
+ */
+#define CRC32C_POLY 0x82f63b78u /* reflected */
+
+/* a * b modulo the polynomial (reflected: bit 31 is x^0); a != 0 */
+static uint32_t gf2_mulmod(uint32_t a, uint32_t b)
+{
+	uint32_t m = 1u << 31, p = 0;
+
+	for (;;) {
+		if (a & m) {
+			p ^= b;
+			if (!(a & (m - 1)))
+				return p;
+		}
+		m >>= 1;
+		b = b & 1 ? (b >> 1) ^ CRC32C_POLY : b >> 1;
+	}
+}
+
+struct resync {
+	uint32_t x8pow[64]; /* x^(8 * 2^k) mod P */
+	struct cand {
+		uint64_t pos, end;
+		uint32_t c_body; /* C at the body's start */
+		uint32_t crc_hdr, stored;
+		bool resolved;
+	} * c;
+	size_t n, cap, first_open; /* candidates in position order; [first_open] unresolved */
+	size_t *heap;		   /* indexes into c, by end */
+	size_t nheap, capheap;
+};
+
+static uint32_t x8n(const struct resync *rs, uint64_t n)
+{
+	uint32_t p = 1u << 31;
+
+	for (unsigned k = 0; n; n >>= 1, k++)
+		if (n & 1)
+			p = gf2_mulmod(rs->x8pow[k], p);
+	return p;
+}
+
+/* CRC-32C of the bytes [a, b) from C(a) and C(b) */
+static uint32_t crc_between(const struct resync *rs, uint32_t ca, uint32_t cb, uint64_t len)
+{
+	return cb ^ gf2_mulmod(x8n(rs, len), ca);
+}
+
+static bool heap_less(const struct resync *rs, size_t a, size_t b)
+{
+	return rs->c[a].end < rs->c[b].end;
+}
+
+static int rs_push(struct resync *rs, size_t i)
+{
+	size_t k;
+
+	if (array_grow(&rs->heap, &rs->capheap, rs->nheap, sizeof(*rs->heap), 64))
+		return -ENOMEM;
+	k = rs->nheap++;
+	rs->heap[k] = i;
+	while (k && heap_less(rs, rs->heap[k], rs->heap[(k - 1) / 2])) {
+		size_t t = rs->heap[k];
+
+		rs->heap[k] = rs->heap[(k - 1) / 2];
+		rs->heap[(k - 1) / 2] = t;
+		k = (k - 1) / 2;
+	}
+	return 0;
+}
+
+static size_t rs_pop(struct resync *rs)
+{
+	size_t top = rs->heap[0], k = 0;
+
+	rs->heap[0] = rs->heap[--rs->nheap];
+	for (;;) {
+		size_t l = 2 * k + 1, m = k;
+
+		if (l < rs->nheap && heap_less(rs, rs->heap[l], rs->heap[m]))
+			m = l;
+		if (l + 1 < rs->nheap && heap_less(rs, rs->heap[l + 1], rs->heap[m]))
+			m = l + 1;
+		if (m == k)
+			return top;
+		size_t t = rs->heap[k];
+		rs->heap[k] = rs->heap[m];
+		rs->heap[m] = t;
+		k = m;
+	}
+}
+
+/* Candidates kept at once; past it the search restarts where it stopped
+ * taking them (still correct, only slower for a region of millions). */
+#define RESYNC_MAX_CANDS (1u << 18)
+
+/* Take a candidate at @q, whose header is @h; @crc is C(q). */
+static int rs_take(struct resync *rs, const uint8_t *h, uint64_t q, uint32_t crc, uint64_t size)
+{
+	uint32_t len = get_le32(h + 12);
+	struct cand *c;
+
+	if (len > MAX_BLOCK_BODY || size - q - BLOCK_HDR_LEN < len)
+		return 0; /* cannot be a block of this input */
+	if (array_grow(&rs->c, &rs->cap, rs->n, sizeof(*rs->c), 64))
+		return -ENOMEM;
+	c = &rs->c[rs->n];
+	c->pos = q;
+	c->end = q + BLOCK_HDR_LEN + len;
+	c->crc_hdr = crc32c(0, h, 16);
+	c->c_body = crc32c(crc32c(crc, h, 16), h + 16, 4);
+	c->stored = get_le32(h + 16);
+	c->resolved = false;
+	return rs_push(rs, rs->n++);
+}
+
+/* The first offset >= @from holding a block with a valid CRC, or r->size
+ * when there is none; -ENOMEM. */
+static int64_t resync(struct tape_reader *r, uint64_t from)
 {
 	uint8_t win[65536];
-	char err[256];
+	struct resync rs = {0};
+	int64_t ret = -ENOMEM;
 
-	while (from + BLOCK_HDR_LEN <= r->size) {
-		size_t n = r->size - from < sizeof(win) ? r->size - from : sizeof(win);
+	rs.x8pow[0] = 1u << 23; /* x^8 */
+	for (unsigned k = 1; k < 64; k++)
+		rs.x8pow[k] = gf2_mulmod(rs.x8pow[k - 1], rs.x8pow[k - 1]);
+restart:;
+	uint64_t cur = from, best = r->size, resume = 0;
+	size_t best_i = SIZE_MAX;
+	uint32_t crc = 0; /* C(cur) */
 
-		if (r->in.read_at(r->in.ctx, win, n, from))
-			return r->size;
-		for (size_t i = 0; i + 4 <= n; i++) {
-			struct rblock b;
+	rs.n = rs.nheap = rs.first_open = 0;
+	while (cur < r->size) {
+		uint64_t pos = cur, q = cur;
+		size_t n = r->size - pos < sizeof(win) ? r->size - pos : sizeof(win);
+		/* a magic needs 4 bytes: the last 3 positions of a window wait
+		 * for the next one, unless the input ends there */
+		uint64_t lim = pos + n == r->size ? r->size : pos + n - 3;
 
-			if (get_le32(win + i) != BLOCK_MAGIC)
-				continue;
-			if (!reader_read_block(r, from + i, body, &b, err, sizeof(err)))
-				return from + i;
+		if (r->in.read_at(r->in.ctx, win, n, pos)) {
+			ret = r->size;
+			goto out;
 		}
-		if (n < sizeof(win))
+		for (;;) {
+			uint64_t e = rs.nheap ? rs.c[rs.heap[0]].end : UINT64_MAX, at;
+
+			if (q >= best || resume)
+				q = lim;
+			while (q < lim &&
+			       (q + 4 > pos + n || get_le32(win + (q - pos)) != BLOCK_MAGIC))
+				q++;
+			at = q < e ? q : e;
+			if (at > lim)
+				at = lim;
+			crc = crc32c(crc, win + (cur - pos), at - cur);
+			cur = at;
+			if (e == at) {
+				struct cand *c = &rs.c[rs_pop(&rs)];
+				uint64_t len = c->end - c->pos - BLOCK_HDR_LEN;
+				uint32_t body = crc_between(&rs, c->c_body, crc, len);
+
+				c->resolved = true;
+				if ((gf2_mulmod(x8n(&rs, len), c->crc_hdr) ^ body) == c->stored &&
+				    c->pos < best) {
+					best = c->pos;
+					best_i = (size_t)(c - rs.c);
+				}
+				continue;
+			}
+			if (q == at && q < lim) {
+				uint8_t h[BLOCK_HDR_LEN];
+				const uint8_t *hp = win + (q - pos);
+				int err = 0;
+
+				if (rs.n == RESYNC_MAX_CANDS) {
+					resume = q;
+					continue;
+				}
+				if (q + BLOCK_HDR_LEN > pos + n) {
+					hp = h;
+					if (q + BLOCK_HDR_LEN > r->size ||
+					    r->in.read_at(r->in.ctx, h, sizeof(h), q))
+						hp = NULL;
+				}
+				if (hp)
+					err = rs_take(&rs, hp, q, crc, r->size);
+				if (err)
+					goto out;
+				q++;
+				continue;
+			}
 			break;
-		from += n - 3;
+		}
+		while (rs.first_open < rs.n && rs.c[rs.first_open].resolved)
+			rs.first_open++;
+		/* every candidate before the best one is judged */
+		if (best_i != SIZE_MAX && rs.first_open >= best_i)
+			break;
 	}
-	return r->size;
+	if (best_i == SIZE_MAX && resume) {
+		from = resume;
+		goto restart;
+	}
+	ret = best;
+out:
+	free(rs.c);
+	free(rs.heap);
+	return ret;
 }
 
 /* Whether the @n bytes at @off, the start of a block that did not read,
@@ -622,6 +816,29 @@ static bool footer_remains(struct tape_reader *r, uint64_t off, uint64_t n, uint
 	if (r->in.read_at(r->in.ctx, h, sizeof(h), off) || get_le32(h) != BLOCK_MAGIC)
 		return false;
 	return get_le16(h + 4) == BLOCK_INDEX || get_le16(h + 4) == BLOCK_TRAILER;
+}
+
+/*
+ * After a block @b whose magic and length read but whose CRC did not (@ret
+ * -EBADMSG): when its stated end is the end of the input, or the start of a
+ * block whose CRC checks, the damage is in its body, and reading resumes at
+ * that end.  Nothing inside a damaged body (a metadata value or an argv
+ * holding the bytes of a valid block, say) is then ever taken for a block.
+ * 0 when the length itself is in doubt: then resync() searches.
+ */
+static uint64_t body_damage_end(struct tape_reader *r, const struct rblock *b, int ret,
+				struct buf *scratch)
+{
+	uint64_t end = b->off + b->len;
+	struct rblock nb;
+	char err[256];
+
+	if (ret != -EBADMSG || b->len < BLOCK_HDR_LEN || b->len - BLOCK_HDR_LEN > MAX_BLOCK_BODY ||
+	    end > r->size)
+		return 0;
+	if (r->size - end < BLOCK_HDR_LEN)
+		return end; /* the end of the input, or of a torn block */
+	return reader_read_block(r, end, scratch, &nb, err, sizeof(err)) ? 0 : end;
 }
 
 static int scan(struct tape_reader *r, uint64_t from, bool live)
@@ -639,20 +856,27 @@ static int scan(struct tape_reader *r, uint64_t from, bool live)
 		if (ret == -ENOMEM)
 			break;
 		if (ret) {
-			uint64_t next;
+			int64_t next;
 
 			/* A tape being written ends in a partial block: wait for it. */
 			if (live && (ret == -ENODATA || off + b.len >= r->size))
 				break;
-			next = resync(r, off + 1, &body);
+			next = body_damage_end(r, &b, ret, &body);
+			if (!next)
+				next = resync(r, off + 1);
+			if (next < 0) {
+				ret = (int)next;
+				break;
+			}
 			/* a bad footer at the end costs no events: say so, quietly */
-			if (next >= r->size && footer_remains(r, off, r->size - off, last_type)) {
+			if ((uint64_t)next >= r->size &&
+			    footer_remains(r, off, r->size - off, last_type)) {
 				errfmt(r->errmsg, sizeof(r->errmsg), "%s (an old footer)", err);
 				ret = 0;
 				off = r->size;
 				break;
 			}
-			if (next >= r->size) {
+			if ((uint64_t)next >= r->size) {
 				problem(r, "%s; nothing readable after it", err);
 				break;
 			}

@@ -1190,6 +1190,84 @@ static void test_many_keys_and_losses(void **state)
 	free(m.data);
 }
 
+/* A metadata value holding the bytes of a valid loss block, in a metadata
+ * block whose CRC no longer checks: the damage is in that block's body, and
+ * the block inside it must not be taken for a real one. */
+static void test_resync_forged(void **state)
+{
+	uint8_t loss[40], body[128];
+	struct tape_reader *r;
+	struct mem forged, m;
+	size_t n, off;
+
+	(void)state;
+	for (int tail = 0; tail < 2; tail++) {
+		memset(&forged, 0, sizeof(forged));
+		craft_block(&forged, 5, 9, loss, loss_body(loss, 3, 1000000, 5000, 1));
+		n = put_varint(body, 1);
+		n += put_varint(body + n, 1);
+		body[n++] = 'k';
+		n += put_varint(body + n, forged.len);
+		memcpy(body + n, forged.data, forged.len);
+		n += forged.len;
+		free(forged.data);
+
+		craft_start(&m);
+		off = craft_block(&m, 1, 0, body, n);
+		m.data[off + 20 + 2] ^= 0x20; /* 'k' -> 'K': the CRC fails */
+		if (!tail) /* a real loss after it (else the damaged block ends the file) */
+			craft_block(&m, 5, 1, loss, loss_body(loss, 1, 7, 9000, 1));
+		r = open_mem(&m);
+		assert_int_equal(tape_reader__loss_count(r), tail ? 0 : 1);
+		if (!tail)
+			assert_int_equal(tape_reader__loss(r, 0)->count, 7);
+		assert_int_equal(tape_reader__problem_count(r), 1);
+		assert_non_null(strstr(tape_reader__problem(r, 0), "(metadata) at offset 16: CRC"));
+		assert_null(tape_reader__meta(r, "K"));
+		tape_reader__free(r);
+		free(m.data);
+	}
+}
+
+#define REGION_HEADERS 200000
+
+static bool open_finds_loss(void *arg)
+{
+	const struct mem *m = arg;
+	struct tape_reader *r = tape_reader__open_mem(m->data, m->len, NULL, 0);
+	bool ok = r && tape_reader__loss_count(r) == 1 && tape_reader__loss(r, 0)->count == 7 &&
+		  tape_reader__problem_count(r) == 1;
+
+	tape_reader__free(r);
+	return ok;
+}
+
+/* A damaged region of 4 MB made of block headers, each claiming a body up to
+ * the region's end and none with a good CRC: the search for the next good
+ * block is linear in the region (taking each candidate's CRC on its own,
+ * it took about a minute). */
+static void test_resync_linear(void **state)
+{
+	uint8_t loss[40], h[20] = {0x54, 0x42, 0x4c, 0x4b, 1};
+	struct mem m;
+
+	(void)state;
+	craft_start(&m);
+	craft_block(&m, 1, 0,
+		    "\x01\x01"
+		    "a\x01"
+		    "b",
+		    5);
+	assert_int_equal(mem_write(&m, "garbage", 7), 0); /* no framing to trust */
+	for (uint32_t i = 0; i < REGION_HEADERS; i++) {
+		put32(h + 12, (REGION_HEADERS - 1 - i) * 20);
+		assert_int_equal(mem_write(&m, h, sizeof(h)), 0);
+	}
+	craft_block(&m, 5, 2, loss, loss_body(loss, 0, 7, 1000, 5));
+	assert_true(bounded(open_finds_loss, &m, 30, 0));
+	free(m.data);
+}
+
 /* Anything but a regular file is refused by name before it is read: a FIFO
  * would block the reader for ever, a directory fail it obscurely. */
 static void test_not_a_file(void **state)
@@ -1590,6 +1668,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_not_a_file),
 		cmocka_unit_test(test_verify_index_counts),
 		cmocka_unit_test(test_many_keys_and_losses),
+		cmocka_unit_test(test_resync_forged),
+		cmocka_unit_test(test_resync_linear),
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--write-golden"))
