@@ -404,9 +404,10 @@ void tape_cursor__free(struct tape_cursor *c);
 
 /*
  * Next event: 1 and *@ev set, 0 at the end, or a negative errno for a chunk
- * that could not be read (-EBADMSG for corruption; tape_cursor__errmsg()
- * says which block, where, and what).  After an error, the next call goes on
- * with the following chunk.
+ * that could not be read (-EBADMSG for corruption, -E2BIG for a chunk that
+ * would take the memory the cursor's open chunks hold past its limit of
+ * 1 GiB; tape_cursor__errmsg() says which block, where, and what).  After
+ * an error, the next call goes on with the following chunk.
  */
 int tape_cursor__next(struct tape_cursor *c, const struct tape_event **ev);
 const char *tape_cursor__errmsg(const struct tape_cursor *c);

@@ -50,6 +50,10 @@ enum block_type {
 #define MAX_CHUNK_RAW	 (256u << 20)
 #define MAX_CHUNK_EVENTS (16u << 20)
 #define MAX_ENUM_VALUES	 65536
+/* What a cursor's open chunks may hold decoded at once: one chunk at the
+ * limits above fits (a 256 MiB payload and a table of its strings); many
+ * chunks overlapping in time (or a hostile tape) are refused beyond it. */
+#define MAX_DECODE_MEM (1ull << 30)
 
 const char *block_type_name(unsigned type);
 

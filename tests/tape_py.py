@@ -402,7 +402,14 @@ def decode_payload(raw, summ, types, what):
     b = Buf(raw, what + ", payload")
     n = summ.count
     strings = []
-    for _ in range(b.varint("nstrings")):
+    nstrings = b.varint("nstrings")
+    # each entry is a distinct string or bytes value of the chunk
+    refs = n + sum(tn * sum(1 for f in types[t][3] if f[1] in (K_STR, K_BYTES))
+                   for t, tn in summ.types if t in types)
+    if nstrings > refs:
+        raise Damage("%s: string table of %d entries for %d string values"
+                     % (b.what, nstrings, refs))
+    for _ in range(nstrings):
         ln = b.varint("string length")
         strings.append(b.raw(ln, "string"))
         if b.u8("string terminator") != 0:

@@ -27,6 +27,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <zstd.h>
 
 #include "tape.h"
 
@@ -1268,6 +1269,301 @@ static void test_resync_linear(void **state)
 	free(m.data);
 }
 
+/* ---- hostile chunks: memory bounded by a fixed limit, not the payload ---- */
+
+/* A schema block: one type of id @id named "h" with @nfields u8 fields. */
+static void craft_schema(struct mem *m, uint32_t id, unsigned nfields)
+{
+	uint8_t rec[512], body[600];
+	size_t r = put_varint(rec, id), n;
+
+	rec[r++] = 1;
+	rec[r++] = 'h';
+	rec[r++] = 0; /* source */
+	rec[r++] = 0; /* format */
+	r += put_varint(rec + r, nfields);
+	for (unsigned f = 0; f < nfields; f++) {
+		rec[r++] = 2;
+		rec[r++] = 'f';
+		rec[r++] = (uint8_t)('0' + f % 64);
+		rec[r++] = 1; /* u8 */
+		rec[r++] = 0;
+		rec[r++] = 0;
+	}
+	n = put_varint(body, 0); /* no enums */
+	n += put_varint(body + n, 1);
+	n += put_varint(body + n, r);
+	memcpy(body + n, rec, r);
+	craft_block(m, 2, 0, body, n + r);
+}
+
+/* A payload streamed into one zstd frame without holding it whole. */
+struct zpay {
+	ZSTD_CCtx *z;
+	uint8_t *out;
+	size_t len, cap;
+	uint64_t raw;
+};
+
+static void zpay_put(struct zpay *zp, const void *p, size_t n, bool end)
+{
+	ZSTD_inBuffer in = {p, n, 0};
+
+	zp->raw += n;
+	for (;;) {
+		ZSTD_outBuffer out;
+		size_t left;
+
+		if (zp->cap - zp->len < 65536) {
+			zp->cap = zp->cap * 2 + 65536;
+			zp->out = realloc(zp->out, zp->cap);
+			assert_non_null(zp->out);
+		}
+		out = (ZSTD_outBuffer){zp->out, zp->cap, zp->len};
+		left = ZSTD_compressStream2(zp->z, &out, &in, end ? ZSTD_e_end : ZSTD_e_continue);
+		assert_false(ZSTD_isError(left));
+		zp->len = out.pos;
+		if (in.pos == in.size && (!end || !left))
+			return;
+	}
+}
+
+/* @n zero bytes */
+static void zpay_zeros(struct zpay *zp, uint64_t n)
+{
+	static const uint8_t zero[1 << 16];
+
+	for (; n; n -= n < sizeof(zero) ? n : sizeof(zero))
+		zpay_put(zp, zero, n < sizeof(zero) ? n : sizeof(zero), false);
+}
+
+/* The six common columns of events all at min_ts, pid 1, type @type,
+ * comm string 0: byte planes of width 0, whatever their count. */
+static void zpay_common(struct zpay *zp, uint32_t type)
+{
+	uint8_t c[64];
+	size_t n = 0;
+
+	for (int k = 0; k < 6; k++) {
+		uint8_t base[10];
+		size_t bl = put_varint(base, k == 1 ? type : 0);
+
+		c[n++] = (uint8_t)(bl + 2);
+		c[n++] = 0; /* byte planes */
+		memcpy(c + n, base, bl);
+		n += bl;
+		c[n++] = 0; /* width */
+	}
+	zpay_put(zp, c, n, false);
+}
+
+/* A chunk block of @count events of @type around payload @zp. */
+static void craft_chunk(struct mem *m, uint32_t seq, uint32_t type, uint32_t count,
+			const struct zpay *zp)
+{
+	uint8_t sum[128], *body;
+	size_t n = 0, sl;
+
+	sum[n++] = 1; /* zstd */
+	n += put_varint(sum + n, count);
+	n += put_varint(sum + n, 1000); /* min_ts */
+	n += put_varint(sum + n, 0);
+	n += put_varint(sum + n, 1); /* min_pid */
+	n += put_varint(sum + n, 0);
+	memset(sum + n, 0xff, 32);
+	n += 32;
+	n += put_varint(sum + n, zp->raw);
+	n += put_varint(sum + n, 1);
+	n += put_varint(sum + n, type);
+	n += put_varint(sum + n, count);
+	body = malloc(n + 8 + zp->len);
+	assert_non_null(body);
+	sl = put_varint(body, n);
+	memcpy(body + sl, sum, n);
+	memcpy(body + sl + n, zp->out, zp->len);
+	craft_block(m, 4, seq, body, sl + n + zp->len);
+	free(body);
+}
+
+static void zpay_start(struct zpay *zp, uint64_t raw)
+{
+	memset(zp, 0, sizeof(*zp));
+	zp->z = ZSTD_createCCtx();
+	assert_non_null(zp->z);
+	ZSTD_CCtx_setParameter(zp->z, ZSTD_c_compressionLevel, 1);
+	ZSTD_CCtx_setPledgedSrcSize(zp->z, raw);
+}
+
+static void zpay_free(struct zpay *zp)
+{
+	ZSTD_freeCCtx(zp->z);
+	free(zp->out);
+}
+
+struct hostile {
+	const struct mem *m;
+	uint32_t events;     /* events the reader should yield */
+	uint32_t errors;     /* chunks it should refuse */
+	const char *errtext; /* in each refusal */
+};
+
+/* Read every event of the crafted tape; true when the events and refusals
+ * are the ones expected, and none was for want of memory. */
+static bool read_hostile(void *arg)
+{
+	const struct hostile *h = arg;
+	struct tape_reader *r = tape_reader__open_mem(h->m->data, h->m->len, NULL, 0);
+	struct tape_cursor *c = r ? tape_cursor__new(&r, 1, NULL) : NULL;
+	const struct tape_event *ev;
+	uint32_t events = 0, errors = 0;
+	bool ok = c != NULL;
+	int ret;
+
+	while (c && (ret = tape_cursor__next(c, &ev)) != 0) {
+		if (ret > 0) {
+			events++;
+			continue;
+		}
+		errors++;
+		if (ret == -ENOMEM || !strstr(tape_cursor__errmsg(c), h->errtext)) {
+			print_message("error %d: %s\n", ret, tape_cursor__errmsg(c));
+			ok = false;
+			break;
+		}
+	}
+	if (ok && (events != h->events || errors != h->errors)) {
+		print_message("%u events and %u refusals, want %u and %u\n", events, errors,
+			      h->events, h->errors);
+		ok = false;
+	}
+	tape_cursor__free(c);
+	tape_reader__free(r);
+	return ok;
+}
+
+/* A string table of 128 Mi empty strings in a few KB, four chunks of it
+ * overlapping in time: refused by name (the table holds more entries than
+ * the chunk has string values), within 1 GiB of address space. */
+static void test_hostile_string_table(void **state)
+{
+	uint32_t nstr = (1u << 27) - 64;
+	struct hostile h = {.events = 0, .errors = 4, .errtext = "string table of"};
+	uint8_t v[10];
+	struct zpay zp;
+	struct mem m;
+
+	(void)state;
+	zpay_start(&zp, put_varint(v, nstr) + 2ull * nstr + 24);
+	zpay_put(&zp, v, put_varint(v, nstr), false);
+	zpay_zeros(&zp, 2ull * nstr); /* each entry: length 0, then its NUL */
+	zpay_common(&zp, 1);
+	zpay_put(&zp, NULL, 0, true);
+	craft_start(&m);
+	craft_schema(&m, 1, 0);
+	for (int i = 0; i < 4; i++)
+		craft_chunk(&m, 1 + i, 1, 1, &zp);
+	zpay_free(&zp);
+	print_message("  %zu bytes of tape\n", m.len);
+	h.m = &m;
+	assert_true(bounded(read_hostile, &h, 60, 1024));
+	free(m.data);
+}
+
+/* 16 Mi events of 64 dictionary columns (one bit per value) in a few KB:
+ * the indexes are read in place, not unpacked (2 GiB), so the chunk decodes
+ * within 1 GiB of address space. */
+static void test_hostile_dictionaries(void **state)
+{
+	uint32_t count = 16u << 20;
+	struct hostile h = {.events = count, .errors = 0, .errtext = ""};
+	uint8_t col[16], v[4] = {1, 0, 0};
+	size_t cl = 0, packed = count / 8;
+	struct zpay zp;
+	struct mem m;
+
+	(void)state;
+	cl = put_varint(col, 1 + 1 + 2 + 1 + packed);
+	col[cl++] = 1; /* dictionary */
+	col[cl++] = 2; /* k */
+	col[cl++] = 0; /* 0, */
+	col[cl++] = 1; /* 1 */
+	col[cl++] = 1; /* bits */
+	zpay_start(&zp, 3 + 24 + 64 * (cl + packed));
+	zpay_put(&zp, v, 3, false); /* one string, empty */
+	zpay_common(&zp, 1);
+	for (int f = 0; f < 64; f++) {
+		zpay_put(&zp, col, cl, false);
+		zpay_zeros(&zp, packed);
+	}
+	zpay_put(&zp, NULL, 0, true);
+	craft_start(&m);
+	craft_schema(&m, 1, 64);
+	craft_chunk(&m, 1, 1, count, &zp);
+	zpay_free(&zp);
+	print_message("  %zu bytes of tape\n", m.len);
+	h.m = &m;
+	assert_true(bounded(read_hostile, &h, 120, 1024));
+	free(m.data);
+}
+
+/* Read the tape of @arg (a struct mem) of OVERLAP_CHUNKS one-event chunks:
+ * true when some events come out and the other chunks are refused for the
+ * cursor's memory limit, never for want of memory. */
+#define OVERLAP_CHUNKS 8000
+
+static bool read_overlap(void *arg)
+{
+	const struct mem *m = arg;
+	struct tape_reader *r = tape_reader__open_mem(m->data, m->len, NULL, 0);
+	struct tape_cursor *c = r ? tape_cursor__new(&r, 1, NULL) : NULL;
+	const struct tape_event *ev;
+	uint32_t events = 0, refused = 0;
+	bool ok = c != NULL;
+	int ret;
+
+	while (ok && (ret = tape_cursor__next(c, &ev)) != 0) {
+		if (ret > 0)
+			events++;
+		else if (ret == -E2BIG && strstr(tape_cursor__errmsg(c), "over the limit"))
+			refused++;
+		else
+			ok = false;
+	}
+	if (!ok || !events || !refused || events + refused != OVERLAP_CHUNKS) {
+		print_message("%u events, %u refused, last error: %s\n", events, refused,
+			      c ? tape_cursor__errmsg(c) : "");
+		ok = false;
+	}
+	tape_cursor__free(c);
+	tape_reader__free(r);
+	return ok;
+}
+
+/* Thousands of one-event chunks overlapping in time, of a tape whose type
+ * ids go up to 65535: each open chunk costs a map of every type id, and the
+ * cursor refuses by name the chunks past its limit on what open chunks hold
+ * rather than exhausting memory (1.5 GiB of address space here). */
+static void test_hostile_overlap(void **state)
+{
+	uint8_t v[3] = {1, 0, 0};
+	struct zpay zp;
+	struct mem m;
+
+	(void)state;
+	zpay_start(&zp, 3 + 26);
+	zpay_put(&zp, v, 3, false);
+	zpay_common(&zp, 65535);
+	zpay_put(&zp, NULL, 0, true);
+	assert_int_equal(zp.raw, 3 + 26);
+	craft_start(&m);
+	craft_schema(&m, 65535, 0);
+	for (uint32_t i = 0; i < OVERLAP_CHUNKS; i++)
+		craft_chunk(&m, 1 + i, 65535, 1, &zp);
+	zpay_free(&zp);
+	assert_true(bounded(read_overlap, &m, 60, 1536));
+	free(m.data);
+}
+
 /* Anything but a regular file is refused by name before it is read: a FIFO
  * would block the reader for ever, a directory fail it obscurely. */
 static void test_not_a_file(void **state)
@@ -1670,6 +1966,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_many_keys_and_losses),
 		cmocka_unit_test(test_resync_forged),
 		cmocka_unit_test(test_resync_linear),
+		cmocka_unit_test(test_hostile_string_table),
+		cmocka_unit_test(test_hostile_dictionaries),
+		cmocka_unit_test(test_hostile_overlap),
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--write-golden"))
