@@ -994,6 +994,11 @@ int tape_reader__verify(struct tape_reader *r, void (*cb)(void *ctx, const char 
 	for (size_t i = 0; i < r->nproblems; i++, bad++)
 		if (cb)
 			cb(ctx, r->problems[i]);
+	if (r->footer_note[0]) {
+		bad++;
+		if (cb)
+			cb(ctx, r->footer_note);
+	}
 	for (size_t i = 0; i < r->nblocks; i++) {
 		struct rblock b;
 

@@ -804,6 +804,21 @@ out:
 	return ret;
 }
 
+static void footer_note(struct tape_reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A damaged old index or trailer: it holds no events, so it is no problem
+ * for readers, but verify reports it. */
+static void footer_note(struct tape_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->footer_note, sizeof(r->footer_note), fmt, ap);
+	va_end(ap);
+	memcpy(r->errmsg, r->footer_note, sizeof(r->errmsg));
+}
+
 /* Whether the @n bytes at @off, the start of a block that did not read,
  * are what is left of a footer (an index or trailer torn by a kill or with
  * a bad CRC): these hold no events, so losing them loses nothing. */
@@ -868,13 +883,16 @@ static int scan(struct tape_reader *r, uint64_t from, bool live)
 				ret = (int)next;
 				break;
 			}
-			/* a bad footer at the end costs no events: say so, quietly */
-			if ((uint64_t)next >= r->size &&
-			    footer_remains(r, off, r->size - off, last_type)) {
-				errfmt(r->errmsg, sizeof(r->errmsg), "%s (an old footer)", err);
+			/* a bad footer costs no events: not damage, but noted
+			 * for tape_reader__verify() */
+			if (((uint64_t)next >= r->size &&
+			     footer_remains(r, off, r->size - off, last_type)) ||
+			    ((uint64_t)next == off + b.len && b.len >= BLOCK_HDR_LEN &&
+			     (b.type == BLOCK_INDEX || b.type == BLOCK_TRAILER))) {
+				footer_note(r, "%s (an old footer: no events lost)", err);
 				ret = 0;
-				off = r->size;
-				break;
+				off = next;
+				continue;
 			}
 			if ((uint64_t)next >= r->size) {
 				problem(r, "%s; nothing readable after it", err);
@@ -895,9 +913,8 @@ static int scan(struct tape_reader *r, uint64_t from, bool live)
 	}
 	if (!live && off < r->size && off + BLOCK_HDR_LEN > r->size && ret == 0) {
 		if (footer_remains(r, off, r->size - off, last_type))
-			errfmt(r->errmsg, sizeof(r->errmsg),
-			       "offset %llu: %llu trailing bytes of an old footer",
-			       (unsigned long long)off, (unsigned long long)(r->size - off));
+			footer_note(r, "offset %llu: %llu trailing bytes of an old footer",
+				    (unsigned long long)off, (unsigned long long)(r->size - off));
 		else
 			problem(r, "offset %llu: %llu trailing bytes of an incomplete block",
 				(unsigned long long)off, (unsigned long long)(r->size - off));
@@ -955,6 +972,7 @@ static void reset_contents(struct tape_reader *r)
 	r->nproblems = 0;
 	r->nevents = r->min_ts = r->max_ts = 0;
 	r->errmsg[0] = 0;
+	r->footer_note[0] = 0;
 }
 
 static int types_init(struct tape_reader *r)

@@ -345,6 +345,7 @@ struct tape_reader {
 	size_t nblocks, capblocks;
 	char **problems; /* damage found while opening or scanning */
 	size_t nproblems;
+	char footer_note[256]; /* a damaged old footer: no events lost */
 	uint64_t nevents, min_ts, max_ts;
 };
 
