@@ -259,8 +259,14 @@ static int next_index_row(struct qscan *s)
 				if (ok)
 					continue;
 				s->left = 0;
-				if (!s->set->skip_damage)
+				if (!s->set->skip_damage) {
+					char why[sizeof(s->err)];
+
+					memcpy(why, s->err, sizeof(why));
+					snprintf(s->err, sizeof(s->err), "%s: %s",
+						 qset__path(s->set, s->tape), why);
 					return -EBADMSG;
+				}
 				continue;
 			}
 			s->tape++;
