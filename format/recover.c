@@ -7,12 +7,21 @@
 int writer_put_raw(struct tape_writer *w, unsigned type, const uint8_t *body, size_t len,
 		   size_t summary_len);
 
+/* Events of the chunk at @off: chunks are in file order, so a binary
+ * search (a search per chunk of the list was quadratic in chunks). */
 static uint64_t chunk_count_at(const struct tape_reader *r, uint64_t off)
 {
-	for (size_t i = 0; i < r->nchunks; i++)
-		if (r->chunks[i].off == off)
-			return r->chunks[i].s.count;
-	return 0;
+	size_t lo = 0, hi = r->nchunks;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->chunks[mid].off < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < r->nchunks && r->chunks[lo].off == off ? r->chunks[lo].s.count : 0;
 }
 
 /* A byte range of the input accounted for: a block copied, or the input's
