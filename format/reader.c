@@ -1124,13 +1124,16 @@ struct tape_reader *tape_reader__open(const char *path, char *err, size_t errlen
 		errno = EISDIR;
 		return NULL;
 	}
-	if (r->fd < 0 || (e = check_regular(r->fd, err, errlen))) {
-		if (r->fd < 0) {
-			e = errno;
-			errfmt(err, errlen, "%s", strerror(e));
-		} else {
-			close(r->fd);
-		}
+	if (r->fd < 0) {
+		e = errno;
+		errfmt(err, errlen, "%s", strerror(e));
+		free(r);
+		errno = e;
+		return NULL;
+	}
+	e = check_regular(r->fd, err, errlen);
+	if (e) {
+		close(r->fd);
 		free(r);
 		errno = e;
 		return NULL;
