@@ -756,6 +756,10 @@ restart:;
 				uint32_t body = crc_between(&rs, c->c_body, crc, len);
 
 				c->resolved = true;
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+				/* as reader_read_block(): mutations reach the parsers */
+				body = c->stored ^ gf2_mulmod(x8n(&rs, len), c->crc_hdr);
+#endif
 				if ((gf2_mulmod(x8n(&rs, len), c->crc_hdr) ^ body) == c->stored &&
 				    c->pos < best) {
 					best = c->pos;
