@@ -419,7 +419,7 @@ size_t query__report_damage(const char *verb, struct qset *set)
 	size_t n = 0;
 
 	for (size_t i = 0; i < qset__count(set); i++)
-		n += cli__report_damage(verb, qset__path(set, i), qset__reader(set, i));
+		n += cli__report_damage(verb, qset__path(set, i), qset__reader(set, i), 0);
 	for (size_t i = 0; i < qset__damage_count(set); i++, n++)
 		fprintf(stderr, "bpftape %s: %s (skipped)\n", verb, qset__damage_at(set, i));
 	if (n)

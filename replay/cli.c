@@ -117,14 +117,15 @@ void cli_progress__end(struct cli_progress *p)
 	p->shown = false;
 }
 
-size_t cli__report_damage(const char *verb, const char *path, const struct tape_reader *r)
+size_t cli__report_damage(const char *verb, const char *path, const struct tape_reader *r,
+			  size_t from)
 {
 	size_t n = tape_reader__problem_count(r);
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = from; i < n; i++)
 		fprintf(stderr, "bpftape %s: %s: %s (skipped)\n", verb, path,
 			tape_reader__problem(r, i));
-	return n;
+	return n > from ? n - from : 0;
 }
 
 void cli__partial(const char *verb, unsigned long long n)

@@ -20,11 +20,12 @@
 struct tape_reader;
 
 /*
- * Print the damage @r found while opening the tape at @path, one line for
- * each skipped block: "bpftape VERB: PATH: what and where (skipped)".
- * Returns how many.
+ * Print the damage @r found while opening (or refreshing) the tape at
+ * @path, from its @from-th problem on, one line for each skipped block:
+ * "bpftape VERB: PATH: what and where (skipped)".  Returns how many.
  */
-size_t cli__report_damage(const char *verb, const char *path, const struct tape_reader *r);
+size_t cli__report_damage(const char *verb, const char *path, const struct tape_reader *r,
+			  size_t from);
 
 /* Print the closing line of a verb that skipped @n damaged blocks. */
 void cli__partial(const char *verb, unsigned long long n);

@@ -561,7 +561,7 @@ int cmd_export(int argc, char **argv)
 		goto cleanup;
 	}
 	for (size_t i = 0; i < t.n; i++)
-		bad_chunks += cli__report_damage(VERB, argv[optind + i], t.readers[i]);
+		bad_chunks += cli__report_damage(VERB, argv[optind + i], t.readers[i], 0);
 	if (chrome && (rc = tapes__proc_prefix(&t))) {
 		fprintf(stderr, "bpftape export: reading process state before --since: %s\n",
 			strerror(-rc));

@@ -719,7 +719,7 @@ int cmd_filter(int argc, char **argv)
 		goto cleanup;
 	}
 	for (size_t i = 0; i < t.n; i++)
-		bad_chunks += cli__report_damage(VERB, argv[optind + i], t.readers[i]);
+		bad_chunks += cli__report_damage(VERB, argv[optind + i], t.readers[i], 0);
 	f.readers = t.readers;
 	f.n = t.n;
 	f.maps = calloc(f.n, sizeof(*f.maps));

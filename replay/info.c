@@ -335,7 +335,7 @@ int cmd_info(int argc, char **argv)
 				bad_total++;
 		} else if (tape_reader__problem_count(r)) {
 			out__flush(&out);
-			bad_total += cli__report_damage("info", argv[i], r) > 0;
+			bad_total += cli__report_damage("info", argv[i], r, 0) > 0;
 		}
 		if (json)
 			out__puts(&out, "}\n");

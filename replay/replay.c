@@ -168,7 +168,7 @@ int cmd_replay(int argc, char **argv)
 		goto cleanup;
 	}
 	for (size_t i = 0; i < t.n; i++)
-		bad_chunks += cli__report_damage(VERB, argv[optind + i], t.readers[i]);
+		bad_chunks += cli__report_damage(VERB, argv[optind + i], t.readers[i], 0);
 	/* a tape being recorded has no index yet: that is what --follow is for */
 	for (size_t i = 0; i < t.n && !follow; i++)
 		if (tape_reader__recovered(t.readers[i]))
@@ -214,10 +214,14 @@ int cmd_replay(int argc, char **argv)
 			if (out.err)
 				break;
 			for (size_t i = 0; i < t.n; i++) {
+				size_t had = tape_reader__problem_count(t.readers[i]);
 				int k = tape_reader__refresh(t.readers[i]);
 
 				if (k > 0)
 					n += k;
+				/* damage found in what the recorder added since */
+				bad_chunks += cli__report_damage(VERB, argv[optind + i],
+								 t.readers[i], had);
 			}
 			if (!n)
 				usleep(200000);

@@ -282,6 +282,23 @@ for t in "$crc" "$tmp/crc-nofooter.tape"; do
 	run "info --verify, a bad chunk ($k): status 3" partial_verify "$t"
 done
 
+# replay --follow names damage in what is appended while it follows
+follow_damage() {
+	local live=$tmp/live.tape pid i
+	head -c 1888 "$tmp/crc-nofooter.tape" >"$live" # up to the bad chunk
+	"$BPFTAPE" replay --follow "$live" >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	for i in $(seq 200); do [ -s "$tmp/out" ] && break; sleep 0.1; done
+	tail -c +1889 "$tmp/crc-nofooter.tape" >>"$live"
+	for i in $(seq 200); do grep -q 'offset 1888' "$tmp/err" && break; sleep 0.1; done
+	kill -INT "$pid"
+	wait "$pid"
+	rc=$?
+	[ "$rc" -eq 3 ] && grep -q "^bpftape replay: .*live.tape: .*offset 1888: CRC mismatch" "$tmp/err" ||
+		{ echo "status $rc"; cat "$tmp/err"; return 1; }
+}
+run "replay --follow: damage in what the recorder appends is named, status 3" follow_damage
+
 # a damaged index or trailer holds no events: readers are not partial, but
 # info --verify reports it
 old_footer() {
