@@ -61,6 +61,8 @@ TEST_HELPERS :=
 SCRIPT_TESTS :=
 BENCHES :=
 FUZZERS :=
+# before the modules: their rules name it as a prerequisite (expanded at once)
+LIBTAPE := $(OUTPUT)/libtape.a
 include format/build.mk
 include replay/build.mk
 include query/build.mk
@@ -75,8 +77,6 @@ QUERY_OBJS := $(call obj,$(QUERY_SRCS))
 RECORD_OBJS := $(call obj,$(RECORD_SRCS))
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
-
-LIBTAPE := $(OUTPUT)/libtape.a
 
 all: $(OUTPUT)/bpftape $(OUTPUT)/bpftape_sqlite.so
 

@@ -18,6 +18,8 @@
 
 enum { COL_TS, COL_TYPE, COL_CPU, COL_PID, COL_TID, COL_COMM, NCOMMON };
 
+#define RAW_PAD 8
+
 struct src {
 	struct tape_reader *r;
 	uint8_t *types; /* selected type ids, NULL for all */
@@ -26,14 +28,14 @@ struct src {
 };
 
 /* An integer column (docs/FORMAT.md): byte planes, or a dictionary of
- * values with bit-packed indexes, unpacked when the chunk is opened. */
+ * values with bit-packed indexes, read in place (unpacked, 16 Mi events of
+ * 64 columns would take 2 GiB for a few MiB of payload). */
 struct col {
-	const uint8_t *p;
+	const uint8_t *p; /* planes, or packed indexes */
 	uint64_t base;
 	uint64_t *dict;
-	uint16_t *idx;
 	uint32_t n, pos;
-	uint8_t width;
+	uint8_t width; /* planes: bytes per value; dictionary: bits per index */
 };
 
 static inline uint64_t col_next(struct col *c)
@@ -42,8 +44,15 @@ static inline uint64_t col_next(struct col *c)
 	const uint8_t *p;
 	uint64_t v;
 
-	if (c->idx)
-		return c->dict[c->idx[i]];
+	if (c->dict) {
+		/* bits <= 12: an index spans at most 3 bytes, and the payload is
+		 * padded so that reading them never leaves it */
+		uint64_t bit = (uint64_t)i * c->width;
+
+		p = c->p + (bit >> 3);
+		v = p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+		return c->dict[(v >> (bit & 7)) & ((1u << c->width) - 1)];
+	}
 	if (!c->width)
 		return c->base;
 	p = c->p + i;
@@ -62,13 +71,17 @@ static inline uint64_t col_next(struct col *c)
 static void col_free(struct col *c)
 {
 	free(c->dict);
-	free(c->idx);
 	c->dict = NULL;
-	c->idx = NULL;
 }
 
-/* Parse a column of @n values from @r.  0, -EBADMSG or -ENOMEM. */
-static int col_parse(struct rd *r, uint32_t n, struct col *c)
+struct tape_cursor;
+struct dec;
+static int budget(struct tape_cursor *c, struct dec *d, uint64_t bytes);
+
+/* Parse a column of @n values from @r for decoder @d of cursor @cur.  0,
+ * -EBADMSG, -E2BIG (over the cursor's memory limit) or -ENOMEM. */
+static int col_parse(struct tape_cursor *cur, struct dec *dd, struct rd *r, uint32_t n,
+		     struct col *c)
 {
 	struct rd d = rd_sub(r);
 	uint64_t k, prev = 0, acc = 0;
@@ -101,9 +114,10 @@ static int col_parse(struct rd *r, uint32_t n, struct col *c)
 			return -EBADMSG;
 		return 0;
 	}
+	if (budget(cur, dd, k * sizeof(*c->dict)))
+		return -E2BIG;
 	c->dict = malloc(k * sizeof(*c->dict));
-	c->idx = malloc((n ? n : 1) * sizeof(*c->idx));
-	if (!c->dict || !c->idx)
+	if (!c->dict)
 		return -ENOMEM;
 	for (uint64_t i = 0; i < k; i++) {
 		prev += rd_varint(&d);
@@ -113,16 +127,18 @@ static int col_parse(struct rd *r, uint32_t n, struct col *c)
 	if (d.bad || bits != (unsigned)(64 - __builtin_clzll(k - 1)) ||
 	    (size_t)(d.end - d.p) != ((size_t)n * bits + 7) / 8)
 		return -EBADMSG;
+	c->p = d.p;
+	c->width = bits;
+	/* every index checked once here, so that col_next() need not */
 	for (uint32_t i = 0; i < n; i++) {
 		while (nacc < bits) {
 			acc |= (uint64_t)*d.p++ << nacc;
 			nacc += 8;
 		}
-		c->idx[i] = acc & ((1u << bits) - 1);
+		if ((acc & ((1u << bits) - 1)) >= k)
+			return -EBADMSG;
 		acc >>= bits;
 		nacc -= bits;
-		if (c->idx[i] >= k)
-			return -EBADMSG;
 	}
 	return 0;
 }
@@ -135,9 +151,11 @@ struct dec {
 
 	/* chunk state */
 	uint8_t *raw;
-	const char **str;
-	uint32_t *slen;
+	const uint8_t *raw_end;
+	uint32_t *soff; /* string k: its length's offset in raw */
 	uint32_t nstr;
+	uint64_t mem; /* bytes counted against the cursor's limit */
+	struct tape_cursor *cur;
 	struct col col[NCOMMON];
 	struct col *fcol; /* field columns of every type present */
 	uint32_t nfcol;
@@ -180,9 +198,11 @@ struct tape_cursor {
 	uint64_t order;
 
 	struct tape_cursor_stats st;
+	uint64_t mem; /* what the open decoders hold (budget()) */
 	struct buf blk;
 	ZSTD_DCtx *dctx;
 	char errmsg[256];
+	int errsrc; /* the tape of the last error */
 };
 
 static int u32_cmp(const void *a, const void *b)
@@ -220,9 +240,10 @@ static void dec_free(struct dec *d)
 		col_free(&d->col[i]);
 	for (uint32_t i = 0; d->fcol && i < d->nfcol; i++)
 		col_free(&d->fcol[i]);
+	if (d->cur)
+		d->cur->mem -= d->mem;
 	free(d->raw);
-	free(d->str);
-	free(d->slen);
+	free(d->soff);
 	free(d->fcol);
 	free(d->tmap);
 	free(d->loss_idx);
@@ -235,9 +256,42 @@ static int dec_bad(struct tape_cursor *c, struct dec *d, const char *what)
 {
 	const struct rchunk *ch = &d->src->r->chunks[d->chunk];
 
+	c->errsrc = (int)d->source;
 	snprintf(c->errmsg, sizeof(c->errmsg), "tape %u, chunk at offset %llu: %s", d->source,
 		 (unsigned long long)ch->off, what);
 	return -EBADMSG;
+}
+
+/* String @k of the chunk's table (checked when the chunk was opened). */
+static inline const char *dec_str(const struct dec *d, uint64_t k, uint32_t *len)
+{
+	struct rd r = {d->raw + d->soff[k], d->raw_end, false, NULL};
+
+	*len = (uint32_t)rd_varint(&r);
+	return (const char *)r.p;
+}
+
+/* Count @bytes of what decoder @d is about to allocate against the cursor's
+ * limit (MAX_DECODE_MEM): every chunk open at once, since chunks that
+ * overlap in time are decoded together.  0, or -E2BIG with the reason in
+ * the cursor's errmsg. */
+static int budget(struct tape_cursor *c, struct dec *d, uint64_t bytes)
+{
+	if (c->mem + bytes > MAX_DECODE_MEM) {
+		const struct rchunk *ch = &d->src->r->chunks[d->chunk];
+
+		c->errsrc = (int)d->source;
+		snprintf(c->errmsg, sizeof(c->errmsg),
+			 "tape %u, chunk at offset %llu: decoding it would hold %llu MiB with the "
+			 "chunks open beside it, over the limit of %llu MiB",
+			 d->source, (unsigned long long)ch->off,
+			 (unsigned long long)((c->mem + bytes) >> 20),
+			 (unsigned long long)(MAX_DECODE_MEM >> 20));
+		return -E2BIG;
+	}
+	c->mem += bytes;
+	d->mem += bytes;
+	return 0;
 }
 
 /* Whether the selection wants an event of a selected type with this
@@ -312,8 +366,7 @@ static int dec_next(struct tape_cursor *c, struct dec *d)
 	d->ev.type = type;
 	d->ev.cpu = cpu;
 	d->ev.pid = pid;
-	d->ev.comm = d->str[comm];
-	d->ev.comm_len = d->slen[comm];
+	d->ev.comm = dec_str(d, comm, &d->ev.comm_len);
 	d->ev.tp = &t->pub;
 	if (c->no_fields)
 		return 1;
@@ -334,8 +387,7 @@ static int dec_next(struct tape_cursor *c, struct dec *d)
 		} else {
 			if (v >= d->nstr)
 				return dec_bad(c, d, "string index out of range");
-			out[f].b.ptr = d->str[v];
-			out[f].b.len = d->slen[v];
+			out[f].b.ptr = dec_str(d, v, &out[f].b.len);
 		}
 	}
 	if (t->tpfmt && tpfmt_hook_decode(t, d->stored, d->vals, &d->scratch))
@@ -362,10 +414,11 @@ static int dec_open(struct tape_cursor *c, struct src *s, uint32_t source, size_
 	struct dec *d;
 	struct rd rd;
 	size_t slen, got, ncols = 0;
-	uint64_t n;
+	uint64_t n, nrefs;
 	int err;
 
 	*out = NULL;
+	c->errsrc = (int)source;
 	err = reader_read_block(r, ch->off, &c->blk, &b, c->errmsg, sizeof(c->errmsg));
 	c->st.bytes_read += ch->block_len;
 	c->st.chunks_read++;
@@ -386,9 +439,13 @@ static int dec_open(struct tape_cursor *c, struct src *s, uint32_t source, size_
 	d->source = source;
 	d->chunk = i;
 	d->ev.source = source;
+	d->cur = c;
+	if (budget(c, d, sizeof(*d) + (r->maxtype + 1) * sizeof(*d->tmap)))
+		goto over;
 	if (summary_decode(c->blk.data, c->blk.len, &d->sum, &slen))
 		return dec_fail(c, d, "bad chunk summary");
 	sum = d->sum;
+	nrefs = sum.count; /* comm */
 	/* Decode from the block's own summary, not the index's copy. */
 	d->remaining = sum.count;
 	d->min_pid = sum.min_pid;
@@ -407,12 +464,19 @@ static int dec_open(struct tape_cursor *c, struct src *s, uint32_t source, size_
 		}
 		d->tmap[t] = NCOMMON + ncols + 1;
 		ncols += r->types[t]->nstored;
+		for (unsigned f = 0; f < r->types[t]->nstored; f++)
+			if (!kind_is_int(r->types[t]->stored[f].kind))
+				nrefs += sum.types[k].count;
 	}
 	if (sum.codec != CODEC_ZSTD)
 		return dec_fail(c, d, "unknown compression codec");
-	d->raw = malloc(sum.raw_len + 1);
+	/* padded: a dictionary index is read 3 bytes at a time (col_next()) */
+	if (budget(c, d, (uint64_t)sum.raw_len + RAW_PAD))
+		goto over;
+	d->raw = malloc(sum.raw_len + RAW_PAD);
 	if (!d->raw)
 		goto nomem;
+	memset(d->raw + sum.raw_len, 0, RAW_PAD);
 	got = ZSTD_decompressDCtx(c->dctx, d->raw, sum.raw_len, c->blk.data + slen,
 				  c->blk.len - slen);
 	if (ZSTD_isError(got) || got != sum.raw_len)
@@ -420,23 +484,33 @@ static int dec_open(struct tape_cursor *c, struct src *s, uint32_t source, size_
 				ZSTD_isError(got) ? ZSTD_getErrorName(got)
 						  : "payload size differs from its summary");
 
-	rd = (struct rd){d->raw, d->raw + got, false};
+	d->raw_end = d->raw + got;
+	rd = (struct rd){d->raw, d->raw + got, false, NULL};
 	n = rd_varint(&rd);
 	if (rd.bad || n > got)
 		return dec_fail(c, d, "bad string table");
-	d->str = malloc((n ? n : 1) * sizeof(*d->str));
-	d->slen = malloc((n ? n : 1) * sizeof(*d->slen));
-	if (!d->str || !d->slen)
+	/* each entry is a distinct value some event refers to (docs/FORMAT.md) */
+	if (n > nrefs) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg),
+			 "string table of %llu entries for %llu string values: more than it can "
+			 "hold",
+			 (unsigned long long)n, (unsigned long long)nrefs);
+		return dec_fail(c, d, msg);
+	}
+	if (budget(c, d, (n ? n : 1) * sizeof(*d->soff) + (ncols ? ncols : 1) * sizeof(*d->fcol)))
+		goto over;
+	d->soff = malloc((n ? n : 1) * sizeof(*d->soff));
+	if (!d->soff)
 		goto nomem;
 	for (uint64_t k = 0; k < n; k++) {
 		size_t len;
-		const uint8_t *p = rd_bytes(&rd, &len);
 
-		if (!p || rd.p >= rd.end || *rd.p != 0)
+		d->soff[k] = (uint32_t)(rd.p - d->raw);
+		if (!rd_bytes(&rd, &len) || rd.p >= rd.end || *rd.p != 0)
 			return dec_fail(c, d, "bad string table");
 		rd.p++;
-		d->str[k] = (const char *)p;
-		d->slen[k] = len;
 	}
 	d->nstr = n;
 	d->fcol = calloc(ncols ? ncols : 1, sizeof(*d->fcol));
@@ -444,9 +518,11 @@ static int dec_open(struct tape_cursor *c, struct src *s, uint32_t source, size_
 		goto nomem;
 	d->nfcol = ncols;
 	for (size_t k = 0; k < NCOMMON; k++) {
-		err = col_parse(&rd, sum.count, &d->col[k]);
+		err = col_parse(c, d, &rd, sum.count, &d->col[k]);
 		if (err == -ENOMEM)
 			goto nomem;
+		if (err == -E2BIG)
+			goto over;
 		if (err)
 			return dec_fail(c, d, "bad common column");
 	}
@@ -461,9 +537,11 @@ static int dec_open(struct tape_cursor *c, struct src *s, uint32_t source, size_
 					return dec_fail(c, d, "bad field column");
 				continue;
 			}
-			err = col_parse(&rd, sum.types[k].count, &d->fcol[fc]);
+			err = col_parse(c, d, &rd, sum.types[k].count, &d->fcol[fc]);
 			if (err == -ENOMEM)
 				goto nomem;
+			if (err == -E2BIG)
+				goto over;
 			if (err)
 				return dec_fail(c, d, "bad field column");
 		}
@@ -473,6 +551,9 @@ static int dec_open(struct tape_cursor *c, struct src *s, uint32_t source, size_
 			d->tmap[t] -= NCOMMON;
 	*out = d;
 	return 0;
+over:
+	dec_free(d);
+	return -E2BIG;
 nomem:
 	dec_free(d);
 	return -ENOMEM;
@@ -586,6 +667,37 @@ static int pend_cmp(const void *a, const void *b)
 	return x->chunk < y->chunk ? -1 : x->chunk > y->chunk;
 }
 
+struct loss_key {
+	uint64_t ts;
+	size_t idx;
+};
+
+static int loss_key_cmp(const void *a, const void *b)
+{
+	const struct loss_key *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Order @n indexes into @losses by the loss's first timestamp, ties in
+ * index (file) order.  0 or -ENOMEM. */
+static int sort_losses(const struct tape_loss *losses, size_t *idx, size_t n)
+{
+	struct loss_key *k = malloc((n ? n : 1) * sizeof(*k));
+
+	if (!k)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		k[i] = (struct loss_key){losses[idx[i]].first_ts, idx[i]};
+	qsort(k, n, sizeof(*k), loss_key_cmp);
+	for (size_t i = 0; i < n; i++)
+		idx[i] = k[i].idx;
+	free(k);
+	return 0;
+}
+
 /* Take in the chunks and losses readers gained since the last call. */
 static int collect(struct tape_cursor *c)
 {
@@ -617,16 +729,13 @@ static int collect(struct tape_cursor *c)
 				dec_free(d);
 				return -ENOMEM;
 			}
-			/* Loss records are few; order them by first timestamp. */
-			for (; s->next_loss < r->nlosses; s->next_loss++) {
-				size_t k = n++;
-
-				while (k && r->losses[d->loss_idx[k - 1]].first_ts >
-						    r->losses[s->next_loss].first_ts) {
-					d->loss_idx[k] = d->loss_idx[k - 1];
-					k--;
-				}
-				d->loss_idx[k] = s->next_loss;
+			/* by first timestamp, ties in file order: sorted, since a
+			 * tape may hold many loss records */
+			for (; s->next_loss < r->nlosses; s->next_loss++)
+				d->loss_idx[n++] = s->next_loss;
+			if (sort_losses(r->losses, d->loss_idx, n)) {
+				dec_free(d);
+				return -ENOMEM;
 			}
 			d->nloss = n;
 			d->src = s;
@@ -814,6 +923,11 @@ const char *tape_cursor__errmsg(const struct tape_cursor *c)
 	return c ? c->errmsg : "";
 }
 
+int tape_cursor__errsrc(const struct tape_cursor *c)
+{
+	return c ? c->errsrc : -1;
+}
+
 void tape_cursor__stats(const struct tape_cursor *c, struct tape_cursor_stats *st)
 {
 	if (c && st)
@@ -822,10 +936,54 @@ void tape_cursor__stats(const struct tape_cursor *c, struct tape_cursor_stats *s
 
 /* ---- verification ---- */
 
+/* The index's copy of a chunk's summary against the chunk's own: what
+ * readers select, skip and count by must be what the chunk holds. */
+static int verify_summary(struct tape_cursor *c, struct dec *d, const struct chunk_summary *ix)
+{
+	char msg[160];
+
+	return summary_diff(ix, &d->sum, msg, sizeof(msg)) ? dec_bad(c, d, msg) : 0;
+}
+
+/* One decoded event against its chunk's summary; counts it in @seen. */
+static int verify_event(struct tape_cursor *c, struct dec *d, uint32_t *seen)
+{
+	const struct tape_event *ev = &d->ev;
+
+	if (ev->ts < d->sum.min_ts || ev->ts > d->sum.max_ts)
+		return dec_bad(c, d, "an event's time is outside the chunk's summary");
+	if (ev->pid < d->sum.min_pid || ev->pid > d->sum.max_pid ||
+	    !bloom_test(d->sum.bloom, ev->pid))
+		return dec_bad(c, d, "an event's pid is outside the chunk's summary");
+	seen[ev->type]++;
+	return 0;
+}
+
+/* The events of each type decoded against the summary's counts (more than
+ * declared is caught while decoding; fewer only here), unless decoding
+ * stopped short (d->remaining).  Clears @seen, which only counts types of
+ * the summary, for the next chunk. */
+static int verify_counts(struct tape_cursor *c, struct dec *d, uint32_t *seen)
+{
+	char msg[128] = "";
+
+	for (uint32_t k = 0; k < d->sum.ntypes; k++) {
+		unsigned t = d->sum.types[k].type;
+
+		if (!msg[0] && !d->remaining && seen[t] != d->sum.types[k].count)
+			snprintf(msg, sizeof(msg),
+				 "the summary says %u events of type %u, the chunk holds %u",
+				 d->sum.types[k].count, t, seen[t]);
+		seen[t] = 0;
+	}
+	return msg[0] ? dec_bad(c, d, msg) : 0;
+}
+
 int tape_reader__verify(struct tape_reader *r, void (*cb)(void *ctx, const char *msg), void *ctx)
 {
 	struct tape_cursor *c;
 	struct src s = {.r = r};
+	uint32_t *seen = NULL;
 	int bad = 0, ret = 0;
 
 	if (!r)
@@ -836,6 +994,11 @@ int tape_reader__verify(struct tape_reader *r, void (*cb)(void *ctx, const char 
 	for (size_t i = 0; i < r->nproblems; i++, bad++)
 		if (cb)
 			cb(ctx, r->problems[i]);
+	if (r->footer_note[0]) {
+		bad++;
+		if (cb)
+			cb(ctx, r->footer_note);
+	}
 	for (size_t i = 0; i < r->nblocks; i++) {
 		struct rblock b;
 
@@ -851,15 +1014,24 @@ int tape_reader__verify(struct tape_reader *r, void (*cb)(void *ctx, const char 
 				cb(ctx, c->errmsg);
 		}
 	}
+	seen = calloc(r->maxtype + 1, sizeof(*seen));
+	if (!seen) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	/* Every chunk: its CRC, then every event, since a payload with a good
-	 * CRC can still be malformed. */
+	 * CRC can still be malformed, and the summary against both the index
+	 * and the events, since readers count and skip by them. */
 	for (size_t i = 0; i < r->nchunks; i++) {
 		struct dec *d;
 
 		ret = dec_open(c, &s, 0, i, &d);
 		if (!ret && d) {
-			while ((ret = dec_next(c, d)) > 0)
-				;
+			ret = verify_summary(c, d, &r->chunks[i].s);
+			while (!ret && (ret = dec_next(c, d)) > 0)
+				ret = verify_event(c, d, seen);
+			if (verify_counts(c, d, seen) && !ret)
+				ret = -EBADMSG;
 			dec_free(d);
 		}
 		if (ret == -ENOMEM)
@@ -872,6 +1044,7 @@ int tape_reader__verify(struct tape_reader *r, void (*cb)(void *ctx, const char 
 	}
 	ret = 0;
 out:
+	free(seen);
 	tape_cursor__free(c);
 	return ret ? ret : bad;
 }

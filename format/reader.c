@@ -173,26 +173,33 @@ static int parse_meta(struct tape_reader *r, struct rd *d)
 			free(v);
 			return -EBADMSG;
 		}
-		for (j = 0; j < r->nmeta && strcmp(r->keys[j], k); j++)
-			;
-		if (j < r->nmeta) {
-			free(r->vals[j]);
-			r->vals[j] = v;
+		/* hashed: a block may hold millions of keys */
+		j = names__find(&r->metanames, k);
+		if (j) {
+			free(r->vals[j - 1]);
+			r->vals[j - 1] = v;
 			free(k);
 			continue;
 		}
-		char **nk = realloc(r->keys, (r->nmeta + 1) * sizeof(*nk));
-		if (nk)
-			r->keys = nk;
-		char **nv = nk ? realloc(r->vals, (r->nmeta + 1) * sizeof(*nv)) : NULL;
-		if (!nv) {
-			free(k);
-			free(v);
-			return -ENOMEM;
+		if (array_grow(&r->keys, &r->capmeta, r->nmeta, sizeof(*r->keys), 16))
+			goto nomem;
+		if (r->capvals < r->capmeta) {
+			char **nv = realloc(r->vals, r->capmeta * sizeof(*nv));
+
+			if (!nv)
+				goto nomem;
+			r->vals = nv;
+			r->capvals = r->capmeta;
 		}
-		r->vals = nv;
+		if (names__add(&r->metanames, k, r->nmeta + 1))
+			goto nomem;
 		r->keys[r->nmeta] = k;
 		r->vals[r->nmeta++] = v;
+		continue;
+nomem:
+		free(k);
+		free(v);
+		return -ENOMEM;
 	}
 	return d->bad ? -EBADMSG : 0;
 }
@@ -349,8 +356,10 @@ static int parse_schema(struct tape_reader *r, struct rd *d)
 			if (sub.bad)
 				return -EBADMSG;
 			err = pass ? parse_type(r, &sub) : parse_enum(r, &sub);
-			if (err)
+			if (err) {
+				d->why = sub.why;
 				return err;
+			}
 		}
 	}
 	return 0;
@@ -393,6 +402,7 @@ static int parse_procs(struct tape_reader *r, struct rd *d)
 		}
 		p->cgroup = rd_strdup(&s);
 		if (s.bad || !p->argv || !p->cgroup) {
+			d->why = s.why;
 			free((char *)p->comm);
 			free((char *)p->exe);
 			free((char *)p->argv);
@@ -407,7 +417,6 @@ static int parse_procs(struct tape_reader *r, struct rd *d)
 static int parse_loss(struct tape_reader *r, struct rd *d)
 {
 	struct tape_loss l;
-	struct tape_loss *n;
 	uint64_t cpu = rd_varint(d), span;
 
 	l.count = rd_varint(d);
@@ -417,10 +426,8 @@ static int parse_loss(struct tape_reader *r, struct rd *d)
 		return -EBADMSG;
 	l.cpu = cpu;
 	l.last_ts = l.first_ts + span;
-	n = realloc(r->losses, (r->nlosses + 1) * sizeof(*n));
-	if (!n)
+	if (array_grow(&r->losses, &r->caplosses, r->nlosses, sizeof(*r->losses), 64))
 		return -ENOMEM;
-	r->losses = n;
 	r->losses[r->nlosses++] = l;
 	return 0;
 }
@@ -499,8 +506,9 @@ static int absorb(struct tape_reader *r, struct rblock *b, const struct buf *bod
 		break; /* index, trailer and block types of newer writers */
 	}
 	if (err == -EBADMSG)
-		problem(r, "block %u (%s) at offset %llu: malformed body", b->seq,
-			block_type_name(b->type), (unsigned long long)b->off);
+		problem(r, "block %u (%s) at offset %llu: malformed body%s%s", b->seq,
+			block_type_name(b->type), (unsigned long long)b->off, d.why ? ": " : "",
+			d.why ? d.why : "");
 	if (err == -ENOMEM)
 		return err;
 	return add_block(r, b);
@@ -581,30 +589,280 @@ out:
 
 /* ---- opening by scanning ---- */
 
-/* Find the next offset >= @from holding a block with a valid CRC. */
-static uint64_t resync(struct tape_reader *r, uint64_t from, struct buf *body)
+/*
+ * Resynchronizing after damage.  Every position holding the block magic is
+ * a candidate; the first whose CRC checks is where reading resumes.  Taking
+ * each candidate's CRC on its own costs its body's length, so a damaged
+ * region full of headers claiming long bodies is quadratic.  Instead one
+ * pass over the input keeps the running CRC-32C C(i) of the bytes from the
+ * start of the search to i, and a candidate's CRC comes from C at its body's
+ * start and end: CRC is linear, so crc(x[a..b)) = C(b) ^ C(a) x^(8(b-a))
+ * mod P (zlib's crc32_combine()).  Candidates wait in a heap by their end.
+ */
+#define CRC32C_POLY 0x82f63b78u /* reflected */
+
+/* a * b modulo the polynomial (reflected: bit 31 is x^0); a != 0 */
+static uint32_t gf2_mulmod(uint32_t a, uint32_t b)
+{
+	uint32_t m = 1u << 31, p = 0;
+
+	for (;;) {
+		if (a & m) {
+			p ^= b;
+			if (!(a & (m - 1)))
+				return p;
+		}
+		m >>= 1;
+		b = b & 1 ? (b >> 1) ^ CRC32C_POLY : b >> 1;
+	}
+}
+
+struct resync {
+	uint32_t x8pow[64]; /* x^(8 * 2^k) mod P */
+	struct cand {
+		uint64_t pos, end;
+		uint32_t c_body; /* C at the body's start */
+		uint32_t crc_hdr, stored;
+		bool resolved;
+	} * c;
+	size_t n, cap, first_open; /* candidates in position order; [first_open] unresolved */
+	size_t *heap;		   /* indexes into c, by end */
+	size_t nheap, capheap;
+};
+
+static uint32_t x8n(const struct resync *rs, uint64_t n)
+{
+	uint32_t p = 1u << 31;
+
+	for (unsigned k = 0; n; n >>= 1, k++)
+		if (n & 1)
+			p = gf2_mulmod(rs->x8pow[k], p);
+	return p;
+}
+
+/* CRC-32C of the bytes [a, b) from C(a) and C(b) */
+static uint32_t crc_between(const struct resync *rs, uint32_t ca, uint32_t cb, uint64_t len)
+{
+	return cb ^ gf2_mulmod(x8n(rs, len), ca);
+}
+
+static bool heap_less(const struct resync *rs, size_t a, size_t b)
+{
+	return rs->c[a].end < rs->c[b].end;
+}
+
+static int rs_push(struct resync *rs, size_t i)
+{
+	size_t k;
+
+	if (array_grow(&rs->heap, &rs->capheap, rs->nheap, sizeof(*rs->heap), 64))
+		return -ENOMEM;
+	k = rs->nheap++;
+	rs->heap[k] = i;
+	while (k && heap_less(rs, rs->heap[k], rs->heap[(k - 1) / 2])) {
+		size_t t = rs->heap[k];
+
+		rs->heap[k] = rs->heap[(k - 1) / 2];
+		rs->heap[(k - 1) / 2] = t;
+		k = (k - 1) / 2;
+	}
+	return 0;
+}
+
+static size_t rs_pop(struct resync *rs)
+{
+	size_t top = rs->heap[0], k = 0;
+
+	rs->heap[0] = rs->heap[--rs->nheap];
+	for (;;) {
+		size_t l = 2 * k + 1, m = k;
+
+		if (l < rs->nheap && heap_less(rs, rs->heap[l], rs->heap[m]))
+			m = l;
+		if (l + 1 < rs->nheap && heap_less(rs, rs->heap[l + 1], rs->heap[m]))
+			m = l + 1;
+		if (m == k)
+			return top;
+		size_t t = rs->heap[k];
+		rs->heap[k] = rs->heap[m];
+		rs->heap[m] = t;
+		k = m;
+	}
+}
+
+/* Candidates kept at once; past it the search restarts where it stopped
+ * taking them (still correct, only slower for a region of millions). */
+#define RESYNC_MAX_CANDS (1u << 18)
+
+/* Take a candidate at @q, whose header is @h; @crc is C(q). */
+static int rs_take(struct resync *rs, const uint8_t *h, uint64_t q, uint32_t crc, uint64_t size)
+{
+	uint32_t len = get_le32(h + 12);
+	struct cand *c;
+
+	if (len > MAX_BLOCK_BODY || size - q - BLOCK_HDR_LEN < len)
+		return 0; /* cannot be a block of this input */
+	if (array_grow(&rs->c, &rs->cap, rs->n, sizeof(*rs->c), 64))
+		return -ENOMEM;
+	c = &rs->c[rs->n];
+	c->pos = q;
+	c->end = q + BLOCK_HDR_LEN + len;
+	c->crc_hdr = crc32c(0, h, 16);
+	c->c_body = crc32c(crc32c(crc, h, 16), h + 16, 4);
+	c->stored = get_le32(h + 16);
+	c->resolved = false;
+	return rs_push(rs, rs->n++);
+}
+
+/* The first offset >= @from holding a block with a valid CRC, or r->size
+ * when there is none; -ENOMEM. */
+static int64_t resync(struct tape_reader *r, uint64_t from)
 {
 	uint8_t win[65536];
+	struct resync rs = {0};
+	int64_t ret = -ENOMEM;
+
+	rs.x8pow[0] = 1u << 23; /* x^8 */
+	for (unsigned k = 1; k < 64; k++)
+		rs.x8pow[k] = gf2_mulmod(rs.x8pow[k - 1], rs.x8pow[k - 1]);
+restart:;
+	uint64_t cur = from, best = r->size, resume = 0;
+	size_t best_i = SIZE_MAX;
+	uint32_t crc = 0; /* C(cur) */
+
+	rs.n = rs.nheap = rs.first_open = 0;
+	while (cur < r->size) {
+		uint64_t pos = cur, q = cur;
+		size_t n = r->size - pos < sizeof(win) ? r->size - pos : sizeof(win);
+		/* a magic needs 4 bytes: the last 3 positions of a window wait
+		 * for the next one, unless the input ends there */
+		uint64_t lim = pos + n == r->size ? r->size : pos + n - 3;
+
+		if (r->in.read_at(r->in.ctx, win, n, pos)) {
+			ret = r->size;
+			goto out;
+		}
+		for (;;) {
+			uint64_t e = rs.nheap ? rs.c[rs.heap[0]].end : UINT64_MAX, at;
+
+			if (q >= best || resume)
+				q = lim;
+			while (q < lim &&
+			       (q + 4 > pos + n || get_le32(win + (q - pos)) != BLOCK_MAGIC))
+				q++;
+			at = q < e ? q : e;
+			if (at > lim)
+				at = lim;
+			crc = crc32c(crc, win + (cur - pos), at - cur);
+			cur = at;
+			if (e == at) {
+				struct cand *c = &rs.c[rs_pop(&rs)];
+				uint64_t len = c->end - c->pos - BLOCK_HDR_LEN;
+				uint32_t body = crc_between(&rs, c->c_body, crc, len);
+
+				c->resolved = true;
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+				/* as reader_read_block(): mutations reach the parsers */
+				body = c->stored ^ gf2_mulmod(x8n(&rs, len), c->crc_hdr);
+#endif
+				if ((gf2_mulmod(x8n(&rs, len), c->crc_hdr) ^ body) == c->stored &&
+				    c->pos < best) {
+					best = c->pos;
+					best_i = (size_t)(c - rs.c);
+				}
+				continue;
+			}
+			if (q == at && q < lim) {
+				uint8_t h[BLOCK_HDR_LEN];
+				const uint8_t *hp = win + (q - pos);
+				int err = 0;
+
+				if (rs.n == RESYNC_MAX_CANDS) {
+					resume = q;
+					continue;
+				}
+				if (q + BLOCK_HDR_LEN > pos + n) {
+					hp = h;
+					if (q + BLOCK_HDR_LEN > r->size ||
+					    r->in.read_at(r->in.ctx, h, sizeof(h), q))
+						hp = NULL;
+				}
+				if (hp)
+					err = rs_take(&rs, hp, q, crc, r->size);
+				if (err)
+					goto out;
+				q++;
+				continue;
+			}
+			break;
+		}
+		while (rs.first_open < rs.n && rs.c[rs.first_open].resolved)
+			rs.first_open++;
+		/* every candidate before the best one is judged */
+		if (best_i != SIZE_MAX && rs.first_open >= best_i)
+			break;
+	}
+	if (best_i == SIZE_MAX && resume) {
+		from = resume;
+		goto restart;
+	}
+	ret = best;
+out:
+	free(rs.c);
+	free(rs.heap);
+	return ret;
+}
+
+static void footer_note(struct tape_reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A damaged old index or trailer: it holds no events, so it is no problem
+ * for readers, but verify reports it. */
+static void footer_note(struct tape_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->footer_note, sizeof(r->footer_note), fmt, ap);
+	va_end(ap);
+	memcpy(r->errmsg, r->footer_note, sizeof(r->errmsg));
+}
+
+/* Whether the @n bytes at @off, the start of a block that did not read,
+ * are what is left of a footer (an index or trailer torn by a kill or with
+ * a bad CRC): these hold no events, so losing them loses nothing. */
+static bool footer_remains(struct tape_reader *r, uint64_t off, uint64_t n, uint16_t last_type)
+{
+	uint8_t h[6];
+
+	if (n < sizeof(h))
+		return last_type == BLOCK_INDEX; /* a trailer torn before its type */
+	if (r->in.read_at(r->in.ctx, h, sizeof(h), off) || get_le32(h) != BLOCK_MAGIC)
+		return false;
+	return get_le16(h + 4) == BLOCK_INDEX || get_le16(h + 4) == BLOCK_TRAILER;
+}
+
+/*
+ * After a block @b whose magic and length read but whose CRC did not (@ret
+ * -EBADMSG): when its stated end is the end of the input, or the start of a
+ * block whose CRC checks, the damage is in its body, and reading resumes at
+ * that end.  Nothing inside a damaged body (a metadata value or an argv
+ * holding the bytes of a valid block, say) is then ever taken for a block.
+ * 0 when the length itself is in doubt: then resync() searches.
+ */
+static uint64_t body_damage_end(struct tape_reader *r, const struct rblock *b, int ret,
+				struct buf *scratch)
+{
+	uint64_t end = b->off + b->len;
+	struct rblock nb;
 	char err[256];
 
-	while (from + BLOCK_HDR_LEN <= r->size) {
-		size_t n = r->size - from < sizeof(win) ? r->size - from : sizeof(win);
-
-		if (r->in.read_at(r->in.ctx, win, n, from))
-			return r->size;
-		for (size_t i = 0; i + 4 <= n; i++) {
-			struct rblock b;
-
-			if (get_le32(win + i) != BLOCK_MAGIC)
-				continue;
-			if (!reader_read_block(r, from + i, body, &b, err, sizeof(err)))
-				return from + i;
-		}
-		if (n < sizeof(win))
-			break;
-		from += n - 3;
-	}
-	return r->size;
+	if (ret != -EBADMSG || b->len < BLOCK_HDR_LEN || b->len - BLOCK_HDR_LEN > MAX_BLOCK_BODY ||
+	    end > r->size)
+		return 0;
+	if (r->size - end < BLOCK_HDR_LEN)
+		return end; /* the end of the input, or of a torn block */
+	return reader_read_block(r, end, scratch, &nb, err, sizeof(err)) ? 0 : end;
 }
 
 static int scan(struct tape_reader *r, uint64_t from, bool live)
@@ -612,6 +870,7 @@ static int scan(struct tape_reader *r, uint64_t from, bool live)
 	struct buf body = {0};
 	char err[256];
 	uint64_t off = from;
+	uint16_t last_type = 0;
 	int found = 0, ret = 0;
 
 	while (off + BLOCK_HDR_LEN <= r->size) {
@@ -621,13 +880,30 @@ static int scan(struct tape_reader *r, uint64_t from, bool live)
 		if (ret == -ENOMEM)
 			break;
 		if (ret) {
-			uint64_t next;
+			int64_t next;
 
 			/* A tape being written ends in a partial block: wait for it. */
 			if (live && (ret == -ENODATA || off + b.len >= r->size))
 				break;
-			next = resync(r, off + 1, &body);
-			if (next >= r->size) {
+			next = body_damage_end(r, &b, ret, &body);
+			if (!next)
+				next = resync(r, off + 1);
+			if (next < 0) {
+				ret = (int)next;
+				break;
+			}
+			/* a bad footer costs no events: not damage, but noted
+			 * for tape_reader__verify() */
+			if (((uint64_t)next >= r->size &&
+			     footer_remains(r, off, r->size - off, last_type)) ||
+			    ((uint64_t)next == off + b.len && b.len >= BLOCK_HDR_LEN &&
+			     (b.type == BLOCK_INDEX || b.type == BLOCK_TRAILER))) {
+				footer_note(r, "%s (an old footer: no events lost)", err);
+				ret = 0;
+				off = next;
+				continue;
+			}
+			if ((uint64_t)next >= r->size) {
 				problem(r, "%s; nothing readable after it", err);
 				break;
 			}
@@ -640,12 +916,18 @@ static int scan(struct tape_reader *r, uint64_t from, bool live)
 		if (ret)
 			break;
 		off += b.len;
+		last_type = b.type;
 		r->scan_end = off;
 		found++;
 	}
-	if (!live && off < r->size && off + BLOCK_HDR_LEN > r->size && ret == 0)
-		problem(r, "offset %llu: %llu trailing bytes of an incomplete block",
-			(unsigned long long)off, (unsigned long long)(r->size - off));
+	if (!live && off < r->size && off + BLOCK_HDR_LEN > r->size && ret == 0) {
+		if (footer_remains(r, off, r->size - off, last_type))
+			footer_note(r, "offset %llu: %llu trailing bytes of an old footer",
+				    (unsigned long long)off, (unsigned long long)(r->size - off));
+		else
+			problem(r, "offset %llu: %llu trailing bytes of an incomplete block",
+				(unsigned long long)off, (unsigned long long)(r->size - off));
+	}
 	buf_free(&body);
 	return ret == -ENOMEM ? ret : found;
 }
@@ -659,7 +941,8 @@ static void reset_contents(struct tape_reader *r)
 	free(r->keys);
 	free(r->vals);
 	r->keys = r->vals = NULL;
-	r->nmeta = 0;
+	r->nmeta = r->capmeta = r->capvals = 0;
+	names__free(&r->metanames);
 	for (unsigned i = 1; r->types && i <= r->maxtype; i++)
 		rtype_free(r->types[i]);
 	names__free(&r->typenames);
@@ -682,7 +965,7 @@ static void reset_contents(struct tape_reader *r)
 	r->nprocs = r->capprocs = 0;
 	free(r->losses);
 	r->losses = NULL;
-	r->nlosses = 0;
+	r->nlosses = r->caplosses = 0;
 	for (size_t i = 0; i < r->nchunks; i++)
 		summary_free(&r->chunks[i].s);
 	free(r->chunks);
@@ -698,6 +981,7 @@ static void reset_contents(struct tape_reader *r)
 	r->nproblems = 0;
 	r->nevents = r->min_ts = r->max_ts = 0;
 	r->errmsg[0] = 0;
+	r->footer_note[0] = 0;
 }
 
 static int types_init(struct tape_reader *r)
@@ -780,9 +1064,57 @@ fail:
 	return NULL;
 }
 
+/* What a file that is not a regular one is, for an error message. */
+static const char *not_a_file_what(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR:
+		return "is a directory, not a tape";
+	case S_IFIFO:
+		return "is a FIFO (a pipe): a tape is read at random offsets; save it to a file "
+		       "first";
+	case S_IFCHR:
+		return "is a character device, not a tape file";
+	case S_IFBLK:
+		return "is a block device, not a tape file";
+	case S_IFSOCK:
+		return "is a socket, not a tape file";
+	default:
+		return "is not a regular file";
+	}
+}
+
+/* A tape is a regular file: anything else is refused before the first read
+ * (a FIFO or a terminal would block it, a directory fails it obscurely). */
+static int check_regular(int fd, char *err, size_t errlen)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(fd, &st)) {
+		int e = errno;
+
+		errfmt(err, errlen, "cannot stat: %s", strerror(e));
+		return e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errfmt(err, errlen, "%s", not_a_file_what(st.st_mode));
+		return S_ISDIR(st.st_mode) ? EISDIR : S_ISFIFO(st.st_mode) ? ESPIPE : EINVAL;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		int e = errno;
+
+		errfmt(err, errlen, "fcntl: %s", strerror(e));
+		return e;
+	}
+	return 0;
+}
+
 struct tape_reader *tape_reader__open(const char *path, char *err, size_t errlen)
 {
 	struct tape_reader *r;
+	int e;
 
 	if (err && errlen)
 		*err = 0;
@@ -793,11 +1125,25 @@ struct tape_reader *tape_reader__open(const char *path, char *err, size_t errlen
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+	 * writer, and a tape is read at random offsets, which a FIFO cannot. */
+	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (r->fd < 0 && errno == EISDIR) {
+		errfmt(err, errlen, "%s", not_a_file_what(S_IFDIR));
+		free(r);
+		errno = EISDIR;
+		return NULL;
+	}
 	if (r->fd < 0) {
-		int e = errno;
-
+		e = errno;
 		errfmt(err, errlen, "%s", strerror(e));
+		free(r);
+		errno = e;
+		return NULL;
+	}
+	e = check_regular(r->fd, err, errlen);
+	if (e) {
+		close(r->fd);
 		free(r);
 		errno = e;
 		return NULL;
@@ -890,12 +1236,12 @@ const char *tape_reader__errmsg(const struct tape_reader *r)
 
 const char *tape_reader__meta(const struct tape_reader *r, const char *key)
 {
+	uint32_t i;
+
 	if (!r || !key)
 		return NULL;
-	for (size_t i = 0; i < r->nmeta; i++)
-		if (!strcmp(r->keys[i], key))
-			return r->vals[i];
-	return NULL;
+	i = names__find(&r->metanames, key);
+	return i ? r->vals[i - 1] : NULL;
 }
 
 size_t tape_reader__meta_count(const struct tape_reader *r)
@@ -1004,6 +1350,52 @@ void tape_reader__type_counts(const struct tape_reader *r, uint64_t *counts)
 			if (r->chunks[i].s.types[k].type <= r->maxtype)
 				counts[r->chunks[i].s.types[k].type] +=
 					r->chunks[i].s.types[k].count;
+}
+
+size_t tape_reader__problem_count(const struct tape_reader *r)
+{
+	return r ? r->nproblems : 0;
+}
+
+const char *tape_reader__problem(const struct tape_reader *r, size_t i)
+{
+	return r && i < r->nproblems ? r->problems[i] : NULL;
+}
+
+int tape_reader__check_chunk(struct tape_reader *r, size_t i, char *err, size_t errlen)
+{
+	struct chunk_summary s = {0};
+	struct buf body = {0};
+	struct rblock b;
+	char msg[160];
+	size_t slen;
+	int ret;
+
+	if (!r || i >= r->nchunks)
+		return -EINVAL;
+	ret = reader_read_block(r, r->chunks[i].off, &body, &b, err, errlen);
+	if (ret) {
+		buf_free(&body);
+		return ret == -ENODATA ? -EBADMSG : ret;
+	}
+	ret = -EBADMSG;
+	if (b.type != BLOCK_CHUNK || b.len != r->chunks[i].block_len)
+		errfmt(err, errlen,
+		       "block %u at offset %llu: the index says an event chunk of %u "
+		       "bytes, found %s of %u",
+		       b.seq, (unsigned long long)b.off, r->chunks[i].block_len,
+		       block_type_name(b.type), b.len);
+	else if ((ret = summary_decode(body.data, body.len, &s, &slen)))
+		errfmt(err, errlen, "block %u (event chunk) at offset %llu: bad chunk summary",
+		       b.seq, (unsigned long long)b.off);
+	else if (summary_diff(&r->chunks[i].s, &s, msg, sizeof(msg)))
+		errfmt(err, errlen, "block %u (event chunk) at offset %llu: %s", b.seq,
+		       (unsigned long long)b.off, msg);
+	else
+		ret = 0;
+	summary_free(&s);
+	buf_free(&body);
+	return ret == -ENOMEM ? ret : ret ? -EBADMSG : 0;
 }
 
 uint64_t tape_reader__event_count(const struct tape_reader *r)

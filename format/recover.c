@@ -7,12 +7,21 @@
 int writer_put_raw(struct tape_writer *w, unsigned type, const uint8_t *body, size_t len,
 		   size_t summary_len);
 
+/* Events of the chunk at @off: chunks are in file order, so a binary
+ * search (a search per chunk of the list was quadratic in chunks). */
 static uint64_t chunk_count_at(const struct tape_reader *r, uint64_t off)
 {
-	for (size_t i = 0; i < r->nchunks; i++)
-		if (r->chunks[i].off == off)
-			return r->chunks[i].s.count;
-	return 0;
+	size_t lo = 0, hi = r->nchunks;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->chunks[mid].off < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < r->nchunks && r->chunks[lo].off == off ? r->chunks[lo].s.count : 0;
 }
 
 /* A byte range of the input accounted for: a block copied, or the input's
@@ -148,8 +157,8 @@ int tape_recover(const char *in_path, const char *out_path, struct tape_recover_
 		goto out;
 	}
 	/* what no block accounts for is lost, except the remains of the
-	 * input's own index and trailer; each damaged footer was one problem
-	 * of a scan (a valid index leaves none) */
+	 * input's own index and trailer (which the reader does not count as
+	 * damage) */
 	qsort(spans, nspans, sizeof(*spans), span_cmp);
 	for (size_t i = 0; i <= nspans; i++) {
 		uint64_t end = i < nspans ? spans[i].off : r->size;
@@ -158,8 +167,6 @@ int tape_recover(const char *in_path, const char *out_path, struct tape_recover_
 			uint64_t footer = old_footer_bytes(r, pos, end, after_index);
 
 			lost += end - pos - footer;
-			if (footer == end - pos && r->recovered && s.blocks_bad)
-				s.blocks_bad--;
 		}
 		if (i < nspans) {
 			if (spans[i].off + spans[i].len > pos)

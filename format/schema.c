@@ -189,6 +189,42 @@ int summary_decode(const uint8_t *p, size_t len, struct chunk_summary *s, size_t
 	return 0;
 }
 
+bool summary_diff(const struct chunk_summary *ix, const struct chunk_summary *s, char *msg,
+		  size_t len)
+{
+	if (ix->count != s->count || ix->min_ts != s->min_ts || ix->max_ts != s->max_ts) {
+		errfmt(msg, len,
+		       "the index says %u events in [%llu, %llu], the chunk %u in [%llu, %llu]",
+		       ix->count, (unsigned long long)ix->min_ts, (unsigned long long)ix->max_ts,
+		       s->count, (unsigned long long)s->min_ts, (unsigned long long)s->max_ts);
+		return true;
+	}
+	if (ix->min_pid != s->min_pid || ix->max_pid != s->max_pid ||
+	    memcmp(ix->bloom, s->bloom, BLOOM_BYTES)) {
+		errfmt(msg, len, "the index's pid range or bloom filter differs from the chunk's");
+		return true;
+	}
+	if (ix->raw_len != s->raw_len || ix->codec != s->codec) {
+		errfmt(msg, len, "the index's codec or payload size differs from the chunk's");
+		return true;
+	}
+	if (ix->ntypes != s->ntypes) {
+		errfmt(msg, len, "the index says %u event types, the chunk %u", ix->ntypes,
+		       s->ntypes);
+		return true;
+	}
+	for (uint32_t k = 0; k < s->ntypes; k++)
+		if (ix->types[k].type != s->types[k].type ||
+		    ix->types[k].count != s->types[k].count) {
+			errfmt(msg, len,
+			       "the index says %u events of type %u, the chunk %u of type %u",
+			       ix->types[k].count, ix->types[k].type, s->types[k].count,
+			       s->types[k].type);
+			return true;
+		}
+	return false;
+}
+
 void summary_free(struct chunk_summary *s)
 {
 	free(s->types);

@@ -483,6 +483,24 @@ uint32_t tape_reader__chunk_type_count(const struct tape_reader *r, size_t i, un
  * tape_reader__max_type(r) + 1 entries, is filled. */
 void tape_reader__type_counts(const struct tape_reader *r, uint64_t *counts);
 
+/*
+ * Damage found while opening (or refreshing) the tape: blocks skipped, with
+ * what and where ("block 7 (metadata) at offset 4096: CRC mismatch").
+ * Chunks that fail later, when a cursor reads them, are not listed here.
+ * The strings are valid while @r lives.
+ */
+size_t tape_reader__problem_count(const struct tape_reader *r);
+const char *tape_reader__problem(const struct tape_reader *r, size_t i);
+
+/*
+ * Check chunk @i before trusting what the index says of it (counts, types):
+ * its block is read, its CRC checked and its own summary compared with the
+ * index's.  Nothing is decompressed.  0 when it checks; -EBADMSG with @err
+ * (of @errlen bytes) naming the block, offset and what is wrong; another
+ * -errno for an I/O error.
+ */
+int tape_reader__check_chunk(struct tape_reader *r, size_t i, char *err, size_t errlen);
+
 /* Totals from the index. */
 uint64_t tape_reader__event_count(const struct tape_reader *r);
 uint64_t tape_reader__min_ts(const struct tape_reader *r);
@@ -528,12 +546,16 @@ void tape_cursor__free(struct tape_cursor *c);
 
 /*
  * Next event: 1 and *@ev set, 0 at the end, or a negative errno for a chunk
- * that could not be read (-EBADMSG for corruption; tape_cursor__errmsg()
- * says which block, where, and what).  After an error, the next call goes on
- * with the following chunk.
+ * that could not be read (-EBADMSG for corruption, -E2BIG for a chunk that
+ * would take the memory the cursor's open chunks hold past its limit of
+ * 1 GiB; tape_cursor__errmsg() says which block, where, and what).  After
+ * an error, the next call goes on with the following chunk.
  */
 int tape_cursor__next(struct tape_cursor *c, const struct tape_event **ev);
 const char *tape_cursor__errmsg(const struct tape_cursor *c);
+/* Which tape (index in the readers given to tape_cursor__new()) the last
+ * error of tape_cursor__next() came from. */
+int tape_cursor__errsrc(const struct tape_cursor *c);
 
 /* Chunks decompressed and bytes read so far by this cursor. */
 struct tape_cursor_stats {

@@ -50,6 +50,10 @@ enum block_type {
 #define MAX_CHUNK_RAW	 (256u << 20)
 #define MAX_CHUNK_EVENTS (16u << 20)
 #define MAX_ENUM_VALUES	 65536
+/* What a cursor's open chunks may hold decoded at once: one chunk at the
+ * limits above fits (a 256 MiB payload and a table of its strings); many
+ * chunks overlapping in time (or a hostile tape) are refused beyond it. */
+#define MAX_DECODE_MEM (1ull << 30)
 
 const char *block_type_name(unsigned type);
 
@@ -135,7 +139,8 @@ static inline void buf_put_varint_fast(struct buf *b, uint64_t v)
 struct rd {
 	const uint8_t *p;
 	const uint8_t *end;
-	bool bad; /* ran past the end or read an overlong varint */
+	bool bad;	 /* ran past the end, or a varint over 10 bytes or 64 bits */
+	const char *why; /* for a bad varint: what was wrong with it */
 };
 
 static inline uint64_t rd_varint(struct rd *r)
@@ -153,13 +158,21 @@ static inline uint64_t rd_varint(struct rd *r)
 			return 0;
 		}
 		uint8_t c = *p++;
+		/* The tenth byte holds bit 63 alone: anything more overflows
+		 * 64 bits, which docs/FORMAT.md says to reject, not truncate. */
+		if (shift == 63 && c > 1) {
+			r->bad = true;
+			r->why = c & 0x80 ? "a varint is longer than 10 bytes"
+					  : "a varint overflows 64 bits";
+			return 0;
+		}
 		v |= (uint64_t)(c & 0x7f) << shift;
 		if (!(c & 0x80)) {
 			r->p = p;
 			return v;
 		}
 	}
-	r->bad = true;
+	r->bad = true; /* not reached: the tenth byte ends the loop */
 	return 0;
 }
 
@@ -216,6 +229,10 @@ int summary_encode(struct buf *b, const struct chunk_summary *s);
 /* Parse a summary; on success *len_out is the encoded size. 0 or -EBADMSG. */
 int summary_decode(const uint8_t *p, size_t len, struct chunk_summary *s, size_t *len_out);
 void summary_free(struct chunk_summary *s);
+/* Whether the index's copy @ix of a summary differs from the chunk's own
+ * @s; if so, @msg says how. */
+bool summary_diff(const struct chunk_summary *ix, const struct chunk_summary *s, char *msg,
+		  size_t len);
 
 static inline void bloom_hashes(uint32_t pid, unsigned *h1, unsigned *h2)
 {
@@ -312,7 +329,8 @@ struct tape_reader {
 	char errmsg[256];
 
 	char **keys, **vals;
-	size_t nmeta;
+	size_t nmeta, capmeta, capvals;
+	struct names metanames;	  /* index + 1 in keys by key */
 	struct tape_enum **enums; /* by id - 1; NULL if undefined */
 	uint32_t nenums;
 	struct rtype **types; /* by id; [0] is the loss type */
@@ -321,13 +339,14 @@ struct tape_reader {
 	struct tape_proc *procs;
 	size_t nprocs, capprocs;
 	struct tape_loss *losses;
-	size_t nlosses;
+	size_t nlosses, caplosses;
 	struct rchunk *chunks;
 	size_t nchunks, capchunks;
 	struct rblock *blocks;
 	size_t nblocks, capblocks;
 	char **problems; /* damage found while opening or scanning */
 	size_t nproblems;
+	char footer_note[256]; /* a damaged old footer: no events lost */
 	uint64_t nevents, min_ts, max_ts;
 };
 

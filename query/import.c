@@ -789,6 +789,7 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "bpftape import: %s\n", err);
 		goto cleanup;
 	}
+	qset__skip_damage(set);
 	/* built beside OUT under a random name and renamed over it once
 	 * complete: a failed import leaves no half-written database behind, and
 	 * --force keeps the old one until then.  0600, as tapes: the database
@@ -870,7 +871,7 @@ int cmd_import(int argc, char **argv)
 			"has "
 			"more than %d types; 'SELECT * FROM types' lists them all)\n",
 			st.types_without_table, QSET_TYPE_TABLES_MAX);
-	ret = 0;
+	ret = query__report_damage("import", set) ? CLI_EXIT_PARTIAL : 0;
 cleanup:
 	sqlite3_close(db);
 	/* after SQLite: closing our descriptor of the file would drop the

@@ -28,6 +28,13 @@ struct qimport_opts {
 };
 
 /*
+ * The verbs' side (query/query.c): print on stderr, as `bpftape VERB`, each
+ * block of @set's tapes that was skipped as damaged (qset__skip_damage()),
+ * then a closing line if any.  Returns how many.
+ */
+size_t query__report_damage(const char *verb, struct qset *set);
+
+/*
  * Create the tables of `bpftape query` over @set as real tables in the main
  * schema of @db (which should be empty), fill them in one transaction and
  * index them.  @opts may be NULL.  0 or -errno; @err receives what failed.

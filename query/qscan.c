@@ -246,7 +246,27 @@ static int next_index_row(struct qscan *s)
 					: NULL;
 
 			if (tp && ++s->chunk < tape_reader__chunk_count(r)) {
+				int ok;
+
 				s->left = tape_reader__chunk_type_count(r, s->chunk, tp->id);
+				if (!s->left)
+					continue;
+				/* the index counts only what a scan could return */
+				ok = qset__chunk_ok(s->set, s->tape, s->chunk, s->err,
+						    sizeof(s->err));
+				if (ok < 0)
+					return ok;
+				if (ok)
+					continue;
+				s->left = 0;
+				if (!s->set->skip_damage) {
+					char why[sizeof(s->err)];
+
+					memcpy(why, s->err, sizeof(why));
+					snprintf(s->err, sizeof(s->err), "%s: %s",
+						 qset__path(s->set, s->tape), why);
+					return -EBADMSG;
+				}
 				continue;
 			}
 			s->tape++;
@@ -455,13 +475,31 @@ const struct tape_event *qscan__event(const struct qscan *s)
 	return s->ev;
 }
 
+/* The cursor's next event; a chunk that cannot be read is skipped and
+ * recorded when the set skips damage. */
+static int next_intact(struct qscan *s)
+{
+	int ret;
+
+	while ((ret = tape_cursor__next(s->cur, &s->ev)) < 0 && ret != -ENOMEM &&
+	       s->set->skip_damage) {
+		int src = tape_cursor__errsrc(s->cur);
+
+		ret = qset__damage_add(s->set, src >= 0 ? s->srcmap[src] : 0,
+				       tape_cursor__errmsg(s->cur));
+		if (ret)
+			return ret;
+	}
+	return ret;
+}
+
 static int next_event(struct qscan *s)
 {
 	int ret;
 
 	if (s->done)
 		return 0;
-	ret = tape_cursor__next(s->cur, &s->ev);
+	ret = next_intact(s);
 	/* by type: the next type's pass */
 	while (!ret && s->by_type && s->name + 1 < s->nnames) {
 		close_cursor(s);
@@ -474,7 +512,7 @@ static int next_event(struct qscan *s)
 		}
 		if (s->done)
 			return 0;
-		ret = tape_cursor__next(s->cur, &s->ev);
+		ret = next_intact(s);
 	}
 	if (ret > 0) {
 		s->ev_tape = s->srcmap[s->ev->source];

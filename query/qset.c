@@ -22,6 +22,7 @@ struct qset *qset__open(const char *const *paths, size_t n, char *err, size_t er
 	if (!s)
 		goto nomem;
 	s->refs = 1;
+	pthread_mutex_init(&s->damage_mu, NULL);
 	s->n = n;
 	s->tapes = calloc(n, sizeof(*s->tapes));
 	s->readers = calloc(n, sizeof(*s->readers));
@@ -80,6 +81,7 @@ void qset__put(struct qset *s)
 		if (s->tapes) {
 			free(s->tapes[i].path);
 			proctab__free(s->tapes[i].procs);
+			free(s->tapes[i].chunk_ck);
 		}
 		if (s->readers)
 			tape_reader__free(s->readers[i]);
@@ -87,9 +89,95 @@ void qset__put(struct qset *s)
 	for (size_t i = 0; i < s->comm_slots; i++)
 		free(s->comms[i]);
 	free(s->comms);
+	for (size_t i = 0; i < s->ndamage; i++)
+		free(s->damage[i]);
+	free(s->damage);
+	pthread_mutex_destroy(&s->damage_mu);
 	free(s->tapes);
 	free(s->readers);
 	free(s);
+}
+
+void qset__skip_damage(struct qset *s)
+{
+	s->skip_damage = true;
+}
+
+int qset__damage_add(struct qset *s, size_t i, const char *msg)
+{
+	char *m = NULL, **nd;
+	int ret = -ENOMEM;
+
+	if (asprintf(&m, "%s: %s", s->tapes[i].path, msg) < 0)
+		return -ENOMEM;
+	pthread_mutex_lock(&s->damage_mu);
+	/* a query may read a chunk many times (a pass per type, a join) */
+	for (size_t k = 0; k < s->ndamage; k++)
+		if (!strcmp(s->damage[k], m)) {
+			ret = 0;
+			goto out;
+		}
+	nd = realloc(s->damage, (s->ndamage + 1) * sizeof(*nd));
+	if (nd) {
+		s->damage = nd;
+		s->damage[s->ndamage++] = m;
+		m = NULL;
+		ret = 0;
+	}
+out:
+	pthread_mutex_unlock(&s->damage_mu);
+	free(m);
+	return ret;
+}
+
+size_t qset__damage_count(struct qset *s)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->damage_mu);
+	n = s->ndamage;
+	pthread_mutex_unlock(&s->damage_mu);
+	return n;
+}
+
+const char *qset__damage_at(struct qset *s, size_t i)
+{
+	const char *m;
+
+	pthread_mutex_lock(&s->damage_mu);
+	m = i < s->ndamage ? s->damage[i] : NULL;
+	pthread_mutex_unlock(&s->damage_mu);
+	return m;
+}
+
+int qset__chunk_ok(struct qset *s, size_t i, size_t c, char *err, size_t errlen)
+{
+	struct qtape *t = &s->tapes[i];
+	struct tape_reader *r = s->readers[i];
+	int ret;
+
+	if (!t->chunk_ck) {
+		t->chunk_ck = calloc(tape_reader__chunk_count(r) + 1, 1);
+		if (!t->chunk_ck)
+			return -ENOMEM;
+	}
+	if (t->chunk_ck[c]) {
+		if (t->chunk_ck[c] == 2) {
+			struct tape_chunk_info ci;
+
+			tape_reader__chunk(r, c, &ci);
+			snprintf(err, errlen, "chunk at offset %llu: damaged",
+				 (unsigned long long)ci.offset);
+		}
+		return t->chunk_ck[c] == 1;
+	}
+	ret = tape_reader__check_chunk(r, c, err, errlen);
+	if (ret && ret != -EBADMSG)
+		return ret;
+	t->chunk_ck[c] = ret ? 2 : 1;
+	if (ret && s->skip_damage && (ret = qset__damage_add(s, i, err)))
+		return ret;
+	return t->chunk_ck[c] == 1;
 }
 
 #define MAX_COMMS 65536
@@ -272,12 +360,24 @@ int qset__proctab(struct qset *s, size_t i, const struct proctab **out, char *er
 		snprintf(err, errlen, "%s: %s", t->path, strerror(errno));
 		goto cleanup;
 	}
-	while ((ret = tape_cursor__next(c, &ev)) > 0) {
+	while ((ret = tape_cursor__next(c, &ev)) != 0) {
+		if (ret < 0 && s->skip_damage) {
+			/* the processes of what is intact */
+			if ((ret = qset__damage_add(s, i, tape_cursor__errmsg(c))))
+				break;
+			continue;
+		}
+		if (ret < 0)
+			break;
 		ret = proctab__apply(t->procs, ev);
 		if (ret) {
 			snprintf(err, errlen, "%s: process table: %s", t->path, strerror(-ret));
 			goto cleanup;
 		}
+	}
+	if (ret == -ENOMEM) {
+		snprintf(err, errlen, "out of memory");
+		goto cleanup;
 	}
 	if (ret < 0) {
 		snprintf(err, errlen, "%s: %s", t->path, tape_cursor__errmsg(c));

@@ -32,6 +32,27 @@ struct qset *qset__open(const char *const *paths, size_t n, char *err, size_t er
 struct qset *qset__get(struct qset *s);
 void qset__put(struct qset *s);
 
+/*
+ * Damaged tapes.  By default a chunk that cannot be read fails the
+ * statement reading it (SQLite users of the extension get an error).  With
+ * qset__skip_damage() (the verbs) it is skipped and named in the set's
+ * damage list, each block once, and the statement goes on with what is
+ * intact.  Counts taken from the index check each chunk first
+ * (tape_reader__check_chunk()) either way, so they never include events a
+ * scan could not return.
+ */
+void qset__skip_damage(struct qset *s);
+/* Record that @msg (a block that could not be read) of tape @i was skipped,
+ * unless it already was.  0 or -ENOMEM. */
+int qset__damage_add(struct qset *s, size_t i, const char *msg);
+size_t qset__damage_count(struct qset *s);
+/* "PATH: what and where"; valid while @s lives. */
+const char *qset__damage_at(struct qset *s, size_t i);
+/* Whether chunk @c of tape @i checks (tape_reader__check_chunk()), cached;
+ * a damaged one is recorded when the set skips damage.  1 yes, 0 no (@err
+ * says why), or a negative errno. */
+int qset__chunk_ok(struct qset *s, size_t i, size_t c, char *err, size_t errlen);
+
 size_t qset__count(const struct qset *s);
 struct tape_reader *qset__reader(const struct qset *s, size_t i);
 const char *qset__path(const struct qset *s, size_t i);

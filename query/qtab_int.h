@@ -3,6 +3,8 @@
 #ifndef BPFTAPE_QTAB_INT_H
 #define BPFTAPE_QTAB_INT_H
 
+#include <pthread.h>
+
 #include "qtab.h"
 
 struct qtape {
@@ -12,6 +14,7 @@ struct qtape {
 	bool has_rt;
 	struct proctab *procs;
 	bool procs_ready;
+	uint8_t *chunk_ck; /* per chunk: 0 unchecked, 1 good, 2 damaged */
 };
 
 struct qset {
@@ -24,6 +27,12 @@ struct qset {
 	 * at them instead of copying one per row */
 	char **comms;
 	size_t ncomms, comm_slots;
+	/* damage skipped so far ("PATH: what"), each block once; import
+	 * scans in two threads */
+	bool skip_damage;
+	char **damage;
+	size_t ndamage;
+	pthread_mutex_t damage_mu;
 };
 
 /* The interned copy of @comm (@len bytes), or NULL if the table is full. */

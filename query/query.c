@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "qimport.h"
 #include "qsql.h"
 #include "verbs.h"
 
@@ -492,6 +493,22 @@ static int run_sql(sqlite3 *db, const char *sql, const struct query_opts *o)
 	return 0;
 }
 
+/* Name the blocks of damaged tapes the statements did without (import's
+ * too): those found opening the tapes and those skipped while reading.
+ * How many. */
+size_t query__report_damage(const char *verb, struct qset *set)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < qset__count(set); i++)
+		n += cli__report_damage(verb, qset__path(set, i), qset__reader(set, i), 0);
+	for (size_t i = 0; i < qset__damage_count(set); i++, n++)
+		fprintf(stderr, "bpftape %s: %s (skipped)\n", verb, qset__damage_at(set, i));
+	if (n)
+		cli__partial(verb, n);
+	return n;
+}
+
 /* Past QSET_TYPE_TABLES_MAX types, say how many have no table. */
 static void note_types_without_table(const struct qset *set)
 {
@@ -569,6 +586,7 @@ int cmd_query(int argc, char **argv)
 		fprintf(stderr, "bpftape query: SQLite has no file system layer to restrict\n");
 		goto cleanup;
 	}
+	qset__skip_damage(set);
 	if (sqlite3_open_v2(":memory:", &db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    vfs) != SQLITE_OK) {
@@ -611,6 +629,8 @@ int cmd_query(int argc, char **argv)
 		fprintf(stderr, "bpftape query: writing output: %s\n", strerror(errno));
 		ret = 1;
 	}
+	if (query__report_damage("query", set) && !ret)
+		ret = CLI_EXIT_PARTIAL;
 cleanup:
 	sqlite3_free(errmsg);
 	sqlite3_close(db);

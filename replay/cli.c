@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "tape.h"
 
 void cli__getopt_init(void)
 {
@@ -243,4 +244,23 @@ int cli__parse_uint(const char *s, uint64_t max, uint64_t *v)
 		return -ERANGE;
 	*v = n;
 	return 0;
+}
+
+size_t cli__report_damage(const char *verb, const char *path, const struct tape_reader *r,
+			  size_t from)
+{
+	size_t n = tape_reader__problem_count(r);
+
+	for (size_t i = from; i < n; i++)
+		fprintf(stderr, "bpftape %s: %s: %s (skipped)\n", verb, path,
+			tape_reader__problem(r, i));
+	return n > from ? n - from : 0;
+}
+
+void cli__partial(const char *verb, unsigned long long n)
+{
+	fprintf(stderr,
+		"bpftape %s: %llu damaged block(s) skipped, named above; the rest was read"
+		" (status %d)\n",
+		verb, n, CLI_EXIT_PARTIAL);
 }

@@ -14,6 +14,22 @@
 
 /* Exit status of a command line that cannot run as written. */
 #define CLI_EXIT_USAGE 2
+/* Exit status of a verb that read a damaged tape: what is intact was
+ * read and written, and each block it had to skip is named on stderr. */
+#define CLI_EXIT_PARTIAL 3
+
+struct tape_reader;
+
+/*
+ * Print the damage @r found while opening (or refreshing) the tape at
+ * @path, from its @from-th problem on, one line for each skipped block:
+ * "bpftape VERB: PATH: what and where (skipped)".  Returns how many.
+ */
+size_t cli__report_damage(const char *verb, const char *path, const struct tape_reader *r,
+			  size_t from);
+
+/* Print the closing line of a verb that skipped @n damaged blocks. */
+void cli__partial(const char *verb, unsigned long long n);
 
 /*
  * Ready getopt_long() for a new verb: restart its scan and keep its own

@@ -621,6 +621,8 @@ int cmd_export(int argc, char **argv)
 			fprintf(stderr, "bpftape export: %s\n", err);
 		goto cleanup;
 	}
+	for (size_t i = 0; i < t.n; i++)
+		bad_chunks += cli__report_damage(VERB, argv[optind + i], t.readers[i], 0);
 	if (chrome && (rc = tapes__proc_prefix(&t))) {
 		fprintf(stderr, "bpftape export: reading process state before --since: %s\n",
 			strerror(-rc));
@@ -665,7 +667,9 @@ int cmd_export(int argc, char **argv)
 
 		rc = tapes__merge_next(t.cur, &ev);
 		if (rc < 0) {
-			fprintf(stderr, "bpftape export: %s\n", tapes__merge_errmsg(t.cur));
+			fprintf(stderr, "bpftape export: %s: %s (skipped)\n",
+				argv[optind + tapes__merge_errsrc(t.cur)],
+				tapes__merge_errmsg(t.cur));
 			bad_chunks++;
 			continue;
 		}
@@ -705,7 +709,11 @@ int cmd_export(int argc, char **argv)
 		fprintf(stderr, "bpftape export: %s\n", err);
 		goto cleanup;
 	}
-	ret = bad_chunks ? 1 : 0;
+	ret = 0;
+	if (bad_chunks) {
+		cli__partial(VERB, bad_chunks);
+		ret = CLI_EXIT_PARTIAL;
+	}
 	goto cleanup;
 nomem:
 	fprintf(stderr, "bpftape export: out of memory\n");

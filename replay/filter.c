@@ -714,6 +714,8 @@ int cmd_filter(int argc, char **argv)
 			fprintf(stderr, "bpftape filter: %s\n", err);
 		goto cleanup;
 	}
+	for (size_t i = 0; i < t.n; i++)
+		bad_chunks += cli__report_damage(VERB, argv[optind + i], t.readers[i], 0);
 	f.readers = t.readers;
 	f.n = t.n;
 	f.maps = calloc(f.n, sizeof(*f.maps));
@@ -772,7 +774,8 @@ int cmd_filter(int argc, char **argv)
 		rc = tapes__merge_next(t.cur, &ev);
 		if (rc < 0) {
 			cli_progress__end(&prog);
-			fprintf(stderr, "bpftape filter: %s (skipped)\n",
+			fprintf(stderr, "bpftape filter: %s: %s (skipped)\n",
+				argv[optind + tapes__merge_errsrc(t.cur)],
 				tapes__merge_errmsg(t.cur));
 			bad_chunks++;
 			continue;
@@ -908,7 +911,11 @@ int cmd_filter(int argc, char **argv)
 			(unsigned long long)(cst.chunks_read + cst.chunks_skipped),
 			(double)cst.bytes_read / 1e6);
 	}
-	ret = bad_chunks ? 1 : 0;
+	ret = 0;
+	if (bad_chunks) {
+		cli__partial(VERB, bad_chunks);
+		ret = CLI_EXIT_PARTIAL;
+	}
 	goto cleanup;
 write_fail:
 	fprintf(stderr, "bpftape filter: writing %s: %s\n", outpath,

@@ -20,7 +20,7 @@ static void usage(FILE *f)
 		   "per type, losses, processes, size, compression ratio and chunks, and\n"
 		   "every metadata key.  Reads the index only, unless --verify.\n\n"
 		   "  --verify   check every block's CRC and every chunk's payload, report\n"
-		   "             each bad block (exit status 1 if any)\n"
+		   "             each bad block (exit status 3 if any)\n"
 		   "  --json     one JSON object per tape\n\n"
 		   "Examples:\n"
 		   "  bpftape info incident.tape\n"
@@ -318,6 +318,9 @@ int cmd_info(int argc, char **argv)
 			}
 			if (bad)
 				bad_total++;
+		} else if (tape_reader__problem_count(r)) {
+			out__flush(&out);
+			bad_total += cli__report_damage("info", argv[i], r, 0) > 0;
 		}
 		if (json)
 			out__puts(&out, "}\n");
@@ -331,7 +334,7 @@ int cmd_info(int argc, char **argv)
 		fprintf(stderr, "bpftape info: writing output: %s\n", strerror(-out.err));
 		goto cleanup;
 	}
-	ret = (failed || bad_total) ? 1 : 0;
+	ret = failed ? 1 : bad_total ? CLI_EXIT_PARTIAL : 0;
 cleanup:
 	out__close(&out);
 	return ret;

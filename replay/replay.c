@@ -167,6 +167,8 @@ int cmd_replay(int argc, char **argv)
 			fprintf(stderr, "bpftape replay: %s\n", err);
 		goto cleanup;
 	}
+	for (size_t i = 0; i < t.n; i++)
+		bad_chunks += cli__report_damage(VERB, argv[optind + i], t.readers[i], 0);
 	/* a tape being recorded has no index yet: that is what --follow is for */
 	for (size_t i = 0; i < t.n && !follow; i++)
 		if (tape_reader__recovered(t.readers[i]))
@@ -197,7 +199,9 @@ int cmd_replay(int argc, char **argv)
 		rc = tapes__merge_next(t.cur, &ev);
 		if (rc < 0) {
 			out__flush(&out);
-			fprintf(stderr, "bpftape replay: %s\n", tapes__merge_errmsg(t.cur));
+			fprintf(stderr, "bpftape replay: %s: %s (skipped)\n",
+				argv[optind + tapes__merge_errsrc(t.cur)],
+				tapes__merge_errmsg(t.cur));
 			bad_chunks++;
 			continue;
 		}
@@ -211,11 +215,15 @@ int cmd_replay(int argc, char **argv)
 			if (out.err)
 				break;
 			for (size_t i = 0; i < t.n; i++) {
+				size_t had = tape_reader__problem_count(t.readers[i]);
 				int k = tape_reader__refresh(t.readers[i]);
 
 				if (k > 0)
 					n += k;
 				finished = finished && tape_reader__finished(t.readers[i]);
+				/* damage found in what the recorder added since */
+				bad_chunks += cli__report_damage(VERB, argv[optind + i],
+								 t.readers[i], had);
 			}
 			/* every event read and every trailer seen: nothing more comes */
 			if (!n && finished)
@@ -259,8 +267,8 @@ int cmd_replay(int argc, char **argv)
 		goto cleanup;
 	}
 	if (bad_chunks) {
-		fprintf(stderr, "bpftape replay: %llu chunk(s) could not be read; see above\n",
-			(unsigned long long)bad_chunks);
+		cli__partial(VERB, bad_chunks);
+		ret = CLI_EXIT_PARTIAL;
 		goto cleanup;
 	}
 	ret = 0;

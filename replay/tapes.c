@@ -51,6 +51,7 @@ struct tape_merge {
 	bool handed;
 	struct tape_event out;
 	char errmsg[512];
+	unsigned errsrc;
 };
 
 void tapes__merge_free(struct tape_merge *m)
@@ -135,9 +136,11 @@ int tapes__merge_next(struct tape_merge *m, const struct tape_event **ev)
 	if (!m->by_wall) {
 		int rc = tape_cursor__next(m->cur[0], ev);
 
-		if (rc < 0)
+		if (rc < 0) {
 			snprintf(m->errmsg, sizeof(m->errmsg), "%s",
 				 tape_cursor__errmsg(m->cur[0]));
+			m->errsrc = (unsigned)tape_cursor__errsrc(m->cur[0]);
+		}
 		return rc;
 	}
 	if (m->handed) {
@@ -154,6 +157,7 @@ int tapes__merge_next(struct tape_merge *m, const struct tape_event **ev)
 				m->head[i] = NULL;
 				snprintf(m->errmsg, sizeof(m->errmsg), "%s",
 					 tape_cursor__errmsg(m->cur[i]));
+				m->errsrc = (unsigned)i;
 				return rc;
 			}
 			if (!rc) {
@@ -180,6 +184,11 @@ int tapes__merge_next(struct tape_merge *m, const struct tape_event **ev)
 const char *tapes__merge_errmsg(const struct tape_merge *m)
 {
 	return m->errmsg;
+}
+
+unsigned tapes__merge_errsrc(const struct tape_merge *m)
+{
+	return m->errsrc;
 }
 
 void tapes__merge_stats(const struct tape_merge *m, struct tape_cursor_stats *st)

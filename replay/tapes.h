@@ -37,6 +37,8 @@ struct tape_merge *tapes__merge_new(struct tape_reader *const *readers, size_t n
  * (the next call goes on after it). */
 int tapes__merge_next(struct tape_merge *m, const struct tape_event **ev);
 const char *tapes__merge_errmsg(const struct tape_merge *m);
+/* The tape (index in @readers) the last error came from. */
+unsigned tapes__merge_errsrc(const struct tape_merge *m);
 void tapes__merge_stats(const struct tape_merge *m, struct tape_cursor_stats *st);
 /* True when the tapes are merged by wall-clock time. */
 bool tapes__merge_by_wall(const struct tape_merge *m);

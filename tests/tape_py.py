@@ -402,7 +402,14 @@ def decode_payload(raw, summ, types, what):
     b = Buf(raw, what + ", payload")
     n = summ.count
     strings = []
-    for _ in range(b.varint("nstrings")):
+    nstrings = b.varint("nstrings")
+    # each entry is a distinct string or bytes value of the chunk
+    refs = n + sum(tn * sum(1 for f in types[t][3] if f[1] in (K_STR, K_BYTES))
+                   for t, tn in summ.types if t in types)
+    if nstrings > refs:
+        raise Damage("%s: string table of %d entries for %d string values"
+                     % (b.what, nstrings, refs))
+    for _ in range(nstrings):
         ln = b.varint("string length")
         strings.append(b.raw(ln, "string"))
         if b.u8("string terminator") != 0:
@@ -623,7 +630,9 @@ class Tape:
             try:
                 btype, seq, body = self._block_at(off)
             except Damage as e:
-                nxt = self._resync(off + 1)
+                nxt = self._body_damage_end(off)
+                if nxt is None:
+                    nxt = self._resync(off + 1)
                 if nxt is None:
                     if d.find(BLOCK_MAGIC_BYTES, off, off + 4) == off and off + HDR <= len(d) \
                             and "runs past the end" in str(e):
@@ -639,6 +648,25 @@ class Tape:
             except Damage as e:
                 self.problem(str(e))
             off += HDR + len(body)
+
+    def _body_damage_end(self, off):
+        """Where a block with a bad CRC ends, if its framing is confirmed (the
+        end of the file, or a good block there): the damage is in its body,
+        which is skipped whole, so no block inside it is taken for real."""
+        d = self.data
+        if off + HDR > len(d):
+            return None
+        magic, _t, _f, _s, n, _c = struct.unpack_from("<IHHIII", d, off)
+        end = off + HDR + n
+        if magic != BLOCK_MAGIC or n > MAX_BODY or end > len(d):
+            return None
+        if len(d) - end < HDR:
+            return end
+        try:
+            self._block_at(end)
+            return end
+        except Damage:
+            return None
 
     def _resync(self, off):
         d = self.data

@@ -140,6 +140,42 @@ run "export: missing file" missing export --format csv "$m"
 run "query: missing file" missing query "$m" -c 'SELECT 1'
 run "import: missing file" missing import -o "$tmp/m.db" "$m"
 
+# ---- what is not a regular file: refused by name, never waited on ----
+# not_a_file WHAT PATH VERB ARGS...: ARGS name PATH; status 1, WHAT said
+not_a_file() {
+	local what=$1 path=$2
+	shift 2
+	timeout 20 "$BPFTAPE" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -ne 124 ] || { echo "still waiting after 20 s"; return 1; }
+	[ "$rc" -eq 1 ] || { echo "status $rc, want 1"; cat "$tmp/err"; return 1; }
+	grep -q "^bpftape $1: .*$path.*$what" "$tmp/err" ||
+		{ echo "stderr does not name the file and what it is:"; cat "$tmp/err"; return 1; }
+}
+# the loadable extension's tape_events(FILE) in sqlite3
+ext_not_a_file() {
+	timeout 20 sqlite3 :memory: -cmd ".load $OUTPUT/bpftape_sqlite" \
+		"SELECT count(*) FROM tape_events('$2')" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -ne 124 ] || { echo "still waiting after 20 s"; return 1; }
+	[ "$rc" -ne 0 ] && grep -q "$2.*$1" "$tmp/err" || { echo "status $rc"; cat "$tmp/err"; return 1; }
+}
+mkfifo "$tmp/fifo"
+mkdir "$tmp/dir"
+for w in "FIFO $tmp/fifo" "directory $tmp/dir" "character device /dev/null"; do
+	p=${w##* }
+	w=${w% *}
+	run "replay: a $w" not_a_file "$w" "$p" replay "$p"
+	run "filter: a $w" not_a_file "$w" "$p" filter -o "$o" "$p"
+	run "info: a $w" not_a_file "$w" "$p" info "$p"
+	run "recover: a $w" not_a_file "$w" "$p" recover -o "$o" "$p"
+	run "export: a $w" not_a_file "$w" "$p" export --format csv "$p"
+	run "query: a $w" not_a_file "$w" "$p" query "$p" -c 'SELECT 1'
+	command -v sqlite3 >/dev/null && [ -f "$OUTPUT/bpftape_sqlite.so" ] &&
+		run "sqlite3: tape_events() over a $w" ext_not_a_file "$w" "$p"
+	run "import: a $w" not_a_file "$w" "$p" import -o "$tmp/m.db" "$p"
+done
+
 # ---- export's output ----
 export_mode() {
 	local out=$tmp/e.csv
@@ -251,6 +287,105 @@ run "recover: a tape without its footer loses nothing" recovered "$tmp/nofooter.
 run "recover: a torn footer loses nothing" recovered "$tmp/tornfooter.tape" nothing rebuilt
 run "recover: a bad trailer CRC loses nothing" recovered "$GOLD/format-badfooter.tape" nothing rebuilt
 run "recover: a torn chunk is lost" recovered "$tmp/tornchunk.tape" lost rebuilt
+
+# ---- a damaged tape: what is intact is read, each bad block named, status 3 ----
+# partial VERB ARGS...: status 3, the bad chunk (offset 1888 of format-crc.tape)
+# named with its file on stderr, and a closing line
+partial() {
+	bp "$@"
+	[ "$rc" -eq 3 ] || { echo "status $rc, want 3"; cat "$tmp/err"; return 1; }
+	grep -q "^bpftape $1: .*crc.*\.tape: .*offset 1888: CRC mismatch" "$tmp/err" ||
+		{ echo "stderr does not name the bad block:"; cat "$tmp/err"; return 1; }
+	grep -q "^bpftape $1: 1 damaged block(s) skipped" "$tmp/err" ||
+		{ echo "no closing line:"; cat "$tmp/err"; return 1; }
+}
+# partial_rows WANT VERB ARGS...: as partial, and stdout's last line is WANT
+partial_rows() {
+	local want=$1
+	shift
+	partial "$@" || return 1
+	[ "$(tail -1 "$tmp/out")" = "$want" ] || { echo "got:"; cat "$tmp/out"; return 1; }
+}
+# partial_db DB WANT VERB ARGS...: as partial, and DB holds WANT events
+partial_db() {
+	local db=$1 want=$2
+	shift 2
+	rm -f "$db"
+	partial "$@" || return 1
+	[ "$(sqlite3 "$db" 'SELECT count(*) FROM events')" = "$want" ] ||
+		{ echo "$db: $(sqlite3 "$db" 'SELECT count(*) FROM events') events, want $want"; return 1; }
+}
+# partial_tape OUT WANT VERB ARGS...: as partial, and OUT holds WANT events
+partial_tape() {
+	local out=$1 want=$2
+	shift 2
+	rm -f "$out"
+	partial "$@" || return 1
+	"$BPFTAPE" info "$out" | grep -q "^  events: *$want\$" ||
+		{ "$BPFTAPE" info "$out"; return 1; }
+}
+partial_verify() {
+	bp info --verify "$1"
+	[ "$rc" -eq 3 ] && grep -q "BAD: .*offset 1888: CRC mismatch" "$tmp/out" ||
+		{ echo "status $rc"; cat "$tmp/out" "$tmp/err"; return 1; }
+}
+crc=$GOLD/format-crc.tape
+csize=$(stat -c %s "$crc")
+head -c $((csize - 36)) "$crc" >"$tmp/crc-nofooter.tape"
+# format-crc.tape: 600 events, 76 of them in the chunk at offset 1888
+for t in "$crc" "$tmp/crc-nofooter.tape"; do
+	k=index
+	[ "$t" = "$crc" ] || k="no footer"
+	run "replay, a bad chunk ($k): partial" partial replay "$t"
+	run "export, a bad chunk ($k): partial" partial export --format csv "$t"
+	run "filter, a bad chunk ($k): partial, the rest written" \
+		partial_tape "$tmp/p.tape" 524 filter -o "$tmp/p.tape" "$t"
+	run "query count(*), a bad chunk ($k): partial, intact events only" \
+		partial_rows 524 query "$t" -f csv -c 'SELECT count(*) FROM events'
+	run "query by type, a bad chunk ($k): partial" \
+		partial_rows 524 query "$t" -f csv -c \
+		'SELECT sum(n) FROM (SELECT type, count(comm) AS n FROM events GROUP BY type)'
+	command -v sqlite3 >/dev/null &&
+		run "import, a bad chunk ($k): partial, the rest written" \
+			partial_db "$tmp/p.db" 524 import -q -o "$tmp/p.db" "$t"
+	run "info --verify, a bad chunk ($k): status 3" partial_verify "$t"
+done
+
+# replay --follow names damage in what is appended while it follows
+follow_damage() {
+	local live=$tmp/live.tape pid i
+	head -c 1888 "$tmp/crc-nofooter.tape" >"$live" # up to the bad chunk
+	"$BPFTAPE" replay --follow "$live" >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	for i in $(seq 200); do [ -s "$tmp/out" ] && break; sleep 0.1; done
+	tail -c +1889 "$tmp/crc-nofooter.tape" >>"$live"
+	for i in $(seq 200); do grep -q 'offset 1888' "$tmp/err" && break; sleep 0.1; done
+	kill -INT "$pid"
+	wait "$pid"
+	rc=$?
+	[ "$rc" -eq 3 ] && grep -q "^bpftape replay: .*live.tape: .*offset 1888: CRC mismatch" "$tmp/err" ||
+		{ echo "status $rc"; cat "$tmp/err"; return 1; }
+}
+run "replay --follow: damage in what the recorder appends is named, status 3" follow_damage
+
+# a damaged index or trailer holds no events: readers are not partial, but
+# info --verify reports it
+old_footer() {
+	python3 -c 'import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+ioff = struct.unpack_from("<Q", d, len(d) - 16)[0]
+d[ioff + 25] ^= 1 if sys.argv[3] == "index" else 0
+d[len(d) - 5] ^= 1 if sys.argv[3] == "trailer" else 0
+open(sys.argv[2], "wb").write(d)' "$VALID" "$tmp/oldfooter.tape" "$1"
+	bp replay "$tmp/oldfooter.tape"
+	[ "$rc" -eq 0 ] || { echo "replay: status $rc, want 0"; cat "$tmp/err"; return 1; }
+	"$BPFTAPE" replay "$VALID" | cmp -s - "$tmp/out" || { echo "replay differs"; return 1; }
+	bp info --verify "$tmp/oldfooter.tape"
+	[ "$rc" -eq 3 ] && grep -q "BAD: .*old footer" "$tmp/out" ||
+		{ echo "info --verify: status $rc"; cat "$tmp/out"; return 1; }
+}
+run "a bad index CRC: no events lost, verify reports it" old_footer index
+run "a bad trailer CRC: no events lost, verify reports it" old_footer trailer
 
 # ---- long verbs stay quiet when stderr is not a terminal ----
 quiet_filter() {

@@ -18,13 +18,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <sys/un.h>
 #include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <zstd.h>
 
 #include "tape.h"
 
@@ -938,6 +942,664 @@ static void write_file(const char *path, const void *p, size_t n)
 	fclose(f);
 }
 
+/* A tape_reader__verify() callback: appends each message to the buffer
+ * (of 1024 bytes) @ctx. */
+static void collect_msg(void *ctx, const char *msg)
+{
+	size_t n = strlen(ctx);
+
+	snprintf((char *)ctx + n, 1024 - n, "%s\n", msg);
+}
+
+/* ---- crafted tapes: blocks framed by hand, as docs/FORMAT.md says ---- */
+
+static void craft_start(struct mem *m)
+{
+	static const uint8_t hdr[16] = "BPFTAPE\0\x01\0\0\0\0\0\0\0";
+
+	memset(m, 0, sizeof(*m));
+	assert_int_equal(mem_write(m, hdr, sizeof(hdr)), 0);
+}
+
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)v | 0x80;
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = v >> (8 * i);
+}
+
+/* A block with a good CRC at the end of @m; returns its offset. */
+static size_t craft_block(struct mem *m, uint16_t type, uint32_t seq, const void *body, size_t len)
+{
+	uint8_t h[20] = {0x54, 0x42, 0x4c, 0x4b, (uint8_t)type, (uint8_t)(type >> 8)};
+	size_t off = m->len;
+
+	put32(h + 8, seq);
+	put32(h + 12, (uint32_t)len);
+	put32(h + 16, crc32c(crc32c(0, h, 16), body, len));
+	assert_int_equal(mem_write(m, h, sizeof(h)), 0);
+	assert_int_equal(mem_write(m, body, len), 0);
+	return off;
+}
+
+/* A loss block's body: cpu, count, first_ts, span. */
+static size_t loss_body(uint8_t *p, uint64_t cpu, uint64_t count, uint64_t first, uint64_t span)
+{
+	size_t n = put_varint(p, cpu);
+
+	n += put_varint(p + n, count);
+	n += put_varint(p + n, first);
+	n += put_varint(p + n, span);
+	return n;
+}
+
+/* A varint of ten bytes whose last byte carries more than bit 63 overflows
+ * 64 bits: the spec says reject it, not keep its low bits. */
+static void test_varint_overflow(void **state)
+{
+	/* cpu 1, count UINT64_MAX (nine 0xff, then 0x01), first_ts 5, span 0 */
+	uint8_t max[13], over[sizeof(max)];
+	struct tape_reader *r;
+	struct mem m;
+
+	(void)state;
+	max[0] = 1;
+	assert_int_equal(put_varint(max + 1, UINT64_MAX), 10);
+	assert_int_equal(max[10], 0x01);
+	max[11] = 5;
+	max[12] = 0;
+	craft_start(&m);
+	craft_block(&m, 5, 0, max, sizeof(max));
+	r = open_mem(&m);
+	assert_int_equal(tape_reader__loss_count(r), 1);
+	assert_true(tape_reader__loss(r, 0)->count == UINT64_MAX);
+	tape_reader__free(r);
+	free(m.data);
+
+	memcpy(over, max, sizeof(max));
+	over[10] = 0x02; /* bit 64 */
+	craft_start(&m);
+	craft_block(&m, 5, 0, over, sizeof(over));
+	r = open_mem(&m);
+	assert_int_equal(tape_reader__loss_count(r), 0);
+	assert_non_null(strstr(tape_reader__errmsg(r), "overflows 64 bits"));
+	assert_non_null(strstr(tape_reader__errmsg(r), "offset 16"));
+	tape_reader__free(r);
+	free(m.data);
+}
+
+/* An index whose per-type counts disagree with its chunk (they still sum to
+ * the chunk's count): readers count and skip by them, so --verify says so. */
+static void test_verify_index_counts(void **state)
+{
+	static const struct tape_type empty2 = {0, "empty2", "", "", 0, NULL};
+	struct tape_event ev = {.pid = 7, .tid = 7, .comm = "x"};
+	struct tape_chunk_info ci;
+	struct tape_reader *r;
+	struct tape_writer *w;
+	struct mem m;
+	uint8_t *sum, *copy, *end;
+	uint64_t ioff;
+	uint32_t ilen;
+	char msgs[1024] = "";
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	w = new_writer(&m, 0);
+	assert_int_equal(tape_writer__add_type(w, &empty2), NTYPES + 1);
+	for (int i = 0; i < 8; i++) {
+		ev.ts = 1000 + i;
+		ev.type = i < 3 ? NTYPES : NTYPES + 1; /* 3 of one type, 5 of the other */
+		assert_int_equal(tape_writer__append(w, &ev), 0);
+	}
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+
+	r = open_mem(&m);
+	assert_int_equal(tape_reader__chunk_count(r), 1);
+	assert_int_equal(tape_reader__chunk(r, 0, &ci), 0);
+	assert_int_equal(tape_reader__verify(r, NULL, NULL), 0);
+	tape_reader__free(r);
+	/* the chunk's summary ends "2 types: 4 x3, 5 x5"; its copy in the index
+	 * is made to say "4 x5, 5 x3" */
+	sum = m.data + ci.offset + 20;
+	assert_memory_equal(sum + 1 + sum[0] - 5, "\x02\x04\x03\x05\x05", 5);
+	ioff = 0;
+	memcpy(&ioff, m.data + m.len - 16, 8);
+	memcpy(&ilen, m.data + m.len - 8, 4);
+	copy = memmem(m.data + ioff, ilen, sum, 1 + sum[0]);
+	assert_non_null(copy);
+	end = copy + 1 + sum[0];
+	end[-3] = 5;
+	end[-1] = 3;
+	put32(m.data + ioff + 16,
+	      crc32c(crc32c(0, m.data + ioff, 16), m.data + ioff + 20, ilen - 20));
+
+	r = open_mem(&m);
+	assert_false(tape_reader__recovered(r)); /* the index is used */
+	assert_int_equal(tape_reader__chunk_type_count(r, 0, NTYPES), 5);
+	assert_int_equal(tape_reader__verify(r, collect_msg, msgs), 1);
+	assert_non_null(strstr(msgs, "index says 5 events of type 4, the chunk 3"));
+	tape_reader__free(r);
+	free(m.data);
+}
+
+/*
+ * Run @fn(@arg) in a child under a CPU-time limit of @cpu_s seconds and an
+ * address-space limit of @as_mb MiB (0: none); true if it returned true
+ * within them.  The limits are wide (tens of times what a linear reader
+ * needs here): they catch a quadratic loop or an unbounded allocation,
+ * not a slow machine.
+ */
+static bool bounded(bool (*fn)(void *), void *arg, unsigned cpu_s, unsigned as_mb)
+{
+	int status;
+	pid_t pid;
+
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan reserves terabytes of address space for its shadow: only the
+	 * CPU limit holds under it (its own allocator reports excess) */
+	as_mb = 0;
+#endif
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		struct rlimit cpu = {cpu_s, cpu_s + 5},
+			      as = {(rlim_t)as_mb << 20, (rlim_t)as_mb << 20};
+
+		setrlimit(RLIMIT_CPU, &cpu);
+		if (as_mb)
+			setrlimit(RLIMIT_AS, &as);
+		_exit(fn(arg) ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		print_message("child killed by signal %d (%s)\n", WTERMSIG(status),
+			      WTERMSIG(status) == SIGXCPU ? "CPU limit"
+							  : strsignal(WTERMSIG(status)));
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+#define MANY 400000
+
+/* Open the crafted tape @arg (a struct mem) and read every loss record
+ * through a cursor: true if all MANY metadata keys and losses are there. */
+static bool open_and_read(void *arg)
+{
+	const struct mem *m = arg;
+	struct tape_reader *r = tape_reader__open_mem(m->data, m->len, NULL, 0);
+	struct tape_cursor *c;
+	const struct tape_event *ev;
+	uint64_t n = 0, last = 0;
+	bool ok;
+
+	if (!r)
+		return false;
+	c = tape_cursor__new(&r, 1, NULL);
+	while (c && tape_cursor__next(c, &ev) > 0) {
+		if (ev->ts < last)
+			return false;
+		last = ev->ts;
+		n++;
+	}
+	ok = c && n == MANY && tape_reader__meta_count(r) == MANY &&
+	     tape_reader__meta(r, "key.123456") && tape_reader__loss_count(r) == MANY;
+	tape_cursor__free(c);
+	tape_reader__free(r);
+	return ok;
+}
+
+/* Many metadata keys, many loss records: each is parsed and ordered in
+ * about n log n (a list searched per key, an insertion sort of losses in
+ * descending time took minutes at this size). */
+static void test_many_keys_and_losses(void **state)
+{
+	uint8_t *meta = malloc((size_t)MANY * 24 + 16);
+	size_t mlen;
+	struct mem m;
+
+	(void)state;
+	assert_non_null(meta);
+	mlen = put_varint(meta, MANY);
+	for (unsigned i = 0; i < MANY; i++) {
+		char k[32];
+		size_t n = (size_t)snprintf(k, sizeof(k), "key.%u", i);
+
+		mlen += put_varint(meta + mlen, n);
+		memcpy(meta + mlen, k, n);
+		mlen += n;
+		mlen += put_varint(meta + mlen, 1);
+		meta[mlen++] = 'v';
+	}
+	craft_start(&m);
+	craft_block(&m, 1, 0, meta, mlen);
+	free(meta);
+	for (unsigned i = 0; i < MANY; i++) {
+		uint8_t b[40];
+		/* descending first timestamps: the worst order for an insertion */
+		size_t n = loss_body(b, i % 4, 1, 1000000000ull + (uint64_t)(MANY - i) * 1000, 10);
+
+		craft_block(&m, 5, i + 1, b, n);
+	}
+	assert_true(bounded(open_and_read, &m, 30, 0));
+	free(m.data);
+}
+
+/* A metadata value holding the bytes of a valid loss block, in a metadata
+ * block whose CRC no longer checks: the damage is in that block's body, and
+ * the block inside it must not be taken for a real one. */
+static void test_resync_forged(void **state)
+{
+	uint8_t loss[40], body[128];
+	struct tape_reader *r;
+	struct mem forged, m;
+	size_t n, off;
+
+	(void)state;
+	for (int tail = 0; tail < 2; tail++) {
+		memset(&forged, 0, sizeof(forged));
+		craft_block(&forged, 5, 9, loss, loss_body(loss, 3, 1000000, 5000, 1));
+		n = put_varint(body, 1);
+		n += put_varint(body + n, 1);
+		body[n++] = 'k';
+		n += put_varint(body + n, forged.len);
+		memcpy(body + n, forged.data, forged.len);
+		n += forged.len;
+		free(forged.data);
+
+		craft_start(&m);
+		off = craft_block(&m, 1, 0, body, n);
+		m.data[off + 20 + 2] ^= 0x20; /* 'k' -> 'K': the CRC fails */
+		if (!tail) /* a real loss after it (else the damaged block ends the file) */
+			craft_block(&m, 5, 1, loss, loss_body(loss, 1, 7, 9000, 1));
+		r = open_mem(&m);
+		assert_int_equal(tape_reader__loss_count(r), tail ? 0 : 1);
+		if (!tail)
+			assert_int_equal(tape_reader__loss(r, 0)->count, 7);
+		assert_int_equal(tape_reader__problem_count(r), 1);
+		assert_non_null(strstr(tape_reader__problem(r, 0), "(metadata) at offset 16: CRC"));
+		assert_null(tape_reader__meta(r, "K"));
+		tape_reader__free(r);
+		free(m.data);
+	}
+}
+
+#define REGION_HEADERS 200000
+
+static bool open_finds_loss(void *arg)
+{
+	const struct mem *m = arg;
+	struct tape_reader *r = tape_reader__open_mem(m->data, m->len, NULL, 0);
+	bool ok = r && tape_reader__loss_count(r) == 1 && tape_reader__loss(r, 0)->count == 7 &&
+		  tape_reader__problem_count(r) == 1;
+
+	tape_reader__free(r);
+	return ok;
+}
+
+/* A damaged region of 4 MB made of block headers, each claiming a body up to
+ * the region's end and none with a good CRC: the search for the next good
+ * block is linear in the region (taking each candidate's CRC on its own,
+ * it took about a minute). */
+static void test_resync_linear(void **state)
+{
+	uint8_t loss[40], h[20] = {0x54, 0x42, 0x4c, 0x4b, 1};
+	struct mem m;
+
+	(void)state;
+	craft_start(&m);
+	craft_block(&m, 1, 0,
+		    "\x01\x01"
+		    "a\x01"
+		    "b",
+		    5);
+	assert_int_equal(mem_write(&m, "garbage", 7), 0); /* no framing to trust */
+	for (uint32_t i = 0; i < REGION_HEADERS; i++) {
+		put32(h + 12, (REGION_HEADERS - 1 - i) * 20);
+		assert_int_equal(mem_write(&m, h, sizeof(h)), 0);
+	}
+	craft_block(&m, 5, 2, loss, loss_body(loss, 0, 7, 1000, 5));
+	assert_true(bounded(open_finds_loss, &m, 30, 0));
+	free(m.data);
+}
+
+/* ---- hostile chunks: memory bounded by a fixed limit, not the payload ---- */
+
+/* A schema block: one type of id @id named "h" with @nfields u8 fields. */
+static void craft_schema(struct mem *m, uint32_t id, unsigned nfields)
+{
+	uint8_t rec[512], body[600];
+	size_t r = put_varint(rec, id), n;
+
+	rec[r++] = 1;
+	rec[r++] = 'h';
+	rec[r++] = 0; /* source */
+	rec[r++] = 0; /* format */
+	r += put_varint(rec + r, nfields);
+	for (unsigned f = 0; f < nfields; f++) {
+		rec[r++] = 2;
+		rec[r++] = 'f';
+		rec[r++] = (uint8_t)('0' + f % 64);
+		rec[r++] = 1; /* u8 */
+		rec[r++] = 0;
+		rec[r++] = 0;
+	}
+	n = put_varint(body, 0); /* no enums */
+	n += put_varint(body + n, 1);
+	n += put_varint(body + n, r);
+	memcpy(body + n, rec, r);
+	craft_block(m, 2, 0, body, n + r);
+}
+
+/* A payload streamed into one zstd frame without holding it whole. */
+struct zpay {
+	ZSTD_CCtx *z;
+	uint8_t *out;
+	size_t len, cap;
+	uint64_t raw;
+};
+
+static void zpay_put(struct zpay *zp, const void *p, size_t n, bool end)
+{
+	ZSTD_inBuffer in = {p, n, 0};
+
+	zp->raw += n;
+	for (;;) {
+		ZSTD_outBuffer out;
+		size_t left;
+
+		if (zp->cap - zp->len < 65536) {
+			zp->cap = zp->cap * 2 + 65536;
+			zp->out = realloc(zp->out, zp->cap);
+			assert_non_null(zp->out);
+		}
+		out = (ZSTD_outBuffer){zp->out, zp->cap, zp->len};
+		left = ZSTD_compressStream2(zp->z, &out, &in, end ? ZSTD_e_end : ZSTD_e_continue);
+		assert_false(ZSTD_isError(left));
+		zp->len = out.pos;
+		if (in.pos == in.size && (!end || !left))
+			return;
+	}
+}
+
+/* @n zero bytes */
+static void zpay_zeros(struct zpay *zp, uint64_t n)
+{
+	static const uint8_t zero[1 << 16];
+
+	for (; n; n -= n < sizeof(zero) ? n : sizeof(zero))
+		zpay_put(zp, zero, n < sizeof(zero) ? n : sizeof(zero), false);
+}
+
+/* The six common columns of events all at min_ts, pid 1, type @type,
+ * comm string 0: byte planes of width 0, whatever their count. */
+static void zpay_common(struct zpay *zp, uint32_t type)
+{
+	uint8_t c[64];
+	size_t n = 0;
+
+	for (int k = 0; k < 6; k++) {
+		uint8_t base[10];
+		size_t bl = put_varint(base, k == 1 ? type : 0);
+
+		c[n++] = (uint8_t)(bl + 2);
+		c[n++] = 0; /* byte planes */
+		memcpy(c + n, base, bl);
+		n += bl;
+		c[n++] = 0; /* width */
+	}
+	zpay_put(zp, c, n, false);
+}
+
+/* A chunk block of @count events of @type around payload @zp. */
+static void craft_chunk(struct mem *m, uint32_t seq, uint32_t type, uint32_t count,
+			const struct zpay *zp)
+{
+	uint8_t sum[128], *body;
+	size_t n = 0, sl;
+
+	sum[n++] = 1; /* zstd */
+	n += put_varint(sum + n, count);
+	n += put_varint(sum + n, 1000); /* min_ts */
+	n += put_varint(sum + n, 0);
+	n += put_varint(sum + n, 1); /* min_pid */
+	n += put_varint(sum + n, 0);
+	memset(sum + n, 0xff, 32);
+	n += 32;
+	n += put_varint(sum + n, zp->raw);
+	n += put_varint(sum + n, 1);
+	n += put_varint(sum + n, type);
+	n += put_varint(sum + n, count);
+	body = malloc(n + 8 + zp->len);
+	assert_non_null(body);
+	sl = put_varint(body, n);
+	memcpy(body + sl, sum, n);
+	memcpy(body + sl + n, zp->out, zp->len);
+	craft_block(m, 4, seq, body, sl + n + zp->len);
+	free(body);
+}
+
+static void zpay_start(struct zpay *zp, uint64_t raw)
+{
+	memset(zp, 0, sizeof(*zp));
+	zp->z = ZSTD_createCCtx();
+	assert_non_null(zp->z);
+	ZSTD_CCtx_setParameter(zp->z, ZSTD_c_compressionLevel, 1);
+	ZSTD_CCtx_setPledgedSrcSize(zp->z, raw);
+}
+
+static void zpay_free(struct zpay *zp)
+{
+	ZSTD_freeCCtx(zp->z);
+	free(zp->out);
+}
+
+struct hostile {
+	const struct mem *m;
+	uint32_t events;     /* events the reader should yield (at most 1000 are read) */
+	uint32_t errors;     /* chunks it should refuse */
+	const char *errtext; /* in each refusal */
+};
+
+/* Read every event of the crafted tape; true when the events and refusals
+ * are the ones expected, and none was for want of memory. */
+static bool read_hostile(void *arg)
+{
+	const struct hostile *h = arg;
+	struct tape_reader *r = tape_reader__open_mem(h->m->data, h->m->len, NULL, 0);
+	struct tape_cursor *c = r ? tape_cursor__new(&r, 1, NULL) : NULL;
+	const struct tape_event *ev;
+	uint32_t events = 0, errors = 0;
+	bool ok = c != NULL;
+	int ret;
+
+	while (c && (ret = tape_cursor__next(c, &ev)) != 0) {
+		if (ret > 0) {
+			for (unsigned f = 0; f < ev->tp->nfields; f++)
+				ok &= ev->values[f].u == 0;
+			/* the memory is taken when a chunk opens: its first
+			 * thousand events say it decodes */
+			if (++events == 1000)
+				break;
+			continue;
+		}
+		errors++;
+		if (ret == -ENOMEM || !strstr(tape_cursor__errmsg(c), h->errtext)) {
+			print_message("error %d: %s\n", ret, tape_cursor__errmsg(c));
+			ok = false;
+			break;
+		}
+	}
+	if (ok && (events != h->events || errors != h->errors)) {
+		print_message("%u events and %u refusals, want %u and %u\n", events, errors,
+			      h->events, h->errors);
+		ok = false;
+	}
+	tape_cursor__free(c);
+	tape_reader__free(r);
+	return ok;
+}
+
+/* A string table of 128 Mi empty strings in a few KB, four chunks of it
+ * overlapping in time: refused by name (the table holds more entries than
+ * the chunk has string values), within 1 GiB of address space. */
+static void test_hostile_string_table(void **state)
+{
+	uint32_t nstr = (1u << 27) - 64;
+	struct hostile h = {.events = 0, .errors = 4, .errtext = "string table of"};
+	uint8_t v[10];
+	struct zpay zp;
+	struct mem m;
+
+	(void)state;
+	zpay_start(&zp, put_varint(v, nstr) + 2ull * nstr + 24);
+	zpay_put(&zp, v, put_varint(v, nstr), false);
+	zpay_zeros(&zp, 2ull * nstr); /* each entry: length 0, then its NUL */
+	zpay_common(&zp, 1);
+	zpay_put(&zp, NULL, 0, true);
+	craft_start(&m);
+	craft_schema(&m, 1, 0);
+	for (int i = 0; i < 4; i++)
+		craft_chunk(&m, 1 + i, 1, 1, &zp);
+	zpay_free(&zp);
+	print_message("  %zu bytes of tape\n", m.len);
+	h.m = &m;
+	assert_true(bounded(read_hostile, &h, 60, 1024));
+	free(m.data);
+}
+
+/* 16 Mi events of 64 dictionary columns (one bit per value) in a few KB:
+ * the indexes are read in place, not unpacked (2 GiB), so the chunk decodes
+ * within 1 GiB of address space. */
+static void test_hostile_dictionaries(void **state)
+{
+	uint32_t count = 16u << 20;
+	struct hostile h = {.events = 1000, .errors = 0, .errtext = ""};
+	uint8_t col[16], v[4] = {1, 0, 0};
+	size_t cl = 0, packed = count / 8;
+	struct zpay zp;
+	struct mem m;
+
+	(void)state;
+	cl = put_varint(col, 1 + 1 + 2 + 1 + packed);
+	col[cl++] = 1; /* dictionary */
+	col[cl++] = 2; /* k */
+	col[cl++] = 0; /* 0, */
+	col[cl++] = 1; /* 1 */
+	col[cl++] = 1; /* bits */
+	zpay_start(&zp, 3 + 24 + 64 * (cl + packed));
+	zpay_put(&zp, v, 3, false); /* one string, empty */
+	zpay_common(&zp, 1);
+	for (int f = 0; f < 64; f++) {
+		zpay_put(&zp, col, cl, false);
+		zpay_zeros(&zp, packed);
+	}
+	zpay_put(&zp, NULL, 0, true);
+	craft_start(&m);
+	craft_schema(&m, 1, 64);
+	craft_chunk(&m, 1, 1, count, &zp);
+	zpay_free(&zp);
+	print_message("  %zu bytes of tape\n", m.len);
+	h.m = &m;
+	assert_true(bounded(read_hostile, &h, 120, 1024));
+	free(m.data);
+}
+
+/* Read the tape of @arg (a struct mem) of OVERLAP_CHUNKS one-event chunks:
+ * true when some events come out and the other chunks are refused for the
+ * cursor's memory limit, never for want of memory. */
+#define OVERLAP_CHUNKS 8000
+
+static bool read_overlap(void *arg)
+{
+	const struct mem *m = arg;
+	struct tape_reader *r = tape_reader__open_mem(m->data, m->len, NULL, 0);
+	struct tape_cursor *c = r ? tape_cursor__new(&r, 1, NULL) : NULL;
+	const struct tape_event *ev;
+	uint32_t events = 0, refused = 0;
+	bool ok = c != NULL;
+	int ret;
+
+	while (ok && (ret = tape_cursor__next(c, &ev)) != 0) {
+		if (ret > 0)
+			events++;
+		else if (ret == -E2BIG && strstr(tape_cursor__errmsg(c), "over the limit"))
+			refused++;
+		else
+			ok = false;
+	}
+	if (!ok || !events || !refused || events + refused != OVERLAP_CHUNKS) {
+		print_message("%u events, %u refused, last error: %s\n", events, refused,
+			      c ? tape_cursor__errmsg(c) : "");
+		ok = false;
+	}
+	tape_cursor__free(c);
+	tape_reader__free(r);
+	return ok;
+}
+
+/* Thousands of one-event chunks overlapping in time, of a tape whose type
+ * ids go up to 65535: each open chunk costs a map of every type id, and the
+ * cursor refuses by name the chunks past its limit on what open chunks hold
+ * rather than exhausting memory (1.5 GiB of address space here). */
+static void test_hostile_overlap(void **state)
+{
+	uint8_t v[3] = {1, 0, 0};
+	struct zpay zp;
+	struct mem m;
+
+	(void)state;
+	zpay_start(&zp, 3 + 26);
+	zpay_put(&zp, v, 3, false);
+	zpay_common(&zp, 65535);
+	zpay_put(&zp, NULL, 0, true);
+	assert_int_equal(zp.raw, 3 + 26);
+	craft_start(&m);
+	craft_schema(&m, 65535, 0);
+	for (uint32_t i = 0; i < OVERLAP_CHUNKS; i++)
+		craft_chunk(&m, 1 + i, 65535, 1, &zp);
+	zpay_free(&zp);
+	assert_true(bounded(read_overlap, &m, 60, 1536));
+	free(m.data);
+}
+
+/* Anything but a regular file is refused by name before it is read: a FIFO
+ * would block the reader for ever, a directory fail it obscurely. */
+static void test_not_a_file(void **state)
+{
+	char fifo[256], err[256];
+
+	(void)state;
+	snprintf(fifo, sizeof(fifo), "%s", tmp_path("fifo"));
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	/* were it opened blocking, this would wait for a writer, and the
+	 * alarm end the test */
+	alarm(20);
+	assert_null(tape_reader__open(fifo, err, sizeof(err)));
+	alarm(0);
+	assert_int_equal(errno, ESPIPE);
+	assert_non_null(strstr(err, "FIFO"));
+	unlink(fifo);
+	assert_null(tape_reader__open("/tmp", err, sizeof(err)));
+	assert_int_equal(errno, EISDIR);
+	assert_non_null(strstr(err, "directory"));
+	assert_null(tape_reader__open("/dev/null", err, sizeof(err)));
+	assert_non_null(strstr(err, "character device"));
+}
+
 static void test_recover(void **state)
 {
 	struct mem m;
@@ -1478,6 +2140,15 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_file_mode),
 		cmocka_unit_test(test_tracepoint_decoded),
 		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_varint_overflow),
+		cmocka_unit_test(test_not_a_file),
+		cmocka_unit_test(test_verify_index_counts),
+		cmocka_unit_test(test_many_keys_and_losses),
+		cmocka_unit_test(test_resync_forged),
+		cmocka_unit_test(test_resync_linear),
+		cmocka_unit_test(test_hostile_string_table),
+		cmocka_unit_test(test_hostile_dictionaries),
+		cmocka_unit_test(test_hostile_overlap),
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--write-golden"))
