@@ -246,6 +246,22 @@ int cli__parse_uint(const char *s, uint64_t max, uint64_t *v)
 	return 0;
 }
 
+int cli__parse_positive_real(const char *s, double *v)
+{
+	const char *end;
+	double d;
+	int err;
+
+	err = parse_decimal(s, &d, &end);
+	if (err)
+		return err;
+	/* an underflow to zero is not a positive number either */
+	if (*end || !(d > 0))
+		return -EINVAL;
+	*v = d;
+	return 0;
+}
+
 size_t cli__report_damage(const char *verb, const char *path, const struct tape_reader *r,
 			  size_t from)
 {

@@ -102,4 +102,10 @@ int cli__parse_size(const char *s, uint64_t *bytes);
  * "4.0").  -ERANGE above @max. */
 int cli__parse_uint(const char *s, uint64_t max, uint64_t *v);
 
+/* A finite number greater than zero into @v, in the digits of a duration
+ * without a unit: "10", "0.5", ".25", "1e3" ("1": as it was, "10": ten
+ * times as fast).  -EINVAL for zero, -ERANGE for one too large for a
+ * double. */
+int cli__parse_positive_real(const char *s, double *v);
+
 #endif

@@ -121,14 +121,14 @@ int cmd_replay(int argc, char **argv)
 		case OPT_PACE:
 			pace = true;
 			if (optarg) {
-				char *end;
-
-				speed = strtod(optarg, &end);
-				if (*end || !(speed > 0)) {
+				rc = cli__parse_positive_real(optarg, &speed);
+				if (rc) {
 					ret = cli__usage(VERB,
-							 "--pace: '%s' is not a positive speed "
-							 "(1: as recorded, 10: ten times faster)",
-							 optarg);
+							 "--pace: '%s' is %s (1: as recorded, 10: "
+							 "ten times faster)",
+							 optarg,
+							 rc == -ERANGE ? "too large a speed"
+								       : "not a positive speed");
 					goto cleanup;
 				}
 			}
