@@ -786,7 +786,7 @@ int cmd_import(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &prog.start);
 	set = qset__open((const char *const *)argv + optind, argc - optind, err, sizeof(err));
 	if (!set) {
-		fprintf(stderr, "bpftape import: %s\n", err);
+		cli__eprintf("bpftape import: %s\n", err);
 		goto cleanup;
 	}
 	qset__skip_damage(set);
@@ -817,26 +817,25 @@ int cmd_import(int argc, char **argv)
 	errno = saved;
 	if (!of) {
 		if (errno == EEXIST)
-			fprintf(stderr, "bpftape import: %s exists; use --force to replace it\n",
-				out);
+			cli__eprintf("bpftape import: %s exists; use --force to replace it\n", out);
 		else
-			fprintf(stderr, "bpftape import: %s\n", err[0] ? err : strerror(errno));
+			cli__eprintf("bpftape import: %s\n", err[0] ? err : strerror(errno));
 		goto cleanup;
 	}
 	tmp = tape_out__tmpname(of);
 	if (!tmp) {
-		fprintf(stderr, "bpftape import: %s: not a file a database can be built in\n", out);
+		cli__eprintf("bpftape import: %s: not a file a database can be built in\n", out);
 		goto cleanup;
 	}
 	if (!tmpcopy) {
-		fprintf(stderr, "bpftape import: out of memory\n");
+		cli__eprintf("bpftape import: out of memory\n");
 		goto cleanup;
 	}
 	if (sqlite3_open_v2(tmp, &db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
-		fprintf(stderr, "bpftape import: %s: %s\n", tmp,
-			db ? sqlite3_errmsg(db) : "out of memory");
+		cli__eprintf("bpftape import: %s: %s\n", tmp,
+			     db ? sqlite3_errmsg(db) : "out of memory");
 		goto cleanup;
 	}
 	qimport__tune(db);
@@ -844,29 +843,28 @@ int cmd_import(int argc, char **argv)
 
 	if (qimport__run(db, set, &io, &st, err, sizeof(err))) {
 		cli_progress__end(&prog.line);
-		fprintf(stderr, "bpftape import: %s\n", err);
+		cli__eprintf("bpftape import: %s\n", err);
 		goto cleanup;
 	}
 	if (sqlite3_close(db) != SQLITE_OK) {
-		fprintf(stderr, "bpftape import: %s: %s\n", tmp, sqlite3_errmsg(db));
+		cli__eprintf("bpftape import: %s: %s\n", tmp, sqlite3_errmsg(db));
 		goto cleanup;
 	}
 	db = NULL;
 	/* from here the name is OUT's */
 	on_interrupt(NULL);
 	if (tape_out__commit(of, err, sizeof(err))) {
-		fprintf(stderr, "bpftape import: %s\n", err);
+		cli__eprintf("bpftape import: %s\n", err);
 		goto cleanup;
 	}
 	cli_progress__end(&prog.line);
 	double s = since(&prog.start);
-	fprintf(stderr,
-		"bpftape import: %llu events into %s (%zu tables, %llu type rows) in %.2f s, "
-		"%.2f M events/s\n",
-		(unsigned long long)st.events, out, st.tables, (unsigned long long)st.type_rows, s,
-		s > 0 ? st.events / s / 1e6 : 0.0);
+	cli__eprintf("bpftape import: %llu events into %s (%zu tables, %llu type rows) in %.2f s, "
+		     "%.2f M events/s\n",
+		     (unsigned long long)st.events, out, st.tables,
+		     (unsigned long long)st.type_rows, s, s > 0 ? st.events / s / 1e6 : 0.0);
 	if (st.types_without_table)
-		fprintf(stderr,
+		cli__eprintf(
 			"bpftape import: %zu event types without events got no table (the schema "
 			"has "
 			"more than %d types; 'SELECT * FROM types' lists them all)\n",

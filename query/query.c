@@ -458,11 +458,11 @@ static void sql_error(sqlite3 *db, const struct query_opts *o)
 {
 	int code = sqlite3_errcode(db) & 0xff;
 
-	fprintf(stderr, "bpftape query: %s%s\n", sqlite3_errmsg(db),
-		!o->allow_write && (code == SQLITE_CANTOPEN || code == SQLITE_READONLY ||
-				    code == SQLITE_IOERR)
-			? " (SQL opens files read-only here; --allow-write lets it write them)"
-			: "");
+	cli__eprintf("bpftape query: %s%s\n", sqlite3_errmsg(db),
+		     !o->allow_write && (code == SQLITE_CANTOPEN || code == SQLITE_READONLY ||
+					 code == SQLITE_IOERR)
+			     ? " (SQL opens files read-only here; --allow-write lets it write them)"
+			     : "");
 }
 
 /* Run every statement of @sql; stop at the first error. */
@@ -503,7 +503,7 @@ size_t query__report_damage(const char *verb, struct qset *set)
 	for (size_t i = 0; i < qset__count(set); i++)
 		n += cli__report_damage(verb, qset__path(set, i), qset__reader(set, i), 0);
 	for (size_t i = 0; i < qset__damage_count(set); i++, n++)
-		fprintf(stderr, "bpftape %s: %s (skipped)\n", verb, qset__damage_at(set, i));
+		cli__eprintf("bpftape %s: %s (skipped)\n", verb, qset__damage_at(set, i));
 	if (n)
 		cli__partial(verb, n);
 	return n;
@@ -519,7 +519,7 @@ static void note_types_without_table(const struct qset *set)
 		return;
 	kept = qset__keep_types_with_events(set, names, types, n);
 	if (kept < n)
-		fprintf(stderr,
+		cli__eprintf(
 			"bpftape query: %d event types without events have no table (the tapes "
 			"define %d types, more than %d; 'SELECT * FROM types' lists them all)\n",
 			n - kept, n, QSET_TYPE_TABLES_MAX);
@@ -579,19 +579,19 @@ int cmd_query(int argc, char **argv)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	set = qset__open((const char *const *)argv + optind, argc - optind, err, sizeof(err));
 	if (!set) {
-		fprintf(stderr, "bpftape query: %s\n", err);
+		cli__eprintf("bpftape query: %s\n", err);
 		goto cleanup;
 	}
 	if (!o.allow_write && !(vfs = ro_vfs_name())) {
-		fprintf(stderr, "bpftape query: SQLite has no file system layer to restrict\n");
+		cli__eprintf("bpftape query: SQLite has no file system layer to restrict\n");
 		goto cleanup;
 	}
 	qset__skip_damage(set);
 	if (sqlite3_open_v2(":memory:", &db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    vfs) != SQLITE_OK) {
-		fprintf(stderr, "bpftape query: cannot open SQLite: %s\n",
-			db ? sqlite3_errmsg(db) : "out of memory");
+		cli__eprintf("bpftape query: cannot open SQLite: %s\n",
+			     db ? sqlite3_errmsg(db) : "out of memory");
 		goto cleanup;
 	}
 	/* no code from a file, asked or not; no schema tricks in attached files */
@@ -602,17 +602,17 @@ int cmd_query(int argc, char **argv)
 	/* room for SQLite's sorter before it spills to temporary files */
 	sqlite3_exec(db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
 	if (qsql__attach(db, set, &errmsg) != SQLITE_OK) {
-		fprintf(stderr, "bpftape query: %s\n", errmsg ? errmsg : sqlite3_errmsg(db));
+		cli__eprintf("bpftape query: %s\n", errmsg ? errmsg : sqlite3_errmsg(db));
 		goto cleanup;
 	}
 	note_types_without_table(set);
 	if (!o.sql) {
 		if (isatty(STDIN_FILENO))
-			fprintf(stderr, "bpftape query: reading SQL until end of input (Ctrl-D)\n");
+			cli__eprintf("bpftape query: reading SQL until end of input (Ctrl-D)\n");
 		input = read_all(stdin);
 		if (!input) {
-			fprintf(stderr, "bpftape query: reading SQL from stdin: %s\n",
-				strerror(errno ? errno : EIO));
+			cli__eprintf("bpftape query: reading SQL from stdin: %s\n",
+				     strerror(errno ? errno : EIO));
 			goto cleanup;
 		}
 	}
@@ -621,12 +621,13 @@ int cmd_query(int argc, char **argv)
 		struct tape_cursor_stats st;
 
 		qset__take_stats(set, &st);
-		fprintf(stderr, "bpftape query: chunks read %llu, skipped %llu, bytes read %llu\n",
-			(unsigned long long)st.chunks_read, (unsigned long long)st.chunks_skipped,
-			(unsigned long long)st.bytes_read);
+		cli__eprintf("bpftape query: chunks read %llu, skipped %llu, bytes read %llu\n",
+			     (unsigned long long)st.chunks_read,
+			     (unsigned long long)st.chunks_skipped,
+			     (unsigned long long)st.bytes_read);
 	}
 	if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, "bpftape query: writing output: %s\n", strerror(errno));
+		cli__eprintf("bpftape query: writing output: %s\n", strerror(errno));
 		ret = 1;
 	}
 	if (query__report_damage("query", set) && !ret)

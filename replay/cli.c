@@ -16,10 +16,83 @@ void cli__getopt_init(void)
 	opterr = 0;
 }
 
+/*
+ * Write the @n bytes of message text at @s to stderr through format's one
+ * renderer.  A message carries what came from a tape or a command line
+ * (paths, names, metadata, the reader's texts, SQLite's): none of their
+ * bytes may reach the terminal as they are.  TAPE_ESC_TEXT, but a quote
+ * stays a quote: in a message it is the message's own, and with every
+ * backslash escaped the text still gives back the bytes.
+ */
+static void put_text(const char *s, size_t n)
+{
+	char buf[TAPE_ESC_MAX * 256 + 1];
+
+	while (n) {
+		size_t k = 0;
+
+		while (k < n && k < 256 && s[k] != '"')
+			k++;
+		/* a piece never ends inside a UTF-8 sequence, which would then
+		 * be escaped as invalid bytes */
+		if (k == 256 && k < n)
+			while (k > 252 && (s[k] & 0xc0) == 0x80)
+				k--;
+		tape_escape(s, k, TAPE_ESC_TEXT, buf, sizeof(buf));
+		fputs(buf, stderr);
+		if (k < n && s[k] == '"') {
+			fputc('"', stderr);
+			k++;
+		}
+		s += k;
+		n -= k;
+	}
+}
+
+/* Format and write the text of a message as put_text() does; a newline
+ * that ends @fmt's text is the message's own and is kept. */
+static void vput_message(const char *fmt, va_list ap)
+{
+	char small[1024], *text = small;
+	bool nl;
+	va_list aq;
+	int len;
+
+	va_copy(aq, ap);
+	len = vsnprintf(small, sizeof(small), fmt, aq);
+	va_end(aq);
+	if (len < 0)
+		return;
+	if ((size_t)len >= sizeof(small)) {
+		text = malloc((size_t)len + 1);
+		if (text) {
+			vsnprintf(text, (size_t)len + 1, fmt, ap);
+		} else {
+			text = small; /* what fits, rather than nothing */
+			len = sizeof(small) - 1;
+		}
+	}
+	nl = len && text[len - 1] == '\n';
+	put_text(text, (size_t)len - nl);
+	if (nl)
+		fputc('\n', stderr);
+	if (text != small)
+		free(text);
+}
+
+void cli__eprintf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vput_message(fmt, ap);
+	va_end(ap);
+}
+
 static int vusage(const char *verb, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "bpftape %s: ", verb);
-	vfprintf(stderr, fmt, ap);
+	vput_message(fmt, ap);
 	fprintf(stderr, "; see 'bpftape %s --help'\n", verb);
 	return CLI_EXIT_USAGE;
 }
@@ -104,7 +177,7 @@ void cli_progress__show(struct cli_progress *p, const char *fmt, ...)
 		return;
 	fprintf(stderr, "\rbpftape %s: ", p->verb);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vput_message(fmt, ap);
 	va_end(ap);
 	fputs("\033[K", stderr); /* what a longer earlier line left */
 	fflush(stderr);
@@ -246,14 +319,30 @@ int cli__parse_uint(const char *s, uint64_t max, uint64_t *v)
 	return 0;
 }
 
+int cli__parse_positive_real(const char *s, double *v)
+{
+	const char *end;
+	double d;
+	int err;
+
+	err = parse_decimal(s, &d, &end);
+	if (err)
+		return err;
+	/* an underflow to zero is not a positive number either */
+	if (*end || !(d > 0))
+		return -EINVAL;
+	*v = d;
+	return 0;
+}
+
 size_t cli__report_damage(const char *verb, const char *path, const struct tape_reader *r,
 			  size_t from)
 {
 	size_t n = tape_reader__problem_count(r);
 
 	for (size_t i = from; i < n; i++)
-		fprintf(stderr, "bpftape %s: %s: %s (skipped)\n", verb, path,
-			tape_reader__problem(r, i));
+		cli__eprintf("bpftape %s: %s: %s (skipped)\n", verb, path,
+			     tape_reader__problem(r, i));
 	return n > from ? n - from : 0;
 }
 

@@ -12,6 +12,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/*
+ * Print a message to stderr like fprintf(): every message of a verb goes
+ * through here (or cli__usage(), cli__report_damage(), the progress line),
+ * because its paths, names, metadata and library texts came from a tape or
+ * a command line.  Their control bytes, invalid UTF-8 and backslashes are
+ * written as format's TAPE_ESC_TEXT writes them (quotes stay as they are),
+ * so no byte can drive the terminal; a newline that ends the text is kept.
+ */
+void cli__eprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Exit status of a command line that cannot run as written. */
 #define CLI_EXIT_USAGE 2
 /* Exit status of a verb that read a damaged tape: what is intact was
@@ -101,5 +111,11 @@ int cli__parse_size(const char *s, uint64_t *bytes);
 /* A whole decimal number from 0 to @max into @v ("42"; not "+42", "0x2a",
  * "4.0").  -ERANGE above @max. */
 int cli__parse_uint(const char *s, uint64_t max, uint64_t *v);
+
+/* A finite number greater than zero into @v, in the digits of a duration
+ * without a unit: "10", "0.5", ".25", "1e3" ("1": as it was, "10": ten
+ * times as fast).  -EINVAL for zero, -ERANGE for one too large for a
+ * double. */
+int cli__parse_positive_real(const char *s, double *v);
 
 #endif

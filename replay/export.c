@@ -618,18 +618,18 @@ int cmd_export(int argc, char **argv)
 		if (t.bad_selection)
 			ret = cli__usage(VERB, "%s", err);
 		else
-			fprintf(stderr, "bpftape export: %s\n", err);
+			cli__eprintf("bpftape export: %s\n", err);
 		goto cleanup;
 	}
 	for (size_t i = 0; i < t.n; i++)
 		bad_chunks += cli__report_damage(VERB, argv[optind + i], t.readers[i], 0);
 	if (chrome && (rc = tapes__proc_prefix(&t))) {
-		fprintf(stderr, "bpftape export: reading process state before --since: %s\n",
-			strerror(-rc));
+		cli__eprintf("bpftape export: reading process state before --since: %s\n",
+			     strerror(-rc));
 		goto cleanup;
 	}
 	if (chrome && t.nhosts > CHROME_MAX_HOSTS) {
-		fprintf(stderr,
+		cli__eprintf(
 			"bpftape export: the tapes come from %zu hosts; Chrome trace pids hold "
 			"at most %u: export fewer hosts at a time\n",
 			t.nhosts, CHROME_MAX_HOSTS);
@@ -650,7 +650,7 @@ int cmd_export(int argc, char **argv)
 		/* written beside OUT and renamed over it once complete */
 		of = tape_out__open(outpath, &oo, err, sizeof(err));
 		if (!of) {
-			fprintf(stderr, "bpftape export: %s\n", err[0] ? err : strerror(errno));
+			cli__eprintf("bpftape export: %s\n", err[0] ? err : strerror(errno));
 			goto cleanup;
 		}
 		fd = tape_out__fd(of);
@@ -667,9 +667,9 @@ int cmd_export(int argc, char **argv)
 
 		rc = tapes__merge_next(t.cur, &ev);
 		if (rc < 0) {
-			fprintf(stderr, "bpftape export: %s: %s (skipped)\n",
-				argv[optind + tapes__merge_errsrc(t.cur)],
-				tapes__merge_errmsg(t.cur));
+			cli__eprintf("bpftape export: %s: %s (skipped)\n",
+				     argv[optind + tapes__merge_errsrc(t.cur)],
+				     tapes__merge_errmsg(t.cur));
 			bad_chunks++;
 			continue;
 		}
@@ -701,12 +701,12 @@ int cmd_export(int argc, char **argv)
 		goto cleanup;
 	}
 	if (out.err) {
-		fprintf(stderr, "bpftape export: writing %s: %s\n", outpath ? outpath : "output",
-			strerror(-out.err));
+		cli__eprintf("bpftape export: writing %s: %s\n", outpath ? outpath : "output",
+			     strerror(-out.err));
 		goto cleanup;
 	}
 	if (of && tape_out__commit(of, err, sizeof(err))) {
-		fprintf(stderr, "bpftape export: %s\n", err);
+		cli__eprintf("bpftape export: %s\n", err);
 		goto cleanup;
 	}
 	ret = 0;
@@ -716,7 +716,7 @@ int cmd_export(int argc, char **argv)
 	}
 	goto cleanup;
 nomem:
-	fprintf(stderr, "bpftape export: out of memory\n");
+	cli__eprintf("bpftape export: out of memory\n");
 cleanup:
 	out__close(&out);
 	tape_out__free(of); /* owns fd; removes an output left incomplete */

@@ -700,9 +700,9 @@ int cmd_filter(int argc, char **argv)
 			}
 	}
 	if (f.what && (rc = redact_key(keyfile, f.key))) {
-		fprintf(stderr, "bpftape filter: --key %s: %s\n", keyfile ? keyfile : "(random)",
-			rc == -EINVAL ? "fewer than 16 bytes; a key file needs at least 16"
-				      : strerror(-rc));
+		cli__eprintf("bpftape filter: --key %s: %s\n", keyfile ? keyfile : "(random)",
+			     rc == -EINVAL ? "fewer than 16 bytes; a key file needs at least 16"
+					   : strerror(-rc));
 		goto cleanup;
 	}
 	po.all_losses = true;
@@ -711,7 +711,7 @@ int cmd_filter(int argc, char **argv)
 		if (t.bad_selection)
 			ret = cli__usage(VERB, "%s", err);
 		else
-			fprintf(stderr, "bpftape filter: %s\n", err);
+			cli__eprintf("bpftape filter: %s\n", err);
 		goto cleanup;
 	}
 	for (size_t i = 0; i < t.n; i++)
@@ -742,16 +742,16 @@ int cmd_filter(int argc, char **argv)
 		f.w = o ? tape_writer__open_out(o, NULL) : NULL;
 		if (!f.w) {
 			if (o || !err[0])
-				fprintf(stderr, "bpftape filter: %s: %s\n", outpath,
-					strerror(errno));
+				cli__eprintf("bpftape filter: %s: %s\n", outpath, strerror(errno));
 			else
-				fprintf(stderr, "bpftape filter: %s\n", err);
+				cli__eprintf("bpftape filter: %s\n", err);
 			goto cleanup;
 		}
 	}
 	if ((rc = copy_meta(&f))) {
-		fprintf(stderr, "bpftape filter: %s: %s\n", outpath,
-			tape_writer__errmsg(f.w)[0] ? tape_writer__errmsg(f.w) : strerror(-rc));
+		cli__eprintf("bpftape filter: %s: %s\n", outpath,
+			     tape_writer__errmsg(f.w)[0] ? tape_writer__errmsg(f.w)
+							 : strerror(-rc));
 		goto cleanup;
 	}
 	if (f.what) {
@@ -774,9 +774,9 @@ int cmd_filter(int argc, char **argv)
 		rc = tapes__merge_next(t.cur, &ev);
 		if (rc < 0) {
 			cli_progress__end(&prog);
-			fprintf(stderr, "bpftape filter: %s: %s (skipped)\n",
-				argv[optind + tapes__merge_errsrc(t.cur)],
-				tapes__merge_errmsg(t.cur));
+			cli__eprintf("bpftape filter: %s: %s (skipped)\n",
+				     argv[optind + tapes__merge_errsrc(t.cur)],
+				     tapes__merge_errmsg(t.cur));
 			bad_chunks++;
 			continue;
 		}
@@ -821,7 +821,7 @@ int cmd_filter(int argc, char **argv)
 			if (rc == -ENOMEM)
 				goto nomem;
 			if (rc == -EMEDIUMTYPE) {
-				fprintf(stderr,
+				cli__eprintf(
 					"bpftape filter: type '%s' (%s) of %s holds raw tracepoint "
 					"records whose format description does not parse, so "
 					"--redact cannot tell their fields apart; leave the type "
@@ -831,7 +831,7 @@ int cmd_filter(int argc, char **argv)
 				goto cleanup;
 			}
 			if (rc == -EPROTO) {
-				fprintf(stderr,
+				cli__eprintf(
 					"bpftape filter: type '%s' of %s has other fields than in "
 					"an"
 					" earlier tape; filter those tapes separately\n",
@@ -868,13 +868,13 @@ int cmd_filter(int argc, char **argv)
 		nkept++;
 	}
 	if ((rc = prefix_states(&f, t.pred, &k, base))) {
-		fprintf(stderr, "bpftape filter: reading process state before --since: %s\n",
-			strerror(-rc));
+		cli__eprintf("bpftape filter: reading process state before --since: %s\n",
+			     strerror(-rc));
 		goto cleanup;
 	}
 	if ((rc = parent_pass(&f, t.pred, &k))) {
-		fprintf(stderr, "bpftape filter: reading the parents of processes: %s\n",
-			strerror(-rc));
+		cli__eprintf("bpftape filter: reading the parents of processes: %s\n",
+			     strerror(-rc));
 		goto cleanup;
 	}
 	/* processes touched by lifecycle events but never kept are not written */
@@ -902,7 +902,7 @@ int cmd_filter(int argc, char **argv)
 	if (prog.on) {
 		progress(&prog, nread, nkept, tape_writer__bytes(f.w));
 		cli_progress__end(&prog);
-		fprintf(stderr,
+		cli__eprintf(
 			"bpftape filter: %s: %llu of %llu events kept, %llu loss record(s); read "
 			"%llu of "
 			"%llu chunk(s), %.1f MB\n",
@@ -918,11 +918,11 @@ int cmd_filter(int argc, char **argv)
 	}
 	goto cleanup;
 write_fail:
-	fprintf(stderr, "bpftape filter: writing %s: %s\n", outpath,
-		tape_writer__errmsg(f.w)[0] ? tape_writer__errmsg(f.w) : strerror(-rc));
+	cli__eprintf("bpftape filter: writing %s: %s\n", outpath,
+		     tape_writer__errmsg(f.w)[0] ? tape_writer__errmsg(f.w) : strerror(-rc));
 	goto cleanup;
 nomem:
-	fprintf(stderr, "bpftape filter: out of memory\n");
+	cli__eprintf("bpftape filter: out of memory\n");
 cleanup:
 	free(procs);
 	kept_free(&k);

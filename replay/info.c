@@ -273,7 +273,7 @@ int cmd_info(int argc, char **argv)
 	if (optind >= argc)
 		return cli__usage("info", "no tape given (FILE...)");
 	if (out__init(&out, STDOUT_FILENO)) {
-		fprintf(stderr, "bpftape info: out of memory\n");
+		cli__eprintf("bpftape info: out of memory\n");
 		return 1;
 	}
 	for (int i = optind; i < argc; i++) {
@@ -283,14 +283,14 @@ int cmd_info(int argc, char **argv)
 
 		if (!r) {
 			out__flush(&out);
-			fprintf(stderr, "bpftape info: %s: %s\n", argv[i],
-				err[0] ? err : strerror(errno));
+			cli__eprintf("bpftape info: %s: %s\n", argv[i],
+				     err[0] ? err : strerror(errno));
 			failed++;
 			continue;
 		}
 		if (info_sum(r, &s)) {
 			tape_reader__free(r);
-			fprintf(stderr, "bpftape info: out of memory\n");
+			cli__eprintf("bpftape info: out of memory\n");
 			goto cleanup;
 		}
 		if (json)
@@ -331,7 +331,7 @@ int cmd_info(int argc, char **argv)
 	}
 	out__flush(&out);
 	if (out.err && out.err != -EPIPE) {
-		fprintf(stderr, "bpftape info: writing output: %s\n", strerror(-out.err));
+		cli__eprintf("bpftape info: writing output: %s\n", strerror(-out.err));
 		goto cleanup;
 	}
 	ret = failed ? 1 : bad_total ? CLI_EXIT_PARTIAL : 0;

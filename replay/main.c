@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "verbs.h"
 
 struct verb {
@@ -60,14 +61,13 @@ static int run_verb(int argc, char **argv)
 			return v->fn(argc, argv);
 #ifndef BPFTAPE_HAVE_RECORD
 	if (!strcmp(argv[0], "record") || !strcmp(argv[0], "list-events")) {
-		fprintf(stderr,
-			"bpftape: '%s' is not in this build (built with 'make tools');"
-			" build with 'make' on a machine with libbpf and clang\n",
-			argv[0]);
+		cli__eprintf("bpftape: '%s' is not in this build (built with 'make tools');"
+			     " build with 'make' on a machine with libbpf and clang\n",
+			     argv[0]);
 		return 2;
 	}
 #endif
-	fprintf(stderr, "bpftape: unknown verb '%s'; run 'bpftape --help' for the list\n", argv[0]);
+	cli__eprintf("bpftape: unknown verb '%s'; run 'bpftape --help' for the list\n", argv[0]);
 	return 2;
 }
 
@@ -88,7 +88,7 @@ int main(int argc, char **argv)
 		char *hargv[] = {argv[2], help_opt, NULL};
 
 		if (argc > 3) {
-			fprintf(stderr, "bpftape help: one verb at a time; see 'bpftape --help'\n");
+			cli__eprintf("bpftape help: one verb at a time; see 'bpftape --help'\n");
 			return 2;
 		}
 		return run_verb(2, hargv);

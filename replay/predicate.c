@@ -200,17 +200,22 @@ static int parse_wall(const char *s, int64_t day_wall_ns, int64_t *out)
 	bool utc;
 
 	if (*s == '@') {
-		char *end;
-		long long sec;
+		size_t len = strcspn(s + 1, ".");
+		char whole[24];
+		uint64_t sec;
 
-		errno = 0;
-		sec = strtoll(s + 1, &end, 10);
-		if (errno || end == s + 1)
+		/* the seconds through the shared parser (no blanks, no sign, and
+		 * none that overflow once made nanoseconds), the fraction exact */
+		if (len >= sizeof(whole))
 			return -EINVAL;
-		p = parse_frac(end, &frac);
+		memcpy(whole, s + 1, len);
+		whole[len] = 0;
+		if (cli__parse_uint(whole, INT64_MAX / 1000000000LL - 1, &sec))
+			return -EINVAL;
+		p = parse_frac(s + 1 + len, &frac);
 		if (*p)
 			return -EINVAL;
-		*out = sec * 1000000000LL + frac;
+		*out = (int64_t)sec * 1000000000LL + frac;
 		return 0;
 	}
 	if (!strchr(s, ':'))

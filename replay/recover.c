@@ -122,7 +122,7 @@ int cmd_recover(int argc, char **argv)
 	/* what the input's own index says, to compare with what is kept */
 	in = tape_reader__open(path, err, sizeof(err));
 	if (!in) {
-		fprintf(stderr, "bpftape recover: %s: %s\n", path, err[0] ? err : strerror(errno));
+		cli__eprintf("bpftape recover: %s: %s\n", path, err[0] ? err : strerror(errno));
 		return 1;
 	}
 	rebuilt = tape_reader__recovered(in);
@@ -150,10 +150,10 @@ int cmd_recover(int argc, char **argv)
 		tape_reader__free(in);
 		/* the library's message already names the file */
 		if (err[0] && (strstr(err, path) || strstr(err, out)))
-			fprintf(stderr, "bpftape recover: %s\n", err);
+			cli__eprintf("bpftape recover: %s\n", err);
 		else
-			fprintf(stderr, "bpftape recover: %s: %s\n", path,
-				err[0] ? err : strerror(-rc));
+			cli__eprintf("bpftape recover: %s: %s\n", path,
+				     err[0] ? err : strerror(-rc));
 		return 1;
 	}
 	printf("%s: kept %llu block(s) with %llu event(s)", out, (unsigned long long)st.blocks_kept,

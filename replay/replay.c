@@ -121,14 +121,14 @@ int cmd_replay(int argc, char **argv)
 		case OPT_PACE:
 			pace = true;
 			if (optarg) {
-				char *end;
-
-				speed = strtod(optarg, &end);
-				if (*end || !(speed > 0)) {
+				rc = cli__parse_positive_real(optarg, &speed);
+				if (rc) {
 					ret = cli__usage(VERB,
-							 "--pace: '%s' is not a positive speed "
-							 "(1: as recorded, 10: ten times faster)",
-							 optarg);
+							 "--pace: '%s' is %s (1: as recorded, 10: "
+							 "ten times faster)",
+							 optarg,
+							 rc == -ERANGE ? "too large a speed"
+								       : "not a positive speed");
 					goto cleanup;
 				}
 			}
@@ -164,7 +164,7 @@ int cmd_replay(int argc, char **argv)
 		if (t.bad_selection)
 			ret = cli__usage(VERB, "%s", err);
 		else
-			fprintf(stderr, "bpftape replay: %s\n", err);
+			cli__eprintf("bpftape replay: %s\n", err);
 		goto cleanup;
 	}
 	for (size_t i = 0; i < t.n; i++)
@@ -172,15 +172,15 @@ int cmd_replay(int argc, char **argv)
 	/* a tape being recorded has no index yet: that is what --follow is for */
 	for (size_t i = 0; i < t.n && !follow; i++)
 		if (tape_reader__recovered(t.readers[i]))
-			fprintf(stderr,
+			cli__eprintf(
 				"bpftape replay: %s: no valid index (unfinished or damaged tape);"
 				" read by scanning ('bpftape recover' writes a clean copy)\n",
 				argv[optind + i]);
 	/* JSON shows each process's exe and parent: learn what happened before
 	 * --since (text takes names from the events themselves) */
 	if (json && (rc = tapes__proc_prefix(&t))) {
-		fprintf(stderr, "bpftape replay: reading process state before --since: %s\n",
-			strerror(-rc));
+		cli__eprintf("bpftape replay: reading process state before --since: %s\n",
+			     strerror(-rc));
 		goto cleanup;
 	}
 	if (render__init(&rd, t.readers, t.n, tmode, NULL) || out__init(&out, STDOUT_FILENO))
@@ -199,9 +199,9 @@ int cmd_replay(int argc, char **argv)
 		rc = tapes__merge_next(t.cur, &ev);
 		if (rc < 0) {
 			out__flush(&out);
-			fprintf(stderr, "bpftape replay: %s: %s (skipped)\n",
-				argv[optind + tapes__merge_errsrc(t.cur)],
-				tapes__merge_errmsg(t.cur));
+			cli__eprintf("bpftape replay: %s: %s (skipped)\n",
+				     argv[optind + tapes__merge_errsrc(t.cur)],
+				     tapes__merge_errmsg(t.cur));
 			bad_chunks++;
 			continue;
 		}
@@ -263,7 +263,7 @@ int cmd_replay(int argc, char **argv)
 		goto cleanup;
 	}
 	if (out.err) {
-		fprintf(stderr, "bpftape replay: writing output: %s\n", strerror(-out.err));
+		cli__eprintf("bpftape replay: writing output: %s\n", strerror(-out.err));
 		goto cleanup;
 	}
 	if (bad_chunks) {
@@ -274,7 +274,7 @@ int cmd_replay(int argc, char **argv)
 	ret = 0;
 	goto cleanup;
 nomem:
-	fprintf(stderr, "bpftape replay: out of memory\n");
+	cli__eprintf("bpftape replay: out of memory\n");
 cleanup:
 	out__close(&out);
 	render__fini(&rd);

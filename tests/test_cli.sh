@@ -104,6 +104,11 @@ run "replay -f with a syntax error" usage_error replay -f 'pid ==' "$TAPE"
 run "replay --pid 12x" usage_error replay --pid 12x "$TAPE"
 run "replay --type not in the tape" usage_error replay --type nosuch "$TAPE"
 run "replay --pace=0" usage_error replay --pace=0 "$TAPE"
+run "replay --pace=inf" usage_error replay --pace=inf "$TAPE"
+run "replay --pace=1e999" usage_error replay --pace=1e999 "$TAPE"
+run "replay --since @-5 (no sign)" usage_error replay --since @-5 "$TAPE"
+run "replay --since '@ 5' (no blank)" usage_error replay --since "@ 5" "$TAPE"
+run "filter --until @9300000000 (overflows as ns)" usage_error filter -o "$o" --until @9300000000 "$TAPE"
 run "replay --json=1 (takes no value)" usage_error replay --json=1 "$TAPE"
 run "replay -z (unknown short option)" usage_error replay -z "$TAPE"
 run "filter: no -o" usage_error filter "$TAPE"
@@ -139,6 +144,31 @@ run "recover: missing file" missing recover -o "$o" "$m"
 run "export: missing file" missing export --format csv "$m"
 run "query: missing file" missing query "$m" -c 'SELECT 1'
 run "import: missing file" missing import -o "$tmp/m.db" "$m"
+
+# hostile_name VERB ARGS...: ARGS name $hm, a file whose name carries ESC,
+# BEL, CSI and a C1 CSI; stderr names it escaped, with no control byte but
+# the newlines that end its lines.
+hm=$tmp/$'e\e[2J\a\xc2\x9b\e]0;T\a'.tape
+hostile_name() {
+	bp "$@"
+	[ "$rc" -eq 1 ] || { echo "status $rc, want 1"; cat -v "$tmp/err"; return 1; }
+	if tr -d '\n' <"$tmp/err" | LC_ALL=C grep -q '[[:cntrl:]]' ||
+		LC_ALL=C grep -qP '\xc2[\x80-\x9f]' "$tmp/err"; then
+		echo "a control byte reached stderr:"
+		cat -v "$tmp/err"
+		return 1
+	fi
+	grep -qF 'e\x1b[2J\x07\xc2\x9b\x1b]0;T\x07.tape' "$tmp/err" ||
+		{ echo "stderr does not name the file escaped:"; cat -v "$tmp/err"; return 1; }
+}
+run "replay: a file name with control bytes" hostile_name replay "$hm"
+run "filter: a file name with control bytes" hostile_name filter -o "$o" "$hm"
+run "info: a file name with control bytes" hostile_name info "$hm"
+run "info --verify: a file name with control bytes" hostile_name info --verify "$hm"
+run "recover: a file name with control bytes" hostile_name recover -o "$o" "$hm"
+run "export: a file name with control bytes" hostile_name export --format csv "$hm"
+run "query: a file name with control bytes" hostile_name query "$hm" -c 'SELECT 1'
+run "import: a file name with control bytes" hostile_name import -o "$tmp/m.db" "$hm"
 
 # ---- what is not a regular file: refused by name, never waited on ----
 # not_a_file WHAT PATH VERB ARGS...: ARGS name PATH; status 1, WHAT said

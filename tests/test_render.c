@@ -833,6 +833,144 @@ static void test_text_hostile(void **state)
 	free(out);
 }
 
+/* No byte of @s can drive a terminal: no control byte but the newline that
+ * ends a line, no DEL, no C1 control in UTF-8, no invalid UTF-8 (what
+ * TAPE_ESC_TEXT leaves). */
+static void assert_terminal_safe(const char *what, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		bool bad = (*p < 0x20 && *p != '\n') || *p == 0x7f || (*p == 0xc2 && p[1] < 0xa0) ||
+			   *p == 0xff;
+
+		if (bad)
+			fail_msg("%s: byte 0x%02x at %zu of stderr: %s", what, *p,
+				 (size_t)(p - (const unsigned char *)s), s);
+	}
+}
+
+/* A hostile tape for stderr: its file name, type name and metadata carry
+ * ESC, BEL, CSI (7-bit and C1) and invalid UTF-8.  @fields picks one of two
+ * layouts of the type, so that two such tapes clash.  With @flip, one byte
+ * of its only chunk and one of its trailer are flipped: the index is not
+ * trusted, and the scan that opens the tape names the chunk as damage. */
+static void write_stderr_tape(const char *path, int fields, bool flip)
+{
+	static const struct tape_field f[] = {
+		{"a", TAPE_U32, 0, NULL},
+		{"b\x1b[1m", TAPE_U32, 0, NULL},
+	};
+	struct tape_type tp = {0, "t\x1b[2J\x07\xc2\x9b\xff", "", "", (unsigned)fields, f};
+	struct tape_writer_opts opts = {.sz = sizeof(opts)};
+	union tape_value v[] = {GV_U(1), GV_U(2)};
+	struct tape_event ev = {.ts = 5, .pid = 1, .tid = 1, .comm = "c\x1b]0;T\x07", .values = v};
+	struct tape_chunk_info ci;
+	struct tape_reader *r;
+	struct tape_writer *w;
+	char err[256], *raw;
+	FILE *fp;
+	long n;
+
+	w = tape_writer__open(path, &opts);
+	assert_non_null(w);
+	assert_int_equal(tape_writer__set_meta(w, "host.name", "h\x1b]0;X\x07\x1b[31m\xc2\x9b"), 0);
+	ev.type = (uint16_t)tape_writer__add_type(w, &tp);
+	assert_true(ev.type > 0);
+	for (int i = 0; i < 3; i++, ev.ts++)
+		assert_int_equal(tape_writer__append(w, &ev), 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+	if (!flip)
+		return;
+	r = tape_reader__open(path, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(tape_reader__chunk(r, 0, &ci), 0);
+	tape_reader__free(r);
+	raw = slurp(path);
+	fp = fopen(path, "r+b");
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	raw[ci.offset + ci.block_len / 2] ^= 0x40;
+	raw[n - 1] ^= 0x40;
+	fseek(fp, 0, SEEK_SET);
+	assert_int_equal(fwrite(raw, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	free(raw);
+}
+
+/*
+ * What the verbs print on stderr (usage errors, the damage they skip, the
+ * library's messages, SQLite's) goes through the renderer too: a tape's
+ * names and a file's name reach the terminal escaped, and still readable.
+ */
+static void test_stderr_hostile(void **state)
+{
+	char bad[300], other[300], clash[300], out[300], missing[300];
+	const char *name = "e\x1b[2J\x07\xc2\x9b\x1b]0;T\x07\xff";
+	struct run r;
+
+	(void)state;
+	snprintf(bad, sizeof(bad), "%s/%s.tape", dir, name);
+	snprintf(other, sizeof(other), "%s/%s-1.tape", dir, name);
+	snprintf(clash, sizeof(clash), "%s/%s-2.tape", dir, name);
+	snprintf(out, sizeof(out), "%s/%s-out.tape", dir, name);
+	snprintf(missing, sizeof(missing), "%s/%s-missing.tape", dir, name);
+	write_stderr_tape(bad, 2, true);
+	write_stderr_tape(other, 2, false);
+	write_stderr_tape(clash, 1, false);
+
+	{
+		struct {
+			const char *what;
+			int (*fn)(int, char **);
+			const char *const *args;
+			int rc;
+			const char *says;
+		} runs[] = {
+			{"replay", cmd_replay, (const char *const[]){"replay", bad, NULL}, 3,
+			 "CRC mismatch"},
+			{"replay --json", cmd_replay,
+			 (const char *const[]){"replay", "--json", bad, NULL}, 3, "(skipped)"},
+			{"replay --type", cmd_replay,
+			 (const char *const[]){"replay", "--type", "x\x1b[2J\x9b", other, NULL}, 2,
+			 "no type 'x\\x1b[2J\\x9b'"},
+			{"info", cmd_info, (const char *const[]){"info", bad, NULL}, 3,
+			 "(skipped)"},
+			{"info --verify", cmd_info,
+			 (const char *const[]){"info", "--verify", missing, NULL}, 1, "-missing"},
+			{"query", cmd_query,
+			 (const char *const[]){"query", bad, "-c", "SELECT count(*) FROM events",
+					       NULL},
+			 3, "(skipped)"},
+			{"query (SQLite's message)", cmd_query,
+			 (const char *const[]){"query", other, "-c",
+					       "SELECT * FROM \"n\x1b[2J\x07\"", NULL},
+			 1, "n\\x1b[2J\\x07"},
+			{"export", cmd_export,
+			 (const char *const[]){"export", "--format", "csv", bad, NULL}, 3,
+			 "(skipped)"},
+			{"filter", cmd_filter,
+			 (const char *const[]){"filter", "-o", out, bad, NULL}, 3, "(skipped)"},
+			{"filter (type clash)", cmd_filter,
+			 (const char *const[]){"filter", "-o", out, other, clash, NULL}, 1,
+			 "t\\x1b[2J\\x07\\xc2\\x9b\\xff"},
+		};
+
+		for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+			r = run_verb("stderr.out", runs[i].fn, runs[i].args);
+			if (r.rc != runs[i].rc || !strstr(r.err, runs[i].says))
+				fail_msg("%s: rc %d (want %d), stderr without '%s': %s",
+					 runs[i].what, r.rc, runs[i].rc, runs[i].says, r.err);
+			assert_terminal_safe(runs[i].what, r.err);
+			/* the file name is there, escaped, wherever one is named */
+			if (strstr(r.err, dir))
+				assert_non_null(strstr(
+					r.err, "e\\x1b[2J\\x07\\xc2\\x9b\\x1b]0;T\\x07\\xff"));
+			free(r.err);
+		}
+	}
+}
+
 /* Text replay names an unnamed unix address without an empty string. */
 static void test_text_unix_unnamed(void **state)
 {
@@ -1035,6 +1173,7 @@ int main(void)
 		cmocka_unit_test(test_checker_catches_loss),
 		cmocka_unit_test(test_json_long_enum),
 		cmocka_unit_test(test_text_hostile),
+		cmocka_unit_test(test_stderr_hostile),
 		cmocka_unit_test(test_text_unix_unnamed),
 		cmocka_unit_test(test_huge_names),
 		cmocka_unit_test(test_chrome_process_name),

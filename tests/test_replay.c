@@ -462,6 +462,32 @@ static void test_cli_parsers(void **state)
 		{" 4", 100, -EINVAL, 0},
 		{"", 100, -EINVAL, 0},
 	};
+	static const struct {
+		const char *s;
+		int rc;
+		double v;
+	} reals[] = {
+		{"1", 0, 1},
+		{"10", 0, 10},
+		{"0.5", 0, 0.5},
+		{".25", 0, 0.25},
+		{"1e3", 0, 1000},
+		{"1e300", 0, 1e300},
+		{"0", -EINVAL, 0},
+		{"0.0", -EINVAL, 0},
+		{"1e-400", -EINVAL, 0},
+		{"-1", -EINVAL, 0},
+		{"+2", -EINVAL, 0},
+		{"inf", -EINVAL, 0},
+		{"Infinity", -EINVAL, 0},
+		{"nan", -EINVAL, 0},
+		{"0x10", -EINVAL, 0},
+		{" 2", -EINVAL, 0},
+		{"2 ", -EINVAL, 0},
+		{"2x", -EINVAL, 0},
+		{"", -EINVAL, 0},
+		{"1e999", -ERANGE, 0},
+	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
@@ -491,6 +517,14 @@ static void test_cli_parsers(void **state)
 				 uints[i].s, (unsigned long long)uints[i].max, rc,
 				 (unsigned long long)v, uints[i].rc,
 				 (unsigned long long)uints[i].v);
+	}
+	for (size_t i = 0; i < sizeof(reals) / sizeof(reals[0]); i++) {
+		double v = 12345;
+		int rc = cli__parse_positive_real(reals[i].s, &v);
+
+		if (rc != reals[i].rc || (!rc && v != reals[i].v))
+			fail_msg("real '%s': rc %d v %g, want rc %d v %g", reals[i].s, rc, v,
+				 reals[i].rc, reals[i].v);
 	}
 }
 
@@ -1205,6 +1239,18 @@ static void test_pace(void **state)
 	assert_int_equal(r.rc, 2); /* a usage error */
 	assert_non_null(strstr(r.err, "--pace: '0' is not a positive speed"));
 	run_free(&r);
+	/* what strtod() alone takes: each would pace at no speed or no delay */
+	{
+		static const char *const bad[] = {"--pace=inf", "--pace=nan",  "--pace=-2",
+						  "--pace= 2",	"--pace=0x10", "--pace=1e999"};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			r = RUN(cmd_replay, "replay", bad[i], golden);
+			if (r.rc != 2 || !strstr(r.err, bad[i] + 7) || !strstr(r.err, "--pace: '"))
+				fail_msg("replay %s: rc %d, stderr %s", bad[i], r.rc, r.err);
+			run_free(&r);
+		}
+	}
 }
 
 static void sleep_ms(long ms)
