@@ -156,52 +156,65 @@ static int split(const char *path, char **dir, char **base)
 	return **base ? 0 : -EISDIR;
 }
 
+enum { REPLACED, OURS, SPECIAL, SPECIAL_LINK };
+
 /*
- * Open a device, FIFO or socket where it is, never creating or truncating,
- * when it and the link to it (if any) belong to us or to root.  1 if @path
- * is such a file (then *@fd or -errno), 0 if it is to be replaced.
+ * How @path is written: REPLACED (by rename), OURS (a descriptor this
+ * process already has: written into, whatever it is, a shell's > file,
+ * never the name replaced, /dev is shared; these names cannot be planted),
+ * or SPECIAL / SPECIAL_LINK (a device, FIFO or socket, or a link to one,
+ * that it and the link belong to us or to root: where it is).
  */
-static int open_special(const char *path, int *fd)
+static int out_kind(const char *path)
 {
 	struct stat l, s;
-	int n = -1;
 	char *end;
 
-	/* a descriptor this process already has: written into, whatever it
-	 * is (a shell's > file), never the name replaced (/dev is shared).
-	 * These names cannot be planted: they are ours */
-	if (!strcmp(path, "/dev/stdout"))
-		n = 1;
-	else if (!strcmp(path, "/dev/stderr"))
-		n = 2;
-	else if (!strncmp(path, "/dev/fd/", 8) || !strncmp(path, "/proc/self/fd/", 14)) {
+	if (!strcmp(path, "/dev/stdout") || !strcmp(path, "/dev/stderr"))
+		return OURS;
+	if (!strncmp(path, "/dev/fd/", 8) || !strncmp(path, "/proc/self/fd/", 14)) {
 		const char *num = path + (path[1] == 'd' ? 8 : 14);
 		long v = strtol(num, &end, 10);
 
-		n = end == num || *end || v < 0 || v > 65535 ? -1 : (int)v;
+		if (end != num && !*end && v >= 0 && v <= 65535)
+			return OURS;
 	}
-	if (n >= 0) {
+	if (lstat(path, &l))
+		return REPLACED;
+	/* another user's FIFO or socket (planted in /tmp) would hand them
+	 * what we write: replaced like a file */
+	if (l.st_uid != geteuid() && l.st_uid != 0)
+		return REPLACED;
+	if (S_ISLNK(l.st_mode)) {
+		if (stat(path, &s) || S_ISREG(s.st_mode) || S_ISDIR(s.st_mode))
+			return REPLACED;
+		if (s.st_uid != geteuid() && s.st_uid != 0)
+			return REPLACED;
+		return SPECIAL_LINK;
+	}
+	return S_ISREG(l.st_mode) || S_ISDIR(l.st_mode) ? REPLACED : SPECIAL;
+}
+
+/*
+ * Open a device, FIFO or socket where it is, never creating or truncating.
+ * 1 if @path is written where it is (then *@fd or -errno), 0 if it is to be
+ * replaced.
+ */
+static int open_special(const char *path, int *fd)
+{
+	struct stat s;
+	int kind = out_kind(path);
+
+	if (kind == REPLACED)
+		return 0;
+	if (kind == OURS) {
 		/* opened again, as cp or tee would: from the start, emptied */
 		*fd = open(path, O_WRONLY | O_TRUNC | O_NOCTTY | O_CLOEXEC);
 		if (*fd < 0)
 			*fd = -errno;
 		return 1;
 	}
-	if (lstat(path, &l))
-		return 0;
-	/* another user's FIFO or socket (planted in /tmp) would hand them
-	 * what we write: replaced like a file */
-	if (l.st_uid != geteuid() && l.st_uid != 0)
-		return 0;
-	if (S_ISLNK(l.st_mode)) {
-		if (stat(path, &s) || S_ISREG(s.st_mode) || S_ISDIR(s.st_mode))
-			return 0;
-		if (s.st_uid != geteuid() && s.st_uid != 0)
-			return 0;
-	} else if (S_ISREG(l.st_mode) || S_ISDIR(l.st_mode)) {
-		return 0;
-	}
-	*fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (S_ISLNK(l.st_mode) ? 0 : O_NOFOLLOW));
+	*fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (kind == SPECIAL_LINK ? 0 : O_NOFOLLOW));
 	if (*fd < 0) {
 		*fd = -errno;
 		return 1;
@@ -237,14 +250,49 @@ static int check_inputs(const char *path, const struct tape_out_opts *o, char *e
 	return 0;
 }
 
+/* What refuses to replace @path: a directory, an existing file under
+ * TAPE_OUT_NOREPLACE, a file another output holds.  0 or -errno. */
+static int check_replace(const char *path, unsigned flags, char *err, size_t errlen)
+{
+	struct stat st;
+	int ret, old;
+
+	if (!lstat(path, &st) && S_ISDIR(st.st_mode)) {
+		errfmt(err, errlen, "%s is a directory", path);
+		return -EISDIR;
+	}
+	if ((flags & TAPE_OUT_NOREPLACE) && !lstat(path, &st)) {
+		errfmt(err, errlen, "%s exists", path);
+		return -EEXIST;
+	}
+	ret = lock_old(path, &old, err, errlen);
+	if (old >= 0)
+		close(old);
+	return ret;
+}
+
+int tape_out__check(const char *path, const struct tape_out_opts *opts, char *err, size_t errlen)
+{
+	int ret;
+
+	errfmt(err, errlen, "%s", "");
+	if (!path || !*path || (opts && opts->sz < sizeof(size_t))) {
+		errfmt(err, errlen, "no output file given");
+		return -EINVAL;
+	}
+	if ((ret = check_inputs(path, opts, err, errlen)))
+		return ret;
+	return out_kind(path) == REPLACED ? check_replace(path, opts ? opts->flags : 0, err, errlen)
+					  : 0;
+}
+
 struct tape_out *tape_out__open(const char *path, const struct tape_out_opts *opts, char *err,
 				size_t errlen)
 {
 	unsigned mode = opts && opts->mode ? opts->mode : 0600;
 	struct tape_out *o = NULL;
 	char *dir = NULL, *base = NULL;
-	struct stat st;
-	int ret, old = -1;
+	int ret;
 
 	errfmt(err, errlen, "%s", "");
 	if (!path || !*path || (opts && opts->sz < sizeof(size_t))) {
@@ -272,21 +320,9 @@ struct tape_out *tape_out__open(const char *path, const struct tape_out_opts *op
 		free(base);
 		return o;
 	}
-	if (!lstat(path, &st) && S_ISDIR(st.st_mode)) {
-		ret = -EISDIR;
-		errfmt(err, errlen, "%s is a directory", path);
-		goto fail;
-	}
-	if ((o->flags & TAPE_OUT_NOREPLACE) && !lstat(path, &st)) {
-		ret = -EEXIST;
-		errfmt(err, errlen, "%s exists", path);
-		goto fail;
-	}
 	/* refuse early what commit would refuse: nothing is written in vain */
-	if ((ret = lock_old(path, &old, err, errlen)))
+	if ((ret = check_replace(path, o->flags, err, errlen)))
 		goto fail;
-	if (old >= 0)
-		close(old);
 	if ((ret = split(path, &dir, &base))) {
 		errfmt(err, errlen, "%s: %s", path, strerror(-ret));
 		goto fail;

@@ -275,6 +275,15 @@ struct tape_out_opts {
 /* NULL + errno; @err (may be NULL) receives a message naming @path. */
 struct tape_out *tape_out__open(const char *path, const struct tape_out_opts *opts, char *err,
 				size_t errlen);
+/*
+ * Whether tape_out__open(@path, @opts) would refuse @path as it is now (an
+ * input, a directory, an existing file under TAPE_OUT_NOREPLACE, a file
+ * another output holds: -EBUSY naming the holder), by the same rules.
+ * Nothing is created or locked, so the answer may change before the open,
+ * which checks again: a program checks first to refuse before work the
+ * open would waste.  0 or -errno with the message open would give in @err.
+ */
+int tape_out__check(const char *path, const struct tape_out_opts *opts, char *err, size_t errlen);
 /* The descriptor to write; owned by @o, valid until tape_out__free(). */
 int tape_out__fd(const struct tape_out *o);
 /* The temporary name of a TAPE_OUT_NAMED file until commit, else NULL. */

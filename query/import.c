@@ -374,7 +374,7 @@ static int fill_events(struct pipe *pp, struct rowbatch *b)
 				return ret;
 			b->type_rows++;
 		}
-		ret = qset__is_lifecycle(ev) ? qset__proctab_apply(im->set, ev) : 0;
+		ret = qset__proctab_apply(im->set, ev);
 		if (ret) {
 			snprintf(pp->err, sizeof(pp->err), "process table: %s", strerror(-ret));
 			return ret;

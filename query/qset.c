@@ -299,13 +299,6 @@ int qset__proctab_begin(struct qset *s)
 	return 0;
 }
 
-int qset__proctab_apply(struct qset *s, const struct tape_event *ev)
-{
-	if (ev->source >= s->n || !s->tapes[ev->source].procs)
-		return 0;
-	return proctab__apply(s->tapes[ev->source].procs, ev);
-}
-
 void qset__proctab_end(struct qset *s)
 {
 	for (size_t i = 0; i < s->n; i++)
@@ -315,26 +308,46 @@ void qset__proctab_end(struct qset *s)
 /* The events that make and change processes; the index lets the cursor
  * skip every chunk without one. */
 static const char *const lifecycle_types[] = {"fork", "exec", "exit"};
+#define NLIFECYCLE (sizeof(lifecycle_types) / sizeof(lifecycle_types[0]))
 
-bool qset__is_lifecycle(const struct tape_event *ev)
+static bool is_lifecycle(const struct tape_event *ev)
 {
-	for (size_t i = 0; ev->tp && i < 3; i++)
+	for (size_t i = 0; ev->tp && i < NLIFECYCLE; i++)
 		if (!strcmp(ev->tp->name, lifecycle_types[i]))
 			return true;
 	return false;
 }
 
 /*
- * The snapshot plus the lifecycle events.  Ordinary events are left out:
- * they would only add pids by comm, at the price of decoding the whole
- * tape.  Built once per set, then cached.
+ * Both ways to the table (import's one pass over every event, a query's
+ * pass over the lifecycle chunks) come through here, so that `processes`
+ * has the same rows in a tape and in its imported database.  An ordinary
+ * event would add its pid by comm alone, with a parent and uid nobody
+ * recorded; the table is the snapshot and what fork/exec/exit say.
+ */
+static int proctab_apply(struct qtape *t, const struct tape_event *ev)
+{
+	return t->procs && is_lifecycle(ev) ? proctab__apply(t->procs, ev) : 0;
+}
+
+int qset__proctab_apply(struct qset *s, const struct tape_event *ev)
+{
+	return ev->source < s->n ? proctab_apply(&s->tapes[ev->source], ev) : 0;
+}
+
+/*
+ * The snapshot plus the lifecycle events, read from the chunks that hold
+ * some.  Built once per set, then cached.
  */
 int qset__proctab(struct qset *s, size_t i, const struct proctab **out, char *err, size_t errlen)
 {
 	struct tape_cursor *c = NULL;
 	struct tape_reader *r = s->readers[i];
 	struct qtape *t = &s->tapes[i];
-	struct tape_select sel = {.sz = sizeof(sel), .no_losses = true};
+	struct tape_select sel = {.sz = sizeof(sel),
+				  .types = lifecycle_types,
+				  .ntypes = NLIFECYCLE,
+				  .no_losses = true};
 	const struct tape_event *ev;
 	int ret;
 
@@ -369,7 +382,8 @@ int qset__proctab(struct qset *s, size_t i, const struct proctab **out, char *er
 		}
 		if (ret < 0)
 			break;
-		ret = proctab__apply(t->procs, ev);
+		/* this cursor reads tape @i alone: ev->source is 0 */
+		ret = proctab_apply(t, ev);
 		if (ret) {
 			snprintf(err, errlen, "%s: process table: %s", t->path, strerror(-ret));
 			goto cleanup;

@@ -38,11 +38,11 @@ struct qset {
 /* The interned copy of @comm (@len bytes), or NULL if the table is full. */
 const char *qset__intern_comm(struct qset *s, const char *comm, size_t len);
 
-/* Import feeds the process tables during its one pass over the events. */
+/* Import feeds the process tables during its one pass over the events;
+ * apply takes any event and keeps the ones the table is built from
+ * (fork, exec, exit).  0 or -ENOMEM. */
 int qset__proctab_begin(struct qset *s);
 int qset__proctab_apply(struct qset *s, const struct tape_event *ev);
 void qset__proctab_end(struct qset *s);
-/* Whether @ev is one of the events the process table is built from. */
-bool qset__is_lifecycle(const struct tape_event *ev);
 
 #endif

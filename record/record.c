@@ -1151,6 +1151,15 @@ int cmd_record(int argc, char **argv)
 		ret = 2;
 		goto cleanup;
 	}
+	/* what the sink's open would refuse (another recorder writing -o),
+	 * refused before any BPF is loaded, by the same rule */
+	e = tape_out__check(o.output, &(struct tape_out_opts){.sz = sizeof(struct tape_out_opts)},
+			    err, sizeof(err));
+	if (e) {
+		fprintf(stderr, PFX "%s\n", *err ? err : strerror(-e));
+		ret = e == -EBUSY ? 1 : 2;
+		goto cleanup;
+	}
 	if (o.cmd && !find_in_path(o.cmd[0], exe, sizeof(exe), why, sizeof(why))) {
 		fprintf(stderr, PFX "cannot run '%s': %s\n", o.cmd[0], why);
 		ret = 127;

@@ -446,8 +446,8 @@ def decode_payload(raw, summ, types, what):
                 c = [string(v, fname.decode(errors="replace")) for v in c]
             cols.append(c)
         values[t] = cols
-    if b.left():
-        raise Damage("%s: %d bytes after the last column" % (b.what, b.left()))
+    # Bytes after the last column are ignored: room for later additions
+    # (FORMAT.md), so a newer writer's chunk stays readable.
 
     want = dict(summ.types)
     seen = {}

@@ -1406,6 +1406,64 @@ static void zpay_free(struct zpay *zp)
 	free(zp->out);
 }
 
+/*
+ * One chunk of three events of a one-field type (f0 = 7 each, comm "x")
+ * whose payload goes on after its last column, as a newer writer's may:
+ * docs/FORMAT.md says readers ignore those bytes.
+ */
+static void trailing_tape(struct mem *m)
+{
+	static const uint8_t strings[] = {1, 1, 'x', 0};	 /* one string: "x" */
+	static const uint8_t f0[] = {3, 0, 7, 0};		 /* byte planes: base 7, width 0 */
+	static const uint8_t later[] = {5, 0x2a, 'n', 'e', 'w'}; /* what a later writer adds */
+	struct zpay zp, sizing;
+
+	/* the frame must know its size: measure the payload first */
+	for (int pass = 0; pass < 2; pass++) {
+		struct zpay *z = pass ? &zp : &sizing;
+
+		zpay_start(z, pass ? sizing.raw : ZSTD_CONTENTSIZE_UNKNOWN);
+		zpay_put(z, strings, sizeof(strings), false);
+		zpay_common(z, 1);
+		zpay_put(z, f0, sizeof(f0), false);
+		zpay_put(z, later, sizeof(later), true);
+	}
+	craft_start(m);
+	craft_schema(m, 1, 1);
+	craft_chunk(m, 1, 1, 3, &zp);
+	zpay_free(&sizing);
+	zpay_free(&zp);
+}
+
+static void test_trailing_payload(void **state)
+{
+	struct tape_reader *r;
+	struct tape_cursor *c;
+	const struct tape_event *ev;
+	unsigned n = 0;
+	struct mem m;
+	int ret;
+
+	(void)state;
+	trailing_tape(&m);
+	r = tape_reader__open_mem(m.data, m.len, NULL, 0);
+	assert_non_null(r);
+	c = tape_cursor__new(&r, 1, NULL);
+	assert_non_null(c);
+	while ((ret = tape_cursor__next(c, &ev)) > 0) {
+		assert_string_equal(ev->comm, "x");
+		assert_int_equal(ev->tp->nfields, 1);
+		assert_int_equal(ev->values[0].u, 7);
+		n++;
+	}
+	if (ret < 0)
+		fail_msg("bytes after the last column refused: %s", tape_cursor__errmsg(c));
+	assert_int_equal(n, 3);
+	tape_cursor__free(c);
+	tape_reader__free(r);
+	free(m.data);
+}
+
 struct hostile {
 	const struct mem *m;
 	uint32_t events;     /* events the reader should yield (at most 1000 are read) */
@@ -2149,9 +2207,19 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_hostile_string_table),
 		cmocka_unit_test(test_hostile_dictionaries),
 		cmocka_unit_test(test_hostile_overlap),
+		cmocka_unit_test(test_trailing_payload),
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--write-golden"))
 		return write_goldens(argv[2]);
+	/* for tests/test_format_py.sh: the other reader reads it too */
+	if (argc == 3 && !strcmp(argv[1], "--write-trailing")) {
+		struct mem m;
+
+		trailing_tape(&m);
+		write_file(argv[2], m.data, m.len);
+		free(m.data);
+		return 0;
+	}
 	return cmocka_run_group_tests_name("format", tests, NULL, NULL);
 }

@@ -5,8 +5,9 @@
 # written from the spec alone; this diffs its canonical dump against the one
 # libtape produces (tests/tape_dump.c) on the golden tapes, on a freshly
 # written tape that exercises ties, overlapping chunks, losses and extreme
-# values, and on damaged copies of it; then checks how the Python reader
-# reports the corrupt goldens.  Prints cmocka-style result lines.
+# values, on damaged copies of it, and on a crafted chunk with bytes after
+# its last column (test_format --write-trailing); then checks how the Python
+# reader reports the corrupt goldens.  Prints cmocka-style result lines.
 #
 # Run from the repository root: tests/test_format_py.sh  (OUTPUT=build dir)
 set -u
@@ -180,6 +181,16 @@ if [ -s "$tmp/sample.tape.py" ]; then
 		run "same cut-$cut.tape" same "$tmp/cut-$cut.tape"
 	done
 fi
+
+# A chunk whose payload goes on after its last column, as a newer writer's
+# may: both readers ignore those bytes and read its three events.
+trailing() {
+	"$OUTPUT/tests/test_format" --write-trailing "$tmp/trailing.tape" || return 1
+	same "$tmp/trailing.tape" || return 1
+	grep -qx 'events 3' "$tmp/trailing.tape.py" || { echo "want events 3"; return 1; }
+	! grep -qx error "$tmp/trailing.tape.py" || { echo "the chunk was refused"; return 1; }
+}
+run "same trailing.tape (bytes after the last column)" trailing
 
 # Every tracepoint format of this kernel, decoded by both readers.
 "$DUMP" --write-formats "$tmp/formats.tape" >"$tmp/wf.log" 2>&1

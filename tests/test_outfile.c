@@ -269,6 +269,53 @@ static void test_two_writers(void **state)
 	unlink(out);
 }
 
+/*
+ * tape_out__check() answers what tape_out__open() would, with its message,
+ * and leaves nothing behind: a program asks before work the open would
+ * waste (a recorder before loading BPF).
+ */
+static void test_check(void **state)
+{
+	const char *out = in_dir("checked.tape"), *in = in_dir("checked-in.tape");
+	struct tape_writer_opts live = {.sz = sizeof(live), .flags = TAPE_WRITER_LIVE};
+	struct tape_out_opts noreplace = {.sz = sizeof(noreplace), .flags = TAPE_OUT_NOREPLACE};
+	const char *inputs[] = {in};
+	struct tape_out_opts from = {.sz = sizeof(from), .inputs = inputs, .ninputs = 1};
+	char err[256], pid[32];
+	struct tape_writer *a;
+	size_t before = entries();
+
+	(void)state;
+	/* nothing there, or a file nobody holds: it would be written */
+	assert_int_equal(tape_out__check(out, NULL, err, sizeof(err)), 0);
+	assert_int_equal(entries(), before);
+	put(out, "old");
+	assert_int_equal(tape_out__check(out, NULL, err, sizeof(err)), 0);
+	assert_int_equal(tape_out__check(out, &noreplace, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "exists"));
+	unlink(out);
+	/* held by a live writer: refused, naming the holder, as open would */
+	a = tape_writer__open(out, &live);
+	assert_non_null(a);
+	assert_int_equal(tape_out__check(out, NULL, err, sizeof(err)), -EBUSY);
+	snprintf(pid, sizeof(pid), "being written by process %d", (int)getpid());
+	assert_non_null(strstr(err, pid));
+	/* the check took no lock: the writer goes on and finishes */
+	assert_int_equal(tape_writer__finish(a), 0);
+	tape_writer__free(a);
+	assert_int_equal(tape_out__check(out, NULL, err, sizeof(err)), 0);
+	unlink(out);
+	/* its own input, a directory */
+	put(in, "input");
+	assert_int_equal(tape_out__check(in, &from, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "is the input"));
+	unlink(in);
+	assert_int_equal(tape_out__check(dir, NULL, err, sizeof(err)), -EISDIR);
+	/* a descriptor of ours is written where it is, existing or not */
+	assert_int_equal(tape_out__check("/dev/stdout", &noreplace, err, sizeof(err)), 0);
+	assert_int_equal(entries(), before);
+}
+
 /* /dev/stdout and /proc/self/fd/N are the descriptors this process has,
  * written into (opened again, emptied) even when a shell's > made them a
  * regular file: nothing is created in /dev, no link there replaced. */
@@ -313,7 +360,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_commit),	      cmocka_unit_test(test_input),
 		cmocka_unit_test(test_planted_links), cmocka_unit_test(test_two_writers),
-		cmocka_unit_test(test_descriptor),
+		cmocka_unit_test(test_descriptor),    cmocka_unit_test(test_check),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

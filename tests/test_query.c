@@ -999,6 +999,79 @@ static void test_import(void **state)
 	sqlite3_close(tape);
 }
 
+/* @rel (under the source tree) from the test's directory or from build/tests/ */
+static void source_path(char *out, size_t len, const char *rel)
+{
+	snprintf(out, len, "%s", rel);
+	for (int up = 2; access(out, F_OK) && up <= 3; up++)
+		if (snprintf(out, len, "%s/%s%s", self_dir, up == 2 ? "../../" : "../../../",
+			     rel) >= (int)len)
+			fail_msg("%s: path too long", rel);
+}
+
+/*
+ * `processes` is one table, whether SQLite reads it from the tape or from
+ * the database import wrote: the golden tapes of every kind, including
+ * those whose events name pids the snapshot and lifecycle never did, and
+ * the damaged ones (what is intact).
+ */
+static void test_import_processes(void **state)
+{
+	static const char *const names[] = {
+		"format-valid.tape",	 "format-badfooter.tape", "format-crc.tape",
+		"format-truncated.tape", "replay-basic.tape",
+	};
+	static const char *const sql = "SELECT * FROM processes ORDER BY pid";
+	char dir[PATH_MAX], path[PATH_MAX + 64], dbpath[PATH_MAX + 32], err[512];
+
+	(void)state;
+	source_path(dir, sizeof(dir), "tests/golden");
+	snprintf(dbpath, sizeof(dbpath), "%s/processes.db", tmpdir);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct qimport_opts opts = {.sz = sizeof(opts)};
+		const char *paths[] = {path};
+		struct qimport_stats st;
+		struct qset *set;
+		sqlite3 *db, *tape;
+		char *a, *b;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(dbpath);
+		set = qset__open(paths, 1, err, sizeof(err));
+		if (!set)
+			fail_msg("%s: %s", path, err);
+		qset__skip_damage(set);
+		assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+		if (qimport__run(db, set, &opts, &st, err, sizeof(err)))
+			fail_msg("import %s: %s", path, err);
+		qset__put(set);
+
+		set = qset__open(paths, 1, err, sizeof(err));
+		assert_non_null(set);
+		qset__skip_damage(set);
+		tape = NULL;
+		assert_int_equal(sqlite3_open(":memory:", &tape), SQLITE_OK);
+		if (qsql__attach(tape, set, &a) != SQLITE_OK)
+			fail_msg("attach %s: %s", path, a);
+
+		assert_int_equal(render(db, sql, &a), SQLITE_OK);
+		assert_int_equal(render(tape, sql, &b), SQLITE_OK);
+		if (strcmp(a, b))
+			fail_msg("%s: processes differ\nimported:\n%squeried:\n%s", names[i], a, b);
+		assert_true(strlen(a) > 0);
+		/* the snapshot alone, where no lifecycle event adds to it */
+		if (!scalar(tape,
+			    "SELECT count(*) FROM types WHERE type IN ('fork', 'exec', 'exit')"))
+			assert_int_equal(scalar(tape, "SELECT count(*) FROM processes"),
+					 tape_reader__proc_count(qset__reader(set, 0)));
+		qset__put(set);
+		free(a);
+		free(b);
+		sqlite3_close(db);
+		sqlite3_close(tape);
+	}
+}
+
 static void test_import_verb(void **state)
 {
 	char dbpath[PATH_MAX + 32], *out, *err;
@@ -1374,6 +1447,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_corrupt_tape),
 		cmocka_unit_test(test_queries_md),
 		cmocka_unit_test(test_import),
+		cmocka_unit_test(test_import_processes),
 		cmocka_unit_test(test_import_verb),
 		cmocka_unit_test(test_import_interrupted),
 		cmocka_unit_test(test_extension),

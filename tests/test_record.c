@@ -1577,7 +1577,9 @@ static void test_two_recorders(void **state)
 {
 	char tape[PATH_MAX], err[PATH_MAX], want[64], *msg;
 	char *first[] = {bpftape, "record", "-e", "exit", "-o", tape, "--duration", "60", NULL};
-	char *second[] = {bpftape, "record", "-e", "exit", "-o", tape, "--duration", "1", NULL};
+	/* -v: libbpf tells of every object it loads */
+	char *second[] = {bpftape, "record", "-v",	   "-e", "exit",
+			  "-o",	   tape,     "--duration", "1",	 NULL};
 	struct stat a, b;
 	struct evs e;
 	pid_t rec;
@@ -1595,6 +1597,9 @@ static void test_two_recorders(void **state)
 	snprintf(want, sizeof(want), "being written by process %d", (int)rec);
 	if (!strstr(msg, want))
 		fail_msg("the second recorder said: %s", msg);
+	/* refused before it loaded or attached anything */
+	if (strstr(msg, "libbpf:") || strstr(msg, "recording to"))
+		fail_msg("the second recorder loaded BPF before it refused: %s", msg);
 	free(msg);
 	assert_int_equal(stat(tape, &b), 0);
 	assert_int_equal(a.st_ino, b.st_ino);
