@@ -345,13 +345,16 @@ size_t redact_sockaddr(const uint8_t *key, const void *v, size_t len, uint8_t *o
 	}
 	memcpy(&family, in, 2);
 	memcpy(out, in, len);
-	h[0] = siphash24(key, in + 2, len - 2);
-	h[1] = siphash24(key, &h[0], sizeof(h[0]));
+	/* the token is the address's alone, not its port's: one host keeps one
+	 * token across its connections, as "same value, same token" says */
 	if (family == AF_INET && len >= 8) {
+		h[0] = siphash24(key, in + 4, 4);
 		memcpy(out + 4, h, 4); /* sin_addr; sin_port at 2..3 kept */
 		return len;
 	}
 	if (family == AF_INET6 && len >= 24) {
+		h[0] = siphash24(key, in + 8, 16);
+		h[1] = siphash24(key, &h[0], sizeof(h[0]));
 		memset(out + 4, 0, 4); /* flowinfo */
 		memcpy(out + 8, h, 16);
 		if (len >= 28)

@@ -102,6 +102,11 @@ static void test_sockaddr(void **state)
 	assert_int_equal(sout.sin_family, AF_INET);
 	assert_int_equal(ntohs(sout.sin_port), 8080);
 	assert_memory_not_equal(&sout.sin_addr, &sin.sin_addr, 4);
+	/* the same address on another port: the same token */
+	sin.sin_port = htons(55402);
+	assert_int_equal(redact_sockaddr(key, &sin, sizeof(sin), out), sizeof(sin));
+	assert_memory_equal(out + 4, &sout.sin_addr, 4);
+	assert_int_equal(ntohs(((struct sockaddr_in *)out)->sin_port), 55402);
 
 	inet_pton(AF_INET6, "2001:db8::1", &s6.sin6_addr);
 	s6.sin6_scope_id = 3;
@@ -111,6 +116,14 @@ static void test_sockaddr(void **state)
 	assert_int_equal(ntohs(s6out.sin6_port), 443);
 	assert_int_equal(s6out.sin6_scope_id, 0);
 	assert_null(memmem(out, sizeof(s6), "\x20\x01\x0d\xb8", 4));
+	s6.sin6_port = htons(8443);
+	s6.sin6_flowinfo = 7;
+	{
+		uint8_t again[sizeof(s6)];
+
+		assert_int_equal(redact_sockaddr(key, &s6, sizeof(s6), again), sizeof(s6));
+		assert_memory_equal(again + 8, out + 8, 16);
+	}
 
 	strcpy(sun.sun_path, "/run/user/1000/bus");
 	len = offsetof(struct sockaddr_un, sun_path) + strlen(sun.sun_path) + 1;
