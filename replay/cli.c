@@ -17,14 +17,14 @@ void cli__getopt_init(void)
 }
 
 /*
- * Write the @n bytes of message text at @s to stderr through format's one
+ * Write the @n bytes of message text at @s to @f through format's one
  * renderer.  A message carries what came from a tape or a command line
  * (paths, names, metadata, the reader's texts, SQLite's): none of their
  * bytes may reach the terminal as they are.  TAPE_ESC_TEXT, but a quote
  * stays a quote: in a message it is the message's own, and with every
  * backslash escaped the text still gives back the bytes.
  */
-static void put_text(const char *s, size_t n)
+static void put_text(FILE *f, const char *s, size_t n)
 {
 	char buf[TAPE_ESC_MAX * 256 + 1];
 
@@ -39,9 +39,9 @@ static void put_text(const char *s, size_t n)
 			while (k > 252 && (s[k] & 0xc0) == 0x80)
 				k--;
 		tape_escape(s, k, TAPE_ESC_TEXT, buf, sizeof(buf));
-		fputs(buf, stderr);
+		fputs(buf, f);
 		if (k < n && s[k] == '"') {
-			fputc('"', stderr);
+			fputc('"', f);
 			k++;
 		}
 		s += k;
@@ -51,7 +51,7 @@ static void put_text(const char *s, size_t n)
 
 /* Format and write the text of a message as put_text() does; a newline
  * that ends @fmt's text is the message's own and is kept. */
-static void vput_message(const char *fmt, va_list ap)
+static void vput_message(FILE *f, const char *fmt, va_list ap)
 {
 	char small[1024], *text = small;
 	bool nl;
@@ -73,9 +73,9 @@ static void vput_message(const char *fmt, va_list ap)
 		}
 	}
 	nl = len && text[len - 1] == '\n';
-	put_text(text, (size_t)len - nl);
+	put_text(f, text, (size_t)len - nl);
 	if (nl)
-		fputc('\n', stderr);
+		fputc('\n', f);
 	if (text != small)
 		free(text);
 }
@@ -85,14 +85,23 @@ void cli__eprintf(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vput_message(fmt, ap);
+	vput_message(stderr, fmt, ap);
+	va_end(ap);
+}
+
+void cli__fprintf(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vput_message(f, fmt, ap);
 	va_end(ap);
 }
 
 static int vusage(const char *verb, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "bpftape %s: ", verb);
-	vput_message(fmt, ap);
+	vput_message(stderr, fmt, ap);
 	fprintf(stderr, "; see 'bpftape %s --help'\n", verb);
 	return CLI_EXIT_USAGE;
 }
@@ -177,7 +186,7 @@ void cli_progress__show(struct cli_progress *p, const char *fmt, ...)
 		return;
 	fprintf(stderr, "\rbpftape %s: ", p->verb);
 	va_start(ap, fmt);
-	vput_message(fmt, ap);
+	vput_message(stderr, fmt, ap);
 	va_end(ap);
 	fputs("\033[K", stderr); /* what a longer earlier line left */
 	fflush(stderr);

@@ -9,6 +9,7 @@
 #define BPFTAPE_CLI_H
 
 #include <getopt.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,6 +22,8 @@
  * so no byte can drive the terminal; a newline that ends the text is kept.
  */
 void cli__eprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same to @f: a verb's report on stdout that holds such strings. */
+void cli__fprintf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Exit status of a command line that cannot run as written. */
 #define CLI_EXIT_USAGE 2

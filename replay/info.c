@@ -314,7 +314,7 @@ int cmd_info(int argc, char **argv)
 				out__printf(&out, "  verify:      %d bad block(s)\n", bad);
 			} else {
 				out__printf(&out, "  verify:      failed: %s\n",
-					    tape_reader__errmsg(r));
+					    safe(tape_reader__errmsg(r)));
 			}
 			if (bad)
 				bad_total++;

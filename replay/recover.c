@@ -32,7 +32,7 @@ static void usage(FILE *f)
 static void print_problem(void *ctx, const char *msg)
 {
 	(void)ctx;
-	printf("  %s\n", msg);
+	cli__fprintf(stdout, "  %s\n", msg);
 }
 
 /*
@@ -156,7 +156,8 @@ int cmd_recover(int argc, char **argv)
 				     err[0] ? err : strerror(-rc));
 		return 1;
 	}
-	printf("%s: kept %llu block(s) with %llu event(s)", out, (unsigned long long)st.blocks_kept,
+	cli__fprintf(stdout, "%s", out);
+	printf(": kept %llu block(s) with %llu event(s)", (unsigned long long)st.blocks_kept,
 	       (unsigned long long)st.events_kept);
 	if (!st.blocks_bad && !st.bytes_lost)
 		printf("; nothing lost\n");
@@ -164,9 +165,11 @@ int cmd_recover(int argc, char **argv)
 		printf("; lost %llu bad block(s), %llu byte(s) of input\n",
 		       (unsigned long long)st.blocks_bad, (unsigned long long)st.bytes_lost);
 	if (rebuilt)
-		printf("  index rebuilt: the input had no valid index or footer; %s has a new "
-		       "one\n",
-		       out);
+		cli__fprintf(
+			stdout,
+			"  index rebuilt: the input had no valid index or footer; %s has a new "
+			"one\n",
+			out);
 	if (st.blocks_bad || st.bytes_lost) {
 		/* what the input's own index still says, and every bad block */
 		if (listed > st.events_kept)

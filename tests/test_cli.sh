@@ -169,6 +169,20 @@ run "recover: a file name with control bytes" hostile_name recover -o "$o" "$hm"
 run "export: a file name with control bytes" hostile_name export --format csv "$hm"
 run "query: a file name with control bytes" hostile_name query "$hm" -c 'SELECT 1'
 run "import: a file name with control bytes" hostile_name import -o "$tmp/m.db" "$hm"
+# recover's report on stdout names its output: escaped too
+recover_hostile_out() {
+	bp recover -o "$hm" "$GOLD/format-truncated.tape"
+	[ "$rc" -eq 0 ] || { echo "status $rc"; cat -v "$tmp/err"; return 1; }
+	if tr -d '\n' <"$tmp/out" | LC_ALL=C grep -q '[[:cntrl:]]'; then
+		echo "a control byte reached stdout:"
+		cat -v "$tmp/out"
+		return 1
+	fi
+	grep -qF 'e\x1b[2J\x07\xc2\x9b\x1b]0;T\x07.tape: kept' "$tmp/out" ||
+		{ echo "stdout does not name the output escaped:"; cat -v "$tmp/out"; return 1; }
+	rm -f "$hm"
+}
+run "recover: an output name with control bytes" recover_hostile_out
 
 # ---- what is not a regular file: refused by name, never waited on ----
 # not_a_file WHAT PATH VERB ARGS...: ARGS name PATH; status 1, WHAT said
