@@ -376,6 +376,8 @@ int host__cgroup_id(const char *path, uint64_t *id)
 	if (path[0] == '/' && !statfs(path, &sfs) && sfs.f_type == CGROUP2_SUPER_MAGIC) {
 		if (stat(path, &st))
 			return -errno;
+		if (!S_ISDIR(st.st_mode))
+			return -ENOTDIR;
 		*id = st.st_ino;
 		return 0;
 	}

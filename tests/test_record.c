@@ -25,6 +25,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -32,6 +33,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/bpf.h>
+#include <linux/magic.h>
 #include <netinet/in.h>
 
 #include <cmocka.h>
@@ -1910,7 +1912,7 @@ static void test_bad_args(void **state)
  */
 static void test_bad_values(void **state)
 {
-	static const struct {
+	static const struct bad_value {
 		const char *opt, *val, *msg;
 	} cases[] = {
 		{"--duration", "nan", "--duration 'nan': not a duration"},
@@ -1928,37 +1930,38 @@ static void test_bad_values(void **state)
 		{"--max-size", "1e30G", "--max-size '1e30G': too large"},
 		{"--keep", "4294967297", "--keep '4294967297'"},
 	};
+	static const char *const mounts[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
+	const size_t ncases = sizeof(cases) / sizeof(cases[0]);
 	char err[PATH_MAX], tape[PATH_MAX], *msg;
+	char procs[PATH_MAX] = "", procs_msg[PATH_MAX + 64];
+	struct bad_value extra;
+	struct statfs sfs;
 
 	(void)state;
 	pathf(err, "%s/badval.err", tmpdir);
 	pathf(tape, "%s/badval.tape", tmpdir);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		bool pid = !strcmp(cases[i].opt, "-p");
-		char *with_cmd[] = {bpftape,
-				    "record",
-				    (char *)cases[i].opt,
-				    (char *)cases[i].val,
-				    "-o",
-				    tape,
-				    "--",
-				    "/bin/true",
-				    NULL};
-		char *with_dur[] = {bpftape,
-				    "record",
-				    (char *)cases[i].opt,
-				    (char *)cases[i].val,
-				    "--duration",
-				    "1",
-				    "-o",
-				    tape,
-				    NULL};
+	/* a file of the cgroup2 file system, named by its absolute path, is no
+	 * cgroup either: its inode number is no cgroup id and matches no task */
+	for (size_t m = 0; m < sizeof(mounts) / sizeof(mounts[0]) && !procs[0]; m++)
+		if (!statfs(mounts[m], &sfs) && sfs.f_type == CGROUP2_SUPER_MAGIC)
+			pathf(procs, "%s/cgroup.procs", mounts[m]);
+	snprintf(procs_msg, sizeof(procs_msg), "--cgroup '%s': Not a directory", procs);
+	extra = (struct bad_value){"--cgroup", procs, procs_msg};
+	for (size_t i = 0; i < ncases + (procs[0] != 0); i++) {
+		const struct bad_value *c = i < ncases ? &cases[i] : &extra;
+		bool pid = !strcmp(c->opt, "-p");
+		char *with_cmd[] = {bpftape,	    "record",	 (char *)c->opt,
+				    (char *)c->val, "-o",	 tape,
+				    "--",	    "/bin/true", NULL};
+		char *with_dur[] = {bpftape,	    "record",	  (char *)c->opt,
+				    (char *)c->val, "--duration", "1",
+				    "-o",	    tape,	  NULL};
 		int rc = run(pid ? with_dur : with_cmd, NULL, err);
 
 		msg = slurp(err);
-		if (rc != 2 || !strstr(msg, cases[i].msg))
-			fail_msg("%s %s: exit %d, stderr '%s'; want 2 and '%s'", cases[i].opt,
-				 cases[i].val, rc, msg, cases[i].msg);
+		if (rc != 2 || !strstr(msg, c->msg))
+			fail_msg("%s %s: exit %d, stderr '%s'; want 2 and '%s'", c->opt, c->val, rc,
+				 msg, c->msg);
 		free(msg);
 	}
 	assert_int_equal(access(tape, F_OK), -1);
