@@ -222,10 +222,59 @@ static int collect_names(struct qscan *s, const struct qfilter *f)
 	return 0;
 }
 
+/*
+ * A chunk holding events of a type its tape's schema lacks (the schema
+ * block was lost) returns none of them: a scan of every type reads it and
+ * names it as damage.  The index rows, which walk the schema's types only,
+ * would leave it out silently, so each such chunk is named here, as a scan
+ * would.  0, or -EBADMSG with s->err when damage is not skipped.
+ */
+static int check_unknown_types(struct qscan *s)
+{
+	for (size_t i = 0; i < qset__count(s->set); i++) {
+		const struct tape_reader *r = qset__reader(s->set, i);
+
+		for (size_t c = 0; s->tape_ok[i] && c < tape_reader__chunk_count(r); c++) {
+			struct tape_chunk_info ci;
+			uint64_t known = 0;
+			int ret;
+
+			if (tape_reader__chunk(r, c, &ci))
+				continue;
+			for (unsigned id = 1; id <= tape_reader__max_type(r) && known < ci.count;
+			     id++)
+				if (tape_reader__type(r, id))
+					known += tape_reader__chunk_type_count(r, c, id);
+			if (known >= ci.count)
+				continue;
+			snprintf(s->err, sizeof(s->err),
+				 "chunk at offset %llu: %llu event(s) of types not in the schema",
+				 (unsigned long long)ci.offset,
+				 (unsigned long long)(ci.count - known));
+			if (!s->set->skip_damage) {
+				char why[sizeof(s->err)];
+
+				memcpy(why, s->err, sizeof(why));
+				snprintf(s->err, sizeof(s->err), "%s: %s", qset__path(s->set, i),
+					 why);
+				return -EBADMSG;
+			}
+			if ((ret = qset__damage_add(s->set, i, s->err)))
+				return ret;
+			s->err[0] = 0;
+		}
+	}
+	return 0;
+}
+
 static int scan_open_index(struct qscan *s, const struct qfilter *f)
 {
+	int ret;
+
 	s->index_only = true;
 	s->chunk = (size_t)-1;
+	if (!f->ntypes && (ret = check_unknown_types(s)))
+		return ret;
 	return collect_names(s, f);
 }
 
