@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -653,8 +654,8 @@ static int run_as__resolve(struct run_as *as, const char *user, char *why, size_
  */
 static int spawn_stopped(struct recorder *r, const char *file, char **cmd)
 {
+	pid_t pid, parent = getpid();
 	int go[2], ex[2];
-	pid_t pid;
 
 	if (pipe2(go, O_CLOEXEC))
 		return -errno;
@@ -691,6 +692,11 @@ static int spawn_stopped(struct recorder *r, const char *file, char **cmd)
 				_exit(127);
 			_exit(127);
 		}
+		/* CMD does not outlive a recorder killed with SIGKILL either: set
+		 * last, as a change of credentials clears it; a recorder already
+		 * gone is seen as a new parent */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(127);
 		execv(file, cmd);
 		e = errno;
 		if (write(ex[1], &e, sizeof(e)) < 0)

@@ -8,6 +8,7 @@
  * the workloads are found next to this test binary.  Exits 77 with the
  * reason when not root or when the kernel refuses BPF.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -1571,6 +1572,89 @@ static void test_cmd_stopped(void **state)
 	}
 }
 
+/* The first process of group @pgrp whose comm is @comm, or 0. */
+static pid_t find_in_pgrp(pid_t pgrp, const char *comm)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	pid_t found = 0;
+
+	assert_non_null(d);
+	while (!found && (de = readdir(d))) {
+		char path[PATH_MAX], buf[512], name[64] = "";
+		FILE *f;
+		char *p;
+		int pg = 0;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
+		    sscanf(p + 2, "%*c %*d %d", &pg) == 1 && pg == pgrp) {
+			*p = 0;
+			snprintf(name, sizeof(name), "%s", strchr(buf, '(') + 1);
+			if (!strcmp(name, comm))
+				found = atoi(de->d_name);
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+/* Whether @pid still runs (an unreaped zombie does not). */
+static bool running(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	bool ret = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return false;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		ret = p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	fclose(f);
+	return ret;
+}
+
+/*
+ * A recorder killed with SIGKILL can neither signal CMD nor wait for it:
+ * CMD dies with it (docs/USAGE.md, Stopping CMD) instead of running on
+ * unrecorded.
+ */
+static void test_cmd_recorder_killed(void **state)
+{
+	char tape[PATH_MAX];
+	char *argv[] = {bpftape, "record", "-e",	 "proc", "-o",
+			tape,	 "--",	   "/bin/sleep", "600",	 NULL};
+	pid_t rec, cmd = 0;
+	bool gone = false;
+
+	(void)state;
+	pathf(tape, "%s/rec-killed.tape", tmpdir);
+	rec = start(argv, NULL, NULL);
+	/* CMD runs sleep once the probes are attached */
+	for (int k = 0; k < 400 && !cmd; k++) {
+		cmd = find_in_pgrp(rec, "sleep");
+		if (!cmd)
+			sleep_ms(50);
+	}
+	assert_true(cmd > 0);
+	kill(rec, SIGKILL);
+	finish(rec);
+	for (int k = 0; k < 100 && !gone; k++) {
+		gone = !running(cmd);
+		if (!gone)
+			sleep_ms(50);
+	}
+	kill(-rec, SIGKILL); /* whatever was left behind */
+	if (!gone)
+		fail_msg("CMD (pid %d) still runs after its recorder was killed", (int)cmd);
+}
+
 /*
  * Two recorders on one -o: the second refuses, naming the first, before it
  * touches the file; the first keeps its tape, and its events.
@@ -2514,6 +2598,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_idle_flush),
 		cmocka_unit_test(test_follow_live),
 		cmocka_unit_test(test_cmd_stopped),
+		cmocka_unit_test(test_cmd_recorder_killed),
 		cmocka_unit_test(test_losses),
 		cmocka_unit_test(test_duration_self),
 		cmocka_unit_test(test_full_disk),
