@@ -1388,11 +1388,10 @@ int tape_reader__check_chunk(struct tape_reader *r, size_t i, char *err, size_t 
 	else if ((ret = summary_decode(body.data, body.len, &s, &slen)))
 		errfmt(err, errlen, "block %u (event chunk) at offset %llu: bad chunk summary",
 		       b.seq, (unsigned long long)b.off);
-	else if (summary_diff(&r->chunks[i].s, &s, msg, sizeof(msg)))
+	else if ((ret = summary_diff(&r->chunks[i].s, &s, msg, sizeof(msg)) ? -EBADMSG : 0))
+		/* ret was summary_decode()'s 0: a differing summary is damage */
 		errfmt(err, errlen, "block %u (event chunk) at offset %llu: %s", b.seq,
 		       (unsigned long long)b.off, msg);
-	else
-		ret = 0;
 	summary_free(&s);
 	buf_free(&body);
 	return ret == -ENOMEM ? ret : ret ? -EBADMSG : 0;

@@ -1091,6 +1091,11 @@ static void test_verify_index_counts(void **state)
 	assert_int_equal(tape_reader__chunk_type_count(r, 0, NTYPES), 5);
 	assert_int_equal(tape_reader__verify(r, collect_msg, msgs), 1);
 	assert_non_null(strstr(msgs, "index says 5 events of type 4, the chunk 3"));
+	/* and the check a count from the index relies on (query's counts
+	 * from the index) refuses the chunk, with the same words */
+	msgs[0] = 0;
+	assert_int_equal(tape_reader__check_chunk(r, 0, msgs, sizeof(msgs)), -EBADMSG);
+	assert_non_null(strstr(msgs, "index says 5 events of type 4, the chunk 3"));
 	tape_reader__free(r);
 	free(m.data);
 }
