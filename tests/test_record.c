@@ -608,22 +608,8 @@ static void test_exec(void **state)
 	evs_free(&e);
 }
 
-/* The argument lists of `work_exec argv` (the same function there). */
-#define EXEC_CASES 4
-static void exec_case(int n, char **v, char *store)
-{
-	static const int nargs[EXEC_CASES] = {40, 1, 1, 64};
-	static const int len[EXEC_CASES] = {49, 1019, 1020, 1};
-
-	v[0] = "true";
-	for (int i = 1; i <= nargs[n]; i++) {
-		v[i] = store;
-		memset(store, 'a' + i % 26, len[n]);
-		store[len[n]] = 0;
-		store += len[n] + 1;
-	}
-	v[nargs[n] + 1] = NULL;
-}
+/* The argument lists of `work_exec argv`. */
+#include "exec_cases.h"
 
 /*
  * One argv rule for successful and failed execs: the first 1024 bytes of

@@ -6,8 +6,8 @@
  * exec a missing program (ENOENT) and exits with code 3.  Prints the pids:
  *   child_exec PID / child_exit PID / child_kill PID
  *
- * work_exec argv: for each argument list of exec_case() (tests/test_record.c
- * builds the same ones), a child execs /bin/true with it and the process
+ * work_exec argv: for each argument list of exec_case() (tests/exec_cases.h,
+ * which tests/test_record.c uses too), a child execs /bin/true with it and the process
  * then fails to exec /nonexistent/argv with it.  Prints  case N PID  per
  * list, PID being the child's.
  */
@@ -19,23 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Argument lists around the recorder's 1024-byte argv limit; "true" first.
- * Keep in step with the copy in tests/test_record.c. */
-#define EXEC_CASES 4
-static void exec_case(int n, char **v, char *store)
-{
-	static const int nargs[EXEC_CASES] = {40, 1, 1, 64};
-	static const int len[EXEC_CASES] = {49, 1019, 1020, 1};
-
-	v[0] = "true";
-	for (int i = 1; i <= nargs[n]; i++) {
-		v[i] = store;
-		memset(store, 'a' + i % 26, len[n]);
-		store[len[n]] = 0;
-		store += len[n] + 1;
-	}
-	v[nargs[n] + 1] = NULL;
-}
+/* the argument lists, shared with tests/test_record.c */
+#include "exec_cases.h"
 
 static int argv_cases(void)
 {
