@@ -5,7 +5,7 @@
 
 #include "tape_int.h"
 
-int buf_reserve(struct buf *b, size_t extra)
+int tape__buf_reserve(struct buf *b, size_t extra)
 {
 	size_t need = b->len + extra;
 	uint8_t *p;
@@ -26,7 +26,7 @@ int buf_reserve(struct buf *b, size_t extra)
 	return 0;
 }
 
-int array_grow_slow(void *arr, size_t *cap, size_t n, size_t size, size_t first)
+int tape__array_grow_slow(void *arr, size_t *cap, size_t n, size_t size, size_t first)
 {
 	void **a = arr, *p;
 	size_t c = *cap ? *cap : first;
@@ -45,16 +45,16 @@ int array_grow_slow(void *arr, size_t *cap, size_t n, size_t size, size_t first)
 	return 0;
 }
 
-void buf_free(struct buf *b)
+void tape__buf_free(struct buf *b)
 {
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
 
-int buf_put(struct buf *b, const void *p, size_t len)
+int tape__buf_put(struct buf *b, const void *p, size_t len)
 {
-	int err = buf_reserve(b, len);
+	int err = tape__buf_reserve(b, len);
 
 	if (err)
 		return err;
@@ -64,9 +64,9 @@ int buf_put(struct buf *b, const void *p, size_t len)
 	return 0;
 }
 
-int buf_put_varint(struct buf *b, uint64_t v)
+int tape__buf_put_varint(struct buf *b, uint64_t v)
 {
-	int err = buf_reserve(b, 10);
+	int err = tape__buf_reserve(b, 10);
 
 	if (err)
 		return err;
@@ -74,19 +74,19 @@ int buf_put_varint(struct buf *b, uint64_t v)
 	return 0;
 }
 
-int buf_put_bytes(struct buf *b, const void *p, size_t len)
+int tape__buf_put_bytes(struct buf *b, const void *p, size_t len)
 {
-	int err = buf_put_varint(b, len);
+	int err = tape__buf_put_varint(b, len);
 
-	return err ? err : buf_put(b, p, len);
+	return err ? err : tape__buf_put(b, p, len);
 }
 
-int buf_put_str(struct buf *b, const char *s)
+int tape__buf_put_str(struct buf *b, const char *s)
 {
-	return buf_put_bytes(b, s ? s : "", s ? strlen(s) : 0);
+	return tape__buf_put_bytes(b, s ? s : "", s ? strlen(s) : 0);
 }
 
-const uint8_t *rd_bytes(struct rd *r, size_t *len)
+const uint8_t *tape__rd_bytes(struct rd *r, size_t *len)
 {
 	uint64_t n = rd_varint(r);
 	const uint8_t *p = r->p;
@@ -101,10 +101,10 @@ const uint8_t *rd_bytes(struct rd *r, size_t *len)
 	return p;
 }
 
-char *rd_strdup(struct rd *r)
+char *tape__rd_strdup(struct rd *r)
 {
 	size_t len;
-	const uint8_t *p = rd_bytes(r, &len);
+	const uint8_t *p = tape__rd_bytes(r, &len);
 	char *s;
 
 	if (!p)
@@ -119,7 +119,7 @@ char *rd_strdup(struct rd *r)
 	return s;
 }
 
-void rd_skip(struct rd *r, size_t n)
+void tape__rd_skip(struct rd *r, size_t n)
 {
 	if (n > (size_t)(r->end - r->p)) {
 		r->bad = true;
@@ -129,7 +129,7 @@ void rd_skip(struct rd *r, size_t n)
 	r->p += n;
 }
 
-void errfmt(char *dst, size_t len, const char *fmt, ...)
+void tape__errfmt(char *dst, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 

@@ -3,7 +3,7 @@
  * CRC32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of
  * every tape block.  format/ depends on libc and zstd only, and neither
  * exports a CRC32C, so it lives here: the SSE4.2 instruction where the CPU
- * has it, slicing-by-8 tables otherwise.  Check value: crc32c("123456789")
+ * has it, slicing-by-8 tables otherwise.  Check value: tape__crc32c("123456789")
  * is 0xE3069283 (tests/test_format.c).
  */
 #include "tape_int.h"
@@ -64,7 +64,7 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const 
 }
 #endif
 
-uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
+uint32_t tape__crc32c(uint32_t crc, const void *buf, size_t len)
 {
 	crc = ~crc;
 #if defined(__x86_64__)

@@ -247,8 +247,8 @@ static void dec_free(struct dec *d)
 	free(d->fcol);
 	free(d->tmap);
 	free(d->loss_idx);
-	summary_free(&d->sum);
-	buf_free(&d->scratch);
+	tape__summary_free(&d->sum);
+	tape__buf_free(&d->scratch);
 	free(d);
 }
 
@@ -390,7 +390,7 @@ static int dec_next(struct tape_cursor *c, struct dec *d)
 			out[f].b.ptr = dec_str(d, v, &out[f].b.len);
 		}
 	}
-	if (t->tpfmt && tpfmt_hook_decode(t, d->stored, d->vals, &d->scratch))
+	if (t->tpfmt && tape__tpfmt_hook_decode(t, d->stored, d->vals, &d->scratch))
 		return dec_bad(c, d, "cannot decode the raw tracepoint record");
 	return 1;
 }
@@ -419,7 +419,7 @@ static int dec_open(struct tape_cursor *c, struct src *s, uint32_t source, size_
 
 	*out = NULL;
 	c->errsrc = (int)source;
-	err = reader_read_block(r, ch->off, &c->blk, &b, c->errmsg, sizeof(c->errmsg));
+	err = tape__reader_read_block(r, ch->off, &c->blk, &b, c->errmsg, sizeof(c->errmsg));
 	c->st.bytes_read += ch->block_len;
 	c->st.chunks_read++;
 	if (err)
@@ -428,8 +428,8 @@ static int dec_open(struct tape_cursor *c, struct src *s, uint32_t source, size_
 		snprintf(c->errmsg, sizeof(c->errmsg),
 			 "block %u at offset %llu: index says an event chunk of %u bytes, found %s "
 			 "of %u",
-			 b.seq, (unsigned long long)ch->off, ch->block_len, block_type_name(b.type),
-			 b.len);
+			 b.seq, (unsigned long long)ch->off, ch->block_len,
+			 tape__block_type_name(b.type), b.len);
 		return -EBADMSG;
 	}
 	d = calloc(1, sizeof(*d));
@@ -442,7 +442,7 @@ static int dec_open(struct tape_cursor *c, struct src *s, uint32_t source, size_
 	d->cur = c;
 	if (budget(c, d, sizeof(*d) + (r->maxtype + 1) * sizeof(*d->tmap)))
 		goto over;
-	if (summary_decode(c->blk.data, c->blk.len, &d->sum, &slen))
+	if (tape__summary_decode(c->blk.data, c->blk.len, &d->sum, &slen))
 		return dec_fail(c, d, "bad chunk summary");
 	sum = d->sum;
 	nrefs = sum.count; /* comm */
@@ -508,7 +508,7 @@ static int dec_open(struct tape_cursor *c, struct src *s, uint32_t source, size_
 		size_t len;
 
 		d->soff[k] = (uint32_t)(rd.p - d->raw);
-		if (!rd_bytes(&rd, &len) || rd.p >= rd.end || *rd.p != 0)
+		if (!tape__rd_bytes(&rd, &len) || rd.p >= rd.end || *rd.p != 0)
 			return dec_fail(c, d, "bad string table");
 		rd.p++;
 	}
@@ -844,7 +844,7 @@ void tape_cursor__free(struct tape_cursor *c)
 	free(c->pids);
 	free(c->tids);
 	free(c->pend);
-	buf_free(&c->blk);
+	tape__buf_free(&c->blk);
 	ZSTD_freeDCtx(c->dctx);
 	free(c);
 }
@@ -942,7 +942,7 @@ static int verify_summary(struct tape_cursor *c, struct dec *d, const struct chu
 {
 	char msg[160];
 
-	return summary_diff(ix, &d->sum, msg, sizeof(msg)) ? dec_bad(c, d, msg) : 0;
+	return tape__summary_diff(ix, &d->sum, msg, sizeof(msg)) ? dec_bad(c, d, msg) : 0;
 }
 
 /* One decoded event against its chunk's summary; counts it in @seen. */
@@ -1004,8 +1004,8 @@ int tape_reader__verify(struct tape_reader *r, void (*cb)(void *ctx, const char 
 
 		if (r->blocks[i].type == BLOCK_CHUNK)
 			continue;
-		ret = reader_read_block(r, r->blocks[i].off, &c->blk, &b, c->errmsg,
-					sizeof(c->errmsg));
+		ret = tape__reader_read_block(r, r->blocks[i].off, &c->blk, &b, c->errmsg,
+					      sizeof(c->errmsg));
 		if (ret == -ENOMEM)
 			goto out;
 		if (ret) {

@@ -24,7 +24,7 @@ static void put(struct name_slot *slots, uint32_t nslots, const char *name, uint
 	slots[s] = (struct name_slot){name, id};
 }
 
-uint32_t names__find(const struct names *ns, const char *name)
+uint32_t tape__names_find(const struct names *ns, const char *name)
 {
 	if (!ns->nslots)
 		return 0;
@@ -35,7 +35,7 @@ uint32_t names__find(const struct names *ns, const char *name)
 	return 0;
 }
 
-int names__add(struct names *ns, const char *name, uint32_t id)
+int tape__names_add(struct names *ns, const char *name, uint32_t id)
 {
 	/* at most half full: probes stay short */
 	if ((ns->n + 1) * 2 > ns->nslots) {
@@ -56,7 +56,7 @@ int names__add(struct names *ns, const char *name, uint32_t id)
 	return 0;
 }
 
-void names__free(struct names *ns)
+void tape__names_free(struct names *ns)
 {
 	free(ns->slots);
 	*ns = (struct names){0};

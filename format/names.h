@@ -21,9 +21,9 @@ struct names {
 };
 
 /* The id stored under @name, or 0. */
-uint32_t names__find(const struct names *ns, const char *name);
+uint32_t tape__names_find(const struct names *ns, const char *name);
 /* Store @id (> 0) under @name, which is not in @ns yet.  0 or -ENOMEM. */
-int names__add(struct names *ns, const char *name, uint32_t id);
-void names__free(struct names *ns);
+int tape__names_add(struct names *ns, const char *name, uint32_t id);
+void tape__names_free(struct names *ns);
 
 #endif

@@ -104,13 +104,13 @@ static int lock_old(const char *path, int *old, char *err, size_t errlen)
 
 			close(fd);
 			if (pid > 0)
-				errfmt(err, errlen,
-				       "%s is being written by process %d; not replaced", path,
-				       pid);
+				tape__errfmt(err, errlen,
+					     "%s is being written by process %d; not replaced",
+					     path, pid);
 			else
-				errfmt(err, errlen,
-				       "%s is being written by another process; not replaced",
-				       path);
+				tape__errfmt(err, errlen,
+					     "%s is being written by another process; not replaced",
+					     path);
 			return -EBUSY;
 		}
 		if (!fstat(fd, &b) && !lstat(path, &a) && a.st_dev == b.st_dev &&
@@ -242,8 +242,8 @@ static int check_inputs(const char *path, const struct tape_out_opts *o, char *e
 		if (!o->inputs[i] || stat(o->inputs[i], &in))
 			continue;
 		if ((hl && same_file(&l, &in)) || (hs && same_file(&s, &in))) {
-			errfmt(err, errlen, "%s is the input %s; write the output elsewhere", path,
-			       o->inputs[i]);
+			tape__errfmt(err, errlen, "%s is the input %s; write the output elsewhere",
+				     path, o->inputs[i]);
 			return -EINVAL;
 		}
 	}
@@ -258,11 +258,11 @@ static int check_replace(const char *path, unsigned flags, char *err, size_t err
 	int ret, old;
 
 	if (!lstat(path, &st) && S_ISDIR(st.st_mode)) {
-		errfmt(err, errlen, "%s is a directory", path);
+		tape__errfmt(err, errlen, "%s is a directory", path);
 		return -EISDIR;
 	}
 	if ((flags & TAPE_OUT_NOREPLACE) && !lstat(path, &st)) {
-		errfmt(err, errlen, "%s exists", path);
+		tape__errfmt(err, errlen, "%s exists", path);
 		return -EEXIST;
 	}
 	ret = lock_old(path, &old, err, errlen);
@@ -275,9 +275,9 @@ int tape_out__check(const char *path, const struct tape_out_opts *opts, char *er
 {
 	int ret;
 
-	errfmt(err, errlen, "%s", "");
+	tape__errfmt(err, errlen, "%s", "");
 	if (!path || !*path || (opts && opts->sz < sizeof(size_t))) {
-		errfmt(err, errlen, "no output file given");
+		tape__errfmt(err, errlen, "no output file given");
 		return -EINVAL;
 	}
 	if ((ret = check_inputs(path, opts, err, errlen)))
@@ -294,9 +294,9 @@ struct tape_out *tape_out__open(const char *path, const struct tape_out_opts *op
 	char *dir = NULL, *base = NULL;
 	int ret;
 
-	errfmt(err, errlen, "%s", "");
+	tape__errfmt(err, errlen, "%s", "");
 	if (!path || !*path || (opts && opts->sz < sizeof(size_t))) {
-		errfmt(err, errlen, "no output file given");
+		tape__errfmt(err, errlen, "no output file given");
 		ret = -EINVAL;
 		goto fail;
 	}
@@ -312,7 +312,7 @@ struct tape_out *tape_out__open(const char *path, const struct tape_out_opts *op
 	if (open_special(path, &o->fd)) {
 		if (o->fd < 0) {
 			ret = o->fd;
-			errfmt(err, errlen, "%s: %s", path, strerror(-ret));
+			tape__errfmt(err, errlen, "%s: %s", path, strerror(-ret));
 			goto fail;
 		}
 		o->in_place = true;
@@ -324,7 +324,7 @@ struct tape_out *tape_out__open(const char *path, const struct tape_out_opts *op
 	if ((ret = check_replace(path, o->flags, err, errlen)))
 		goto fail;
 	if ((ret = split(path, &dir, &base))) {
-		errfmt(err, errlen, "%s: %s", path, strerror(-ret));
+		tape__errfmt(err, errlen, "%s: %s", path, strerror(-ret));
 		goto fail;
 	}
 	/* an unnamed file is linked in through /proc/self/fd, or with
@@ -333,7 +333,7 @@ struct tape_out *tape_out__open(const char *path, const struct tape_out_opts *op
 		o->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
 		if (o->fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
 			ret = -errno;
-			errfmt(err, errlen, "%s: %s", path, strerror(errno));
+			tape__errfmt(err, errlen, "%s: %s", path, strerror(errno));
 			goto fail;
 		}
 	}
@@ -349,12 +349,12 @@ struct tape_out *tape_out__open(const char *path, const struct tape_out_opts *op
 		free(o->tmp);
 		o->tmp = NULL;
 		if (ret != -EEXIST) {
-			errfmt(err, errlen, "%s: %s", path, strerror(-ret));
+			tape__errfmt(err, errlen, "%s: %s", path, strerror(-ret));
 			goto fail;
 		}
 	}
 	if (o->fd < 0) {
-		errfmt(err, errlen, "%s: %s", path, strerror(-ret));
+		tape__errfmt(err, errlen, "%s: %s", path, strerror(-ret));
 		goto fail;
 	}
 	/* nobody else can see the file yet: this cannot fail for contention */
@@ -411,7 +411,7 @@ int tape_out__commit(struct tape_out *o, char *err, size_t errlen)
 {
 	int ret, old = -1;
 
-	errfmt(err, errlen, "%s", "");
+	tape__errfmt(err, errlen, "%s", "");
 	if (!o || o->committed)
 		return -EINVAL;
 	if (o->in_place) {
@@ -422,11 +422,11 @@ int tape_out__commit(struct tape_out *o, char *err, size_t errlen)
 	 * rename must not leave an empty file under the name */
 	if (fdatasync(o->fd) && errno != EINVAL && errno != EROFS) {
 		ret = -errno;
-		errfmt(err, errlen, "writing %s: %s", o->path, strerror(-ret));
+		tape__errfmt(err, errlen, "writing %s: %s", o->path, strerror(-ret));
 		return ret;
 	}
 	if (!o->tmp && (ret = link_tmpfile(o))) {
-		errfmt(err, errlen, "naming %s: %s", o->path, strerror(-ret));
+		tape__errfmt(err, errlen, "naming %s: %s", o->path, strerror(-ret));
 		return ret;
 	}
 	if ((ret = lock_old(o->path, &old, err, errlen)))
@@ -445,8 +445,8 @@ int tape_out__commit(struct tape_out *o, char *err, size_t errlen)
 			unlink(o->tmp);
 	}
 	if (ret) {
-		errfmt(err, errlen, "%s: %s", o->path,
-		       ret == -EEXIST ? "exists (created meanwhile)" : strerror(-ret));
+		tape__errfmt(err, errlen, "%s: %s", o->path,
+			     ret == -EEXIST ? "exists (created meanwhile)" : strerror(-ret));
 		goto drop;
 	}
 	if (old >= 0)

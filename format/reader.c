@@ -91,27 +91,27 @@ static void problem(struct tape_reader *r, const char *fmt, ...)
 
 /* ---- blocks ---- */
 
-int reader_read_block(struct tape_reader *r, uint64_t off, struct buf *body, struct rblock *blk,
-		      char *err, size_t errlen)
+int tape__reader_read_block(struct tape_reader *r, uint64_t off, struct buf *body,
+			    struct rblock *blk, char *err, size_t errlen)
 {
 	uint8_t h[BLOCK_HDR_LEN];
 	uint32_t len, crc;
 	int ret;
 
 	if (off > r->size || r->size - off < BLOCK_HDR_LEN) {
-		errfmt(err, errlen, "block at offset %llu: truncated header",
-		       (unsigned long long)off);
+		tape__errfmt(err, errlen, "block at offset %llu: truncated header",
+			     (unsigned long long)off);
 		return -ENODATA;
 	}
 	ret = r->in.read_at(r->in.ctx, h, sizeof(h), off);
 	if (ret) {
-		errfmt(err, errlen, "block at offset %llu: read error: %s", (unsigned long long)off,
-		       strerror(-ret));
+		tape__errfmt(err, errlen, "block at offset %llu: read error: %s",
+			     (unsigned long long)off, strerror(-ret));
 		return ret;
 	}
 	if (get_le32(h) != BLOCK_MAGIC) {
-		errfmt(err, errlen, "block at offset %llu: bad block magic",
-		       (unsigned long long)off);
+		tape__errfmt(err, errlen, "block at offset %llu: bad block magic",
+			     (unsigned long long)off);
 		return -EBADMSG;
 	}
 	blk->off = off;
@@ -121,35 +121,36 @@ int reader_read_block(struct tape_reader *r, uint64_t off, struct buf *body, str
 	blk->len = BLOCK_HDR_LEN + len;
 	blk->summary_len = 0;
 	if (len > MAX_BLOCK_BODY) {
-		errfmt(err, errlen, "block %u at offset %llu: length %u exceeds the limit",
-		       blk->seq, (unsigned long long)off, len);
+		tape__errfmt(err, errlen, "block %u at offset %llu: length %u exceeds the limit",
+			     blk->seq, (unsigned long long)off, len);
 		return -EBADMSG;
 	}
 	if (r->size - off - BLOCK_HDR_LEN < len) {
-		errfmt(err, errlen, "block %u (%s) at offset %llu: truncated (%u bytes, %llu left)",
-		       blk->seq, block_type_name(blk->type), (unsigned long long)off, len,
-		       (unsigned long long)(r->size - off - BLOCK_HDR_LEN));
+		tape__errfmt(err, errlen,
+			     "block %u (%s) at offset %llu: truncated (%u bytes, %llu left)",
+			     blk->seq, tape__block_type_name(blk->type), (unsigned long long)off,
+			     len, (unsigned long long)(r->size - off - BLOCK_HDR_LEN));
 		return -ENODATA;
 	}
 	body->len = 0;
-	if (buf_reserve(body, len + 1)) {
-		errfmt(err, errlen, "block %u at offset %llu: out of memory", blk->seq,
-		       (unsigned long long)off);
+	if (tape__buf_reserve(body, len + 1)) {
+		tape__errfmt(err, errlen, "block %u at offset %llu: out of memory", blk->seq,
+			     (unsigned long long)off);
 		return -ENOMEM;
 	}
 	ret = r->in.read_at(r->in.ctx, body->data, len, off + BLOCK_HDR_LEN);
 	if (ret) {
-		errfmt(err, errlen, "block %u at offset %llu: read error: %s", blk->seq,
-		       (unsigned long long)off, strerror(-ret));
+		tape__errfmt(err, errlen, "block %u at offset %llu: read error: %s", blk->seq,
+			     (unsigned long long)off, strerror(-ret));
 		return ret;
 	}
 	body->len = len;
-	crc = crc32c(crc32c(0, h, 16), body->data, len);
+	crc = tape__crc32c(tape__crc32c(0, h, 16), body->data, len);
 	/* Fuzzing builds skip the check so that mutations reach the parsers. */
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 	if (crc != get_le32(h + 16)) {
-		errfmt(err, errlen, "block %u (%s) at offset %llu: CRC mismatch", blk->seq,
-		       block_type_name(blk->type), (unsigned long long)off);
+		tape__errfmt(err, errlen, "block %u (%s) at offset %llu: CRC mismatch", blk->seq,
+			     tape__block_type_name(blk->type), (unsigned long long)off);
 		return -EBADMSG;
 	}
 #endif
@@ -165,7 +166,7 @@ static int parse_meta(struct tape_reader *r, struct rd *d)
 	if (n > (uint64_t)(d->end - d->p))
 		return -EBADMSG;
 	for (uint64_t i = 0; i < n && !d->bad; i++) {
-		char *k = rd_strdup(d), *v = rd_strdup(d);
+		char *k = tape__rd_strdup(d), *v = tape__rd_strdup(d);
 		size_t j;
 
 		if (!k || !v) {
@@ -174,7 +175,7 @@ static int parse_meta(struct tape_reader *r, struct rd *d)
 			return -EBADMSG;
 		}
 		/* hashed: a block may hold millions of keys */
-		j = names__find(&r->metanames, k);
+		j = tape__names_find(&r->metanames, k);
 		if (j) {
 			free(r->vals[j - 1]);
 			r->vals[j - 1] = v;
@@ -191,7 +192,7 @@ static int parse_meta(struct tape_reader *r, struct rd *d)
 			r->vals = nv;
 			r->capvals = r->capmeta;
 		}
-		if (names__add(&r->metanames, k, r->nmeta + 1))
+		if (tape__names_add(&r->metanames, k, r->nmeta + 1))
 			goto nomem;
 		r->keys[r->nmeta] = k;
 		r->vals[r->nmeta++] = v;
@@ -216,11 +217,11 @@ static int parse_enum(struct tape_reader *r, struct rd *d)
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	e->name = rd_strdup(d);
+	e->name = tape__rd_strdup(d);
 	count = rd_varint(d);
 	if (!e->name || d->bad || count > (uint64_t)(d->end - d->p) / 2 ||
 	    count > MAX_ENUM_VALUES) {
-		enum_free(e);
+		tape__enum_free(e);
 		return -EBADMSG;
 	}
 	values = calloc(count ? count : 1, sizeof(*values));
@@ -228,14 +229,14 @@ static int parse_enum(struct tape_reader *r, struct rd *d)
 	e->values = values;
 	e->names = (const char *const *)names;
 	if (!values || !names) {
-		enum_free(e);
+		tape__enum_free(e);
 		return -ENOMEM;
 	}
 	for (uint64_t i = 0; i < count; i++) {
 		values[i] = rd_varint(d);
-		names[i] = rd_strdup(d);
+		names[i] = tape__rd_strdup(d);
 		if (!names[i]) {
-			enum_free(e);
+			tape__enum_free(e);
 			return -EBADMSG;
 		}
 		e->count = i + 1;
@@ -244,7 +245,7 @@ static int parse_enum(struct tape_reader *r, struct rd *d)
 		struct tape_enum **n = realloc(r->enums, id * sizeof(*n));
 
 		if (!n) {
-			enum_free(e);
+			tape__enum_free(e);
 			return -ENOMEM;
 		}
 		memset(n + r->nenums, 0, (id - r->nenums) * sizeof(*n));
@@ -252,7 +253,7 @@ static int parse_enum(struct tape_reader *r, struct rd *d)
 		r->nenums = id;
 	}
 	if (r->enums[id - 1]) {
-		enum_free(e);
+		tape__enum_free(e);
 		return -EBADMSG;
 	}
 	r->enums[id - 1] = e;
@@ -268,14 +269,14 @@ static void rtype_free(struct rtype *t)
 			free((char *)t->stored[i].name);
 		free(t->stored);
 	}
-	tpfmt_hook_free(t->tpfmt);
-	type_free_contents(&t->pub);
+	tape__tpfmt_hook_free(t->tpfmt);
+	tape__type_free_contents(&t->pub);
 	free(t);
 }
 
 static const struct tape_type *type_lookup(const struct tape_reader *r, const char *name)
 {
-	uint32_t id = names__find(&r->typenames, name);
+	uint32_t id = tape__names_find(&r->typenames, name);
 
 	return id ? &r->types[id]->pub : NULL;
 }
@@ -292,9 +293,9 @@ static int parse_type(struct tape_reader *r, struct rd *d)
 	if (!t)
 		return -ENOMEM;
 	t->pub.id = id;
-	t->pub.name = rd_strdup(d);
-	t->pub.source = rd_strdup(d);
-	t->pub.format = rd_strdup(d);
+	t->pub.name = tape__rd_strdup(d);
+	t->pub.source = tape__rd_strdup(d);
+	t->pub.format = tape__rd_strdup(d);
 	nfields = rd_varint(d);
 	if (d->bad || nfields > TAPE_MAX_FIELDS || !t->pub.name || !*t->pub.name)
 		goto bad;
@@ -305,7 +306,7 @@ static int parse_type(struct tape_reader *r, struct rd *d)
 	for (uint64_t i = 0; i < nfields; i++) {
 		uint64_t eid;
 
-		fields[i].name = rd_strdup(d);
+		fields[i].name = tape__rd_strdup(d);
 		t->pub.nfields = i + 1;
 		fields[i].kind = rd_u8(d);
 		fields[i].display = rd_u8(d);
@@ -332,9 +333,9 @@ static int parse_type(struct tape_reader *r, struct rd *d)
 		r->maxtype = id;
 	}
 	if (r->types[id] || type_lookup(r, t->pub.name) ||
-	    names__add(&r->typenames, t->pub.name, id))
+	    tape__names_add(&r->typenames, t->pub.name, id))
 		goto bad;
-	tpfmt_hook_attach(t);
+	tape__tpfmt_hook_attach(t);
 	r->types[id] = t;
 	return 0;
 bad:
@@ -387,9 +388,9 @@ static int parse_procs(struct tape_reader *r, struct rd *d)
 		p->ppid = rd_varint(&s);
 		p->uid = rd_varint(&s);
 		p->start_ts = rd_varint(&s);
-		p->comm = rd_strdup(&s);
-		p->exe = rd_strdup(&s);
-		argv = rd_bytes(&s, &alen);
+		p->comm = tape__rd_strdup(&s);
+		p->exe = tape__rd_strdup(&s);
+		argv = tape__rd_bytes(&s, &alen);
 		if (argv) {
 			char *a = malloc(alen + 1);
 
@@ -400,7 +401,7 @@ static int parse_procs(struct tape_reader *r, struct rd *d)
 				p->argv_len = alen;
 			}
 		}
-		p->cgroup = rd_strdup(&s);
+		p->cgroup = tape__rd_strdup(&s);
 		if (s.bad || !p->argv || !p->cgroup) {
 			d->why = s.why;
 			free((char *)p->comm);
@@ -449,13 +450,13 @@ static int add_chunk(struct tape_reader *r, struct rblock *b, const uint8_t *sum
 	if (array_grow(&r->chunks, &r->capchunks, r->nchunks, sizeof(*r->chunks), 64))
 		return -ENOMEM;
 	c = &r->chunks[r->nchunks];
-	err = summary_decode(summary, len, &c->s, &slen);
+	err = tape__summary_decode(summary, len, &c->s, &slen);
 	if (err)
 		return err;
 	b->summary_len = slen;
 	err = add_block(r, b);
 	if (err) {
-		summary_free(&c->s);
+		tape__summary_free(&c->s);
 		return err;
 	}
 	c->off = b->off;
@@ -507,8 +508,8 @@ static int absorb(struct tape_reader *r, struct rblock *b, const struct buf *bod
 	}
 	if (err == -EBADMSG)
 		problem(r, "block %u (%s) at offset %llu: malformed body%s%s", b->seq,
-			block_type_name(b->type), (unsigned long long)b->off, d.why ? ": " : "",
-			d.why ? d.why : "");
+			tape__block_type_name(b->type), (unsigned long long)b->off,
+			d.why ? ": " : "", d.why ? d.why : "");
 	if (err == -ENOMEM)
 		return err;
 	return add_block(r, b);
@@ -529,7 +530,7 @@ static int open_indexed(struct tape_reader *r)
 
 	if (r->size < FILE_HDR_LEN + TRAILER_BLOCK_LEN)
 		return -EBADMSG;
-	if (reader_read_block(r, r->size - TRAILER_BLOCK_LEN, &body, &tb, err, sizeof(err)) ||
+	if (tape__reader_read_block(r, r->size - TRAILER_BLOCK_LEN, &body, &tb, err, sizeof(err)) ||
 	    tb.type != BLOCK_TRAILER || body.len != TRAILER_BODY_LEN ||
 	    get_le32(body.data + 12) != TRAILER_MAGIC)
 		goto out;
@@ -537,7 +538,7 @@ static int open_indexed(struct tape_reader *r)
 	index_len = get_le32(body.data + 8);
 	if (index_off < FILE_HDR_LEN || index_off + index_len != r->size - TRAILER_BLOCK_LEN)
 		goto out;
-	if (reader_read_block(r, index_off, &body, &ib, err, sizeof(err)) ||
+	if (tape__reader_read_block(r, index_off, &body, &ib, err, sizeof(err)) ||
 	    ib.type != BLOCK_INDEX || ib.len != index_len)
 		goto out;
 
@@ -569,7 +570,7 @@ static int open_indexed(struct tape_reader *r)
 			r->chunks[r->nchunks - 1].seq = UINT32_MAX;
 			continue;
 		}
-		ret = reader_read_block(r, off, &blk_body, &b, err, sizeof(err));
+		ret = tape__reader_read_block(r, off, &blk_body, &b, err, sizeof(err));
 		if (ret == -ENOMEM)
 			goto out;
 		if (ret) {
@@ -582,8 +583,8 @@ static int open_indexed(struct tape_reader *r)
 	}
 	ret = 0;
 out:
-	buf_free(&body);
-	buf_free(&blk_body);
+	tape__buf_free(&body);
+	tape__buf_free(&blk_body);
 	return ret ? (ret == -ENOMEM ? ret : -EBADMSG) : 0;
 }
 
@@ -707,8 +708,8 @@ static int rs_take(struct resync *rs, const uint8_t *h, uint64_t q, uint32_t crc
 	c = &rs->c[rs->n];
 	c->pos = q;
 	c->end = q + BLOCK_HDR_LEN + len;
-	c->crc_hdr = crc32c(0, h, 16);
-	c->c_body = crc32c(crc32c(crc, h, 16), h + 16, 4);
+	c->crc_hdr = tape__crc32c(0, h, 16);
+	c->c_body = tape__crc32c(tape__crc32c(crc, h, 16), h + 16, 4);
 	c->stored = get_le32(h + 16);
 	c->resolved = false;
 	return rs_push(rs, rs->n++);
@@ -753,7 +754,7 @@ restart:;
 			at = q < e ? q : e;
 			if (at > lim)
 				at = lim;
-			crc = crc32c(crc, win + (cur - pos), at - cur);
+			crc = tape__crc32c(crc, win + (cur - pos), at - cur);
 			cur = at;
 			if (e == at) {
 				struct cand *c = &rs.c[rs_pop(&rs)];
@@ -762,7 +763,7 @@ restart:;
 
 				c->resolved = true;
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-				/* as reader_read_block(): mutations reach the parsers */
+				/* as tape__reader_read_block(): mutations reach the parsers */
 				body = c->stored ^ gf2_mulmod(x8n(&rs, len), c->crc_hdr);
 #endif
 				if ((gf2_mulmod(x8n(&rs, len), c->crc_hdr) ^ body) == c->stored &&
@@ -862,7 +863,7 @@ static uint64_t body_damage_end(struct tape_reader *r, const struct rblock *b, i
 		return 0;
 	if (r->size - end < BLOCK_HDR_LEN)
 		return end; /* the end of the input, or of a torn block */
-	return reader_read_block(r, end, scratch, &nb, err, sizeof(err)) ? 0 : end;
+	return tape__reader_read_block(r, end, scratch, &nb, err, sizeof(err)) ? 0 : end;
 }
 
 static int scan(struct tape_reader *r, uint64_t from, bool live)
@@ -876,7 +877,7 @@ static int scan(struct tape_reader *r, uint64_t from, bool live)
 	while (off + BLOCK_HDR_LEN <= r->size) {
 		struct rblock b = {0};
 
-		ret = reader_read_block(r, off, &body, &b, err, sizeof(err));
+		ret = tape__reader_read_block(r, off, &body, &b, err, sizeof(err));
 		if (ret == -ENOMEM)
 			break;
 		if (ret) {
@@ -928,7 +929,7 @@ static int scan(struct tape_reader *r, uint64_t from, bool live)
 			problem(r, "offset %llu: %llu trailing bytes of an incomplete block",
 				(unsigned long long)off, (unsigned long long)(r->size - off));
 	}
-	buf_free(&body);
+	tape__buf_free(&body);
 	return ret == -ENOMEM ? ret : found;
 }
 
@@ -942,15 +943,15 @@ static void reset_contents(struct tape_reader *r)
 	free(r->vals);
 	r->keys = r->vals = NULL;
 	r->nmeta = r->capmeta = r->capvals = 0;
-	names__free(&r->metanames);
+	tape__names_free(&r->metanames);
 	for (unsigned i = 1; r->types && i <= r->maxtype; i++)
 		rtype_free(r->types[i]);
-	names__free(&r->typenames);
+	tape__names_free(&r->typenames);
 	free(r->types);
 	r->types = NULL;
 	r->maxtype = 0;
 	for (uint32_t i = 0; i < r->nenums; i++)
-		enum_free(r->enums[i]);
+		tape__enum_free(r->enums[i]);
 	free(r->enums);
 	r->enums = NULL;
 	r->nenums = 0;
@@ -967,7 +968,7 @@ static void reset_contents(struct tape_reader *r)
 	r->losses = NULL;
 	r->nlosses = r->caplosses = 0;
 	for (size_t i = 0; i < r->nchunks; i++)
-		summary_free(&r->chunks[i].s);
+		tape__summary_free(&r->chunks[i].s);
 	free(r->chunks);
 	r->chunks = NULL;
 	r->nchunks = r->capchunks = 0;
@@ -1002,31 +1003,32 @@ static struct tape_reader *reader_open(struct tape_reader *r, char *err, size_t 
 	int ret;
 
 	if (size < 0) {
-		errfmt(err, errlen, "cannot get size: %s", strerror((int)-size));
+		tape__errfmt(err, errlen, "cannot get size: %s", strerror((int)-size));
 		ret = (int)-size;
 		goto fail;
 	}
 	r->size = size;
 	if (size == 0) {
-		errfmt(err, errlen, "empty file: not a tape");
+		tape__errfmt(err, errlen, "empty file: not a tape");
 		ret = EBADMSG;
 		goto fail;
 	}
 	if (size < FILE_HDR_LEN || r->in.read_at(r->in.ctx, hdr, sizeof(hdr), 0)) {
-		errfmt(err, errlen, "offset 0: truncated file header (%lld bytes)",
-		       (long long)size);
+		tape__errfmt(err, errlen, "offset 0: truncated file header (%lld bytes)",
+			     (long long)size);
 		ret = EBADMSG;
 		goto fail;
 	}
 	if (memcmp(hdr, FILE_MAGIC, 8)) {
-		errfmt(err, errlen, "offset 0: not a tape (bad magic)");
+		tape__errfmt(err, errlen, "offset 0: not a tape (bad magic)");
 		ret = EBADMSG;
 		goto fail;
 	}
 	if (get_le16(hdr + 8) != TAPE_VERSION_MAJOR) {
-		errfmt(err, errlen,
-		       "offset 8: tape format version %u.%u is not supported (this reader: %u.x)",
-		       get_le16(hdr + 8), get_le16(hdr + 10), TAPE_VERSION_MAJOR);
+		tape__errfmt(
+			err, errlen,
+			"offset 8: tape format version %u.%u is not supported (this reader: %u.x)",
+			get_le16(hdr + 8), get_le16(hdr + 10), TAPE_VERSION_MAJOR);
 		ret = EPROTONOSUPPORT;
 		goto fail;
 	}
@@ -1058,7 +1060,7 @@ static struct tape_reader *reader_open(struct tape_reader *r, char *err, size_t 
 	return r;
 fail:
 	if (err && errlen && !*err)
-		errfmt(err, errlen, "%s", strerror(ret));
+		tape__errfmt(err, errlen, "%s", strerror(ret));
 	tape_reader__free(r);
 	errno = ret;
 	return NULL;
@@ -1094,18 +1096,18 @@ static int check_regular(int fd, char *err, size_t errlen)
 	if (fstat(fd, &st)) {
 		int e = errno;
 
-		errfmt(err, errlen, "cannot stat: %s", strerror(e));
+		tape__errfmt(err, errlen, "cannot stat: %s", strerror(e));
 		return e;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		errfmt(err, errlen, "%s", not_a_file_what(st.st_mode));
+		tape__errfmt(err, errlen, "%s", not_a_file_what(st.st_mode));
 		return S_ISDIR(st.st_mode) ? EISDIR : S_ISFIFO(st.st_mode) ? ESPIPE : EINVAL;
 	}
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
 		int e = errno;
 
-		errfmt(err, errlen, "fcntl: %s", strerror(e));
+		tape__errfmt(err, errlen, "fcntl: %s", strerror(e));
 		return e;
 	}
 	return 0;
@@ -1129,14 +1131,14 @@ struct tape_reader *tape_reader__open(const char *path, char *err, size_t errlen
 	 * writer, and a tape is read at random offsets, which a FIFO cannot. */
 	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (r->fd < 0 && errno == EISDIR) {
-		errfmt(err, errlen, "%s", not_a_file_what(S_IFDIR));
+		tape__errfmt(err, errlen, "%s", not_a_file_what(S_IFDIR));
 		free(r);
 		errno = EISDIR;
 		return NULL;
 	}
 	if (r->fd < 0) {
 		e = errno;
-		errfmt(err, errlen, "%s", strerror(e));
+		tape__errfmt(err, errlen, "%s", strerror(e));
 		free(r);
 		errno = e;
 		return NULL;
@@ -1240,7 +1242,7 @@ const char *tape_reader__meta(const struct tape_reader *r, const char *key)
 
 	if (!r || !key)
 		return NULL;
-	i = names__find(&r->metanames, key);
+	i = tape__names_find(&r->metanames, key);
 	return i ? r->vals[i - 1] : NULL;
 }
 
@@ -1373,27 +1375,28 @@ int tape_reader__check_chunk(struct tape_reader *r, size_t i, char *err, size_t 
 
 	if (!r || i >= r->nchunks)
 		return -EINVAL;
-	ret = reader_read_block(r, r->chunks[i].off, &body, &b, err, errlen);
+	ret = tape__reader_read_block(r, r->chunks[i].off, &body, &b, err, errlen);
 	if (ret) {
-		buf_free(&body);
+		tape__buf_free(&body);
 		return ret == -ENODATA ? -EBADMSG : ret;
 	}
 	ret = -EBADMSG;
 	if (b.type != BLOCK_CHUNK || b.len != r->chunks[i].block_len)
-		errfmt(err, errlen,
-		       "block %u at offset %llu: the index says an event chunk of %u "
-		       "bytes, found %s of %u",
-		       b.seq, (unsigned long long)b.off, r->chunks[i].block_len,
-		       block_type_name(b.type), b.len);
-	else if ((ret = summary_decode(body.data, body.len, &s, &slen)))
-		errfmt(err, errlen, "block %u (event chunk) at offset %llu: bad chunk summary",
-		       b.seq, (unsigned long long)b.off);
-	else if ((ret = summary_diff(&r->chunks[i].s, &s, msg, sizeof(msg)) ? -EBADMSG : 0))
-		/* ret was summary_decode()'s 0: a differing summary is damage */
-		errfmt(err, errlen, "block %u (event chunk) at offset %llu: %s", b.seq,
-		       (unsigned long long)b.off, msg);
-	summary_free(&s);
-	buf_free(&body);
+		tape__errfmt(err, errlen,
+			     "block %u at offset %llu: the index says an event chunk of %u "
+			     "bytes, found %s of %u",
+			     b.seq, (unsigned long long)b.off, r->chunks[i].block_len,
+			     tape__block_type_name(b.type), b.len);
+	else if ((ret = tape__summary_decode(body.data, body.len, &s, &slen)))
+		tape__errfmt(err, errlen,
+			     "block %u (event chunk) at offset %llu: bad chunk summary", b.seq,
+			     (unsigned long long)b.off);
+	else if ((ret = tape__summary_diff(&r->chunks[i].s, &s, msg, sizeof(msg)) ? -EBADMSG : 0))
+		/* ret was tape__summary_decode()'s 0: a differing summary is damage */
+		tape__errfmt(err, errlen, "block %u (event chunk) at offset %llu: %s", b.seq,
+			     (unsigned long long)b.off, msg);
+	tape__summary_free(&s);
+	tape__buf_free(&body);
 	return ret == -ENOMEM ? ret : ret ? -EBADMSG : 0;
 }
 

@@ -4,8 +4,8 @@
 
 #include "tape_int.h"
 
-int writer_put_raw(struct tape_writer *w, unsigned type, const uint8_t *body, size_t len,
-		   size_t summary_len);
+int tape__writer_put_raw(struct tape_writer *w, unsigned type, const uint8_t *body, size_t len,
+			 size_t summary_len);
 
 /* Events of the chunk at @off: chunks are in file order, so a binary
  * search (a search per chunk of the list was quadratic in chunks). */
@@ -97,7 +97,7 @@ int tape_recover(const char *in_path, const char *out_path, struct tape_recover_
 	r = tape_reader__open(in_path, msg, sizeof(msg));
 	if (!r) {
 		ret = -errno;
-		errfmt(err, errlen, "%s: %s", in_path, msg);
+		tape__errfmt(err, errlen, "%s: %s", in_path, msg);
 		goto out;
 	}
 	{
@@ -109,9 +109,9 @@ int tape_recover(const char *in_path, const char *out_path, struct tape_recover_
 		if (!w) {
 			ret = -errno;
 			if (o || !msg[0])
-				errfmt(err, errlen, "%s: %s", out_path, strerror(errno));
+				tape__errfmt(err, errlen, "%s: %s", out_path, strerror(errno));
 			else
-				errfmt(err, errlen, "%s", msg);
+				tape__errfmt(err, errlen, "%s", msg);
 			goto out;
 		}
 	}
@@ -122,7 +122,7 @@ int tape_recover(const char *in_path, const char *out_path, struct tape_recover_
 	}
 	s.blocks_bad = r->nproblems;
 	if (r->nproblems)
-		errfmt(err, errlen, "%s", r->problems[0]);
+		tape__errfmt(err, errlen, "%s", r->problems[0]);
 	for (size_t i = 0; i < r->nblocks; i++) {
 		struct rblock b;
 
@@ -131,19 +131,19 @@ int tape_recover(const char *in_path, const char *out_path, struct tape_recover_
 							r->blocks[i].type == BLOCK_INDEX};
 			continue;
 		}
-		ret = reader_read_block(r, r->blocks[i].off, &body, &b, msg, sizeof(msg));
+		ret = tape__reader_read_block(r, r->blocks[i].off, &body, &b, msg, sizeof(msg));
 		if (ret == -ENOMEM)
 			goto out;
 		if (ret) {
 			if (err && errlen && !*err)
-				errfmt(err, errlen, "%s", msg);
+				tape__errfmt(err, errlen, "%s", msg);
 			s.blocks_bad++;
 			continue;
 		}
-		ret = writer_put_raw(w, b.type, body.data, body.len,
-				     b.type == BLOCK_CHUNK ? r->blocks[i].summary_len : 0);
+		ret = tape__writer_put_raw(w, b.type, body.data, body.len,
+					   b.type == BLOCK_CHUNK ? r->blocks[i].summary_len : 0);
 		if (ret) {
-			errfmt(err, errlen, "%s: %s", out_path, tape_writer__errmsg(w));
+			tape__errfmt(err, errlen, "%s: %s", out_path, tape_writer__errmsg(w));
 			goto out;
 		}
 		if (b.type == BLOCK_CHUNK)
@@ -153,7 +153,7 @@ int tape_recover(const char *in_path, const char *out_path, struct tape_recover_
 	}
 	ret = tape_writer__finish(w);
 	if (ret) {
-		errfmt(err, errlen, "%s: %s", out_path, tape_writer__errmsg(w));
+		tape__errfmt(err, errlen, "%s: %s", out_path, tape_writer__errmsg(w));
 		goto out;
 	}
 	/* what no block accounts for is lost, except the remains of the
@@ -179,7 +179,7 @@ out:
 	if (st)
 		*st = s;
 	free(spans);
-	buf_free(&body);
+	tape__buf_free(&body);
 	tape_writer__free(w);
 	tape_reader__free(r);
 	return ret;

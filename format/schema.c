@@ -4,7 +4,7 @@
 
 #include "tape_int.h"
 
-const char *block_type_name(unsigned type)
+const char *tape__block_type_name(unsigned type)
 {
 	switch (type) {
 	case BLOCK_META:
@@ -51,7 +51,7 @@ int tape_type__field_index(const struct tape_type *type, const char *name)
 	return -ENOENT;
 }
 
-struct tape_enum *enum_dup(const struct tape_enum *e)
+struct tape_enum *tape__enum_dup(const struct tape_enum *e)
 {
 	struct tape_enum *d = calloc(1, sizeof(*d));
 	uint64_t *values = NULL;
@@ -77,11 +77,11 @@ struct tape_enum *enum_dup(const struct tape_enum *e)
 	}
 	return d;
 fail:
-	enum_free(d);
+	tape__enum_free(d);
 	return NULL;
 }
 
-void enum_free(struct tape_enum *e)
+void tape__enum_free(struct tape_enum *e)
 {
 	if (!e)
 		return;
@@ -93,7 +93,7 @@ void enum_free(struct tape_enum *e)
 	free(e);
 }
 
-void type_free_contents(struct tape_type *t)
+void tape__type_free_contents(struct tape_type *t)
 {
 	if (!t)
 		return;
@@ -106,30 +106,30 @@ void type_free_contents(struct tape_type *t)
 	memset(t, 0, sizeof(*t));
 }
 
-int summary_encode(struct buf *b, const struct chunk_summary *s)
+int tape__summary_encode(struct buf *b, const struct chunk_summary *s)
 {
 	struct buf body = {0};
 	int err = 0;
 
-	err = err ?: buf_put(&body, &s->codec, 1);
-	err = err ?: buf_put_varint(&body, s->count);
-	err = err ?: buf_put_varint(&body, s->min_ts);
-	err = err ?: buf_put_varint(&body, s->max_ts - s->min_ts);
-	err = err ?: buf_put_varint(&body, s->min_pid);
-	err = err ?: buf_put_varint(&body, s->max_pid - s->min_pid);
-	err = err ?: buf_put(&body, s->bloom, BLOOM_BYTES);
-	err = err ?: buf_put_varint(&body, s->raw_len);
-	err = err ?: buf_put_varint(&body, s->ntypes);
+	err = err ?: tape__buf_put(&body, &s->codec, 1);
+	err = err ?: tape__buf_put_varint(&body, s->count);
+	err = err ?: tape__buf_put_varint(&body, s->min_ts);
+	err = err ?: tape__buf_put_varint(&body, s->max_ts - s->min_ts);
+	err = err ?: tape__buf_put_varint(&body, s->min_pid);
+	err = err ?: tape__buf_put_varint(&body, s->max_pid - s->min_pid);
+	err = err ?: tape__buf_put(&body, s->bloom, BLOOM_BYTES);
+	err = err ?: tape__buf_put_varint(&body, s->raw_len);
+	err = err ?: tape__buf_put_varint(&body, s->ntypes);
 	for (uint32_t i = 0; !err && i < s->ntypes; i++) {
-		err = buf_put_varint(&body, s->types[i].type);
-		err = err ?: buf_put_varint(&body, s->types[i].count);
+		err = tape__buf_put_varint(&body, s->types[i].type);
+		err = err ?: tape__buf_put_varint(&body, s->types[i].count);
 	}
-	err = err ?: buf_put_bytes(b, body.data, body.len);
-	buf_free(&body);
+	err = err ?: tape__buf_put_bytes(b, body.data, body.len);
+	tape__buf_free(&body);
 	return err;
 }
 
-int summary_decode(const uint8_t *p, size_t len, struct chunk_summary *s, size_t *len_out)
+int tape__summary_decode(const uint8_t *p, size_t len, struct chunk_summary *s, size_t *len_out)
 {
 	struct rd outer = {p, p + len, false};
 	struct rd r = rd_sub(&outer);
@@ -182,50 +182,53 @@ int summary_decode(const uint8_t *p, size_t len, struct chunk_summary *s, size_t
 		total += c;
 	}
 	if (r.bad || total != s->count) {
-		summary_free(s);
+		tape__summary_free(s);
 		return -EBADMSG;
 	}
 	*len_out = outer.p - p;
 	return 0;
 }
 
-bool summary_diff(const struct chunk_summary *ix, const struct chunk_summary *s, char *msg,
-		  size_t len)
+bool tape__summary_diff(const struct chunk_summary *ix, const struct chunk_summary *s, char *msg,
+			size_t len)
 {
 	if (ix->count != s->count || ix->min_ts != s->min_ts || ix->max_ts != s->max_ts) {
-		errfmt(msg, len,
-		       "the index says %u events in [%llu, %llu], the chunk %u in [%llu, %llu]",
-		       ix->count, (unsigned long long)ix->min_ts, (unsigned long long)ix->max_ts,
-		       s->count, (unsigned long long)s->min_ts, (unsigned long long)s->max_ts);
+		tape__errfmt(
+			msg, len,
+			"the index says %u events in [%llu, %llu], the chunk %u in [%llu, %llu]",
+			ix->count, (unsigned long long)ix->min_ts, (unsigned long long)ix->max_ts,
+			s->count, (unsigned long long)s->min_ts, (unsigned long long)s->max_ts);
 		return true;
 	}
 	if (ix->min_pid != s->min_pid || ix->max_pid != s->max_pid ||
 	    memcmp(ix->bloom, s->bloom, BLOOM_BYTES)) {
-		errfmt(msg, len, "the index's pid range or bloom filter differs from the chunk's");
+		tape__errfmt(msg, len,
+			     "the index's pid range or bloom filter differs from the chunk's");
 		return true;
 	}
 	if (ix->raw_len != s->raw_len || ix->codec != s->codec) {
-		errfmt(msg, len, "the index's codec or payload size differs from the chunk's");
+		tape__errfmt(msg, len,
+			     "the index's codec or payload size differs from the chunk's");
 		return true;
 	}
 	if (ix->ntypes != s->ntypes) {
-		errfmt(msg, len, "the index says %u event types, the chunk %u", ix->ntypes,
-		       s->ntypes);
+		tape__errfmt(msg, len, "the index says %u event types, the chunk %u", ix->ntypes,
+			     s->ntypes);
 		return true;
 	}
 	for (uint32_t k = 0; k < s->ntypes; k++)
 		if (ix->types[k].type != s->types[k].type ||
 		    ix->types[k].count != s->types[k].count) {
-			errfmt(msg, len,
-			       "the index says %u events of type %u, the chunk %u of type %u",
-			       ix->types[k].count, ix->types[k].type, s->types[k].count,
-			       s->types[k].type);
+			tape__errfmt(msg, len,
+				     "the index says %u events of type %u, the chunk %u of type %u",
+				     ix->types[k].count, ix->types[k].type, s->types[k].count,
+				     s->types[k].type);
 			return true;
 		}
 	return false;
 }
 
-void summary_free(struct chunk_summary *s)
+void tape__summary_free(struct chunk_summary *s)
 {
 	free(s->types);
 	s->types = NULL;

@@ -55,11 +55,11 @@ enum block_type {
  * chunks overlapping in time (or a hostile tape) are refused beyond it. */
 #define MAX_DECODE_MEM (1ull << 30)
 
-const char *block_type_name(unsigned type);
+const char *tape__block_type_name(unsigned type);
 
 /* ---- CRC32C (Castagnoli) ---- */
 
-uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
+uint32_t tape__crc32c(uint32_t crc, const void *buf, size_t len);
 
 /* ---- little-endian helpers ---- */
 
@@ -114,12 +114,12 @@ struct buf {
 	size_t cap;
 };
 
-int buf_reserve(struct buf *b, size_t extra);
-void buf_free(struct buf *b);
-int buf_put(struct buf *b, const void *p, size_t len);
-int buf_put_varint(struct buf *b, uint64_t v);
-int buf_put_str(struct buf *b, const char *s); /* varint length + bytes */
-int buf_put_bytes(struct buf *b, const void *p, size_t len);
+int tape__buf_reserve(struct buf *b, size_t extra);
+void tape__buf_free(struct buf *b);
+int tape__buf_put(struct buf *b, const void *p, size_t len);
+int tape__buf_put_varint(struct buf *b, uint64_t v);
+int tape__buf_put_str(struct buf *b, const char *s); /* varint length + bytes */
+int tape__buf_put_bytes(struct buf *b, const void *p, size_t len);
 
 /* Append without a capacity check: the caller reserved 10 bytes. */
 static inline void buf_put_varint_fast(struct buf *b, uint64_t v)
@@ -186,26 +186,27 @@ static inline uint8_t rd_u8(struct rd *r)
 }
 
 /* A length-prefixed byte string; *len receives its length.  NULL if bad. */
-const uint8_t *rd_bytes(struct rd *r, size_t *len);
+const uint8_t *tape__rd_bytes(struct rd *r, size_t *len);
 /* A reader over the next length-prefixed byte string; bad if it does not fit. */
 static inline struct rd rd_sub(struct rd *r)
 {
 	size_t len;
-	const uint8_t *p = rd_bytes(r, &len);
+	const uint8_t *p = tape__rd_bytes(r, &len);
 	struct rd s = {p, p ? p + len : NULL, !p};
 
 	return s;
 }
 
 /* A length-prefixed string copied to a new NUL-terminated allocation. */
-char *rd_strdup(struct rd *r);
+char *tape__rd_strdup(struct rd *r);
 /* Skip @n bytes. */
-void rd_skip(struct rd *r, size_t n);
+void tape__rd_skip(struct rd *r, size_t n);
 
 /* ---- errors ---- */
 
 /* Format into a fixed error buffer (truncating). */
-void errfmt(char *dst, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void tape__errfmt(char *dst, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* ---- chunk summary (uncompressed head of a chunk body, copied into the index) ---- */
 
@@ -225,14 +226,14 @@ struct chunk_summary {
 	struct type_count *types; /* owned */
 };
 
-int summary_encode(struct buf *b, const struct chunk_summary *s);
+int tape__summary_encode(struct buf *b, const struct chunk_summary *s);
 /* Parse a summary; on success *len_out is the encoded size. 0 or -EBADMSG. */
-int summary_decode(const uint8_t *p, size_t len, struct chunk_summary *s, size_t *len_out);
-void summary_free(struct chunk_summary *s);
+int tape__summary_decode(const uint8_t *p, size_t len, struct chunk_summary *s, size_t *len_out);
+void tape__summary_free(struct chunk_summary *s);
 /* Whether the index's copy @ix of a summary differs from the chunk's own
  * @s; if so, @msg says how. */
-bool summary_diff(const struct chunk_summary *ix, const struct chunk_summary *s, char *msg,
-		  size_t len);
+bool tape__summary_diff(const struct chunk_summary *ix, const struct chunk_summary *s, char *msg,
+			size_t len);
 
 static inline void bloom_hashes(uint32_t pid, unsigned *h1, unsigned *h2)
 {
@@ -273,9 +274,9 @@ struct rtype {
 };
 
 /* Deep copies of schema pieces (owned strings and arrays). */
-struct tape_enum *enum_dup(const struct tape_enum *e);
-void enum_free(struct tape_enum *e);
-void type_free_contents(struct tape_type *t);
+struct tape_enum *tape__enum_dup(const struct tape_enum *e);
+void tape__enum_free(struct tape_enum *e);
+void tape__type_free_contents(struct tape_type *t);
 
 /* Kind predicates: inline, they run for every field of every event. */
 static inline bool kind_valid(unsigned kind)
@@ -353,8 +354,8 @@ struct tape_reader {
 /* Read the block at @off into @body (header checked, CRC verified).
  * On error, @err names the block and offset.  0, -EBADMSG, -ENODATA (the
  * block runs past the end of the input) or another -errno. */
-int reader_read_block(struct tape_reader *r, uint64_t off, struct buf *body, struct rblock *blk,
-		      char *err, size_t errlen);
+int tape__reader_read_block(struct tape_reader *r, uint64_t off, struct buf *body,
+			    struct rblock *blk, char *err, size_t errlen);
 
 /* The built-in loss type (id 0). */
 extern const struct tape_type tape_loss_type;

@@ -379,7 +379,7 @@ static int parse_field(struct tpfmt *f, const char *s, const char *end, unsigned
 	return 0;
 }
 
-struct tpfmt *tpfmt__parse(const char *text, char *err, size_t errlen)
+struct tpfmt *tape__tpfmt_parse(const char *text, char *err, size_t errlen)
 {
 	struct tpfmt *f = NULL;
 	const char *p = text, *end;
@@ -444,12 +444,12 @@ struct tpfmt *tpfmt__parse(const char *text, char *err, size_t errlen)
 	return f;
 
 cleanup:
-	tpfmt__free(f);
+	tape__tpfmt_free(f);
 	errno = -ret;
 	return NULL;
 }
 
-void tpfmt__free(struct tpfmt *f)
+void tape__tpfmt_free(struct tpfmt *f)
 {
 	if (!f)
 		return;
@@ -459,22 +459,22 @@ void tpfmt__free(struct tpfmt *f)
 	free(f);
 }
 
-uint16_t tpfmt__nfields(const struct tpfmt *f)
+uint16_t tape__tpfmt_nfields(const struct tpfmt *f)
 {
 	return f ? f->nfields : 0;
 }
 
-const struct tape_field *tpfmt__fields(const struct tpfmt *f)
+const struct tape_field *tape__tpfmt_fields(const struct tpfmt *f)
 {
 	return f ? f->fields : NULL;
 }
 
-uint32_t tpfmt__fixed_size(const struct tpfmt *f)
+uint32_t tape__tpfmt_fixed_size(const struct tpfmt *f)
 {
 	return f ? f->fixed_size : 0;
 }
 
-int tpfmt__dynamic(const struct tpfmt *f, unsigned i, uint32_t *off, bool *rel)
+int tape__tpfmt_dynamic(const struct tpfmt *f, unsigned i, uint32_t *off, bool *rel)
 {
 	if (!f || i >= f->ndyn)
 		return -ENOENT;
@@ -483,7 +483,7 @@ int tpfmt__dynamic(const struct tpfmt *f, unsigned i, uint32_t *off, bool *rel)
 	return 0;
 }
 
-const char *tpfmt__name(const struct tpfmt *f)
+const char *tape__tpfmt_name(const struct tpfmt *f)
 {
 	return f && f->name ? f->name : "";
 }
@@ -522,8 +522,8 @@ static void dyn_span(const struct tpfield *lf, const uint8_t *raw, size_t len, s
 	*n = l;
 }
 
-int tpfmt__decode(const struct tpfmt *f, const void *raw, size_t len, union tape_value *out,
-		  char *scratch, size_t scratch_len)
+int tape__tpfmt_decode(const struct tpfmt *f, const void *raw, size_t len, union tape_value *out,
+		       char *scratch, size_t scratch_len)
 {
 	static const char empty[1];
 	const uint8_t *r = raw;

@@ -23,12 +23,12 @@ struct tpfmt;
 /* Parse the text of /sys/kernel/tracing/events/S/N/format.  NULL + errno
  * (EINVAL for bad text, E2BIG for too many fields, ENOMEM); @err (may be
  * NULL) gets "line 7: ...". */
-struct tpfmt *tpfmt__parse(const char *text, char *err, size_t errlen);
-void tpfmt__free(struct tpfmt *f);
+struct tpfmt *tape__tpfmt_parse(const char *text, char *err, size_t errlen);
+void tape__tpfmt_free(struct tpfmt *f);
 
 /* Fields after the common_* ones, as tape fields; valid while @f lives. */
-uint16_t tpfmt__nfields(const struct tpfmt *f);
-const struct tape_field *tpfmt__fields(const struct tpfmt *f);
+uint16_t tape__tpfmt_nfields(const struct tpfmt *f);
+const struct tape_field *tape__tpfmt_fields(const struct tpfmt *f);
 
 /*
  * Decode raw record @raw (@len bytes, common header included) into
@@ -40,18 +40,18 @@ const struct tape_field *tpfmt__fields(const struct tpfmt *f);
  * less, or with overlapping fields in a hostile format, strings are
  * truncated).  0 or -errno.
  */
-int tpfmt__decode(const struct tpfmt *f, const void *raw, size_t len, union tape_value *out,
-		  char *scratch, size_t scratch_len);
+int tape__tpfmt_decode(const struct tpfmt *f, const void *raw, size_t len, union tape_value *out,
+		       char *scratch, size_t scratch_len);
 
 /* Bytes of a record's fixed part: the end of its furthest field. */
-uint32_t tpfmt__fixed_size(const struct tpfmt *f);
+uint32_t tape__tpfmt_fixed_size(const struct tpfmt *f);
 
 /* The @i-th dynamic field (__data_loc / __rel_loc, common ones included):
  * offset of its 4-byte descriptor, and whether it is relative (__rel_loc).
  * 0, or -ENOENT past the last. */
-int tpfmt__dynamic(const struct tpfmt *f, unsigned i, uint32_t *off, bool *rel);
+int tape__tpfmt_dynamic(const struct tpfmt *f, unsigned i, uint32_t *off, bool *rel);
 
 /* The event's name ("sched_switch") from the text, "" if it had none. */
-const char *tpfmt__name(const struct tpfmt *f);
+const char *tape__tpfmt_name(const struct tpfmt *f);
 
 #endif /* BPFTAPE_TPFMT_H */

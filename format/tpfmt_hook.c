@@ -5,7 +5,7 @@
 #include "tpfmt.h"
 #include "tpfmt_hook.h"
 
-void tpfmt_hook_attach(struct rtype *t)
+void tape__tpfmt_hook_attach(struct rtype *t)
 {
 	const struct tape_field *src;
 	struct tape_field *fields;
@@ -16,15 +16,15 @@ void tpfmt_hook_attach(struct rtype *t)
 	    t->pub.fields[0].kind != TAPE_BYTES || strcmp(t->pub.fields[0].name, "raw"))
 		return;
 	/* A format that does not parse leaves the type as stored: raw bytes. */
-	f = tpfmt__parse(t->pub.format, NULL, 0);
+	f = tape__tpfmt_parse(t->pub.format, NULL, 0);
 	if (!f)
 		return;
-	n = tpfmt__nfields(f);
-	src = tpfmt__fields(f);
+	n = tape__tpfmt_nfields(f);
+	src = tape__tpfmt_fields(f);
 	fields = calloc(n ? n : 1, sizeof(*fields));
 	if (!fields || n > TAPE_MAX_FIELDS) {
 		free(fields);
-		tpfmt__free(f);
+		tape__tpfmt_free(f);
 		return;
 	}
 	for (uint16_t i = 0; i < n; i++) {
@@ -35,7 +35,7 @@ void tpfmt_hook_attach(struct rtype *t)
 			while (i--)
 				free((char *)fields[i].name);
 			free(fields);
-			tpfmt__free(f);
+			tape__tpfmt_free(f);
 			return;
 		}
 	}
@@ -46,19 +46,19 @@ void tpfmt_hook_attach(struct rtype *t)
 	t->tpfmt = f;
 }
 
-void tpfmt_hook_free(struct tpfmt *f)
+void tape__tpfmt_hook_free(struct tpfmt *f)
 {
-	tpfmt__free(f);
+	tape__tpfmt_free(f);
 }
 
-int tpfmt_hook_decode(const struct rtype *t, const union tape_value *in, union tape_value *out,
-		      struct buf *scratch)
+int tape__tpfmt_hook_decode(const struct rtype *t, const union tape_value *in,
+			    union tape_value *out, struct buf *scratch)
 {
 	size_t need = (size_t)in[0].b.len + t->pub.nfields + 1;
 
 	scratch->len = 0;
-	if (buf_reserve(scratch, need))
+	if (tape__buf_reserve(scratch, need))
 		return -ENOMEM;
-	return tpfmt__decode(t->tpfmt, in[0].b.ptr, in[0].b.len, out, (char *)scratch->data,
-			     scratch->cap);
+	return tape__tpfmt_decode(t->tpfmt, in[0].b.ptr, in[0].b.len, out, (char *)scratch->data,
+				  scratch->cap);
 }

@@ -12,11 +12,11 @@
 struct tpfmt;
 
 /* Give @t its decoded fields if it is a raw tracepoint type. */
-void tpfmt_hook_attach(struct rtype *t);
-void tpfmt_hook_free(struct tpfmt *f);
+void tape__tpfmt_hook_attach(struct rtype *t);
+void tape__tpfmt_hook_free(struct tpfmt *f);
 /* Decode the stored values @in of @t into @out (t->pub.nfields entries),
  * using @scratch.  0 or -errno. */
-int tpfmt_hook_decode(const struct rtype *t, const union tape_value *in, union tape_value *out,
-		      struct buf *scratch);
+int tape__tpfmt_hook_decode(const struct rtype *t, const union tape_value *in,
+			    union tape_value *out, struct buf *scratch);
 
 #endif

@@ -175,14 +175,14 @@ static int put_block(struct tape_writer *w, unsigned type, struct buf *b, size_t
 		return w->err;
 	if (body_len > MAX_BLOCK_BODY)
 		return fail(w, -E2BIG, "%s block of %zu bytes exceeds the limit",
-			    block_type_name(type), body_len);
+			    tape__block_type_name(type), body_len);
 	put_le32(h, BLOCK_MAGIC);
 	put_le16(h + 4, type);
 	put_le16(h + 6, 0);
 	put_le32(h + 8, w->seq);
 	put_le32(h + 12, body_len);
-	crc = crc32c(0, h, 16);
-	crc = crc32c(crc, h + BLOCK_HDR_LEN, body_len);
+	crc = tape__crc32c(0, h, 16);
+	crc = tape__crc32c(crc, h + BLOCK_HDR_LEN, body_len);
 	put_le32(h + 16, crc);
 
 	err = w->io.write(w->io.ctx, b->data, b->len);
@@ -191,18 +191,19 @@ static int put_block(struct tape_writer *w, unsigned type, struct buf *b, size_t
 		if (w->io.truncate)
 			w->io.truncate(w->io.ctx, w->off);
 		w->err = err;
-		return fail(w, err, "writing %s block at offset %llu: %s", block_type_name(type),
-			    (unsigned long long)w->off, strerror(-err));
+		return fail(w, err, "writing %s block at offset %llu: %s",
+			    tape__block_type_name(type), (unsigned long long)w->off,
+			    strerror(-err));
 	}
 
 	if (type != BLOCK_INDEX && type != BLOCK_TRAILER) {
-		err = buf_put(&entry, &(uint8_t){type}, 1);
-		err = err ?: buf_put_varint(&entry, w->off);
-		err = err ?: buf_put_varint(&entry, b->len);
+		err = tape__buf_put(&entry, &(uint8_t){type}, 1);
+		err = err ?: tape__buf_put_varint(&entry, w->off);
+		err = err ?: tape__buf_put_varint(&entry, b->len);
 		if (!err && summary_len)
-			err = buf_put(&entry, h + BLOCK_HDR_LEN, summary_len);
-		err = err ?: buf_put_bytes(&w->index, entry.data, entry.len);
-		buf_free(&entry);
+			err = tape__buf_put(&entry, h + BLOCK_HDR_LEN, summary_len);
+		err = err ?: tape__buf_put_bytes(&w->index, entry.data, entry.len);
+		tape__buf_free(&entry);
 		if (err)
 			return fail(w, err, "out of memory for the index");
 		w->nindex++;
@@ -216,7 +217,7 @@ static int put_block(struct tape_writer *w, unsigned type, struct buf *b, size_t
 static int block_reset(struct tape_writer *w)
 {
 	w->block.len = 0;
-	if (buf_reserve(&w->block, BLOCK_HDR_LEN))
+	if (tape__buf_reserve(&w->block, BLOCK_HDR_LEN))
 		return fail(w, -ENOMEM, "out of memory");
 	w->block.len = BLOCK_HDR_LEN;
 	return 0;
@@ -230,8 +231,8 @@ static int flush_pending(struct tape_writer *w)
 
 	if (w->nmeta) {
 		err = block_reset(w);
-		err = err ?: buf_put_varint(&w->block, w->nmeta);
-		err = err ?: buf_put(&w->block, w->meta.data, w->meta.len);
+		err = err ?: tape__buf_put_varint(&w->block, w->nmeta);
+		err = err ?: tape__buf_put(&w->block, w->meta.data, w->meta.len);
 		err = err ?: put_block(w, BLOCK_META, &w->block, 0);
 		if (err)
 			return err;
@@ -242,39 +243,39 @@ static int flush_pending(struct tape_writer *w)
 		return 0;
 
 	err = block_reset(w);
-	err = err ?: buf_put_varint(&w->block, w->nenums - w->enums_written);
+	err = err ?: tape__buf_put_varint(&w->block, w->nenums - w->enums_written);
 	for (uint32_t i = w->enums_written; !err && i < w->nenums; i++) {
 		const struct tape_enum *e = w->enums[i].copy;
 		struct buf rec = {0};
 
-		err = buf_put_varint(&rec, i + 1);
-		err = err ?: buf_put_str(&rec, e->name);
-		err = err ?: buf_put_varint(&rec, e->count);
+		err = tape__buf_put_varint(&rec, i + 1);
+		err = err ?: tape__buf_put_str(&rec, e->name);
+		err = err ?: tape__buf_put_varint(&rec, e->count);
 		for (uint32_t k = 0; !err && k < e->count; k++) {
-			err = buf_put_varint(&rec, e->values[k]);
-			err = err ?: buf_put_str(&rec, e->names[k]);
+			err = tape__buf_put_varint(&rec, e->values[k]);
+			err = err ?: tape__buf_put_str(&rec, e->names[k]);
 		}
-		err = err ?: buf_put_bytes(&w->block, rec.data, rec.len);
-		buf_free(&rec);
+		err = err ?: tape__buf_put_bytes(&w->block, rec.data, rec.len);
+		tape__buf_free(&rec);
 	}
-	err = err ?: buf_put_varint(&w->block, w->ntypes - w->types_written);
+	err = err ?: tape__buf_put_varint(&w->block, w->ntypes - w->types_written);
 	for (uint32_t i = w->types_written; !err && i < w->ntypes; i++) {
 		const struct wtype *wt = w->types[i];
 		struct buf rec = {0};
 
-		err = buf_put_varint(&rec, wt->t.id);
-		err = err ?: buf_put_str(&rec, wt->t.name);
-		err = err ?: buf_put_str(&rec, wt->t.source);
-		err = err ?: buf_put_str(&rec, wt->t.format);
-		err = err ?: buf_put_varint(&rec, wt->t.nfields);
+		err = tape__buf_put_varint(&rec, wt->t.id);
+		err = err ?: tape__buf_put_str(&rec, wt->t.name);
+		err = err ?: tape__buf_put_str(&rec, wt->t.source);
+		err = err ?: tape__buf_put_str(&rec, wt->t.format);
+		err = err ?: tape__buf_put_varint(&rec, wt->t.nfields);
 		for (unsigned f = 0; !err && f < wt->t.nfields; f++) {
-			err = buf_put_str(&rec, wt->t.fields[f].name);
-			err = err ?: buf_put(&rec, &wt->t.fields[f].kind, 1);
-			err = err ?: buf_put(&rec, &wt->t.fields[f].display, 1);
-			err = err ?: buf_put_varint(&rec, wt->enum_ids[f]);
+			err = tape__buf_put_str(&rec, wt->t.fields[f].name);
+			err = err ?: tape__buf_put(&rec, &wt->t.fields[f].kind, 1);
+			err = err ?: tape__buf_put(&rec, &wt->t.fields[f].display, 1);
+			err = err ?: tape__buf_put_varint(&rec, wt->enum_ids[f]);
 		}
-		err = err ?: buf_put_bytes(&w->block, rec.data, rec.len);
-		buf_free(&rec);
+		err = err ?: tape__buf_put_bytes(&w->block, rec.data, rec.len);
+		tape__buf_free(&rec);
 	}
 	if (err)
 		return fail(w, err, "out of memory encoding the schema");
@@ -292,8 +293,8 @@ int tape_writer__set_meta(struct tape_writer *w, const char *key, const char *va
 
 	if (!w || !key || !*key || !value || w->finished)
 		return -EINVAL;
-	err = buf_put_str(&w->meta, key);
-	err = err ?: buf_put_str(&w->meta, value);
+	err = tape__buf_put_str(&w->meta, key);
+	err = err ?: tape__buf_put_str(&w->meta, value);
 	if (err)
 		return fail(w, err, "out of memory");
 	w->nmeta++;
@@ -312,7 +313,7 @@ static uint32_t enum_id(struct tape_writer *w, const struct tape_enum *e)
 		return 0;
 	w->enums = n;
 	n[w->nenums].orig = e;
-	n[w->nenums].copy = enum_dup(e);
+	n[w->nenums].copy = tape__enum_dup(e);
 	if (!n[w->nenums].copy)
 		return 0;
 	return ++w->nenums;
@@ -337,7 +338,7 @@ int tape_writer__add_type(struct tape_writer *w, const struct tape_type *type)
 		return fail(w, -E2BIG, "too many event types");
 	if (!strcmp(type->name, tape_loss_type.name))
 		return fail(w, -EEXIST, "type name '%s' is reserved", type->name);
-	if (names__find(&w->typenames, type->name))
+	if (tape__names_find(&w->typenames, type->name))
 		return fail(w, -EEXIST, "type '%s' defined twice", type->name);
 	for (unsigned f = 0; f < type->nfields; f++) {
 		const struct tape_field *fd = &type->fields[f];
@@ -379,7 +380,7 @@ int tape_writer__add_type(struct tape_writer *w, const struct tape_type *type)
 		}
 	}
 	types = realloc(w->types, (w->ntypes + 1) * sizeof(*types));
-	if (!types || names__add(&w->typenames, wt->t.name, w->ntypes + 1)) {
+	if (!types || tape__names_add(&w->typenames, wt->t.name, w->ntypes + 1)) {
 		if (types)
 			w->types = types;
 		goto nomem;
@@ -390,7 +391,7 @@ int tape_writer__add_type(struct tape_writer *w, const struct tape_type *type)
 	return wt->t.id;
 nomem:
 	if (wt) {
-		type_free_contents(&wt->t);
+		tape__type_free_contents(&wt->t);
 		free(wt->enum_ids);
 		free(wt);
 	} else {
@@ -411,21 +412,21 @@ int tape_writer__add_procs(struct tape_writer *w, const struct tape_proc *procs,
 	if (err)
 		return err;
 	err = block_reset(w);
-	err = err ?: buf_put_varint(&w->block, n);
+	err = err ?: tape__buf_put_varint(&w->block, n);
 	for (size_t i = 0; !err && i < n; i++) {
 		const struct tape_proc *p = &procs[i];
 		struct buf rec = {0};
 
-		err = buf_put_varint(&rec, p->pid);
-		err = err ?: buf_put_varint(&rec, p->ppid);
-		err = err ?: buf_put_varint(&rec, p->uid);
-		err = err ?: buf_put_varint(&rec, p->start_ts);
-		err = err ?: buf_put_str(&rec, p->comm);
-		err = err ?: buf_put_str(&rec, p->exe);
-		err = err ?: buf_put_bytes(&rec, p->argv, p->argv ? p->argv_len : 0);
-		err = err ?: buf_put_str(&rec, p->cgroup);
-		err = err ?: buf_put_bytes(&w->block, rec.data, rec.len);
-		buf_free(&rec);
+		err = tape__buf_put_varint(&rec, p->pid);
+		err = err ?: tape__buf_put_varint(&rec, p->ppid);
+		err = err ?: tape__buf_put_varint(&rec, p->uid);
+		err = err ?: tape__buf_put_varint(&rec, p->start_ts);
+		err = err ?: tape__buf_put_str(&rec, p->comm);
+		err = err ?: tape__buf_put_str(&rec, p->exe);
+		err = err ?: tape__buf_put_bytes(&rec, p->argv, p->argv ? p->argv_len : 0);
+		err = err ?: tape__buf_put_str(&rec, p->cgroup);
+		err = err ?: tape__buf_put_bytes(&w->block, rec.data, rec.len);
+		tape__buf_free(&rec);
 	}
 	if (err)
 		return fail(w, err, "out of memory encoding processes");
@@ -444,10 +445,10 @@ int tape_writer__add_loss(struct tape_writer *w, const struct tape_loss *loss)
 	if (err)
 		return err;
 	err = block_reset(w);
-	err = err ?: buf_put_varint(&w->block, loss->cpu);
-	err = err ?: buf_put_varint(&w->block, loss->count);
-	err = err ?: buf_put_varint(&w->block, loss->first_ts);
-	err = err ?: buf_put_varint(&w->block, loss->last_ts - loss->first_ts);
+	err = err ?: tape__buf_put_varint(&w->block, loss->cpu);
+	err = err ?: tape__buf_put_varint(&w->block, loss->count);
+	err = err ?: tape__buf_put_varint(&w->block, loss->first_ts);
+	err = err ?: tape__buf_put_varint(&w->block, loss->last_ts - loss->first_ts);
 	if (err)
 		return fail(w, err, "out of memory");
 	return put_block(w, BLOCK_LOSS, &w->block, 0);
@@ -482,7 +483,7 @@ static void dict_reset(struct dict *d)
 
 static void dict_free(struct dict *d)
 {
-	buf_free(&d->data);
+	tape__buf_free(&d->data);
 	free(d->off);
 	free(d->len);
 	free(d->hash);
@@ -539,7 +540,7 @@ static int64_t dict_intern(struct dict *d, const void *p, size_t n, bool *added)
 		d->hash = hash;
 		d->cap = cap;
 	}
-	if (buf_put(&d->data, p, n))
+	if (tape__buf_put(&d->data, p, n))
 		return -ENOMEM;
 	idx = d->n++;
 	d->off[idx] = d->data.len - n;
@@ -786,13 +787,13 @@ static int cut_chunk(struct tape_writer *w)
 
 	/* Payload: dictionary, then every column with its length. */
 	w->payload.len = 0;
-	err = buf_put_varint(&w->payload, w->dict.n);
+	err = tape__buf_put_varint(&w->payload, w->dict.n);
 	for (uint32_t i = 0; !err && i < w->dict.n; i++) {
-		err = buf_put_bytes(&w->payload, w->dict.data.data + w->dict.off[i],
-				    w->dict.len[i]);
-		err = err ?: buf_put(&w->payload, "", 1);
+		err = tape__buf_put_bytes(&w->payload, w->dict.data.data + w->dict.off[i],
+					  w->dict.len[i]);
+		err = err ?: tape__buf_put(&w->payload, "", 1);
 	}
-	err = err ?: buf_reserve(&w->payload, (size_t)ncols * COLUMN_ROOM(0) + base * 8);
+	err = err ?: tape__buf_reserve(&w->payload, (size_t)ncols * COLUMN_ROOM(0) + base * 8);
 	if (err)
 		goto nomem;
 	for (uint32_t c = 0; c < NCOMMON; c++)
@@ -812,11 +813,11 @@ static int cut_chunk(struct tape_writer *w)
 	s.raw_len = w->payload.len;
 	s.ntypes = w->nused;
 	s.types = tc;
-	if (block_reset(w) || summary_encode(&w->block, &s))
+	if (block_reset(w) || tape__summary_encode(&w->block, &s))
 		goto nomem;
 	summary_len = w->block.len - BLOCK_HDR_LEN;
 	bound = ZSTD_compressBound(w->payload.len);
-	if (buf_reserve(&w->block, bound))
+	if (tape__buf_reserve(&w->block, bound))
 		goto nomem;
 	ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only);
 	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->level);
@@ -1144,8 +1145,8 @@ int tape_writer__finish(struct tape_writer *w)
 	w->finished = true;
 
 	err = block_reset(w);
-	err = err ?: buf_put_varint(&w->block, w->nindex);
-	err = err ?: buf_put(&w->block, w->index.data, w->index.len);
+	err = err ?: tape__buf_put_varint(&w->block, w->nindex);
+	err = err ?: tape__buf_put(&w->block, w->index.data, w->index.len);
 	if (err)
 		return fail(w, err, "out of memory writing the index");
 	index_off = w->off;
@@ -1154,7 +1155,7 @@ int tape_writer__finish(struct tape_writer *w)
 	if (err)
 		return err;
 
-	if (block_reset(w) || buf_reserve(&w->block, TRAILER_BODY_LEN))
+	if (block_reset(w) || tape__buf_reserve(&w->block, TRAILER_BODY_LEN))
 		return fail(w, -ENOMEM, "out of memory");
 	t = w->block.data + BLOCK_HDR_LEN;
 	put_le64(t, index_off);
@@ -1193,17 +1194,17 @@ const char *tape_writer__errmsg(const struct tape_writer *w)
 }
 
 /* Used by tape_recover(): write an already-framed block body again. */
-int writer_put_raw(struct tape_writer *w, unsigned type, const uint8_t *body, size_t len,
-		   size_t summary_len);
+int tape__writer_put_raw(struct tape_writer *w, unsigned type, const uint8_t *body, size_t len,
+			 size_t summary_len);
 
-int writer_put_raw(struct tape_writer *w, unsigned type, const uint8_t *body, size_t len,
-		   size_t summary_len)
+int tape__writer_put_raw(struct tape_writer *w, unsigned type, const uint8_t *body, size_t len,
+			 size_t summary_len)
 {
 	int err = cut_chunk(w) ?: flush_pending(w);
 
 	if (err)
 		return err;
-	if (block_reset(w) || buf_put(&w->block, body, len))
+	if (block_reset(w) || tape__buf_put(&w->block, body, len))
 		return fail(w, -ENOMEM, "out of memory");
 	return put_block(w, type, &w->block, summary_len);
 }
@@ -1213,23 +1214,23 @@ void tape_writer__free(struct tape_writer *w)
 	if (!w)
 		return;
 	for (uint32_t i = 0; i < w->ntypes; i++) {
-		type_free_contents(&w->types[i]->t);
+		tape__type_free_contents(&w->types[i]->t);
 		free(w->types[i]->enum_ids);
 		free(w->types[i]);
 	}
 	free(w->types);
-	names__free(&w->typenames);
+	tape__names_free(&w->typenames);
 	for (uint32_t i = 0; i < w->nenums; i++)
-		enum_free(w->enums[i].copy);
+		tape__enum_free(w->enums[i].copy);
 	free(w->enums);
-	buf_free(&w->meta);
+	tape__buf_free(&w->meta);
 	free(w->rows);
 	free(w->vals);
 	dict_free(&w->dict);
 	free(w->used);
-	buf_free(&w->index);
-	buf_free(&w->payload);
-	buf_free(&w->block);
+	tape__buf_free(&w->index);
+	tape__buf_free(&w->payload);
+	tape__buf_free(&w->block);
 	free(w->colset.keys);
 	free(w->colset.idx);
 	free(w->colset.vals);

@@ -324,7 +324,7 @@ static int map_types(struct importer *im, const struct names *tab_of)
 			const struct tape_type *tp = tape_reader__type(r, id);
 
 			if (tp)
-				im->type_tab[i][id] = names__find(tab_of, tp->name);
+				im->type_tab[i][id] = tape__names_find(tab_of, tp->name);
 		}
 	}
 	return 0;
@@ -605,7 +605,7 @@ int qimport__run(sqlite3 *db, struct qset *set, const struct qimport_opts *opts,
 	ntypes = n;
 	for (int i = 0; i < ntypes && !ret; i++) {
 		ret = add_table(&im, qtable__new_type(set, names[i], types[i], QL_QUERY, multi));
-		ret = ret ?: names__add(&tab_of, types[i], (uint32_t)im.ntabs - 1);
+		ret = ret ?: tape__names_add(&tab_of, types[i], (uint32_t)im.ntabs - 1);
 	}
 	ret = ret ?: map_types(&im, &tab_of);
 	if (ret)
@@ -649,7 +649,7 @@ cleanup:
 	free(im.tabs);
 	qnames__free(names, ntypes);
 	qnames__free(types, ntypes);
-	names__free(&tab_of);
+	tape__names_free(&tab_of);
 	if (ret && sqlite3_get_autocommit(db) == 0)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return ret;

@@ -496,7 +496,7 @@ int qset__type_tables(const struct qset *set, char ***names_out, char ***types_o
 	int err = 0;
 
 	for (size_t i = 0; i < sizeof(fixed_tables) / sizeof(fixed_tables[0]) && !err; i++)
-		err = names__add(&taken, fixed_tables[i], 1);
+		err = tape__names_add(&taken, fixed_tables[i], 1);
 	for (size_t i = 0; i < qset__count(set) && !err; i++) {
 		const struct tape_reader *r = qset__reader(set, i);
 		unsigned max = tape_reader__max_type(r);
@@ -506,7 +506,7 @@ int qset__type_tables(const struct qset *set, char ***names_out, char ***types_o
 			char name[160];
 			int k = 2;
 
-			if (!tp || names__find(&listed, tp->name))
+			if (!tp || tape__names_find(&listed, tp->name))
 				continue;
 			if (n == cap) {
 				size_t nc = cap ? cap * 2 : 16;
@@ -531,12 +531,12 @@ int qset__type_tables(const struct qset *set, char ***names_out, char ***types_o
 				memmove(name + 2, name, strlen(name) + 1);
 				memcpy(name, "t_", 2);
 			}
-			if (names__find(&taken, name)) {
+			if (tape__names_find(&taken, name)) {
 				size_t l = strlen(name);
 
 				do
 					snprintf(name + l, 16, "_%d", k++);
-				while (names__find(&taken, name));
+				while (tape__names_find(&taken, name));
 			}
 			names[n] = strdup(name);
 			types[n] = strdup(tp->name);
@@ -545,15 +545,15 @@ int qset__type_tables(const struct qset *set, char ***names_out, char ***types_o
 				err = -ENOMEM;
 				goto cleanup;
 			}
-			err = names__add(&taken, names[n - 1], 1);
-			err = err ?: names__add(&listed, types[n - 1], 1);
+			err = tape__names_add(&taken, names[n - 1], 1);
+			err = err ?: tape__names_add(&listed, types[n - 1], 1);
 			if (err)
 				goto cleanup;
 		}
 	}
 cleanup:
-	names__free(&taken);
-	names__free(&listed);
+	tape__names_free(&taken);
+	tape__names_free(&listed);
 	if (err) {
 		qnames__free(names, n);
 		qnames__free(types, n);
@@ -584,13 +584,13 @@ int qset__keep_types_with_events(const struct qset *set, char **names, char **ty
 		for (unsigned id = 1; id <= max && !err; id++) {
 			const struct tape_type *tp = tape_reader__type(r, id);
 
-			if (tp && counts[id] && !names__find(&active, tp->name))
-				err = names__add(&active, tp->name, 1);
+			if (tp && counts[id] && !tape__names_find(&active, tp->name))
+				err = tape__names_add(&active, tp->name, 1);
 		}
 		free(counts);
 	}
 	for (int k = 0; k < n && !err; k++) {
-		if (names__find(&active, types[k])) {
+		if (tape__names_find(&active, types[k])) {
 			names[kept] = names[k];
 			types[kept++] = types[k];
 		} else {
@@ -598,6 +598,6 @@ int qset__keep_types_with_events(const struct qset *set, char **names, char **ty
 			free(types[k]);
 		}
 	}
-	names__free(&active);
+	tape__names_free(&active);
 	return err ? n : kept;
 }

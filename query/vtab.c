@@ -210,7 +210,7 @@ static const char *qsql_name(const struct qsql *q, size_t i)
 /* The index of the table called @name, or -1: a tape may bring 65535. */
 static ssize_t qsql_find(const struct qsql *q, const char *name)
 {
-	return (ssize_t)names__find(&q->by_name, name) - 1;
+	return (ssize_t)tape__names_find(&q->by_name, name) - 1;
 }
 
 /* Table @i, described on first use.  NULL + errno. */
@@ -939,7 +939,7 @@ static void qsql_free(void *p)
 	for (size_t i = 0; q->tables && i < q->ntables; i++)
 		qtable__free(q->tables[i]);
 	free(q->tables);
-	names__free(&q->by_name);
+	tape__names_free(&q->by_name);
 	qnames__free(q->names, q->ntypes);
 	qnames__free(q->types, q->ntypes);
 	qset__put(q->set);
@@ -950,7 +950,7 @@ static void qsql_free(void *p)
 static int qsql_index(struct qsql *q)
 {
 	for (size_t i = 0; i < q->ntables; i++)
-		if (names__add(&q->by_name, qsql_name(q, i), (uint32_t)i + 1))
+		if (tape__names_add(&q->by_name, qsql_name(q, i), (uint32_t)i + 1))
 			return -ENOMEM;
 	return 0;
 }

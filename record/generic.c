@@ -580,26 +580,26 @@ static int check_tracepoint(struct gprobe *p, char *err, size_t errlen)
 		set_err(err, errlen, "tracepoint: %s: %s", path, strerror(-ret));
 		return ret;
 	}
-	f = tpfmt__parse(p->format, perr, sizeof(perr));
+	f = tape__tpfmt_parse(p->format, perr, sizeof(perr));
 	if (!f) {
 		ret = -errno;
 		set_err(err, errlen, "tracepoint: %s: %s", path, perr);
 		return ret;
 	}
-	if (tpfmt__fixed_size(f) > GENERIC_DATA_MAX) {
+	if (tape__tpfmt_fixed_size(f) > GENERIC_DATA_MAX) {
 		set_err(err, errlen, "tracepoint: %s:%s records are %u bytes, more than %d",
-			ps->subsys, ps->name, tpfmt__fixed_size(f), GENERIC_DATA_MAX);
+			ps->subsys, ps->name, tape__tpfmt_fixed_size(f), GENERIC_DATA_MAX);
 		ret = -E2BIG;
 		goto cleanup;
 	}
-	p->conf.tp_fixed = tpfmt__fixed_size(f);
+	p->conf.tp_fixed = tape__tpfmt_fixed_size(f);
 	/* Beyond GENERIC_MAX_DYN dynamic fields a record may be cut short;
 	 * the decoder then shows those fields empty. */
 	for (unsigned i = 0; i < GENERIC_MAX_DYN; i++) {
 		uint32_t off;
 		bool rel;
 
-		if (tpfmt__dynamic(f, i, &off, &rel))
+		if (tape__tpfmt_dynamic(f, i, &off, &rel))
 			break;
 		p->conf.tp_dyn_off[i] = off;
 		p->conf.tp_dyn_rel[i] = rel;
@@ -609,7 +609,7 @@ static int check_tracepoint(struct gprobe *p, char *err, size_t errlen)
 	p->nfields = 1;
 	ret = 0;
 cleanup:
-	tpfmt__free(f);
+	tape__tpfmt_free(f);
 	return ret;
 }
 

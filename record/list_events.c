@@ -127,12 +127,12 @@ static void tracepoint_fields(const char *tfs, const char *subsys, const char *n
 		free(text);
 		return;
 	}
-	f = tpfmt__parse(text, err, sizeof(err));
+	f = tape__tpfmt_parse(text, err, sizeof(err));
 	if (f)
-		print_fields(tpfmt__fields(f), tpfmt__nfields(f), "      ");
+		print_fields(tape__tpfmt_fields(f), tape__tpfmt_nfields(f), "      ");
 	else
 		printf("      (%s: %s)\n", path, err);
-	tpfmt__free(f);
+	tape__tpfmt_free(f);
 	free(text);
 }
 

@@ -294,18 +294,18 @@ static uint64_t count_events(struct tape_reader *r, int *errors)
 /* ---- tests ---- */
 
 /* Internal to libtape, checked here against the published check value. */
-uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
+uint32_t tape__crc32c(uint32_t crc, const void *buf, size_t len);
 
 static void test_crc32c(void **state)
 {
 	static const char big[] = "The quick brown fox jumps over the lazy dog, twice over.";
 
 	(void)state;
-	assert_int_equal(crc32c(0, "123456789", 9), 0xe3069283);
-	assert_int_equal(crc32c(0, "", 0), 0);
+	assert_int_equal(tape__crc32c(0, "123456789", 9), 0xe3069283);
+	assert_int_equal(tape__crc32c(0, "", 0), 0);
 	/* Incremental use gives the same answer as one call. */
-	assert_int_equal(crc32c(crc32c(0, big, 13), big + 13, sizeof(big) - 13),
-			 crc32c(0, big, sizeof(big)));
+	assert_int_equal(tape__crc32c(tape__crc32c(0, big, 13), big + 13, sizeof(big) - 13),
+			 tape__crc32c(0, big, sizeof(big)));
 }
 
 static void test_roundtrip_million(void **state)
@@ -987,7 +987,7 @@ static size_t craft_block(struct mem *m, uint16_t type, uint32_t seq, const void
 
 	put32(h + 8, seq);
 	put32(h + 12, (uint32_t)len);
-	put32(h + 16, crc32c(crc32c(0, h, 16), body, len));
+	put32(h + 16, tape__crc32c(tape__crc32c(0, h, 16), body, len));
 	assert_int_equal(mem_write(m, h, sizeof(h)), 0);
 	assert_int_equal(mem_write(m, body, len), 0);
 	return off;
@@ -1084,7 +1084,7 @@ static void test_verify_index_counts(void **state)
 	end[-3] = 5;
 	end[-1] = 3;
 	put32(m.data + ioff + 16,
-	      crc32c(crc32c(0, m.data + ioff, 16), m.data + ioff + 20, ilen - 20));
+	      tape__crc32c(tape__crc32c(0, m.data + ioff, 16), m.data + ioff + 20, ilen - 20));
 
 	r = open_mem(&m);
 	assert_false(tape_reader__recovered(r)); /* the index is used */

@@ -45,8 +45,8 @@
 
 typedef int (*fuzz_fn)(const uint8_t *data, size_t size);
 
-/* format/crc32c.c (libtape) */
-uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
+/* format/tape__crc32c.c (libtape) */
+uint32_t tape__crc32c(uint32_t crc, const void *buf, size_t len);
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -68,7 +68,7 @@ static void fix_crcs(uint8_t *d, size_t size)
 		len = le32(d + off + 12);
 		if (len > size - off - 20)
 			continue;
-		crc = crc32c(crc32c(0, d + off, 16), d + off + 20, len);
+		crc = tape__crc32c(tape__crc32c(0, d + off, 16), d + off + 20, len);
 		for (int i = 0; i < 4; i++)
 			d[off + 16 + i] = crc >> (8 * i);
 	}

@@ -166,7 +166,7 @@ static uint32_t loc(size_t off, size_t len)
 static struct tpfmt *parse_ok(const char *text)
 {
 	char err[128] = "";
-	struct tpfmt *f = tpfmt__parse(text, err, sizeof(err));
+	struct tpfmt *f = tape__tpfmt_parse(text, err, sizeof(err));
 
 	if (!f)
 		fail_msg("parse failed: %s", err);
@@ -175,9 +175,9 @@ static struct tpfmt *parse_ok(const char *text)
 
 static void check_field(const struct tpfmt *f, unsigned i, const char *name, int kind, int disp)
 {
-	const struct tape_field *fl = tpfmt__fields(f);
+	const struct tape_field *fl = tape__tpfmt_fields(f);
 
-	assert_true(i < tpfmt__nfields(f));
+	assert_true(i < tape__tpfmt_nfields(f));
 	assert_string_equal(fl[i].name, name);
 	assert_int_equal(fl[i].kind, kind);
 	assert_int_equal(fl[i].display, disp);
@@ -191,9 +191,9 @@ static void test_sched_switch(void **state)
 	char scratch[sizeof(rec) + 7];
 
 	(void)state;
-	assert_string_equal(tpfmt__name(f), "sched_switch");
-	assert_int_equal(tpfmt__nfields(f), 7);
-	assert_int_equal(tpfmt__fixed_size(f), 64);
+	assert_string_equal(tape__tpfmt_name(f), "sched_switch");
+	assert_int_equal(tape__tpfmt_nfields(f), 7);
+	assert_int_equal(tape__tpfmt_fixed_size(f), 64);
 	check_field(f, 0, "prev_comm", TAPE_STR, TAPE_DISP_DEFAULT);
 	check_field(f, 1, "prev_pid", TAPE_S32, TAPE_DISP_DEFAULT);
 	check_field(f, 2, "prev_prio", TAPE_S32, TAPE_DISP_DEFAULT);
@@ -210,7 +210,7 @@ static void test_sched_switch(void **state)
 	memcpy(rec + 40, "0123456789abcdef", 16); /* full: no NUL in the record */
 	put(rec, 56, 0, 4);
 	put(rec, 60, 120, 4);
-	assert_int_equal(tpfmt__decode(f, rec, sizeof(rec), v, scratch, sizeof(scratch)), 0);
+	assert_int_equal(tape__tpfmt_decode(f, rec, sizeof(rec), v, scratch, sizeof(scratch)), 0);
 	assert_string_equal(v[0].b.ptr, "bash");
 	assert_int_equal(v[0].b.len, 4);
 	assert_int_equal(v[1].s, 4242);
@@ -220,7 +220,7 @@ static void test_sched_switch(void **state)
 	assert_int_equal(v[4].b.len, 16);
 	assert_int_equal(v[5].s, 0);
 	assert_int_equal(v[6].s, 120);
-	tpfmt__free(f);
+	tape__tpfmt_free(f);
 }
 
 static void test_sys_enter_openat(void **state)
@@ -231,7 +231,7 @@ static void test_sys_enter_openat(void **state)
 	char scratch[sizeof(rec) + 5];
 
 	(void)state;
-	assert_int_equal(tpfmt__nfields(f), 5);
+	assert_int_equal(tape__tpfmt_nfields(f), 5);
 	check_field(f, 0, "__syscall_nr", TAPE_S32, TAPE_DISP_DEFAULT);
 	/* `int dfd` in an unsigned 8-byte slot: the size and signed: decide. */
 	check_field(f, 1, "dfd", TAPE_U64, TAPE_DISP_DEFAULT);
@@ -243,13 +243,13 @@ static void test_sys_enter_openat(void **state)
 	put(rec, 24, 0x7ffc12345678ull, 8);
 	put(rec, 32, 0x80000, 8);
 	put(rec, 40, 0644, 8);
-	assert_int_equal(tpfmt__decode(f, rec, sizeof(rec), v, scratch, sizeof(scratch)), 0);
+	assert_int_equal(tape__tpfmt_decode(f, rec, sizeof(rec), v, scratch, sizeof(scratch)), 0);
 	assert_int_equal(v[0].s, 257);
 	assert_true(v[1].u == (uint64_t)-100);
 	assert_true(v[2].u == 0x7ffc12345678ull);
 	assert_int_equal(v[3].u, 0x80000);
 	assert_int_equal(v[4].u, 0644);
-	tpfmt__free(f);
+	tape__tpfmt_free(f);
 }
 
 static void test_data_loc(void **state)
@@ -262,34 +262,34 @@ static void test_data_loc(void **state)
 	bool rel;
 
 	(void)state;
-	assert_int_equal(tpfmt__nfields(f), 3);
+	assert_int_equal(tape__tpfmt_nfields(f), 3);
 	check_field(f, 0, "filename", TAPE_STR, TAPE_DISP_DEFAULT);
 	check_field(f, 1, "pid", TAPE_S32, TAPE_DISP_DEFAULT);
-	assert_int_equal(tpfmt__fixed_size(f), 20);
-	assert_int_equal(tpfmt__dynamic(f, 0, &off, &rel), 0);
+	assert_int_equal(tape__tpfmt_fixed_size(f), 20);
+	assert_int_equal(tape__tpfmt_dynamic(f, 0, &off, &rel), 0);
 	assert_int_equal(off, 8);
 	assert_false(rel);
-	assert_int_equal(tpfmt__dynamic(f, 1, &off, &rel), -ENOENT);
+	assert_int_equal(tape__tpfmt_dynamic(f, 1, &off, &rel), -ENOENT);
 
 	put(rec, 8, loc(20, 10), 4); /* the kernel counts the NUL */
 	put(rec, 12, 77, 4);
 	put(rec, 16, 76, 4);
 	memcpy(rec + 20, "/bin/true", 10);
-	assert_int_equal(tpfmt__decode(f, rec, 30, v, scratch, sizeof(scratch)), 0);
+	assert_int_equal(tape__tpfmt_decode(f, rec, 30, v, scratch, sizeof(scratch)), 0);
 	assert_string_equal(v[0].b.ptr, "/bin/true");
 	assert_int_equal(v[0].b.len, 9);
 	assert_int_equal(v[1].s, 77);
 	assert_int_equal(v[2].s, 76);
 
 	/* The record ends inside the string: clamped, NUL added. */
-	assert_int_equal(tpfmt__decode(f, rec, 25, v, scratch, sizeof(scratch)), 0);
+	assert_int_equal(tape__tpfmt_decode(f, rec, 25, v, scratch, sizeof(scratch)), 0);
 	assert_string_equal(v[0].b.ptr, "/bin/");
 	/* A descriptor pointing past the end: empty, not a read past it. */
 	put(rec, 8, loc(200, 10), 4);
-	assert_int_equal(tpfmt__decode(f, rec, 30, v, scratch, sizeof(scratch)), 0);
+	assert_int_equal(tape__tpfmt_decode(f, rec, 30, v, scratch, sizeof(scratch)), 0);
 	assert_string_equal(v[0].b.ptr, "");
 	assert_int_equal(v[0].b.len, 0);
-	tpfmt__free(f);
+	tape__tpfmt_free(f);
 }
 
 static void test_two_data_loc(void **state)
@@ -300,18 +300,18 @@ static void test_two_data_loc(void **state)
 	char scratch[sizeof(rec) + 4];
 
 	(void)state;
-	assert_int_equal(tpfmt__nfields(f), 4);
+	assert_int_equal(tape__tpfmt_nfields(f), 4);
 	put(rec, 8, loc(24, 5), 4);
 	put(rec, 12, 100, 4);
 	put(rec, 16, loc(29, 8), 4);
 	put(rec, 20, 101, 4);
 	memcpy(rec + 24, "bash\0make -j\0", 13);
-	assert_int_equal(tpfmt__decode(f, rec, 37, v, scratch, sizeof(scratch)), 0);
+	assert_int_equal(tape__tpfmt_decode(f, rec, 37, v, scratch, sizeof(scratch)), 0);
 	assert_string_equal(v[0].b.ptr, "bash");
 	assert_int_equal(v[1].s, 100);
 	assert_string_equal(v[2].b.ptr, "make -j");
 	assert_int_equal(v[3].s, 101);
-	tpfmt__free(f);
+	tape__tpfmt_free(f);
 }
 
 static void test_dynamic_arrays(void **state)
@@ -322,7 +322,7 @@ static void test_dynamic_arrays(void **state)
 	char scratch[sizeof(rec) + 9];
 
 	(void)state;
-	assert_int_equal(tpfmt__nfields(f), 9);
+	assert_int_equal(tape__tpfmt_nfields(f), 9);
 	check_field(f, 0, "device", TAPE_STR, TAPE_DISP_DEFAULT);
 	check_field(f, 3, "truncated", TAPE_U8, TAPE_DISP_DEFAULT);
 	check_field(f, 4, "phys_addrs", TAPE_BYTES, TAPE_DISP_DEFAULT);
@@ -340,7 +340,7 @@ static void test_dynamic_arrays(void **state)
 	put(rec, 64, 0x2000, 8);
 	put(rec, 72, 4096, 4);
 	put(rec, 76, 512, 4);
-	assert_int_equal(tpfmt__decode(f, rec, 80, v, scratch, sizeof(scratch)), 0);
+	assert_int_equal(tape__tpfmt_decode(f, rec, 80, v, scratch, sizeof(scratch)), 0);
 	assert_string_equal(v[0].b.ptr, "nvme");
 	assert_int_equal(v[3].u, 1);
 	assert_int_equal(v[4].b.len, 16);
@@ -349,7 +349,7 @@ static void test_dynamic_arrays(void **state)
 	assert_int_equal(v[6].b.len, 8);
 	assert_ptr_equal(v[6].b.ptr, rec + 72);
 	assert_int_equal(v[7].u, 2);
-	tpfmt__free(f);
+	tape__tpfmt_free(f);
 }
 
 static void test_trailing_array_and_ptr(void **state)
@@ -360,23 +360,23 @@ static void test_trailing_array_and_ptr(void **state)
 	char scratch[sizeof(rec) + 4];
 
 	(void)state;
-	assert_int_equal(tpfmt__nfields(f), 3);
+	assert_int_equal(tape__tpfmt_nfields(f), 3);
 	check_field(f, 2, "args", TAPE_BYTES, TAPE_DISP_DEFAULT);
 	put(rec, 8, 0xffffffff81000000ull, 8);
-	assert_int_equal(tpfmt__decode(f, rec, 40, v, scratch, sizeof(scratch)), 0);
+	assert_int_equal(tape__tpfmt_decode(f, rec, 40, v, scratch, sizeof(scratch)), 0);
 	assert_true(v[0].u == 0xffffffff81000000ull);
 	assert_int_equal(v[2].b.len, 16);
 	assert_ptr_equal(v[2].b.ptr, rec + 24);
-	tpfmt__free(f);
+	tape__tpfmt_free(f);
 
 	f = parse_ok(fmt_alarmtimer_start);
 	check_field(f, 0, "alarm", TAPE_U64, TAPE_DISP_PTR);
 	check_field(f, 1, "alarm_type", TAPE_U8, TAPE_DISP_DEFAULT);
 	check_field(f, 2, "expires", TAPE_S64, TAPE_DISP_DEFAULT);
 	put(rec, 24, (uint64_t)-5, 8);
-	assert_int_equal(tpfmt__decode(f, rec, 40, v, scratch, sizeof(scratch)), 0);
+	assert_int_equal(tape__tpfmt_decode(f, rec, 40, v, scratch, sizeof(scratch)), 0);
 	assert_int_equal(v[2].s, -5);
-	tpfmt__free(f);
+	tape__tpfmt_free(f);
 }
 
 static void test_rel_loc(void **state)
@@ -392,7 +392,7 @@ static void test_rel_loc(void **state)
 	check_field(f, 0, "name", TAPE_STR, TAPE_DISP_DEFAULT);
 	check_field(f, 1, "blob", TAPE_BYTES, TAPE_DISP_DEFAULT);
 	check_field(f, 2, "delta", TAPE_S16, TAPE_DISP_DEFAULT);
-	assert_int_equal(tpfmt__dynamic(f, 1, &off, &rel), 0);
+	assert_int_equal(tape__tpfmt_dynamic(f, 1, &off, &rel), 0);
 	assert_int_equal(off, 12);
 	assert_true(rel);
 	/* name at 20 = 8 + 4 + 8; blob at 24 = 12 + 4 + 8 */
@@ -400,12 +400,12 @@ static void test_rel_loc(void **state)
 	put(rec, 12, loc(8, 3), 4);
 	put(rec, 16, (uint16_t)-3, 2);
 	memcpy(rec + 20, "abc\0xyz", 7);
-	assert_int_equal(tpfmt__decode(f, rec, 28, v, scratch, sizeof(scratch)), 0);
+	assert_int_equal(tape__tpfmt_decode(f, rec, 28, v, scratch, sizeof(scratch)), 0);
 	assert_string_equal(v[0].b.ptr, "abc");
 	assert_int_equal(v[1].b.len, 3);
 	assert_memory_equal(v[1].b.ptr, "xyz", 3);
 	assert_int_equal(v[2].s, -3);
-	tpfmt__free(f);
+	tape__tpfmt_free(f);
 }
 
 static void test_short_record(void **state)
@@ -418,24 +418,24 @@ static void test_short_record(void **state)
 	(void)state;
 	memset(rec, 'A', sizeof(rec));
 	/* Only prev_comm's first 4 bytes are in the record. */
-	assert_int_equal(tpfmt__decode(f, rec, 12, v, scratch, sizeof(scratch)), 0);
+	assert_int_equal(tape__tpfmt_decode(f, rec, 12, v, scratch, sizeof(scratch)), 0);
 	assert_string_equal(v[0].b.ptr, "AAAA");
 	assert_int_equal(v[1].s, 0);
 	assert_int_equal(v[3].s, 0);
 	assert_string_equal(v[4].b.ptr, "");
-	assert_int_equal(tpfmt__decode(f, NULL, 0, v, scratch, sizeof(scratch)), 0);
+	assert_int_equal(tape__tpfmt_decode(f, NULL, 0, v, scratch, sizeof(scratch)), 0);
 	assert_string_equal(v[0].b.ptr, "");
 	/* Too little scratch: strings truncate, nothing overflows. */
-	assert_int_equal(tpfmt__decode(f, rec, sizeof(rec), v, scratch, 6), 0);
+	assert_int_equal(tape__tpfmt_decode(f, rec, sizeof(rec), v, scratch, 6), 0);
 	assert_string_equal(v[0].b.ptr, "AAAAA");
 	assert_string_equal(v[4].b.ptr, "");
-	tpfmt__free(f);
+	tape__tpfmt_free(f);
 }
 
 static void expect_error(const char *text, int err_no, const char *msg)
 {
 	char err[128] = "";
-	struct tpfmt *f = tpfmt__parse(text, err, sizeof(err));
+	struct tpfmt *f = tape__tpfmt_parse(text, err, sizeof(err));
 
 	if (f)
 		fail_msg("accepted bad format, expected '%s'", msg);
@@ -499,13 +499,13 @@ static void test_ret_is_errno(void **state)
 	check_field(f, 0, "__syscall_nr", TAPE_S32, TAPE_DISP_DEFAULT);
 	check_field(f, 1, "ret", TAPE_S64, TAPE_DISP_ERRNO);
 	put(rec, 16, (uint64_t)-2, 8);
-	assert_int_equal(tpfmt__decode(f, rec, sizeof(rec), v, scratch, sizeof(scratch)), 0);
+	assert_int_equal(tape__tpfmt_decode(f, rec, sizeof(rec), v, scratch, sizeof(scratch)), 0);
 	assert_int_equal(v[1].s, -2);
-	tpfmt__free(f);
+	tape__tpfmt_free(f);
 	/* unsigned or narrow: a plain number */
 	f = parse_ok("\tfield:unsigned long ret;\toffset:8;\tsize:8;\tsigned:0;\n");
 	check_field(f, 0, "ret", TAPE_U64, TAPE_DISP_DEFAULT);
-	tpfmt__free(f);
+	tape__tpfmt_free(f);
 }
 
 static void test_no_signed_attr_and_crlf(void **state)
@@ -514,12 +514,12 @@ static void test_no_signed_attr_and_crlf(void **state)
 				   "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\r\n"
 				   "\tfield:long x;\toffset:8;\tsize:8;\r\n");
 	(void)state;
-	assert_string_equal(tpfmt__name(f), "old");
-	assert_int_equal(tpfmt__nfields(f), 1);
+	assert_string_equal(tape__tpfmt_name(f), "old");
+	assert_int_equal(tape__tpfmt_nfields(f), 1);
 	check_field(f, 0, "x", TAPE_U64, TAPE_DISP_DEFAULT);
-	tpfmt__free(f);
-	tpfmt__free(NULL);
-	assert_int_equal(tpfmt__nfields(NULL), 0);
+	tape__tpfmt_free(f);
+	tape__tpfmt_free(NULL);
+	assert_int_equal(tape__tpfmt_nfields(NULL), 0);
 }
 
 int main(void)

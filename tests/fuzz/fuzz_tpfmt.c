@@ -24,20 +24,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, tlen);
 	text[tlen] = '\0';
-	f = tpfmt__parse(text, err, sizeof(err));
+	f = tape__tpfmt_parse(text, err, sizeof(err));
 	if (f) {
 		const uint8_t *raw = nul ? nul + 1 : data + size;
 		size_t len = data + size - raw;
 		/* An exact-size copy so ASan sees any read past the record. */
 		uint8_t *rec = malloc(len ? len : 1);
-		size_t slen = len + tpfmt__nfields(f);
+		size_t slen = len + tape__tpfmt_nfields(f);
 		char *scratch = malloc(slen ? slen : 1);
-		const struct tape_field *fl = tpfmt__fields(f);
+		const struct tape_field *fl = tape__tpfmt_fields(f);
 
 		if (rec && scratch) {
 			memcpy(rec, raw, len);
-			tpfmt__decode(f, rec, len, out, scratch, slen);
-			for (unsigned i = 0; i < tpfmt__nfields(f); i++) {
+			tape__tpfmt_decode(f, rec, len, out, scratch, slen);
+			for (unsigned i = 0; i < tape__tpfmt_nfields(f); i++) {
 				if (fl[i].kind == TAPE_STR && strlen(out[i].b.ptr) != out[i].b.len)
 					abort();
 				if (fl[i].kind == TAPE_BYTES && out[i].b.len &&
@@ -46,12 +46,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 			}
 			/* and with a tiny scratch buffer */
-			tpfmt__decode(f, rec, len, out, scratch, slen > 3 ? 3 : slen);
+			tape__tpfmt_decode(f, rec, len, out, scratch, slen > 3 ? 3 : slen);
 		}
 		free(rec);
 		free(scratch);
 	}
-	tpfmt__free(f);
+	tape__tpfmt_free(f);
 	free(text);
 	return 0;
 }
