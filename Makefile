@@ -63,6 +63,13 @@ BENCHES :=
 FUZZERS :=
 # before the modules: their rules name it as a prerequisite (expanded at once)
 LIBTAPE := $(OUTPUT)/libtape.a
+# The shared library's version is libtape's own (TAPE_LIB_VERSION_* in
+# format/tape.h), not the file format's; MAJOR is in the soname.
+tape_lib_version = $(shell sed -n 's/^\#define TAPE_LIB_VERSION_$(1) *//p' format/tape.h)
+LIBTAPE_MAJOR := $(call tape_lib_version,MAJOR)
+LIBTAPE_VERSION := $(LIBTAPE_MAJOR).$(call tape_lib_version,MINOR).$(call tape_lib_version,PATCH)
+LIBTAPE_SONAME := libtape.so.$(LIBTAPE_MAJOR)
+LIBTAPE_SO := $(OUTPUT)/libtape.so.$(LIBTAPE_VERSION)
 include format/build.mk
 include replay/build.mk
 include query/build.mk
@@ -78,7 +85,7 @@ RECORD_OBJS := $(call obj,$(RECORD_SRCS))
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
-all: $(OUTPUT)/bpftape $(OUTPUT)/bpftape_sqlite.so
+all: $(OUTPUT)/bpftape $(OUTPUT)/bpftape_sqlite.so $(LIBTAPE_SO)
 
 # The offline build lives in its own tree so that it never links libbpf.
 tools:
@@ -95,6 +102,18 @@ $(OUTPUT)/obj/%.o: %.c | $(OUTPUT)
 $(LIBTAPE): $(FORMAT_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+# libtape exports only what format/tape.h declares (it pushes default
+# visibility); internal helpers are hidden in the .so and carry the tape__
+# prefix in the .a, so a program's own crc32c or buf_free never meets them.
+$(FORMAT_OBJS): ALL_CFLAGS += -fvisibility=hidden
+
+$(LIBTAPE_SO): $(FORMAT_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,$(LIBTAPE_SONAME) -Wl,-z,defs -o $@ \
+		$^ $(FORMAT_LIBS)
+	$(Q)ln -sf $(notdir $@) $(OUTPUT)/$(LIBTAPE_SONAME)
+	$(Q)ln -sf $(LIBTAPE_SONAME) $(OUTPUT)/libtape.so
 
 # A verb is in the table once its module has sources.
 ifneq ($(filter-out replay/main.c,$(REPLAY_SRCS)),)

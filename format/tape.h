@@ -33,8 +33,29 @@
 extern "C" {
 #endif
 
+/* The file format's version: what a tape's header says (docs/FORMAT.md). */
 #define TAPE_VERSION_MAJOR 1
 #define TAPE_VERSION_MINOR 0
+
+/*
+ * libtape's own version, which the format's does not follow: MAJOR changes
+ * when a program built against an older libtape could break (a function or
+ * struct in this header removed or changed), and names the shared library
+ * (libtape.so.MAJOR); MINOR when the API grows; PATCH for fixes.  The
+ * Makefile reads these lines.
+ */
+#define TAPE_LIB_VERSION_MAJOR 1
+#define TAPE_LIB_VERSION_MINOR 0
+#define TAPE_LIB_VERSION_PATCH 0
+
+/*
+ * The library is built with -fvisibility=hidden: what this header declares
+ * is all libtape.so exports, and the library's internal helpers (tape__*)
+ * stay inside it.  Declarations added below are exported without more ado.
+ */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility push(default)
+#endif
 
 /* ---- schema ------------------------------------------------------------ */
 
@@ -587,6 +608,10 @@ struct tape_recover_stats {
  * @err receives the first problem found.  0 or -errno. */
 int tape_recover(const char *in_path, const char *out_path, struct tape_recover_stats *st,
 		 char *err, size_t errlen);
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }
