@@ -10,6 +10,9 @@
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 60)
 #   make deps       install the missing Debian packages (idempotent)
 #   make format     clang-format every C file in place
+#   make install    bpftape, libtape (.so, .a, header, libtape.pc), the SQLite
+#                   extension, the man page and bash completion under
+#                   $(DESTDIR)$(PREFIX) (default /usr/local); make uninstall
 #   V=1             show full commands
 
 OUTPUT ?= build
@@ -85,7 +88,7 @@ RECORD_OBJS := $(call obj,$(RECORD_SRCS))
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
-all: $(OUTPUT)/bpftape $(OUTPUT)/bpftape_sqlite.so $(LIBTAPE_SO)
+all: $(OUTPUT)/bpftape $(OUTPUT)/bpftape_sqlite.so $(LIBTAPE_SO) $(OUTPUT)/bpftape.1
 
 # The offline build lives in its own tree so that it never links libbpf.
 tools:
@@ -221,7 +224,7 @@ fuzz: $(FUZZ_BINS)
 
 DEB_PACKAGES := build-essential clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	libzstd-dev libsqlite3-dev sqlite3 libcmocka-dev libclang-rt-14-dev \
-	systemtap-sdt-dev python3 zstd linux-perf pkg-config
+	systemtap-sdt-dev python3 zstd linux-perf pkg-config groff-base man-db
 
 deps:
 	$(Q)tests/install-deps.sh $(DEB_PACKAGES)
@@ -234,5 +237,8 @@ lint:
 
 clean:
 	$(Q)rm -rf $(OUTPUT)
+
+# make install / uninstall, the man page and the pkg-config file
+include dist/build.mk
 
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)

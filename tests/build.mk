@@ -22,3 +22,9 @@ SCRIPT_TESTS += tests/test_valgrind.sh
 SCRIPT_TESTS += tests/test_cli.sh
 # it runs the bpftape this build makes
 unit-tests: $(OUTPUT)/bpftape
+
+# ---- the package (issue 13): make install into a DESTDIR, libtape's
+# exports, pkg-config, the man page, the bash completion, make uninstall ----
+SCRIPT_TESTS += tests/test_install.sh
+# it installs what `make` builds
+unit-tests: $(OUTPUT)/bpftape_sqlite.so $(LIBTAPE_SO) $(LIBTAPE) $(OUTPUT)/bpftape.1
