@@ -63,6 +63,25 @@ test_files() {
 }
 run "install: every file, the soname and its links" test_files
 
+# a sanitized build's library needs the runtime in the program too (and
+# first, in a program that was not built with it)
+san="" preload=""
+if ldd "$lib/libtape.so" | grep -q libasan; then
+	san="-fsanitize=address,undefined"
+	preload=$(ldd "$lib/libtape.so" | awk '/libasan/ { print $3 }')
+fi
+
+test_extension() {
+	local n
+
+	command -v sqlite3 >/dev/null || { echo "sqlite3 is not installed (make deps)"; return 1; }
+	n=$(LD_PRELOAD=$preload ASAN_OPTIONS=detect_leaks=0 sqlite3 -cmd ".load $root$prefix/lib/bpftape/bpftape_sqlite" :memory: \
+		"SELECT count(*) FROM tape_events('$TAPE')") || return 1
+	[ "$n" = "$("$bin" query -f csv "$TAPE" -c 'SELECT count(*) FROM events' | tail -1)" ] ||
+		{ echo "the installed extension counts $n events"; return 1; }
+}
+run "the installed SQLite extension loads and reads a tape" test_extension
+
 # Defined global symbols of an object or library ($1: nm options).
 exported() {
 	nm "$@" --defined-only 2>/dev/null | awk 'NF == 3 && $2 ~ /[A-TV-Z]/ { print $3 }' | sort -u
@@ -95,9 +114,6 @@ run "libtape.so: exports exactly what tape.h declares" test_shared_symbols
 # and sysroot point into DESTDIR, as for a cross build.
 export PKG_CONFIG_SYSROOT_DIR=$root
 export PKG_CONFIG_PATH=$root$prefix/lib/pkgconfig
-# a sanitized build's library needs the runtime in the program too
-san=""
-ldd "$lib/libtape.so" | grep -q libasan && san="-fsanitize=address,undefined"
 
 # A user's program: opens per command, and the event count.
 cat >"$tmp/opens.c" <<'EOF'
