@@ -63,8 +63,8 @@ help_to_roff() {
 	mode == "usage" {
 		if ($0 == "") {
 			print ".fi"
-			print ".PP"
 			mode = "text"
+			pp = 1
 			next
 		}
 		if ($0 ~ /^Usage: /) {
@@ -86,14 +86,14 @@ help_to_roff() {
 		print ".RE"
 		mode = "text"
 	}
+	# a blank line ends a paragraph or a list: the next text starts a new one
 	$0 == "" {
-		if (mode == "option")
-			print ".PP"
 		mode = "text"
-		para = 1
+		pp = 1
 		next
 	}
 	/^Examples:$/ {
+		pp = 0
 		print ".PP"
 		print "\\fBExamples:\\fR"
 		print ".RS 4"
@@ -102,6 +102,7 @@ help_to_roff() {
 		next
 	}
 	/^[A-Z][^ ].*:$/ {
+		pp = 0
 		print ".PP"
 		print "\\fB" esc($0) "\\fR"
 		next
@@ -122,6 +123,7 @@ help_to_roff() {
 			desc_col = 0
 		}
 		deep = 0
+		pp = 0
 		print ".TP"
 		print term(t)
 		if (d != "")
@@ -148,6 +150,9 @@ help_to_roff() {
 		next
 	}
 	{
+		if (pp)
+			print ".PP"
+		pp = 0
 		sub(/^ +/, "")
 		text($0)
 	}
