@@ -252,7 +252,7 @@ fi
 verbs=$("$bin" --help | sed -n '/^Verbs:/,/^$/{/^  [a-z]/s/^  \([a-z-]*\).*/\1/p}')
 
 test_man() {
-	local page=$root$prefix/share/man/man1/bpftape.1 v o warn text
+	local page=$root$prefix/share/man/man1/bpftape.1 v o warn text sect terms
 
 	warn=$(groff -man -Tutf8 -ww -z "$page" 2>&1)
 	[ -z "$warn" ] || { echo "groff warns:"; echo "$warn"; return 1; }
@@ -263,12 +263,16 @@ test_man() {
 	done
 	for v in $verbs; do
 		grep -qx "   $v" <<<"$text" || { echo "no subsection for $v"; return 1; }
-		# every option of the verb, and its first example
+		# the verb's subsection lists each of its options as a term of its
+		# own, and has its first example
+		sect=$(awk -v v="   $v" '$0 == v { on = 1; next } on && /^ {0,3}[^ ]/ { exit } on' <<<"$text")
+		terms=$(grep -E '^       -' <<<"$sect")
 		for o in $("$bin" "$v" --help | grep -oE '^ +(-[a-zA-Z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+'); do
-			grep -qF -- "$o" <<<"$text" || { echo "$v: $o is not in the page"; return 1; }
+			grep -qE -- "(^|[ ,])$o([ ,=[]|$)" <<<"$terms" ||
+				{ echo "$v: $o is not a term of its subsection"; return 1; }
 		done
 		o=$("$bin" "$v" --help | sed -n '/^Examples:/{n;s/^ *//p;q}')
-		grep -qF -- "$o" <<<"$text" || { echo "$v: example '$o' is not in the page"; return 1; }
+		grep -qF -- "$o" <<<"$sect" || { echo "$v: example '$o' is not in its subsection"; return 1; }
 	done
 }
 run "man page: renders without warnings, every verb and option" test_man
