@@ -52,7 +52,7 @@ static void usage(FILE *f)
 		   "\n"
 		   "Options:\n"
 		   "  -c, --command SQL     run SQL (several statements separated by ';')\n"
-		   "  -f, --format FMT      table (default), csv or json\n"
+		   "      --format FMT      table (default), csv or json\n"
 		   "  -s, --stats           print chunks read and skipped to stderr\n"
 		   "      --allow-write     let SQL create and write files (ATTACH, VACUUM\n"
 		   "                        INTO); without it every file SQL opens is\n"
@@ -64,9 +64,9 @@ static void usage(FILE *f)
 		   "type'\n"
 		   "  bpftape query incident.tape -c \"SELECT comm, path, ret_str FROM open WHERE "
 		   "ret < 0\"\n"
-		   "  bpftape query -f csv a.tape b.tape -c 'SELECT host, count(*) FROM events "
+		   "  bpftape query --format csv a.tape b.tape -c 'SELECT host, count(*) FROM events "
 		   "GROUP BY 1'\n"
-		   "  echo 'SELECT * FROM processes;' | bpftape query -f json incident.tape\n"
+		   "  echo 'SELECT * FROM processes;' | bpftape query --format json incident.tape\n"
 		   "  bpftape query x.tape -c 'EXPLAIN QUERY PLAN SELECT * FROM events WHERE pid = "
 		   "42'\n"
 		   "\n"
@@ -531,7 +531,7 @@ int cmd_query(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"command", required_argument, NULL, 'c'}, {"format", required_argument, NULL, 'f'},
-		{"stats", no_argument, NULL, 's'},	   {"allow-write", no_argument, NULL, 'W'},
+		{"stats", no_argument, NULL, 's'},	   {"allow-write", no_argument, NULL, 1},
 		{"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
 	};
 	struct query_opts o = {.format = OUT_TABLE};
@@ -542,7 +542,7 @@ int cmd_query(int argc, char **argv)
 	int opt, ret = 1;
 
 	cli__getopt_init();
-	while ((opt = getopt_long(argc, argv, ":c:f:sWh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":c:sh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			o.sql = optarg;
@@ -563,7 +563,7 @@ int cmd_query(int argc, char **argv)
 		case 's':
 			o.stats = true;
 			break;
-		case 'W':
+		case 1:
 			o.allow_write = true;
 			break;
 		case 'h':

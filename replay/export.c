@@ -35,7 +35,8 @@ static void usage(FILE *f)
 		"                    NAME_str beside a value that has a name (ret_str);\n"
 		"                    loss records as type 'lost' with lost_count,\n"
 		"                    lost_last_ts\n"
-		"  -o, --output OUT  write to OUT instead of standard output\n\n" PRED_HELP
+		"  -o, --output OUT  write to OUT instead of standard output\n"
+		"  -h, --help        this help\n\n" PRED_HELP
 		"\nExamples:\n"
 		"  bpftape export --format chrome -o trace.json incident.tape\n"
 		"  bpftape export --format chrome --pid 4242 --since 10s --until 20s "

@@ -44,7 +44,8 @@ static void usage(FILE *f)
 		"                        tokens under any class\n"
 		"  --key FILE            derive the token key from FILE (same key, same\n"
 		"                        tokens across runs); default: a random key per run\n"
-		"  -q, --quiet           no progress line on a terminal\n\n" PRED_HELP
+		"  -q, --quiet           no progress line on a terminal\n"
+		"  -h, --help            this help\n\n" PRED_HELP
 		"\nExamples:\n"
 		"  bpftape filter -o cut.tape --pid 4242 --since 10s --until 20s incident.tape\n"
 		"  bpftape filter -o public.tape --redact paths,argv,host incident.tape\n"

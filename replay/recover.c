@@ -23,7 +23,8 @@ static void usage(FILE *f)
 		   "status 0 when the new tape was written, even if blocks were lost; 1 if\n"
 		   "it could not be.\n\n"
 		   "  -o, --output OUT   the new tape (must differ from FILE)\n"
-		   "  -q, --quiet        no progress line on a terminal\n\n"
+		   "  -q, --quiet        no progress line on a terminal\n"
+		   "  -h, --help         this help\n\n"
 		   "Examples:\n"
 		   "  bpftape recover -o fixed.tape killed.tape\n"
 		   "  bpftape info --verify fixed.tape\n");

@@ -262,7 +262,7 @@ own_input() {
 }
 run "recover -o ./IN IN: refused" own_input recover -o "$tmp/./in.tape" "$tmp/in.tape"
 run "export -o IN IN: refused" own_input export --format csv -o "$tmp/in.tape" "$tmp/in.tape"
-run "import --force -o IN IN: refused" own_input import --force -o "$tmp/./in.tape" "$tmp/in.tape"
+run "import -o IN IN: refused" own_input import -o "$tmp/./in.tape" "$tmp/in.tape"
 own_input_link() {
 	ln -sf "$tmp/in.tape" "$tmp/in-link"
 	own_input "$@"
@@ -313,7 +313,7 @@ run "filter killed while writing: no partial OUT" killed filter -q
 run "export -o PLANTED-LINK: replaced, not followed" planted export --format csv -o "$tmp/planted" "$TAPE"
 run "filter -o PLANTED-LINK: replaced, not followed" planted filter -o "$tmp/planted" "$TAPE"
 run "recover -o PLANTED-LINK: replaced, not followed" planted recover -o "$tmp/planted" "$TAPE"
-run "import --force -o PLANTED-LINK: replaced, not followed" planted import --force -o "$tmp/planted" "$TAPE"
+run "import -o PLANTED-LINK: replaced, not followed" planted import -o "$tmp/planted" "$TAPE"
 
 # ---- recover: what counts as lost ----
 # recovered IN WANT: recover IN; WANT "nothing" (nothing lost) or "lost".
@@ -397,9 +397,9 @@ for t in "$crc" "$tmp/crc-nofooter.tape"; do
 	run "filter, a bad chunk ($k): partial, the rest written" \
 		partial_tape "$tmp/p.tape" 524 filter -o "$tmp/p.tape" "$t"
 	run "query count(*), a bad chunk ($k): partial, intact events only" \
-		partial_rows 524 query "$t" -f csv -c 'SELECT count(*) FROM events'
+		partial_rows 524 query "$t" --format csv -c 'SELECT count(*) FROM events'
 	run "query by type, a bad chunk ($k): partial" \
-		partial_rows 524 query "$t" -f csv -c \
+		partial_rows 524 query "$t" --format csv -c \
 		'SELECT sum(n) FROM (SELECT type, count(comm) AS n FROM events GROUP BY type)'
 	command -v sqlite3 >/dev/null &&
 		run "import, a bad chunk ($k): partial, the rest written" \
@@ -442,6 +442,44 @@ open(sys.argv[2], "wb").write(d)' "$VALID" "$tmp/oldfooter.tape" "$1"
 }
 run "a bad index CRC: no events lost, verify reports it" old_footer index
 run "a bad trailer CRC: no events lost, verify reports it" old_footer trailer
+
+# ---- one meaning per short option across verbs ----
+# Every short option each verb's --help shows, as "VERB -X --long" lines.
+short_options() {
+	local v
+	for v in $verbs; do
+		"$BPFTAPE" "$v" --help 2>/dev/null |
+			sed -n 's/^ *-\([A-Za-z]\), --\([a-z][a-z-]*\).*/-\1 --\2/p' |
+			sed "s/^/$v /"
+	done
+}
+# Two verbs that give one short option different long names fail; the
+# table is printed (docs/USAGE.md, "Short options").
+short_one_meaning() {
+	local table bad
+	table=$(short_options)
+	[ -n "$table" ] || { echo "no short options found in any --help"; return 1; }
+	bad=$(awk '{ if (($2 in m) && m[$2] != $3) print $2 ": " w[$2] " " m[$2] ", " $1 " " $3;
+		if (!($2 in m)) { m[$2] = $3; w[$2] = $1 } }' <<<"$table")
+	[ -z "$bad" ] || { echo "a short option with two meanings:"; echo "$bad"; return 1; }
+}
+# A short option a verb accepts is one its --help shows: every other
+# letter is refused as unknown.
+short_documented() {
+	local v x shown failed=
+	for v in $verbs; do
+		shown=$("$BPFTAPE" "$v" --help 2>/dev/null | sed -n 's/^ *-\([A-Za-z]\), --.*/\1/p' | tr -d '\n')
+		for x in {a..z} {A..Z}; do
+			case $shown in *"$x"*) continue ;; esac
+			"$BPFTAPE" "$v" "-$x" "$tmp/none" "$tmp/none" >/dev/null 2>"$tmp/err"
+			grep -q "unknown.*-$x\|-$x.*unknown" "$tmp/err" ||
+				{ echo "$v -$x is accepted but not in '$v --help':"; cat "$tmp/err"; failed=1; }
+		done
+	done
+	[ -z "$failed" ]
+}
+run "a short option means one long option in every verb" short_one_meaning
+run "every short option a verb takes is in its --help" short_documented
 
 # ---- long verbs stay quiet when stderr is not a terminal ----
 quiet_filter() {
