@@ -680,7 +680,7 @@ static void usage(FILE *f)
 		   "                        replaced once the new one is complete\n"
 		   "  -q, --quiet           no progress line\n"
 		   "  -h, --help            this help\n"
-		   "\n"
+		   "\n" CLI_STDIN_HELP "\n"
 		   "Examples:\n"
 		   "  bpftape import -o incident.db incident.tape\n"
 		   "  bpftape import -o fleet.db web1.tape web2.tape\n"
@@ -775,6 +775,9 @@ int cmd_import(int argc, char **argv)
 		return cli__usage("import", "no database given (-o OUT.db)");
 	if (optind >= argc)
 		return cli__usage("import", "no tape given (FILE...)");
+	if ((ret = cli__check_inputs("import", argv + optind, (size_t)(argc - optind), NULL)))
+		return ret;
+	ret = 1;
 	/* SQLite is used by this thread alone (the decoding one never calls
 	 * it): it need not count allocations under a mutex */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
@@ -788,9 +791,9 @@ int cmd_import(int argc, char **argv)
 	qset__skip_damage(set);
 	/* built beside OUT under a random name and renamed over it once
 	 * complete: a failed import leaves no half-written database behind, and
-	 * an existing OUT stays until then, as every verb's output does.  0600, as tapes: the database
-	 * holds the same paths, argv and addresses; SQLite opens the empty file
-	 * as a new database. */
+	 * an existing OUT stays until then, as every verb's output does.  0600, as tapes: the
+	 * database holds the same paths, argv and addresses; SQLite opens the empty file as a new
+	 * database. */
 	struct tape_out_opts oo = {.sz = sizeof(oo),
 				   .flags = TAPE_OUT_NAMED,
 				   .inputs = (const char *const *)argv + optind,

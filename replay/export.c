@@ -35,9 +35,9 @@ static void usage(FILE *f)
 		"                    NAME_str beside a value that has a name (ret_str);\n"
 		"                    loss records as type 'lost' with lost_count,\n"
 		"                    lost_last_ts\n"
-		"  -o, --output OUT  write to OUT instead of standard output\n"
-		"  -h, --help        this help\n\n" PRED_HELP
-		"\nExamples:\n"
+		"  -o, --output OUT  write to OUT instead of standard output (-: standard\n"
+		"                    output too)\n"
+		"  -h, --help        this help\n\n" PRED_HELP "\n" CLI_STDIN_HELP "\nExamples:\n"
 		"  bpftape export --format chrome -o trace.json incident.tape\n"
 		"  bpftape export --format chrome --pid 4242 --since 10s --until 20s "
 		"incident.tape\n"
@@ -614,6 +614,9 @@ int cmd_export(int argc, char **argv)
 		ret = cli__usage(VERB, "no tape given (FILE...)");
 		goto cleanup;
 	}
+	if ((ret = cli__check_inputs(VERB, argv + optind, (size_t)(argc - optind), NULL)))
+		goto cleanup;
+	ret = 1;
 	if ((rc = tapes__setup(&t, argv + optind, (size_t)(argc - optind), &po, err,
 			       sizeof(err)))) {
 		if (t.bad_selection)

@@ -29,7 +29,8 @@ static void usage(FILE *f)
 		"and the state of only the processes that appear (so replay of the new tape\n"
 		"still names processes whose exec was cut away).  Time, pid and\n"
 		"type predicates use the index: chunks that cannot match are not read.\n\n"
-		"  -o, --output OUT      the new tape (must not be an input)\n"
+		"  -o, --output OUT      the new tape (must not be an input); - is standard\n"
+		"                        output (not a terminal)\n"
 		"  --redact WHAT,...     replace values with stable keyed tokens\n"
 		"                        (\"path:3f9a1c2e5b7d9f01\": same value, same token):\n"
 		"                          paths  path-like strings (path, filename, exe, ...)\n"
@@ -45,10 +46,11 @@ static void usage(FILE *f)
 		"  --key FILE            derive the token key from FILE (same key, same\n"
 		"                        tokens across runs); default: a random key per run\n"
 		"  -q, --quiet           no progress line on a terminal\n"
-		"  -h, --help            this help\n\n" PRED_HELP
+		"  -h, --help            this help\n\n" PRED_HELP "\n" CLI_STDIN_HELP
 		"\nExamples:\n"
 		"  bpftape filter -o cut.tape --pid 4242 --since 10s --until 20s incident.tape\n"
 		"  bpftape filter -o public.tape --redact paths,argv,host incident.tape\n"
+		"  ssh host cat x.tape | bpftape filter -o - --type exec - | bpftape replay -\n"
 		"  bpftape filter -o opens.tape -f 'type == \"open\" && ret < 0' a.tape b.tape\n");
 }
 
@@ -686,7 +688,11 @@ int cmd_filter(int argc, char **argv)
 				 !outpath ? "-o OUT is required" : "no input tape given (FILE...)");
 		goto cleanup;
 	}
-	{
+	if ((ret = cli__check_inputs(VERB, argv + optind, (size_t)(argc - optind), NULL)))
+		goto cleanup;
+	ret = 1;
+	/* standard output is never standard input; tape_out compares them */
+	if (strcmp(outpath, "-")) {
 		struct stat so, si;
 
 		for (int i = optind; i < argc; i++)
@@ -735,6 +741,7 @@ int cmd_filter(int argc, char **argv)
 		goto nomem;
 	{
 		struct tape_out_opts oo = {.sz = sizeof(oo),
+					   .flags = TAPE_OUT_BINARY,
 					   .inputs = (const char *const *)argv + optind,
 					   .ninputs = (size_t)(argc - optind)};
 		struct tape_out *o = tape_out__open(outpath, &oo, err, sizeof(err));

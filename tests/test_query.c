@@ -585,7 +585,7 @@ static void test_query_verb(void **state)
 		      golden,  "-c",	   "SELECT pid, path FROM open WHERE ret < 0 ORDER BY ts",
 		      NULL};
 	char *json[] = {"query", "--format", "json",
-			golden,	 "-c", "SELECT pid, comm FROM processes WHERE pid = 1000",
+			golden,	 "-c",	     "SELECT pid, comm FROM processes WHERE pid = 1000",
 			NULL};
 	char *bad[] = {"query", golden, "-c", "SELEC * FROM events", NULL};
 	char *table[] = {"query", golden, "-c", "SELECT cpu, count AS n FROM losses", NULL};
@@ -789,8 +789,8 @@ static void test_corrupt_tape(void **state)
 	intact = tape_reader__event_count(r) - ci.count;
 	tape_reader__free(r);
 	snprintf(want, sizeof(want), "n\n%llu\n", (unsigned long long)intact);
-	char *argv[] = {"query", bad, "--format", "csv", "-c", "SELECT count(comm) AS n FROM events",
-			NULL};
+	char *argv[] = {
+		"query", bad, "--format", "csv", "-c", "SELECT count(comm) AS n FROM events", NULL};
 
 	assert_int_equal(run_verb(cmd_query, 6, argv, &out, &err), 3);
 	assert_string_equal(out, want);
@@ -798,8 +798,8 @@ static void test_corrupt_tape(void **state)
 	assert_non_null(strstr(err, "CRC mismatch (skipped)"));
 	free(out);
 	free(err);
-	char *count_argv[] = {"query", bad, "--format", "csv", "-c", "SELECT count(*) AS n FROM events",
-			      NULL};
+	char *count_argv[] = {
+		"query", bad, "--format", "csv", "-c", "SELECT count(*) AS n FROM events", NULL};
 
 	assert_int_equal(run_verb(cmd_query, 6, count_argv, &out, &err), 3);
 	assert_string_equal(out, want);
@@ -866,7 +866,8 @@ static void test_schema_lost(void **state)
 	unlink(rec);
 	assert_int_equal(tape_recover(dmg, rec, &st, rerr, sizeof(rerr)), 0);
 
-	char *argv[] = {"query", rec, "--format", "csv", "-c", "SELECT count(*) AS n FROM events", NULL};
+	char *argv[] = {"query", rec, "--format", "csv", "-c", "SELECT count(*) AS n FROM events",
+			NULL};
 
 	assert_int_equal(run_verb(cmd_query, 6, argv, &out, &err), 3);
 	assert_non_null(strstr(err, rec));
