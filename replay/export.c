@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "output.h"
 #include "predicate.h"
-#include "proctab.h"
+#include "tape_proctab.h"
 #include "tapes.h"
 #include "verbs.h"
 
@@ -229,7 +229,7 @@ static void chrome_names(struct out *o, const struct thrtab *th, const struct ta
 	for (size_t i = 0; i < th->cap; i++) {
 		const struct thr *t = &th->s[i];
 		uint64_t base = chrome_base(tp, t->host);
-		const struct proc_state *p;
+		const struct tape_proc_state *p;
 		const char *pname, *host = "", *sep = "";
 
 		if (!t->used)
@@ -246,7 +246,7 @@ static void chrome_names(struct out *o, const struct thrtab *th, const struct ta
 		if (t->tid != t->pid)
 			continue;
 		/* one process_name per process, from its main thread */
-		p = proctab__get(tp->hosts[t->host], t->pid);
+		p = tape_proctab__get(tp->hosts[t->host], t->pid);
 		pname = p && p->comm[0] ? p->comm : t->comm;
 		if (tp->nhosts > 1) {
 			host = tp->host_name[t->host][0] ? tp->host_name[t->host] : "?";
