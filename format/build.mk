@@ -7,3 +7,5 @@ FORMAT_SRCS += format/crc32c.c format/buf.c format/names.c format/schema.c forma
 FORMAT_SRCS += format/tpfmt.c
 UNIT_TESTS += tests/test_tpfmt.c
 FUZZERS += tests/fuzz/fuzz_tpfmt.c
+# the process table (tape_proctab.h), through its public API
+UNIT_TESTS += tests/test_proctab.c
