@@ -112,7 +112,8 @@ static void test_follow_live(void **state)
 		"|| exit 101; "
 		"for i in $(seq 100); do kill -0 $f 2>/dev/null || break; sleep 0.1; done; "
 		"kill -0 $f 2>/dev/null && { kill $f; exit 102; }; wait $f",
-		examples, tape, tmpdir, tmpdir, bpftape, tape, helpers, dir, helpers, dir, tmpdir, tmpdir);
+		examples, tape, tmpdir, tmpdir, bpftape, tape, helpers, dir, helpers, dir, tmpdir,
+		tmpdir);
 	if (st) {
 		char *e1, *e2;
 
