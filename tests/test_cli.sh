@@ -315,6 +315,19 @@ run "filter -o PLANTED-LINK: replaced, not followed" planted filter -o "$tmp/pla
 run "recover -o PLANTED-LINK: replaced, not followed" planted recover -o "$tmp/planted" "$TAPE"
 run "import -o PLANTED-LINK: replaced, not followed" planted import -o "$tmp/planted" "$TAPE"
 
+# ---- one overwrite rule: every verb replaces an existing OUT ----
+replaces() {
+	echo old >"$tmp/old.out"
+	bp "$@"
+	[ "$rc" -eq 0 ] || { echo "status $rc"; cat "$tmp/err"; return 1; }
+	[ "$(cat "$tmp/old.out")" != old ] || { echo "OUT was kept"; return 1; }
+}
+run "filter replaces an existing OUT" replaces filter -o "$tmp/old.out" "$TAPE"
+run "recover replaces an existing OUT" replaces recover -o "$tmp/old.out" "$TAPE"
+run "export replaces an existing OUT" replaces export --format csv -o "$tmp/old.out" "$TAPE"
+run "import replaces an existing OUT" replaces import -o "$tmp/old.out" "$TAPE"
+run "import --force: no such option" usage_error import --force -o "$tmp/x.db" "$TAPE"
+
 # ---- recover: what counts as lost ----
 # recovered IN WANT: recover IN; WANT "nothing" (nothing lost) or "lost".
 recovered() {
