@@ -78,6 +78,7 @@ include replay/build.mk
 include query/build.mk
 include record/build.mk
 include tests/build.mk
+include examples/build.mk
 
 obj = $(patsubst %.c,$(OUTPUT)/obj/%.o,$(1))
 

@@ -29,7 +29,8 @@ $(OUTPUT)/bpftape.1: $(OUTPUT)/bpftape dist/gen-man.sh dist/bpftape.1.in
 # these, and tests/test_install.sh checks that nothing else was left.
 INSTALLED := $(BINDIR)/bpftape $(EXTDIR)/bpftape_sqlite.so \
 	$(LIBDIR)/libtape.so.$(LIBTAPE_VERSION) $(LIBDIR)/$(LIBTAPE_SONAME) $(LIBDIR)/libtape.so \
-	$(LIBDIR)/libtape.a $(INCLUDEDIR)/bpftape/tape.h $(PKGCONFIGDIR)/libtape.pc \
+	$(LIBDIR)/libtape.a $(INCLUDEDIR)/bpftape/tape.h $(INCLUDEDIR)/bpftape/tape_proctab.h \
+	$(PKGCONFIGDIR)/libtape.pc \
 	$(MANDIR)/man1/bpftape.1 $(BASHCOMPDIR)/bpftape
 
 install: $(OUTPUT)/bpftape $(OUTPUT)/bpftape_sqlite.so $(LIBTAPE_SO) $(LIBTAPE) \
@@ -44,7 +45,7 @@ install: $(OUTPUT)/bpftape $(OUTPUT)/bpftape_sqlite.so $(LIBTAPE_SO) $(LIBTAPE) 
 	$(Q)ln -sfn libtape.so.$(LIBTAPE_VERSION) $(DESTDIR)$(LIBDIR)/$(LIBTAPE_SONAME)
 	$(Q)ln -sfn $(LIBTAPE_SONAME) $(DESTDIR)$(LIBDIR)/libtape.so
 	$(Q)$(INSTALL) -m 644 $(LIBTAPE) $(DESTDIR)$(LIBDIR)/libtape.a
-	$(Q)$(INSTALL) -m 644 format/tape.h $(DESTDIR)$(INCLUDEDIR)/bpftape/tape.h
+	$(Q)$(INSTALL) -m 644 format/tape.h format/tape_proctab.h $(DESTDIR)$(INCLUDEDIR)/bpftape/
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(LIBTAPE_VERSION)|' \
 		dist/libtape.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libtape.pc

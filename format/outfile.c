@@ -170,7 +170,7 @@ static int out_kind(const char *path)
 	struct stat l, s;
 	char *end;
 
-	if (!strcmp(path, "/dev/stdout") || !strcmp(path, "/dev/stderr"))
+	if (!strcmp(path, "-") || !strcmp(path, "/dev/stdout") || !strcmp(path, "/dev/stderr"))
 		return OURS;
 	if (!strncmp(path, "/dev/fd/", 8) || !strncmp(path, "/proc/self/fd/", 14)) {
 		const char *num = path + (path[1] == 'd' ? 8 : 14);
@@ -207,6 +207,15 @@ static int open_special(const char *path, int *fd)
 
 	if (kind == REPLACED)
 		return 0;
+	if (kind == OURS && !strcmp(path, "-")) {
+		/* the descriptor itself, written from where it stands, as tar
+		 * -f - does: a pipe cannot be opened again, a shell's >> must not
+		 * be emptied */
+		*fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (*fd < 0)
+			*fd = -errno;
+		return 1;
+	}
 	if (kind == OURS) {
 		/* opened again, as cp or tee would: from the start, emptied */
 		*fd = open(path, O_WRONLY | O_TRUNC | O_NOCTTY | O_CLOEXEC);
@@ -214,7 +223,10 @@ static int open_special(const char *path, int *fd)
 			*fd = -errno;
 		return 1;
 	}
-	*fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (kind == SPECIAL_LINK ? 0 : O_NOFOLLOW));
+	/* O_NONBLOCK: a FIFO nobody reads fails with ENXIO instead of hanging
+	 * the verb until someone does; writes block again once it is open */
+	*fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK |
+				 (kind == SPECIAL_LINK ? 0 : O_NOFOLLOW));
 	if (*fd < 0) {
 		*fd = -errno;
 		return 1;
@@ -223,6 +235,11 @@ static int open_special(const char *path, int *fd)
 		/* a regular file got there in between: never written in place */
 		close(*fd);
 		*fd = -EAGAIN;
+		return 1;
+	}
+	if (fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) & ~O_NONBLOCK)) {
+		close(*fd);
+		*fd = -errno;
 	}
 	return 1;
 }
@@ -235,19 +252,42 @@ static int same_file(const struct stat *a, const struct stat *b)
 /* -EINVAL with a message if @path (or what it links to) is one of @inputs. */
 static int check_inputs(const char *path, const struct tape_out_opts *o, char *err, size_t errlen)
 {
+	bool out_std = !strcmp(path, "-");
 	struct stat l, s, in;
-	bool hl = !lstat(path, &l), hs = !stat(path, &s);
+	bool hl = out_std ? !fstat(STDOUT_FILENO, &l) : !lstat(path, &l);
+	bool hs = out_std ? false : !stat(path, &s);
 
 	for (size_t i = 0; o && i < o->ninputs; i++) {
-		if (!o->inputs[i] || stat(o->inputs[i], &in))
+		bool in_std = o->inputs[i] && !strcmp(o->inputs[i], "-");
+
+		if (!o->inputs[i] || (in_std ? fstat(STDIN_FILENO, &in) : stat(o->inputs[i], &in)))
+			continue;
+		/* a pipe between two verbs is one file too, and no input */
+		if (!S_ISREG(in.st_mode))
 			continue;
 		if ((hl && same_file(&l, &in)) || (hs && same_file(&s, &in))) {
 			tape__errfmt(err, errlen, "%s is the input %s; write the output elsewhere",
-				     path, o->inputs[i]);
+				     out_std ? "standard output" : path,
+				     in_std ? "(standard input)" : o->inputs[i]);
 			return -EINVAL;
 		}
 	}
 	return 0;
+}
+
+/* -ENOTTY with a message if a binary output would go to a terminal (@fd,
+ * or standard output for "-" when @fd < 0). */
+static int check_tty(const char *path, int fd, unsigned flags, char *err, size_t errlen)
+{
+	if (!(flags & TAPE_OUT_BINARY))
+		return 0;
+	if (fd < 0 && strcmp(path, "-"))
+		return 0;
+	if (!isatty(fd < 0 ? STDOUT_FILENO : fd))
+		return 0;
+	tape__errfmt(err, errlen, "%s is a terminal: a tape is binary; redirect it or name a file",
+		     strcmp(path, "-") ? path : "standard output");
+	return -ENOTTY;
 }
 
 /* What refuses to replace @path: a directory, an existing file under
@@ -282,6 +322,8 @@ int tape_out__check(const char *path, const struct tape_out_opts *opts, char *er
 	}
 	if ((ret = check_inputs(path, opts, err, errlen)))
 		return ret;
+	if ((ret = check_tty(path, -1, opts ? opts->flags : 0, err, errlen)))
+		return ret;
 	return out_kind(path) == REPLACED ? check_replace(path, opts ? opts->flags : 0, err, errlen)
 					  : 0;
 }
@@ -312,10 +354,20 @@ struct tape_out *tape_out__open(const char *path, const struct tape_out_opts *op
 	if (open_special(path, &o->fd)) {
 		if (o->fd < 0) {
 			ret = o->fd;
-			tape__errfmt(err, errlen, "%s: %s", path, strerror(-ret));
+			if (ret == -ENXIO)
+				tape__errfmt(
+					err, errlen,
+					"%s: no process reads this FIFO; start its reader first",
+					path);
+			else
+				tape__errfmt(err, errlen, "%s: %s",
+					     !strcmp(path, "-") ? "standard output" : path,
+					     strerror(-ret));
 			goto fail;
 		}
 		o->in_place = true;
+		if ((ret = check_tty(path, o->fd, o->flags, err, errlen)))
+			goto fail;
 		free(dir);
 		free(base);
 		return o;

@@ -7,6 +7,7 @@
  * that cursors use to skip chunks without reading them.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -1073,8 +1074,8 @@ static const char *not_a_file_what(mode_t mode)
 	case S_IFDIR:
 		return "is a directory, not a tape";
 	case S_IFIFO:
-		return "is a FIFO (a pipe): a tape is read at random offsets; save it to a file "
-		       "first";
+		return "is a FIFO (a pipe): a tape is read at the offsets of its index; give - "
+		       "and redirect the FIFO to standard input (< FIFO)";
 	case S_IFCHR:
 		return "is a character device, not a tape file";
 	case S_IFBLK:
@@ -1113,6 +1114,111 @@ static int check_regular(int fd, char *err, size_t errlen)
 	return 0;
 }
 
+/* An unlinked file in $TMPDIR (or /tmp) to spool a pipe into; -errno. */
+static int spool_file(char *err, size_t errlen)
+{
+	const char *dir = getenv("TMPDIR");
+	char *tmpl = NULL;
+	int fd, e;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	/* a file system without O_TMPFILE: a name that is gone at once */
+	if (asprintf(&tmpl, "%s/.bpftape-stdin.XXXXXX", dir) < 0)
+		return -ENOMEM;
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	e = errno;
+	if (fd >= 0)
+		unlink(tmpl);
+	free(tmpl);
+	if (fd < 0) {
+		tape__errfmt(err, errlen, "standard input: cannot make a file in %s to hold it: %s",
+			     dir, strerror(e));
+		return -e;
+	}
+	return fd;
+}
+
+/*
+ * Standard input as a descriptor a reader can read at any offset: a
+ * regular file (a shell's < x.tape) is read where it is; a pipe, socket or
+ * device is copied to the end into an unlinked temporary file first, so
+ * that its size is bounded by the disk, not by memory; a terminal is
+ * refused (nobody types a tape).  The fd or -errno.
+ */
+static int open_stdin(char *err, size_t errlen)
+{
+	char buf[1 << 16];
+	struct stat st;
+	off_t total = 0;
+	int fd, e;
+
+	if (fstat(STDIN_FILENO, &st)) {
+		e = errno;
+		tape__errfmt(err, errlen, "standard input: %s", strerror(e));
+		return -e;
+	}
+	if (S_ISREG(st.st_mode)) {
+		fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+		return fd < 0 ? -errno : fd;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		tape__errfmt(err, errlen, "standard input %s", not_a_file_what(st.st_mode));
+		return -EISDIR;
+	}
+	if (isatty(STDIN_FILENO)) {
+		tape__errfmt(err, errlen, "standard input is a terminal; redirect a tape into it");
+		return -ENOTTY;
+	}
+	fd = spool_file(err, errlen);
+	if (fd < 0)
+		return fd;
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			/* a descriptor left non-blocking by whoever handed it over */
+			struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+
+			poll(&p, 1, -1);
+			continue;
+		}
+		if (n < 0) {
+			e = errno;
+			tape__errfmt(err, errlen, "reading standard input at offset %lld: %s",
+				     (long long)total, strerror(e));
+			close(fd);
+			return -e;
+		}
+		if (!n)
+			break;
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(fd, buf + done, (size_t)(n - done));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				e = w < 0 ? errno : EIO;
+				tape__errfmt(
+					err, errlen,
+					"standard input: spooling it to a temporary file (TMPDIR) "
+					"after %lld bytes: %s",
+					(long long)(total + done), strerror(e));
+				close(fd);
+				return -e;
+			}
+			done += w;
+		}
+		total += n;
+	}
+	return fd;
+}
+
 struct tape_reader *tape_reader__open(const char *path, char *err, size_t errlen)
 {
 	struct tape_reader *r;
@@ -1127,6 +1233,17 @@ struct tape_reader *tape_reader__open(const char *path, char *err, size_t errlen
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
+	if (!strcmp(path, "-")) {
+		r->fd = open_stdin(err, errlen);
+		if (r->fd < 0) {
+			e = -r->fd;
+			free(r);
+			errno = e;
+			return NULL;
+		}
+		r->in = (struct tape_input){fd_read_at, fd_size, &r->fd};
+		return reader_open(r, err, errlen);
+	}
 	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
 	 * writer, and a tape is read at random offsets, which a FIFO cannot. */
 	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);

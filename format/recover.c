@@ -102,7 +102,10 @@ int tape_recover(const char *in_path, const char *out_path, struct tape_recover_
 	}
 	{
 		/* the tape being recovered is never replaced by its copy */
-		struct tape_out_opts oo = {.sz = sizeof(oo), .inputs = &in_path, .ninputs = 1};
+		struct tape_out_opts oo = {.sz = sizeof(oo),
+					   .flags = TAPE_OUT_BINARY,
+					   .inputs = &in_path,
+					   .ninputs = 1};
 		struct tape_out *o = tape_out__open(out_path, &oo, msg, sizeof(msg));
 
 		w = o ? tape_writer__open_out(o, NULL) : NULL;

@@ -269,7 +269,10 @@ const char *tape_errno_name(int err);
  * at @path is replaced by rename.  Only a device, FIFO or socket that we or
  * root own (and a link to it that we or root own) is written where it is;
  * /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N are opened again
- * (our own descriptors).  While open, the file holds an exclusive flock(2),
+ * (our own descriptors), and "-" is standard output itself (a copy of the
+ * descriptor, written from where it stands: a pipe needs no seek, as the
+ * writer never seeks).  A FIFO without a reader is refused (-ENXIO), never
+ * waited on.  While open, the file holds an exclusive flock(2),
  * and a file another output holds is not replaced (-EBUSY, the message
  * names the holder's pid).
  */
@@ -281,6 +284,8 @@ enum {
 	TAPE_OUT_NAMED = 1,
 	/* fail with -EEXIST rather than replace an existing @path */
 	TAPE_OUT_NOREPLACE = 2,
+	/* binary output (a tape): refuse a terminal (-ENOTTY) */
+	TAPE_OUT_BINARY = 4,
 };
 
 struct tape_out_opts {
@@ -443,6 +448,12 @@ struct tape_reader;
  * a full disk) is scanned instead and yields every complete block; see
  * tape_reader__recovered().  NULL + errno on failure; @err (may be NULL),
  * of @errlen bytes, receives the reason ("offset 0: not a tape (bad magic)").
+ * @path "-" is standard input: a regular file there is read in place; a
+ * pipe is first copied to its end into an unlinked file in $TMPDIR (or
+ * /tmp), since a tape is read at the offsets its index names, so the
+ * reader starts once the writer has finished (or died), and uses disk,
+ * not memory; a terminal is refused (-ENOTTY).  Read it once per process.
+ * A FIFO given by name is refused (-ESPIPE) rather than waited on.
  */
 struct tape_reader *tape_reader__open(const char *path, char *err, size_t errlen);
 /* The same over @len bytes at @buf, which must outlive the reader. */

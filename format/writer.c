@@ -1116,7 +1116,8 @@ struct tape_writer *tape_writer__open_out(struct tape_out *out, const struct tap
 
 struct tape_writer *tape_writer__open(const char *path, const struct tape_writer_opts *opts)
 {
-	struct tape_out_opts oo = {.sz = sizeof(oo), .mode = opts ? opts->mode : 0};
+	struct tape_out_opts oo = {
+		.sz = sizeof(oo), .mode = opts ? opts->mode : 0, .flags = TAPE_OUT_BINARY};
 	struct tape_out *out;
 
 	if (!path || (opts && opts->sz < sizeof(size_t))) {

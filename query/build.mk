@@ -2,16 +2,10 @@
 QUERY_SRCS += query/qset.c query/qtab.c query/qscan.c query/vtab.c query/query.c \
 	query/import.c
 
-# The process table is replay's; link it here until replay lists it.
-ifeq ($(filter replay/proctab.c,$(REPLAY_SRCS)),)
-QUERY_SRCS += replay/proctab.c
-endif
-
 # The extension reaches SQLite only through the routines sqlite3 hands it
 # (sqlite3ext.h), so its objects are built a second time with
 # -DBPFTAPE_SQLITE_EXTENSION; only the entry point is exported.
-QUERY_EXT_SRCS := query/qset.c query/qtab.c query/qscan.c query/vtab.c query/ext.c \
-	replay/proctab.c
+QUERY_EXT_SRCS := query/qset.c query/qtab.c query/qscan.c query/vtab.c query/ext.c
 QUERY_EXT_OBJS := $(patsubst %.c,$(OUTPUT)/obj/ext/%.o,$(QUERY_EXT_SRCS))
 
 $(OUTPUT)/obj/ext/%.o: %.c | $(OUTPUT)

@@ -669,21 +669,21 @@ void qimport__tune(sqlite3 *db)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: bpftape import [--force] -o OUT.db FILE...\n"
+	fprintf(f, "Usage: bpftape import -o OUT.db FILE...\n"
 		   "\n"
 		   "Write the tables of 'bpftape query' (events, one per event type,\n"
 		   "processes, losses, meta, types) into a plain SQLite database, with\n"
 		   "indexes on ts, pid and type, for sqlite3, Python or a notebook.\n"
 		   "\n"
 		   "Options:\n"
-		   "  -o, --output OUT.db   the database to write\n"
-		   "  -f, --force           replace OUT.db if it exists\n"
+		   "  -o, --output OUT.db   the database to write; an existing OUT.db is\n"
+		   "                        replaced once the new one is complete\n"
 		   "  -q, --quiet           no progress line\n"
 		   "  -h, --help            this help\n"
-		   "\n"
+		   "\n" CLI_STDIN_HELP "\n"
 		   "Examples:\n"
 		   "  bpftape import -o incident.db incident.tape\n"
-		   "  bpftape import --force -o fleet.db web1.tape web2.tape\n"
+		   "  bpftape import -o fleet.db web1.tape web2.tape\n"
 		   "  sqlite3 incident.db 'SELECT comm, count(*) FROM open GROUP BY comm'\n");
 }
 
@@ -740,7 +740,6 @@ int cmd_import(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
-		{"force", no_argument, NULL, 'f'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -753,17 +752,14 @@ int cmd_import(int argc, char **argv)
 	char err[1024], *tmpcopy = NULL;
 	struct qset *set = NULL;
 	sqlite3 *db = NULL;
-	bool force = false, quiet = false;
+	bool quiet = false;
 	int opt, ret = 1;
 
 	cli__getopt_init();
-	while ((opt = getopt_long(argc, argv, ":o:fqh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			out = optarg;
-			break;
-		case 'f':
-			force = true;
 			break;
 		case 'q':
 			quiet = true;
@@ -779,6 +775,9 @@ int cmd_import(int argc, char **argv)
 		return cli__usage("import", "no database given (-o OUT.db)");
 	if (optind >= argc)
 		return cli__usage("import", "no tape given (FILE...)");
+	if ((ret = cli__check_inputs("import", argv + optind, (size_t)(argc - optind), NULL)))
+		return ret;
+	ret = 1;
 	/* SQLite is used by this thread alone (the decoding one never calls
 	 * it): it need not count allocations under a mutex */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
@@ -792,11 +791,11 @@ int cmd_import(int argc, char **argv)
 	qset__skip_damage(set);
 	/* built beside OUT under a random name and renamed over it once
 	 * complete: a failed import leaves no half-written database behind, and
-	 * --force keeps the old one until then.  0600, as tapes: the database
-	 * holds the same paths, argv and addresses; SQLite opens the empty file
-	 * as a new database. */
+	 * an existing OUT stays until then, as every verb's output does.  0600, as tapes: the
+	 * database holds the same paths, argv and addresses; SQLite opens the empty file as a new
+	 * database. */
 	struct tape_out_opts oo = {.sz = sizeof(oo),
-				   .flags = TAPE_OUT_NAMED | (force ? 0 : TAPE_OUT_NOREPLACE),
+				   .flags = TAPE_OUT_NAMED,
 				   .inputs = (const char *const *)argv + optind,
 				   .ninputs = (size_t)(argc - optind)};
 
@@ -816,10 +815,7 @@ int cmd_import(int argc, char **argv)
 	pthread_sigmask(SIG_SETMASK, &unblocked, NULL);
 	errno = saved;
 	if (!of) {
-		if (errno == EEXIST)
-			cli__eprintf("bpftape import: %s exists; use --force to replace it\n", out);
-		else
-			cli__eprintf("bpftape import: %s\n", err[0] ? err : strerror(errno));
+		cli__eprintf("bpftape import: %s\n", err[0] ? err : strerror(errno));
 		goto cleanup;
 	}
 	tmp = tape_out__tmpname(of);

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "grow.h"
-#include "proctab.h"
+#include "tape_proctab.h"
 #include "qtab_int.h"
 
 /* Per (table, tape type): the field index of each slot, -1 if absent.
@@ -68,7 +68,7 @@ struct qscan {
 
 	/* other tables: row @row of tape @tape */
 	size_t tape, row;
-	const struct proctab *procs;
+	const struct tape_proctab *procs;
 	const struct tape_type *tp; /* types: current type */
 	int field;		    /* types: current field, -1 for a type without fields */
 
@@ -586,7 +586,7 @@ static size_t rows_in(struct qscan *s, size_t tape)
 
 	switch (s->t->kind) {
 	case QT_PROCESSES:
-		return s->procs ? proctab__count(s->procs) : 0;
+		return s->procs ? tape_proctab__count(s->procs) : 0;
 	case QT_LOSSES:
 		return tape_reader__loss_count(r);
 	case QT_META:
@@ -1193,7 +1193,7 @@ static int argv_text(struct qscan *s, const char *argv, uint32_t len, struct qva
 
 static int proc_column(struct qscan *s, const struct qcol *c, struct qval *v)
 {
-	const struct proc_state *p = proctab__at(s->procs, s->row);
+	const struct tape_proc_state *p = tape_proctab__at(s->procs, s->row);
 
 	if (!p) {
 		set_null(v);

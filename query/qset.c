@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proctab.h"
+#include "tape_proctab.h"
 #include "qtab_int.h"
 
 struct qset *qset__open(const char *const *paths, size_t n, char *err, size_t errlen)
@@ -80,7 +80,7 @@ void qset__put(struct qset *s)
 	for (size_t i = 0; i < s->n; i++) {
 		if (s->tapes) {
 			free(s->tapes[i].path);
-			proctab__free(s->tapes[i].procs);
+			tape_proctab__free(s->tapes[i].procs);
 			free(s->tapes[i].chunk_ck);
 		}
 		if (s->readers)
@@ -287,12 +287,12 @@ int qset__proctab_begin(struct qset *s)
 		struct qtape *t = &s->tapes[i];
 		int err;
 
-		proctab__free(t->procs);
+		tape_proctab__free(t->procs);
 		t->procs_ready = false;
-		t->procs = proctab__new();
+		t->procs = tape_proctab__new();
 		if (!t->procs)
 			return -ENOMEM;
-		err = proctab__load_snapshot(t->procs, s->readers[i]);
+		err = tape_proctab__load_snapshot(t->procs, s->readers[i]);
 		if (err)
 			return err;
 	}
@@ -327,7 +327,7 @@ static bool is_lifecycle(const struct tape_event *ev)
  */
 static int proctab_apply(struct qtape *t, const struct tape_event *ev)
 {
-	return t->procs && is_lifecycle(ev) ? proctab__apply(t->procs, ev) : 0;
+	return t->procs && is_lifecycle(ev) ? tape_proctab__apply(t->procs, ev) : 0;
 }
 
 int qset__proctab_apply(struct qset *s, const struct tape_event *ev)
@@ -339,7 +339,8 @@ int qset__proctab_apply(struct qset *s, const struct tape_event *ev)
  * The snapshot plus the lifecycle events, read from the chunks that hold
  * some.  Built once per set, then cached.
  */
-int qset__proctab(struct qset *s, size_t i, const struct proctab **out, char *err, size_t errlen)
+int qset__proctab(struct qset *s, size_t i, const struct tape_proctab **out, char *err,
+		  size_t errlen)
 {
 	struct tape_cursor *c = NULL;
 	struct tape_reader *r = s->readers[i];
@@ -355,14 +356,14 @@ int qset__proctab(struct qset *s, size_t i, const struct proctab **out, char *er
 		*out = t->procs;
 		return 0;
 	}
-	proctab__free(t->procs);
-	t->procs = proctab__new();
+	tape_proctab__free(t->procs);
+	t->procs = tape_proctab__new();
 	if (!t->procs) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto cleanup;
 	}
-	ret = proctab__load_snapshot(t->procs, r);
+	ret = tape_proctab__load_snapshot(t->procs, r);
 	if (ret) {
 		snprintf(err, errlen, "%s: process snapshot: %s", t->path, strerror(-ret));
 		goto cleanup;
@@ -402,7 +403,7 @@ int qset__proctab(struct qset *s, size_t i, const struct proctab **out, char *er
 cleanup:
 	tape_cursor__free(c);
 	if (ret) {
-		proctab__free(t->procs);
+		tape_proctab__free(t->procs);
 		t->procs = NULL;
 	}
 	return ret;

@@ -293,8 +293,9 @@ int qscan__column_of(struct qscan *s, const struct qtable *t, int col, struct qv
 /* The current event of an event-table scan, NULL otherwise. */
 const struct tape_event *qscan__event(const struct qscan *s);
 
-/* The proctab (replay/proctab.h) of tape @i, built on first use. */
-struct proctab;
-int qset__proctab(struct qset *s, size_t i, const struct proctab **out, char *err, size_t errlen);
+/* The process table (format/tape_proctab.h) of tape @i, built on first use. */
+struct tape_proctab;
+int qset__proctab(struct qset *s, size_t i, const struct tape_proctab **out, char *err,
+		  size_t errlen);
 
 #endif

@@ -12,7 +12,7 @@ struct qtape {
 	const char *host; /* owned by the reader */
 	int64_t rt_off;	  /* wall-clock ns = ts + rt_off */
 	bool has_rt;
-	struct proctab *procs;
+	struct tape_proctab *procs;
 	bool procs_ready;
 	uint8_t *chunk_ck; /* per chunk: 0 unchecked, 1 good, 2 damaged */
 };

@@ -41,36 +41,37 @@ struct table_out {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: bpftape query [--format table|csv|json] [--stats] FILE... [-c SQL]\n"
-		   "\n"
-		   "Run SQL over one or more tapes.  Without -c, statements are read from\n"
-		   "standard input.  Tables: events (ts, time, cpu, pid, tid, comm, type,\n"
-		   "args), one per event type with a typed column per field (open, exec,\n"
-		   "exit, connect, ...), processes, losses, meta, types.  With several tapes,\n"
-		   "rows also carry host and file.  WHERE terms on ts, pid, tid and type are\n"
-		   "answered from the chunk index: only chunks that can match are read.\n"
-		   "\n"
-		   "Options:\n"
-		   "  -c, --command SQL     run SQL (several statements separated by ';')\n"
-		   "  -f, --format FMT      table (default), csv or json\n"
-		   "  -s, --stats           print chunks read and skipped to stderr\n"
-		   "      --allow-write     let SQL create and write files (ATTACH, VACUUM\n"
-		   "                        INTO); without it every file SQL opens is\n"
-		   "                        opened read-only\n"
-		   "  -h, --help            this help\n"
-		   "\n"
-		   "Examples:\n"
-		   "  bpftape query incident.tape -c 'SELECT type, count(*) FROM events GROUP BY "
-		   "type'\n"
-		   "  bpftape query incident.tape -c \"SELECT comm, path, ret_str FROM open WHERE "
-		   "ret < 0\"\n"
-		   "  bpftape query -f csv a.tape b.tape -c 'SELECT host, count(*) FROM events "
-		   "GROUP BY 1'\n"
-		   "  echo 'SELECT * FROM processes;' | bpftape query -f json incident.tape\n"
-		   "  bpftape query x.tape -c 'EXPLAIN QUERY PLAN SELECT * FROM events WHERE pid = "
-		   "42'\n"
-		   "\n"
-		   "See docs/QUERIES.md for worked questions.\n");
+	fprintf(f,
+		"Usage: bpftape query [--format table|csv|json] [--stats] FILE... [-c SQL]\n"
+		"\n"
+		"Run SQL over one or more tapes.  Without -c, statements are read from\n"
+		"standard input.  Tables: events (ts, time, cpu, pid, tid, comm, type,\n"
+		"args), one per event type with a typed column per field (open, exec,\n"
+		"exit, connect, ...), processes, losses, meta, types.  With several tapes,\n"
+		"rows also carry host and file.  WHERE terms on ts, pid, tid and type are\n"
+		"answered from the chunk index: only chunks that can match are read.\n"
+		"\n"
+		"Options:\n"
+		"  -c, --command SQL     run SQL (several statements separated by ';')\n"
+		"      --format FMT      table (default), csv or json\n"
+		"  -s, --stats           print chunks read and skipped to stderr\n"
+		"      --allow-write     let SQL create and write files (ATTACH, VACUUM\n"
+		"                        INTO); without it every file SQL opens is\n"
+		"                        opened read-only\n"
+		"  -h, --help            this help\n"
+		"\n" CLI_STDIN_HELP "With -, give the SQL with -c.\n\n"
+		"Examples:\n"
+		"  bpftape query incident.tape -c 'SELECT type, count(*) FROM events GROUP BY "
+		"type'\n"
+		"  bpftape query incident.tape -c \"SELECT comm, path, ret_str FROM open WHERE "
+		"ret < 0\"\n"
+		"  bpftape query --format csv a.tape b.tape -c 'SELECT host, count(*) FROM events "
+		"GROUP BY 1'\n"
+		"  echo 'SELECT * FROM processes;' | bpftape query --format json incident.tape\n"
+		"  bpftape query x.tape -c 'EXPLAIN QUERY PLAN SELECT * FROM events WHERE pid = "
+		"42'\n"
+		"\n"
+		"See docs/QUERIES.md for worked questions.\n");
 }
 
 /* ---- value rendering ---- */
@@ -531,7 +532,7 @@ int cmd_query(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"command", required_argument, NULL, 'c'}, {"format", required_argument, NULL, 'f'},
-		{"stats", no_argument, NULL, 's'},	   {"allow-write", no_argument, NULL, 'W'},
+		{"stats", no_argument, NULL, 's'},	   {"allow-write", no_argument, NULL, 1},
 		{"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
 	};
 	struct query_opts o = {.format = OUT_TABLE};
@@ -542,7 +543,7 @@ int cmd_query(int argc, char **argv)
 	int opt, ret = 1;
 
 	cli__getopt_init();
-	while ((opt = getopt_long(argc, argv, ":c:f:sWh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":c:sh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			o.sql = optarg;
@@ -563,7 +564,7 @@ int cmd_query(int argc, char **argv)
 		case 's':
 			o.stats = true;
 			break;
-		case 'W':
+		case 1:
 			o.allow_write = true;
 			break;
 		case 'h':
@@ -575,6 +576,11 @@ int cmd_query(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli__usage("query", "no tape given (FILE...)");
+	if ((ret = cli__check_inputs(
+		     "query", argv + optind, (size_t)(argc - optind),
+		     o.sql ? NULL : "without -c, standard input holds the SQL; give -c SQL")))
+		return ret;
+	ret = 1;
 	/* one thread: SQLite need not count allocations under a mutex */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	set = qset__open((const char *const *)argv + optind, argc - optind, err, sizeof(err));

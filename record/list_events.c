@@ -334,7 +334,7 @@ cleanup:
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: bpftape list-events [-f] [PATTERN]\n"
+	fprintf(f, "Usage: bpftape list-events [-F] [PATTERN]\n"
 		   "\n"
 		   "List the events 'bpftape record -e' accepts: the built-in events with\n"
 		   "their fields, the tracepoints this kernel offers (from tracefs, mounted\n"
@@ -345,7 +345,7 @@ static void usage(FILE *f)
 		   "its USDT probes (GLOB on PROVIDER:NAME).\n"
 		   "\n"
 		   "Options:\n"
-		   "  -f, --fields   show every field with its type (tracepoints: from their\n"
+		   "  -F, --fields   show every field with its type (tracepoints: from their\n"
 		   "                 kernel format description)\n"
 		   "  -h, --help     this help\n"
 		   "\n"
@@ -357,9 +357,9 @@ static void usage(FILE *f)
 		   "Examples:\n"
 		   "  bpftape list-events                    everything\n"
 		   "  bpftape list-events file               the file group's events\n"
-		   "  bpftape list-events -f open            the open event's fields and types\n"
+		   "  bpftape list-events -F open            the open event's fields and types\n"
 		   "  bpftape list-events 'sched:*'          the scheduler's tracepoints\n"
-		   "  bpftape list-events -f 'tracepoint:sched:sched_process_fork'\n"
+		   "  bpftape list-events -F 'tracepoint:sched:sched_process_fork'\n"
 		   "  bpftape list-events usdt:/usr/bin/python3\n"
 		   "  bpftape list-events 'uprobe:/bin/bash:readl*'\n");
 }
@@ -367,7 +367,7 @@ static void usage(FILE *f)
 int cmd_list_events(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"fields", no_argument, NULL, 'f'},
+		{"fields", no_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -377,9 +377,9 @@ int cmd_list_events(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+Fh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'f':
+		case 'F':
 			fields = true;
 			break;
 		case 'h':

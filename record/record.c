@@ -166,7 +166,8 @@ static void usage(FILE *f)
 		"--duration or --max-size.  fork, exec and exit are always recorded.\n"
 		"\n"
 		"Options:\n"
-		"  -o, --output FILE    tape to write (default bpftape.tape)\n"
+		"  -o, --output FILE    tape to write (default bpftape.tape); - is standard\n"
+		"                       output (CMD's own output then goes to stderr)\n"
 		"  -e, --events LIST    comma-separated events (default " DEFAULT_EVENTS "):\n"
 		"                       groups proc, file, net, syscall, sched, signal, all;\n"
 		"                       single events fork exec exit open close unlink rename\n"
@@ -471,6 +472,10 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		fprintf(stderr, PFX "-p and -- CMD both choose the processes; give one\n");
 		return -EINVAL;
 	}
+	if (!strcmp(o->output, "-") && o->rotate_size) {
+		fprintf(stderr, PFX "--rotate starts new files: give -o a file name, not -\n");
+		return -EINVAL;
+	}
 	if (o->buffer < 4096 || (o->buffer & (o->buffer - 1)) || o->buffer > (1ull << 30)) {
 		uint64_t p2 = 4096;
 		char hint[32];
@@ -696,6 +701,10 @@ static int spawn_stopped(struct recorder *r, const char *file, char **cmd)
 		 * last, as a change of credentials clears it; a recorder already
 		 * gone is seen as a new parent */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(127);
+		/* -o -: standard output carries the tape, so CMD writes what it
+		 * prints to standard error (as perf record -o - does) */
+		if (!strcmp(r->o->output, "-") && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 			_exit(127);
 		execv(file, cmd);
 		e = errno;
@@ -1152,14 +1161,16 @@ int cmd_record(int argc, char **argv)
 		goto cleanup;
 	}
 
-	if (check_output_dir(o.output, err, sizeof(err))) {
+	if (strcmp(o.output, "-") && check_output_dir(o.output, err, sizeof(err))) {
 		fprintf(stderr, PFX "%s\n", err);
 		ret = 2;
 		goto cleanup;
 	}
 	/* what the sink's open would refuse (another recorder writing -o),
 	 * refused before any BPF is loaded, by the same rule */
-	e = tape_out__check(o.output, &(struct tape_out_opts){.sz = sizeof(struct tape_out_opts)},
+	e = tape_out__check(o.output,
+			    &(struct tape_out_opts){.sz = sizeof(struct tape_out_opts),
+						    .flags = TAPE_OUT_BINARY},
 			    err, sizeof(err));
 	if (e) {
 		fprintf(stderr, PFX "%s\n", *err ? err : strerror(-e));

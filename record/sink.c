@@ -43,7 +43,7 @@ static int start_tape(struct sink *s)
 				      .chunk_bytes = s->opts.chunk_bytes,
 				      .max_delay_ns = s->opts.max_delay_ns,
 				      .flags = TAPE_WRITER_LIVE};
-	struct tape_out_opts oo = {.sz = sizeof(oo)};
+	struct tape_out_opts oo = {.sz = sizeof(oo), .flags = TAPE_OUT_BINARY};
 	struct tape_out *out;
 	char why[PATH_MAX + 128];
 	int err;

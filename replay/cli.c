@@ -10,6 +10,20 @@
 #include "cli.h"
 #include "tape.h"
 
+int cli__check_inputs(const char *verb, char *const *paths, size_t n, const char *stdin_use)
+{
+	size_t dashes = 0;
+
+	for (size_t i = 0; i < n; i++)
+		dashes += !strcmp(paths[i], "-");
+	if (dashes && stdin_use)
+		return cli__usage(verb, "FILE -: %s", stdin_use);
+	if (dashes > 1)
+		return cli__usage(verb, "FILE - (standard input) given %zu times; it is read once",
+				  dashes);
+	return 0;
+}
+
 void cli__getopt_init(void)
 {
 	optind = 0; /* glibc: 0 also resets the scan of a previous verb */

@@ -87,6 +87,21 @@ void cli_progress__show(struct cli_progress *p, const char *fmt, ...)
 void cli_progress__end(struct cli_progress *p);
 
 /*
+ * The FILE... of a reading verb: "-" is standard input (tape_reader__open()
+ * copies a pipe into an unlinked temporary file), given once at most, and
+ * not at all where the verb cannot read a tape there (@stdin_use says
+ * why and what to do instead, NULL if it can).  0, or CLI_EXIT_USAGE after the
+ * message.
+ */
+int cli__check_inputs(const char *verb, char *const *paths, size_t n, const char *stdin_use);
+
+/* What the --help of each reading verb says of "-". */
+#define CLI_STDIN_HELP                                                                             \
+	"A FILE of - is standard input: a pipe is first copied to its end into an\n"               \
+	"unlinked file in $TMPDIR (a tape is read through its index, at the end),\n"               \
+	"so the verb starts once the writer has finished.\n"
+
+/*
  * The one parser of each kind of number on a command line, for every verb
  * (record's options included), so that a value is accepted or refused the
  * same way everywhere.  Each takes the whole string: no blanks, no sign but

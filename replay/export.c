@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "output.h"
 #include "predicate.h"
-#include "proctab.h"
+#include "tape_proctab.h"
 #include "tapes.h"
 #include "verbs.h"
 
@@ -35,8 +35,9 @@ static void usage(FILE *f)
 		"                    NAME_str beside a value that has a name (ret_str);\n"
 		"                    loss records as type 'lost' with lost_count,\n"
 		"                    lost_last_ts\n"
-		"  -o, --output OUT  write to OUT instead of standard output\n\n" PRED_HELP
-		"\nExamples:\n"
+		"  -o, --output OUT  write to OUT instead of standard output (-: standard\n"
+		"                    output too)\n"
+		"  -h, --help        this help\n\n" PRED_HELP "\n" CLI_STDIN_HELP "\nExamples:\n"
 		"  bpftape export --format chrome -o trace.json incident.tape\n"
 		"  bpftape export --format chrome --pid 4242 --since 10s --until 20s "
 		"incident.tape\n"
@@ -228,7 +229,7 @@ static void chrome_names(struct out *o, const struct thrtab *th, const struct ta
 	for (size_t i = 0; i < th->cap; i++) {
 		const struct thr *t = &th->s[i];
 		uint64_t base = chrome_base(tp, t->host);
-		const struct proc_state *p;
+		const struct tape_proc_state *p;
 		const char *pname, *host = "", *sep = "";
 
 		if (!t->used)
@@ -245,7 +246,7 @@ static void chrome_names(struct out *o, const struct thrtab *th, const struct ta
 		if (t->tid != t->pid)
 			continue;
 		/* one process_name per process, from its main thread */
-		p = proctab__get(tp->hosts[t->host], t->pid);
+		p = tape_proctab__get(tp->hosts[t->host], t->pid);
 		pname = p && p->comm[0] ? p->comm : t->comm;
 		if (tp->nhosts > 1) {
 			host = tp->host_name[t->host][0] ? tp->host_name[t->host] : "?";
@@ -613,6 +614,9 @@ int cmd_export(int argc, char **argv)
 		ret = cli__usage(VERB, "no tape given (FILE...)");
 		goto cleanup;
 	}
+	if ((ret = cli__check_inputs(VERB, argv + optind, (size_t)(argc - optind), NULL)))
+		goto cleanup;
+	ret = 1;
 	if ((rc = tapes__setup(&t, argv + optind, (size_t)(argc - optind), &po, err,
 			       sizeof(err)))) {
 		if (t.bad_selection)

@@ -11,7 +11,7 @@
 
 #include "cli.h"
 #include "predicate.h"
-#include "proctab.h"
+#include "tape_proctab.h"
 #include "redact.h"
 #include "tapes.h"
 #include "verbs.h"
@@ -29,7 +29,8 @@ static void usage(FILE *f)
 		"and the state of only the processes that appear (so replay of the new tape\n"
 		"still names processes whose exec was cut away).  Time, pid and\n"
 		"type predicates use the index: chunks that cannot match are not read.\n\n"
-		"  -o, --output OUT      the new tape (must not be an input)\n"
+		"  -o, --output OUT      the new tape (must not be an input); - is standard\n"
+		"                        output (not a terminal)\n"
 		"  --redact WHAT,...     replace values with stable keyed tokens\n"
 		"                        (\"path:3f9a1c2e5b7d9f01\": same value, same token):\n"
 		"                          paths  path-like strings (path, filename, exe, ...)\n"
@@ -44,10 +45,12 @@ static void usage(FILE *f)
 		"                        tokens under any class\n"
 		"  --key FILE            derive the token key from FILE (same key, same\n"
 		"                        tokens across runs); default: a random key per run\n"
-		"  -q, --quiet           no progress line on a terminal\n\n" PRED_HELP
+		"  -q, --quiet           no progress line on a terminal\n"
+		"  -h, --help            this help\n\n" PRED_HELP "\n" CLI_STDIN_HELP
 		"\nExamples:\n"
 		"  bpftape filter -o cut.tape --pid 4242 --since 10s --until 20s incident.tape\n"
 		"  bpftape filter -o public.tape --redact paths,argv,host incident.tape\n"
+		"  ssh host cat x.tape | bpftape filter -o - --type exec - | bpftape replay -\n"
 		"  bpftape filter -o opens.tape -f 'type == \"open\" && ret < 0' a.tape b.tape\n");
 }
 
@@ -117,7 +120,7 @@ static void tproc_clear(struct tape_proc *p)
 
 /* Copy @s (or a record with only @pid and @comm if @s is NULL) into @p.
  * @comm may be @p's own comm: it is copied before @p is cleared. */
-static int tproc_set(struct tape_proc *p, uint32_t pid, const struct proc_state *s,
+static int tproc_set(struct tape_proc *p, uint32_t pid, const struct tape_proc_state *s,
 		     const char *comm)
 {
 	char *c = strdup(s && s->comm[0] ? s->comm : (comm ? comm : ""));
@@ -148,7 +151,7 @@ static int tproc_set(struct tape_proc *p, uint32_t pid, const struct proc_state 
 	return 0;
 }
 
-static int kept_add(struct kept *k, uint32_t pid, const struct proc_state *s, const char *comm,
+static int kept_add(struct kept *k, uint32_t pid, const struct tape_proc_state *s, const char *comm,
 		    bool fresh)
 {
 	struct kept_proc *kp;
@@ -483,7 +486,7 @@ static void progress(struct cli_progress *p, uint64_t read, uint64_t kept, uint6
 /* The state of processes seen only before the range, as of the range start:
  * replay the lifecycle events before --since for just those pids. */
 static int prefix_states(struct filter *f, struct predicate *pred, struct kept *k,
-			 struct proctab *base)
+			 struct tape_proctab *base)
 {
 	static const char *const lc[] = {"fork", "exec", "exit"};
 	struct tape_select sel = {.sz = sizeof(sel)};
@@ -530,15 +533,15 @@ static int prefix_states(struct filter *f, struct predicate *pred, struct kept *
 			continue; /* a bad chunk only costs its own state changes */
 		if (!r)
 			break;
-		if ((rc = proctab__apply(base, ev)))
+		if ((rc = tape_proctab__apply(base, ev)))
 			goto cleanup;
 	}
 	for (size_t i = 0; i < k->n; i++) {
-		const struct proc_state *s;
+		const struct tape_proc_state *s;
 
 		if (k->v[i].fresh)
 			continue;
-		s = proctab__get(base, k->v[i].p.pid);
+		s = tape_proctab__get(base, k->v[i].p.pid);
 		if (s && (rc = tproc_set(&k->v[i].p, k->v[i].p.pid, s, k->v[i].p.comm)))
 			goto cleanup;
 	}
@@ -630,7 +633,7 @@ int cmd_filter(int argc, char **argv)
 	struct pred_opts po = {0};
 	struct filter f = {0};
 	struct tapes t = {0};
-	struct proctab *base = NULL;
+	struct tape_proctab *base = NULL;
 	struct kept k = {0};
 	struct tape_proc *procs = NULL;
 	struct tape_cursor_stats cst;
@@ -685,7 +688,11 @@ int cmd_filter(int argc, char **argv)
 				 !outpath ? "-o OUT is required" : "no input tape given (FILE...)");
 		goto cleanup;
 	}
-	{
+	if ((ret = cli__check_inputs(VERB, argv + optind, (size_t)(argc - optind), NULL)))
+		goto cleanup;
+	ret = 1;
+	/* standard output is never standard input; tape_out compares them */
+	if (strcmp(outpath, "-")) {
 		struct stat so, si;
 
 		for (int i = optind; i < argc; i++)
@@ -729,11 +736,12 @@ int cmd_filter(int argc, char **argv)
 			goto nomem;
 	}
 	tmap_classify(&f);
-	base = proctab__new();
+	base = tape_proctab__new();
 	if (!base || tapes__load_snapshots(f.readers, f.n, base))
 		goto nomem;
 	{
 		struct tape_out_opts oo = {.sz = sizeof(oo),
+					   .flags = TAPE_OUT_BINARY,
 					   .inputs = (const char *const *)argv + optind,
 					   .ninputs = (size_t)(argc - optind)};
 		struct tape_out *o = tape_out__open(outpath, &oo, err, sizeof(err));
@@ -802,7 +810,7 @@ int cmd_filter(int argc, char **argv)
 			nlost++;
 			continue;
 		}
-		if (proctab__apply(t.pt, ev))
+		if (tape_proctab__apply(t.pt, ev))
 			goto nomem;
 		if (ev->source < f.n && ev->type < f.ntypes[ev->source]) {
 			struct tmap *lm = &f.maps[ev->source][ev->type];
@@ -844,12 +852,12 @@ int cmd_filter(int argc, char **argv)
 			long ki = kept_find(&k, ev->pid);
 
 			if (ki < 0) {
-				if (kept_add(&k, ev->pid, proctab__get(t.pt, ev->pid), ev->comm,
-					     false))
+				if (kept_add(&k, ev->pid, tape_proctab__get(t.pt, ev->pid),
+					     ev->comm, false))
 					goto nomem;
 			} else if (!k.v[ki].p.comm[0] && !k.v[ki].p.exe && !k.v[ki].p.ppid) {
 				/* first seen as a lifecycle target: take its state now */
-				const struct proc_state *s = proctab__get(t.pt, ev->pid);
+				const struct tape_proc_state *s = tape_proctab__get(t.pt, ev->pid);
 
 				if (tproc_set(&k.v[ki].p, ev->pid, s, ev->comm))
 					goto nomem;
@@ -935,7 +943,7 @@ cleanup:
 	free(f.maps);
 	free(f.ntypes);
 	free(f.scratch);
-	proctab__free(base);
+	tape_proctab__free(base);
 	tapes__teardown(&t);
 	pred_opts__free(&po);
 	return ret;

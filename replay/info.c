@@ -21,7 +21,8 @@ static void usage(FILE *f)
 		   "every metadata key.  Reads the index only, unless --verify.\n\n"
 		   "  --verify   check every block's CRC and every chunk's payload, report\n"
 		   "             each bad block (exit status 3 if any)\n"
-		   "  --json     one JSON object per tape\n\n"
+		   "  --json     one JSON object per tape\n"
+		   "  -h, --help this help\n\n" CLI_STDIN_HELP "\n"
 		   "Examples:\n"
 		   "  bpftape info incident.tape\n"
 		   "  bpftape info --verify copied-from-prod.tape\n"
@@ -272,6 +273,8 @@ int cmd_info(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli__usage("info", "no tape given (FILE...)");
+	if (cli__check_inputs("info", argv + optind, (size_t)(argc - optind), NULL))
+		return CLI_EXIT_USAGE;
 	if (out__init(&out, STDOUT_FILENO)) {
 		cli__eprintf("bpftape info: out of memory\n");
 		return 1;

@@ -238,7 +238,7 @@ struct render_names {
 static void names_clear(struct render_names *n);
 
 int render__init(struct render *r, struct tape_reader *const *readers, size_t n,
-		 enum time_mode mode, struct proctab *pt)
+		 enum time_mode mode, struct tape_proctab *pt)
 {
 	memset(r, 0, sizeof(*r));
 	r->time = mode;
@@ -342,16 +342,17 @@ void render__time(struct out *o, const struct render *r, unsigned src, uint64_t 
 }
 
 /* The state of @ev's process in the table of its source's host, or NULL. */
-static const struct proc_state *proc_of(const struct render *r, const struct tape_event *ev)
+static const struct tape_proc_state *proc_of(const struct render *r, const struct tape_event *ev)
 {
 	if (r->src_pt)
-		return ev->source < r->nsrcs ? proctab__get(r->src_pt[ev->source], ev->pid) : NULL;
-	return r->pt ? proctab__get(r->pt, ev->pid) : NULL;
+		return ev->source < r->nsrcs ? tape_proctab__get(r->src_pt[ev->source], ev->pid)
+					     : NULL;
+	return r->pt ? tape_proctab__get(r->pt, ev->pid) : NULL;
 }
 
 static const char *comm_of(const struct render *r, const struct tape_event *ev)
 {
-	const struct proc_state *p;
+	const struct tape_proc_state *p;
 
 	if (ev->comm && ev->comm[0])
 		return ev->comm;
@@ -667,7 +668,7 @@ static void json_slow(struct out *o, struct render *r, const struct tape_event *
 {
 	const struct tape_type *tp = ev->tp;
 	const struct render_names *nm;
-	const struct proc_state *p;
+	const struct tape_proc_state *p;
 	const char *comm;
 	bool any = false;
 
@@ -932,7 +933,7 @@ void render__json(struct out *o, struct render *r, const struct tape_event *ev)
 {
 	const struct tape_type *tp = ev->tp;
 	const struct render_names *nm;
-	const struct proc_state *ps;
+	const struct tape_proc_state *ps;
 	const char *comm;
 	bool any = false;
 	char *p;

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proctab.h"
+#include "tape_proctab.h"
 #include "tape.h"
 
 #define OUT_BUF (256 * 1024)
@@ -67,16 +67,16 @@ struct render {
 	int64_t base_wall;	    /* start of the tapes in wall ns (or boot ns without clocks) */
 	bool have_base;		    /* false until a tape had an event (--follow of a new tape) */
 	bool have_clock;	    /* every tape has the clock offset */
-	struct proctab *pt;	    /* may be NULL */
+	struct tape_proctab *pt;    /* may be NULL */
 	struct render_names *names; /* per-type caches of the text renderer */
 	/* per source: its host's process table, used instead of @pt when set
 	 * (borrowed: struct tapes' src_pt) */
-	struct proctab *const *src_pt;
+	struct tape_proctab *const *src_pt;
 };
 
 /* 0, -ENOMEM.  @pt is borrowed. */
 int render__init(struct render *r, struct tape_reader *const *readers, size_t n,
-		 enum time_mode mode, struct proctab *pt);
+		 enum time_mode mode, struct tape_proctab *pt);
 void render__fini(struct render *r);
 
 /* Seconds-since-start ns for @ts of source @src (may be negative). */

@@ -22,8 +22,11 @@ static void usage(FILE *f)
 		   "tail count, the old index and footer do not (they are rebuilt).  Exit\n"
 		   "status 0 when the new tape was written, even if blocks were lost; 1 if\n"
 		   "it could not be.\n\n"
-		   "  -o, --output OUT   the new tape (must differ from FILE)\n"
-		   "  -q, --quiet        no progress line on a terminal\n\n"
+		   "  -o, --output OUT   the new tape (must differ from FILE); - is standard\n"
+		   "                     output (the report then goes to standard error)\n"
+		   "  -q, --quiet        no progress line on a terminal\n"
+		   "  -h, --help         this help\n\n"
+		   "FILE cannot be - (standard input): recover reads it twice.\n\n"
 		   "Examples:\n"
 		   "  bpftape recover -o fixed.tape killed.tape\n"
 		   "  bpftape info --verify fixed.tape\n");
@@ -31,8 +34,7 @@ static void usage(FILE *f)
 
 static void print_problem(void *ctx, const char *msg)
 {
-	(void)ctx;
-	cli__fprintf(stdout, "  %s\n", msg);
+	cli__fprintf(ctx, "  %s\n", msg);
 }
 
 /*
@@ -91,6 +93,7 @@ int cmd_recover(int argc, char **argv)
 	bool quiet = false, watching = false, rebuilt;
 	const char *out = NULL, *path;
 	struct tape_reader *in;
+	FILE *rep;
 	char err[512] = "";
 	uint64_t listed;
 	int c, rc;
@@ -117,6 +120,10 @@ int cmd_recover(int argc, char **argv)
 		return cli__usage(VERB, optind < argc ? "one input tape at a time"
 						      : "no input tape given (FILE)");
 	path = argv[optind];
+	/* the input is read twice (its own index, then every block) */
+	if (cli__check_inputs(VERB, argv + optind, 1,
+			      "recover reads its input twice; save it to a file first"))
+		return CLI_EXIT_USAGE;
 	if (!strcmp(out, path))
 		return cli__usage(VERB, "-o %s: the output must not be the input", out);
 	/* what the input's own index says, to compare with what is kept */
@@ -156,27 +163,29 @@ int cmd_recover(int argc, char **argv)
 				     err[0] ? err : strerror(-rc));
 		return 1;
 	}
-	cli__fprintf(stdout, "%s", out);
-	printf(": kept %llu block(s) with %llu event(s)", (unsigned long long)st.blocks_kept,
-	       (unsigned long long)st.events_kept);
+	/* -o -: standard output holds the tape */
+	rep = strcmp(out, "-") ? stdout : stderr;
+	cli__fprintf(rep, "%s", out);
+	fprintf(rep, ": kept %llu block(s) with %llu event(s)", (unsigned long long)st.blocks_kept,
+		(unsigned long long)st.events_kept);
 	if (!st.blocks_bad && !st.bytes_lost)
-		printf("; nothing lost\n");
+		fprintf(rep, "; nothing lost\n");
 	else
-		printf("; lost %llu bad block(s), %llu byte(s) of input\n",
-		       (unsigned long long)st.blocks_bad, (unsigned long long)st.bytes_lost);
+		fprintf(rep, "; lost %llu bad block(s), %llu byte(s) of input\n",
+			(unsigned long long)st.blocks_bad, (unsigned long long)st.bytes_lost);
 	if (rebuilt)
 		cli__fprintf(
-			stdout,
+			rep,
 			"  index rebuilt: the input had no valid index or footer; %s has a new "
 			"one\n",
 			out);
 	if (st.blocks_bad || st.bytes_lost) {
 		/* what the input's own index still says, and every bad block */
 		if (listed > st.events_kept)
-			printf("  %llu of the %llu events its index lists are gone\n",
-			       (unsigned long long)(listed - st.events_kept),
-			       (unsigned long long)listed);
-		tape_reader__verify(in, print_problem, NULL);
+			fprintf(rep, "  %llu of the %llu events its index lists are gone\n",
+				(unsigned long long)(listed - st.events_kept),
+				(unsigned long long)listed);
+		tape_reader__verify(in, print_problem, rep);
 	}
 	tape_reader__free(in);
 	return 0;

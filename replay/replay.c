@@ -40,7 +40,9 @@ static void usage(FILE *f)
 		   "                        faster (default 1)\n"
 		   "  --follow              keep reading a tape that is still being recorded\n"
 		   "                        (like tail -f) until the recorder finishes it;\n"
-		   "                        Ctrl-C ends sooner\n\n" PRED_HELP "\nExamples:\n"
+		   "                        Ctrl-C ends sooner\n"
+		   "  -h, --help            this help\n\n" PRED_HELP "\n" CLI_STDIN_HELP
+		   "\nExamples:\n"
 		   "  bpftape replay incident.tape\n"
 		   "  bpftape replay --pid 4242 --since 10s --until 20s incident.tape\n"
 		   "  bpftape replay -f 'type == \"open\" && ret == ENOENT' incident.tape\n"
@@ -159,6 +161,12 @@ int cmd_replay(int argc, char **argv)
 		ret = cli__usage(VERB, "no tape given (FILE...)");
 		goto cleanup;
 	}
+	/* a copy of a pipe never grows: there is nothing to follow */
+	if ((ret = cli__check_inputs(VERB, argv + optind, (size_t)(argc - optind),
+				     follow ? "--follow follows a file that grows; name the tape"
+					    : NULL)))
+		goto cleanup;
+	ret = 1;
 	if ((rc = tapes__setup(&t, argv + optind, (size_t)(argc - optind), &po, err,
 			       sizeof(err)))) {
 		if (t.bad_selection)

@@ -6,7 +6,7 @@
 
 #include "expr.h"
 #include "predicate.h"
-#include "proctab.h"
+#include "tape_proctab.h"
 #include "tapes.h"
 
 int tapes__open(char *const *paths, size_t n, struct tape_reader ***out, char *err, size_t errlen)
@@ -250,7 +250,7 @@ static int snap_cmp(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-int tapes__load_snapshots(struct tape_reader *const *readers, size_t n, struct proctab *pt)
+int tapes__load_snapshots(struct tape_reader *const *readers, size_t n, struct tape_proctab *pt)
 {
 	struct snap_order *o = calloc(n ? n : 1, sizeof(*o));
 	int rc = 0;
@@ -266,14 +266,14 @@ int tapes__load_snapshots(struct tape_reader *const *readers, size_t n, struct p
 	}
 	qsort(o, n, sizeof(*o), snap_cmp);
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = proctab__load_snapshot(pt, readers[o[i].idx]);
+		rc = tape_proctab__load_snapshot(pt, readers[o[i].idx]);
 	free(o);
 	return rc;
 }
 
 int tapes__apply(struct tapes *t, const struct tape_event *ev)
 {
-	return ev->source < t->n ? proctab__apply(t->src_pt[ev->source], ev) : 0;
+	return ev->source < t->n ? tape_proctab__apply(t->src_pt[ev->source], ev) : 0;
 }
 
 int tapes__proc_prefix(struct tapes *t)
@@ -356,7 +356,7 @@ static int hosts_setup(struct tapes *t)
 	for (size_t h = 0; h < t->nhosts; h++) {
 		size_t k = 0;
 
-		t->hosts[h] = proctab__new();
+		t->hosts[h] = tape_proctab__new();
 		if (!t->hosts[h])
 			goto out;
 		for (size_t i = 0; i < t->n; i++)
@@ -370,7 +370,7 @@ static int hosts_setup(struct tapes *t)
 	if (t->nhosts == 1) {
 		t->pt = t->hosts[0];
 	} else {
-		t->pt = proctab__new();
+		t->pt = tape_proctab__new();
 		if (!t->pt || tapes__load_snapshots(t->readers, t->n, t->pt))
 			goto out;
 	}
@@ -448,9 +448,9 @@ void tapes__teardown(struct tapes *t)
 {
 	tapes__merge_free(t->cur);
 	if (t->hosts && t->pt != t->hosts[0])
-		proctab__free(t->pt);
+		tape_proctab__free(t->pt);
 	for (size_t h = 0; h < t->nhosts; h++)
-		proctab__free(t->hosts[h]);
+		tape_proctab__free(t->hosts[h]);
 	free(t->hosts);
 	free(t->host_name);
 	free(t->host_of);

@@ -46,7 +46,7 @@ bool tapes__merge_by_wall(const struct tape_merge *m);
 int64_t tapes__merge_offset(const struct tape_merge *m, unsigned src);
 void tapes__merge_free(struct tape_merge *m);
 
-struct proctab;
+struct tape_proctab;
 struct predicate;
 
 /* A merge over what @pred selects (with the fork/exec/exit events a process
@@ -57,7 +57,7 @@ struct tape_merge *tapes__merge_pred(struct tape_reader *const *readers, size_t 
 /* Load the process snapshots of @n tapes into @pt, oldest tape first (by its
  * first event in wall-clock time), so the newest state wins whatever the
  * order of the FILE arguments (rotated files).  0 or -ENOMEM. */
-int tapes__load_snapshots(struct tape_reader *const *readers, size_t n, struct proctab *pt);
+int tapes__load_snapshots(struct tape_reader *const *readers, size_t n, struct tape_proctab *pt);
 
 struct tapes;
 
@@ -87,16 +87,16 @@ struct tapes {
 	struct tape_merge *cur; /* the selection, with lifecycle events */
 	bool bad_selection;	/* setup failed on a value of the selection */
 	size_t nhosts;
-	struct proctab **hosts;	 /* per host: its tapes' snapshots */
-	const char **host_name;	 /* per host: its name ("" if none), owned by a reader */
-	unsigned *host_of;	 /* per tape: its host */
-	struct proctab **src_pt; /* per tape: its host's table (ev->source indexes it) */
+	struct tape_proctab **hosts;  /* per host: its tapes' snapshots */
+	const char **host_name;	      /* per host: its name ("" if none), owned by a reader */
+	unsigned *host_of;	      /* per tape: its host */
+	struct tape_proctab **src_pt; /* per tape: its host's table (ev->source indexes it) */
 	/* every tape's snapshots in one table, pids of several hosts mixed
 	 * (filter writes one tape: one pid space); hosts[0] with one host */
-	struct proctab *pt;
+	struct tape_proctab *pt;
 };
 
-/* Apply @ev to the table of its tape's host (proctab__apply()). */
+/* Apply @ev to the table of its tape's host (tape_proctab__apply()). */
 int tapes__apply(struct tapes *t, const struct tape_event *ev);
 
 /*

@@ -262,7 +262,7 @@ own_input() {
 }
 run "recover -o ./IN IN: refused" own_input recover -o "$tmp/./in.tape" "$tmp/in.tape"
 run "export -o IN IN: refused" own_input export --format csv -o "$tmp/in.tape" "$tmp/in.tape"
-run "import --force -o IN IN: refused" own_input import --force -o "$tmp/./in.tape" "$tmp/in.tape"
+run "import -o IN IN: refused" own_input import -o "$tmp/./in.tape" "$tmp/in.tape"
 own_input_link() {
 	ln -sf "$tmp/in.tape" "$tmp/in-link"
 	own_input "$@"
@@ -313,7 +313,20 @@ run "filter killed while writing: no partial OUT" killed filter -q
 run "export -o PLANTED-LINK: replaced, not followed" planted export --format csv -o "$tmp/planted" "$TAPE"
 run "filter -o PLANTED-LINK: replaced, not followed" planted filter -o "$tmp/planted" "$TAPE"
 run "recover -o PLANTED-LINK: replaced, not followed" planted recover -o "$tmp/planted" "$TAPE"
-run "import --force -o PLANTED-LINK: replaced, not followed" planted import --force -o "$tmp/planted" "$TAPE"
+run "import -o PLANTED-LINK: replaced, not followed" planted import -o "$tmp/planted" "$TAPE"
+
+# ---- one overwrite rule: every verb replaces an existing OUT ----
+replaces() {
+	echo old >"$tmp/old.out"
+	bp "$@"
+	[ "$rc" -eq 0 ] || { echo "status $rc"; cat "$tmp/err"; return 1; }
+	[ "$(cat "$tmp/old.out")" != old ] || { echo "OUT was kept"; return 1; }
+}
+run "filter replaces an existing OUT" replaces filter -o "$tmp/old.out" "$TAPE"
+run "recover replaces an existing OUT" replaces recover -o "$tmp/old.out" "$TAPE"
+run "export replaces an existing OUT" replaces export --format csv -o "$tmp/old.out" "$TAPE"
+run "import replaces an existing OUT" replaces import -o "$tmp/old.out" "$TAPE"
+run "import --force: no such option" usage_error import --force -o "$tmp/x.db" "$TAPE"
 
 # ---- recover: what counts as lost ----
 # recovered IN WANT: recover IN; WANT "nothing" (nothing lost) or "lost".
@@ -397,9 +410,9 @@ for t in "$crc" "$tmp/crc-nofooter.tape"; do
 	run "filter, a bad chunk ($k): partial, the rest written" \
 		partial_tape "$tmp/p.tape" 524 filter -o "$tmp/p.tape" "$t"
 	run "query count(*), a bad chunk ($k): partial, intact events only" \
-		partial_rows 524 query "$t" -f csv -c 'SELECT count(*) FROM events'
+		partial_rows 524 query "$t" --format csv -c 'SELECT count(*) FROM events'
 	run "query by type, a bad chunk ($k): partial" \
-		partial_rows 524 query "$t" -f csv -c \
+		partial_rows 524 query "$t" --format csv -c \
 		'SELECT sum(n) FROM (SELECT type, count(comm) AS n FROM events GROUP BY type)'
 	command -v sqlite3 >/dev/null &&
 		run "import, a bad chunk ($k): partial, the rest written" \
@@ -442,6 +455,160 @@ open(sys.argv[2], "wb").write(d)' "$VALID" "$tmp/oldfooter.tape" "$1"
 }
 run "a bad index CRC: no events lost, verify reports it" old_footer index
 run "a bad trailer CRC: no events lost, verify reports it" old_footer trailer
+
+# ---- - is standard input for reading verbs, standard output for -o ----
+# same_over_pipe VERB ARGS...: VERB over "cat TAPE |" and "-" prints what it
+# prints over TAPE by name (info names the file it reads: - or TAPE)
+same_over_pipe() {
+	local a b
+	a=$("$BPFTAPE" "$@" "$TAPE" 2>&1; echo "status $?")
+	b=$(cat "$TAPE" | "$BPFTAPE" "$@" - 2>&1; echo "status $?")
+	b=$(sed "s|^-\$|$TAPE|" <<<"$b")
+	[ "$a" = "$b" ] || { diff <(echo "$a") <(echo "$b") | head; return 1; }
+}
+run "replay -: a pipe reads as the file" same_over_pipe replay --json
+run "export -: a pipe reads as the file" same_over_pipe export --format csv
+run "query -: a pipe reads as the file" same_over_pipe query -c 'SELECT * FROM events'
+run "info -: a pipe reads as the file" same_over_pipe info
+# a tape that never got its footer (a recorder piped and killed) is scanned
+pipe_unfinished() {
+	local a b
+	a=$("$BPFTAPE" replay "$tmp/nofooter-in.tape" 2>/dev/null)
+	b=$(cat "$tmp/nofooter-in.tape" | "$BPFTAPE" replay - 2>/dev/null)
+	[ -n "$a" ] && [ "$a" = "$b" ] || { echo "over a pipe:"; echo "$b" | head -3; return 1; }
+}
+vsize=$(stat -c %s "$VALID")
+head -c $((vsize - 36)) "$VALID" >"$tmp/nofooter-in.tape"
+run "replay -: an unfinished tape in a pipe is scanned" pipe_unfinished
+# a regular file redirected in is read where it is
+stdin_file() {
+	"$BPFTAPE" replay - <"$TAPE" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err"; return 1; }
+	"$BPFTAPE" replay "$TAPE" | cmp - "$tmp/out"
+}
+run "replay - < FILE" stdin_file
+# filter -o - | replay -: the tape written to a pipe is whole (the writer
+# never seeks), and equals the one written to a file
+filter_pipe() {
+	"$BPFTAPE" filter -q --type open,exec -o "$tmp/f1.tape" "$TAPE" || return 1
+	cat "$TAPE" | "$BPFTAPE" filter -q --type open,exec -o - - | cat >"$tmp/f2.tape" || return 1
+	cmp <("$BPFTAPE" replay "$tmp/f1.tape") <("$BPFTAPE" replay "$tmp/f2.tape") || return 1
+	bp info --verify "$tmp/f2.tape"
+	[ "$rc" -eq 0 ] || { echo "info --verify: status $rc"; cat "$tmp/out" "$tmp/err"; return 1; }
+	grep -q 'index rebuilt\|no valid index' "$tmp/out" "$tmp/err" && { echo "no index"; return 1; }
+	return 0
+}
+run "filter -o - -: a pipe to a pipe, a whole tape with its index" filter_pipe
+export_stdout() {
+	"$BPFTAPE" export --format csv "$TAPE" >"$tmp/e1" || return 1
+	"$BPFTAPE" export --format csv -o - "$TAPE" | cat >"$tmp/e2" || return 1
+	cmp "$tmp/e1" "$tmp/e2"
+}
+run "export -o -: standard output" export_stdout
+recover_stdout() {
+	bp recover -o - "$VALID"
+	[ "$rc" -eq 0 ] || { echo "status $rc"; cat "$tmp/err"; return 1; }
+	grep -q 'nothing lost' "$tmp/err" || { echo "no report on stderr:"; cat "$tmp/err"; return 1; }
+	"$BPFTAPE" info --verify "$tmp/out" >/dev/null || { echo "stdout is not a clean tape"; return 1; }
+}
+run "recover -o -: the tape on stdout, the report on stderr" recover_stdout
+import_stdin() {
+	command -v sqlite3 >/dev/null || { echo "no sqlite3"; return 0; }
+	cat "$TAPE" | "$BPFTAPE" import -q -o "$tmp/s.db" - 2>"$tmp/err" || { cat "$tmp/err"; return 1; }
+	[ "$(sqlite3 "$tmp/s.db" 'SELECT count(*) FROM events')" = \
+		"$("$BPFTAPE" query --format csv "$TAPE" -c 'SELECT count(*) FROM events' | tail -1)" ]
+}
+run "import -: a pipe into a database" import_stdin
+# the spool is a file in $TMPDIR: one that cannot be made is named
+spool_tmpdir() {
+	cat "$TAPE" | TMPDIR=$tmp/no-such-dir "$BPFTAPE" replay - >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -eq 1 ] && grep -q "^bpftape replay: -: standard input: .*$tmp/no-such-dir" "$tmp/err" ||
+		{ echo "status $rc"; cat "$tmp/err"; return 1; }
+}
+run "replay -: the spool's TMPDIR named when it cannot be used" spool_tmpdir
+run "replay - -: usage error" usage_error replay - -
+run "query - - -c: usage error" usage_error query - - -c 'SELECT 1'
+run "replay --follow -: usage error" usage_error replay --follow -
+run "query - without -c: usage error" usage_error query -
+run "recover -o OUT -: usage error" usage_error recover -o "$o" -
+# standard output that is an input: refused, the input intact
+stdout_is_input() {
+	cp "$TAPE" "$tmp/in.tape"
+	local sum=$(cksum <"$tmp/in.tape")
+	"$BPFTAPE" filter -o - "$tmp/in.tape" 1<>"$tmp/in.tape" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -eq 1 ] && grep -q "standard output is the input" "$tmp/err" ||
+		{ echo "status $rc"; cat "$tmp/err"; return 1; }
+	[ "$(cksum <"$tmp/in.tape")" = "$sum" ] || { echo "the input changed"; return 1; }
+}
+run "filter -o - >IN: refused" stdout_is_input
+# a tape to a terminal is refused; text (export) is not
+tty_out() {
+	command -v script >/dev/null || { echo "no script(1) to make a terminal"; return 0; }
+	script -qec "$BPFTAPE filter -o - $TAPE" /dev/null >"$tmp/out" 2>&1
+	grep -q "standard output is a terminal: a tape is binary" "$tmp/out" ||
+		{ echo "filter -o - on a terminal:"; head -c 300 "$tmp/out"; return 1; }
+	script -qec "$BPFTAPE export --format csv -o - $TAPE" /dev/null >"$tmp/out" 2>&1
+	grep -q "^ts,time," "$tmp/out" || { echo "export -o - on a terminal:"; head -5 "$tmp/out"; return 1; }
+}
+run "filter -o - on a terminal: refused; export -o - is not" tty_out
+# a FIFO never hangs a verb: without a reader the output fails at once;
+# with one it gets the tape; read by name it is refused, through - it reads
+fifo_out() {
+	rm -f "$tmp/ofifo"
+	mkfifo "$tmp/ofifo"
+	timeout 20 "$BPFTAPE" filter -o "$tmp/ofifo" "$TAPE" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -eq 1 ] && grep -q "no process reads this FIFO" "$tmp/err" ||
+		{ echo "no reader: status $rc"; cat "$tmp/err"; return 1; }
+	cat "$tmp/ofifo" >"$tmp/fromfifo.tape" &
+	timeout 20 "$BPFTAPE" filter -o "$tmp/ofifo" "$TAPE" || { echo "with a reader: failed"; return 1; }
+	wait
+	"$BPFTAPE" info --verify "$tmp/fromfifo.tape" >/dev/null || { echo "not a tape"; return 1; }
+	cat "$TAPE" >"$tmp/ofifo" &
+	timeout 20 "$BPFTAPE" replay - <"$tmp/ofifo" >"$tmp/out" || { echo "replay - < FIFO failed"; return 1; }
+	wait
+	"$BPFTAPE" replay "$TAPE" | cmp - "$tmp/out"
+}
+run "FIFOs: an output without a reader fails at once; - reads one" fifo_out
+
+# ---- one meaning per short option across verbs ----
+# Every short option each verb's --help shows, as "VERB -X --long" lines.
+short_options() {
+	local v
+	for v in $verbs; do
+		"$BPFTAPE" "$v" --help 2>/dev/null |
+			sed -n 's/^ *-\([A-Za-z]\), --\([a-z][a-z-]*\).*/-\1 --\2/p' |
+			sed "s/^/$v /"
+	done
+}
+# Two verbs that give one short option different long names fail; the
+# table is printed (docs/USAGE.md, "Short options").
+short_one_meaning() {
+	local table bad
+	table=$(short_options)
+	[ -n "$table" ] || { echo "no short options found in any --help"; return 1; }
+	bad=$(awk '{ if (($2 in m) && m[$2] != $3) print $2 ": " w[$2] " " m[$2] ", " $1 " " $3;
+		if (!($2 in m)) { m[$2] = $3; w[$2] = $1 } }' <<<"$table")
+	[ -z "$bad" ] || { echo "a short option with two meanings:"; echo "$bad"; return 1; }
+}
+# A short option a verb accepts is one its --help shows: every other
+# letter is refused as unknown.
+short_documented() {
+	local v x shown failed=
+	for v in $verbs; do
+		shown=$("$BPFTAPE" "$v" --help 2>/dev/null | sed -n 's/^ *-\([A-Za-z]\), --.*/\1/p' | tr -d '\n')
+		for x in {a..z} {A..Z}; do
+			case $shown in *"$x"*) continue ;; esac
+			"$BPFTAPE" "$v" "-$x" "$tmp/none" "$tmp/none" >/dev/null 2>"$tmp/err"
+			grep -q "unknown.*-$x\|-$x.*unknown" "$tmp/err" ||
+				{ echo "$v -$x is accepted but not in '$v --help':"; cat "$tmp/err"; failed=1; }
+		done
+	done
+	[ -z "$failed" ]
+}
+run "a short option means one long option in every verb" short_one_meaning
+run "every short option a verb takes is in its --help" short_documented
 
 # ---- long verbs stay quiet when stderr is not a terminal ----
 quiet_filter() {

@@ -46,7 +46,7 @@ test_files() {
 	local f
 
 	for f in bin/bpftape lib/bpftape/bpftape_sqlite.so lib/libtape.a \
-		include/bpftape/tape.h lib/pkgconfig/libtape.pc share/man/man1/bpftape.1 \
+		include/bpftape/tape.h include/bpftape/tape_proctab.h lib/pkgconfig/libtape.pc share/man/man1/bpftape.1 \
 		share/bash-completion/completions/bpftape; do
 		[ -f "$root$prefix/$f" ] || { echo "missing $prefix/$f"; return 1; }
 	done
@@ -101,9 +101,9 @@ test_shared_symbols() {
 
 	bad=$(exported -D "$lib/libtape.so" | grep -v '^tape_')
 	[ -z "$bad" ] || { echo "libtape.so exports names outside tape_:"; echo "$bad"; return 1; }
-	# exactly the functions the installed header declares: no internal
+	# exactly the functions the installed headers declare: no internal
 	# tape__ helper, and nothing the header promises is missing
-	grep -oE '\btape_[a-z0-9_]+ *\(' "$root$prefix/include/bpftape/tape.h" | sed 's/ *(//' |
+	cat "$root$prefix"/include/bpftape/*.h | grep -oE '\btape_[a-z0-9_]+ *\(' | sed 's/ *(//' |
 		sort -u >"$tmp/declared"
 	exported -D "$lib/libtape.so" >"$tmp/exported"
 	diff -u "$tmp/declared" "$tmp/exported" || { echo "(- declared only, + exported only)"; return 1; }

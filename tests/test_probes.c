@@ -539,7 +539,7 @@ static void test_list_events(void **state)
 {
 	char out[1 << 16], usdt_pat[PATH_MAX + 32], up_pat[PATH_MAX + 16], want[PATH_MAX + 64];
 	char *tp[] = {bpftape, "list-events", "sched:sched_switch", NULL};
-	char *open_f[] = {bpftape, "list-events", "-f", "open", NULL};
+	char *open_f[] = {bpftape, "list-events", "-F", "open", NULL};
 	char *none[] = {bpftape, "list-events", "no_such_event_*", NULL};
 	char *bogus[] = {bpftape, "list-events", "--bogus", NULL};
 	char *help[] = {bpftape, "list-events", "--help", NULL};

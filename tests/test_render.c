@@ -580,13 +580,13 @@ static void test_outputs_roundtrip(void **state)
 	check_output("replay-json", &r, expected);
 	r = RUN("replay.txt", cmd_replay, "replay", tape);
 	check_output("replay-text", &r, expected);
-	r = RUN("query.json", cmd_query, "query", "-f", "json", tape, "-c",
+	r = RUN("query.json", cmd_query, "query", "--format", "json", tape, "-c",
 		"SELECT s, comm, fl_str FROM probe ORDER BY ts");
 	check_output("query-json", &r, expected);
-	r = RUN("args.json", cmd_query, "query", "-f", "json", tape, "-c",
+	r = RUN("args.json", cmd_query, "query", "--format", "json", tape, "-c",
 		"SELECT args FROM events ORDER BY ts");
 	check_output("query-args", &r, expected);
-	r = RUN("query.csv", cmd_query, "query", "-f", "csv", tape, "-c",
+	r = RUN("query.csv", cmd_query, "query", "--format", "csv", tape, "-c",
 		"SELECT s, comm, fl_str FROM probe ORDER BY ts");
 	check_output("query-csv", &r, expected);
 	r = RUN("export.csv", cmd_export, "export", "--format", "csv", tape);
@@ -635,10 +635,10 @@ static void test_outputs_big_values(void **state)
 	check_output("replay-json", &r, expected);
 	r = RUN("big.txt", cmd_replay, "replay", tape);
 	check_output("replay-text", &r, expected);
-	r = RUN("bigq.json", cmd_query, "query", "-f", "json", tape, "-c",
+	r = RUN("bigq.json", cmd_query, "query", "--format", "json", tape, "-c",
 		"SELECT s, comm, fl_str FROM probe ORDER BY ts");
 	check_output("query-json", &r, expected);
-	r = RUN("bigargs.json", cmd_query, "query", "-f", "json", tape, "-c",
+	r = RUN("bigargs.json", cmd_query, "query", "--format", "json", tape, "-c",
 		"SELECT args FROM events ORDER BY ts");
 	check_output("query-args", &r, expected);
 	r = RUN("big.csv", cmd_export, "export", "--format", "csv", tape);

@@ -121,9 +121,9 @@ done
 # query fails when a per-type table the tape lacks is named: only the
 # first golden tape has open, exec and connect.
 vg ok "replay-basic: query" query "$GOLD/replay-basic.tape" -c "$SQL"
-vg ok "replay-basic: query -f json" query -f json "$GOLD/replay-basic.tape" \
+vg ok "replay-basic: query --format json" query --format json "$GOLD/replay-basic.tape" \
 	-c "SELECT * FROM events; SELECT * FROM processes"
-vg ok "two tapes: query" query -f csv "$GOLD/replay-basic.tape" "$GOLD/format-valid.tape" \
+vg ok "two tapes: query" query --format csv "$GOLD/replay-basic.tape" "$GOLD/format-valid.tape" \
 	-c "SELECT file, host, type, count(*) FROM events GROUP BY 1, 2, 3"
 
 # Damaged tapes and fuzzer finds: any verdict, but clean.

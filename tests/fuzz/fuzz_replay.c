@@ -13,7 +13,7 @@
 #include "expr.h"
 #include "output.h"
 #include "predicate.h"
-#include "proctab.h"
+#include "tape_proctab.h"
 #include "tape.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int null_fd = -1;
 	struct tape_reader *r;
 	struct tape_cursor *c = NULL;
-	struct proctab *pt = NULL;
+	struct tape_proctab *pt = NULL;
 	struct predicate *pred = NULL;
 	struct pred_opts po = {0};
 	struct render rd = {0};
@@ -37,8 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = tape_reader__open_mem(data, size, err, sizeof(err));
 	if (!r)
 		return 0;
-	pt = proctab__new();
-	if (!pt || proctab__load_snapshot(pt, r) || render__init(&rd, &r, 1, TIME_REL, pt) ||
+	pt = tape_proctab__new();
+	if (!pt || tape_proctab__load_snapshot(pt, r) || render__init(&rd, &r, 1, TIME_REL, pt) ||
 	    out__init(&o, null_fd))
 		goto out;
 	po.expr = "ret < 0 || path =~ \"/etc/*\" || comm == \"x\" || flags & 1 || argv =~ \"*a*\"";
@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while ((rc = tape_cursor__next(c, &ev)) != 0 && guard++ < 100000) {
 		if (rc < 0)
 			continue;
-		proctab__apply(pt, ev);
+		tape_proctab__apply(pt, ev);
 		if (pred)
 			predicate__match(pred, ev);
 		render__text(&o, &rd, ev);
@@ -64,7 +64,7 @@ out:
 	render__fini(&rd);
 	tape_cursor__free(c);
 	predicate__free(pred);
-	proctab__free(pt);
+	tape_proctab__free(pt);
 	tape_reader__free(r);
 	return 0;
 }

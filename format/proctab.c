@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* The process table (see proctab.h). */
+/* The process table (see tape_proctab.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proctab.h"
+#include "tape_proctab.h"
 
 enum pt_kind {
 	PT_OTHER = 0,
@@ -23,8 +23,8 @@ struct pt_class {
 
 #define PT_CLASS_SLOTS 64
 
-struct proctab {
-	struct proc_state *procs;
+struct tape_proctab {
+	struct tape_proc_state *procs;
 	size_t count, cap;
 	/* open addressing: pid -> index + 1 (0 = empty) */
 	uint32_t *slots;
@@ -38,9 +38,9 @@ static size_t pt_hash(uint32_t pid, size_t nslots)
 	return (size_t)((pid * 2654435761u) & (nslots - 1));
 }
 
-struct proctab *proctab__new(void)
+struct tape_proctab *tape_proctab__new(void)
 {
-	struct proctab *t = calloc(1, sizeof(*t));
+	struct tape_proctab *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return NULL;
@@ -48,14 +48,14 @@ struct proctab *proctab__new(void)
 	t->slots = calloc(t->nslots, sizeof(*t->slots));
 	t->slot_pid = calloc(t->nslots, sizeof(*t->slot_pid));
 	if (!t->slots || !t->slot_pid) {
-		proctab__free(t);
+		tape_proctab__free(t);
 		errno = ENOMEM;
 		return NULL;
 	}
 	return t;
 }
 
-static void proc_clear(struct proc_state *p)
+static void proc_clear(struct tape_proc_state *p)
 {
 	free(p->exe);
 	free(p->argv);
@@ -63,7 +63,7 @@ static void proc_clear(struct proc_state *p)
 	memset(p, 0, sizeof(*p));
 }
 
-void proctab__free(struct proctab *t)
+void tape_proctab__free(struct tape_proctab *t)
 {
 	if (!t)
 		return;
@@ -75,7 +75,7 @@ void proctab__free(struct proctab *t)
 	free(t);
 }
 
-static long pt_find(const struct proctab *t, uint32_t pid)
+static long pt_find(const struct tape_proctab *t, uint32_t pid)
 {
 	size_t h = pt_hash(pid, t->nslots);
 
@@ -90,7 +90,7 @@ static long pt_find(const struct proctab *t, uint32_t pid)
 	}
 }
 
-static int pt_rehash(struct proctab *t)
+static int pt_rehash(struct tape_proctab *t)
 {
 	size_t n = t->nslots * 2;
 	uint32_t *slots = calloc(n, sizeof(*slots));
@@ -119,7 +119,7 @@ static int pt_rehash(struct proctab *t)
 
 /* The entry for @pid, created empty if missing.  A reused pid keeps its slot;
  * the caller decides whether to reset it. */
-static struct proc_state *pt_get_or_add(struct proctab *t, uint32_t pid, bool *created)
+static struct tape_proc_state *pt_get_or_add(struct tape_proctab *t, uint32_t pid, bool *created)
 {
 	long i = pt_find(t, pid);
 	size_t h;
@@ -131,7 +131,7 @@ static struct proc_state *pt_get_or_add(struct proctab *t, uint32_t pid, bool *c
 		return NULL;
 	if (t->count == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct proc_state *p = realloc(t->procs, cap * sizeof(*p));
+		struct tape_proc_state *p = realloc(t->procs, cap * sizeof(*p));
 
 		if (!p)
 			return NULL;
@@ -149,7 +149,7 @@ static struct proc_state *pt_get_or_add(struct proctab *t, uint32_t pid, bool *c
 	return &t->procs[t->count++];
 }
 
-static void set_comm(struct proc_state *p, const char *s, size_t len)
+static void set_comm(struct tape_proc_state *p, const char *s, size_t len)
 {
 	if (len >= sizeof(p->comm))
 		len = sizeof(p->comm) - 1;
@@ -174,13 +174,13 @@ static int set_str(char **dst, const char *src, size_t len)
 	return 0;
 }
 
-int proctab__load_snapshot(struct proctab *t, const struct tape_reader *r)
+int tape_proctab__load_snapshot(struct tape_proctab *t, const struct tape_reader *r)
 {
 	size_t n = tape_reader__proc_count(r);
 
 	for (size_t i = 0; i < n; i++) {
 		const struct tape_proc *tp = tape_reader__proc(r, i);
-		struct proc_state *p;
+		struct tape_proc_state *p;
 		bool created;
 
 		if (!tp)
@@ -215,7 +215,7 @@ static int8_t field_idx(const struct tape_type *tp, const char *name)
 	return i < 0 ? -1 : (int8_t)i;
 }
 
-static const struct pt_class *pt_classify(struct proctab *t, const struct tape_type *tp)
+static const struct pt_class *pt_classify(struct tape_proctab *t, const struct tape_type *tp)
 {
 	struct pt_class *c = &t->cls[((uintptr_t)tp >> 4) % PT_CLASS_SLOTS];
 
@@ -255,12 +255,12 @@ static int64_t ival(const struct tape_type *tp, int idx, const union tape_value 
 	return (k >= TAPE_S8 && k <= TAPE_S64) ? v[idx].s : (int64_t)v[idx].u;
 }
 
-static int apply_fork(struct proctab *t, const struct pt_class *c, const struct tape_event *ev)
+static int apply_fork(struct tape_proctab *t, const struct pt_class *c, const struct tape_event *ev)
 {
 	const union tape_value *v = ev->values;
 	uint32_t ppid = c->f[0] >= 0 ? (uint32_t)v[c->f[0]].u : ev->pid;
 	uint32_t cpid = (uint32_t)v[c->f[1]].u;
-	struct proc_state *child, *parent;
+	struct tape_proc_state *child, *parent;
 	bool created;
 	long pi;
 
@@ -291,11 +291,11 @@ static int apply_fork(struct proctab *t, const struct pt_class *c, const struct 
 	return 0;
 }
 
-static int apply_exec(struct proctab *t, const struct pt_class *c, const struct tape_event *ev)
+static int apply_exec(struct tape_proctab *t, const struct pt_class *c, const struct tape_event *ev)
 {
 	const struct tape_type *tp = ev->tp;
 	const union tape_value *v = ev->values;
-	struct proc_state *p;
+	struct tape_proc_state *p;
 	bool created;
 
 	if (c->f[2] >= 0 && ival(tp, c->f[2], v) < 0)
@@ -329,9 +329,9 @@ static int apply_exec(struct proctab *t, const struct pt_class *c, const struct 
 	return 0;
 }
 
-static int apply_exit(struct proctab *t, const struct pt_class *c, const struct tape_event *ev)
+static int apply_exit(struct tape_proctab *t, const struct pt_class *c, const struct tape_event *ev)
 {
-	struct proc_state *p;
+	struct tape_proc_state *p;
 	bool created;
 
 	p = pt_get_or_add(t, ev->pid, &created);
@@ -346,7 +346,7 @@ static int apply_exit(struct proctab *t, const struct pt_class *c, const struct 
 	return 0;
 }
 
-int proctab__apply(struct proctab *t, const struct tape_event *ev)
+int tape_proctab__apply(struct tape_proctab *t, const struct tape_event *ev)
 {
 	const struct pt_class *c = NULL;
 
@@ -367,7 +367,7 @@ int proctab__apply(struct proctab *t, const struct tape_event *ev)
 		return 0;
 	if (pt_find(t, ev->pid) < 0) {
 		bool created;
-		struct proc_state *p = pt_get_or_add(t, ev->pid, &created);
+		struct tape_proc_state *p = pt_get_or_add(t, ev->pid, &created);
 
 		if (!p)
 			return -ENOMEM;
@@ -377,19 +377,19 @@ int proctab__apply(struct proctab *t, const struct tape_event *ev)
 	return 0;
 }
 
-const struct proc_state *proctab__get(const struct proctab *t, uint32_t pid)
+const struct tape_proc_state *tape_proctab__get(const struct tape_proctab *t, uint32_t pid)
 {
 	long i = pt_find(t, pid);
 
 	return i < 0 ? NULL : &t->procs[i];
 }
 
-size_t proctab__count(const struct proctab *t)
+size_t tape_proctab__count(const struct tape_proctab *t)
 {
 	return t->count;
 }
 
-const struct proc_state *proctab__at(const struct proctab *t, size_t i)
+const struct tape_proc_state *tape_proctab__at(const struct tape_proctab *t, size_t i)
 {
 	return i < t->count ? &t->procs[i] : NULL;
 }

@@ -1,0 +1,18 @@
+# examples/: programs of the C API that a user copies.  Built as a program
+# outside the tree would be: the public headers and libtape alone.
+EXAMPLES := examples/opens_per_comm.c examples/follow_opens.c examples/proc_of_event.c
+EXAMPLE_BINS := $(patsubst examples/%.c,$(OUTPUT)/examples/%,$(EXAMPLES))
+
+$(OUTPUT)/examples/%: examples/%.c format/tape.h format/tape_proctab.h $(LIBTAPE)
+	$(call msg,EXAMPLE,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -Iformat $(CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+		$(LIBTAPE) $(FORMAT_LIBS)
+
+all: $(EXAMPLE_BINS)
+# run by tests/test_examples.sh (the tapes) and tests/test_examples_live (recording)
+SCRIPT_TESTS += tests/test_examples.sh
+unit-tests: $(EXAMPLE_BINS)
+root-tests: $(EXAMPLE_BINS)
+ROOT_TESTS += tests/test_examples_live.c
+$(OUTPUT)/tests/test_examples_live: $(EXAMPLE_BINS) $(OUTPUT)/tests/work_files
