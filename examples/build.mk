@@ -3,10 +3,16 @@
 EXAMPLES := examples/opens_per_comm.c examples/follow_opens.c examples/proc_of_event.c
 EXAMPLE_BINS := $(patsubst examples/%.c,$(OUTPUT)/examples/%,$(EXAMPLES))
 
-$(OUTPUT)/examples/%: examples/%.c format/tape.h format/tape_proctab.h $(LIBTAPE)
+# The public headers where an installed program finds them: <bpftape/tape.h>.
+$(OUTPUT)/include/bpftape/%.h: format/%.h
+	$(Q)mkdir -p $(@D)
+	$(Q)cp $< $@
+
+$(OUTPUT)/examples/%: examples/%.c $(OUTPUT)/include/bpftape/tape.h \
+		$(OUTPUT)/include/bpftape/tape_proctab.h $(LIBTAPE)
 	$(call msg,EXAMPLE,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -Iformat $(CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -I$(OUTPUT)/include $(CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 		$(LIBTAPE) $(FORMAT_LIBS)
 
 all: $(EXAMPLE_BINS)

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 struct count {
 	char comm[TAPE_COMM_LEN + 1];

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 struct count {
 	char comm[TAPE_COMM_LEN + 1];

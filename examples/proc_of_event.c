@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tape.h"
-#include "tape_proctab.h"
+#include <bpftape/tape.h>
+#include <bpftape/tape_proctab.h>
 
 /* Print @len bytes of tape text as TAPE_ESC_TEXT writes them: a tape's
  * bytes never drive the terminal. */

@@ -77,7 +77,7 @@ test_extension() {
 	command -v sqlite3 >/dev/null || { echo "sqlite3 is not installed (make deps)"; return 1; }
 	n=$(LD_PRELOAD=$preload ASAN_OPTIONS=detect_leaks=0 sqlite3 -cmd ".load $root$prefix/lib/bpftape/bpftape_sqlite" :memory: \
 		"SELECT count(*) FROM tape_events('$TAPE')") || return 1
-	[ "$n" = "$("$bin" query -f csv "$TAPE" -c 'SELECT count(*) FROM events' | tail -1)" ] ||
+	[ "$n" = "$("$bin" query --format csv "$TAPE" -c 'SELECT count(*) FROM events' | tail -1)" ] ||
 		{ echo "the installed extension counts $n events"; return 1; }
 }
 run "the installed SQLite extension loads and reads a tape" test_extension
@@ -195,7 +195,7 @@ int main(int argc, char **argv)
 EOF
 } >"$tmp/mine.c"
 
-want=$("$bin" query -f csv "$TAPE" -c "SELECT count(*), sum(type = 'open') FROM events" | tail -1 | tr , ' ')
+want=$("$bin" query --format csv "$TAPE" -c "SELECT count(*), sum(type = 'open') FROM events" | tail -1 | tr , ' ')
 
 # Build $2 into $1 with pkg-config's flags, and $3 ("static": linked
 # statically, with pkg-config --static).
@@ -307,7 +307,7 @@ test_completion() {
 	expect "bpftape help fi" filter || return 1
 	expect "bpftape replay --t" --time --tid --type || return 1
 	expect "bpftape replay --time " rel wall raw || return 1
-	expect "bpftape query -f j" json || return 1
+	expect "bpftape query --format j" json || return 1
 	expect "bpftape replay tests/golden/replay-ba" "$TAPE" || return 1
 	expect "bpftape filter -o tests/gol" tests/golden || return 1
 	[ -z "$(complete_line 'bpftape replay --pid ')" ] || { echo "--pid offers values"; return 1; }
