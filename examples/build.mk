@@ -22,3 +22,4 @@ unit-tests: $(EXAMPLE_BINS)
 root-tests: $(EXAMPLE_BINS)
 ROOT_TESTS += tests/test_examples_live.c
 $(OUTPUT)/tests/test_examples_live: $(EXAMPLE_BINS) $(OUTPUT)/tests/work_files
+.SECONDARY: $(OUTPUT)/include/bpftape/tape.h $(OUTPUT)/include/bpftape/tape_proctab.h
