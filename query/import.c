@@ -35,7 +35,7 @@
 #define BATCH 32
 
 /* From this many events, indexes are created before the load. */
-#define EARLY_INDEX_EVENTS 3000000
+#define EARLY_INDEX_EVENTS 500000
 
 /*
  * The events are decoded by a second thread, which hands the rows over in

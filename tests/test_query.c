@@ -1063,6 +1063,7 @@ static void test_import(void **state)
 			free(a);
 			free(b);
 		}
+		check_stored_once(db);
 		/* the indexes the brief asks for, on the rows of events */
 		assert_int_equal(
 			scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
@@ -1073,7 +1074,6 @@ static void test_import(void **state)
 			SQLITE_OK);
 		assert_non_null(strstr(a, "USING INDEX events:pid"));
 		free(a);
-		check_stored_once(db);
 		check_doc(db, "imported db");
 		sqlite3_close(db);
 		sqlite3_close(tape);
