@@ -85,6 +85,23 @@ enum jrule {
 	J_UNSET = 0xff,
 };
 
+/* A FIELD_str column the view computes from the field's value, as format's
+ * put_radix() writes it, instead of storing it. */
+enum dstr {
+	D_STORED,
+	D_HEX,	 /* "0x1f", "0" */
+	D_OCTAL, /* "0644", "0" */
+};
+
+static uint8_t dstr_of(const struct tape_field *f)
+{
+	if (f->kind == TAPE_STR || f->kind == TAPE_BYTES)
+		return D_STORED;
+	return f->display == TAPE_DISP_HEX     ? D_HEX
+	       : f->display == TAPE_DISP_OCTAL ? D_OCTAL
+					       : D_STORED;
+}
+
 /* What a stored value must be for the view's args to match the tape's. */
 enum jcheck {
 	CK_NONE,
@@ -113,6 +130,7 @@ struct itable {
 	struct icol *cols;
 	int ncols;
 	uint8_t *rule;	      /* type tables: per slot, enum jrule */
+	uint8_t *derived;     /* type tables: per slot, the FIELD_str the view computes */
 	bool derive;	      /* type tables: the view derives args */
 	sqlite3_stmt *insert; /* one row, for the last rows */
 	sqlite3_stmt *batch;  /* BATCH rows */
@@ -280,6 +298,9 @@ static int setup_type(struct importer *im, struct itable *it)
 	it->rule = malloc(t->nslots + 1);
 	if (!it->stored || !it->rule)
 		return -ENOMEM;
+	it->derived = calloc(t->nslots + 1, 1);
+	if (!it->derived)
+		return -ENOMEM;
 	memset(it->rule, J_UNSET, t->nslots + 1);
 	for (size_t i = 0; i < qset__count(im->set); i++) {
 		const struct tape_type *tp =
@@ -288,7 +309,14 @@ static int setup_type(struct importer *im, struct itable *it)
 		for (unsigned f = 0; tp && f < tp->nfields; f++) {
 			int s = slot_of(t, tp->fields[f].name);
 
-			if (s >= 0 && it->rule[s] == J_UNSET)
+			if (s < 0)
+				continue;
+			/* a display text every tape writes alike, or stored */
+			if (it->rule[s] == J_UNSET)
+				it->derived[s] = dstr_of(&tp->fields[f]);
+			else if (it->derived[s] != dstr_of(&tp->fields[f]))
+				it->derived[s] = D_STORED;
+			if (it->rule[s] == J_UNSET)
 				it->rule[s] = jrule_of(&tp->fields[f]);
 		}
 	}
@@ -309,7 +337,8 @@ static int setup_type(struct importer *im, struct itable *it)
 		const struct qcol *qc = &t->cols[c];
 		uint8_t check = CK_NONE, r;
 
-		if (qc->src != QC_FIELD && qc->src != QC_FIELD_STR)
+		if ((qc->src != QC_FIELD && qc->src != QC_FIELD_STR) ||
+		    (qc->src == QC_FIELD_STR && it->derived[qc->slot]))
 			continue;
 		r = it->rule[qc->slot];
 		if (qc->src == QC_FIELD)
@@ -450,6 +479,21 @@ static void args_expr(sqlite3_str *s, const struct itable *it)
 	sqlite3_str_appendall(s, "))");
 }
 
+/* FIELD_str of slot @sl computed from the field's column: put_radix()'s
+ * text, NULL where the event's tape has no such field. */
+static void derived_expr(sqlite3_str *s, const struct qtable *t, int sl, uint8_t how)
+{
+	const char *v = NULL;
+
+	for (int c = 0; c < t->ncols; c++)
+		if (t->cols[c].src == QC_FIELD && t->cols[c].slot == sl)
+			v = t->cols[c].name;
+	sqlite3_str_appendf(s,
+			    "CASE WHEN f.\"%w\" IS NULL THEN NULL WHEN f.\"%w\" = 0 THEN '0' "
+			    "ELSE printf('%s', f.\"%w\") END",
+			    v, v, how == D_HEX ? "0x%x" : "0%o", v);
+}
+
 /* The view of `bpftape query`'s table @it->t over the stored rows. */
 static int create_view(struct importer *im, size_t k, size_t first_type_tab)
 {
@@ -486,8 +530,13 @@ static int create_view(struct importer *im, size_t k, size_t first_type_tab)
 			}
 			sqlite3_str_appendall(s, " ELSE '{}' END");
 			break;
-		case QC_FIELD:
 		case QC_FIELD_STR:
+			if (it->derived && it->derived[qc->slot]) {
+				derived_expr(s, t, qc->slot, it->derived[qc->slot]);
+				break;
+			}
+			/* fall through */
+		case QC_FIELD:
 			sqlite3_str_appendf(s, "f.\"%w\"", qc->name);
 			break;
 		default:
@@ -1078,6 +1127,7 @@ cleanup:
 		sqlite3_free(it->stored);
 		free(it->cols);
 		free(it->rule);
+		free(it->derived);
 	}
 	for (size_t i = 0; i < qset__count(set); i++) {
 		if (im.type_tab)

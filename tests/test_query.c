@@ -1027,6 +1027,13 @@ static void check_stored_once(sqlite3 *db)
 	assert_int_equal(scalar(db, "SELECT count(*) FROM pragma_table_info('events:rows') "
 				    "WHERE name IN ('time', 'args')"),
 			 0);
+	/* hex and octal display text is computed, the field's value stored */
+	assert_int_equal(scalar(db, "SELECT count(*) FROM pragma_table_info('syscall:fields') "
+				    "WHERE name IN ('arg0', 'arg0_str')"),
+			 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM pragma_table_info('open:fields') "
+				    "WHERE name IN ('mode', 'mode_str')"),
+			 1);
 	assert_int_equal(
 		scalar(db, "SELECT count(*) FROM \"open:fields\" WHERE \":args\" IS NOT NULL"), 0);
 	assert_int_equal(
