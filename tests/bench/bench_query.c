@@ -176,6 +176,9 @@ struct memtab {
 	size_t nrows;
 	unsigned char *buf;
 	size_t len, cap;
+	bool events;	  /* "events:rows" or a "TYPE:fields": id first */
+	size_t next, off; /* the next row to insert, and its offset */
+	sqlite3_stmt *batch, *one;
 };
 
 static int mem_put(struct memtab *m, const void *p, size_t n)
@@ -229,6 +232,23 @@ static int mem_read(sqlite3 *db, struct memtab *m)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The offset of the row after the one at @o. */
+static size_t mem_skip(const struct memtab *m, size_t o)
+{
+	for (int c = 0; c < m->ncols; c++) {
+		unsigned char tag = m->buf[o++];
+		uint32_t n;
+
+		if (tag == 1) {
+			o += 8;
+		} else if (tag >= 2) {
+			memcpy(&n, m->buf + o, 4);
+			o += 4 + n;
+		}
+	}
+	return o;
+}
+
 /* Bind the next row of @m at *@off to parameters @first.. of @st. */
 static int mem_bind(sqlite3_stmt *st, int first, const struct memtab *m, size_t *off)
 {
@@ -259,6 +279,7 @@ static int mem_bind(sqlite3_stmt *st, int first, const struct memtab *m, size_t 
 }
 
 #define OWN_BATCH 32
+#define OWN_BLOCK 8192
 
 /* INSERT INTO @m of @rows rows. */
 static sqlite3_stmt *mem_insert(sqlite3 *db, const struct memtab *m, int rows)
@@ -281,29 +302,49 @@ static sqlite3_stmt *mem_insert(sqlite3 *db, const struct memtab *m, int rows)
 	return st;
 }
 
-static int mem_load(sqlite3 *db, const struct memtab *m)
+/*
+ * Insert the rows of @m from its cursor on, up to the row whose first
+ * column (the event's id, in the event tables) passes @max_id: 32 rows per
+ * statement, the last ones one by one, as import does with each batch.
+ */
+static int mem_load(sqlite3 *db, struct memtab *m, int64_t max_id)
 {
-	sqlite3_stmt *batch = mem_insert(db, m, OWN_BATCH), *one = mem_insert(db, m, 1);
-	size_t r = 0, off = 0;
-	int rc = batch && one ? SQLITE_OK : SQLITE_ERROR;
+	size_t end = m->next, off = m->off, r;
+	int rc = SQLITE_OK;
 
-	for (; rc == SQLITE_OK && r + OWN_BATCH <= m->nrows; r += OWN_BATCH) {
-		for (int j = 0; j < OWN_BATCH && rc == SQLITE_OK; j++)
-			rc = mem_bind(batch, 1 + j * m->ncols, m, &off);
-		if (rc == SQLITE_OK && sqlite3_step(batch) != SQLITE_DONE)
-			rc = SQLITE_ERROR;
-		sqlite3_reset(batch);
+	if (!m->batch &&
+	    (!(m->batch = mem_insert(db, m, OWN_BATCH)) || !(m->one = mem_insert(db, m, 1))))
+		return -1;
+	/* the rows to insert: those whose id is at most @max_id */
+	if (!m->events)
+		end = m->nrows;
+	for (size_t o = m->off; m->events && end < m->nrows; end++) {
+		int64_t id;
+
+		if (m->buf[o] != 1)
+			break;
+		memcpy(&id, m->buf + o + 1, 8);
+		if (id > max_id)
+			break;
+		o = mem_skip(m, o);
 	}
-	for (; rc == SQLITE_OK && r < m->nrows; r++) {
-		rc = mem_bind(one, 1, m, &off);
-		if (rc == SQLITE_OK && sqlite3_step(one) != SQLITE_DONE)
+	for (r = m->next; rc == SQLITE_OK && r + OWN_BATCH <= end; r += OWN_BATCH) {
+		for (int j = 0; j < OWN_BATCH && rc == SQLITE_OK; j++)
+			rc = mem_bind(m->batch, 1 + j * m->ncols, m, &off);
+		if (rc == SQLITE_OK && sqlite3_step(m->batch) != SQLITE_DONE)
 			rc = SQLITE_ERROR;
-		sqlite3_reset(one);
+		sqlite3_reset(m->batch);
+	}
+	for (; rc == SQLITE_OK && r < end; r++) {
+		rc = mem_bind(m->one, 1, m, &off);
+		if (rc == SQLITE_OK && sqlite3_step(m->one) != SQLITE_DONE)
+			rc = SQLITE_ERROR;
+		sqlite3_reset(m->one);
 	}
 	if (rc != SQLITE_OK)
 		fprintf(stderr, "bench_query: own load of %s: %s\n", m->name, sqlite3_errmsg(db));
-	sqlite3_finalize(batch);
-	sqlite3_finalize(one);
+	m->next = end;
+	m->off = off;
 	return rc == SQLITE_OK ? 0 : -1;
 }
 
@@ -376,6 +417,8 @@ static int sqlite_own(const char *dbpath, const char *outdir, bool early, double
 		m = nmt;
 		memset(&m[nm], 0, sizeof(m[nm]));
 		m[nm].name = strdup((const char *)sqlite3_column_text(tabs, 0));
+		m[nm].events = m[nm].name && (!strcmp(m[nm].name, "events:rows") ||
+					      strstr(m[nm].name, ":fields"));
 		if (!m[nm].name || mem_read(src, &m[nm++])) {
 			fprintf(stderr, "bench_query: reading back %s: %s\n", dbpath,
 				sqlite3_errmsg(src));
@@ -391,15 +434,25 @@ static int sqlite_own(const char *dbpath, const char *outdir, bool early, double
 	    exec_all(db, tabs, 1, NULL, 0) || exec_all(db, views, 0, NULL, 0) ||
 	    (early && exec_all(db, idx, 0, NULL, 0)))
 		goto cleanup;
-	for (size_t i = 0; i < nm; i++) {
-		double c1 = cpu();
+	/* the events in import's order: each block of 8192 events, its rows
+	 * of events:rows then those of each type table; then the others */
+	for (int64_t upto = OWN_BLOCK;; upto += OWN_BLOCK) {
+		bool more = false;
 
-		if (mem_load(db, &m[i]))
-			goto cleanup;
-		if (m[i].nrows > 1000)
-			snprintf(line + strlen(line), len - strlen(line), ", rows of %s %.2f s",
-				 m[i].name, cpu() - c1);
+		for (size_t i = 0; i < nm; i++) {
+			if (!m[i].events)
+				continue;
+			if (mem_load(db, &m[i], upto))
+				goto cleanup;
+			more |= m[i].next < m[i].nrows;
+		}
+		if (!more)
+			break;
 	}
+	for (size_t i = 0; i < nm; i++)
+		if (!m[i].events && mem_load(db, &m[i], INT64_MAX))
+			goto cleanup;
+	snprintf(line + strlen(line), len - strlen(line), ", rows %.2f s", cpu() - c0);
 	if ((!early && exec_all(db, idx, 0, line, len)) ||
 	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto cleanup;
@@ -411,6 +464,8 @@ cleanup:
 		fprintf(stderr, "bench_query: SQLite's own build: %s\n",
 			db ? sqlite3_errmsg(db) : "cannot start");
 	for (size_t i = 0; i < nm; i++) {
+		sqlite3_finalize(m[i].batch);
+		sqlite3_finalize(m[i].one);
 		free(m[i].name);
 		free(m[i].buf);
 	}
