@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * bpftape import: the tables of `bpftape query` as real tables in a SQLite
- * file.  One pass over the events fills `events` and the per-type tables
- * together, in one transaction with prepared statements, BATCH rows per
- * statement step.
+ * bpftape import: the tables of `bpftape query` in a plain SQLite file.
+ *
+ * Each event is written once: its common columns as a row of
+ * "events:rows", its typed fields as a row of "TYPE:fields" under the same
+ * id.  `events` and the type tables are views joining them, and derive what
+ * the rows imply rather than store it: `time` from ts and the tape's clock
+ * offset, `args` from the typed fields (json_object()), `host` and `file`
+ * from the tape's number.  SQLite's cost is its bytes and B-tree entries
+ * per event (docs/QUERIES.md, "The imported database").  One pass over the
+ * events, one transaction, prepared statements of BATCH rows.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +35,7 @@
 #define BATCH 32
 
 /* From this many events, indexes are created before the load. */
-#define EARLY_INDEX_EVENTS 3000000
+#define EARLY_INDEX_EVENTS 500000
 
 /*
  * The events are decoded by a second thread, which hands the rows over in
@@ -38,6 +44,9 @@
  */
 #define PIPE_EVENTS 8192
 #define PIPE_BYTES  (4u << 20)
+
+/* json_object() takes at most SQLITE_MAX_FUNCTION_ARG (127) arguments */
+#define JSON_MAX_FIELDS 63
 
 /* One value of a row in a batch. */
 struct pval {
@@ -62,11 +71,69 @@ struct rowbatch {
 	uint64_t events, type_rows;
 };
 
+/*
+ * How events.args shows a field (qscan.c's j_value()), so that the view
+ * can say the same with json_object() over the stored columns.
+ */
+enum jrule {
+	J_SINT, /* a number: the column */
+	J_UINT, /* a number: the column, while it fits in an int64 */
+	J_STR,	/* a string: the column */
+	J_HEX,	/* bytes: lower-case hex of the column */
+	J_DISP, /* the display text: the FIELD_str column */
+	J_NONE, /* nothing SQL derives (argv's array) */
+	J_UNSET = 0xff,
+};
+
+/* A FIELD_str column the view computes from the field's value, as format's
+ * put_radix() writes it, instead of storing it. */
+enum dstr {
+	D_STORED,
+	D_HEX,	 /* "0x1f", "0" */
+	D_OCTAL, /* "0644", "0" */
+};
+
+static uint8_t dstr_of(const struct tape_field *f)
+{
+	if (f->kind == TAPE_STR || f->kind == TAPE_BYTES)
+		return D_STORED;
+	return f->display == TAPE_DISP_HEX     ? D_HEX
+	       : f->display == TAPE_DISP_OCTAL ? D_OCTAL
+					       : D_STORED;
+}
+
+/* What a stored value must be for the view's args to match the tape's. */
+enum jcheck {
+	CK_NONE,
+	CK_UINT, /* a non-negative integer */
+	CK_TEXT, /* text that JSON and format's escaping write alike */
+	CK_BLOB, /* bytes, at least one */
+};
+
+/* Where a stored column's values come from. */
+enum isrc {
+	IS_COL,	 /* column @col of the query's table */
+	IS_ID,	 /* the event's number: the rows of one event share it */
+	IS_TAPE, /* the tape's index, with several tapes */
+	IS_ARGS, /* events.args, where the view cannot derive it; else NULL */
+};
+
+struct icol {
+	uint8_t src;   /* enum isrc */
+	uint8_t check; /* enum jcheck */
+	int col;
+};
+
 struct itable {
-	struct qtable *t;
+	struct qtable *t; /* the table of `bpftape query`: the view's columns */
+	char *stored;	  /* the table written ("events:rows", "open:fields", "meta") */
+	struct icol *cols;
+	int ncols;
+	uint8_t *rule;	      /* type tables: per slot, enum jrule */
+	uint8_t *derived;     /* type tables: per slot, the FIELD_str the view computes */
+	bool derive;	      /* type tables: the view derives args */
 	sqlite3_stmt *insert; /* one row, for the last rows */
 	sqlite3_stmt *batch;  /* BATCH rows */
-	int nstored;	      /* columns stored: the not hidden ones */
 };
 
 struct importer {
@@ -74,8 +141,12 @@ struct importer {
 	struct qset *set;
 	struct itable *tabs; /* events, fixed tables, then one per type */
 	size_t ntabs;
-	/* per tape: type id -> index into @tabs of its type table (0: none) */
+	bool multi;
+	int args_col; /* events.args in tabs[0].t */
+	/* per tape, per type id: the index into @tabs of its type table (0:
+	 * none), and whether the view derives the args of its events */
 	uint32_t **type_tab;
+	uint8_t **type_plain;
 	char *err;
 	size_t errlen;
 	struct qimport_stats st;
@@ -92,7 +163,8 @@ static int exec(struct importer *im, const char *sql)
 	char *msg = NULL;
 
 	if (sqlite3_exec(im->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(im->err, im->errlen, "%s: %s", sql, msg ? msg : sqlite3_errmsg(im->db));
+		snprintf(im->err, im->errlen, "%.200s: %s", sql,
+			 msg ? msg : sqlite3_errmsg(im->db));
 		sqlite3_free(msg);
 		return -EIO;
 	}
@@ -117,21 +189,375 @@ static int add_table(struct importer *im, struct qtable *t)
 	return 0;
 }
 
-static bool stored(const struct qcol *c)
+static int add_icol(struct itable *it, uint8_t src, int col, uint8_t check)
 {
-	return !c->hidden;
+	struct icol *nc = realloc(it->cols, (it->ncols + 1) * sizeof(*nc));
+
+	if (!nc)
+		return -ENOMEM;
+	it->cols = nc;
+	it->cols[it->ncols++] = (struct icol){.src = src, .check = check, .col = col};
+	return 0;
 }
 
-/* CREATE TABLE and the INSERT statement for one table. */
-static int create_table(struct importer *im, struct itable *it)
+static int find_col(const struct qtable *t, uint8_t src)
 {
-	char *ddl = qtable__ddl(it->t, "main", false);
+	for (int c = 0; c < t->ncols; c++)
+		if (t->cols[c].src == src)
+			return c;
+	return -1;
+}
+
+/* "events:rows": the common columns of every event; the colon keeps the
+ * name apart from any type table's. */
+static int setup_events(struct importer *im, struct itable *it)
+{
+	static const uint8_t srcs[] = {QC_TS, QC_CPU, QC_PID, QC_TID, QC_COMM, QC_TYPE};
 	int ret;
 
-	if (!ddl)
+	it->stored = sqlite3_mprintf("events:rows");
+	ret = it->stored ? add_icol(it, IS_ID, -1, CK_NONE) : -ENOMEM;
+	for (size_t i = 0; i < sizeof(srcs) && !ret; i++)
+		ret = add_icol(it, IS_COL, find_col(it->t, srcs[i]), CK_NONE);
+	if (!ret && im->multi)
+		ret = add_icol(it, IS_TAPE, -1, CK_NONE);
+	im->args_col = find_col(it->t, QC_ARGS);
+	return ret;
+}
+
+/* processes, losses, meta, types: stored as `bpftape query` shows them. */
+static int setup_fixed(struct itable *it)
+{
+	int ret;
+
+	it->stored = sqlite3_mprintf("%s", it->t->name);
+	ret = it->stored ? 0 : -ENOMEM;
+	for (int c = 0; c < it->t->ncols && !ret; c++)
+		if (!it->t->cols[c].hidden)
+			ret = add_icol(it, IS_COL, c, CK_NONE);
+	return ret;
+}
+
+static uint8_t jrule_of(const struct tape_field *f)
+{
+	switch (f->kind) {
+	case TAPE_STR:
+		return J_STR;
+	case TAPE_BYTES:
+		if (f->display == TAPE_DISP_ARGV)
+			return J_NONE;
+		if (f->display == TAPE_DISP_DEFAULT)
+			return J_HEX;
+		return tape_field__has_text(f) ? J_DISP : J_NONE;
+	default:
+		break;
+	}
+	switch (f->display) {
+	case TAPE_DISP_ENUM:
+	case TAPE_DISP_FLAGS:
+	case TAPE_DISP_IPV4:
+	case TAPE_DISP_SOCKADDR:
+		return J_DISP;
+	default:
+		return f->kind >= TAPE_S8 && f->kind <= TAPE_S64 ? J_SINT : J_UINT;
+	}
+}
+
+/* Bytes that json_object() writes as format's JSON escaping does. */
+static bool plain_text(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '\\')
+			return false;
+	return true;
+}
+
+static int slot_of(const struct qtable *t, const char *field)
+{
+	for (int i = 0; i < t->nslots; i++)
+		if (!strcmp(t->slots[i].field, field))
+			return i;
+	return -1;
+}
+
+/*
+ * "TYPE:fields": the typed columns of one type's events, keyed by the
+ * event's id.  The view derives args when every field has a rule SQL can
+ * follow, taken from the first tape that declares the field (as the
+ * table's columns are); events whose values leave the rule (text JSON and
+ * format escape differently, a u64 past int64) keep their args in ":args".
+ */
+static int setup_type(struct importer *im, struct itable *it)
+{
+	struct qtable *t = it->t;
+	int ret;
+
+	it->stored = sqlite3_mprintf("%s:fields", t->name);
+	it->rule = malloc(t->nslots + 1);
+	if (!it->stored || !it->rule)
 		return -ENOMEM;
-	ret = exec(im, ddl);
-	free(ddl);
+	it->derived = calloc(t->nslots + 1, 1);
+	if (!it->derived)
+		return -ENOMEM;
+	memset(it->rule, J_UNSET, t->nslots + 1);
+	for (size_t i = 0; i < qset__count(im->set); i++) {
+		const struct tape_type *tp =
+			tape_reader__type_by_name(qset__reader(im->set, i), t->type_name);
+
+		for (unsigned f = 0; tp && f < tp->nfields; f++) {
+			int s = slot_of(t, tp->fields[f].name);
+
+			if (s < 0)
+				continue;
+			/* a display text every tape writes alike, or stored */
+			if (it->rule[s] == J_UNSET)
+				it->derived[s] = dstr_of(&tp->fields[f]);
+			else if (it->derived[s] != dstr_of(&tp->fields[f]))
+				it->derived[s] = D_STORED;
+			if (it->rule[s] == J_UNSET)
+				it->rule[s] = jrule_of(&tp->fields[f]);
+		}
+	}
+	it->derive = t->nslots <= JSON_MAX_FIELDS;
+	for (int s = 0; s < t->nslots; s++) {
+		bool has_str = false;
+
+		for (int c = 0; c < t->ncols; c++)
+			has_str |= t->cols[c].src == QC_FIELD_STR && t->cols[c].slot == s;
+		if (it->rule[s] == J_NONE || it->rule[s] == J_UNSET ||
+		    (it->rule[s] == J_DISP && !has_str) ||
+		    !plain_text(t->slots[s].field, strlen(t->slots[s].field)) ||
+		    strchr(t->slots[s].field, '"'))
+			it->derive = false;
+	}
+	ret = add_icol(it, IS_ID, -1, CK_NONE);
+	for (int c = 0; c < t->ncols && !ret; c++) {
+		const struct qcol *qc = &t->cols[c];
+		uint8_t check = CK_NONE, r;
+
+		if ((qc->src != QC_FIELD && qc->src != QC_FIELD_STR) ||
+		    (qc->src == QC_FIELD_STR && it->derived[qc->slot]))
+			continue;
+		r = it->rule[qc->slot];
+		if (qc->src == QC_FIELD)
+			check = r == J_UINT  ? CK_UINT
+				: r == J_STR ? CK_TEXT
+				: r == J_HEX ? CK_BLOB
+					     : CK_NONE;
+		else if (r == J_DISP)
+			check = CK_TEXT;
+		ret = add_icol(it, IS_COL, c, it->derive ? check : CK_NONE);
+	}
+	return ret ?: add_icol(it, IS_ARGS, -1, CK_NONE);
+}
+
+static const char *icol_name(const struct itable *it, const struct icol *c)
+{
+	switch (c->src) {
+	case IS_ID:
+		return it->t->kind == QT_EVENTS ? "id" : ":id";
+	case IS_TAPE:
+		return "tape";
+	case IS_ARGS:
+		return ":args";
+	default:
+		return it->t->cols[c->col].name;
+	}
+}
+
+/* CREATE TABLE of what is stored. */
+static int create_table(struct importer *im, struct itable *it)
+{
+	sqlite3_str *s = sqlite3_str_new(im->db);
+	char *sql;
+	int ret;
+
+	sqlite3_str_appendf(s, "CREATE TABLE main.\"%w\"(", it->stored);
+	for (int c = 0; c < it->ncols; c++) {
+		const struct icol *ic = &it->cols[c];
+
+		sqlite3_str_appendf(s, "%s\"%w\"", c ? ", " : "", icol_name(it, ic));
+		if (ic->src == IS_ID)
+			sqlite3_str_appendall(s, " INTEGER PRIMARY KEY");
+		else if (ic->src == IS_TAPE)
+			sqlite3_str_appendall(s, " INTEGER");
+		else if (ic->src == IS_ARGS)
+			sqlite3_str_appendall(s, " TEXT");
+		else if (it->t->cols[ic->col].decl[0])
+			sqlite3_str_appendf(s, " %s", it->t->cols[ic->col].decl);
+	}
+	sqlite3_str_appendall(s, ")");
+	sql = sqlite3_str_finish(s);
+	if (!sql)
+		return -ENOMEM;
+	ret = exec(im, sql);
+	sqlite3_free(sql);
+	return ret;
+}
+
+/* ---- the views ---- */
+
+/* CASE e.tape WHEN 0 THEN ... END, or the one tape's value. */
+static void per_tape(sqlite3_str *s, struct importer *im, int what)
+{
+	size_t n = qset__count(im->set);
+
+	if (n > 1)
+		sqlite3_str_appendall(s, "CASE e.tape");
+	for (size_t i = 0; i < n; i++) {
+		const struct qtape *tp = &im->set->tapes[i];
+
+		if (n > 1)
+			sqlite3_str_appendf(s, " WHEN %d THEN ", (int)i);
+		if (what == QC_HOST)
+			sqlite3_str_appendf(s, "%Q", qset__host(im->set, i));
+		else if (what == QC_FILE)
+			sqlite3_str_appendf(s, "%Q", qset__path(im->set, i));
+		else if (tp->has_rt)
+			sqlite3_str_appendf(s, "%lld", (long long)tp->rt_off);
+		else
+			sqlite3_str_appendall(s, "NULL");
+	}
+	if (n > 1)
+		sqlite3_str_appendall(s, " END");
+}
+
+/*
+ * `time` as qscan.c's set_time() writes it: the wall clock (ts plus the
+ * tape's offset) in UTC to the nanosecond, NULL for ts 0 or a tape that
+ * recorded no offset.  The remainder is taken non-negative, as C's
+ * division of a negative wall clock would not.
+ */
+static int time_expr(sqlite3_str *s, struct importer *im)
+{
+	char *w, *r;
+	sqlite3_str *ws = sqlite3_str_new(NULL);
+
+	sqlite3_str_appendall(ws, "(e.ts + ");
+	per_tape(ws, im, QC_TIME);
+	sqlite3_str_appendall(ws, ")");
+	w = sqlite3_str_finish(ws);
+	r = w ? sqlite3_mprintf("((%s %% 1000000000 + 1000000000) %% 1000000000)", w) : NULL;
+	if (!r) {
+		sqlite3_free(w);
+		return -ENOMEM;
+	}
+	sqlite3_str_appendf(s,
+			    "CASE WHEN e.ts THEN strftime('%%Y-%%m-%%dT%%H:%%M:%%S', (%s - %s) / "
+			    "1000000000, 'unixepoch') || printf('.%%09dZ', %s) END",
+			    w, r, r);
+	sqlite3_free(w);
+	sqlite3_free(r);
+	return 0;
+}
+
+/* A type table's args over its "TYPE:fields" row f. */
+static void args_expr(sqlite3_str *s, const struct itable *it)
+{
+	const struct qtable *t = it->t;
+
+	if (!it->derive) {
+		sqlite3_str_appendall(s, "f.\":args\"");
+		return;
+	}
+	sqlite3_str_appendall(s, "coalesce(f.\":args\", json_object(");
+	for (int sl = 0; sl < t->nslots; sl++) {
+		int col = -1;
+
+		for (int c = 0; c < t->ncols; c++)
+			if (t->cols[c].slot == sl &&
+			    t->cols[c].src == (it->rule[sl] == J_DISP ? QC_FIELD_STR : QC_FIELD))
+				col = c;
+		sqlite3_str_appendf(s, "%s'%s', ", sl ? ", " : "", t->slots[sl].field);
+		if (it->rule[sl] == J_HEX)
+			sqlite3_str_appendf(s, "lower(hex(f.\"%w\"))", t->cols[col].name);
+		else
+			sqlite3_str_appendf(s, "f.\"%w\"", t->cols[col].name);
+	}
+	sqlite3_str_appendall(s, "))");
+}
+
+/* FIELD_str of slot @sl computed from the field's column: put_radix()'s
+ * text, NULL where the event's tape has no such field. */
+static void derived_expr(sqlite3_str *s, const struct qtable *t, int sl, uint8_t how)
+{
+	const char *v = NULL;
+
+	for (int c = 0; c < t->ncols; c++)
+		if (t->cols[c].src == QC_FIELD && t->cols[c].slot == sl)
+			v = t->cols[c].name;
+	sqlite3_str_appendf(s,
+			    "CASE WHEN f.\"%w\" IS NULL THEN NULL WHEN f.\"%w\" = 0 THEN '0' "
+			    "ELSE printf('%s', f.\"%w\") END",
+			    v, v, how == D_HEX ? "0x%x" : "0%o", v);
+}
+
+/* The view of `bpftape query`'s table @it->t over the stored rows. */
+static int create_view(struct importer *im, size_t k, size_t first_type_tab)
+{
+	const struct itable *it = &im->tabs[k];
+	const struct qtable *t = it->t;
+	sqlite3_str *s = sqlite3_str_new(im->db);
+	char *sql;
+	int n = 0, ret = 0;
+
+	sqlite3_str_appendf(s, "CREATE VIEW main.\"%w\" AS SELECT ", t->name);
+	for (int c = 0; c < t->ncols; c++) {
+		const struct qcol *qc = &t->cols[c];
+
+		if (qc->hidden)
+			continue;
+		if (n++)
+			sqlite3_str_appendall(s, ", ");
+		switch (qc->src) {
+		case QC_TIME:
+			ret = ret ?: time_expr(s, im);
+			break;
+		case QC_HOST:
+		case QC_FILE:
+			per_tape(s, im, qc->src);
+			break;
+		case QC_ARGS:
+			sqlite3_str_appendall(s, "CASE e.type");
+			for (size_t j = first_type_tab; j < im->ntabs; j++) {
+				sqlite3_str_appendf(s, " WHEN %Q THEN (SELECT ",
+						    im->tabs[j].t->type_name);
+				args_expr(s, &im->tabs[j]);
+				sqlite3_str_appendf(s, " FROM \"%w\" f WHERE f.\":id\" = e.id)",
+						    im->tabs[j].stored);
+			}
+			sqlite3_str_appendall(s, " ELSE '{}' END");
+			break;
+		case QC_FIELD_STR:
+			if (it->derived && it->derived[qc->slot]) {
+				derived_expr(s, t, qc->slot, it->derived[qc->slot]);
+				break;
+			}
+			/* fall through */
+		case QC_FIELD:
+			sqlite3_str_appendf(s, "f.\"%w\"", qc->name);
+			break;
+		default:
+			/* the common columns keep their names in events:rows */
+			sqlite3_str_appendf(s, "e.\"%w\"", qc->name);
+			break;
+		}
+		sqlite3_str_appendf(s, " AS \"%w\"", qc->name);
+	}
+	if (t->kind == QT_EVENTS)
+		sqlite3_str_appendall(s, " FROM \"events:rows\" e");
+	else
+		sqlite3_str_appendf(s, " FROM \"%w\" f JOIN \"events:rows\" e ON e.id = f.\":id\"",
+				    it->stored);
+	sql = sqlite3_str_finish(s);
+	if (!sql || ret) {
+		sqlite3_free(sql);
+		return -ENOMEM;
+	}
+	ret = exec(im, sql);
+	sqlite3_free(sql);
 	return ret;
 }
 
@@ -142,43 +568,33 @@ static int create_table(struct importer *im, struct itable *it)
  */
 static int prepare_insert(struct importer *im, struct itable *it)
 {
-	const struct qtable *t = it->t;
-	char *sql = NULL, *p;
-	size_t cap;
-	int ret = 0, n = 0;
+	sqlite3_str *s = sqlite3_str_new(im->db);
+	size_t one = 0;
+	char *sql;
+	int ret = 0;
 
-	/* column names come from the tape: count them, do not assume a length */
-	cap = 2 * strlen(t->name) + 64 + (size_t)BATCH * (2 * t->ncols + 4);
-	for (int c = 0; c < t->ncols; c++)
-		cap += 2 * strlen(t->cols[c].name) + 3;
-	sql = malloc(cap);
+	sqlite3_str_appendf(s, "INSERT INTO main.\"%w\"(", it->stored);
+	for (int c = 0; c < it->ncols; c++)
+		sqlite3_str_appendf(s, "%s\"%w\"", c ? "," : "", icol_name(it, &it->cols[c]));
+	sqlite3_str_appendall(s, ") VALUES");
+	for (int r = 0; r < BATCH; r++) {
+		if (r == 1)
+			one = (size_t)sqlite3_str_length(s);
+		sqlite3_str_appendall(s, r ? ",(" : "(");
+		for (int c = 0; c < it->ncols; c++)
+			sqlite3_str_appendall(s, c ? ",?" : "?");
+		sqlite3_str_appendall(s, ")");
+	}
+	sql = sqlite3_str_finish(s);
 	if (!sql)
 		return -ENOMEM;
-	p = sql + sprintf(sql, "INSERT INTO main.\"%s\"", t->name);
-	p += sprintf(p, "(");
-	for (int c = 0; c < t->ncols; c++) {
-		if (stored(&t->cols[c]))
-			p += sprintf(p, "%s\"%s\"", n++ ? "," : "", t->cols[c].name);
-	}
-	p += sprintf(p, ") VALUES");
-	it->nstored = n;
-	for (int r = 0; r < BATCH; r++) {
-		if (r == 1 && sqlite3_prepare_v3(im->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-						 &it->insert, NULL) != SQLITE_OK) {
-			/* the one-row statement is the batch's first row */
-			ret = sql_error(im, t->name);
-			goto cleanup;
-		}
-		p += sprintf(p, r ? ",(" : "(");
-		for (int c = 0; c < n; c++)
-			p += sprintf(p, c ? ",?" : "?");
-		p += sprintf(p, ")");
-	}
-	if (sqlite3_prepare_v3(im->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &it->batch, NULL) !=
-	    SQLITE_OK)
-		ret = sql_error(im, t->name);
-cleanup:
-	free(sql);
+	/* the one-row statement is the batch's first row */
+	if (sqlite3_prepare_v3(im->db, sql, (int)one, SQLITE_PREPARE_PERSISTENT, &it->insert,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(im->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &it->batch, NULL) !=
+		    SQLITE_OK)
+		ret = sql_error(im, it->stored);
+	sqlite3_free(sql);
 	return ret;
 }
 
@@ -209,44 +625,90 @@ static int batch_init(struct rowbatch *b, size_t ntabs)
 	return b->rows ? 0 : -ENOMEM;
 }
 
-/* Add the current row of @scan as a row of table @k, columns from @t's view. */
-static int batch_add(struct rowbatch *b, size_t k, const struct qtable *t, struct qscan *scan,
-		     bool of_event)
+static bool check_ok(uint8_t check, const struct qval *v)
 {
+	switch (check) {
+	case CK_UINT:
+		return v->t == QV_INT && v->i >= 0;
+	case CK_TEXT:
+		return v->t == QV_TEXT && plain_text(v->p, (size_t)v->n);
+	case CK_BLOB:
+		return v->t == QV_BLOB && v->n > 0;
+	default:
+		return true;
+	}
+}
+
+static int batch_put(struct rowbatch *b, const struct qval *v)
+{
+	struct pval *dst = &b->vals[b->nvals++];
+
+	*dst = (struct pval){.t = v->t};
+	if (v->t == QV_INT)
+		dst->i = v->i;
+	if (v->t != QV_TEXT && v->t != QV_BLOB)
+		return 0;
+	dst->n = v->n;
+	dst->p = v->p;
+	if (!v->stable) {
+		/* bytes the scan will reuse: copied, found by offset since the
+		 * buffer may move */
+		if (array_grow(&b->bytes, &b->capbytes, b->nbytes + v->n, 1, 65536))
+			return -ENOMEM;
+		memcpy(b->bytes + b->nbytes, v->p, v->n);
+		dst->i = (int64_t)b->nbytes;
+		dst->p = NULL;
+		b->nbytes += v->n;
+	}
+	return 0;
+}
+
+/*
+ * Add the current row of @scan as a row of table @k: of the event scan
+ * (@of_event), with the event's @id and @tape, and @plain if the view
+ * derives its args unless a value says otherwise; or of a fixed table.
+ */
+static int batch_add(struct importer *im, struct rowbatch *b, size_t k, struct qscan *scan,
+		     bool of_event, uint64_t id, size_t tape, bool plain)
+{
+	const struct itable *it = &im->tabs[k];
 	struct rowlist *rl = &b->rows[k];
 	struct qval v;
 	int ret;
 
 	if (array_grow(&rl->first, &rl->cap, rl->n, sizeof(*rl->first), 256) ||
-	    array_grow(&b->vals, &b->capvals, b->nvals + t->ncols, sizeof(*b->vals), 4096))
+	    array_grow(&b->vals, &b->capvals, b->nvals + it->ncols, sizeof(*b->vals), 4096))
 		return -ENOMEM;
 	rl->first[rl->n++] = b->nvals;
-	for (int c = 0; c < t->ncols; c++) {
-		struct pval *dst;
+	for (int c = 0; c < it->ncols; c++) {
+		const struct icol *ic = &it->cols[c];
 
-		if (!stored(&t->cols[c]))
-			continue;
-		ret = of_event ? qscan__column_of(scan, t, c, &v) : qscan__column(scan, c, &v);
+		switch (ic->src) {
+		case IS_ID:
+			v = (struct qval){.t = QV_INT, .i = (int64_t)id};
+			break;
+		case IS_TAPE:
+			v = (struct qval){.t = QV_INT, .i = (int64_t)tape};
+			break;
+		case IS_ARGS:
+			/* the last column: every check has been made */
+			if (plain || im->args_col < 0)
+				v = (struct qval){.t = QV_NULL};
+			else if ((ret = qscan__column_of(scan, im->tabs[0].t, im->args_col, &v)))
+				return ret;
+			break;
+		default:
+			ret = of_event ? qscan__column_of(scan, it->t, ic->col, &v)
+				       : qscan__column(scan, ic->col, &v);
+			if (ret)
+				return ret;
+			if (plain && ic->check && !check_ok(ic->check, &v))
+				plain = false;
+			break;
+		}
+		ret = batch_put(b, &v);
 		if (ret)
 			return ret;
-		dst = &b->vals[b->nvals++];
-		*dst = (struct pval){.t = v.t};
-		if (v.t == QV_INT)
-			dst->i = v.i;
-		if (v.t != QV_TEXT && v.t != QV_BLOB)
-			continue;
-		dst->n = v.n;
-		dst->p = v.p;
-		if (!v.stable) {
-			/* bytes the scan will reuse: copied, found by offset
-			 * since the buffer may move */
-			if (array_grow(&b->bytes, &b->capbytes, b->nbytes + v.n, 1, 65536))
-				return -ENOMEM;
-			memcpy(b->bytes + b->nbytes, v.p, v.n);
-			dst->i = (int64_t)b->nbytes;
-			dst->p = NULL;
-			b->nbytes += v.n;
-		}
 	}
 	return 0;
 }
@@ -279,29 +741,42 @@ static int batch_insert(struct importer *im, const struct rowbatch *b)
 			continue;
 		if (!it->batch && (ret = prepare_insert(im, it)))
 			return ret;
-		n = it->nstored;
+		n = it->ncols;
 		for (; r + BATCH <= rl->n; r += BATCH) {
 			for (int j = 0; j < BATCH; j++)
 				for (int c = 0; c < n; c++)
 					if (bind_val(it->batch, j * n + c + 1,
 						     &b->vals[rl->first[r + j] + c],
 						     b->bytes) != SQLITE_OK)
-						return sql_error(im, it->t->name);
+						return sql_error(im, it->stored);
 			if (sqlite3_step(it->batch) != SQLITE_DONE)
-				return sql_error(im, it->t->name);
+				return sql_error(im, it->stored);
 			sqlite3_reset(it->batch);
 		}
 		for (; r < rl->n; r++) {
 			for (int c = 0; c < n; c++)
 				if (bind_val(it->insert, c + 1, &b->vals[rl->first[r] + c],
 					     b->bytes) != SQLITE_OK)
-					return sql_error(im, it->t->name);
+					return sql_error(im, it->stored);
 			if (sqlite3_step(it->insert) != SQLITE_DONE)
-				return sql_error(im, it->t->name);
+				return sql_error(im, it->stored);
 			sqlite3_reset(it->insert);
 		}
 	}
 	return 0;
+}
+
+/* Whether the view of @it derives the args of tape @tp's events: the
+ * type's fields are the table's slots, in order, with the same rules. */
+static bool derives(const struct itable *it, const struct tape_type *tp)
+{
+	if (!it->derive || tp->nfields != (unsigned)it->t->nslots)
+		return false;
+	for (unsigned f = 0; f < tp->nfields; f++)
+		if (strcmp(tp->fields[f].name, it->t->slots[f].field) ||
+		    jrule_of(&tp->fields[f]) != it->rule[f])
+			return false;
+	return true;
 }
 
 /* Per tape, type id -> the index in im->tabs of its table (0: none), from
@@ -311,20 +786,23 @@ static int map_types(struct importer *im, const struct names *tab_of)
 	size_t n = qset__count(im->set);
 
 	im->type_tab = calloc(n, sizeof(*im->type_tab));
-	if (!im->type_tab)
+	im->type_plain = calloc(n, sizeof(*im->type_plain));
+	if (!im->type_tab || !im->type_plain)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const struct tape_reader *r = qset__reader(im->set, i);
 		unsigned max = tape_reader__max_type(r);
 
 		im->type_tab[i] = calloc(max + 1, sizeof(**im->type_tab));
-		if (!im->type_tab[i])
+		im->type_plain[i] = calloc(max + 1, 1);
+		if (!im->type_tab[i] || !im->type_plain[i])
 			return -ENOMEM;
 		for (unsigned id = 1; id <= max; id++) {
 			const struct tape_type *tp = tape_reader__type(r, id);
+			uint32_t k = tp ? tape__names_find(tab_of, tp->name) : 0;
 
-			if (tp)
-				im->type_tab[i][id] = tape__names_find(tab_of, tp->name);
+			im->type_tab[i][id] = k;
+			im->type_plain[i][id] = k && derives(&im->tabs[k], tp);
 		}
 	}
 	return 0;
@@ -334,6 +812,7 @@ static int map_types(struct importer *im, const struct names *tab_of)
 struct pipe {
 	struct importer *im;
 	struct qscan *scan;
+	uint64_t id; /* the last event's */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct rowbatch b[2];
@@ -348,12 +827,12 @@ struct pipe {
 static int fill_events(struct pipe *pp, struct rowbatch *b)
 {
 	struct importer *im = pp->im;
-	struct itable *events = &im->tabs[0];
 	int ret;
 
 	while (b->events < PIPE_EVENTS && b->nbytes < PIPE_BYTES) {
 		const struct tape_event *ev;
 		uint32_t k = 0;
+		bool plain = false;
 
 		ret = qscan__next(pp->scan);
 		if (ret < 0)
@@ -361,15 +840,18 @@ static int fill_events(struct pipe *pp, struct rowbatch *b)
 		if (ret <= 0)
 			return ret;
 		ev = qscan__event(pp->scan);
-		ret = batch_add(b, 0, events->t, pp->scan, true);
+		pp->id++;
+		ret = batch_add(im, b, 0, pp->scan, true, pp->id, ev->source, false);
 		if (ret)
 			return ret;
 		b->events++;
 		if (ev->tp && ev->source < qset__count(im->set) &&
-		    ev->type <= tape_reader__max_type(qset__reader(im->set, ev->source)))
+		    ev->type <= tape_reader__max_type(qset__reader(im->set, ev->source))) {
 			k = im->type_tab[ev->source][ev->type];
+			plain = im->type_plain[ev->source][ev->type];
+		}
 		if (k) {
-			ret = batch_add(b, k, im->tabs[k].t, pp->scan, true);
+			ret = batch_add(im, b, k, pp->scan, true, pp->id, ev->source, plain);
 			if (ret)
 				return ret;
 			b->type_rows++;
@@ -519,7 +1001,7 @@ static int load_table(struct importer *im, size_t k)
 			ret = qscan__next(scan);
 			more = ret > 0;
 			if (more)
-				ret = batch_add(&b, k, im->tabs[k].t, scan, false);
+				ret = batch_add(im, &b, k, scan, false, 0, 0, false);
 			more = more && !ret;
 		}
 		if (ret >= 0 && b.rows[k].n) {
@@ -535,38 +1017,31 @@ static int load_table(struct importer *im, size_t k)
 	return ret;
 }
 
-static int create_indexes(struct importer *im, size_t first_type_tab, qimport_progress_fn progress,
-			  void *ctx)
+/*
+ * The indexes, on "events:rows" alone: a type table's rows are found
+ * through their event's id (its primary key), so `open WHERE pid = 42`
+ * reads events:pid and then the open rows by id.  ts and type arrive
+ * ordered or nearly (a handful of distinct values): SQLite appends to
+ * those indexes.  pid is the costly one, a sort of every event.
+ */
+static int create_indexes(struct importer *im, qimport_progress_fn progress, void *ctx)
 {
 	static const char *const cols[] = {"ts", "pid", "type"};
-	uint64_t total = 3 + (im->ntabs - first_type_tab), done = 0;
 	int ret = 0;
 
-	for (size_t i = 0; i < im->ntabs && !ret; i++) {
-		const struct qtable *t = im->tabs[i].t;
+	for (size_t c = 0; c < 3 && !ret; c++) {
+		char *sql = sqlite3_mprintf(
+			"CREATE INDEX main.\"events:%s\" ON \"events:rows\"(%s)", cols[c], cols[c]);
 
-		if (i != 0 && i < first_type_tab)
-			continue;
-		for (size_t c = 0; c < 3 && !ret; c++) {
-			char *sql;
-
-			/* type tables: ts only; pid is the costly sort, and
-			 * events(pid) finds a process's events of any type */
-			if (c > 0 && t->kind != QT_EVENTS)
-				continue;
-			sql = sqlite3_mprintf("CREATE INDEX main.\"%w_%s\" ON \"%w\"(\"%s\")",
-					      t->name, cols[c], t->name, cols[c]);
-			if (!sql)
-				return -ENOMEM;
-			if (progress)
-				progress(ctx, "indexes", done, total);
-			ret = exec(im, sql);
-			sqlite3_free(sql);
-			done++;
-		}
+		if (!sql)
+			return -ENOMEM;
+		if (progress)
+			progress(ctx, "indexes", c, 3);
+		ret = exec(im, sql);
+		sqlite3_free(sql);
 	}
 	if (progress && !ret)
-		progress(ctx, "indexes", done, total);
+		progress(ctx, "indexes", 3, 3);
 	return ret;
 }
 
@@ -579,16 +1054,16 @@ int qimport__run(sqlite3 *db, struct qset *set, const struct qimport_opts *opts,
 		opts && opts->early_index_events ? opts->early_index_events : EARLY_INDEX_EVENTS;
 	static const enum qtab_kind fixed[] = {QT_PROCESSES, QT_LOSSES, QT_META, QT_TYPES};
 	struct importer im = {.db = db, .set = set, .err = err, .errlen = errlen};
-	bool multi = qset__count(set) > 1;
 	char **names = NULL, **types = NULL;
 	struct names tab_of = {0}; /* type tables by type name */
-	size_t first_type_tab;
+	size_t first_type_tab = 0;
 	int ntypes = 0, n, ret;
 
 	err[0] = '\0';
-	ret = add_table(&im, qtable__new(QT_EVENTS, QL_QUERY, multi));
+	im.multi = qset__count(set) > 1;
+	ret = add_table(&im, qtable__new(QT_EVENTS, QL_QUERY, im.multi));
 	for (size_t i = 0; i < 4 && !ret; i++)
-		ret = add_table(&im, qtable__new(fixed[i], QL_QUERY, multi));
+		ret = add_table(&im, qtable__new(fixed[i], QL_QUERY, im.multi));
 	if (ret)
 		goto cleanup;
 	first_type_tab = im.ntabs;
@@ -604,33 +1079,40 @@ int qimport__run(sqlite3 *db, struct qset *set, const struct qimport_opts *opts,
 	im.st.types_without_table = ntypes - n;
 	ntypes = n;
 	for (int i = 0; i < ntypes && !ret; i++) {
-		ret = add_table(&im, qtable__new_type(set, names[i], types[i], QL_QUERY, multi));
+		ret = add_table(&im, qtable__new_type(set, names[i], types[i], QL_QUERY, im.multi));
 		ret = ret ?: tape__names_add(&tab_of, types[i], (uint32_t)im.ntabs - 1);
 	}
+	for (size_t i = 0; i < im.ntabs && !ret; i++)
+		ret = i == 0		   ? setup_events(&im, &im.tabs[i])
+		      : i < first_type_tab ? setup_fixed(&im.tabs[i])
+					   : setup_type(&im, &im.tabs[i]);
 	ret = ret ?: map_types(&im, &tab_of);
 	if (ret)
 		goto cleanup;
 	ret = exec(&im, "BEGIN");
 	for (size_t i = 0; i < im.ntabs && !ret; i++)
 		ret = create_table(&im, &im.tabs[i]);
+	for (size_t i = 0; i < im.ntabs && !ret; i++)
+		if (i == 0 || i >= first_type_tab)
+			ret = create_view(&im, i, first_type_tab);
 	/*
-	 * CREATE INDEX after the load sorts: n log n, and for pid the
-	 * comparisons fall through to the rowid.  Rows come in ts order, so
-	 * an index that exists during the load only appends to a few hot
-	 * pages per key: linear.  Measured here, the sort wins below a few
-	 * million events and loses above.
+	 * CREATE INDEX after the load sorts: n log n.  Rows come in ts
+	 * order, so an index that exists during the load only appends to a
+	 * few hot pages per key: linear.  Measured here, the sort wins below
+	 * a few million events and loses above.
 	 */
 	bool early = qset__event_count(set) >= early_from;
 
 	if (early)
-		ret = ret ?: create_indexes(&im, first_type_tab, NULL, NULL);
+		ret = ret ?: create_indexes(&im, NULL, NULL);
 	ret = ret ?: load_events(&im, progress, ctx);
 	for (size_t i = 1; i < first_type_tab && !ret; i++)
 		ret = load_table(&im, i);
 	if (!early)
-		ret = ret ?: create_indexes(&im, first_type_tab, progress, ctx);
+		ret = ret ?: create_indexes(&im, progress, ctx);
 	ret = ret ?: exec(&im, "COMMIT");
 	im.st.tables = im.ntabs;
+	im.st.early_indexes = early;
 	if (st)
 		*st = im.st;
 cleanup:
@@ -642,10 +1124,19 @@ cleanup:
 		sqlite3_finalize(it->insert);
 		sqlite3_finalize(it->batch);
 		qtable__free(it->t);
+		sqlite3_free(it->stored);
+		free(it->cols);
+		free(it->rule);
+		free(it->derived);
 	}
-	for (size_t i = 0; im.type_tab && i < qset__count(set); i++)
-		free(im.type_tab[i]);
+	for (size_t i = 0; i < qset__count(set); i++) {
+		if (im.type_tab)
+			free(im.type_tab[i]);
+		if (im.type_plain)
+			free(im.type_plain[i]);
+	}
 	free(im.type_tab);
+	free(im.type_plain);
 	free(im.tabs);
 	qnames__free(names, ntypes);
 	qnames__free(types, ntypes);

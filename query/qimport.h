@@ -13,6 +13,8 @@ struct qimport_stats {
 	/* types without events that got no table (a schema of more than
 	 * QSET_TYPE_TABLES_MAX types) */
 	size_t types_without_table;
+	/* the indexes were created before the load (qimport_opts) */
+	bool early_indexes;
 };
 
 /* @phase: "events", then "indexes" (where @done counts indexes built). */

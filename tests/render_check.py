@@ -12,9 +12,9 @@ standard library, as a user would (docs/USAGE.md, "How values are rendered"):
 
     replay-json    bpftape replay --json             (json, per line)
     replay-text    bpftape replay                    (C escapes in s="...")
-    query-json     bpftape query -f json 'SELECT s, comm, fl_str FROM ...'
-    query-args     bpftape query -f json 'SELECT args FROM events ...'
-    query-csv      bpftape query -f csv 'SELECT s, comm, fl_str FROM ...'
+    query-json     bpftape query --format json 'SELECT s, comm, fl_str FROM ...'
+    query-args     bpftape query --format json 'SELECT args FROM events ...'
+    query-csv      bpftape query --format csv 'SELECT s, comm, fl_str FROM ...'
     export-csv     bpftape export --format csv
     export-chrome  bpftape export --format chrome
 

@@ -5,7 +5,8 @@
  *   - a one-second window of one pid on a 100-second tape: time, and chunks
  *     read against the tape's total (only the overlapping ones should be);
  *   - a full scan with GROUP BY type: rows/s (target >= 5 M/s);
- *   - import into SQLite: events/s into `events` (target >= 1 M/s).
+ *   - import into SQLite: events/s (target >= 1 M/s), and SQLite's own time
+ *     to build the same database from rows in memory (import within 1.3x).
  *
  * Environment: OUTPUT (build dir, for the scratch files), BENCH_QUERY_EVENTS
  * (default 10000000).  Prints figures; exits non-zero only on errors.
@@ -165,59 +166,317 @@ cleanup:
 	return ret;
 }
 
-/*
- * What SQLite alone needs for the `events` part of an import: the rows
- * already decoded, in a temporary table in memory, copied into a fresh
- * database with import's settings, then its three indexes.  No decoding,
- * binding or type tables: a ceiling for import's events/s on this machine.
- */
-static int sqlite_ceiling(sqlite3 *db, const char *outdir)
+/* ---- SQLite's own time for the database import builds ---- */
+
+/* The rows of one table, read back into memory: per value a tag (enum
+ * qval_type), then 8 bytes of integer or 4 of length and the bytes. */
+struct memtab {
+	char *name;
+	int ncols;
+	size_t nrows;
+	unsigned char *buf;
+	size_t len, cap;
+	bool events;	  /* "events:rows" or a "TYPE:fields": id first */
+	size_t next, off; /* the next row to insert, and its offset */
+	sqlite3_stmt *batch, *one;
+};
+
+static int mem_put(struct memtab *m, const void *p, size_t n)
 {
-	static const char *const steps[] = {
-		"INSERT INTO c.events SELECT * FROM temp.src",
-		"CREATE INDEX c.events_ts ON events(ts)",
-		"CREATE INDEX c.events_pid ON events(pid)",
-		"CREATE INDEX c.events_type ON events(type)",
-	};
-	double secs[4], t0, c0, total = 0, cpu_total = 0;
-	char path[4096], *sql;
-	long long rows = 0;
+	if (m->len + n > m->cap) {
+		size_t nc = m->cap ? m->cap : 1 << 20;
+		unsigned char *nb;
+
+		while (nc < m->len + n)
+			nc *= 2;
+		nb = realloc(m->buf, nc);
+		if (!nb)
+			return -1;
+		m->buf = nb;
+		m->cap = nc;
+	}
+	memcpy(m->buf + m->len, p, n);
+	m->len += n;
+	return 0;
+}
+
+static int mem_read(sqlite3 *db, struct memtab *m)
+{
+	char *sql = sqlite3_mprintf("SELECT * FROM \"%w\"", m->name);
+	sqlite3_stmt *st = NULL;
+	int rc = sql ? sqlite3_prepare_v2(db, sql, -1, &st, NULL) : SQLITE_NOMEM;
+
+	sqlite3_free(sql);
+	if (rc != SQLITE_OK)
+		return -1;
+	m->ncols = sqlite3_column_count(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int c = 0; c < m->ncols && rc == SQLITE_ROW; c++) {
+			int t = sqlite3_column_type(st, c);
+			unsigned char tag = t == SQLITE_INTEGER ? 1
+					    : t == SQLITE_TEXT	? 2
+					    : t == SQLITE_BLOB	? 3
+								: 0;
+			int64_t i = sqlite3_column_int64(st, c);
+			const void *p = tag == 3 ? sqlite3_column_blob(st, c)
+						 : (const void *)sqlite3_column_text(st, c);
+			uint32_t n = (uint32_t)sqlite3_column_bytes(st, c);
+
+			if (mem_put(m, &tag, 1) || (tag == 1 && mem_put(m, &i, 8)) ||
+			    (tag >= 2 && (mem_put(m, &n, 4) || mem_put(m, p, n))))
+				rc = SQLITE_NOMEM;
+		}
+		m->nrows++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The offset of the row after the one at @o. */
+static size_t mem_skip(const struct memtab *m, size_t o)
+{
+	for (int c = 0; c < m->ncols; c++) {
+		unsigned char tag = m->buf[o++];
+		uint32_t n;
+
+		if (tag == 1) {
+			o += 8;
+		} else if (tag >= 2) {
+			memcpy(&n, m->buf + o, 4);
+			o += 4 + n;
+		}
+	}
+	return o;
+}
+
+/* Bind the next row of @m at *@off to parameters @first.. of @st. */
+static int mem_bind(sqlite3_stmt *st, int first, const struct memtab *m, size_t *off)
+{
+	int rc = SQLITE_OK;
+
+	for (int c = 0; c < m->ncols && rc == SQLITE_OK; c++) {
+		unsigned char tag = m->buf[(*off)++];
+		int64_t i;
+		uint32_t n;
+
+		if (tag == 1) {
+			memcpy(&i, m->buf + *off, 8);
+			*off += 8;
+			rc = sqlite3_bind_int64(st, first + c, i);
+		} else if (tag >= 2) {
+			memcpy(&n, m->buf + *off, 4);
+			*off += 4;
+			rc = tag == 2 ? sqlite3_bind_text(st, first + c, (char *)m->buf + *off,
+							  (int)n, SQLITE_STATIC)
+				      : sqlite3_bind_blob(st, first + c, m->buf + *off, (int)n,
+							  SQLITE_STATIC);
+			*off += n;
+		} else {
+			rc = sqlite3_bind_null(st, first + c);
+		}
+	}
+	return rc;
+}
+
+#define OWN_BATCH 32
+#define OWN_BLOCK 8192
+
+/* INSERT INTO @m of @rows rows. */
+static sqlite3_stmt *mem_insert(sqlite3 *db, const struct memtab *m, int rows)
+{
+	sqlite3_str *s = sqlite3_str_new(db);
+	sqlite3_stmt *st = NULL;
+	char *sql;
+
+	sqlite3_str_appendf(s, "INSERT INTO \"%w\" VALUES", m->name);
+	for (int r = 0; r < rows; r++) {
+		sqlite3_str_appendall(s, r ? ",(" : "(");
+		for (int c = 0; c < m->ncols; c++)
+			sqlite3_str_appendall(s, c ? ",?" : "?");
+		sqlite3_str_appendall(s, ")");
+	}
+	sql = sqlite3_str_finish(s);
+	if (!sql || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fprintf(stderr, "bench_query: %s: %s\n", m->name, sqlite3_errmsg(db));
+	sqlite3_free(sql);
+	return st;
+}
+
+/*
+ * Insert the rows of @m from its cursor on, up to the row whose first
+ * column (the event's id, in the event tables) passes @max_id: 32 rows per
+ * statement, the last ones one by one, as import does with each batch.
+ */
+static int mem_load(sqlite3 *db, struct memtab *m, int64_t max_id)
+{
+	size_t end = m->next, off = m->off, r;
+	int rc = SQLITE_OK;
+
+	if (!m->batch &&
+	    (!(m->batch = mem_insert(db, m, OWN_BATCH)) || !(m->one = mem_insert(db, m, 1))))
+		return -1;
+	/* the rows to insert: those whose id is at most @max_id */
+	if (!m->events)
+		end = m->nrows;
+	for (size_t o = m->off; m->events && end < m->nrows; end++) {
+		int64_t id;
+
+		if (m->buf[o] != 1)
+			break;
+		memcpy(&id, m->buf + o + 1, 8);
+		if (id > max_id)
+			break;
+		o = mem_skip(m, o);
+	}
+	for (r = m->next; rc == SQLITE_OK && r + OWN_BATCH <= end; r += OWN_BATCH) {
+		for (int j = 0; j < OWN_BATCH && rc == SQLITE_OK; j++)
+			rc = mem_bind(m->batch, 1 + j * m->ncols, m, &off);
+		if (rc == SQLITE_OK && sqlite3_step(m->batch) != SQLITE_DONE)
+			rc = SQLITE_ERROR;
+		sqlite3_reset(m->batch);
+	}
+	for (; rc == SQLITE_OK && r < end; r++) {
+		rc = mem_bind(m->one, 1, m, &off);
+		if (rc == SQLITE_OK && sqlite3_step(m->one) != SQLITE_DONE)
+			rc = SQLITE_ERROR;
+		sqlite3_reset(m->one);
+	}
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "bench_query: own load of %s: %s\n", m->name, sqlite3_errmsg(db));
+	m->next = end;
+	m->off = off;
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* Run the statements @st lists in column @col; with @line, append "what N.NN s"
+ * of each to it. */
+static int exec_all(sqlite3 *db, sqlite3_stmt *st, int col, char *line, size_t len)
+{
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/bench-query-ceiling.db", outdir);
-	unlink(path);
-	sql = sqlite3_mprintf(
-		"ATTACH %Q AS c; PRAGMA c.page_size=65536; PRAGMA c.journal_mode=OFF;"
-		"PRAGMA c.synchronous=OFF; PRAGMA c.cache_size=-131072;"
-		"PRAGMA temp_store=MEMORY;"
-		"CREATE TEMP TABLE src AS SELECT ts, time, cpu, pid, tid, comm, type, "
-		"args FROM events;"
-		"CREATE TABLE c.events AS SELECT * FROM temp.src WHERE 0; BEGIN",
-		path);
-	rc = sql ? sqlite3_exec(db, sql, NULL, NULL, NULL) : SQLITE_NOMEM;
-	sqlite3_free(sql);
-	if (rc != SQLITE_OK || one_int(db, "SELECT count(*) FROM temp.src", &rows)) {
-		fprintf(stderr, "bench_query: ceiling: %s\n", sqlite3_errmsg(db));
-		return -1;
-	}
-	for (size_t i = 0; i < 4; i++) {
-		t0 = now();
-		c0 = cpu();
-		if (sqlite3_exec(db, steps[i], NULL, NULL, NULL) != SQLITE_OK) {
-			fprintf(stderr, "bench_query: %s: %s\n", steps[i], sqlite3_errmsg(db));
+	sqlite3_reset(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *sql = (const char *)sqlite3_column_text(st, col);
+		double c0 = cpu();
+
+		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			fprintf(stderr, "bench_query: %.200s: %s\n", sql, sqlite3_errmsg(db));
 			return -1;
 		}
-		secs[i] = now() - t0;
-		total += secs[i];
-		cpu_total += cpu() - c0;
+		if (line) {
+			const char *on = strstr(sql, " ON ");
+
+			snprintf(line + strlen(line), len - strlen(line), ", %s %.2f s",
+				 on ? on + 4 : sql, cpu() - c0);
+		}
 	}
-	sqlite3_exec(db, "COMMIT; DETACH c; DROP TABLE temp.src", NULL, NULL, NULL);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * SQLite's own time to build the database import built at @dbpath: the
+ * same tables, views and indexes (its schema, read back), the same rows
+ * (read back into memory first, untimed), inserted with prepared
+ * statements of 32 rows in one transaction, import's settings, the
+ * indexes before the load if import made them so (@early).  Nothing of
+ * bpftape runs while it is timed: the floor import is measured against.
+ */
+static int sqlite_own(const char *dbpath, const char *outdir, bool early, double *secs,
+		      double *cpus, char *line, size_t len)
+{
+	char path[4096];
+	sqlite3 *src = NULL, *db = NULL;
+	sqlite3_stmt *tabs = NULL, *views = NULL, *idx = NULL;
+	struct memtab *m = NULL;
+	size_t nm = 0;
+	double t0, c0;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "%s/bench-query-own.db", outdir);
 	unlink(path);
-	printf("bench_query: SQLite alone, %lld events already decoded into `events` with its "
-	       "3 indexes (no type tables): %.2f s = %.2f M events/s (CPU %.2f s); rows %.2f s, "
-	       "ts %.2f s, pid %.2f s, type %.2f s\n",
-	       rows, total, rows / total / 1e6, cpu_total, secs[0], secs[1], secs[2], secs[3]);
-	return 0;
+	if (sqlite3_open_v2(dbpath, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(src,
+			       "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+			       "ORDER BY rowid",
+			       -1, &tabs, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(src,
+			       "SELECT sql FROM sqlite_master WHERE type = 'view' ORDER BY rowid",
+			       -1, &views, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(src,
+			       "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT "
+			       "NULL ORDER BY rowid",
+			       -1, &idx, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bench_query: %s: %s\n", dbpath, sqlite3_errmsg(src));
+		goto cleanup;
+	}
+	while (sqlite3_step(tabs) == SQLITE_ROW) {
+		struct memtab *nmt = realloc(m, (nm + 1) * sizeof(*m));
+
+		if (!nmt)
+			goto cleanup;
+		m = nmt;
+		memset(&m[nm], 0, sizeof(m[nm]));
+		m[nm].name = strdup((const char *)sqlite3_column_text(tabs, 0));
+		m[nm].events = m[nm].name && (!strcmp(m[nm].name, "events:rows") ||
+					      strstr(m[nm].name, ":fields"));
+		if (!m[nm].name || mem_read(src, &m[nm++])) {
+			fprintf(stderr, "bench_query: reading back %s: %s\n", dbpath,
+				sqlite3_errmsg(src));
+			goto cleanup;
+		}
+	}
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		goto cleanup;
+	qimport__tune(db);
+	t0 = now();
+	c0 = cpu();
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    exec_all(db, tabs, 1, NULL, 0) || exec_all(db, views, 0, NULL, 0) ||
+	    (early && exec_all(db, idx, 0, NULL, 0)))
+		goto cleanup;
+	/* the events in import's order: each block of 8192 events, its rows
+	 * of events:rows then those of each type table; then the others */
+	for (int64_t upto = OWN_BLOCK;; upto += OWN_BLOCK) {
+		bool more = false;
+
+		for (size_t i = 0; i < nm; i++) {
+			if (!m[i].events)
+				continue;
+			if (mem_load(db, &m[i], upto))
+				goto cleanup;
+			more |= m[i].next < m[i].nrows;
+		}
+		if (!more)
+			break;
+	}
+	for (size_t i = 0; i < nm; i++)
+		if (!m[i].events && mem_load(db, &m[i], INT64_MAX))
+			goto cleanup;
+	snprintf(line + strlen(line), len - strlen(line), ", rows %.2f s", cpu() - c0);
+	if ((!early && exec_all(db, idx, 0, line, len)) ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto cleanup;
+	*secs = now() - t0;
+	*cpus = cpu() - c0;
+	ret = 0;
+cleanup:
+	if (ret)
+		fprintf(stderr, "bench_query: SQLite's own build: %s\n",
+			db ? sqlite3_errmsg(db) : "cannot start");
+	for (size_t i = 0; i < nm; i++) {
+		sqlite3_finalize(m[i].batch);
+		sqlite3_finalize(m[i].one);
+		free(m[i].name);
+		free(m[i].buf);
+	}
+	free(m);
+	sqlite3_finalize(tabs);
+	sqlite3_finalize(views);
+	sqlite3_finalize(idx);
+	sqlite3_close(src);
+	sqlite3_close(db);
+	unlink(path);
+	return ret;
 }
 
 int main(void)
@@ -337,7 +596,20 @@ int main(void)
 			sql, in_db, in_tape);
 		goto cleanup;
 	}
-	if (sqlite_ceiling(db, outdir) || startup_figure(outdir))
+	sqlite3_close(out);
+	out = NULL;
+	double own, own_cpu;
+	char phases[1024] = "";
+
+	if (sqlite_own(dbpath, outdir, is.early_indexes, &own, &own_cpu, phases, sizeof(phases)))
+		goto cleanup;
+	printf("bench_query: SQLite's own build of the same database (same schema, rows from "
+	       "memory, 32-row prepared inserts, one transaction, same pragmas, indexes %s the "
+	       "load): %.2f s = %.2f M events/s (CPU %.2f s); import/SQLite: %.2fx wall, %.2fx "
+	       "CPU (target <= 1.3); CPU by step%s\n",
+	       is.early_indexes ? "before" : "after", own, is.events / own / 1e6, own_cpu, t / own,
+	       c / own_cpu, phases);
+	if (startup_figure(outdir))
 		goto cleanup;
 	ret = 0;
 cleanup:
