@@ -7,3 +7,7 @@ TEST_HELPERS += tests/gen_golden.c
 UNIT_TESTS += tests/test_expr.c tests/test_replay.c tests/test_redact.c
 FUZZERS += tests/fuzz/fuzz_expr.c tests/fuzz/fuzz_replay.c tests/fuzz/fuzz_filter.c
 BENCHES += tests/bench/bench_replay.c
+# bpftape summary (issue 14): the engine's histogram and bounds, and the
+# report's figures on the golden tapes
+UNIT_TESTS += tests/test_summary.c
+SCRIPT_TESTS += tests/test_summary.sh

@@ -756,6 +756,71 @@ void summary__free(struct summary *s)
 	free(s);
 }
 
+int summary__lineage(struct summary *s)
+{
+	static const char *const lc[] = {"fork", "exec"};
+	const struct tapes *t = s->t;
+	struct tape_select sel = {.sz = sizeof(sel), .types = lc, .ntypes = 2, .no_losses = true};
+	size_t nh = t->nhosts ? t->nhosts : 1, missing = 0;
+	struct proctab **pts = calloc(nh, sizeof(*pts));
+	uint64_t *until = calloc(t->n ? t->n : 1, sizeof(*until));
+	struct tape_merge *cur = NULL;
+	const struct tape_event *ev;
+	int rc = -ENOMEM;
+
+	for (size_t i = 0; i < s->nprocs; i++)
+		missing += !s->procs[i].ppid || !s->procs[i].cmd;
+	if (!missing || s->o.whole) {
+		rc = 0;
+		goto out;
+	}
+	if (!pts || !until)
+		goto out;
+	for (size_t h = 0; h < nh; h++)
+		if (!(pts[h] = proctab__new()))
+			goto out;
+	for (size_t r = 0; r < t->n; r++) {
+		uint64_t since;
+
+		if (proctab__load_snapshot(pts[t->host_of ? t->host_of[r] : 0], t->readers[r]))
+			goto out;
+		predicate__range(t->pred, (unsigned)r, &since, &until[r]);
+	}
+	if (!(cur = tapes__merge_new(t->readers, t->n, &sel, NULL, until))) {
+		rc = -errno;
+		goto out;
+	}
+	for (;;) {
+		int k = tapes__merge_next(cur, &ev);
+
+		if (k < 0)
+			continue; /* the pass named it already: it costs its own forks */
+		if (!k)
+			break;
+		if (proctab__apply(pts[t->host_of ? t->host_of[ev->source] : 0], ev))
+			goto out;
+	}
+	for (size_t i = 0; i < s->nprocs; i++) {
+		struct sproc *p = &s->procs[i];
+		const struct proc_state *ps = proctab__get(pts[p->host], p->pid);
+
+		if (!ps)
+			continue;
+		if (!p->ppid)
+			p->ppid = ps->ppid;
+		if (!p->cmd && ps->argv && ps->argv_len && set_cmd(p, ps->argv, ps->argv_len))
+			goto out;
+	}
+	rc = 0;
+out:
+	tapes__merge_free(cur);
+	for (size_t h = 0; pts && h < nh; h++)
+		proctab__free(pts[h]);
+	free(pts);
+	free(until);
+	return rc;
+}
+
 /* ---- the report -------------------------------------------------------- */
 
 /* Levels of the exec tree shown: a chain of forks deeper than this is cut,
@@ -1644,6 +1709,11 @@ int cmd_summary(int argc, char **argv)
 			continue;
 		if (summary__add(s, ev))
 			goto nomem;
+	}
+	if ((rc = summary__lineage(s))) {
+		cli__eprintf("bpftape summary: reading the processes' forks and execs: %s\n",
+			     strerror(-rc));
+		goto cleanup;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (json)

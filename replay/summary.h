@@ -77,6 +77,15 @@ void summary__free(struct summary *s);
  * first, so its process is known.  0 or -ENOMEM. */
 int summary__add(struct summary *s, const struct tape_event *ev);
 
+/*
+ * After the pass over a selection: the parents and command lines of the
+ * processes whose fork or exec the selection left out (--pid of a child,
+ * --tid of a thread), from the tapes' fork and exec events up to the end of
+ * the selection (the index skips chunks without them).  Nothing to do for
+ * whole tapes.  0 or -errno.
+ */
+int summary__lineage(struct summary *s);
+
 /* A chunk could not be read: the counts come from the events read, not from
  * the index. */
 void summary__bad_chunk(struct summary *s);

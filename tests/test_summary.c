@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The summary engine (replay/summary.c): the latency histogram's
+ * percentiles against exact ones, the golden summary tape against its
+ * generator, and the bounds of its tables (keys past a cap are counted as
+ * other, not kept).  tests/test_summary.sh checks the report's figures.
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "golden_summary.h"
+#include "output.h"
+#include "predicate.h"
+#include "summary.h"
+#include "tapes.h"
+
+static char dir[256];	 /* scratch directory */
+static char golden[600]; /* tests/golden/summary-basic.tape */
+
+static int setup(void **state)
+{
+	const char *f = __FILE__; /* tests/test_summary.c, relative to the top */
+	const char *slash = strrchr(f, '/');
+
+	(void)state;
+	snprintf(golden, sizeof(golden), "%.*s/golden/summary-basic.tape",
+		 slash ? (int)(slash - f) : 1, slash ? f : ".");
+	snprintf(dir, sizeof(dir), "/tmp/bpftape-test-summary-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	return access(golden, R_OK);
+}
+
+static int teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The nearest-rank percentile of sorted @v. */
+static uint64_t exact(const uint64_t *v, size_t n, unsigned permille)
+{
+	size_t rank = (n * permille + 999) / 1000;
+
+	return v[rank ? rank - 1 : 0];
+}
+
+static void test_hist_small_exact(void **state)
+{
+	struct lat_hist *h = calloc(1, sizeof(*h));
+
+	(void)state;
+	assert_non_null(h);
+	assert_int_equal(lat_hist__percentile(h, 500), 0);
+	for (uint64_t v = 0; v < 128; v++)
+		lat_hist__add(h, v);
+	/* 128 values 0..127: the k-th is k-1, exactly */
+	assert_int_equal(lat_hist__percentile(h, 500), 63);
+	assert_int_equal(lat_hist__percentile(h, 990), 126);
+	assert_int_equal(lat_hist__percentile(h, 1000), 127);
+	assert_int_equal(lat_hist__percentile(h, 1), 0);
+	free(h);
+}
+
+/* Over values from 1 ns to 1000 s: every percentile at most 1/64 above the
+ * exact one and never below it; the maximum exact. */
+static void test_hist_precision(void **state)
+{
+	enum { N = 20000 };
+	static const unsigned pm[] = {1, 100, 250, 500, 750, 900, 990, 999, 1000};
+	struct lat_hist *h = calloc(1, sizeof(*h));
+	uint64_t *v = malloc(N * sizeof(*v)), x = 88172645463325252ULL;
+
+	(void)state;
+	assert_true(h && v);
+	for (size_t i = 0; i < N; i++) {
+		/* xorshift: log-uniform over 2^0..2^40 */
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		v[i] = (x >> 24) >> (x % 41);
+		lat_hist__add(h, v[i]);
+	}
+	qsort(v, N, sizeof(*v), cmp_u64);
+	for (size_t k = 0; k < sizeof(pm) / sizeof(pm[0]); k++) {
+		uint64_t want = exact(v, N, pm[k]), got = lat_hist__percentile(h, pm[k]);
+
+		if (got < want || got > want + want / 64)
+			fail_msg("p%u.%u: %llu, exact %llu", pm[k] / 10, pm[k] % 10,
+				 (unsigned long long)got, (unsigned long long)want);
+	}
+	assert_int_equal(h->max, v[N - 1]);
+	assert_int_equal(lat_hist__percentile(h, 1000), v[N - 1]);
+	free(v);
+	free(h);
+}
+
+/* Beyond the histogram's range: the last bucket, reported as the exact max. */
+static void test_hist_clamp(void **state)
+{
+	struct lat_hist *h = calloc(1, sizeof(*h)), *m = calloc(1, sizeof(*m));
+
+	(void)state;
+	assert_true(h && m);
+	lat_hist__add(h, 1);
+	lat_hist__add(h, 1ULL << 50);
+	lat_hist__add(h, UINT64_MAX);
+	assert_int_equal(lat_hist__percentile(h, 300), 1);
+	assert_int_equal(lat_hist__percentile(h, 500), UINT64_MAX);
+	assert_int_equal(lat_hist__percentile(h, 1000), UINT64_MAX);
+	lat_hist__add(m, 1ULL << 50);
+	assert_int_equal(lat_hist__percentile(m, 500), 1ULL << 50);
+	lat_hist__merge(m, h);
+	assert_int_equal(m->n, 4);
+	assert_int_equal(m->max, UINT64_MAX);
+	free(h);
+	free(m);
+}
+
+static void test_golden_current(void **state)
+{
+	struct golden_mem m;
+	FILE *f = fopen(golden, "rb");
+	char *buf;
+	long len;
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)len);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	assert_int_equal(golden_summary_mem(&m), 0);
+	if ((size_t)len != m.len || memcmp(buf, m.data, m.len))
+		fail_msg("tests/golden/summary-basic.tape no longer matches "
+			 "tests/golden_summary.h; regenerate it with build/tests/gen_golden "
+			 "tests/golden (and tests/golden/summary-basic.txt)");
+	free(buf);
+	free(m.data);
+}
+
+/* Run the engine over @path with @po and return its JSON (malloc'ed). */
+static char *summarize(const char *path, const struct pred_opts *po, size_t top)
+{
+	char *paths[] = {(char *)path}, err[512], outp[300], *buf;
+	struct summary_opts so = {.sz = sizeof(so), .top = top, .whole = pred_opts__empty(po)};
+	struct tapes t;
+	struct summary *s;
+	struct out o;
+	const struct tape_event *ev;
+	int fd, rc;
+	FILE *f;
+	long len;
+
+	assert_int_equal(tapes__setup(&t, paths, 1, po, err, sizeof(err)), 0);
+	s = summary__new(&t, &so);
+	assert_non_null(s);
+	while ((rc = tapes__merge_next(t.cur, &ev)) != 0) {
+		assert_true(rc > 0);
+		assert_int_equal(tapes__apply(&t, ev), 0);
+		if (predicate__match(t.pred, ev))
+			assert_int_equal(summary__add(s, ev), 0);
+	}
+	assert_int_equal(summary__lineage(s), 0);
+	snprintf(outp, sizeof(outp), "%s/summary.json", dir);
+	fd = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(out__init(&o, fd), 0);
+	summary__json(s, &o);
+	assert_int_equal(out__close(&o), 0);
+	close(fd);
+	summary__free(s);
+	tapes__teardown(&t);
+	f = fopen(outp, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)len + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	return buf;
+}
+
+static void expect(const char *json, const char *part)
+{
+	if (!strstr(json, part))
+		fail_msg("no %s in %.2000s", part, json);
+}
+
+/*
+ * More distinct processes, files and destinations than the tables keep:
+ * the first ones are kept, the rest counted as other, and every event is
+ * still counted once.  N processes, each one open of its own file; the
+ * first NCONN also connect, each to its own address.
+ */
+static void test_caps(void **state)
+{
+	enum { N = SUMMARY_MAX_PROCS + 4464, NCONN = SUMMARY_MAX_CONNS + 616 };
+	char path[300], file[64];
+	struct tape_writer *w;
+	struct golden_ctx g = {0};
+	struct pred_opts po = {0};
+	char *json;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/caps.tape", dir);
+	w = tape_writer__open(path, NULL);
+	assert_non_null(w);
+	g.w = w;
+	for (int i = 0; i < G_NTYPES; i++)
+		assert_true((g.ids[i] = tape_writer__add_type(w, &golden_types[i])) > 0);
+	for (uint32_t i = 0; i < N; i++) {
+		snprintf(file, sizeof(file), "/tmp/f%u", i);
+		golden_open(&g, (uint64_t)i * 1000, 0, 1000 + i, 1000 + i, "p", file, 0, 0,
+			    i % 2 ? 3 : -ENOENT);
+		if (i < NCONN) {
+			struct sockaddr_in sin = {.sin_family = AF_INET,
+						  .sin_port = htons(80),
+						  .sin_addr.s_addr = htonl(0x0a000000 + i)};
+
+			golden_connect(&g, (uint64_t)i * 1000 + 1, 1000 + i, "p", &sin, sizeof(sin),
+				       0);
+		}
+	}
+	assert_int_equal(g.err, 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+
+	json = summarize(path, &po, 2);
+	expect(json, "\"events\":87000,");
+	expect(json, "\"processes\":{\"count\":65536,\"other_events\":4464,");
+	expect(json, "\"files\":{\"opens\":70000,\"failures\":35000,\"count\":65536,"
+		     "\"other_opens\":4464,");
+	expect(json, "\"connections\":{\"connects\":17000,\"other\":616,");
+	free(json);
+}
+
+/* The counts of whole tapes come from the index, and the events agree. */
+static void test_index_counts(void **state)
+{
+	struct pred_opts po = {0};
+	char err[256], *a, *b;
+
+	(void)state;
+	a = summarize(golden, &po, 10);
+	expect(a, "\"whole\":true,\"counts_from\":\"index\",\"events\":142,");
+	/* a selection of everything: the same figures, from the events */
+	assert_int_equal(pred_opts__parse(&po, PRED_OPT_SINCE, "0", err, sizeof(err)), 1);
+	b = summarize(golden, &po, 10);
+	expect(b, "\"whole\":false,\"counts_from\":\"events\",\"events\":142,");
+	assert_string_equal(strstr(a, "\"span_ns\""), strstr(b, "\"span_ns\""));
+	free(a);
+	free(b);
+	pred_opts__free(&po);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hist_small_exact), cmocka_unit_test(test_hist_precision),
+		cmocka_unit_test(test_hist_clamp),	 cmocka_unit_test(test_golden_current),
+		cmocka_unit_test(test_index_counts),	 cmocka_unit_test(test_caps),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
