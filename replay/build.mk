@@ -11,3 +11,5 @@ BENCHES += tests/bench/bench_replay.c
 # report's figures on the golden tapes
 UNIT_TESTS += tests/test_summary.c
 SCRIPT_TESTS += tests/test_summary.sh
+# ...and on a real recording (root)
+ROOT_TESTS += tests/test_summary_root.c
