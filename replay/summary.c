@@ -1142,6 +1142,10 @@ static void text_procs(struct summary *s, struct out *o, struct report *r)
 {
 	size_t n;
 
+	if (!s->nprocs) {
+		out__puts(o, "\nProcesses: none\n");
+		return;
+	}
 	out__printf(o, "\nProcesses by events (%zu processes):\n", s->nprocs);
 	out__puts(o, "    events  syscalls     seconds  process\n");
 	n = rows_shown(s, s->nprocs);
@@ -1191,7 +1195,9 @@ static void text_sc_row(struct out *o, const struct ssc *sc, uint64_t total_ns,
 		out__printf(o, "%9llu ", (unsigned long long)sc->errors);
 	else
 		out__printf(o, "%9s ", "");
-	out__printf(o, "%s\n", name);
+	/* an enum name from the tape: escaped like every string of it */
+	out__text_str(o, name, strlen(name));
+	out__putc(o, '\n');
 }
 
 static void text_syscalls(struct summary *s, struct out *o, struct report *r)
@@ -1335,6 +1341,8 @@ static void text_losses(struct summary *s, struct out *o)
 
 static void text_types(struct summary *s, struct out *o)
 {
+	if (!total_events(s))
+		return;
 	out__puts(o, "\nEvents by type:\n");
 	for (size_t i = 0; i < s->types.n; i++) {
 		uint64_t n = type_count(s, i);

@@ -6,6 +6,7 @@
  * other, not kept).  tests/test_summary.sh checks the report's figures.
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,8 +162,9 @@ static void test_golden_current(void **state)
 	free(m.data);
 }
 
-/* Run the engine over @path with @po and return its JSON (malloc'ed). */
-static char *summarize(const char *path, const struct pred_opts *po, size_t top)
+/* Run the engine over @path with @po and return its JSON, or its text
+ * (malloc'ed). */
+static char *summarize_as(const char *path, const struct pred_opts *po, size_t top, bool json)
 {
 	char *paths[] = {(char *)path}, err[512], outp[300], *buf;
 	struct summary_opts so = {.sz = sizeof(so), .top = top, .whole = pred_opts__empty(po)};
@@ -188,7 +190,10 @@ static char *summarize(const char *path, const struct pred_opts *po, size_t top)
 	fd = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(out__init(&o, fd), 0);
-	summary__json(s, &o);
+	if (json)
+		summary__json(s, &o);
+	else
+		summary__text(s, &o);
 	assert_int_equal(out__close(&o), 0);
 	close(fd);
 	summary__free(s);
@@ -203,6 +208,11 @@ static char *summarize(const char *path, const struct pred_opts *po, size_t top)
 	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
 	fclose(f);
 	return buf;
+}
+
+static char *summarize(const char *path, const struct pred_opts *po, size_t top)
+{
+	return summarize_as(path, po, top, true);
 }
 
 static void expect(const char *json, const char *part)
@@ -278,12 +288,86 @@ static void test_index_counts(void **state)
 	pred_opts__free(&po);
 }
 
+/* Control bytes in what a tape names (comm, path, address, a syscall's
+ * enum name, a type name): none reaches the terminal or the JSON raw. */
+static void test_hostile_strings(void **state)
+{
+	static const uint64_t nr_vals[] = {0};
+	static const char *const nr_names[] = {"re\x1b[2Jad"};
+	static const struct tape_enum nr_enum = {"syscall", 1, nr_vals, nr_names};
+	static const struct tape_field sc_f[] = {
+		{"nr", TAPE_U32, TAPE_DISP_ENUM, &nr_enum},
+		{"ret", TAPE_S64, TAPE_DISP_ERRNO, NULL},
+		{"latency", TAPE_U64, TAPE_DISP_NSEC, NULL},
+	};
+	static const struct tape_type sc_type = {0, "syscall", "", "", 3, sc_f};
+	static const struct tape_type odd_type = {0, "odd\x1b]0;T\a", "", "", 0, NULL};
+	static const char comm[] = "e\x1b]0;T\a\x9b";
+	char path[300], *out[2];
+	struct tape_writer *w;
+	struct golden_ctx g = {0};
+	struct pred_opts po = {0};
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int sc, odd;
+
+	(void)state;
+	strcpy(sun.sun_path, "/run/\x1b[31mred");
+	snprintf(path, sizeof(path), "%s/hostile.tape", dir);
+	w = tape_writer__open(path, NULL);
+	assert_non_null(w);
+	g.w = w;
+	for (int i = 0; i < G_NTYPES; i++)
+		if (i != G_SYSCALL)
+			assert_true((g.ids[i] = tape_writer__add_type(w, &golden_types[i])) > 0);
+	assert_true((sc = tape_writer__add_type(w, &sc_type)) > 0);
+	assert_true((odd = tape_writer__add_type(w, &odd_type)) > 0);
+	golden_open(&g, 1, 0, 7, 7, comm, "/tmp/\x1b[2J\n\x7f", 0, 0, -ENOENT);
+	golden_connect(&g, 2, 7, comm, &sun, sizeof(sun), -ECONNREFUSED);
+	{
+		union tape_value v[] = {GV_U(0), GV_S(-EIO), GV_U(1000)};
+		struct tape_event ev = {.ts = 3,
+					.pid = 7,
+					.tid = 7,
+					.type = (uint16_t)sc,
+					.comm = comm,
+					.values = v};
+		struct tape_event ev2 = {.ts = 4,
+					 .pid = 7,
+					 .tid = 7,
+					 .type = (uint16_t)odd,
+					 .comm = comm,
+					 .values = v};
+
+		assert_int_equal(tape_writer__append(w, &ev), 0);
+		assert_int_equal(tape_writer__append(w, &ev2), 0);
+	}
+	assert_int_equal(g.err, 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+
+	out[0] = summarize_as(path, &po, 10, false);
+	out[1] = summarize(path, &po, 10);
+	for (int k = 0; k < 2; k++) {
+		for (const unsigned char *c = (const unsigned char *)out[k]; *c; c++)
+			if ((*c < 0x20 && *c != '\n') || *c == 0x7f ||
+			    (c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f))
+				fail_msg("a control byte 0x%02x in %s:\n%s", *c,
+					 k ? "JSON" : "text", out[k]);
+	}
+	/* and they are there, escaped */
+	expect(out[0], "re\\x1b[2Jad");
+	expect(out[1], "\"syscall\":\"re\\\\x1b[2Jad\"");
+	free(out[0]);
+	free(out[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hist_small_exact), cmocka_unit_test(test_hist_precision),
 		cmocka_unit_test(test_hist_clamp),	 cmocka_unit_test(test_golden_current),
 		cmocka_unit_test(test_index_counts),	 cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_hostile_strings),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
