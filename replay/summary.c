@@ -650,7 +650,7 @@ int summary__add(struct summary *s, const struct tape_event *ev)
 		return add_loss(s, ev);
 	if (!ev->tp)
 		return 0;
-	ts = ev->ts + (uint64_t)tapes__merge_offset(s->t->cur, ev->source);
+	ts = ev->ts + (uint64_t)(s->t->cur ? tapes__merge_offset(s->t->cur, ev->source) : 0);
 	if (!s->events || ts < s->min_ts)
 		s->min_ts = ts;
 	if (!s->events || ts > s->max_ts)

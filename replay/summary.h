@@ -69,7 +69,9 @@ struct summary_opts {
 
 struct summary;
 
-/* A summary of events of @t (borrowed).  NULL + errno (ENOMEM). */
+/* A summary of events of @t (borrowed): its readers; its hosts, process
+ * tables and merge when set (tapes__setup() sets them).  NULL + errno
+ * (ENOMEM). */
 struct summary *summary__new(const struct tapes *t, const struct summary_opts *o);
 void summary__free(struct summary *s);
 
