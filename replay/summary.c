@@ -953,7 +953,19 @@ static int report_tree(struct summary *s, struct report *r)
 		p->subtree = 0;
 		p->shown = false;
 	}
-	/* a chain longer than this is a loop (reused pids): cut it there */
+	/* reused pids can make a loop of parents: cut it where it closes, so
+	 * that its processes hang from a root like the others */
+	for (size_t i = 0; i < n; i++) {
+		int32_t q = s->procs[i].parent;
+
+		for (int d = 0; d < 256 && q >= 0; d++, q = s->procs[q].parent)
+			if (q == (int32_t)i) {
+				s->procs[i].parent = -1;
+				break;
+			}
+	}
+	/* a chain longer than this is cut there (the tree shows TREE_DEPTH
+	 * levels) */
 	for (size_t i = 0; i < n; i++) {
 		int32_t q = (int32_t)i;
 

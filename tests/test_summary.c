@@ -288,6 +288,65 @@ static void test_index_counts(void **state)
 	pred_opts__free(&po);
 }
 
+/*
+ * A chain of forks deeper than the tree shows, and two processes each the
+ * other's parent (reused pids): the tree is cut at TREE_DEPTH levels, the
+ * loop is broken, and every process appears.
+ */
+static void test_tree_shapes(void **state)
+{
+	enum { DEPTH = 200 };
+	char path[300], err[256], *text, *json;
+	struct tape_writer *w;
+	struct golden_ctx g = {0};
+	struct pred_opts po = {0};
+	uint64_t t = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/tree.tape", dir);
+	w = tape_writer__open(path, NULL);
+	assert_non_null(w);
+	g.w = w;
+	for (int i = 0; i < G_NTYPES; i++)
+		assert_true((g.ids[i] = tape_writer__add_type(w, &golden_types[i])) > 0);
+	for (uint32_t i = 0; i < DEPTH; i++) {
+		union tape_value v[] = {GV_U(1000 + i), GV_U(1001 + i), GV_U(1001 + i)};
+
+		golden_ev(&g, t++, 0, 1000 + i, 1000 + i, "chain", G_FORK, v);
+	}
+	/* the deepest is the busiest: the tree shows its ancestors */
+	golden_open(&g, t++, 0, 1000 + DEPTH, 1000 + DEPTH, "chain", "/x", 0, 0, 3);
+	golden_open(&g, t++, 0, 1000 + DEPTH, 1000 + DEPTH, "chain", "/x", 0, 0, 3);
+	{
+		union tape_value a[] = {GV_U(500), GV_U(501), GV_U(501)};
+		union tape_value b[] = {GV_U(501), GV_U(500), GV_U(500)};
+
+		golden_ev(&g, t++, 0, 500, 500, "loop", G_FORK, a);
+		golden_ev(&g, t++, 0, 501, 501, "loop", G_FORK, b);
+		golden_ev(&g, t++, 0, 500, 500, "loop", G_FORK, a);
+	}
+	assert_int_equal(g.err, 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+
+	/* a selection: the parents of processes first seen without one come
+	 * from the end of the tape, where 500 and 501 are each other's */
+	assert_int_equal(pred_opts__parse(&po, PRED_OPT_SINCE, "0", err, sizeof(err)), 1);
+	text = summarize_as(path, &po, 0, false);
+	expect(text, "deeper processes not shown");
+	/* in the tree, not only in the tables */
+	assert_non_null(strstr(text, "Exec tree"));
+	expect(strstr(text, "Exec tree"), "500 loop");
+	expect(strstr(text, "Exec tree"), "501 loop");
+	json = summarize(path, &po, 0);
+	/* the loop is there, cut at one of its processes */
+	expect(json, "\"pid\":501,\"ppid\":500,");
+	expect(json, "\"pid\":500,\"ppid\":501,");
+	free(text);
+	free(json);
+	pred_opts__free(&po);
+}
+
 /* Control bytes in what a tape names (comm, path, address, a syscall's
  * enum name, a type name): none reaches the terminal or the JSON raw. */
 static void test_hostile_strings(void **state)
@@ -367,7 +426,7 @@ int main(void)
 		cmocka_unit_test(test_hist_small_exact), cmocka_unit_test(test_hist_precision),
 		cmocka_unit_test(test_hist_clamp),	 cmocka_unit_test(test_golden_current),
 		cmocka_unit_test(test_index_counts),	 cmocka_unit_test(test_caps),
-		cmocka_unit_test(test_hostile_strings),
+		cmocka_unit_test(test_hostile_strings),	 cmocka_unit_test(test_tree_shapes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
