@@ -727,6 +727,15 @@ struct summary *summary__new(const struct tapes *t, const struct summary_opts *o
 		}
 		free(counts);
 	}
+	/* --type alone: the index's counts of the types it names */
+	for (size_t i = 0; !s->o.whole && s->o.ntypes && i < s->types.n; i++) {
+		size_t k = 0;
+
+		while (k < s->o.ntypes && strcmp(s->o.types[k], s->types.keys[i].s))
+			k++;
+		if (k == s->o.ntypes)
+			s->tcount[i].idx = 0;
+	}
 	return s;
 nomem:
 	summary__free(s);
@@ -1093,10 +1102,11 @@ static int report_make(struct summary *s, struct report *r)
 	return report_tree(s, r);
 }
 
-/* Totals and counts per type: the index's for whole tapes that read well. */
+/* Totals and counts per type: the index's for whole tapes, or all of some
+ * types, that read well. */
 static bool from_index(const struct summary *s)
 {
-	return s->o.whole && !s->bad;
+	return (s->o.whole || s->o.ntypes) && !s->bad;
 }
 
 static uint64_t type_count(const struct summary *s, size_t i)
@@ -1604,7 +1614,7 @@ static void usage(FILE *f)
 		"tree of the busiest processes and their ancestors; losses.  Several\n"
 		"tapes are merged as replay merges them.\n\n"
 		"Totals and counts per type come from the index when nothing is\n"
-		"selected; the tables take one pass over the events, in bounded memory:\n"
+		"selected, or --type alone; the tables take one pass over the events, in bounded memory:\n"
 		"percentiles from log-linear histograms (at most 1/64 above the true\n"
 		"value, exact below 128 ns; max exact), at most %d processes, %d\n"
 		"files and %d destinations (the rest is counted as 'other').\n\n"
@@ -1703,6 +1713,10 @@ int cmd_summary(int argc, char **argv)
 		goto cleanup;
 	}
 	so.whole = pred_opts__empty(&po);
+	if (po.ntypes && !po.since && !po.until && !po.npids && !po.ntids && !po.comm && !po.expr) {
+		so.types = (const char *const *)po.types;
+		so.ntypes = po.ntypes;
+	}
 	if (!(s = summary__new(&t, &so)) || out__init(&out, STDOUT_FILENO))
 		goto nomem;
 	/* damage the index already named: its chunks' counts are not in the

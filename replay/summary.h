@@ -65,6 +65,10 @@ struct summary_opts {
 	/* the events of the tapes' indexes are the selection (no predicate):
 	 * totals and counts per type come from the index */
 	bool whole;
+	/* or the selection is every event of these types (--type alone):
+	 * their counts come from the index too */
+	const char *const *types;
+	size_t ntypes;
 };
 
 struct summary;

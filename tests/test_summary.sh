@@ -148,6 +148,13 @@ eq(s["types"], {"open": 9}, "types")
 eq((s["syscalls"]["rows"], s["syscalls"]["total"]["calls"]), ([], 0), "no syscalls")
 eq(s["losses"]["lost"], 0, "--type without lost")
 '
+# --type alone: all of those types, counted by the index
+run "summary --type open,syscall" check --type open,syscall "$TAPE" -- '
+eq((s["whole"], s["counts_from"], s["events"]), (False, "index", 132), "events")
+eq(s["types"], {"open": 9, "syscall": 123}, "types")
+eq(s["syscalls"]["total"]["calls"], 123, "calls")
+eq(s["processes"]["count"], 2, "processes")
+'
 run "summary --tid 301" check --tid 301 "$TAPE" -- '
 eq(s["events"], 51, "events: 50 reads and one open")
 eq(rows(s["syscalls"]["rows"], "syscall", "calls", "errors", "total_ns"), [("read", 50, 10, 2550000)], "reads: the even ones, every failing one")
