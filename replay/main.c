@@ -21,6 +21,7 @@ static const struct verb verbs[] = {
 	{"replay", cmd_replay, "print events in timestamp order (text, JSON, paced)"},
 	{"filter", cmd_filter, "write the selected events into a new tape, optionally redacted"},
 	{"info", cmd_info, "summarize a tape; --verify checks every CRC"},
+	{"summary", cmd_summary, "top processes, syscalls (strace -c), files, connections"},
 	{"recover", cmd_recover, "rebuild a damaged or unfinished tape"},
 	{"export", cmd_export, "export to Chrome trace JSON (Perfetto) or CSV"},
 #endif
@@ -41,6 +42,7 @@ static void usage(FILE *f)
 	fprintf(f, "\nExamples:\n"
 		   "  sudo bpftape record -o incident.tape -- ./server\n"
 		   "  bpftape replay incident.tape\n"
+		   "  bpftape summary incident.tape\n"
 		   "  bpftape filter -o public.tape --redact all incident.tape\n"
 		   "  bpftape query incident.tape -c 'SELECT type, count(*) FROM events GROUP BY "
 		   "type'\n"

@@ -14,6 +14,7 @@ int cmd_filter(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # The offline verbs under valgrind: replay (text and JSON), filter (with and
-# without redaction), info --verify, recover, export (chrome, csv), query
+# without redaction), info --verify, summary, recover, export (chrome, csv), query
 # and import over the golden tapes, the damaged ones included, and over the
 # inputs the fuzzers once crashed on (tests/fuzz/regress/).  A test fails on
 # any memory error or definite leak (valgrind exits 99), on a crash, or when
@@ -113,6 +113,8 @@ for t in "$GOLD/replay-basic.tape" "$GOLD/format-valid.tape"; do
 	vg ok "$b: filter --redact all" filter -q -o @.tape --redact all --key "$key" "$t"
 	vg ok "$b: info --verify" info --verify "$t"
 	vg ok "$b: info --json" info --json "$t"
+	vg ok "$b: summary" summary "$t"
+	vg ok "$b: summary --json -f" summary --json --top 0 -f 'ret < 0' "$t"
 	vg ok "$b: recover" recover -o @.tape "$t"
 	vg ok "$b: export chrome" export --format chrome -o @.out "$t"
 	vg ok "$b: export csv" export --format csv -o @.out "$t"
@@ -133,6 +135,7 @@ for t in "$GOLD"/format-badfooter.tape "$GOLD"/format-crc.tape "$GOLD"/format-em
 	b=$(basename "$t")
 	vg any "$b: replay --json" replay --json "$t"
 	vg any "$b: info --verify" info --verify "$t"
+	vg any "$b: summary --json" summary --json "$t"
 	vg any "$b: recover" recover -o @.tape "$t"
 	vg any "$b: filter --redact all" filter -q -o @.tape --redact all --key "$key" "$t"
 	vg any "$b: import" import -q -o @.db "$t"

@@ -8,6 +8,7 @@
  *   - text: `bpftape replay` to /dev/null (target >= 3 M events/s;
  *     perf script on this machine: about 0.47 M/s);
  *   - JSON: `bpftape replay --json` to /dev/null;
+ *   - summary: `bpftape summary` (every event into its tables) to /dev/null;
  *   - window: a one-second window of the 60-second tape, through the index:
  *     chunks and bytes read against the file size, and `bpftape filter`.
  *
@@ -244,6 +245,20 @@ int main(int argc, char **argv)
 		       "CPU = %.2f M events/s%s\n",
 		       secs, (double)cnt / secs / 1e6, cpu_secs, (double)cnt / cpu_secs / 1e6,
 		       rc ? " FAILED" : "");
+	}
+	{
+		char *a[] = {"summary", path, NULL};
+		char *p[] = {"summary", "--pid", "1000,1001", path, NULL};
+
+		secs = run_quiet(cmd_summary, a, &rc);
+		printf("  bpftape summary > /dev/null: %.3f s wall = %.2f M events/s, %.3f s CPU = "
+		       "%.2f M events/s%s\n",
+		       secs, (double)cnt / secs / 1e6, cpu_secs, (double)cnt / cpu_secs / 1e6,
+		       rc ? " FAILED" : "");
+		secs = run_quiet(cmd_summary, p, &rc);
+		printf("  bpftape summary --pid (a selection: every event checked) > /dev/null: "
+		       "%.3f s wall = %.2f M events/s%s\n",
+		       secs, (double)cnt / secs / 1e6, rc ? " FAILED" : "");
 	}
 
 	/* a one-second window through the index */

@@ -2,7 +2,8 @@
 /*
  * Fuzz what replay does with any tape: read it, keep the process table,
  * evaluate an expression, render every event as text, JSON and CSV-like
- * values.  Whatever the bytes, nothing may crash or read out of bounds.
+ * values, and summarize them (bpftape summary, text and JSON).  Whatever the bytes, nothing may
+ * crash or read out of bounds.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -13,8 +14,10 @@
 #include "expr.h"
 #include "output.h"
 #include "predicate.h"
+#include "summary.h"
 #include "tape_proctab.h"
 #include "tape.h"
+#include "tapes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,6 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pred_opts po = {0};
 	struct render rd = {0};
 	struct out o = {0};
+	struct summary_opts so = {.sz = sizeof(so), .top = 3, .whole = true};
+	struct tapes t = {0};
+	struct summary *s = NULL;
 	const struct tape_event *ev;
 	char err[256], val[512];
 	int rc, guard = 0;
@@ -44,7 +50,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	po.expr = "ret < 0 || path =~ \"/etc/*\" || comm == \"x\" || flags & 1 || argv =~ \"*a*\"";
 	pred = predicate__new(&po, &r, 1, err, sizeof(err));
 	c = tape_cursor__new(&r, 1, pred ? predicate__select_lifecycle(pred) : NULL);
-	if (!c)
+	t.readers = &r;
+	t.n = 1;
+	t.src_pt = &pt;
+	s = summary__new(&t, &so);
+	if (!c || !s)
 		goto out;
 	while ((rc = tape_cursor__next(c, &ev)) != 0 && guard++ < 100000) {
 		if (rc < 0)
@@ -54,12 +64,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			predicate__match(pred, ev);
 		render__text(&o, &rd, ev);
 		render__json(&o, &rd, ev);
+		summary__add(s, ev);
 		for (unsigned i = 0; ev->type && ev->tp && i < ev->tp->nfields; i++)
 			for (int m = TAPE_ESC_RAW; m <= TAPE_ESC_LAST; m++)
 				tape_format_value(ev->tp, i, &ev->values[i], (enum tape_esc)m, val,
 						  sizeof(val));
 	}
+	summary__text(s, &o);
+	summary__json(s, &o);
 out:
+	summary__free(s);
 	out__close(&o);
 	render__fini(&rd);
 	tape_cursor__free(c);
