@@ -1621,8 +1621,8 @@ static void usage(FILE *f)
 		"'other').\n\n"
 		"Output:\n"
 		"  --json         one JSON object (latencies in ns)\n"
-		"  --top N        rows per table (default 10; 0: every row)\n\n" PRED_HELP
-		"\nExamples:\n"
+		"  --top N        rows per table (default 10; 0: every row)\n"
+		"  -h, --help     this help\n\n" PRED_HELP "\nExamples:\n"
 		"  bpftape summary incident.tape\n"
 		"  bpftape summary --pid 4242 --since 10s --until 20s incident.tape\n"
 		"  bpftape summary --comm nginx --top 0 incident.tape\n"
