@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 #define TAPE_VERSION_MAJOR 1
-#define TAPE_VERSION_MINOR 0
+#define TAPE_VERSION_MINOR 1
 
 /* ---- schema ------------------------------------------------------------ */
 
