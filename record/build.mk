@@ -1,7 +1,7 @@
 # record/ and bpf/: the recorder.  Not part of `make tools`.
 RECORD_SRCS += record/record.c record/session.c record/builtin.c record/host.c \
 	record/preflight.c \
-	record/sink.c record/families.c
+	record/sink.c record/families.c record/container.c
 BPF_SRCS += bpf/proc.bpf.c bpf/file.bpf.c bpf/net.bpf.c bpf/syscall.bpf.c bpf/sched.bpf.c
 RECORD_SRCS += record/generic.c record/probespec.c record/list_events.c # probes engineer
 BPF_SRCS += bpf/generic.bpf.c # probes engineer
