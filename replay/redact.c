@@ -120,7 +120,8 @@ static unsigned name_class(const struct tape_field *f, unsigned what)
 		    (!strcmp(n, "exe") || name_has(n, "path") || name_has(n, "file") ||
 		     !strcmp(n, "name") || !strcmp(n, "dir") || !strcmp(n, "target")))
 			return REDACT_PATHS;
-		if ((what & REDACT_HOST) && (name_has(n, "cgroup") || name_has(n, "host")))
+		if ((what & REDACT_HOST) && (name_has(n, "cgroup") || name_has(n, "host") ||
+					     name_has(n, "container") || !strcmp(n, "pod")))
 			return REDACT_HOST;
 		return 0;
 	}
