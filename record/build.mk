@@ -18,6 +18,8 @@ $(BPF_OBJS): bpf/sys.bpf.h bpf/common.bpf.h bpf/events.h
 
 # Root/BPF integration tests, the workloads they record, the openat storm.
 ROOT_TESTS += tests/test_record.c
+# containers recorded for real: podman, runc and busybox-static (issue 14)
+ROOT_TESTS += tests/test_containers.c
 TEST_HELPERS += tests/work_files.c tests/work_exec.c tests/work_connect.c
 BENCHES += tests/bench/bench_record.c
 
