@@ -452,7 +452,7 @@ int ctr_cache__find(struct ctr_cache *c, const char *what, char *dir, size_t dir
 	int err;
 
 	if (!c->mnt[0])
-		return -ENOENT;
+		return -ENOTSUP;
 	if (!*what)
 		return -EINVAL;
 	walk_state = &w;

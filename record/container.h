@@ -46,7 +46,7 @@ int ctr_cache__by_id(struct ctr_cache *c, uint64_t cgid, uint32_t pid, const cha
  * the cgroup2 mount into @dir, the directory's depth (the root is 0) into
  * *@level, and "runtime name id" into @desc.  0, -ENOENT (no such
  * container; @desc lists what runs), -ENOTUNIQ (@desc lists the
- * candidates), or another -errno.
+ * candidates), -ENOTSUP (no cgroup2 mount), or another -errno.
  */
 int ctr_cache__find(struct ctr_cache *c, const char *what, char *dir, size_t dirlen,
 		    uint32_t *level, char *desc, size_t desclen);

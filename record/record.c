@@ -1261,6 +1261,14 @@ int cmd_record(int argc, char **argv)
 			ret = 2;
 			goto cleanup;
 		}
+		if (e == -ENOTSUP) {
+			fprintf(stderr,
+				PFX "--container '%s': no cgroup2 file system is mounted, and the "
+				    "kernel matches containers by their cgroup v2 id\n",
+				o.container);
+			ret = 2;
+			goto cleanup;
+		}
 		if (e) {
 			fprintf(stderr, PFX "--container '%s': %s\n", o.container, strerror(-e));
 			ret = 2;

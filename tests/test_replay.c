@@ -1506,7 +1506,7 @@ static void test_containers(void **state)
 		{"-f", "runtime == \"containerd\" && pod =~ \"8f3e*\"", 1, "300/300"},
 		{"-f", "container == \"\"", 2, "100/100"}, /* the host's open and fork */
 	};
-	char p[300];
+	char p[300], cut[300], key[300];
 	struct run r;
 
 	(void)state;
@@ -1532,6 +1532,29 @@ static void test_containers(void **state)
 				   "101,web,podman,\n"
 				   "200,web,podman,\n"
 				   "300,0123456789ab,containerd," POD_ID "\n");
+	run_free(&r);
+
+	/* filter keeps the container's processes with their names; --redact
+	 * host turns ids, names and pods into tokens, as it does cgroup paths */
+	path_in(cut, sizeof(cut), "containers-cut.tape");
+	path_in(key, sizeof(key), "containers-key");
+	spit(key, "0123456789abcdef-a-test-key", 27);
+	r = RUN(cmd_filter, "filter", "-o", cut, "--container", "web", p);
+	assert_int_equal(r.rc, 0);
+	run_free(&r);
+	r = RUN(cmd_query, "query", "--format", "csv", cut, "-c",
+		"SELECT pid, container_name FROM processes ORDER BY pid");
+	assert_string_equal(r.out, "pid,container_name\n101,web\n200,web\n");
+	run_free(&r);
+	r = RUN(cmd_filter, "filter", "-o", cut, "--redact", "host", "--key", key, p);
+	assert_int_equal(r.rc, 0);
+	run_free(&r);
+	r = RUN(cmd_replay, "replay", "--json", cut);
+	assert_int_equal(r.rc, 0);
+	assert_null(strstr(r.out, "\"web\""));
+	assert_null(strstr(r.out, CTR_ID));
+	assert_null(strstr(r.out, POD_ID));
+	assert_non_null(strstr(r.out, "\"container_name\":\"host:"));
 	run_free(&r);
 }
 
