@@ -360,6 +360,12 @@ static void set_exec_container(const struct builtin_ids *ids, const struct rec_e
 
 	if (!ids->ctr || ctr_cache__by_id(ids->ctr, r->cgroup_id, r->hdr.pid, &cg, &ci))
 		cg = "";
+	else if (!ci.id[0] && ctr_cache__v1(ids->ctr, r->hdr.pid, &ci) == -ESRCH)
+		/* on a hybrid host a v2 path without a container is no proof of
+		 * none, and the process left before its v1 cgroups were read:
+		 * "" says the container is unknown, and readers keep the one
+		 * the process had (from its parent) */
+		cg = "";
 	set_bytes(&v[0], cg, strlen(cg));
 	set_bytes(&v[1], ci.id, strlen(ci.id));
 	set_bytes(&v[2], ci.name, strlen(ci.name));

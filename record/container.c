@@ -49,6 +49,7 @@ struct ctr_cache {
 	size_t nnames;
 	char mnt[PATH_MAX]; /* the cgroup2 mount, "" if none */
 	int mnt_fd;
+	bool v1; /* cgroup v1 hierarchies are mounted too: v2 paths may not tell */
 };
 
 static char *slurp(const char *path, size_t max)
@@ -256,10 +257,10 @@ struct ctr_cache *ctr_cache__new(void)
 	c->mnt_fd = -1;
 	f = setmntent("/proc/self/mounts", "r");
 	while (f && (me = getmntent(f))) {
-		if (!strcmp(me->mnt_type, "cgroup2")) {
+		if (!strcmp(me->mnt_type, "cgroup2") && !c->mnt[0])
 			snprintf(c->mnt, sizeof(c->mnt), "%s", me->mnt_dir);
-			break;
-		}
+		else if (!strcmp(me->mnt_type, "cgroup"))
+			c->v1 = true;
 	}
 	if (f)
 		endmntent(f);
@@ -335,6 +336,50 @@ static bool path_of_id(struct ctr_cache *c, uint64_t cgid, char *out, size_t cap
 		return false;
 	snprintf(out, cap, "%s", path[ml] ? path + ml : "/");
 	return true;
+}
+
+/* @pid exists and is neither a zombie nor dead */
+static bool alive(uint32_t pid)
+{
+	char path[64], *st = NULL, *rp;
+	bool ok;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	st = slurp(path, 4096);
+	rp = st ? strrchr(st, ')') : NULL;
+	ok = rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X' && rp[2] != 'x';
+	free(st);
+	return ok;
+}
+
+int ctr_cache__v1(struct ctr_cache *c, uint32_t pid, struct ctr_info *out)
+{
+	char path[64], *cg, *line, *save = NULL;
+	int err = -ENOENT;
+
+	if (!c->v1)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	cg = slurp(path, 64 << 10);
+	/* an exiting task has left its cgroups (they read "/"): only a
+	 * process still alive after the read was read right */
+	if (!cg || !alive(pid)) {
+		free(cg);
+		return -ESRCH;
+	}
+	for (line = cg ? strtok_r(cg, "\n", &save) : NULL; line && err == -ENOENT;
+	     line = strtok_r(NULL, "\n", &save)) {
+		/* "ID:CONTROLLERS:PATH"; the v2 line ("0::") was asked already */
+		char *p = strchr(line, ':');
+		struct tape_container tc;
+
+		p = p ? strchr(p + 1, ':') : NULL;
+		if (!p || !strncmp(line, "0::", 3) || tape_container__parse(p + 1, &tc) != 1)
+			continue;
+		err = ctr_cache__by_path(c, p + 1, out);
+	}
+	free(cg);
+	return err;
 }
 
 /* the unified hierarchy's line ("0::/path") of /proc/PID/cgroup */

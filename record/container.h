@@ -33,6 +33,14 @@ void ctr_cache__free(struct ctr_cache *c);
 int ctr_cache__by_path(struct ctr_cache *c, const char *cgroup, struct ctr_info *out);
 
 /*
+ * The container that a cgroup v1 hierarchy of process @pid names, for
+ * hybrid hosts whose runtime leaves the v2 hierarchy alone (the v2 path
+ * then names none).  0, -ENOENT (none, or no v1 hierarchy is mounted),
+ * -ESRCH (@pid is gone: the v1 hierarchies cannot tell), -ENOMEM.
+ */
+int ctr_cache__v1(struct ctr_cache *c, uint32_t pid, struct ctr_info *out);
+
+/*
  * The cgroup v2 path (*@cgroup) and container of the cgroup with id
  * @cgid; when that cgroup is already gone, @pid's /proc/PID/cgroup.
  * *@cgroup is "" when neither says.  0 or -ENOMEM.

@@ -781,6 +781,8 @@ static int tape_start(void *ctx, struct tape_writer *w)
 			continue;
 		*p = snap.procs[i];
 		err = ctr_cache__by_path(r->ctr, p->cgroup ? p->cgroup : "", &ci);
+		if (!err && !ci.id[0] && ctr_cache__v1(r->ctr, p->pid, &ci) == -ENOMEM)
+			err = -ENOMEM;
 		if (err)
 			goto cleanup;
 		p->container = ci.id;
