@@ -8,3 +8,4 @@ FORMAT_SRCS += format/tpfmt.c
 UNIT_TESTS += tests/test_tpfmt.c
 FUZZERS += tests/fuzz/fuzz_tpfmt.c
 UNIT_TESTS += tests/test_container.c
+FUZZERS += tests/fuzz/fuzz_container.c
