@@ -56,6 +56,9 @@ const volatile __u32 self_tgid;	   /* the recorder: never recorded */
 const volatile __u32 filter_flags; /* FILTER_* */
 const volatile char filter_comm[REC_COMM_LEN];
 const volatile __u64 filter_cgroup;
+/* --container: the container's cgroup is the task's ancestor at this depth
+ * (its own cgroup or one below it, as systemd inside a container makes) */
+const volatile __u32 filter_cgroup_level;
 const volatile __u32 filter_uid;
 /* Wake the consumer only once this much data is waiting (0: every record). */
 const volatile __u64 wakeup_bytes;
@@ -114,7 +117,9 @@ static __always_inline bool tape_match(bool armed)
 	}
 	if ((filter_flags & FILTER_UID) && (__u32)bpf_get_current_uid_gid() != filter_uid)
 		return false;
-	if ((filter_flags & FILTER_CGROUP) && bpf_get_current_cgroup_id() != filter_cgroup)
+	if ((filter_flags & FILTER_CGROUP) &&
+	    (filter_cgroup_level ? bpf_get_current_ancestor_cgroup_id(filter_cgroup_level)
+				 : bpf_get_current_cgroup_id()) != filter_cgroup)
 		return false;
 	if ((filter_flags & FILTER_COMM) && !comm_matches())
 		return false;

@@ -119,9 +119,10 @@ struct rec_exec {
 	__u16 argv_len;
 	__u8 truncated; /* REC_EXEC_TRUNC_* */
 	__u8 pad[7];
+	__u64 cgroup_id; /* cgroup v2 id of the task: user space names its container */
 	__u8 data[REC_PATH_MAX + 2 * REC_ARGV_MAX + 8];
 };
-_Static_assert(sizeof(struct rec_exec) == 56 + REC_PATH_MAX + 2 * REC_ARGV_MAX + 8,
+_Static_assert(sizeof(struct rec_exec) == 64 + REC_PATH_MAX + 2 * REC_ARGV_MAX + 8,
 	       "rec_exec layout");
 
 struct rec_exit {

@@ -30,6 +30,9 @@ static __always_inline struct rec_exec *exec_begin(long ret, __u64 *fl)
 	r->argv_len = 0;
 	r->truncated = 0;
 	__builtin_memset(r->pad, 0, sizeof(r->pad));
+	/* runc moves a container's first process into its cgroup before the
+	 * exec: the exec is where a new container shows up */
+	r->cgroup_id = bpf_get_current_cgroup_id();
 	*fl = 0;
 	return r;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The process table (see tape_proctab.h). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,9 +18,22 @@ enum pt_kind {
 struct pt_class {
 	const struct tape_type *tp;
 	uint8_t kind;
-	int8_t f[3]; /* fork: parent_pid, child_pid; exec: filename, argv, ret; exit: code, signal
-		      */
+	int8_t f[3];  /* fork: parent_pid, child_pid; exec: filename, argv, ret; exit: code, signal
+		       */
+	int8_t cf[5]; /* exec: cgroup, container, container_name, runtime, pod (-1: absent) */
 };
+
+/* The cgroup and container fields, in the order of cf[] and of the exec
+ * fields that set them. */
+static const size_t ctr_off[5] = {
+	offsetof(struct tape_proc_state, cgroup),
+	offsetof(struct tape_proc_state, container),
+	offsetof(struct tape_proc_state, container_name),
+	offsetof(struct tape_proc_state, runtime),
+	offsetof(struct tape_proc_state, pod),
+};
+static const char *const ctr_names[5] = {"cgroup", "container", "container_name", "runtime", "pod"};
+#define CTR(p, i) (*(char **)((char *)(p) + ctr_off[i]))
 
 #define PT_CLASS_SLOTS 64
 
@@ -59,7 +73,8 @@ static void proc_clear(struct tape_proc_state *p)
 {
 	free(p->exe);
 	free(p->argv);
-	free(p->cgroup);
+	for (int i = 0; i < 5; i++)
+		free(CTR(p, i));
 	memset(p, 0, sizeof(*p));
 }
 
@@ -201,7 +216,13 @@ int tape_proctab__load_snapshot(struct tape_proctab *t, const struct tape_reader
 			set_comm(p, tp->comm, strlen(tp->comm));
 		if (set_str(&p->exe, tp->exe, tp->exe ? strlen(tp->exe) : 0) ||
 		    set_str(&p->argv, tp->argv, tp->argv_len) ||
-		    set_str(&p->cgroup, tp->cgroup, tp->cgroup ? strlen(tp->cgroup) : 0))
+		    set_str(&p->cgroup, tp->cgroup, tp->cgroup ? strlen(tp->cgroup) : 0) ||
+		    set_str(&p->container, tp->container,
+			    tp->container ? strlen(tp->container) : 0) ||
+		    set_str(&p->container_name, tp->container_name,
+			    tp->container_name ? strlen(tp->container_name) : 0) ||
+		    set_str(&p->runtime, tp->runtime, tp->runtime ? strlen(tp->runtime) : 0) ||
+		    set_str(&p->pod, tp->pod, tp->pod ? strlen(tp->pod) : 0))
 			return -ENOMEM;
 		p->argv_len = tp->argv ? tp->argv_len : 0;
 	}
@@ -224,6 +245,7 @@ static const struct pt_class *pt_classify(struct tape_proctab *t, const struct t
 	memset(c, 0, sizeof(*c));
 	c->tp = tp;
 	c->f[0] = c->f[1] = c->f[2] = -1;
+	memset(c->cf, -1, sizeof(c->cf));
 	if (!strcmp(tp->name, "fork")) {
 		c->kind = PT_FORK;
 		c->f[0] = field_idx(tp, "parent_pid");
@@ -235,6 +257,8 @@ static const struct pt_class *pt_classify(struct tape_proctab *t, const struct t
 		c->f[0] = field_idx(tp, "filename");
 		c->f[1] = field_idx(tp, "argv");
 		c->f[2] = field_idx(tp, "ret");
+		for (int i = 0; i < 5; i++)
+			c->cf[i] = field_idx(tp, ctr_names[i]);
 	} else if (!strcmp(tp->name, "exit")) {
 		c->kind = PT_EXIT;
 		c->f[0] = field_idx(tp, "code");
@@ -280,10 +304,12 @@ static int apply_fork(struct tape_proctab *t, const struct pt_class *c, const st
 		child->uid = parent->uid;
 		memcpy(child->comm, parent->comm, sizeof(child->comm));
 		if (set_str(&child->exe, parent->exe, parent->exe ? strlen(parent->exe) : 0) ||
-		    set_str(&child->argv, parent->argv, parent->argv_len) ||
-		    set_str(&child->cgroup, parent->cgroup,
-			    parent->cgroup ? strlen(parent->cgroup) : 0))
+		    set_str(&child->argv, parent->argv, parent->argv_len))
 			return -ENOMEM;
+		for (int i = 0; i < 5; i++)
+			if (set_str(&CTR(child, i), CTR(parent, i),
+				    CTR(parent, i) ? strlen(CTR(parent, i)) : 0))
+				return -ENOMEM;
 		child->argv_len = parent->argv ? parent->argv_len : 0;
 	} else if (ev->comm) {
 		set_comm(child, ev->comm, strlen(ev->comm));
@@ -326,6 +352,13 @@ static int apply_exec(struct tape_proctab *t, const struct pt_class *c, const st
 			return -ENOMEM;
 		p->argv_len = v[c->f[1]].b.len;
 	}
+	/* an exec that names its cgroup (an empty one: the recorder could not
+	 * tell) moves the process there, with the container it stands for */
+	if (is_str_kind(tp, c->cf[0]) && v[c->cf[0]].b.len)
+		for (int i = 0; i < 5; i++)
+			if (is_str_kind(tp, c->cf[i]) &&
+			    set_str(&CTR(p, i), v[c->cf[i]].b.ptr, v[c->cf[i]].b.len))
+				return -ENOMEM;
 	return 0;
 }
 

@@ -367,6 +367,31 @@ static int parse_schema(struct tape_reader *r, struct rd *d)
 	return 0;
 }
 
+static void proc_free(struct tape_proc *p)
+{
+	free((char *)p->comm);
+	free((char *)p->exe);
+	free((char *)p->argv);
+	free((char *)p->cgroup);
+	free((char *)p->container);
+	free((char *)p->container_name);
+	free((char *)p->runtime);
+	free((char *)p->pod);
+}
+
+/* A record written before the container fields: they follow from the
+ * cgroup path, and the short id stands for the name nobody looked up. */
+static void proc_derive_container(struct tape_proc *p)
+{
+	struct tape_container c;
+	bool in = tape_container__parse(p->cgroup, &c) == 1;
+
+	p->container = strdup(in ? c.id : "");
+	p->container_name = strdup(in ? c.name : "");
+	p->runtime = strdup(in ? c.runtime : "");
+	p->pod = strdup(c.pod);
+}
+
 static int parse_procs(struct tape_reader *r, struct rd *d)
 {
 	uint64_t n = rd_varint(d);
@@ -403,12 +428,18 @@ static int parse_procs(struct tape_reader *r, struct rd *d)
 			}
 		}
 		p->cgroup = tape__rd_strdup(&s);
-		if (s.bad || !p->argv || !p->cgroup) {
+		if (!s.bad && s.p < s.end) {
+			p->container = tape__rd_strdup(&s);
+			p->container_name = tape__rd_strdup(&s);
+			p->runtime = tape__rd_strdup(&s);
+			p->pod = tape__rd_strdup(&s);
+		} else if (!s.bad && p->cgroup) {
+			proc_derive_container(p);
+		}
+		if (s.bad || !p->argv || !p->cgroup || !p->container || !p->container_name ||
+		    !p->runtime || !p->pod) {
 			d->why = s.why;
-			free((char *)p->comm);
-			free((char *)p->exe);
-			free((char *)p->argv);
-			free((char *)p->cgroup);
+			proc_free(p);
 			return -EBADMSG;
 		}
 		r->nprocs++;
@@ -956,12 +987,8 @@ static void reset_contents(struct tape_reader *r)
 	free(r->enums);
 	r->enums = NULL;
 	r->nenums = 0;
-	for (size_t i = 0; i < r->nprocs; i++) {
-		free((char *)r->procs[i].comm);
-		free((char *)r->procs[i].exe);
-		free((char *)r->procs[i].argv);
-		free((char *)r->procs[i].cgroup);
-	}
+	for (size_t i = 0; i < r->nprocs; i++)
+		proc_free(&r->procs[i]);
 	free(r->procs);
 	r->procs = NULL;
 	r->nprocs = r->capprocs = 0;

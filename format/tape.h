@@ -35,7 +35,7 @@ extern "C" {
 
 /* The file format's version: what a tape's header says (docs/FORMAT.md). */
 #define TAPE_VERSION_MAJOR 1
-#define TAPE_VERSION_MINOR 0
+#define TAPE_VERSION_MINOR 1
 
 /*
  * libtape's own version, which the format's does not follow: MAJOR changes
@@ -196,7 +196,36 @@ struct tape_proc {
 	const char *argv;  /* NUL-separated arguments */
 	uint32_t argv_len; /* bytes in @argv, separators included */
 	const char *cgroup;
+	/* The container the process ran in (tape_container__parse() of @cgroup,
+	 * and its name from the runtime's state at record time): NULL or ""
+	 * outside a container.  Tapes written before these were kept get them
+	 * from the cgroup path, with the id as the name. */
+	const char *container;	    /* id: 64 hex for OCI runtimes, the name for nspawn and LXC */
+	const char *container_name; /* the runtime's name for it, else the short id */
+	const char *runtime;	    /* docker, containerd, cri-o, podman, systemd-nspawn, lxc */
+	const char *pod;	    /* Kubernetes pod uid, or "" */
 };
+
+/*
+ * A container as its runtime's cgroup names it.  @runtime and @qos point
+ * to static strings (NULL when unknown); the rest is held in the struct.
+ */
+struct tape_container {
+	const char
+		*runtime;  /* "docker", "containerd", "cri-o", "podman", "systemd-nspawn", "lxc" */
+	char id[256];	   /* 64 lower-case hex, or the machine/container name */
+	char name[256];	   /* the name the path holds (nspawn, LXC), else the short id (12 hex) */
+	char pod[48];	   /* Kubernetes pod uid (with dashes), or "" */
+	const char *qos;   /* Kubernetes QoS class: guaranteed, burstable, besteffort */
+	size_t cgroup_len; /* bytes of @cgroup up to the container's own cgroup */
+};
+
+/*
+ * Parse the cgroup path @cgroup (as in /proc/PID/cgroup, v1 or v2) into
+ * @c: 1 if it lies in a container's cgroup, 0 if not (@c zeroed).  A pure
+ * function; the innermost container wins.  docs/FORMAT.md lists the forms.
+ */
+int tape_container__parse(const char *cgroup, struct tape_container *c);
 
 /*
  * How text that came from a tape (strings, names, paths, argv) is written

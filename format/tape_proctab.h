@@ -37,7 +37,9 @@ struct tape_proc_state {
 	char *exe;		  /* NULL if unknown */
 	char *argv;		  /* NUL-separated, @argv_len bytes; NULL if unknown */
 	uint32_t argv_len;
-	char *cgroup;		    /* NULL if unknown */
+	char *cgroup; /* NULL if unknown */
+	/* the container (docs/FORMAT.md): NULL if unknown, "" outside one */
+	char *container, *container_name, *runtime, *pod;
 	uint64_t start_ts, exit_ts; /* CLOCK_BOOTTIME ns, 0 if unknown */
 	int32_t exit_code, exit_signal;
 	bool exited;
@@ -55,8 +57,9 @@ int tape_proctab__load_snapshot(struct tape_proctab *t, const struct tape_reader
 
 /*
  * Update the table with one event, recognized by its type name (ev->tp):
- * fork adds the child (inheriting the parent's exe, argv, uid, cgroup),
- * a successful exec sets exe, argv and comm, exit marks the process exited.
+ * fork adds the child (inheriting the parent's exe, argv, uid, cgroup and
+ * container), a successful exec sets exe, argv and comm (and the cgroup and
+ * container where the exec records them), exit marks the process exited.
  * Any other event names a pid the table does not know yet (comm only).
  * Events without ev->tp are only used for the latter.  0 or -ENOMEM.
  */

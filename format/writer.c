@@ -425,6 +425,21 @@ int tape_writer__add_procs(struct tape_writer *w, const struct tape_proc *procs,
 		err = err ?: tape__buf_put_str(&rec, p->exe);
 		err = err ?: tape__buf_put_bytes(&rec, p->argv, p->argv ? p->argv_len : 0);
 		err = err ?: tape__buf_put_str(&rec, p->cgroup);
+		if (p->container) {
+			err = err ?: tape__buf_put_str(&rec, p->container);
+			err = err ?: tape__buf_put_str(&rec, p->container_name);
+			err = err ?: tape__buf_put_str(&rec, p->runtime);
+			err = err ?: tape__buf_put_str(&rec, p->pod);
+		} else {
+			/* a caller that knows no container fields: the cgroup says */
+			struct tape_container c;
+			bool in = tape_container__parse(p->cgroup, &c) == 1;
+
+			err = err ?: tape__buf_put_str(&rec, in ? c.id : "");
+			err = err ?: tape__buf_put_str(&rec, in ? c.name : "");
+			err = err ?: tape__buf_put_str(&rec, in ? c.runtime : "");
+			err = err ?: tape__buf_put_str(&rec, c.pod);
+		}
 		err = err ?: tape__buf_put_bytes(&w->block, rec.data, rec.len);
 		tape__buf_free(&rec);
 	}

@@ -1226,6 +1226,22 @@ static int proc_column(struct qscan *s, const struct qcol *c, struct qval *v)
 		else
 			set_null(v);
 		break;
+	case QC_P_CONTAINER:
+	case QC_P_CONTAINER_NAME:
+	case QC_P_RUNTIME:
+	case QC_P_POD: {
+		/* NULL where nothing recorded the process's cgroup, "" outside a container */
+		const char *t = c->src == QC_P_CONTAINER	? p->container
+				: c->src == QC_P_CONTAINER_NAME ? p->container_name
+				: c->src == QC_P_RUNTIME	? p->runtime
+								: p->pod;
+
+		if (t)
+			set_text(v, t, -1);
+		else
+			set_null(v);
+		break;
+	}
 	case QC_P_START_TS:
 		if (p->start_ts)
 			set_int(v, (int64_t)p->start_ts);

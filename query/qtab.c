@@ -33,7 +33,8 @@ static const struct builtin_type builtins[] = {
 	  F("child_tid", U32, DEFAULT)}},
 	{"exec",
 	 {F("filename", STR, DEFAULT), F("argv", BYTES, ARGV), F("ret", S32, ERRNO),
-	  F("truncated", U8, FLAGS)}},
+	  F("truncated", U8, FLAGS), F("cgroup", STR, DEFAULT), F("container", STR, DEFAULT),
+	  F("container_name", STR, DEFAULT), F("runtime", STR, DEFAULT), F("pod", STR, DEFAULT)}},
 	{"exit", {F("code", S32, DEFAULT), F("signal", S32, ENUM)}},
 	{"open",
 	 {F("syscall", U16, ENUM), F("dfd", S32, DEFAULT), F("path", STR, DEFAULT),
@@ -270,6 +271,11 @@ struct qtable *qtable__new(enum qtab_kind kind, enum qlayout layout, bool multi)
 		err = err ?: add_col(t, "exit_time", "TEXT", QC_P_EXIT_TIME, false, -1);
 		err = err ?: add_col(t, "exit_code", "INTEGER", QC_P_EXIT_CODE, false, -1);
 		err = err ?: add_col(t, "exit_signal", "INTEGER", QC_P_EXIT_SIGNAL, false, -1);
+		/* last, so that positional reads of the older columns stay right */
+		err = err ?: add_col(t, "container", "TEXT", QC_P_CONTAINER, false, -1);
+		err = err ?: add_col(t, "container_name", "TEXT", QC_P_CONTAINER_NAME, false, -1);
+		err = err ?: add_col(t, "runtime", "TEXT", QC_P_RUNTIME, false, -1);
+		err = err ?: add_col(t, "pod", "TEXT", QC_P_POD, false, -1);
 		break;
 	case QT_LOSSES:
 		err = err ?: add_col(t, "cpu", "INTEGER", QC_L_CPU, false, -1);

@@ -1,7 +1,7 @@
 # record/ and bpf/: the recorder.  Not part of `make tools`.
 RECORD_SRCS += record/record.c record/session.c record/builtin.c record/host.c \
 	record/preflight.c \
-	record/sink.c record/families.c
+	record/sink.c record/families.c record/container.c
 BPF_SRCS += bpf/proc.bpf.c bpf/file.bpf.c bpf/net.bpf.c bpf/syscall.bpf.c bpf/sched.bpf.c
 RECORD_SRCS += record/generic.c record/probespec.c record/list_events.c # probes engineer
 BPF_SRCS += bpf/generic.bpf.c # probes engineer
@@ -18,6 +18,8 @@ $(BPF_OBJS): bpf/sys.bpf.h bpf/common.bpf.h bpf/events.h
 
 # Root/BPF integration tests, the workloads they record, the openat storm.
 ROOT_TESTS += tests/test_record.c
+# containers recorded for real: podman, runc and busybox-static (issue 14)
+ROOT_TESTS += tests/test_containers.c
 TEST_HELPERS += tests/work_files.c tests/work_exec.c tests/work_connect.c
 BENCHES += tests/bench/bench_record.c
 

@@ -149,9 +149,17 @@ static const struct tape_field fork_f[] = {F("parent_pid", U32), F("child_pid", 
 					   F("child_tid", U32)};
 TYPE(fork_t, "fork", "tp_btf:sched_process_fork", fork_f);
 
-static const struct tape_field exec_f[] = {F("filename", STR), FD("argv", BYTES, ARGV),
-					   FD("ret", S32, ERRNO),
-					   FE("truncated", U8, FLAGS, exec_trunc_enum)};
+static const struct tape_field exec_f[] = {
+	F("filename", STR),
+	FD("argv", BYTES, ARGV),
+	FD("ret", S32, ERRNO),
+	FE("truncated", U8, FLAGS, exec_trunc_enum),
+	F("cgroup", STR),
+	F("container", STR),
+	F("container_name", STR),
+	F("runtime", STR),
+	F("pod", STR),
+};
 TYPE(exec_t, "exec", "tp_btf:sched_process_exec,sys_exit(execve,execveat)", exec_f);
 
 static const struct tape_field exit_f[] = {F("code", S32), FE("signal", S32, ENUM, signal_enum)};
@@ -308,7 +316,7 @@ int builtin__add_types(struct tape_writer *w, const uint32_t want[FAMILY_MAX],
 		       struct builtin_ids *ids)
 {
 	syscall_enum_init();
-	memset(ids, 0, sizeof(*ids));
+	memset(ids->id, 0, sizeof(ids->id));
 	for (size_t i = 0; i < ARRAY_SIZE(builtins); i++) {
 		const struct record_builtin *b = &builtins[i];
 		int id;
@@ -341,6 +349,29 @@ static inline uint32_t min_u32(uint32_t a, uint32_t b)
 		if (size < sizeof(type))                                                           \
 			return -EBADMSG;                                                           \
 	} while (0)
+
+/* the cgroup and container an exec ran in: the snapshot knew the
+ * processes before, an exec is where a process enters a new container */
+static void set_exec_container(const struct builtin_ids *ids, const struct rec_exec *r,
+			       union tape_value *v)
+{
+	struct ctr_info ci = {"", "", "", ""};
+	const char *cg = "";
+
+	if (!ids->ctr || ctr_cache__by_id(ids->ctr, r->cgroup_id, r->hdr.pid, &cg, &ci))
+		cg = "";
+	else if (!ci.id[0] && ctr_cache__v1(ids->ctr, r->hdr.pid, &ci) == -ESRCH)
+		/* on a hybrid host a v2 path without a container is no proof of
+		 * none, and the process left before its v1 cgroups were read:
+		 * "" says the container is unknown, and readers keep the one
+		 * the process had (from its parent) */
+		cg = "";
+	set_bytes(&v[0], cg, strlen(cg));
+	set_bytes(&v[1], ci.id, strlen(ci.id));
+	set_bytes(&v[2], ci.name, strlen(ci.name));
+	set_bytes(&v[3], ci.runtime, strlen(ci.runtime));
+	set_bytes(&v[4], ci.pod, strlen(ci.pod));
+}
 
 int builtin__emit(const struct builtin_ids *ids, struct tape_writer *w, const void *data,
 		  size_t size)
@@ -385,6 +416,7 @@ int builtin__emit(const struct builtin_ids *ids, struct tape_writer *w, const vo
 		set_bytes(&v[1], r->data + r->filename_len, r->argv_len);
 		v[2].s = r->ret;
 		v[3].u = r->truncated;
+		set_exec_container(ids, r, v + 4);
 		break;
 	}
 	case REC_EXIT: {

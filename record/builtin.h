@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "container.h"
 #include "tape.h"
 
 enum record_family {
@@ -46,6 +47,9 @@ int record_builtin__select(const char *word, uint32_t want[FAMILY_MAX]);
 /* Type ids of the built-in types in one writer, by REC_* kind. */
 struct builtin_ids {
 	uint16_t id[32]; /* 0: not in this tape */
+	/* names the cgroup and container of exec records (NULL: left empty);
+	 * not owned */
+	struct ctr_cache *ctr;
 };
 
 /*

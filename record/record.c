@@ -29,6 +29,7 @@
 
 #include "builtin.h"
 #include "cli.h"
+#include "container.h"
 #include "families.h"
 #include "generic.h"
 #include "host.h"
@@ -56,9 +57,10 @@ struct record_opts {
 	long pid; /* -1: none */
 	const char *comm;
 	const char *cgroup;
-	long uid;	      /* -1: none */
-	uint64_t duration_ns; /* 0: none */
-	uint64_t flush_ns;    /* the longest an event waits in memory */
+	const char *container; /* --container ID|NAME */
+	long uid;	       /* -1: none */
+	uint64_t duration_ns;  /* 0: none */
+	uint64_t flush_ns;     /* the longest an event waits in memory */
 	uint64_t max_size;
 	uint64_t rotate_size;
 	unsigned keep;
@@ -97,6 +99,8 @@ struct recorder {
 	struct sink *sink;
 	struct record_meta meta;
 	struct builtin_ids ids;
+	struct ctr_cache *ctr;
+	char ctr_dir[PATH_MAX]; /* --container: its cgroup v2 path */
 	pid_t child;
 	int child_status;
 	bool child_done;
@@ -155,7 +159,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: bpftape record [-o FILE] [-e EVENTS]... [-p PID] [--comm NAME]\n"
-		"                      [--cgroup PATH] [--uid UID] [--duration SECS]\n"
+		"                      [--cgroup PATH] [--container ID|NAME] [--uid UID]\n"
+		"                      [--duration SECS]\n"
 		"                      [--max-size SIZE] [--rotate SIZE --keep N]\n"
 		"                      [--buffer SIZE] [--wakeup SIZE] [--flush-interval SECS]\n"
 		"                      [-v] [--user USER]\n"
@@ -180,6 +185,10 @@ static void usage(FILE *f)
 		"  -p, --pid PID        only PID and its descendants (also those forked later)\n"
 		"      --comm NAME      only tasks whose comm is NAME\n"
 		"      --cgroup PATH    only tasks in this cgroup v2 (path in the cgroup2 mount)\n"
+		"      --container ID|NAME\n"
+		"                       only tasks in this container (docker, podman, cri-o,\n"
+		"                       containerd, nspawn, LXC; a name, an id or a unique id\n"
+		"                       prefix) and those that enter it later\n"
 		"      --uid UID        only tasks of this user (number or name)\n"
 		"  -d, --duration SECS  stop after SECS (suffixes ms, s, m, h)\n"
 		"      --max-size SIZE  stop once SIZE bytes are written (suffixes K, M, G)\n"
@@ -279,6 +288,7 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 	enum {
 		OPT_COMM = 256,
 		OPT_CGROUP,
+		OPT_CONTAINER,
 		OPT_UID,
 		OPT_MAXSIZE,
 		OPT_ROTATE,
@@ -294,6 +304,7 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		{"pid", required_argument, NULL, 'p'},
 		{"comm", required_argument, NULL, OPT_COMM},
 		{"cgroup", required_argument, NULL, OPT_CGROUP},
+		{"container", required_argument, NULL, OPT_CONTAINER},
 		{"uid", required_argument, NULL, OPT_UID},
 		{"duration", required_argument, NULL, 'd'},
 		{"max-size", required_argument, NULL, OPT_MAXSIZE},
@@ -350,6 +361,9 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 			break;
 		case OPT_CGROUP:
 			o->cgroup = optarg;
+			break;
+		case OPT_CONTAINER:
+			o->container = optarg;
 			break;
 		case OPT_UID:
 			e = parse_id(optarg, &v);
@@ -734,6 +748,13 @@ static bool proc_wanted(struct recorder *r, const struct tape_proc *p)
 		return false;
 	if (o->comm && strcmp(p->comm, o->comm))
 		return false;
+	if (o->container) {
+		size_t l = strlen(r->ctr_dir);
+
+		if (!p->cgroup || strncmp(p->cgroup, r->ctr_dir, l) ||
+		    (p->cgroup[l] && p->cgroup[l] != '/'))
+			return false;
+	}
 	return true;
 }
 
@@ -761,9 +782,24 @@ static int tape_start(void *ctx, struct tape_writer *w)
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	for (size_t i = 0; i < snap.n; i++)
-		if (proc_wanted(r, &snap.procs[i]))
-			keep[n++] = snap.procs[i];
+	for (size_t i = 0; i < snap.n; i++) {
+		struct tape_proc *p = &keep[n];
+		struct ctr_info ci;
+
+		if (!proc_wanted(r, &snap.procs[i]))
+			continue;
+		*p = snap.procs[i];
+		err = ctr_cache__by_path(r->ctr, p->cgroup ? p->cgroup : "", &ci);
+		if (!err && !ci.id[0] && ctr_cache__v1(r->ctr, p->pid, &ci) == -ENOMEM)
+			err = -ENOMEM;
+		if (err)
+			goto cleanup;
+		p->container = ci.id;
+		p->container_name = ci.name;
+		p->runtime = ci.runtime;
+		p->pod = ci.pod;
+		n++;
+	}
 	err = tape_writer__add_procs(w, keep, n);
 	r->last_bytes = tape_writer__bytes(w);
 cleanup:
@@ -1205,6 +1241,58 @@ int cmd_record(int argc, char **argv)
 		r.s.filter_flags |= FILTER_UID;
 		r.s.filter_uid = (__u32)o.uid;
 	}
+	r.ctr = ctr_cache__new();
+	if (!r.ctr) {
+		fprintf(stderr, PFX "%s\n", strerror(errno));
+		goto cleanup;
+	}
+	r.ids.ctr = r.ctr;
+	if (o.cgroup && o.container) {
+		fprintf(stderr, PFX "--cgroup and --container: give one of them\n");
+		ret = 2;
+		goto cleanup;
+	}
+	if (o.container) {
+		char desc[1024] = "";
+		uint64_t cgid = 0;
+
+		e = ctr_cache__find(r.ctr, o.container, r.ctr_dir, sizeof(r.ctr_dir),
+				    &r.s.filter_cgroup_level, desc, sizeof(desc));
+		if (!e)
+			e = host__cgroup_id(r.ctr_dir, &cgid);
+		if (e == -ENOENT) {
+			fprintf(stderr,
+				PFX "--container '%s': no running container has this name or id "
+				    "(running: %s)\n",
+				o.container, desc[0] ? desc : "none");
+			ret = 2;
+			goto cleanup;
+		}
+		if (e == -ENOTUNIQ) {
+			fprintf(stderr, PFX "--container '%s': ambiguous, it could be %s\n",
+				o.container, desc);
+			ret = 2;
+			goto cleanup;
+		}
+		if (e == -ENOTSUP) {
+			fprintf(stderr,
+				PFX "--container '%s': no cgroup2 file system is mounted, and the "
+				    "kernel matches containers by their cgroup v2 id\n",
+				o.container);
+			ret = 2;
+			goto cleanup;
+		}
+		if (e) {
+			fprintf(stderr, PFX "--container '%s': %s\n", o.container, strerror(-e));
+			ret = 2;
+			goto cleanup;
+		}
+		if (o.verbose)
+			fprintf(stderr, PFX "--container '%s': %s, cgroup %s (id %llu)\n",
+				o.container, desc, r.ctr_dir, (unsigned long long)cgid);
+		r.s.filter_cgroup = cgid;
+		r.s.filter_flags |= FILTER_CGROUP;
+	}
 	if (o.cgroup) {
 		uint64_t cgid = 0;
 
@@ -1338,6 +1426,8 @@ int cmd_record(int argc, char **argv)
 			n += snprintf(filt + n, sizeof(filt) - n, "comm=%s ", o.comm);
 		if (o.cgroup)
 			n += snprintf(filt + n, sizeof(filt) - n, "cgroup=%s ", o.cgroup);
+		if (o.container)
+			n += snprintf(filt + n, sizeof(filt) - n, "container=%s ", o.container);
 		if (o.uid >= 0)
 			n += snprintf(filt + n, sizeof(filt) - n, "uid=%ld ", o.uid);
 		if (n)
@@ -1452,6 +1542,7 @@ cleanup:
 	sink__free(r.sink);
 	record_session__free(&r.s);
 	record_meta__free(&r.meta);
+	ctr_cache__free(r.ctr);
 	free(r.drop_vals);
 	free(r.seen);
 	free(o.specs);

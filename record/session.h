@@ -75,6 +75,7 @@ struct record_session {
 	__u32 filter_flags; /* FILTER_* */
 	char filter_comm[REC_COMM_LEN];
 	__u64 filter_cgroup;
+	__u32 filter_cgroup_level; /* 0: the task's own cgroup; else its ancestor at this depth */
 	__u32 filter_uid;
 	__u64 wakeup_bytes;
 
@@ -119,6 +120,7 @@ int record_session__open_gate(const struct record_session *s);
 		memcpy((void *)(skel)->rodata->filter_comm, (s)->filter_comm,                      \
 		       sizeof((skel)->rodata->filter_comm));                                       \
 		(skel)->rodata->filter_cgroup = (s)->filter_cgroup;                                \
+		(skel)->rodata->filter_cgroup_level = (s)->filter_cgroup_level;                    \
 		(skel)->rodata->filter_uid = (s)->filter_uid;                                      \
 		(skel)->rodata->wakeup_bytes = (s)->wakeup_bytes;                                  \
 	} while (0)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "expr.h"
+#include "tape_proctab.h"
 
 typedef __int128 i128;
 
@@ -91,6 +92,11 @@ enum bsrc {
 	B_TID,
 	B_CPU,
 	B_COMM,
+	/* the process's, from the process table (expr__set_procs()) */
+	B_CONTAINER,
+	B_CONTAINER_NAME,
+	B_RUNTIME,
+	B_POD,
 };
 
 enum bmode {
@@ -134,6 +140,8 @@ struct expr {
 	int root;
 	struct bsrc_tab *srcs;
 	unsigned nsrcs;
+	struct tape_proctab *const *pt; /* per source, not owned: the container fields */
+	size_t npt;
 	char scratch[2][SCRATCH];
 };
 
@@ -698,7 +706,15 @@ static int common_field(const char *name)
 		const char *name;
 		int src;
 	} common[] = {
-		{"ts", B_TS}, {"pid", B_PID}, {"tid", B_TID}, {"cpu", B_CPU}, {"comm", B_COMM},
+		{"ts", B_TS},
+		{"pid", B_PID},
+		{"tid", B_TID},
+		{"cpu", B_CPU},
+		{"comm", B_COMM},
+		{"container", B_CONTAINER},
+		{"container_name", B_CONTAINER_NAME},
+		{"runtime", B_RUNTIME},
+		{"pod", B_POD},
 	};
 
 	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
@@ -787,7 +803,7 @@ static void bind_name(const struct tape_type *tp, const struct opnd *o, struct b
 	c = common_field(o->str);
 	if (c >= 0) {
 		b->src = (uint8_t)c;
-		b->kind = c == B_COMM ? TAPE_STR : TAPE_U64;
+		b->kind = c >= B_COMM ? TAPE_STR : TAPE_U64;
 		return;
 	}
 	i = tape_type__field_index(tp, o->str);
@@ -831,7 +847,7 @@ static bool bind_sym(const struct tape_type *tp, const struct opnd *o, const str
 
 static bool is_str_src(const struct bopnd *b)
 {
-	return b->src == B_STR || b->src == B_COMM ||
+	return b->src == B_STR || b->src >= B_COMM ||
 	       (b->src == B_FIELD && (b->kind == TAPE_STR || b->kind == TAPE_BYTES));
 }
 
@@ -1130,7 +1146,24 @@ static const char *argv_text(const union tape_value *v, char *buf)
 	return buf;
 }
 
-static const char *str_of(const struct bopnd *b, const struct tape_event *ev, char *buf)
+/* A container field of @ev's process; "" for a process the table lacks. */
+static const char *proc_str(const struct expr *e, uint8_t src, const struct tape_event *ev)
+{
+	const struct tape_proc_state *s = ev->source < e->npt && e->pt[ev->source]
+					     ? tape_proctab__get(e->pt[ev->source], ev->pid)
+					     : NULL;
+	const char *v = NULL;
+
+	if (s)
+		v = src == B_CONTAINER	      ? s->container
+		    : src == B_CONTAINER_NAME ? s->container_name
+		    : src == B_RUNTIME	      ? s->runtime
+					      : s->pod;
+	return v ? v : "";
+}
+
+static const char *str_of(const struct expr *e, const struct bopnd *b, const struct tape_event *ev,
+			  char *buf)
 {
 	const struct tape_field *f;
 
@@ -1139,6 +1172,11 @@ static const char *str_of(const struct bopnd *b, const struct tape_event *ev, ch
 		return b->s;
 	case B_COMM:
 		return ev->comm ? ev->comm : "";
+	case B_CONTAINER:
+	case B_CONTAINER_NAME:
+	case B_RUNTIME:
+	case B_POD:
+		return proc_str(e, b->src, ev);
 	case B_TS:
 	case B_PID:
 	case B_TID:
@@ -1184,8 +1222,8 @@ static bool eval_cmp(struct expr *e, const struct node *n, const struct bnode *b
 			return false;
 		}
 	} else {
-		const char *a = str_of(&bn->l, ev, e->scratch[0]);
-		const char *b = str_of(&bn->r, ev, e->scratch[1]);
+		const char *a = str_of(e, &bn->l, ev, e->scratch[0]);
+		const char *b = str_of(e, &bn->r, ev, e->scratch[1]);
 		int c;
 
 		switch (n->op) {
@@ -1234,10 +1272,16 @@ static bool eval_node(struct expr *e, const struct bnode *bn, int i, const struc
 	case N_TRUTH:
 		if (bn[i].mode == M_INT)
 			return int_of(&bn[i].l, ev) != 0;
-		return str_of(&bn[i].l, ev, e->scratch[0])[0] != '\0';
+		return str_of(e, &bn[i].l, ev, e->scratch[0])[0] != '\0';
 	default:
 		return false;
 	}
+}
+
+void expr__set_procs(struct expr *e, struct tape_proctab *const *pt, size_t n)
+{
+	e->pt = pt;
+	e->npt = n;
 }
 
 bool expr__eval(struct expr *e, const struct tape_event *ev)

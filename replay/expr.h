@@ -8,8 +8,10 @@
  *
  * Operands are fields, integers (decimal, 0x hex, 0 octal), strings ("..."
  * or '...', C escapes) and symbolic names.  A field is one of the common
- * fields (ts, pid, tid, cpu, comm, type) or a field of the event's type,
- * looked up by name.  Operators: || && ! (lowest to highest), then
+ * fields (ts, pid, tid, cpu, comm, type), the process's container
+ * (container: its id, container_name, runtime, pod: a Kubernetes pod uid;
+ * "" outside one) or a field of the event's type, looked up by name.  Operators: || && ! (lowest to
+ * highest), then
  * == != < <= > >= (= is ==), =~ !~ (glob, fnmatch(3)), & (any bit set).
  * A bare field is true when non-zero / non-empty.
  *
@@ -58,6 +60,12 @@ int expr__bind(struct expr *e, struct tape_reader *const *readers, size_t n, cha
  */
 int expr__bind_type(struct expr *e, unsigned source, const struct tape_type *tp, char *err,
 		    size_t errlen);
+
+struct tape_proctab;
+
+/* The process tables the container fields read: @pt[ev->source], not
+ * owned, current when expr__eval() runs.  Without them they are "". */
+void expr__set_procs(struct expr *e, struct tape_proctab *const *pt, size_t n);
 
 /* Does @ev match?  False for an event whose type was not bound. */
 bool expr__eval(struct expr *e, const struct tape_event *ev);

@@ -115,6 +115,10 @@ static void tproc_clear(struct tape_proc *p)
 	free((char *)p->exe);
 	free((char *)p->argv);
 	free((char *)p->cgroup);
+	free((char *)p->container);
+	free((char *)p->container_name);
+	free((char *)p->runtime);
+	free((char *)p->pod);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -145,7 +149,11 @@ static int tproc_set(struct tape_proc *p, uint32_t pid, const struct tape_proc_s
 			p->argv = a;
 			p->argv_len = s->argv_len;
 		}
-		if (s->cgroup && !(p->cgroup = strdup(s->cgroup)))
+		if ((s->cgroup && !(p->cgroup = strdup(s->cgroup))) ||
+		    (s->container && !(p->container = strdup(s->container))) ||
+		    (s->container_name && !(p->container_name = strdup(s->container_name))) ||
+		    (s->runtime && !(p->runtime = strdup(s->runtime))) ||
+		    (s->pod && !(p->pod = strdup(s->pod))))
 			return -ENOMEM;
 	}
 	return 0;
@@ -430,12 +438,19 @@ static int redact_proc(struct filter *f, struct tape_proc *p)
 		free((char *)p->argv);
 		p->argv = s;
 	}
-	if ((f->what & REDACT_HOST) && p->cgroup && p->cgroup[0]) {
-		redact_token(f->key, "host", p->cgroup, strlen(p->cgroup), buf);
-		if (!(s = strdup(buf)))
-			return -ENOMEM;
-		free((char *)p->cgroup);
-		p->cgroup = s;
+	if (f->what & REDACT_HOST) {
+		/* the container's id, name and pod name the host as its cgroup does */
+		const char **host[] = {&p->cgroup, &p->container, &p->container_name, &p->pod};
+
+		for (size_t i = 0; i < sizeof(host) / sizeof(host[0]); i++) {
+			if (!*host[i] || !(*host[i])[0])
+				continue;
+			redact_token(f->key, "host", *host[i], strlen(*host[i]), buf);
+			if (!(s = strdup(buf)))
+				return -ENOMEM;
+			free((char *)*host[i]);
+			*host[i] = s;
+		}
 	}
 	return 0;
 }

@@ -699,6 +699,14 @@ static void json_slow(struct out *o, struct render *r, const struct tape_event *
 		out__puts(o, ",\"exe\":");
 		out__json_str(o, p->exe, strlen(p->exe));
 	}
+	if (p && p->container && p->container[0]) {
+		out__puts(o, ",\"container\":");
+		out__json_str(o, p->container, strlen(p->container));
+		if (p->container_name) {
+			out__puts(o, ",\"container_name\":");
+			out__json_str(o, p->container_name, strlen(p->container_name));
+		}
+	}
 	out__puts(o, ",\"type\":");
 	if (nm)
 		out__puts(o, nm->jtype);
@@ -966,6 +974,16 @@ void render__json(struct out *o, struct render *r, const struct tape_event *ev)
 		p = PUT_LIT(p, ",\"exe\":");
 		p = json_str_at(o, p, ps->exe, strlen(ps->exe));
 		p = room_at(o, p, 64 + strlen(nm->jtype));
+	}
+	if (ps && ps->container && ps->container[0]) {
+		p = PUT_LIT(p, ",\"container\":");
+		p = json_str_at(o, p, ps->container, strlen(ps->container));
+		p = room_at(o, p, 64 + strlen(nm->jtype));
+		if (ps->container_name) {
+			p = PUT_LIT(p, ",\"container_name\":");
+			p = json_str_at(o, p, ps->container_name, strlen(ps->container_name));
+			p = room_at(o, p, 64 + strlen(nm->jtype));
+		}
 	}
 	p = PUT_LIT(p, ",\"type\":");
 	p = put_lit(p, nm->jtype, strlen(nm->jtype));

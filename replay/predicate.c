@@ -11,6 +11,7 @@
 #include "expr.h"
 #include "grow.h"
 #include "predicate.h"
+#include "tape_proctab.h"
 
 struct pred_src {
 	uint64_t since, until; /* in this tape's ts; 0 = no bound */
@@ -27,6 +28,9 @@ struct predicate {
 	size_t npids, ntids;
 	char *comm;
 	bool comm_glob;
+	char *container, *pod;
+	struct tape_proctab *const *pt; /* per source, not owned */
+	size_t npt;
 	bool want_losses;
 	bool any_type; /* no --type and no -f: types beyond the tables pass */
 	struct expr *expr;
@@ -119,6 +123,15 @@ int pred_opts__parse(struct pred_opts *o, int opt, const char *arg, char *err, s
 	case PRED_OPT_COMM:
 		o->comm = arg;
 		return 1;
+	case PRED_OPT_CONTAINER:
+	case PRED_OPT_POD:
+		if (!*arg) {
+			snprintf(err, errlen, "--%s: empty",
+				 opt == PRED_OPT_POD ? "pod" : "container");
+			return -EINVAL;
+		}
+		*(opt == PRED_OPT_POD ? &o->pod : &o->container) = arg;
+		return 1;
 	case PRED_OPT_TYPE: {
 		int rc = parse_types(o, arg, err, errlen);
 
@@ -151,7 +164,7 @@ void pred_opts__free(struct pred_opts *o)
 bool pred_opts__empty(const struct pred_opts *o)
 {
 	return !o->since && !o->until && !o->npids && !o->ntids && !o->comm && !o->ntypes &&
-	       !o->expr;
+	       !o->expr && !o->container && !o->pod;
 }
 
 int pred_clock_offset(const struct tape_reader *r, int64_t *off)
@@ -495,6 +508,9 @@ struct predicate *predicate__new(const struct pred_opts *o, struct tape_reader *
 		p->sel.tids = p->tids;
 		p->sel.ntids = p->ntids;
 	}
+	if ((o->container && !(p->container = strdup(o->container))) ||
+	    (o->pod && !(p->pod = strdup(o->pod))))
+		goto fail;
 	if (o->comm) {
 		p->comm = strdup(o->comm);
 		if (!p->comm)
@@ -533,6 +549,8 @@ void predicate__free(struct predicate *p)
 	free(p->pids);
 	free(p->tids);
 	free(p->comm);
+	free(p->container);
+	free(p->pod);
 	expr__free(p->expr);
 	free(p);
 }
@@ -559,6 +577,28 @@ static bool has_id(const uint32_t *ids, size_t n, uint32_t id)
 		if (ids[i] == id)
 			return true;
 	return false;
+}
+
+/* @want is @have, or a prefix of it (ids are given as docker ps shows them) */
+static bool id_matches(const char *have, const char *want)
+{
+	return have && *have && !strncmp(have, want, strlen(want));
+}
+
+static bool in_container(const struct predicate *p, const struct tape_event *ev)
+{
+	const struct tape_proc_state *s = ev->source < p->npt && p->pt[ev->source]
+					     ? tape_proctab__get(p->pt[ev->source], ev->pid)
+					     : NULL;
+
+	if (!s)
+		return false;
+	if (p->container && !id_matches(s->container, p->container) &&
+	    !(s->container_name && !strcmp(s->container_name, p->container)))
+		return false;
+	if (p->pod && !id_matches(s->pod, p->pod))
+		return false;
+	return true;
 }
 
 bool predicate__match(struct predicate *p, const struct tape_event *ev)
@@ -604,7 +644,17 @@ bool predicate__match(struct predicate *p, const struct tape_event *ev)
 		if (p->comm_glob ? fnmatch(p->comm, c, 0) != 0 : strcmp(p->comm, c) != 0)
 			return false;
 	}
+	if ((p->container || p->pod) && !in_container(p, ev))
+		return false;
 	if (p->expr && !expr__eval(p->expr, ev))
 		return false;
 	return true;
+}
+
+void predicate__set_procs(struct predicate *p, struct tape_proctab *const *pt, size_t n)
+{
+	p->pt = pt;
+	p->npt = n;
+	if (p->expr)
+		expr__set_procs(p->expr, pt, n);
 }

@@ -9,6 +9,7 @@
  *                         unless Z; needs the tape's
  *                         clock.boottime_to_realtime_ns metadata
  *   --pid P[,P]  --tid T[,T]  --comm C (glob)  --type T[,T] ("lost": losses)
+ *   --container ID|NAME  --pod UID   the process's container (process table)
  *   -f EXPR               see expr.h
  *
  * Options are collected into struct pred_opts by pred_opts__parse(); a
@@ -34,6 +35,8 @@ enum {
 	PRED_OPT_TID,
 	PRED_OPT_COMM,
 	PRED_OPT_TYPE,
+	PRED_OPT_CONTAINER,
+	PRED_OPT_POD,
 };
 
 /* Entries for a getopt_long table; "f:" goes into the short options. */
@@ -44,6 +47,8 @@ enum {
 		{"tid", required_argument, NULL, PRED_OPT_TID},                                    \
 		{"comm", required_argument, NULL, PRED_OPT_COMM},                                  \
 		{"type", required_argument, NULL, PRED_OPT_TYPE},                                  \
+		{"container", required_argument, NULL, PRED_OPT_CONTAINER},                        \
+		{"pod", required_argument, NULL, PRED_OPT_POD},                                    \
 	{                                                                                          \
 		"filter", required_argument, NULL, 'f'                                             \
 	}
@@ -57,10 +62,13 @@ enum {
 	"  --tid T[,T]           only these threads\n"                                             \
 	"  --comm C              only tasks whose comm matches C (glob)\n"                         \
 	"  --type T[,T]          only these event types ('lost' for loss records)\n"               \
+	"  --container ID|NAME   only processes in this container (name, id, id prefix)\n"         \
+	"  --pod UID             only processes of this Kubernetes pod (uid or prefix)\n"          \
 	"  -f, --filter EXPR     only events where EXPR holds, e.g.\n"                             \
 	"                        'type == \"open\" && path =~ \"/etc/*\" && ret < 0'\n"            \
 	"                        (&& || ! == != < <= > >= =~ !~ &, symbolic names:\n"              \
-	"                        ret == ENOENT, flags & O_CREAT, signal == SIGKILL)\n"
+	"                        ret == ENOENT, flags & O_CREAT, signal == SIGKILL;\n"             \
+	"                        the process's container, container_name, runtime, pod)\n"
 
 struct pred_opts {
 	const char *since, *until;
@@ -69,6 +77,7 @@ struct pred_opts {
 	uint32_t *tids;
 	size_t ntids;
 	const char *comm;
+	const char *container, *pod;
 	char **types;
 	size_t ntypes;
 	const char *expr;
@@ -105,6 +114,16 @@ const struct tape_select *predicate__select(const struct predicate *p);
 /* The same, plus the fork/exec/exit events a process table needs, when the
  * selection names types; events it adds still fail predicate__match(). */
 const struct tape_select *predicate__select_lifecycle(const struct predicate *p);
+
+struct tape_proctab;
+
+/*
+ * The process tables --container, --pod and the expression's container
+ * fields read: @pt[ev->source] (not owned), kept current by the caller
+ * (tape_proctab__apply() before predicate__match()).  Without them an event is
+ * in no container.
+ */
+void predicate__set_procs(struct predicate *p, struct tape_proctab *const *pt, size_t n);
 
 /* Does @ev (from a cursor over the predicate's readers) match? */
 bool predicate__match(struct predicate *p, const struct tape_event *ev);

@@ -120,7 +120,8 @@ static unsigned name_class(const struct tape_field *f, unsigned what)
 		    (!strcmp(n, "exe") || name_has(n, "path") || name_has(n, "file") ||
 		     !strcmp(n, "name") || !strcmp(n, "dir") || !strcmp(n, "target")))
 			return REDACT_PATHS;
-		if ((what & REDACT_HOST) && (name_has(n, "cgroup") || name_has(n, "host")))
+		if ((what & REDACT_HOST) && (name_has(n, "cgroup") || name_has(n, "host") ||
+					     name_has(n, "container") || !strcmp(n, "pod")))
 			return REDACT_HOST;
 		return 0;
 	}
@@ -412,7 +413,7 @@ char *redact_spec_paths(const uint8_t *key, const char *spec)
 	return out;
 }
 
-static const char *const filter_keys[] = {"pid=", "cmd=", "comm=", "cgroup=", "uid="};
+static const char *const filter_keys[] = {"pid=", "cmd=", "comm=", "cgroup=", "container=", "uid="};
 
 /* Length of the record.filter key @s starts with ("cmd="), or 0. */
 static size_t filter_key(const char *s)
@@ -443,7 +444,8 @@ char *redact_record_filter(const uint8_t *key, const char *v, unsigned what)
 			;
 		if (!strncmp(v + i, "cmd=", 4) && (what & (REDACT_PATHS | REDACT_ARGV)))
 			cls = "argv";
-		else if (!strncmp(v + i, "cgroup=", 7) && (what & REDACT_HOST))
+		else if ((!strncmp(v + i, "cgroup=", 7) || !strncmp(v + i, "container=", 10)) &&
+			 (what & REDACT_HOST))
 			cls = "host";
 		memcpy(out + o, v + i, k);
 		o += k;

@@ -83,8 +83,9 @@ size_t redact_list_size(size_t len);
 char *redact_spec_paths(const uint8_t *key, const char *spec);
 
 /* The recorder's "record.filter" metadata @v ("pid=N+children cmd=CMD
- * comm=X cgroup=PATH uid=N") with the command (under paths or argv) and
- * the cgroup path (under host) replaced by tokens.  malloc'ed, or NULL
+ * comm=X cgroup=PATH container=ID uid=N") with the command (under paths
+ * or argv) and the cgroup path and container (under host) replaced by
+ * tokens.  malloc'ed, or NULL
  * (ENOMEM). */
 char *redact_record_filter(const uint8_t *key, const char *v, unsigned what);
 

@@ -367,6 +367,7 @@ static int hosts_setup(struct tapes *t)
 	}
 	for (size_t i = 0; i < t->n; i++)
 		t->src_pt[i] = t->hosts[t->host_of[i]];
+	predicate__set_procs(t->pred, t->src_pt, t->n);
 	if (t->nhosts == 1) {
 		t->pt = t->hosts[0];
 	} else {

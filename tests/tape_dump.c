@@ -463,6 +463,14 @@ int main(int argc, char **argv)
 		put_hex(p->argv, p->argv_len);
 		printf(" cgroup=");
 		put_str(p->cgroup);
+		printf(" container=");
+		put_str(p->container);
+		printf(" container_name=");
+		put_str(p->container_name);
+		printf(" runtime=");
+		put_str(p->runtime);
+		printf(" pod=");
+		put_str(p->pod);
 		printf("\n");
 	}
 

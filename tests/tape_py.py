@@ -189,12 +189,70 @@ def parse_schema(b, enums, types):
         types[tid] = (name, source, fmt, fields)
 
 
+HEX64 = "[0-9a-f]{64}"
+# docs/FORMAT.md, "Containers from cgroup paths": (runtime, component, parent)
+CONTAINER_FORMS = [
+    ("docker", "docker-(%s)\\.scope" % HEX64, None),
+    ("containerd", "cri-containerd-(%s)\\.scope" % HEX64, None),
+    ("cri-o", "crio-(%s)(?:\\.scope)?" % HEX64, None),
+    ("podman", "libpod-(%s)(?:\\.scope)?" % HEX64, None),
+    ("docker", "(%s)" % HEX64, "docker"),
+    ("systemd-nspawn", "machine-(.+)\\.scope", "machine.slice"),
+    ("systemd-nspawn", "systemd-nspawn@(.+)\\.service", "machine.slice"),
+    ("lxc", "lxc\\.payload\\.(.+)", None),
+    ("lxc", "(.+)", "lxc"),
+]
+
+
+def unescape(s):
+    return re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)), s)
+
+
+def derive_container(cgroup):
+    """A 1.0 record's container fields, from the cgroup path as FORMAT.md
+    says: (id, name, runtime, pod), the innermost container winning."""
+    found, kube, pod, parent = None, False, "", ""
+    for comp in cgroup.decode(errors="replace").split("/"):
+        if not comp:
+            continue
+        kube = kube or comp.startswith("kubepods")
+        m = re.search(r"pod([0-9a-f_-]{32,})(?:\.slice)?$", comp) if kube else None
+        if m:
+            pod = m.group(1).replace("_", "-")
+        for runtime, form, par in CONTAINER_FORMS:
+            if par is not None and par != parent:
+                continue
+            m = re.fullmatch(form, comp)
+            if m:
+                cid = m.group(1)
+                if len(cid) == 64 and re.fullmatch(HEX64, cid):
+                    if runtime == "docker" and par and kube:
+                        runtime = "containerd"
+                    found = (cid, cid[:12], runtime)
+                else:
+                    found = (unescape(cid),) * 2 + (runtime,)
+                break
+        else:
+            if kube and re.fullmatch(HEX64, comp):
+                found = (comp, comp[:12], "containerd")
+        parent = comp
+    if not found:
+        return (b"", b"", b"", b"")
+    return tuple(x.encode() for x in found) + ((pod if kube else "").encode(),)
+
+
 def parse_procs(b, procs):
     for _ in range(b.varint("count")):
         r = b.sub("process record")
-        procs.append((r.varint("pid"), r.varint("ppid"), r.varint("uid"),
-                      r.varint("start_ts"), r.bytes_("comm"), r.bytes_("exe"),
-                      r.bytes_("argv"), r.bytes_("cgroup")))
+        p = (r.varint("pid"), r.varint("ppid"), r.varint("uid"),
+             r.varint("start_ts"), r.bytes_("comm"), r.bytes_("exe"),
+             r.bytes_("argv"), r.bytes_("cgroup"))
+        if r.left():  # 1.1: the container fields follow
+            p += (r.bytes_("container"), r.bytes_("container_name"),
+                  r.bytes_("runtime"), r.bytes_("pod"))
+        else:
+            p += derive_container(p[7])
+        procs.append(p)
 
 
 def parse_loss(b):
@@ -752,7 +810,8 @@ def dump(t, out):
                                      ",".join("%d=%s" % (v, hx(s)) for v, s in vals))
         w(line + "\n")
     for p in t.procs:
-        w("proc pid=%d ppid=%d uid=%d start_ts=%d comm=%s exe=%s argv=%s cgroup=%s\n"
+        w("proc pid=%d ppid=%d uid=%d start_ts=%d comm=%s exe=%s argv=%s cgroup=%s "
+          "container=%s container_name=%s runtime=%s pod=%s\n"
           % (p[:4] + tuple(hx(x) for x in p[4:])))
     for l in t.losses:
         w("loss cpu=%d count=%d first_ts=%d last_ts=%d\n" % l)

@@ -358,12 +358,12 @@ run "recover: a bad trailer CRC loses nothing" recovered "$GOLD/format-badfooter
 run "recover: a torn chunk is lost" recovered "$tmp/tornchunk.tape" lost rebuilt
 
 # ---- a damaged tape: what is intact is read, each bad block named, status 3 ----
-# partial VERB ARGS...: status 3, the bad chunk (offset 1888 of format-crc.tape)
+# partial VERB ARGS...: status 3, the bad chunk (offset 1896 of format-crc.tape)
 # named with its file on stderr, and a closing line
 partial() {
 	bp "$@"
 	[ "$rc" -eq 3 ] || { echo "status $rc, want 3"; cat "$tmp/err"; return 1; }
-	grep -q "^bpftape $1: .*crc.*\.tape: .*offset 1888: CRC mismatch" "$tmp/err" ||
+	grep -q "^bpftape $1: .*crc.*\.tape: .*offset 1896: CRC mismatch" "$tmp/err" ||
 		{ echo "stderr does not name the bad block:"; cat "$tmp/err"; return 1; }
 	grep -q "^bpftape $1: 1 damaged block(s) skipped" "$tmp/err" ||
 		{ echo "no closing line:"; cat "$tmp/err"; return 1; }
@@ -395,13 +395,13 @@ partial_tape() {
 }
 partial_verify() {
 	bp info --verify "$1"
-	[ "$rc" -eq 3 ] && grep -q "BAD: .*offset 1888: CRC mismatch" "$tmp/out" ||
+	[ "$rc" -eq 3 ] && grep -q "BAD: .*offset 1896: CRC mismatch" "$tmp/out" ||
 		{ echo "status $rc"; cat "$tmp/out" "$tmp/err"; return 1; }
 }
 crc=$GOLD/format-crc.tape
 csize=$(stat -c %s "$crc")
 head -c $((csize - 36)) "$crc" >"$tmp/crc-nofooter.tape"
-# format-crc.tape: 600 events, 76 of them in the chunk at offset 1888
+# format-crc.tape: 600 events, 76 of them in the chunk at offset 1896
 for t in "$crc" "$tmp/crc-nofooter.tape"; do
 	k=index
 	[ "$t" = "$crc" ] || k="no footer"
@@ -423,16 +423,16 @@ done
 # replay --follow names damage in what is appended while it follows
 follow_damage() {
 	local live=$tmp/live.tape pid i
-	head -c 1888 "$tmp/crc-nofooter.tape" >"$live" # up to the bad chunk
+	head -c 1896 "$tmp/crc-nofooter.tape" >"$live" # up to the bad chunk
 	"$BPFTAPE" replay --follow "$live" >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
 	for i in $(seq 200); do [ -s "$tmp/out" ] && break; sleep 0.1; done
-	tail -c +1889 "$tmp/crc-nofooter.tape" >>"$live"
-	for i in $(seq 200); do grep -q 'offset 1888' "$tmp/err" && break; sleep 0.1; done
+	tail -c +1897 "$tmp/crc-nofooter.tape" >>"$live"
+	for i in $(seq 200); do grep -q 'offset 1896' "$tmp/err" && break; sleep 0.1; done
 	kill -INT "$pid"
 	wait "$pid"
 	rc=$?
-	[ "$rc" -eq 3 ] && grep -q "^bpftape replay: .*live.tape: .*offset 1888: CRC mismatch" "$tmp/err" ||
+	[ "$rc" -eq 3 ] && grep -q "^bpftape replay: .*live.tape: .*offset 1896: CRC mismatch" "$tmp/err" ||
 		{ echo "status $rc"; cat "$tmp/err"; return 1; }
 }
 run "replay --follow: damage in what the recorder appends is named, status 3" follow_damage

@@ -2160,6 +2160,74 @@ static void test_golden(void **state)
 	}
 }
 
+/*
+ * Process records gained container fields in 1.1.  A 1.0 tape (written by
+ * the 1.0 writer, checked in) still reads, its containers derived from
+ * the cgroup paths; 1.1 keeps what the writer was given, names included.
+ */
+static void test_proc_containers(void **state)
+{
+	static const char id[] = "c6a4258163d85c270ab4a5b2ee692d63884bcc41e9f6bc3aabc7413e028aa8c9";
+	char path[512], err[256] = "";
+	const struct tape_proc *p;
+	struct tape_reader *r;
+	struct tape_writer *w;
+	struct mem m = {0};
+	struct tape_proc cprocs[3] = {
+		{.pid = 1,
+		 .comm = "sh",
+		 .exe = "/bin/sh",
+		 .cgroup = "/libpod_parent/libpod-x",
+		 .container = id,
+		 .container_name = "web",
+		 .runtime = "podman",
+		 .pod = ""},
+		/* no container fields given: the writer derives them */
+		{.pid = 2,
+		 .comm = "sh",
+		 .exe = "/bin/sh",
+		 .cgroup = "/docker/"
+			   "c6a4258163d85c270ab4a5b2ee692d63884bcc41e9f6bc3aabc7413e028aa8c9"},
+		{.pid = 3,
+		 .comm = "cron",
+		 .exe = "/usr/sbin/cron",
+		 .cgroup = "/system.slice/cron.service"},
+	};
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/format-procs-v1.0.tape", GOLDEN_DIR);
+	r = tape_reader__open(path, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(tape_reader__proc_count(r), 2);
+	p = tape_reader__proc(r, 0);
+	assert_string_equal(p->container, id);
+	assert_string_equal(p->container_name, "c6a4258163d8");
+	assert_string_equal(p->runtime, "podman");
+	assert_string_equal(p->pod, "");
+	p = tape_reader__proc(r, 1);
+	assert_string_equal(p->cgroup, "/system.slice/cron.service");
+	assert_string_equal(p->container, "");
+	assert_string_equal(p->runtime, "");
+	tape_reader__free(r);
+
+	w = new_writer(&m, 0);
+	assert_int_equal(tape_writer__add_procs(w, cprocs, 3), 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+	r = open_mem(&m);
+	p = tape_reader__proc(r, 0);
+	assert_string_equal(p->container, id);
+	assert_string_equal(p->container_name, "web");
+	assert_string_equal(p->runtime, "podman");
+	p = tape_reader__proc(r, 1);
+	assert_string_equal(p->container, id);
+	assert_string_equal(p->container_name, "c6a4258163d8");
+	assert_string_equal(p->runtime, "docker");
+	assert_string_equal(tape_reader__proc(r, 2)->container, "");
+	tape_reader__free(r);
+	free(m.data);
+}
+
 static int write_goldens(const char *dir)
 {
 	for (size_t i = 0; i < sizeof(goldens) / sizeof(goldens[0]); i++) {
@@ -2203,6 +2271,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_file_mode),
 		cmocka_unit_test(test_tracepoint_decoded),
 		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_proc_containers),
 		cmocka_unit_test(test_varint_overflow),
 		cmocka_unit_test(test_not_a_file),
 		cmocka_unit_test(test_verify_index_counts),

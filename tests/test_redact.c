@@ -216,6 +216,12 @@ static void test_record_filter(void **state)
 	snprintf(want, sizeof(want), "cmd=%s comm=run cgroup=%s uid=7", cmd, cg);
 	assert_string_equal(s, want);
 	free(s);
+	/* a container's name or id names the host's workload as its cgroup does */
+	redact_token(key, "host", "web", 3, cg);
+	s = redact_record_filter(key, "container=web uid=7", REDACT_HOST);
+	snprintf(want, sizeof(want), "container=%s uid=7", cg);
+	assert_string_equal(s, want);
+	free(s);
 	/* only what was asked for */
 	s = redact_record_filter(key, "pid=42+children cgroup=/a/b", REDACT_PATHS);
 	assert_string_equal(s, "pid=42+children cgroup=/a/b");

@@ -1387,6 +1387,177 @@ static void test_snapshot_order(void **state)
 	run_free(&r);
 }
 
+/*
+ * Containers (issue 14): a process of the snapshot in a podman container
+ * (named by the recorder), one in a docker cgroup that only the path names
+ * (derived), one on the host that forks a child whose exec enters the
+ * podman container.  --container by name and id prefix, --pod, -f on the
+ * container fields, JSON and SQL agree on who ran where.
+ */
+#define CTR_ID "c6a4258163d85c270ab4a5b2ee692d63884bcc41e9f6bc3aabc7413e028aa8c9"
+#define CTR_CG "/libpod_parent/libpod-" CTR_ID
+#define DCK_ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define POD_ID "8f3e2c0a-1b2c-4d5e-9f00-112233445566"
+
+static void write_container_tape(const char *p)
+{
+	static const struct tape_field open_f[] = {{"path", TAPE_STR, 0, NULL}};
+	static const struct tape_field fork_f[] = {{"parent_pid", TAPE_U32, 0, NULL},
+						   {"child_pid", TAPE_U32, 0, NULL},
+						   {"child_tid", TAPE_U32, 0, NULL}};
+	static const struct tape_field exec_f[] = {{"filename", TAPE_STR, 0, NULL},
+						   {"argv", TAPE_BYTES, TAPE_DISP_ARGV, NULL},
+						   {"ret", TAPE_S32, TAPE_DISP_ERRNO, NULL},
+						   {"cgroup", TAPE_STR, 0, NULL},
+						   {"container", TAPE_STR, 0, NULL},
+						   {"container_name", TAPE_STR, 0, NULL},
+						   {"runtime", TAPE_STR, 0, NULL},
+						   {"pod", TAPE_STR, 0, NULL}};
+	struct tape_type open_t = {0, "open", "", "", 1, open_f};
+	struct tape_type fork_t = {0, "fork", "", "", 3, fork_f};
+	struct tape_type exec_t = {0, "exec", "", "", 8, exec_f};
+	const struct tape_proc procs[] = {
+		{.pid = 100,
+		 .ppid = 1,
+		 .comm = "host",
+		 .exe = "/usr/bin/host",
+		 .cgroup = "/system.slice/host.service"},
+		{.pid = 200,
+		 .ppid = 1,
+		 .comm = "web",
+		 .exe = "/bin/sh",
+		 .cgroup = CTR_CG,
+		 .container = CTR_ID,
+		 .container_name = "web",
+		 .runtime = "podman",
+		 .pod = ""},
+		{.pid = 300,
+		 .ppid = 1,
+		 .comm = "kube",
+		 .exe = "/bin/sh",
+		 .cgroup = "/kubepods/burstable/pod" POD_ID "/" DCK_ID},
+	};
+	struct tape_writer_opts opts = {.sz = sizeof(opts)};
+	struct tape_writer *w = tape_writer__open(p, &opts);
+	uint16_t topen, tfork, texec;
+	union tape_value v[8];
+	struct tape_event ev = {.values = v};
+	uint64_t ts = GOLDEN_BOOT_TS;
+
+	assert_non_null(w);
+	topen = (uint16_t)tape_writer__add_type(w, &open_t);
+	tfork = (uint16_t)tape_writer__add_type(w, &fork_t);
+	texec = (uint16_t)tape_writer__add_type(w, &exec_t);
+	assert_int_equal(tape_writer__add_procs(w, procs, 3), 0);
+	for (uint32_t pid = 100; pid <= 300; pid += 100) {
+		ev = (struct tape_event){.ts = ts++,
+					 .pid = pid,
+					 .tid = pid,
+					 .type = topen,
+					 .comm = "x",
+					 .values = v};
+		v[0].b.ptr = "/etc/hosts";
+		v[0].b.len = 10;
+		assert_int_equal(tape_writer__append(w, &ev), 0);
+	}
+	/* runc forks on the host, moves the child into the container, execs */
+	ev = (struct tape_event){
+		.ts = ts++, .pid = 100, .tid = 100, .type = tfork, .comm = "host", .values = v};
+	v[0].u = 100;
+	v[1].u = v[2].u = 101;
+	assert_int_equal(tape_writer__append(w, &ev), 0);
+	ev = (struct tape_event){
+		.ts = ts++, .pid = 101, .tid = 101, .type = texec, .comm = "host", .values = v};
+	{
+		const char *s[] = {"/bin/sleep", "sleep", NULL,	    CTR_CG,
+				   CTR_ID,	 "web",	  "podman", ""};
+
+		for (int i = 0; i < 8; i++) {
+			v[i].b.ptr = s[i];
+			v[i].b.len = s[i] ? (uint32_t)strlen(s[i]) : 0;
+		}
+		v[2].s = 0;
+	}
+	assert_int_equal(tape_writer__append(w, &ev), 0);
+	ev = (struct tape_event){
+		.ts = ts++, .pid = 101, .tid = 101, .type = topen, .comm = "sleep", .values = v};
+	v[0].b.ptr = "/etc/passwd";
+	v[0].b.len = 11;
+	assert_int_equal(tape_writer__append(w, &ev), 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+}
+
+static void test_containers(void **state)
+{
+	static const struct {
+		const char *opt, *arg;
+		size_t lines;
+		const char *has; /* in the output */
+	} cases[] = {
+		/* 200's open, 101's exec and open (after its exec it is in "web") */
+		{"--container", "web", 3, "path=\"/etc/passwd\""},
+		{"--container", "c6a42581", 3, "exec filename=\"/bin/sleep\""},
+		{"--container", CTR_ID, 3, NULL},
+		{"--container", "0123456789ab", 1, NULL},
+		{"--container", "nope", 0, NULL},
+		{"--pod", "8f3e2c0a", 1, "300/300"},
+		{"-f", "container_name == \"web\" && type == \"open\"", 2, NULL},
+		{"-f", "runtime == \"containerd\" && pod =~ \"8f3e*\"", 1, "300/300"},
+		{"-f", "container == \"\"", 2, "100/100"}, /* the host's open and fork */
+	};
+	char p[300], cut[300], key[300];
+	struct run r;
+
+	(void)state;
+	path_in(p, sizeof(p), "containers.tape");
+	write_container_tape(p);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = RUN(cmd_replay, "replay", cases[i].opt, cases[i].arg, p);
+		print_message("%s %s\n%s", cases[i].opt, cases[i].arg, r.out);
+		assert_int_equal(r.rc, 0);
+		assert_int_equal(count_lines(r.out), (int)cases[i].lines);
+		if (cases[i].has)
+			assert_non_null(strstr(r.out, cases[i].has));
+		run_free(&r);
+	}
+	r = RUN(cmd_replay, "replay", "--json", "--pid", "101", "--type", "open", p);
+	assert_non_null(strstr(r.out, "\"container\":\"" CTR_ID "\",\"container_name\":\"web\""));
+	run_free(&r);
+	r = RUN(cmd_query, "query", "--format", "csv", p, "-c",
+		"SELECT pid, container_name, runtime, pod FROM processes ORDER BY pid");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "pid,container_name,runtime,pod\n"
+				   "100,,,\n"
+				   "101,web,podman,\n"
+				   "200,web,podman,\n"
+				   "300,0123456789ab,containerd," POD_ID "\n");
+	run_free(&r);
+
+	/* filter keeps the container's processes with their names; --redact
+	 * host turns ids, names and pods into tokens, as it does cgroup paths */
+	path_in(cut, sizeof(cut), "containers-cut.tape");
+	path_in(key, sizeof(key), "containers-key");
+	spit(key, "0123456789abcdef-a-test-key", 27);
+	r = RUN(cmd_filter, "filter", "-o", cut, "--container", "web", p);
+	assert_int_equal(r.rc, 0);
+	run_free(&r);
+	r = RUN(cmd_query, "query", "--format", "csv", cut, "-c",
+		"SELECT pid, container_name FROM processes ORDER BY pid");
+	assert_string_equal(r.out, "pid,container_name\n101,web\n200,web\n");
+	run_free(&r);
+	r = RUN(cmd_filter, "filter", "-o", cut, "--redact", "host", "--key", key, p);
+	assert_int_equal(r.rc, 0);
+	run_free(&r);
+	r = RUN(cmd_replay, "replay", "--json", cut);
+	assert_int_equal(r.rc, 0);
+	assert_null(strstr(r.out, "\"web\""));
+	assert_null(strstr(r.out, CTR_ID));
+	assert_null(strstr(r.out, POD_ID));
+	assert_non_null(strstr(r.out, "\"container_name\":\"host:"));
+	run_free(&r);
+}
+
 /* Tapes that define a type differently cannot share one definition. */
 static void test_filter_type_clash(void **state)
 {
@@ -1705,6 +1876,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_comm),
 		cmocka_unit_test(test_snapshot_order),
 		cmocka_unit_test(test_filter_type_clash),
+		cmocka_unit_test(test_containers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
