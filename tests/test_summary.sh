@@ -207,11 +207,11 @@ cp "$GOLD/format-foreign.tape" "$tmp/foreign.tape" 2>/dev/null || printf 'not a 
 printf 'not a tape at all, just text\n' >"$tmp/text.tape"
 run "summary: not a tape" unreadable "$tmp/text.tape" "not a tape"
 
-# format-crc.tape: 600 events, 76 of them in the chunk at offset 1888
+# format-crc.tape: 600 events, 76 of them in the chunk at offset 1896
 damaged() {
 	bp summary --json "$1"
 	[ "$rc" -eq 3 ] || { echo "status $rc, want 3"; cat "$tmp/err"; return 1; }
-	grep -q "^bpftape summary: .*offset 1888.*(skipped)" "$tmp/err" ||
+	grep -q "^bpftape summary: .*offset 1896.*(skipped)" "$tmp/err" ||
 		{ cat "$tmp/err"; return 1; }
 	python3 -c '
 import json, sys
