@@ -109,6 +109,7 @@ enum { CLOCK_BOOTTIME = 6, CLOCK_DELTA = 64 /* the first clock id of a sequence'
 #define INTERN_BYTES (4u << 20)
 #define INTERN_LONG  4096 /* a longer value is written inline */
 #define EVENT_ROOM   (TAPE_MAX_FIELDS + 2)
+#define SEEN_SLOTS   65536 /* hashes of texts seen once */
 
 /*
  * Switches are buffered per CPU and written as one bundle: SCHED_BATCH per
@@ -284,6 +285,20 @@ static bool itab_full(const struct itab *t)
 	return t->n + EVENT_ROOM > INTERN_MAX || t->alen > INTERN_BYTES;
 }
 
+/* The id of @s, 0 if absent. */
+static uint64_t itab_find(const struct itab *t, const char *s, size_t n)
+{
+	uint64_t h = str_hash(s, n);
+
+	for (size_t i = h & (t->cap - 1); t->slot[i]; i = (i + 1) & (t->cap - 1)) {
+		const struct ient *e = &t->e[t->slot[i] - 1];
+
+		if (e->h == h && e->len == n && !memcmp(t->arena + e->off, s, n))
+			return t->slot[i];
+	}
+	return 0;
+}
+
 /* The id of @s, and *@fresh when it was added now; 0 when out of memory. */
 static uint64_t itab_get(struct itab *t, const char *s, size_t n, bool *fresh)
 {
@@ -448,6 +463,7 @@ struct perfetto {
 	struct tkind kinds[TKIND_CACHE];
 	char *text;
 	size_t textcap;
+	uint64_t *seen; /* SEEN_SLOTS */
 	uint64_t events, bytes;
 };
 
@@ -497,6 +513,7 @@ static int clear_state(struct perfetto *p, uint64_t ts)
 	itab_reset(&p->names);
 	itab_reset(&p->anames);
 	itab_reset(&p->values);
+	memset(p->seen, 0, SEEN_SLOTS * sizeof(*p->seen));
 	p->last_ts = ts;
 	p->pkt.len = 0;
 	pk = pb_open(&p->pkt, F_TRACE_PACKET);
@@ -864,6 +881,26 @@ static bool zero_number(const struct tape_field *f, const union tape_value *v)
 }
 
 /*
+ * True if the text @s was seen before, since the last clear (or a text of
+ * the same hash, which only costs it an id).  A text is interned the second
+ * time: one seen once (an address, a count) costs its bytes inline and
+ * leaves the table to the texts that come back.  Texts longer than
+ * INTERN_LONG are never interned.
+ */
+static bool seen_before(struct perfetto *p, const void *s, size_t n)
+{
+	uint64_t h = str_hash(s, n) | 1;
+	uint64_t *slot = &p->seen[h % SEEN_SLOTS];
+
+	if (n > INTERN_LONG)
+		return false;
+	if (*slot == h)
+		return true;
+	*slot = h;
+	return false;
+}
+
+/*
  * The event's fields as one argument, "args", the text `bpftape replay`
  * shows ("fd=3 ret=0"), interned.  Why not one argument per field: an
  * argument costs 5 to 8 bytes before its value, and the fields of most
@@ -901,8 +938,11 @@ static int args_line(struct perfetto *p, const struct tape_event *ev, int skip1,
 	}
 	at = pb_open(&p->ev, F_TE_ANNOT);
 	pb_uint(&p->ev, F_DA_NAME_IID, name);
-	if (p->line.len > INTERN_LONG) {
+	iid = itab_find(&p->values, (const char *)p->line.b, p->line.len);
+	if (!iid && !seen_before(p, p->line.b, p->line.len)) {
 		pb_bytes(&p->ev, F_DA_STRING, p->line.b, p->line.len);
+	} else if (iid) {
+		pb_uint(&p->ev, F_DA_STRING_IID, iid);
 	} else {
 		iid = intern(p, &p->values, F_ID_STRING_VALUES, (const char *)p->line.b,
 			     p->line.len);
@@ -1262,7 +1302,8 @@ struct perfetto *perfetto__new(struct out *o, const struct tapes *t, const struc
 	p->host_ids = host_ids;
 	p->by_wall = t->cur && tapes__merge_by_wall(t->cur);
 	p->next_uuid = LOSS_UUID;
-	if (itab_init(&p->names) || itab_init(&p->anames) || itab_init(&p->values)) {
+	p->seen = calloc(SEEN_SLOTS, sizeof(*p->seen));
+	if (!p->seen || itab_init(&p->names) || itab_init(&p->anames) || itab_init(&p->values)) {
 		perfetto__free(p);
 		errno = ENOMEM;
 		return NULL;
@@ -1300,5 +1341,6 @@ void perfetto__free(struct perfetto *p)
 	}
 	free(p->cpus);
 	free(p->text);
+	free(p->seen);
 	free(p);
 }
