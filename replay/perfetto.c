@@ -436,6 +436,7 @@ struct tkind {
 	enum { K_INSTANT, K_SYSCALL, K_SWITCH } kind;
 	int a, b, c, d; /* syscall: nr, latency; switch: prev_state, next_pid, next_comm */
 	int e;
+	bool exec; /* the process table may have changed its process */
 };
 
 #define TKIND_CACHE 256
@@ -680,7 +681,7 @@ static int process_track(struct perfetto *p, uint64_t ts, unsigned host, uint32_
 /* The thread track of @ev's task, described on first sight and again when
  * its process or comm change. */
 static int thread_track(struct perfetto *p, uint64_t ts, unsigned host, const struct tape_event *ev,
-			uint32_t *index)
+			bool exec, uint32_t *index)
 {
 	uint64_t key = host_key(host, ev->tid), puuid;
 	uint32_t i = umap_get(&p->thr_of, key);
@@ -708,6 +709,10 @@ static int thread_track(struct perfetto *p, uint64_t ts, unsigned host, const st
 	}
 	th = &p->thr[i - 1];
 	*index = i - 1;
+	/* its process is looked at again on a new comm or pid, and on an exec
+	 * (a syscall event of the execve can bring the new comm before it) */
+	if (th->pid == ev->pid && !strncmp(th->comm, comm, sizeof(th->comm)) && !exec)
+		return 0;
 	if ((rc = process_track(p, ts, host, ev->pid, comm, &puuid)))
 		return rc;
 	if (th->pid == ev->pid && !strncmp(th->comm, comm, sizeof(th->comm)))
@@ -1214,6 +1219,7 @@ static const struct tkind *kind_of(struct perfetto *p, const struct tape_type *t
 	memset(k, 0, sizeof(*k));
 	k->tp = tp;
 	k->kind = K_INSTANT;
+	k->exec = !strcmp(tp->name, "exec");
 	if (!strcmp(tp->name, "syscall")) {
 		k->a = tape_type__field_index(tp, "nr");
 		k->b = tape_type__field_index(tp, "latency");
@@ -1247,10 +1253,12 @@ int perfetto__event(struct perfetto *p, const struct tape_event *ev, unsigned ho
 		return rc;
 	if (ev->type == TAPE_TYPE_LOSS)
 		return loss_event(p, ev, ts);
+	if (!ev->tp)
+		return 0; /* a cursor gives every event its type */
 	k = kind_of(p, ev->tp);
 	if (k->kind == K_SWITCH)
 		return sched_switch(p, ev, host, k, ts);
-	if ((rc = thread_track(p, ts, host, ev, &ti)))
+	if ((rc = thread_track(p, ts, host, ev, k->exec, &ti)))
 		return rc;
 	if (k->kind == K_SYSCALL) {
 		uint64_t lat = ev->values[k->b].u;
