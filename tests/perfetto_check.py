@@ -120,6 +120,7 @@ def main():
     open_slices = {}
     slices, instants = [], []
     switches = 0
+    clears = 0
     cpus = set()
     for n, p in enumerate(packets):
         where = 'packet %d' % n
@@ -140,6 +141,7 @@ def main():
             continue
         st = seqs.get(seq)
         if one(p, 'sequence_flags', 0) & 1:
+            clears += 1
             st = seqs[seq] = {'names': {}, 'anames': {}, 'values': {}, 'clock': None,
                               'default_clock': None}
             d = one(p, 'trace_packet_defaults')
@@ -165,11 +167,14 @@ def main():
         for idata in p.get('interned_data', []):
             if st is None:
                 fail('%s: interned data before the sequence was cleared' % where)
-            for key, table in (('event_names', 'names'), ('debug_annotation_names', 'anames')):
+            for key, table, field in (('event_names', 'names', 'name'),
+                                      ('debug_annotation_names', 'anames', 'name'),
+                                      ('debug_annotation_string_values', 'values', 'str')):
                 for e in idata.get(key, []):
-                    st[table][one(e, 'iid')] = one(e, 'name')
-            for e in idata.get('debug_annotation_string_values', []):
-                st['values'][one(e, 'iid')] = one(e, 'str')
+                    # an id means one string until the state is cleared
+                    if one(e, 'iid') in st[table]:
+                        fail('%s: %s id %s defined again' % (where, key, one(e, 'iid')))
+                    st[table][one(e, 'iid')] = one(e, field)
         for td in p.get('track_descriptor', []):
             uuid = one(td, 'uuid')
             tracks[uuid] = td
@@ -225,7 +230,7 @@ def main():
         fail('slices left open on tracks %s' % left)
     json.dump({'packets': len(packets), 'threads': threads, 'processes': processes,
                'slices': slices, 'instants': instants, 'switches': switches,
-               'cpus': sorted(cpus), 'bytes': os.path.getsize(trace)}, sys.stdout)
+               'cpus': sorted(cpus), 'clears': clears, 'bytes': os.path.getsize(trace)}, sys.stdout)
     print()
 
 

@@ -1295,6 +1295,45 @@ static void test_export_perfetto_size(void **state)
 	perfetto_check(p, py);
 }
 
+/*
+ * More texts than the interning tables hold: the sequence's state is
+ * cleared and started again, and every id an event uses still resolves.
+ */
+static void test_export_perfetto_reset(void **state)
+{
+	struct tape_writer_opts opts = {.sz = sizeof(opts)};
+	struct golden_ctx g = {0};
+	char tape[300], p[300], path[64];
+	struct run a;
+
+	(void)state;
+	if (!have_protoc())
+		skip();
+	path_in(tape, sizeof(tape), "many.tape");
+	path_in(p, sizeof(p), "many.pftrace");
+	g.w = tape_writer__open(tape, &opts);
+	assert_non_null(g.w);
+	for (int i = 0; i < G_NTYPES; i++)
+		assert_true((g.ids[i] = tape_writer__add_type(g.w, &golden_types[i])) > 0);
+	/* each text twice: the second time interns it */
+	for (int i = 0; i < 20000; i++) {
+		snprintf(path, sizeof(path), "/data/file-%d", i);
+		golden_open(&g, 2000 * (uint64_t)i, 0, 400, 400, "many", path, 0, 0, 3);
+		golden_open(&g, 2000 * (uint64_t)i + 1000, 0, 400, 400, "many", path, 0, 0, 3);
+	}
+	assert_int_equal(g.err, 0);
+	assert_int_equal(tape_writer__finish(g.w), 0);
+	tape_writer__free(g.w);
+	a = RUN(cmd_export, "export", "--format", "perfetto", "-o", p, tape);
+	assert_int_equal(a.rc, 0);
+	run_free(&a);
+	perfetto_check(p, "assert d[\"clears\"]>=2, d[\"clears\"]\n"
+			  "i=d[\"instants\"]\n"
+			  "assert len(i)==40000, len(i)\n"
+			  "assert i[-1][3][\"args\"]==\"syscall=openat dfd=-100 "
+			  "path=\\\"/data/file-19999\\\" flags=0 ret=3\", i[-1]\n");
+}
+
 static void test_export_csv(void **state)
 {
 	struct run a = RUN(cmd_export, "export", "--format", "csv", golden);
@@ -1854,6 +1893,7 @@ int main(void)
 		cmocka_unit_test(test_export_chrome),
 		cmocka_unit_test(test_export_perfetto),
 		cmocka_unit_test(test_export_perfetto_size),
+		cmocka_unit_test(test_export_perfetto_reset),
 		cmocka_unit_test(test_export_csv),
 		cmocka_unit_test(test_closed_stdout),
 		cmocka_unit_test(test_pace),
