@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* bpftape export: Chrome trace-event JSON (Perfetto UI) or CSV. */
+/* bpftape export: Perfetto protobuf, Chrome trace-event JSON or CSV. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "output.h"
+#include "perfetto.h"
 #include "predicate.h"
 #include "tape_proctab.h"
 #include "tapes.h"
@@ -21,8 +22,15 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: bpftape export --format chrome|csv [-o OUT] [PREDICATES] FILE...\n\n"
+		"Usage: bpftape export --format perfetto|chrome|csv [-o OUT] [PREDICATES] "
+		"FILE...\n\n"
 		"Export events for other tools.\n\n"
+		"  --format perfetto Perfetto's protobuf trace (about 10-30 bytes an event):\n"
+		"                    open it in https://ui.perfetto.dev.  Processes and\n"
+		"                    threads are tracks, 'syscall' events slices on their\n"
+		"                    thread, sched_switch CPU tracks with thread states,\n"
+		"                    other events instants with their fields as arguments,\n"
+		"                    losses instants on a 'Lost events' track\n"
 		"  --format chrome   Chrome trace-event JSON; open it in https://ui.perfetto.dev\n"
 		"                    or chrome://tracing.  Processes and threads are named,\n"
 		"                    'syscall' events are slices as long as their latency,\n"
@@ -38,6 +46,7 @@ static void usage(FILE *f)
 		"  -o, --output OUT  write to OUT instead of standard output (-: standard\n"
 		"                    output too)\n"
 		"  -h, --help        this help\n\n" PRED_HELP "\n" CLI_STDIN_HELP "\nExamples:\n"
+		"  bpftape export --format perfetto -o trace.pftrace incident.tape\n"
 		"  bpftape export --format chrome -o trace.json incident.tape\n"
 		"  bpftape export --format chrome --pid 4242 --since 10s --until 20s "
 		"incident.tape\n"
@@ -566,8 +575,9 @@ int cmd_export(int argc, char **argv)
 	struct out out = {.buf = NULL};
 	struct thrtab th = {0};
 	struct csv_cols cols = {0};
+	struct perfetto *pf = NULL;
 	const char *format = NULL, *outpath = NULL;
-	bool chrome, first = true;
+	bool chrome, perfetto, first = true;
 	uint64_t bad_chunks = 0;
 	struct tape_out *of = NULL;
 	int fd = -1, c, rc, ret = 1;
@@ -587,8 +597,10 @@ int cmd_export(int argc, char **argv)
 		switch (c) {
 		case OPT_FORMAT:
 			format = optarg;
-			if (strcmp(format, "chrome") && strcmp(format, "csv")) {
-				ret = cli__usage(VERB, "--format: '%s' is not chrome or csv",
+			if (strcmp(format, "chrome") && strcmp(format, "csv") &&
+			    strcmp(format, "perfetto")) {
+				ret = cli__usage(VERB,
+						 "--format: '%s' is not perfetto, chrome or csv",
 						 format);
 				goto cleanup;
 			}
@@ -606,10 +618,11 @@ int cmd_export(int argc, char **argv)
 		}
 	}
 	if (!format) {
-		ret = cli__usage(VERB, "--format chrome or --format csv is required");
+		ret = cli__usage(VERB, "--format perfetto, chrome or csv is required");
 		goto cleanup;
 	}
 	chrome = !strcmp(format, "chrome");
+	perfetto = !strcmp(format, "perfetto");
 	if (optind >= argc) {
 		ret = cli__usage(VERB, "no tape given (FILE...)");
 		goto cleanup;
@@ -627,12 +640,12 @@ int cmd_export(int argc, char **argv)
 	}
 	for (size_t i = 0; i < t.n; i++)
 		bad_chunks += cli__report_damage(VERB, argv[optind + i], t.readers[i], 0);
-	if (chrome && (rc = tapes__proc_prefix(&t))) {
+	if ((chrome || perfetto) && (rc = tapes__proc_prefix(&t))) {
 		cli__eprintf("bpftape export: reading process state before --since: %s\n",
 			     strerror(-rc));
 		goto cleanup;
 	}
-	if (chrome && t.nhosts > CHROME_MAX_HOSTS) {
+	if ((chrome || perfetto) && t.nhosts > CHROME_MAX_HOSTS) {
 		cli__eprintf(
 			"bpftape export: the tapes come from %zu hosts; Chrome trace pids hold "
 			"at most %u: export fewer hosts at a time\n",
@@ -642,7 +655,8 @@ int cmd_export(int argc, char **argv)
 	if (render__init(&rd, t.readers, t.n, TIME_REL, NULL))
 		goto nomem;
 	rd.src_pt = t.src_pt;
-	if (!chrome && csv_cols_build(&cols, t.readers, t.n, predicate__select(t.pred)))
+	if (!chrome && !perfetto &&
+	    csv_cols_build(&cols, t.readers, t.n, predicate__select(t.pred)))
 		goto nomem;
 	if (outpath) {
 		/* the export holds what the tape holds (paths, argv, addresses):
@@ -662,9 +676,12 @@ int cmd_export(int argc, char **argv)
 	if (out__init(&out, fd >= 0 ? fd : STDOUT_FILENO))
 		goto nomem;
 	signal(SIGPIPE, SIG_IGN);
+	/* Perfetto ids of several hosts as Chrome's: host h adds (h+1) x 10^7 */
+	if (perfetto && !(pf = perfetto__new(&out, &t, &rd, chrome_base(&t, 0))))
+		goto nomem;
 	if (chrome)
 		out__puts(&out, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
-	else
+	else if (!perfetto)
 		csv_header(&out, &cols);
 	for (;;) {
 		const struct tape_event *ev;
@@ -683,7 +700,10 @@ int cmd_export(int argc, char **argv)
 			goto nomem;
 		if (!predicate__match(t.pred, ev))
 			continue;
-		if (chrome) {
+		if (perfetto) {
+			if (perfetto__event(pf, ev, ev->source < t.n ? t.host_of[ev->source] : 0))
+				goto nomem;
+		} else if (chrome) {
 			unsigned host = ev->source < t.n ? t.host_of[ev->source] : 0;
 
 			if (ev->type != TAPE_TYPE_LOSS && thr_note(&th, host, ev))
@@ -699,6 +719,8 @@ int cmd_export(int argc, char **argv)
 		chrome_names(&out, &th, &t, &first);
 		out__puts(&out, "\n]}\n");
 	}
+	if (perfetto && !out.err && perfetto__finish(pf))
+		goto nomem;
 	out__flush(&out);
 	if (out.err == -EPIPE) {
 		ret = 0;
@@ -725,6 +747,7 @@ cleanup:
 	out__close(&out);
 	tape_out__free(of); /* owns fd; removes an output left incomplete */
 	free(th.s);
+	perfetto__free(pf);
 	csv_cols_free(&cols);
 	render__fini(&rd);
 	tapes__teardown(&t);

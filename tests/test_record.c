@@ -2250,6 +2250,78 @@ static int setup_fail(const char *what)
 	return -1;
 }
 
+/*
+ * A real recording of every event group, exported for Perfetto: protoc
+ * decodes it with the project's .proto and tests/perfetto_check.py finds
+ * its structure sound (tracks described, interned ids defined, slices
+ * paired, switch bundles well formed), with work_exec's processes named,
+ * its syscalls as slices and its switches on CPU tracks.
+ */
+static void test_export_perfetto(void **state)
+{
+	char tape[PATH_MAX], out[PATH_MAX], trace[PATH_MAX], work[PATH_MAX],
+		cmd[4 * PATH_MAX + 1024];
+	const char *src = __FILE__; /* tests/test_record.c, relative to the top */
+	int srclen = (int)(strrchr(src, '/') ? strrchr(src, '/') - src : 1);
+	int mainpid;
+	char *text;
+
+	(void)state;
+	if (system("command -v protoc >/dev/null 2>&1")) {
+		printf("protoc absent (Debian's protobuf-compiler): cannot decode the trace\n");
+		skip();
+	}
+	pathf(tape, "%s/pf.tape", tmpdir);
+	pathf(out, "%s/pf.out", tmpdir);
+	pathf(trace, "%s/pf.pftrace", tmpdir);
+	pathf(work, "%s/work_exec", helpers);
+	{
+		char *argv[] = {bpftape, "record", "-e", "all", "-o", tape, "--", work, NULL};
+
+		assert_int_equal(run(argv, out, NULL), 0);
+	}
+	{
+		char *argv[] = {bpftape, "export", "--format", "perfetto", "-o", trace, tape, NULL};
+
+		assert_int_equal(run(argv, NULL, NULL), 0);
+	}
+	/* work_exec's main process: the one that forked the others */
+	{
+		char *argv[] = {bpftape,
+				"query",
+				"--format",
+				"csv",
+				tape,
+				"-c",
+				"SELECT pid FROM events WHERE type = 'fork' ORDER BY ts LIMIT 1",
+				NULL};
+		char qout[PATH_MAX];
+
+		pathf(qout, "%s/pf.pid", tmpdir);
+		assert_int_equal(run(argv, qout, NULL), 0);
+		text = slurp(qout);
+		assert_non_null(text);
+		mainpid = atoi(text + strcspn(text, "0123456789"));
+		free(text);
+	}
+	assert_true(mainpid > 0);
+	snprintf(cmd, sizeof(cmd),
+		 "python3 %.*s/perfetto_check.py %.*s/../docs/perfetto %s > %s.json && "
+		 "python3 -c 'import json,sys\n"
+		 "d=json.load(open(sys.argv[1]))\n"
+		 "p=d[\"processes\"][\"%d\"]\n"
+		 "assert p[0]==\"work_exec\", p\n"
+		 "names={x[0] for x in d[\"instants\"]}\n"
+		 "assert {\"fork\",\"exec\",\"exit\",\"signal\"}<=names, names\n"
+		 "assert any(x[0]==\"wait4\" for x in d[\"slices\"]), d[\"slices\"][:5]\n"
+		 "assert d[\"switches\"]>0 and d[\"cpus\"], d[\"switches\"]\n"
+		 "n=len(d[\"slices\"])+len(d[\"instants\"])+d[\"switches\"]\n"
+		 "print(\"perfetto: %%d events, %%.1f bytes/event\" %% (n, d[\"bytes\"]/n))\n"
+		 "' %s.json",
+		 srclen, src, srclen, src, trace, trace, mainpid, trace);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* A mount namespace of the child's own: what it hides stays visible to the rest. */
 static int private_mounts(void)
 {
@@ -2563,6 +2635,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_file_names),
 		cmocka_unit_test_prestate(test_exec, "proc,signal,sched"),
 		cmocka_unit_test_prestate(test_exec, "proc,file,signal,sched"),
+		cmocka_unit_test(test_export_perfetto),
 		cmocka_unit_test_prestate(test_exec_argv, "proc"),
 		cmocka_unit_test_prestate(test_exec_argv, "proc,file"),
 		cmocka_unit_test(test_cmd_syscall_exec),

@@ -3,7 +3,7 @@
  * The offline verbs end to end over the golden tape (tests/golden_gen.h):
  * replay text/JSON against expected files, every predicate, filter round
  * trips, process state in filtered tapes, redaction, recover on truncated
- * and bit-flipped tapes, info --verify, export to Chrome JSON and CSV.
+ * and bit-flipped tapes, info --verify, export to Perfetto, Chrome JSON and CSV.
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -1138,6 +1138,202 @@ static void test_export_chrome(void **state)
 	run_free(&a);
 }
 
+/* ---- export --format perfetto ---- */
+
+static bool have_protoc(void)
+{
+	if (!system("command -v protoc >/dev/null 2>&1"))
+		return true;
+	printf("protoc absent (Debian's protobuf-compiler): cannot decode the trace\n");
+	return false;
+}
+
+/* tests/perfetto_check.py on @trace, its JSON summary checked by @py (a
+ * Python expression block over d). */
+static void perfetto_check(const char *trace, const char *py)
+{
+	char cmd[8192], json[300];
+
+	path_in(json, sizeof(json), "pf.json");
+	snprintf(cmd, sizeof(cmd), "python3 %.*s/perfetto_check.py %.*s/../docs/perfetto %s > %s",
+		 (int)(strlen(golden_d) - 7), golden_d, (int)(strlen(golden_d) - 7), golden_d,
+		 trace, json);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import json,sys\nd=json.load(open(sys.argv[1]))\n%s\n' %s", py, json);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_export_perfetto(void **state)
+{
+	char p[300];
+	struct run a;
+
+	(void)state;
+	if (!have_protoc())
+		skip();
+	path_in(p, sizeof(p), "trace.pftrace");
+	a = RUN(cmd_export, "export", "--format", "perfetto", "-o", p, golden);
+	assert_int_equal(a.rc, 0);
+	run_free(&a);
+	/* exactly the golden tape: its times are CLOCK_BOOTTIME ns */
+	perfetto_check(
+		p,
+		"s=[(n,t,dur,w) for n,t,dur,w,a in d[\"slices\"]]\n"
+		"assert s==[(\"read\",1005500000,1500,\"101\"),(\"openat\",2500000000,25000,"
+		"\"200\"),(\"write\",4000000000,800,\"102\")], s\n"
+		"assert d[\"slices\"][0][4]=={\"args\":\"arg0=0x3 ret=-9(EBADF)\"}, d[\"slices\"]\n"
+		"assert d[\"processes\"][\"101\"]==[\"cat\",[\"cat\",\"/etc/secret-file\","
+		"\"--password=hunter2\"]], d[\"processes\"]\n"
+		"assert d[\"processes\"][\"200\"][0]==\"nginx\"\n"
+		"assert d[\"threads\"]=={\"100\":[100,\"bash\"],\"101\":[101,\"cat\"],"
+		"\"200\":[200,\"nginx\"],\"201\":[200,\"nginx\"],\"102\":[102,\"sleep\"]}, "
+		"d[\"threads\"]\n"
+		"i=d[\"instants\"]\n"
+		"assert len(i)==16, len(i)\n"
+		"l=[x for x in i if x[2]==\"Lost events\"]\n"
+		"assert l==[[\"events lost\",1003500000,\"Lost events\",{\"cpu\":1,\"count\":1234,"
+		"\"first_ts\":1003500000,\"last_ts\":1004500000}]], l\n"
+		"o=[x for x in i if x[0]==\"open\"][0]\n"
+		"assert o==[\"open\",1002000000,\"101\",{\"args\":\"syscall=openat dfd=-100 "
+		"path=\\\"/etc/secret-file\\\" flags=O_CLOEXEC ret=3\"}], o\n"
+		"assert d[\"switches\"]==0\n");
+	/* predicates apply */
+	a = RUN(cmd_export, "export", "--format", "perfetto", "-o", p, "--pid", "102", golden);
+	assert_int_equal(a.rc, 0);
+	run_free(&a);
+	perfetto_check(
+		p, "assert set(d[\"threads\"])=={\"102\"}, d[\"threads\"]\n"
+		   "assert [x[0] for x in d[\"slices\"]]==[\"write\"]\n"
+		   "assert [x[0] for x in d[\"instants\"] if x[2]==\"102\"]==[\"exec\",\"exit\"]\n"
+		   "assert [x[0] for x in d[\"instants\"] if x[2]!=\"102\"]==[\"events lost\"]\n");
+}
+
+/*
+ * A storm-like tape of @iters iterations on 4 threads: open, read, close,
+ * a syscall, and a scheduler switch every fourth.  Returns its events.
+ */
+static uint64_t write_storm(const char *path, int iters)
+{
+	static const struct tape_field sw_f[] = {
+		{"prev_pid", TAPE_U32, 0, NULL},   {"prev_comm", TAPE_STR, 0, NULL},
+		{"prev_state", TAPE_U64, 0, NULL}, {"next_pid", TAPE_U32, 0, NULL},
+		{"next_comm", TAPE_STR, 0, NULL},
+	};
+	static const struct tape_type sw = {0, "sched_switch", "builtin:sched", "", 5, sw_f};
+	static const char *const paths[] = {"/etc/passwd", "/etc/ld.so.cache",
+					    "/var/www/html/index.html", "/tmp/build/obj/main.o"};
+	struct tape_writer_opts opts = {.sz = sizeof(opts)};
+	struct golden_ctx g = {.w = tape_writer__open(path, &opts)};
+	uint64_t ts = 0, n = 0;
+	int swid;
+
+	assert_non_null(g.w);
+	for (int i = 0; i < G_NTYPES; i++)
+		assert_true((g.ids[i] = tape_writer__add_type(g.w, &golden_types[i])) > 0);
+	assert_true((swid = tape_writer__add_type(g.w, &sw)) > 0);
+	for (int i = 0; i < iters; i++) {
+		uint32_t tid = 300 + (uint32_t)(i % 4), pid = 300 + (uint32_t)(i % 2);
+		const char *comm = i % 2 ? "worker" : "server";
+		union tape_value rd[] = {GV_S(3 + i % 3), GV_U(4096), GV_S(i % 7 ? 4096 : 17)};
+		union tape_value cl[] = {GV_S(3 + i % 3), GV_S(0)};
+
+		golden_open(&g, ts += 700, (uint16_t)(i % 2), pid, tid, comm, paths[i % 4], 0, 0,
+			    3 + i % 3);
+		golden_ev(&g, ts += 900, (uint16_t)(i % 2), pid, tid, comm, G_READ, rd);
+		golden_ev(&g, ts += 500, (uint16_t)(i % 2), pid, tid, comm, G_CLOSE, cl);
+		golden_syscall(&g, ts += 300, (uint16_t)(i % 2), pid, tid, comm, 3,
+			       (uint64_t)(3 + i % 3), 0, 250);
+		n += 4;
+		if (i % 4 == 3) {
+			union tape_value v[] = {GV_U(tid), GV_B(comm, strlen(comm)), GV_U(1),
+						GV_U(tid + 1), GV_B("other", 5)};
+			struct tape_event ev = {.ts = GOLDEN_BOOT_TS + (ts += 400),
+						.pid = pid,
+						.tid = tid,
+						.cpu = (uint16_t)(i / 4 % 2),
+						.type = (uint16_t)swid,
+						.comm = comm,
+						.values = v};
+
+			assert_int_equal(tape_writer__append(g.w, &ev), 0);
+			n++;
+		}
+	}
+	assert_int_equal(g.err, 0);
+	assert_int_equal(tape_writer__finish(g.w), 0);
+	tape_writer__free(g.w);
+	return n;
+}
+
+/* The size Perfetto's format is for: at most 30 bytes an event on a
+ * sizeable tape of repeated work, with every switch in a bundle. */
+static void test_export_perfetto_size(void **state)
+{
+	char tape[300], p[300], py[512];
+	uint64_t n = write_storm((path_in(tape, sizeof(tape), "storm.tape"), tape), 10000);
+	struct stat st;
+	struct run a;
+
+	(void)state;
+	path_in(p, sizeof(p), "storm.pftrace");
+	a = RUN(cmd_export, "export", "--format", "perfetto", "-o", p, tape);
+	assert_int_equal(a.rc, 0);
+	run_free(&a);
+	assert_int_equal(stat(p, &st), 0);
+	printf("perfetto: %llu events, %lld bytes, %.1f bytes/event\n", (unsigned long long)n,
+	       (long long)st.st_size, (double)st.st_size / (double)n);
+	assert_true((uint64_t)st.st_size <= 30 * n);
+	if (!have_protoc())
+		skip();
+	snprintf(py, sizeof(py),
+		 "assert d[\"switches\"]==%d, d[\"switches\"]\n"
+		 "assert d[\"cpus\"]==[0,1], d[\"cpus\"]\n"
+		 "assert len(d[\"slices\"])==%d and len(d[\"instants\"])==%d\n"
+		 "assert all(x[2]==250 for x in d[\"slices\"])\n",
+		 10000 / 4, 10000, 3 * 10000);
+	perfetto_check(p, py);
+}
+
+/*
+ * More texts than the interning tables hold: the sequence's state is
+ * cleared and started again, and every id an event uses still resolves.
+ */
+static void test_export_perfetto_reset(void **state)
+{
+	struct tape_writer_opts opts = {.sz = sizeof(opts)};
+	struct golden_ctx g = {0};
+	char tape[300], p[300], path[64];
+	struct run a;
+
+	(void)state;
+	if (!have_protoc())
+		skip();
+	path_in(tape, sizeof(tape), "many.tape");
+	path_in(p, sizeof(p), "many.pftrace");
+	g.w = tape_writer__open(tape, &opts);
+	assert_non_null(g.w);
+	for (int i = 0; i < G_NTYPES; i++)
+		assert_true((g.ids[i] = tape_writer__add_type(g.w, &golden_types[i])) > 0);
+	/* each text twice: the second time interns it */
+	for (int i = 0; i < 20000; i++) {
+		snprintf(path, sizeof(path), "/data/file-%d", i);
+		golden_open(&g, 2000 * (uint64_t)i, 0, 400, 400, "many", path, 0, 0, 3);
+		golden_open(&g, 2000 * (uint64_t)i + 1000, 0, 400, 400, "many", path, 0, 0, 3);
+	}
+	assert_int_equal(g.err, 0);
+	assert_int_equal(tape_writer__finish(g.w), 0);
+	tape_writer__free(g.w);
+	a = RUN(cmd_export, "export", "--format", "perfetto", "-o", p, tape);
+	assert_int_equal(a.rc, 0);
+	run_free(&a);
+	perfetto_check(p, "assert d[\"clears\"]>=2, d[\"clears\"]\n"
+			  "i=d[\"instants\"]\n"
+			  "assert len(i)==40000, len(i)\n"
+			  "assert i[-1][3][\"args\"]==\"syscall=openat dfd=-100 "
+			  "path=\\\"/data/file-19999\\\" flags=0 ret=3\", i[-1]\n");
+}
+
 static void test_export_csv(void **state)
 {
 	struct run a = RUN(cmd_export, "export", "--format", "csv", golden);
@@ -1866,6 +2062,9 @@ int main(void)
 		cmocka_unit_test(test_bitflip),
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_export_chrome),
+		cmocka_unit_test(test_export_perfetto),
+		cmocka_unit_test(test_export_perfetto_size),
+		cmocka_unit_test(test_export_perfetto_reset),
 		cmocka_unit_test(test_export_csv),
 		cmocka_unit_test(test_closed_stdout),
 		cmocka_unit_test(test_pace),

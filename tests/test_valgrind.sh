@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # The offline verbs under valgrind: replay (text and JSON), filter (with and
-# without redaction), info --verify, summary, recover, export (chrome, csv), query
+# without redaction), info --verify, summary, recover, export (perfetto, chrome, csv), query
 # and import over the golden tapes, the damaged ones included, and over the
 # inputs the fuzzers once crashed on (tests/fuzz/regress/).  A test fails on
 # any memory error or definite leak (valgrind exits 99), on a crash, or when
@@ -116,6 +116,7 @@ for t in "$GOLD/replay-basic.tape" "$GOLD/format-valid.tape"; do
 	vg ok "$b: summary" summary "$t"
 	vg ok "$b: summary --json -f" summary --json --top 0 -f 'ret < 0' "$t"
 	vg ok "$b: recover" recover -o @.tape "$t"
+	vg ok "$b: export perfetto" export --format perfetto -o @.out "$t"
 	vg ok "$b: export chrome" export --format chrome -o @.out "$t"
 	vg ok "$b: export csv" export --format csv -o @.out "$t"
 	vg ok "$b: import" import -q -o @.db "$t"

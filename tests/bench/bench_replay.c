@@ -9,6 +9,8 @@
  *     perf script on this machine: about 0.47 M/s);
  *   - JSON: `bpftape replay --json` to /dev/null;
  *   - summary: `bpftape summary` (every event into its tables) to /dev/null;
+ *   - export: `bpftape export --format perfetto` and `--format chrome`,
+ *     their rate and bytes per event;
  *   - window: a one-second window of the 60-second tape, through the index:
  *     chunks and bytes read against the file size, and `bpftape filter`.
  *
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../golden_gen.h"
@@ -259,6 +262,27 @@ int main(int argc, char **argv)
 		printf("  bpftape summary --pid (a selection: every event checked) > /dev/null: "
 		       "%.3f s wall = %.2f M events/s%s\n",
 		       secs, (double)cnt / secs / 1e6, rc ? " FAILED" : "");
+	}
+
+	/* export for the Perfetto UI: its native format beside Chrome JSON */
+	{
+		static const char *const fmts[] = {"perfetto", "chrome"};
+
+		for (int i = 0; i < 2; i++) {
+			char out[4200];
+			char *a[] = {"export", "--format", (char *)fmts[i], "-o", out, path, NULL};
+			struct stat sb;
+
+			snprintf(out, sizeof(out), "%s/bench-replay-export.%s", outdir, fmts[i]);
+			secs = run_quiet(cmd_export, a, &rc);
+			printf("  bpftape export --format %s: %.3f s wall = %.2f M events/s, %.3f "
+			       "s "
+			       "CPU, %.1f bytes/event%s\n",
+			       fmts[i], secs, (double)cnt / secs / 1e6, cpu_secs,
+			       stat(out, &sb) ? 0.0 : (double)sb.st_size / (double)cnt,
+			       rc ? " FAILED" : "");
+			unlink(out);
+		}
 	}
 
 	/* a one-second window through the index */
