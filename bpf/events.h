@@ -138,6 +138,11 @@ _Static_assert(sizeof(struct rec_exit) == 48, "rec_exit layout");
 #define REC_OPEN_OPENAT2 2
 #define REC_OPEN_CREAT	 3 /* creat(path, mode): flags O_CREAT|O_WRONLY|O_TRUNC */
 
+/*
+ * The single-path records (rec_open, rec_unlink, rec_mknod) end at their
+ * path's last used byte: hdr.size is the offset of @path plus @path_len,
+ * so that the ring holds only those bytes.
+ */
 struct rec_open {
 	struct rec_hdr hdr;
 	__s32 dfd;

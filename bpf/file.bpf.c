@@ -25,60 +25,99 @@ struct open_how_user {
 	__u64 resolve;
 };
 
+/*
+ * Single-path records (open, unlink, mkdir, mknod) are built here and
+ * copied to the ring at their used size: a path is mostly far shorter than
+ * REC_PATH_MAX, and every ring byte is a cache line the producer writes
+ * cold (the ring is larger than the caches), which the openat storm showed
+ * as the larger part of a record's cost (docs/RECORDING.md).
+ */
+union path_rec {
+	struct rec_open open;
+	struct rec_unlink unlink;
+	struct rec_mknod mknod;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, union path_rec);
+} path_scratch SEC(".maps");
+
+static __always_inline union path_rec *path_begin(__u16 kind)
+{
+	__u32 zero = 0;
+	union path_rec *r = bpf_map_lookup_elem(&path_scratch, &zero);
+
+	if (r)
+		tape_fill(&r->open.hdr, kind);
+	return r;
+}
+
+/* Read @path to @dst; *@len its length without NUL.  The record's used
+ * size, @off (where the path starts) plus the path, is returned. */
+static __always_inline __u64 path_read(__u8 *dst, const char *path, __u16 *len, __u64 off)
+{
+	long n = bpf_probe_read_user_str(dst, REC_PATH_MAX, path);
+	__u64 l = n > 0 ? n - 1 : 0;
+
+	EXEC_CLAMP(l, REC_PATH_MAX - 1);
+	*len = l;
+	return off + l;
+}
+
 static __always_inline void emit_open(__u16 sc, int dfd, const char *path, __u32 flags, __u32 mode,
 				      long ret)
 {
+	union path_rec *u = path_begin(REC_OPEN);
 	struct rec_open *r;
-	long n;
 
-	r = tape_reserve(sizeof(*r), REC_OPEN);
-	if (!r)
+	if (!u)
 		return;
+	r = &u->open;
 	r->dfd = dfd;
 	r->flags = flags;
 	r->mode = mode;
 	r->ret = ret;
 	r->syscall = sc;
 	r->pad = 0;
-	n = bpf_probe_read_user_str(r->path, sizeof(r->path), path);
-	r->path_len = n > 0 ? n - 1 : 0;
-	tape_submit(r);
+	tape_output(&r->hdr,
+		    path_read(r->path, path, &r->path_len, offsetof(struct rec_open, path)));
 }
 
 static __always_inline void emit_unlink(int dfd, const char *path, __u32 flags, long ret)
 {
+	union path_rec *u = path_begin(REC_UNLINK);
 	struct rec_unlink *r;
-	long n;
 
-	r = tape_reserve(sizeof(*r), REC_UNLINK);
-	if (!r)
+	if (!u)
 		return;
+	r = &u->unlink;
 	r->dfd = dfd;
 	r->flags = flags;
 	r->ret = ret;
 	r->pad = 0;
-	n = bpf_probe_read_user_str(r->path, sizeof(r->path), path);
-	r->path_len = n > 0 ? n - 1 : 0;
-	tape_submit(r);
+	tape_output(&r->hdr,
+		    path_read(r->path, path, &r->path_len, offsetof(struct rec_unlink, path)));
 }
 
 static __always_inline void emit_mknod(__u16 kind, int dfd, const char *path, __u32 mode, __u32 dev,
 				       long ret)
 {
+	union path_rec *u = path_begin(kind);
 	struct rec_mknod *r;
-	long n;
 
-	r = tape_reserve(sizeof(*r), kind);
-	if (!r)
+	if (!u)
 		return;
+	r = &u->mknod;
 	r->dfd = dfd;
 	r->mode = mode;
 	r->dev = dev;
 	r->ret = ret;
 	__builtin_memset(r->pad, 0, sizeof(r->pad));
-	n = bpf_probe_read_user_str(r->path, sizeof(r->path), path);
-	r->path_len = n > 0 ? n - 1 : 0;
-	tape_submit(r);
+	tape_output(&r->hdr,
+		    path_read(r->path, path, &r->path_len, offsetof(struct rec_mknod, path)));
 }
 
 /* rename, link and symlink: two paths */

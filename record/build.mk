@@ -22,6 +22,20 @@ ROOT_TESTS += tests/test_record.c
 ROOT_TESTS += tests/test_containers.c
 TEST_HELPERS += tests/work_files.c tests/work_exec.c tests/work_connect.c
 BENCHES += tests/bench/bench_record.c
+# bench_record's floor is a minimal recorder of its own (tests/bench/floor.bpf.c):
+# so it links libbpf and a skeleton, not by the pattern rule for benchmarks.
+$(OUTPUT)/bench/floor.bpf.o: tests/bench/floor.bpf.c bpf/events.h $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+$(OUTPUT)/bench_floor.skel.h: $(OUTPUT)/bench/floor.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name bench_floor_bpf > $@
+$(OUTPUT)/bench/bench_record: tests/bench/bench_record.c $(OUTPUT)/bench_floor.skel.h
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(RECORD_LIBS)
 
 # generic probes (probes engineer): parser unit test and fuzzer, the root
 # test and the uprobe/USDT workloads it records.

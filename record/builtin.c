@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <string.h>
 #include <linux/types.h>
 
@@ -373,6 +374,15 @@ static void set_exec_container(const struct builtin_ids *ids, const struct rec_e
 	set_bytes(&v[4], ci.pod, strlen(ci.pod));
 }
 
+/* Single-path records end with their path's used bytes (bpf/file.bpf.c). */
+#define NEED_PATH(r)                                                                               \
+	do {                                                                                       \
+		if (size < offsetof(__typeof__(*(r)), path) ||                                     \
+		    (r)->path_len > size - offsetof(__typeof__(*(r)), path) ||                     \
+		    (r)->path_len > REC_PATH_MAX)                                                  \
+			return -EBADMSG;                                                           \
+	} while (0)
+
 int builtin__emit(const struct builtin_ids *ids, struct tape_writer *w, const void *data,
 		  size_t size)
 {
@@ -430,10 +440,10 @@ int builtin__emit(const struct builtin_ids *ids, struct tape_writer *w, const vo
 	case REC_OPEN: {
 		const struct rec_open *r = data;
 
-		NEED(*r);
+		NEED_PATH(r);
 		v[0].u = r->syscall;
 		v[1].s = r->dfd;
-		set_bytes(&v[2], r->path, min_u32(r->path_len, REC_PATH_MAX));
+		set_bytes(&v[2], r->path, r->path_len);
 		v[3].u = r->flags;
 		v[4].u = r->mode;
 		v[5].s = r->ret;
@@ -450,9 +460,9 @@ int builtin__emit(const struct builtin_ids *ids, struct tape_writer *w, const vo
 	case REC_UNLINK: {
 		const struct rec_unlink *r = data;
 
-		NEED(*r);
+		NEED_PATH(r);
 		v[0].s = r->dfd;
-		set_bytes(&v[1], r->path, min_u32(r->path_len, REC_PATH_MAX));
+		set_bytes(&v[1], r->path, r->path_len);
 		v[2].u = r->flags;
 		v[3].s = r->ret;
 		break;
@@ -475,9 +485,9 @@ int builtin__emit(const struct builtin_ids *ids, struct tape_writer *w, const vo
 		const struct rec_mknod *r = data;
 		int i = 0;
 
-		NEED(*r);
+		NEED_PATH(r);
 		v[i++].s = r->dfd;
-		set_bytes(&v[i++], r->path, min_u32(r->path_len, REC_PATH_MAX));
+		set_bytes(&v[i++], r->path, r->path_len);
 		v[i++].u = r->mode;
 		if (h->kind == REC_MKNOD)
 			v[i++].u = r->dev;

@@ -115,6 +115,7 @@ struct recorder {
 	bool rb_failed;	    /* reading the ring buffer failed (said once) */
 	int poll_ms;
 	uint64_t bad_records;
+	uint64_t ring_records, ring_bytes; /* as read from the ring, for -v */
 	uint64_t last_bytes;
 
 	int ncpus;
@@ -861,6 +862,8 @@ static int handle_record(void *ctx, void *data, size_t size)
 			r->unwritten++;
 		return 0;
 	}
+	r->ring_records++;
+	r->ring_bytes += size;
 	if (size < sizeof(*h)) {
 		r->bad_records++;
 		return 0;
@@ -1099,6 +1102,10 @@ static int recorder__finish(struct recorder *r, uint64_t t0, int ret)
 		      ru.ru_stime.tv_usec / 1e6;
 		fprintf(stderr, PFX "recorder CPU %.3f s user+sys (%.0f%% of one core)\n", cpu,
 			100 * cpu / ((now - t0) / 1e9));
+		/* what each event costs the ring, hence the probes (docs/RECORDING.md) */
+		fprintf(stderr, PFX "ring: %llu records, %.1f bytes per record\n",
+			(unsigned long long)r->ring_records,
+			r->ring_records ? (double)r->ring_bytes / r->ring_records : 0.0);
 	}
 	if (r->child_done && WIFSIGNALED(r->child_status))
 		fprintf(stderr, PFX "%s was killed by signal %d (%s)\n", o->cmd[0],

@@ -497,6 +497,43 @@ static void test_file_names(void **state)
 }
 
 /*
+ * An open record takes the ring only its path's used bytes, not
+ * REC_PATH_MAX: fifty opens of a short path average far below the 320
+ * bytes of a full struct rec_open (`-v` prints the ring's bytes per record).
+ */
+static void test_ring_bytes(void **state)
+{
+	char tape[PATH_MAX], err[PATH_MAX], *msg, *at;
+	char *argv[] = {bpftape,
+			"record",
+			"-v",
+			"-e",
+			"open",
+			"-o",
+			tape,
+			"--",
+			"/bin/sh",
+			"-c",
+			"i=0; while [ $i -lt 50 ]; do : </etc/hostname; i=$((i+1)); done",
+			NULL};
+	unsigned long long n = 0;
+	double per = 0;
+
+	(void)state;
+	pathf(tape, "%s/ring.tape", tmpdir);
+	pathf(err, "%s/ring.err", tmpdir);
+	assert_int_equal(run(argv, NULL, err), 0);
+	msg = slurp(err);
+	at = strstr(msg, "ring: ");
+	if (!at || sscanf(at, "ring: %llu records, %lf bytes per record", &n, &per) != 2)
+		fail_msg("no ring figures in: %s", msg);
+	assert_true(n >= 50);
+	if (per > 160)
+		fail_msg("%.1f ring bytes per record for short paths", per);
+	free(msg);
+}
+
+/*
  * fork, exec (with argv, and a failing one), exit codes and signals.  *@state
  * is the -e list: with `file` the file family's sys_exit program reports
  * the failed exec, without it the proc family's own tracepoint does.
@@ -2633,6 +2670,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_missing_binary),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_file_names),
+		cmocka_unit_test(test_ring_bytes),
 		cmocka_unit_test_prestate(test_exec, "proc,signal,sched"),
 		cmocka_unit_test_prestate(test_exec, "proc,file,signal,sched"),
 		cmocka_unit_test(test_export_perfetto),
