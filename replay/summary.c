@@ -264,7 +264,9 @@ static int rows_grow(void *arr, size_t *cap, size_t n, size_t size)
 
 	if (n < *cap)
 		return 0;
-	c = *cap ? *cap * 2 : 64;
+	/* @n may skip ahead (a loss record's cpu), not only append */
+	for (c = *cap ? *cap : 64; c <= n; c *= 2)
+		;
 	p = realloc(*a, c * size);
 	if (!p)
 		return -ENOMEM;
