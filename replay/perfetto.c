@@ -984,6 +984,9 @@ static int args_line(struct perfetto *p, const struct tape_event *ev, uint64_t s
 		n = field_text(p, ev, i, TAPE_ESC_TEXT);
 		if (n < 0)
 			return (int)n;
+		/* nor an empty text, or a 0 that no name was found for (flags) */
+		if (!n || (n == 1 && p->text[0] == '0') || (n == 2 && !memcmp(p->text, "\"\"", 2)))
+			continue;
 		if (!pb_room(&p->line, strlen(fname) + (size_t)n + 2))
 			return -ENOMEM;
 		if (p->line.len)
