@@ -9,7 +9,8 @@
  *    (an incremental clock, set by the sequence's defaults);
  *  - the track of a long run of events is the sequence's default track (set
  *    by new defaults in one of its packets), which its packets leave out;
- *  - a syscall slice carries only its return value, when not 0: its name
+ *  - a syscall slice carries only its return value, when not 0, as an
+ *    argument of its own (a number; an error's text interned): its name
  *    and duration are the slice's, and the six raw registers (whatever the
  *    syscall's arity, mostly addresses seen once) would double the trace;
  *  - event names, argument names and every argument shown as text (paths,
@@ -79,6 +80,7 @@ enum {
 	/* DebugAnnotation */
 	F_DA_NAME_IID = 1,
 	F_DA_UINT = 3,
+	F_DA_INT = 4,
 	F_DA_STRING = 6,
 	F_DA_STRING_IID = 17,
 	/* InternedData; EventName, DebugAnnotationName and InternedString
@@ -443,8 +445,7 @@ struct tkind {
 	enum { K_INSTANT, K_SYSCALL, K_SWITCH } kind;
 	int a, b, c, d; /* syscall: nr, latency; switch: prev_state, next_pid, next_comm */
 	int e;
-	uint64_t skip; /* fields left out of the arguments (bit i: field i) */
-	bool exec;     /* the process table may have changed its process */
+	bool exec; /* the process table may have changed its process */
 };
 
 #define TKIND_CACHE 256
@@ -969,7 +970,7 @@ static bool seen_before(struct perfetto *p, const void *s, size_t n)
  * which one interned string then costs 7 or 8 bytes in all.  A text
  * longer than INTERN_LONG is written inline.
  */
-static int args_line(struct perfetto *p, const struct tape_event *ev, uint64_t skip)
+static int args_line(struct perfetto *p, const struct tape_event *ev)
 {
 	uint64_t name, iid;
 	size_t at;
@@ -979,7 +980,7 @@ static int args_line(struct perfetto *p, const struct tape_event *ev, uint64_t s
 		const char *fname = ev->tp->fields[i].name;
 		ssize_t n;
 
-		if ((skip >> i & 1) || zero_number(&ev->tp->fields[i], &ev->values[i]))
+		if (zero_number(&ev->tp->fields[i], &ev->values[i]))
 			continue;
 		n = field_text(p, ev, i, TAPE_ESC_TEXT);
 		if (n < 0)
@@ -1013,6 +1014,43 @@ static int args_line(struct perfetto *p, const struct tape_event *ev, uint64_t s
 	} else {
 		iid = intern(p, &p->values, F_ID_STRING_VALUES, (const char *)p->line.b,
 			     p->line.len);
+		if (!iid)
+			return -ENOMEM;
+		pb_uint(&p->ev, F_DA_STRING_IID, iid);
+	}
+	pb_close(&p->ev, at);
+	return 0;
+}
+
+/*
+ * A syscall slice's return value, field @i, as the argument "ret": left
+ * out when 0, a number when positive (an address or a count, mostly seen
+ * once: a varint is a third of its text), an error's text ("-2(ENOENT)",
+ * one of a few) interned.
+ */
+static int ret_arg(struct perfetto *p, const struct tape_event *ev, unsigned i)
+{
+	int64_t v = ev->values[i].s;
+	uint64_t name, iid;
+	ssize_t n;
+	size_t at;
+
+	if (ev->tp->fields[i].kind < TAPE_S8)
+		v = (int64_t)ev->values[i].u;
+	if (!v)
+		return 0;
+	name = intern(p, &p->anames, F_ID_ANNOT_NAMES, "ret", 3);
+	if (!name)
+		return -ENOMEM;
+	at = pb_open(&p->ev, F_TE_ANNOT);
+	pb_uint(&p->ev, F_DA_NAME_IID, name);
+	if (v > 0) {
+		pb_uint(&p->ev, F_DA_INT, (uint64_t)v);
+	} else {
+		n = field_text(p, ev, i, TAPE_ESC_TEXT);
+		if (n < 0)
+			return (int)n;
+		iid = intern(p, &p->values, F_ID_STRING_VALUES, p->text, (size_t)n);
 		if (!iid)
 			return -ENOMEM;
 		pb_uint(&p->ev, F_DA_STRING_IID, iid);
@@ -1055,7 +1093,7 @@ static int intern_room(struct perfetto *p, uint64_t ts)
 }
 
 static int track_event(struct perfetto *p, const struct tape_event *ev, uint64_t ts, int type,
-		       uint64_t track, const char *name, size_t nlen, uint64_t skip)
+		       uint64_t track, const char *name, size_t nlen, int ret)
 {
 	uint64_t iid;
 	bool def;
@@ -1071,7 +1109,11 @@ static int track_event(struct perfetto *p, const struct tape_event *ev, uint64_t
 	pb_uint(&p->ev, F_TE_TYPE, (uint64_t)type);
 	def = put_track(p, &p->ev, track);
 	pb_uint(&p->ev, F_TE_NAME_IID, iid);
-	if (ev->tp && (rc = args_line(p, ev, skip)))
+	if (ret >= 0)
+		rc = ret_arg(p, ev, (unsigned)ret);
+	else if (ev->tp)
+		rc = args_line(p, ev);
+	if (rc)
 		return rc;
 	return event_packet(p, ts, def);
 }
@@ -1290,15 +1332,9 @@ static const struct tkind *kind_of(struct perfetto *p, const struct tape_type *t
 	if (!strcmp(tp->name, "syscall")) {
 		k->a = tape_type__field_index(tp, "nr");
 		k->b = tape_type__field_index(tp, "latency");
-		if (k->a >= 0 && k->b >= 0) {
-			int ret = tape_type__field_index(tp, "ret");
-
+		k->c = tape_type__field_index(tp, "ret");
+		if (k->a >= 0 && k->b >= 0 && k->c >= 0 && tp->fields[k->c].kind <= TAPE_S64)
 			k->kind = K_SYSCALL;
-			/* the slice's name and duration, the raw registers */
-			k->skip = ~0ull;
-			if (ret >= 0)
-				k->skip &= ~(1ull << ret);
-		}
 	} else if (!strcmp(tp->name, "sched_switch")) {
 		k->a = tape_type__field_index(tp, "prev_state");
 		k->c = tape_type__field_index(tp, "next_pid");
@@ -1351,7 +1387,7 @@ int perfetto__event(struct perfetto *p, const struct tape_event *ev, unsigned ho
 
 			snprintf(name, sizeof(name), "%.*s", (int)n, p->text);
 			rc = track_event(p, ev, ts, TYPE_SLICE_BEGIN, p->thr[ti].uuid, name,
-					 strlen(name), k->skip);
+					 strlen(name), k->c);
 		}
 		if (rc)
 			return rc;
@@ -1359,7 +1395,7 @@ int perfetto__event(struct perfetto *p, const struct tape_event *ev, unsigned ho
 		return heap_push(p, ti);
 	}
 	return track_event(p, ev, ts, TYPE_INSTANT, p->thr[ti].uuid, ev->tp->name,
-			   strlen(ev->tp->name), 0);
+			   strlen(ev->tp->name), -1);
 }
 
 int perfetto__finish(struct perfetto *p)
