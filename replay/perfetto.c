@@ -7,6 +7,12 @@
  * and the Perfetto UI holds a trace in browser memory), so:
  *  - track events are on one packet sequence whose timestamps are deltas
  *    (an incremental clock, set by the sequence's defaults);
+ *  - the track of a long run of events is the sequence's default track (set
+ *    by new defaults in one of its packets), which its packets leave out;
+ *  - a syscall slice carries only its return value, when not 0, as an
+ *    argument of its own (a number; an error's text interned): its name
+ *    and duration are the slice's, and the six raw registers (whatever the
+ *    syscall's arity, mostly addresses seen once) would double the trace;
  *  - event names, argument names and every argument shown as text (paths,
  *    flag and enum names, errno names, hex values) are interned: sent once,
  *    then referred to by a small id.  The tables are bounded; when one is
@@ -40,8 +46,10 @@ enum {
 	F_PKT_TS_CLOCK = 58,
 	F_PKT_DEFAULTS = 59,
 	F_PKT_TRACK_DESC = 60,
-	/* TracePacketDefaults */
+	/* TracePacketDefaults, TrackEventDefaults */
 	F_DEF_TS_CLOCK = 58,
+	F_DEF_TRACK_EVENT = 11,
+	F_TED_TRACK = 11,
 	/* ClockSnapshot, Clock */
 	F_CS_CLOCKS = 1,
 	F_CLK_ID = 1,
@@ -72,6 +80,7 @@ enum {
 	/* DebugAnnotation */
 	F_DA_NAME_IID = 1,
 	F_DA_UINT = 3,
+	F_DA_INT = 4,
 	F_DA_STRING = 6,
 	F_DA_STRING_IID = 17,
 	/* InternedData; EventName, DebugAnnotationName and InternedString
@@ -450,7 +459,9 @@ struct perfetto {
 	struct pb pkt, ev, in, line;
 	struct itab names, anames, values;
 	bool started, loss_track;
-	uint64_t last_ts; /* of the incremental clock */
+	uint64_t last_ts;		/* of the incremental clock */
+	uint64_t def_track, last_track; /* the defaults' track, the last event's */
+	uint64_t run;			/* events in a row on last_track */
 	uint64_t next_uuid;
 	struct pthread *thr;
 	size_t nthr, thrcap;
@@ -504,6 +515,47 @@ static void put_ts(struct perfetto *p, uint64_t ts)
 }
 
 /*
+ * The track of a track event: left out when it is the sequence's default
+ * track.  New defaults (which keep the interned data) cost 9 bytes and the
+ * track's varint; each event that names its track costs 1 byte and that
+ * varint.  Which events a run on one thread will have is not known yet, so
+ * a track becomes the default once the events of its run have cost as much
+ * as new defaults would (at most twice the best choice): short runs, and
+ * threads that alternate event by event, keep naming their track.  True if
+ * the packet must carry the defaults.
+ */
+static bool put_track(struct perfetto *p, struct pb *ev, uint64_t track)
+{
+	unsigned v = varint_len(track);
+	bool def = false;
+
+	p->run = track == p->last_track ? p->run + 1 : 1;
+	p->last_track = track;
+	if (track != p->def_track && p->run * (1 + v) > 9 + v) {
+		p->def_track = track;
+		def = true;
+	}
+	if (track != p->def_track)
+		pb_uint(ev, F_TE_TRACK, track);
+	return def;
+}
+
+/* The sequence's defaults, in the packet being built: the incremental
+ * clock, and @track (if not 0) for the track events that name none. */
+static void put_defaults(struct perfetto *p, uint64_t track)
+{
+	size_t at = pb_open(&p->pkt, F_PKT_DEFAULTS), te;
+
+	pb_uint(&p->pkt, F_DEF_TS_CLOCK, CLOCK_DELTA);
+	if (track) {
+		te = pb_open(&p->pkt, F_DEF_TRACK_EVENT);
+		pb_uint(&p->pkt, F_TED_TRACK, track);
+		pb_close(&p->pkt, te);
+	}
+	pb_close(&p->pkt, at);
+}
+
+/*
  * Start (or start again) the sequence's incremental state at @ts: no
  * interned data, timestamps deltas from @ts on clock 64.
  */
@@ -516,15 +568,14 @@ static int clear_state(struct perfetto *p, uint64_t ts)
 	itab_reset(&p->values);
 	memset(p->seen, 0, SEEN_SLOTS * sizeof(*p->seen));
 	p->last_ts = ts;
+	p->def_track = p->last_track = p->run = 0;
 	p->pkt.len = 0;
 	pk = pb_open(&p->pkt, F_TRACE_PACKET);
 	pb_uint(&p->pkt, F_PKT_TIMESTAMP, ts);
 	pb_uint(&p->pkt, F_PKT_TS_CLOCK, CLOCK_BOOTTIME);
 	pb_uint(&p->pkt, F_PKT_SEQ_ID, SEQ_EVENTS);
 	pb_uint(&p->pkt, F_PKT_SEQ_FLAGS, SEQ_INCREMENTAL_STATE_CLEARED);
-	at = pb_open(&p->pkt, F_PKT_DEFAULTS);
-	pb_uint(&p->pkt, F_DEF_TS_CLOCK, CLOCK_DELTA);
-	pb_close(&p->pkt, at);
+	put_defaults(p, 0);
 	at = pb_open(&p->pkt, F_PKT_CLOCK_SNAPSHOT);
 	c = pb_open(&p->pkt, F_CS_CLOCKS);
 	pb_uint(&p->pkt, F_CLK_ID, CLOCK_DELTA);
@@ -805,14 +856,19 @@ static int heap_push(struct perfetto *p, uint32_t ti)
 static int slice_end(struct perfetto *p, uint32_t ti, uint64_t ts)
 {
 	size_t pk, te;
+	bool def;
 
 	heap_remove(p, ti);
+	p->ev.len = 0;
+	def = put_track(p, &p->ev, p->thr[ti].uuid);
 	p->pkt.len = 0;
 	pk = pb_open(&p->pkt, F_TRACE_PACKET);
 	put_ts(p, ts);
+	if (def)
+		put_defaults(p, p->def_track);
 	te = pb_open(&p->pkt, F_PKT_TRACK_EVENT);
 	pb_uint(&p->pkt, F_TE_TYPE, TYPE_SLICE_END);
-	pb_uint(&p->pkt, F_TE_TRACK, p->thr[ti].uuid);
+	pb_append(&p->pkt, &p->ev);
 	pb_close(&p->pkt, te);
 	pb_close(&p->pkt, pk);
 	return emit(p);
@@ -874,15 +930,16 @@ static ssize_t field_text(struct perfetto *p, const struct tape_event *ev, unsig
 	return n;
 }
 
-/* A 0 shown as a number (not a name, as O_RDONLY or a signal's): left out,
- * as protobuf leaves out fields at their default. */
+/* A 0 shown as a number (not a name, as O_RDONLY or a signal's), or a
+ * return value of 0 (success): left out, as protobuf leaves out fields at
+ * their default. */
 static bool zero_number(const struct tape_field *f, const union tape_value *v)
 {
 	if (f->kind == TAPE_STR || f->kind == TAPE_BYTES || v->u)
 		return false;
 	return f->display == TAPE_DISP_DEFAULT || f->display == TAPE_DISP_HEX ||
 	       f->display == TAPE_DISP_OCTAL || f->display == TAPE_DISP_PTR ||
-	       f->display == TAPE_DISP_NSEC;
+	       f->display == TAPE_DISP_NSEC || f->display == TAPE_DISP_ERRNO;
 }
 
 /*
@@ -913,24 +970,24 @@ static bool seen_before(struct perfetto *p, const void *s, size_t n)
  * which one interned string then costs 7 or 8 bytes in all.  A text
  * longer than INTERN_LONG is written inline.
  */
-static int args_line(struct perfetto *p, const struct tape_event *ev, int skip1, int skip2)
+static int args_line(struct perfetto *p, const struct tape_event *ev)
 {
-	uint64_t name = intern(p, &p->anames, F_ID_ANNOT_NAMES, "args", 4), iid;
+	uint64_t name, iid;
 	size_t at;
 
-	if (!name)
-		return -ENOMEM;
 	p->line.len = 0;
 	for (unsigned i = 0; i < ev->tp->nfields; i++) {
 		const char *fname = ev->tp->fields[i].name;
 		ssize_t n;
 
-		if ((int)i == skip1 || (int)i == skip2 ||
-		    zero_number(&ev->tp->fields[i], &ev->values[i]))
+		if (zero_number(&ev->tp->fields[i], &ev->values[i]))
 			continue;
 		n = field_text(p, ev, i, TAPE_ESC_TEXT);
 		if (n < 0)
 			return (int)n;
+		/* nor an empty text, or a 0 that no name was found for (flags) */
+		if (!n || (n == 1 && p->text[0] == '0') || (n == 2 && !memcmp(p->text, "\"\"", 2)))
+			continue;
 		if (!pb_room(&p->line, strlen(fname) + (size_t)n + 2))
 			return -ENOMEM;
 		if (p->line.len)
@@ -941,6 +998,12 @@ static int args_line(struct perfetto *p, const struct tape_event *ev, int skip1,
 		memcpy(p->line.b + p->line.len, p->text, (size_t)n);
 		p->line.len += (size_t)n;
 	}
+	/* nothing to say (a syscall that returned 0): no argument */
+	if (!p->line.len)
+		return 0;
+	name = intern(p, &p->anames, F_ID_ANNOT_NAMES, "args", 4);
+	if (!name)
+		return -ENOMEM;
 	at = pb_open(&p->ev, F_TE_ANNOT);
 	pb_uint(&p->ev, F_DA_NAME_IID, name);
 	iid = itab_find(&p->values, (const char *)p->line.b, p->line.len);
@@ -959,14 +1022,54 @@ static int args_line(struct perfetto *p, const struct tape_event *ev, int skip1,
 	return 0;
 }
 
-/* The packet of the track event in p->ev, with the interned data in p->in. */
-static int event_packet(struct perfetto *p, uint64_t ts)
+/*
+ * A syscall slice's return value, field @i, as the argument "ret": left
+ * out when 0, a number when positive (an address or a count, mostly seen
+ * once: a varint is a third of its text), an error's text ("-2(ENOENT)",
+ * one of a few) interned.
+ */
+static int ret_arg(struct perfetto *p, const struct tape_event *ev, unsigned i)
+{
+	int64_t v = ev->values[i].s;
+	uint64_t name, iid;
+	ssize_t n;
+	size_t at;
+
+	if (ev->tp->fields[i].kind < TAPE_S8)
+		v = (int64_t)ev->values[i].u;
+	if (!v)
+		return 0;
+	name = intern(p, &p->anames, F_ID_ANNOT_NAMES, "ret", 3);
+	if (!name)
+		return -ENOMEM;
+	at = pb_open(&p->ev, F_TE_ANNOT);
+	pb_uint(&p->ev, F_DA_NAME_IID, name);
+	if (v > 0) {
+		pb_uint(&p->ev, F_DA_INT, (uint64_t)v);
+	} else {
+		n = field_text(p, ev, i, TAPE_ESC_TEXT);
+		if (n < 0)
+			return (int)n;
+		iid = intern(p, &p->values, F_ID_STRING_VALUES, p->text, (size_t)n);
+		if (!iid)
+			return -ENOMEM;
+		pb_uint(&p->ev, F_DA_STRING_IID, iid);
+	}
+	pb_close(&p->ev, at);
+	return 0;
+}
+
+/* The packet of the track event in p->ev, with the interned data in p->in
+ * and, if @def, new defaults. */
+static int event_packet(struct perfetto *p, uint64_t ts, bool def)
 {
 	size_t pk, at;
 
 	p->pkt.len = 0;
 	pk = pb_open(&p->pkt, F_TRACE_PACKET);
 	put_ts(p, ts);
+	if (def)
+		put_defaults(p, p->def_track);
 	if (p->in.len) {
 		at = pb_open(&p->pkt, F_PKT_INTERNED);
 		pb_append(&p->pkt, &p->in);
@@ -990,9 +1093,10 @@ static int intern_room(struct perfetto *p, uint64_t ts)
 }
 
 static int track_event(struct perfetto *p, const struct tape_event *ev, uint64_t ts, int type,
-		       uint64_t track, const char *name, size_t nlen, int skip1, int skip2)
+		       uint64_t track, const char *name, size_t nlen, int ret)
 {
 	uint64_t iid;
+	bool def;
 	int rc;
 
 	if ((rc = intern_room(p, ts)))
@@ -1003,11 +1107,15 @@ static int track_event(struct perfetto *p, const struct tape_event *ev, uint64_t
 	if (!iid)
 		return -ENOMEM;
 	pb_uint(&p->ev, F_TE_TYPE, (uint64_t)type);
-	pb_uint(&p->ev, F_TE_TRACK, track);
+	def = put_track(p, &p->ev, track);
 	pb_uint(&p->ev, F_TE_NAME_IID, iid);
-	if (ev->tp && (rc = args_line(p, ev, skip1, skip2)))
+	if (ret >= 0)
+		rc = ret_arg(p, ev, (unsigned)ret);
+	else if (ev->tp)
+		rc = args_line(p, ev);
+	if (rc)
 		return rc;
-	return event_packet(p, ts);
+	return event_packet(p, ts, def);
 }
 
 /* A loss: an instant on the track of losses, its figures as arguments. */
@@ -1016,6 +1124,7 @@ static int loss_event(struct perfetto *p, const struct tape_event *ev, uint64_t 
 	static const char *const names[] = {"cpu", "count", "first_ts", "last_ts"};
 	static const char title[] = "events lost";
 	uint64_t iid;
+	bool def;
 	int rc;
 
 	if ((rc = loss_track(p, ts)) || (rc = intern_room(p, ts)))
@@ -1026,7 +1135,7 @@ static int loss_event(struct perfetto *p, const struct tape_event *ev, uint64_t 
 	if (!iid)
 		return -ENOMEM;
 	pb_uint(&p->ev, F_TE_TYPE, TYPE_INSTANT);
-	pb_uint(&p->ev, F_TE_TRACK, LOSS_UUID);
+	def = put_track(p, &p->ev, LOSS_UUID);
 	pb_uint(&p->ev, F_TE_NAME_IID, iid);
 	for (unsigned i = 0; i < TAPE_LOSS_NFIELDS; i++) {
 		uint64_t v = ev->values[i].u;
@@ -1043,7 +1152,7 @@ static int loss_event(struct perfetto *p, const struct tape_event *ev, uint64_t 
 		pb_uint(&p->ev, F_DA_UINT, v);
 		pb_close(&p->ev, at);
 	}
-	return event_packet(p, ts);
+	return event_packet(p, ts, def);
 }
 
 /* ---- scheduler switches ------------------------------------------------------- */
@@ -1223,7 +1332,8 @@ static const struct tkind *kind_of(struct perfetto *p, const struct tape_type *t
 	if (!strcmp(tp->name, "syscall")) {
 		k->a = tape_type__field_index(tp, "nr");
 		k->b = tape_type__field_index(tp, "latency");
-		if (k->a >= 0 && k->b >= 0)
+		k->c = tape_type__field_index(tp, "ret");
+		if (k->a >= 0 && k->b >= 0 && k->c >= 0 && tp->fields[k->c].kind <= TAPE_S64)
 			k->kind = K_SYSCALL;
 	} else if (!strcmp(tp->name, "sched_switch")) {
 		k->a = tape_type__field_index(tp, "prev_state");
@@ -1277,7 +1387,7 @@ int perfetto__event(struct perfetto *p, const struct tape_event *ev, unsigned ho
 
 			snprintf(name, sizeof(name), "%.*s", (int)n, p->text);
 			rc = track_event(p, ev, ts, TYPE_SLICE_BEGIN, p->thr[ti].uuid, name,
-					 strlen(name), k->a, k->b);
+					 strlen(name), k->c);
 		}
 		if (rc)
 			return rc;
@@ -1285,7 +1395,7 @@ int perfetto__event(struct perfetto *p, const struct tape_event *ev, unsigned ho
 		return heap_push(p, ti);
 	}
 	return track_event(p, ev, ts, TYPE_INSTANT, p->thr[ti].uuid, ev->tp->name,
-			   strlen(ev->tp->name), -1, -1);
+			   strlen(ev->tp->name), -1);
 }
 
 int perfetto__finish(struct perfetto *p)

@@ -13,8 +13,12 @@ on, following each packet sequence's incremental state:
     a clock snapshot starts the sequence; timestamps on clock 64 add up;
   - every interned id an event uses (event name, argument name, argument
     value) was defined on its sequence since the last clear;
-  - every track an event is on was described before (process, thread, or
-    the track of losses);
+  - every track an event is on (its track_uuid, or the track of the
+    sequence's defaults: new defaults replace the old ones whole, and keep
+    the interned data) was described before (process, thread, or the track
+    of losses);
+  - packets with defaults or interned data name their sequence (Perfetto
+    ignores both on packets without one);
   - slices: begin and end pair on each track, none left open;
   - switch bundles: parallel arrays of one length, comm indices in range.
 
@@ -121,6 +125,8 @@ def main():
     slices, instants = [], []
     switches = 0
     clears = 0
+    defaults = 0
+    implicit = 0
     cpus = set()
     for n, p in enumerate(packets):
         where = 'packet %d' % n
@@ -140,13 +146,21 @@ def main():
             cpus.add(one(fb, 'cpu', 0))
             continue
         st = seqs.get(seq)
+        if ('trace_packet_defaults' in p or 'interned_data' in p) and \
+                'trusted_packet_sequence_id' not in p:
+            fail('%s: defaults or interned data without a sequence id' % where)
         if one(p, 'sequence_flags', 0) & 1:
             clears += 1
             st = seqs[seq] = {'names': {}, 'anames': {}, 'values': {}, 'clock': None,
-                              'default_clock': None}
-            d = one(p, 'trace_packet_defaults')
-            if d:
-                st['default_clock'] = one(d, 'timestamp_clock_id')
+                              'default_clock': None, 'default_track': None}
+        d = one(p, 'trace_packet_defaults')
+        if d is not None:
+            if st is None:
+                fail('%s: defaults before the sequence was cleared' % where)
+            ted = one(d, 'track_event_defaults', {})
+            st['default_clock'] = one(d, 'timestamp_clock_id')
+            st['default_track'] = one(ted, 'track_uuid')
+            defaults += 1
         if 'clock_snapshot' in p:
             if st is None:
                 fail('%s: clock snapshot before the sequence was cleared' % where)
@@ -189,6 +203,11 @@ def main():
             if st is None or ts is None:
                 fail('%s: track event without a cleared sequence or a timestamp' % where)
             uuid = one(te, 'track_uuid')
+            if uuid is None:
+                uuid = st['default_track']
+                if uuid is None:
+                    fail('%s: track event without a track, and no default one' % where)
+                implicit += 1
             if uuid not in tracks:
                 fail('%s: track %s not described' % (where, uuid))
             kind = one(te, 'type')
@@ -230,7 +249,8 @@ def main():
         fail('slices left open on tracks %s' % left)
     json.dump({'packets': len(packets), 'threads': threads, 'processes': processes,
                'slices': slices, 'instants': instants, 'switches': switches,
-               'cpus': sorted(cpus), 'clears': clears, 'bytes': os.path.getsize(trace)}, sys.stdout)
+               'cpus': sorted(cpus), 'clears': clears,
+               'defaults': defaults, 'implicit_track': implicit, 'bytes': os.path.getsize(trace)}, sys.stdout)
     print()
 
 
