@@ -1150,8 +1150,8 @@ static const char *argv_text(const union tape_value *v, char *buf)
 static const char *proc_str(const struct expr *e, uint8_t src, const struct tape_event *ev)
 {
 	const struct tape_proc_state *s = ev->source < e->npt && e->pt[ev->source]
-					     ? tape_proctab__get(e->pt[ev->source], ev->pid)
-					     : NULL;
+						  ? tape_proctab__get(e->pt[ev->source], ev->pid)
+						  : NULL;
 	const char *v = NULL;
 
 	if (s)

@@ -588,8 +588,8 @@ static bool id_matches(const char *have, const char *want)
 static bool in_container(const struct predicate *p, const struct tape_event *ev)
 {
 	const struct tape_proc_state *s = ev->source < p->npt && p->pt[ev->source]
-					     ? tape_proctab__get(p->pt[ev->source], ev->pid)
-					     : NULL;
+						  ? tape_proctab__get(p->pt[ev->source], ev->pid)
+						  : NULL;
 
 	if (!s)
 		return false;
