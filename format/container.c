@@ -42,7 +42,8 @@ static bool ends(const char *s, size_t len, const char *suffix)
 }
 
 /* copy @len bytes of @s into @dst (@cap bytes), undoing systemd's unit name
- * escapes ("\x2d" for '-'); false if it does not fit */
+ * escapes ("\x2d" for '-'); false if it does not fit or an escape is NUL,
+ * which would cut the name short */
 static bool put_unescaped(char *dst, size_t cap, const char *s, size_t len)
 {
 	size_t o = 0;
@@ -54,6 +55,8 @@ static bool put_unescaped(char *dst, size_t cap, const char *s, size_t len)
 		if (c == '\\' && i + 3 < len && s[i + 1] == 'x' &&
 		    isxdigit((unsigned char)s[i + 2]) && isxdigit((unsigned char)s[i + 3]) &&
 		    sscanf(s + i + 2, "%2x", &v) == 1) {
+			if (!v)
+				return false;
 			c = (char)v;
 			i += 3;
 		}

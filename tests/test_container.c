@@ -79,6 +79,9 @@ static const struct ctr_case cases[] = {
 	 sizeof("/lxc.payload.box1") - 1},
 	{"/lxc/box2", "lxc", "box2", "box2", "", NULL, 0},
 	{"/lxc.monitor.box1", NULL, NULL, NULL, NULL, NULL, 0},
+	/* an escape that decodes to NUL names nothing (found by fuzz_container) */
+	{"lxc/\\x00b\\x2a", NULL, NULL, NULL, NULL, NULL, 0},
+	{"/machine.slice/machine-\\x00.scope", NULL, NULL, NULL, NULL, NULL, 0},
 	/* not containers */
 	{"/", NULL, NULL, NULL, NULL, NULL, 0},
 	{"", NULL, NULL, NULL, NULL, NULL, 0},
