@@ -584,16 +584,7 @@ int cmd_export(int argc, char **argv)
 	char err[512];
 
 	cli__getopt_init();
-	while ((c = getopt_long(argc, argv, ":hf:o:", opts, NULL)) != -1) {
-		rc = pred_opts__parse(&po, c, optarg, err, sizeof(err));
-		if (rc == -ENOMEM)
-			goto nomem;
-		if (rc < 0) {
-			ret = cli__usage(VERB, "%s", err);
-			goto cleanup;
-		}
-		if (rc)
-			continue;
+	while ((c = pred_opts__getopt(&po, argc, argv, ":hf:o:", opts, VERB, &ret)) >= 0) {
 		switch (c) {
 		case OPT_FORMAT:
 			format = optarg;
@@ -617,6 +608,8 @@ int cmd_export(int argc, char **argv)
 			goto cleanup;
 		}
 	}
+	if (c == PRED_GETOPT_FAIL)
+		goto cleanup;
 	if (!format) {
 		ret = cli__usage(VERB, "--format perfetto, chrome or csv is required");
 		goto cleanup;

@@ -660,16 +660,7 @@ int cmd_filter(int argc, char **argv)
 	int c, rc, ret = 1;
 
 	cli__getopt_init();
-	while ((c = getopt_long(argc, argv, ":hqf:o:", opts, NULL)) != -1) {
-		rc = pred_opts__parse(&po, c, optarg, err, sizeof(err));
-		if (rc == -ENOMEM)
-			goto nomem;
-		if (rc < 0) {
-			ret = cli__usage(VERB, "%s", err);
-			goto cleanup;
-		}
-		if (rc)
-			continue;
+	while ((c = pred_opts__getopt(&po, argc, argv, ":hqf:o:", opts, VERB, &ret)) >= 0) {
 		switch (c) {
 		case 'o':
 			outpath = optarg;
@@ -698,6 +689,8 @@ int cmd_filter(int argc, char **argv)
 			goto cleanup;
 		}
 	}
+	if (c == PRED_GETOPT_FAIL)
+		goto cleanup;
 	if (!outpath || optind >= argc) {
 		ret = cli__usage(VERB, "%s",
 				 !outpath ? "-o OUT is required" : "no input tape given (FILE...)");

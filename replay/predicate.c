@@ -149,6 +149,29 @@ int pred_opts__parse(struct pred_opts *o, int opt, const char *arg, char *err, s
 	}
 }
 
+int pred_opts__getopt(struct pred_opts *o, int argc, char **argv, const char *shortopts,
+		      const struct option *longopts, const char *verb, int *ret)
+{
+	char err[512];
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		rc = pred_opts__parse(o, c, optarg, err, sizeof(err));
+		if (rc == -ENOMEM) {
+			cli__eprintf("bpftape %s: out of memory\n", verb);
+			*ret = 1;
+			return PRED_GETOPT_FAIL;
+		}
+		if (rc < 0) {
+			*ret = cli__usage(verb, "%s", err);
+			return PRED_GETOPT_FAIL;
+		}
+		if (!rc)
+			return c;
+	}
+	return -1;
+}
+
 void pred_opts__free(struct pred_opts *o)
 {
 	if (!o)

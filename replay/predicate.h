@@ -92,6 +92,16 @@ struct pred_opts {
  * -ENOMEM.
  */
 int pred_opts__parse(struct pred_opts *o, int opt, const char *arg, char *err, size_t errlen);
+/*
+ * The verbs' option loop: getopt_long() over @argv, the predicate options
+ * taken into @o on the way.  Returns the next option that is not a
+ * predicate's, -1 at the end, or PRED_GETOPT_FAIL once it has said why on
+ * stderr as `bpftape VERB: ...` with *@ret the exit status (2 for a bad
+ * value, 1 out of memory).
+ */
+#define PRED_GETOPT_FAIL (-2)
+int pred_opts__getopt(struct pred_opts *o, int argc, char **argv, const char *shortopts,
+		      const struct option *longopts, const char *verb, int *ret);
 /* Free what pred_opts__parse() allocated (not @o itself). */
 void pred_opts__free(struct pred_opts *o);
 /* True if no option was given. */

@@ -1655,16 +1655,7 @@ int cmd_summary(int argc, char **argv)
 	int c, rc, ret = 1;
 
 	cli__getopt_init();
-	while ((c = getopt_long(argc, argv, ":hf:", opts, NULL)) != -1) {
-		rc = pred_opts__parse(&po, c, optarg, err, sizeof(err));
-		if (rc == -ENOMEM)
-			goto nomem;
-		if (rc < 0) {
-			ret = cli__usage(VERB, "%s", err);
-			goto cleanup;
-		}
-		if (rc)
-			continue;
+	while ((c = pred_opts__getopt(&po, argc, argv, ":hf:", opts, VERB, &ret)) >= 0) {
 		switch (c) {
 		case OPT_JSON:
 			json = true;
@@ -1688,6 +1679,8 @@ int cmd_summary(int argc, char **argv)
 			goto cleanup;
 		}
 	}
+	if (c == PRED_GETOPT_FAIL)
+		goto cleanup;
 	if (optind >= argc) {
 		ret = cli__usage(VERB, "no tape given (FILE...)");
 		goto cleanup;
