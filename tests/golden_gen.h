@@ -340,8 +340,9 @@ static inline int golden_write_basic(struct tape_writer *w)
 	return tape_writer__finish(w);
 }
 
-/* Write the basic golden tape into memory.  0 or -errno; @m->data is malloc'ed. */
-static inline int golden_basic_mem(struct golden_mem *m)
+/* Write a golden tape (@write's) into memory, in 1 s chunks.  0 or -errno;
+ * @m->data is malloc'ed. */
+static inline int golden_write_mem(struct golden_mem *m, int (*write)(struct tape_writer *))
 {
 	struct tape_io io = {golden_mem_write, golden_mem_truncate, m};
 	struct tape_writer_opts opts = {
@@ -355,9 +356,15 @@ static inline int golden_basic_mem(struct golden_mem *m)
 	w = tape_writer__new(&io, &opts);
 	if (!w)
 		return -errno;
-	rc = golden_write_basic(w);
+	rc = write(w);
 	tape_writer__free(w);
 	return rc;
+}
+
+/* Write the basic golden tape into memory.  0 or -errno; @m->data is malloc'ed. */
+static inline int golden_basic_mem(struct golden_mem *m)
+{
+	return golden_write_mem(m, golden_write_basic);
 }
 
 #endif

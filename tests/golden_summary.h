@@ -128,21 +128,7 @@ static inline int golden_write_summary(struct tape_writer *w)
  * malloc'ed. */
 static inline int golden_summary_mem(struct golden_mem *m)
 {
-	struct tape_io io = {golden_mem_write, golden_mem_truncate, m};
-	struct tape_writer_opts opts = {
-		.sz = sizeof(opts),
-		.chunk_ns = 1000000000ULL,
-	};
-	struct tape_writer *w;
-	int rc;
-
-	memset(m, 0, sizeof(*m));
-	w = tape_writer__new(&io, &opts);
-	if (!w)
-		return -errno;
-	rc = golden_write_summary(w);
-	tape_writer__free(w);
-	return rc;
+	return golden_write_mem(m, golden_write_summary);
 }
 
 #endif
