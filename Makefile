@@ -49,7 +49,7 @@ LDFLAGS ?=
 ALL_LDFLAGS = $(SAN_LDFLAGS) $(LDFLAGS)
 
 FORMAT_LIBS := -lzstd
-TOOLS_LIBS := $(FORMAT_LIBS) -lsqlite3 -lm -lpthread
+TOOLS_LIBS := $(FORMAT_LIBS) -lsqlite3 -lcurl -lm -lpthread
 RECORD_LIBS := -lbpf -lelf -lz
 
 # Each module lists its sources in its own fragment.
@@ -226,7 +226,8 @@ fuzz: $(FUZZ_BINS)
 DEB_PACKAGES := build-essential clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	libzstd-dev libsqlite3-dev sqlite3 libcmocka-dev libclang-rt-14-dev \
 	systemtap-sdt-dev python3 zstd linux-perf pkg-config groff-base man-db \
-	podman runc busybox-static protobuf-compiler
+	podman runc busybox-static protobuf-compiler \
+	libcurl4-openssl-dev clickhouse-server clickhouse-client
 
 deps:
 	$(Q)tests/install-deps.sh $(DEB_PACKAGES)

@@ -1,6 +1,6 @@
 # query/: SQLite virtual tables, import, the loadable extension.
 QUERY_SRCS += query/qset.c query/qtab.c query/qscan.c query/vtab.c query/query.c \
-	query/import.c
+	query/import.c query/chimport.c
 
 # The extension reaches SQLite only through the routines sqlite3 hands it
 # (sqlite3ext.h), so its objects are built a second time with
@@ -23,6 +23,12 @@ BENCHES += tests/bench/bench_query.c
 
 # test_query loads the extension from the build directory.
 $(OUTPUT)/tests/test_query: $(OUTPUT)/bpftape_sqlite.so
+
+# ---- the fleet: import --clickhouse into a cluster of two real servers
+# (tests/test_fleet.sh, docs/FLEET.md) ----
+SCRIPT_TESTS += tests/test_fleet.sh
+# it writes its hosts' tapes with test_query --write-golden
+unit-tests: $(OUTPUT)/tests/test_query
 
 # ---- hardening: the SQL tables over a fuzzed tape (issue 6) ----
 FUZZERS += tests/fuzz/fuzz_sql.c

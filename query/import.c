@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "grow.h"
 #include "names.h"
+#include "chimport.h"
 #include "qimport.h"
 #include "qtab_int.h"
 #include "verbs.h"
@@ -1161,20 +1162,33 @@ void qimport__tune(sqlite3 *db)
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: bpftape import -o OUT.db FILE...\n"
+		   "       bpftape import --clickhouse URL [--cluster NAME] [--database DB]\n"
+		   "                      [--replace] FILE...\n"
 		   "\n"
 		   "Write the tables of 'bpftape query' (events, one per event type,\n"
 		   "processes, losses, meta, types) into a plain SQLite database, with\n"
-		   "indexes on ts, pid and type, for sqlite3, Python or a notebook.\n"
+		   "indexes on ts, pid and type, for sqlite3, Python or a notebook;\n"
+		   "or load them into ClickHouse, with host and tape on every row, one\n"
+		   "host's tapes beside the others' (docs/FLEET.md).\n"
 		   "\n"
 		   "Options:\n"
 		   "  -o, --output OUT.db   the database to write; an existing OUT.db is\n"
 		   "                        replaced once the new one is complete\n"
+		   "      --clickhouse URL  load into the ClickHouse server at URL\n"
+		   "                        (http://[USER[:PASSWORD]@]HOST:PORT, its HTTP port)\n"
+		   "      --cluster NAME    shard by host over the servers of cluster NAME\n"
+		   "                        (its system.clusters): a local table on each\n"
+		   "                        shard, a Distributed table over them\n"
+		   "      --database DB     the ClickHouse database (default: bpftape)\n"
+		   "      --replace         load a tape that is loaded already again (by\n"
+		   "                        default it is skipped, and said so)\n"
 		   "  -q, --quiet           no progress line\n"
 		   "  -h, --help            this help\n"
 		   "\n" CLI_STDIN_HELP "\n"
 		   "Examples:\n"
 		   "  bpftape import -o incident.db incident.tape\n"
 		   "  bpftape import -o fleet.db web1.tape web2.tape\n"
+		   "  bpftape import --clickhouse http://ch1:8123 --cluster fleet web*.tape\n"
 		   "  sqlite3 incident.db 'SELECT comm, count(*) FROM open GROUP BY comm'\n");
 }
 
@@ -1233,8 +1247,13 @@ int cmd_import(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
+		{"clickhouse", required_argument, NULL, 'C'},
+		{"cluster", required_argument, NULL, 'K'},
+		{"database", required_argument, NULL, 'D'},
+		{"replace", no_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
+	struct chimport_opts co = {0};
 	struct progress prog = {0};
 	struct qimport_stats st = {0};
 	const char *out = NULL;
@@ -1258,9 +1277,36 @@ int cmd_import(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'C':
+			co.url = optarg;
+			break;
+		case 'K':
+			co.cluster = optarg;
+			break;
+		case 'D':
+			co.database = optarg;
+			break;
+		case 'R':
+			co.replace = true;
+			break;
 		default:
 			return cli__bad_option("import", opt, argv, longopts);
 		}
+	}
+	if (co.url && out)
+		return cli__usage("import", "-o and --clickhouse: give one");
+	if (!co.url && (co.cluster || co.database || co.replace))
+		return cli__usage("import",
+				  "--cluster, --database and --replace need --clickhouse");
+	if (co.url) {
+		if (optind >= argc)
+			return cli__usage("import", "no tape given (FILE...)");
+		if ((ret = cli__check_inputs("import", argv + optind, (size_t)(argc - optind),
+					     NULL)))
+			return ret;
+		co.quiet = quiet;
+		return chimport__run(&co, (const char *const *)argv + optind,
+				     (size_t)(argc - optind), NULL);
 	}
 	if (!out)
 		return cli__usage("import", "no database given (-o OUT.db)");

@@ -1569,10 +1569,13 @@ int main(int argc, char **argv)
 	};
 	char self[PATH_MAX];
 
-	if (argc == 3 && !strcmp(argv[1], "--write-golden")) {
+	/* --write-golden PATH [HOST [FILLER]]: the fleet tests load several
+	 * hosts' tapes, each with its own number of filler events */
+	if (argc >= 3 && argc <= 5 && !strcmp(argv[1], "--write-golden")) {
 		char err[512];
 
-		if (qg_write(argv[2], "golden", 0, 0, err, sizeof(err))) {
+		if (qg_write(argv[2], argc > 3 ? argv[3] : "golden",
+			     argc > 4 ? strtoull(argv[4], NULL, 10) : 0, 0, err, sizeof(err))) {
 			fprintf(stderr, "%s\n", err);
 			return 1;
 		}
