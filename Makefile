@@ -62,6 +62,7 @@ UNIT_TESTS :=
 ROOT_TESTS :=
 TEST_HELPERS :=
 SCRIPT_TESTS :=
+BENCH_SCRIPTS :=
 BENCHES :=
 FUZZERS :=
 # before the modules: their rules name it as a prerequisite (expanded at once)
@@ -199,7 +200,8 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory sanitize
 
 bench: all $(BENCH_BINS)
-	$(Q)BPFTAPE=$(abspath $(OUTPUT)/bpftape) OUTPUT=$(abspath $(OUTPUT)) tests/bench/run.sh $(BENCH_BINS)
+	$(Q)BPFTAPE=$(abspath $(OUTPUT)/bpftape) OUTPUT=$(abspath $(OUTPUT)) tests/bench/run.sh $(BENCH_BINS) \
+		$(BENCH_SCRIPTS)
 
 demo: deps all
 	$(Q)BPFTAPE=$(abspath $(OUTPUT)/bpftape) OUTPUT=$(abspath $(OUTPUT)) tests/demo.sh

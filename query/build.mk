@@ -29,6 +29,9 @@ $(OUTPUT)/tests/test_query: $(OUTPUT)/bpftape_sqlite.so
 SCRIPT_TESTS += tests/test_fleet.sh
 # it writes its hosts' tapes with test_query --write-golden
 unit-tests: $(OUTPUT)/tests/test_query
+# the load rate into a real server beside clickhouse-client's own
+BENCH_SCRIPTS += tests/bench/bench_clickhouse.sh
+bench: $(OUTPUT)/tests/test_query
 
 # ---- hardening: the SQL tables over a fuzzed tape (issue 6) ----
 FUZZERS += tests/fuzz/fuzz_sql.c

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,8 +265,30 @@ struct chsrv {
 	unsigned weight;
 };
 
+/*
+ * The thread that posts a full batch while the loader fills the next
+ * one: the server parses and merges one table's rows while this process
+ * decodes events, so a load takes the longer of the two, not their sum.
+ * One batch in flight at a time (memory stays bounded).
+ */
+struct sender {
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	CURL *curl;
+	struct chbuf resp;
+	struct chbuf job; /* the batch being posted */
+	const char *query;
+	const char *table;
+	const char *tape_id;
+	const struct chsrv *srv;
+	bool busy, stop, failed;
+};
+
 struct loader {
 	const struct chimport_opts *o;
+	struct sender snd;
 	struct chimport_stats *st;
 	const char *db;
 	CURL *curl;
@@ -303,12 +326,12 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ctx)
 }
 
 /*
- * POST @body to @s; with @query the statement goes in the URL (an INSERT
- * whose data is the body).  The response is in L->resp.  0, or -1 with the
- * error printed as `bpftape import: WHERE: what`.
+ * POST @body to @s through @curl; with @query the statement goes in the
+ * URL (an INSERT whose data is the body).  The response is in @resp.  0,
+ * or -1 with the error printed as `bpftape import: WHERE: what`.
  */
-static int post(struct loader *L, const struct chsrv *s, const char *query, const void *body,
-		size_t len)
+static int post_on(CURL *curl, struct chbuf *resp, const struct chsrv *s, const char *query,
+		   const void *body, size_t len)
 {
 	struct chbuf url = {0};
 	long code = 0;
@@ -317,7 +340,7 @@ static int post(struct loader *L, const struct chsrv *s, const char *query, cons
 
 	ret = chbuf_printf(&url, "%s?", s->base);
 	if (!ret && query) {
-		char *q = curl_easy_escape(L->curl, query, 0);
+		char *q = curl_easy_escape(curl, query, 0);
 
 		ret = q ? chbuf_printf(&url, "query=%s&", q) : -ENOMEM;
 		curl_free(q);
@@ -327,21 +350,21 @@ static int post(struct loader *L, const struct chsrv *s, const char *query, cons
 		free(url.p);
 		return -1;
 	}
-	L->resp.n = 0;
-	curl_easy_setopt(L->curl, CURLOPT_URL, chbuf_str(&url));
-	curl_easy_setopt(L->curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(L->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(L->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(L->curl, CURLOPT_WRITEDATA, &L->resp);
-	rc = curl_easy_perform(L->curl);
+	resp->n = 0;
+	curl_easy_setopt(curl, CURLOPT_URL, chbuf_str(&url));
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, resp);
+	rc = curl_easy_perform(curl);
 	free(url.p);
 	if (rc != CURLE_OK) {
 		cli__eprintf("bpftape import: %s: %s\n", s->where, curl_easy_strerror(rc));
 		return -1;
 	}
-	curl_easy_getinfo(L->curl, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code != 200) {
-		const char *msg = chbuf_str(&L->resp);
+		const char *msg = chbuf_str(resp);
 		char *cut = strstr(msg, ", e.what() =");
 		size_t n;
 
@@ -353,6 +376,12 @@ static int post(struct loader *L, const struct chsrv *s, const char *query, cons
 		return -1;
 	}
 	return 0;
+}
+
+static int post(struct loader *L, const struct chsrv *s, const char *query, const void *body,
+		size_t len)
+{
+	return post_on(L->curl, &L->resp, s, query, body, len);
 }
 
 static int exec_sql(struct loader *L, const struct chsrv *s, const char *sql)
@@ -753,21 +782,105 @@ static int put_value(struct loader *L, struct chbuf *b, const struct chcol *c, c
 	return chbuf_put(b, le, chty_width[c->ty]);
 }
 
+static void *sender_main(void *arg)
+{
+	struct sender *S = arg;
+
+	pthread_mutex_lock(&S->mu);
+	for (;;) {
+		while (!S->busy && !S->stop)
+			pthread_cond_wait(&S->cv, &S->mu);
+		if (!S->busy)
+			break;
+		pthread_mutex_unlock(&S->mu);
+		int ret = post_on(S->curl, &S->resp, S->srv, S->query, S->job.p, S->job.n);
+
+		if (ret)
+			cli__eprintf(
+				"bpftape import: %s: the rows of table %s were refused; tape %s "
+				"is loaded in part (a new import removes that part first)\n",
+				S->srv->where, S->table, S->tape_id);
+		pthread_mutex_lock(&S->mu);
+		S->failed |= ret != 0;
+		S->job.n = 0;
+		S->busy = false;
+		pthread_cond_broadcast(&S->cv);
+	}
+	pthread_mutex_unlock(&S->mu);
+	return NULL;
+}
+
+/* Wait until no batch is in flight: 0, or -1 if one was refused. */
+static int sender_drain(struct sender *S)
+{
+	bool failed;
+
+	if (!S->started)
+		return 0;
+	pthread_mutex_lock(&S->mu);
+	while (S->busy)
+		pthread_cond_wait(&S->cv, &S->mu);
+	failed = S->failed;
+	pthread_mutex_unlock(&S->mu);
+	return failed ? -1 : 0;
+}
+
+static int sender_start(struct sender *S)
+{
+	pthread_mutex_init(&S->mu, NULL);
+	pthread_cond_init(&S->cv, NULL);
+	S->curl = curl_easy_init();
+	if (!S->curl || pthread_create(&S->thread, NULL, sender_main, S)) {
+		cli__eprintf("bpftape import: cannot start the sending thread\n");
+		return -1;
+	}
+	S->started = true;
+	return 0;
+}
+
+static void sender_stop(struct sender *S)
+{
+	if (S->started) {
+		pthread_mutex_lock(&S->mu);
+		S->stop = true;
+		pthread_cond_broadcast(&S->cv);
+		pthread_mutex_unlock(&S->mu);
+		pthread_join(S->thread, NULL);
+		pthread_mutex_destroy(&S->mu);
+		pthread_cond_destroy(&S->cv);
+	}
+	if (S->curl)
+		curl_easy_cleanup(S->curl);
+	free(S->job.p);
+	free(S->resp.p);
+}
+
+/* Hand @t's rows to the sender (after the batch before them is sent). */
 static int flush_table(struct loader *L, struct chtab *t)
 {
-	int ret;
+	struct sender *S = &L->snd;
+	struct chbuf spare;
 
 	if (!t->rows.n)
 		return 0;
-	ret = post(L, L->dst, t->insert, t->rows.p, t->rows.n);
-	if (ret)
-		cli__eprintf("bpftape import: %s: the rows of table %s were refused; tape %s is "
-			     "loaded in part (a new import removes that part first)\n",
-			     L->dst->where, t->name, L->tape_id);
+	if (sender_drain(S))
+		return -1;
 	L->st->bytes += t->rows.n;
 	L->pending -= t->rows.n;
+	pthread_mutex_lock(&S->mu);
+	/* the batch goes; its buffer comes back empty as the next one's */
+	spare = S->job;
+	S->job = t->rows;
+	t->rows = spare;
 	t->rows.n = 0;
-	return ret;
+	S->query = t->insert;
+	S->table = t->name;
+	S->tape_id = L->tape_id;
+	S->srv = L->dst;
+	S->busy = true;
+	pthread_cond_broadcast(&S->cv);
+	pthread_mutex_unlock(&S->mu);
+	return 0;
 }
 
 /* Add the current row of @scan to @t (@of_event: computed from the
@@ -1255,6 +1368,8 @@ static int load_tape(struct loader *L, const char *path)
 			ret = load_table(L, set, &L->tabs[i]);
 	for (size_t i = 0; i < L->ntabs && !ret; i++)
 		ret = flush_table(L, &L->tabs[i]);
+	if (sender_drain(&L->snd))
+		ret = -1;
 	if (ret) {
 		cli__eprintf("bpftape import: %s: tape %s is loaded in part; importing it again "
 			     "removes that part first\n",
@@ -1270,6 +1385,9 @@ static int load_tape(struct loader *L, const char *path)
 	L->st->tapes++;
 	ret = damaged ? 2 : 0;
 out:
+	/* the batch in flight points into the tables */
+	if (sender_drain(&L->snd) && ret >= 0)
+		ret = -1;
 	free(type_tab);
 	free_tables(L);
 	qset__put(set);
@@ -1338,7 +1456,7 @@ int chimport__run(const struct chimport_opts *o, const char *const *paths, size_
 		if (r)
 			goto out;
 	}
-	if (make_tapes_table(&L))
+	if (make_tapes_table(&L) || sender_start(&L.snd))
 		goto out;
 	cli_progress__init(&L.prog, "import", o->quiet);
 	clock_gettime(CLOCK_MONOTONIC, &L.start);
@@ -1372,6 +1490,7 @@ out:
 		free(L.srv[i].base);
 		free(L.srv[i].where);
 	}
+	sender_stop(&L.snd);
 	free(L.srv);
 	free(L.resp.p);
 	if (L.curl)
