@@ -52,6 +52,8 @@ struct cli_damage {
 	struct cli_progress *prog; /* may be NULL */
 };
 void cli__damage(void *damage, const char *path, const char *what);
+/* The same for a note on a tape: "bpftape VERB: PATH: what". */
+void cli__note(void *damage, const char *path, const char *what);
 
 /* Print the closing line of a verb that skipped @n damaged blocks. */
 void cli__partial(const char *verb, unsigned long long n);
