@@ -1,5 +1,5 @@
 # record/ and bpf/: the recorder.  Not part of `make tools`.
-RECORD_SRCS += record/record.c record/session.c record/builtin.c record/host.c \
+RECORD_SRCS += record/record.c record/options.c record/session.c record/builtin.c record/host.c \
 	record/preflight.c \
 	record/sink.c record/families.c record/container.c
 BPF_SRCS += bpf/proc.bpf.c bpf/file.bpf.c bpf/net.bpf.c bpf/syscall.bpf.c bpf/sched.bpf.c
@@ -58,3 +58,15 @@ $(OUTPUT)/tests/test_bpf_verify: tests/test_bpf_verify.c $(patsubst bpf/%.bpf.c,
 .PHONY: soak
 soak: all $(OUTPUT)/tests/work_files $(OUTPUT)/tests/work_connect
 	BPFTAPE=$(OUTPUT)/bpftape HELPERS=$(OUTPUT)/tests tests/soak.sh
+
+# record's options from its command line, without root or BPF (issue 13):
+# the parser and the event names it checks -e against, built from source
+# (the recorder's objects wait for the BPF skeletons)
+UNIT_TESTS += tests/test_record_opts.c
+RECORD_OPTS_SRCS := record/options.c record/builtin.c record/container.c
+$(OUTPUT)/tests/test_record_opts: tests/test_record_opts.c $(RECORD_OPTS_SRCS) \
+		$(OUTPUT)/syscall_names.h $(LIBTAPE) $(REPLAY_OBJS)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< $(RECORD_OPTS_SRCS) \
+		$(filter-out %/main.o,$(REPLAY_OBJS)) $(LIBTAPE) -lcmocka $(TOOLS_LIBS)

@@ -33,44 +33,18 @@
 #include "families.h"
 #include "generic.h"
 #include "host.h"
+#include "options.h"
+#include "record.h"
 #include "preflight.h"
 #include "session.h"
 #include "sink.h"
 #include "verbs.h"
 
-#define PFX	       "bpftape record: "
-#define DEFAULT_EVENTS "proc,file,net"
+#define PFX "bpftape record: "
 /* the consumer wakes at least this often, events or not */
 #define POLL_MAX_MS 100
-/* an event reaches the file at most this long after it happened */
-#define DEFAULT_FLUSH_NS 1000000000ull
 /* how long CMD has to exit once the recording stops, before SIGKILL */
 #define CMD_GRACE_NS (5 * 1000000000ull)
-
-/* Options: only cmd_record sees them. */
-struct record_opts {
-	const char *output;
-	uint32_t want[FAMILY_MAX];
-	const char **specs; /* generic probe specs (contain ':') */
-	size_t nspecs;
-	bool events_given;
-	long pid; /* -1: none */
-	const char *comm;
-	const char *cgroup;
-	const char *container; /* --container ID|NAME */
-	long uid;	       /* -1: none */
-	uint64_t duration_ns;  /* 0: none */
-	uint64_t flush_ns;     /* the longest an event waits in memory */
-	uint64_t max_size;
-	uint64_t rotate_size;
-	unsigned keep;
-	uint64_t buffer;
-	uint64_t wakeup; /* bytes; 0: derived from buffer */
-	int verbose;
-	char **cmd;			     /* after "--" */
-	const char *user;		     /* --user, as given */
-	const char *buffer_arg, *wakeup_arg; /* as given, for messages */
-};
 
 /*
  * Who CMD runs as.  Resolved in the parent, before fork: the child of a
@@ -174,7 +148,8 @@ static void usage(FILE *f)
 		"Options:\n"
 		"  -o, --output FILE    tape to write (default bpftape.tape); - is standard\n"
 		"                       output (CMD's own output then goes to stderr)\n"
-		"  -e, --events LIST    comma-separated events (default " DEFAULT_EVENTS "):\n"
+		"  -e, --events LIST    comma-separated events (default " RECORD_DEFAULT_EVENTS
+		"):\n"
 		"                       groups proc, file, net, syscall, sched, signal, all;\n"
 		"                       single events fork exec exit open close unlink rename\n"
 		"                       mkdir mknod link symlink read write connect accept\n"
@@ -224,306 +199,6 @@ static void usage(FILE *f)
 		"  bpftape record -e all --rotate 256M --keep 8 -o ring.tape\n"
 		"  bpftape record -e 'usdt:/usr/bin/python3.11:python:function__entry(str,str,s32)'"
 		" -- python3 x.py\n");
-}
-
-/* bytes -> "64M" where exact, else a plain number (parse_size reads both) */
-static void format_size(uint64_t v, char *buf, size_t len)
-{
-	static const char units[] = "GMK";
-
-	for (int i = 0; i < 3; i++) {
-		uint64_t u = 1ull << (10 * (3 - i));
-
-		if (v >= u && !(v % u)) {
-			snprintf(buf, len, "%llu%c", (unsigned long long)(v / u), units[i]);
-			return;
-		}
-	}
-	snprintf(buf, len, "%llu", (unsigned long long)v);
-}
-
-/* A user or group id: 0 .. 2^32-2 ((uid_t)-1 means "unchanged"). */
-#define ID_MAX 0xfffffffeu
-
-static int parse_id(const char *s, uint64_t *out)
-{
-	return cli__parse_uint(s, ID_MAX, out);
-}
-
-/* One -e argument: a generic spec (has ':') or a comma list of built-ins. */
-static int add_events(struct record_opts *o, char *arg)
-{
-	char *save = NULL, *word, *list;
-	const char **grown;
-
-	o->events_given = true;
-	if (strchr(arg, ':')) {
-		grown = realloc(o->specs, (o->nspecs + 1) * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		o->specs = grown;
-		o->specs[o->nspecs++] = arg;
-		return 0;
-	}
-	/* a copy: argv is also the command line stored in the tape */
-	list = strdup(arg);
-	if (!list)
-		return -ENOMEM;
-	for (word = strtok_r(list, ",", &save); word; word = strtok_r(NULL, ",", &save)) {
-		if (record_builtin__select(word, o->want)) {
-			fprintf(stderr,
-				PFX "unknown event '%s' in -e; run 'bpftape list-events' for the "
-				    "built-in events, or give a probe spec like "
-				    "tracepoint:sched:sched_process_fork\n",
-				word);
-			free(list);
-			return -EINVAL;
-		}
-	}
-	free(list);
-	return 0;
-}
-
-static int parse_args(struct record_opts *o, int argc, char **argv)
-{
-	enum {
-		OPT_COMM = 256,
-		OPT_CGROUP,
-		OPT_CONTAINER,
-		OPT_UID,
-		OPT_MAXSIZE,
-		OPT_ROTATE,
-		OPT_KEEP,
-		OPT_BUFFER,
-		OPT_WAKEUP,
-		OPT_USER,
-		OPT_FLUSH
-	};
-	static const struct option longopts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"events", required_argument, NULL, 'e'},
-		{"pid", required_argument, NULL, 'p'},
-		{"comm", required_argument, NULL, OPT_COMM},
-		{"cgroup", required_argument, NULL, OPT_CGROUP},
-		{"container", required_argument, NULL, OPT_CONTAINER},
-		{"uid", required_argument, NULL, OPT_UID},
-		{"duration", required_argument, NULL, 'd'},
-		{"max-size", required_argument, NULL, OPT_MAXSIZE},
-		{"rotate", required_argument, NULL, OPT_ROTATE},
-		{"keep", required_argument, NULL, OPT_KEEP},
-		{"buffer", required_argument, NULL, OPT_BUFFER},
-		{"wakeup", required_argument, NULL, OPT_WAKEUP},
-		{"user", required_argument, NULL, OPT_USER},
-		{"flush-interval", required_argument, NULL, OPT_FLUSH},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	uint64_t keep = 4, v;
-	int c, e;
-
-	o->output = "bpftape.tape";
-	o->pid = -1;
-	o->uid = -1;
-	o->buffer = 16u << 20;
-	o->flush_ns = DEFAULT_FLUSH_NS;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+o:e:p:d:vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			o->output = optarg;
-			break;
-		case 'e':
-			if (add_events(o, optarg))
-				return -EINVAL;
-			break;
-		case 'p':
-			/* not cut to 32 bits: 4294967297 is not pid 1 */
-			e = cli__parse_uint(optarg, INT_MAX, &v);
-			if (e || !v) {
-				fprintf(stderr, PFX "-p '%s': %s; give a process id from 1 to %d\n",
-					optarg, e == -ERANGE ? "too large" : "not a process id",
-					INT_MAX);
-				return -EINVAL;
-			}
-			o->pid = (long)v;
-			break;
-		case OPT_COMM:
-			if (!*optarg || strlen(optarg) >= REC_COMM_LEN) {
-				fprintf(stderr,
-					PFX
-					"--comm '%s': a comm has 1 to %d characters (the kernel "
-					"truncates longer names)\n",
-					optarg, REC_COMM_LEN - 1);
-				return -EINVAL;
-			}
-			o->comm = optarg;
-			break;
-		case OPT_CGROUP:
-			o->cgroup = optarg;
-			break;
-		case OPT_CONTAINER:
-			o->container = optarg;
-			break;
-		case OPT_UID:
-			e = parse_id(optarg, &v);
-			if (e == -ERANGE) {
-				fprintf(stderr,
-					PFX "--uid '%s': too large; a user id is from 0 to %u\n",
-					optarg, ID_MAX);
-				return -EINVAL;
-			}
-			if (!e) {
-				o->uid = (long)v;
-			} else {
-				struct passwd *pw = getpwnam(optarg);
-
-				if (!pw) {
-					fprintf(stderr,
-						PFX "--uid '%s': no such user; give a name from "
-						    "/etc/passwd or a number\n",
-						optarg);
-					return -EINVAL;
-				}
-				o->uid = pw->pw_uid;
-			}
-			break;
-		case 'd':
-		case OPT_FLUSH:
-			e = cli__parse_duration(optarg, c == 'd' ? &o->duration_ns : &o->flush_ns);
-			if (e || !(c == 'd' ? o->duration_ns : o->flush_ns)) {
-				fprintf(stderr,
-					PFX
-					"--%s '%s': %s; give a duration above zero like 10, 1.5, "
-					"500ms, 5m\n",
-					c == 'd' ? "duration" : "flush-interval", optarg,
-					e == -ERANGE ? "too long (at most 292 years)"
-					: e	     ? "not a duration"
-						     : "zero");
-				return -EINVAL;
-			}
-			break;
-		case OPT_MAXSIZE:
-		case OPT_ROTATE:
-		case OPT_BUFFER:
-		case OPT_WAKEUP: {
-			uint64_t *dst = c == OPT_MAXSIZE  ? &o->max_size
-					: c == OPT_ROTATE ? &o->rotate_size
-					: c == OPT_BUFFER ? &o->buffer
-							  : &o->wakeup;
-
-			e = cli__parse_size(optarg, dst);
-			if (e || (!*dst && c != OPT_WAKEUP)) {
-				fprintf(stderr,
-					PFX "--%s '%s': %s; expected a size like 4096, 64K, 100M, "
-					    "2G\n",
-					c == OPT_MAXSIZE  ? "max-size"
-					: c == OPT_ROTATE ? "rotate"
-					: c == OPT_BUFFER ? "buffer"
-							  : "wakeup",
-					optarg,
-					e == -ERANGE ? "too large"
-					: e	     ? "not a size"
-						     : "zero");
-				return -EINVAL;
-			}
-			if (c == OPT_BUFFER)
-				o->buffer_arg = optarg;
-			else if (c == OPT_WAKEUP)
-				o->wakeup_arg = optarg;
-			break;
-		}
-		case OPT_KEEP:
-			if (cli__parse_uint(optarg, 1000, &keep) || !keep) {
-				fprintf(stderr,
-					PFX "--keep '%s': expected a count from 1 to 1000\n",
-					optarg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_USER:
-			o->user = optarg;
-			break;
-		case 'v':
-			o->verbose++;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case '?':
-		default:
-			if (optopt)
-				fprintf(stderr,
-					PFX "option -%c: unknown or missing its value; see "
-					    "'bpftape record --help'\n",
-					optopt);
-			else
-				fprintf(stderr,
-					PFX "unknown option '%s'; see 'bpftape record --help'\n",
-					argv[optind - 1]);
-			return -EINVAL;
-		}
-	}
-	o->keep = (unsigned)keep;
-	if (optind < argc) {
-		if (strcmp(argv[optind - 1], "--")) {
-			fprintf(stderr,
-				PFX "unexpected argument '%s'; to record a command, put it after "
-				    "'--': bpftape record -- %s\n",
-				argv[optind], argv[optind]);
-			return -EINVAL;
-		}
-		o->cmd = &argv[optind];
-	} else if (optind > 1 && !strcmp(argv[optind - 1], "--")) {
-		fprintf(stderr, PFX "'--' must be followed by a command to run\n");
-		return -EINVAL;
-	}
-	if (o->user && !o->cmd) {
-		fprintf(stderr, PFX "--user chooses who runs CMD: give it with -- CMD\n");
-		return -EINVAL;
-	}
-	if (o->cmd && o->pid > 0) {
-		fprintf(stderr, PFX "-p and -- CMD both choose the processes; give one\n");
-		return -EINVAL;
-	}
-	if (!strcmp(o->output, "-") && o->rotate_size) {
-		fprintf(stderr, PFX "--rotate starts new files: give -o a file name, not -\n");
-		return -EINVAL;
-	}
-	if (o->buffer < 4096 || (o->buffer & (o->buffer - 1)) || o->buffer > (1ull << 30)) {
-		uint64_t p2 = 4096;
-		char hint[32];
-
-		while (p2 < o->buffer && p2 < (1ull << 30))
-			p2 <<= 1;
-		format_size(p2, hint, sizeof(hint));
-		fprintf(stderr,
-			PFX "--buffer '%s': the ring buffer size is a power of two from 4K to 1G; "
-			    "give e.g. --buffer %s\n",
-			o->buffer_arg, hint);
-		return -EINVAL;
-	}
-	if (o->wakeup > o->buffer / 2) {
-		char half[32], buf[32];
-
-		format_size(o->buffer / 2, half, sizeof(half));
-		format_size(o->buffer, buf, sizeof(buf));
-		fprintf(stderr,
-			PFX "--wakeup '%s': more than half the ring buffer (%s), which could fill "
-			    "before the reader wakes; give at most %s, or leave the default "
-			    "(a sixteenth)\n",
-			o->wakeup_arg, buf, half);
-		return -EINVAL;
-	}
-	if (!o->events_given) {
-		char def[] = DEFAULT_EVENTS;
-
-		add_events(o, def);
-	}
-	/* the process table of the tape stays current only with these */
-	o->want[FAMILY_PROC] |= WANT_FORK | WANT_EXEC | WANT_EXIT;
-	return 0;
 }
 
 /*
@@ -601,7 +276,7 @@ static int run_as__resolve(struct run_as *as, const char *user, char *why, size_
 
 	memset(as, 0, sizeof(*as));
 	if (user) {
-		if (!parse_id(user, &id)) {
+		if (!record_opts__parse_id(user, &id)) {
 			pw = getpwuid(id);
 			as->uid = id;
 		} else {
@@ -616,14 +291,14 @@ static int run_as__resolve(struct run_as *as, const char *user, char *why, size_
 			as->uid = pw->pw_uid;
 		}
 	} else if (sudo_uid && geteuid() == 0) {
-		if (parse_id(sudo_uid, &id)) {
+		if (record_opts__parse_id(sudo_uid, &id)) {
 			snprintf(why, len, "SUDO_UID='%s' is not a user id; give --user", sudo_uid);
 			return -EINVAL;
 		}
 		as->uid = id;
 		pw = getpwuid(id);
 		if (sudo_gid) {
-			if (parse_id(sudo_gid, &id)) {
+			if (record_opts__parse_id(sudo_gid, &id)) {
 				snprintf(why, len, "SUDO_GID='%s' is not a group id; give --user",
 					 sudo_gid);
 				return -EINVAL;
@@ -1037,9 +712,10 @@ static void stop_child(struct recorder *r)
 }
 
 /* Detach, drain, finalize, and print the summary.  Returns the exit status. */
-static int recorder__finish(struct recorder *r, uint64_t t0, int ret)
+/* Stop the probes, drain what is left, close the tape and take the
+ * figures of the recording into @res. */
+static int recorder__finish(struct recorder *r, uint64_t t0, int ret, struct record_result *res)
 {
-	const struct record_opts *o = r->o;
 	uint64_t now;
 	int e;
 
@@ -1059,63 +735,87 @@ static int recorder__finish(struct recorder *r, uint64_t t0, int ret)
 		}
 	}
 	now = mono_ns();
+	res->ran = true;
+	res->tapes = sink__tapes(r->sink);
+	res->bytes = sink__bytes(r->sink);
+	/* the events in the tape; those read but not written after a write
+	 * error (the chunk in memory, the rest of the ring) apart */
+	r->unwritten += sink__events_pending(r->sink);
+	res->unwritten = r->unwritten;
+	res->events = sink__events(r->sink);
+	res->drops = r->drops;
+	res->bad_records = r->bad_records;
+	res->write_err = r->write_err;
+	snprintf(res->write_msg, sizeof(res->write_msg), "%s", r->write_msg);
+	res->limit_hit = r->limit_hit;
+	res->seconds = (now - t0) / 1e9;
+	{
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		res->cpu_seconds = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+				   ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	}
+	res->ring_records = r->ring_records;
+	res->ring_bytes = r->ring_bytes;
+	res->child_done = r->child_done;
+	res->child_status = r->child_status;
+	return r->write_err ? 1 : ret;
+}
+
+int record__report(const struct record_opts *o, const struct record_result *res, int ret)
+{
+	if (!res->ran) {
+		if (res->err[0])
+			fprintf(stderr, PFX "%s\n", res->err);
+		return ret;
+	}
 	{
 		char bytes[32], out[PATH_MAX + 64], lost[128] = "";
-		unsigned tapes = sink__tapes(r->sink);
 
-		human_bytes(sink__bytes(r->sink), bytes, sizeof(bytes));
-		if (tapes > 1)
+		human_bytes(res->bytes, bytes, sizeof(bytes));
+		if (res->tapes > 1)
 			snprintf(out, sizeof(out), "%s (+%u rotated, %u kept)", o->output,
-				 tapes - 1, o->keep);
+				 res->tapes - 1, o->keep);
 		else
 			snprintf(out, sizeof(out), "%s", o->output);
-		if (r->write_err)
+		if (res->write_err)
 			fprintf(stderr,
 				PFX "%s; recording stopped.  The tape keeps every chunk written "
 				    "before the error: read it with 'bpftape replay' or repair it "
 				    "with 'bpftape recover'.\n",
-				r->write_msg);
-		if (r->limit_hit)
+				res->write_msg);
+		if (res->limit_hit)
 			fprintf(stderr, PFX "stopped: --max-size %llu bytes reached\n",
 				(unsigned long long)o->max_size);
-		if (r->bad_records)
+		if (res->bad_records)
 			fprintf(stderr, PFX "warning: %llu malformed records skipped\n",
-				(unsigned long long)r->bad_records);
-		/* the events in the tape; those read but not written after a write
-		 * error (the chunk in memory, the rest of the ring) apart */
-		r->unwritten += sink__events_pending(r->sink);
-		if (r->write_err)
+				(unsigned long long)res->bad_records);
+		if (res->write_err)
 			snprintf(lost, sizeof(lost), ", %llu not written (%s)",
-				 (unsigned long long)r->unwritten, strerror(-r->write_err));
+				 (unsigned long long)res->unwritten, strerror(-res->write_err));
 		fprintf(stderr,
 			"bpftape record: %llu events, %llu drops%s, %s written, %.2f s, output "
 			"%s\n",
-			(unsigned long long)sink__events(r->sink), (unsigned long long)r->drops,
-			lost, bytes, (now - t0) / 1e9, out);
+			(unsigned long long)res->events, (unsigned long long)res->drops, lost,
+			bytes, res->seconds, out);
 	}
 	if (o->verbose) {
-		struct rusage ru;
-		double cpu;
-
-		getrusage(RUSAGE_SELF, &ru);
-		cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
-		      ru.ru_stime.tv_usec / 1e6;
-		fprintf(stderr, PFX "recorder CPU %.3f s user+sys (%.0f%% of one core)\n", cpu,
-			100 * cpu / ((now - t0) / 1e9));
+		fprintf(stderr, PFX "recorder CPU %.3f s user+sys (%.0f%% of one core)\n",
+			res->cpu_seconds, 100 * res->cpu_seconds / res->seconds);
 		/* what each event costs the ring, hence the probes (docs/RECORDING.md) */
 		fprintf(stderr, PFX "ring: %llu records, %.1f bytes per record\n",
-			(unsigned long long)r->ring_records,
-			r->ring_records ? (double)r->ring_bytes / r->ring_records : 0.0);
+			(unsigned long long)res->ring_records,
+			res->ring_records ? (double)res->ring_bytes / res->ring_records : 0.0);
 	}
-	if (r->child_done && WIFSIGNALED(r->child_status))
+	if (res->child_done && WIFSIGNALED(res->child_status))
 		fprintf(stderr, PFX "%s was killed by signal %d (%s)\n", o->cmd[0],
-			WTERMSIG(r->child_status), strsignal(WTERMSIG(r->child_status)));
-	else if (r->child_done && WEXITSTATUS(r->child_status) && ret != 127)
+			WTERMSIG(res->child_status), strsignal(WTERMSIG(res->child_status)));
+	else if (res->child_done && WEXITSTATUS(res->child_status) && ret != 127)
 		fprintf(stderr, PFX "%s exited with status %d\n", o->cmd[0],
-			WEXITSTATUS(r->child_status));
-	if (r->write_err)
+			WEXITSTATUS(res->child_status));
+	if (res->write_err)
 		ret = 1;
-
 	return ret;
 }
 
@@ -1181,137 +881,135 @@ static void claim_sockets(struct recorder *r)
 		fprintf(stderr, PFX "%zu TCP socket(s) of the followed processes claimed\n", n);
 }
 
-int cmd_record(int argc, char **argv)
+#define fail(res, ...) snprintf((res)->err, sizeof((res)->err), __VA_ARGS__)
+
+int record__run(const struct record_opts *o, struct record_result *res)
 {
-	struct record_opts o = {};
-	struct recorder r = {.o = &o, .go_fd = -1, .err_fd = -1};
+	struct recorder r = {.o = o, .go_fd = -1, .err_fd = -1};
 	struct sigaction sa = {};
 	char err[1024], why[320], exe[PATH_MAX];
 	uint64_t t0, deadline = 0, now;
 	bool running;
 	int ret = 1, e;
 
+	memset(res, 0, sizeof(*res));
 	record_session__init(&r.s);
-	if (parse_args(&o, argc, argv)) {
-		ret = 2;
-		goto cleanup;
-	}
-	libbpf_set_print(o.verbose ? libbpf_print : libbpf_quiet);
+	libbpf_set_print(o->verbose ? libbpf_print : libbpf_quiet);
 
 	/* what the kernel would refuse later, said with what to do about it */
 	if (preflight__privileges(err, sizeof(err)) || preflight__btf(err, sizeof(err))) {
-		fprintf(stderr, PFX "%s\n", err);
+		fail(res, "%s", err);
 		goto cleanup;
 	}
 
-	if (strcmp(o.output, "-") && check_output_dir(o.output, err, sizeof(err))) {
-		fprintf(stderr, PFX "%s\n", err);
+	if (strcmp(o->output, "-") && check_output_dir(o->output, err, sizeof(err))) {
+		fail(res, "%s", err);
 		ret = 2;
 		goto cleanup;
 	}
 	/* what the sink's open would refuse (another recorder writing -o),
 	 * refused before any BPF is loaded, by the same rule */
-	e = tape_out__check(o.output,
+	e = tape_out__check(o->output,
 			    &(struct tape_out_opts){.sz = sizeof(struct tape_out_opts),
 						    .flags = TAPE_OUT_BINARY},
 			    err, sizeof(err));
 	if (e) {
-		fprintf(stderr, PFX "%s\n", *err ? err : strerror(-e));
+		fail(res, "%s", *err ? err : strerror(-e));
 		ret = e == -EBUSY ? 1 : 2;
 		goto cleanup;
 	}
-	if (o.cmd && !find_in_path(o.cmd[0], exe, sizeof(exe), why, sizeof(why))) {
-		fprintf(stderr, PFX "cannot run '%s': %s\n", o.cmd[0], why);
+	if (o->cmd && !find_in_path(o->cmd[0], exe, sizeof(exe), why, sizeof(why))) {
+		fail(res, "cannot run '%s': %s", o->cmd[0], why);
 		ret = 127;
 		goto cleanup;
 	}
-	if (o.cmd) {
-		e = run_as__resolve(&r.as, o.user, why, sizeof(why));
+	if (o->cmd) {
+		e = run_as__resolve(&r.as, o->user, why, sizeof(why));
 		if (e) {
-			fprintf(stderr, PFX "%s\n", why);
+			fail(res, "%s", why);
 			ret = 2;
 			goto cleanup;
 		}
 	}
 	/* filters, as every skeleton's rodata will see them */
 	r.s.self_tgid = getpid();
-	r.s.buffer_bytes = o.buffer;
-	r.s.wakeup_bytes = o.wakeup ? o.wakeup : o.buffer / 16;
-	r.s.verbose = o.verbose;
-	if (o.pid > 0 || o.cmd)
+	r.s.buffer_bytes = o->buffer;
+	r.s.wakeup_bytes = o->wakeup ? o->wakeup : o->buffer / 16;
+	r.s.verbose = o->verbose;
+	if (o->pid > 0 || o->cmd)
 		r.s.filter_flags |= FILTER_PIDS;
-	if (o.comm) {
+	if (o->comm) {
 		r.s.filter_flags |= FILTER_COMM;
-		strncpy(r.s.filter_comm, o.comm, sizeof(r.s.filter_comm) - 1);
+		strncpy(r.s.filter_comm, o->comm, sizeof(r.s.filter_comm) - 1);
 	}
-	if (o.uid >= 0) {
+	if (o->uid >= 0) {
 		r.s.filter_flags |= FILTER_UID;
-		r.s.filter_uid = (__u32)o.uid;
+		r.s.filter_uid = (__u32)o->uid;
 	}
 	r.ctr = ctr_cache__new();
 	if (!r.ctr) {
-		fprintf(stderr, PFX "%s\n", strerror(errno));
+		fail(res, "%s", strerror(errno));
 		goto cleanup;
 	}
 	r.ids.ctr = r.ctr;
-	if (o.cgroup && o.container) {
-		fprintf(stderr, PFX "--cgroup and --container: give one of them\n");
+	if (o->cgroup && o->container) {
+		fail(res, "--cgroup and --container: give one of them");
 		ret = 2;
 		goto cleanup;
 	}
-	if (o.container) {
+	if (o->container) {
 		char desc[1024] = "";
 		uint64_t cgid = 0;
 
-		e = ctr_cache__find(r.ctr, o.container, r.ctr_dir, sizeof(r.ctr_dir),
+		e = ctr_cache__find(r.ctr, o->container, r.ctr_dir, sizeof(r.ctr_dir),
 				    &r.s.filter_cgroup_level, desc, sizeof(desc));
 		if (!e)
 			e = host__cgroup_id(r.ctr_dir, &cgid);
 		if (e == -ENOENT) {
-			fprintf(stderr,
-				PFX "--container '%s': no running container has this name or id "
-				    "(running: %s)\n",
-				o.container, desc[0] ? desc : "none");
+			fail(res,
+			     "--container '%s': no running container has this name or id "
+			     "(running: %s)",
+			     o->container, desc[0] ? desc : "none");
 			ret = 2;
 			goto cleanup;
 		}
 		if (e == -ENOTUNIQ) {
-			fprintf(stderr, PFX "--container '%s': ambiguous, it could be %s\n",
-				o.container, desc);
+			fail(res, "--container '%s': ambiguous, it could be %s", o->container,
+			     desc);
 			ret = 2;
 			goto cleanup;
 		}
 		if (e == -ENOTSUP) {
-			fprintf(stderr,
-				PFX "--container '%s': no cgroup2 file system is mounted, and the "
-				    "kernel matches containers by their cgroup v2 id\n",
-				o.container);
+			fail(res,
+			     "--container '%s': no cgroup2 file system is mounted, and the "
+			     "kernel matches containers by their cgroup v2 id",
+			     o->container);
 			ret = 2;
 			goto cleanup;
 		}
 		if (e) {
-			fprintf(stderr, PFX "--container '%s': %s\n", o.container, strerror(-e));
+			fail(res, "--container '%s': %s", o->container, strerror(-e));
 			ret = 2;
 			goto cleanup;
 		}
-		if (o.verbose)
+		if (o->verbose)
 			fprintf(stderr, PFX "--container '%s': %s, cgroup %s (id %llu)\n",
-				o.container, desc, r.ctr_dir, (unsigned long long)cgid);
+				o->container, desc, r.ctr_dir, (unsigned long long)cgid);
 		r.s.filter_cgroup = cgid;
 		r.s.filter_flags |= FILTER_CGROUP;
 	}
-	if (o.cgroup) {
+	if (o->cgroup) {
 		uint64_t cgid = 0;
 
-		e = host__cgroup_id(o.cgroup, &cgid);
+		e = host__cgroup_id(o->cgroup, &cgid);
 		r.s.filter_cgroup = cgid;
 		if (e) {
-			fprintf(stderr,
-				PFX "--cgroup '%s': %s (give a cgroup v2 directory, absolute or "
-				    "relative to the cgroup2 mount)\n",
-				o.cgroup,
-				e == -EXDEV ? "not a directory of the cgroup2 file system"
-					    : strerror(-e));
+			fail(res,
+			     "--cgroup '%s': %s (give a cgroup v2 directory, absolute or "
+			     "relative to the cgroup2 mount)",
+			     o->cgroup,
+			     e == -EXDEV ? "not a directory of the cgroup2 file system"
+					 : strerror(-e));
 			ret = 2;
 			goto cleanup;
 		}
@@ -1321,56 +1019,56 @@ int cmd_record(int argc, char **argv)
 	/* generic probe specs are checked before anything is loaded */
 	r.gen = generic__new();
 	if (!r.gen) {
-		fprintf(stderr, PFX "%s\n", strerror(errno));
+		fail(res, "%s", strerror(errno));
 		goto cleanup;
 	}
-	for (size_t i = 0; i < o.nspecs; i++) {
+	for (size_t i = 0; i < o->nspecs; i++) {
 		err[0] = 0;
-		e = generic__add(r.gen, o.specs[i], err, sizeof(err));
+		e = generic__add(r.gen, o->specs[i], err, sizeof(err));
 		if (e) {
 			/* the parser says where; the forms are in the help */
-			fprintf(stderr, PFX "%s%s\n", *err ? err : strerror(-e),
-				!strncmp(err, "bad probe spec ", 15)
-					? "; 'bpftape record --help' shows the probe forms"
-					: "");
+			fail(res, "%s%s", *err ? err : strerror(-e),
+			     !strncmp(err, "bad probe spec ", 15)
+				     ? "; 'bpftape record --help' shows the probe forms"
+				     : "");
 			ret = 2;
 			goto cleanup;
 		}
 	}
 
 	/* after the specs: theirs name tracefs themselves where they need it */
-	if (families__need_tracefs(o.want, r.s.filter_flags) && !generic__tracefs()) {
+	if (families__need_tracefs(o->want, r.s.filter_flags) && !generic__tracefs()) {
 		generic__tracefs_why(errno, why, sizeof(why));
-		fprintf(stderr,
-			PFX "%s (without a file event, exec and connect/accept/bind results come "
-			    "from syscall tracepoints; adding -e file avoids them)\n",
-			why);
+		fail(res,
+		     "%s (without a file event, exec and connect/accept/bind results come "
+		     "from syscall tracepoints; adding -e file avoids them)",
+		     why);
 		goto cleanup;
 	}
 
 	setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){RLIM_INFINITY, RLIM_INFINITY});
 	e = record_session__create_maps(&r.s);
 	if (e) {
-		fprintf(stderr, PFX "creating the BPF maps: %s%s\n", strerror(-e),
-			e == -EPERM ? "; run it as root (a kernel in lockdown refuses BPF even so)"
-			: e == -ENOMEM ? "; give a smaller --buffer"
-				       : "");
+		fail(res, "creating the BPF maps: %s%s", strerror(-e),
+		     e == -EPERM    ? "; run it as root (a kernel in lockdown refuses BPF even so)"
+		     : e == -ENOMEM ? "; give a smaller --buffer"
+				    : "");
 		goto cleanup;
 	}
 	r.ncpus = libbpf_num_possible_cpus();
 	r.drop_vals = calloc(r.ncpus > 0 ? r.ncpus : 1, sizeof(*r.drop_vals));
 	r.seen = calloc(r.ncpus > 0 ? r.ncpus : 1, sizeof(*r.seen));
 	if (r.ncpus <= 0 || !r.drop_vals || !r.seen) {
-		fprintf(stderr, PFX "counting CPUs: %s\n", strerror(ENOMEM));
+		fail(res, "counting CPUs: %s", strerror(ENOMEM));
 		goto cleanup;
 	}
 
-	if (o.pid > 0) {
-		e = track_tree(&r, (uint32_t)o.pid);
+	if (o->pid > 0) {
+		e = track_tree(&r, (uint32_t)o->pid);
 		if (e) {
-			fprintf(stderr, PFX "-p %ld: %s\n", o.pid,
-				e == -ESRCH ? "no such process; 'ps -e' lists the running ones"
-					    : strerror(-e));
+			fail(res, "-p %ld: %s", o->pid,
+			     e == -ESRCH ? "no such process; 'ps -e' lists the running ones"
+					 : strerror(-e));
 			goto cleanup;
 		}
 	}
@@ -1382,61 +1080,61 @@ int cmd_record(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
 
-	if (o.cmd) {
+	if (o->cmd) {
 		__u32 pid;
 		__u8 arm = TRACK_EXEC; /* followed from its exec on */
 
-		e = spawn_stopped(&r, exe, o.cmd);
+		e = spawn_stopped(&r, exe, o->cmd);
 		if (e) {
-			fprintf(stderr, PFX "starting '%s': %s\n", o.cmd[0], strerror(-e));
+			fail(res, "starting '%s': %s", o->cmd[0], strerror(-e));
 			goto cleanup;
 		}
 		pid = r.child;
 		if (bpf_map_update_elem(r.s.tracked_fd, &pid, &arm, BPF_ANY)) {
-			fprintf(stderr, PFX "tracking pid %u: %s\n", pid, strerror(errno));
+			fail(res, "tracking pid %u: %s", pid, strerror(errno));
 			goto cleanup;
 		}
 	}
 
 	err[0] = 0;
-	r.fam = families__attach(&r.s, o.want, err, sizeof(err));
+	r.fam = families__attach(&r.s, o->want, err, sizeof(err));
 	if (!r.fam) {
-		fprintf(stderr, PFX "%s\n", *err ? err : strerror(errno));
+		fail(res, "%s", *err ? err : strerror(errno));
 		goto cleanup;
 	}
 	err[0] = 0;
 	e = generic__attach(r.gen, &r.s, err, sizeof(err));
 	if (e) {
-		fprintf(stderr, PFX "%s\n", *err ? err : strerror(-e));
+		fail(res, "%s", *err ? err : strerror(-e));
 		goto cleanup;
 	}
-	if (o.pid > 0 && (o.want[FAMILY_NET] & WANT_TCP_STATE) &&
+	if (o->pid > 0 && (o->want[FAMILY_NET] & WANT_TCP_STATE) &&
 	    !(r.s.filter_flags & FILTER_CGROUP))
 		claim_sockets(&r);
 	r.rb = ring_buffer__new(r.s.events_fd, handle_record, &r, NULL);
 	if (!r.rb) {
-		fprintf(stderr, PFX "opening the ring buffer: %s\n", strerror(errno));
+		fail(res, "opening the ring buffer: %s", strerror(errno));
 		goto cleanup;
 	}
 
-	e = record_meta__collect(&r.meta, argc + 1, argv - 1);
+	e = record_meta__collect(&r.meta, o->cmdline_argc, o->cmdline_argv);
 	if (!e) {
 		char filt[256];
 		int n = 0;
 
 		filt[0] = 0;
-		if (o.pid > 0)
-			n += snprintf(filt + n, sizeof(filt) - n, "pid=%ld+children ", o.pid);
-		if (o.cmd)
-			n += snprintf(filt + n, sizeof(filt) - n, "cmd=%s ", o.cmd[0]);
-		if (o.comm)
-			n += snprintf(filt + n, sizeof(filt) - n, "comm=%s ", o.comm);
-		if (o.cgroup)
-			n += snprintf(filt + n, sizeof(filt) - n, "cgroup=%s ", o.cgroup);
-		if (o.container)
-			n += snprintf(filt + n, sizeof(filt) - n, "container=%s ", o.container);
-		if (o.uid >= 0)
-			n += snprintf(filt + n, sizeof(filt) - n, "uid=%ld ", o.uid);
+		if (o->pid > 0)
+			n += snprintf(filt + n, sizeof(filt) - n, "pid=%ld+children ", o->pid);
+		if (o->cmd)
+			n += snprintf(filt + n, sizeof(filt) - n, "cmd=%s ", o->cmd[0]);
+		if (o->comm)
+			n += snprintf(filt + n, sizeof(filt) - n, "comm=%s ", o->comm);
+		if (o->cgroup)
+			n += snprintf(filt + n, sizeof(filt) - n, "cgroup=%s ", o->cgroup);
+		if (o->container)
+			n += snprintf(filt + n, sizeof(filt) - n, "container=%s ", o->container);
+		if (o->uid >= 0)
+			n += snprintf(filt + n, sizeof(filt) - n, "uid=%ld ", o->uid);
 		if (n)
 			filt[n - 1] = 0;
 		e = record_meta__add(&r.meta, "record.filter", "%s", filt);
@@ -1445,22 +1143,22 @@ int cmd_record(int argc, char **argv)
 		e = record_meta__add(&r.meta, "record.cmd_user", "%u:%u", (unsigned)r.as.uid,
 				     (unsigned)r.as.gid);
 	if (e) {
-		fprintf(stderr, PFX "collecting host metadata: %s\n", strerror(-e));
+		fail(res, "collecting host metadata: %s", strerror(-e));
 		goto cleanup;
 	}
 	/* every probe is attached and record.start_ts taken: from here on the
 	 * tape is complete, and nothing before it gets in */
 	e = record_session__open_gate(&r.s);
 	if (e) {
-		fprintf(stderr, PFX "starting the probes: %s\n", strerror(-e));
+		fail(res, "starting the probes: %s", strerror(-e));
 		goto cleanup;
 	}
 	{
 		uint64_t chunk = 0;
-		uint64_t lim = o.max_size;
-		struct sink_opts so = {.path = o.output,
-				       .rotate_bytes = o.rotate_size,
-				       .keep = o.rotate_size ? o.keep : 1,
+		uint64_t lim = o->max_size;
+		struct sink_opts so = {.path = o->output,
+				       .rotate_bytes = o->rotate_size,
+				       .keep = o->rotate_size ? o->keep : 1,
 				       .start = tape_start,
 				       .ctx = &r};
 		uint64_t poll_ns;
@@ -1470,39 +1168,39 @@ int cmd_record(int argc, char **argv)
 		 * in the writer until it cuts the chunk, which the next poll
 		 * notices: the writer's bound leaves room for two polls.
 		 */
-		r.poll_ms = (int)(o.flush_ns / 10 / 1000000);
+		r.poll_ms = (int)(o->flush_ns / 10 / 1000000);
 		r.poll_ms = r.poll_ms < 1 ? 1 : r.poll_ms > POLL_MAX_MS ? POLL_MAX_MS : r.poll_ms;
 		poll_ns = (uint64_t)r.poll_ms * 1000000;
-		so.max_delay_ns = o.flush_ns > 2 * poll_ns ? o.flush_ns - 2 * poll_ns : 1;
+		so.max_delay_ns = o->flush_ns > 2 * poll_ns ? o->flush_ns - 2 * poll_ns : 1;
 
 		/* small limits want small chunks: a file grows a chunk at a time */
-		if (o.rotate_size && (!lim || o.rotate_size < lim))
-			lim = o.rotate_size;
+		if (o->rotate_size && (!lim || o->rotate_size < lim))
+			lim = o->rotate_size;
 		if (lim && lim / 4 < (1u << 20))
 			chunk = lim / 4 < (16u << 10) ? (16u << 10) : lim / 4;
 		so.chunk_bytes = chunk;
 		err[0] = 0;
 		r.sink = sink__open(&so, err, sizeof(err));
 		if (!r.sink) {
-			fprintf(stderr, PFX "%s\n", *err ? err : strerror(errno));
+			fail(res, "%s", *err ? err : strerror(errno));
 			goto cleanup;
 		}
 	}
 
 	t0 = mono_ns();
-	if (o.duration_ns)
-		deadline = t0 + o.duration_ns;
-	if (o.verbose) {
+	if (o->duration_ns)
+		deadline = t0 + o->duration_ns;
+	if (o->verbose) {
 		const struct record_builtin *b;
 		size_t nb;
 
 		fprintf(stderr, PFX "recording to %s (ring %llu bytes, wakeup every %llu bytes)\n",
-			o.output, (unsigned long long)o.buffer,
+			o->output, (unsigned long long)o->buffer,
 			(unsigned long long)r.s.wakeup_bytes);
 		fprintf(stderr, PFX "built-in events:");
 		b = record_builtins(&nb);
 		for (size_t i = 0; i < nb; i++)
-			if (o.want[b[i].family] & b[i].want)
+			if (o->want[b[i].family] & b[i].want)
 				fprintf(stderr, " %s", b[i].name);
 		fprintf(stderr, "; generic probes: %zu; filters: 0x%x\n", generic__count(r.gen),
 			r.s.filter_flags);
@@ -1517,13 +1215,13 @@ int cmd_record(int argc, char **argv)
 			if (child_gone(&r))
 				break;
 		}
-		if (o.pid > 0) {
+		if (o->pid > 0) {
 			__u32 key;
 
 			/* the proc family forgets each followed process as it exits */
 			if (bpf_map_get_next_key(r.s.tracked_fd, NULL, &key) && errno == ENOENT) {
 				fprintf(stderr, PFX "process %ld and its descendants have exited\n",
-					o.pid);
+					o->pid);
 				break;
 			}
 		}
@@ -1534,7 +1232,7 @@ int cmd_record(int argc, char **argv)
 
 	if (r.child)
 		stop_child(&r);
-	ret = recorder__finish(&r, t0, ret);
+	ret = recorder__finish(&r, t0, ret, res);
 
 cleanup:
 	if (r.go_fd >= 0)
@@ -1552,7 +1250,31 @@ cleanup:
 	ctr_cache__free(r.ctr);
 	free(r.drop_vals);
 	free(r.seen);
-	free(o.specs);
 	free(r.as.groups);
+	return ret;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct record_opts o;
+	struct record_result res;
+	char err[1024] = "";
+	int e, ret;
+
+	e = record_opts__parse(&o, argc, argv, err, sizeof(err));
+	if (e) {
+		if (err[0])
+			fprintf(stderr, PFX "%s\n", err);
+		ret = 2;
+	} else if (o.help) {
+		usage(stdout);
+		ret = 0;
+	} else {
+		/* the tape records the command line as typed: "bpftape record ..." */
+		o.cmdline_argc = argc + 1;
+		o.cmdline_argv = argv - 1;
+		ret = record__report(&o, &res, record__run(&o, &res));
+	}
+	record_opts__free(&o);
 	return ret;
 }

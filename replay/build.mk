@@ -13,3 +13,5 @@ UNIT_TESTS += tests/test_summary.c
 SCRIPT_TESTS += tests/test_summary.sh
 # ...and on a real recording (root)
 ROOT_TESTS += tests/test_summary_root.c
+# the engines of filter, replay and export called without argv (issue 13)
+UNIT_TESTS += tests/test_engine.c

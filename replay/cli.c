@@ -369,6 +369,24 @@ size_t cli__report_damage(const char *verb, const char *path, const struct tape_
 	return n > from ? n - from : 0;
 }
 
+void cli__damage(void *damage, const char *path, const char *what)
+{
+	struct cli_damage *d = damage;
+
+	if (d->prog)
+		cli_progress__end(d->prog);
+	cli__eprintf("bpftape %s: %s: %s (skipped)\n", d->verb, path, what);
+}
+
+void cli__note(void *damage, const char *path, const char *what)
+{
+	struct cli_damage *d = damage;
+
+	if (d->prog)
+		cli_progress__end(d->prog);
+	cli__eprintf("bpftape %s: %s: %s\n", d->verb, path, what);
+}
+
 void cli__partial(const char *verb, unsigned long long n)
 {
 	fprintf(stderr,

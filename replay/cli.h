@@ -41,6 +41,20 @@ struct tape_reader;
 size_t cli__report_damage(const char *verb, const char *path, const struct tape_reader *r,
 			  size_t from);
 
+/*
+ * The damage callback of an engine (tapes_damage_fn): prints
+ * "bpftape VERB: PATH: what and where (skipped)" with @verb a struct
+ * cli_damage, after ending its progress line if it has one.
+ */
+struct cli_progress;
+struct cli_damage {
+	const char *verb;
+	struct cli_progress *prog; /* may be NULL */
+};
+void cli__damage(void *damage, const char *path, const char *what);
+/* The same for a note on a tape: "bpftape VERB: PATH: what". */
+void cli__note(void *damage, const char *path, const char *what);
+
 /* Print the closing line of a verb that skipped @n damaged blocks. */
 void cli__partial(const char *verb, unsigned long long n);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "export.h"
 #include "output.h"
 #include "perfetto.h"
 #include "predicate.h"
@@ -18,6 +19,8 @@
 #include "verbs.h"
 
 #define VERB "export"
+
+enum { OPT_FORMAT = 1 };
 
 static void usage(FILE *f)
 {
@@ -559,90 +562,101 @@ static void csv_row(struct out *o, const struct render *rd, const struct csv_col
 	out__putc(o, '\n');
 }
 
-int cmd_export(int argc, char **argv)
+static const struct option export_longopts[] = {
+	PRED_LONG_OPTIONS,
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"output", required_argument, NULL, 'o'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+int export__parse(int argc, char **argv, struct export_opts *o)
 {
-	enum { OPT_FORMAT = 1 };
-	static const struct option opts[] = {
-		PRED_LONG_OPTIONS,
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	struct pred_opts po = {0};
+	int c, ret = 1;
+
+	memset(o, 0, sizeof(*o));
+	o->out_fd = STDOUT_FILENO;
+	cli__getopt_init();
+	while ((c = pred_opts__getopt(&o->pred, argc, argv, ":hf:o:", export_longopts, VERB,
+				      &ret)) >= 0) {
+		switch (c) {
+		case OPT_FORMAT:
+			if (!strcmp(optarg, "chrome"))
+				o->format = EXPORT_CHROME;
+			else if (!strcmp(optarg, "csv"))
+				o->format = EXPORT_CSV;
+			else if (!strcmp(optarg, "perfetto"))
+				o->format = EXPORT_PERFETTO;
+			else
+				return cli__usage(VERB,
+						  "--format: '%s' is not perfetto, chrome or csv",
+						  optarg);
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'h':
+			o->help = true;
+			return 0;
+		default:
+			return cli__bad_option(VERB, c, argv, export_longopts);
+		}
+	}
+	if (c == PRED_GETOPT_FAIL)
+		return ret;
+	if (!o->format)
+		return cli__usage(VERB, "--format perfetto, chrome or csv is required");
+	if (optind >= argc)
+		return cli__usage(VERB, "no tape given (FILE...)");
+	o->inputs = argv + optind;
+	o->ninputs = (size_t)(argc - optind);
+	return cli__check_inputs(VERB, o->inputs, o->ninputs, NULL);
+}
+
+void export_opts__free(struct export_opts *o)
+{
+	pred_opts__free(&o->pred);
+}
+
+#define fail(res, ...) snprintf((res)->err, sizeof((res)->err), __VA_ARGS__)
+
+int export__run(const struct export_opts *o, struct export_result *res)
+{
 	struct tapes t = {0};
 	struct render rd = {0};
 	struct out out = {.buf = NULL};
 	struct thrtab th = {0};
 	struct csv_cols cols = {0};
 	struct perfetto *pf = NULL;
-	const char *format = NULL, *outpath = NULL;
-	bool chrome, perfetto, first = true;
-	uint64_t bad_chunks = 0;
+	bool chrome = o->format == EXPORT_CHROME, perfetto = o->format == EXPORT_PERFETTO;
+	bool first = true;
 	struct tape_out *of = NULL;
-	int fd = -1, c, rc, ret = 1;
+	int fd = -1, rc;
 	char err[512];
 
-	cli__getopt_init();
-	while ((c = pred_opts__getopt(&po, argc, argv, ":hf:o:", opts, VERB, &ret)) >= 0) {
-		switch (c) {
-		case OPT_FORMAT:
-			format = optarg;
-			if (strcmp(format, "chrome") && strcmp(format, "csv") &&
-			    strcmp(format, "perfetto")) {
-				ret = cli__usage(VERB,
-						 "--format: '%s' is not perfetto, chrome or csv",
-						 format);
-				goto cleanup;
-			}
-			break;
-		case 'o':
-			outpath = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			ret = 0;
-			goto cleanup;
-		default:
-			ret = cli__bad_option(VERB, c, argv, opts);
-			goto cleanup;
-		}
+	memset(res, 0, sizeof(*res));
+	if (o->format < EXPORT_PERFETTO || o->format > EXPORT_CSV) {
+		res->usage = true;
+		fail(res, "--format perfetto, chrome or csv is required");
+		return -EINVAL;
 	}
-	if (c == PRED_GETOPT_FAIL)
-		goto cleanup;
-	if (!format) {
-		ret = cli__usage(VERB, "--format perfetto, chrome or csv is required");
-		goto cleanup;
-	}
-	chrome = !strcmp(format, "chrome");
-	perfetto = !strcmp(format, "perfetto");
-	if (optind >= argc) {
-		ret = cli__usage(VERB, "no tape given (FILE...)");
-		goto cleanup;
-	}
-	if ((ret = cli__check_inputs(VERB, argv + optind, (size_t)(argc - optind), NULL)))
-		goto cleanup;
-	ret = 1;
-	if ((rc = tapes__setup(&t, argv + optind, (size_t)(argc - optind), &po, err,
-			       sizeof(err)))) {
-		if (t.bad_selection)
-			ret = cli__usage(VERB, "%s", err);
-		else
-			cli__eprintf("bpftape export: %s\n", err);
+	if ((rc = tapes__setup(&t, o->inputs, o->ninputs, &o->pred, err, sizeof(err)))) {
+		res->usage = t.bad_selection;
+		fail(res, "%s", err);
 		goto cleanup;
 	}
 	for (size_t i = 0; i < t.n; i++)
-		bad_chunks += cli__report_damage(VERB, argv[optind + i], t.readers[i], 0);
+		res->bad_chunks += tapes__damage(t.readers[i], o->inputs[i], 0, o->damage, o->ctx);
 	if ((chrome || perfetto) && (rc = tapes__proc_prefix(&t))) {
-		cli__eprintf("bpftape export: reading process state before --since: %s\n",
-			     strerror(-rc));
+		fail(res, "reading process state before --since: %s", strerror(-rc));
 		goto cleanup;
 	}
 	if ((chrome || perfetto) && t.nhosts > CHROME_MAX_HOSTS) {
-		cli__eprintf(
-			"bpftape export: the tapes come from %zu hosts; Chrome trace pids hold "
-			"at most %u: export fewer hosts at a time\n",
-			t.nhosts, CHROME_MAX_HOSTS);
+		fail(res,
+		     "the tapes come from %zu hosts; Chrome trace pids hold at most %u: export "
+		     "fewer hosts at a time",
+		     t.nhosts, CHROME_MAX_HOSTS);
+		rc = -E2BIG;
 		goto cleanup;
 	}
 	if (render__init(&rd, t.readers, t.n, TIME_REL, NULL))
@@ -651,24 +665,24 @@ int cmd_export(int argc, char **argv)
 	if (!chrome && !perfetto &&
 	    csv_cols_build(&cols, t.readers, t.n, predicate__select(t.pred)))
 		goto nomem;
-	if (outpath) {
+	if (o->output) {
 		/* the export holds what the tape holds (paths, argv, addresses):
 		 * as private as a tape */
 		struct tape_out_opts oo = {.sz = sizeof(oo),
-					   .inputs = (const char *const *)argv + optind,
-					   .ninputs = (size_t)(argc - optind)};
+					   .inputs = (const char *const *)o->inputs,
+					   .ninputs = o->ninputs};
 
 		/* written beside OUT and renamed over it once complete */
-		of = tape_out__open(outpath, &oo, err, sizeof(err));
+		of = tape_out__open(o->output, &oo, err, sizeof(err));
 		if (!of) {
-			cli__eprintf("bpftape export: %s\n", err[0] ? err : strerror(errno));
+			rc = errno ? -errno : -EIO;
+			fail(res, "%s", err[0] ? err : strerror(-rc));
 			goto cleanup;
 		}
 		fd = tape_out__fd(of);
 	}
-	if (out__init(&out, fd >= 0 ? fd : STDOUT_FILENO))
+	if (out__init(&out, fd >= 0 ? fd : o->out_fd))
 		goto nomem;
-	signal(SIGPIPE, SIG_IGN);
 	/* Perfetto ids of several hosts as Chrome's: host h adds (h+1) x 10^7 */
 	if (perfetto && !(pf = perfetto__new(&out, &t, &rd, chrome_base(&t, 0))))
 		goto nomem;
@@ -681,10 +695,10 @@ int cmd_export(int argc, char **argv)
 
 		rc = tapes__merge_next(t.cur, &ev);
 		if (rc < 0) {
-			cli__eprintf("bpftape export: %s: %s (skipped)\n",
-				     argv[optind + tapes__merge_errsrc(t.cur)],
-				     tapes__merge_errmsg(t.cur));
-			bad_chunks++;
+			if (o->damage)
+				o->damage(o->ctx, o->inputs[tapes__merge_errsrc(t.cur)],
+					  tapes__merge_errmsg(t.cur));
+			res->bad_chunks++;
 			continue;
 		}
 		if (!rc)
@@ -705,6 +719,7 @@ int cmd_export(int argc, char **argv)
 		} else {
 			csv_row(&out, &rd, &cols, ev);
 		}
+		res->events++;
 		if (out.err)
 			break;
 	}
@@ -716,26 +731,24 @@ int cmd_export(int argc, char **argv)
 		goto nomem;
 	out__flush(&out);
 	if (out.err == -EPIPE) {
-		ret = 0;
+		res->closed = true;
+		rc = 0;
 		goto cleanup;
 	}
 	if (out.err) {
-		cli__eprintf("bpftape export: writing %s: %s\n", outpath ? outpath : "output",
-			     strerror(-out.err));
+		rc = out.err;
+		fail(res, "writing %s: %s", o->output ? o->output : "output", strerror(-out.err));
 		goto cleanup;
 	}
-	if (of && tape_out__commit(of, err, sizeof(err))) {
-		cli__eprintf("bpftape export: %s\n", err);
+	if (of && (rc = tape_out__commit(of, err, sizeof(err)))) {
+		fail(res, "%s", err);
 		goto cleanup;
 	}
-	ret = 0;
-	if (bad_chunks) {
-		cli__partial(VERB, bad_chunks);
-		ret = CLI_EXIT_PARTIAL;
-	}
+	rc = 0;
 	goto cleanup;
 nomem:
-	cli__eprintf("bpftape export: out of memory\n");
+	rc = -ENOMEM;
+	fail(res, "out of memory");
 cleanup:
 	out__close(&out);
 	tape_out__free(of); /* owns fd; removes an output left incomplete */
@@ -744,6 +757,44 @@ cleanup:
 	csv_cols_free(&cols);
 	render__fini(&rd);
 	tapes__teardown(&t);
-	pred_opts__free(&po);
+	return rc < 0 ? rc : rc ? -EIO : 0;
+}
+
+int export__report(const struct export_opts *o, const struct export_result *res, int rc)
+{
+	(void)o;
+	if (rc) {
+		if (res->usage)
+			return cli__usage(VERB, "%s", res->err);
+		cli__eprintf("bpftape export: %s\n", res->err);
+		return 1;
+	}
+	if (res->closed)
+		return 0;
+	if (res->bad_chunks) {
+		cli__partial(VERB, res->bad_chunks);
+		return CLI_EXIT_PARTIAL;
+	}
+	return 0;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	struct export_opts o;
+	struct export_result res;
+	struct cli_damage dmg = {VERB, NULL};
+	int ret;
+
+	if ((ret = export__parse(argc, argv, &o)) || o.help) {
+		if (o.help)
+			usage(stdout);
+		export_opts__free(&o);
+		return ret;
+	}
+	o.damage = cli__damage;
+	o.ctx = &dmg;
+	signal(SIGPIPE, SIG_IGN);
+	ret = export__report(&o, &res, export__run(&o, &res));
+	export_opts__free(&o);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "filter.h"
 #include "predicate.h"
 #include "tape_proctab.h"
 #include "redact.h"
@@ -17,6 +18,8 @@
 #include "verbs.h"
 
 #define VERB "filter"
+
+enum { OPT_REDACT = 1, OPT_KEY };
 
 static void usage(FILE *f)
 {
@@ -633,104 +636,114 @@ static int64_t shift(const struct tape_merge *m, unsigned src)
 	return tapes__merge_offset(m, src) - tapes__merge_offset(m, 0);
 }
 
-int cmd_filter(int argc, char **argv)
+static const struct option filter_longopts[] = {
+	PRED_LONG_OPTIONS,
+	{"output", required_argument, NULL, 'o'},
+	{"redact", required_argument, NULL, OPT_REDACT},
+	{"key", required_argument, NULL, OPT_KEY},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+int filter__parse(int argc, char **argv, struct filter_opts *o)
 {
-	enum { OPT_REDACT = 1, OPT_KEY };
-	static const struct option opts[] = {
-		PRED_LONG_OPTIONS,
-		{"output", required_argument, NULL, 'o'},
-		{"redact", required_argument, NULL, OPT_REDACT},
-		{"key", required_argument, NULL, OPT_KEY},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	struct pred_opts po = {0};
+	int c, ret = 1;
+
+	memset(o, 0, sizeof(*o));
+	cli__getopt_init();
+	while ((c = pred_opts__getopt(&o->pred, argc, argv, ":hqf:o:", filter_longopts, VERB,
+				      &ret)) >= 0) {
+		switch (c) {
+		case 'o':
+			o->output = optarg;
+			break;
+		case OPT_REDACT:
+			if (redact_parse(optarg, &o->redact))
+				return cli__usage(VERB,
+						  "--redact: '%s': expected a list of paths, argv, "
+						  "env, addrs, host, all",
+						  optarg);
+			break;
+		case OPT_KEY:
+			o->keyfile = optarg;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			o->help = true;
+			return 0;
+		default:
+			return cli__bad_option(VERB, c, argv, filter_longopts);
+		}
+	}
+	if (c == PRED_GETOPT_FAIL)
+		return ret;
+	if (!o->output || optind >= argc)
+		return cli__usage(VERB, "%s",
+				  !o->output ? "-o OUT is required"
+					     : "no input tape given (FILE...)");
+	o->inputs = argv + optind;
+	o->ninputs = (size_t)(argc - optind);
+	return cli__check_inputs(VERB, o->inputs, o->ninputs, NULL);
+}
+
+void filter_opts__free(struct filter_opts *o)
+{
+	pred_opts__free(&o->pred);
+}
+
+/* Is @out one of the inputs?  Standard output is never standard input:
+ * tape_out compares them. */
+static bool output_is_input(const struct filter_opts *o)
+{
+	struct stat so, si;
+
+	if (!strcmp(o->output, "-"))
+		return false;
+	for (size_t i = 0; i < o->ninputs; i++)
+		if (!strcmp(o->inputs[i], o->output) ||
+		    (!stat(o->output, &so) && !stat(o->inputs[i], &si) && so.st_dev == si.st_dev &&
+		     so.st_ino == si.st_ino))
+			return true;
+	return false;
+}
+
+#define fail(res, ...) snprintf((res)->err, sizeof((res)->err), __VA_ARGS__)
+
+int filter__run(const struct filter_opts *o, struct filter_result *res)
+{
+	struct pred_opts po = o->pred;
 	struct filter f = {0};
 	struct tapes t = {0};
 	struct tape_proctab *base = NULL;
 	struct kept k = {0};
 	struct tape_proc *procs = NULL;
-	struct tape_cursor_stats cst;
-	struct cli_progress prog;
-	const char *outpath = NULL, *keyfile = NULL;
-	bool quiet = false;
-	uint64_t nread = 0, nkept = 0, nlost = 0, bad_chunks = 0;
 	char err[512];
-	int c, rc, ret = 1;
+	int rc;
 
-	cli__getopt_init();
-	while ((c = pred_opts__getopt(&po, argc, argv, ":hqf:o:", opts, VERB, &ret)) >= 0) {
-		switch (c) {
-		case 'o':
-			outpath = optarg;
-			break;
-		case OPT_REDACT:
-			if (redact_parse(optarg, &f.what)) {
-				ret = cli__usage(VERB,
-						 "--redact: '%s': expected a list of paths, argv, "
-						 "env, addrs, host, all",
-						 optarg);
-				goto cleanup;
-			}
-			break;
-		case OPT_KEY:
-			keyfile = optarg;
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			ret = 0;
-			goto cleanup;
-		default:
-			ret = cli__bad_option(VERB, c, argv, opts);
-			goto cleanup;
-		}
+	memset(res, 0, sizeof(*res));
+	f.what = o->redact;
+	if (output_is_input(o)) {
+		res->usage = true;
+		fail(res, "-o %s is also an input; write the new tape elsewhere", o->output);
+		return -EINVAL;
 	}
-	if (c == PRED_GETOPT_FAIL)
-		goto cleanup;
-	if (!outpath || optind >= argc) {
-		ret = cli__usage(VERB, "%s",
-				 !outpath ? "-o OUT is required" : "no input tape given (FILE...)");
-		goto cleanup;
-	}
-	if ((ret = cli__check_inputs(VERB, argv + optind, (size_t)(argc - optind), NULL)))
-		goto cleanup;
-	ret = 1;
-	/* standard output is never standard input; tape_out compares them */
-	if (strcmp(outpath, "-")) {
-		struct stat so, si;
-
-		for (int i = optind; i < argc; i++)
-			if (!strcmp(argv[i], outpath) ||
-			    (!stat(outpath, &so) && !stat(argv[i], &si) && so.st_dev == si.st_dev &&
-			     so.st_ino == si.st_ino)) {
-				ret = cli__usage(VERB,
-						 "-o %s is also an input; write the new tape "
-						 "elsewhere",
-						 outpath);
-				goto cleanup;
-			}
-	}
-	if (f.what && (rc = redact_key(keyfile, f.key))) {
-		cli__eprintf("bpftape filter: --key %s: %s\n", keyfile ? keyfile : "(random)",
-			     rc == -EINVAL ? "fewer than 16 bytes; a key file needs at least 16"
-					   : strerror(-rc));
-		goto cleanup;
+	if (f.what && (rc = redact_key(o->keyfile, f.key))) {
+		fail(res, "--key %s: %s", o->keyfile ? o->keyfile : "(random)",
+		     rc == -EINVAL ? "fewer than 16 bytes; a key file needs at least 16"
+				   : strerror(-rc));
+		return rc;
 	}
 	po.all_losses = true;
-	if ((rc = tapes__setup(&t, argv + optind, (size_t)(argc - optind), &po, err,
-			       sizeof(err)))) {
-		if (t.bad_selection)
-			ret = cli__usage(VERB, "%s", err);
-		else
-			cli__eprintf("bpftape filter: %s\n", err);
+	if ((rc = tapes__setup(&t, o->inputs, o->ninputs, &po, err, sizeof(err)))) {
+		res->usage = t.bad_selection;
+		fail(res, "%s", err);
 		goto cleanup;
 	}
 	for (size_t i = 0; i < t.n; i++)
-		bad_chunks += cli__report_damage(VERB, argv[optind + i], t.readers[i], 0);
+		res->bad_chunks += tapes__damage(t.readers[i], o->inputs[i], 0, o->damage, o->ctx);
 	f.readers = t.readers;
 	f.n = t.n;
 	f.maps = calloc(f.n, sizeof(*f.maps));
@@ -750,24 +763,24 @@ int cmd_filter(int argc, char **argv)
 	{
 		struct tape_out_opts oo = {.sz = sizeof(oo),
 					   .flags = TAPE_OUT_BINARY,
-					   .inputs = (const char *const *)argv + optind,
-					   .ninputs = (size_t)(argc - optind)};
-		struct tape_out *o = tape_out__open(outpath, &oo, err, sizeof(err));
+					   .inputs = (const char *const *)o->inputs,
+					   .ninputs = o->ninputs};
+		struct tape_out *out = tape_out__open(o->output, &oo, err, sizeof(err));
 
 		/* the new tape gets its name at tape_writer__finish() */
-		f.w = o ? tape_writer__open_out(o, NULL) : NULL;
+		f.w = out ? tape_writer__open_out(out, NULL) : NULL;
 		if (!f.w) {
-			if (o || !err[0])
-				cli__eprintf("bpftape filter: %s: %s\n", outpath, strerror(errno));
+			rc = errno ? -errno : -EIO;
+			if (out || !err[0])
+				fail(res, "%s: %s", o->output, strerror(-rc));
 			else
-				cli__eprintf("bpftape filter: %s\n", err);
+				fail(res, "%s", err);
 			goto cleanup;
 		}
 	}
 	if ((rc = copy_meta(&f))) {
-		cli__eprintf("bpftape filter: %s: %s\n", outpath,
-			     tape_writer__errmsg(f.w)[0] ? tape_writer__errmsg(f.w)
-							 : strerror(-rc));
+		fail(res, "%s: %s", o->output,
+		     tape_writer__errmsg(f.w)[0] ? tape_writer__errmsg(f.w) : strerror(-rc));
 		goto cleanup;
 	}
 	if (f.what) {
@@ -780,7 +793,6 @@ int cmd_filter(int argc, char **argv)
 		list[strlen(list) - 1] = '\0';
 		tape_writer__set_meta(f.w, "filter.redacted", list);
 	}
-	cli_progress__init(&prog, VERB, quiet);
 	for (;;) {
 		const struct tape_event *ev;
 		struct tmap *m = NULL;
@@ -789,18 +801,17 @@ int cmd_filter(int argc, char **argv)
 
 		rc = tapes__merge_next(t.cur, &ev);
 		if (rc < 0) {
-			cli_progress__end(&prog);
-			cli__eprintf("bpftape filter: %s: %s (skipped)\n",
-				     argv[optind + tapes__merge_errsrc(t.cur)],
-				     tapes__merge_errmsg(t.cur));
-			bad_chunks++;
+			if (o->damage)
+				o->damage(o->ctx, o->inputs[tapes__merge_errsrc(t.cur)],
+					  tapes__merge_errmsg(t.cur));
+			res->bad_chunks++;
 			continue;
 		}
 		if (!rc)
 			break;
-		nread++;
-		if (!(nread & 0xfffff))
-			progress(&prog, nread, nkept, tape_writer__bytes(f.w));
+		res->read++;
+		if (!(res->read & 0xfffff) && o->progress)
+			o->progress(o->ctx, res->read, res->kept, tape_writer__bytes(f.w));
 		if (ev->type == TAPE_TYPE_LOSS) {
 			struct tape_loss l = {
 				.cpu = (uint32_t)ev->values[TAPE_LOSS_CPU].u,
@@ -815,7 +826,7 @@ int cmd_filter(int argc, char **argv)
 			l.last_ts += (uint64_t)shift(t.cur, ev->source);
 			if ((rc = tape_writer__add_loss(f.w, &l)))
 				goto write_fail;
-			nlost++;
+			res->losses++;
 			continue;
 		}
 		if (tape_proctab__apply(t.pt, ev))
@@ -837,21 +848,20 @@ int cmd_filter(int argc, char **argv)
 			if (rc == -ENOMEM)
 				goto nomem;
 			if (rc == -EMEDIUMTYPE) {
-				cli__eprintf(
-					"bpftape filter: type '%s' (%s) of %s holds raw tracepoint "
-					"records whose format description does not parse, so "
-					"--redact cannot tell their fields apart; leave the type "
-					"out (-f 'type != \"%s\"') or filter without --redact\n",
-					ev->tp->name, ev->tp->source ? ev->tp->source : "",
-					argv[optind + ev->source], ev->tp->name);
+				fail(res,
+				     "type '%s' (%s) of %s holds raw tracepoint records whose "
+				     "format description does not parse, so --redact cannot tell "
+				     "their fields apart; leave the type out (-f 'type != \"%s\"') "
+				     "or filter without --redact",
+				     ev->tp->name, ev->tp->source ? ev->tp->source : "",
+				     o->inputs[ev->source], ev->tp->name);
 				goto cleanup;
 			}
 			if (rc == -EPROTO) {
-				cli__eprintf(
-					"bpftape filter: type '%s' of %s has other fields than in "
-					"an"
-					" earlier tape; filter those tapes separately\n",
-					ev->tp->name, argv[optind + ev->source]);
+				fail(res,
+				     "type '%s' of %s has other fields than in an earlier tape; "
+				     "filter those tapes separately",
+				     ev->tp->name, o->inputs[ev->source]);
 				goto cleanup;
 			}
 			goto write_fail;
@@ -881,16 +891,14 @@ int cmd_filter(int argc, char **argv)
 		out.comm_len = 0;
 		if ((rc = tape_writer__append(f.w, &out)))
 			goto write_fail;
-		nkept++;
+		res->kept++;
 	}
 	if ((rc = prefix_states(&f, t.pred, &k, base))) {
-		cli__eprintf("bpftape filter: reading process state before --since: %s\n",
-			     strerror(-rc));
+		fail(res, "reading process state before --since: %s", strerror(-rc));
 		goto cleanup;
 	}
 	if ((rc = parent_pass(&f, t.pred, &k))) {
-		cli__eprintf("bpftape filter: reading the parents of processes: %s\n",
-			     strerror(-rc));
+		fail(res, "reading the parents of processes: %s", strerror(-rc));
 		goto cleanup;
 	}
 	/* processes touched by lifecycle events but never kept are not written */
@@ -914,31 +922,17 @@ int cmd_filter(int argc, char **argv)
 	}
 	if ((rc = tape_writer__finish(f.w)))
 		goto write_fail;
-	tapes__merge_stats(t.cur, &cst);
-	if (prog.on) {
-		progress(&prog, nread, nkept, tape_writer__bytes(f.w));
-		cli_progress__end(&prog);
-		cli__eprintf(
-			"bpftape filter: %s: %llu of %llu events kept, %llu loss record(s); read "
-			"%llu of "
-			"%llu chunk(s), %.1f MB\n",
-			outpath, (unsigned long long)nkept, (unsigned long long)nread,
-			(unsigned long long)nlost, (unsigned long long)cst.chunks_read,
-			(unsigned long long)(cst.chunks_read + cst.chunks_skipped),
-			(double)cst.bytes_read / 1e6);
-	}
-	ret = 0;
-	if (bad_chunks) {
-		cli__partial(VERB, bad_chunks);
-		ret = CLI_EXIT_PARTIAL;
-	}
+	tapes__merge_stats(t.cur, &res->stats);
+	res->bytes = tape_writer__bytes(f.w);
+	rc = 0;
 	goto cleanup;
 write_fail:
-	cli__eprintf("bpftape filter: writing %s: %s\n", outpath,
-		     tape_writer__errmsg(f.w)[0] ? tape_writer__errmsg(f.w) : strerror(-rc));
+	fail(res, "writing %s: %s", o->output,
+	     tape_writer__errmsg(f.w)[0] ? tape_writer__errmsg(f.w) : strerror(-rc));
 	goto cleanup;
 nomem:
-	cli__eprintf("bpftape filter: out of memory\n");
+	rc = -ENOMEM;
+	fail(res, "out of memory");
 cleanup:
 	free(procs);
 	kept_free(&k);
@@ -953,6 +947,62 @@ cleanup:
 	free(f.scratch);
 	tape_proctab__free(base);
 	tapes__teardown(&t);
-	pred_opts__free(&po);
+	/* every failure has said why; a negative errno for the caller */
+	return rc < 0 ? rc : rc ? -EIO : 0;
+}
+
+int filter__report(const struct filter_opts *o, const struct filter_result *res, int rc,
+		   struct cli_progress *prog)
+{
+	if (rc) {
+		if (res->usage)
+			return cli__usage(VERB, "%s", res->err);
+		cli__eprintf("bpftape filter: %s\n", res->err);
+		return 1;
+	}
+	if (prog && prog->on) {
+		progress(prog, res->read, res->kept, res->bytes);
+		cli_progress__end(prog);
+		cli__eprintf(
+			"bpftape filter: %s: %llu of %llu events kept, %llu loss record(s); read "
+			"%llu of "
+			"%llu chunk(s), %.1f MB\n",
+			o->output, (unsigned long long)res->kept, (unsigned long long)res->read,
+			(unsigned long long)res->losses, (unsigned long long)res->stats.chunks_read,
+			(unsigned long long)(res->stats.chunks_read + res->stats.chunks_skipped),
+			(double)res->stats.bytes_read / 1e6);
+	}
+	if (res->bad_chunks) {
+		cli__partial(VERB, res->bad_chunks);
+		return CLI_EXIT_PARTIAL;
+	}
+	return 0;
+}
+
+static void filter_progress(void *ctx, uint64_t read, uint64_t kept, uint64_t bytes)
+{
+	progress(((struct cli_damage *)ctx)->prog, read, kept, bytes);
+}
+
+int cmd_filter(int argc, char **argv)
+{
+	struct filter_opts o;
+	struct filter_result res;
+	struct cli_progress prog;
+	struct cli_damage dmg = {VERB, &prog};
+	int ret;
+
+	if ((ret = filter__parse(argc, argv, &o)) || o.help) {
+		if (o.help)
+			usage(stdout);
+		filter_opts__free(&o);
+		return ret;
+	}
+	cli_progress__init(&prog, VERB, o.quiet);
+	o.damage = cli__damage;
+	o.progress = filter_progress;
+	o.ctx = &dmg;
+	ret = filter__report(&o, &res, filter__run(&o, &res), &prog);
+	filter_opts__free(&o);
 	return ret;
 }

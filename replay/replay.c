@@ -12,10 +12,13 @@
 #include "cli.h"
 #include "output.h"
 #include "predicate.h"
+#include "replay.h"
 #include "tapes.h"
 #include "verbs.h"
 
 #define VERB "replay"
+
+enum { OPT_JSON = 1, OPT_PACE, OPT_FOLLOW, OPT_TIME };
 
 static volatile sig_atomic_t replay_stop;
 
@@ -52,7 +55,8 @@ static void usage(FILE *f)
 }
 
 /* Sleep until event time @rel_ns (since the first event) at @speed. */
-static void pace_wait(struct out *o, const struct timespec *start, int64_t rel_ns, double speed)
+static void pace_wait(struct out *o, const struct timespec *start, int64_t rel_ns, double speed,
+		      volatile sig_atomic_t *stop)
 {
 	struct timespec t = *start;
 	int64_t d = (int64_t)((double)rel_ns / speed);
@@ -73,144 +77,140 @@ static void pace_wait(struct out *o, const struct timespec *start, int64_t rel_n
 			return;
 	}
 	out__flush(o);
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR && !replay_stop)
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR &&
+	       !(stop && *stop))
 		;
 }
 
-int cmd_replay(int argc, char **argv)
+static const struct option replay_longopts[] = {
+	PRED_LONG_OPTIONS,
+	{"json", no_argument, NULL, OPT_JSON},
+	{"pace", optional_argument, NULL, OPT_PACE},
+	{"follow", no_argument, NULL, OPT_FOLLOW},
+	{"time", required_argument, NULL, OPT_TIME},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+int replay__parse(int argc, char **argv, struct replay_opts *o)
 {
-	enum { OPT_JSON = 1, OPT_PACE, OPT_FOLLOW, OPT_TIME };
-	static const struct option opts[] = {
-		PRED_LONG_OPTIONS,
-		{"json", no_argument, NULL, OPT_JSON},
-		{"pace", optional_argument, NULL, OPT_PACE},
-		{"follow", no_argument, NULL, OPT_FOLLOW},
-		{"time", required_argument, NULL, OPT_TIME},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	struct pred_opts po = {0};
-	struct tapes t = {0};
-	struct render rd = {0};
-	struct out out = {.buf = NULL};
-	bool json = false, follow = false, pace = false, started = false;
-	enum time_mode tmode = TIME_REL;
-	double speed = 1.0;
-	uint64_t bad_chunks = 0;
-	struct timespec start;
-	int64_t first_rel = 0;
-	char err[512];
 	int c, rc, ret = 1;
 
+	memset(o, 0, sizeof(*o));
+	o->time = TIME_REL;
+	o->speed = 1.0;
+	o->out_fd = STDOUT_FILENO;
 	cli__getopt_init();
-	while ((c = pred_opts__getopt(&po, argc, argv, ":hf:", opts, VERB, &ret)) >= 0) {
+	while ((c = pred_opts__getopt(&o->pred, argc, argv, ":hf:", replay_longopts, VERB, &ret)) >=
+	       0) {
 		switch (c) {
 		case OPT_JSON:
-			json = true;
+			o->json = true;
 			break;
 		case OPT_FOLLOW:
-			follow = true;
+			o->follow = true;
 			break;
 		case OPT_PACE:
-			pace = true;
+			o->pace = true;
 			if (optarg) {
-				rc = cli__parse_positive_real(optarg, &speed);
-				if (rc) {
-					ret = cli__usage(VERB,
-							 "--pace: '%s' is %s (1: as recorded, 10: "
-							 "ten times faster)",
-							 optarg,
-							 rc == -ERANGE ? "too large a speed"
-								       : "not a positive speed");
-					goto cleanup;
-				}
+				rc = cli__parse_positive_real(optarg, &o->speed);
+				if (rc)
+					return cli__usage(VERB,
+							  "--pace: '%s' is %s (1: as recorded, 10: "
+							  "ten times faster)",
+							  optarg,
+							  rc == -ERANGE ? "too large a speed"
+									: "not a positive speed");
 			}
 			break;
 		case OPT_TIME:
-			if (!strcmp(optarg, "rel")) {
-				tmode = TIME_REL;
-			} else if (!strcmp(optarg, "wall")) {
-				tmode = TIME_WALL;
-			} else if (!strcmp(optarg, "raw")) {
-				tmode = TIME_RAW;
-			} else {
-				ret = cli__usage(VERB, "--time: '%s' is not rel, wall or raw",
-						 optarg);
-				goto cleanup;
-			}
+			if (!strcmp(optarg, "rel"))
+				o->time = TIME_REL;
+			else if (!strcmp(optarg, "wall"))
+				o->time = TIME_WALL;
+			else if (!strcmp(optarg, "raw"))
+				o->time = TIME_RAW;
+			else
+				return cli__usage(VERB, "--time: '%s' is not rel, wall or raw",
+						  optarg);
 			break;
 		case 'h':
-			usage(stdout);
-			ret = 0;
-			goto cleanup;
+			o->help = true;
+			return 0;
 		default:
-			ret = cli__bad_option(VERB, c, argv, opts);
-			goto cleanup;
+			return cli__bad_option(VERB, c, argv, replay_longopts);
 		}
 	}
 	if (c == PRED_GETOPT_FAIL)
-		goto cleanup;
-	if (optind >= argc) {
-		ret = cli__usage(VERB, "no tape given (FILE...)");
-		goto cleanup;
-	}
+		return ret;
+	if (optind >= argc)
+		return cli__usage(VERB, "no tape given (FILE...)");
+	o->inputs = argv + optind;
+	o->ninputs = (size_t)(argc - optind);
 	/* a copy of a pipe never grows: there is nothing to follow */
-	if ((ret = cli__check_inputs(VERB, argv + optind, (size_t)(argc - optind),
-				     follow ? "--follow follows a file that grows; name the tape"
-					    : NULL)))
-		goto cleanup;
-	ret = 1;
-	if ((rc = tapes__setup(&t, argv + optind, (size_t)(argc - optind), &po, err,
-			       sizeof(err)))) {
-		if (t.bad_selection)
-			ret = cli__usage(VERB, "%s", err);
-		else
-			cli__eprintf("bpftape replay: %s\n", err);
+	return cli__check_inputs(VERB, o->inputs, o->ninputs,
+				 o->follow ? "--follow follows a file that grows; name the tape"
+					   : NULL);
+}
+
+void replay_opts__free(struct replay_opts *o)
+{
+	pred_opts__free(&o->pred);
+}
+
+#define fail(res, ...) snprintf((res)->err, sizeof((res)->err), __VA_ARGS__)
+
+int replay__run(const struct replay_opts *o, struct replay_result *res)
+{
+	struct tapes t = {0};
+	struct render rd = {0};
+	struct out out = {.buf = NULL};
+	bool started = false;
+	struct timespec start;
+	int64_t first_rel = 0;
+	char err[512];
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = tapes__setup(&t, o->inputs, o->ninputs, &o->pred, err, sizeof(err)))) {
+		res->usage = t.bad_selection;
+		fail(res, "%s", err);
 		goto cleanup;
 	}
 	for (size_t i = 0; i < t.n; i++)
-		bad_chunks += cli__report_damage(VERB, argv[optind + i], t.readers[i], 0);
+		res->bad_chunks += tapes__damage(t.readers[i], o->inputs[i], 0, o->damage, o->ctx);
 	/* a tape being recorded has no index yet: that is what --follow is for */
-	for (size_t i = 0; i < t.n && !follow; i++)
+	for (size_t i = 0; i < t.n && !o->follow && o->note; i++)
 		if (tape_reader__recovered(t.readers[i]))
-			cli__eprintf(
-				"bpftape replay: %s: no valid index (unfinished or damaged tape);"
-				" read by scanning ('bpftape recover' writes a clean copy)\n",
-				argv[optind + i]);
+			o->note(o->ctx, o->inputs[i],
+				"no valid index (unfinished or damaged tape); read by scanning "
+				"('bpftape recover' writes a clean copy)");
 	/* JSON shows each process's exe and parent: learn what happened before
 	 * --since (text takes names from the events themselves) */
-	if (json && (rc = tapes__proc_prefix(&t))) {
-		cli__eprintf("bpftape replay: reading process state before --since: %s\n",
-			     strerror(-rc));
+	if (o->json && (rc = tapes__proc_prefix(&t))) {
+		fail(res, "reading process state before --since: %s", strerror(-rc));
 		goto cleanup;
 	}
-	if (render__init(&rd, t.readers, t.n, tmode, NULL) || out__init(&out, STDOUT_FILENO))
+	if (render__init(&rd, t.readers, t.n, o->time, NULL) || out__init(&out, o->out_fd))
 		goto nomem;
 	rd.src_pt = t.src_pt;
-	signal(SIGPIPE, SIG_IGN);
-	if (follow) {
-		struct sigaction sa = {.sa_handler = on_sigint};
-
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-	}
-	while (!replay_stop) {
+	while (!(o->stop && *o->stop)) {
 		const struct tape_event *ev;
 
 		rc = tapes__merge_next(t.cur, &ev);
 		if (rc < 0) {
 			out__flush(&out);
-			cli__eprintf("bpftape replay: %s: %s (skipped)\n",
-				     argv[optind + tapes__merge_errsrc(t.cur)],
-				     tapes__merge_errmsg(t.cur));
-			bad_chunks++;
+			if (o->damage)
+				o->damage(o->ctx, o->inputs[tapes__merge_errsrc(t.cur)],
+					  tapes__merge_errmsg(t.cur));
+			res->bad_chunks++;
 			continue;
 		}
 		if (rc == 0) {
 			bool finished = true;
 			int n = 0;
 
-			if (!follow)
+			if (!o->follow)
 				break;
 			out__flush(&out);
 			if (out.err)
@@ -223,8 +223,8 @@ int cmd_replay(int argc, char **argv)
 					n += k;
 				finished = finished && tape_reader__finished(t.readers[i]);
 				/* damage found in what the recorder added since */
-				bad_chunks += cli__report_damage(VERB, argv[optind + i],
-								 t.readers[i], had);
+				res->bad_chunks += tapes__damage(t.readers[i], o->inputs[i], had,
+								 o->damage, o->ctx);
 			}
 			/* every event read and every trailer seen: nothing more comes */
 			if (!n && finished)
@@ -239,7 +239,7 @@ int cmd_replay(int argc, char **argv)
 			goto nomem;
 		if (!predicate__match(t.pred, ev))
 			continue;
-		if (pace) {
+		if (o->pace) {
 			int64_t rel = render__rel_ns(&rd, ev->source, ev->ts);
 
 			if (!started) {
@@ -247,39 +247,80 @@ int cmd_replay(int argc, char **argv)
 				first_rel = rel;
 				started = true;
 			}
-			pace_wait(&out, &start, rel - first_rel, speed);
+			pace_wait(&out, &start, rel - first_rel, o->speed, o->stop);
 		}
-		if (json)
+		if (o->json)
 			render__json(&out, &rd, ev);
 		else
 			render__text(&out, &rd, ev);
-		if (pace || follow)
+		res->events++;
+		if (o->pace || o->follow)
 			out__flush(&out);
 		if (out.err)
 			break;
 	}
 	out__flush(&out);
+	rc = 0;
 	if (out.err == -EPIPE) {
-		ret = 0; /* the reader went away (| head): not an error */
-		goto cleanup;
+		res->closed = true; /* the reader went away (| head): not an error */
+	} else if (out.err) {
+		rc = out.err;
+		fail(res, "writing output: %s", strerror(-out.err));
 	}
-	if (out.err) {
-		cli__eprintf("bpftape replay: writing output: %s\n", strerror(-out.err));
-		goto cleanup;
-	}
-	if (bad_chunks) {
-		cli__partial(VERB, bad_chunks);
-		ret = CLI_EXIT_PARTIAL;
-		goto cleanup;
-	}
-	ret = 0;
 	goto cleanup;
 nomem:
-	cli__eprintf("bpftape replay: out of memory\n");
+	rc = -ENOMEM;
+	fail(res, "out of memory");
 cleanup:
 	out__close(&out);
 	render__fini(&rd);
 	tapes__teardown(&t);
-	pred_opts__free(&po);
+	return rc < 0 ? rc : rc ? -EIO : 0;
+}
+
+int replay__report(const struct replay_opts *o, const struct replay_result *res, int rc)
+{
+	(void)o;
+	if (rc) {
+		if (res->usage)
+			return cli__usage(VERB, "%s", res->err);
+		cli__eprintf("bpftape replay: %s\n", res->err);
+		return 1;
+	}
+	if (res->closed)
+		return 0;
+	if (res->bad_chunks) {
+		cli__partial(VERB, res->bad_chunks);
+		return CLI_EXIT_PARTIAL;
+	}
+	return 0;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	struct replay_opts o;
+	struct replay_result res;
+	struct cli_damage dmg = {VERB, NULL};
+	int ret;
+
+	if ((ret = replay__parse(argc, argv, &o)) || o.help) {
+		if (o.help)
+			usage(stdout);
+		replay_opts__free(&o);
+		return ret;
+	}
+	o.damage = cli__damage;
+	o.note = cli__note;
+	o.ctx = &dmg;
+	o.stop = &replay_stop;
+	signal(SIGPIPE, SIG_IGN);
+	if (o.follow) {
+		struct sigaction sa = {.sa_handler = on_sigint};
+
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	ret = replay__report(&o, &res, replay__run(&o, &res));
+	replay_opts__free(&o);
 	return ret;
 }

@@ -460,3 +460,13 @@ void tapes__teardown(struct tapes *t)
 	tapes__close(t->readers, t->n);
 	memset(t, 0, sizeof(*t));
 }
+
+size_t tapes__damage(const struct tape_reader *r, const char *path, size_t from,
+		     tapes_damage_fn *fn, void *ctx)
+{
+	size_t n = tape_reader__problem_count(r);
+
+	for (size_t i = from; fn && i < n; i++)
+		fn(ctx, path, tape_reader__problem(r, i));
+	return n > from ? n - from : 0;
+}

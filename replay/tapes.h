@@ -59,6 +59,19 @@ struct tape_merge *tapes__merge_pred(struct tape_reader *const *readers, size_t 
  * order of the FILE arguments (rotated files).  0 or -ENOMEM. */
 int tapes__load_snapshots(struct tape_reader *const *readers, size_t n, struct tape_proctab *pt);
 
+/*
+ * How an engine (filter__run(), replay__run(), export__run()) tells its
+ * caller of a damaged block it skipped, at open or in the middle of the
+ * pass: @path is the tape's name as given, @what says where and what.  The
+ * engine prints nothing itself; the verb's callback (cli__damage()) does.
+ */
+typedef void tapes_damage_fn(void *ctx, const char *path, const char *what);
+
+/* Hand each problem @r (the tape at @path) found, from its @from-th on,
+ * to @fn (may be NULL).  Returns how many. */
+size_t tapes__damage(const struct tape_reader *r, const char *path, size_t from,
+		     tapes_damage_fn *fn, void *ctx);
+
 struct tapes;
 
 /*
