@@ -48,3 +48,7 @@ $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(RECORD_UNIT_TESTS)): $(OUTPUT)/tests/%:
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< $(filter %.o,$^) $(LIBTAPE) \
 		-lcmocka $(FORMAT_LIBS)
+
+# ---- a test file per replay/ module (issue 13): each calls its module's own
+# functions (test_replay.c runs the verbs end to end)
+UNIT_TESTS += tests/test_siphash.c tests/test_cli.c
