@@ -52,4 +52,5 @@ $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(RECORD_UNIT_TESTS)): $(OUTPUT)/tests/%:
 # ---- a test file per replay/ module (issue 13): each calls its module's own
 # functions (test_replay.c runs the verbs end to end)
 UNIT_TESTS += tests/test_siphash.c tests/test_cli.c tests/test_predicate.c \
-	tests/test_tapes.c tests/test_output.c tests/test_info.c
+	tests/test_tapes.c tests/test_output.c tests/test_info.c \
+	tests/test_recover.c

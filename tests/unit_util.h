@@ -47,7 +47,8 @@ static inline char *unit_fd_slurp(int fd, size_t *len)
 
 struct unit_run {
 	int rc;
-	char *out, *err;
+	char *out, *err; /* NUL-terminated */
+	size_t out_len;	 /* bytes of standard output (a tape holds NULs) */
 };
 
 static inline void unit_run_free(struct unit_run *r)
@@ -83,7 +84,7 @@ static inline struct unit_run unit_run_verb(int (*fn)(int, char **), const char 
 	dup2(se, 2);
 	close(so);
 	close(se);
-	r.out = unit_fd_slurp(o, NULL);
+	r.out = unit_fd_slurp(o, &r.out_len);
 	r.err = unit_fd_slurp(e, NULL);
 	close(o);
 	close(e);
