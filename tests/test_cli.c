@@ -347,6 +347,7 @@ static void test_report_damage(void **state)
 	assert_non_null(strstr(err, tape_reader__problem(r, 0)));
 	assert_non_null(strstr(err, "bpftape info: 3 damaged block(s) skipped, named above; the "
 				    "rest was read (status 3)\n"));
+	free(err);
 	tape_reader__free(r);
 	free(m.data);
 }
