@@ -86,7 +86,23 @@ top_help() {
 	[ "$rc" -eq 2 ] && grep -q "unknown verb 'no-such-verb'" "$tmp/err" || { cat "$tmp/err"; return 1; }
 }
 
+# main(): no verb, an unknown verb, -h, help with more than one verb
+dispatch() {
+	bp
+	[ "$rc" -eq 2 ] && grep -qx 'Verbs:' "$tmp/err" && [ ! -s "$tmp/out" ] ||
+		{ echo "no verb: status $rc"; cat "$tmp/err"; return 1; }
+	bp no-such-verb x
+	[ "$rc" -eq 2 ] && grep -qx "bpftape: unknown verb 'no-such-verb'; run 'bpftape --help' for the list" "$tmp/err" ||
+		{ echo "unknown verb: status $rc"; cat "$tmp/err"; return 1; }
+	bp -h
+	[ "$rc" -eq 0 ] && grep -qx 'Verbs:' "$tmp/out" || { echo "-h: status $rc"; return 1; }
+	bp help info replay
+	[ "$rc" -eq 2 ] && grep -q "^bpftape help: one verb at a time" "$tmp/err" ||
+		{ echo "help with two verbs: status $rc"; cat "$tmp/err"; return 1; }
+}
+
 run "bpftape --help: examples; help VERB" top_help
+run "bpftape: no verb, unknown verb, -h, help A B" dispatch
 for v in $verbs; do
 	run "$v --help: exit 0, Examples:" has_examples "$v"
 	run "$v --bogus: one line, exit 2" usage_error "$v" --bogus

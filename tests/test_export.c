@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bpftape export (replay/export.c): cmd_export() over the golden tape
+ * written in memory and handed over as a memfd, each format taken back from
+ * standard output: Chrome trace JSON (well-formed, instants, slices,
+ * losses, process and thread names, the pids of several hosts kept apart),
+ * CSV (header, one row per event, NAME_str columns, losses, quoting), the
+ * Perfetto protobuf's framing, predicates, usage errors.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "unit_util.h"
+#include "verbs.h"
+
+static struct golden_mem golden;
+static char gpath[64];
+static int gfd = -1;
+
+static int setup(void **state)
+{
+	(void)state;
+	if (golden_basic_mem(&golden))
+		return -1;
+	gfd = unit_memfd(golden.data, golden.len, gpath, sizeof(gpath));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	close(gfd);
+	free(golden.data);
+	return 0;
+}
+
+static void must(const char *text, const char *part)
+{
+	if (!strstr(text, part))
+		fail_msg("'%s' not in:\n%s", part, text);
+}
+
+/* A JSON value at *@p (objects, arrays, strings, numbers, literals); false
+ * if it is not one.  Enough of RFC 8259 to tell a well-formed trace. */
+static bool json_value(const char **p);
+
+static void ws(const char **p)
+{
+	while (**p == ' ' || **p == '\n' || **p == '\t' || **p == '\r')
+		(*p)++;
+}
+
+static bool json_string(const char **p)
+{
+	if (**p != '"')
+		return false;
+	for ((*p)++; **p != '"'; (*p)++) {
+		if ((unsigned char)**p < 0x20)
+			return false;
+		if (**p == '\\') {
+			(*p)++;
+			if (**p == 'u') {
+				for (int i = 1; i <= 4; i++)
+					if (!strchr("0123456789abcdefABCDEF", (*p)[i]) || !(*p)[i])
+						return false;
+				*p += 4;
+			} else if (!**p || !strchr("\"\\/bfnrt", **p)) {
+				return false;
+			}
+		}
+	}
+	(*p)++;
+	return true;
+}
+
+static bool json_value(const char **p)
+{
+	ws(p);
+	if (**p == '{' || **p == '[') {
+		char close = **p == '{' ? '}' : ']';
+		bool obj = close == '}';
+
+		(*p)++;
+		ws(p);
+		if (**p == close) {
+			(*p)++;
+			return true;
+		}
+		for (;;) {
+			if (obj) {
+				ws(p);
+				if (!json_string(p))
+					return false;
+				ws(p);
+				if (*(*p)++ != ':')
+					return false;
+			}
+			if (!json_value(p))
+				return false;
+			ws(p);
+			if (**p == ',') {
+				(*p)++;
+				continue;
+			}
+			if (**p != close)
+				return false;
+			(*p)++;
+			return true;
+		}
+	}
+	if (**p == '"')
+		return json_string(p);
+	if (!strncmp(*p, "true", 4) || !strncmp(*p, "null", 4)) {
+		*p += 4;
+		return true;
+	}
+	if (!strncmp(*p, "false", 5)) {
+		*p += 5;
+		return true;
+	}
+	{
+		char *end;
+
+		strtod(*p, &end);
+		if (end == *p || **p == '+' || **p == '.')
+			return false;
+		*p = end;
+		return true;
+	}
+}
+
+static void well_formed(const char *text)
+{
+	const char *p = text;
+
+	if (!json_value(&p))
+		fail_msg("not JSON at byte %zu: %.40s", (size_t)(p - text), p);
+	ws(&p);
+	if (*p)
+		fail_msg("trailing bytes after the JSON at %zu", (size_t)(p - text));
+}
+
+static int count(const char *text, const char *part)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, part)); p++)
+		n++;
+	return n;
+}
+
+static void test_chrome(void **state)
+{
+	struct unit_run r = UNIT_RUN(cmd_export, "export", "--format", "chrome", gpath);
+
+	(void)state;
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.err, "");
+	well_formed(r.out);
+	assert_memory_equal(r.out, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n", 40);
+	/* 15 instants, 3 syscall slices as long as their latency, the loss */
+	assert_int_equal(count(r.out, "\"ph\":\"i\",\"s\":\"t\""), 15);
+	assert_int_equal(count(r.out, "\"ph\":\"X\""), 3);
+	must(r.out, "{\"name\":\"read\",\"cat\":\"syscall\",\"ph\":\"X\",\"ts\":5500.000,"
+		    "\"dur\":1.500,\"pid\":101,\"tid\":101,");
+	must(r.out, "{\"name\":\"1234 events lost\",\"cat\":\"lost\",\"ph\":\"i\",\"s\":\"g\","
+		    "\"ts\":3500.000,");
+	must(r.out, "\"path\":\"/etc/missing.conf\"");
+	must(r.out, "\"ret\":\"-2(ENOENT)\"");
+	/* every thread named, every process with its exe */
+	must(r.out, "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":200,\"tid\":201,"
+		    "\"args\":{\"name\":\"nginx\"}}");
+	must(r.out, "\"args\":{\"name\":\"cat (/usr/bin/cat)\"}");
+	unit_run_free(&r);
+
+	/* predicates: the times stay relative to the start of the tape */
+	r = UNIT_RUN(cmd_export, "export", "--format", "chrome", "--pid", "102", gpath);
+	assert_int_equal(r.rc, 0);
+	well_formed(r.out);
+	assert_null(strstr(r.out, "\"pid\":101,"));
+	assert_int_equal(count(r.out, "\"ph\":\"i\",\"s\":\"t\""), 2);
+	assert_int_equal(count(r.out, "\"ph\":\"X\""), 1);
+	/* a loss is no process's: --pid does not hide it */
+	must(r.out, "events lost");
+	unit_run_free(&r);
+}
+
+/* Tapes of two hosts: host N's pids and tids are N x 10000000 + the
+ * recorded ones, so the two pids 101 stay apart, and the processes carry
+ * their host's name. */
+static void test_chrome_hosts(void **state)
+{
+	struct golden_mem m = {0};
+	struct tape_io io = {golden_mem_write, golden_mem_truncate, &m};
+	struct tape_writer *w = tape_writer__new(&io, NULL);
+	union tape_value v[] = {GV_S(3), GV_S(0)};
+	struct tape_event ev = {
+		.ts = 2000000000ull, .pid = 101, .tid = 101, .comm = "other", .values = v};
+	struct unit_run r;
+	char p[64];
+	int fd;
+
+	(void)state;
+	assert_int_equal(tape_writer__set_meta(w, "host.name", "other-host"), 0);
+	assert_int_equal(
+		tape_writer__set_meta(w, "clock.boottime_to_realtime_ns", "1763740000000000000"),
+		0);
+	ev.type = (uint16_t)tape_writer__add_type(w, &golden_types[G_CLOSE]);
+	assert_int_equal(tape_writer__append(w, &ev), 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+	fd = unit_memfd(m.data, m.len, p, sizeof(p));
+	r = UNIT_RUN(cmd_export, "export", "--format", "chrome", "--type", "close", gpath, p);
+	assert_int_equal(r.rc, 0);
+	well_formed(r.out);
+	must(r.out, "\"ts\":4000.000,\"pid\":10000101,\"tid\":10000101,");
+	must(r.out, "\"ts\":1000000.000,\"pid\":20000101,\"tid\":20000101,");
+	must(r.out, "\"args\":{\"name\":\"other-host: other\"}");
+	must(r.out, "\"args\":{\"name\":\"" GOLDEN_HOST ": cat (/usr/bin/cat)\"}");
+	assert_null(strstr(r.out, "\"pid\":101,"));
+	unit_run_free(&r);
+	close(fd);
+	free(m.data);
+}
+
+/* The cells of the CSV line at @p (quotes honoured). */
+static int cells(const char *p)
+{
+	bool quoted = false;
+	int n = 1;
+
+	for (; *p && (quoted || *p != '\n'); p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		else if (*p == ',' && !quoted)
+			n++;
+	}
+	return n;
+}
+
+static void test_csv(void **state)
+{
+	struct unit_run r = UNIT_RUN(cmd_export, "export", "--format", "csv", gpath);
+	const char *row;
+
+	(void)state;
+	assert_int_equal(r.rc, 0);
+	/* a header and a row per event and loss */
+	assert_int_equal(unit_count_lines(r.out), 1 + 19);
+	assert_memory_equal(r.out, "ts,time,cpu,pid,tid,comm,type,parent_pid,child_pid,", 51);
+	/* every row as wide as the header, the loss's too */
+	for (const char *l = strchr(r.out, '\n') + 1; *l; l = strchr(l, '\n') + 1)
+		if (cells(l) != cells(r.out))
+			fail_msg("%d cells, the header has %d: %.60s", cells(l), cells(r.out), l);
+	must(r.out, ",lost_count,lost_last_ts\n");
+	/* a row: the stored value, then its text in NAME_str; a column per
+	 * field name, shared by the types that have it (ret) */
+	row = strstr(r.out, "\n1005000000,");
+	assert_non_null(row);
+	must(row, "\n1005000000,0.005000000,1,101,101,cat,open,,,,,,,-2,ENOENT,,,,257,openat,"
+		  "-100,/etc/missing.conf,0,0,0,0,,");
+	/* the loss: its cpu, count and last ts */
+	must(r.out, "\n1003500000,0.003500000,1,,,,lost,");
+	must(r.out, ",1234,1004500000\n");
+	/* argv stored as hex bytes, shown joined */
+	must(r.out, ",636174002f6574632f7365637265742d66696c65002d2d70617373776f72643d68756e746572"
+		    "3200,cat /etc/secret-file --password=hunter2,");
+	unit_run_free(&r);
+
+	/* the columns are those of the selected types */
+	r = UNIT_RUN(cmd_export, "export", "--format", "csv", "--type", "exit", gpath);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "ts,time,cpu,pid,tid,comm,type,code,signal,signal_str\n"
+				   "1006000000,0.006000000,1,101,101,cat,exit,0,0,0\n"
+				   "4200000000,3.200000000,0,102,102,sleep,exit,0,9,SIGKILL\n");
+	unit_run_free(&r);
+}
+
+/* A comm or a path with a comma or a quote is quoted as CSV wants. */
+static void test_csv_quoting(void **state)
+{
+	struct golden_mem m = {0};
+	struct tape_io io = {golden_mem_write, golden_mem_truncate, &m};
+	struct tape_writer *w = tape_writer__new(&io, NULL);
+	union tape_value v[] = {GV_U(257), GV_S(-100), GV_B("/a,\"b\"", 6),
+				GV_U(0),   GV_U(0),    GV_S(0)};
+	struct tape_event ev = {.ts = 5, .pid = 1, .tid = 1, .comm = "x,y", .values = v};
+	struct unit_run r;
+	char p[64];
+	int fd;
+
+	(void)state;
+	ev.type = (uint16_t)tape_writer__add_type(w, &golden_types[G_OPEN]);
+	assert_int_equal(tape_writer__append(w, &ev), 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+	fd = unit_memfd(m.data, m.len, p, sizeof(p));
+	r = UNIT_RUN(cmd_export, "export", "--format", "csv", p);
+	assert_int_equal(r.rc, 0);
+	must(r.out, "\n5,0.000000000,0,1,1,\"x,y\",open,257,openat,-100,\"/a,\"\"b\"\"\",0,");
+	unit_run_free(&r);
+	close(fd);
+	free(m.data);
+}
+
+/* Perfetto: a stream of TracePackets (field 1, length-delimited) that
+ * ends where the last one ends. */
+static void test_perfetto_framing(void **state)
+{
+	struct unit_run r =
+		UNIT_RUN(cmd_export, "export", "--format", "perfetto", "-o", "-", gpath);
+	const uint8_t *p = (const uint8_t *)r.out, *end = p + r.out_len;
+	size_t packets = 0;
+
+	(void)state;
+	assert_int_equal(r.rc, 0);
+	assert_true(r.out_len > 100);
+	while (p < end) {
+		uint64_t len = 0;
+
+		assert_int_equal(*p++, 0x0a);
+		for (unsigned shift = 0;; shift += 7) {
+			assert_true(p < end && shift < 64);
+			len |= (uint64_t)(*p & 0x7f) << shift;
+			if (!(*p++ & 0x80))
+				break;
+		}
+		assert_true(len <= (uint64_t)(end - p));
+		p += len;
+		packets++;
+	}
+	assert_true(packets >= 19);
+	unit_run_free(&r);
+}
+
+static void test_usage(void **state)
+{
+	struct unit_run r;
+
+	(void)state;
+	r = UNIT_RUN(cmd_export, "export", gpath);
+	assert_int_equal(r.rc, 2);
+	must(r.err, "--format perfetto, chrome or csv is required");
+	unit_run_free(&r);
+	r = UNIT_RUN(cmd_export, "export", "--format", "xml", gpath);
+	assert_int_equal(r.rc, 2);
+	must(r.err, "--format: 'xml' is not perfetto, chrome or csv");
+	unit_run_free(&r);
+	r = UNIT_RUN(cmd_export, "export", "--format", "csv");
+	assert_int_equal(r.rc, 2);
+	must(r.err, "no tape given (FILE...)");
+	unit_run_free(&r);
+	r = UNIT_RUN(cmd_export, "export", "--format", "csv", "--since", "later", gpath);
+	assert_int_equal(r.rc, 2);
+	must(r.err, "--since: 'later'");
+	assert_string_equal(r.out, "");
+	unit_run_free(&r);
+	r = UNIT_RUN(cmd_export, "export", "--format", "csv", "/nonexistent.tape");
+	assert_int_equal(r.rc, 1);
+	must(r.err, "/nonexistent.tape");
+	assert_string_equal(r.out, "");
+	unit_run_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_chrome),
+		cmocka_unit_test(test_chrome_hosts),
+		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_csv_quoting),
+		cmocka_unit_test(test_perfetto_framing),
+		cmocka_unit_test(test_usage),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
