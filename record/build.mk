@@ -58,3 +58,17 @@ $(OUTPUT)/tests/test_bpf_verify: tests/test_bpf_verify.c $(patsubst bpf/%.bpf.c,
 .PHONY: soak
 soak: all $(OUTPUT)/tests/work_files $(OUTPUT)/tests/work_connect
 	BPFTAPE=$(OUTPUT)/bpftape HELPERS=$(OUTPUT)/tests tests/soak.sh
+
+# Symbols of ELF binaries (libelf, liblzma for MiniDebugInfo) and CFI
+# unwinding of frameless frames (libdw), for stacks (issue 12).
+RECORD_SRCS += record/elfsym.c
+RECORD_LIBS += -llzma
+ELFSYM_LIBS := -lelf -llzma
+# Unit tests, no root: built with the record sources they test and their
+# libraries, so not by the pattern rule for tests.
+UNIT_TESTS += tests/test_elfsym.c
+$(OUTPUT)/tests/test_elfsym: tests/test_elfsym.c record/elfsym.c tests/symtest.h $(LIBTAPE)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< record/elfsym.c $(LIBTAPE) -lcmocka \
+		$(ELFSYM_LIBS) -ldl
