@@ -72,3 +72,14 @@ $(OUTPUT)/tests/test_elfsym: tests/test_elfsym.c record/elfsym.c tests/symtest.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< record/elfsym.c $(LIBTAPE) -lcmocka \
 		$(ELFSYM_LIBS) -ldl
+RECORD_SRCS += record/unwind.c
+RECORD_LIBS += -ldw
+UNIT_TESTS += tests/test_unwind.c
+# frame pointers everywhere in it: the test walks its own frame chain
+$(OUTPUT)/tests/test_unwind: tests/test_unwind.c record/elfsym.c record/unwind.c tests/symtest.h \
+		$(LIBTAPE)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -fno-omit-frame-pointer -fno-optimize-sibling-calls $(ALL_LDFLAGS) \
+		-o $@ $< record/elfsym.c record/unwind.c $(LIBTAPE) -lcmocka $(ELFSYM_LIBS) -ldw \
+		-lpthread -ldl
