@@ -347,3 +347,19 @@ int elfsym__vaddr(const struct elfsym *es, uint64_t off, uint64_t *vaddr)
 		}
 	return -ENOENT;
 }
+
+int elfsym__bias(const struct elfsym *es, uint64_t map_start, uint64_t pgoff, uint64_t *bias)
+{
+	/* a mapping starts on a page boundary: pgoff may precede the segment's
+	 * own offset by less than a page */
+	for (size_t i = 0; i < es->nsegs; i++) {
+		const struct symtab_seg *s = &es->segs[i];
+
+		if (pgoff - (s->offset & ~4095ull) <
+		    (s->filesz ? s->filesz : 1) + (s->offset & 4095)) {
+			*bias = map_start - pgoff - (s->vaddr - s->offset);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}

@@ -47,4 +47,9 @@ void elfsym__free(struct elfsym *es);
  * 0, or -ENOENT outside every segment. */
 int elfsym__vaddr(const struct elfsym *es, uint64_t off, uint64_t *vaddr);
 
+/* The load bias (run-time address - vaddr) of the binary mapped at
+ * @map_start from file offset @pgoff (bytes, as /proc/PID/maps gives it):
+ * what unwind__step() takes.  0, or -ENOENT if no segment holds @pgoff. */
+int elfsym__bias(const struct elfsym *es, uint64_t map_start, uint64_t pgoff, uint64_t *bias);
+
 #endif /* BPFTAPE_ELFSYM_H */

@@ -14,9 +14,10 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The file offset of @addr in the file mapped there, as /proc/PID/maps
- * gives it (start, pgoff); @path gets the file.  0, or -1 if unmapped. */
-static inline int symtest_file_offset(uintptr_t addr, uint64_t *off, char *path, size_t len)
+/* The mapping holding @addr, as /proc/PID/maps gives it: its start, file
+ * offset (pgoff, bytes) and file in @path.  0, or -1 if unmapped. */
+static inline int symtest_mapping(uintptr_t addr, uint64_t *start, uint64_t *pgoff, char *path,
+				  size_t len)
 {
 	FILE *f = fopen("/proc/self/maps", "r");
 	char line[PATH_MAX + 128];
@@ -25,21 +26,34 @@ static inline int symtest_file_offset(uintptr_t addr, uint64_t *off, char *path,
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, end, pgoff;
+		unsigned long long lo, hi, off;
 		char perms[8], file[PATH_MAX] = "";
 
-		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %4095[^\n]", &start, &end, perms,
-			   &pgoff, file) < 4)
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %4095[^\n]", &lo, &hi, perms, &off,
+			   file) < 4)
 			continue;
-		if (addr < start || addr >= end)
+		if (addr < lo || addr >= hi)
 			continue;
-		*off = addr - start + pgoff;
+		*start = lo;
+		*pgoff = off;
 		snprintf(path, len, "%s", file);
 		rc = 0;
 		break;
 	}
 	fclose(f);
 	return rc;
+}
+
+/* The file offset of @addr in the file mapped there (addr - start +
+ * pgoff), as the recorder computes it; @path gets the file. */
+static inline int symtest_file_offset(uintptr_t addr, uint64_t *off, char *path, size_t len)
+{
+	uint64_t start, pgoff;
+
+	if (symtest_mapping(addr, &start, &pgoff, path, len))
+		return -1;
+	*off = addr - start + pgoff;
+	return 0;
 }
 
 struct symtest_obj {

@@ -242,11 +242,23 @@ static const char *name_of(uint64_t addr, bool ret)
 static int unwind_cfi(struct unwind_regs *regs, const struct unwind_stack *st, bool exact,
 		      char *err, size_t errlen)
 {
+	char path[PATH_MAX], e[300] = "";
+	uint64_t start, pgoff, bias;
 	struct symtest_obj o;
+	struct elfsym *es;
 
-	if (symtest_object(regs->ip - !exact, &o))
+	if (symtest_mapping(regs->ip - !exact, &start, &pgoff, path, sizeof(path)))
 		return -ENOENT;
-	return unwind__step(objs[obj_for(o.path)].u, o.bias, st, regs, exact, err, errlen);
+	/* the bias from the mapping, as the recorder gets it, agrees with the
+	 * dynamic linker's */
+	es = elfsym__read(path, e, sizeof(e));
+	if (!es)
+		fail_msg("%s", e);
+	assert_int_equal(elfsym__bias(es, start, pgoff, &bias), 0);
+	elfsym__free(es);
+	assert_int_equal(symtest_object(regs->ip - !exact, &o), 0);
+	assert_int_equal(bias, o.bias);
+	return unwind__step(objs[obj_for(path)].u, bias, st, regs, exact, err, errlen);
 }
 
 /* First frame by CFI, the rest by frame pointers: the recorder's plan. */
