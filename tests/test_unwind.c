@@ -96,6 +96,30 @@ __asm__(".text\n"
 	"	.cfi_endproc\n"
 	".size snap_frameless, .-snap_frameless\n");
 
+/* Never run: a frame whose CFA lives in %rbx, which no snapshot has. */
+extern const char cfa_in_rbx_body[];
+__asm__(".text\n"
+	".globl cfa_in_rbx\n"
+	".type cfa_in_rbx, @function\n"
+	"cfa_in_rbx:\n"
+	"	.cfi_startproc\n"
+	"	push %rbx\n"
+	"	.cfi_adjust_cfa_offset 8\n"
+	"	.cfi_rel_offset %rbx, 0\n"
+	"	mov %rsp, %rbx\n"
+	"	.cfi_def_cfa_register %rbx\n"
+	".globl cfa_in_rbx_body\n"
+	"cfa_in_rbx_body:\n"
+	"	nop\n"
+	"	mov %rbx, %rsp\n"
+	"	.cfi_def_cfa_register %rsp\n"
+	"	pop %rbx\n"
+	"	.cfi_adjust_cfa_offset -8\n"
+	"	.cfi_restore %rbx\n"
+	"	ret\n"
+	"	.cfi_endproc\n"
+	".size cfa_in_rbx, .-cfa_in_rbx\n");
+
 static volatile int sink;
 
 __attribute__((noinline)) void chain_c(int x)
@@ -354,6 +378,11 @@ static void test_gaps(void **state)
 		unwind__step(objs[obj_for(o.path)].u, o.bias, &st, &regs, true, err, sizeof(err)),
 		-ENOENT);
 	assert_non_null(strstr(err, "no CFI"));
+	/* a CFA in a register the snapshot does not have */
+	regs = snap_asm.regs;
+	regs.ip = (uintptr_t)cfa_in_rbx_body;
+	assert_int_equal(unwind_cfi(&regs, &st, true, err, sizeof(err)), -ENOTSUP);
+	assert_non_null(strstr(err, "the CFA rule needs a register"));
 	/* a frame record above the copy */
 	regs = (struct unwind_regs){0, snap_asm.regs.sp, snap_asm.regs.sp + snap_asm.len - 8};
 	assert_int_equal(unwind__step_fp(&st, &regs), -EFAULT);
