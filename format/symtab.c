@@ -158,9 +158,11 @@ struct symtab *tape__symtab_decode(const uint8_t *p, size_t len, char *err, size
 {
 	struct rd r = {p, p + len, false, NULL};
 	struct symtab *t = calloc(1, sizeof(*t));
-	size_t blob_cap = NAME_EXPANSION * len + 1, blob_len = 0, prev_len = 0;
+	/* the names grow as decoded (offsets first: the blob moves), bounded
+	 * by NAME_EXPANSION times the input */
+	size_t blob_max = NAME_EXPANSION * len + 1, blob_cap = 0, blob_len = 0, prev_len = 0;
+	size_t *noff = NULL, prev_off = 0;
 	uint64_t prev_end = 0;
-	const char *prev = "";
 
 	if (!t)
 		goto nomem;
@@ -170,16 +172,17 @@ struct symtab *tape__symtab_decode(const uint8_t *p, size_t len, char *err, size
 		tape__errfmt(err, errlen, "symbol table: bad name count");
 		goto bad;
 	}
-	if (blob_cap / NAME_EXPANSION != len)
+	if (blob_max / NAME_EXPANSION != len)
 		goto nomem;
-	t->blob = malloc(blob_cap);
+	noff = malloc((t->nnames ? t->nnames : 1) * sizeof(*noff));
 	t->names = malloc((t->nnames ? t->nnames : 1) * sizeof(*t->names));
-	if (!t->blob || !t->names)
+	if (!noff || !t->names)
 		goto nomem;
 	for (size_t i = 0; i < t->nnames; i++) {
 		uint64_t shared = rd_varint(&r);
-		size_t slen;
+		size_t slen, need;
 		const uint8_t *s = tape__rd_bytes(&r, &slen);
+		char *name;
 
 		if (r.bad) {
 			tape__errfmt(err, errlen, "symbol table: name %zu: %s", i,
@@ -192,30 +195,48 @@ struct symtab *tape__symtab_decode(const uint8_t *p, size_t len, char *err, size
 				     i, (unsigned long long)shared, prev_len);
 			goto bad;
 		}
-		if (shared + slen > SYMTAB_MAX_NAME || memchr(s, 0, slen)) {
+		if (!(shared + slen) || shared + slen > SYMTAB_MAX_NAME || memchr(s, 0, slen)) {
 			tape__errfmt(err, errlen, "symbol table: name %zu is %s", i,
-				     shared + slen > SYMTAB_MAX_NAME ? "too long"
-								     : "not a name (NUL)");
+				     !(shared + slen)		       ? "empty"
+				     : shared + slen > SYMTAB_MAX_NAME ? "too long"
+								       : "not a name (NUL)");
 			goto bad;
 		}
-		if (blob_cap - blob_len < shared + slen + 1) {
+		need = shared + slen + 1;
+		if (blob_max - blob_len < need) {
 			tape__errfmt(err, errlen, "symbol table: names expand past %dx their bytes",
 				     NAME_EXPANSION);
 			goto bad;
 		}
-		t->names[i] = t->blob + blob_len;
-		/* prev lies before the new name in the blob: no overlap */
-		memcpy(t->names[i], prev, shared);
-		memcpy(t->names[i] + shared, s, slen);
-		t->names[i][shared + slen] = 0;
-		if (i && strcmp(t->names[i], prev) <= 0) {
+		if (blob_cap - blob_len < need) {
+			size_t cap = blob_cap ? blob_cap : (len < 4096 ? 4096 : len);
+			char *nb;
+
+			while (cap - blob_len < need)
+				cap *= 2;
+			cap = cap < blob_max ? cap : blob_max;
+			if (!(nb = realloc(t->blob, cap)))
+				goto nomem;
+			t->blob = nb;
+			blob_cap = cap;
+		}
+		name = t->blob + blob_len;
+		/* the previous name lies before the new one: no overlap */
+		memcpy(name, t->blob ? t->blob + prev_off : "", shared);
+		memcpy(name + shared, s, slen);
+		name[shared + slen] = 0;
+		if (i && strcmp(name, t->blob + prev_off) <= 0) {
 			tape__errfmt(err, errlen, "symbol table: name %zu is out of order", i);
 			goto bad;
 		}
-		prev = t->names[i];
+		noff[i] = prev_off = blob_len;
 		prev_len = shared + slen;
-		blob_len += prev_len + 1;
+		blob_len += need;
 	}
+	for (size_t i = 0; i < t->nnames; i++)
+		t->names[i] = t->blob + noff[i];
+	free(noff);
+	noff = NULL;
 	t->n = rd_varint(&r);
 	if (r.bad || t->n > (size_t)(r.end - r.p) / 3 || t->n > SYMTAB_MAX_SYMS) {
 		tape__errfmt(err, errlen, "symbol table: bad symbol count");
@@ -264,10 +285,12 @@ struct symtab *tape__symtab_decode(const uint8_t *p, size_t len, char *err, size
 	return t;
 nomem:
 	tape__errfmt(err, errlen, "symbol table: out of memory");
+	free(noff);
 	tape__symtab_free(t);
 	errno = ENOMEM;
 	return NULL;
 bad:
+	free(noff);
 	tape__symtab_free(t);
 	errno = EBADMSG;
 	return NULL;

@@ -235,6 +235,10 @@ static void test_corrupt(void **state)
 		bad_table(q, sizeof(q), "symbol 1 is out of address order");
 		bad_table(u, sizeof(u), "name 1 is out of order");
 		bad_table(w, sizeof(w), "symbol 0 wraps past 2^64");
+		/* a frame is never named "" */
+		const uint8_t e[] = {1, 0, 0, 0};
+
+		bad_table(e, sizeof(e), "name 0 is empty");
 	}
 }
 
