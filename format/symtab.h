@@ -38,6 +38,7 @@ enum {
 	SYMTAB_SRC_DYNSYM = 2,	   /* .dynsym (no .symtab) */
 	SYMTAB_SRC_DEBUGDATA = 4,  /* .gnu_debugdata's .symtab (MiniDebugInfo) */
 	SYMTAB_SRC_UNREADABLE = 8, /* the file could not be read: no symbols */
+	SYMTAB_SRC_DEBUGFILE = 16, /* the .symtab of its debug file, by build-id */
 };
 
 /* ELF symbol bindings, as far as choosing among aliases needs them. */

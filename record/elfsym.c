@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <limits.h>
 #include <libelf.h>
 #include <lzma.h>
 #include <stdbool.h>
@@ -249,6 +250,54 @@ static void read_debugdata(struct collect *c, Elf *e)
 	free(raw);
 }
 
+/*
+ * The .symtab of the separate debug file DIR/.build-id/xx/rest.debug
+ * (Debian's -dbgsym and libc6-dbg layout, what perf reads too), if it is
+ * there and has the same build-id.  0 with the symbols added; -ENOENT
+ * when there is no usable file (not an error: the binary's own symbols
+ * are used then).
+ */
+static int read_debugfile(struct collect *c, const char *dir)
+{
+	struct elfsym *es = c->es;
+	char path[PATH_MAX];
+	struct elfsym id = {0};
+	Elf *e = NULL;
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+	size_t n;
+	int fd, rc = -ENOENT;
+
+	if (!dir || !*dir || !es->build_id_len)
+		return -ENOENT;
+	n = snprintf(path, sizeof(path), "%s/.build-id/%02x/", dir, es->build_id[0]);
+	for (size_t i = 1; i < es->build_id_len && n + 3 < sizeof(path); i++)
+		n += snprintf(path + n, sizeof(path) - n, "%02x", es->build_id[i]);
+	if (n + sizeof(".debug") > sizeof(path))
+		return -ENOENT;
+	strcpy(path + n, ".debug");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -ENOENT;
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!e || elf_kind(e) != ELF_K_ELF)
+		goto out;
+	/* a stale file of another build names nothing right */
+	scn = NULL;
+	while ((scn = elf_nextscn(e, scn)) && !id.build_id_len)
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE)
+			build_id_in(&id, elf_getdata(scn, NULL));
+	if (id.build_id_len != es->build_id_len ||
+	    memcmp(id.build_id, es->build_id, es->build_id_len))
+		goto out;
+	if ((scn = find_scn(e, SHT_SYMTAB, NULL, &sh)))
+		rc = read_syms(c, e, scn, &sh);
+out:
+	elf_end(e);
+	close(fd);
+	return rc;
+}
+
 void elfsym__free(struct elfsym *es)
 {
 	if (!es)
@@ -259,8 +308,10 @@ void elfsym__free(struct elfsym *es)
 	free(es);
 }
 
-struct elfsym *elfsym__read_fd(int fd, const char *what, char *err, size_t errlen)
+struct elfsym *elfsym__read_fd_opts(int fd, const char *what, const struct elfsym_opts *opts,
+				    char *err, size_t errlen)
 {
+	const char *debug_dir = opts && opts->debug_dir ? opts->debug_dir : "/usr/lib/debug";
 	struct elfsym *es = calloc(1, sizeof(*es));
 	struct collect c = {es};
 	Elf *e = NULL;
@@ -294,10 +345,19 @@ struct elfsym *elfsym__read_fd(int fd, const char *what, char *err, size_t errle
 			if (sh.sh_type == SHT_NOTE && build_id_in(es, elf_getdata(scn, NULL)))
 				break;
 		} while ((scn = elf_nextscn(e, scn)) && gelf_getshdr(scn, &sh));
-	if ((scn = find_scn(e, SHT_SYMTAB, NULL, &sh)))
+	if ((scn = find_scn(e, SHT_SYMTAB, NULL, &sh))) {
 		es->sources |= SYMTAB_SRC_SYMTAB;
-	else if ((scn = find_scn(e, SHT_DYNSYM, NULL, &sh)))
+	} else if (!(rc = read_debugfile(&c, debug_dir))) {
+		es->sources |= SYMTAB_SRC_DEBUGFILE;
+	} else if (rc != -ENOENT) {
+		/* a damaged debug file: the binary's own symbols instead */
+		es->nsyms = 0;
+		c.strs_len = 0;
+	}
+	if (!scn && !(es->sources & SYMTAB_SRC_DEBUGFILE) &&
+	    (scn = find_scn(e, SHT_DYNSYM, NULL, &sh)))
 		es->sources |= SYMTAB_SRC_DYNSYM;
+	rc = 0;
 	if (scn && (rc = read_syms(&c, e, scn, &sh))) {
 		seterr(err, errlen, what, "%s",
 		       rc == -EBADMSG ? "bad symbol table"
@@ -319,7 +379,13 @@ fail:
 	return NULL;
 }
 
-struct elfsym *elfsym__read(const char *path, char *err, size_t errlen)
+struct elfsym *elfsym__read_fd(int fd, const char *what, char *err, size_t errlen)
+{
+	return elfsym__read_fd_opts(fd, what, NULL, err, errlen);
+}
+
+struct elfsym *elfsym__read_opts(const char *path, const struct elfsym_opts *opts, char *err,
+				 size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct elfsym *es;
@@ -331,11 +397,16 @@ struct elfsym *elfsym__read(const char *path, char *err, size_t errlen)
 		errno = saved;
 		return NULL;
 	}
-	es = elfsym__read_fd(fd, path, err, errlen);
+	es = elfsym__read_fd_opts(fd, path, opts, err, errlen);
 	saved = errno;
 	close(fd);
 	errno = saved;
 	return es;
+}
+
+struct elfsym *elfsym__read(const char *path, char *err, size_t errlen)
+{
+	return elfsym__read_opts(path, NULL, err, errlen);
 }
 
 int elfsym__vaddr(const struct elfsym *es, uint64_t off, uint64_t *vaddr)

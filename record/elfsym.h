@@ -3,7 +3,8 @@
  * What a tape needs from an ELF binary to name its frames later, read at
  * record time with libelf (and liblzma for MiniDebugInfo): the GNU
  * build-id, the PT_LOAD segments (file offset <-> vaddr) and the function
- * symbols of .symtab, else .dynsym, plus the .symtab inside .gnu_debugdata
+ * symbols of .symtab, else of the separate debug file found by build-id
+ * (/usr/lib/debug/.build-id/), else .dynsym, plus the .symtab inside .gnu_debugdata
  * (the xz-compressed ELF Fedora's find-debuginfo adds) merged in.
  *
  * C++ names are kept mangled, as the file has them: demangling is the
@@ -30,6 +31,14 @@ struct elfsym {
 	char *strs;	  /* the names */
 };
 
+/* Options; NULL for the defaults. */
+struct elfsym_opts {
+	/* Where separate debug files are (DIR/.build-id/xx/rest.debug, found
+	 * by build-id): a binary without .symtab takes that file's instead of
+	 * its .dynsym, as perf does.  NULL: /usr/lib/debug; "": none. */
+	const char *debug_dir;
+};
+
 /*
  * Read @path.  NULL + errno (the open's errno for a missing or unreadable
  * file, ENOEXEC for what is not an ELF file, EBADMSG for a damaged one,
@@ -38,9 +47,13 @@ struct elfsym {
  * A damaged .gnu_debugdata is skipped (the other symbols stay).
  */
 struct elfsym *elfsym__read(const char *path, char *err, size_t errlen);
+struct elfsym *elfsym__read_opts(const char *path, const struct elfsym_opts *opts, char *err,
+				 size_t errlen);
 /* The same from an open file (not closed; its offset is not used).  @what
  * names it in errors. */
 struct elfsym *elfsym__read_fd(int fd, const char *what, char *err, size_t errlen);
+struct elfsym *elfsym__read_fd_opts(int fd, const char *what, const struct elfsym_opts *opts,
+				    char *err, size_t errlen);
 void elfsym__free(struct elfsym *es);
 
 /* The vaddr of file offset @off through the PT_LOAD segment holding it.

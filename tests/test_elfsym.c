@@ -75,6 +75,17 @@ static const char *name_at(const struct binary *bin, const void *addr, uint64_t 
 	return tape__binary_lookup(bin, foff, &name, off) ? NULL : name;
 }
 
+static struct elfsym *read_opts_ok(const char *path, const char *debug_dir)
+{
+	struct elfsym_opts opts = {debug_dir};
+	char err[300] = "";
+	struct elfsym *es = elfsym__read_opts(path, &opts, err, sizeof(err));
+
+	if (!es)
+		fail_msg("%s", err);
+	return es;
+}
+
 static struct elfsym *read_ok(const char *path)
 {
 	char err[300] = "";
@@ -104,8 +115,25 @@ static void test_self(void **state)
 	elfsym__free(es);
 }
 
-/* libc: only .dynsym on Debian.  Every resolved name is one the dynamic
- * linker puts at the same address. */
+static int run(const char *cmd)
+{
+	int rc = system(cmd);
+
+	if (rc)
+		print_message("'%s' failed: %d\n", cmd, rc);
+	return rc;
+}
+
+static bool have(const char *tool)
+{
+	char cmd[200];
+
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", tool);
+	return system(cmd) == 0;
+}
+
+/* libc: only .dynsym on Debian (its debug file set aside).  Every resolved
+ * name is one the dynamic linker puts at the same address. */
 static void test_libc(void **state)
 {
 	static const char *const funcs[] = {"open",	      "read",	 "write",    "malloc",
@@ -119,7 +147,7 @@ static void test_libc(void **state)
 	(void)state;
 	assert_non_null(h);
 	assert_int_equal(symtest_object((uintptr_t)dlsym(h, "open"), &o), 0);
-	es = read_ok(o.path);
+	es = read_opts_ok(o.path, "");
 	bin = to_block(es, o.path, &bytes);
 	assert_int_equal(es->build_id_len, 20);
 	assert_true(es->sources & (SYMTAB_SRC_SYMTAB | SYMTAB_SRC_DYNSYM));
@@ -149,24 +177,68 @@ static void test_libc(void **state)
 	assert_string_equal(name_at(bin, dlsym(h, "open"), &(uint64_t){0}), "open64");
 	tape__binary_free(bin);
 	elfsym__free(es);
+
+	/* with libc6-dbg's file, its .symtab: perf names open() by it too */
+	es = read_ok(o.path);
+	if (!(es->sources & SYMTAB_SRC_DEBUGFILE)) {
+		print_message("no debug file for libc under /usr/lib/debug/.build-id "
+			      "(libc6-dbg): its part skipped\n");
+	} else {
+		bin = to_block(es, o.path, &bytes);
+		print_message("libc with its debug file: %zu distinct addresses, %zu bytes\n",
+			      tape__symtab_count(bin->syms), bytes);
+		assert_string_equal(name_at(bin, dlsym(h, "open"), &(uint64_t){0}),
+				    "__GI___libc_open");
+		tape__binary_free(bin);
+	}
+	elfsym__free(es);
 	dlclose(h);
 }
 
-static int run(const char *cmd)
+/* A stripped binary and its debug file in DIR/.build-id/: the names come
+ * from the debug file, and only from one with the same build-id. */
+static void test_debugfile(void **state)
 {
-	int rc = system(cmd);
+	char cmd[2048], dir[300], path[300];
+	struct elfsym *es;
+	struct binary *bin;
+	uint64_t off;
 
-	if (rc)
-		print_message("'%s' failed: %d\n", cmd, rc);
-	return rc;
-}
+	(void)state;
+	if (!have("objcopy"))
+		skip(); /* binutils */
+	es = read_ok(self_exe);
+	snprintf(dir, sizeof(dir), "%s/dbg", tmpdir);
+	snprintf(path, sizeof(path), "%s/stripped3", tmpdir);
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %s/.build-id/%02x && objcopy --strip-all %s %s && "
+		 "objcopy --only-keep-debug %s %s/.build-id/%02x/",
+		 dir, es->build_id[0], self_exe, path, self_exe, dir, es->build_id[0]);
+	for (size_t i = 1; i < es->build_id_len; i++)
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "%02x", es->build_id[i]);
+	snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), ".debug");
+	assert_int_equal(run(cmd), 0);
+	elfsym__free(es);
 
-static bool have(const char *tool)
-{
-	char cmd[200];
+	es = read_opts_ok(path, dir);
+	assert_true(es->sources & SYMTAB_SRC_DEBUGFILE);
+	bin = to_block(es, path, NULL);
+	assert_string_equal(name_at(bin, (char *)elfsym_known_alpha + 2, &off),
+			    "elfsym_known_alpha");
+	assert_int_equal(off, 2);
+	tape__binary_free(bin);
+	elfsym__free(es);
 
-	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", tool);
-	return system(cmd) == 0;
+	/* the same file name holding another build's symbols is ignored */
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s/.build-id/* && objcopy --only-keep-debug /bin/true *.debug", dir);
+	assert_int_equal(run(cmd), 0);
+	es = read_opts_ok(path, dir);
+	assert_false(es->sources & SYMTAB_SRC_DEBUGFILE);
+	bin = to_block(es, path, NULL);
+	assert_null(name_at(bin, (void *)elfsym_known_alpha, &off));
+	tape__binary_free(bin);
+	elfsym__free(es);
 }
 
 /* A stripped copy keeps its build-id; its own functions are unknown,
@@ -326,7 +398,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_self),	 cmocka_unit_test(test_libc),
 		cmocka_unit_test(test_stripped), cmocka_unit_test(test_minidebuginfo),
-		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_errors),	 cmocka_unit_test(test_debugfile),
 	};
 
 	return cmocka_run_group_tests_name("elfsym", tests, setup, teardown);
