@@ -228,7 +228,7 @@ fuzz: $(FUZZ_BINS)
 DEB_PACKAGES := build-essential clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	libzstd-dev libsqlite3-dev sqlite3 libcmocka-dev libclang-rt-14-dev \
 	systemtap-sdt-dev python3 zstd linux-perf pkg-config groff-base man-db \
-	podman runc busybox-static protobuf-compiler \
+	podman runc busybox-static protobuf-compiler liblzma-dev libdw-dev xz-utils \
 	libcurl4-openssl-dev clickhouse-server clickhouse-client
 
 deps:

@@ -11,3 +11,7 @@ FUZZERS += tests/fuzz/fuzz_tpfmt.c
 UNIT_TESTS += tests/test_proctab.c
 UNIT_TESTS += tests/test_container.c
 FUZZERS += tests/fuzz/fuzz_container.c
+# symbol tables and binary blocks (issue 12): symbols travel with the tape
+FORMAT_SRCS += format/symtab.c
+UNIT_TESTS += tests/test_symtab.c
+FUZZERS += tests/fuzz/fuzz_symtab.c

@@ -70,3 +70,28 @@ $(OUTPUT)/tests/test_record_opts: tests/test_record_opts.c $(RECORD_OPTS_SRCS) \
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< $(RECORD_OPTS_SRCS) \
 		$(filter-out %/main.o,$(REPLAY_OBJS)) $(LIBTAPE) -lcmocka $(TOOLS_LIBS)
+
+# Symbols of ELF binaries (libelf, liblzma for MiniDebugInfo) and CFI
+# unwinding of frameless frames (libdw), for stacks (issue 12).
+RECORD_SRCS += record/elfsym.c
+RECORD_LIBS += -llzma
+ELFSYM_LIBS := -lelf -llzma
+# Unit tests, no root: built with the record sources they test and their
+# libraries, so not by the pattern rule for tests.
+UNIT_TESTS += tests/test_elfsym.c
+$(OUTPUT)/tests/test_elfsym: tests/test_elfsym.c record/elfsym.c tests/symtest.h $(LIBTAPE)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< record/elfsym.c $(LIBTAPE) -lcmocka \
+		$(ELFSYM_LIBS) -ldl
+RECORD_SRCS += record/unwind.c
+RECORD_LIBS += -ldw
+UNIT_TESTS += tests/test_unwind.c
+# frame pointers everywhere in it: the test walks its own frame chain
+$(OUTPUT)/tests/test_unwind: tests/test_unwind.c record/elfsym.c record/unwind.c tests/symtest.h \
+		$(LIBTAPE)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -fno-omit-frame-pointer -fno-optimize-sibling-calls $(ALL_LDFLAGS) \
+		-o $@ $< record/elfsym.c record/unwind.c $(LIBTAPE) -lcmocka $(ELFSYM_LIBS) -ldw \
+		-lpthread -ldl
