@@ -33,6 +33,7 @@
 #include "families.h"
 #include "generic.h"
 #include "host.h"
+#include "maps_rec.h"
 #include "preflight.h"
 #include "session.h"
 #include "sink.h"
@@ -95,6 +96,7 @@ struct recorder {
 	struct record_session s;
 	struct families *fam;
 	struct generic *gen;
+	struct maps_rec *mr; /* executable mappings, for user stacks */
 	struct ring_buffer *rb;
 	struct sink *sink;
 	struct record_meta meta;
@@ -802,6 +804,21 @@ static int tape_start(void *ctx, struct tape_writer *w)
 		n++;
 	}
 	err = tape_writer__add_procs(w, keep, n);
+	if (!err && r->mr) {
+		uint32_t *pids = malloc((n ? n : 1) * sizeof(*pids));
+		struct timespec now;
+
+		if (!pids) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		for (size_t i = 0; i < n; i++)
+			pids[i] = keep[i].pid;
+		clock_gettime(CLOCK_BOOTTIME, &now);
+		err = maps_rec__start(r->mr, w, pids, n,
+				      (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec);
+		free(pids);
+	}
 	r->last_bytes = tape_writer__bytes(w);
 cleanup:
 	free(keep);
@@ -867,6 +884,17 @@ static int handle_record(void *ctx, void *data, size_t size)
 	if (size < sizeof(*h)) {
 		r->bad_records++;
 		return 0;
+	}
+	if (r->mr) {
+		err = maps_rec__handle(r->mr, data, size);
+		if (err == -EBADMSG)
+			r->bad_records++;
+		if (err == 1 || err == -EBADMSG)
+			return 0;
+		if (err) {
+			fail_write(r, err, "writing mappings to");
+			return err;
+		}
 	}
 	if (h->kind == REC_GENERIC) {
 		err = -ENOENT;
@@ -1048,6 +1076,7 @@ static int recorder__finish(struct recorder *r, uint64_t t0, int ret)
 	r->gen = NULL;
 	families__free(r->fam);
 	r->fam = NULL;
+	maps_rec__detach(r->mr);
 	if (!r->rb_failed && !r->limit_hit)
 		ring_buffer__consume(r->rb); /* after a write error: counts what is lost */
 	collect_drops(r);
@@ -1410,6 +1439,16 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, PFX "%s\n", *err ? err : strerror(-e));
 		goto cleanup;
 	}
+	/* the mappings of user stacks; until -g records stacks, an internal
+	 * switch exercises them (the tape then has mapping blocks) */
+	if (getenv("BPFTAPE_RECORD_MAPPINGS")) {
+		err[0] = 0;
+		r.mr = maps_rec__attach(&r.s, err, sizeof(err));
+		if (!r.mr) {
+			fprintf(stderr, PFX "%s\n", *err ? err : strerror(errno));
+			goto cleanup;
+		}
+	}
 	if (o.pid > 0 && (o.want[FAMILY_NET] & WANT_TCP_STATE) &&
 	    !(r.s.filter_flags & FILTER_CGROUP))
 		claim_sockets(&r);
@@ -1546,6 +1585,7 @@ cleanup:
 	ring_buffer__free(r.rb);
 	generic__free(r.gen);
 	families__free(r.fam);
+	maps_rec__free(r.mr);
 	sink__free(r.sink);
 	record_session__free(&r.s);
 	record_meta__free(&r.meta);
