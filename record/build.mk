@@ -8,6 +8,12 @@ RECORD_SRCS += record/generic.c record/probespec.c record/list_events.c # probes
 # block it feeds (format/mapping.c), their unit test and the root test
 RECORD_SRCS += record/maps.c record/maps_rec.c
 UNIT_TESTS += tests/test_maps.c
+ROOT_TESTS += tests/test_maps_root.c
+TEST_HELPERS += tests/work_dlopen.c
+$(OUTPUT)/tests/libwork_dso.so: tests/work_dso.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -shared -o $@ $<
+root-tests: $(OUTPUT)/tests/libwork_dso.so
 BPF_SRCS += bpf/generic.bpf.c # probes engineer
 
 # Syscall names of the build machine, for the `syscall` enum in the schema.
