@@ -11,3 +11,5 @@ FUZZERS += tests/fuzz/fuzz_tpfmt.c
 UNIT_TESTS += tests/test_proctab.c
 UNIT_TESTS += tests/test_container.c
 FUZZERS += tests/fuzz/fuzz_container.c
+# the mapping block (type 9): its parser's fuzz target (block bodies)
+FUZZERS += tests/fuzz/fuzz_mapping.c

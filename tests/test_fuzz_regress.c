@@ -42,6 +42,9 @@
 #define LLVMFuzzerTestOneInput fuzz_sql_one
 #include "fuzz/fuzz_sql.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_mapping_one
+#include "fuzz/fuzz_mapping.c"
+#undef LLVMFuzzerTestOneInput
 
 typedef int (*fuzz_fn)(const uint8_t *data, size_t size);
 
@@ -185,6 +188,13 @@ static void test_tpfmt(void **state)
 	run_target("fuzz_tpfmt", fuzz_tpfmt_one, false);
 }
 
+/* block bodies: the target frames them itself */
+static void test_mapping(void **state)
+{
+	(void)state;
+	run_target("fuzz_mapping", fuzz_mapping_one, false);
+}
+
 static void test_sql(void **state)
 {
 	(void)state;
@@ -249,9 +259,13 @@ static void test_export_many_types(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reader), cmocka_unit_test(test_replay),
-		cmocka_unit_test(test_filter), cmocka_unit_test(test_tpfmt),
-		cmocka_unit_test(test_sql),    cmocka_unit_test(test_export_many_types),
+		cmocka_unit_test(test_reader),
+		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_filter),
+		cmocka_unit_test(test_tpfmt),
+		cmocka_unit_test(test_mapping),
+		cmocka_unit_test(test_sql),
+		cmocka_unit_test(test_export_many_types),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
