@@ -1136,6 +1136,25 @@ static int recorder__finish(struct recorder *r, uint64_t t0, int ret)
 			(unsigned long long)r->ring_records,
 			r->ring_records ? (double)r->ring_bytes / r->ring_records : 0.0);
 	}
+	if (r->mr) {
+		struct maps_stats st;
+
+		maps__stats(maps_rec__maps(r->mr), &st);
+		if (o->verbose)
+			fprintf(stderr,
+				PFX "mappings: %zu processes, %zu executable mappings, %zu "
+				    "binaries held; %llu /proc/PID/maps read\n",
+				st.procs, st.mappings, st.binaries,
+				(unsigned long long)st.snapshots);
+		if (st.procs_dropped || st.mappings_dropped || st.binaries_dropped)
+			fprintf(stderr,
+				PFX "warning: mapping limits reached: %llu processes, %llu "
+				    "mappings, %llu binaries not tracked (their user frames are "
+				    "unknown)\n",
+				(unsigned long long)st.procs_dropped,
+				(unsigned long long)st.mappings_dropped,
+				(unsigned long long)st.binaries_dropped);
+	}
 	if (r->child_done && WIFSIGNALED(r->child_status))
 		fprintf(stderr, PFX "%s was killed by signal %d (%s)\n", o->cmd[0],
 			WTERMSIG(r->child_status), strsignal(WTERMSIG(r->child_status)));
