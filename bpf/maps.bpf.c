@@ -5,17 +5,17 @@
  * removes PROT_EXEC, each with the file's path read here, so that a
  * process that exits at once still resolves after /proc forgot it.
  *
- * Why these hooks: the one perf uses, perf_event_mmap(vma), is compiled
- * without ftrace (kernel/events/), and fentry, fexit and LSM programs need
- * BPF trampolines, which this recorder's target kernels may lack (6.18
- * here answers EPERM to every fentry and lsm load), nor are kprobes always
- * configured.  Syscall exit (tp_btf/sys_exit) and sched_process_exec are
- * BTF tracepoints, always there.  At syscall exit the new vma exists:
- * bpf_find_vma() finds it by the address mmap returned, and
- * sched_process_exec walks the new image's vmas with the task_vma
- * iterator.  bpf_d_path() is only allowed in a few LSM and fentry hooks,
- * so the path is built here by walking the dentries up to the root of the
- * mount namespace, as d_path() does.
+ * Why these hooks: perf's own, perf_event_mmap(vma), is a plain function,
+ * reachable only with fentry or a kprobe; fentry, fexit and LSM programs
+ * need BPF trampolines, which the 6.18 kernel this was built on refuses
+ * (EPERM on every fentry and lsm load), and it has no kprobes
+ * (CONFIG_KPROBES off).  Syscall exit (tp_btf/sys_exit) and
+ * sched_process_exec are BTF tracepoints, always there.  At syscall exit
+ * the new vma exists: bpf_find_vma() finds it by the address mmap
+ * returned, and sched_process_exec walks the new image's vmas with the
+ * task_vma iterator.  bpf_d_path() is only allowed in a few LSM and
+ * fentry hooks, so the path is built here by walking the dentries up to
+ * the root of the mount namespace, as d_path() does.
  */
 #include "sys.bpf.h"
 
