@@ -71,19 +71,23 @@ struct rec {
 	char tape[PATH_MAX + 16];
 	int pid;
 	unsigned long long addr, offset;
+	unsigned long long main_addr, main_offset; /* "fork" */
 };
 
-/* Record the workload; its pid and what it printed into @out. */
-static void record(struct rec *out, bool mappings)
+/* Record the workload (in @mode, or NULL); its pid and what it printed
+ * into @out. */
+static void record(struct rec *out, bool mappings, char *mode)
 {
 	char work[PATH_MAX + 32], lib[PATH_MAX + 32], o[PATH_MAX + 16], e[PATH_MAX + 16];
-	char *argv[] = {bpftape, "record", "-e", "exec", "-o", out->tape, "--", work, lib, NULL};
+	char *argv[] = {bpftape, "record", "-e", "exec", "-o", out->tape,
+			"--",	 work,	   lib,	 mode,	 NULL};
 	FILE *f;
 	int rc;
 
 	snprintf(work, sizeof(work), "%s/work_dlopen", dir);
 	snprintf(lib, sizeof(lib), "%s/libwork_dso.so", dir);
-	snprintf(out->tape, sizeof(out->tape), "%s/%s.tape", tmpdir, mappings ? "maps" : "plain");
+	snprintf(out->tape, sizeof(out->tape), "%s/%s%s.tape", tmpdir, mappings ? "maps" : "plain",
+		 mode ? mode : "");
 	snprintf(o, sizeof(o), "%s/out", tmpdir);
 	snprintf(e, sizeof(e), "%s/err", tmpdir);
 	rc = run(argv, o, e, mappings);
@@ -93,7 +97,8 @@ static void record(struct rec *out, bool mappings)
 	}
 	f = fopen(o, "r");
 	assert_non_null(f);
-	if (fscanf(f, "%d %llx %llx", &out->pid, &out->addr, &out->offset) != 3) {
+	if (fscanf(f, "%d %llx %llx", &out->pid, &out->addr, &out->offset) != 3 ||
+	    (mode && fscanf(f, "%llx %llx", &out->main_addr, &out->main_offset) != 2)) {
 		show(o);
 		fail_msg("the workload printed no address");
 	}
@@ -112,7 +117,7 @@ static void test_dlopen_exit(void **state)
 	bool exe_seen = false;
 
 	(void)state;
-	record(&rec, true);
+	record(&rec, true, NULL);
 	snprintf(lib, sizeof(lib), "%s/libwork_dso.so", dir);
 	assert_non_null(realpath(lib, want));
 	r = tape_reader__open(rec.tape, err, sizeof(err));
@@ -166,6 +171,62 @@ static void test_dlopen_exit(void **state)
 	tape_reader__free(r);
 }
 
+/*
+ * A forked child (no exec) has its parent's mappings, and a library it
+ * dlclose()s is unmapped from then on: fork and munmap reach the tape.
+ */
+static void test_fork_dlclose(void **state)
+{
+	char lib[PATH_MAX + 32], want[PATH_MAX], err[256];
+	const struct tape_binary *b;
+	struct tape_reader *r;
+	struct rec rec;
+	uint64_t offset, map_ts = 0, unmap_ts = 0, map_start = 0;
+	uint32_t bin, ppid = 0;
+
+	(void)state;
+	record(&rec, true, "fork");
+	snprintf(lib, sizeof(lib), "%s/libwork_dso.so", dir);
+	assert_non_null(realpath(lib, want));
+	r = tape_reader__open(rec.tape, err, sizeof(err));
+	if (!r)
+		fail_msg("%s: %s", rec.tape, err);
+	for (size_t i = 0; i < tape_reader__mapping_count(r); i++) {
+		const struct tape_mapping *m = tape_reader__mapping(r, i);
+
+		if (m->pid != (uint32_t)rec.pid)
+			continue;
+		if (m->kind == TAPE_MAPPING_FORK)
+			ppid = m->ppid;
+		b = m->kind == TAPE_MAPPING_MAP ? tape_reader__binary_by_id(r, m->binary) : NULL;
+		if (b && !strcmp(b->path, want) && rec.addr >= m->start && rec.addr < m->end) {
+			map_ts = m->ts;
+			map_start = m->start;
+		}
+		if (m->kind == TAPE_MAPPING_UNMAP && map_ts && m->start <= map_start &&
+		    m->end > map_start)
+			unmap_ts = m->ts;
+	}
+	if (!ppid)
+		fail_msg("no fork record for pid %d", rec.pid);
+	if (!map_ts || !unmap_ts)
+		fail_msg("pid %d: the library's mapping at ts %llu, its unmapping at ts %llu",
+			 rec.pid, (unsigned long long)map_ts, (unsigned long long)unmap_ts);
+	/* the child's own code, from the parent's exec through the fork */
+	assert_int_equal(
+		tape_reader__resolve_addr(r, rec.pid, map_ts, rec.main_addr, &bin, &offset), 0);
+	b = tape_reader__binary_by_id(r, bin);
+	assert_non_null(b);
+	assert_non_null(strstr(b->path, "/work_dlopen"));
+	assert_int_equal(offset, rec.main_offset);
+	/* the library while it was mapped, and not after dlclose() */
+	assert_int_equal(tape_reader__resolve_addr(r, rec.pid, map_ts, rec.addr, &bin, &offset), 0);
+	assert_int_equal(offset, rec.offset);
+	assert_int_equal(tape_reader__resolve_addr(r, rec.pid, unmap_ts, rec.addr, &bin, &offset),
+			 -ENOENT);
+	tape_reader__free(r);
+}
+
 /* Without stacks, a tape has no mapping block. */
 static void test_off_by_default(void **state)
 {
@@ -174,7 +235,7 @@ static void test_off_by_default(void **state)
 	char err[256];
 
 	(void)state;
-	record(&rec, false);
+	record(&rec, false, NULL);
 	r = tape_reader__open(rec.tape, err, sizeof(err));
 	if (!r)
 		fail_msg("%s: %s", rec.tape, err);
@@ -187,6 +248,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dlopen_exit),
+		cmocka_unit_test(test_fork_dlclose),
 		cmocka_unit_test(test_off_by_default),
 	};
 	char self[PATH_MAX], probe[PATH_MAX + 64], o[PATH_MAX + 16], e[PATH_MAX + 16];

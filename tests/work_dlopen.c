@@ -4,7 +4,13 @@
  * argv[1] (built by the tests, so no process had it mapped before), call
  * into it, print where its function is (address, and the file offset its
  * program headers give), and exit at once, without dlclose().
+ *
+ * With argv[2] "fork": a child does that instead, and dlclose()s the object
+ * before it exits; it prints its pid, the function's address and offset,
+ * then its own main()'s address and offset (mapped by the parent's exec,
+ * inherited by the fork).
  */
+#include <sys/wait.h>
 #include <dlfcn.h>
 #include <link.h>
 #include <stdint.h>
@@ -36,15 +42,57 @@ static int find(struct dl_phdr_info *info, size_t size, void *ctx)
 	return 0;
 }
 
+static int where(uintptr_t addr, uint64_t *offset)
+{
+	struct q q = {.addr = addr};
+
+	dl_iterate_phdr(find, &q);
+	*offset = q.offset;
+	return q.found;
+}
+
+int main(int argc, char **argv);
+
+static int child(const char *lib)
+{
+	int (*add)(int);
+	uint64_t off, main_off;
+	void *h = dlopen(lib, RTLD_NOW);
+
+	if (!h)
+		return 1;
+	add = (int (*)(int))dlsym(h, "work_dso_add");
+	if (!add || add(41) != 42 || !where((uintptr_t)add, &off) ||
+	    !where((uintptr_t)main, &main_off))
+		return 1;
+	printf("%d 0x%llx 0x%llx 0x%llx 0x%llx\n", (int)getpid(),
+	       (unsigned long long)(uintptr_t)add, (unsigned long long)off,
+	       (unsigned long long)(uintptr_t)main, (unsigned long long)main_off);
+	fflush(stdout);
+	if (dlclose(h))
+		return 1;
+	_exit(0);
+}
+
 int main(int argc, char **argv)
 {
 	int (*add)(int);
 	struct q q = {0};
 	void *h;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: work_dlopen LIB.so\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: work_dlopen LIB.so [fork]\n");
 		return 2;
+	}
+	if (argc == 3) {
+		pid_t pid = fork();
+		int status;
+
+		if (pid == 0)
+			_exit(child(argv[1]));
+		if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+			return 1;
+		return WEXITSTATUS(status);
 	}
 	h = dlopen(argv[1], RTLD_NOW);
 	if (!h) {
