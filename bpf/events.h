@@ -38,6 +38,8 @@ enum rec_kind {
 	REC_MKNOD,   /* struct rec_mknod */
 	REC_LINK,    /* struct rec_rename */
 	REC_SYMLINK, /* struct rec_rename: target at 0, olddfd unused */
+	REC_MMAP,    /* struct rec_mmap (bpf/maps.bpf.c, stacks only) */
+	REC_MUNMAP,  /* struct rec_munmap */
 	REC_KIND_MAX,
 };
 
@@ -290,6 +292,42 @@ struct sock_owner {
 	__u8 pad[7];
 };
 _Static_assert(sizeof(struct sock_owner) == 32, "sock_owner layout");
+
+/*
+ * REC_MMAP: an executable file mapping appeared in the process (mmap or
+ * mprotect with PROT_EXEC, or the image an exec mapped).  @dev is the
+ * kernel's dev_t (major << 20 | minor) of the file's super block, @pgoff
+ * the file offset in bytes of @start.  @path is the file's path from its
+ * mount namespace's root, @path_len bytes without a NUL.
+ */
+#define REC_MMAP_TRUNC 1 /* the path was longer than REC_PATH_MAX, or deeper than the walk */
+struct rec_mmap {
+	struct rec_hdr hdr;
+	__u64 start;
+	__u64 end;
+	__u64 pgoff;
+	__u64 ino;
+	__u32 dev;
+	__u16 flags; /* REC_MMAP_* */
+	__u16 path_len;
+	__u8 path[REC_PATH_MAX];
+};
+_Static_assert(sizeof(struct rec_mmap) == 80 + REC_PATH_MAX, "rec_mmap layout");
+
+/*
+ * REC_MUNMAP: [start, end) is no longer mapped executable (munmap, or
+ * mprotect without PROT_EXEC); with REC_MUNMAP_EXEC, an exec replaced the
+ * whole address space (the new image's REC_MMAP records follow).
+ */
+#define REC_MUNMAP_EXEC 1
+struct rec_munmap {
+	struct rec_hdr hdr;
+	__u64 start;
+	__u64 end;
+	__u32 flags; /* REC_MUNMAP_* */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct rec_munmap) == 64, "rec_munmap layout");
 
 /* Which events of a family to emit (`want` rodata of each family). */
 #define WANT_FORK	  (1u << 0)

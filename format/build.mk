@@ -1,7 +1,7 @@
 # format/: the tape library (libc and zstd only).
 FORMAT_SRCS += format/crc32c.c format/buf.c format/names.c format/schema.c format/writer.c \
 	format/reader.c format/cursor.c format/fmt.c format/recover.c format/tpfmt_hook.c \
-	format/outfile.c format/proctab.c format/container.c
+	format/outfile.c format/proctab.c format/container.c format/mapping.c
 # Tracepoint format descriptions (generic probes engineer): parser, decoder,
 # its unit test and fuzz target.
 FORMAT_SRCS += format/tpfmt.c
@@ -15,3 +15,6 @@ FUZZERS += tests/fuzz/fuzz_container.c
 FORMAT_SRCS += format/symtab.c
 UNIT_TESTS += tests/test_symtab.c
 FUZZERS += tests/fuzz/fuzz_symtab.c
+
+# the mapping block (type 9): its parser's fuzz target (block bodies)
+FUZZERS += tests/fuzz/fuzz_mapping.c

@@ -524,6 +524,9 @@ static int absorb(struct tape_reader *r, struct rblock *b, const struct buf *bod
 	case BLOCK_LOSS:
 		err = parse_loss(r, &d);
 		break;
+	case BLOCK_MAPPING:
+		err = tape__parse_mappings(r, &d);
+		break;
 	case BLOCK_CHUNK:
 		err = add_chunk(r, b, body->data, body->len);
 		if (err == -EBADMSG)
@@ -995,6 +998,7 @@ static void reset_contents(struct tape_reader *r)
 	free(r->losses);
 	r->losses = NULL;
 	r->nlosses = r->caplosses = 0;
+	tape__mappings_reset(r);
 	for (size_t i = 0; i < r->nchunks; i++)
 		tape__summary_free(&r->chunks[i].s);
 	free(r->chunks);

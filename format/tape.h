@@ -207,6 +207,36 @@ struct tape_proc {
 };
 
 /*
+ * One change to the executable file mappings of a process (the mapping
+ * block, docs/FORMAT.md "Mapping block (type 9)").  A process's mappings at
+ * time T are the effect of its records with ts <= T, in tape order; user
+ * stack frames name a binary id and a file offset, and these records say
+ * which pid had which binary where.
+ */
+enum tape_mapping_kind {
+	TAPE_MAPPING_MAP = 1,	/* [start, end) maps @binary from file offset @offset */
+	TAPE_MAPPING_UNMAP = 2, /* [start, end) is no longer mapped executable */
+	TAPE_MAPPING_EXEC = 3,	/* exec: every mapping of @pid ends */
+	TAPE_MAPPING_FORK = 4,	/* @pid is a new process with the mappings of @ppid */
+};
+
+struct tape_mapping {
+	uint8_t kind; /* enum tape_mapping_kind */
+	uint32_t pid; /* a process (tgid); its threads share its mappings */
+	uint64_t ts;  /* valid from (CLOCK_BOOTTIME ns) */
+	uint64_t start, end;
+	uint64_t offset; /* MAP: file offset in bytes of @start */
+	uint32_t binary; /* MAP: binary id (>= 1) */
+	uint32_t ppid;	 /* FORK: the parent */
+};
+
+/* A binary that mappings name, by id (ids are per tape, from 1). */
+struct tape_binary {
+	uint32_t id;
+	const char *path; /* as mapped; a deleted file keeps its path */
+};
+
+/*
  * A container as its runtime's cgroup names it.  @runtime and @qos point
  * to static strings (NULL when unknown); the rest is held in the struct.
  */
@@ -429,6 +459,17 @@ int tape_writer__append(struct tape_writer *w, const struct tape_event *ev);
 /* Record that @loss->count events were dropped.  0 or -errno. */
 int tape_writer__add_loss(struct tape_writer *w, const struct tape_loss *loss);
 
+/*
+ * Record a change of a process's executable mappings (mapping block,
+ * written with the next chunk, before its events, or at finish).  For
+ * TAPE_MAPPING_MAP, @path names binary @rec->binary the first time the
+ * tape meets that id (later calls may pass NULL; a different path for a
+ * known id is ignored).  0, -EINVAL (bad kind, start > end, a MAP without
+ * a binary id, an unknown id without a path), or -errno.
+ */
+int tape_writer__add_mapping(struct tape_writer *w, const struct tape_mapping *rec,
+			     const char *path);
+
 /* Cut the current chunk now, compressed and written.  0 or -errno. */
 int tape_writer__flush(struct tape_writer *w);
 
@@ -533,6 +574,24 @@ const struct tape_proc *tape_reader__proc(const struct tape_reader *r, size_t i)
 /* Every loss record in the tape, in file order. */
 size_t tape_reader__loss_count(const struct tape_reader *r);
 const struct tape_loss *tape_reader__loss(const struct tape_reader *r, size_t i);
+
+/*
+ * The records of every mapping block, in file order, and the binaries they
+ * name (docs/FORMAT.md "Mapping block (type 9)").  Valid while @r lives.
+ */
+size_t tape_reader__mapping_count(const struct tape_reader *r);
+const struct tape_mapping *tape_reader__mapping(const struct tape_reader *r, size_t i);
+size_t tape_reader__binary_count(const struct tape_reader *r);
+const struct tape_binary *tape_reader__binary(const struct tape_reader *r, size_t i);
+/* The binary with @id, or NULL. */
+const struct tape_binary *tape_reader__binary_by_id(const struct tape_reader *r, uint32_t id);
+/*
+ * Which mapping held @addr in process @pid at time @ts, from the tape's
+ * mapping records (forks followed to the parent's mappings at the fork).
+ * 0 with *@binary and *@offset (file offset) set, or -ENOENT.
+ */
+int tape_reader__resolve_addr(const struct tape_reader *r, uint32_t pid, uint64_t ts, uint64_t addr,
+			      uint32_t *binary, uint64_t *offset);
 
 /* What the index says about one chunk, without decompressing it. */
 struct tape_chunk_info {

@@ -33,6 +33,7 @@ enum block_type {
 	BLOCK_LOSS = 5,
 	BLOCK_INDEX = 6,
 	BLOCK_TRAILER = 7,
+	BLOCK_MAPPING = 9,
 };
 
 #define TRAILER_MAGIC	  0x444e4554u /* "TEND" */
@@ -50,6 +51,8 @@ enum block_type {
 #define MAX_CHUNK_RAW	 (256u << 20)
 #define MAX_CHUNK_EVENTS (16u << 20)
 #define MAX_ENUM_VALUES	 65536
+/* binary ids of mapping blocks: the writer's bitmap of ids it defined */
+#define TAPE_MAX_BINARY_ID (1u << 24)
 /* What a cursor's open chunks may hold decoded at once: one chunk at the
  * limits above fits (a 256 MiB payload and a table of its strings); many
  * chunks overlapping in time (or a hostile tape) are refused beyond it. */
@@ -341,6 +344,10 @@ struct tape_reader {
 	size_t nprocs, capprocs;
 	struct tape_loss *losses;
 	size_t nlosses, caplosses;
+	struct tape_mapping *mappings; /* mapping blocks (mapping.c) */
+	size_t nmappings, capmappings;
+	struct tape_binary *binaries; /* paths owned */
+	size_t nbinaries, capbinaries;
 	struct rchunk *chunks;
 	size_t nchunks, capchunks;
 	struct rblock *blocks;
@@ -356,6 +363,12 @@ struct tape_reader {
  * block runs past the end of the input) or another -errno. */
 int tape__reader_read_block(struct tape_reader *r, uint64_t off, struct buf *body,
 			    struct rblock *blk, char *err, size_t errlen);
+
+/* Mapping blocks (mapping.c): one length-prefixed record into @b, its ts
+ * relative to @prev_ts; parse a block body into @r; free what was parsed. */
+int tape__mapping_encode(struct buf *b, const struct tape_mapping *m, uint64_t prev_ts);
+int tape__parse_mappings(struct tape_reader *r, struct rd *d);
+void tape__mappings_reset(struct tape_reader *r);
 
 /* The built-in loss type (id 0). */
 extern const struct tape_type tape_loss_type;

@@ -92,6 +92,13 @@ struct tape_writer {
 	struct buf meta; /* pending metadata entries */
 	uint32_t nmeta;
 
+	/* pending mapping block: binaries it defines, then its records */
+	struct buf mapbins, maprecs;
+	uint32_t nmapbins, nmaprecs;
+	uint64_t map_prev_ts;
+	uint8_t *bins_seen; /* bitmap of the binary ids this tape defines */
+	size_t bins_seen_len;
+
 	struct wrow *rows;
 	uint32_t nrows;
 	size_t caprows;
@@ -238,6 +245,19 @@ static int flush_pending(struct tape_writer *w)
 			return err;
 		w->meta.len = 0;
 		w->nmeta = 0;
+	}
+	if (w->nmaprecs) {
+		err = block_reset(w);
+		err = err ?: tape__buf_put_varint(&w->block, w->nmapbins);
+		err = err ?: tape__buf_put(&w->block, w->mapbins.data, w->mapbins.len);
+		err = err ?: tape__buf_put_varint(&w->block, w->nmaprecs);
+		err = err ?: tape__buf_put(&w->block, w->maprecs.data, w->maprecs.len);
+		err = err ?: put_block(w, BLOCK_MAPPING, &w->block, 0);
+		if (err)
+			return err;
+		w->mapbins.len = w->maprecs.len = 0;
+		w->nmapbins = w->nmaprecs = 0;
+		w->map_prev_ts = 0;
 	}
 	if (w->enums_written == w->nenums && w->types_written == w->ntypes)
 		return 0;
@@ -467,6 +487,57 @@ int tape_writer__add_loss(struct tape_writer *w, const struct tape_loss *loss)
 	if (err)
 		return fail(w, err, "out of memory");
 	return put_block(w, BLOCK_LOSS, &w->block, 0);
+}
+
+int tape_writer__add_mapping(struct tape_writer *w, const struct tape_mapping *rec,
+			     const char *path)
+{
+	size_t byte;
+	int err;
+
+	if (!w || !rec || w->finished || rec->kind < TAPE_MAPPING_MAP ||
+	    rec->kind > TAPE_MAPPING_FORK)
+		return -EINVAL;
+	if ((rec->kind == TAPE_MAPPING_MAP || rec->kind == TAPE_MAPPING_UNMAP) &&
+	    rec->start >= rec->end)
+		return -EINVAL;
+	if (w->err)
+		return w->err;
+	if (rec->kind == TAPE_MAPPING_MAP) {
+		if (!rec->binary || rec->binary > TAPE_MAX_BINARY_ID)
+			return -EINVAL;
+		byte = rec->binary / 8;
+		if (byte >= w->bins_seen_len || !(w->bins_seen[byte] & (1u << (rec->binary % 8)))) {
+			struct buf b = {0};
+
+			if (!path)
+				return -EINVAL;
+			if (byte >= w->bins_seen_len) {
+				size_t len = byte * 2 + 16;
+				uint8_t *p = realloc(w->bins_seen, len);
+
+				if (!p)
+					return fail(w, -ENOMEM, "out of memory");
+				memset(p + w->bins_seen_len, 0, len - w->bins_seen_len);
+				w->bins_seen = p;
+				w->bins_seen_len = len;
+			}
+			err = tape__buf_put_varint(&b, rec->binary);
+			err = err ?: tape__buf_put_str(&b, path);
+			err = err ?: tape__buf_put_bytes(&w->mapbins, b.data, b.len);
+			tape__buf_free(&b);
+			if (err)
+				return fail(w, err, "out of memory");
+			w->bins_seen[byte] |= 1u << (rec->binary % 8);
+			w->nmapbins++;
+		}
+	}
+	err = tape__mapping_encode(&w->maprecs, rec, w->map_prev_ts);
+	if (err)
+		return fail(w, err, "out of memory");
+	w->map_prev_ts = rec->ts;
+	w->nmaprecs++;
+	return 0;
 }
 
 /* ---- dictionary ---- */
@@ -1240,6 +1311,9 @@ void tape_writer__free(struct tape_writer *w)
 		tape__enum_free(w->enums[i].copy);
 	free(w->enums);
 	tape__buf_free(&w->meta);
+	tape__buf_free(&w->mapbins);
+	tape__buf_free(&w->maprecs);
+	free(w->bins_seen);
 	free(w->rows);
 	free(w->vals);
 	dict_free(&w->dict);

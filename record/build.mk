@@ -2,8 +2,18 @@
 RECORD_SRCS += record/record.c record/options.c record/session.c record/builtin.c record/host.c \
 	record/preflight.c \
 	record/sink.c record/families.c record/container.c
-BPF_SRCS += bpf/proc.bpf.c bpf/file.bpf.c bpf/net.bpf.c bpf/syscall.bpf.c bpf/sched.bpf.c
+BPF_SRCS += bpf/proc.bpf.c bpf/file.bpf.c bpf/net.bpf.c bpf/syscall.bpf.c bpf/sched.bpf.c bpf/maps.bpf.c
 RECORD_SRCS += record/generic.c record/probespec.c record/list_events.c # probes engineer
+# executable mappings per process (issue 12): record/maps.c, the mapping
+# block it feeds (format/mapping.c), their unit test and the root test
+RECORD_SRCS += record/maps.c record/maps_rec.c
+UNIT_TESTS += tests/test_maps.c
+ROOT_TESTS += tests/test_maps_root.c
+TEST_HELPERS += tests/work_dlopen.c
+$(OUTPUT)/tests/libwork_dso.so: tests/work_dso.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -shared -o $@ $<
+root-tests: $(OUTPUT)/tests/libwork_dso.so
 BPF_SRCS += bpf/generic.bpf.c # probes engineer
 
 # Syscall names of the build machine, for the `syscall` enum in the schema.

@@ -33,6 +33,7 @@
 #include "families.h"
 #include "generic.h"
 #include "host.h"
+#include "maps_rec.h"
 #include "options.h"
 #include "record.h"
 #include "preflight.h"
@@ -69,6 +70,7 @@ struct recorder {
 	struct record_session s;
 	struct families *fam;
 	struct generic *gen;
+	struct maps_rec *mr; /* executable mappings, for user stacks */
 	struct ring_buffer *rb;
 	struct sink *sink;
 	struct record_meta meta;
@@ -477,6 +479,21 @@ static int tape_start(void *ctx, struct tape_writer *w)
 		n++;
 	}
 	err = tape_writer__add_procs(w, keep, n);
+	if (!err && r->mr) {
+		uint32_t *pids = malloc((n ? n : 1) * sizeof(*pids));
+		struct timespec now;
+
+		if (!pids) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		for (size_t i = 0; i < n; i++)
+			pids[i] = keep[i].pid;
+		clock_gettime(CLOCK_BOOTTIME, &now);
+		err = maps_rec__start(r->mr, w, pids, n,
+				      (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec);
+		free(pids);
+	}
 	r->last_bytes = tape_writer__bytes(w);
 cleanup:
 	free(keep);
@@ -542,6 +559,17 @@ static int handle_record(void *ctx, void *data, size_t size)
 	if (size < sizeof(*h)) {
 		r->bad_records++;
 		return 0;
+	}
+	if (r->mr) {
+		err = maps_rec__handle(r->mr, data, size);
+		if (err == -EBADMSG)
+			r->bad_records++;
+		if (err == 1 || err == -EBADMSG)
+			return 0;
+		if (err) {
+			fail_write(r, err, "writing mappings to");
+			return err;
+		}
 	}
 	if (h->kind == REC_GENERIC) {
 		err = -ENOENT;
@@ -724,6 +752,7 @@ static int recorder__finish(struct recorder *r, uint64_t t0, int ret, struct rec
 	r->gen = NULL;
 	families__free(r->fam);
 	r->fam = NULL;
+	maps_rec__detach(r->mr);
 	if (!r->rb_failed && !r->limit_hit)
 		ring_buffer__consume(r->rb); /* after a write error: counts what is lost */
 	collect_drops(r);
@@ -759,6 +788,10 @@ static int recorder__finish(struct recorder *r, uint64_t t0, int ret, struct rec
 	res->ring_records = r->ring_records;
 	res->ring_bytes = r->ring_bytes;
 	res->child_done = r->child_done;
+	if (r->mr) {
+		res->has_maps = true;
+		maps__stats(maps_rec__maps(r->mr), &res->maps);
+	}
 	res->child_status = r->child_status;
 	return r->write_err ? 1 : ret;
 }
@@ -807,6 +840,24 @@ int record__report(const struct record_opts *o, const struct record_result *res,
 		fprintf(stderr, PFX "ring: %llu records, %.1f bytes per record\n",
 			(unsigned long long)res->ring_records,
 			res->ring_records ? (double)res->ring_bytes / res->ring_records : 0.0);
+	}
+	if (res->has_maps) {
+		const struct maps_stats *mst = &res->maps;
+
+		if (o->verbose)
+			fprintf(stderr,
+				PFX "mappings: %zu processes, %zu executable mappings, %zu "
+				    "binaries held; %llu /proc/PID/maps read\n",
+				mst->procs, mst->mappings, mst->binaries,
+				(unsigned long long)mst->snapshots);
+		if (mst->procs_dropped || mst->mappings_dropped || mst->binaries_dropped)
+			fprintf(stderr,
+				PFX "warning: mapping limits reached: %llu processes, %llu "
+				    "mappings, %llu binaries not tracked (their user frames are "
+				    "unknown)\n",
+				(unsigned long long)mst->procs_dropped,
+				(unsigned long long)mst->mappings_dropped,
+				(unsigned long long)mst->binaries_dropped);
 	}
 	if (res->child_done && WIFSIGNALED(res->child_status))
 		fprintf(stderr, PFX "%s was killed by signal %d (%s)\n", o->cmd[0],
@@ -1108,6 +1159,16 @@ int record__run(const struct record_opts *o, struct record_result *res)
 		fail(res, "%s", *err ? err : strerror(-e));
 		goto cleanup;
 	}
+	/* the mappings of user stacks; until -g records stacks, an internal
+	 * switch exercises them (the tape then has mapping blocks) */
+	if (getenv("BPFTAPE_RECORD_MAPPINGS")) {
+		err[0] = 0;
+		r.mr = maps_rec__attach(&r.s, err, sizeof(err));
+		if (!r.mr) {
+			fail(res, "%s", *err ? err : strerror(errno));
+			goto cleanup;
+		}
+	}
 	if (o->pid > 0 && (o->want[FAMILY_NET] & WANT_TCP_STATE) &&
 	    !(r.s.filter_flags & FILTER_CGROUP))
 		claim_sockets(&r);
@@ -1244,6 +1305,7 @@ cleanup:
 	ring_buffer__free(r.rb);
 	generic__free(r.gen);
 	families__free(r.fam);
+	maps_rec__free(r.mr);
 	sink__free(r.sink);
 	record_session__free(&r.s);
 	record_meta__free(&r.meta);

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "maps.h"
 #include "options.h"
 
 struct record_result {
@@ -37,6 +38,8 @@ struct record_result {
 	bool limit_hit;			/* --max-size reached */
 	bool child_done;		/* CMD was waited for... */
 	int child_status;		/* ...and this is its wait status */
+	bool has_maps;			/* mappings were tracked (user stacks) */
+	struct maps_stats maps;
 };
 
 /*

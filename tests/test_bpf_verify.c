@@ -27,6 +27,7 @@
 
 #include "file.skel.h"
 #include "generic.skel.h"
+#include "maps.skel.h"
 #include "net.skel.h"
 #include "proc.skel.h"
 #include "sched.skel.h"
@@ -76,6 +77,7 @@ VERIFY_SKEL(net)
 VERIFY_SKEL(syscall)
 VERIFY_SKEL(sched)
 VERIFY_SKEL(generic)
+VERIFY_SKEL(maps)
 
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -89,6 +91,7 @@ int main(void)
 		cmocka_unit_test(test_proc),  cmocka_unit_test(test_file),
 		cmocka_unit_test(test_net),   cmocka_unit_test(test_syscall),
 		cmocka_unit_test(test_sched), cmocka_unit_test(test_generic),
+		cmocka_unit_test(test_maps),
 	};
 
 	if (geteuid()) {

@@ -45,6 +45,9 @@
 #define LLVMFuzzerTestOneInput fuzz_symtab_one
 #include "fuzz/fuzz_symtab.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_mapping_one
+#include "fuzz/fuzz_mapping.c"
+#undef LLVMFuzzerTestOneInput
 
 typedef int (*fuzz_fn)(const uint8_t *data, size_t size);
 
@@ -188,6 +191,13 @@ static void test_tpfmt(void **state)
 	run_target("fuzz_tpfmt", fuzz_tpfmt_one, false);
 }
 
+/* block bodies: the target frames them itself */
+static void test_mapping(void **state)
+{
+	(void)state;
+	run_target("fuzz_mapping", fuzz_mapping_one, false);
+}
+
 static void test_sql(void **state)
 {
 	(void)state;
@@ -258,10 +268,14 @@ static void test_export_many_types(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reader), cmocka_unit_test(test_replay),
-		cmocka_unit_test(test_filter), cmocka_unit_test(test_tpfmt),
-		cmocka_unit_test(test_sql),    cmocka_unit_test(test_export_many_types),
+		cmocka_unit_test(test_reader),
+		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_filter),
+		cmocka_unit_test(test_tpfmt),
+		cmocka_unit_test(test_mapping),
 		cmocka_unit_test(test_symtab),
+		cmocka_unit_test(test_sql),
+		cmocka_unit_test(test_export_many_types),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
