@@ -91,7 +91,7 @@ static __always_inline void generic_output(struct generic_scratch *sc, __u32 id,
 	sc->rec.hdr.ts = ts;
 	sc->rec.hdr.pid = pid_tgid >> 32;
 	sc->rec.hdr.tid = (__u32)pid_tgid;
-	sc->rec.hdr.kind = REC_GENERIC;
+	sc->rec.hdr.kind = REC_GENERIC | stack_emit(REC_GENERIC, id);
 	sc->rec.hdr.cpu = bpf_get_smp_processor_id();
 	sc->rec.hdr.size = size;
 	bpf_get_current_comm(sc->rec.hdr.comm, sizeof(sc->rec.hdr.comm));

@@ -2,6 +2,11 @@
 RECORD_SRCS += record/record.c record/session.c record/builtin.c record/host.c \
 	record/preflight.c \
 	record/sink.c record/families.c record/container.c
+# stacks (-g): capture, kernel symbols, user address resolution, dedup
+RECORD_SRCS += record/stack.c record/ksyms.c record/stackres.c
+UNIT_TESTS += tests/test_ksyms.c
+ROOT_TESTS += tests/test_stacks.c
+TEST_HELPERS += tests/work_stacks.c
 BPF_SRCS += bpf/proc.bpf.c bpf/file.bpf.c bpf/net.bpf.c bpf/syscall.bpf.c bpf/sched.bpf.c
 RECORD_SRCS += record/generic.c record/probespec.c record/list_events.c # probes engineer
 BPF_SRCS += bpf/generic.bpf.c # probes engineer
@@ -14,7 +19,7 @@ $(OUTPUT)/syscall_names.h: | $(OUTPUT)
 		awk '{ printf "\t{ %s, \"%s\" },\n", $$1, $$2 }' > $@
 $(OUTPUT)/obj/record/builtin.o: $(OUTPUT)/syscall_names.h
 # BPF objects also depend on the shared headers they include.
-$(BPF_OBJS): bpf/sys.bpf.h bpf/common.bpf.h bpf/events.h
+$(BPF_OBJS): bpf/sys.bpf.h bpf/common.bpf.h bpf/events.h bpf/stack.bpf.h
 
 # Root/BPF integration tests, the workloads they record, the openat storm.
 ROOT_TESTS += tests/test_record.c
@@ -58,3 +63,5 @@ $(OUTPUT)/tests/test_bpf_verify: tests/test_bpf_verify.c $(patsubst bpf/%.bpf.c,
 .PHONY: soak
 soak: all $(OUTPUT)/tests/work_files $(OUTPUT)/tests/work_connect
 	BPFTAPE=$(OUTPUT)/bpftape HELPERS=$(OUTPUT)/tests tests/soak.sh
+# the stacks workload walks by frame pointers, whatever the build's flags
+$(OUTPUT)/tests/work_stacks: ALL_CFLAGS += -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-shrink-wrap -O1

@@ -36,6 +36,7 @@
 #include "preflight.h"
 #include "session.h"
 #include "sink.h"
+#include "stack.h"
 #include "verbs.h"
 
 #define PFX	       "bpftape record: "
@@ -70,6 +71,10 @@ struct record_opts {
 	char **cmd;			     /* after "--" */
 	const char *user;		     /* --user, as given */
 	const char *buffer_arg, *wakeup_arg; /* as given, for messages */
+	bool stacks;			     /* -g */
+	char *stack_types;		     /* --stacks LIST (implies -g), NULL: every type */
+	unsigned stack_depth;		     /* --stack-depth */
+	unsigned stack_copy;		     /* --stack-copy */
 };
 
 /*
@@ -99,6 +104,7 @@ struct recorder {
 	struct sink *sink;
 	struct record_meta meta;
 	struct builtin_ids ids;
+	struct stacks *stacks; /* -g */
 	struct ctr_cache *ctr;
 	char ctr_dir[PATH_MAX]; /* --container: its cgroup v2 path */
 	pid_t child;
@@ -164,6 +170,7 @@ static void usage(FILE *f)
 		"                      [--duration SECS]\n"
 		"                      [--max-size SIZE] [--rotate SIZE --keep N]\n"
 		"                      [--buffer SIZE] [--wakeup SIZE] [--flush-interval SECS]\n"
+		"                      [-g] [--stacks TYPES] [--stack-depth N]\n"
 		"                      [-v] [--user USER]\n"
 		"                      [-- CMD [ARGS...]]\n"
 		"\n"
@@ -202,6 +209,19 @@ static void usage(FILE *f)
 		"                       write every event to the file at most SECS after it\n"
 		"                       happened (default 1s): what a SIGKILL can lose, and how\n"
 		"                       far 'replay --follow' lags\n"
+		"  -g, --call-graph     the kernel and user call stack of every event, innermost\n"
+		"                       first (user stacks by frame pointers); each distinct\n"
+		"                       stack is stored once.  Events taken at syscall exit\n"
+		"                       (file, net, syscall) keep their user stack only\n"
+		"      --stacks TYPES   stacks for these event types only (comma-separated\n"
+		"                       built-in names like open,exit or generic probe type\n"
+		"                       names); implies -g\n"
+		"      --stack-depth N  frames kept of each of the two stacks (1-127, default "
+		"127)\n"
+		"      --stack-copy BYTES\n"
+		"                       with each stack, the user registers and this much of\n"
+		"                       the user stack (at most 2047), for unwinding code\n"
+		"                       without frame pointers\n"
 		"  -v, --verbose        libbpf's log and attach details\n"
 		"  -h, --help           this help\n"
 		"  -- CMD [ARGS...]     run CMD, record only it and its descendants, stop when\n"
@@ -222,6 +242,7 @@ static void usage(FILE *f)
 		"  bpftape record --user www-data -- ./serve.sh\n"
 		"  bpftape record -e exec,open -p 4242 -o app.tape\n"
 		"  bpftape record -e all --rotate 256M --keep 8 -o ring.tape\n"
+		"  bpftape record -g -e open,exit -- ./app          # who opened what\n"
 		"  bpftape record -e 'usdt:/usr/bin/python3.11:python:function__entry(str,str,s32)'"
 		" -- python3 x.py\n");
 }
@@ -297,7 +318,10 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		OPT_BUFFER,
 		OPT_WAKEUP,
 		OPT_USER,
-		OPT_FLUSH
+		OPT_FLUSH,
+		OPT_STACKS,
+		OPT_STACK_DEPTH,
+		OPT_STACK_COPY,
 	};
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
@@ -315,6 +339,10 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 		{"wakeup", required_argument, NULL, OPT_WAKEUP},
 		{"user", required_argument, NULL, OPT_USER},
 		{"flush-interval", required_argument, NULL, OPT_FLUSH},
+		{"call-graph", no_argument, NULL, 'g'},
+		{"stacks", required_argument, NULL, OPT_STACKS},
+		{"stack-depth", required_argument, NULL, OPT_STACK_DEPTH},
+		{"stack-copy", required_argument, NULL, OPT_STACK_COPY},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -327,10 +355,44 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 	o->uid = -1;
 	o->buffer = 16u << 20;
 	o->flush_ns = DEFAULT_FLUSH_NS;
+	o->stack_depth = REC_STACK_MAX;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+o:e:p:d:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:e:p:d:gvh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'g':
+			o->stacks = true;
+			break;
+		case OPT_STACKS:
+			if (!*optarg) {
+				fprintf(stderr, PFX "--stacks: give event type names like "
+						    "open,exit\n");
+				return -EINVAL;
+			}
+			o->stacks = true;
+			o->stack_types = optarg;
+			break;
+		case OPT_STACK_DEPTH:
+		case OPT_STACK_COPY:
+			e = cli__parse_uint(
+				optarg, c == OPT_STACK_DEPTH ? REC_STACK_MAX : REC_STACK_COPY - 1,
+				&v);
+			if (e || (c == OPT_STACK_DEPTH && !v)) {
+				fprintf(stderr,
+					c == OPT_STACK_DEPTH ? PFX "--stack-depth '%s': give a "
+								   "frame count from 1 to %d\n"
+							     : PFX "--stack-copy '%s': give a byte "
+								   "count from 0 to %d\n",
+					optarg,
+					c == OPT_STACK_DEPTH ? REC_STACK_MAX : REC_STACK_COPY - 1);
+				return -EINVAL;
+			}
+			if (c == OPT_STACK_DEPTH)
+				o->stack_depth = v;
+			else
+				o->stack_copy = v;
+			o->stacks = true;
+			break;
 		case 'o':
 			o->output = optarg;
 			break;
@@ -759,6 +821,62 @@ static bool proc_wanted(struct recorder *r, const struct tape_proc *p)
 	return true;
 }
 
+/* Kinds whose events are taken deep in the kernel, where the kernel stack
+ * says how they came about; the others are taken at syscall exit, where it
+ * is only the exit path (docs/RECORDING.md, "Stacks"). */
+#define KERNEL_STACK_KINDS                                                                         \
+	((1u << REC_FORK) | (1u << REC_EXEC) | (1u << REC_EXIT) | (1u << REC_TCP_STATE) |          \
+	 (1u << REC_SCHED_SWITCH) | (1u << REC_SIGNAL) | (1u << REC_GENERIC))
+
+/* -g / --stacks: which kinds and generic probes take stacks.  0, or -1
+ * with @why naming a type no recorded event has. */
+static int select_stacks(struct recorder *r, char *why, size_t len)
+{
+	const struct record_opts *o = r->o;
+	const struct record_builtin *b;
+	char *list, *word, *save = NULL;
+	size_t nb;
+	int ret = 0;
+
+	b = record_builtins(&nb);
+	if (!o->stack_types) {
+		for (size_t i = 0; i < nb; i++)
+			if (o->want[b[i].family] & b[i].want)
+				r->s.stack_kinds |= 1u << b[i].kind;
+		if (generic__stacks(r->gen, NULL) > 0)
+			r->s.stack_kinds |= 1u << REC_GENERIC;
+		r->s.stack_kernel_kinds = r->s.stack_kinds & KERNEL_STACK_KINDS;
+		return 0;
+	}
+	list = strdup(o->stack_types);
+	if (!list) {
+		snprintf(why, len, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	for (word = strtok_r(list, ",", &save); word && !ret; word = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < nb; i++)
+			if (!strcmp(word, b[i].name))
+				break;
+		if (i < nb && (o->want[b[i].family] & b[i].want)) {
+			r->s.stack_kinds |= 1u << b[i].kind;
+		} else if (generic__stacks(r->gen, word) > 0) {
+			r->s.stack_kinds |= 1u << REC_GENERIC;
+		} else {
+			snprintf(why, len,
+				 "--stacks: '%s' is not an event type of this recording; give "
+				 "the name of a built-in event recorded with -e (open, exit, ...) "
+				 "or the type name of a generic probe",
+				 word);
+			ret = -1;
+		}
+	}
+	free(list);
+	r->s.stack_kernel_kinds = r->s.stack_kinds & KERNEL_STACK_KINDS;
+	return ret;
+}
+
 static int tape_start(void *ctx, struct tape_writer *w)
 {
 	struct recorder *r = ctx;
@@ -767,6 +885,8 @@ static int tape_start(void *ctx, struct tape_writer *w)
 	size_t n = 0;
 	int err;
 
+	if (r->stacks)
+		stacks__new_tape(r->stacks);
 	err = record_meta__write(&r->meta, w);
 	if (!err)
 		err = builtin__add_types(w, r->o->want, &r->ids);
@@ -854,6 +974,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 	struct recorder *r = ctx;
 	struct tape_writer *w = sink__writer(r->sink);
 	const struct rec_hdr *h = data;
+	uint32_t stack_id = 0;
 	int err = 0;
 
 	if (r->write_err || r->limit_hit) {
@@ -868,13 +989,30 @@ static int handle_record(void *ctx, void *data, size_t size)
 		r->bad_records++;
 		return 0;
 	}
-	if (h->kind == REC_GENERIC) {
+	if (h->kind == REC_STACK) {
+		if (!r->stacks || stacks__hold(r->stacks, data, size))
+			r->bad_records++;
+		return 0;
+	}
+	if (h->kind & REC_F_STACK) {
+		int64_t id = r->stacks ? stacks__take(r->stacks, w, h) : 0;
+
+		if (id < 0) {
+			fail_write(r, (int)id, "writing");
+			return (int)id;
+		}
+		stack_id = (uint32_t)id;
+	}
+	if ((h->kind & ~REC_F_STACK) == REC_EXEC && r->stacks)
+		stacks__exec(r->stacks, h->pid);
+	if ((h->kind & ~REC_F_STACK) == REC_GENERIC) {
 		err = -ENOENT;
 		if (size >= sizeof(struct rec_generic))
 			for (size_t i = 0; i < r->s.nsources && err == -ENOENT; i++)
-				err = r->s.sources[i].ops->emit(r->s.sources[i].ctx, w, data, size);
+				err = r->s.sources[i].ops->emit(r->s.sources[i].ctx, w, data, size,
+								stack_id);
 	} else {
-		err = builtin__emit(&r->ids, w, data, size);
+		err = builtin__emit(&r->ids, w, data, size, stack_id);
 	}
 	if (err == -ENOENT || err == -EBADMSG || err == -EINVAL) {
 		r->bad_records++;
@@ -1081,6 +1219,10 @@ static int recorder__finish(struct recorder *r, uint64_t t0, int ret)
 		if (r->bad_records)
 			fprintf(stderr, PFX "warning: %llu malformed records skipped\n",
 				(unsigned long long)r->bad_records);
+		if (r->stacks && (o->verbose || stacks__lost(r->stacks)))
+			fprintf(stderr, PFX "stacks: %llu distinct, %llu events without theirs\n",
+				(unsigned long long)stacks__distinct(r->stacks),
+				(unsigned long long)stacks__lost(r->stacks));
 		/* the events in the tape; those read but not written after a write
 		 * error (the chunk in memory, the rest of the ring) apart */
 		r->unwritten += sink__events_pending(r->sink);
@@ -1248,6 +1390,15 @@ int cmd_record(int argc, char **argv)
 		r.s.filter_flags |= FILTER_UID;
 		r.s.filter_uid = (__u32)o.uid;
 	}
+	if (o.stacks) {
+		r.stacks = stacks__new();
+		if (!r.stacks) {
+			fprintf(stderr, PFX "%s\n", strerror(errno));
+			goto cleanup;
+		}
+		r.s.stack_depth = o.stack_depth;
+		r.s.stack_copy = o.stack_copy;
+	}
 	r.ctr = ctr_cache__new();
 	if (!r.ctr) {
 		fprintf(stderr, PFX "%s\n", strerror(errno));
@@ -1336,6 +1487,12 @@ int cmd_record(int argc, char **argv)
 			ret = 2;
 			goto cleanup;
 		}
+	}
+
+	if (o.stacks && select_stacks(&r, why, sizeof(why))) {
+		fprintf(stderr, PFX "%s\n", why);
+		ret = 2;
+		goto cleanup;
 	}
 
 	/* after the specs: theirs name tracefs themselves where they need it */
@@ -1544,6 +1701,7 @@ cleanup:
 	if (r.child && !r.child_done && ret != 0 && !r.sink)
 		waitpid(r.child, NULL, 0);
 	ring_buffer__free(r.rb);
+	stacks__free(r.stacks);
 	generic__free(r.gen);
 	families__free(r.fam);
 	sink__free(r.sink);
