@@ -43,8 +43,8 @@ enum rec_kind {
 };
 
 /*
- * Set in rec_hdr.kind of a record whose stack (a REC_STACK record of the
- * same thread) came right before it in the ring.  Only the program that
+ * Set in rec_hdr.kind of a record whose stack (a REC_STACK record from the
+ * same CPU) came right before it in the ring.  Only the program that
  * emitted the REC_STACK sets it, once that record is in the ring, so a
  * flagged record always has its own stack before it and a stack whose
  * event was lost is never given to another event.

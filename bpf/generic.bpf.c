@@ -208,6 +208,7 @@ static __always_inline int probe_fire(void *ctx, __u32 id, enum arg_src src, boo
 	sc = scratch_get();
 	if (!c || !sc)
 		return 0;
+	stack_kernel_take(ctx, REC_GENERIC, id);
 	generic_output(sc, id, read_args(ctx, sc, c, src, kernel));
 	return 0;
 }
@@ -285,6 +286,7 @@ int generic_tp(void *ctx)
 		if (bpf_probe_read_kernel(sc->data, len, ctx))
 			len = 0;
 	}
+	stack_kernel_take(ctx, REC_GENERIC, id);
 	generic_output(sc, id, len);
 	return 0;
 }

@@ -3,11 +3,12 @@
  * Call stacks of recorded events (`bpftape record -g`): a REC_STACK record
  * is put into the ring right before the event's own record, which then
  * carries REC_F_STACK in its kind.  Both walks are the kernel's own:
- * its unwinder for the kernel stack, the frame-pointer chain from the
+ * its unwinder for the kernel stack (stack_kernel_take(), in the programs
+ * of events taken deep in the kernel), the frame-pointer chain from the
  * saved user registers for the user stack (bpf_get_task_stack() on the
- * current task, which needs no program context, so that the hook sits in
- * tape_reserve()/tape_output() and not in every program).  The recorder
- * resolves and de-duplicates; nothing here is per-stack state.
+ * current task, which needs no program context, so that this hook sits
+ * in tape_reserve()/tape_output() and not in every program).  The
+ * recorder resolves and de-duplicates; nothing here is per-stack state.
  */
 #ifndef BPFTAPE_STACK_BPF_H
 #define BPFTAPE_STACK_BPF_H
@@ -43,6 +44,46 @@ struct {
 	__type(value, __u8);
 } stack_probes SEC(".maps");
 
+#define STACK_KTAKEN 0x8000 /* in rec_stack.ev_kind: kernel frames taken for this kind */
+
+/* For generic probe @probe_id: does it take stacks? */
+static __always_inline bool stack_probe_on(__u16 kind, __u32 probe_id)
+{
+	__u8 *on;
+
+	if (kind != REC_GENERIC)
+		return true;
+	on = bpf_map_lookup_elem(&stack_probes, &probe_id);
+	return on && *on;
+}
+
+/*
+ * Take the kernel stack for an event of @kind about to be emitted by this
+ * program, from its context @ctx: the perf callchain from the program's
+ * own frame, so that every function down to the event is there (the
+ * task-based walk of bpf_get_task_stack() leaves out the scheduler's).
+ * stack_emit() sends it with the user stack.  Programs of kinds taken
+ * deep in the kernel call it right before they reserve their record.
+ */
+static __always_inline void stack_kernel_take(void *ctx, __u16 kind, __u32 probe_id)
+{
+	struct stack_scratch *scratch;
+	struct rec_stack *rec;
+	__u32 zero = 0;
+	long kn;
+
+	if (!(stack_kernel_kinds & (1u << (kind & 31))) || !stack_probe_on(kind, probe_id))
+		return;
+	scratch = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!scratch)
+		return;
+	rec = (struct rec_stack *)scratch->raw;
+	/* BPF's own frames come first: a few more than asked for */
+	kn = bpf_get_stack(ctx, rec->ips, BOUND((BOUND(stack_depth, 127) + 8) * 8, 2047), 0);
+	rec->nkernel = kn > 0 ? (__u64)kn / 8 : 0;
+	rec->ev_kind = kind | STACK_KTAKEN;
+}
+
 /*
  * Put the current thread's stack into the ring for an event of @kind
  * (generic probe @probe_id) about to be emitted.  REC_F_STACK if it is
@@ -57,25 +98,17 @@ static __always_inline __u16 stack_emit(__u16 kind, __u32 probe_id)
 	__u32 zero = 0;
 	long kn = 0, un;
 
-	if (!(stack_kinds & (1u << (kind & 31))))
+	if (!(stack_kinds & (1u << (kind & 31))) || !stack_probe_on(kind, probe_id))
 		return 0;
-	if (kind == REC_GENERIC) {
-		__u8 *on = bpf_map_lookup_elem(&stack_probes, &probe_id);
-
-		if (!on || !*on)
-			return 0;
-	}
 	scratch = bpf_map_lookup_elem(&stack_scratch, &zero);
 	if (!scratch)
 		return 0;
 	rec = (struct rec_stack *)scratch->raw;
 	task = bpf_get_current_task_btf();
 	depth = BOUND(stack_depth, 127);
-	if (stack_kernel_kinds & (1u << (kind & 31))) {
-		/* BPF's own frames come first: a few more than asked for */
-		kn = bpf_get_task_stack(task, rec->ips, BOUND((depth + 8) * 8, 2047), 0);
-		kn = kn > 0 ? (__u64)kn / 8 : 0;
-	}
+	/* the kernel frames stack_kernel_take() left for this event */
+	if (rec->ev_kind == (kind | STACK_KTAKEN))
+		kn = rec->nkernel;
 	kn = BOUND(kn, 255);
 	un = bpf_get_task_stack(task, &rec->ips[kn], BOUND(depth * 8, 1023), BPF_F_USER_STACK);
 	un = un > 0 ? (__u64)un / 8 : 0;

@@ -10,12 +10,16 @@
 #include "stackres.h"
 #include "tape.h"
 
-/* Threads whose stack may be waiting at once: each CPU has at most one
- * between a REC_STACK and its event, so a few slots per CPU suffice. */
+/*
+ * Stacks waiting for their event, by CPU: a program puts both into the
+ * ring from one CPU, one right after the other (a BPF program is not
+ * migrated), while the event's header may name another task than the
+ * stack's (a TCP state change names the socket's owner).
+ */
 #define NHELD 256
 
 struct held {
-	uint32_t tid; /* 0: free */
+	uint32_t key; /* cpu + 1; 0: free */
 	uint16_t kind;
 	uint32_t pid;
 	uint32_t n;
@@ -74,16 +78,16 @@ void stacks__free(struct stacks *st)
 	free(st);
 }
 
-static struct held *held_slot(struct stacks *st, uint32_t tid, bool create)
+static struct held *held_slot(struct stacks *st, uint32_t key, bool create)
 {
-	size_t h = (tid * 2654435761u) % NHELD;
+	size_t h = key % NHELD;
 
 	for (size_t i = 0; i < 8; i++) {
 		struct held *s = &st->held[(h + i) % NHELD];
 
-		if (s->tid == tid)
+		if (s->key == key)
 			return s;
-		if (create && !s->tid)
+		if (create && !s->key)
 			return s;
 	}
 	/* full near h: the oldest claim is lost in favour of the newest */
@@ -95,16 +99,15 @@ int stacks__hold(struct stacks *st, const struct rec_stack *rec, size_t size)
 	size_t n;
 	struct held *s;
 
-	if (size < sizeof(*rec) || rec->nkernel > REC_STACK_MAX + 8 || rec->nuser > REC_STACK_MAX ||
-	    !rec->hdr.tid)
+	if (size < sizeof(*rec) || rec->nkernel > REC_STACK_MAX + 8 || rec->nuser > REC_STACK_MAX)
 		return -EBADMSG;
 	n = (size_t)rec->nkernel + rec->nuser;
 	if (size < sizeof(*rec) + n * 8)
 		return -EBADMSG;
-	s = held_slot(st, rec->hdr.tid, true);
-	if (s->tid && s->tid != rec->hdr.tid)
-		st->lost++;
-	s->tid = rec->hdr.tid;
+	s = held_slot(st, rec->hdr.cpu + 1u, true);
+	if (s->key)
+		st->lost++; /* its event never came, or another's overwrote it */
+	s->key = rec->hdr.cpu + 1u;
 	s->pid = rec->hdr.pid;
 	s->kind = rec->ev_kind;
 	s->nkernel = rec->nkernel;
@@ -244,7 +247,7 @@ static size_t resolve(struct stacks *st, const struct held *s)
 
 int64_t stacks__take(struct stacks *st, struct tape_writer *w, const struct rec_hdr *h)
 {
-	struct held *s = held_slot(st, h->tid, false);
+	struct held *s = held_slot(st, h->cpu + 1u, false);
 	struct sentry *e;
 	uint64_t hash;
 	size_t n, k;
@@ -255,7 +258,7 @@ int64_t stacks__take(struct stacks *st, struct tape_writer *w, const struct rec_
 		return 0;
 	}
 	n = resolve(st, s);
-	s->tid = 0;
+	s->key = 0;
 	hash = frames_hash(st->frames, n);
 	for (k = hash & (st->nslots - 1); st->tab[k].id; k = (k + 1) & (st->nslots - 1))
 		if (st->tab[k].hash == hash && st->tab[k].n == n &&
