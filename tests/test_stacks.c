@@ -230,6 +230,40 @@ static void test_user_frames(void **state)
 	assert_true(s.switch_named);
 }
 
+/* filter keeps the stacks its events use, and only those. */
+static void test_filter_keeps(void **state)
+{
+	char bin[PATH_MAX], tape[PATH_MAX], out[PATH_MAX], marker[PATH_MAX];
+	struct seen s, t;
+
+	(void)state;
+	stage_workload(bin);
+	pathf(tape, "%s/filter-in.tape", tmpdir);
+	pathf(out, "%s/filter-out.tape", tmpdir);
+	pathf(marker, "%s/marker-filter", tmpdir);
+	close(open(marker, O_CREAT | O_WRONLY, 0644));
+	{
+		char *argv[] = {bpftape, "record", "-g", "-e",	 "open,exit", "-o", tape,
+				"--",	 bin,	   "3",	 marker, "1",	      NULL};
+
+		assert_int_equal(run(argv, NULL), 0);
+	}
+	unlink(bin);
+	{
+		char *argv[] = {bpftape, "filter", "-q", "--type", "exit", "-o", out, tape, NULL};
+
+		assert_int_equal(run(argv, NULL), 0);
+	}
+	scan(tape, marker, 0, &s);
+	scan(out, marker, 0, &t);
+	assert_true(s.nstacks > 2);
+	assert_int_equal(t.opens, 0);
+	assert_int_equal(t.exits, 1);
+	assert_int_equal(t.exit_stacks, 1);
+	assert_true(t.exit_named);
+	assert_int_equal(t.nstacks, 1);
+}
+
 /* 10000 identical opens: one stack record, every event refers to it. */
 static void test_dedup(void **state)
 {
@@ -397,7 +431,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_user_frames),   cmocka_unit_test(test_dedup),
 		cmocka_unit_test(test_stacks_limit),  cmocka_unit_test(test_no_stacks),
-		cmocka_unit_test(test_replay_frames),
+		cmocka_unit_test(test_replay_frames), cmocka_unit_test(test_filter_keeps),
 	};
 	char self[PATH_MAX], why[256], cmd[PATH_MAX + 16];
 	ssize_t n;
