@@ -8,6 +8,8 @@ FORMAT_SRCS += format/crc32c.c format/buf.c format/names.c format/schema.c forma
 FORMAT_SRCS += format/tpfmt.c
 UNIT_TESTS += tests/test_tpfmt.c
 FUZZERS += tests/fuzz/fuzz_tpfmt.c
+# stack blocks (issue 12)
+FUZZERS += tests/fuzz/fuzz_stacks.c
 # the process table (tape_proctab.h), through its public API
 UNIT_TESTS += tests/test_proctab.c
 UNIT_TESTS += tests/test_container.c

@@ -69,6 +69,8 @@ static const char *binary_path(struct tape_stacks *st, uint64_t id)
 {
 	struct rbinary key = {.id = id}, *b;
 
+	if (!st->nbins)
+		return NULL;
 	if (!st->bins_sorted) {
 		qsort(st->bins, st->nbins, sizeof(*st->bins), bin_cmp);
 		st->bins_sorted = true;
@@ -187,6 +189,8 @@ const struct rstack *tape__stacks_find(struct tape_stacks *st, uint64_t id)
 {
 	struct rstack key = {.id = id};
 
+	if (!st->nstacks)
+		return NULL;
 	if (!st->stacks_sorted) {
 		qsort(st->stacks, st->nstacks, sizeof(*st->stacks), stk_cmp);
 		st->stacks_sorted = true;

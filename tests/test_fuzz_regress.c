@@ -42,6 +42,9 @@
 #define LLVMFuzzerTestOneInput fuzz_sql_one
 #include "fuzz/fuzz_sql.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_stacks_one
+#include "fuzz/fuzz_stacks.c"
+#undef LLVMFuzzerTestOneInput
 
 typedef int (*fuzz_fn)(const uint8_t *data, size_t size);
 
@@ -191,6 +194,12 @@ static void test_sql(void **state)
 	run_target("fuzz_sql", fuzz_sql_one, true);
 }
 
+static void test_stacks(void **state)
+{
+	(void)state;
+	run_target("fuzz_stacks", fuzz_stacks_one, false);
+}
+
 /*
  * A valid tape of 2000 types with 64 distinct field names each and one
  * event: `export --format csv` once sized its column map types x columns
@@ -249,9 +258,13 @@ static void test_export_many_types(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reader), cmocka_unit_test(test_replay),
-		cmocka_unit_test(test_filter), cmocka_unit_test(test_tpfmt),
-		cmocka_unit_test(test_sql),    cmocka_unit_test(test_export_many_types),
+		cmocka_unit_test(test_reader),
+		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_filter),
+		cmocka_unit_test(test_tpfmt),
+		cmocka_unit_test(test_sql),
+		cmocka_unit_test(test_stacks),
+		cmocka_unit_test(test_export_many_types),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
