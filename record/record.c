@@ -1391,7 +1391,7 @@ int cmd_record(int argc, char **argv)
 		r.s.filter_uid = (__u32)o.uid;
 	}
 	if (o.stacks) {
-		r.stacks = stacks__new();
+		r.stacks = stacks__new(o.stack_depth);
 		if (!r.stacks) {
 			fprintf(stderr, PFX "%s\n", strerror(errno));
 			goto cleanup;

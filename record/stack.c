@@ -44,16 +44,18 @@ struct stacks {
 	struct sentry *tab; /* open addressing */
 	size_t nslots, n;
 	uint32_t tape;
+	unsigned depth; /* kernel frames kept once BPF's own are cut */
 	uint64_t lost;
 	struct tape_frame frames[2 * REC_STACK_MAX + 16];
 };
 
-struct stacks *stacks__new(void)
+struct stacks *stacks__new(unsigned depth)
 {
 	struct stacks *st = calloc(1, sizeof(*st));
 
 	if (!st)
 		return NULL;
+	st->depth = depth;
 	st->sr = stackres__new(NULL);
 	st->nslots = 1024;
 	st->tab = calloc(st->nslots, sizeof(*st->tab));
@@ -230,6 +232,9 @@ static size_t resolve(struct stacks *st, const struct held *s)
 		memmove(st->frames, st->frames + skip, (n - skip) * sizeof(*st->frames));
 		n -= skip;
 	}
+	/* BPF took a few more for its own frames: the depth asked for */
+	if (n > st->depth)
+		n = st->depth;
 	for (size_t i = s->nkernel; i < s->n; i++) {
 		struct tape_frame *f = &st->frames[n++];
 		struct stackres_hit hit;

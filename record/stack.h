@@ -17,8 +17,9 @@
 struct stacks;
 struct tape_writer;
 
-/* NULL + errno.  Kernel symbols are read at the first kernel frame. */
-struct stacks *stacks__new(void);
+/* Keep @depth frames of each of the kernel and user stacks.  NULL +
+ * errno.  Kernel symbols are read at the first kernel frame. */
+struct stacks *stacks__new(unsigned depth);
 void stacks__free(struct stacks *st);
 
 /* A REC_STACK record of @size bytes: -EBADMSG if malformed. */

@@ -323,6 +323,49 @@ static void test_stacks_limit(void **state)
 	unlink(bin);
 }
 
+/* --stack-depth 3: the three innermost frames of each stack, no more. */
+static void test_depth(void **state)
+{
+	char bin[PATH_MAX], tape[PATH_MAX], marker[PATH_MAX], err[256];
+	struct tape_reader *r;
+	const struct tape_frame *f;
+	struct seen s;
+	size_t n;
+
+	(void)state;
+	stage_workload(bin);
+	pathf(tape, "%s/depth.tape", tmpdir);
+	pathf(marker, "%s/marker-depth", tmpdir);
+	close(open(marker, O_CREAT | O_WRONLY, 0644));
+	{
+		char *argv[] = {bpftape, "record", "--stack-depth",
+				"3",	 "-e",	   "open,exit",
+				"-o",	 tape,	   "--",
+				bin,	 "2",	   marker,
+				"1",	 NULL};
+
+		assert_int_equal(run(argv, NULL), 0);
+	}
+	unlink(bin);
+	scan(tape, marker, 0, &s);
+	assert_int_equal(s.with_stack, 2);
+	assert_true(s.exit_named);
+	r = tape_reader__open(tape, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(tape_reader__stack(r, s.open_stack, &f, &n), 0);
+	assert_int_equal(n, 3);
+	/* every stack of the tape: at most 3 kernel and 3 user frames */
+	for (uint32_t id = 1; id <= tape_reader__stack_count(r); id++) {
+		size_t nk = 0, nu = 0;
+
+		assert_int_equal(tape_reader__stack(r, id, &f, &n), 0);
+		for (size_t i = 0; i < n; i++)
+			f[i].kernel ? nk++ : nu++;
+		assert_true(nk <= 3 && nu <= 3);
+	}
+	tape_reader__free(r);
+}
+
 /* Without -g a tape has no stacks at all. */
 static void test_no_stacks(void **state)
 {
@@ -432,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_user_frames),   cmocka_unit_test(test_dedup),
 		cmocka_unit_test(test_stacks_limit),  cmocka_unit_test(test_no_stacks),
 		cmocka_unit_test(test_replay_frames), cmocka_unit_test(test_filter_keeps),
+		cmocka_unit_test(test_depth),
 	};
 	char self[PATH_MAX], why[256], cmd[PATH_MAX + 16];
 	ssize_t n;
