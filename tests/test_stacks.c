@@ -313,6 +313,49 @@ static void test_stacks_limit(void **state)
 	assert_int_equal(s.exit_stacks, 1);
 	assert_true(s.exit_named);
 	{
+		/* a generic probe by its type name: its events take stacks, the
+		 * built-in opens do not */
+		char *argv[] = {
+			bpftape, "record", "--stacks", "sys_enter_openat",
+			"-e",	 "open",   "-e",       "tracepoint:syscalls:sys_enter_openat",
+			"-o",	 tape,	   "--",       bin,
+			"3",	 marker,   "0",	       NULL};
+		struct tape_reader *r;
+		struct tape_cursor *c;
+		const struct tape_event *ev;
+		char err[256];
+		int generic = 0, generic_stacks = 0, kernel_named = 0;
+
+		stage_workload(bin);
+		assert_int_equal(run(argv, NULL), 0);
+		scan(tape, marker, 0, &s);
+		assert_int_equal(s.opens, 3);
+		assert_int_equal(s.with_stack, 0);
+		r = tape_reader__open(tape, err, sizeof(err));
+		assert_non_null(r);
+		c = tape_cursor__new(&r, 1, NULL);
+		while (tape_cursor__next(c, &ev) > 0) {
+			const struct tape_frame *f;
+			size_t n;
+
+			if (strcmp(ev->tp->name, "sys_enter_openat") ||
+			    strcmp(ev->comm, "work_stacks"))
+				continue;
+			generic++;
+			if (!ev->stack_id)
+				continue;
+			generic_stacks++;
+			assert_int_equal(tape_reader__stack(r, ev->stack_id, &f, &n), 0);
+			/* a tracepoint fires inside the kernel: its frames are kept */
+			kernel_named += has_symbol(f, n, "do_syscall_64");
+		}
+		tape_cursor__free(c);
+		tape_reader__free(r);
+		assert_true(generic >= 3);
+		assert_int_equal(generic_stacks, generic);
+		assert_int_equal(kernel_named, generic);
+	}
+	{
 		/* a type the recording does not have is refused, named */
 		char *argv[] = {bpftape, "record", "--stacks", "sched_switch", "-e",
 				"open",	 "-o",	   tape,       "--",	       bin,
