@@ -154,9 +154,12 @@ static __always_inline void count_drop(__u64 ts)
 	d->count++;
 }
 
+#include "stack.bpf.h"
+
 /* Reserve @size bytes and fill the header; NULL (loss counted) if full. */
 static __always_inline void *tape_reserve(__u32 size, __u16 kind)
 {
+	__u16 stack = stack_emit(kind, 0);
 	__u64 ts = bpf_ktime_get_boot_ns();
 	__u64 id = bpf_get_current_pid_tgid();
 	struct rec_hdr *h;
@@ -169,7 +172,7 @@ static __always_inline void *tape_reserve(__u32 size, __u16 kind)
 	h->ts = ts;
 	h->pid = id >> 32;
 	h->tid = (__u32)id;
-	h->kind = kind;
+	h->kind = kind | stack;
 	h->cpu = bpf_get_smp_processor_id();
 	h->size = size;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
@@ -203,6 +206,7 @@ static __always_inline __u64 wakeup_flag(void)
  */
 static __always_inline void tape_output(struct rec_hdr *h, __u32 size)
 {
+	h->kind |= stack_emit(h->kind, 0);
 	h->size = size;
 	if (bpf_ringbuf_output(&events, h, size, wakeup_flag()))
 		count_drop(h->ts);

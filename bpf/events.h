@@ -40,8 +40,18 @@ enum rec_kind {
 	REC_SYMLINK, /* struct rec_rename: target at 0, olddfd unused */
 	REC_MMAP,    /* struct rec_mmap (bpf/maps.bpf.c, stacks only) */
 	REC_MUNMAP,  /* struct rec_munmap */
+	REC_STACK,   /* struct rec_stack: the stack of the thread's next record */
 	REC_KIND_MAX,
 };
+
+/*
+ * Set in rec_hdr.kind of a record whose stack (a REC_STACK record from the
+ * same CPU) came right before it in the ring.  Only the program that
+ * emitted the REC_STACK sets it, once that record is in the ring, so a
+ * flagged record always has its own stack before it and a stack whose
+ * event was lost is never given to another event.
+ */
+#define REC_F_STACK 0x8000
 
 struct rec_hdr {
 	__u64 ts;  /* bpf_ktime_get_boot_ns() */
@@ -68,6 +78,29 @@ struct rec_generic {
 	__u8 data[];
 };
 _Static_assert(sizeof(struct rec_generic) == 48, "rec_generic layout");
+
+/*
+ * The stack of the next record of this thread (flagged REC_F_STACK):
+ * @ips holds nkernel kernel return addresses then nuser user ones,
+ * innermost first (BPF's own frames included: user space drops them);
+ * then, with STACK_F_REGS, @copy_len bytes of user stack from regs[1]
+ * (sp) up, for unwinding code without frame pointers.
+ */
+#define REC_STACK_MAX  127  /* frames of each kind (the kernel's default perf_event_max_stack) */
+#define REC_STACK_COPY 2048 /* user stack bytes copied at most */
+#define STACK_F_REGS   1    /* regs[] and the stack copy are set */
+struct rec_stack {
+	struct rec_hdr hdr;
+	__u16 nkernel;
+	__u16 nuser;
+	__u16 ev_kind; /* the kind of the record it belongs to */
+	__u16 flags;   /* STACK_F_* */
+	__u64 regs[3]; /* user ip, sp, bp */
+	__u32 copy_len;
+	__u32 pad;
+	__u64 ips[];
+};
+_Static_assert(sizeof(struct rec_stack) == 80, "rec_stack layout");
 
 /* Per-CPU loss accounting, one entry per CPU in the `drops` map. */
 struct drop_stat {

@@ -91,7 +91,7 @@ static __always_inline void generic_output(struct generic_scratch *sc, __u32 id,
 	sc->rec.hdr.ts = ts;
 	sc->rec.hdr.pid = pid_tgid >> 32;
 	sc->rec.hdr.tid = (__u32)pid_tgid;
-	sc->rec.hdr.kind = REC_GENERIC;
+	sc->rec.hdr.kind = REC_GENERIC | stack_emit(REC_GENERIC, id);
 	sc->rec.hdr.cpu = bpf_get_smp_processor_id();
 	sc->rec.hdr.size = size;
 	bpf_get_current_comm(sc->rec.hdr.comm, sizeof(sc->rec.hdr.comm));
@@ -208,6 +208,7 @@ static __always_inline int probe_fire(void *ctx, __u32 id, enum arg_src src, boo
 	sc = scratch_get();
 	if (!c || !sc)
 		return 0;
+	stack_kernel_take(ctx, REC_GENERIC, id);
 	generic_output(sc, id, read_args(ctx, sc, c, src, kernel));
 	return 0;
 }
@@ -285,6 +286,7 @@ int generic_tp(void *ctx)
 		if (bpf_probe_read_kernel(sc->data, len, ctx))
 			len = 0;
 	}
+	stack_kernel_take(ctx, REC_GENERIC, id);
 	generic_output(sc, id, len);
 	return 0;
 }

@@ -120,6 +120,7 @@ int BPF_PROG(net_tcp_state, const struct sock *sk, const int oldstate, const int
 	 * recording keeps it */
 	if (o ? !o->want : filter_flags != 0)
 		return 0;
+	stack_kernel_take(ctx, REC_TCP_STATE, 0);
 	r = tape_reserve(sizeof(*r), REC_TCP_STATE);
 	if (!r)
 		return 0;

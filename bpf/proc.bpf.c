@@ -26,6 +26,7 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 	}
 	if (!(want & WANT_FORK) || !tape_want())
 		return 0;
+	stack_kernel_take(ctx, REC_FORK, 0);
 	r = tape_reserve(sizeof(*r), REC_FORK);
 	if (!r)
 		return 0;
@@ -59,6 +60,7 @@ int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	}
 	if (!(want & WANT_EXEC) || !tape_want())
 		return 0;
+	stack_kernel_take(ctx, REC_EXEC, 0);
 	r = exec_begin(0, &fl);
 	if (!r)
 		return 0;
@@ -128,6 +130,7 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
 	if ((want & WANT_EXIT) && tape_want()) {
+		stack_kernel_take(ctx, REC_EXIT, 0);
 		r = tape_reserve(sizeof(*r), REC_EXIT);
 		if (r) {
 			code = BPF_CORE_READ(p, exit_code);

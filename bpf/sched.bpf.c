@@ -13,6 +13,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	/* the filters see prev (current) */
 	if (!(want & WANT_SCHED_SWITCH) || !tape_want())
 		return 0;
+	stack_kernel_take(ctx, REC_SCHED_SWITCH, 0);
 	r = tape_reserve(sizeof(*r), REC_SCHED_SWITCH);
 	if (!r)
 		return 0;
@@ -37,6 +38,7 @@ int BPF_PROG(sched_signal, int sig, struct kernel_siginfo *info, struct task_str
 
 	if (!(want & WANT_SIGNAL) || !tape_want())
 		return 0;
+	stack_kernel_take(ctx, REC_SIGNAL, 0);
 	r = tape_reserve(sizeof(*r), REC_SIGNAL);
 	if (!r)
 		return 0;

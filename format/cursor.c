@@ -159,7 +159,9 @@ struct dec {
 	struct col col[NCOMMON];
 	struct col *fcol; /* field columns of every type present */
 	uint32_t nfcol;
-	uint32_t *tmap; /* type id -> first field column + 1 */
+	uint32_t *tmap;	 /* type id -> first field column + 1 */
+	struct col scol; /* stack ids, when the chunk has them */
+	bool has_stacks;
 	struct chunk_summary sum;
 	uint32_t remaining;
 	uint32_t min_pid;
@@ -240,6 +242,7 @@ static void dec_free(struct dec *d)
 		col_free(&d->col[i]);
 	for (uint32_t i = 0; d->fcol && i < d->nfcol; i++)
 		col_free(&d->fcol[i]);
+	col_free(&d->scol);
 	if (d->cur)
 		d->cur->mem -= d->mem;
 	free(d->raw);
@@ -311,7 +314,7 @@ static inline bool header_selected(const struct tape_cursor *c, const struct dec
 static int dec_next(struct tape_cursor *c, struct dec *d)
 {
 	const struct rtype *t;
-	uint64_t type, cpu, pid, comm;
+	uint64_t type, cpu, pid, comm, stack;
 	uint32_t first;
 
 	if (d->chunk == SIZE_MAX) {
@@ -344,15 +347,17 @@ static int dec_next(struct tape_cursor *c, struct dec *d)
 			d->col[COL_PID].pos++;
 			d->col[COL_TID].pos++;
 			d->col[COL_COMM].pos++;
+			d->scol.pos++;
 			continue;
 		}
 		cpu = col_next(&d->col[COL_CPU]);
 		pid = d->min_pid + col_next(&d->col[COL_PID]);
 		d->ev.tid = (uint32_t)(pid + unzigzag(col_next(&d->col[COL_TID])));
 		comm = col_next(&d->col[COL_COMM]);
+		stack = d->has_stacks ? col_next(&d->scol) : 0;
 		if (type > d->src->r->maxtype || !d->tmap[type])
 			return dec_bad(c, d, "event of a type the chunk does not declare");
-		if (comm >= d->nstr || cpu > UINT16_MAX || pid > UINT32_MAX)
+		if (comm >= d->nstr || cpu > UINT16_MAX || pid > UINT32_MAX || stack > UINT32_MAX)
 			return dec_bad(c, d, "event header out of range");
 		if (header_selected(c, d, pid))
 			break;
@@ -366,6 +371,7 @@ static int dec_next(struct tape_cursor *c, struct dec *d)
 	d->ev.type = type;
 	d->ev.cpu = cpu;
 	d->ev.pid = pid;
+	d->ev.stack_id = stack;
 	d->ev.comm = dec_str(d, comm, &d->ev.comm_len);
 	d->ev.tp = &t->pub;
 	if (c->no_fields)
@@ -545,6 +551,23 @@ static int dec_open(struct tape_cursor *c, struct src *s, uint32_t source, size_
 			if (err)
 				return dec_fail(c, d, "bad field column");
 		}
+	}
+	/* format 1.2: tagged sections after the field columns (a 1.1 chunk
+	 * has none).  Bytes from a tag this reader does not know on are
+	 * ignored, as 1.1 readers ignore everything after the columns. */
+	while (rd.p < rd.end && !d->has_stacks) {
+		uint64_t tag = rd_varint(&rd);
+
+		if (rd.bad || tag != SECTION_STACKS)
+			break;
+		err = col_parse(c, d, &rd, sum.count, &d->scol);
+		if (err == -ENOMEM)
+			goto nomem;
+		if (err == -E2BIG)
+			goto over;
+		if (err)
+			return dec_fail(c, d, "bad stack column");
+		d->has_stacks = true;
 	}
 	for (unsigned t = 0; t <= r->maxtype; t++)
 		if (d->tmap[t])

@@ -527,6 +527,9 @@ static int absorb(struct tape_reader *r, struct rblock *b, const struct buf *bod
 	case BLOCK_MAPPING:
 		err = tape__parse_mappings(r, &d);
 		break;
+	case BLOCK_STACKS:
+		err = tape__stacks_parse(&r->stacks, &d);
+		break;
 	case BLOCK_CHUNK:
 		err = add_chunk(r, b, body->data, body->len);
 		if (err == -EBADMSG)
@@ -1013,6 +1016,7 @@ static void reset_contents(struct tape_reader *r)
 	r->problems = NULL;
 	r->nproblems = 0;
 	r->nevents = r->min_ts = r->max_ts = 0;
+	tape__stacks_free(&r->stacks);
 	r->errmsg[0] = 0;
 	r->footer_note[0] = 0;
 }

@@ -21,6 +21,8 @@ const char *tape__block_type_name(unsigned type)
 		return "index";
 	case BLOCK_TRAILER:
 		return "trailer";
+	case BLOCK_STACKS:
+		return "stack";
 	case BLOCK_MAPPING:
 		return "mapping";
 	}

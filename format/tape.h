@@ -35,7 +35,7 @@ extern "C" {
 
 /* The file format's version: what a tape's header says (docs/FORMAT.md). */
 #define TAPE_VERSION_MAJOR 1
-#define TAPE_VERSION_MINOR 1
+#define TAPE_VERSION_MINOR 2
 
 /*
  * libtape's own version, which the format's does not follow: MAJOR changes
@@ -45,7 +45,7 @@ extern "C" {
  * Makefile reads these lines.
  */
 #define TAPE_LIB_VERSION_MAJOR 1
-#define TAPE_LIB_VERSION_MINOR 0
+#define TAPE_LIB_VERSION_MINOR 1
 #define TAPE_LIB_VERSION_PATCH 0
 
 /*
@@ -152,6 +152,10 @@ struct tape_event {
 	const union tape_value *values; /* tp->nfields entries */
 	const struct tape_type *tp;	/* reader only */
 	uint32_t source;		/* reader only: index of the tape in the cursor */
+	/* the event's stack (tape_reader__stack()), 0 for none; in the writer,
+	 * an id given to tape_writer__add_stack() first.  It sits where the
+	 * struct had padding, so callers built before it keep its size. */
+	uint32_t stack_id;
 };
 
 /*
@@ -318,6 +322,28 @@ bool tape_field__has_text(const struct tape_field *f);
 /* Name of a Linux errno value ("ENOENT"), or NULL if unknown. */
 const char *tape_errno_name(int err);
 
+/* ---- stacks ------------------------------------------------------------ */
+
+/*
+ * One frame of a recorded stack, innermost first.  Kernel frames were
+ * named at record time (kallsyms): @symbol and @offset, @binary the module
+ * or NULL for the kernel image, @address 0 (raw kernel addresses never go
+ * into a tape).  User frames carry @address, the file offset in @binary,
+ * and @symbol when the tape names it (NULL: unknown).  @gap marks where
+ * unwinding stopped without reaching the outermost caller: frames after it
+ * are not known to be the callers of those before it.
+ */
+struct tape_frame {
+	uint64_t address;
+	const char *symbol;	  /* NULL: unknown */
+	uint64_t offset;	  /* into @symbol */
+	const char *binary;	  /* user: path; kernel: module, NULL for the kernel image */
+	const char *build_id_hex; /* NULL: unknown */
+	uint8_t kernel, gap;
+};
+
+#define TAPE_MAX_FRAMES 1024 /* frames of one stack */
+
 /* ---- output files ------------------------------------------------------ */
 
 /*
@@ -456,6 +482,16 @@ int tape_writer__add_procs(struct tape_writer *w, const struct tape_proc *procs,
  * -EINVAL for a bad event, I/O errors from the write that a cut caused. */
 int tape_writer__append(struct tape_writer *w, const struct tape_event *ev);
 
+/*
+ * Define stack @id (>= 1, not defined before in this tape) as the @n
+ * frames at @frames, innermost first (n <= TAPE_MAX_FRAMES).  The writer
+ * copies them; the stack goes into the tape before the first chunk written
+ * after this call, so define a stack before appending events that use it.
+ * 0 or -errno (-EEXIST for an id given twice, -EINVAL for a bad frame).
+ */
+int tape_writer__add_stack(struct tape_writer *w, uint32_t id, const struct tape_frame *frames,
+			   size_t n);
+
 /* Record that @loss->count events were dropped.  0 or -errno. */
 int tape_writer__add_loss(struct tape_writer *w, const struct tape_loss *loss);
 
@@ -570,6 +606,16 @@ const struct tape_type *tape_reader__type_by_name(const struct tape_reader *r, c
 /* Process records of every snapshot block, in file order. */
 size_t tape_reader__proc_count(const struct tape_reader *r);
 const struct tape_proc *tape_reader__proc(const struct tape_reader *r, size_t i);
+
+/*
+ * The frames of stack @id (an event's stack_id): *@frames, *@n set, valid
+ * while @r lives.  0, or -ENOENT for an id the tape does not define (a
+ * stack block that was damaged, or 0).
+ */
+int tape_reader__stack(struct tape_reader *r, uint64_t stack_id, const struct tape_frame **frames,
+		       size_t *n);
+/* Number of stacks the tape defines. */
+size_t tape_reader__stack_count(const struct tape_reader *r);
 
 /* Every loss record in the tape, in file order. */
 size_t tape_reader__loss_count(const struct tape_reader *r);

@@ -33,8 +33,18 @@ enum block_type {
 	BLOCK_LOSS = 5,
 	BLOCK_INDEX = 6,
 	BLOCK_TRAILER = 7,
+	BLOCK_STACKS = 8, /* format 1.2 */
 	BLOCK_MAPPING = 9,
 };
+
+/* Stack block frames (docs/FORMAT.md): flag bits. */
+#define STACK_F_KERNEL 1
+#define STACK_F_GAP    2
+#define STACK_F_NAMED  4 /* a user frame that carries its symbol */
+
+/* Sections after a chunk's field columns (format 1.2): a varint tag, then
+ * a column. */
+#define SECTION_STACKS 1
 
 #define TRAILER_MAGIC	  0x444e4554u /* "TEND" */
 #define TRAILER_BODY_LEN  16
@@ -320,6 +330,36 @@ struct rchunk {
 	struct chunk_summary s;
 };
 
+/* Stacks of a reader (stacks.c). */
+struct rstack {
+	uint64_t id;
+	struct tape_frame *frames; /* owned */
+	uint32_t n;
+};
+
+struct rbinary {
+	uint64_t id;
+	const char *path; /* interned */
+};
+
+struct tape_stacks {
+	struct rstack *stacks;
+	size_t nstacks, capstacks;
+	bool stacks_sorted;
+	struct rbinary *bins;
+	size_t nbins, capbins;
+	bool bins_sorted;
+	char **strs; /* interned strings, owned */
+	size_t nstrs, capstrs;
+	struct names strnames;
+};
+
+/* Add the contents of a stack block body.  0, -EBADMSG (d->why may say
+ * what) or -ENOMEM; stacks parsed before the damage are kept. */
+int tape__stacks_parse(struct tape_stacks *st, struct rd *d);
+const struct rstack *tape__stacks_find(struct tape_stacks *st, uint64_t id);
+void tape__stacks_free(struct tape_stacks *st);
+
 struct tape_reader {
 	struct tape_input in;
 	int fd;
@@ -356,6 +396,7 @@ struct tape_reader {
 	size_t nproblems;
 	char footer_note[256]; /* a damaged old footer: no events lost */
 	uint64_t nevents, min_ts, max_ts;
+	struct tape_stacks stacks;
 };
 
 /* Read the block at @off into @body (header checked, CRC verified).

@@ -45,7 +45,8 @@ struct wrow {
 	uint32_t pid, tid;
 	uint16_t cpu, type;
 	uint32_t comm;
-	uint32_t vals; /* index into the value arena */
+	uint32_t vals;	/* index into the value arena */
+	uint32_t stack; /* stack id, 0 for none */
 };
 
 /* Per-chunk interning of strings and byte arrays. */
@@ -117,6 +118,18 @@ struct tape_writer {
 	struct buf payload, block;
 	struct colset colset;
 	ZSTD_CCtx *cctx;
+
+	/* stacks (tape_writer__add_stack()): records and binary names not
+	 * yet written, which go into a stack block before the next chunk */
+	struct buf stk_pending, bin_pending;
+	uint32_t nstk_pending, nbin_pending;
+	uint8_t *stk_defined; /* bit per stack id */
+	size_t stk_defined_len;
+	struct names binnames; /* binary ids by path */
+	char **binpaths;       /* by id - 1, owned: binnames points into them */
+	size_t nbin, capbin;
+	uint32_t nstackrows; /* events of the current chunk with a stack */
+
 	uint64_t nevents;
 	uint64_t nwritten; /* events in chunks written */
 };
@@ -230,6 +243,101 @@ static int block_reset(struct tape_writer *w)
 	return 0;
 }
 
+/* ---- stacks ---- */
+
+static bool stack_defined(const struct tape_writer *w, uint32_t id)
+{
+	return (size_t)id / 8 < w->stk_defined_len && (w->stk_defined[id / 8] & (1u << (id % 8)));
+}
+
+/* The id of binary @path in this tape, naming it in the next stack block
+ * the first time.  0 or -ENOMEM. */
+static int binary_id(struct tape_writer *w, const char *path, uint64_t *id)
+{
+	char *copy;
+	int err;
+
+	*id = tape__names_find(&w->binnames, path);
+	if (*id)
+		return 0;
+	if (array_grow(&w->binpaths, &w->capbin, w->nbin, sizeof(*w->binpaths), 16))
+		return -ENOMEM;
+	copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	if (tape__names_add(&w->binnames, copy, w->nbin + 1)) {
+		free(copy);
+		return -ENOMEM;
+	}
+	w->binpaths[w->nbin++] = copy;
+	*id = w->nbin;
+	err = tape__buf_put_varint(&w->bin_pending, *id);
+	err = err ?: tape__buf_put_str(&w->bin_pending, path);
+	if (!err)
+		w->nbin_pending++;
+	return err;
+}
+
+int tape_writer__add_stack(struct tape_writer *w, uint32_t id, const struct tape_frame *frames,
+			   size_t n)
+{
+	struct buf rec = {0};
+	int err;
+
+	if (!w || w->finished || !id || (n && !frames))
+		return -EINVAL;
+	if (w->err)
+		return w->err;
+	if (n > TAPE_MAX_FRAMES)
+		return fail(w, -EINVAL, "stack %u: %zu frames, more than %u", id, n,
+			    TAPE_MAX_FRAMES);
+	if (stack_defined(w, id))
+		return fail(w, -EEXIST, "stack %u is already defined", id);
+	err = tape__buf_put_varint(&rec, id);
+	err = err ?: tape__buf_put_varint(&rec, n);
+	for (size_t i = 0; !err && i < n; i++) {
+		const struct tape_frame *f = &frames[i];
+		uint8_t flags = (f->kernel ? STACK_F_KERNEL : 0) | (f->gap ? STACK_F_GAP : 0) |
+				(!f->kernel && f->symbol ? STACK_F_NAMED : 0);
+		uint64_t bin = 0;
+
+		err = tape__buf_put(&rec, &flags, 1);
+		if (f->kernel) {
+			err = err ?: tape__buf_put_str(&rec, f->symbol ? f->symbol : "");
+			err = err ?: tape__buf_put_varint(&rec, f->symbol ? f->offset : 0);
+			err = err ?: tape__buf_put_str(&rec, f->binary ? f->binary : "");
+			continue;
+		}
+		if (!err && f->binary && *f->binary)
+			err = binary_id(w, f->binary, &bin);
+		err = err ?: tape__buf_put_varint(&rec, bin);
+		err = err ?: tape__buf_put_varint(&rec, f->address);
+		if (f->symbol) {
+			err = err ?: tape__buf_put_str(&rec, f->symbol);
+			err = err ?: tape__buf_put_varint(&rec, f->offset);
+		}
+	}
+	if (!err && (size_t)id / 8 >= w->stk_defined_len) {
+		size_t len = ((size_t)id / 8 + 1) * 2;
+		uint8_t *p = realloc(w->stk_defined, len);
+
+		if (!p) {
+			err = -ENOMEM;
+		} else {
+			memset(p + w->stk_defined_len, 0, len - w->stk_defined_len);
+			w->stk_defined = p;
+			w->stk_defined_len = len;
+		}
+	}
+	err = err ?: tape__buf_put_bytes(&w->stk_pending, rec.data, rec.len);
+	tape__buf_free(&rec);
+	if (err)
+		return fail(w, -ENOMEM, "out of memory encoding stack %u", id);
+	w->stk_defined[id / 8] |= 1u << (id % 8);
+	w->nstk_pending++;
+	return 0;
+}
+
 /* ---- schema and metadata ---- */
 
 static int flush_pending(struct tape_writer *w)
@@ -258,6 +366,18 @@ static int flush_pending(struct tape_writer *w)
 		w->mapbins.len = w->maprecs.len = 0;
 		w->nmapbins = w->nmaprecs = 0;
 		w->map_prev_ts = 0;
+	}
+	if (w->nstk_pending) {
+		err = block_reset(w);
+		err = err ?: tape__buf_put_varint(&w->block, w->nbin_pending);
+		err = err ?: tape__buf_put(&w->block, w->bin_pending.data, w->bin_pending.len);
+		err = err ?: tape__buf_put_varint(&w->block, w->nstk_pending);
+		err = err ?: tape__buf_put(&w->block, w->stk_pending.data, w->stk_pending.len);
+		err = err ?: put_block(w, BLOCK_STACKS, &w->block, 0);
+		if (err)
+			return err;
+		w->bin_pending.len = w->stk_pending.len = 0;
+		w->nbin_pending = w->nstk_pending = 0;
 	}
 	if (w->enums_written == w->nenums && w->types_written == w->ntypes)
 		return 0;
@@ -815,7 +935,7 @@ static int cut_chunk(struct tape_writer *w)
 		tc[i].count = wt->chunk_count;
 		ncols += wt->t.nfields;
 	}
-	colv = malloc(((size_t)n * NCOMMON + w->nvals) * sizeof(*colv));
+	colv = malloc(((size_t)n * (NCOMMON + 1) + w->nvals) * sizeof(*colv));
 	if (!colv)
 		goto nomem;
 	/* Field columns follow the common ones, each type's columns together. */
@@ -867,6 +987,7 @@ static int cut_chunk(struct tape_writer *w)
 		colv[COL_PID * (size_t)n + k] = r->pid - s.min_pid;
 		colv[COL_TID * (size_t)n + k] = zigzag((int64_t)r->tid - r->pid);
 		colv[COL_COMM * (size_t)n + k] = r->comm;
+		colv[base + k] = r->stack;
 		for (unsigned f = 0; f < wt->t.nfields; f++)
 			out[(size_t)f * wt->chunk_count] = v[f];
 	}
@@ -879,7 +1000,9 @@ static int cut_chunk(struct tape_writer *w)
 					  w->dict.len[i]);
 		err = err ?: tape__buf_put(&w->payload, "", 1);
 	}
-	err = err ?: tape__buf_reserve(&w->payload, (size_t)ncols * COLUMN_ROOM(0) + base * 8);
+	err = err
+		      ?: tape__buf_reserve(&w->payload, (size_t)(ncols + 1) * COLUMN_ROOM(0) +
+								(base + n) * 8 + 10);
 	if (err)
 		goto nomem;
 	for (uint32_t c = 0; c < NCOMMON; c++)
@@ -890,6 +1013,11 @@ static int cut_chunk(struct tape_writer *w)
 		for (unsigned f = 0; f < wt->t.nfields; f++)
 			put_column(&w->payload, &w->colset,
 				   colv + wt->col + (size_t)f * wt->chunk_count, wt->chunk_count);
+	}
+	/* a chunk without stacks ends here, as chunks did before stacks */
+	if (w->nstackrows) {
+		buf_put_varint_fast(&w->payload, SECTION_STACKS);
+		put_column(&w->payload, &w->colset, colv + base, n);
 	}
 	if (w->payload.len > MAX_CHUNK_RAW) {
 		err = fail(w, -E2BIG, "chunk of %zu bytes exceeds the limit", w->payload.len);
@@ -923,6 +1051,7 @@ static int cut_chunk(struct tape_writer *w)
 		w->types[w->used[i] - 1]->chunk_count = 0;
 	w->nused = 0;
 	w->nrows = 0;
+	w->nstackrows = 0;
 	w->nvals = 0;
 	w->est = 0;
 	w->sorted = true;
@@ -1012,6 +1141,8 @@ int tape_writer__append(struct tape_writer *w, const struct tape_event *ev)
 	wt = w->types[ev->type - 1];
 	if (wt->t.nfields && !ev->values)
 		return fail(w, -EINVAL, "append: type '%s' needs values", wt->t.name);
+	if (ev->stack_id && !stack_defined(w, ev->stack_id))
+		return fail(w, -EINVAL, "append: stack %u is not defined", ev->stack_id);
 
 	/* the clock is read once every 256 events: a busy writer never goes
 	 * long between appends, and an idle one is cut by tape_writer__tick() */
@@ -1074,6 +1205,11 @@ int tape_writer__append(struct tape_writer *w, const struct tape_event *ev)
 	r->type = ev->type;
 	r->comm = comm;
 	r->vals = w->nvals;
+	r->stack = ev->stack_id;
+	if (ev->stack_id) {
+		w->nstackrows++;
+		w->est += 1;
+	}
 	w->nvals += wt->t.nfields;
 	w->est += 8 + 2 * wt->t.nfields;
 	w->nevents++;
@@ -1324,6 +1460,13 @@ void tape_writer__free(struct tape_writer *w)
 	free(w->colset.keys);
 	free(w->colset.idx);
 	free(w->colset.vals);
+	tape__buf_free(&w->stk_pending);
+	tape__buf_free(&w->bin_pending);
+	free(w->stk_defined);
+	tape__names_free(&w->binnames);
+	for (size_t i = 0; i < w->nbin; i++)
+		free(w->binpaths[i]);
+	free(w->binpaths);
 	ZSTD_freeCCtx(w->cctx);
 	if (w->out)
 		tape_out__free(w->out); /* owns w->fd */

@@ -2,6 +2,11 @@
 RECORD_SRCS += record/record.c record/options.c record/session.c record/builtin.c record/host.c \
 	record/preflight.c \
 	record/sink.c record/families.c record/container.c
+# stacks (-g): capture, kernel symbols, user address resolution, dedup
+RECORD_SRCS += record/stack.c record/ksyms.c record/stackres.c
+UNIT_TESTS += tests/test_ksyms.c
+ROOT_TESTS += tests/test_stacks.c
+TEST_HELPERS += tests/work_stacks.c
 BPF_SRCS += bpf/proc.bpf.c bpf/file.bpf.c bpf/net.bpf.c bpf/syscall.bpf.c bpf/sched.bpf.c bpf/maps.bpf.c
 RECORD_SRCS += record/generic.c record/probespec.c record/list_events.c # probes engineer
 # executable mappings per process (issue 12): record/maps.c, the mapping
@@ -24,7 +29,7 @@ $(OUTPUT)/syscall_names.h: | $(OUTPUT)
 		awk '{ printf "\t{ %s, \"%s\" },\n", $$1, $$2 }' > $@
 $(OUTPUT)/obj/record/builtin.o: $(OUTPUT)/syscall_names.h
 # BPF objects also depend on the shared headers they include.
-$(BPF_OBJS): bpf/sys.bpf.h bpf/common.bpf.h bpf/events.h
+$(BPF_OBJS): bpf/sys.bpf.h bpf/common.bpf.h bpf/events.h bpf/stack.bpf.h
 
 # Root/BPF integration tests, the workloads they record, the openat storm.
 ROOT_TESTS += tests/test_record.c
@@ -105,3 +110,6 @@ $(OUTPUT)/tests/test_unwind: tests/test_unwind.c record/elfsym.c record/unwind.c
 	$(Q)$(CC) $(ALL_CFLAGS) -fno-omit-frame-pointer -fno-optimize-sibling-calls $(ALL_LDFLAGS) \
 		-o $@ $< record/elfsym.c record/unwind.c $(LIBTAPE) -lcmocka $(ELFSYM_LIBS) -ldw \
 		-lpthread -ldl
+
+# the stacks workload walks by frame pointers, whatever the build's flags
+$(OUTPUT)/tests/work_stacks: ALL_CFLAGS += -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-shrink-wrap -O1

@@ -384,28 +384,30 @@ static void set_exec_container(const struct builtin_ids *ids, const struct rec_e
 	} while (0)
 
 int builtin__emit(const struct builtin_ids *ids, struct tape_writer *w, const void *data,
-		  size_t size)
+		  size_t size, uint32_t stack_id)
 {
 	const struct rec_hdr *h = data;
 	union tape_value v[TAPE_MAX_FIELDS > 10 ? 10 : TAPE_MAX_FIELDS];
 	struct tape_event ev;
+	unsigned kind = h->kind & ~REC_F_STACK;
 
-	if (size < sizeof(*h) || h->kind >= 32)
+	if (size < sizeof(*h) || kind >= 32)
 		return -EBADMSG;
-	if (!ids->id[h->kind])
+	if (!ids->id[kind])
 		return 0;
 	ev = (struct tape_event){
 		.ts = h->ts,
 		.pid = h->pid,
 		.tid = h->tid,
 		.cpu = h->cpu,
-		.type = ids->id[h->kind],
+		.type = ids->id[kind],
 		.comm = h->comm,
 		.values = v,
+		.stack_id = stack_id,
 	};
 	ev.comm_len = strnlen(h->comm, REC_COMM_LEN);
 
-	switch (h->kind) {
+	switch (kind) {
 	case REC_FORK: {
 		const struct rec_fork *r = data;
 
@@ -489,7 +491,7 @@ int builtin__emit(const struct builtin_ids *ids, struct tape_writer *w, const vo
 		v[i++].s = r->dfd;
 		set_bytes(&v[i++], r->path, r->path_len);
 		v[i++].u = r->mode;
-		if (h->kind == REC_MKNOD)
+		if (kind == REC_MKNOD)
 			v[i++].u = r->dev;
 		v[i].s = r->ret;
 		break;

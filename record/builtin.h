@@ -60,11 +60,12 @@ int builtin__add_types(struct tape_writer *w, const uint32_t want[FAMILY_MAX],
 		       struct builtin_ids *ids);
 
 /*
- * Translate the record at @data (@size bytes, a struct rec_hdr first) into
- * one tape_writer__append().  Records of a kind not in @ids are skipped
+ * Translate the record at @data (@size bytes, a struct rec_hdr first, its
+ * kind maybe flagged REC_F_STACK) into one tape_writer__append() of an
+ * event with @stack_id (0: none).  Records of a kind not in @ids are skipped
  * (returns 0).  -EBADMSG for a malformed record; writer errors as they are.
  */
 int builtin__emit(const struct builtin_ids *ids, struct tape_writer *w, const void *data,
-		  size_t size);
+		  size_t size, uint32_t stack_id);
 
 #endif /* BPFTAPE_RECORD_BUILTIN_H */

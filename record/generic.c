@@ -51,6 +51,7 @@ struct gprobe {
 	uint16_t nfields;
 	struct generic_conf conf;
 	uint16_t type_id; /* in the current writer */
+	bool stacks;	  /* -g / --stacks: its events take a stack */
 };
 
 /* What the consumer needs: owned by the session once attached. */
@@ -955,7 +956,8 @@ static void int_value(uint8_t type, uint64_t v, union tape_value *out)
 	}
 }
 
-static int src_emit(void *ctx, struct tape_writer *w, const struct rec_generic *rec, size_t size)
+static int src_emit(void *ctx, struct tape_writer *w, const struct rec_generic *rec, size_t size,
+		    uint32_t stack_id)
 {
 	struct generic_src *src = ctx;
 	union tape_value vals[PROBE_MAX_ARGS] = {};
@@ -1008,6 +1010,7 @@ static int src_emit(void *ctx, struct tape_writer *w, const struct rec_generic *
 		.comm_len = strnlen(rec->hdr.comm, sizeof(rec->hdr.comm)),
 		.comm = rec->hdr.comm,
 		.values = vals,
+		.stack_id = stack_id,
 	};
 	return tape_writer__append(w, &ev);
 }
@@ -1124,6 +1127,17 @@ int generic__attach(struct generic *g, struct record_session *s, char *err, size
 			s->verbose ? "" : " (-v shows the verifier's log)");
 		goto cleanup;
 	}
+	fd = bpf_map__fd(skel->maps.stack_probes);
+	for (__u32 i = 0; i < src->n; i++) {
+		__u8 on = 1;
+
+		if (src->probes[i]->stacks && bpf_map_update_elem(fd, &i, &on, BPF_ANY)) {
+			ret = -errno;
+			set_err(err, errlen, "taking stacks at probe %s: %s",
+				src->probes[i]->ps->text, strerror(errno));
+			goto cleanup;
+		}
+	}
 	fd = bpf_map__fd(skel->maps.generic_conf);
 	for (__u32 i = 0; i < src->n; i++) {
 		if (bpf_map_update_elem(fd, &i, &src->probes[i]->conf, BPF_ANY)) {
@@ -1167,6 +1181,21 @@ int generic__attach(struct generic *g, struct record_session *s, char *err, size
 cleanup:
 	detach_all(g);
 	return ret ? ret : -EINVAL;
+}
+
+int generic__stacks(struct generic *g, const char *name)
+{
+	int n = 0;
+
+	for (size_t i = 0; g && g->src && i < g->src->n; i++) {
+		struct gprobe *p = g->src->probes[i];
+
+		if (!name || !strcmp(name, p->name) || !strcmp(name, p->ps->text)) {
+			p->stacks = true;
+			n++;
+		}
+	}
+	return n;
 }
 
 void generic__free(struct generic *g)

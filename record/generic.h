@@ -93,6 +93,13 @@ int generic__list_binary(const char *path, int (*func_cb)(void *ctx, const char 
 bool generic__have_kprobes(void);
 
 /* Detach and free.  Call before record_session__free().  Accepts NULL. */
+/*
+ * Take stacks at the probes whose event type is called @name (or whose
+ * spec is @name), or at every probe for NULL; before generic__attach().
+ * Returns how many probes that names.
+ */
+int generic__stacks(struct generic *g, const char *name);
+
 void generic__free(struct generic *g);
 
 #endif /* BPFTAPE_RECORD_GENERIC_H */

@@ -80,7 +80,10 @@ int record_opts__parse(struct record_opts *o, int argc, char **argv, char *err, 
 		OPT_BUFFER,
 		OPT_WAKEUP,
 		OPT_USER,
-		OPT_FLUSH
+		OPT_FLUSH,
+		OPT_STACKS,
+		OPT_STACK_DEPTH,
+		OPT_STACK_COPY,
 	};
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
@@ -98,6 +101,10 @@ int record_opts__parse(struct record_opts *o, int argc, char **argv, char *err, 
 		{"wakeup", required_argument, NULL, OPT_WAKEUP},
 		{"user", required_argument, NULL, OPT_USER},
 		{"flush-interval", required_argument, NULL, OPT_FLUSH},
+		{"call-graph", no_argument, NULL, 'g'},
+		{"stacks", required_argument, NULL, OPT_STACKS},
+		{"stack-depth", required_argument, NULL, OPT_STACK_DEPTH},
+		{"stack-copy", required_argument, NULL, OPT_STACK_COPY},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -111,9 +118,42 @@ int record_opts__parse(struct record_opts *o, int argc, char **argv, char *err, 
 	o->uid = -1;
 	o->buffer = 16u << 20;
 	o->flush_ns = RECORD_DEFAULT_FLUSH_NS;
+	o->stack_depth = REC_STACK_MAX;
 	cli__getopt_init();
-	while ((c = getopt_long(argc, argv, "+o:e:p:d:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:e:p:d:gvh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'g':
+			o->stacks = true;
+			break;
+		case OPT_STACKS:
+			if (!*optarg) {
+				snprintf(err, errlen, "--stacks: give event type names like open,exit");
+				return -EINVAL;
+			}
+			o->stacks = true;
+			o->stack_types = optarg;
+			break;
+		case OPT_STACK_DEPTH:
+		case OPT_STACK_COPY:
+			e = cli__parse_uint(
+				optarg, c == OPT_STACK_DEPTH ? REC_STACK_MAX : REC_STACK_COPY - 1, &v);
+			if (e || (c == OPT_STACK_DEPTH && !v)) {
+				if (c == OPT_STACK_DEPTH)
+					snprintf(err, errlen,
+						 "--stack-depth '%s': give a frame count from 1 to %d",
+						 optarg, REC_STACK_MAX);
+				else
+					snprintf(err, errlen,
+						 "--stack-copy '%s': give a byte count from 0 to %d",
+						 optarg, REC_STACK_COPY - 1);
+				return -EINVAL;
+			}
+			if (c == OPT_STACK_DEPTH)
+				o->stack_depth = (unsigned)v;
+			else
+				o->stack_copy = (unsigned)v;
+			o->stacks = true;
+			break;
 		case 'o':
 			o->output = optarg;
 			break;

@@ -44,6 +44,10 @@ struct record_opts {
 	char **cmd;			     /* after "--" */
 	const char *user;		     /* --user, as given */
 	const char *buffer_arg, *wakeup_arg; /* as given, for messages */
+	bool stacks;			     /* -g */
+	const char *stack_types;	     /* --stacks LIST (implies -g), NULL: every type */
+	unsigned stack_depth;		     /* --stack-depth */
+	unsigned stack_copy;		     /* --stack-copy */
 	bool help;			     /* --help: nothing else was parsed */
 	/* the command line the tape's metadata records (recorder.cmdline):
 	 * "bpftape record ..." as typed */

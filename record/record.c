@@ -39,6 +39,7 @@
 #include "preflight.h"
 #include "session.h"
 #include "sink.h"
+#include "stack.h"
 #include "verbs.h"
 
 #define PFX "bpftape record: "
@@ -75,6 +76,7 @@ struct recorder {
 	struct sink *sink;
 	struct record_meta meta;
 	struct builtin_ids ids;
+	struct stacks *stacks; /* -g */
 	struct ctr_cache *ctr;
 	char ctr_dir[PATH_MAX]; /* --container: its cgroup v2 path */
 	pid_t child;
@@ -140,6 +142,7 @@ static void usage(FILE *f)
 		"                      [--duration SECS]\n"
 		"                      [--max-size SIZE] [--rotate SIZE --keep N]\n"
 		"                      [--buffer SIZE] [--wakeup SIZE] [--flush-interval SECS]\n"
+		"                      [-g] [--stacks TYPES] [--stack-depth N]\n"
 		"                      [-v] [--user USER]\n"
 		"                      [-- CMD [ARGS...]]\n"
 		"\n"
@@ -179,6 +182,19 @@ static void usage(FILE *f)
 		"                       write every event to the file at most SECS after it\n"
 		"                       happened (default 1s): what a SIGKILL can lose, and how\n"
 		"                       far 'replay --follow' lags\n"
+		"  -g, --call-graph     the kernel and user call stack of every event, innermost\n"
+		"                       first (user stacks by frame pointers); each distinct\n"
+		"                       stack is stored once.  Events taken at syscall exit\n"
+		"                       (file, net, syscall) keep their user stack only\n"
+		"      --stacks TYPES   stacks for these event types only (comma-separated\n"
+		"                       built-in names like open,exit or generic probe type\n"
+		"                       names); implies -g\n"
+		"      --stack-depth N  frames kept of each of the two stacks (1-127, default "
+		"127)\n"
+		"      --stack-copy BYTES\n"
+		"                       with each stack, the user registers and this much of\n"
+		"                       the user stack (at most 2047), for unwinding code\n"
+		"                       without frame pointers\n"
 		"  -v, --verbose        libbpf's log and attach details\n"
 		"  -h, --help           this help\n"
 		"  -- CMD [ARGS...]     run CMD, record only it and its descendants, stop when\n"
@@ -199,6 +215,7 @@ static void usage(FILE *f)
 		"  bpftape record --user www-data -- ./serve.sh\n"
 		"  bpftape record -e exec,open -p 4242 -o app.tape\n"
 		"  bpftape record -e all --rotate 256M --keep 8 -o ring.tape\n"
+		"  bpftape record -g -e open,exit -- ./app          # who opened what\n"
 		"  bpftape record -e 'usdt:/usr/bin/python3.11:python:function__entry(str,str,s32)'"
 		" -- python3 x.py\n");
 }
@@ -436,6 +453,62 @@ static bool proc_wanted(struct recorder *r, const struct tape_proc *p)
 	return true;
 }
 
+/* Kinds whose events are taken deep in the kernel, where the kernel stack
+ * says how they came about; the others are taken at syscall exit, where it
+ * is only the exit path (docs/RECORDING.md, "Stacks"). */
+#define KERNEL_STACK_KINDS                                                                         \
+	((1u << REC_FORK) | (1u << REC_EXEC) | (1u << REC_EXIT) | (1u << REC_TCP_STATE) |          \
+	 (1u << REC_SCHED_SWITCH) | (1u << REC_SIGNAL) | (1u << REC_GENERIC))
+
+/* -g / --stacks: which kinds and generic probes take stacks.  0, or -1
+ * with @why naming a type no recorded event has. */
+static int select_stacks(struct recorder *r, char *why, size_t len)
+{
+	const struct record_opts *o = r->o;
+	const struct record_builtin *b;
+	char *list, *word, *save = NULL;
+	size_t nb;
+	int ret = 0;
+
+	b = record_builtins(&nb);
+	if (!o->stack_types) {
+		for (size_t i = 0; i < nb; i++)
+			if (o->want[b[i].family] & b[i].want)
+				r->s.stack_kinds |= 1u << b[i].kind;
+		if (generic__stacks(r->gen, NULL) > 0)
+			r->s.stack_kinds |= 1u << REC_GENERIC;
+		r->s.stack_kernel_kinds = r->s.stack_kinds & KERNEL_STACK_KINDS;
+		return 0;
+	}
+	list = strdup(o->stack_types);
+	if (!list) {
+		snprintf(why, len, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	for (word = strtok_r(list, ",", &save); word && !ret; word = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < nb; i++)
+			if (!strcmp(word, b[i].name))
+				break;
+		if (i < nb && (o->want[b[i].family] & b[i].want)) {
+			r->s.stack_kinds |= 1u << b[i].kind;
+		} else if (generic__stacks(r->gen, word) > 0) {
+			r->s.stack_kinds |= 1u << REC_GENERIC;
+		} else {
+			snprintf(why, len,
+				 "--stacks: '%s' is not an event type of this recording; give "
+				 "the name of a built-in event recorded with -e (open, exit, ...) "
+				 "or the type name of a generic probe",
+				 word);
+			ret = -1;
+		}
+	}
+	free(list);
+	r->s.stack_kernel_kinds = r->s.stack_kinds & KERNEL_STACK_KINDS;
+	return ret;
+}
+
 static int tape_start(void *ctx, struct tape_writer *w)
 {
 	struct recorder *r = ctx;
@@ -444,6 +517,8 @@ static int tape_start(void *ctx, struct tape_writer *w)
 	size_t n = 0;
 	int err;
 
+	if (r->stacks)
+		stacks__new_tape(r->stacks);
 	err = record_meta__write(&r->meta, w);
 	if (!err)
 		err = builtin__add_types(w, r->o->want, &r->ids);
@@ -546,6 +621,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 	struct recorder *r = ctx;
 	struct tape_writer *w = sink__writer(r->sink);
 	const struct rec_hdr *h = data;
+	uint32_t stack_id = 0;
 	int err = 0;
 
 	if (r->write_err || r->limit_hit) {
@@ -571,13 +647,30 @@ static int handle_record(void *ctx, void *data, size_t size)
 			return err;
 		}
 	}
-	if (h->kind == REC_GENERIC) {
+	if (h->kind == REC_STACK) {
+		if (!r->stacks || stacks__hold(r->stacks, data, size))
+			r->bad_records++;
+		return 0;
+	}
+	if (h->kind & REC_F_STACK) {
+		int64_t id = r->stacks ? stacks__take(r->stacks, w, h) : 0;
+
+		if (id < 0) {
+			fail_write(r, (int)id, "writing");
+			return (int)id;
+		}
+		stack_id = (uint32_t)id;
+	}
+	if ((h->kind & ~REC_F_STACK) == REC_EXEC && r->stacks)
+		stacks__exec(r->stacks, h->pid);
+	if ((h->kind & ~REC_F_STACK) == REC_GENERIC) {
 		err = -ENOENT;
 		if (size >= sizeof(struct rec_generic))
 			for (size_t i = 0; i < r->s.nsources && err == -ENOENT; i++)
-				err = r->s.sources[i].ops->emit(r->s.sources[i].ctx, w, data, size);
+				err = r->s.sources[i].ops->emit(r->s.sources[i].ctx, w, data, size,
+								stack_id);
 	} else {
-		err = builtin__emit(&r->ids, w, data, size);
+		err = builtin__emit(&r->ids, w, data, size, stack_id);
 	}
 	if (err == -ENOENT || err == -EBADMSG || err == -EINVAL) {
 		r->bad_records++;
@@ -788,6 +881,11 @@ static int recorder__finish(struct recorder *r, uint64_t t0, int ret, struct rec
 	res->ring_records = r->ring_records;
 	res->ring_bytes = r->ring_bytes;
 	res->child_done = r->child_done;
+	if (r->stacks) {
+		res->has_stacks = true;
+		res->stacks_distinct = stacks__distinct(r->stacks);
+		res->stacks_lost = stacks__lost(r->stacks);
+	}
 	if (r->mr) {
 		res->has_maps = true;
 		maps__stats(maps_rec__maps(r->mr), &res->maps);
@@ -824,6 +922,10 @@ int record__report(const struct record_opts *o, const struct record_result *res,
 		if (res->bad_records)
 			fprintf(stderr, PFX "warning: %llu malformed records skipped\n",
 				(unsigned long long)res->bad_records);
+		if (res->has_stacks && (o->verbose || res->stacks_lost))
+			fprintf(stderr, PFX "stacks: %llu distinct, %llu events without theirs\n",
+				(unsigned long long)res->stacks_distinct,
+				(unsigned long long)res->stacks_lost);
 		if (res->write_err)
 			snprintf(lost, sizeof(lost), ", %llu not written (%s)",
 				 (unsigned long long)res->unwritten, strerror(-res->write_err));
@@ -997,6 +1099,15 @@ int record__run(const struct record_opts *o, struct record_result *res)
 		r.s.filter_flags |= FILTER_UID;
 		r.s.filter_uid = (__u32)o->uid;
 	}
+	if (o->stacks) {
+		r.stacks = stacks__new(o->stack_depth);
+		if (!r.stacks) {
+			fail(res, "%s", strerror(errno));
+			goto cleanup;
+		}
+		r.s.stack_depth = o->stack_depth;
+		r.s.stack_copy = o->stack_copy;
+	}
 	r.ctr = ctr_cache__new();
 	if (!r.ctr) {
 		fail(res, "%s", strerror(errno));
@@ -1087,6 +1198,12 @@ int record__run(const struct record_opts *o, struct record_result *res)
 		}
 	}
 
+	if (o->stacks && select_stacks(&r, why, sizeof(why))) {
+		fail(res, "%s", why);
+		ret = 2;
+		goto cleanup;
+	}
+
 	/* after the specs: theirs name tracefs themselves where they need it */
 	if (families__need_tracefs(o->want, r.s.filter_flags) && !generic__tracefs()) {
 		generic__tracefs_why(errno, why, sizeof(why));
@@ -1159,9 +1276,10 @@ int record__run(const struct record_opts *o, struct record_result *res)
 		fail(res, "%s", *err ? err : strerror(-e));
 		goto cleanup;
 	}
-	/* the mappings of user stacks; until -g records stacks, an internal
-	 * switch exercises them (the tape then has mapping blocks) */
-	if (getenv("BPFTAPE_RECORD_MAPPINGS")) {
+	/* the mappings of user stacks: with -g (or, for tests of the
+	 * mappings alone, BPFTAPE_RECORD_MAPPINGS=1) the tape gets mapping
+	 * blocks */
+	if (o->stacks || getenv("BPFTAPE_RECORD_MAPPINGS")) {
 		err[0] = 0;
 		r.mr = maps_rec__attach(&r.s, err, sizeof(err));
 		if (!r.mr) {
@@ -1303,6 +1421,7 @@ cleanup:
 	if (r.child && !r.child_done && ret != 0 && !r.sink)
 		waitpid(r.child, NULL, 0);
 	ring_buffer__free(r.rb);
+	stacks__free(r.stacks);
 	generic__free(r.gen);
 	families__free(r.fam);
 	maps_rec__free(r.mr);

@@ -38,6 +38,8 @@ struct record_result {
 	bool limit_hit;			/* --max-size reached */
 	bool child_done;		/* CMD was waited for... */
 	int child_status;		/* ...and this is its wait status */
+	bool has_stacks;		/* -g: stacks were recorded */
+	uint64_t stacks_distinct, stacks_lost;
 	bool has_maps;			/* mappings were tracked (user stacks) */
 	struct maps_stats maps;
 };

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <stdint.h>
 #include <linux/types.h>
 
 #include "events.h"
@@ -46,12 +47,13 @@ struct record_source_ops {
 	int (*add_types)(void *ctx, struct tape_writer *w);
 	/*
 	 * Translate one REC_GENERIC record of @size bytes (header included,
-	 * size checked >= sizeof(*rec)) into tape_writer__append() calls on
-	 * @w.  Return 0 when done, -ENOENT if @rec->probe_id is not this
-	 * source's (the next source is tried), other -errno on failure: I/O
-	 * errors from the writer stop the recording.
+	 * size checked >= sizeof(*rec); its kind may carry REC_F_STACK) into
+	 * tape_writer__append() calls on @w, with @stack_id (0: none).  Return 0 when done, -ENOENT
+	 * if @rec->probe_id is not this source's (the next source is tried), other -errno on
+	 * failure: I/O errors from the writer stop the recording.
 	 */
-	int (*emit)(void *ctx, struct tape_writer *w, const struct rec_generic *rec, size_t size);
+	int (*emit)(void *ctx, struct tape_writer *w, const struct rec_generic *rec, size_t size,
+		    uint32_t stack_id);
 	/* Release @ctx (may be NULL). */
 	void (*free)(void *ctx);
 };
@@ -78,6 +80,8 @@ struct record_session {
 	__u32 filter_cgroup_level; /* 0: the task's own cgroup; else its ancestor at this depth */
 	__u32 filter_uid;
 	__u64 wakeup_bytes;
+	/* -g, --stacks: see bpf/stack.bpf.h */
+	__u32 stack_kinds, stack_kernel_kinds, stack_depth, stack_copy;
 
 	__u32 buffer_bytes; /* ring buffer size, a power of two >= page size */
 	bool verbose;	    /* -v: libbpf debug output, attach details */
@@ -123,6 +127,10 @@ int record_session__open_gate(const struct record_session *s);
 		(skel)->rodata->filter_cgroup_level = (s)->filter_cgroup_level;                    \
 		(skel)->rodata->filter_uid = (s)->filter_uid;                                      \
 		(skel)->rodata->wakeup_bytes = (s)->wakeup_bytes;                                  \
+		(skel)->rodata->stack_kinds = (s)->stack_kinds;                                    \
+		(skel)->rodata->stack_kernel_kinds = (s)->stack_kernel_kinds;                      \
+		(skel)->rodata->stack_depth = (s)->stack_depth;                                    \
+		(skel)->rodata->stack_copy = (s)->stack_copy;                                      \
 	} while (0)
 
 /*

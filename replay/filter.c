@@ -223,11 +223,58 @@ struct filter {
 	unsigned *ntypes;
 	unsigned what;
 	uint8_t key[SIPHASH_KEY_LEN];
+	/* per source: input stack id -> output stack id (0: not yet written) */
+	uint32_t **stk;
+	size_t *nstk;
+	uint32_t last_stack; /* output ids given so far */
 	/* scratch for a redacted event */
 	union tape_value vals[TAPE_MAX_FIELDS];
 	char *scratch;
 	size_t scratch_cap;
 };
+
+/*
+ * The output's id for stack @in of source @src, the stack written to the
+ * output the first time: a filtered tape keeps the stacks its events use
+ * and no others, renumbered as the tapes merged may use the same ids.
+ * An id the tape does not define (a damaged stack block) becomes 0.
+ */
+static int keep_stack(struct filter *f, unsigned src, uint32_t in, uint32_t *out)
+{
+	const struct tape_frame *frames;
+	size_t n;
+	int err;
+
+	*out = 0;
+	if (!in || in > (1u << 24))
+		return 0;
+	if (!f->stk) {
+		f->stk = calloc(f->n, sizeof(*f->stk));
+		f->nstk = calloc(f->n, sizeof(*f->nstk));
+		if (!f->stk || !f->nstk)
+			return -ENOMEM;
+	}
+	if (in >= f->nstk[src]) {
+		size_t cap = (size_t)in * 2;
+		uint32_t *m = realloc(f->stk[src], cap * sizeof(*m));
+
+		if (!m)
+			return -ENOMEM;
+		memset(m + f->nstk[src], 0, (cap - f->nstk[src]) * sizeof(*m));
+		f->stk[src] = m;
+		f->nstk[src] = cap;
+	}
+	if (!f->stk[src][in]) {
+		if (tape_reader__stack(f->readers[src], in, &frames, &n))
+			return 0;
+		err = tape_writer__add_stack(f->w, f->last_stack + 1, frames, n);
+		if (err)
+			return err;
+		f->stk[src][in] = ++f->last_stack;
+	}
+	*out = f->stk[src][in];
+	return 0;
+}
 
 /* Can events of @b be written under the definition of @a? */
 static bool same_layout(const struct tape_type *a, const struct tape_type *b)
@@ -885,6 +932,8 @@ int filter__run(const struct filter_opts *o, struct filter_result *res)
 		if (m->cls && !(vals = redact_event(&f, m, ev)))
 			goto nomem;
 		out = *ev;
+		if ((rc = keep_stack(&f, ev->source, ev->stack_id, &out.stack_id)))
+			goto write_fail;
 		out.ts += (uint64_t)shift(t.cur, ev->source);
 		out.type = (uint16_t)m->out_id;
 		out.values = vals;
@@ -944,6 +993,10 @@ cleanup:
 	}
 	free(f.maps);
 	free(f.ntypes);
+	for (size_t s = 0; f.stk && s < f.n; s++)
+		free(f.stk[s]);
+	free(f.stk);
+	free(f.nstk);
 	free(f.scratch);
 	tape_proctab__free(base);
 	tapes__teardown(&t);

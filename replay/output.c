@@ -244,6 +244,7 @@ int render__init(struct render *r, struct tape_reader *const *readers, size_t n,
 	r->time = mode;
 	r->pt = pt;
 	r->nsrcs = n;
+	r->readers = readers;
 	r->off = calloc(n ? n : 1, sizeof(*r->off));
 	if (!r->off)
 		return -ENOMEM;
@@ -418,6 +419,91 @@ void render__csv(struct out *o, const struct tape_event *ev, unsigned i)
 	out__csv_cell(o, t, (size_t)n);
 	if (t != stack)
 		free(t);
+}
+
+/* ---- stacks: perf script's layout under the event, innermost first ---- */
+
+/* The frames of @ev's stack: 0, -ENOENT for an event without one, or
+ * whose stack the tape does not hold (a damaged stack block): *@n 0. */
+static int frames_of(const struct render *r, const struct tape_event *ev,
+		     const struct tape_frame **f, size_t *n)
+{
+	*n = 0;
+	if (!ev->stack_id)
+		return -ENOENT;
+	if (!r->readers || ev->source >= r->nsrcs ||
+	    tape_reader__stack(r->readers[ev->source], ev->stack_id, f, n))
+		return 1;
+	return 0;
+}
+
+/* "\tADDRESS SYMBOL+0xOFF (BINARY)" per frame, then an empty line. */
+static void text_frames(struct out *o, const struct render *r, const struct tape_event *ev)
+{
+	const struct tape_frame *f;
+	size_t n;
+	int ret = frames_of(r, ev, &f, &n);
+
+	if (ret < 0)
+		return;
+	if (ret > 0)
+		out__puts(o, "\t               0 [unknown] ([unknown])\n");
+	for (size_t i = 0; i < n; i++) {
+		const char *bin = f[i].binary	? f[i].binary
+				  : f[i].kernel ? "kernel.kallsyms"
+						: "unknown";
+
+		out__printf(o, "\t%16llx ", (unsigned long long)f[i].address);
+		if (f[i].symbol) {
+			out__text_str(o, f[i].symbol, strlen(f[i].symbol));
+			out__printf(o, "+0x%llx", (unsigned long long)f[i].offset);
+		} else {
+			out__puts(o, "[unknown]");
+		}
+		/* kernel frames as perf names them: [kernel.kallsyms], [module] */
+		out__puts(o, f[i].kernel ? " ([" : " (");
+		out__text_str(o, bin, strlen(bin));
+		out__puts(o, f[i].kernel ? "])" : ")");
+		if (f[i].gap)
+			out__puts(o, " [gap: callers below not proven]");
+		out__putc(o, '\n');
+	}
+	out__putc(o, '\n');
+}
+
+/* ,"stack":[{...},...] before the event object's closing brace. */
+static void json_frames(struct out *o, const struct render *r, const struct tape_event *ev)
+{
+	const struct tape_frame *f;
+	size_t n;
+
+	if (frames_of(r, ev, &f, &n) < 0)
+		return;
+	out__puts(o, ",\"stack_id\":");
+	out__u64(o, ev->stack_id);
+	out__puts(o, ",\"stack\":[");
+	for (size_t i = 0; i < n; i++) {
+		out__puts(o, i ? ",{\"kernel\":" : "{\"kernel\":");
+		out__puts(o, f[i].kernel ? "true" : "false");
+		out__puts(o, ",\"address\":");
+		out__u64(o, f[i].address);
+		out__puts(o, ",\"symbol\":");
+		if (f[i].symbol)
+			out__json_str(o, f[i].symbol, strlen(f[i].symbol));
+		else
+			out__puts(o, "null");
+		out__puts(o, ",\"offset\":");
+		out__u64(o, f[i].offset);
+		out__puts(o, ",\"binary\":");
+		if (f[i].binary)
+			out__json_str(o, f[i].binary, strlen(f[i].binary));
+		else
+			out__puts(o, "null");
+		if (f[i].gap)
+			out__puts(o, ",\"gap\":true");
+		out__putc(o, '}');
+	}
+	out__putc(o, ']');
 }
 
 static void text_loss(struct out *o, const struct render *r, const struct tape_event *ev)
@@ -749,6 +835,7 @@ static void json_slow(struct out *o, struct render *r, const struct tape_event *
 	}
 	if (any)
 		out__putc(o, '}');
+	json_frames(o, r, ev);
 	out__puts(o, "}\n");
 }
 
@@ -878,6 +965,7 @@ void render__text(struct out *o, struct render *r, const struct tape_event *ev)
 	if (ev->type == TAPE_TYPE_LOSS || !tp || r->time == TIME_WALL || !(nm = names_of(r, tp)) ||
 	    !nm->fast) {
 		text_slow(o, r, ev);
+		text_frames(o, r, ev);
 		return;
 	}
 	comm = comm_of(r, ev);
@@ -920,6 +1008,8 @@ void render__text(struct out *o, struct render *r, const struct tape_event *ev)
 	p = room_at(o, p, 1);
 	*p++ = '\n';
 	o->len = (size_t)(p - o->buf);
+	if (ev->stack_id)
+		text_frames(o, r, ev);
 }
 
 /* A JSON string literal of @n bytes at @s, at @p. */
@@ -1047,6 +1137,11 @@ void render__json(struct out *o, struct render *r, const struct tape_event *ev)
 	p = room_at(o, p, 3);
 	if (any)
 		*p++ = '}';
+	if (ev->stack_id) {
+		o->len = (size_t)(p - o->buf);
+		json_frames(o, r, ev);
+		p = room_at(o, o->buf + o->len, 2);
+	}
 	*p++ = '}';
 	*p++ = '\n';
 	o->len = (size_t)(p - o->buf);

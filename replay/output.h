@@ -72,6 +72,8 @@ struct render {
 	/* per source: its host's process table, used instead of @pt when set
 	 * (borrowed: struct tapes' src_pt) */
 	struct tape_proctab *const *src_pt;
+	/* the tapes (borrowed), for the stacks of events */
+	struct tape_reader *const *readers;
 };
 
 /* 0, -ENOMEM.  @pt is borrowed. */

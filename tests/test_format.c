@@ -2061,6 +2061,144 @@ static void test_tracepoint_decoded(void **state)
 	free(m.data);
 }
 
+/* ---- stacks (format 1.2) ---- */
+
+static const struct tape_frame stack_a[] = {
+	{0, "do_sys_openat2", 0x1f, NULL, NULL, 1, 0},
+	{0, "nf_hook", 0x10, "nf_tables", NULL, 1, 0},
+	{0x1139, NULL, 0, "/usr/bin/work", NULL, 0, 0},
+	{0x2000, "main", 0x20, "/usr/bin/work", NULL, 0, 0},
+	{0x29d90, NULL, 0, "/usr/lib/libc.so.6", NULL, 0, 1},
+	{0xdead, NULL, 0, NULL, NULL, 0, 0},
+};
+static const struct tape_frame stack_b[] = {
+	{0x1139, NULL, 0, "/usr/bin/work", NULL, 0, 0},
+};
+
+/* Events with and without stacks come back with their stack ids, and the
+ * ids with their frames, across chunks and stack blocks written between. */
+static void test_stacks_roundtrip(void **state)
+{
+	struct mem m = {0};
+	struct tape_writer *w = new_writer(&m, 4096);
+	struct tape_reader *r;
+	struct tape_cursor *c;
+	const struct tape_event *ev;
+	const struct tape_frame *f;
+	struct gen g;
+	size_t n, nstacks = 0;
+	uint64_t i = 0;
+	int ret;
+
+	(void)state;
+	assert_int_equal(tape_writer__add_stack(w, 1, stack_a, 6), 0);
+	assert_int_equal(tape_writer__add_stack(w, 1, stack_b, 1), -EEXIST);
+	for (; i < 3000; i++) {
+		gen_event(5, i, &g);
+		g.ev.stack_id = i % 3 == 0 ? 0 : i < 1500 ? 1 : 1 + i % 3;
+		if (i == 1500)
+			assert_int_equal(tape_writer__add_stack(w, 2, stack_b, 1), 0);
+		if (i == 1500)
+			assert_int_equal(tape_writer__add_stack(w, 3, NULL, 0), 0);
+		assert_int_equal(tape_writer__append(w, &g.ev), 0);
+	}
+	g.ev.stack_id = 9;
+	assert_int_equal(tape_writer__append(w, &g.ev), -EINVAL);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+
+	r = open_mem(&m);
+	assert_int_equal(tape_reader__stack_count(r), 3);
+	assert_int_equal(tape_reader__stack(r, 1, &f, &n), 0);
+	assert_int_equal(n, 6);
+	for (size_t k = 0; k < n; k++) {
+		assert_int_equal(f[k].kernel, stack_a[k].kernel);
+		assert_int_equal(f[k].gap, stack_a[k].gap);
+		assert_int_equal(f[k].address, stack_a[k].kernel ? 0 : stack_a[k].address);
+		assert_int_equal(f[k].offset, stack_a[k].offset);
+		if (stack_a[k].symbol)
+			assert_string_equal(f[k].symbol, stack_a[k].symbol);
+		else
+			assert_null(f[k].symbol);
+		if (stack_a[k].binary)
+			assert_string_equal(f[k].binary, stack_a[k].binary);
+		else
+			assert_null(f[k].binary);
+	}
+	assert_int_equal(tape_reader__stack(r, 2, &f, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(f[0].binary, "/usr/bin/work");
+	assert_int_equal(tape_reader__stack(r, 3, &f, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(tape_reader__stack(r, 4, &f, &n), -ENOENT);
+	assert_int_equal(tape_reader__stack(r, 0, &f, &n), -ENOENT);
+
+	/* a selection that passes over a type still keeps the ids in step */
+	for (int pass = 0; pass < 2; pass++) {
+		const char *only[] = {"open"};
+		struct tape_select sel = {.sz = sizeof(sel), .no_losses = true};
+
+		if (pass) {
+			sel.types = only;
+			sel.ntypes = 1;
+		}
+		c = tape_cursor__new(&r, 1, &sel);
+		assert_non_null(c);
+		i = 0;
+		while ((ret = tape_cursor__next(c, &ev)) > 0) {
+			/* events come back in append order (timestamps ascend) */
+			while (gen_event(5, i, &g), pass && g.ev.type != ev->type)
+				i++;
+			assert_int_equal(ev->ts, g.ev.ts);
+			assert_int_equal(ev->stack_id, i % 3 == 0 ? 0 : i < 1500 ? 1 : 1 + i % 3);
+			nstacks += ev->stack_id != 0;
+			i++;
+		}
+		assert_int_equal(ret, 0);
+		tape_cursor__free(c);
+	}
+	assert_true(nstacks > 2000);
+	tape_reader__free(r);
+	free(m.data);
+}
+
+/* Without stacks a 1.2 tape is a 1.1 tape but for its minor version: the
+ * checked-in 1.1 tape differs from today's writer in that byte alone, and
+ * reads the same. */
+static void test_stacks_v11_layout(void **state)
+{
+	struct mem now;
+	uint8_t *old;
+	struct stat st;
+	FILE *f;
+	struct tape_reader *r;
+	char err[256];
+	int errors;
+
+	(void)state;
+	small_tape(&now, 23, 600, 2048);
+	assert_int_equal(stat(GOLDEN_DIR "/format-valid-v1.1.tape", &st), 0);
+	assert_int_equal((size_t)st.st_size, now.len);
+	old = malloc(now.len);
+	f = fopen(GOLDEN_DIR "/format-valid-v1.1.tape", "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(old, 1, now.len, f), now.len);
+	fclose(f);
+	assert_int_equal(old[10], 1);
+	assert_int_equal(now.data[10], TAPE_VERSION_MINOR);
+	for (size_t k = 0; k < now.len; k++)
+		if (k != 10 && old[k] != now.data[k])
+			fail_msg("byte %zu differs from the 1.1 tape", k);
+	r = tape_reader__open(GOLDEN_DIR "/format-valid-v1.1.tape", err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(count_events(r, &errors), 600);
+	assert_int_equal(errors, 0);
+	assert_int_equal(tape_reader__stack_count(r), 0);
+	tape_reader__free(r);
+	free(old);
+	free(now.data);
+}
+
 /* ---- golden tapes ---- */
 
 struct golden {
@@ -2282,6 +2420,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_hostile_dictionaries),
 		cmocka_unit_test(test_hostile_overlap),
 		cmocka_unit_test(test_trailing_payload),
+		cmocka_unit_test(test_stacks_roundtrip),
+		cmocka_unit_test(test_stacks_v11_layout),
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--write-golden"))

@@ -48,6 +48,9 @@
 #define LLVMFuzzerTestOneInput fuzz_mapping_one
 #include "fuzz/fuzz_mapping.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_stacks_one
+#include "fuzz/fuzz_stacks.c"
+#undef LLVMFuzzerTestOneInput
 
 typedef int (*fuzz_fn)(const uint8_t *data, size_t size);
 
@@ -210,6 +213,12 @@ static void test_symtab(void **state)
 	run_target("fuzz_symtab", fuzz_symtab_one, false);
 }
 
+static void test_stacks(void **state)
+{
+	(void)state;
+	run_target("fuzz_stacks", fuzz_stacks_one, false);
+}
+
 /*
  * A valid tape of 2000 types with 64 distinct field names each and one
  * event: `export --format csv` once sized its column map types x columns
@@ -275,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_mapping),
 		cmocka_unit_test(test_symtab),
 		cmocka_unit_test(test_sql),
+		cmocka_unit_test(test_stacks),
 		cmocka_unit_test(test_export_many_types),
 	};
 

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: MIT
+/* Stacks in the recorder: stack.h. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ksyms.h"
+#include "stack.h"
+#include "stackres.h"
+#include "tape.h"
+
+/*
+ * Stacks waiting for their event, by CPU: a program puts both into the
+ * ring from one CPU, one right after the other (a BPF program is not
+ * migrated), while the event's header may name another task than the
+ * stack's (a TCP state change names the socket's owner).
+ */
+#define NHELD 256
+
+struct held {
+	uint32_t key; /* cpu + 1; 0: free */
+	uint16_t kind;
+	uint32_t pid;
+	uint32_t n;
+	uint16_t nkernel;
+	uint64_t ips[2 * REC_STACK_MAX + 16];
+};
+
+/* One distinct stack: its resolved frames, as the key of the table. */
+struct sentry {
+	uint64_t hash;
+	uint32_t id;
+	uint32_t tape; /* the tape generation it was last defined in */
+	uint32_t n;
+	struct tape_frame *frames; /* strings owned by ksyms / stackres */
+};
+
+struct stacks {
+	struct held held[NHELD];
+	struct ksyms *ks;
+	int ks_err; /* loading failed: kernel frames unknown */
+	struct stackres *sr;
+	struct sentry *tab; /* open addressing */
+	size_t nslots, n;
+	uint32_t tape;
+	unsigned depth; /* kernel frames kept once BPF's own are cut */
+	uint64_t lost;
+	struct tape_frame frames[2 * REC_STACK_MAX + 16];
+};
+
+struct stacks *stacks__new(unsigned depth)
+{
+	struct stacks *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->depth = depth;
+	st->sr = stackres__new(NULL);
+	st->nslots = 1024;
+	st->tab = calloc(st->nslots, sizeof(*st->tab));
+	if (!st->sr || !st->tab) {
+		stacks__free(st);
+		errno = ENOMEM;
+		return NULL;
+	}
+	st->tape = 1;
+	return st;
+}
+
+void stacks__free(struct stacks *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; st->tab && i < st->nslots; i++)
+		free(st->tab[i].frames);
+	free(st->tab);
+	ksyms__free(st->ks);
+	stackres__free(st->sr);
+	free(st);
+}
+
+static struct held *held_slot(struct stacks *st, uint32_t key, bool create)
+{
+	size_t h = key % NHELD;
+
+	for (size_t i = 0; i < 8; i++) {
+		struct held *s = &st->held[(h + i) % NHELD];
+
+		if (s->key == key)
+			return s;
+		if (create && !s->key)
+			return s;
+	}
+	/* full near h: the oldest claim is lost in favour of the newest */
+	return create ? &st->held[h] : NULL;
+}
+
+int stacks__hold(struct stacks *st, const struct rec_stack *rec, size_t size)
+{
+	size_t n;
+	struct held *s;
+
+	if (size < sizeof(*rec) || rec->nkernel > REC_STACK_MAX + 8 || rec->nuser > REC_STACK_MAX)
+		return -EBADMSG;
+	n = (size_t)rec->nkernel + rec->nuser;
+	if (size < sizeof(*rec) + n * 8)
+		return -EBADMSG;
+	s = held_slot(st, rec->hdr.cpu + 1u, true);
+	if (s->key)
+		st->lost++; /* its event never came, or another's overwrote it */
+	s->key = rec->hdr.cpu + 1u;
+	s->pid = rec->hdr.pid;
+	s->kind = rec->ev_kind;
+	s->nkernel = rec->nkernel;
+	s->n = n;
+	memcpy(s->ips, rec->ips, n * 8);
+	/* TODO(unwind): rec->regs and the stack copy (STACK_F_REGS) go to
+	 * the CFI unwinder here, to recover the callers of frameless code */
+	return 0;
+}
+
+/* Frames BPF and the tracing machinery add before the traced code: up to
+ * the last of them near the top, everything goes. */
+static bool tracing_frame(const struct tape_frame *f)
+{
+	static const char *const prefix[] = {
+		"bpf_",
+		"__bpf_",
+		"trace_call_bpf",
+		"kprobe_",
+		"__kprobe",
+		"perf_trace_run_bpf",
+		"perf_syscall_",
+		"ftrace_",
+		"arch_ftrace_",
+		"stack_trace_save",
+		"arch_stack_walk",
+		"perf_callchain",
+		"__traceiter_",
+	};
+
+	if (!f->symbol)
+		return true; /* an unnamed address before the traced code: a trampoline */
+	if (f->binary && !strcmp(f->binary, "bpf"))
+		return true;
+	for (size_t i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++)
+		if (!strncmp(f->symbol, prefix[i], strlen(prefix[i])))
+			return true;
+	return false;
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdull;
+}
+
+static uint64_t frames_hash(const struct tape_frame *f, size_t n)
+{
+	uint64_t h = n;
+
+	for (size_t i = 0; i < n; i++) {
+		/* strings are interned by ksyms and stackres: pointers compare */
+		h = mix(h, f[i].address);
+		h = mix(h, f[i].offset);
+		h = mix(h, (uintptr_t)f[i].symbol);
+		h = mix(h, (uintptr_t)f[i].binary);
+		h = mix(h, f[i].kernel | f[i].gap << 1);
+	}
+	return h;
+}
+
+static bool frames_equal(const struct tape_frame *a, const struct tape_frame *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].address != b[i].address || a[i].offset != b[i].offset ||
+		    a[i].symbol != b[i].symbol || a[i].binary != b[i].binary ||
+		    a[i].kernel != b[i].kernel || a[i].gap != b[i].gap)
+			return false;
+	return true;
+}
+
+static int grow(struct stacks *st)
+{
+	size_t nslots = st->nslots * 2;
+	struct sentry *tab = calloc(nslots, sizeof(*tab));
+
+	if (!tab)
+		return -ENOMEM;
+	for (size_t i = 0; i < st->nslots; i++) {
+		size_t k;
+
+		if (!st->tab[i].id)
+			continue;
+		for (k = st->tab[i].hash & (nslots - 1); tab[k].id; k = (k + 1) & (nslots - 1))
+			;
+		tab[k] = st->tab[i];
+	}
+	free(st->tab);
+	st->tab = tab;
+	st->nslots = nslots;
+	return 0;
+}
+
+/* Resolve @s into st->frames; the number of frames. */
+static size_t resolve(struct stacks *st, const struct held *s)
+{
+	size_t n = 0, skip = 0;
+
+	if (s->nkernel && !st->ks && !st->ks_err) {
+		st->ks = ksyms__load(NULL, NULL);
+		if (!st->ks)
+			st->ks_err = errno ? errno : EIO;
+	}
+	for (size_t i = 0; i < s->nkernel; i++) {
+		struct tape_frame *f = &st->frames[n++];
+		struct ksym_hit hit;
+
+		memset(f, 0, sizeof(*f));
+		f->kernel = 1;
+		if (st->ks && !ksyms__resolve(st->ks, s->ips[i], &hit)) {
+			f->symbol = hit.name;
+			f->offset = hit.offset;
+			f->binary = hit.module;
+		}
+	}
+	for (size_t i = 0; i < n && i < 24; i++)
+		if (tracing_frame(&st->frames[i]))
+			skip = i + 1;
+	if (skip) {
+		memmove(st->frames, st->frames + skip, (n - skip) * sizeof(*st->frames));
+		n -= skip;
+	}
+	/* BPF took a few more for its own frames: the depth asked for */
+	if (n > st->depth)
+		n = st->depth;
+	for (size_t i = s->nkernel; i < s->n; i++) {
+		struct tape_frame *f = &st->frames[n++];
+		struct stackres_hit hit;
+
+		memset(f, 0, sizeof(*f));
+		if (!stackres__resolve(st->sr, s->pid, s->ips[i], &hit)) {
+			f->binary = hit.path;
+			f->address = hit.offset;
+		} else {
+			f->address = s->ips[i];
+		}
+	}
+	return n;
+}
+
+int64_t stacks__take(struct stacks *st, struct tape_writer *w, const struct rec_hdr *h)
+{
+	struct held *s = held_slot(st, h->cpu + 1u, false);
+	struct sentry *e;
+	uint64_t hash;
+	size_t n, k;
+	int err;
+
+	if (!s || s->kind != (h->kind & ~REC_F_STACK)) {
+		st->lost++;
+		return 0;
+	}
+	n = resolve(st, s);
+	s->key = 0;
+	hash = frames_hash(st->frames, n);
+	for (k = hash & (st->nslots - 1); st->tab[k].id; k = (k + 1) & (st->nslots - 1))
+		if (st->tab[k].hash == hash && st->tab[k].n == n &&
+		    frames_equal(st->tab[k].frames, st->frames, n))
+			break;
+	e = &st->tab[k];
+	if (!e->id) {
+		if (st->n + 1 > UINT32_MAX - 1)
+			return 0;
+		e->frames = malloc((n ? n : 1) * sizeof(*e->frames));
+		if (!e->frames)
+			return -ENOMEM;
+		memcpy(e->frames, st->frames, n * sizeof(*e->frames));
+		e->n = n;
+		e->hash = hash;
+		e->id = ++st->n;
+		e->tape = 0;
+	}
+	if (e->tape != st->tape) {
+		err = tape_writer__add_stack(w, e->id, e->frames, e->n);
+		if (err)
+			return err;
+		e->tape = st->tape;
+	}
+	k = e->id;
+	if (st->n * 2 > st->nslots && (err = grow(st)))
+		return err;
+	return k;
+}
+
+void stacks__exec(struct stacks *st, uint32_t pid)
+{
+	stackres__forget(st->sr, pid);
+}
+
+void stacks__new_tape(struct stacks *st)
+{
+	st->tape++;
+}
+
+uint64_t stacks__lost(const struct stacks *st)
+{
+	return st->lost;
+}
+
+uint64_t stacks__distinct(const struct stacks *st)
+{
+	return st->n;
+}

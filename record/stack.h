@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stacks in the recorder (`record -g`): REC_STACK records from the ring
+ * are held per thread until the thread's flagged event comes; its frames
+ * are then resolved (kernel: ksyms, user: stackres) and de-duplicated, so
+ * each distinct stack is defined once per tape (tape_writer__add_stack())
+ * and every event carries its id.  The consumer thread owns it.
+ */
+#ifndef BPFTAPE_RECORD_STACK_H
+#define BPFTAPE_RECORD_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "events.h"
+
+struct stacks;
+struct tape_writer;
+
+/* Keep @depth frames of each of the kernel and user stacks.  NULL +
+ * errno.  Kernel symbols are read at the first kernel frame. */
+struct stacks *stacks__new(unsigned depth);
+void stacks__free(struct stacks *st);
+
+/* A REC_STACK record of @size bytes: -EBADMSG if malformed. */
+int stacks__hold(struct stacks *st, const struct rec_stack *rec, size_t size);
+
+/*
+ * The stack id of the flagged record @h: 0 if its stack is not there
+ * (counted in stacks__lost()).  A stack not yet in @w's tape is defined
+ * on @w first.  -errno for a writer error.
+ */
+int64_t stacks__take(struct stacks *st, struct tape_writer *w, const struct rec_hdr *h);
+
+/* Process @pid exec'd: its old mappings no longer hold. */
+void stacks__exec(struct stacks *st, uint32_t pid);
+
+/* A new tape begins (rotation): every stack is defined again there. */
+void stacks__new_tape(struct stacks *st);
+
+uint64_t stacks__lost(const struct stacks *st);
+uint64_t stacks__distinct(const struct stacks *st);
+
+#endif /* BPFTAPE_RECORD_STACK_H */
