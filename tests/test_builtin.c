@@ -101,7 +101,7 @@ static void hdr(union rec *r, uint16_t kind, uint64_t ts, size_t size)
 
 static int emit(struct fixture *f, const union rec *r, size_t size)
 {
-	return builtin__emit(&f->ids, f->w, r, size);
+	return builtin__emit(&f->ids, f->w, r, size, 0);
 }
 
 /* The next event: of type @name, with the header hdr() wrote at @ts. */
