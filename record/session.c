@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The maps every skeleton of one recording shares. */
 #include <errno.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -18,13 +19,50 @@ void record_session__init(struct record_session *s)
 	s->buffer_bytes = 16u << 20;
 }
 
+__u32 record_session__default_ring(int ncpus)
+{
+	__u32 ring = 16u << 20;
+
+	while (ncpus > 1 && ring > (1u << 20) && (__u64)ring * ncpus > (16u << 20))
+		ring >>= 1;
+	return ring;
+}
+
+/* A ring for each possible CPU, and the array that finds them by CPU. */
+static int create_rings(struct record_session *s)
+{
+	int n = libbpf_num_possible_cpus();
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+
+	if (n <= 0)
+		return n ? n : -EINVAL;
+	s->ring_fds = malloc(n * sizeof(*s->ring_fds));
+	if (!s->ring_fds)
+		return -ENOMEM;
+	for (s->nrings = 0; s->nrings < n; s->nrings++) {
+		s->ring_fds[s->nrings] =
+			bpf_map_create(BPF_MAP_TYPE_RINGBUF, "ring", 0, 0, s->buffer_bytes, NULL);
+		if (s->ring_fds[s->nrings] < 0)
+			return -errno;
+	}
+	opts.inner_map_fd = s->ring_fds[0];
+	s->events_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "events", sizeof(__u32),
+				      sizeof(__u32), n, &opts);
+	if (s->events_fd < 0)
+		return -errno;
+	for (__u32 cpu = 0; cpu < (__u32)n; cpu++)
+		if (bpf_map_update_elem(s->events_fd, &cpu, &s->ring_fds[cpu], BPF_ANY))
+			return -errno;
+	return 0;
+}
+
 int record_session__create_maps(struct record_session *s)
 {
 	int err;
 
-	s->events_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "events", 0, 0, s->buffer_bytes, NULL);
-	if (s->events_fd < 0)
-		goto fail;
+	err = create_rings(s);
+	if (err)
+		return err;
 	s->drops_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "drops", sizeof(__u32),
 				     sizeof(struct drop_stat), 1, NULL);
 	if (s->drops_fd < 0)
@@ -101,6 +139,11 @@ void record_session__free(struct record_session *s)
 	s->nsources = 0;
 	if (s->events_fd >= 0)
 		close(s->events_fd);
+	for (int i = 0; i < s->nrings; i++)
+		close(s->ring_fds[i]);
+	free(s->ring_fds);
+	s->ring_fds = NULL;
+	s->nrings = 0;
 	if (s->drops_fd >= 0)
 		close(s->drops_fd);
 	if (s->tracked_fd >= 0)

@@ -204,7 +204,8 @@ struct floor_variant {
 	uint32_t bytes;	  /* the shared ring, or each CPU's ring or perf buffer */
 };
 static const struct floor_variant floor_variants[] = {
-	{"shared16M", 0, 16u << 20}, /* bpftape's default --buffer */
+	{"shared16M", 0, 16u << 20}, /* bpftape's one ring until issue 11 */
+	{"percpu", 1, 0},	     /* bpftape's rings: 16 MiB shared out, >= 1 MiB each */
 	{"shared1M", 0, 1u << 20},
 	{"percpu512K", 1, 512u << 10}, /* perf's default: 512 KiB per CPU */
 	{"perf512K", 2, 512u << 10},
@@ -232,6 +233,7 @@ static int floor_run(char *self, const char *which, const char *its, const char 
 	int ncpus = libbpf_num_possible_cpus();
 	uint64_t n = 0;
 	int go[2], status = 1, ret = 1, inner = -1, stats_fd = -1;
+	uint32_t bytes;
 	pid_t pid;
 
 	for (size_t i = 0; i < sizeof(floor_variants) / sizeof(*floor_variants); i++)
@@ -239,6 +241,10 @@ static int floor_run(char *self, const char *which, const char *its, const char 
 			v = &floor_variants[i];
 	if (!v || ncpus < 1 || pipe(go))
 		return 1;
+	bytes = v->bytes ? v->bytes : 16u << 20;
+	while (!v->bytes && ncpus > 1 && bytes > (1u << 20) &&
+	       (uint64_t)bytes * ncpus > (16u << 20))
+		bytes >>= 1; /* record_session__default_ring() */
 	pid = fork();
 	if (pid < 0)
 		return 1;
@@ -259,9 +265,9 @@ static int floor_run(char *self, const char *which, const char *its, const char 
 	skel->rodata->variant = v->variant;
 	/* the transports not used keep their least size */
 	inner = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "floor_ring", 0, 0,
-			       v->variant == 1 ? v->bytes : 4096, NULL);
+			       v->variant == 1 ? bytes : 4096, NULL);
 	if (inner < 0 ||
-	    bpf_map__set_max_entries(skel->maps.floor_events, v->variant == 0 ? v->bytes : 4096) ||
+	    bpf_map__set_max_entries(skel->maps.floor_events, v->variant == 0 ? bytes : 4096) ||
 	    bpf_map__set_max_entries(skel->maps.floor_rings, ncpus) ||
 	    bpf_map__set_inner_map_fd(skel->maps.floor_rings, inner))
 		goto out;
@@ -277,7 +283,7 @@ static int floor_run(char *self, const char *which, const char *its, const char 
 			goto out;
 	} else if (v->variant == 1) {
 		for (int cpu = 0; cpu < ncpus; cpu++) {
-			int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "floor_ring", 0, 0, v->bytes,
+			int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "floor_ring", 0, 0, bytes,
 						NULL);
 
 			if (fd < 0 ||
@@ -296,11 +302,11 @@ static int floor_run(char *self, const char *which, const char *its, const char 
 			.sample_type = PERF_SAMPLE_RAW,
 			.sample_period = 1,
 			.watermark = 1,
-			.wakeup_watermark = v->bytes / 2,
+			.wakeup_watermark = bytes / 2,
 		};
 
 		pb = perf_buffer__new_raw(bpf_map__fd(skel->maps.floor_perf),
-					  v->bytes / sysconf(_SC_PAGESIZE), &attr, count_sample, &n,
+					  bytes / sysconf(_SC_PAGESIZE), &attr, count_sample, &n,
 					  NULL);
 		if (!pb)
 			goto out;
@@ -369,6 +375,7 @@ enum {
 	UNTRACED,
 	PERF,
 	FLOOR,
+	FLOOR_PCPU_DEF,
 	FLOOR_1M,
 	FLOOR_PCPU,
 	FLOOR_PERF,
@@ -382,16 +389,17 @@ static const char *const names[NMODES] = {
 	"untraced",
 	"perf record -e syscalls:sys_enter_openat",
 	"floor (tests/bench/floor.bpf.c), 16M shared ring",
+	"floor, bpftape's rings (one per CPU)",
 	"floor, 1M shared ring",
 	"floor, a 512K ring per CPU",
 	"floor, 512K perf buffer per CPU",
 	"bpftape record -e open",
-	"bpftape record -e open --buffer 2M",
+	"bpftape record -e open --buffer 512K (perf's)",
 	"bpftape record -e file (2 events/iter)",
 	"bpftape -e tracepoint:syscalls:sys_enter_openat",
 };
 /* events per iteration of each mode */
-static const int per_iter[NMODES] = {0, 1, 1, 1, 1, 1, 1, 1, 2, 1};
+static const int per_iter[NMODES] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1};
 
 /* One table: ns/iter, extra ns per event, ratios to perf and to the floor. */
 static void print_table(const double med[NMODES], const double lo[NMODES], const double hi[NMODES])
@@ -470,16 +478,9 @@ int main(int argc, char **argv)
 		/* interleaved so that drift hits every mode alike */
 		for (int m = 0; m < NMODES; m++) {
 			char *storm_argv[] = {self, "--storm", its, STORM_FILE, NULL};
-			char *floor_argv[] = {self,
-					      "--floor",
-					      (char *)floor_variants[m == FLOOR_1M     ? 1
-								     : m == FLOOR_PCPU ? 2
-								     : m == FLOOR_PERF ? 3
-										       : 0]
-						      .name,
-					      its,
-					      STORM_FILE,
-					      NULL};
+			char *floor_argv[] = {
+				self, "--floor",  (char *)floor_variants[m - FLOOR].name,
+				its,  STORM_FILE, NULL};
 			char *perf_argv[] = {
 				"perf", "record",   "-q", "-e", "syscalls:sys_enter_openat",
 				"-o",	perfdata,   "--", self, "--storm",
@@ -488,12 +489,11 @@ int main(int argc, char **argv)
 					 : m == FILEEV		      ? "file"
 						       : "tracepoint:syscalls:sys_enter_openat";
 			/* the ring's size is what a record's cost depends on most
-			 * (docs/RECORDING.md): the default, and a ring that stays
-			 * in the caches */
+			 * (docs/RECORDING.md): the default, and perf's size */
 			char *rec_argv[] = {(char *)bpftape,
 					    "record",
-					    "--buffer",
-					    m == OPEN_SMALL ? "2M" : "16M",
+					    m == OPEN_SMALL ? "--buffer" : "--wakeup",
+					    m == OPEN_SMALL ? "512K" : "0", /* 0: the default */
 					    "-e",
 					    (char *)ev,
 					    "-o",
