@@ -11,7 +11,13 @@
  * The floor is the best any recorder holding bpftape's open data can do
  * here: tests/bench/floor.bpf.c on tp/syscalls/sys_enter_openat reserves a
  * record of bpftape's layout, reads the path, submits with no wakeup, and
- * this process's consumer only counts (`bench_record --floor`).
+ * this process's consumer only counts (`bench_record --floor VARIANT`).
+ * The floor is printed for each transport a recorder could use, beside
+ * perf: the one 16 MiB ring bpftape had, a ring per CPU as bpftape has
+ * now, a 1 MiB shared ring, perf's 512 KiB per CPU as rings and as perf
+ * buffers (bpf_perf_event_output); `--floor fexit` (by hand) takes the
+ * record at fexit/do_sys_openat2 where the kernel allows it.
+ * BENCH_PROG_STATS=1 prints each floor program's own ns per run.
  *
  * Env: BPFTAPE (path to bpftape), OUTPUT (scratch dir), BENCH_ITERS
  * (default 1000000), BENCH_RUNS (default 5 interleaved rounds, the median
@@ -209,6 +215,7 @@ static const struct floor_variant floor_variants[] = {
 	{"shared1M", 0, 1u << 20},
 	{"percpu512K", 1, 512u << 10}, /* perf's default: 512 KiB per CPU */
 	{"perf512K", 2, 512u << 10},
+	{"fexit", 3, 0}, /* bpftape's rings, from fexit/do_sys_openat2 */
 	/* for runs by hand (bench_record --floor NAME ITERS FILE) */
 	{"shared2M", 0, 2u << 20},
 	{"shared4M", 0, 4u << 20},
@@ -263,9 +270,11 @@ static int floor_run(char *self, const char *which, const char *its, const char 
 		goto out;
 	skel->rodata->target_tgid = pid;
 	skel->rodata->variant = v->variant;
+	bpf_program__set_autoload(skel->progs.floor_openat, v->variant != 3);
+	bpf_program__set_autoload(skel->progs.floor_fexit, v->variant == 3);
 	/* the transports not used keep their least size */
 	inner = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "floor_ring", 0, 0,
-			       v->variant == 1 ? bytes : 4096, NULL);
+			       v->variant == 1 || v->variant == 3 ? bytes : 4096, NULL);
 	if (inner < 0 ||
 	    bpf_map__set_max_entries(skel->maps.floor_events, v->variant == 0 ? bytes : 4096) ||
 	    bpf_map__set_max_entries(skel->maps.floor_rings, ncpus) ||
@@ -281,7 +290,7 @@ static int floor_run(char *self, const char *which, const char *its, const char 
 		rb = ring_buffer__new(bpf_map__fd(skel->maps.floor_events), count_rec, &n, NULL);
 		if (!rb)
 			goto out;
-	} else if (v->variant == 1) {
+	} else if (v->variant == 1 || v->variant == 3) {
 		for (int cpu = 0; cpu < ncpus; cpu++) {
 			int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "floor_ring", 0, 0, bytes,
 						NULL);
@@ -332,8 +341,10 @@ static int floor_run(char *self, const char *which, const char *its, const char 
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 
-		if (!bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.floor_openat), &info,
-					    &len) &&
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(v->variant == 3
+								    ? skel->progs.floor_fexit
+								    : skel->progs.floor_openat),
+					    &info, &len) &&
 		    info.run_cnt)
 			fprintf(stderr, "floor: program %.1f ns per run\n",
 				(double)info.run_time_ns / info.run_cnt);
@@ -516,7 +527,7 @@ int main(int argc, char **argv)
 			}
 			ns[m][r] = res.ns_iter;
 			cpu[m][r] = res.cpu_iter;
-			if (m >= FLOOR && m <= FLOOR_PERF && res.drops)
+			if (res.drops) /* a consumer the load starved, or a small ring */
 				printf("  %s: %llu drops\n", names[m],
 				       (unsigned long long)res.drops);
 			if (m >= OPEN) {

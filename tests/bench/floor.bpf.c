@@ -16,9 +16,10 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 #include "events.h"
 
-enum { FLOOR_SHARED, FLOOR_PERCPU, FLOOR_PERF };
+enum { FLOOR_SHARED, FLOOR_PERCPU, FLOOR_PERF, FLOOR_FEXIT };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -109,6 +110,50 @@ int floor_openat(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	}
 	fill(r, ctx, id, cpu);
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/*
+ * The same record from fexit on the kernel function every open syscall
+ * calls: no syscall tracepoint, so the task keeps the fast syscall path,
+ * and the return value is known.  The path is read from user memory after
+ * the kernel copied it (resident).  A ring per CPU.
+ */
+SEC("fexit/do_sys_openat2")
+int BPF_PROG(floor_fexit, int dfd, const char *filename, struct open_how *how, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct rec_open *r;
+	void *ring;
+	long n;
+
+	if (id >> 32 != target_tgid)
+		return 0;
+	ring = bpf_map_lookup_elem(&floor_rings, &cpu);
+	if (!ring)
+		return 0;
+	r = bpf_ringbuf_reserve(ring, sizeof(*r), 0);
+	if (!r) {
+		floor_drops++;
+		return 0;
+	}
+	r->hdr.ts = bpf_ktime_get_boot_ns();
+	r->hdr.pid = id >> 32;
+	r->hdr.tid = (__u32)id;
+	r->hdr.kind = REC_OPEN;
+	r->hdr.cpu = cpu;
+	r->hdr.size = sizeof(*r);
+	bpf_get_current_comm(r->hdr.comm, sizeof(r->hdr.comm));
+	r->dfd = dfd;
+	r->flags = how->flags;
+	r->mode = how->mode;
+	r->ret = ret;
+	r->syscall = REC_OPEN_OPENAT;
+	r->pad = 0;
+	n = bpf_probe_read_user_str(r->path, sizeof(r->path), filename);
+	r->path_len = n > 0 ? n - 1 : 0;
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 	return 0;
 }
