@@ -216,6 +216,7 @@ static const struct floor_variant floor_variants[] = {
 	{"percpu512K", 1, 512u << 10}, /* perf's default: 512 KiB per CPU */
 	{"perf512K", 2, 512u << 10},
 	{"fexit", 3, 0}, /* bpftape's rings, from fexit/do_sys_openat2 */
+	{"exit", 4, 0},	 /* bpftape's rings, from tp_btf/sys_exit as bpftape */
 	/* for runs by hand (bench_record --floor NAME ITERS FILE) */
 	{"shared2M", 0, 2u << 20},
 	{"shared4M", 0, 4u << 20},
@@ -270,11 +271,12 @@ static int floor_run(char *self, const char *which, const char *its, const char 
 		goto out;
 	skel->rodata->target_tgid = pid;
 	skel->rodata->variant = v->variant;
-	bpf_program__set_autoload(skel->progs.floor_openat, v->variant != 3);
+	bpf_program__set_autoload(skel->progs.floor_openat, v->variant < 3);
 	bpf_program__set_autoload(skel->progs.floor_fexit, v->variant == 3);
+	bpf_program__set_autoload(skel->progs.floor_exit, v->variant == 4);
 	/* the transports not used keep their least size */
 	inner = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "floor_ring", 0, 0,
-			       v->variant == 1 || v->variant == 3 ? bytes : 4096, NULL);
+			       v->variant == 1 || v->variant >= 3 ? bytes : 4096, NULL);
 	if (inner < 0 ||
 	    bpf_map__set_max_entries(skel->maps.floor_events, v->variant == 0 ? bytes : 4096) ||
 	    bpf_map__set_max_entries(skel->maps.floor_rings, ncpus) ||
@@ -290,7 +292,7 @@ static int floor_run(char *self, const char *which, const char *its, const char 
 		rb = ring_buffer__new(bpf_map__fd(skel->maps.floor_events), count_rec, &n, NULL);
 		if (!rb)
 			goto out;
-	} else if (v->variant == 1 || v->variant == 3) {
+	} else if (v->variant == 1 || v->variant >= 3) {
 		for (int cpu = 0; cpu < ncpus; cpu++) {
 			int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "floor_ring", 0, 0, bytes,
 						NULL);
@@ -341,13 +343,14 @@ static int floor_run(char *self, const char *which, const char *its, const char 
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 
-		if (!bpf_obj_get_info_by_fd(bpf_program__fd(v->variant == 3
-								    ? skel->progs.floor_fexit
-								    : skel->progs.floor_openat),
-					    &info, &len) &&
-		    info.run_cnt)
-			fprintf(stderr, "floor: program %.1f ns per run\n",
-				(double)info.run_time_ns / info.run_cnt);
+		struct bpf_program *prog = v->variant == 4   ? skel->progs.floor_exit
+					   : v->variant == 3 ? skel->progs.floor_fexit
+							     : skel->progs.floor_openat;
+
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) && info.run_cnt)
+			fprintf(stderr, "floor: program %.1f ns per run, %.1f ns per event\n",
+				(double)info.run_time_ns / info.run_cnt,
+				n ? (double)info.run_time_ns / n : 0);
 		close(stats_fd);
 	}
 	ret = WIFEXITED(status) ? WEXITSTATUS(status) : 1;

@@ -19,7 +19,7 @@
 #include <bpf/bpf_tracing.h>
 #include "events.h"
 
-enum { FLOOR_SHARED, FLOOR_PERCPU, FLOOR_PERF, FLOOR_FEXIT };
+enum { FLOOR_SHARED, FLOOR_PERCPU, FLOOR_PERF, FLOOR_FEXIT, FLOOR_EXIT };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -153,6 +153,50 @@ int BPF_PROG(floor_fexit, int dfd, const char *filename, struct open_how *how, l
 	r->syscall = REC_OPEN_OPENAT;
 	r->pad = 0;
 	n = bpf_probe_read_user_str(r->path, sizeof(r->path), filename);
+	r->path_len = n > 0 ? n - 1 : 0;
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/*
+ * The same record at the attach point bpftape's file family uses: the raw
+ * tracepoint on every syscall's exit (tp_btf/sys_exit), the arguments from
+ * the saved registers, the return value known.  A ring per CPU.  The gap
+ * between this and bpftape -e open is bpftape's own program.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(floor_exit, struct pt_regs *regs, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct rec_open *r;
+	void *ring;
+	long n;
+
+	if (id >> 32 != target_tgid || regs->orig_ax != 257 /* __NR_openat, x86-64 */)
+		return 0;
+	ring = bpf_map_lookup_elem(&floor_rings, &cpu);
+	if (!ring)
+		return 0;
+	r = bpf_ringbuf_reserve(ring, sizeof(*r), 0);
+	if (!r) {
+		floor_drops++;
+		return 0;
+	}
+	r->hdr.ts = bpf_ktime_get_boot_ns();
+	r->hdr.pid = id >> 32;
+	r->hdr.tid = (__u32)id;
+	r->hdr.kind = REC_OPEN;
+	r->hdr.cpu = cpu;
+	r->hdr.size = sizeof(*r);
+	bpf_get_current_comm(r->hdr.comm, sizeof(r->hdr.comm));
+	r->dfd = regs->di;
+	r->flags = regs->dx;
+	r->mode = regs->r10;
+	r->ret = ret;
+	r->syscall = REC_OPEN_OPENAT;
+	r->pad = 0;
+	n = bpf_probe_read_user_str(r->path, sizeof(r->path), (const void *)regs->si);
 	r->path_len = n > 0 ? n - 1 : 0;
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 	return 0;
