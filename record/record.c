@@ -326,7 +326,7 @@ static int parse_args(struct record_opts *o, int argc, char **argv)
 	o->output = "bpftape.tape";
 	o->pid = -1;
 	o->uid = -1;
-	o->buffer = record_session__default_ring(libbpf_num_possible_cpus());
+	o->buffer = record_session__default_ring(sysconf(_SC_NPROCESSORS_ONLN));
 	o->flush_ns = DEFAULT_FLUSH_NS;
 	optind = 1;
 	opterr = 0;
@@ -1508,10 +1508,10 @@ int cmd_record(int argc, char **argv)
 		size_t nb;
 
 		fprintf(stderr,
-			PFX "recording to %s (%d rings of %llu bytes, one per CPU, wakeup every "
-			    "%llu bytes)\n",
-			o.output, r.s.nrings, (unsigned long long)o.buffer,
-			(unsigned long long)r.s.wakeup_bytes);
+			PFX "recording to %s (%d rings of %llu bytes, one per online CPU, %d of "
+			    "a page for offline ones; wakeup every %llu bytes)\n",
+			o.output, r.s.nonline, (unsigned long long)o.buffer,
+			r.s.nrings - r.s.nonline, (unsigned long long)r.s.wakeup_bytes);
 		fprintf(stderr, PFX "built-in events:");
 		b = record_builtins(&nb);
 		for (size_t i = 0; i < nb; i++)

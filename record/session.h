@@ -68,6 +68,7 @@ struct record_session {
 	int events_fd; /* the array of the rings, indexed by CPU */
 	int *ring_fds; /* each possible CPU's ring buffer */
 	int nrings;
+	int nonline; /* rings of buffer_bytes; the others (offline CPUs) hold a page */
 	int drops_fd;
 	int tracked_fd;
 	int gate_fd;
@@ -93,7 +94,7 @@ void record_session__init(struct record_session *s);
 
 /*
  * Each CPU's ring when --buffer is not given: 16 MiB in all, shared out
- * among @ncpus (the largest power of two within 16 MiB / @ncpus), and at
+ * among @ncpus online (the largest power of two within 16 MiB / @ncpus), and at
  * least 1 MiB, so that a CPU's ring stays small enough to stay in its
  * caches on a large machine and large enough for a burst on a small one.
  */
@@ -101,8 +102,8 @@ __u32 record_session__default_ring(int ncpus);
 
 /*
  * Create the shared maps (a ring buffer of @s->buffer_bytes for each
- * possible CPU).  Call after setting the filter fields and before opening
- * any skeleton.  0 or -errno.
+ * online CPU, of a page for a possible one that is offline).  Call after
+ * setting the filter fields and before opening any skeleton.  0 or -errno.
  */
 int record_session__create_maps(struct record_session *s);
 

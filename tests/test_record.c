@@ -530,6 +530,16 @@ static void test_ring_bytes(void **state)
 	assert_true(n >= 50);
 	if (per > 160)
 		fail_msg("%.1f ring bytes per record for short paths", per);
+	/* a ring of the default size for every online CPU, a page for the others */
+	at = strstr(msg, "rings of ");
+	assert_non_null(at);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), " (%ld rings of ", sysconf(_SC_NPROCESSORS_ONLN));
+		if (!strstr(msg, want))
+			fail_msg("not one ring per online CPU: %s", msg);
+	}
 	free(msg);
 }
 
