@@ -5,7 +5,7 @@
  *
  * Each family's skeleton has its own copies of these maps; the recorder
  * loads the first skeleton and makes the others reuse its map fds
- * (bpf_map__reuse_fd) so that there is one ring buffer, one drop table and
+ * (bpf_map__reuse_fd) so that there is one set of rings, one drop table and
  * one tracked-pid set.  The rodata below is set identically in each.
  */
 #ifndef BPFTAPE_COMMON_BPF_H
@@ -17,9 +17,24 @@
 #include <bpf/bpf_tracing.h>
 #include "events.h"
 
-struct {
+/*
+ * One ring buffer per CPU, the slot of each CPU holding its own: a record
+ * costs mostly the cache lines it writes, and a CPU cycling through its
+ * own ring touches a fraction of what one shared ring would make it walk,
+ * without the lock and the positions every CPU would share
+ * (docs/RECORDING.md, "Where the time goes").  The recorder creates the
+ * rings (--buffer each) and the array; these sizes are placeholders.
+ */
+struct tape_ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 << 20); /* resized by the recorder (--buffer) */
+	__uint(max_entries, 4096);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct tape_ring);
 } events SEC(".maps");
 
 struct {
@@ -141,6 +156,14 @@ static __always_inline bool tape_want_exec(void)
 	return tape_live() && tape_match(true);
 }
 
+/* This CPU's ring; NULL only if the recorder left its slot empty. */
+static __always_inline void *tape_ring(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&events, &cpu);
+}
+
 static __always_inline void count_drop(__u64 ts)
 {
 	__u32 zero = 0;
@@ -162,9 +185,10 @@ static __always_inline void *tape_reserve(__u32 size, __u16 kind)
 	__u16 stack = stack_emit(kind, 0);
 	__u64 ts = bpf_ktime_get_boot_ns();
 	__u64 id = bpf_get_current_pid_tgid();
+	void *ring = tape_ring();
 	struct rec_hdr *h;
 
-	h = bpf_ringbuf_reserve(&events, size, 0);
+	h = ring ? bpf_ringbuf_reserve(ring, size, 0) : NULL;
 	if (!h) {
 		count_drop(ts);
 		return NULL;
@@ -192,9 +216,9 @@ static __always_inline void tape_fill(struct rec_hdr *h, __u16 kind)
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
-static __always_inline __u64 wakeup_flag(void)
+static __always_inline __u64 wakeup_flag(void *ring)
 {
-	if (!wakeup_bytes || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	if (!wakeup_bytes || bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
@@ -207,15 +231,20 @@ static __always_inline __u64 wakeup_flag(void)
 static __always_inline void tape_output(struct rec_hdr *h, __u32 size)
 {
 	h->kind |= stack_emit(h->kind, 0);
+	void *ring = tape_ring();
+
 	h->size = size;
-	if (bpf_ringbuf_output(&events, h, size, wakeup_flag()))
+	if (!ring || bpf_ringbuf_output(ring, h, size, wakeup_flag(ring)))
 		count_drop(h->ts);
 }
 
 /* Submit, waking the consumer only when enough data is waiting. */
 static __always_inline void tape_submit(void *rec)
 {
-	bpf_ringbuf_submit(rec, wakeup_flag());
+	void *ring = tape_ring();
+
+	/* the ring the record was reserved in: the program runs on one CPU */
+	bpf_ringbuf_submit(rec, ring ? wakeup_flag(ring) : BPF_RB_FORCE_WAKEUP);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -82,7 +82,7 @@ static __always_inline void generic_output(struct generic_scratch *sc, __u32 id,
 {
 	__u64 ts = bpf_ktime_get_boot_ns();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u64 flags = BPF_RB_NO_WAKEUP;
+	void *ring = tape_ring();
 	__u32 size;
 
 	if (data_len > GENERIC_DATA_MAX)
@@ -98,9 +98,7 @@ static __always_inline void generic_output(struct generic_scratch *sc, __u32 id,
 	sc->rec.probe_id = id;
 	sc->rec.data_len = data_len;
 	/* the same wakeup rule as tape_submit() */
-	if (!wakeup_bytes || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, sc, size, flags))
+	if (!ring || bpf_ringbuf_output(ring, sc, size, wakeup_flag(ring)))
 		count_drop(ts);
 }
 

@@ -96,6 +96,7 @@ static __always_inline __u16 stack_emit(__u16 kind, __u32 probe_id)
 	struct rec_stack *rec;
 	__u64 id, size, depth;
 	__u32 zero = 0;
+	void *ring;
 	long kn = 0, un;
 
 	if (!(stack_kinds & (1u << (kind & 31))) || !stack_probe_on(kind, probe_id))
@@ -144,7 +145,9 @@ static __always_inline __u16 stack_emit(__u16 kind, __u32 probe_id)
 		}
 	}
 	rec->hdr.size = size;
-	if (bpf_ringbuf_output(&events, rec, BOUND(size, 8191), BPF_RB_NO_WAKEUP))
+	/* this CPU's ring, the one the event goes into next */
+	ring = tape_ring();
+	if (!ring || bpf_ringbuf_output(ring, rec, BOUND(size, 8191), BPF_RB_NO_WAKEUP))
 		return 0;
 	return REC_F_STACK;
 }

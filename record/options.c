@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "events.h"
@@ -116,7 +117,7 @@ int record_opts__parse(struct record_opts *o, int argc, char **argv, char *err, 
 	o->output = "bpftape.tape";
 	o->pid = -1;
 	o->uid = -1;
-	o->buffer = 16u << 20;
+	o->buffer = record_opts__default_ring((int)sysconf(_SC_NPROCESSORS_ONLN));
 	o->flush_ns = RECORD_DEFAULT_FLUSH_NS;
 	o->stack_depth = REC_STACK_MAX;
 	cli__getopt_init();
@@ -127,7 +128,8 @@ int record_opts__parse(struct record_opts *o, int argc, char **argv, char *err, 
 			break;
 		case OPT_STACKS:
 			if (!*optarg) {
-				snprintf(err, errlen, "--stacks: give event type names like open,exit");
+				snprintf(err, errlen,
+					 "--stacks: give event type names like open,exit");
 				return -EINVAL;
 			}
 			o->stacks = true;
@@ -136,16 +138,19 @@ int record_opts__parse(struct record_opts *o, int argc, char **argv, char *err, 
 		case OPT_STACK_DEPTH:
 		case OPT_STACK_COPY:
 			e = cli__parse_uint(
-				optarg, c == OPT_STACK_DEPTH ? REC_STACK_MAX : REC_STACK_COPY - 1, &v);
+				optarg, c == OPT_STACK_DEPTH ? REC_STACK_MAX : REC_STACK_COPY - 1,
+				&v);
 			if (e || (c == OPT_STACK_DEPTH && !v)) {
 				if (c == OPT_STACK_DEPTH)
 					snprintf(err, errlen,
-						 "--stack-depth '%s': give a frame count from 1 to %d",
+						 "--stack-depth '%s': give a frame count from 1 to "
+						 "%d",
 						 optarg, REC_STACK_MAX);
 				else
-					snprintf(err, errlen,
-						 "--stack-copy '%s': give a byte count from 0 to %d",
-						 optarg, REC_STACK_COPY - 1);
+					snprintf(
+						err, errlen,
+						"--stack-copy '%s': give a byte count from 0 to %d",
+						optarg, REC_STACK_COPY - 1);
 				return -EINVAL;
 			}
 			if (c == OPT_STACK_DEPTH)
@@ -352,4 +357,13 @@ void record_opts__free(struct record_opts *o)
 	free(o->specs);
 	o->specs = NULL;
 	o->nspecs = 0;
+}
+
+uint32_t record_opts__default_ring(int ncpus)
+{
+	uint32_t ring = 16u << 20;
+
+	while (ncpus > 1 && ring > (1u << 20) && (uint64_t)ring * ncpus > (16u << 20))
+		ring >>= 1;
+	return ring;
 }

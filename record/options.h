@@ -70,4 +70,12 @@ void record_opts__free(struct record_opts *o);
  * text that is none (a name, perhaps), -ERANGE above RECORD_ID_MAX. */
 int record_opts__parse_id(const char *s, uint64_t *out);
 
+/*
+ * Each CPU's ring when --buffer is not given: 16 MiB in all, shared out
+ * among @ncpus online (the largest power of two within 16 MiB / @ncpus), and at
+ * least 1 MiB, so that a CPU's ring stays small enough to stay in its
+ * caches on a large machine and large enough for a burst on a small one.
+ */
+uint32_t record_opts__default_ring(int ncpus);
+
 #endif

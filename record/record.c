@@ -175,8 +175,9 @@ static void usage(FILE *f)
 		"      --max-size SIZE  stop once SIZE bytes are written (suffixes K, M, G)\n"
 		"      --rotate SIZE    start a new tape every SIZE bytes, keeping --keep N\n"
 		"      --keep N         tapes kept under --rotate: FILE, FILE.1, ... (default 4)\n"
-		"      --buffer SIZE    kernel ring buffer size (default 16M, a power of two)\n"
-		"      --wakeup SIZE    wake the reader once SIZE bytes wait in the ring\n"
+		"      --buffer SIZE    each CPU's kernel ring buffer, a power of two (default\n"
+		"                       16M shared out among the CPUs, at least 1M each)\n"
+		"      --wakeup SIZE    wake the reader once SIZE bytes wait in a CPU's ring\n"
 		"                       (default --buffer/16; 0 keeps the default)\n"
 		"      --flush-interval SECS\n"
 		"                       write every event to the file at most SECS after it\n"
@@ -1290,7 +1291,17 @@ int record__run(const struct record_opts *o, struct record_result *res)
 	if (o->pid > 0 && (o->want[FAMILY_NET] & WANT_TCP_STATE) &&
 	    !(r.s.filter_flags & FILTER_CGROUP))
 		claim_sockets(&r);
-	r.rb = ring_buffer__new(r.s.events_fd, handle_record, &r, NULL);
+	/* one consumer for every CPU's ring: the writer puts each chunk's
+	 * events in time order, readers merge chunks that overlap in time */
+	r.rb = ring_buffer__new(r.s.ring_fds[0], handle_record, &r, NULL);
+	for (int i = 1; r.rb && i < r.s.nrings; i++) {
+		e = ring_buffer__add(r.rb, r.s.ring_fds[i], handle_record, &r);
+		if (e) {
+			ring_buffer__free(r.rb);
+			r.rb = NULL;
+			errno = -e;
+		}
+	}
 	if (!r.rb) {
 		fail(res, "opening the ring buffer: %s", strerror(errno));
 		goto cleanup;

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* The maps every skeleton of one recording shares. */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -18,13 +21,78 @@ void record_session__init(struct record_session *s)
 	s->buffer_bytes = 16u << 20;
 }
 
+/*
+ * Is @cpu online?  From /sys/devices/system/cpu/online ("0-3,8,10-11");
+ * true when that cannot be read, so that a doubt costs memory, not events.
+ */
+static bool cpu_online(int cpu)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/online", "r");
+	bool on = f == NULL;
+	int a, b;
+	char c;
+
+	while (f && !on && fscanf(f, "%d", &a) == 1) {
+		b = a;
+		c = 0;
+		if (fscanf(f, "%c", &c) == 1 && c == '-' && fscanf(f, "%d%c", &b, &c) < 1)
+			break;
+		on = cpu >= a && cpu <= b;
+		if (c != ',')
+			break;
+	}
+	if (f)
+		fclose(f);
+	return on;
+}
+
+/*
+ * A ring for each possible CPU, and the array that finds them by CPU.  A
+ * CPU that is possible but offline (a virtual machine's hotplug slots can
+ * outnumber its CPUs many times) gets a ring of one page: should it come
+ * online while recording, its events arrive, and what does not fit is
+ * counted as lost, without --buffer of memory locked for every slot.
+ */
+static int create_rings(struct record_session *s)
+{
+	int n = libbpf_num_possible_cpus();
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+
+	if (n <= 0)
+		return n ? n : -EINVAL;
+	s->ring_fds = malloc(n * sizeof(*s->ring_fds));
+	if (!s->ring_fds)
+		return -ENOMEM;
+	for (s->nrings = 0; s->nrings < n; s->nrings++) {
+		bool on = cpu_online(s->nrings);
+		__u32 size = on ? s->buffer_bytes : (__u32)getpagesize();
+
+		s->nonline += on;
+
+		s->ring_fds[s->nrings] =
+			bpf_map_create(BPF_MAP_TYPE_RINGBUF, "ring", 0, 0,
+				       size < s->buffer_bytes ? size : s->buffer_bytes, NULL);
+		if (s->ring_fds[s->nrings] < 0)
+			return -errno;
+	}
+	opts.inner_map_fd = s->ring_fds[0];
+	s->events_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "events", sizeof(__u32),
+				      sizeof(__u32), n, &opts);
+	if (s->events_fd < 0)
+		return -errno;
+	for (__u32 cpu = 0; cpu < (__u32)n; cpu++)
+		if (bpf_map_update_elem(s->events_fd, &cpu, &s->ring_fds[cpu], BPF_ANY))
+			return -errno;
+	return 0;
+}
+
 int record_session__create_maps(struct record_session *s)
 {
 	int err;
 
-	s->events_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "events", 0, 0, s->buffer_bytes, NULL);
-	if (s->events_fd < 0)
-		goto fail;
+	err = create_rings(s);
+	if (err)
+		return err;
 	s->drops_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "drops", sizeof(__u32),
 				     sizeof(struct drop_stat), 1, NULL);
 	if (s->drops_fd < 0)
@@ -101,6 +169,11 @@ void record_session__free(struct record_session *s)
 	s->nsources = 0;
 	if (s->events_fd >= 0)
 		close(s->events_fd);
+	for (int i = 0; i < s->nrings; i++)
+		close(s->ring_fds[i]);
+	free(s->ring_fds);
+	s->ring_fds = NULL;
+	s->nrings = s->nonline = 0;
 	if (s->drops_fd >= 0)
 		close(s->drops_fd);
 	if (s->tracked_fd >= 0)

@@ -3,13 +3,13 @@
  * A recording session: what every BPF skeleton of one `bpftape record` run
  * shares, and how probe modules plug into the consumer.
  *
- * The session creates the shared maps (`events` ring buffer, per-CPU
- * `drops`, `tracked` pids, the `gate` that holds events back until every
+ * The session creates the shared maps (`events`, a ring buffer per CPU,
+ * per-CPU `drops`, `tracked` pids, the `gate` that holds events back until every
  * probe is attached) itself, before any skeleton is opened, so that
  * no skeleton is special: each one, between open and load, calls
  * RECORD_SESSION_SET_RODATA() and record_session__reuse_maps(), then loads
- * and attaches.  All records then arrive in one ring buffer that the
- * recorder's consumer drains.
+ * and attaches.  All records then arrive in the rings, one per CPU, that
+ * the recorder's consumer drains (the tape writer orders them by time).
  *
  * Records of kind REC_GENERIC are handed to the sources registered with
  * record_session__add_source(); everything else is decoded by record/.
@@ -66,8 +66,11 @@ struct record_session_source {
 };
 
 struct record_session {
-	/* Shared maps, created by record_session__new(); -1 until then. */
-	int events_fd;
+	/* Shared maps, created by record_session__create_maps(); -1 until then. */
+	int events_fd; /* the array of the rings, indexed by CPU */
+	int *ring_fds; /* each possible CPU's ring buffer */
+	int nrings;
+	int nonline; /* rings of buffer_bytes; the others (offline CPUs) hold a page */
 	int drops_fd;
 	int tracked_fd;
 	int gate_fd;
@@ -83,7 +86,7 @@ struct record_session {
 	/* -g, --stacks: see bpf/stack.bpf.h */
 	__u32 stack_kinds, stack_kernel_kinds, stack_depth, stack_copy;
 
-	__u32 buffer_bytes; /* ring buffer size, a power of two >= page size */
+	__u32 buffer_bytes; /* each CPU's ring, a power of two >= page size */
 	bool verbose;	    /* -v: libbpf debug output, attach details */
 
 	size_t nsources;
@@ -94,7 +97,8 @@ struct record_session {
 void record_session__init(struct record_session *s);
 
 /*
- * Create the shared maps (the ring buffer of @s->buffer_bytes).  Call after
+ * Create the shared maps (a ring buffer of @s->buffer_bytes for each
+ * online CPU, of a page for a possible one that is offline).  Call after
  * setting the filter fields and before opening any skeleton.  0 or -errno.
  */
 int record_session__create_maps(struct record_session *s);

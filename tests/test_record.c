@@ -530,6 +530,16 @@ static void test_ring_bytes(void **state)
 	assert_true(n >= 50);
 	if (per > 160)
 		fail_msg("%.1f ring bytes per record for short paths", per);
+	/* a ring of the default size for every online CPU, a page for the others */
+	at = strstr(msg, "rings of ");
+	assert_non_null(at);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), " (%ld rings of ", sysconf(_SC_NPROCESSORS_ONLN));
+		if (!strstr(msg, want))
+			fail_msg("not one ring per online CPU: %s", msg);
+	}
 	free(msg);
 }
 
@@ -1942,6 +1952,83 @@ static void test_losses(void **state)
 	evs_free(&e);
 }
 
+/*
+ * Each CPU has its own ring (--buffer each): a storm that overflows CPU 0's
+ * ring costs CPU 1 nothing.  A small workload pinned to CPU 1, run while
+ * the storm floods CPU 0, has every call in the tape and no loss on CPU 1;
+ * with one ring for all CPUs the storm keeps it full and CPU 1 loses too.
+ */
+static void test_ring_per_cpu(void **state)
+{
+	char flood[PATH_MAX], small[PATH_MAX], tape[PATH_MAX], err[PATH_MAX], out[PATH_MAX];
+	char work[PATH_MAX], script[6 * PATH_MAX], *msg, *line;
+	unsigned long long events = 0, drops = 0;
+	size_t want = 0, got = 0, lost_cpu1 = 0;
+	const struct tape_event *te;
+	struct tape_reader *r;
+	struct tape_cursor *c;
+	int ret;
+
+	(void)state;
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || access("/usr/bin/taskset", X_OK)) {
+		print_message("needs two online CPUs and taskset (util-linux): skipped\n");
+		skip();
+	}
+	mkscratch(flood, "flood");
+	mkscratch(small, "small");
+	pathf(tape, "%s/percpu.tape", tmpdir);
+	pathf(err, "%s/percpu.err", tmpdir);
+	pathf(out, "%s/percpu.out", tmpdir);
+	pathf(work, "%s/work_files", helpers);
+	snprintf(script, sizeof(script),
+		 "taskset -c 0 '%s' '%s' 300000 >/dev/null & sleep 0.3; "
+		 "taskset -c 1 '%s' '%s' > '%s'; wait",
+		 work, flood, work, small, out);
+	{
+		char *argv[] = {bpftape, "record", "-e",      "file", "--buffer", "4K", "-o",
+				tape,	 "--",	   "/bin/sh", "-c",   script,	  NULL};
+
+		assert_int_equal(run(argv, NULL, err), 0);
+	}
+	msg = slurp(err);
+	line = strstr(msg, "bpftape record: ");
+	while (line &&
+	       sscanf(line, "bpftape record: %llu events, %llu drops", &events, &drops) != 2)
+		line = strstr(line + 1, "bpftape record: ");
+	free(msg);
+	assert_true(drops > 0); /* the storm did overflow CPU 0's ring */
+	msg = slurp(out);
+	snprintf(script, sizeof(script), "open openat -100 %s/", small);
+	for (line = msg; (line = strstr(line, script)); line++)
+		want++;
+	free(msg);
+	assert_true(want > 0);
+
+	r = tape_reader__open(tape, err, sizeof(err));
+	assert_non_null(r);
+	c = tape_cursor__new(&r, 1, NULL);
+	assert_non_null(c);
+	while ((ret = tape_cursor__next(c, &te)) > 0) {
+		if (te->type == TAPE_TYPE_LOSS) {
+			if (te->values[TAPE_LOSS_CPU].u == 1)
+				lost_cpu1 += te->values[TAPE_LOSS_COUNT].u;
+			continue;
+		}
+		if (strcmp(te->tp->name, "open"))
+			continue;
+		for (unsigned i = 0; i < te->tp->nfields; i++)
+			if (!strcmp(te->tp->fields[i].name, "path") &&
+			    te->values[i].b.len > strlen(small) &&
+			    !memcmp(te->values[i].b.ptr, small, strlen(small)))
+				got++;
+	}
+	assert_int_equal(ret, 0);
+	tape_cursor__free(c);
+	tape_reader__free(r);
+	assert_int_equal(lost_cpu1, 0);
+	assert_int_equal(got, want);
+}
+
 /* A missing binary after -- is a clear error and no tape. */
 static void test_missing_binary(void **state)
 {
@@ -2697,6 +2784,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cmd_stopped),
 		cmocka_unit_test(test_cmd_recorder_killed),
 		cmocka_unit_test(test_losses),
+		cmocka_unit_test(test_ring_per_cpu),
 		cmocka_unit_test(test_duration_self),
 		cmocka_unit_test(test_full_disk),
 		cmocka_unit_test(test_user),

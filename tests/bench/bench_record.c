@@ -11,7 +11,13 @@
  * The floor is the best any recorder holding bpftape's open data can do
  * here: tests/bench/floor.bpf.c on tp/syscalls/sys_enter_openat reserves a
  * record of bpftape's layout, reads the path, submits with no wakeup, and
- * this process's consumer only counts (`bench_record --floor`).
+ * this process's consumer only counts (`bench_record --floor VARIANT`).
+ * The floor is printed for each transport a recorder could use, beside
+ * perf: the one 16 MiB ring bpftape had, a ring per CPU as bpftape has
+ * now, a 1 MiB shared ring, perf's 512 KiB per CPU as rings and as perf
+ * buffers (bpf_perf_event_output); `--floor fexit` (by hand) takes the
+ * record at fexit/do_sys_openat2 where the kernel allows it.
+ * BENCH_PROG_STATS=1 prints each floor program's own ns per run.
  *
  * Env: BPFTAPE (path to bpftape), OUTPUT (scratch dir), BENCH_ITERS
  * (default 1000000), BENCH_RUNS (default 5 interleaved rounds, the median
@@ -33,7 +39,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/perf_event.h>
 
 #include "bench_floor.skel.h"
 
@@ -187,21 +195,64 @@ static int count_rec(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static enum bpf_perf_event_ret count_sample(void *ctx, int cpu, struct perf_event_header *ev)
+{
+	(void)cpu;
+	if (ev->type == PERF_RECORD_SAMPLE)
+		++*(uint64_t *)ctx;
+	return LIBBPF_PERF_EVENT_CONT;
+}
+
+/* The floor's transports (floor.bpf.c's variant), and their ring sizes. */
+struct floor_variant {
+	const char *name;
+	unsigned variant; /* FLOOR_* of floor.bpf.c */
+	uint32_t bytes;	  /* the shared ring, or each CPU's ring or perf buffer */
+};
+static const struct floor_variant floor_variants[] = {
+	{"shared16M", 0, 16u << 20}, /* bpftape's one ring until issue 11 */
+	{"percpu", 1, 0},	     /* bpftape's rings: 16 MiB shared out, >= 1 MiB each */
+	{"shared1M", 0, 1u << 20},
+	{"percpu512K", 1, 512u << 10}, /* perf's default: 512 KiB per CPU */
+	{"perf512K", 2, 512u << 10},
+	{"fexit", 3, 0}, /* bpftape's rings, from fexit/do_sys_openat2 */
+	{"exit", 4, 0},	 /* bpftape's rings, from tp_btf/sys_exit as bpftape */
+	/* for runs by hand (bench_record --floor NAME ITERS FILE) */
+	{"shared2M", 0, 2u << 20},
+	{"shared4M", 0, 4u << 20},
+	{"percpu1M", 1, 1u << 20},
+	{"percpu2M", 1, 2u << 20},
+	{"percpu8M", 1, 8u << 20},
+};
+
 /*
- * The floor's recorder: load floor.bpf.c for a storm child, drain the ring
- * every millisecond (no wakeups) counting records, report like bpftape.
+ * The floor's recorder: load floor.bpf.c for a storm child, drain the
+ * ring(s) every millisecond (no wakeups) counting records, report like
+ * bpftape.  The perf buffers are set up as perf record sets up its own: a
+ * wakeup only when half a buffer waits, never per record.
  */
-static int floor_run(char *self, const char *its, const char *path)
+static int floor_run(char *self, const char *which, const char *its, const char *path)
 {
 	char *argv[] = {self, "--storm", (char *)its, (char *)path, NULL};
+	const struct floor_variant *v = NULL;
 	struct bench_floor_bpf *skel = NULL;
 	struct ring_buffer *rb = NULL;
+	struct perf_buffer *pb = NULL;
+	int ncpus = libbpf_num_possible_cpus();
 	uint64_t n = 0;
-	int go[2], status = 1, ret = 1;
+	int go[2], status = 1, ret = 1, inner = -1, stats_fd = -1;
+	uint32_t bytes;
 	pid_t pid;
 
-	if (pipe(go))
+	for (size_t i = 0; i < sizeof(floor_variants) / sizeof(*floor_variants); i++)
+		if (!strcmp(which, floor_variants[i].name))
+			v = &floor_variants[i];
+	if (!v || ncpus < 1 || pipe(go))
 		return 1;
+	bytes = v->bytes ? v->bytes : 16u << 20;
+	while (!v->bytes && ncpus > 1 && bytes > (1u << 20) &&
+	       (uint64_t)bytes * ncpus > (16u << 20))
+		bytes >>= 1; /* record_opts__default_ring() */
 	pid = fork();
 	if (pid < 0)
 		return 1;
@@ -219,29 +270,103 @@ static int floor_run(char *self, const char *its, const char *path)
 	if (!skel)
 		goto out;
 	skel->rodata->target_tgid = pid;
+	skel->rodata->variant = v->variant;
+	bpf_program__set_autoload(skel->progs.floor_openat, v->variant < 3);
+	bpf_program__set_autoload(skel->progs.floor_fexit, v->variant == 3);
+	bpf_program__set_autoload(skel->progs.floor_exit, v->variant == 4);
+	/* the transports not used keep their least size */
+	inner = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "floor_ring", 0, 0,
+			       v->variant == 1 || v->variant >= 3 ? bytes : 4096, NULL);
+	if (inner < 0 ||
+	    bpf_map__set_max_entries(skel->maps.floor_events, v->variant == 0 ? bytes : 4096) ||
+	    bpf_map__set_max_entries(skel->maps.floor_rings, ncpus) ||
+	    bpf_map__set_inner_map_fd(skel->maps.floor_rings, inner))
+		goto out;
 	if (bench_floor_bpf__load(skel) || bench_floor_bpf__attach(skel))
 		goto out;
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.floor_events), count_rec, &n, NULL);
-	if (!rb || write(go[1], "g", 1) != 1)
+	/* the program's own time, which load on the machine disturbs less
+	 * than the storm's CPU time (it adds ~30 ns per run: opt-in) */
+	if (getenv("BENCH_PROG_STATS") && atoi(getenv("BENCH_PROG_STATS")))
+		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (v->variant == 0) {
+		rb = ring_buffer__new(bpf_map__fd(skel->maps.floor_events), count_rec, &n, NULL);
+		if (!rb)
+			goto out;
+	} else if (v->variant == 1 || v->variant >= 3) {
+		for (int cpu = 0; cpu < ncpus; cpu++) {
+			int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "floor_ring", 0, 0, bytes,
+						NULL);
+
+			if (fd < 0 ||
+			    bpf_map_update_elem(bpf_map__fd(skel->maps.floor_rings), &cpu, &fd, 0))
+				goto out;
+			if (rb ? ring_buffer__add(rb, fd, count_rec, &n)
+			       : !(rb = ring_buffer__new(fd, count_rec, &n, NULL)))
+				goto out;
+			close(fd); /* the array and the consumer hold it */
+		}
+	} else {
+		struct perf_event_attr attr = {
+			.type = PERF_TYPE_SOFTWARE,
+			.size = sizeof(attr),
+			.config = PERF_COUNT_SW_BPF_OUTPUT,
+			.sample_type = PERF_SAMPLE_RAW,
+			.sample_period = 1,
+			.watermark = 1,
+			.wakeup_watermark = bytes / 2,
+		};
+
+		pb = perf_buffer__new_raw(bpf_map__fd(skel->maps.floor_perf),
+					  bytes / sysconf(_SC_PAGESIZE), &attr, count_sample, &n,
+					  NULL);
+		if (!pb)
+			goto out;
+	}
+	if (write(go[1], "g", 1) != 1)
 		goto out;
 	while (waitpid(pid, &status, WNOHANG) == 0) {
 		struct timespec ms = {0, 1000000};
 
-		ring_buffer__consume(rb);
+		if (rb)
+			ring_buffer__consume(rb);
+		else
+			perf_buffer__consume(pb);
 		nanosleep(&ms, NULL);
 	}
-	ring_buffer__consume(rb);
-	fprintf(stderr, "floor: %llu events, 0 drops\n", (unsigned long long)n);
+	if (rb)
+		ring_buffer__consume(rb);
+	else
+		perf_buffer__consume(pb);
+	fprintf(stderr, "floor: %llu events, %llu drops\n", (unsigned long long)n,
+		(unsigned long long)skel->bss->floor_drops);
+	if (stats_fd >= 0) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		struct bpf_program *prog = v->variant == 4   ? skel->progs.floor_exit
+					   : v->variant == 3 ? skel->progs.floor_fexit
+							     : skel->progs.floor_openat;
+
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) && info.run_cnt)
+			fprintf(stderr, "floor: program %.1f ns per run, %.1f ns per event\n",
+				(double)info.run_time_ns / info.run_cnt,
+				n ? (double)info.run_time_ns / n : 0);
+		close(stats_fd);
+	}
 	ret = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 	pid = 0;
 out:
 	if (ret && pid > 0) {
-		fprintf(stderr, "floor: cannot load or attach tests/bench/floor.bpf.c\n");
+		fprintf(stderr, "floor: cannot load or attach tests/bench/floor.bpf.c (%s)\n",
+			which);
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 	}
 	close(go[1]);
+	if (inner >= 0)
+		close(inner);
 	ring_buffer__free(rb);
+	perf_buffer__free(pb);
 	bench_floor_bpf__destroy(skel);
 	return ret;
 }
@@ -260,18 +385,35 @@ static uint64_t file_size(const char *path)
 	return stat(path, &st) ? 0 : (uint64_t)st.st_size;
 }
 
-enum { UNTRACED, PERF, FLOOR, OPEN, OPEN_SMALL, FILEEV, GENERIC, NMODES };
+enum {
+	UNTRACED,
+	PERF,
+	FLOOR,
+	FLOOR_PCPU_DEF,
+	FLOOR_1M,
+	FLOOR_PCPU,
+	FLOOR_PERF,
+	OPEN,
+	OPEN_SMALL,
+	FILEEV,
+	GENERIC,
+	NMODES
+};
 static const char *const names[NMODES] = {
 	"untraced",
 	"perf record -e syscalls:sys_enter_openat",
-	"floor (tests/bench/floor.bpf.c)",
+	"floor (tests/bench/floor.bpf.c), 16M shared ring",
+	"floor, bpftape's rings (one per CPU)",
+	"floor, 1M shared ring",
+	"floor, a 512K ring per CPU",
+	"floor, 512K perf buffer per CPU",
 	"bpftape record -e open",
-	"bpftape record -e open --buffer 2M",
+	"bpftape record -e open --buffer 512K (perf's)",
 	"bpftape record -e file (2 events/iter)",
 	"bpftape -e tracepoint:syscalls:sys_enter_openat",
 };
 /* events per iteration of each mode */
-static const int per_iter[NMODES] = {0, 1, 1, 1, 1, 2, 1};
+static const int per_iter[NMODES] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1};
 
 /* One table: ns/iter, extra ns per event, ratios to perf and to the floor. */
 static void print_table(const double med[NMODES], const double lo[NMODES], const double hi[NMODES])
@@ -309,8 +451,8 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && !strcmp(argv[1], "--storm"))
 		return storm(atol(argv[2]), argv[3]);
-	if (argc == 4 && !strcmp(argv[1], "--floor"))
-		return floor_run(argv[0], argv[2], argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "--floor"))
+		return floor_run(argv[0], argv[2], argv[3], argv[4]);
 	if (geteuid() != 0) {
 		printf("bench_record: skipped: needs root to load BPF programs and run perf\n");
 		return 77;
@@ -350,7 +492,9 @@ int main(int argc, char **argv)
 		/* interleaved so that drift hits every mode alike */
 		for (int m = 0; m < NMODES; m++) {
 			char *storm_argv[] = {self, "--storm", its, STORM_FILE, NULL};
-			char *floor_argv[] = {self, "--floor", its, STORM_FILE, NULL};
+			char *floor_argv[] = {
+				self, "--floor",  (char *)floor_variants[m - FLOOR].name,
+				its,  STORM_FILE, NULL};
 			char *perf_argv[] = {
 				"perf", "record",   "-q", "-e", "syscalls:sys_enter_openat",
 				"-o",	perfdata,   "--", self, "--storm",
@@ -359,12 +503,11 @@ int main(int argc, char **argv)
 					 : m == FILEEV		      ? "file"
 						       : "tracepoint:syscalls:sys_enter_openat";
 			/* the ring's size is what a record's cost depends on most
-			 * (docs/RECORDING.md): the default, and a ring that stays
-			 * in the caches */
+			 * (docs/RECORDING.md): the default, and perf's size */
 			char *rec_argv[] = {(char *)bpftape,
 					    "record",
-					    "--buffer",
-					    m == OPEN_SMALL ? "2M" : "16M",
+					    m == OPEN_SMALL ? "--buffer" : "--wakeup",
+					    m == OPEN_SMALL ? "512K" : "0", /* 0: the default */
 					    "-e",
 					    (char *)ev,
 					    "-o",
@@ -375,10 +518,10 @@ int main(int argc, char **argv)
 					    its,
 					    STORM_FILE,
 					    NULL};
-			char *const *av = m == UNTRACED ? storm_argv
-					  : m == PERF	? perf_argv
-					  : m == FLOOR	? floor_argv
-							: rec_argv;
+			char *const *av = m == UNTRACED	    ? storm_argv
+					  : m == PERF	    ? perf_argv
+					  : m <= FLOOR_PERF ? floor_argv
+							    : rec_argv;
 			struct run res = {};
 
 			if (run_cmd(av, &res)) {
@@ -387,6 +530,9 @@ int main(int argc, char **argv)
 			}
 			ns[m][r] = res.ns_iter;
 			cpu[m][r] = res.cpu_iter;
+			if (res.drops) /* a consumer the load starved, or a small ring */
+				printf("  %s: %llu drops\n", names[m],
+				       (unsigned long long)res.drops);
 			if (m >= OPEN) {
 				res.bytes = file_size(tape);
 				drops += res.drops;

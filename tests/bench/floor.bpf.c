@@ -7,35 +7,66 @@
  * record of bpftape's own layout (struct rec_open), no wakeup: the consumer
  * polls and only counts.  The return value is not known at entry; bpftape
  * pays for it with a second point or an exit-time program.
+ *
+ * @variant picks where the record goes, so that the bench compares the
+ * transports side by side (docs/RECORDING.md, "Where the time goes"):
+ * one BPF ring buffer shared by every CPU (what bpftape uses), one ring
+ * buffer per CPU (an array of maps, indexed by the CPU), or the per-CPU
+ * perf buffers perf itself writes (bpf_perf_event_output).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 #include "events.h"
+
+enum { FLOOR_SHARED, FLOOR_PERCPU, FLOOR_PERF, FLOOR_FEXIT, FLOOR_EXIT };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 << 20); /* bpftape's default --buffer */
+	__uint(max_entries, 16 << 20); /* resized by bench_record */
 } floor_events SEC(".maps");
 
-const volatile __u32 target_tgid;
+/* the inner template: every CPU's ring has this size (set by bench_record) */
+struct floor_ring {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 512 << 10);
+};
 
-SEC("tp/syscalls/sys_enter_openat")
-int floor_openat(struct trace_event_raw_sys_enter *ctx)
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1); /* the CPU count, set by bench_record */
+	__type(key, __u32);
+	__array(values, struct floor_ring);
+} floor_rings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} floor_perf SEC(".maps");
+
+/* bpf_perf_event_output copies from memory the program owns */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rec_open);
+} floor_scratch SEC(".maps");
+
+const volatile __u32 target_tgid;
+const volatile __u32 variant;
+__u64 floor_drops; /* the storm is pinned to one CPU: no race to speak of */
+
+static __always_inline void fill(struct rec_open *r, struct trace_event_raw_sys_enter *ctx,
+				 __u64 id, __u32 cpu)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct rec_open *r;
 	long n;
 
-	if (id >> 32 != target_tgid)
-		return 0;
-	r = bpf_ringbuf_reserve(&floor_events, sizeof(*r), 0);
-	if (!r)
-		return 0;
 	r->hdr.ts = bpf_ktime_get_boot_ns();
 	r->hdr.pid = id >> 32;
 	r->hdr.tid = (__u32)id;
 	r->hdr.kind = REC_OPEN;
-	r->hdr.cpu = bpf_get_smp_processor_id();
+	r->hdr.cpu = cpu;
 	r->hdr.size = sizeof(*r);
 	bpf_get_current_comm(r->hdr.comm, sizeof(r->hdr.comm));
 	r->dfd = ctx->args[0];
@@ -45,6 +76,127 @@ int floor_openat(struct trace_event_raw_sys_enter *ctx)
 	r->syscall = REC_OPEN_OPENAT;
 	r->pad = 0;
 	n = bpf_probe_read_user_str(r->path, sizeof(r->path), (const void *)ctx->args[1]);
+	r->path_len = n > 0 ? n - 1 : 0;
+}
+
+SEC("tp/syscalls/sys_enter_openat")
+int floor_openat(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 cpu = bpf_get_smp_processor_id(), zero = 0;
+	struct rec_open *r;
+	void *ring;
+
+	if (id >> 32 != target_tgid)
+		return 0;
+	if (variant == FLOOR_PERF) {
+		r = bpf_map_lookup_elem(&floor_scratch, &zero);
+		if (!r)
+			return 0;
+		fill(r, ctx, id, cpu);
+		if (bpf_perf_event_output(ctx, &floor_perf, BPF_F_CURRENT_CPU, r, sizeof(*r)))
+			floor_drops++;
+		return 0;
+	}
+	ring = &floor_events;
+	if (variant == FLOOR_PERCPU) {
+		ring = bpf_map_lookup_elem(&floor_rings, &cpu);
+		if (!ring)
+			return 0;
+	}
+	r = bpf_ringbuf_reserve(ring, sizeof(*r), 0);
+	if (!r) {
+		floor_drops++;
+		return 0;
+	}
+	fill(r, ctx, id, cpu);
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/*
+ * The same record from fexit on the kernel function every open syscall
+ * calls: no syscall tracepoint, so the task keeps the fast syscall path,
+ * and the return value is known.  The path is read from user memory after
+ * the kernel copied it (resident).  A ring per CPU.
+ */
+SEC("fexit/do_sys_openat2")
+int BPF_PROG(floor_fexit, int dfd, const char *filename, struct open_how *how, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct rec_open *r;
+	void *ring;
+	long n;
+
+	if (id >> 32 != target_tgid)
+		return 0;
+	ring = bpf_map_lookup_elem(&floor_rings, &cpu);
+	if (!ring)
+		return 0;
+	r = bpf_ringbuf_reserve(ring, sizeof(*r), 0);
+	if (!r) {
+		floor_drops++;
+		return 0;
+	}
+	r->hdr.ts = bpf_ktime_get_boot_ns();
+	r->hdr.pid = id >> 32;
+	r->hdr.tid = (__u32)id;
+	r->hdr.kind = REC_OPEN;
+	r->hdr.cpu = cpu;
+	r->hdr.size = sizeof(*r);
+	bpf_get_current_comm(r->hdr.comm, sizeof(r->hdr.comm));
+	r->dfd = dfd;
+	r->flags = how->flags;
+	r->mode = how->mode;
+	r->ret = ret;
+	r->syscall = REC_OPEN_OPENAT;
+	r->pad = 0;
+	n = bpf_probe_read_user_str(r->path, sizeof(r->path), filename);
+	r->path_len = n > 0 ? n - 1 : 0;
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/*
+ * The same record at the attach point bpftape's file family uses: the raw
+ * tracepoint on every syscall's exit (tp_btf/sys_exit), the arguments from
+ * the saved registers, the return value known.  A ring per CPU.  The gap
+ * between this and bpftape -e open is bpftape's own program.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(floor_exit, struct pt_regs *regs, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct rec_open *r;
+	void *ring;
+	long n;
+
+	if (id >> 32 != target_tgid || regs->orig_ax != 257 /* __NR_openat, x86-64 */)
+		return 0;
+	ring = bpf_map_lookup_elem(&floor_rings, &cpu);
+	if (!ring)
+		return 0;
+	r = bpf_ringbuf_reserve(ring, sizeof(*r), 0);
+	if (!r) {
+		floor_drops++;
+		return 0;
+	}
+	r->hdr.ts = bpf_ktime_get_boot_ns();
+	r->hdr.pid = id >> 32;
+	r->hdr.tid = (__u32)id;
+	r->hdr.kind = REC_OPEN;
+	r->hdr.cpu = cpu;
+	r->hdr.size = sizeof(*r);
+	bpf_get_current_comm(r->hdr.comm, sizeof(r->hdr.comm));
+	r->dfd = regs->di;
+	r->flags = regs->dx;
+	r->mode = regs->r10;
+	r->ret = ret;
+	r->syscall = REC_OPEN_OPENAT;
+	r->pad = 0;
+	n = bpf_probe_read_user_str(r->path, sizeof(r->path), (const void *)regs->si);
 	r->path_len = n > 0 ? n - 1 : 0;
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 	return 0;
