@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -42,7 +43,14 @@ static void test_defaults(void **state)
 	assert_string_equal(o.output, "bpftape.tape");
 	assert_int_equal(o.pid, -1);
 	assert_int_equal(o.uid, -1);
-	assert_int_equal(o.buffer, 16u << 20);
+	/* 16 MiB shared out among the online CPUs, at least 1 MiB each */
+	assert_int_equal(o.buffer, record_opts__default_ring((int)sysconf(_SC_NPROCESSORS_ONLN)));
+	assert_true(o.buffer >= (1u << 20) && o.buffer <= (16u << 20));
+	assert_int_equal(record_opts__default_ring(1), 16u << 20);
+	assert_int_equal(record_opts__default_ring(2), 8u << 20);
+	assert_int_equal(record_opts__default_ring(3), 4u << 20);
+	assert_int_equal(record_opts__default_ring(16), 1u << 20);
+	assert_int_equal(record_opts__default_ring(256), 1u << 20);
 	assert_int_equal(o.wakeup, 0);
 	assert_int_equal(o.flush_ns, RECORD_DEFAULT_FLUSH_NS);
 	assert_int_equal(o.duration_ns, 0);
@@ -159,7 +167,8 @@ static void test_errors(void **state)
 		{{"--rotate", "1T"}, "--rotate '1T': not a size"},
 		{{"--buffer", "3000"}, "give e.g. --buffer 4K"},
 		{{"--buffer", "2G"}, "a power of two from 4K to 1G"},
-		{{"--wakeup", "16M"}, "--wakeup '16M': more than half the ring buffer (16M)"},
+		{{"--buffer", "16M", "--wakeup", "16M"},
+		 "--wakeup '16M': more than half the ring buffer (16M)"},
 		{{"--keep", "0"}, "--keep '0': expected a count from 1 to 1000"},
 		{{"-e", "opne"}, "unknown event 'opne' in -e"},
 		{{"--comm", ""}, "a comm has 1 to 15 characters"},
