@@ -38,7 +38,7 @@ endif
 
 WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers -Wshadow -Wstrict-prototypes
 BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -DBPFTAPE_VERSION='"$(VERSION)"' \
-	-Iformat -Ireplay -Iquery -Irecord -Ibpf -I$(OUTPUT) -fPIC
+	-Iformat/include -I$(OUTPUT) -fPIC
 ifeq ($(SAN),1)
 BASE_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_LDFLAGS := -fsanitize=address,undefined
@@ -68,8 +68,8 @@ FUZZERS :=
 # before the modules: their rules name it as a prerequisite (expanded at once)
 LIBTAPE := $(OUTPUT)/libtape.a
 # The shared library's version is libtape's own (TAPE_LIB_VERSION_* in
-# format/tape.h), not the file format's; MAJOR is in the soname.
-tape_lib_version = $(shell sed -n 's/^\#define TAPE_LIB_VERSION_$(1) *//p' format/tape.h)
+# format/include/bpftape/tape.h), not the file format's; MAJOR is in the soname.
+tape_lib_version = $(shell sed -n 's/^\#define TAPE_LIB_VERSION_$(1) *//p' format/include/bpftape/tape.h)
 LIBTAPE_MAJOR := $(call tape_lib_version,MAJOR)
 LIBTAPE_VERSION := $(LIBTAPE_MAJOR).$(call tape_lib_version,MINOR).$(call tape_lib_version,PATCH)
 LIBTAPE_SONAME := libtape.so.$(LIBTAPE_MAJOR)
@@ -108,7 +108,7 @@ $(LIBTAPE): $(FORMAT_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# libtape exports only what format/tape.h declares (it pushes default
+# libtape exports only what format/include/bpftape/tape.h declares (it pushes default
 # visibility); internal helpers are hidden in the .so and carry the tape__
 # prefix in the .a, so a program's own crc32c or buf_free never meets them.
 $(FORMAT_OBJS): ALL_CFLAGS += -fvisibility=hidden
@@ -121,7 +121,7 @@ $(LIBTAPE_SO): $(FORMAT_OBJS)
 	$(Q)ln -sf $(LIBTAPE_SONAME) $(OUTPUT)/libtape.so
 
 # A verb is in the table once its module has sources.
-ifneq ($(filter-out replay/main.c,$(REPLAY_SRCS)),)
+ifneq ($(filter-out cli/main.c,$(REPLAY_SRCS)),)
 BASE_CFLAGS += -DBPFTAPE_HAVE_REPLAY=1
 endif
 ifneq ($(QUERY_SRCS),)
@@ -137,7 +137,7 @@ BASE_CFLAGS += -DBPFTAPE_HAVE_RECORD=1
 endif
 
 # The verb table depends on which modules list sources (BPFTAPE_HAVE_*).
-$(OUTPUT)/obj/replay/main.o: format/build.mk replay/build.mk query/build.mk record/build.mk
+$(OUTPUT)/obj/cli/main.o: format/build.mk replay/build.mk query/build.mk record/build.mk
 
 $(OUTPUT)/bpftape: $(BPFTAPE_OBJS) $(LIBTAPE)
 	$(call msg,LINK,$@)
@@ -210,15 +210,15 @@ demo: deps all
 
 FUZZ_SECONDS ?= 60
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZERS))
-FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -Iformat -Ireplay -Iquery -Irecord \
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -Iformat/include \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 
-$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FORMAT_SRCS) $(filter-out replay/main.c,$(REPLAY_SRCS)) $(QUERY_SRCS)
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FORMAT_SRCS) $(filter-out cli/main.c,$(REPLAY_SRCS)) $(QUERY_SRCS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FORMAT_SRCS) \
-		$(filter-out replay/main.c,$(REPLAY_SRCS)) $(QUERY_SRCS) $(TOOLS_LIBS)
+		$(filter-out cli/main.c,$(REPLAY_SRCS)) $(QUERY_SRCS) $(TOOLS_LIBS)
 
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)

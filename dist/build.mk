@@ -45,7 +45,7 @@ install: $(OUTPUT)/bpftape $(OUTPUT)/bpftape_sqlite.so $(LIBTAPE_SO) $(LIBTAPE) 
 	$(Q)ln -sfn libtape.so.$(LIBTAPE_VERSION) $(DESTDIR)$(LIBDIR)/$(LIBTAPE_SONAME)
 	$(Q)ln -sfn $(LIBTAPE_SONAME) $(DESTDIR)$(LIBDIR)/libtape.so
 	$(Q)$(INSTALL) -m 644 $(LIBTAPE) $(DESTDIR)$(LIBDIR)/libtape.a
-	$(Q)$(INSTALL) -m 644 format/tape.h format/tape_proctab.h $(DESTDIR)$(INCLUDEDIR)/bpftape/
+	$(Q)$(INSTALL) -m 644 format/include/bpftape/tape.h format/include/bpftape/tape_proctab.h $(DESTDIR)$(INCLUDEDIR)/bpftape/
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(LIBTAPE_VERSION)|' \
 		dist/libtape.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libtape.pc

@@ -4,7 +4,7 @@ EXAMPLES := examples/opens_per_comm.c examples/follow_opens.c examples/proc_of_e
 EXAMPLE_BINS := $(patsubst examples/%.c,$(OUTPUT)/examples/%,$(EXAMPLES))
 
 # The public headers where an installed program finds them: <bpftape/tape.h>.
-$(OUTPUT)/include/bpftape/%.h: format/%.h
+$(OUTPUT)/include/bpftape/%.h: format/include/bpftape/%.h
 	$(Q)mkdir -p $(@D)
 	$(Q)cp $< $@
 

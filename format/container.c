@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 /* @s[0..len) is lower-case hex of exactly @want characters */
 static bool is_hex(const char *s, size_t len, size_t want)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "names.h"
+#include "private/names.h"
 
 static uint32_t name_hash(const char *s)
 {

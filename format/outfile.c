@@ -36,7 +36,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 #include "tape_int.h"
 
 struct tape_out {

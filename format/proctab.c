@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tape_proctab.h"
+#include <bpftape/tape_proctab.h>
 
 enum pt_kind {
 	PT_OTHER = 0,

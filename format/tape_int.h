@@ -13,9 +13,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "grow.h"
-#include "names.h"
-#include "tape.h"
+#include "private/grow.h"
+#include "private/names.h"
+#include <bpftape/tape.h>
 
 /* ---- file layout constants (docs/FORMAT.md) ---- */
 

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tpfmt.h"
+#include "private/tpfmt.h"
 
 /* Records are bounded by the perf/ftrace buffers (a page); 64 KiB leaves room
  * and keeps every offset+size sum far from overflowing. */

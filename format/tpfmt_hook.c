@@ -2,7 +2,7 @@
 /* Raw tracepoint types presented through their kernel format description. */
 #include <stdlib.h>
 
-#include "tpfmt.h"
+#include "private/tpfmt.h"
 #include "tpfmt_hook.h"
 
 void tape__tpfmt_hook_attach(struct rtype *t)

@@ -32,11 +32,11 @@
 #include <unistd.h>
 
 #include "chimport.h"
-#include "cli.h"
+#include "../cli/cli.h"
 #include "qimport.h"
 #include "qtab.h"
 #include "qtab_int.h"
-#include "siphash.h"
+#include "../replay/siphash.h"
 
 #define CH_BATCH_DEFAULT (16u << 20)
 /* all tables' pending rows together: past this, the largest is sent */

@@ -23,13 +23,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "grow.h"
-#include "names.h"
+#include "../cli/cli.h"
+#include "private/grow.h"
+#include "private/names.h"
 #include "chimport.h"
 #include "qimport.h"
 #include "qtab_int.h"
-#include "verbs.h"
+#include "../cli/verbs.h"
 
 /* Rows go in BATCH at a time: one statement step per BATCH rows spares
  * SQLite most of its per-statement work. */

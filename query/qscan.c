@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "grow.h"
-#include "tape_proctab.h"
+#include "private/grow.h"
+#include <bpftape/tape_proctab.h>
 #include "qtab_int.h"
 
 /* Per (table, tape type): the field index of each slot, -1 if absent.

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tape_proctab.h"
+#include <bpftape/tape_proctab.h>
 #include "qtab_int.h"
 
 struct qset *qset__open(const char *const *paths, size_t n, char *err, size_t errlen)

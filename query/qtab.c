@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "names.h"
+#include "private/names.h"
 #include "qtab_int.h"
 
 static const char *const fixed_tables[] = {"events", "processes", "losses", "meta", "types"};

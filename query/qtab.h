@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 /* ---- a set of open tapes ----------------------------------------------- */
 
@@ -297,7 +297,7 @@ int qscan__column_of(struct qscan *s, const struct qtable *t, int col, struct qv
 /* The current event of an event-table scan, NULL otherwise. */
 const struct tape_event *qscan__event(const struct qscan *s);
 
-/* The process table (format/tape_proctab.h) of tape @i, built on first use. */
+/* The process table (format/include/bpftape/tape_proctab.h) of tape @i, built on first use. */
 struct tape_proctab;
 int qset__proctab(struct qset *s, size_t i, const struct tape_proctab **out, char *err,
 		  size_t errlen);

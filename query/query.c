@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "../cli/cli.h"
 #include "qimport.h"
 #include "qsql.h"
-#include "verbs.h"
+#include "../cli/verbs.h"
 
 enum out_format {
 	OUT_TABLE,

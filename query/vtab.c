@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "names.h"
+#include "private/names.h"
 #include "qsql.h"
 
 /* What one `query`/`import` connection shares between its tables. */

@@ -8,7 +8,7 @@
 #include <linux/types.h>
 
 #include "builtin.h"
-#include "events.h"
+#include "../bpf/events.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -283,7 +283,7 @@ static const struct record_builtin builtins[] = {
 };
 _Static_assert(REC_KIND_MAX <= 32, "builtin_ids too small");
 
-const struct record_builtin *record_builtins(size_t *n)
+const struct record_builtin *builtin__table(size_t *n)
 {
 	syscall_enum_init();
 	*n = ARRAY_SIZE(builtins);
@@ -297,7 +297,7 @@ const char *record_family__name(enum record_family f)
 	return f < FAMILY_MAX ? names[f] : "?";
 }
 
-int record_builtin__select(const char *word, uint32_t want[FAMILY_MAX])
+int builtin__select(const char *word, uint32_t want[FAMILY_MAX])
 {
 	bool all = !strcmp(word, "all");
 	bool found = false;

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "container.h"
-#include "tape.h"
+#include <bpftape/tape.h>
 
 enum record_family {
 	FAMILY_PROC = 0,
@@ -32,7 +32,7 @@ struct record_builtin {
 };
 
 /* The table of built-in events, @n set to its length. */
-const struct record_builtin *record_builtins(size_t *n);
+const struct record_builtin *builtin__table(size_t *n);
 
 /* Family name of @f ("proc", ...). */
 const char *record_family__name(enum record_family f);
@@ -42,7 +42,7 @@ const char *record_family__name(enum record_family f);
  * "all") into WANT_* bits per family, ORed into @want[FAMILY_MAX].
  * 0, or -ENOENT if the word names nothing.
  */
-int record_builtin__select(const char *word, uint32_t want[FAMILY_MAX]);
+int builtin__select(const char *word, uint32_t want[FAMILY_MAX]);
 
 /* Type ids of the built-in types in one writer, by REC_* kind. */
 struct builtin_ids {

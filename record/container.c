@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "container.h"
-#include "tape.h"
+#include <bpftape/tape.h>
 
 #ifndef FILEID_KERNFS
 #define FILEID_KERNFS 0xfe /* a kernfs node by its 64-bit id: a cgroup v2 id */

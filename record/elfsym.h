@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "symtab.h"
+#include "../format/symtab.h"
 
 /* Everything owned by the struct; names point into it. */
 struct elfsym {

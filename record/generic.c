@@ -23,12 +23,12 @@
 #include <bpf/libbpf.h>
 
 #include "generic.h"
-#include "generic_abi.h"
+#include "../bpf/generic_abi.h"
 #include "generic.skel.h"
 #include "probespec.h"
 #include "session.h"
-#include "tape.h"
-#include "tpfmt.h"
+#include <bpftape/tape.h>
+#include "private/tpfmt.h"
 
 /* bpf/generic_abi.h mirrors the parser's limits and argument values. */
 _Static_assert(GENERIC_MAX_ARGS == PROBE_MAX_ARGS, "argument limits agree");

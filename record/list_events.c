@@ -15,9 +15,9 @@
 
 #include "builtin.h"
 #include "generic.h"
-#include "tape.h"
-#include "tpfmt.h"
-#include "verbs.h"
+#include <bpftape/tape.h>
+#include "private/tpfmt.h"
+#include "../cli/verbs.h"
 
 static const char *kind_name(unsigned kind)
 {
@@ -85,7 +85,7 @@ static int list_builtins(const char *pattern, bool fields)
 	const struct record_builtin *b;
 	size_t n, shown = 0;
 
-	b = record_builtins(&n);
+	b = builtin__table(&n);
 	for (size_t i = 0; i < n; i++) {
 		const struct tape_type *t = b[i].type;
 

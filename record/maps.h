@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 struct maps;
 

@@ -8,7 +8,7 @@
 
 #include <bpf/libbpf.h>
 
-#include "events.h"
+#include "../bpf/events.h"
 #include "maps_rec.h"
 #include "maps.skel.h"
 

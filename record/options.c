@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "events.h"
+#include "../cli/cli.h"
+#include "../bpf/events.h"
 #include "options.h"
 
 /* bytes -> "64M" where exact, else a plain number (parse_size reads both) */
@@ -54,7 +54,7 @@ static int add_events(struct record_opts *o, char *arg, char *err, size_t errlen
 	if (!list)
 		return -ENOMEM;
 	for (word = strtok_r(list, ",", &save); word; word = strtok_r(NULL, ",", &save)) {
-		if (record_builtin__select(word, o->want)) {
+		if (builtin__select(word, o->want)) {
 			snprintf(err, errlen,
 				 "unknown event '%s' in -e; run 'bpftape list-events' for the "
 				 "built-in events, or give a probe spec like "

@@ -28,7 +28,7 @@
 #include <bpf/libbpf.h>
 
 #include "builtin.h"
-#include "cli.h"
+#include "../cli/cli.h"
 #include "container.h"
 #include "families.h"
 #include "generic.h"
@@ -40,7 +40,7 @@
 #include "session.h"
 #include "sink.h"
 #include "stack.h"
-#include "verbs.h"
+#include "../cli/verbs.h"
 
 #define PFX "bpftape record: "
 /* the consumer wakes at least this often, events or not */
@@ -471,7 +471,7 @@ static int select_stacks(struct recorder *r, char *why, size_t len)
 	size_t nb;
 	int ret = 0;
 
-	b = record_builtins(&nb);
+	b = builtin__table(&nb);
 	if (!o->stack_types) {
 		for (size_t i = 0; i < nb; i++)
 			if (o->want[b[i].family] & b[i].want)
@@ -1388,7 +1388,7 @@ int record__run(const struct record_opts *o, struct record_result *res)
 			o->output, (unsigned long long)o->buffer,
 			(unsigned long long)r.s.wakeup_bytes);
 		fprintf(stderr, PFX "built-in events:");
-		b = record_builtins(&nb);
+		b = builtin__table(&nb);
 		for (size_t i = 0; i < nb; i++)
 			if (o->want[b[i].family] & b[i].want)
 				fprintf(stderr, " %s", b[i].name);

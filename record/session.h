@@ -27,7 +27,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 
-#include "events.h"
+#include "../bpf/events.h"
 
 struct bpf_object;
 struct tape_writer;

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 struct sink_opts {
 	const char *path;

@@ -8,7 +8,7 @@
 #include "ksyms.h"
 #include "stack.h"
 #include "stackres.h"
-#include "tape.h"
+#include <bpftape/tape.h>
 
 /*
  * Stacks waiting for their event, by CPU: a program puts both into the

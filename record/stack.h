@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "events.h"
+#include "../bpf/events.h"
 
 struct stacks;
 struct tape_writer;

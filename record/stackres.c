@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "names.h"
+#include "private/names.h"
 #include "stackres.h"
 
 struct smap {

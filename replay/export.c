@@ -9,14 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "../cli/cli.h"
 #include "export.h"
 #include "output.h"
 #include "perfetto.h"
 #include "predicate.h"
-#include "tape_proctab.h"
+#include <bpftape/tape_proctab.h>
 #include "tapes.h"
-#include "verbs.h"
+#include "../cli/verbs.h"
 
 #define VERB "export"
 
@@ -693,11 +693,11 @@ int export__run(const struct export_opts *o, struct export_result *res)
 	for (;;) {
 		const struct tape_event *ev;
 
-		rc = tapes__merge_next(t.cur, &ev);
+		rc = tapes_merge__next(t.cur, &ev);
 		if (rc < 0) {
 			if (o->damage)
-				o->damage(o->ctx, o->inputs[tapes__merge_errsrc(t.cur)],
-					  tapes__merge_errmsg(t.cur));
+				o->damage(o->ctx, o->inputs[tapes_merge__errsrc(t.cur)],
+					  tapes_merge__errmsg(t.cur));
 			res->bad_chunks++;
 			continue;
 		}

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "expr.h"
-#include "tape_proctab.h"
+#include <bpftape/tape_proctab.h>
 
 typedef __int128 i128;
 

@@ -32,7 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 struct expr;
 

@@ -9,13 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "../cli/cli.h"
 #include "filter.h"
 #include "predicate.h"
-#include "tape_proctab.h"
+#include <bpftape/tape_proctab.h>
 #include "redact.h"
 #include "tapes.h"
-#include "verbs.h"
+#include "../cli/verbs.h"
 
 #define VERB "filter"
 
@@ -555,7 +555,7 @@ static int prefix_states(struct filter *f, struct predicate *pred, struct kept *
 {
 	static const char *const lc[] = {"fork", "exec", "exit"};
 	struct tape_select sel = {.sz = sizeof(sel)};
-	struct tape_merge *cur = NULL;
+	struct tapes_merge *cur = NULL;
 	uint32_t *pids = NULL;
 	uint64_t *until = NULL;
 	size_t npids = 0;
@@ -585,14 +585,14 @@ static int prefix_states(struct filter *f, struct predicate *pred, struct kept *
 	sel.types = lc;
 	sel.ntypes = 3;
 	sel.no_losses = true;
-	cur = tapes__merge_new(f->readers, f->n, &sel, NULL, until);
+	cur = tapes_merge__new(f->readers, f->n, &sel, NULL, until);
 	if (!cur) {
 		rc = -errno;
 		goto cleanup;
 	}
 	for (;;) {
 		const struct tape_event *ev;
-		int r = tapes__merge_next(cur, &ev);
+		int r = tapes_merge__next(cur, &ev);
 
 		if (r < 0)
 			continue; /* a bad chunk only costs its own state changes */
@@ -611,7 +611,7 @@ static int prefix_states(struct filter *f, struct predicate *pred, struct kept *
 			goto cleanup;
 	}
 cleanup:
-	tapes__merge_free(cur);
+	tapes_merge__free(cur);
 	free(pids);
 	free(until);
 	return rc;
@@ -624,7 +624,7 @@ static int parent_pass(struct filter *f, struct predicate *pred, struct kept *k)
 {
 	static const char *const forks[] = {"fork"};
 	struct tape_select sel = {.sz = sizeof(sel)};
-	struct tape_merge *cur;
+	struct tapes_merge *cur;
 	uint64_t *until;
 	size_t need = 0;
 
@@ -644,14 +644,14 @@ static int parent_pass(struct filter *f, struct predicate *pred, struct kept *k)
 	sel.types = forks;
 	sel.ntypes = 1;
 	sel.no_losses = true;
-	cur = tapes__merge_new(f->readers, f->n, &sel, NULL, until);
+	cur = tapes_merge__new(f->readers, f->n, &sel, NULL, until);
 	free(until);
 	if (!cur)
 		return -errno;
 	for (;;) {
 		const struct tape_event *ev;
 		const struct tmap *m;
-		int r = tapes__merge_next(cur, &ev);
+		int r = tapes_merge__next(cur, &ev);
 		long ki;
 
 		if (r < 0)
@@ -669,18 +669,18 @@ static int parent_pass(struct filter *f, struct predicate *pred, struct kept *k)
 		k->v[ki].p.ppid = ev->pid;
 		if (!k->v[ki].p.start_ts)
 			k->v[ki].p.start_ts = ev->ts +
-					      (uint64_t)tapes__merge_offset(cur, ev->source) -
-					      (uint64_t)tapes__merge_offset(cur, 0);
+					      (uint64_t)tapes_merge__offset(cur, ev->source) -
+					      (uint64_t)tapes_merge__offset(cur, 0);
 	}
-	tapes__merge_free(cur);
+	tapes_merge__free(cur);
 	return 0;
 }
 
 /* Tapes of several hosts go into the new tape on the first tape's clock (its
  * metadata is the one copied). */
-static int64_t shift(const struct tape_merge *m, unsigned src)
+static int64_t shift(const struct tapes_merge *m, unsigned src)
 {
-	return tapes__merge_offset(m, src) - tapes__merge_offset(m, 0);
+	return tapes_merge__offset(m, src) - tapes_merge__offset(m, 0);
 }
 
 static const struct option filter_longopts[] = {
@@ -846,11 +846,11 @@ int filter__run(const struct filter_opts *o, struct filter_result *res)
 		const union tape_value *vals;
 		struct tape_event out;
 
-		rc = tapes__merge_next(t.cur, &ev);
+		rc = tapes_merge__next(t.cur, &ev);
 		if (rc < 0) {
 			if (o->damage)
-				o->damage(o->ctx, o->inputs[tapes__merge_errsrc(t.cur)],
-					  tapes__merge_errmsg(t.cur));
+				o->damage(o->ctx, o->inputs[tapes_merge__errsrc(t.cur)],
+					  tapes_merge__errmsg(t.cur));
 			res->bad_chunks++;
 			continue;
 		}
@@ -971,7 +971,7 @@ int filter__run(const struct filter_opts *o, struct filter_result *res)
 	}
 	if ((rc = tape_writer__finish(f.w)))
 		goto write_fail;
-	tapes__merge_stats(t.cur, &res->stats);
+	tapes_merge__stats(t.cur, &res->stats);
 	res->bytes = tape_writer__bytes(f.w);
 	rc = 0;
 	goto cleanup;

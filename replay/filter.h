@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "predicate.h"
-#include "tape.h"
+#include <bpftape/tape.h>
 #include "tapes.h"
 
 struct filter_opts {

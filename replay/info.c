@@ -8,10 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "../cli/cli.h"
 #include "output.h"
 #include "predicate.h"
-#include "verbs.h"
+#include "../cli/verbs.h"
 
 static void usage(FILE *f)
 {

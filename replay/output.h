@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tape_proctab.h"
-#include "tape.h"
+#include <bpftape/tape_proctab.h>
+#include <bpftape/tape.h>
 
 #define OUT_BUF (256 * 1024)
 

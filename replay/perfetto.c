@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "perfetto.h"
-#include "tape_proctab.h"
+#include <bpftape/tape_proctab.h>
 #include "tapes.h"
 
 /* Field numbers (Perfetto's). */
@@ -1418,7 +1418,7 @@ struct perfetto *perfetto__new(struct out *o, const struct tapes *t, const struc
 	p->t = t;
 	p->rd = rd;
 	p->host_ids = host_ids;
-	p->by_wall = t->cur && tapes__merge_by_wall(t->cur);
+	p->by_wall = t->cur && tapes_merge__by_wall(t->cur);
 	p->next_uuid = LOSS_UUID;
 	p->seen = calloc(SEEN_SLOTS, sizeof(*p->seen));
 	if (!p->seen || itab_init(&p->names) || itab_init(&p->anames) || itab_init(&p->values)) {

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "output.h"
-#include "tape.h"
+#include <bpftape/tape.h>
 
 struct tapes;
 struct perfetto;

@@ -7,11 +7,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
+#include "../cli/cli.h"
 #include "expr.h"
-#include "grow.h"
+#include "private/grow.h"
 #include "predicate.h"
-#include "tape_proctab.h"
+#include <bpftape/tape_proctab.h>
 
 struct pred_src {
 	uint64_t since, until; /* in this tape's ts; 0 = no bound */

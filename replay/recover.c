@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
-#include "tape.h"
-#include "verbs.h"
+#include "../cli/cli.h"
+#include <bpftape/tape.h>
+#include "../cli/verbs.h"
 
 #define VERB "recover"
 

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "siphash.h"
-#include "tape.h"
+#include <bpftape/tape.h>
 
 enum redact_what {
 	REDACT_PATHS = 1 << 0,

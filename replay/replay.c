@@ -9,12 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "../cli/cli.h"
 #include "output.h"
 #include "predicate.h"
 #include "replay.h"
 #include "tapes.h"
-#include "verbs.h"
+#include "../cli/verbs.h"
 
 #define VERB "replay"
 
@@ -197,12 +197,12 @@ int replay__run(const struct replay_opts *o, struct replay_result *res)
 	while (!(o->stop && *o->stop)) {
 		const struct tape_event *ev;
 
-		rc = tapes__merge_next(t.cur, &ev);
+		rc = tapes_merge__next(t.cur, &ev);
 		if (rc < 0) {
 			out__flush(&out);
 			if (o->damage)
-				o->damage(o->ctx, o->inputs[tapes__merge_errsrc(t.cur)],
-					  tapes__merge_errmsg(t.cur));
+				o->damage(o->ctx, o->inputs[tapes_merge__errsrc(t.cur)],
+					  tapes_merge__errmsg(t.cur));
 			res->bad_chunks++;
 			continue;
 		}

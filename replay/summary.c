@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "../cli/cli.h"
 #include "predicate.h"
-#include "tape_proctab.h"
+#include <bpftape/tape_proctab.h>
 #include "summary.h"
 #include "tapes.h"
-#include "verbs.h"
+#include "../cli/verbs.h"
 
 /* ---- latency histogram ------------------------------------------------- */
 
@@ -652,7 +652,7 @@ int summary__add(struct summary *s, const struct tape_event *ev)
 		return add_loss(s, ev);
 	if (!ev->tp)
 		return 0;
-	ts = ev->ts + (uint64_t)(s->t->cur ? tapes__merge_offset(s->t->cur, ev->source) : 0);
+	ts = ev->ts + (uint64_t)(s->t->cur ? tapes_merge__offset(s->t->cur, ev->source) : 0);
 	if (!s->events || ts < s->min_ts)
 		s->min_ts = ts;
 	if (!s->events || ts > s->max_ts)
@@ -775,7 +775,7 @@ int summary__lineage(struct summary *s)
 	size_t nh = t->nhosts ? t->nhosts : 1, missing = 0;
 	struct tape_proctab **pts = calloc(nh, sizeof(*pts));
 	uint64_t *until = calloc(t->n ? t->n : 1, sizeof(*until));
-	struct tape_merge *cur = NULL;
+	struct tapes_merge *cur = NULL;
 	const struct tape_event *ev;
 	int rc = -ENOMEM;
 
@@ -797,12 +797,12 @@ int summary__lineage(struct summary *s)
 			goto out;
 		predicate__range(t->pred, (unsigned)r, &since, &until[r]);
 	}
-	if (!(cur = tapes__merge_new(t->readers, t->n, &sel, NULL, until))) {
+	if (!(cur = tapes_merge__new(t->readers, t->n, &sel, NULL, until))) {
 		rc = -errno;
 		goto out;
 	}
 	for (;;) {
-		int k = tapes__merge_next(cur, &ev);
+		int k = tapes_merge__next(cur, &ev);
 
 		if (k < 0)
 			continue; /* the pass named it already: it costs its own forks */
@@ -824,7 +824,7 @@ int summary__lineage(struct summary *s)
 	}
 	rc = 0;
 out:
-	tapes__merge_free(cur);
+	tapes_merge__free(cur);
 	for (size_t h = 0; pts && h < nh; h++)
 		tape_proctab__free(pts[h]);
 	free(pts);
@@ -1722,11 +1722,11 @@ int cmd_summary(int argc, char **argv)
 	for (;;) {
 		const struct tape_event *ev;
 
-		rc = tapes__merge_next(t.cur, &ev);
+		rc = tapes_merge__next(t.cur, &ev);
 		if (rc < 0) {
 			cli__eprintf("bpftape summary: %s: %s (skipped)\n",
-				     argv[optind + tapes__merge_errsrc(t.cur)],
-				     tapes__merge_errmsg(t.cur));
+				     argv[optind + tapes_merge__errsrc(t.cur)],
+				     tapes_merge__errmsg(t.cur));
 			bad_chunks++;
 			summary__bad_chunk(s);
 			continue;

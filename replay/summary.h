@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "output.h"
-#include "tape.h"
+#include <bpftape/tape.h>
 
 /* Distinct keys kept per table; beyond them, rows are summed as "other". */
 #define SUMMARY_MAX_PROCS    65536

@@ -6,7 +6,7 @@
 
 #include "expr.h"
 #include "predicate.h"
-#include "tape_proctab.h"
+#include <bpftape/tape_proctab.h>
 #include "tapes.h"
 
 int tapes__open(char *const *paths, size_t n, struct tape_reader ***out, char *err, size_t errlen)
@@ -41,7 +41,7 @@ void tapes__close(struct tape_reader **readers, size_t n)
 	free(readers);
 }
 
-struct tape_merge {
+struct tapes_merge {
 	struct tape_cursor **cur;
 	size_t ncur;
 	int64_t *off;
@@ -54,7 +54,7 @@ struct tape_merge {
 	unsigned errsrc;
 };
 
-void tapes__merge_free(struct tape_merge *m)
+void tapes_merge__free(struct tapes_merge *m)
 {
 	if (!m)
 		return;
@@ -66,11 +66,11 @@ void tapes__merge_free(struct tape_merge *m)
 	free(m);
 }
 
-struct tape_merge *tapes__merge_new(struct tape_reader *const *readers, size_t n,
-				    const struct tape_select *sel, const uint64_t *since,
-				    const uint64_t *until)
+struct tapes_merge *tapes_merge__new(struct tape_reader *const *readers, size_t n,
+				     const struct tape_select *sel, const uint64_t *since,
+				     const uint64_t *until)
 {
-	struct tape_merge *m = calloc(1, sizeof(*m));
+	struct tapes_merge *m = calloc(1, sizeof(*m));
 	struct tape_select one = {.sz = sizeof(one)};
 	bool all_clock = n > 1;
 	int err = ENOMEM;
@@ -123,12 +123,12 @@ struct tape_merge *tapes__merge_new(struct tape_reader *const *readers, size_t n
 	}
 	return m;
 fail:
-	tapes__merge_free(m);
+	tapes_merge__free(m);
 	errno = err;
 	return NULL;
 }
 
-int tapes__merge_next(struct tape_merge *m, const struct tape_event **ev)
+int tapes_merge__next(struct tapes_merge *m, const struct tape_event **ev)
 {
 	size_t best = SIZE_MAX;
 	int64_t best_t = 0;
@@ -181,17 +181,17 @@ int tapes__merge_next(struct tape_merge *m, const struct tape_event **ev)
 	return 1;
 }
 
-const char *tapes__merge_errmsg(const struct tape_merge *m)
+const char *tapes_merge__errmsg(const struct tapes_merge *m)
 {
 	return m->errmsg;
 }
 
-unsigned tapes__merge_errsrc(const struct tape_merge *m)
+unsigned tapes_merge__errsrc(const struct tapes_merge *m)
 {
 	return m->errsrc;
 }
 
-void tapes__merge_stats(const struct tape_merge *m, struct tape_cursor_stats *st)
+void tapes_merge__stats(const struct tapes_merge *m, struct tape_cursor_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	for (size_t i = 0; i < m->ncur; i++) {
@@ -204,27 +204,27 @@ void tapes__merge_stats(const struct tape_merge *m, struct tape_cursor_stats *st
 	}
 }
 
-bool tapes__merge_by_wall(const struct tape_merge *m)
+bool tapes_merge__by_wall(const struct tapes_merge *m)
 {
 	return m->by_wall;
 }
 
-int64_t tapes__merge_offset(const struct tape_merge *m, unsigned src)
+int64_t tapes_merge__offset(const struct tapes_merge *m, unsigned src)
 {
 	return m->by_wall && src < m->ncur ? m->off[src] : 0;
 }
 
-struct tape_merge *tapes__merge_pred(struct tape_reader *const *readers, size_t n,
-				     const struct predicate *pred, bool lifecycle)
+struct tapes_merge *tapes_merge__new_pred(struct tape_reader *const *readers, size_t n,
+					  const struct predicate *pred, bool lifecycle)
 {
 	uint64_t *since = calloc(n ? n : 1, sizeof(*since));
 	uint64_t *until = calloc(n ? n : 1, sizeof(*until));
-	struct tape_merge *m = NULL;
+	struct tapes_merge *m = NULL;
 
 	if (since && until) {
 		for (size_t s = 0; s < n; s++)
 			predicate__range(pred, (unsigned)s, &since[s], &until[s]);
-		m = tapes__merge_new(readers, n,
+		m = tapes_merge__new(readers, n,
 				     lifecycle ? predicate__select_lifecycle(pred)
 					       : predicate__select(pred),
 				     since, until);
@@ -280,7 +280,7 @@ int tapes__proc_prefix(struct tapes *t)
 {
 	static const char *const lc[] = {"fork", "exec", "exit"};
 	struct tape_select sel = {.sz = sizeof(sel)};
-	struct tape_merge *cur;
+	struct tapes_merge *cur;
 	const struct tape_event *ev;
 	uint64_t *until = calloc(t->n ? t->n : 1, sizeof(*until));
 	int rc = 0;
@@ -300,12 +300,12 @@ int tapes__proc_prefix(struct tapes *t)
 	sel.types = lc;
 	sel.ntypes = 3;
 	sel.no_losses = true;
-	cur = tapes__merge_new(t->readers, t->n, &sel, NULL, until);
+	cur = tapes_merge__new(t->readers, t->n, &sel, NULL, until);
 	free(until);
 	if (!cur)
 		return -errno;
 	for (;;) {
-		int r = tapes__merge_next(cur, &ev);
+		int r = tapes_merge__next(cur, &ev);
 
 		if (r < 0)
 			continue; /* a bad chunk costs only its own state changes */
@@ -314,7 +314,7 @@ int tapes__proc_prefix(struct tapes *t)
 		if ((rc = tapes__apply(t, ev)))
 			break;
 	}
-	tapes__merge_free(cur);
+	tapes_merge__free(cur);
 	return rc;
 }
 
@@ -436,7 +436,7 @@ int tapes__setup(struct tapes *t, char *const *paths, size_t n, const struct pre
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	t->cur = tapes__merge_pred(t->readers, n, t->pred, true);
+	t->cur = tapes_merge__new_pred(t->readers, n, t->pred, true);
 	if (!t->cur) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot iterate: %s", strerror(errno));
@@ -447,7 +447,7 @@ int tapes__setup(struct tapes *t, char *const *paths, size_t n, const struct pre
 
 void tapes__teardown(struct tapes *t)
 {
-	tapes__merge_free(t->cur);
+	tapes_merge__free(t->cur);
 	if (t->hosts && t->pt != t->hosts[0])
 		tape_proctab__free(t->pt);
 	for (size_t h = 0; h < t->nhosts; h++)

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 /*
  * Open @n tapes.  On success *@out holds @n readers (free with
@@ -24,35 +24,35 @@ void tapes__close(struct tape_reader **readers, size_t n);
  * clock.boottime_to_realtime_ns), one cursor per tape.  ev->source is the
  * index of the tape; ev->ts stays in that tape's own clock.
  */
-struct tape_merge;
+struct tapes_merge;
 
 /*
  * @sel selects for every tape; @since/@until (may be NULL; 0 = no bound)
  * override its time bounds per tape, in the tape's own clock.  NULL + errno.
  */
-struct tape_merge *tapes__merge_new(struct tape_reader *const *readers, size_t n,
-				    const struct tape_select *sel, const uint64_t *since,
-				    const uint64_t *until);
+struct tapes_merge *tapes_merge__new(struct tape_reader *const *readers, size_t n,
+				     const struct tape_select *sel, const uint64_t *since,
+				     const uint64_t *until);
 /* As tape_cursor__next(): 1 and *@ev, 0 at the end, -errno for a bad chunk
  * (the next call goes on after it). */
-int tapes__merge_next(struct tape_merge *m, const struct tape_event **ev);
-const char *tapes__merge_errmsg(const struct tape_merge *m);
+int tapes_merge__next(struct tapes_merge *m, const struct tape_event **ev);
+const char *tapes_merge__errmsg(const struct tapes_merge *m);
 /* The tape (index in @readers) the last error came from. */
-unsigned tapes__merge_errsrc(const struct tape_merge *m);
-void tapes__merge_stats(const struct tape_merge *m, struct tape_cursor_stats *st);
+unsigned tapes_merge__errsrc(const struct tapes_merge *m);
+void tapes_merge__stats(const struct tapes_merge *m, struct tape_cursor_stats *st);
 /* True when the tapes are merged by wall-clock time. */
-bool tapes__merge_by_wall(const struct tape_merge *m);
+bool tapes_merge__by_wall(const struct tapes_merge *m);
 /* Boot-time to wall-clock offset of tape @src (0 when merging by ts). */
-int64_t tapes__merge_offset(const struct tape_merge *m, unsigned src);
-void tapes__merge_free(struct tape_merge *m);
+int64_t tapes_merge__offset(const struct tapes_merge *m, unsigned src);
+void tapes_merge__free(struct tapes_merge *m);
 
 struct tape_proctab;
 struct predicate;
 
 /* A merge over what @pred selects (with the fork/exec/exit events a process
  * table needs if @lifecycle), each tape within its own time bounds. */
-struct tape_merge *tapes__merge_pred(struct tape_reader *const *readers, size_t n,
-				     const struct predicate *pred, bool lifecycle);
+struct tapes_merge *tapes_merge__new_pred(struct tape_reader *const *readers, size_t n,
+					  const struct predicate *pred, bool lifecycle);
 
 /* Load the process snapshots of @n tapes into @pt, oldest tape first (by its
  * first event in wall-clock time), so the newest state wins whatever the
@@ -97,8 +97,8 @@ struct tapes {
 	struct tape_reader **readers;
 	size_t n;
 	struct predicate *pred;
-	struct tape_merge *cur; /* the selection, with lifecycle events */
-	bool bad_selection;	/* setup failed on a value of the selection */
+	struct tapes_merge *cur; /* the selection, with lifecycle events */
+	bool bad_selection;	 /* setup failed on a value of the selection */
 	size_t nhosts;
 	struct tape_proctab **hosts;  /* per host: its tapes' snapshots */
 	const char **host_name;	      /* per host: its name ("" if none), owned by a reader */

@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 /* Values the redaction tests look for: none may survive --redact all. */
 #define GOLDEN_HOST	   "golden-host.example.org"

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 #define QG_BOOT_TS 1000000000000ull /* the first event: 1000 s after boot */
 #define QG_RT_OFF  1699999000000000000ll

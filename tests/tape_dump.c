@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 static void put_hex(const void *p, size_t len)
 {

@@ -20,8 +20,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "builtin.h"
-#include "events.h"
+#include "../record/builtin.h"
+#include "../bpf/events.h"
 #include "unit_util.h"
 
 /* A record of any kind, aligned as the ring buffer hands it over. */
@@ -59,7 +59,7 @@ static void fx_start(struct fixture *f, const uint32_t want[FAMILY_MAX])
 
 	memset(f, 0, sizeof(*f));
 	if (!want) {
-		assert_int_equal(record_builtin__select("all", all), 0);
+		assert_int_equal(builtin__select("all", all), 0);
 		want = all;
 	}
 	f->w = tape_writer__new(&io, NULL);
@@ -563,9 +563,9 @@ static void test_selection(void **state)
 	const struct tape_event *ev;
 
 	(void)state;
-	assert_int_equal(record_builtin__select("open", want), 0);
-	assert_int_equal(record_builtin__select("proc", want), 0);
-	assert_int_equal(record_builtin__select("nosuch", want), -ENOENT);
+	assert_int_equal(builtin__select("open", want), 0);
+	assert_int_equal(builtin__select("proc", want), 0);
+	assert_int_equal(builtin__select("nosuch", want), -ENOENT);
 	assert_int_equal(want[FAMILY_FILE], WANT_OPEN);
 	assert_int_equal(want[FAMILY_PROC], WANT_FORK | WANT_EXEC | WANT_EXIT);
 	assert_int_equal(want[FAMILY_NET] | want[FAMILY_SYSCALL] | want[FAMILY_SCHED], 0);
@@ -601,7 +601,7 @@ static void test_selection(void **state)
 static void test_types(void **state)
 {
 	size_t n;
-	const struct record_builtin *b = record_builtins(&n);
+	const struct record_builtin *b = builtin__table(&n);
 	struct fixture f;
 
 	(void)state;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The offline verbs' shared command-line helpers (replay/cli.c): the number
+ * The offline verbs' shared command-line helpers (cli/cli.c): the number
  * parsers at their edges, usage errors and what getopt_long() reported,
  * FILE - checks, messages escaped for a terminal, the damage report and the
  * progress line.  (tests/test_replay.c has the parsers' common cases.)
@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "cli.h"
+#include "../cli/cli.h"
 #include "unit_util.h"
 
 /* Standard error captured between cap_start() and cap_end(). */

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 #define ID   "c6a4258163d85c270ab4a5b2ee692d63884bcc41e9f6bc3aabc7413e028aa8c9"
 #define ID2  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

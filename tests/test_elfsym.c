@@ -22,10 +22,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "elfsym.h"
-#include "symtab.h"
+#include "../record/elfsym.h"
+#include "../format/symtab.h"
 #include "symtest.h"
-#include "tape_int.h"
+#include "../format/tape_int.h"
 
 /* Functions to find by name; noinline and used, so each is its own symbol. */
 __attribute__((noinline, used)) int elfsym_known_alpha(int x)

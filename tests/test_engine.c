@@ -19,12 +19,12 @@
 
 #include <cmocka.h>
 
-#include "export.h"
-#include "filter.h"
+#include "../replay/export.h"
+#include "../replay/filter.h"
 #include "golden_gen.h"
-#include "redact.h"
-#include "replay.h"
-#include "tape.h"
+#include "../replay/redact.h"
+#include "../replay/replay.h"
+#include <bpftape/tape.h>
 
 static char dir[256];  /* scratch directory */
 static char tape[300]; /* the golden tape in it */
@@ -189,7 +189,8 @@ static void test_filter_pid(void **state)
 
 static void test_filter_redact(void **state)
 {
-	struct filter_opts o = {.inputs = inputs, .ninputs = 1, .redact = REDACT_PATHS | REDACT_ARGV};
+	struct filter_opts o = {
+		.inputs = inputs, .ninputs = 1, .redact = REDACT_PATHS | REDACT_ARGV};
 	struct filter_result res;
 	char out[320], key[320];
 

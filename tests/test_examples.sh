@@ -114,7 +114,7 @@ run "proc_of_event: an exec's process is the new program" proc_same "$GOLD/repla
 public_only() {
 	local pub=$tmp/include e
 	mkdir -p "$pub/bpftape"
-	cp format/tape.h format/tape_proctab.h "$pub/bpftape/"
+	cp format/include/bpftape/tape.h format/include/bpftape/tape_proctab.h "$pub/bpftape/"
 	for e in opens_per_comm follow_opens proc_of_event; do
 		${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -I"$pub" -o "$tmp/$e" "examples/$e.c" \
 			"$OUTPUT/libtape.a" -lzstd ${SAN_LDFLAGS:-} || return 1

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "expr.h"
+#include "../replay/expr.h"
 #include "golden_gen.h"
 
 /* ---- syntax errors ---- */

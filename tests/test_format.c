@@ -30,7 +30,7 @@
 #include <cmocka.h>
 #include <zstd.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 #ifndef GOLDEN_DIR
 #define GOLDEN_DIR "tests/golden"

@@ -25,7 +25,7 @@
 
 #include <cmocka.h>
 
-#include "verbs.h"
+#include "../cli/verbs.h"
 
 #define LLVMFuzzerTestOneInput fuzz_reader_one
 #include "fuzz/fuzz_reader.c"

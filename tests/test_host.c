@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "host.h"
+#include "../record/host.h"
 #include "unit_util.h"
 
 static uint64_t ns_of(clockid_t id)

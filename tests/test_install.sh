@@ -3,7 +3,7 @@
 #
 # bpftape as a package: `make install` into a DESTDIR puts every file where
 # dist/build.mk says; libtape exports nothing but tape_* (the .so exactly
-# what format/tape.h declares); a program found only through
+# what format/include/bpftape/tape.h declares); a program found only through
 # `pkg-config --cflags --libs libtape` builds and reads a tape, and so does
 # one that defines crc32c, buf_free and other names libtape uses inside,
 # linked against the .so and statically against the .a; the man page
@@ -40,7 +40,7 @@ fi
 lib=$root$prefix/lib
 bin=$root$prefix/bin/bpftape
 soname=$(readelf -d "$lib/libtape.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
-major=$(sed -n 's/^#define TAPE_LIB_VERSION_MAJOR *//p' format/tape.h)
+major=$(sed -n 's/^#define TAPE_LIB_VERSION_MAJOR *//p' format/include/bpftape/tape.h)
 
 test_files() {
 	local f

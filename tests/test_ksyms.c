@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "ksyms.c"
+#include "../record/ksyms.c"
 
 static char kall[64], mods[64];
 

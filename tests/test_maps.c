@@ -23,8 +23,8 @@
 
 /* The recorder's objects are not linked into unit tests (they need libbpf);
  * maps.c needs only libc, so build it in. */
-#include "maps.c"
-#include "tape_int.h"
+#include "../record/maps.c"
+#include "../format/tape_int.h"
 
 /* ---- helpers ---- */
 

@@ -26,7 +26,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 static char bpftape[PATH_MAX + 16];
 static char dir[PATH_MAX];

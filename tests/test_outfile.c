@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 static char dir[64];
 

@@ -20,8 +20,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "output.h"
-#include "tape_proctab.h"
+#include "../replay/output.h"
+#include <bpftape/tape_proctab.h>
 #include "unit_util.h"
 
 /* An out on a memfd, and what it got. */

@@ -19,10 +19,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "output.h"
-#include "perfetto.h"
-#include "predicate.h"
-#include "tapes.h"
+#include "../replay/output.h"
+#include "../replay/perfetto.h"
+#include "../replay/predicate.h"
+#include "../replay/tapes.h"
 #include "unit_util.h"
 
 /* ---- a protobuf wire-format reader ---- */
@@ -268,7 +268,7 @@ static void write_trace(struct run *r, const struct golden_mem *m)
 	assert_int_equal(out__init(&r->o, r->ofd), 0);
 	r->pf = perfetto__new(&r->o, &r->t, &r->rd, 0);
 	assert_non_null(r->pf);
-	while ((rc = tapes__merge_next(r->t.cur, &ev)) == 1) {
+	while ((rc = tapes_merge__next(r->t.cur, &ev)) == 1) {
 		assert_int_equal(tapes__apply(&r->t, ev), 0);
 		if (predicate__match(r->t.pred, ev))
 			assert_int_equal(perfetto__event(r->pf, ev, 0), 0);

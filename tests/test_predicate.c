@@ -16,8 +16,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "predicate.h"
-#include "tape_proctab.h"
+#include "../replay/predicate.h"
+#include <bpftape/tape_proctab.h>
 #include "unit_util.h"
 
 #define DOCKER_ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

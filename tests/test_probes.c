@@ -26,7 +26,7 @@
 #include <linux/bpf.h>
 #include <cmocka.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 /* Directories are kept short so that paths built in them always fit. */
 #define DIR_MAX 1024

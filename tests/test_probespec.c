@@ -15,7 +15,7 @@
 
 /* The recorder's objects are not linked into unit tests (they need libbpf);
  * the parser has no dependency, so build it in. */
-#include "probespec.c"
+#include "../record/probespec.c"
 
 static struct probe_spec *ok(const char *text)
 {

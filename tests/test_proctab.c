@@ -13,8 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "tape.h"
-#include "tape_proctab.h"
+#include <bpftape/tape.h>
+#include <bpftape/tape_proctab.h>
 
 struct mem {
 	uint8_t *data;

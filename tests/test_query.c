@@ -25,10 +25,10 @@
 
 #include <cmocka.h>
 
-#include "qimport.h"
-#include "qsql.h"
+#include "../query/qimport.h"
+#include "../query/qsql.h"
 #include "query_golden.h"
-#include "verbs.h"
+#include "../cli/verbs.h"
 
 static char tmpdir[PATH_MAX];
 static char golden[PATH_MAX + 32];   /* the small golden tape */

@@ -16,10 +16,10 @@
 
 #include <cmocka.h>
 
-#include "builtin.h"
-#include "cli.h"
-#include "events.h"
-#include "options.h"
+#include "../record/builtin.h"
+#include "../cli/cli.h"
+#include "../bpf/events.h"
+#include "../record/options.h"
 
 #define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
 
@@ -58,9 +58,9 @@ static void test_defaults(void **state)
 	assert_null(o.cmd);
 	assert_int_equal(o.nspecs, 0);
 	/* the default events, and the lifecycle every tape has */
-	assert_int_equal(record_builtin__select("proc", want), 0);
-	assert_int_equal(record_builtin__select("file", want), 0);
-	assert_int_equal(record_builtin__select("net", want), 0);
+	assert_int_equal(builtin__select("proc", want), 0);
+	assert_int_equal(builtin__select("file", want), 0);
+	assert_int_equal(builtin__select("net", want), 0);
 	want[FAMILY_PROC] |= WANT_FORK | WANT_EXEC | WANT_EXIT;
 	assert_memory_equal(o.want, want, sizeof(want));
 	record_opts__free(&o);
@@ -106,8 +106,8 @@ static void test_values(void **state)
 	assert_string_equal(o.output, "x.tape");
 	assert_int_equal(o.nspecs, 1);
 	assert_string_equal(o.specs[0], "tracepoint:sched:sched_process_fork");
-	assert_int_equal(record_builtin__select("exec", want), 0);
-	assert_int_equal(record_builtin__select("open", want), 0);
+	assert_int_equal(builtin__select("exec", want), 0);
+	assert_int_equal(builtin__select("open", want), 0);
 	want[FAMILY_PROC] |= WANT_FORK | WANT_EXEC | WANT_EXIT;
 	assert_memory_equal(o.want, want, sizeof(want));
 	assert_int_equal(o.pid, 42);

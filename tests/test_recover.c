@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "unit_util.h"
-#include "verbs.h"
+#include "../cli/verbs.h"
 
 static struct golden_mem golden;
 static struct tape_chunk_info chunk[3];

@@ -22,10 +22,10 @@
 #include <cmocka.h>
 #include <zstd.h>
 
-#include "redact.h"
-#include "siphash.h"
-#include "tape.h"
-#include "verbs.h"
+#include "../replay/redact.h"
+#include "../replay/siphash.h"
+#include <bpftape/tape.h>
+#include "../cli/verbs.h"
 
 static const uint8_t key[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 

@@ -23,8 +23,8 @@
 #include <cmocka.h>
 
 #include "golden_gen.h"
-#include "tape.h"
-#include "verbs.h"
+#include <bpftape/tape.h>
+#include "../cli/verbs.h"
 
 static char dir[256];	  /* scratch directory */
 static char checker[512]; /* tests/render_check.py */

@@ -22,12 +22,12 @@
 
 #include <cmocka.h>
 
-#include "cli.h"
+#include "../cli/cli.h"
 #include "golden_gen.h"
-#include "output.h"
-#include "predicate.h"
-#include "tape.h"
-#include "verbs.h"
+#include "../replay/output.h"
+#include "../replay/predicate.h"
+#include <bpftape/tape.h>
+#include "../cli/verbs.h"
 
 static char dir[256];	   /* scratch directory */
 static char golden[600];   /* tests/golden/replay-basic.tape */

@@ -18,8 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "sink.h"
-#include "tape.h"
+#include "../record/sink.h"
+#include <bpftape/tape.h>
 
 static char dir[64];
 

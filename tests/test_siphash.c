@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "siphash.h"
+#include "../replay/siphash.h"
 
 static const uint64_t vectors[64] = {
 	0x726fdb47dd0e0e31ULL, 0x74f839c593dc67fdULL, 0x0d6c8009d9a94f5aULL, 0x85676696d7fb7e2dULL,

@@ -27,7 +27,7 @@
 
 #include <cmocka.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 static char bpftape[PATH_MAX];
 static char helpers[PATH_MAX];

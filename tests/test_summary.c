@@ -19,10 +19,10 @@
 #include <cmocka.h>
 
 #include "golden_summary.h"
-#include "output.h"
-#include "predicate.h"
-#include "summary.h"
-#include "tapes.h"
+#include "../replay/output.h"
+#include "../replay/predicate.h"
+#include "../replay/summary.h"
+#include "../replay/tapes.h"
 
 static char dir[256];	 /* scratch directory */
 static char golden[600]; /* tests/golden/summary-basic.tape */
@@ -179,7 +179,7 @@ static char *summarize_as(const char *path, const struct pred_opts *po, size_t t
 	assert_int_equal(tapes__setup(&t, paths, 1, po, err, sizeof(err)), 0);
 	s = summary__new(&t, &so);
 	assert_non_null(s);
-	while ((rc = tapes__merge_next(t.cur, &ev)) != 0) {
+	while ((rc = tapes_merge__next(t.cur, &ev)) != 0) {
 		assert_true(rc > 0);
 		assert_int_equal(tapes__apply(&t, ev), 0);
 		if (predicate__match(t.pred, ev))

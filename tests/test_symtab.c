@@ -15,8 +15,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "symtab.h"
-#include "tape_int.h"
+#include "../format/symtab.h"
+#include "../format/tape_int.h"
 
 static struct symtab *roundtrip(struct symtab_sym *syms, size_t n, struct buf *b)
 {

@@ -18,9 +18,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "predicate.h"
-#include "tape_proctab.h"
-#include "tapes.h"
+#include "../replay/predicate.h"
+#include <bpftape/tape_proctab.h>
+#include "../replay/tapes.h"
 #include "unit_util.h"
 
 /* Events of a tape: ts and a tag (the close's fd) that names the event. */
@@ -69,14 +69,14 @@ static void tape_of(struct golden_mem *m, const struct tev *evs, size_t n, const
 }
 
 /* Drain @m: "source:tag" of each event, space-separated, into @buf. */
-static void drain(struct tape_merge *m, char *buf, size_t len)
+static void drain(struct tapes_merge *m, char *buf, size_t len)
 {
 	const struct tape_event *ev;
 	size_t used = 0;
 	int rc;
 
 	buf[0] = 0;
-	while ((rc = tapes__merge_next(m, &ev)) == 1) {
+	while ((rc = tapes_merge__next(m, &ev)) == 1) {
 		int64_t tag;
 
 		assert_int_equal(tape_event__int(ev, 0, &tag), 0);
@@ -124,7 +124,7 @@ static void test_merge_one_clock(void **state)
 	};
 	struct golden_mem m[3];
 	struct tape_reader *r[3];
-	struct tape_merge *mg;
+	struct tapes_merge *mg;
 	char out[256];
 
 	(void)state;
@@ -133,23 +133,23 @@ static void test_merge_one_clock(void **state)
 		r[i] = unit_open_mem(&m[i]);
 	}
 	/* a tape without the clock: merged by ts with the others */
-	mg = tapes__merge_new(r, 3, NULL, NULL, NULL);
+	mg = tapes_merge__new(r, 3, NULL, NULL, NULL);
 	assert_non_null(mg);
-	assert_false(tapes__merge_by_wall(mg));
-	assert_int_equal(tapes__merge_offset(mg, 0), 0);
+	assert_false(tapes_merge__by_wall(mg));
+	assert_int_equal(tapes_merge__offset(mg, 0), 0);
 	drain(mg, out, sizeof(out));
 	assert_string_equal(out, "0:1 0:2 1:4 1:5 2:7 2:8 0:3 1:6 2:9");
-	tapes__merge_free(mg);
+	tapes_merge__free(mg);
 
 	/* per-tape bounds on one clock: the widest of them */
 	{
 		const uint64_t since[3] = {150, 100, 60}, until[3] = {100, 100, 90};
 
-		mg = tapes__merge_new(r, 3, NULL, since, until);
+		mg = tapes_merge__new(r, 3, NULL, since, until);
 		assert_non_null(mg);
 		drain(mg, out, sizeof(out));
 		assert_string_equal(out, "0:1 0:2 1:4 1:5 2:7 2:8");
-		tapes__merge_free(mg);
+		tapes_merge__free(mg);
 	}
 	for (int i = 0; i < 3; i++) {
 		tape_reader__free(r[i]);
@@ -171,7 +171,7 @@ static void test_merge_by_wall(void **state)
 	static const char *const clocks[3] = {"1000", "900", "1000"};
 	struct golden_mem m[3];
 	struct tape_reader *r[3];
-	struct tape_merge *mg;
+	struct tapes_merge *mg;
 	const struct tape_event *ev;
 	char out[256];
 
@@ -180,41 +180,41 @@ static void test_merge_by_wall(void **state)
 		tape_of(&m[i], evs[i], 3, clocks[i], NULL, 10 + i, NULL);
 		r[i] = unit_open_mem(&m[i]);
 	}
-	mg = tapes__merge_new(r, 3, NULL, NULL, NULL);
+	mg = tapes_merge__new(r, 3, NULL, NULL, NULL);
 	assert_non_null(mg);
-	assert_true(tapes__merge_by_wall(mg));
-	assert_int_equal(tapes__merge_offset(mg, 1), 900);
-	assert_int_equal(tapes__merge_offset(mg, 7), 0);
+	assert_true(tapes_merge__by_wall(mg));
+	assert_int_equal(tapes_merge__offset(mg, 1), 900);
+	assert_int_equal(tapes_merge__offset(mg, 7), 0);
 	/* walls: 1:4 at 1100 ties 0:1, 0:2 and 2:8: file order */
 	drain(mg, out, sizeof(out));
 	assert_string_equal(out, "2:7 0:1 0:2 1:4 2:8 1:5 1:6 2:9 0:3");
-	tapes__merge_free(mg);
+	tapes_merge__free(mg);
 
 	/* the ts handed out is the tape's own */
-	mg = tapes__merge_new(r, 3, NULL, NULL, NULL);
-	assert_int_equal(tapes__merge_next(mg, &ev), 1);
+	mg = tapes_merge__new(r, 3, NULL, NULL, NULL);
+	assert_int_equal(tapes_merge__next(mg, &ev), 1);
 	assert_int_equal(ev->ts, 50);
 	assert_int_equal(ev->source, 2);
-	tapes__merge_free(mg);
+	tapes_merge__free(mg);
 
 	/* per-tape bounds, each in its own clock */
 	{
 		const uint64_t since[3] = {100, 250, 0}, until[3] = {100, 0, 60};
 
-		mg = tapes__merge_new(r, 3, NULL, since, until);
+		mg = tapes_merge__new(r, 3, NULL, since, until);
 		assert_non_null(mg);
 		drain(mg, out, sizeof(out));
 		assert_string_equal(out, "2:7 0:1 0:2 1:5 1:6");
-		tapes__merge_free(mg);
+		tapes_merge__free(mg);
 	}
 	/* a selection applies to every tape */
 	{
 		struct tape_select sel = {.sz = sizeof(sel), .pids = (uint32_t[]){11}, .npids = 1};
 
-		mg = tapes__merge_new(r, 3, &sel, NULL, NULL);
+		mg = tapes_merge__new(r, 3, &sel, NULL, NULL);
 		drain(mg, out, sizeof(out));
 		assert_string_equal(out, "1:4 1:5 1:6");
-		tapes__merge_free(mg);
+		tapes_merge__free(mg);
 	}
 	for (int i = 0; i < 3; i++) {
 		tape_reader__free(r[i]);
@@ -229,7 +229,7 @@ static void test_merge_bad_chunk(void **state)
 	static const char *const clocks[2] = {"0", "100"};
 	struct golden_mem m[2];
 	struct tape_reader *r[2];
-	struct tape_merge *mg;
+	struct tapes_merge *mg;
 	const struct tape_event *ev;
 	struct tape_chunk_info ci;
 	struct tape_cursor_stats st;
@@ -246,23 +246,23 @@ static void test_merge_bad_chunk(void **state)
 	m[1].data[ci.offset + ci.block_len - 2] ^= 0x10;
 	for (int i = 0; i < 2; i++)
 		r[i] = unit_open_mem(&m[i]);
-	mg = tapes__merge_new(r, 2, NULL, NULL, NULL);
+	mg = tapes_merge__new(r, 2, NULL, NULL, NULL);
 	assert_non_null(mg);
-	while ((rc = tapes__merge_next(mg, &ev)) != 0) {
+	while ((rc = tapes_merge__next(mg, &ev)) != 0) {
 		if (rc < 0) {
 			errs++;
-			assert_int_equal(tapes__merge_errsrc(mg), 1);
-			assert_non_null(strstr(tapes__merge_errmsg(mg), "offset"));
+			assert_int_equal(tapes_merge__errsrc(mg), 1);
+			assert_non_null(strstr(tapes_merge__errmsg(mg), "offset"));
 			continue;
 		}
 		n++;
 	}
 	assert_int_equal(errs, 1);
 	assert_int_equal(n, 3);
-	tapes__merge_stats(mg, &st);
+	tapes_merge__stats(mg, &st);
 	assert_true(st.chunks_read >= 3);
 	assert_true(st.bytes_read > 0);
-	tapes__merge_free(mg);
+	tapes_merge__free(mg);
 	for (int i = 0; i < 2; i++) {
 		tape_reader__free(r[i]);
 		free(m[i].data);
@@ -340,7 +340,7 @@ static void test_setup_hosts(void **state)
 		const struct tape_event *ev;
 		int n = 0;
 
-		while (tapes__merge_next(t.cur, &ev) == 1) {
+		while (tapes_merge__next(t.cur, &ev) == 1) {
 			assert_int_equal(tapes__apply(&t, ev), 0);
 			n++;
 		}
@@ -439,14 +439,14 @@ static void test_proc_prefix(void **state)
 	free(m.data);
 }
 
-/* tapes__merge_pred(): the predicate's bounds and types, with the lifecycle
+/* tapes_merge__new_pred(): the predicate's bounds and types, with the lifecycle
  * types when asked. */
 static void test_merge_pred(void **state)
 {
 	struct golden_mem m;
 	struct tape_reader *r;
 	struct predicate *p;
-	struct tape_merge *mg;
+	struct tapes_merge *mg;
 	const struct tape_event *ev;
 	struct pred_opts po = {.types = (char *[]){"open"}, .ntypes = 1, .since = "2s"};
 	char err[256];
@@ -457,23 +457,23 @@ static void test_merge_pred(void **state)
 	r = unit_open_mem(&m);
 	p = predicate__new(&po, &r, 1, err, sizeof(err));
 	assert_non_null(p);
-	mg = tapes__merge_pred(&r, 1, p, false);
-	while (tapes__merge_next(mg, &ev) == 1) {
+	mg = tapes_merge__new_pred(&r, 1, p, false);
+	while (tapes_merge__next(mg, &ev) == 1) {
 		assert_string_equal(ev->tp->name, "open");
 		assert_true(ev->ts >= GOLDEN_BOOT_TS + 2000000000ull);
 		n++;
 	}
 	assert_int_equal(n, 2);
-	tapes__merge_free(mg);
-	mg = tapes__merge_pred(&r, 1, p, true);
+	tapes_merge__free(mg);
+	mg = tapes_merge__new_pred(&r, 1, p, true);
 	n = 0;
-	while (tapes__merge_next(mg, &ev) == 1) {
+	while (tapes_merge__next(mg, &ev) == 1) {
 		n++;
 		lc += !predicate__match(p, ev);
 	}
 	assert_int_equal(n, 5); /* and the fork, exec and exit of pid 102 */
 	assert_int_equal(lc, 3);
-	tapes__merge_free(mg);
+	tapes_merge__free(mg);
 	predicate__free(p);
 	tape_reader__free(r);
 	free(m.data);

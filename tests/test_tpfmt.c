@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "tpfmt.h"
+#include "private/tpfmt.h"
 
 static const char fmt_sched_switch[] =
 	"name: sched_switch\n"

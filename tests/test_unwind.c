@@ -33,11 +33,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "elfsym.h"
-#include "symtab.h"
+#include "../record/elfsym.h"
+#include "../format/symtab.h"
 #include "symtest.h"
-#include "tape_int.h"
-#include "unwind.h"
+#include "../format/tape_int.h"
+#include "../record/unwind.h"
 
 #define COPY_MAX 8192
 

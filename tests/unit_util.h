@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "golden_gen.h"
-#include "tape.h"
+#include <bpftape/tape.h>
 
 /* A memfd holding @len bytes at @data; its name for a verb into @path. */
 static inline int unit_memfd(const void *data, size_t len, char *path, size_t pathlen)

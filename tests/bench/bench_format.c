@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 static double now(void)
 {

@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "../query_golden.h"
-#include "qimport.h"
-#include "qsql.h"
+#include "../../query/qimport.h"
+#include "../../query/qsql.h"
 
 static double now(void)
 {

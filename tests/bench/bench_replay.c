@@ -26,9 +26,9 @@
 #include <unistd.h>
 
 #include "../golden_gen.h"
-#include "predicate.h"
-#include "tape.h"
-#include "verbs.h"
+#include "../../replay/predicate.h"
+#include <bpftape/tape.h>
+#include "../../cli/verbs.h"
 
 static double now(void)
 {

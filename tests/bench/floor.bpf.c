@@ -17,7 +17,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include "events.h"
+#include "../../bpf/events.h"
 
 enum { FLOOR_SHARED, FLOOR_PERCPU, FLOOR_PERF, FLOOR_FEXIT, FLOOR_EXIT };
 

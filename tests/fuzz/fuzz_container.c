@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

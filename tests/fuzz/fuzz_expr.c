@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "expr.h"
+#include "../../replay/expr.h"
 #include "../golden_gen.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -11,8 +11,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "tape.h"
-#include "verbs.h"
+#include <bpftape/tape.h>
+#include "../../cli/verbs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tape.h"
-#include "tape_int.h"
+#include <bpftape/tape.h>
+#include "../../format/tape_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

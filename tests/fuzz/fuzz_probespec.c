@@ -8,7 +8,7 @@
 #include <string.h>
 
 /* Built in: the recorder's objects are not part of fuzz builds. */
-#include "probespec.c"
+#include "../../record/probespec.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

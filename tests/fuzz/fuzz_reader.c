@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

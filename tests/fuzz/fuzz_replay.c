@@ -11,13 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "expr.h"
-#include "output.h"
-#include "predicate.h"
-#include "summary.h"
-#include "tape_proctab.h"
-#include "tape.h"
-#include "tapes.h"
+#include "../../replay/expr.h"
+#include "../../replay/output.h"
+#include "../../replay/predicate.h"
+#include "../../replay/summary.h"
+#include <bpftape/tape_proctab.h>
+#include <bpftape/tape.h>
+#include "../../replay/tapes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,9 +15,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "qimport.h"
-#include "qsql.h"
-#include "qtab.h"
+#include "../../query/qimport.h"
+#include "../../query/qsql.h"
+#include "../../query/qtab.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tape_int.h"
+#include "../../format/tape_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

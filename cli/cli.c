@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "tape.h"
+#include <bpftape/tape.h>
 
 int cli__check_inputs(const char *verb, char *const *paths, size_t n, const char *stdin_use)
 {

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tape.h"
+#include <bpftape/tape.h>
 
 struct tpfmt;
 
