@@ -54,6 +54,7 @@ RECORD_LIBS := -lbpf -lelf -lz
 
 # Each module lists its sources in its own fragment.
 FORMAT_SRCS :=
+CLI_SRCS :=
 REPLAY_SRCS :=
 QUERY_SRCS :=
 RECORD_SRCS :=
@@ -75,6 +76,7 @@ LIBTAPE_VERSION := $(LIBTAPE_MAJOR).$(call tape_lib_version,MINOR).$(call tape_l
 LIBTAPE_SONAME := libtape.so.$(LIBTAPE_MAJOR)
 LIBTAPE_SO := $(OUTPUT)/libtape.so.$(LIBTAPE_VERSION)
 include format/build.mk
+include cli/build.mk
 include replay/build.mk
 include query/build.mk
 include record/build.mk
@@ -84,6 +86,7 @@ include examples/build.mk
 obj = $(patsubst %.c,$(OUTPUT)/obj/%.o,$(1))
 
 FORMAT_OBJS := $(call obj,$(FORMAT_SRCS))
+CLI_OBJS := $(call obj,$(CLI_SRCS))
 REPLAY_OBJS := $(call obj,$(REPLAY_SRCS))
 QUERY_OBJS := $(call obj,$(QUERY_SRCS))
 RECORD_OBJS := $(call obj,$(RECORD_SRCS))
@@ -121,23 +124,24 @@ $(LIBTAPE_SO): $(FORMAT_OBJS)
 	$(Q)ln -sf $(LIBTAPE_SONAME) $(OUTPUT)/libtape.so
 
 # A verb is in the table once its module has sources.
-ifneq ($(filter-out cli/main.c,$(REPLAY_SRCS)),)
+ifneq ($(REPLAY_SRCS),)
 BASE_CFLAGS += -DBPFTAPE_HAVE_REPLAY=1
 endif
 ifneq ($(QUERY_SRCS),)
 BASE_CFLAGS += -DBPFTAPE_HAVE_QUERY=1
 endif
 ifneq ($(or $(filter 1,$(NO_RECORD)),$(if $(RECORD_SRCS),,none)),)
-BPFTAPE_OBJS := $(REPLAY_OBJS) $(QUERY_OBJS)
+BPFTAPE_OBJS := $(CLI_OBJS) $(REPLAY_OBJS) $(QUERY_OBJS)
 BPFTAPE_LIBS := $(TOOLS_LIBS)
 else
-BPFTAPE_OBJS := $(REPLAY_OBJS) $(QUERY_OBJS) $(RECORD_OBJS)
+BPFTAPE_OBJS := $(CLI_OBJS) $(REPLAY_OBJS) $(QUERY_OBJS) $(RECORD_OBJS)
 BPFTAPE_LIBS := $(TOOLS_LIBS) $(RECORD_LIBS)
 BASE_CFLAGS += -DBPFTAPE_HAVE_RECORD=1
 endif
 
 # The verb table depends on which modules list sources (BPFTAPE_HAVE_*).
-$(OUTPUT)/obj/cli/main.o: format/build.mk replay/build.mk query/build.mk record/build.mk
+$(OUTPUT)/obj/cli/main.o: format/build.mk cli/build.mk replay/build.mk query/build.mk \
+	record/build.mk
 
 $(OUTPUT)/bpftape: $(BPFTAPE_OBJS) $(LIBTAPE)
 	$(call msg,LINK,$@)
@@ -149,7 +153,7 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,BTF,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf \
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) \
 	-I/usr/include/$(shell uname -m)-linux-gnu -Wall -Werror
 
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
@@ -171,17 +175,17 @@ ROOT_TEST_BINS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(ROOT_TESTS))
 HELPER_BINS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(TEST_HELPERS))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCHES))
 
-$(OUTPUT)/tests/%: tests/%.c $(LIBTAPE) $(REPLAY_OBJS) $(QUERY_OBJS)
+$(OUTPUT)/tests/%: tests/%.c $(LIBTAPE) $(CLI_OBJS) $(REPLAY_OBJS) $(QUERY_OBJS)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< \
-		$(filter-out %/main.o,$(REPLAY_OBJS) $(QUERY_OBJS)) $(LIBTAPE) -lcmocka $(TOOLS_LIBS)
+		$(filter-out %/main.o,$(CLI_OBJS) $(REPLAY_OBJS) $(QUERY_OBJS)) $(LIBTAPE) -lcmocka $(TOOLS_LIBS)
 
-$(OUTPUT)/bench/%: tests/bench/%.c $(LIBTAPE) $(REPLAY_OBJS) $(QUERY_OBJS)
+$(OUTPUT)/bench/%: tests/bench/%.c $(LIBTAPE) $(CLI_OBJS) $(REPLAY_OBJS) $(QUERY_OBJS)
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< \
-		$(filter-out %/main.o,$(REPLAY_OBJS) $(QUERY_OBJS)) $(LIBTAPE) $(TOOLS_LIBS)
+		$(filter-out %/main.o,$(CLI_OBJS) $(REPLAY_OBJS) $(QUERY_OBJS)) $(LIBTAPE) $(TOOLS_LIBS)
 
 unit-tests: $(TEST_BINS) $(HELPER_BINS)
 	$(Q)OUTPUT=$(OUTPUT) tests/run-tests.sh $(TEST_BINS) $(SCRIPT_TESTS)
@@ -214,11 +218,11 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -Iformat/include \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 
-$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FORMAT_SRCS) $(filter-out cli/main.c,$(REPLAY_SRCS)) $(QUERY_SRCS)
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FORMAT_SRCS) $(filter-out cli/main.c,$(CLI_SRCS)) $(REPLAY_SRCS) $(QUERY_SRCS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FORMAT_SRCS) \
-		$(filter-out cli/main.c,$(REPLAY_SRCS)) $(QUERY_SRCS) $(TOOLS_LIBS)
+		$(filter-out cli/main.c,$(CLI_SRCS)) $(REPLAY_SRCS) $(QUERY_SRCS) $(TOOLS_LIBS)
 
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
