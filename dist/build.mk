@@ -27,9 +27,11 @@ $(OUTPUT)/bpftape.1: $(OUTPUT)/bpftape dist/gen-man.sh dist/bpftape.1.in
 
 # Every installed file, by its path under $(DESTDIR): uninstall removes
 # these, and tests/test_install.sh checks that nothing else was left.
+# The public headers are what format/include/bpftape/ holds (docs/HACKING.md).
+PUBLIC_HEADERS := $(wildcard format/include/bpftape/*.h)
 INSTALLED := $(BINDIR)/bpftape $(EXTDIR)/bpftape_sqlite.so \
 	$(LIBDIR)/libtape.so.$(LIBTAPE_VERSION) $(LIBDIR)/$(LIBTAPE_SONAME) $(LIBDIR)/libtape.so \
-	$(LIBDIR)/libtape.a $(INCLUDEDIR)/bpftape/tape.h $(INCLUDEDIR)/bpftape/tape_proctab.h \
+	$(LIBDIR)/libtape.a $(addprefix $(INCLUDEDIR)/bpftape/,$(notdir $(PUBLIC_HEADERS))) \
 	$(PKGCONFIGDIR)/libtape.pc \
 	$(MANDIR)/man1/bpftape.1 $(BASHCOMPDIR)/bpftape
 
@@ -45,7 +47,7 @@ install: $(OUTPUT)/bpftape $(OUTPUT)/bpftape_sqlite.so $(LIBTAPE_SO) $(LIBTAPE) 
 	$(Q)ln -sfn libtape.so.$(LIBTAPE_VERSION) $(DESTDIR)$(LIBDIR)/$(LIBTAPE_SONAME)
 	$(Q)ln -sfn $(LIBTAPE_SONAME) $(DESTDIR)$(LIBDIR)/libtape.so
 	$(Q)$(INSTALL) -m 644 $(LIBTAPE) $(DESTDIR)$(LIBDIR)/libtape.a
-	$(Q)$(INSTALL) -m 644 format/include/bpftape/tape.h format/include/bpftape/tape_proctab.h $(DESTDIR)$(INCLUDEDIR)/bpftape/
+	$(Q)$(INSTALL) -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/bpftape/
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(LIBTAPE_VERSION)|' \
 		dist/libtape.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libtape.pc
