@@ -13,7 +13,8 @@
  *
  * Build against libtape:
  *   cc opens_per_comm.c $(pkg-config --cflags --libs libtape)
- * or, in the source tree, cc -Iformat opens_per_comm.c build/libtape.a -lzstd
+ * or, at the top of the source tree,
+ *   cc -Iformat/include examples/opens_per_comm.c build/libtape.a -lzstd
  */
 #include <stdio.h>
 #include <stdlib.h>
