@@ -23,6 +23,9 @@ SCRIPT_TESTS += tests/test_cli.sh
 # it runs the bpftape this build makes
 unit-tests: $(OUTPUT)/bpftape
 
+# ---- the header tiers (docs/HACKING.md) on every include line ----
+SCRIPT_TESTS += tests/test_includes.sh
+
 # ---- the package (issue 13): make install into a DESTDIR, libtape's
 # exports, pkg-config, the man page, the bash completion, make uninstall ----
 SCRIPT_TESTS += tests/test_install.sh
