@@ -1,7 +1,7 @@
 # format/: the tape library (libc and zstd only).
 FORMAT_SRCS += format/crc32c.c format/buf.c format/names.c format/schema.c format/writer.c \
 	format/reader.c format/cursor.c format/fmt.c format/recover.c format/tpfmt_hook.c \
-	format/outfile.c format/proctab.c format/container.c format/mapping.c \
+	format/outfile.c format/proctab.c format/container.c format/mapping.c format/siphash.c \
 	format/stacks.c
 # Tracepoint format descriptions (generic probes engineer): parser, decoder,
 # its unit test and fuzz target.

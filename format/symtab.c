@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "symtab.h"
+#include "private/symtab.h"
 #include "tape_int.h"
 
 struct symtab {

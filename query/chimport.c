@@ -36,7 +36,7 @@
 #include "qimport.h"
 #include "qtab.h"
 #include "qtab_int.h"
-#include "../replay/siphash.h"
+#include "private/siphash.h"
 
 #define CH_BATCH_DEFAULT (16u << 20)
 /* all tables' pending rows together: past this, the largest is sent */
@@ -1065,7 +1065,7 @@ static int tape_hash(const char *path, char id[17])
 	/* SipHash over each MiB, keyed by the hash so far: a hash of the
 	 * whole file without holding it */
 	while ((n = read(fd, buf, cap)) > 0) {
-		h = siphash24(k, buf, (size_t)n);
+		h = tape__siphash24(k, buf, (size_t)n);
 		memcpy(k, &h, sizeof(h));
 		total += (uint64_t)n;
 	}
@@ -1074,7 +1074,7 @@ static int tape_hash(const char *path, char id[17])
 	if (n < 0)
 		return -errno;
 	memcpy(k + 8, &total, sizeof(total));
-	h = siphash24(k, "", 0);
+	h = tape__siphash24(k, "", 0);
 	snprintf(id, 17, "%016" PRIx64, h);
 	return 0;
 }

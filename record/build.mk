@@ -80,11 +80,11 @@ soak: all $(OUTPUT)/tests/work_files $(OUTPUT)/tests/work_connect
 UNIT_TESTS += tests/test_record_opts.c
 RECORD_OPTS_SRCS := record/options.c record/builtin.c record/container.c
 $(OUTPUT)/tests/test_record_opts: tests/test_record_opts.c $(RECORD_OPTS_SRCS) \
-		$(OUTPUT)/syscall_names.h $(LIBTAPE) $(REPLAY_OBJS)
+		$(OUTPUT)/syscall_names.h $(LIBTAPE) $(CLI_OBJS) $(REPLAY_OBJS)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< $(RECORD_OPTS_SRCS) \
-		$(filter-out %/main.o,$(REPLAY_OBJS)) $(LIBTAPE) -lcmocka $(TOOLS_LIBS)
+		$(filter-out %/main.o,$(CLI_OBJS) $(REPLAY_OBJS)) $(LIBTAPE) -lcmocka $(TOOLS_LIBS)
 
 # Symbols of ELF binaries (libelf, liblzma for MiniDebugInfo) and CFI
 # unwinding of frameless frames (libdw), for stacks (issue 12).

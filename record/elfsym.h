@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../format/symtab.h"
+#include "private/symtab.h"
 
 /* Everything owned by the struct; names point into it. */
 struct elfsym {

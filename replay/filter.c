@@ -438,7 +438,7 @@ static const union tape_value *redact_event(struct filter *f, const struct tmap 
 			/* an IPv4 address in an integer: keyed bits */
 			uint32_t a = (uint32_t)v->u;
 
-			f->vals[i].u = (uint32_t)siphash24(f->key, &a, sizeof(a));
+			f->vals[i].u = (uint32_t)tape__siphash24(f->key, &a, sizeof(a));
 			continue;
 		}
 		if (m->cls[i] == REDACT_OPAQUE && fd->kind == TAPE_BYTES) {
@@ -450,8 +450,8 @@ static const union tape_value *redact_event(struct filter *f, const struct tmap 
 		else if (m->cls[i] == REDACT_ADDRS) {
 			uint64_t h[2];
 
-			h[0] = siphash24(f->key, v->b.ptr, v->b.len);
-			h[1] = siphash24(f->key, h, 8);
+			h[0] = tape__siphash24(f->key, v->b.ptr, v->b.len);
+			h[1] = tape__siphash24(f->key, h, 8);
 			n = v->b.len < 16 ? v->b.len : 16;
 			memcpy(o, h, n);
 		} else if (fd->kind == TAPE_BYTES &&

@@ -89,7 +89,7 @@ int redact_key(const char *path, uint8_t key[SIPHASH_KEY_LEN])
 	if (got < SIPHASH_KEY_LEN)
 		return -EINVAL;
 	{
-		uint64_t a = siphash24(k0, buf, got), b = siphash24(k1, buf, got);
+		uint64_t a = tape__siphash24(k0, buf, got), b = tape__siphash24(k1, buf, got);
 
 		memcpy(key, &a, 8);
 		memcpy(key + 8, &b, 8);
@@ -287,13 +287,13 @@ unsigned redact_meta_class(const char *k, const char *v, unsigned what)
 
 void redact_bytes(const uint8_t *key, const void *v, size_t len, uint8_t *out)
 {
-	uint64_t blk[2] = {siphash24(key, v, len), 0};
+	uint64_t blk[2] = {tape__siphash24(key, v, len), 0};
 
 	for (size_t i = 0; i < len; i += 8) {
 		uint64_t b;
 
 		blk[1] = i / 8;
-		b = siphash24(key, blk, sizeof(blk));
+		b = tape__siphash24(key, blk, sizeof(blk));
 		memcpy(out + i, &b, len - i < 8 ? len - i : 8);
 	}
 }
@@ -301,7 +301,7 @@ void redact_bytes(const uint8_t *key, const void *v, size_t len, uint8_t *out)
 size_t redact_token(const uint8_t *key, const char *cls, const void *v, size_t len, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
-	uint64_t h = siphash24(key, v, len);
+	uint64_t h = tape__siphash24(key, v, len);
 	size_t n = strlen(cls);
 
 	memcpy(out, cls, n);
@@ -349,13 +349,13 @@ size_t redact_sockaddr(const uint8_t *key, const void *v, size_t len, uint8_t *o
 	/* the token is the address's alone, not its port's: one host keeps one
 	 * token across its connections, as "same value, same token" says */
 	if (family == AF_INET && len >= 8) {
-		h[0] = siphash24(key, in + 4, 4);
+		h[0] = tape__siphash24(key, in + 4, 4);
 		memcpy(out + 4, h, 4); /* sin_addr; sin_port at 2..3 kept */
 		return len;
 	}
 	if (family == AF_INET6 && len >= 24) {
-		h[0] = siphash24(key, in + 8, 16);
-		h[1] = siphash24(key, &h[0], sizeof(h[0]));
+		h[0] = tape__siphash24(key, in + 8, 16);
+		h[1] = tape__siphash24(key, &h[0], sizeof(h[0]));
 		memset(out + 4, 0, 4); /* flowinfo */
 		memcpy(out + 8, h, 16);
 		if (len >= 28)

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "siphash.h"
+#include "private/siphash.h"
 #include <bpftape/tape.h>
 
 enum redact_what {

@@ -23,9 +23,9 @@
 #include <cmocka.h>
 
 #include "../record/elfsym.h"
-#include "../format/symtab.h"
+#include "private/symtab.h"
 #include "symtest.h"
-#include "../format/tape_int.h"
+#include "private/block.h"
 
 /* Functions to find by name; noinline and used, so each is its own symbol. */
 __attribute__((noinline, used)) int elfsym_known_alpha(int x)

@@ -24,7 +24,7 @@
 /* The recorder's objects are not linked into unit tests (they need libbpf);
  * maps.c needs only libc, so build it in. */
 #include "../record/maps.c"
-#include "../format/tape_int.h"
+#include "private/block.h"
 
 /* ---- helpers ---- */
 

@@ -23,7 +23,7 @@
 #include <zstd.h>
 
 #include "../replay/redact.h"
-#include "../replay/siphash.h"
+#include "private/siphash.h"
 #include <bpftape/tape.h>
 #include "../cli/verbs.h"
 
@@ -44,11 +44,11 @@ static void test_siphash_vectors(void **state)
 	for (int i = 0; i < 64; i++)
 		msg[i] = (uint8_t)i;
 	for (size_t n = 0; n < sizeof(want) / sizeof(want[0]); n++)
-		if (siphash24(key, msg, n) != want[n])
+		if (tape__siphash24(key, msg, n) != want[n])
 			fail_msg("length %zu: %016llx", n,
-				 (unsigned long long)siphash24(key, msg, n));
+				 (unsigned long long)tape__siphash24(key, msg, n));
 	/* the paper's worked example: 15 bytes */
-	assert_true(siphash24(key, msg, 15) == 0xa129ca6149be45e5ULL);
+	assert_true(tape__siphash24(key, msg, 15) == 0xa129ca6149be45e5ULL);
 }
 
 static void test_tokens(void **state)

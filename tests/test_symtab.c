@@ -15,8 +15,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../format/symtab.h"
-#include "../format/tape_int.h"
+#include "private/symtab.h"
+#include "private/block.h"
 
 static struct symtab *roundtrip(struct symtab_sym *syms, size_t n, struct buf *b)
 {

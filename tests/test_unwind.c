@@ -34,9 +34,9 @@
 #include <cmocka.h>
 
 #include "../record/elfsym.h"
-#include "../format/symtab.h"
+#include "private/symtab.h"
 #include "symtest.h"
-#include "../format/tape_int.h"
+#include "private/block.h"
 #include "../record/unwind.h"
 
 #define COPY_MAX 8192

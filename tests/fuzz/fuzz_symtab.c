@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../format/symtab.h"
-#include "../../format/tape_int.h"
+#include "private/symtab.h"
+#include "private/block.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -13,6 +13,6 @@
 #define SIPHASH_KEY_LEN 16
 
 /* SipHash-2-4 of @len bytes at @in under the 16-byte @key. */
-uint64_t siphash24(const uint8_t key[SIPHASH_KEY_LEN], const void *in, size_t len);
+uint64_t tape__siphash24(const uint8_t key[SIPHASH_KEY_LEN], const void *in, size_t len);
 
 #endif

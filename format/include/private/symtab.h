@@ -24,7 +24,6 @@
 struct buf;
 
 /* The block type of a binary block (docs/FORMAT.md). */
-#define TAPE_BLOCK_BINARY 10
 
 /* Limits a decoder enforces before it allocates what a tape asks for. */
 #define SYMTAB_MAX_SYMS	    (4u << 20)

@@ -2,7 +2,7 @@
 /* SipHash-2-4, after the reference implementation by the paper's authors. */
 #include <string.h>
 
-#include "siphash.h"
+#include "private/siphash.h"
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 
@@ -33,7 +33,7 @@ static uint64_t load_le64(const uint8_t *p)
 	return v;
 }
 
-uint64_t siphash24(const uint8_t key[SIPHASH_KEY_LEN], const void *in, size_t len)
+uint64_t tape__siphash24(const uint8_t key[SIPHASH_KEY_LEN], const void *in, size_t len)
 {
 	const uint8_t *p = in;
 	uint64_t k0 = load_le64(key), k1 = load_le64(key + 8);
