@@ -394,3 +394,21 @@ void cli__partial(const char *verb, unsigned long long n)
 		" (status %d)\n",
 		verb, n, CLI_EXIT_PARTIAL);
 }
+
+int cli__outcome(const char *verb, int rc, bool usage, const char *err, bool closed,
+		 unsigned long long bad_chunks)
+{
+	if (rc) {
+		if (usage)
+			return cli__usage(verb, "%s", err);
+		cli__eprintf("bpftape %s: %s\n", verb, err);
+		return 1;
+	}
+	if (closed)
+		return 0;
+	if (bad_chunks) {
+		cli__partial(verb, bad_chunks);
+		return CLI_EXIT_PARTIAL;
+	}
+	return 0;
+}

@@ -59,6 +59,15 @@ void cli__note(void *damage, const char *path, const char *what);
 void cli__partial(const char *verb, unsigned long long n);
 
 /*
+ * The exit status of a verb whose engine returned @rc: its error @err on
+ * stderr (a usage error, status 2, when @usage; else status 1); 0 when the
+ * reader of the output went away (@closed); CLI_EXIT_PARTIAL after the
+ * closing line when @bad_chunks damaged blocks were skipped; else 0.
+ */
+int cli__outcome(const char *verb, int rc, bool usage, const char *err, bool closed,
+		 unsigned long long bad_chunks);
+
+/*
  * Ready getopt_long() for a new verb: restart its scan and keep its own
  * messages quiet (the verb prints them through cli__bad_option()).  Give
  * getopt_long() short options that start with ':' so that a missing value

@@ -1303,7 +1303,7 @@ int record__run(const struct record_opts *o, struct record_result *res)
 		}
 	}
 	if (!r.rb) {
-		fail(res, "opening the ring buffer: %s", strerror(errno));
+		fail(res, "opening the ring buffers: %s", strerror(errno));
 		goto cleanup;
 	}
 
@@ -1384,9 +1384,11 @@ int record__run(const struct record_opts *o, struct record_result *res)
 		const struct record_builtin *b;
 		size_t nb;
 
-		fprintf(stderr, PFX "recording to %s (ring %llu bytes, wakeup every %llu bytes)\n",
-			o->output, (unsigned long long)o->buffer,
-			(unsigned long long)r.s.wakeup_bytes);
+		fprintf(stderr,
+			PFX "recording to %s (%d rings of %llu bytes, one per online CPU, %d of "
+			    "a page for offline ones; wakeup every %llu bytes)\n",
+			o->output, r.s.nonline, (unsigned long long)o->buffer,
+			r.s.nrings - r.s.nonline, (unsigned long long)r.s.wakeup_bytes);
 		fprintf(stderr, PFX "built-in events:");
 		b = builtin__table(&nb);
 		for (size_t i = 0; i < nb; i++)

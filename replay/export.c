@@ -763,19 +763,7 @@ cleanup:
 int export__report(const struct export_opts *o, const struct export_result *res, int rc)
 {
 	(void)o;
-	if (rc) {
-		if (res->usage)
-			return cli__usage(VERB, "%s", res->err);
-		cli__eprintf("bpftape export: %s\n", res->err);
-		return 1;
-	}
-	if (res->closed)
-		return 0;
-	if (res->bad_chunks) {
-		cli__partial(VERB, res->bad_chunks);
-		return CLI_EXIT_PARTIAL;
-	}
-	return 0;
+	return cli__outcome(VERB, rc, res->usage, res->err, res->closed, res->bad_chunks);
 }
 
 int cmd_export(int argc, char **argv)

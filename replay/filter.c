@@ -1007,12 +1007,8 @@ cleanup:
 int filter__report(const struct filter_opts *o, const struct filter_result *res, int rc,
 		   struct cli_progress *prog)
 {
-	if (rc) {
-		if (res->usage)
-			return cli__usage(VERB, "%s", res->err);
-		cli__eprintf("bpftape filter: %s\n", res->err);
-		return 1;
-	}
+	if (rc)
+		return cli__outcome(VERB, rc, res->usage, res->err, false, 0);
 	if (prog && prog->on) {
 		progress(prog, res->read, res->kept, res->bytes);
 		cli_progress__end(prog);
@@ -1025,11 +1021,7 @@ int filter__report(const struct filter_opts *o, const struct filter_result *res,
 			(unsigned long long)(res->stats.chunks_read + res->stats.chunks_skipped),
 			(double)res->stats.bytes_read / 1e6);
 	}
-	if (res->bad_chunks) {
-		cli__partial(VERB, res->bad_chunks);
-		return CLI_EXIT_PARTIAL;
-	}
-	return 0;
+	return cli__outcome(VERB, 0, false, NULL, false, res->bad_chunks);
 }
 
 static void filter_progress(void *ctx, uint64_t read, uint64_t kept, uint64_t bytes)
