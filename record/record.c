@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -72,7 +73,11 @@ struct recorder {
 	struct families *fam;
 	struct generic *gen;
 	struct maps_rec *mr; /* executable mappings, for user stacks */
-	struct ring_buffer *rb;
+	/* one reader per CPU's ring, visited in turn (consume_rings()) */
+	struct ring_buffer **rbs;
+	int nrbs;
+	int epfd;
+	unsigned budget; /* records left in this visit of a ring */
 	struct sink *sink;
 	struct record_meta meta;
 	struct builtin_ids ids;
@@ -617,7 +622,7 @@ static int check_size(struct recorder *r)
 	return 0;
 }
 
-static int handle_record(void *ctx, void *data, size_t size)
+static int handle_one(void *ctx, void *data, size_t size)
 {
 	struct recorder *r = ctx;
 	struct tape_writer *w = sink__writer(r->sink);
@@ -682,6 +687,53 @@ static int handle_record(void *ctx, void *data, size_t size)
 		return err;
 	}
 	return check_size(r) < 0 ? -EIO : 0;
+}
+
+/* A ring's visit ends after this many records, so that a storm on one CPU
+ * cannot keep the reader from the other CPUs' rings. */
+#define RING_VISIT_RECORDS 512
+#define RING_YIELD	   (-EAGAIN)
+
+static int handle_record(void *ctx, void *data, size_t size)
+{
+	struct recorder *r = ctx;
+	int err = handle_one(ctx, data, size);
+
+	/* libbpf has consumed the record already: stopping loses nothing */
+	if (!err && r->budget && !--r->budget)
+		return RING_YIELD;
+	return err;
+}
+
+/*
+ * Read every CPU's ring in turn, at most RING_VISIT_RECORDS at a visit,
+ * for at most @rounds rounds (0: until all are empty).  libbpf's own
+ * consume reads one ring until it is empty, and a ring that a storm keeps
+ * filling is never empty: the other rings would overflow meanwhile.
+ * 0 or a negative errno.
+ */
+static int consume_rings(struct recorder *r, unsigned rounds)
+{
+	for (unsigned k = 0; !rounds || k < rounds; k++) {
+		bool more = false;
+
+		for (int i = 0; i < r->nrbs; i++) {
+			int e;
+
+			r->budget = RING_VISIT_RECORDS;
+			e = ring_buffer__consume(r->rbs[i]);
+			if (e == RING_YIELD)
+				more = true;
+			else if (e < 0) {
+				r->budget = 0;
+				return e;
+			}
+		}
+		r->budget = 0;
+		if (!more)
+			break;
+	}
+	return 0;
 }
 
 /* Turn new kernel-side drops into loss records, per CPU. */
@@ -779,9 +831,14 @@ static void recorder__step(struct recorder *r)
 		usleep(r->poll_ms * 1000);
 		return;
 	}
-	e = ring_buffer__poll(r->rb, r->poll_ms);
-	if (e == 0)
-		e = ring_buffer__consume(r->rb); /* below the wakeup threshold */
+	{
+		struct epoll_event ev[16];
+
+		/* woken by a ring past its wakeup threshold, or by the
+		 * timeout: either way every ring is read (some hold less) */
+		e = epoll_wait(r->epfd, ev, 16, r->poll_ms);
+		e = e < 0 ? -errno : consume_rings(r, 64);
+	}
 	if (e < 0 && e != -EINTR && !r->write_err) {
 		fprintf(stderr, PFX "reading the ring buffer: %s\n", strerror(-e));
 		r->rb_failed = true;
@@ -848,7 +905,7 @@ static int recorder__finish(struct recorder *r, uint64_t t0, int ret, struct rec
 	r->fam = NULL;
 	maps_rec__detach(r->mr);
 	if (!r->rb_failed && !r->limit_hit)
-		ring_buffer__consume(r->rb); /* after a write error: counts what is lost */
+		consume_rings(r, 0); /* after a write error: counts what is lost */
 	collect_drops(r);
 	if (!r->write_err) {
 		e = sink__finish(r->sink);
@@ -1039,7 +1096,7 @@ static void claim_sockets(struct recorder *r)
 
 int record__run(const struct record_opts *o, struct record_result *res)
 {
-	struct recorder r = {.o = o, .go_fd = -1, .err_fd = -1};
+	struct recorder r = {.o = o, .go_fd = -1, .err_fd = -1, .epfd = -1};
 	struct sigaction sa = {};
 	char err[1024], why[320], exe[PATH_MAX];
 	uint64_t t0, deadline = 0, now;
@@ -1293,17 +1350,21 @@ int record__run(const struct record_opts *o, struct record_result *res)
 		claim_sockets(&r);
 	/* one consumer for every CPU's ring: the writer puts each chunk's
 	 * events in time order, readers merge chunks that overlap in time */
-	r.rb = ring_buffer__new(r.s.ring_fds[0], handle_record, &r, NULL);
-	for (int i = 1; r.rb && i < r.s.nrings; i++) {
-		e = ring_buffer__add(r.rb, r.s.ring_fds[i], handle_record, &r);
-		if (e) {
-			ring_buffer__free(r.rb);
-			r.rb = NULL;
-			errno = -e;
-		}
+	r.epfd = epoll_create1(EPOLL_CLOEXEC);
+	r.rbs = calloc(r.s.nrings, sizeof(*r.rbs));
+	e = r.epfd < 0 || !r.rbs ? -errno : 0;
+	for (int i = 0; !e && i < r.s.nrings; i++) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+
+		r.rbs[i] = ring_buffer__new(r.s.ring_fds[i], handle_record, &r, NULL);
+		if (!r.rbs[i])
+			e = -errno;
+		else if (epoll_ctl(r.epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(r.rbs[i]), &ev))
+			e = -errno;
+		r.nrbs += r.rbs[i] != NULL;
 	}
-	if (!r.rb) {
-		fail(res, "opening the ring buffers: %s", strerror(errno));
+	if (e) {
+		fail(res, "opening the ring buffers: %s", strerror(-e));
 		goto cleanup;
 	}
 
@@ -1433,7 +1494,11 @@ cleanup:
 		close(r.err_fd);
 	if (r.child && !r.child_done && ret != 0 && !r.sink)
 		waitpid(r.child, NULL, 0);
-	ring_buffer__free(r.rb);
+	for (int i = 0; i < r.nrbs; i++)
+		ring_buffer__free(r.rbs[i]);
+	free(r.rbs);
+	if (r.epfd >= 0)
+		close(r.epfd);
 	stacks__free(r.stacks);
 	generic__free(r.gen);
 	families__free(r.fam);

@@ -1957,6 +1957,10 @@ static void test_losses(void **state)
  * ring costs CPU 1 nothing.  A small workload pinned to CPU 1, run while
  * the storm floods CPU 0, has every call in the tape and no loss on CPU 1;
  * with one ring for all CPUs the storm keeps it full and CPU 1 loses too.
+ * 64K holds the small workload's 13 KB whole even if the reader cannot run
+ * meanwhile (its CPU is the small workload's), so a loss on CPU 1 can only
+ * come from the storm; and the reader takes each ring in turn
+ * (consume_rings()), so the storm cannot keep it from CPU 1's.
  */
 static void test_ring_per_cpu(void **state)
 {
@@ -1985,7 +1989,7 @@ static void test_ring_per_cpu(void **state)
 		 "taskset -c 1 '%s' '%s' > '%s'; wait",
 		 work, flood, work, small, out);
 	{
-		char *argv[] = {bpftape, "record", "-e",      "file", "--buffer", "4K", "-o",
+		char *argv[] = {bpftape, "record", "-e",      "file", "--buffer", "64K", "-o",
 				tape,	 "--",	   "/bin/sh", "-c",   script,	  NULL};
 
 		assert_int_equal(run(argv, NULL, err), 0);
@@ -1996,7 +2000,12 @@ static void test_ring_per_cpu(void **state)
 	       sscanf(line, "bpftape record: %llu events, %llu drops", &events, &drops) != 2)
 		line = strstr(line + 1, "bpftape record: ");
 	free(msg);
-	assert_true(drops > 0); /* the storm did overflow CPU 0's ring */
+	/* the storm must overflow CPU 0's ring for the test to say anything;
+	 * a machine whose reader keeps up with it has nothing to compare */
+	if (!drops) {
+		print_message("the storm did not overflow CPU 0's 64K ring here: skipped\n");
+		skip();
+	}
 	msg = slurp(out);
 	snprintf(script, sizeof(script), "open openat -100 %s/", small);
 	for (line = msg; (line = strstr(line, script)); line++)
