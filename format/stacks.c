@@ -112,13 +112,13 @@ static int parse_frame(struct tape_stacks *st, struct rd *d, struct tape_frame *
 	}
 	if (err || d->bad)
 		return err ?: -EBADMSG;
-	if (bin) {
+	if (bin > UINT32_MAX)
+		return -EBADMSG;
+	/* a binary the stack blocks do not name is named by the mapping
+	 * blocks (tape_reader__stack() looks it up): NULL until then */
+	f->binary_id = bin;
+	if (bin)
 		f->binary = binary_path(st, bin);
-		if (!f->binary) {
-			d->why = "a frame names a binary no stack block defines";
-			return -EBADMSG;
-		}
-	}
 	return 0;
 }
 
@@ -179,13 +179,13 @@ int tape__stacks_parse(struct tape_stacks *st, struct rd *d)
 			free(frames);
 			return -ENOMEM;
 		}
-		st->stacks[st->nstacks++] = (struct rstack){id, frames, n};
+		st->stacks[st->nstacks++] = (struct rstack){id, frames, n, false};
 		st->stacks_sorted = false;
 	}
 	return 0;
 }
 
-const struct rstack *tape__stacks_find(struct tape_stacks *st, uint64_t id)
+struct rstack *tape__stacks_find(struct tape_stacks *st, uint64_t id)
 {
 	struct rstack key = {.id = id};
 
@@ -214,13 +214,30 @@ void tape__stacks_free(struct tape_stacks *st)
 int tape_reader__stack(struct tape_reader *r, uint64_t stack_id, const struct tape_frame **frames,
 		       size_t *n)
 {
-	const struct rstack *s;
+	struct rstack *s;
 
 	if (!r || !frames || !n)
 		return -EINVAL;
 	s = stack_id ? tape__stacks_find(&r->stacks, stack_id) : NULL;
 	if (!s)
 		return -ENOENT;
+	if (!s->named) {
+		/* blocks come in any order (a rotation, a filter): names are
+		 * looked up once every block of the tape is known */
+		for (uint32_t i = 0; i < s->n; i++) {
+			struct tape_frame *f = &s->frames[i];
+
+			if (f->kernel || !f->binary_id)
+				continue;
+			if (!f->binary) {
+				const struct tape_binary *b =
+					tape_reader__binary_by_id(r, f->binary_id);
+
+				f->binary = b ? b->path : NULL;
+			}
+		}
+		s->named = true;
+	}
 	*frames = s->frames;
 	*n = s->n;
 	return 0;

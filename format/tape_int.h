@@ -262,6 +262,7 @@ struct rstack {
 	uint64_t id;
 	struct tape_frame *frames; /* owned */
 	uint32_t n;
+	bool named; /* binaries and symbols looked up (tape_reader__stack()) */
 };
 
 struct rbinary {
@@ -284,7 +285,7 @@ struct tape_stacks {
 /* Add the contents of a stack block body.  0, -EBADMSG (d->why may say
  * what) or -ENOMEM; stacks parsed before the damage are kept. */
 int tape__stacks_parse(struct tape_stacks *st, struct rd *d);
-const struct rstack *tape__stacks_find(struct tape_stacks *st, uint64_t id);
+struct rstack *tape__stacks_find(struct tape_stacks *st, uint64_t id);
 void tape__stacks_free(struct tape_stacks *st);
 
 struct tape_reader {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ksyms.h"
+#include "maps.h"
 #include "stack.h"
 #include "stackres.h"
 #include <bpftape/tape.h>
@@ -41,6 +42,7 @@ struct stacks {
 	struct ksyms *ks;
 	int ks_err; /* loading failed: kernel frames unknown */
 	struct stackres *sr;
+	struct maps *maps;  /* the mapping tracker's (not owned), or NULL */
 	struct sentry *tab; /* open addressing */
 	size_t nslots, n;
 	uint32_t tape;
@@ -166,7 +168,7 @@ static uint64_t frames_hash(const struct tape_frame *f, size_t n)
 		h = mix(h, f[i].offset);
 		h = mix(h, (uintptr_t)f[i].symbol);
 		h = mix(h, (uintptr_t)f[i].binary);
-		h = mix(h, f[i].kernel | f[i].gap << 1);
+		h = mix(h, f[i].kernel | f[i].gap << 1 | (uint64_t)f[i].binary_id << 2);
 	}
 	return h;
 }
@@ -176,7 +178,8 @@ static bool frames_equal(const struct tape_frame *a, const struct tape_frame *b,
 	for (size_t i = 0; i < n; i++)
 		if (a[i].address != b[i].address || a[i].offset != b[i].offset ||
 		    a[i].symbol != b[i].symbol || a[i].binary != b[i].binary ||
-		    a[i].kernel != b[i].kernel || a[i].gap != b[i].gap)
+		    a[i].kernel != b[i].kernel || a[i].gap != b[i].gap ||
+		    a[i].binary_id != b[i].binary_id)
 			return false;
 	return true;
 }
@@ -203,8 +206,41 @@ static int grow(struct stacks *st)
 	return 0;
 }
 
+/*
+ * User address @addr of @pid into @f.  The tracker knows processes that
+ * have exited and gives the tape's binary ids (its mapping blocks name
+ * them); /proc is read again only for what it missed (a mapping made
+ * before its probes were attached), and that is handed to the tracker so
+ * the id stays one.
+ */
+static void resolve_user(struct stacks *st, uint32_t pid, uint64_t addr, uint64_t ts,
+			 struct tape_frame *f)
+{
+	struct stackres_hit hit;
+	struct maps_hit mh;
+
+	f->address = addr;
+	if (st->maps) {
+		if (maps__resolve(st->maps, (int)pid, addr, &mh)) {
+			if (stackres__resolve(st->sr, pid, addr, &hit))
+				return;
+			maps__mmap(st->maps, (int)pid, hit.start, hit.end, hit.pgoff, hit.path, ts);
+			if (maps__resolve(st->maps, (int)pid, addr, &mh))
+				return;
+		}
+		f->binary = mh.path;
+		f->binary_id = mh.binary;
+		f->address = mh.offset;
+		return;
+	}
+	if (!stackres__resolve(st->sr, pid, addr, &hit)) {
+		f->binary = hit.path;
+		f->address = hit.offset;
+	}
+}
+
 /* Resolve @s into st->frames; the number of frames. */
-static size_t resolve(struct stacks *st, const struct held *s)
+static size_t resolve(struct stacks *st, const struct held *s, uint64_t ts)
 {
 	size_t n = 0, skip = 0;
 
@@ -237,15 +273,9 @@ static size_t resolve(struct stacks *st, const struct held *s)
 		n = st->depth;
 	for (size_t i = s->nkernel; i < s->n; i++) {
 		struct tape_frame *f = &st->frames[n++];
-		struct stackres_hit hit;
 
 		memset(f, 0, sizeof(*f));
-		if (!stackres__resolve(st->sr, s->pid, s->ips[i], &hit)) {
-			f->binary = hit.path;
-			f->address = hit.offset;
-		} else {
-			f->address = s->ips[i];
-		}
+		resolve_user(st, s->pid, s->ips[i], ts, f);
 	}
 	return n;
 }
@@ -262,7 +292,7 @@ int64_t stacks__take(struct stacks *st, struct tape_writer *w, const struct rec_
 		st->lost++;
 		return 0;
 	}
-	n = resolve(st, s);
+	n = resolve(st, s, h->ts);
 	s->key = 0;
 	hash = frames_hash(st->frames, n);
 	for (k = hash & (st->nslots - 1); st->tab[k].id; k = (k + 1) & (st->nslots - 1))
@@ -292,6 +322,11 @@ int64_t stacks__take(struct stacks *st, struct tape_writer *w, const struct rec_
 	if (st->n * 2 > st->nslots && (err = grow(st)))
 		return err;
 	return k;
+}
+
+void stacks__set_maps(struct stacks *st, struct maps *m)
+{
+	st->maps = m;
 }
 
 void stacks__exec(struct stacks *st, uint32_t pid)

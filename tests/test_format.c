@@ -2165,6 +2165,69 @@ static void test_stacks_roundtrip(void **state)
 /* Without stacks a 1.2 tape is a 1.1 tape but for its minor version: the
  * checked-in 1.1 tape differs from today's writer in that byte alone, and
  * reads the same. */
+/* User frames with the mapping blocks' binary ids: the stack block names a
+ * binary only when no mapping block of the tape does. */
+static void test_stacks_binary_ids(void **state)
+{
+	struct mem m = {0};
+	struct tape_writer *w = new_writer(&m, 4096);
+	struct tape_reader *r;
+	const struct tape_frame *f;
+	const struct tape_frame frames[] = {
+		{.address = 0x1234, .binary = "/usr/bin/mapped", .binary_id = 7},
+		{.address = 0x99, .binary = "/usr/lib/gone.so", .binary_id = 9},
+		{.address = 0x55},
+	};
+	const struct tape_frame nopath[] = {{.address = 1, .binary_id = 11}};
+	struct gen g;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(tape_writer__add_mapping(w,
+						  &(struct tape_mapping){.kind = TAPE_MAPPING_MAP,
+									 .pid = 42,
+									 .ts = 1,
+									 .start = 0x400000,
+									 .end = 0x401000,
+									 .binary = 7},
+						  "/usr/bin/mapped"),
+			 0);
+	assert_int_equal(tape_writer__add_stack(w, 1, frames, 3), 0);
+	gen_event(5, 0, &g);
+	g.ev.stack_id = 1;
+	assert_int_equal(tape_writer__append(w, &g.ev), 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+
+	r = open_mem(&m);
+	assert_int_equal(tape_reader__stack(r, 1, &f, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(f[0].binary_id, 7);
+	assert_string_equal(f[0].binary, "/usr/bin/mapped");
+	assert_int_equal(f[0].address, 0x1234);
+	assert_int_equal(f[1].binary_id, 9);
+	assert_string_equal(f[1].binary, "/usr/lib/gone.so");
+	assert_int_equal(f[2].binary_id, 0);
+	assert_null(f[2].binary);
+	tape_reader__free(r);
+	/* the mapping block named 7: the stack block did not again */
+	{
+		const uint8_t *p = memmem(m.data, m.len, "/usr/bin/mapped", 15);
+
+		assert_non_null(p);
+		p += 15;
+		assert_null(memmem(p, m.len - (size_t)(p - m.data), "/usr/bin/mapped", 15));
+	}
+	free(m.data);
+
+	/* an id nothing names, without a path: refused */
+	memset(&m, 0, sizeof(m));
+	w = new_writer(&m, 4096);
+	assert_int_equal(tape_writer__add_stack(w, 1, nopath, 1), -EINVAL);
+	tape_writer__free(w);
+	free(m.data);
+}
+
 static void test_stacks_v11_layout(void **state)
 {
 	struct mem now;
@@ -2421,6 +2484,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_hostile_overlap),
 		cmocka_unit_test(test_trailing_payload),
 		cmocka_unit_test(test_stacks_roundtrip),
+		cmocka_unit_test(test_stacks_binary_ids),
 		cmocka_unit_test(test_stacks_v11_layout),
 	};
 

@@ -184,6 +184,10 @@ static void check_user_frames(const char *tape, uint32_t id, const char *bin,
 		assert_false(f[i].kernel);
 		assert_non_null(f[i].binary);
 		assert_string_equal(f[i].binary, bin);
+		/* one id space: the mapping blocks' ids name the binary */
+		assert_true(f[i].binary_id > 0);
+		assert_non_null(tape_reader__binary_by_id(r, f[i].binary_id));
+		assert_string_equal(tape_reader__binary_by_id(r, f[i].binary_id)->path, bin);
 		if (f[i].address <= lo || f[i].address > hi)
 			fail_msg("frame %d: offset 0x%llx is not in stk_level%d [0x%llx, 0x%llx]",
 				 i, (unsigned long long)f[i].address, level, (unsigned long long)lo,
