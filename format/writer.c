@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "private/symtab.h"
 #include "tape_int.h"
 
 #define DEFAULT_CHUNK_BYTES (1u << 20)
@@ -659,6 +660,21 @@ int tape_writer__add_loss(struct tape_writer *w, const struct tape_loss *loss)
 	if (err)
 		return fail(w, err, "out of memory");
 	return put_block(w, BLOCK_LOSS, &w->block, 0);
+}
+
+int tape__writer_add_binary(struct tape_writer *w, const uint8_t *body, size_t len)
+{
+	int err;
+
+	if (!w || (!body && len) || w->finished)
+		return -EINVAL;
+	if (w->err)
+		return w->err;
+	err = block_reset(w);
+	err = err ?: tape__buf_put(&w->block, body, len);
+	if (err)
+		return fail(w, err, "out of memory");
+	return put_block(w, BLOCK_BINARY, &w->block, 0);
 }
 
 int tape_writer__add_mapping(struct tape_writer *w, const struct tape_mapping *rec,
