@@ -530,6 +530,9 @@ static int absorb(struct tape_reader *r, struct rblock *b, const struct buf *bod
 	case BLOCK_STACKS:
 		err = tape__stacks_parse(&r->stacks, &d);
 		break;
+	case BLOCK_BINARY:
+		err = tape__stacks_parse_binary(&r->stacks, &d);
+		break;
 	case BLOCK_CHUNK:
 		err = add_chunk(r, b, body->data, body->len);
 		if (err == -EBADMSG)

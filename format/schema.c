@@ -25,6 +25,8 @@ const char *tape__block_type_name(unsigned type)
 		return "stack";
 	case BLOCK_MAPPING:
 		return "mapping";
+	case BLOCK_BINARY:
+		return "binary";
 	}
 	return "unknown";
 }

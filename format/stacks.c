@@ -5,9 +5,11 @@
  * paths) are interned once per reader: a kernel symbol appears in many
  * stacks.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "private/symtab.h"
 #include "tape_int.h"
 
 /* A stack has at most TAPE_MAX_FRAMES frames; a binary id or stack id
@@ -112,13 +114,13 @@ static int parse_frame(struct tape_stacks *st, struct rd *d, struct tape_frame *
 	}
 	if (err || d->bad)
 		return err ?: -EBADMSG;
-	if (bin) {
+	if (bin > UINT32_MAX)
+		return -EBADMSG;
+	/* a binary the stack blocks do not name is named by the mapping
+	 * blocks (tape_reader__stack() looks it up): NULL until then */
+	f->binary_id = bin;
+	if (bin)
 		f->binary = binary_path(st, bin);
-		if (!f->binary) {
-			d->why = "a frame names a binary no stack block defines";
-			return -EBADMSG;
-		}
-	}
 	return 0;
 }
 
@@ -179,13 +181,81 @@ int tape__stacks_parse(struct tape_stacks *st, struct rd *d)
 			free(frames);
 			return -ENOMEM;
 		}
-		st->stacks[st->nstacks++] = (struct rstack){id, frames, n};
+		st->stacks[st->nstacks++] = (struct rstack){id, frames, n, false};
 		st->stacks_sorted = false;
 	}
 	return 0;
 }
 
-const struct rstack *tape__stacks_find(struct tape_stacks *st, uint64_t id)
+static int sym_cmp(const void *a, const void *b)
+{
+	const struct binary *x = *(struct binary *const *)a, *y = *(struct binary *const *)b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static struct binary *symbols_of(struct tape_stacks *st, uint64_t id)
+{
+	struct binary key = {.id = id}, *kp = &key, **b;
+
+	if (!st->nsyms)
+		return NULL;
+	if (!st->syms_sorted) {
+		qsort(st->syms, st->nsyms, sizeof(*st->syms), sym_cmp);
+		st->syms_sorted = true;
+	}
+	b = bsearch(&kp, st->syms, st->nsyms, sizeof(*st->syms), sym_cmp);
+	return b ? *b : NULL;
+}
+
+int tape__stacks_parse_binary(struct tape_stacks *st, struct rd *d)
+{
+	struct binary *b =
+		tape__binary_parse(d->p, (size_t)(d->end - d->p), st->why, sizeof(st->why));
+
+	if (!b) {
+		d->why = st->why;
+		return errno == ENOMEM ? -ENOMEM : -EBADMSG;
+	}
+	d->p = d->end;
+	if (!b->id || b->id > UINT32_MAX || symbols_of(st, b->id)) {
+		/* the first block of an id names its frames */
+		tape__binary_free(b);
+		return 0;
+	}
+	if (array_grow(&st->syms, &st->capsyms, st->nsyms, sizeof(*st->syms), 16)) {
+		tape__binary_free(b);
+		return -ENOMEM;
+	}
+	st->syms[st->nsyms++] = b;
+	st->syms_sorted = false;
+	return 0;
+}
+
+/* Name user frame @f from its binary's block: the innermost user frame is
+ * where the code was; the others are return addresses, whose call is the
+ * byte before (a call that ends a function is not named after the next). */
+static void name_frame(struct tape_stacks *st, struct tape_frame *f, bool innermost)
+{
+	const struct binary *b = symbols_of(st, f->binary_id);
+	const char *name;
+	uint64_t off;
+
+	if (!b)
+		return;
+	if (!f->binary)
+		f->binary = b->path;
+	if (b->build_id_len)
+		f->build_id_hex = b->build_id_hex;
+	if (f->symbol || (!innermost && !f->address))
+		return;
+	if (tape__binary_lookup(b, innermost ? f->address : f->address - 1, &name, &off))
+		return;
+	f->symbol = name;
+	f->offset = innermost ? off : off + 1;
+}
+
+struct rstack *tape__stacks_find(struct tape_stacks *st, uint64_t id)
 {
 	struct rstack key = {.id = id};
 
@@ -208,19 +278,46 @@ void tape__stacks_free(struct tape_stacks *st)
 		free(st->strs[i]);
 	free(st->strs);
 	tape__names_free(&st->strnames);
+	for (size_t i = 0; i < st->nsyms; i++)
+		tape__binary_free(st->syms[i]);
+	free(st->syms);
 	memset(st, 0, sizeof(*st));
 }
 
 int tape_reader__stack(struct tape_reader *r, uint64_t stack_id, const struct tape_frame **frames,
 		       size_t *n)
 {
-	const struct rstack *s;
+	struct rstack *s;
 
 	if (!r || !frames || !n)
 		return -EINVAL;
 	s = stack_id ? tape__stacks_find(&r->stacks, stack_id) : NULL;
 	if (!s)
 		return -ENOENT;
+	if (!s->named) {
+		/* blocks come in any order (a rotation, a filter): names are
+		 * looked up once every block of the tape is known */
+		bool innermost = true;
+
+		for (uint32_t i = 0; i < s->n; i++) {
+			struct tape_frame *f = &s->frames[i];
+			bool first = innermost;
+
+			if (f->kernel)
+				continue;
+			innermost = false;
+			if (!f->binary_id)
+				continue;
+			if (!f->binary) {
+				const struct tape_binary *b =
+					tape_reader__binary_by_id(r, f->binary_id);
+
+				f->binary = b ? b->path : NULL;
+			}
+			name_frame(&r->stacks, f, first);
+		}
+		s->named = true;
+	}
 	*frames = s->frames;
 	*n = s->n;
 	return 0;

@@ -262,6 +262,7 @@ struct rstack {
 	uint64_t id;
 	struct tape_frame *frames; /* owned */
 	uint32_t n;
+	bool named; /* binaries and symbols looked up (tape_reader__stack()) */
 };
 
 struct rbinary {
@@ -279,12 +280,20 @@ struct tape_stacks {
 	char **strs; /* interned strings, owned */
 	size_t nstrs, capstrs;
 	struct names strnames;
+	struct binary **syms; /* binary blocks (symtab.h), owned */
+	size_t nsyms, capsyms;
+	bool syms_sorted;
+	char why[192]; /* what a bad binary block is */
 };
 
 /* Add the contents of a stack block body.  0, -EBADMSG (d->why may say
  * what) or -ENOMEM; stacks parsed before the damage are kept. */
 int tape__stacks_parse(struct tape_stacks *st, struct rd *d);
-const struct rstack *tape__stacks_find(struct tape_stacks *st, uint64_t id);
+struct rstack *tape__stacks_find(struct tape_stacks *st, uint64_t id);
+/* Add a binary block body (type 10): its symbols name the user frames
+ * that carry its id.  A second block for one id is ignored.  0, -EBADMSG
+ * (d->why says what) or -ENOMEM. */
+int tape__stacks_parse_binary(struct tape_stacks *st, struct rd *d);
 void tape__stacks_free(struct tape_stacks *st);
 
 struct tape_reader {

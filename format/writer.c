@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "private/symtab.h"
 #include "tape_int.h"
 
 #define DEFAULT_CHUNK_BYTES (1u << 20)
@@ -125,6 +126,8 @@ struct tape_writer {
 	uint32_t nstk_pending, nbin_pending;
 	uint8_t *stk_defined; /* bit per stack id */
 	size_t stk_defined_len;
+	uint8_t *stk_bins; /* given binary ids (frame.binary_id) stack blocks named */
+	size_t stk_bins_len;
 	struct names binnames; /* binary ids by path */
 	char **binpaths;       /* by id - 1, owned: binnames points into them */
 	size_t nbin, capbin;
@@ -278,6 +281,50 @@ static int binary_id(struct tape_writer *w, const char *path, uint64_t *id)
 	return err;
 }
 
+static bool bit_test(const uint8_t *bits, size_t len, uint32_t id)
+{
+	return (size_t)id / 8 < len && (bits[id / 8] & (1u << (id % 8)));
+}
+
+static int bit_set(uint8_t **bits, size_t *len, uint32_t id)
+{
+	if ((size_t)id / 8 >= *len) {
+		size_t nlen = ((size_t)id / 8 + 1) * 2;
+		uint8_t *p = realloc(*bits, nlen);
+
+		if (!p)
+			return -ENOMEM;
+		memset(p + *len, 0, nlen - *len);
+		*bits = p;
+		*len = nlen;
+	}
+	(*bits)[id / 8] |= 1u << (id % 8);
+	return 0;
+}
+
+/* A frame with the id of the mapping blocks' space: the stack block names
+ * it only if no mapping block of this tape has (a process that died before
+ * a rotation has no mapping in the new tape).  0, -EINVAL or -ENOMEM. */
+static int given_binary_id(struct tape_writer *w, const struct tape_frame *f, uint64_t *id)
+{
+	int err;
+
+	*id = f->binary_id;
+	if (f->binary_id > TAPE_MAX_BINARY_ID)
+		return -EINVAL;
+	if (bit_test(w->bins_seen, w->bins_seen_len, f->binary_id) ||
+	    bit_test(w->stk_bins, w->stk_bins_len, f->binary_id))
+		return 0;
+	if (!f->binary || !*f->binary)
+		return -EINVAL;
+	err = tape__buf_put_varint(&w->bin_pending, f->binary_id);
+	err = err ?: tape__buf_put_str(&w->bin_pending, f->binary);
+	err = err ?: bit_set(&w->stk_bins, &w->stk_bins_len, f->binary_id);
+	if (!err)
+		w->nbin_pending++;
+	return err;
+}
+
 int tape_writer__add_stack(struct tape_writer *w, uint32_t id, const struct tape_frame *frames,
 			   size_t n)
 {
@@ -308,7 +355,9 @@ int tape_writer__add_stack(struct tape_writer *w, uint32_t id, const struct tape
 			err = err ?: tape__buf_put_str(&rec, f->binary ? f->binary : "");
 			continue;
 		}
-		if (!err && f->binary && *f->binary)
+		if (!err && f->binary_id)
+			err = given_binary_id(w, f, &bin);
+		else if (!err && f->binary && *f->binary)
 			err = binary_id(w, f->binary, &bin);
 		err = err ?: tape__buf_put_varint(&rec, bin);
 		err = err ?: tape__buf_put_varint(&rec, f->address);
@@ -331,6 +380,10 @@ int tape_writer__add_stack(struct tape_writer *w, uint32_t id, const struct tape
 	}
 	err = err ?: tape__buf_put_bytes(&w->stk_pending, rec.data, rec.len);
 	tape__buf_free(&rec);
+	if (err == -EINVAL)
+		return fail(w, -EINVAL,
+			    "stack %u: a user frame's binary id is out of range or has no path",
+			    id);
 	if (err)
 		return fail(w, -ENOMEM, "out of memory encoding stack %u", id);
 	w->stk_defined[id / 8] |= 1u << (id % 8);
@@ -607,6 +660,21 @@ int tape_writer__add_loss(struct tape_writer *w, const struct tape_loss *loss)
 	if (err)
 		return fail(w, err, "out of memory");
 	return put_block(w, BLOCK_LOSS, &w->block, 0);
+}
+
+int tape__writer_add_binary(struct tape_writer *w, const uint8_t *body, size_t len)
+{
+	int err;
+
+	if (!w || (!body && len) || w->finished)
+		return -EINVAL;
+	if (w->err)
+		return w->err;
+	err = block_reset(w);
+	err = err ?: tape__buf_put(&w->block, body, len);
+	if (err)
+		return fail(w, err, "out of memory");
+	return put_block(w, BLOCK_BINARY, &w->block, 0);
 }
 
 int tape_writer__add_mapping(struct tape_writer *w, const struct tape_mapping *rec,
@@ -1463,6 +1531,7 @@ void tape_writer__free(struct tape_writer *w)
 	tape__buf_free(&w->stk_pending);
 	tape__buf_free(&w->bin_pending);
 	free(w->stk_defined);
+	free(w->stk_bins);
 	tape__names_free(&w->binnames);
 	for (size_t i = 0; i < w->nbin; i++)
 		free(w->binpaths[i]);

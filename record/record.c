@@ -1344,6 +1344,8 @@ int record__run(const struct record_opts *o, struct record_result *res)
 			fail(res, "%s", *err ? err : strerror(errno));
 			goto cleanup;
 		}
+		if (r.stacks)
+			stacks__set_maps(r.stacks, maps_rec__maps(r.mr));
 	}
 	if (o->pid > 0 && (o->want[FAMILY_NET] & WANT_TCP_STATE) &&
 	    !(r.s.filter_flags & FILTER_CGROUP))

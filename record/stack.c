@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: MIT
 /* Stacks in the recorder: stack.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "elfsym.h"
+#include "private/block.h"
 #include "ksyms.h"
+#include "maps.h"
 #include "stack.h"
 #include "stackres.h"
 #include <bpftape/tape.h>
@@ -36,11 +43,23 @@ struct sentry {
 	struct tape_frame *frames; /* strings owned by ksyms / stackres */
 };
 
+/* A binary user frames name, by the tracker's id: where to read it, and
+ * its binary block once read (kept for the tapes after a rotation). */
+struct sbin {
+	uint32_t pid; /* a process that mapped it, for /proc/PID/map_files */
+	uint64_t start, end, ino;
+	struct buf body; /* the binary block body; len 0: not read yet */
+	uint32_t tape;	 /* the tape generation it was last written to */
+};
+
 struct stacks {
 	struct held held[NHELD];
 	struct ksyms *ks;
 	int ks_err; /* loading failed: kernel frames unknown */
 	struct stackres *sr;
+	struct maps *maps; /* the mapping tracker's (not owned), or NULL */
+	struct sbin *bins; /* by binary id */
+	size_t nbins;
 	struct sentry *tab; /* open addressing */
 	size_t nslots, n;
 	uint32_t tape;
@@ -75,6 +94,9 @@ void stacks__free(struct stacks *st)
 	for (size_t i = 0; st->tab && i < st->nslots; i++)
 		free(st->tab[i].frames);
 	free(st->tab);
+	for (size_t i = 0; i < st->nbins; i++)
+		tape__buf_free(&st->bins[i].body);
+	free(st->bins);
 	ksyms__free(st->ks);
 	stackres__free(st->sr);
 	free(st);
@@ -166,7 +188,7 @@ static uint64_t frames_hash(const struct tape_frame *f, size_t n)
 		h = mix(h, f[i].offset);
 		h = mix(h, (uintptr_t)f[i].symbol);
 		h = mix(h, (uintptr_t)f[i].binary);
-		h = mix(h, f[i].kernel | f[i].gap << 1);
+		h = mix(h, f[i].kernel | f[i].gap << 1 | (uint64_t)f[i].binary_id << 2);
 	}
 	return h;
 }
@@ -176,7 +198,8 @@ static bool frames_equal(const struct tape_frame *a, const struct tape_frame *b,
 	for (size_t i = 0; i < n; i++)
 		if (a[i].address != b[i].address || a[i].offset != b[i].offset ||
 		    a[i].symbol != b[i].symbol || a[i].binary != b[i].binary ||
-		    a[i].kernel != b[i].kernel || a[i].gap != b[i].gap)
+		    a[i].kernel != b[i].kernel || a[i].gap != b[i].gap ||
+		    a[i].binary_id != b[i].binary_id)
 			return false;
 	return true;
 }
@@ -203,8 +226,56 @@ static int grow(struct stacks *st)
 	return 0;
 }
 
+/*
+ * User address @addr of @pid into @f.  The tracker knows processes that
+ * have exited and gives the tape's binary ids (its mapping blocks name
+ * them); /proc is read again only for what it missed (a mapping made
+ * before its probes were attached), and that is handed to the tracker so
+ * the id stays one.
+ */
+static void resolve_user(struct stacks *st, uint32_t pid, uint64_t addr, uint64_t ts,
+			 struct tape_frame *f)
+{
+	struct stackres_hit hit;
+	struct maps_hit mh;
+
+	f->address = addr;
+	if (st->maps) {
+		if (maps__resolve(st->maps, (int)pid, addr, &mh)) {
+			if (stackres__resolve(st->sr, pid, addr, &hit))
+				return;
+			maps__mmap(st->maps, (int)pid, hit.start, hit.end, hit.pgoff, hit.path, ts);
+			if (maps__resolve(st->maps, (int)pid, addr, &mh))
+				return;
+		}
+		f->binary = mh.path;
+		f->binary_id = mh.binary;
+		f->address = mh.offset;
+		if (mh.binary >= st->nbins) {
+			size_t n = mh.binary + 64;
+			struct sbin *p = realloc(st->bins, n * sizeof(*p));
+
+			if (!p)
+				return; /* its symbols will not be in the tape */
+			memset(p + st->nbins, 0, (n - st->nbins) * sizeof(*p));
+			st->bins = p;
+			st->nbins = n;
+		}
+		/* the latest process to map it: the likeliest to be alive */
+		st->bins[mh.binary].pid = pid;
+		st->bins[mh.binary].start = mh.start;
+		st->bins[mh.binary].end = mh.end;
+		st->bins[mh.binary].ino = mh.ino;
+		return;
+	}
+	if (!stackres__resolve(st->sr, pid, addr, &hit)) {
+		f->binary = hit.path;
+		f->address = hit.offset;
+	}
+}
+
 /* Resolve @s into st->frames; the number of frames. */
-static size_t resolve(struct stacks *st, const struct held *s)
+static size_t resolve(struct stacks *st, const struct held *s, uint64_t ts)
 {
 	size_t n = 0, skip = 0;
 
@@ -237,17 +308,83 @@ static size_t resolve(struct stacks *st, const struct held *s)
 		n = st->depth;
 	for (size_t i = s->nkernel; i < s->n; i++) {
 		struct tape_frame *f = &st->frames[n++];
-		struct stackres_hit hit;
 
 		memset(f, 0, sizeof(*f));
-		if (!stackres__resolve(st->sr, s->pid, s->ips[i], &hit)) {
-			f->binary = hit.path;
-			f->address = hit.offset;
-		} else {
-			f->address = s->ips[i];
-		}
+		resolve_user(st, s->pid, s->ips[i], ts, f);
 	}
 	return n;
+}
+
+/*
+ * The symbols of @path, the binary @b: the file at @path if it is still
+ * the one mapped, else the mapped file itself through /proc/PID/map_files
+ * (deleted or replaced since).  NULL if neither can be read.
+ */
+static struct elfsym *read_binary(const char *path, const struct sbin *b)
+{
+	struct stat sb;
+	struct elfsym *es = NULL;
+	char mf[96];
+	int fd;
+
+	/* the inode alone: btrfs gives stat() another st_dev than the
+	 * superblock's, which is what the kernel reports for a mapping */
+	if (!stat(path, &sb) && (!b->ino || sb.st_ino == b->ino))
+		es = elfsym__read(path, NULL, 0);
+	if (es || !b->pid)
+		return es;
+	snprintf(mf, sizeof(mf), "/proc/%u/map_files/%llx-%llx", b->pid,
+		 (unsigned long long)b->start, (unsigned long long)b->end);
+	fd = open(mf, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	es = elfsym__read_fd(fd, path, NULL, 0);
+	close(fd);
+	return es;
+}
+
+/* Write the binary block of each binary @f names into the tape of @w,
+ * once per tape: before the chunk of the first event whose stack needs it.
+ * A binary that cannot be read gets one too, without symbols. */
+static int put_binaries(struct stacks *st, struct tape_writer *w, const struct tape_frame *f,
+			size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct sbin *b;
+		int err;
+
+		if (f[i].kernel || !f[i].binary_id || f[i].binary_id >= st->nbins)
+			continue;
+		b = &st->bins[f[i].binary_id];
+		if (b->tape == st->tape)
+			continue;
+		if (!b->body.len) {
+			struct elfsym *es = read_binary(f[i].binary, b);
+			struct binary_desc d = {.id = f[i].binary_id, .path = f[i].binary};
+
+			if (es) {
+				d.build_id = es->build_id;
+				d.build_id_len = es->build_id_len;
+				d.segs = es->segs;
+				d.nsegs = es->nsegs;
+				d.sources = es->sources;
+			} else {
+				d.sources = SYMTAB_SRC_UNREADABLE;
+			}
+			err = tape__binary_encode(&b->body, &d, es ? es->syms : NULL,
+						  es ? es->nsyms : 0);
+			elfsym__free(es);
+			if (err) {
+				b->body.len = 0;
+				return err;
+			}
+		}
+		err = tape__writer_add_binary(w, b->body.data, b->body.len);
+		if (err)
+			return err;
+		b->tape = st->tape;
+	}
+	return 0;
 }
 
 int64_t stacks__take(struct stacks *st, struct tape_writer *w, const struct rec_hdr *h)
@@ -262,7 +399,7 @@ int64_t stacks__take(struct stacks *st, struct tape_writer *w, const struct rec_
 		st->lost++;
 		return 0;
 	}
-	n = resolve(st, s);
+	n = resolve(st, s, h->ts);
 	s->key = 0;
 	hash = frames_hash(st->frames, n);
 	for (k = hash & (st->nslots - 1); st->tab[k].id; k = (k + 1) & (st->nslots - 1))
@@ -283,7 +420,8 @@ int64_t stacks__take(struct stacks *st, struct tape_writer *w, const struct rec_
 		e->tape = 0;
 	}
 	if (e->tape != st->tape) {
-		err = tape_writer__add_stack(w, e->id, e->frames, e->n);
+		err = put_binaries(st, w, e->frames, e->n);
+		err = err ?: tape_writer__add_stack(w, e->id, e->frames, e->n);
 		if (err)
 			return err;
 		e->tape = st->tape;
@@ -292,6 +430,11 @@ int64_t stacks__take(struct stacks *st, struct tape_writer *w, const struct rec_
 	if (st->n * 2 > st->nslots && (err = grow(st)))
 		return err;
 	return k;
+}
+
+void stacks__set_maps(struct stacks *st, struct maps *m)
+{
+	st->maps = m;
 }
 
 void stacks__exec(struct stacks *st, uint32_t pid)

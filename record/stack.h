@@ -14,6 +14,7 @@
 
 #include "../bpf/events.h"
 
+struct maps;
 struct stacks;
 struct tape_writer;
 
@@ -31,6 +32,11 @@ int stacks__hold(struct stacks *st, const struct rec_stack *rec, size_t size);
  * on @w first.  -errno for a writer error.
  */
 int64_t stacks__take(struct stacks *st, struct tape_writer *w, const struct rec_hdr *h);
+
+/* Resolve user frames through the mapping tracker @m (not owned; it
+ * outlives @st): frames carry its binary ids.  Without it, through
+ * /proc/PID/maps alone, and the writer numbers the binaries. */
+void stacks__set_maps(struct stacks *st, struct maps *m);
 
 /* Process @pid exec'd: its old mappings no longer hold. */
 void stacks__exec(struct stacks *st, uint32_t pid);

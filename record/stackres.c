@@ -209,6 +209,9 @@ int stackres__resolve(struct stackres *sr, uint32_t pid, uint64_t addr, struct s
 		return -ENOENT;
 	hit->path = m->path;
 	hit->offset = addr - m->start + m->pgoff;
+	hit->start = m->start;
+	hit->end = m->end;
+	hit->pgoff = m->pgoff;
 	return 0;
 }
 

@@ -17,8 +17,9 @@
 struct stackres;
 
 struct stackres_hit {
-	const char *path; /* valid while the resolver lives */
-	uint64_t offset;  /* file offset of the address */
+	const char *path;	    /* valid while the resolver lives */
+	uint64_t offset;	    /* file offset of the address */
+	uint64_t start, end, pgoff; /* the mapping (pgoff: its file offset) */
 };
 
 /* @proc: the procfs root (NULL: "/proc"), for tests.  NULL + errno. */

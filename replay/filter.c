@@ -265,9 +265,20 @@ static int keep_stack(struct filter *f, unsigned src, uint32_t in, uint32_t *out
 		f->nstk[src] = cap;
 	}
 	if (!f->stk[src][in]) {
+		struct tape_frame *copy;
+
 		if (tape_reader__stack(f->readers[src], in, &frames, &n))
 			return 0;
-		err = tape_writer__add_stack(f->w, f->last_stack + 1, frames, n);
+		/* binary ids are each input's own, and no mapping block is
+		 * copied: the output numbers binaries by path */
+		copy = malloc((n ? n : 1) * sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, frames, n * sizeof(*copy));
+		for (size_t i = 0; i < n; i++)
+			copy[i].binary_id = 0;
+		err = tape_writer__add_stack(f->w, f->last_stack + 1, copy, n);
+		free(copy);
 		if (err)
 			return err;
 		f->stk[src][in] = ++f->last_stack;

@@ -272,6 +272,71 @@ static void test_two_tapes(void **state)
 	close(fd);
 }
 
+/* A tape whose one stack has a frame in binary id 1, @stk_bin. */
+static const char *stk_bin;
+
+static int write_stack_tape(struct tape_writer *w)
+{
+	const struct tape_frame frame = {.address = 0x10, .binary = stk_bin, .binary_id = 1};
+	const struct tape_mapping map = {.kind = TAPE_MAPPING_MAP,
+					 .pid = 7,
+					 .ts = 1,
+					 .start = 0x1000,
+					 .end = 0x2000,
+					 .binary = 1};
+	union tape_value v[] = {GV_U(7), GV_U(8), GV_U(8)};
+	struct tape_event ev = {
+		.ts = GOLDEN_BOOT_TS, .pid = 7, .tid = 7, .comm = "x", .values = v, .stack_id = 1};
+	int id = tape_writer__add_type(w, &golden_types[G_FORK]), rc;
+
+	if (id < 0)
+		return id;
+	ev.type = (uint16_t)id;
+	if ((rc = tape_writer__add_mapping(w, &map, stk_bin)) ||
+	    (rc = tape_writer__add_stack(w, 1, &frame, 1)) || (rc = tape_writer__append(w, &ev)))
+		return rc;
+	return tape_writer__finish(w);
+}
+
+/* Two tapes whose binary ids collide: each frame keeps its own binary. */
+static void test_stack_binaries(void **state)
+{
+	struct golden_mem a, b;
+	char pa[64], pb[64];
+	int fa, fb;
+	bool seen_a = false, seen_b = false;
+	struct unit_run r;
+	struct tape_reader *t;
+
+	(void)state;
+	stk_bin = "/bin/a";
+	assert_int_equal(golden_write_mem(&a, write_stack_tape), 0);
+	stk_bin = "/bin/b";
+	assert_int_equal(golden_write_mem(&b, write_stack_tape), 0);
+	fa = unit_memfd(a.data, a.len, pa, sizeof(pa));
+	fb = unit_memfd(b.data, b.len, pb, sizeof(pb));
+	r = UNIT_RUN(cmd_filter, "filter", "-o", "-", pa, pb);
+	t = output_tape(&r);
+	assert_int_equal(tape_reader__stack_count(t), 2);
+	for (uint64_t id = 1; id <= 2; id++) {
+		const struct tape_frame *f;
+		size_t n;
+
+		assert_int_equal(tape_reader__stack(t, id, &f, &n), 0);
+		assert_int_equal(n, 1);
+		assert_non_null(f[0].binary);
+		seen_a |= !strcmp(f[0].binary, "/bin/a");
+		seen_b |= !strcmp(f[0].binary, "/bin/b");
+	}
+	assert_true(seen_a && seen_b);
+	tape_reader__free(t);
+	unit_run_free(&r);
+	close(fa);
+	close(fb);
+	free(a.data);
+	free(b.data);
+}
+
 /* A damaged chunk: the rest is written, status 3, the block named. */
 static void test_damaged(void **state)
 {
@@ -343,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_expr_and_empty),
 		cmocka_unit_test(test_redact),
 		cmocka_unit_test(test_two_tapes),
+		cmocka_unit_test(test_stack_binaries),
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_usage),
 	};

@@ -31,6 +31,8 @@
 #include <zstd.h>
 
 #include <bpftape/tape.h>
+#include "private/block.h"
+#include "private/symtab.h"
 
 #ifndef GOLDEN_DIR
 #define GOLDEN_DIR "tests/golden"
@@ -2165,6 +2167,143 @@ static void test_stacks_roundtrip(void **state)
 /* Without stacks a 1.2 tape is a 1.1 tape but for its minor version: the
  * checked-in 1.1 tape differs from today's writer in that byte alone, and
  * reads the same. */
+/* User frames with the mapping blocks' binary ids: the stack block names a
+ * binary only when no mapping block of the tape does. */
+static void test_stacks_binary_ids(void **state)
+{
+	struct mem m = {0};
+	struct tape_writer *w = new_writer(&m, 4096);
+	struct tape_reader *r;
+	const struct tape_frame *f;
+	const struct tape_frame frames[] = {
+		{.address = 0x1234, .binary = "/usr/bin/mapped", .binary_id = 7},
+		{.address = 0x99, .binary = "/usr/lib/gone.so", .binary_id = 9},
+		{.address = 0x55},
+	};
+	const struct tape_frame nopath[] = {{.address = 1, .binary_id = 11}};
+	struct gen g;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(tape_writer__add_mapping(w,
+						  &(struct tape_mapping){.kind = TAPE_MAPPING_MAP,
+									 .pid = 42,
+									 .ts = 1,
+									 .start = 0x400000,
+									 .end = 0x401000,
+									 .binary = 7},
+						  "/usr/bin/mapped"),
+			 0);
+	assert_int_equal(tape_writer__add_stack(w, 1, frames, 3), 0);
+	gen_event(5, 0, &g);
+	g.ev.stack_id = 1;
+	assert_int_equal(tape_writer__append(w, &g.ev), 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+
+	r = open_mem(&m);
+	assert_int_equal(tape_reader__stack(r, 1, &f, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(f[0].binary_id, 7);
+	assert_string_equal(f[0].binary, "/usr/bin/mapped");
+	assert_int_equal(f[0].address, 0x1234);
+	assert_int_equal(f[1].binary_id, 9);
+	assert_string_equal(f[1].binary, "/usr/lib/gone.so");
+	assert_int_equal(f[2].binary_id, 0);
+	assert_null(f[2].binary);
+	tape_reader__free(r);
+	/* the mapping block named 7: the stack block did not again */
+	{
+		const uint8_t *p = memmem(m.data, m.len, "/usr/bin/mapped", 15);
+
+		assert_non_null(p);
+		p += 15;
+		assert_null(memmem(p, m.len - (size_t)(p - m.data), "/usr/bin/mapped", 15));
+	}
+	free(m.data);
+
+	/* an id nothing names, without a path: refused */
+	memset(&m, 0, sizeof(m));
+	w = new_writer(&m, 4096);
+	assert_int_equal(tape_writer__add_stack(w, 1, nopath, 1), -EINVAL);
+	tape_writer__free(w);
+	free(m.data);
+}
+
+/* User frames named from the tape's binary blocks: the innermost frame
+ * where the code was, the others by the call before the return address. */
+static void test_stacks_symbolize(void **state)
+{
+	struct mem m = {0};
+	struct tape_writer *w = new_writer(&m, 4096);
+	struct tape_reader *r;
+	const struct tape_frame *f;
+	const struct tape_frame frames[] = {
+		{.address = 0x1005, .binary = "/usr/bin/prog", .binary_id = 3},
+		{.address = 0x1010, .binary = "/usr/bin/prog", .binary_id = 3},
+		{.address = 0x1030, .binary = "/usr/bin/prog", .binary_id = 3},
+		{.address = 0x5000, .binary = "/usr/bin/prog", .binary_id = 3},
+		{.address = 0x1005, .binary = "/usr/lib/nosyms.so", .binary_id = 4},
+		{.address = 0x1005},
+	};
+	const struct symtab_seg seg = {
+		.vaddr = 0x401000, .offset = 0x1000, .filesz = 0x1000, .flags = 5};
+	struct symtab_sym syms[] = {
+		{.start = 0x401000, .size = 0x10, .name = "first", .bind = SYMTAB_GLOBAL},
+		{.start = 0x401010, .size = 0x40, .name = "second", .bind = SYMTAB_GLOBAL},
+	};
+	const uint8_t build_id[] = {0xab, 0xcd, 0x01};
+	struct binary_desc d = {.id = 3,
+				.path = "/usr/bin/prog",
+				.build_id = build_id,
+				.build_id_len = sizeof(build_id),
+				.segs = &seg,
+				.nsegs = 1,
+				.sources = SYMTAB_SRC_SYMTAB};
+	struct binary_desc unreadable = {
+		.id = 4, .path = "/usr/lib/nosyms.so", .sources = SYMTAB_SRC_UNREADABLE};
+	struct buf body = {0};
+	struct gen g;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(tape__binary_encode(&body, &d, syms, 2), 0);
+	assert_int_equal(tape__writer_add_binary(w, body.data, body.len), 0);
+	body.len = 0;
+	assert_int_equal(tape__binary_encode(&body, &unreadable, NULL, 0), 0);
+	assert_int_equal(tape__writer_add_binary(w, body.data, body.len), 0);
+	tape__buf_free(&body);
+	assert_int_equal(tape_writer__add_stack(w, 1, frames, 6), 0);
+	gen_event(5, 0, &g);
+	g.ev.stack_id = 1;
+	assert_int_equal(tape_writer__append(w, &g.ev), 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+
+	r = open_mem(&m);
+	assert_int_equal(tape_reader__stack(r, 1, &f, &n), 0);
+	assert_int_equal(n, 6);
+	assert_string_equal(f[0].symbol, "first");
+	assert_int_equal(f[0].offset, 5);
+	assert_string_equal(f[0].build_id_hex, "abcd01");
+	/* a call that ends "first" returns to the start of "second" */
+	assert_string_equal(f[1].symbol, "first");
+	assert_int_equal(f[1].offset, 0x10);
+	assert_string_equal(f[2].symbol, "second");
+	assert_int_equal(f[2].offset, 0x20);
+	assert_null(f[3].symbol); /* outside every segment: unknown */
+	assert_string_equal(f[3].binary, "/usr/bin/prog");
+	assert_null(f[4].symbol); /* no symbols in the tape: unknown */
+	assert_string_equal(f[4].binary, "/usr/lib/nosyms.so");
+	assert_null(f[5].symbol);
+	assert_null(f[5].binary);
+	/* asked again: the same */
+	assert_int_equal(tape_reader__stack(r, 1, &f, &n), 0);
+	assert_int_equal(f[1].offset, 0x10);
+	tape_reader__free(r);
+	free(m.data);
+}
+
 static void test_stacks_v11_layout(void **state)
 {
 	struct mem now;
@@ -2421,6 +2560,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_hostile_overlap),
 		cmocka_unit_test(test_trailing_payload),
 		cmocka_unit_test(test_stacks_roundtrip),
+		cmocka_unit_test(test_stacks_binary_ids),
+		cmocka_unit_test(test_stacks_symbolize),
 		cmocka_unit_test(test_stacks_v11_layout),
 	};
 

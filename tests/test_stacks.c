@@ -172,6 +172,7 @@ static void check_user_frames(const char *tape, uint32_t id, const char *bin,
 	char err[256];
 	struct tape_reader *r = tape_reader__open(tape, err, sizeof(err));
 	const struct tape_frame *f;
+	char want[32];
 	size_t n;
 
 	assert_non_null(r);
@@ -184,6 +185,17 @@ static void check_user_frames(const char *tape, uint32_t id, const char *bin,
 		assert_false(f[i].kernel);
 		assert_non_null(f[i].binary);
 		assert_string_equal(f[i].binary, bin);
+		/* one id space: the mapping blocks' ids name the binary */
+		assert_true(f[i].binary_id > 0);
+		assert_non_null(tape_reader__binary_by_id(r, f[i].binary_id));
+		assert_string_equal(tape_reader__binary_by_id(r, f[i].binary_id)->path, bin);
+		/* named from the tape's own copy of the symbols */
+		snprintf(want, sizeof(want), "stk_level%d", level);
+		if (!f[i].symbol || strcmp(f[i].symbol, want))
+			fail_msg("frame %d: %s, not %s", i, f[i].symbol ? f[i].symbol : "[unknown]",
+				 want);
+		assert_true(f[i].offset > 0);
+		assert_non_null(f[i].build_id_hex);
 		if (f[i].address <= lo || f[i].address > hi)
 			fail_msg("frame %d: offset 0x%llx is not in stk_level%d [0x%llx, 0x%llx]",
 				 i, (unsigned long long)f[i].address, level, (unsigned long long)lo,
@@ -439,6 +451,7 @@ static void test_replay_frames(void **state)
 {
 	char bin[PATH_MAX], tape[PATH_MAX], out[PATH_MAX], marker[PATH_MAX], line[1024];
 	bool user = false, kernel = false, json = false;
+	int level = 0;
 	FILE *f;
 
 	(void)state;
@@ -448,6 +461,9 @@ static void test_replay_frames(void **state)
 	pathf(marker, "%s/marker-replay", tmpdir);
 	close(open(marker, O_CREAT | O_WRONLY, 0644));
 	{
+		/* LINGER 1, not 0: a process that exits at once resolves only if
+		 * its exec's mapping record is consumed before its stack, and
+		 * the two may sit in different CPUs' rings */
 		char *argv[] = {bpftape, "record", "-g", "-e",	 "open,exit", "-o", tape,
 				"--",	 bin,	   "1",	 marker, "1",	      NULL};
 
@@ -464,8 +480,16 @@ static void test_replay_frames(void **state)
 	while (fgets(line, sizeof(line), f)) {
 		char pat[PATH_MAX + 32];
 
-		snprintf(pat, sizeof(pat), "[unknown] (%s)\n", bin);
-		if (line[0] == '\t' && strstr(line, pat))
+		/* the five in order, innermost first, each line perf's way */
+		snprintf(pat, sizeof(pat), " stk_level%d+0x", 5 - level);
+		if (level < 5 && line[0] == '\t' && strstr(line, pat)) {
+			snprintf(pat, sizeof(pat), " (%s)\n", bin);
+			assert_non_null(strstr(line, pat));
+			level++;
+		} else if (level > 0 && level < 5) {
+			fail_msg("after stk_level%d: %s", 6 - level, line);
+		}
+		if (level == 5)
 			user = true;
 		if (line[0] == '\t' && strstr(line, " do_exit+0x") &&
 		    strstr(line, " ([kernel.kallsyms])\n"))

@@ -332,6 +332,13 @@ const char *tape_errno_name(int err);
  * and @symbol when the tape names it (NULL: unknown).  @gap marks where
  * unwinding stopped without reaching the outermost caller: frames after it
  * are not known to be the callers of those before it.
+ *
+ * @binary_id (user frames): the tape's id of @binary, the id space of the
+ * mapping blocks (tape_reader__binary_by_id()) and binary blocks.  A writer
+ * given one uses it (the recorder passes the mapping tracker's ids) and
+ * names @binary with it only if no mapping block of the tape has; given 0,
+ * the writer numbers binaries by @binary itself.  A tape uses one or the
+ * other: the ids would collide.
  */
 struct tape_frame {
 	uint64_t address;
@@ -340,6 +347,7 @@ struct tape_frame {
 	const char *binary;	  /* user: path; kernel: module, NULL for the kernel image */
 	const char *build_id_hex; /* NULL: unknown */
 	uint8_t kernel, gap;
+	uint32_t binary_id; /* user: 0 or the binary's id in the tape */
 };
 
 #define TAPE_MAX_FRAMES 1024 /* frames of one stack */

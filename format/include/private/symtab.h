@@ -142,4 +142,14 @@ const struct symtab_seg *tape__binary_seg(const struct binary *b, uint64_t off);
  */
 int tape__binary_lookup(const struct binary *b, uint64_t off, const char **name, uint64_t *sym_off);
 
+struct tape_writer;
+
+/*
+ * Write a binary block whose body @body (@len bytes) tape__binary_encode()
+ * made, before the next chunk: the recorder's way to put a binary's symbols
+ * into the tape before the first event whose stack needs them.  0 or -errno
+ * (the writer's error).
+ */
+int tape__writer_add_binary(struct tape_writer *w, const uint8_t *body, size_t len);
+
 #endif /* BPFTAPE_SYMTAB_H */
