@@ -16,6 +16,8 @@ UNIT_TESTS += tests/test_container.c
 FUZZERS += tests/fuzz/fuzz_container.c
 # symbol tables and binary blocks (issue 12): symbols travel with the tape
 FORMAT_SRCS += format/symtab.c
+# symbolize's copy of a tape with richer binary blocks
+FORMAT_SRCS += format/binrewrite.c
 UNIT_TESTS += tests/test_symtab.c
 FUZZERS += tests/fuzz/fuzz_symtab.c
 

@@ -194,9 +194,10 @@ static int sym_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static struct binary *symbols_of(struct tape_stacks *st, uint64_t id)
+/* The slot of binary @id's block, or NULL. */
+static struct binary **symbols_slot(struct tape_stacks *st, uint64_t id)
 {
-	struct binary key = {.id = id}, *kp = &key, **b;
+	struct binary key = {.id = id}, *kp = &key;
 
 	if (!st->nsyms)
 		return NULL;
@@ -204,7 +205,13 @@ static struct binary *symbols_of(struct tape_stacks *st, uint64_t id)
 		qsort(st->syms, st->nsyms, sizeof(*st->syms), sym_cmp);
 		st->syms_sorted = true;
 	}
-	b = bsearch(&kp, st->syms, st->nsyms, sizeof(*st->syms), sym_cmp);
+	return bsearch(&kp, st->syms, st->nsyms, sizeof(*st->syms), sym_cmp);
+}
+
+static struct binary *symbols_of(struct tape_stacks *st, uint64_t id)
+{
+	struct binary **b = symbols_slot(st, id);
+
 	return b ? *b : NULL;
 }
 
@@ -212,15 +219,29 @@ int tape__stacks_parse_binary(struct tape_stacks *st, struct rd *d)
 {
 	struct binary *b =
 		tape__binary_parse(d->p, (size_t)(d->end - d->p), st->why, sizeof(st->why));
+	struct binary **prev;
 
 	if (!b) {
 		d->why = st->why;
 		return errno == ENOMEM ? -ENOMEM : -EBADMSG;
 	}
 	d->p = d->end;
-	if (!b->id || b->id > UINT32_MAX || symbols_of(st, b->id)) {
-		/* the first block of an id names its frames */
+	if (!b->id || b->id > UINT32_MAX) {
 		tape__binary_free(b);
+		return 0;
+	}
+	prev = symbols_slot(st, b->id);
+	if (prev) {
+		/* the last block of an id names its frames: a tool that adds
+		 * symbols later (symbolize) may append a richer block rather
+		 * than rewrite the first.  Same id, so the order holds. */
+		if (array_grow(&st->replaced, &st->capreplaced, st->nreplaced,
+			       sizeof(*st->replaced), 4)) {
+			tape__binary_free(b);
+			return -ENOMEM;
+		}
+		st->replaced[st->nreplaced++] = *prev;
+		*prev = b;
 		return 0;
 	}
 	if (array_grow(&st->syms, &st->capsyms, st->nsyms, sizeof(*st->syms), 16)) {
@@ -281,6 +302,9 @@ void tape__stacks_free(struct tape_stacks *st)
 	for (size_t i = 0; i < st->nsyms; i++)
 		tape__binary_free(st->syms[i]);
 	free(st->syms);
+	for (size_t i = 0; i < st->nreplaced; i++)
+		tape__binary_free(st->replaced[i]);
+	free(st->replaced);
 	memset(st, 0, sizeof(*st));
 }
 

@@ -283,6 +283,10 @@ struct tape_stacks {
 	struct binary **syms; /* binary blocks (symtab.h), owned */
 	size_t nsyms, capsyms;
 	bool syms_sorted;
+	/* blocks a later one of the same id replaced: frames named before
+	 * (a followed tape) may still point into them */
+	struct binary **replaced;
+	size_t nreplaced, capreplaced;
 	char why[192]; /* what a bad binary block is */
 };
 
@@ -291,7 +295,8 @@ struct tape_stacks {
 int tape__stacks_parse(struct tape_stacks *st, struct rd *d);
 struct rstack *tape__stacks_find(struct tape_stacks *st, uint64_t id);
 /* Add a binary block body (type 10): its symbols name the user frames
- * that carry its id.  A second block for one id is ignored.  0, -EBADMSG
+ * that carry its id.  A later block for one id replaces the earlier (the
+ * one `bpftape symbolize` added).  0, -EBADMSG
  * (d->why says what) or -ENOMEM. */
 int tape__stacks_parse_binary(struct tape_stacks *st, struct rd *d);
 void tape__stacks_free(struct tape_stacks *st);

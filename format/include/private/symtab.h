@@ -152,4 +152,24 @@ struct tape_writer;
  */
 int tape__writer_add_binary(struct tape_writer *w, const uint8_t *body, size_t len);
 
+struct tape_reader;
+
+/*
+ * What tape__binary_rewrite() asks of its caller for each binary block
+ * @b: leave @out empty to copy the block as it is, or append a new body
+ * (tape__binary_encode()) to write instead.  0 or -errno (stops the copy).
+ */
+typedef int tape__binary_rewrite_fn(void *ctx, const struct binary *b, struct buf *out);
+
+/*
+ * Copy every block of @r into @w in file order, byte for byte, except the
+ * binary blocks @fn replaces (`bpftape symbolize`: the symbols of debug
+ * files found later); the index and trailer are @w's own, and finishing
+ * @w is the caller's.  A damaged @r is refused (-EBADMSG: recover it
+ * first), as nothing may be dropped silently.  0 or -errno, @err saying
+ * what and where.
+ */
+int tape__binary_rewrite(struct tape_reader *r, struct tape_writer *w, tape__binary_rewrite_fn *fn,
+			 void *ctx, char *err, size_t errlen);
+
 #endif /* BPFTAPE_SYMTAB_H */
