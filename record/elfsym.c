@@ -153,7 +153,7 @@ static bool build_id_in(struct elfsym *es, Elf_Data *d)
 	return false;
 }
 
-static int read_phdrs(struct elfsym *es, Elf *e)
+static int read_phdrs(struct elfsym *es, Elf *e, bool notes)
 {
 	size_t n;
 
@@ -164,7 +164,7 @@ static int read_phdrs(struct elfsym *es, Elf *e)
 
 		if (!gelf_getphdr(e, i, &ph))
 			return -EBADMSG;
-		if (ph.p_type == PT_NOTE && !es->build_id_len)
+		if (ph.p_type == PT_NOTE && notes && !es->build_id_len)
 			build_id_in(es,
 				    elf_getdata_rawchunk(e, ph.p_offset, ph.p_filesz, ELF_T_NHDR));
 		if (ph.p_type != PT_LOAD)
@@ -329,11 +329,16 @@ struct elfsym *elfsym__read_fd_opts(int fd, const char *what, const struct elfsy
 	}
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh)) {
+		int ee = elf_errno();
+
 		rc = -ENOEXEC;
-		seterr(err, errlen, what, "not an ELF file (%s)", elf_errmsg(-1));
+		if (ee)
+			seterr(err, errlen, what, "not an ELF file (%s)", elf_errmsg(ee));
+		else
+			seterr(err, errlen, what, "%s", "not an ELF file");
 		goto fail;
 	}
-	if ((rc = read_phdrs(es, e))) {
+	if ((rc = read_phdrs(es, e, !(opts && opts->debug_file)))) {
 		seterr(err, errlen, what, "%s",
 		       rc == -E2BIG    ? "too many PT_LOAD segments"
 		       : rc == -ENOMEM ? "out of memory"

@@ -14,6 +14,7 @@
 #ifndef BPFTAPE_ELFSYM_H
 #define BPFTAPE_ELFSYM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,10 @@ struct elfsym_opts {
 	 * by build-id): a binary without .symtab takes that file's instead of
 	 * its .dynsym, as perf does.  NULL: /usr/lib/debug; "": none. */
 	const char *debug_dir;
+	/* The file is a separate debug file (objcopy --only-keep-debug): its
+	 * program headers are the stripped binary's, at offsets that are not
+	 * this file's, so its build-id comes from its note sections. */
+	bool debug_file;
 };
 
 /*
