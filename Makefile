@@ -233,7 +233,7 @@ DEB_PACKAGES := build-essential clang llvm bpftool libbpf-dev libelf-dev zlib1g-
 	libzstd-dev libsqlite3-dev sqlite3 libcmocka-dev libclang-rt-14-dev \
 	systemtap-sdt-dev python3 zstd linux-perf pkg-config groff-base man-db \
 	podman runc busybox-static protobuf-compiler liblzma-dev libdw-dev xz-utils \
-	libcurl4-openssl-dev clickhouse-server clickhouse-client
+	libcurl4-openssl-dev clickhouse-server clickhouse-client libdebuginfod-dev debuginfod
 
 deps:
 	$(Q)tests/install-deps.sh $(DEB_PACKAGES)

@@ -25,6 +25,10 @@ static const struct verb verbs[] = {
 	{"recover", cmd_recover, "rebuild a damaged or unfinished tape"},
 	{"export", cmd_export, "export to Chrome trace JSON (Perfetto) or CSV"},
 #endif
+#ifdef BPFTAPE_HAVE_RECORD
+	/* reads ELF debug files with the recorder's libelf code */
+	{"symbolize", cmd_symbolize, "name stripped binaries' frames from debug files"},
+#endif
 #ifdef BPFTAPE_HAVE_QUERY
 	{"query", cmd_query, "run SQL over tapes"},
 	{"import", cmd_import, "write tapes into a SQLite database"},
@@ -62,7 +66,8 @@ static int run_verb(int argc, char **argv)
 		if (!strcmp(argv[0], v->name))
 			return v->fn(argc, argv);
 #ifndef BPFTAPE_HAVE_RECORD
-	if (!strcmp(argv[0], "record") || !strcmp(argv[0], "list-events")) {
+	if (!strcmp(argv[0], "record") || !strcmp(argv[0], "list-events") ||
+	    !strcmp(argv[0], "symbolize")) {
 		cli__eprintf("bpftape: '%s' is not in this build (built with 'make tools');"
 			     " build with 'make' on a machine with libbpf and clang\n",
 			     argv[0]);

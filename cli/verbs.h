@@ -17,5 +17,6 @@ int cmd_export(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_symbolize(int argc, char **argv);
 
 #endif

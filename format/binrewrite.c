@@ -35,7 +35,11 @@ int tape__binary_rewrite(struct tape_reader *r, struct tape_writer *w, tape__bin
 			continue;
 		ret = tape__reader_read_block(r, rb->off, &body, &b, msg, sizeof(msg));
 		if (ret) {
-			tape__errfmt(err, errlen, "%s", msg);
+			/* chunks are checked only now */
+			tape__errfmt(err, errlen, "%s%s", msg,
+				     ret == -EBADMSG || ret == -ENODATA
+					     ? "; run 'bpftape recover' on it first"
+					     : "");
 			goto out;
 		}
 		repl.len = 0;

@@ -113,3 +113,15 @@ $(OUTPUT)/tests/test_unwind: tests/test_unwind.c record/elfsym.c record/unwind.c
 
 # the stacks workload walks by frame pointers, whatever the build's flags
 $(OUTPUT)/tests/work_stacks: ALL_CFLAGS += -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-shrink-wrap -O1
+
+# bpftape symbolize (issue 12): debug files found after recording, by
+# build-id in directories or through debuginfod (libdebuginfod, dlopen'd)
+RECORD_SRCS += record/symbolize.c
+ROOT_TESTS += tests/test_symbolize.c
+UNIT_TESTS += tests/test_symbolize_unit.c
+$(OUTPUT)/tests/test_symbolize_unit: tests/test_symbolize_unit.c record/symbolize.c record/elfsym.c \
+		$(LIBTAPE) $(CLI_OBJS)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< record/symbolize.c record/elfsym.c \
+		$(filter-out %/main.o,$(CLI_OBJS)) $(LIBTAPE) -lcmocka $(ELFSYM_LIBS) $(TOOLS_LIBS) -ldl
