@@ -38,6 +38,7 @@ static char tape[PATH_MAX];	 /* its recording */
 static char marker[PATH_MAX];	 /* the file it opens */
 static char build_id[129];	 /* the workload's, hex */
 static char debugfile[PATH_MAX]; /* objcopy --only-keep-debug of it */
+static pid_t dbgd_pid;		 /* the debuginfod server, while it runs */
 
 static void pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void pathf(char *buf, const char *fmt, ...)
@@ -321,6 +322,7 @@ static void test_debuginfod(void **state)
 		_exit(126);
 	}
 	assert_true(pid > 0);
+	dbgd_pid = pid; /* stopped by the teardown if an assertion fails */
 	/* up once it serves the file (the first scan takes a moment) */
 	for (int i = 0; i < 300 && !ready; i++) {
 		ready = !sh("curl -sf -o /dev/null %s/buildid/%s/debuginfo", url, build_id);
@@ -330,6 +332,7 @@ static void test_debuginfod(void **state)
 	if (!ready) {
 		kill(pid, SIGTERM);
 		waitpid(pid, NULL, 0);
+		dbgd_pid = 0;
 		fail_msg("debuginfod did not serve %s in 30 s: %s", build_id, slurp(log));
 	}
 	debug_dir(dir, "dbg-empty", NULL);
@@ -364,6 +367,7 @@ static void test_debuginfod(void **state)
 	unsetenv("DEBUGINFOD_CACHE_PATH");
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
+	dbgd_pid = 0;
 	marker_names(out, names, sizeof(names));
 	assert_string_equal(names, named);
 }
@@ -419,6 +423,17 @@ static int record_stripped(void **state)
 	return 0;
 }
 
+static int stop_server(void **state)
+{
+	(void)state;
+	if (dbgd_pid > 0) {
+		kill(dbgd_pid, SIGTERM);
+		waitpid(dbgd_pid, NULL, 0);
+		dbgd_pid = 0;
+	}
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,7 +482,7 @@ int main(void)
 	}
 	if (getenv("TEST_FILTER"))
 		cmocka_set_test_filter(getenv("TEST_FILTER"));
-	ret = cmocka_run_group_tests(tests, record_stripped, NULL);
+	ret = cmocka_run_group_tests(tests, record_stripped, stop_server);
 	if (!ret && sh("rm -rf %s", tmpdir))
 		fprintf(stderr, "test_symbolize: could not remove %s\n", tmpdir);
 	return ret;
