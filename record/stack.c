@@ -65,6 +65,10 @@ struct stacks {
 	uint32_t tape;
 	unsigned depth; /* kernel frames kept once BPF's own are cut */
 	uint64_t lost;
+	stacks_catch_up_fn catch_up;
+	void *catch_up_ctx;
+	bool missed;	    /* a user frame of this resolve() lay in no mapping */
+	uint64_t caught_up; /* stacks resolved again after a catch-up */
 	struct tape_frame frames[2 * REC_STACK_MAX + 16];
 };
 
@@ -242,8 +246,10 @@ static void resolve_user(struct stacks *st, uint32_t pid, uint64_t addr, uint64_
 	f->address = addr;
 	if (st->maps) {
 		if (maps__resolve(st->maps, (int)pid, addr, &mh)) {
-			if (stackres__resolve(st->sr, pid, addr, &hit))
+			if (stackres__resolve(st->sr, pid, addr, &hit)) {
+				st->missed = true;
 				return;
+			}
 			maps__mmap(st->maps, (int)pid, hit.start, hit.end, hit.pgoff, hit.path, ts);
 			if (maps__resolve(st->maps, (int)pid, addr, &mh))
 				return;
@@ -399,7 +405,20 @@ int64_t stacks__take(struct stacks *st, struct tape_writer *w, const struct rec_
 		st->lost++;
 		return 0;
 	}
+	st->missed = false;
 	n = resolve(st, s, h->ts);
+	if (st->missed && st->catch_up) {
+		/* other CPUs' stacks may be taken meanwhile: they use other
+		 * held slots, and st->frames is filled again below */
+		st->catch_up(st->catch_up_ctx, h->ts);
+		s = held_slot(st, h->cpu + 1u, false);
+		if (!s || s->kind != (h->kind & ~REC_F_STACK)) {
+			st->lost++;
+			return 0;
+		}
+		n = resolve(st, s, h->ts);
+		st->caught_up++;
+	}
 	s->key = 0;
 	hash = frames_hash(st->frames, n);
 	for (k = hash & (st->nslots - 1); st->tab[k].id; k = (k + 1) & (st->nslots - 1))
@@ -437,6 +456,12 @@ void stacks__set_maps(struct stacks *st, struct maps *m)
 	st->maps = m;
 }
 
+void stacks__set_catch_up(struct stacks *st, stacks_catch_up_fn fn, void *ctx)
+{
+	st->catch_up = fn;
+	st->catch_up_ctx = ctx;
+}
+
 void stacks__exec(struct stacks *st, uint32_t pid)
 {
 	stackres__forget(st->sr, pid);
@@ -455,4 +480,9 @@ uint64_t stacks__lost(const struct stacks *st)
 uint64_t stacks__distinct(const struct stacks *st)
 {
 	return st->n;
+}
+
+uint64_t stacks__caught_up(const struct stacks *st)
+{
+	return st->caught_up;
 }
