@@ -65,3 +65,13 @@ ROOT_TESTS += tests/test_stacks_mig.c
 TEST_HELPERS += tests/work_stacks_mig.c
 $(OUTPUT)/tests/work_stacks_mig: ALL_CFLAGS += -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
 	-fno-shrink-wrap -O1
+ROOT_TESTS += tests/test_stacks_jit.c
+UNIT_TESTS += tests/test_perfmap.c
+$(OUTPUT)/tests/test_perfmap: tests/test_perfmap.c record/perfmap.c $(LIBTAPE)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< record/perfmap.c $(LIBTAPE) \
+		-lcmocka $(FORMAT_LIBS)
+TEST_HELPERS += tests/work_stacks_jit.c
+$(OUTPUT)/tests/work_stacks_jit: ALL_CFLAGS += -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+	-fno-shrink-wrap -O1
