@@ -727,27 +727,30 @@ static int handle_record(void *ctx, void *data, size_t size)
  * nested, and never the ring being read (libbpf would hand out its
  * current record again).
  */
-static void catch_up(void *ctx, uint64_t ts)
+static unsigned catch_up(void *ctx, uint64_t ts)
 {
 	struct recorder *r = ctx;
-	unsigned budget = r->budget;
+	unsigned budget = r->budget, n = 0;
 	int cur = r->cur_ring;
 	uint64_t next;
 
 	if (r->catching_up || cur < 0)
-		return;
+		return 0;
 	r->catching_up = true;
 	for (int i = 0; i < r->nrbs; i++) {
 		if (i == cur)
 			continue;
 		r->cur_ring = i;
-		while (ring_peek__next_ts(&r->peeks[i], &next) && next <= ts && !r->write_err)
+		while (ring_peek__next_ts(&r->peeks[i], &next) && next <= ts && !r->write_err) {
 			if (ring_buffer__consume(r->rbs[i]) != RING_YIELD)
 				break; /* an error stays in write_err */
+			n++;
+		}
 	}
 	r->cur_ring = cur;
 	r->catching_up = false;
 	r->budget = budget;
+	return n;
 }
 
 /*

@@ -274,8 +274,12 @@ static void resolve_user(struct stacks *st, uint32_t pid, uint64_t addr, bool re
 	f->address = addr;
 	if (st->maps) {
 		if (maps__resolve(st->maps, (int)pid, addr, &mh)) {
-			if (stackres__resolve(st->sr, pid, addr, &hit)) {
-				if (!resolve_jit(st, pid, addr, ret, f))
+			int err = stackres__resolve(st->sr, pid, addr, &hit);
+
+			if (err) {
+				/* a live process's /proc says it is not a file
+				 * mapping now; a gone one's records may be late */
+				if (!resolve_jit(st, pid, addr, ret, f) && err == -ESRCH)
 					st->missed = true;
 				return;
 			}
@@ -439,10 +443,9 @@ int64_t stacks__take(struct stacks *st, struct tape_writer *w, const struct rec_
 	}
 	st->missed = false;
 	n = resolve(st, s, h->ts);
-	if (st->missed && st->catch_up) {
-		/* other CPUs' stacks may be taken meanwhile: they use other
-		 * held slots, and st->frames is filled again below */
-		st->catch_up(st->catch_up_ctx, h->ts);
+	/* other CPUs' stacks may be taken meanwhile: they use other held
+	 * slots, and st->frames is filled again below */
+	if (st->missed && st->catch_up && st->catch_up(st->catch_up_ctx, h->ts)) {
 		s = held_slot(st, h->cpu + 1u, false);
 		if (!s || s->kind != (h->kind & ~REC_F_STACK)) {
 			st->lost++;

@@ -40,12 +40,14 @@ void stacks__set_maps(struct stacks *st, struct maps *m);
 
 /*
  * Called when a user frame of a stack taken at @ts lies in no mapping the
- * tracker or /proc knows: the records of other CPUs' rings up to @ts may
- * hold its mappings (a process that exec'd on one CPU and made the event
- * on another), so the caller handles them, then the stack is resolved
- * again.  @fn may call stacks__hold() and stacks__take() for other CPUs.
+ * tracker knows and its process has none left in /proc: the records of
+ * other CPUs' rings up to @ts may hold its mappings (a process that
+ * exec'd on one CPU, made the event on another and exited), so the
+ * caller handles them; the number it handled, and if not 0, the stack is
+ * resolved again.  @fn may call stacks__hold() and stacks__take() for
+ * other CPUs.
  */
-typedef void (*stacks_catch_up_fn)(void *ctx, uint64_t ts);
+typedef unsigned (*stacks_catch_up_fn)(void *ctx, uint64_t ts);
 void stacks__set_catch_up(struct stacks *st, stacks_catch_up_fn fn, void *ctx);
 
 /* Process @pid exec'd: its old mappings no longer hold. */
