@@ -67,6 +67,7 @@ $(OUTPUT)/tests/work_stacks_mig: ALL_CFLAGS += -fno-omit-frame-pointer -mno-omit
 	-fno-shrink-wrap -O1
 ROOT_TESTS += tests/test_stacks_jit.c
 UNIT_TESTS += tests/test_perfmap.c
+FUZZERS += tests/fuzz/fuzz_perfmap.c
 $(OUTPUT)/tests/test_perfmap: tests/test_perfmap.c record/perfmap.c $(LIBTAPE)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
