@@ -318,6 +318,13 @@ static uint32_t bin_id(struct maps *m, uint64_t dev, uint64_t ino, const char *p
 	return m->nbins;
 }
 
+uint32_t maps__name_id(struct maps *m, const char *path)
+{
+	/* keyed by path like a mapping known by its path alone: no file at
+	 * such a path is mapped executable */
+	return bin_id(m, 0, 0, path);
+}
+
 const char *maps__binary_path(const struct maps *m, uint32_t id)
 {
 	return id && id <= m->nbins ? m->bins[id - 1].path : NULL;

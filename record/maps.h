@@ -110,6 +110,13 @@ size_t maps__reap(struct maps *m, uint64_t ts);
  */
 int maps__resolve(struct maps *m, int pid, uint64_t addr, struct maps_hit *out);
 
+/*
+ * An id of the binaries' space for something named @path that is mapped
+ * from no file (a JIT's /tmp/perf-PID.map): the same id for the same path,
+ * never one a file mapping gets.  0 at the limit.
+ */
+uint32_t maps__name_id(struct maps *m, const char *path);
+
 /* The path of binary @id, or NULL. */
 const char *maps__binary_path(const struct maps *m, uint32_t id);
 

@@ -36,6 +36,7 @@
 #include "host.h"
 #include "maps_rec.h"
 #include "options.h"
+#include "ringpeek.h"
 #include "record.h"
 #include "preflight.h"
 #include "session.h"
@@ -77,7 +78,10 @@ struct recorder {
 	struct ring_buffer **rbs;
 	int nrbs;
 	int epfd;
-	unsigned budget; /* records left in this visit of a ring */
+	unsigned budget;	 /* records left in this visit of a ring */
+	struct ring_peek *peeks; /* by ring, for catch_up() */
+	int cur_ring;		 /* the ring being read, -1: none */
+	bool catching_up;
 	struct sink *sink;
 	struct record_meta meta;
 	struct builtin_ids ids;
@@ -602,6 +606,10 @@ static int check_size(struct recorder *r)
 	struct tape_writer *w = sink__writer(r->sink);
 	int err;
 
+	/* inside another record's stack (catch_up()): its writer must stay
+	 * the one it holds; the next record rotates */
+	if (r->catching_up)
+		return 0;
 	if (tape_writer__bytes(w) == r->last_bytes)
 		return 0;
 	r->last_bytes = tape_writer__bytes(w);
@@ -699,10 +707,50 @@ static int handle_record(void *ctx, void *data, size_t size)
 	struct recorder *r = ctx;
 	int err = handle_one(ctx, data, size);
 
+	/* catching up: one record at a time, the next one is peeked first */
+	if (!err && r->catching_up)
+		return RING_YIELD;
 	/* libbpf has consumed the record already: stopping loses nothing */
 	if (!err && r->budget && !--r->budget)
 		return RING_YIELD;
 	return err;
+}
+
+/*
+ * A user frame of a stack taken at @ts resolved to nothing: its process
+ * may have exec'd or mapped the code on another CPU, whose ring holds
+ * those records still (the rings are read in turn).  Handle the other
+ * rings' records up to @ts, so the tracker has what the stack needs: a
+ * ring is in time order, and its first later record stays for its turn
+ * (taken now, it would be resolved before the earlier records of this
+ * ring, such as the mmap of the library its stack runs through).  Not
+ * nested, and never the ring being read (libbpf would hand out its
+ * current record again).
+ */
+static unsigned catch_up(void *ctx, uint64_t ts)
+{
+	struct recorder *r = ctx;
+	unsigned budget = r->budget, n = 0;
+	int cur = r->cur_ring;
+	uint64_t next;
+
+	if (r->catching_up || cur < 0)
+		return 0;
+	r->catching_up = true;
+	for (int i = 0; i < r->nrbs; i++) {
+		if (i == cur)
+			continue;
+		r->cur_ring = i;
+		while (ring_peek__next_ts(&r->peeks[i], &next) && next <= ts && !r->write_err) {
+			if (ring_buffer__consume(r->rbs[i]) != RING_YIELD)
+				break; /* an error stays in write_err */
+			n++;
+		}
+	}
+	r->cur_ring = cur;
+	r->catching_up = false;
+	r->budget = budget;
+	return n;
 }
 
 /*
@@ -721,7 +769,9 @@ static int consume_rings(struct recorder *r, unsigned rounds)
 			int e;
 
 			r->budget = RING_VISIT_RECORDS;
+			r->cur_ring = i;
 			e = ring_buffer__consume(r->rbs[i]);
+			r->cur_ring = -1;
 			if (e == RING_YIELD)
 				more = true;
 			else if (e < 0) {
@@ -943,6 +993,7 @@ static int recorder__finish(struct recorder *r, uint64_t t0, int ret, struct rec
 		res->has_stacks = true;
 		res->stacks_distinct = stacks__distinct(r->stacks);
 		res->stacks_lost = stacks__lost(r->stacks);
+		res->stacks_caught_up = stacks__caught_up(r->stacks);
 	}
 	if (r->mr) {
 		res->has_maps = true;
@@ -981,9 +1032,12 @@ int record__report(const struct record_opts *o, const struct record_result *res,
 			fprintf(stderr, PFX "warning: %llu malformed records skipped\n",
 				(unsigned long long)res->bad_records);
 		if (res->has_stacks && (o->verbose || res->stacks_lost))
-			fprintf(stderr, PFX "stacks: %llu distinct, %llu events without theirs\n",
+			fprintf(stderr,
+				PFX "stacks: %llu distinct, %llu events without theirs, %llu "
+				    "resolved again after reading the other CPUs' rings\n",
 				(unsigned long long)res->stacks_distinct,
-				(unsigned long long)res->stacks_lost);
+				(unsigned long long)res->stacks_lost,
+				(unsigned long long)res->stacks_caught_up);
 		if (res->write_err)
 			snprintf(lost, sizeof(lost), ", %llu not written (%s)",
 				 (unsigned long long)res->unwritten, strerror(-res->write_err));
@@ -1096,7 +1150,7 @@ static void claim_sockets(struct recorder *r)
 
 int record__run(const struct record_opts *o, struct record_result *res)
 {
-	struct recorder r = {.o = o, .go_fd = -1, .err_fd = -1, .epfd = -1};
+	struct recorder r = {.o = o, .go_fd = -1, .err_fd = -1, .epfd = -1, .cur_ring = -1};
 	struct sigaction sa = {};
 	char err[1024], why[320], exe[PATH_MAX];
 	uint64_t t0, deadline = 0, now;
@@ -1365,6 +1419,14 @@ int record__run(const struct record_opts *o, struct record_result *res)
 			e = -errno;
 		r.nrbs += r.rbs[i] != NULL;
 	}
+	if (!e && r.stacks && r.mr) {
+		r.peeks = calloc(r.nrbs, sizeof(*r.peeks));
+		e = r.peeks ? 0 : -errno;
+		for (int i = 0; !e && i < r.nrbs; i++)
+			e = ring_peek__open(&r.peeks[i], r.s.ring_fds[i]);
+		if (!e)
+			stacks__set_catch_up(r.stacks, catch_up, &r);
+	}
 	if (e) {
 		fail(res, "opening the ring buffers: %s", strerror(-e));
 		goto cleanup;
@@ -1496,9 +1558,13 @@ cleanup:
 		close(r.err_fd);
 	if (r.child && !r.child_done && ret != 0 && !r.sink)
 		waitpid(r.child, NULL, 0);
-	for (int i = 0; i < r.nrbs; i++)
+	for (int i = 0; i < r.nrbs; i++) {
 		ring_buffer__free(r.rbs[i]);
+		if (r.peeks)
+			ring_peek__close(&r.peeks[i]);
+	}
 	free(r.rbs);
+	free(r.peeks);
 	if (r.epfd >= 0)
 		close(r.epfd);
 	stacks__free(r.stacks);

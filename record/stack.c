@@ -13,6 +13,7 @@
 #include "private/block.h"
 #include "ksyms.h"
 #include "maps.h"
+#include "perfmap.h"
 #include "stack.h"
 #include "stackres.h"
 #include <bpftape/tape.h>
@@ -57,14 +58,19 @@ struct stacks {
 	struct ksyms *ks;
 	int ks_err; /* loading failed: kernel frames unknown */
 	struct stackres *sr;
-	struct maps *maps; /* the mapping tracker's (not owned), or NULL */
-	struct sbin *bins; /* by binary id */
+	struct perfmaps *pm; /* JIT'd code: /tmp/perf-PID.map */
+	struct maps *maps;   /* the mapping tracker's (not owned), or NULL */
+	struct sbin *bins;   /* by binary id */
 	size_t nbins;
 	struct sentry *tab; /* open addressing */
 	size_t nslots, n;
 	uint32_t tape;
 	unsigned depth; /* kernel frames kept once BPF's own are cut */
 	uint64_t lost;
+	stacks_catch_up_fn catch_up;
+	void *catch_up_ctx;
+	bool missed;	    /* a user frame of this resolve() lay in no mapping */
+	uint64_t caught_up; /* stacks resolved again after a catch-up */
 	struct tape_frame frames[2 * REC_STACK_MAX + 16];
 };
 
@@ -76,9 +82,10 @@ struct stacks *stacks__new(unsigned depth)
 		return NULL;
 	st->depth = depth;
 	st->sr = stackres__new(NULL);
+	st->pm = perfmaps__new(NULL);
 	st->nslots = 1024;
 	st->tab = calloc(st->nslots, sizeof(*st->tab));
-	if (!st->sr || !st->tab) {
+	if (!st->sr || !st->pm || !st->tab) {
 		stacks__free(st);
 		errno = ENOMEM;
 		return NULL;
@@ -99,6 +106,7 @@ void stacks__free(struct stacks *st)
 	free(st->bins);
 	ksyms__free(st->ks);
 	stackres__free(st->sr);
+	perfmaps__free(st->pm);
 	free(st);
 }
 
@@ -227,13 +235,37 @@ static int grow(struct stacks *st)
 }
 
 /*
- * User address @addr of @pid into @f.  The tracker knows processes that
- * have exited and gives the tape's binary ids (its mapping blocks name
- * them); /proc is read again only for what it missed (a mapping made
- * before its probes were attached), and that is handed to the tracker so
- * the id stays one.
+ * An address in no file mapping: JIT'd code, if the process's perf map
+ * names it.  The frame is named now (the map and the process may be gone
+ * when the tape is read): its binary is the map file, its address the
+ * virtual address.  @ret: a return address.
  */
-static void resolve_user(struct stacks *st, uint32_t pid, uint64_t addr, uint64_t ts,
+static bool resolve_jit(struct stacks *st, uint32_t pid, uint64_t addr, bool ret,
+			struct tape_frame *f)
+{
+	struct perfmap_hit hit;
+
+	if (perfmaps__resolve(st->pm, pid, addr, ret, &hit))
+		return false;
+	f->address = addr;
+	f->symbol = hit.name;
+	f->offset = hit.offset;
+	f->binary = hit.path;
+	/* an id of the tracker's space, its path defined by the stack block */
+	f->binary_id = st->maps ? maps__name_id(st->maps, hit.path) : 0;
+	if (st->maps && !f->binary_id)
+		f->binary = NULL; /* no id left: the writer could not name it */
+	return true;
+}
+
+/*
+ * User address @addr of @pid into @f (@ret: a return address, not the
+ * innermost frame).  The tracker knows processes that have exited and
+ * gives the tape's binary ids (its mapping blocks name them); /proc is
+ * read again only for what it missed (a mapping made before its probes
+ * were attached), and that is handed to the tracker so the id stays one.
+ */
+static void resolve_user(struct stacks *st, uint32_t pid, uint64_t addr, bool ret, uint64_t ts,
 			 struct tape_frame *f)
 {
 	struct stackres_hit hit;
@@ -242,8 +274,15 @@ static void resolve_user(struct stacks *st, uint32_t pid, uint64_t addr, uint64_
 	f->address = addr;
 	if (st->maps) {
 		if (maps__resolve(st->maps, (int)pid, addr, &mh)) {
-			if (stackres__resolve(st->sr, pid, addr, &hit))
+			int err = stackres__resolve(st->sr, pid, addr, &hit);
+
+			if (err) {
+				/* a live process's /proc says it is not a file
+				 * mapping now; a gone one's records may be late */
+				if (!resolve_jit(st, pid, addr, ret, f) && err == -ESRCH)
+					st->missed = true;
 				return;
+			}
 			maps__mmap(st->maps, (int)pid, hit.start, hit.end, hit.pgoff, hit.path, ts);
 			if (maps__resolve(st->maps, (int)pid, addr, &mh))
 				return;
@@ -271,6 +310,8 @@ static void resolve_user(struct stacks *st, uint32_t pid, uint64_t addr, uint64_
 	if (!stackres__resolve(st->sr, pid, addr, &hit)) {
 		f->binary = hit.path;
 		f->address = hit.offset;
+	} else {
+		resolve_jit(st, pid, addr, ret, f);
 	}
 }
 
@@ -310,7 +351,7 @@ static size_t resolve(struct stacks *st, const struct held *s, uint64_t ts)
 		struct tape_frame *f = &st->frames[n++];
 
 		memset(f, 0, sizeof(*f));
-		resolve_user(st, s->pid, s->ips[i], ts, f);
+		resolve_user(st, s->pid, s->ips[i], i > s->nkernel, ts, f);
 	}
 	return n;
 }
@@ -353,7 +394,8 @@ static int put_binaries(struct stacks *st, struct tape_writer *w, const struct t
 		struct sbin *b;
 		int err;
 
-		if (f[i].kernel || !f[i].binary_id || f[i].binary_id >= st->nbins)
+		/* a named user frame (JIT'd code) carries its name itself */
+		if (f[i].kernel || f[i].symbol || !f[i].binary_id || f[i].binary_id >= st->nbins)
 			continue;
 		b = &st->bins[f[i].binary_id];
 		if (b->tape == st->tape)
@@ -399,7 +441,19 @@ int64_t stacks__take(struct stacks *st, struct tape_writer *w, const struct rec_
 		st->lost++;
 		return 0;
 	}
+	st->missed = false;
 	n = resolve(st, s, h->ts);
+	/* other CPUs' stacks may be taken meanwhile: they use other held
+	 * slots, and st->frames is filled again below */
+	if (st->missed && st->catch_up && st->catch_up(st->catch_up_ctx, h->ts)) {
+		s = held_slot(st, h->cpu + 1u, false);
+		if (!s || s->kind != (h->kind & ~REC_F_STACK)) {
+			st->lost++;
+			return 0;
+		}
+		n = resolve(st, s, h->ts);
+		st->caught_up++;
+	}
 	s->key = 0;
 	hash = frames_hash(st->frames, n);
 	for (k = hash & (st->nslots - 1); st->tab[k].id; k = (k + 1) & (st->nslots - 1))
@@ -437,9 +491,16 @@ void stacks__set_maps(struct stacks *st, struct maps *m)
 	st->maps = m;
 }
 
+void stacks__set_catch_up(struct stacks *st, stacks_catch_up_fn fn, void *ctx)
+{
+	st->catch_up = fn;
+	st->catch_up_ctx = ctx;
+}
+
 void stacks__exec(struct stacks *st, uint32_t pid)
 {
 	stackres__forget(st->sr, pid);
+	perfmaps__forget(st->pm, pid);
 }
 
 void stacks__new_tape(struct stacks *st)
@@ -455,4 +516,9 @@ uint64_t stacks__lost(const struct stacks *st)
 uint64_t stacks__distinct(const struct stacks *st)
 {
 	return st->n;
+}
+
+uint64_t stacks__caught_up(const struct stacks *st)
+{
+	return st->caught_up;
 }

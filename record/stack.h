@@ -38,6 +38,18 @@ int64_t stacks__take(struct stacks *st, struct tape_writer *w, const struct rec_
  * /proc/PID/maps alone, and the writer numbers the binaries. */
 void stacks__set_maps(struct stacks *st, struct maps *m);
 
+/*
+ * Called when a user frame of a stack taken at @ts lies in no mapping the
+ * tracker knows and its process has none left in /proc: the records of
+ * other CPUs' rings up to @ts may hold its mappings (a process that
+ * exec'd on one CPU, made the event on another and exited), so the
+ * caller handles them; the number it handled, and if not 0, the stack is
+ * resolved again.  @fn may call stacks__hold() and stacks__take() for
+ * other CPUs.
+ */
+typedef unsigned (*stacks_catch_up_fn)(void *ctx, uint64_t ts);
+void stacks__set_catch_up(struct stacks *st, stacks_catch_up_fn fn, void *ctx);
+
 /* Process @pid exec'd: its old mappings no longer hold. */
 void stacks__exec(struct stacks *st, uint32_t pid);
 
@@ -46,5 +58,7 @@ void stacks__new_tape(struct stacks *st);
 
 uint64_t stacks__lost(const struct stacks *st);
 uint64_t stacks__distinct(const struct stacks *st);
+/* Stacks resolved again after a catch-up (stacks__set_catch_up()). */
+uint64_t stacks__caught_up(const struct stacks *st);
 
 #endif /* BPFTAPE_RECORD_STACK_H */

@@ -199,14 +199,20 @@ int stackres__resolve(struct stackres *sr, uint32_t pid, uint64_t addr, struct s
 	if (!p->read_ns && read_maps(sr, pid, p)) {
 		/* gone: remember that for a while, not re-read per frame */
 		p->read_ns = now_ns();
-		return -ENOENT;
+		return -ESRCH;
 	}
 	m = lookup(p, addr);
 	/* a library mapped since: read again, at most every 10 ms */
-	if (!m && now_ns() - p->read_ns > 10000000ull && !read_maps(sr, pid, p))
+	if (!m && now_ns() - p->read_ns > 10000000ull) {
+		if (read_maps(sr, pid, p)) {
+			/* gone since: what was read stays, for its frames */
+			p->read_ns = now_ns();
+			return -ESRCH;
+		}
 		m = lookup(p, addr);
+	}
 	if (!m)
-		return -ENOENT;
+		return p->n ? -ENOENT : -ESRCH; /* no mappings: gone, or a zombie */
 	hit->path = m->path;
 	hit->offset = addr - m->start + m->pgoff;
 	hit->start = m->start;

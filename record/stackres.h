@@ -26,7 +26,8 @@ struct stackres_hit {
 struct stackres *stackres__new(const char *proc);
 void stackres__free(struct stackres *sr);
 
-/* 0, or -ENOENT if @addr lies in no file mapping of @pid. */
+/* 0, or -ENOENT if @addr lies in no file mapping of @pid, -ESRCH if @pid
+ * has none to read (it is gone, or a zombie). */
 int stackres__resolve(struct stackres *sr, uint32_t pid, uint64_t addr, struct stackres_hit *hit);
 
 /* @pid's mappings are no longer valid (it exec'd). */

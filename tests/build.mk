@@ -58,3 +58,21 @@ UNIT_TESTS += tests/test_siphash.c tests/test_cli.c tests/test_predicate.c \
 	tests/test_tapes.c tests/test_output.c tests/test_info.c \
 	tests/test_recover.c tests/test_filter.c tests/test_perfetto.c \
 	tests/test_export.c
+
+# ---- record -g (issue 12): a process that exec'd on one CPU and made its
+# event on another; code named by a /tmp/perf-PID.map (JIT) ----
+ROOT_TESTS += tests/test_stacks_mig.c
+TEST_HELPERS += tests/work_stacks_mig.c
+$(OUTPUT)/tests/work_stacks_mig: ALL_CFLAGS += -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+	-fno-shrink-wrap -O1
+ROOT_TESTS += tests/test_stacks_jit.c
+UNIT_TESTS += tests/test_perfmap.c
+FUZZERS += tests/fuzz/fuzz_perfmap.c
+$(OUTPUT)/tests/test_perfmap: tests/test_perfmap.c record/perfmap.c $(LIBTAPE)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< record/perfmap.c $(LIBTAPE) \
+		-lcmocka $(FORMAT_LIBS)
+TEST_HELPERS += tests/work_stacks_jit.c
+$(OUTPUT)/tests/work_stacks_jit: ALL_CFLAGS += -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+	-fno-shrink-wrap -O1
