@@ -267,7 +267,7 @@ static int unwind_cfi(struct unwind_regs *regs, const struct unwind_stack *st, b
 		      char *err, size_t errlen)
 {
 	char path[PATH_MAX], e[300] = "";
-	uint64_t start, pgoff, bias;
+	uint64_t start, pgoff, bias, ubias;
 	struct symtest_obj o;
 	struct elfsym *es;
 
@@ -282,6 +282,9 @@ static int unwind_cfi(struct unwind_regs *regs, const struct unwind_stack *st, b
 	elfsym__free(es);
 	assert_int_equal(symtest_object(regs->ip - !exact, &o), 0);
 	assert_int_equal(bias, o.bias);
+	/* the recorder takes it from the unwind handle, without the symbols */
+	assert_int_equal(unwind__bias(objs[obj_for(path)].u, start, pgoff, &ubias), 0);
+	assert_int_equal(ubias, bias);
 	return unwind__step(objs[obj_for(path)].u, bias, st, regs, exact, err, errlen);
 }
 
@@ -357,6 +360,29 @@ static void test_libc_read(void **state)
 	assert_string_not_equal(name_of(regs.ip, true), "libc_c");
 }
 
+/* The handle keeps the rows it looked up: stepping the same snapshot again
+ * (a cached row) gives the same caller, and a row cached for one pc is not
+ * used for another. */
+static void test_rows_cached(void **state)
+{
+	struct unwind_stack st = {snap_asm.stack, snap_asm.regs.sp, snap_asm.len};
+	struct unwind_regs first = snap_asm.regs, again, regs;
+	char err[200] = "";
+
+	(void)state;
+	assert_int_equal(unwind_cfi(&first, &st, true, err, sizeof(err)), 0);
+	for (int i = 0; i < 3; i++) {
+		again = snap_asm.regs;
+		assert_int_equal(unwind_cfi(&again, &st, true, err, sizeof(err)), 0);
+		assert_memory_equal(&again, &first, sizeof(again));
+	}
+	/* the frameless function's next frame, by its own (other) row */
+	regs = first;
+	assert_int_equal(unwind_cfi(&regs, &st, false, err, sizeof(err)), 0);
+	assert_true(regs.sp > first.sp);
+	assert_string_equal(name_of(regs.ip, true), "chain_b");
+}
+
 /* Too little stack copied, an ip without CFI: gaps, not guesses. */
 static void test_gaps(void **state)
 {
@@ -416,9 +442,8 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_frameless_asm),
-		cmocka_unit_test(test_libc_read),
-		cmocka_unit_test(test_gaps),
+		cmocka_unit_test(test_frameless_asm), cmocka_unit_test(test_libc_read),
+		cmocka_unit_test(test_rows_cached),   cmocka_unit_test(test_gaps),
 		cmocka_unit_test(test_open_errors),
 	};
 	struct sigaction sa = {.sa_sigaction = on_signal, .sa_flags = SA_SIGINFO | SA_RESTART};
