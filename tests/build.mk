@@ -58,3 +58,11 @@ UNIT_TESTS += tests/test_siphash.c tests/test_cli.c tests/test_predicate.c \
 	tests/test_tapes.c tests/test_output.c tests/test_info.c \
 	tests/test_recover.c tests/test_filter.c tests/test_perfetto.c \
 	tests/test_export.c
+
+# ---- record -g --stack-copy (issue 12): the callers of libc's frameless
+# open() wrapper, recovered by its CFI at record time ----
+ROOT_TESTS += tests/test_stacks_unwind.c
+TEST_HELPERS += tests/work_unwind.c
+# frame pointers in the workload's own code, whatever the build's flags
+$(OUTPUT)/tests/work_unwind: ALL_CFLAGS += -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+	-fno-shrink-wrap -O1
