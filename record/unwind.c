@@ -26,7 +26,9 @@
 struct unwind {
 	int fd; /* -1 when the caller owns the Elf */
 	Elf *elf;
-	Dwarf_CFI *cfi;
+	Dwarf_CFI *cfi;	 /* .eh_frame, or NULL */
+	Dwarf *dw;	 /* for .debug_frame, or NULL */
+	Dwarf_CFI *dcfi; /* .debug_frame (owned by dw), or NULL */
 	size_t nsegs;
 	struct {
 		uint64_t vaddr, offset, filesz;
@@ -50,11 +52,30 @@ void unwind__free(struct unwind *u)
 	for (size_t i = 0; i < NROWS; i++)
 		free(u->rows[i].frame);
 	dwarf_cfi_end(u->cfi);
+	dwarf_end(u->dw);
 	if (u->fd >= 0) {
 		elf_end(u->elf);
 		close(u->fd);
 	}
 	free(u);
+}
+
+static bool has_section(Elf *elf, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *n;
+
+		if (gelf_getshdr(scn, &sh) && (n = elf_strptr(elf, shstrndx, sh.sh_name)) &&
+		    !strcmp(n, name))
+			return true;
+	}
+	return false;
 }
 
 struct unwind *unwind__open_elf(Elf *elf, const char *what, char *err, size_t errlen)
@@ -69,8 +90,14 @@ struct unwind *unwind__open_elf(Elf *elf, const char *what, char *err, size_t er
 	u->fd = -1;
 	u->elf = elf;
 	u->cfi = dwarf_getcfi_elf(elf);
-	if (!u->cfi) {
-		seterr(err, errlen, "%s: no .eh_frame CFI (%s)", what, dwarf_errmsg(-1));
+	/* libdw reads .debug_frame only through a Dwarf handle, which costs a
+	 * look at every debug section: only for a binary that has one */
+	if (has_section(elf, ".debug_frame") && (u->dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL)))
+		u->dcfi = dwarf_getcfi(u->dw);
+	if (!u->cfi && !u->dcfi) {
+		seterr(err, errlen, "%s: no .eh_frame or .debug_frame CFI (%s)", what,
+		       dwarf_errmsg(-1));
+		dwarf_end(u->dw);
 		free(u);
 		errno = ENOENT;
 		return NULL;
@@ -110,7 +137,9 @@ static Dwarf_Frame *row(struct unwind *u, uint64_t pc)
 
 	if (u->rows[k].frame && u->rows[k].pc == pc)
 		return u->rows[k].frame;
-	if (dwarf_cfi_addrframe(u->cfi, pc, &frame))
+	/* .eh_frame first: it is what the code runs with */
+	if ((!u->cfi || dwarf_cfi_addrframe(u->cfi, pc, &frame)) &&
+	    (!u->dcfi || dwarf_cfi_addrframe(u->dcfi, pc, &frame)))
 		return NULL;
 	free(u->rows[k].frame);
 	u->rows[k].pc = pc;
