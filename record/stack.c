@@ -587,6 +587,12 @@ uint64_t stacks__lost(const struct stacks *st)
 	return st->lost;
 }
 
+void stacks__unwind_stats(const struct stacks *st, uint64_t *unwound, uint64_t *gaps)
+{
+	*unwound = st->unwound;
+	*gaps = st->gaps;
+}
+
 uint64_t stacks__distinct(const struct stacks *st)
 {
 	return st->n;
