@@ -104,12 +104,18 @@ RECORD_LIBS += -ldw
 UNIT_TESTS += tests/test_unwind.c
 # frame pointers everywhere in it: the test walks its own frame chain
 $(OUTPUT)/tests/test_unwind: tests/test_unwind.c record/elfsym.c record/unwind.c tests/symtest.h \
-		$(LIBTAPE)
+		$(LIBTAPE) | $(OUTPUT)/tests/libwork_dbgframe.so
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -fno-omit-frame-pointer -fno-optimize-sibling-calls $(ALL_LDFLAGS) \
 		-o $@ $< record/elfsym.c record/unwind.c $(LIBTAPE) -lcmocka $(ELFSYM_LIBS) -ldw \
 		-lpthread -ldl
+
+# CFI in .debug_frame only, for test_unwind
+$(OUTPUT)/tests/libwork_dbgframe.so: tests/work_dbgframe.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g -fPIC -shared -nostdlib -fno-asynchronous-unwind-tables -fno-unwind-tables \
+		-o $@ $<
 
 # the stacks workload walks by frame pointers, whatever the build's flags
 $(OUTPUT)/tests/work_stacks: ALL_CFLAGS += -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-shrink-wrap -O1

@@ -193,9 +193,10 @@ static void usage(FILE *f)
 		"                       happened (default 1s): what a SIGKILL can lose, and how\n"
 		"                       far 'replay --follow' lags\n"
 		"  -g, --call-graph     the kernel and user call stack of every event, innermost\n"
-		"                       first (user stacks by frame pointers); each distinct\n"
-		"                       stack is stored once.  Events taken at syscall exit\n"
-		"                       (file, net, syscall) keep their user stack only\n"
+		"                       first (user stacks by frame pointers, see --stack-copy);\n"
+		"                       each distinct stack is stored once.  Events taken at\n"
+		"                       syscall exit (file, net, syscall) keep their user stack\n"
+		"                       only\n"
 		"      --stacks TYPES   stacks for these event types only (comma-separated\n"
 		"                       built-in names like open,exit or generic probe type\n"
 		"                       names); implies -g\n"
@@ -203,8 +204,11 @@ static void usage(FILE *f)
 		"127)\n"
 		"      --stack-copy BYTES\n"
 		"                       with each stack, the user registers and this much of\n"
-		"                       the user stack (at most 2047), for unwinding code\n"
-		"                       without frame pointers\n"
+		"                       the user stack (at most 2047; default 0, none): the\n"
+		"                       recorder unwinds code without frame pointers by its\n"
+		"                       CFI and names its callers (Debian 12's libc: use\n"
+		"                       256); what the copy does not reach is a marked gap.\n"
+		"                       Costs BYTES of ring per event\n"
 		"  -v, --verbose        libbpf's log and attach details\n"
 		"  -h, --help           this help\n"
 		"  -- CMD [ARGS...]     run CMD, record only it and its descendants, stop when\n"
@@ -994,6 +998,7 @@ static int recorder__finish(struct recorder *r, uint64_t t0, int ret, struct rec
 		res->stacks_distinct = stacks__distinct(r->stacks);
 		res->stacks_lost = stacks__lost(r->stacks);
 		res->stacks_caught_up = stacks__caught_up(r->stacks);
+		stacks__unwind_stats(r->stacks, &res->stacks_unwound, &res->stacks_gaps);
 	}
 	if (r->mr) {
 		res->has_maps = true;
@@ -1038,6 +1043,13 @@ int record__report(const struct record_opts *o, const struct record_result *res,
 				(unsigned long long)res->stacks_distinct,
 				(unsigned long long)res->stacks_lost,
 				(unsigned long long)res->stacks_caught_up);
+		/* how far the copies reach: what --stack-copy is tuned by */
+		if (res->has_stacks && o->verbose && o->stack_copy)
+			fprintf(stderr,
+				PFX "stacks: %llu unwound from their copy, %llu of them "
+				    "with a gap\n",
+				(unsigned long long)res->stacks_unwound,
+				(unsigned long long)res->stacks_gaps);
 		if (res->write_err)
 			snprintf(lost, sizeof(lost), ", %llu not written (%s)",
 				 (unsigned long long)res->unwritten, strerror(-res->write_err));

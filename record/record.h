@@ -40,8 +40,9 @@ struct record_result {
 	int child_status;		/* ...and this is its wait status */
 	bool has_stacks;		/* -g: stacks were recorded */
 	uint64_t stacks_distinct, stacks_lost;
-	uint64_t stacks_caught_up; /* resolved again after reading other rings */
-	bool has_maps;		   /* mappings were tracked (user stacks) */
+	uint64_t stacks_caught_up;	      /* resolved again after reading other rings */
+	uint64_t stacks_unwound, stacks_gaps; /* --stack-copy: unwound, and with a gap */
+	bool has_maps;			      /* mappings were tracked (user stacks) */
 	struct maps_stats maps;
 };
 

@@ -16,6 +16,7 @@
 #include "perfmap.h"
 #include "stack.h"
 #include "stackres.h"
+#include "unwind.h"
 #include <bpftape/tape.h>
 
 /*
@@ -32,7 +33,24 @@ struct held {
 	uint32_t pid;
 	uint32_t n;
 	uint16_t nkernel;
+	int32_t gap; /* index in ips of a gap frame (its value unused), or -1 */
 	uint64_t ips[2 * REC_STACK_MAX + 16];
+};
+
+/*
+ * CFI handles of the binaries frameless frames lie in, by the tracker's
+ * binary id, the least recently used replaced when all are taken: a few
+ * binaries (libc, ld.so, the program) hold nearly every such frame, and
+ * each handle keeps its file open and a few KiB of rows.  A binary
+ * without CFI keeps its slot too (u NULL), so it is not reopened per
+ * event.
+ */
+#define NUNWIND 32
+
+struct uslot {
+	uint32_t binary; /* 0: free */
+	uint64_t used;
+	struct unwind *u;
 };
 
 /* One distinct stack: its resolved frames, as the key of the table. */
@@ -62,7 +80,10 @@ struct stacks {
 	struct maps *maps;   /* the mapping tracker's (not owned), or NULL */
 	struct sbin *bins;   /* by binary id */
 	size_t nbins;
-	struct sentry *tab; /* open addressing */
+	struct uslot uw[NUNWIND];
+	uint64_t uw_clock;
+	uint64_t unwound, gaps; /* stacks with a copy, and those that ended in a gap */
+	struct sentry *tab;	/* open addressing */
 	size_t nslots, n;
 	uint32_t tape;
 	unsigned depth; /* kernel frames kept once BPF's own are cut */
@@ -104,6 +125,8 @@ void stacks__free(struct stacks *st)
 	for (size_t i = 0; i < st->nbins; i++)
 		tape__buf_free(&st->bins[i].body);
 	free(st->bins);
+	for (size_t i = 0; i < NUNWIND; i++)
+		unwind__free(st->uw[i].u);
 	ksyms__free(st->ks);
 	stackres__free(st->sr);
 	perfmaps__free(st->pm);
@@ -126,6 +149,127 @@ static struct held *held_slot(struct stacks *st, uint32_t key, bool create)
 	return create ? &st->held[h] : NULL;
 }
 
+/*
+ * The tracker's mapping of user address @addr of @pid.  The tracker knows
+ * processes that have exited and gives the tape's binary ids (its mapping
+ * blocks name them); /proc is read again only for what it missed (a
+ * mapping made before its probes were attached), and that is handed to
+ * the tracker so the id stays one.  0, -ENOENT, or -ESRCH: the process
+ * is gone (its mapping records may still be on their way).
+ */
+static int lookup_user(struct stacks *st, uint32_t pid, uint64_t addr, uint64_t ts,
+		       struct maps_hit *mh)
+{
+	struct stackres_hit hit;
+
+	int err;
+
+	if (!maps__resolve(st->maps, (int)pid, addr, mh))
+		return 0;
+	err = stackres__resolve(st->sr, pid, addr, &hit);
+	if (err)
+		return err;
+	maps__mmap(st->maps, (int)pid, hit.start, hit.end, hit.pgoff, hit.path, ts);
+	return maps__resolve(st->maps, (int)pid, addr, mh) ? -ENOENT : 0;
+}
+
+/* The CFI of the binary @mh names, mapped by @pid: opened once, as
+ * read_binary() reads its symbols (the file at its path if it is still
+ * the one mapped, else through /proc/PID/map_files).  NULL: none. */
+static struct unwind *cfi_of(struct stacks *st, uint32_t pid, const struct maps_hit *mh)
+{
+	struct uslot *old = &st->uw[0];
+	struct stat sb;
+	char mf[96];
+
+	for (size_t i = 0; i < NUNWIND; i++) {
+		if (st->uw[i].binary == mh->binary) {
+			st->uw[i].used = ++st->uw_clock;
+			return st->uw[i].u;
+		}
+		if (st->uw[i].used < old->used)
+			old = &st->uw[i];
+	}
+	unwind__free(old->u);
+	old->u = NULL;
+	old->binary = mh->binary;
+	old->used = ++st->uw_clock;
+	if (!stat(mh->path, &sb) && (!mh->ino || sb.st_ino == mh->ino))
+		old->u = unwind__open(mh->path, NULL, 0);
+	if (!old->u) {
+		snprintf(mf, sizeof(mf), "/proc/%u/map_files/%llx-%llx", pid,
+			 (unsigned long long)mh->start, (unsigned long long)mh->end);
+		old->u = unwind__open(mf, NULL, 0);
+	}
+	return old->u;
+}
+
+/*
+ * The user frames of @s, which are the frame-pointer walk's, recovered
+ * from the registers and stack copy of @rec: code without frame pointers
+ * (Debian's libc) hides its caller from that walk, or sends it into
+ * garbage when it uses %rbp for data.  From the registers, each frame is
+ * stepped by the CFI of its binary; as soon as a return address is one
+ * the walk also found, the walk's frames from there on are taken as they
+ * are (the chain is sound from there: frame pointers agree with the CFI).
+ * Where the CFI cannot go on (no CFI, the copy too short, a rule this
+ * does not evaluate), a gap frame, then the walk's frames after its first
+ * (callers not proven).  The unwinding is done here, where the binaries
+ * are: the tape gets the frames, never the copy.
+ */
+static void unwind_user(struct stacks *st, struct held *s, const struct rec_stack *rec)
+{
+	const uint64_t *fp = (const uint64_t *)rec->ips + rec->nkernel;
+	size_t nfp = rec->nuser, n = 0, max = st->depth < REC_STACK_MAX ? st->depth : REC_STACK_MAX;
+	struct unwind_stack mem = {fp + nfp, rec->regs[1], rec->copy_len};
+	struct unwind_regs regs = {rec->regs[0], rec->regs[1], rec->regs[2]};
+	uint64_t out[REC_STACK_MAX + 1];
+	bool exact = true;
+	int rc = 0;
+
+	/* registers the walk did not start from (a kernel thread, an
+	 * interrupted task) have nothing to add to it */
+	if (!nfp || fp[0] != regs.ip || !st->maps)
+		return;
+	st->unwound++;
+	out[n++] = regs.ip;
+	while (n < max) {
+		/* a return address is looked up by its call, at ip - 1 */
+		uint64_t at = regs.ip - !exact, bias;
+		struct maps_hit mh;
+		struct unwind *u;
+
+		if (lookup_user(st, s->pid, at, rec->hdr.ts, &mh) ||
+		    !(u = cfi_of(st, s->pid, &mh)) ||
+		    unwind__bias(u, mh.start, mh.offset - (at - mh.start), &bias)) {
+			rc = -ENOENT;
+			break;
+		}
+		rc = unwind__step(u, bias, &mem, &regs, exact, NULL, 0);
+		if (rc || !regs.ip) /* the outermost frame */
+			break;
+		exact = false;
+		for (size_t j = 1; j < nfp; j++) {
+			if (fp[j] != regs.ip)
+				continue;
+			while (j < nfp && n < max)
+				out[n++] = fp[j++];
+			goto done;
+		}
+		out[n++] = regs.ip;
+	}
+	if (rc < 0 && n < max) {
+		s->gap = (int32_t)(s->nkernel + n);
+		out[n++] = 0;
+		st->gaps++;
+		for (size_t j = 1; j < nfp && n < max; j++)
+			out[n++] = fp[j];
+	}
+done:
+	memcpy(s->ips + s->nkernel, out, n * 8);
+	s->n = s->nkernel + n;
+}
+
 int stacks__hold(struct stacks *st, const struct rec_stack *rec, size_t size)
 {
 	size_t n;
@@ -145,8 +289,10 @@ int stacks__hold(struct stacks *st, const struct rec_stack *rec, size_t size)
 	s->nkernel = rec->nkernel;
 	s->n = n;
 	memcpy(s->ips, rec->ips, n * 8);
-	/* TODO(unwind): rec->regs and the stack copy (STACK_F_REGS) go to
-	 * the CFI unwinder here, to recover the callers of frameless code */
+	s->gap = -1;
+	if ((rec->flags & STACK_F_REGS) && rec->copy_len <= REC_STACK_COPY &&
+	    size >= sizeof(*rec) + n * 8 + rec->copy_len)
+		unwind_user(st, s, rec);
 	return 0;
 }
 
@@ -273,19 +419,14 @@ static void resolve_user(struct stacks *st, uint32_t pid, uint64_t addr, bool re
 
 	f->address = addr;
 	if (st->maps) {
-		if (maps__resolve(st->maps, (int)pid, addr, &mh)) {
-			int err = stackres__resolve(st->sr, pid, addr, &hit);
+		int err = lookup_user(st, pid, addr, ts, &mh);
 
-			if (err) {
-				/* a live process's /proc says it is not a file
-				 * mapping now; a gone one's records may be late */
-				if (!resolve_jit(st, pid, addr, ret, f) && err == -ESRCH)
-					st->missed = true;
-				return;
-			}
-			maps__mmap(st->maps, (int)pid, hit.start, hit.end, hit.pgoff, hit.path, ts);
-			if (maps__resolve(st->maps, (int)pid, addr, &mh))
-				return;
+		if (err) {
+			/* a live process's /proc says it is not a file
+			 * mapping now; a gone one's records may be late */
+			if (!resolve_jit(st, pid, addr, ret, f) && err == -ESRCH)
+				st->missed = true;
+			return;
 		}
 		f->binary = mh.path;
 		f->binary_id = mh.binary;
@@ -351,7 +492,10 @@ static size_t resolve(struct stacks *st, const struct held *s, uint64_t ts)
 		struct tape_frame *f = &st->frames[n++];
 
 		memset(f, 0, sizeof(*f));
-		resolve_user(st, s->pid, s->ips[i], i > s->nkernel, ts, f);
+		if ((int32_t)i == s->gap)
+			f->gap = 1; /* no address, no binary: nothing is claimed */
+		else
+			resolve_user(st, s->pid, s->ips[i], i > s->nkernel, ts, f);
 	}
 	return n;
 }
@@ -511,6 +655,12 @@ void stacks__new_tape(struct stacks *st)
 uint64_t stacks__lost(const struct stacks *st)
 {
 	return st->lost;
+}
+
+void stacks__unwind_stats(const struct stacks *st, uint64_t *unwound, uint64_t *gaps)
+{
+	*unwound = st->unwound;
+	*gaps = st->gaps;
 }
 
 uint64_t stacks__distinct(const struct stacks *st)

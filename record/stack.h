@@ -57,6 +57,9 @@ void stacks__exec(struct stacks *st, uint32_t pid);
 void stacks__new_tape(struct stacks *st);
 
 uint64_t stacks__lost(const struct stacks *st);
+/* Stacks unwound from a stack copy (--stack-copy), and how many of them
+ * have a gap frame: where the copy or the CFI ran out. */
+void stacks__unwind_stats(const struct stacks *st, uint64_t *unwound, uint64_t *gaps);
 uint64_t stacks__distinct(const struct stacks *st);
 /* Stacks resolved again after a catch-up (stacks__set_catch_up()). */
 uint64_t stacks__caught_up(const struct stacks *st);

@@ -17,10 +17,26 @@
 #define DW_RSP 7
 #define DW_RA  16
 
+/* PT_LOAD segments kept for unwind__bias(); a binary has 2 to 4 */
+#define NSEGS 16
+/* rows kept, by pc: a recording steps through the same few call sites
+ * (one syscall wrapper, its callers) millions of times */
+#define NROWS 64
+
 struct unwind {
 	int fd; /* -1 when the caller owns the Elf */
 	Elf *elf;
-	Dwarf_CFI *cfi;
+	Dwarf_CFI *cfi;	 /* .eh_frame, or NULL */
+	Dwarf *dw;	 /* for .debug_frame, or NULL */
+	Dwarf_CFI *dcfi; /* .debug_frame (owned by dw), or NULL */
+	size_t nsegs;
+	struct {
+		uint64_t vaddr, offset, filesz;
+	} segs[NSEGS];
+	struct {
+		uint64_t pc;
+		Dwarf_Frame *frame; /* NULL: empty */
+	} rows[NROWS];
 };
 
 #define seterr(err, errlen, ...)                                                                   \
@@ -33,12 +49,33 @@ void unwind__free(struct unwind *u)
 {
 	if (!u)
 		return;
+	for (size_t i = 0; i < NROWS; i++)
+		free(u->rows[i].frame);
 	dwarf_cfi_end(u->cfi);
+	dwarf_end(u->dw);
 	if (u->fd >= 0) {
 		elf_end(u->elf);
 		close(u->fd);
 	}
 	free(u);
+}
+
+static bool has_section(Elf *elf, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *n;
+
+		if (gelf_getshdr(scn, &sh) && (n = elf_strptr(elf, shstrndx, sh.sh_name)) &&
+		    !strcmp(n, name))
+			return true;
+	}
+	return false;
 }
 
 struct unwind *unwind__open_elf(Elf *elf, const char *what, char *err, size_t errlen)
@@ -53,13 +90,61 @@ struct unwind *unwind__open_elf(Elf *elf, const char *what, char *err, size_t er
 	u->fd = -1;
 	u->elf = elf;
 	u->cfi = dwarf_getcfi_elf(elf);
-	if (!u->cfi) {
-		seterr(err, errlen, "%s: no .eh_frame CFI (%s)", what, dwarf_errmsg(-1));
+	/* libdw reads .debug_frame only through a Dwarf handle, which costs a
+	 * look at every debug section: only for a binary that has one */
+	if (has_section(elf, ".debug_frame") && (u->dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL)))
+		u->dcfi = dwarf_getcfi(u->dw);
+	if (!u->cfi && !u->dcfi) {
+		seterr(err, errlen, "%s: no .eh_frame or .debug_frame CFI (%s)", what,
+		       dwarf_errmsg(-1));
+		dwarf_end(u->dw);
 		free(u);
 		errno = ENOENT;
 		return NULL;
 	}
+	for (size_t i = 0, n = 0; !elf_getphdrnum(elf, &n) && i < n && u->nsegs < NSEGS; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		u->segs[u->nsegs].vaddr = ph.p_vaddr;
+		u->segs[u->nsegs].offset = ph.p_offset;
+		u->segs[u->nsegs++].filesz = ph.p_filesz;
+	}
 	return u;
+}
+
+int unwind__bias(const struct unwind *u, uint64_t map_start, uint64_t pgoff, uint64_t *bias)
+{
+	/* as elfsym__bias(): a mapping starts on a page boundary, so pgoff
+	 * may precede the segment's own offset by less than a page */
+	for (size_t i = 0; i < u->nsegs; i++) {
+		uint64_t off = u->segs[i].offset, len = u->segs[i].filesz;
+
+		if (pgoff - (off & ~4095ull) < (len ? len : 1) + (off & 4095)) {
+			*bias = map_start - pgoff - (u->segs[i].vaddr - off);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* The CFI row for @pc, cached in @u (owned by it). */
+static Dwarf_Frame *row(struct unwind *u, uint64_t pc)
+{
+	size_t k = (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 58) % NROWS;
+	Dwarf_Frame *frame = NULL;
+
+	if (u->rows[k].frame && u->rows[k].pc == pc)
+		return u->rows[k].frame;
+	/* .eh_frame first: it is what the code runs with */
+	if ((!u->cfi || dwarf_cfi_addrframe(u->cfi, pc, &frame)) &&
+	    (!u->dcfi || dwarf_cfi_addrframe(u->dcfi, pc, &frame)))
+		return NULL;
+	free(u->rows[k].frame);
+	u->rows[k].pc = pc;
+	u->rows[k].frame = frame;
+	return frame;
 }
 
 struct unwind *unwind__open(const char *path, char *err, size_t errlen)
@@ -290,15 +375,15 @@ int unwind__step(struct unwind *u, uint64_t bias, const struct unwind_stack *st,
 	bool is_value, undef;
 	int ra, rc;
 
-	if (dwarf_cfi_addrframe(u->cfi, pc, &frame)) {
+	frame = row(u, pc);
+	if (!frame) {
 		seterr(err, errlen, "no CFI for vaddr 0x%llx", (unsigned long long)pc);
 		return -ENOENT;
 	}
 	ra = dwarf_frame_info(frame, NULL, NULL, NULL);
 	if (dwarf_frame_cfa(frame, &ops, &nops) || !nops) {
-		rc = -EINVAL;
 		seterr(err, errlen, "vaddr 0x%llx: no CFA rule", (unsigned long long)pc);
-		goto out;
+		return -EINVAL;
 	}
 	if ((rc = eval(ops, nops, regs, 0, false, st, &cfa, &is_value))) {
 		seterr(err, errlen, "vaddr 0x%llx: the CFA rule %s", (unsigned long long)pc,
@@ -337,7 +422,6 @@ int unwind__step(struct unwind *u, uint64_t bias, const struct unwind_stack *st,
 	*regs = out;
 	rc = 0;
 out:
-	free(frame);
 	return rc;
 }
 

@@ -38,15 +38,24 @@ struct unwind_stack {
 struct unwind;
 
 /*
- * The CFI of the binary at @path (its .eh_frame, which stripping keeps).  NULL + errno (the open's
- * errno, ENOEXEC for what is not ELF, ENOENT for a binary without CFI); @err (may be NULL) gets
- * "PATH: what".
+ * The CFI of the binary at @path: its .eh_frame, which stripping keeps, and its .debug_frame if
+ * it has one (code built without unwind tables but with -g), asked where .eh_frame has no entry.
+ * NULL + errno (the open's errno, ENOEXEC for what is not ELF, ENOENT for a binary with neither);
+ * @err (may be NULL) gets "PATH: what".  A handle keeps its file open (a deleted binary stays
+ * readable) and the last rows it looked up (a few KiB, bounded).
  */
 struct unwind *unwind__open(const char *path, char *err, size_t errlen);
 /* The same over an Elf the caller keeps open (and ends after
  * unwind__free()). */
 struct unwind *unwind__open_elf(Elf *elf, const char *what, char *err, size_t errlen);
 void unwind__free(struct unwind *u);
+
+/*
+ * The load bias (run-time address - vaddr) of a mapping of @u's binary at @map_start whose
+ * file offset is @pgoff (bytes), from the PT_LOAD segment holding it: the same as
+ * elfsym__bias(), without reading symbols.  0, or -ENOENT if no segment holds @pgoff.
+ */
+int unwind__bias(const struct unwind *u, uint64_t map_start, uint64_t pgoff, uint64_t *bias);
 
 /* unwind__step() reached the outermost frame (the CFI says the return
  * address is undefined: _start, clone's child): no caller, not a gap. */

@@ -76,3 +76,10 @@ $(OUTPUT)/tests/test_perfmap: tests/test_perfmap.c record/perfmap.c $(LIBTAPE)
 TEST_HELPERS += tests/work_stacks_jit.c
 $(OUTPUT)/tests/work_stacks_jit: ALL_CFLAGS += -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
 	-fno-shrink-wrap -O1
+# ---- record -g --stack-copy (issue 12): the callers of libc's frameless
+# open() wrapper, recovered by its CFI at record time ----
+ROOT_TESTS += tests/test_stacks_unwind.c
+TEST_HELPERS += tests/work_unwind.c
+# frame pointers in the workload's own code, whatever the build's flags
+$(OUTPUT)/tests/work_unwind: ALL_CFLAGS += -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+	-fno-shrink-wrap -O1

@@ -48,7 +48,8 @@ struct snap {
 };
 
 static struct snap snap_asm, snap_libc;
-static uint64_t stack_end; /* end of the [stack] mapping */
+static uint64_t stack_end;	/* end of the [stack] mapping */
+static char self_dir[PATH_MAX]; /* where this test and its helpers are */
 
 /* Copy live stack memory, other frames' ASan redzones included (under
  * `make sanitize`), as the kernel's copy would. */
@@ -267,7 +268,7 @@ static int unwind_cfi(struct unwind_regs *regs, const struct unwind_stack *st, b
 		      char *err, size_t errlen)
 {
 	char path[PATH_MAX], e[300] = "";
-	uint64_t start, pgoff, bias;
+	uint64_t start, pgoff, bias, ubias;
 	struct symtest_obj o;
 	struct elfsym *es;
 
@@ -282,6 +283,9 @@ static int unwind_cfi(struct unwind_regs *regs, const struct unwind_stack *st, b
 	elfsym__free(es);
 	assert_int_equal(symtest_object(regs->ip - !exact, &o), 0);
 	assert_int_equal(bias, o.bias);
+	/* the recorder takes it from the unwind handle, without the symbols */
+	assert_int_equal(unwind__bias(objs[obj_for(path)].u, start, pgoff, &ubias), 0);
+	assert_int_equal(ubias, bias);
 	return unwind__step(objs[obj_for(path)].u, bias, st, regs, exact, err, errlen);
 }
 
@@ -357,6 +361,29 @@ static void test_libc_read(void **state)
 	assert_string_not_equal(name_of(regs.ip, true), "libc_c");
 }
 
+/* The handle keeps the rows it looked up: stepping the same snapshot again
+ * (a cached row) gives the same caller, and a row cached for one pc is not
+ * used for another. */
+static void test_rows_cached(void **state)
+{
+	struct unwind_stack st = {snap_asm.stack, snap_asm.regs.sp, snap_asm.len};
+	struct unwind_regs first = snap_asm.regs, again, regs;
+	char err[200] = "";
+
+	(void)state;
+	assert_int_equal(unwind_cfi(&first, &st, true, err, sizeof(err)), 0);
+	for (int i = 0; i < 3; i++) {
+		again = snap_asm.regs;
+		assert_int_equal(unwind_cfi(&again, &st, true, err, sizeof(err)), 0);
+		assert_memory_equal(&again, &first, sizeof(again));
+	}
+	/* the frameless function's next frame, by its own (other) row */
+	regs = first;
+	assert_int_equal(unwind_cfi(&regs, &st, false, err, sizeof(err)), 0);
+	assert_true(regs.sp > first.sp);
+	assert_string_equal(name_of(regs.ip, true), "chain_b");
+}
+
 /* Too little stack copied, an ip without CFI: gaps, not guesses. */
 static void test_gaps(void **state)
 {
@@ -390,6 +417,43 @@ static void test_gaps(void **state)
 	assert_int_equal(unwind__step_fp(&st, &regs), UNWIND_END);
 }
 
+/* CFI in .debug_frame only (tests/work_dbgframe.c): found there, since
+ * .eh_frame has none for it. */
+static void test_debug_frame(void **state)
+{
+	char path[PATH_MAX + 32], err[300] = "";
+	uint64_t stack[4] = {0x123456789a, 0, 0, 0};
+	struct unwind_stack st = {stack, 0x7000, sizeof(stack)};
+	struct unwind_regs regs;
+	struct symtest_obj o;
+	int (*leaf)(int);
+	struct unwind *u;
+	void *h;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/libwork_dbgframe.so", self_dir);
+	h = dlopen(path, RTLD_NOW);
+	if (!h)
+		fail_msg("%s", dlerror());
+	leaf = (int (*)(int))dlsym(h, "dbgframe_leaf");
+	assert_non_null(leaf);
+	assert_int_equal(leaf(2), 7);
+	assert_int_equal(symtest_object((uintptr_t)leaf, &o), 0);
+	u = unwind__open(path, err, sizeof(err));
+	if (!u)
+		fail_msg("%s", err);
+	/* at its entry: the return address at sp, the caller's sp above it,
+	 * rbp untouched */
+	regs = (struct unwind_regs){(uintptr_t)leaf, 0x7000, 0x9999};
+	if (unwind__step(u, o.bias, &st, &regs, true, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(regs.ip, 0x123456789a);
+	assert_int_equal(regs.sp, 0x7008);
+	assert_int_equal(regs.bp, 0x9999);
+	unwind__free(u);
+	dlclose(h);
+}
+
 static void test_open_errors(void **state)
 {
 	char err[300] = "";
@@ -416,10 +480,9 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_frameless_asm),
-		cmocka_unit_test(test_libc_read),
-		cmocka_unit_test(test_gaps),
-		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_frameless_asm), cmocka_unit_test(test_libc_read),
+		cmocka_unit_test(test_rows_cached),   cmocka_unit_test(test_gaps),
+		cmocka_unit_test(test_debug_frame),   cmocka_unit_test(test_open_errors),
 	};
 	struct sigaction sa = {.sa_sigaction = on_signal, .sa_flags = SA_SIGINFO | SA_RESTART};
 	pthread_t self = pthread_self(), t;
@@ -428,6 +491,14 @@ int main(void)
 	uint64_t off;
 	int x = 0;
 
+	{
+		ssize_t len = readlink("/proc/self/exe", self_dir, sizeof(self_dir) - 1);
+
+		if (len <= 0)
+			return 1;
+		self_dir[len] = 0;
+		*strrchr(self_dir, '/') = 0;
+	}
 	/* the top of the stack, so that copies stop there */
 	{
 		FILE *f = fopen("/proc/self/maps", "r");

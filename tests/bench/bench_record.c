@@ -19,6 +19,11 @@
  * record at fexit/do_sys_openat2 where the kernel allows it.
  * BENCH_PROG_STATS=1 prints each floor program's own ns per run.
  *
+ * `-e open -g` runs twice, without and with a stack copy of
+ * BENCH_STACK_COPY bytes (default 512), for the cost of the copy: ring
+ * bytes per record, the storm's CPU (the copy is taken in its context)
+ * and the recorder's (which unwinds from it).
+ *
  * Env: BPFTAPE (path to bpftape), OUTPUT (scratch dir), BENCH_ITERS
  * (default 1000000), BENCH_RUNS (default 5 interleaved rounds, the median
  * is kept), BENCH_QUICK=1 (200000 iterations, one round), BENCH_CPU (the
@@ -118,6 +123,7 @@ struct run {
 	uint64_t events; /* bpftape's summary */
 	uint64_t drops;	 /* bpftape's summary */
 	uint64_t bytes;	 /* output file size */
+	double ring_rec; /* bytes per ring record (bpftape -v), 0 if not printed */
 };
 
 /*
@@ -172,6 +178,9 @@ static int run_cmd(char *const argv[], struct run *out)
 			out->drops = dr;
 		} else if (sscanf(line, "bpftape record: recorder CPU %lf s", &cpu) == 1) {
 			out->cpu_s = cpu; /* its own, without the recorded commands */
+		} else if (sscanf(line, "bpftape record: ring: %llu records, %lf bytes", &ev,
+				  &cpu) == 2) {
+			out->ring_rec = cpu;
 		} else if (strstr(line, "error") || strstr(line, "cannot") ||
 			   strstr(line, "failed")) {
 			fprintf(stderr, "  [%s] %s", argv[0], line);
@@ -397,6 +406,8 @@ enum {
 	OPEN_SMALL,
 	FILEEV,
 	GENERIC,
+	OPEN_G,
+	OPEN_G_COPY,
 	NMODES
 };
 static const char *const names[NMODES] = {
@@ -411,9 +422,11 @@ static const char *const names[NMODES] = {
 	"bpftape record -e open --buffer 512K (perf's)",
 	"bpftape record -e file (2 events/iter)",
 	"bpftape -e tracepoint:syscalls:sys_enter_openat",
+	"bpftape record -e open -g",
+	"bpftape record -e open -g --stack-copy N",
 };
 /* events per iteration of each mode */
-static const int per_iter[NMODES] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1};
+static const int per_iter[NMODES] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1};
 
 /* One table: ns/iter, extra ns per event, ratios to perf and to the floor. */
 static void print_table(const double med[NMODES], const double lo[NMODES], const double hi[NMODES])
@@ -439,6 +452,7 @@ static void print_table(const double med[NMODES], const double lo[NMODES], const
 int main(int argc, char **argv)
 {
 	const char *bpftape = getenv("BPFTAPE"), *outdir = getenv("OUTPUT");
+	const char *copy = getenv("BENCH_STACK_COPY") ? getenv("BENCH_STACK_COPY") : "512";
 	long iters = getenv("BENCH_ITERS") ? atol(getenv("BENCH_ITERS")) : 1000000;
 	int runs = getenv("BENCH_RUNS") ? atoi(getenv("BENCH_RUNS")) : 5;
 	char self[4096], its[32], tape[4096], perfdata[4096], both[3 * 4096];
@@ -518,9 +532,28 @@ int main(int argc, char **argv)
 					    its,
 					    STORM_FILE,
 					    NULL};
+			/* stacks (issue 12): the storm's open() is libc's, without
+			 * frame pointers; -v for the recorder's CPU and ring bytes */
+			char *stk_argv[] = {(char *)bpftape,
+					    "record",
+					    "-v",
+					    "-e",
+					    "open",
+					    "-g",
+					    "--stack-copy",
+					    m == OPEN_G_COPY ? (char *)copy : "0",
+					    "-o",
+					    tape,
+					    "--",
+					    self,
+					    "--storm",
+					    its,
+					    STORM_FILE,
+					    NULL};
 			char *const *av = m == UNTRACED	    ? storm_argv
 					  : m == PERF	    ? perf_argv
 					  : m <= FLOOR_PERF ? floor_argv
+					  : m >= OPEN_G	    ? stk_argv
 							    : rec_argv;
 			struct run res = {};
 
@@ -569,6 +602,13 @@ int main(int argc, char **argv)
 	       last[GENERIC].events ? (double)last[GENERIC].bytes / last[GENERIC].events : 0,
 	       (unsigned long long)last[GENERIC].events);
 	printf("  drops over all bpftape runs: %llu (target 0)\n", (unsigned long long)drops);
+	for (int m = OPEN_G; m <= OPEN_G_COPY; m++)
+		printf("  -e open -g --stack-copy %s: ring %.1f B/record, tape %.2f B/event, "
+		       "recorder CPU %.0f ns/event (%llu events)\n",
+		       m == OPEN_G_COPY ? copy : "0", last[m].ring_rec,
+		       last[m].events ? (double)last[m].bytes / last[m].events : 0,
+		       last[m].events ? 1e9 * last[m].cpu_s / last[m].events : 0,
+		       (unsigned long long)last[m].events);
 
 	/* highest rate: one storm per core, the whole `file` family, system-wide
 	 * filtering by the command's tree */
