@@ -68,20 +68,41 @@ size_t stackfold__frame_name(const struct tape_frame *f, bool kernel_suffix, cha
 	return n;
 }
 
+/* The name of @f whole (a Rust or C++ symbol runs to hundreds of bytes):
+ * in @tmp when it fits, else malloc'ed; NULL on ENOMEM. */
+static char *frame_name(const struct tape_frame *f, bool kernel_suffix, char *tmp, size_t cap,
+			size_t *len)
+{
+	char *p;
+
+	*len = stackfold__frame_name(f, kernel_suffix, tmp, cap);
+	if (*len < cap)
+		return tmp;
+	p = malloc(*len + 1);
+	if (p)
+		stackfold__frame_name(f, kernel_suffix, p, *len + 1);
+	return p;
+}
+
 /* The frame's name as a folded line may hold it: ';' separates frames and a
  * line ends the record, so those (and other control bytes) become '_'.
  * Spaces stay: the count is the last word of the line. */
 static void sb_frame(struct sb *s, const struct tape_frame *f)
 {
-	char tmp[512];
-	size_t n = stackfold__frame_name(f, true, tmp, sizeof(tmp));
+	char tmp[256], *name;
+	size_t n;
 
-	if (n >= sizeof(tmp))
-		n = sizeof(tmp) - 1;
+	name = frame_name(f, true, tmp, sizeof(tmp), &n);
+	if (!name) {
+		s->oom = true;
+		return;
+	}
 	for (size_t i = 0; i < n; i++)
-		if (tmp[i] == ';' || (unsigned char)tmp[i] < 0x20 || tmp[i] == 0x7f)
-			tmp[i] = '_';
-	sb_put(s, tmp, n);
+		if (name[i] == ';' || (unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			name[i] = '_';
+	sb_put(s, name, n);
+	if (name != tmp)
+		free(name);
 }
 
 /*
@@ -396,16 +417,20 @@ static int chrome_frame(void *ctx, const struct tape_frame *f)
 {
 	struct sframes *t = ctx;
 	const char *cat = category_of(f);
-	char name[512];
+	char tmp[256], *name;
 	uint32_t *slot;
+	size_t len;
+	int rc = -ENOMEM;
 
-	stackfold__frame_name(f, false, name, sizeof(name));
+	name = frame_name(f, false, tmp, sizeof(tmp), &len);
+	if (!name)
+		return -ENOMEM;
 	if ((t->n + 1) * 2 > t->scap) {
 		size_t cap = t->scap ? t->scap * 2 : 1024;
 		uint32_t *s = calloc(cap, sizeof(*s));
 
 		if (!s)
-			return -ENOMEM;
+			goto out;
 		for (size_t i = 0; i < t->n; i++)
 			*sslot(t, s, cap, t->nodes[i].parent, t->nodes[i].name, t->nodes[i].cat) =
 				(uint32_t)i + 1;
@@ -422,7 +447,7 @@ static int chrome_frame(void *ctx, const struct tape_frame *f)
 
 			nn = realloc(t->nodes, cap * sizeof(*nn));
 			if (!nn)
-				return -ENOMEM;
+				goto out;
 			t->nodes = nn;
 			t->ncap = cap;
 		}
@@ -433,12 +458,16 @@ static int chrome_frame(void *ctx, const struct tape_frame *f)
 		if (!nn->name || !nn->cat) {
 			free(nn->name);
 			free(nn->cat);
-			return -ENOMEM;
+			goto out;
 		}
 		*slot = (uint32_t)++t->n;
 	}
 	t->cur = *slot;
-	return 0;
+	rc = 0;
+out:
+	if (name != tmp)
+		free(name);
+	return rc;
 }
 
 static size_t lhash(uint64_t key, size_t cap)

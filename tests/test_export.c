@@ -353,7 +353,6 @@ static void test_perfetto_framing(void **state)
 
 /* ---- stacks ---------------------------------------------------------------- */
 
-
 static void stk_open_tape(void)
 {
 	if (sfd >= 0)
@@ -567,6 +566,56 @@ static void test_chrome_stacks(void **state)
 	unit_run_free(&r);
 }
 
+/* A symbol of 600 bytes (Rust and C++ names run long) and one with the
+ * folded format's separators in it. */
+static char long_sym[601];
+
+static int write_long(struct tape_writer *w)
+{
+	const struct tape_frame fr[] = {
+		{.symbol = long_sym, .kernel = 1},
+		{.symbol = "odd;name\nhere", .kernel = 1},
+	};
+	int ids[G_NTYPES], rc;
+
+	for (int i = 0; i < G_NTYPES; i++)
+		if ((ids[i] = tape_writer__add_type(w, &golden_types[i])) < 0)
+			return ids[i];
+	if ((rc = tape_writer__add_stack(w, 1, fr, 2)) ||
+	    (rc = stk_open(w, ids, 1000, 7, "app", "/srv/a", 1)))
+		return rc;
+	return tape_writer__finish(w);
+}
+
+static void test_long_names(void **state)
+{
+	struct golden_mem m = {0};
+	char p[64], want[700];
+	struct unit_run r;
+	int fd;
+
+	(void)state;
+	memset(long_sym, 'x', 600);
+	long_sym[0] = 'L';
+	assert_int_equal(golden_write_mem(&m, write_long), 0);
+	fd = unit_memfd(m.data, m.len, p, sizeof(p));
+	r = UNIT_RUN(cmd_export, "export", "--format", "folded", p);
+	assert_int_equal(r.rc, 0);
+	snprintf(want, sizeof(want), "app;odd_name_here_[k];%s_[k] 1\n", long_sym);
+	assert_string_equal(r.out, want);
+	unit_run_free(&r);
+	r = UNIT_RUN(cmd_export, "export", "--format", "chrome", p);
+	assert_int_equal(r.rc, 0);
+	well_formed(r.out);
+	snprintf(want, sizeof(want), "{\"name\":\"%s\",\"category\":\"kernel\",\"parent\":\"1\"}",
+		 long_sym);
+	must(r.out, want);
+	must(r.out, "{\"name\":\"odd;name\\nhere\",\"category\":\"kernel\"}");
+	unit_run_free(&r);
+	close(fd);
+	free(m.data);
+}
+
 static void test_usage(void **state)
 {
 	struct unit_run r;
@@ -609,6 +658,7 @@ int main(void)
 		cmocka_unit_test(test_folded_weight),
 		cmocka_unit_test(test_frame_name),
 		cmocka_unit_test(test_chrome_stacks),
+		cmocka_unit_test(test_long_names),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
