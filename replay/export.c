@@ -26,8 +26,9 @@ enum { OPT_FORMAT = 1, OPT_WEIGHT };
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: bpftape export --format perfetto|chrome|csv|folded [-o OUT] [PREDICATES] "
-		"FILE...\n\n"
+		"Usage: bpftape export --format perfetto|chrome|csv|folded [--weight "
+		"count|latency]\n"
+		"                      [-o OUT] [PREDICATES] FILE...\n\n"
 		"Export events for other tools.\n\n"
 		"  --format perfetto Perfetto's protobuf trace (about 10-30 bytes an event):\n"
 		"                    open it in https://ui.perfetto.dev.  Processes and\n"
@@ -53,10 +54,10 @@ static void usage(FILE *f)
 		"                    distinct stack, sorted; kernel frames end in _[k],\n"
 		"                    unnamed ones are [BINARY]; events without a stack\n"
 		"                    count under their comm alone\n"
-		"  --weight count|latency\n"
-		"                    what a folded line counts: events, or the ns of\n"
-		"                    latency of 'syscall' events (others left out); by\n"
-		"                    default latency when every selected event has one\n"
+		"  --weight W        what a folded line counts: count (events) or latency\n"
+		"                    (ns of the 'syscall' events' latency, other events\n"
+		"                    left out); default: latency when every selected\n"
+		"                    event has one, else count\n"
 		"  -o, --output OUT  write to OUT instead of standard output (-: standard\n"
 		"                    output too)\n"
 		"  -h, --help        this help\n\n" PRED_HELP "\n" CLI_STDIN_HELP "\nExamples:\n"
@@ -182,7 +183,6 @@ static void chrome_args(struct out *o, const struct tape_event *ev, int skip1, i
 	out__putc(o, '}');
 }
 
-/* @base: what the event's host adds to its pid and tid (0 with one host). */
 /* The innermost frame of the event's stack: the stack a trace viewer shows
  * for a slice or an instant. */
 static void chrome_sf(struct out *o, uint32_t sf)
@@ -195,7 +195,8 @@ static void chrome_sf(struct out *o, uint32_t sf)
 	out__u64(o, sf);
 }
 
-/* @sf: the event's stackFrames id, 0 for none. */
+/* @base: what the event's host adds to its pid and tid (0 with one host);
+ * @sf: the event's stackFrames id, 0 for none. */
 static void chrome_event(struct out *o, const struct render *rd, const struct tape_event *ev,
 			 uint64_t base, uint32_t sf, bool *first)
 {
