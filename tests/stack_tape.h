@@ -10,10 +10,12 @@
  * stk_inner, stk_middle, stk_outer, an unnamed frame of STK_LIB.
  * Stack 2: stk_inner (a gap: unwinding stopped there), stk_outer.
  * Stack 3: a user frame of no known binary.
+ * Stack 4: stack 1 from another call site in stk_inner (folds into it).
  * Events: "app" (pid 7) opens twice with stack 1; "app" (pid 8) once with
  * stack 1; "app" (pid 7) once with stack 2; "my app" (pid 9) once without a
  * stack; "app" (pid 7) two syscall events with stack 1, latencies 1000 and
- * 500 ns; "web" (pid 10) one open with stack 3.
+ * 500 ns; "web" (pid 10) one open with stack 3; "app" (pid 7) one open with
+ * stack 4.
  */
 #ifndef BPFTAPE_TESTS_STACK_TAPE_H
 #define BPFTAPE_TESTS_STACK_TAPE_H
@@ -98,6 +100,7 @@ static inline int stk_write(struct tape_writer *w)
 		{.address = 0x1050, .binary = STK_LIB, .binary_id = 1},
 	};
 	const struct tape_frame s3[] = {{.address = 0x4242}};
+	struct tape_frame s4[6];
 	int ids[G_NTYPES], rc;
 
 	for (int i = 0; i < G_NTYPES; i++) {
@@ -119,7 +122,10 @@ static inline int stk_write(struct tape_writer *w)
 		if ((rc = tape_writer__add_mapping(w, &m, STK_LIB)))
 			return rc;
 	}
+	memcpy(s4, s1, sizeof(s4));
+	s4[2].address = 0x1280;
 	if ((rc = stk_binary(w)) || (rc = tape_writer__add_stack(w, 1, s1, 6)) ||
+	    (rc = tape_writer__add_stack(w, 4, s4, 6)) ||
 	    (rc = tape_writer__add_stack(w, 2, s2, 2)) ||
 	    (rc = tape_writer__add_stack(w, 3, s3, 1)))
 		return rc;
@@ -130,7 +136,8 @@ static inline int stk_write(struct tape_writer *w)
 	    (rc = stk_open(w, ids, 5000, 9, "my app", "/srv/e", 0)) ||
 	    (rc = stk_syscall(w, ids, 6000, 7, "app", 1000, 1)) ||
 	    (rc = stk_syscall(w, ids, 7000, 7, "app", 500, 1)) ||
-	    (rc = stk_open(w, ids, 8000, 10, "web", "/srv/f", 3)))
+	    (rc = stk_open(w, ids, 8000, 10, "web", "/srv/f", 3)) ||
+	    (rc = stk_open(w, ids, 9000, 7, "app", "/srv/g", 4)))
 		return rc;
 	return tape_writer__finish(w);
 }

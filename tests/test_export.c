@@ -375,7 +375,8 @@ static void test_folded(void **state)
 	r = UNIT_RUN(cmd_export, "export", "--format", "folded", "--type", "open", spath);
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(r.err, "");
-	assert_string_equal(r.out, STK1_FOLDED " 3\n"
+	/* stack 4 differs from 1 only in an offset: one line, 3 + 1 */
+	assert_string_equal(r.out, STK1_FOLDED " 4\n"
 					       "app;stk_outer;[gap];stk_inner 1\n"
 					       "my_app 1\n"
 					       "web;[unknown] 1\n");
@@ -428,10 +429,10 @@ static void test_folded_weight(void **state)
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(r.out, STK1_FOLDED " 2\n");
 	unit_run_free(&r);
-	/* opens and syscalls of one stack and comm: one line, 3 + 2 events */
+	/* opens and syscalls of one stack and comm: one line, 4 + 2 events */
 	r = UNIT_RUN(cmd_export, "export", "--format", "folded", "--pid", "7,8", spath);
 	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, STK1_FOLDED " 5\n"
+	assert_string_equal(r.out, STK1_FOLDED " 6\n"
 					       "app;stk_outer;[gap];stk_inner 1\n");
 	unit_run_free(&r);
 	/* latency forced: the events without one are left out */
@@ -554,6 +555,9 @@ static void test_chrome_stacks(void **state)
 	must(chain, "do_sys_openat2:kernel,");
 	chain_of(r.out, "\"path\":\"/srv/e\"", chain, sizeof(chain));
 	assert_string_equal(chain, "");
+	/* stack 4 names the same frames as stack 1: the same frame */
+	must(r.out, "\"sf\":6,\"args\":{\"syscall\":\"openat\",\"dfd\":-100,\"path\":\"/srv/g\"");
+	must(r.out, "\"sf\":6,\"args\":{\"syscall\":\"openat\",\"dfd\":-100,\"path\":\"/srv/a\"");
 	/* one node per distinct (parent, frame): 6 + 3 + 1 */
 	assert_int_equal(count(r.out, "\"category\":"), 10);
 	unit_run_free(&r);
