@@ -23,7 +23,7 @@ static const struct verb verbs[] = {
 	{"info", cmd_info, "summarize a tape; --verify checks every CRC"},
 	{"summary", cmd_summary, "top processes, syscalls (strace -c), files, connections"},
 	{"recover", cmd_recover, "rebuild a damaged or unfinished tape"},
-	{"export", cmd_export, "export to Chrome trace JSON (Perfetto) or CSV"},
+	{"export", cmd_export, "export to Chrome trace JSON (Perfetto), CSV or folded stacks"},
 #endif
 #ifdef BPFTAPE_HAVE_RECORD
 	/* reads ELF debug files with the recorder's libelf code */

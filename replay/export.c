@@ -13,6 +13,7 @@
 #include "export.h"
 #include "output.h"
 #include "perfetto.h"
+#include "stackfold.h"
 #include "predicate.h"
 #include <bpftape/tape_proctab.h>
 #include "tapes.h"
@@ -20,13 +21,14 @@
 
 #define VERB "export"
 
-enum { OPT_FORMAT = 1 };
+enum { OPT_FORMAT = 1, OPT_WEIGHT };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: bpftape export --format perfetto|chrome|csv [-o OUT] [PREDICATES] "
-		"FILE...\n\n"
+		"Usage: bpftape export --format perfetto|chrome|csv|folded [--weight "
+		"count|latency]\n"
+		"                      [-o OUT] [PREDICATES] FILE...\n\n"
 		"Export events for other tools.\n\n"
 		"  --format perfetto Perfetto's protobuf trace (about 10-30 bytes an event):\n"
 		"                    open it in https://ui.perfetto.dev.  Processes and\n"
@@ -39,13 +41,23 @@ static void usage(FILE *f)
 		"                    'syscall' events are slices as long as their latency,\n"
 		"                    other events are instants, losses global instants;\n"
 		"                    tapes of several hosts: host N's pids and tids are\n"
-		"                    N x 10000000 + the recorded ones\n"
+		"                    N x 10000000 + the recorded ones; the stacks of\n"
+		"                    'record -g' as stackFrames, each event's as its sf\n"
 		"  --format csv      one row per event with a header row: ts, time, cpu,\n"
 		"                    pid, tid, comm, type, then every field name of the\n"
 		"                    selected types (empty where a type lacks it), with\n"
 		"                    NAME_str beside a value that has a name (ret_str);\n"
 		"                    loss records as type 'lost' with lost_count,\n"
 		"                    lost_last_ts\n"
+		"  --format folded   folded stacks for flamegraph.pl, speedscope, inferno:\n"
+		"                    'comm;outermost;...;innermost COUNT', one line per\n"
+		"                    distinct stack, sorted; kernel frames end in _[k],\n"
+		"                    unnamed ones are [BINARY]; events without a stack\n"
+		"                    count under their comm alone\n"
+		"  --weight W        what a folded line counts: count (events) or latency\n"
+		"                    (ns of the 'syscall' events' latency, other events\n"
+		"                    left out); default: latency when every selected\n"
+		"                    event has one, else count\n"
 		"  -o, --output OUT  write to OUT instead of standard output (-: standard\n"
 		"                    output too)\n"
 		"  -h, --help        this help\n\n" PRED_HELP "\n" CLI_STDIN_HELP "\nExamples:\n"
@@ -53,7 +65,9 @@ static void usage(FILE *f)
 		"  bpftape export --format chrome -o trace.json incident.tape\n"
 		"  bpftape export --format chrome --pid 4242 --since 10s --until 20s "
 		"incident.tape\n"
-		"  bpftape export --format csv --type open incident.tape > opens.csv\n");
+		"  bpftape export --format csv --type open incident.tape > opens.csv\n"
+		"  bpftape export --format folded --type open stacks.tape | flamegraph.pl > "
+		"opens.svg\n");
 }
 
 /*
@@ -169,9 +183,22 @@ static void chrome_args(struct out *o, const struct tape_event *ev, int skip1, i
 	out__putc(o, '}');
 }
 
-/* @base: what the event's host adds to its pid and tid (0 with one host). */
+/* The innermost frame of the event's stack: the stack a trace viewer shows
+ * for a slice or an instant. */
+static void chrome_sf(struct out *o, uint32_t sf)
+{
+	if (!sf)
+		return;
+	/* a number, as the Trace Event Format's example has it; the
+	 * dictionary's keys and parents are strings */
+	out__puts(o, ",\"sf\":");
+	out__u64(o, sf);
+}
+
+/* @base: what the event's host adds to its pid and tid (0 with one host);
+ * @sf: the event's stackFrames id, 0 for none. */
 static void chrome_event(struct out *o, const struct render *rd, const struct tape_event *ev,
-			 uint64_t base, bool *first)
+			 uint64_t base, uint32_t sf, bool *first)
 {
 	const struct tape_type *tp = ev->tp;
 
@@ -209,6 +236,7 @@ static void chrome_event(struct out *o, const struct render *rd, const struct ta
 		out__u64(o, base + ev->pid);
 		out__puts(o, ",\"tid\":");
 		out__u64(o, base + ev->tid);
+		chrome_sf(o, sf);
 		chrome_args(o, ev, nr, lat);
 		out__putc(o, '}');
 		return;
@@ -223,6 +251,7 @@ static void chrome_event(struct out *o, const struct render *rd, const struct ta
 	out__u64(o, base + ev->pid);
 	out__puts(o, ",\"tid\":");
 	out__u64(o, base + ev->tid);
+	chrome_sf(o, sf);
 	chrome_args(o, ev, -1, -1);
 	out__putc(o, '}');
 }
@@ -565,6 +594,7 @@ static void csv_row(struct out *o, const struct render *rd, const struct csv_col
 static const struct option export_longopts[] = {
 	PRED_LONG_OPTIONS,
 	{"format", required_argument, NULL, OPT_FORMAT},
+	{"weight", required_argument, NULL, OPT_WEIGHT},
 	{"output", required_argument, NULL, 'o'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -587,9 +617,21 @@ int export__parse(int argc, char **argv, struct export_opts *o)
 				o->format = EXPORT_CSV;
 			else if (!strcmp(optarg, "perfetto"))
 				o->format = EXPORT_PERFETTO;
+			else if (!strcmp(optarg, "folded"))
+				o->format = EXPORT_FOLDED;
 			else
 				return cli__usage(VERB,
-						  "--format: '%s' is not perfetto, chrome or csv",
+						  "--format: '%s' is not perfetto, chrome, csv or "
+						  "folded",
+						  optarg);
+			break;
+		case OPT_WEIGHT:
+			if (!strcmp(optarg, "count"))
+				o->weight = FOLDED_COUNT;
+			else if (!strcmp(optarg, "latency"))
+				o->weight = FOLDED_LATENCY;
+			else
+				return cli__usage(VERB, "--weight: '%s' is not count or latency",
 						  optarg);
 			break;
 		case 'o':
@@ -605,7 +647,9 @@ int export__parse(int argc, char **argv, struct export_opts *o)
 	if (c == PRED_GETOPT_FAIL)
 		return ret;
 	if (!o->format)
-		return cli__usage(VERB, "--format perfetto, chrome or csv is required");
+		return cli__usage(VERB, "--format perfetto, chrome, csv or folded is required");
+	if (o->weight && o->format != EXPORT_FOLDED)
+		return cli__usage(VERB, "--weight is for --format folded");
 	if (optind >= argc)
 		return cli__usage(VERB, "no tape given (FILE...)");
 	o->inputs = argv + optind;
@@ -628,6 +672,9 @@ int export__run(const struct export_opts *o, struct export_result *res)
 	struct thrtab th = {0};
 	struct csv_cols cols = {0};
 	struct perfetto *pf = NULL;
+	struct folded *fo = NULL;
+	struct sframes *sf = NULL;
+	bool folded = o->format == EXPORT_FOLDED;
 	bool chrome = o->format == EXPORT_CHROME, perfetto = o->format == EXPORT_PERFETTO;
 	bool first = true;
 	struct tape_out *of = NULL;
@@ -635,9 +682,9 @@ int export__run(const struct export_opts *o, struct export_result *res)
 	char err[512];
 
 	memset(res, 0, sizeof(*res));
-	if (o->format < EXPORT_PERFETTO || o->format > EXPORT_CSV) {
+	if (o->format < EXPORT_PERFETTO || o->format > EXPORT_FOLDED) {
 		res->usage = true;
-		fail(res, "--format perfetto, chrome or csv is required");
+		fail(res, "--format perfetto, chrome, csv or folded is required");
 		return -EINVAL;
 	}
 	if ((rc = tapes__setup(&t, o->inputs, o->ninputs, &o->pred, err, sizeof(err)))) {
@@ -662,7 +709,11 @@ int export__run(const struct export_opts *o, struct export_result *res)
 	if (render__init(&rd, t.readers, t.n, TIME_REL, NULL))
 		goto nomem;
 	rd.src_pt = t.src_pt;
-	if (!chrome && !perfetto &&
+	if (folded && !(fo = folded__new(t.readers, t.n, o->weight)))
+		goto nomem;
+	if (chrome && !(sf = sframes__new(t.readers, t.n)))
+		goto nomem;
+	if (o->format == EXPORT_CSV &&
 	    csv_cols_build(&cols, t.readers, t.n, predicate__select(t.pred)))
 		goto nomem;
 	if (o->output) {
@@ -688,7 +739,7 @@ int export__run(const struct export_opts *o, struct export_result *res)
 		goto nomem;
 	if (chrome)
 		out__puts(&out, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
-	else if (!perfetto)
+	else if (o->format == EXPORT_CSV)
 		csv_header(&out, &cols);
 	for (;;) {
 		const struct tape_event *ev;
@@ -707,15 +758,21 @@ int export__run(const struct export_opts *o, struct export_result *res)
 			goto nomem;
 		if (!predicate__match(t.pred, ev))
 			continue;
-		if (perfetto) {
+		if (folded) {
+			if ((rc = folded__event(fo, ev)) < 0)
+				goto nomem;
+			if (!rc)
+				continue;
+		} else if (perfetto) {
 			if (perfetto__event(pf, ev, ev->source < t.n ? t.host_of[ev->source] : 0))
 				goto nomem;
 		} else if (chrome) {
 			unsigned host = ev->source < t.n ? t.host_of[ev->source] : 0;
+			int64_t leaf = sframes__leaf(sf, ev);
 
-			if (ev->type != TAPE_TYPE_LOSS && thr_note(&th, host, ev))
+			if (leaf < 0 || (ev->type != TAPE_TYPE_LOSS && thr_note(&th, host, ev)))
 				goto nomem;
-			chrome_event(&out, &rd, ev, chrome_base(&t, host), &first);
+			chrome_event(&out, &rd, ev, chrome_base(&t, host), (uint32_t)leaf, &first);
 		} else {
 			csv_row(&out, &rd, &cols, ev);
 		}
@@ -725,8 +782,12 @@ int export__run(const struct export_opts *o, struct export_result *res)
 	}
 	if (chrome) {
 		chrome_names(&out, &th, &t, &first);
-		out__puts(&out, "\n]}\n");
+		out__puts(&out, "\n]");
+		sframes__write(sf, &out);
+		out__puts(&out, "}\n");
 	}
+	if (folded && !out.err && folded__write(fo, &out))
+		goto nomem;
 	if (perfetto && !out.err && perfetto__finish(pf))
 		goto nomem;
 	out__flush(&out);
@@ -754,6 +815,8 @@ cleanup:
 	tape_out__free(of); /* owns fd; removes an output left incomplete */
 	free(th.s);
 	perfetto__free(pf);
+	folded__free(fo);
+	sframes__free(sf);
 	csv_cols_free(&cols);
 	render__fini(&rd);
 	tapes__teardown(&t);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The engine of `bpftape export`: the selected events of one or more tapes
- * as Perfetto protobuf, Chrome trace-event JSON or CSV.  cmd_export() is
+ * as Perfetto protobuf, Chrome trace-event JSON, CSV or folded stacks.  cmd_export() is
  * export__parse(), export__run() and export__report(); a program (or a
  * test) fills struct export_opts itself and calls export__run() without a
  * command line.
@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "predicate.h"
+#include "stackfold.h"
 #include "tapes.h"
 
 enum export_format {
@@ -25,11 +26,13 @@ enum export_format {
 	EXPORT_PERFETTO,
 	EXPORT_CHROME,
 	EXPORT_CSV,
+	EXPORT_FOLDED,
 };
 
 struct export_opts {
 	struct pred_opts pred; /* the selection; owned (export_opts__free()) */
 	enum export_format format;
+	enum folded_weight weight; /* EXPORT_FOLDED: what a line counts */
 	/* the file written (complete, or not at all; "-" is standard output), or
 	 * NULL for @out_fd (not owned; export__parse() sets standard output) */
 	const char *output;

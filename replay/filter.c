@@ -36,13 +36,16 @@ static void usage(FILE *f)
 		"                        output (not a terminal)\n"
 		"  --redact WHAT,...     replace values with stable keyed tokens\n"
 		"                        (\"path:3f9a1c2e5b7d9f01\": same value, same token):\n"
-		"                          paths  path-like strings (path, filename, exe, ...)\n"
+		"                          paths  path-like strings (path, filename, exe, ...),\n"
+		"                                 the binaries of stack frames\n"
 		"                          argv   each argument of exec argv and process argv\n"
 		"                          env    environment strings\n"
 		"                          addrs  socket addresses (family and port kept)\n"
 		"                          host   host name, machine id, cgroup paths,\n"
 		"                                 recorder command line\n"
 		"                          all    everything above\n"
+		"                        and, not in all (it names code, not data):\n"
+		"                          symbols  function names of user stack frames\n"
 		"                        generic probe events (tracepoint:, uprobe:...):\n"
 		"                        strings and byte arrays no class names become\n"
 		"                        tokens under any class\n"
@@ -221,7 +224,8 @@ struct filter {
 	size_t n;
 	struct tmap **maps;
 	unsigned *ntypes;
-	unsigned what;
+	unsigned what;	   /* REDACT_* classes of values, without REDACT_SYMBOLS */
+	bool drop_symbols; /* --redact symbols */
 	uint8_t key[SIPHASH_KEY_LEN];
 	/* per source: input stack id -> output stack id (0: not yet written) */
 	uint32_t **stk;
@@ -232,6 +236,31 @@ struct filter {
 	char *scratch;
 	size_t scratch_cap;
 };
+
+/* Room for a "path:" token and its NUL. */
+#define REDACT_TOKEN_MAX 32
+
+/*
+ * A user frame's binary is a path like any other (the token of an exe or an
+ * opened file of the same path); a kernel frame's is a module name, the
+ * kernel's own code, kept like the kernel version.  Symbols name code, not
+ * the user's data: kept, unless --redact symbols (then the frame is its
+ * binary and file offset, [unknown] to whoever lacks the binary).
+ */
+static void redact_frame(const struct filter *f, struct tape_frame *fr, char *tok)
+{
+	if (fr->kernel)
+		return;
+	if ((f->what & REDACT_PATHS) && fr->binary && fr->binary[0]) {
+		redact_token(f->key, "path", fr->binary, strlen(fr->binary), tok);
+		fr->binary = tok;
+	}
+	if (f->drop_symbols) {
+		fr->symbol = NULL;
+		fr->offset = 0;
+	}
+	fr->build_id_hex = NULL;
+}
 
 /*
  * The output's id for stack @in of source @src, the stack written to the
@@ -266,19 +295,27 @@ static int keep_stack(struct filter *f, unsigned src, uint32_t in, uint32_t *out
 	}
 	if (!f->stk[src][in]) {
 		struct tape_frame *copy;
+		char *tok;
 
 		if (tape_reader__stack(f->readers[src], in, &frames, &n))
 			return 0;
 		/* binary ids are each input's own, and no mapping block is
 		 * copied: the output numbers binaries by path */
 		copy = malloc((n ? n : 1) * sizeof(*copy));
-		if (!copy)
+		tok = malloc((n ? n : 1) * REDACT_TOKEN_MAX);
+		if (!copy || !tok) {
+			free(copy);
+			free(tok);
 			return -ENOMEM;
+		}
 		memcpy(copy, frames, n * sizeof(*copy));
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			copy[i].binary_id = 0;
+			redact_frame(f, &copy[i], tok + i * REDACT_TOKEN_MAX);
+		}
 		err = tape_writer__add_stack(f->w, f->last_stack + 1, copy, n);
 		free(copy);
+		free(tok);
 		if (err)
 			return err;
 		f->stk[src][in] = ++f->last_stack;
@@ -720,7 +757,7 @@ int filter__parse(int argc, char **argv, struct filter_opts *o)
 			if (redact_parse(optarg, &o->redact))
 				return cli__usage(VERB,
 						  "--redact: '%s': expected a list of paths, argv, "
-						  "env, addrs, host, all",
+						  "env, addrs, host, all, symbols",
 						  optarg);
 			break;
 		case OPT_KEY:
@@ -782,7 +819,8 @@ int filter__run(const struct filter_opts *o, struct filter_result *res)
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	f.what = o->redact;
+	f.what = o->redact & ~REDACT_SYMBOLS;
+	f.drop_symbols = o->redact & REDACT_SYMBOLS;
 	if (output_is_input(o)) {
 		res->usage = true;
 		fail(res, "-o %s is also an input; write the new tape elsewhere", o->output);
@@ -841,13 +879,13 @@ int filter__run(const struct filter_opts *o, struct filter_result *res)
 		     tape_writer__errmsg(f.w)[0] ? tape_writer__errmsg(f.w) : strerror(-rc));
 		goto cleanup;
 	}
-	if (f.what) {
+	if (o->redact) {
 		char list[64] = "";
 
-		snprintf(list, sizeof(list), "%s%s%s%s%s", f.what & REDACT_PATHS ? "paths," : "",
+		snprintf(list, sizeof(list), "%s%s%s%s%s%s", f.what & REDACT_PATHS ? "paths," : "",
 			 f.what & REDACT_ARGV ? "argv," : "", f.what & REDACT_ENV ? "env," : "",
-			 f.what & REDACT_ADDRS ? "addrs," : "",
-			 f.what & REDACT_HOST ? "host," : "");
+			 f.what & REDACT_ADDRS ? "addrs," : "", f.what & REDACT_HOST ? "host," : "",
+			 f.drop_symbols ? "symbols," : "");
 		list[strlen(list) - 1] = '\0';
 		tape_writer__set_meta(f.w, "filter.redacted", list);
 	}

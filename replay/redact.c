@@ -16,9 +16,9 @@ int redact_parse(const char *list, unsigned *what)
 		const char *name;
 		unsigned bit;
 	} names[] = {
-		{"paths", REDACT_PATHS}, {"path", REDACT_PATHS},  {"argv", REDACT_ARGV},
-		{"env", REDACT_ENV},	 {"addrs", REDACT_ADDRS}, {"addr", REDACT_ADDRS},
-		{"host", REDACT_HOST},
+		{"paths", REDACT_PATHS}, {"path", REDACT_PATHS},      {"argv", REDACT_ARGV},
+		{"env", REDACT_ENV},	 {"addrs", REDACT_ADDRS},     {"addr", REDACT_ADDRS},
+		{"host", REDACT_HOST},	 {"symbols", REDACT_SYMBOLS},
 	};
 	const char *s = list;
 

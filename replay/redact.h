@@ -27,9 +27,14 @@ enum redact_what {
 	/* not a --redact word: a string or byte array of a generic probe event
 	 * whose name says nothing of what it holds, redacted under any class */
 	REDACT_OPAQUE = 1 << 5,
+	/* the symbol names of user stack frames: they name code, not the
+	 * user's data, so not part of "all"; asked for by name when the code
+	 * itself is secret */
+	REDACT_SYMBOLS = 1 << 6,
 };
 
-/* Parse "paths,argv,env,addrs,host" (or "all").  0 or -EINVAL. */
+/* Parse "paths,argv,env,addrs,host" (or "all"), and "symbols".  0 or
+ * -EINVAL. */
 int redact_parse(const char *list, unsigned *what);
 
 /* 16 key bytes from /dev/urandom, or derived from the contents of @path.

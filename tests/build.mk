@@ -57,7 +57,9 @@ $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(RECORD_UNIT_TESTS)): $(OUTPUT)/tests/%:
 UNIT_TESTS += tests/test_siphash.c tests/test_cli.c tests/test_predicate.c \
 	tests/test_tapes.c tests/test_output.c tests/test_info.c \
 	tests/test_recover.c tests/test_filter.c tests/test_perfetto.c \
-	tests/test_export.c
+	tests/test_export.c tests/test_filter_stacks.c
+# export's folded stacks and Chrome stackFrames on real record -g tapes (root)
+ROOT_TESTS += tests/test_export_stacks_root.c
 
 # ---- record -g (issue 12): a process that exec'd on one CPU and made its
 # event on another; code named by a /tmp/perf-PID.map (JIT) ----

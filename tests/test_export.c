@@ -5,9 +5,11 @@
  * standard output: Chrome trace JSON (well-formed, instants, slices,
  * losses, process and thread names, the pids of several hosts kept apart),
  * CSV (header, one row per event, NAME_str columns, losses, quoting), the
- * Perfetto protobuf's framing, predicates, usage errors.
+ * Perfetto protobuf's framing, predicates, usage errors.  Over a tape with
+ * stacks (stack_tape.h): folded stacks, and Chrome's stackFrames.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,11 +21,16 @@
 #include <cmocka.h>
 
 #include "unit_util.h"
+#include "stack_tape.h"
+#include "../replay/stackfold.h"
 #include "../cli/verbs.h"
 
 static struct golden_mem golden;
 static char gpath[64];
 static int gfd = -1;
+static struct golden_mem stk;
+static char spath[64];
+static int sfd = -1;
 
 static int setup(void **state)
 {
@@ -39,6 +46,9 @@ static int teardown(void **state)
 	(void)state;
 	close(gfd);
 	free(golden.data);
+	if (sfd >= 0)
+		close(sfd);
+	free(stk.data);
 	return 0;
 }
 
@@ -341,6 +351,275 @@ static void test_perfetto_framing(void **state)
 	unit_run_free(&r);
 }
 
+/* ---- stacks ---------------------------------------------------------------- */
+
+static void stk_open_tape(void)
+{
+	if (sfd >= 0)
+		return;
+	assert_int_equal(golden_write_mem(&stk, stk_write), 0);
+	sfd = unit_memfd(stk.data, stk.len, spath, sizeof(spath));
+}
+
+#define STK1_FOLDED                                                                                \
+	"app;[libwork.so.1];stk_outer;stk_middle;stk_inner;__x64_sys_openat_[k];do_sys_openat2_["  \
+	"k]"
+
+/* Lines outermost first, sorted, counted; names as stackcollapse-perf's. */
+static void test_folded(void **state)
+{
+	struct unit_run r;
+
+	(void)state;
+	stk_open_tape();
+	r = UNIT_RUN(cmd_export, "export", "--format", "folded", "--type", "open", spath);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.err, "");
+	/* stack 4 differs from 1 only in an offset: one line, 3 + 1 */
+	assert_string_equal(r.out, STK1_FOLDED " 4\n"
+					       "app;stk_outer;[gap];stk_inner 1\n"
+					       "my_app 1\n"
+					       "web;[unknown] 1\n");
+	unit_run_free(&r);
+
+	/* predicates as for the other formats */
+	r = UNIT_RUN(cmd_export, "export", "--format", "folded", "--type", "open", "--pid", "8",
+		     spath);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, STK1_FOLDED " 1\n");
+	unit_run_free(&r);
+
+	/* into a file through the one output path */
+	{
+		char out[] = "/tmp/bpftape-folded-XXXXXX";
+		int fd = mkstemp(out);
+		char *text;
+
+		assert_true(fd >= 0);
+		r = UNIT_RUN(cmd_export, "export", "--format", "folded", "-o", out, "--pid", "10",
+			     spath);
+		assert_int_equal(r.rc, 0);
+		text = unit_fd_slurp(fd, NULL);
+		close(fd);
+		fd = open(out, O_RDONLY);
+		assert_true(fd >= 0);
+		free(text);
+		text = unit_fd_slurp(fd, NULL);
+		assert_string_equal(text, "web;[unknown] 1\n");
+		free(text);
+		close(fd);
+		unlink(out);
+		unit_run_free(&r);
+	}
+}
+
+/* syscall events weigh their latency; a mix of events counts them. */
+static void test_folded_weight(void **state)
+{
+	struct unit_run r;
+
+	(void)state;
+	stk_open_tape();
+	r = UNIT_RUN(cmd_export, "export", "--format", "folded", "--type", "syscall", spath);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, STK1_FOLDED " 1500\n");
+	unit_run_free(&r);
+	r = UNIT_RUN(cmd_export, "export", "--format", "folded", "--type", "syscall", "--weight",
+		     "count", spath);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, STK1_FOLDED " 2\n");
+	unit_run_free(&r);
+	/* opens and syscalls of one stack and comm: one line, 4 + 2 events */
+	r = UNIT_RUN(cmd_export, "export", "--format", "folded", "--pid", "7,8", spath);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, STK1_FOLDED " 6\n"
+					       "app;stk_outer;[gap];stk_inner 1\n");
+	unit_run_free(&r);
+	/* latency forced: the events without one are left out */
+	r = UNIT_RUN(cmd_export, "export", "--format", "folded", "--weight", "latency", spath);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, STK1_FOLDED " 1500\n");
+	unit_run_free(&r);
+	r = UNIT_RUN(cmd_export, "export", "--format", "folded", "--weight", "size", spath);
+	assert_int_equal(r.rc, 2);
+	must(r.err, "--weight: 'size' is not count or latency");
+	unit_run_free(&r);
+	r = UNIT_RUN(cmd_export, "export", "--format", "csv", "--weight", "count", spath);
+	assert_int_equal(r.rc, 2);
+	must(r.err, "--weight is for --format folded");
+	unit_run_free(&r);
+}
+
+static void test_frame_name(void **state)
+{
+	char buf[64];
+	struct tape_frame f = {.symbol = "tcp_v4_connect", .kernel = 1};
+
+	(void)state;
+	assert_int_equal(stackfold__frame_name(&f, true, buf, sizeof(buf)), 18);
+	assert_string_equal(buf, "tcp_v4_connect_[k]");
+	stackfold__frame_name(&f, false, buf, sizeof(buf));
+	assert_string_equal(buf, "tcp_v4_connect");
+	f = (struct tape_frame){.kernel = 1, .binary = "nf_tables"};
+	stackfold__frame_name(&f, true, buf, sizeof(buf));
+	assert_string_equal(buf, "[nf_tables]_[k]");
+	f = (struct tape_frame){.kernel = 1};
+	stackfold__frame_name(&f, true, buf, sizeof(buf));
+	assert_string_equal(buf, "[kernel.kallsyms]_[k]");
+	f = (struct tape_frame){.binary = "/usr/lib/x86_64-linux-gnu/libc.so.6", .address = 9};
+	stackfold__frame_name(&f, true, buf, sizeof(buf));
+	assert_string_equal(buf, "[libc.so.6]");
+	f = (struct tape_frame){.address = 9};
+	stackfold__frame_name(&f, true, buf, sizeof(buf));
+	assert_string_equal(buf, "[unknown]");
+	/* cut to the buffer, the full length returned */
+	f = (struct tape_frame){.symbol = "a_rather_long_symbol_name", .kernel = 1};
+	assert_int_equal(stackfold__frame_name(&f, true, buf, 8), 29);
+	assert_string_equal(buf, "a_rathe");
+}
+
+/* The JSON object of stackFrames entry @id (its text up to the closing
+ * brace) in @out, or fail. */
+static void frame_entry(const char *out, const char *id, char *name, char *cat, char *parent)
+{
+	char key[64];
+	const char *p, *e;
+
+	snprintf(key, sizeof(key), "\n\"%s\":{\"name\":\"", id);
+	p = strstr(out, key);
+	if (!p)
+		fail_msg("stack frame %s is not defined", id);
+	p += strlen(key);
+	e = strchr(p, '"');
+	snprintf(name, 64, "%.*s", (int)(e - p), p);
+	p = e + strlen("\",\"category\":\"");
+	e = strchr(p, '"');
+	snprintf(cat, 64, "%.*s", (int)(e - p), p);
+	parent[0] = 0;
+	if (!strncmp(e, "\",\"parent\":\"", 12)) {
+		p = e + 12;
+		e = strchr(p, '"');
+		snprintf(parent, 32, "%.*s", (int)(e - p), p);
+	}
+}
+
+/* The frame chain of the event whose text holds @marker: names innermost
+ * first, joined by ',', category of each after ':'. */
+static void chain_of(const char *out, const char *marker, char *chain, size_t cap)
+{
+	const char *ev = strstr(out, marker), *start, *sf;
+	char id[32], name[64], cat[64], parent[32];
+	size_t len = 0;
+
+	assert_non_null(ev);
+	start = ev;
+	while (start > out && start[-1] != '\n')
+		start--;
+	sf = strstr(start, "\"sf\":");
+	chain[0] = 0;
+	if (!sf || sf > strchr(ev, '\n'))
+		return;
+	snprintf(id, sizeof(id), "%.*s", (int)strspn(sf + 5, "0123456789"), sf + 5);
+	for (int depth = 0; id[0]; depth++) {
+		assert_true(depth < 64);
+		frame_entry(out, id, name, cat, parent);
+		len += (size_t)snprintf(chain + len, cap - len, "%s%s:%s", len ? "," : "", name,
+					cat);
+		assert_true(len < cap);
+		memcpy(id, parent, sizeof(id));
+	}
+}
+
+/* Each event's sf resolves, parent by parent, to the frames of its stack. */
+static void test_chrome_stacks(void **state)
+{
+	struct unit_run r;
+	char chain[512];
+
+	(void)state;
+	stk_open_tape();
+	r = UNIT_RUN(cmd_export, "export", "--format", "chrome", spath);
+	assert_int_equal(r.rc, 0);
+	well_formed(r.out);
+	must(r.out, "],\"stackFrames\":{\n\"1\":{");
+	chain_of(r.out, "\"path\":\"/srv/a\"", chain, sizeof(chain));
+	assert_string_equal(chain, "do_sys_openat2:kernel,__x64_sys_openat:kernel,"
+				   "stk_inner:libwork.so.1,stk_middle:libwork.so.1,"
+				   "stk_outer:libwork.so.1,[libwork.so.1]:libwork.so.1");
+	chain_of(r.out, "\"path\":\"/srv/d\"", chain, sizeof(chain));
+	assert_string_equal(chain, "stk_inner:libwork.so.1,[gap]:gap,stk_outer:libwork.so.1");
+	chain_of(r.out, "\"path\":\"/srv/f\"", chain, sizeof(chain));
+	assert_string_equal(chain, "[unknown]:unknown");
+	/* a syscall slice carries its stack too; an event without one none */
+	chain_of(r.out, "\"ts\":5.000,\"dur\":1.000", chain, sizeof(chain));
+	must(chain, "do_sys_openat2:kernel,");
+	chain_of(r.out, "\"path\":\"/srv/e\"", chain, sizeof(chain));
+	assert_string_equal(chain, "");
+	/* stack 4 names the same frames as stack 1: the same frame */
+	must(r.out, "\"sf\":6,\"args\":{\"syscall\":\"openat\",\"dfd\":-100,\"path\":\"/srv/g\"");
+	must(r.out, "\"sf\":6,\"args\":{\"syscall\":\"openat\",\"dfd\":-100,\"path\":\"/srv/a\"");
+	/* one node per distinct (parent, frame): 6 + 3 + 1 */
+	assert_int_equal(count(r.out, "\"category\":"), 10);
+	unit_run_free(&r);
+
+	/* a tape without stacks: no stackFrames */
+	r = UNIT_RUN(cmd_export, "export", "--format", "chrome", gpath);
+	assert_int_equal(r.rc, 0);
+	assert_null(strstr(r.out, "stackFrames"));
+	assert_null(strstr(r.out, "\"sf\""));
+	unit_run_free(&r);
+}
+
+/* A symbol of 600 bytes (Rust and C++ names run long) and one with the
+ * folded format's separators in it. */
+static char long_sym[601];
+
+static int write_long(struct tape_writer *w)
+{
+	const struct tape_frame fr[] = {
+		{.symbol = long_sym, .kernel = 1},
+		{.symbol = "odd;name\nhere", .kernel = 1},
+	};
+	int ids[G_NTYPES], rc;
+
+	for (int i = 0; i < G_NTYPES; i++)
+		if ((ids[i] = tape_writer__add_type(w, &golden_types[i])) < 0)
+			return ids[i];
+	if ((rc = tape_writer__add_stack(w, 1, fr, 2)) ||
+	    (rc = stk_open(w, ids, 1000, 7, "app", "/srv/a", 1)))
+		return rc;
+	return tape_writer__finish(w);
+}
+
+static void test_long_names(void **state)
+{
+	struct golden_mem m = {0};
+	char p[64], want[700];
+	struct unit_run r;
+	int fd;
+
+	(void)state;
+	memset(long_sym, 'x', 600);
+	long_sym[0] = 'L';
+	assert_int_equal(golden_write_mem(&m, write_long), 0);
+	fd = unit_memfd(m.data, m.len, p, sizeof(p));
+	r = UNIT_RUN(cmd_export, "export", "--format", "folded", p);
+	assert_int_equal(r.rc, 0);
+	snprintf(want, sizeof(want), "app;odd_name_here_[k];%s_[k] 1\n", long_sym);
+	assert_string_equal(r.out, want);
+	unit_run_free(&r);
+	r = UNIT_RUN(cmd_export, "export", "--format", "chrome", p);
+	assert_int_equal(r.rc, 0);
+	well_formed(r.out);
+	snprintf(want, sizeof(want), "{\"name\":\"%s\",\"category\":\"kernel\",\"parent\":\"1\"}",
+		 long_sym);
+	must(r.out, want);
+	must(r.out, "{\"name\":\"odd;name\\nhere\",\"category\":\"kernel\"}");
+	unit_run_free(&r);
+	close(fd);
+	free(m.data);
+}
+
 static void test_usage(void **state)
 {
 	struct unit_run r;
@@ -348,11 +627,11 @@ static void test_usage(void **state)
 	(void)state;
 	r = UNIT_RUN(cmd_export, "export", gpath);
 	assert_int_equal(r.rc, 2);
-	must(r.err, "--format perfetto, chrome or csv is required");
+	must(r.err, "--format perfetto, chrome, csv or folded is required");
 	unit_run_free(&r);
 	r = UNIT_RUN(cmd_export, "export", "--format", "xml", gpath);
 	assert_int_equal(r.rc, 2);
-	must(r.err, "--format: 'xml' is not perfetto, chrome or csv");
+	must(r.err, "--format: 'xml' is not perfetto, chrome, csv or folded");
 	unit_run_free(&r);
 	r = UNIT_RUN(cmd_export, "export", "--format", "csv");
 	assert_int_equal(r.rc, 2);
@@ -379,6 +658,11 @@ int main(void)
 		cmocka_unit_test(test_csv_quoting),
 		cmocka_unit_test(test_perfetto_framing),
 		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_folded),
+		cmocka_unit_test(test_folded_weight),
+		cmocka_unit_test(test_frame_name),
+		cmocka_unit_test(test_chrome_stacks),
+		cmocka_unit_test(test_long_names),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
