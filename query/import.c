@@ -213,7 +213,8 @@ static int find_col(const struct qtable *t, uint8_t src)
  * name apart from any type table's. */
 static int setup_events(struct importer *im, struct itable *it)
 {
-	static const uint8_t srcs[] = {QC_TS, QC_CPU, QC_PID, QC_TID, QC_COMM, QC_TYPE};
+	static const uint8_t srcs[] = {QC_TS,	QC_CPU,	 QC_PID,     QC_TID,
+				       QC_COMM, QC_TYPE, QC_STACK_ID};
 	int ret;
 
 	it->stored = sqlite3_mprintf("events:rows");
@@ -1062,7 +1063,8 @@ int qimport__run(sqlite3 *db, struct qset *set, const struct qimport_opts *opts,
 	void *ctx = opts ? opts->ctx : NULL;
 	uint64_t early_from =
 		opts && opts->early_index_events ? opts->early_index_events : EARLY_INDEX_EVENTS;
-	static const enum qtab_kind fixed[] = {QT_PROCESSES, QT_LOSSES, QT_META, QT_TYPES};
+	static const enum qtab_kind fixed[] = {QT_PROCESSES, QT_LOSSES, QT_META, QT_TYPES,
+					       QT_FRAMES};
 	struct importer im = {.db = db, .set = set, .err = err, .errlen = errlen};
 	char **names = NULL, **types = NULL;
 	struct names tab_of = {0}; /* type tables by type name */
@@ -1072,7 +1074,7 @@ int qimport__run(sqlite3 *db, struct qset *set, const struct qimport_opts *opts,
 	err[0] = '\0';
 	im.multi = qset__count(set) > 1;
 	ret = add_table(&im, qtable__new(QT_EVENTS, QL_QUERY, im.multi));
-	for (size_t i = 0; i < 4 && !ret; i++)
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]) && !ret; i++)
 		ret = add_table(&im, qtable__new(fixed[i], QL_QUERY, im.multi));
 	if (ret)
 		goto cleanup;
