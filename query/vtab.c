@@ -684,6 +684,22 @@ static bool id_value(sqlite3_value *v, uint32_t *id)
 	return true;
 }
 
+/* frames.stack_id = @v: as SQLite compares an INTEGER column, 2.0 and
+ * '2' are stack 2; NULL, 0, 2.5 and 'x' are no stack. */
+static void stack_bound(struct qfilter *f, sqlite3_value *v)
+{
+	int nt = sqlite3_value_numeric_type(v);
+	double d = nt == SQLITE_FLOAT ? sqlite3_value_double(v) : 0;
+	sqlite3_int64 i = nt == SQLITE_INTEGER ? sqlite3_value_int64(v) : (sqlite3_int64)d;
+
+	if ((nt != SQLITE_INTEGER && (nt != SQLITE_FLOAT || d != floor(d))) || i <= 0 ||
+	    i > UINT32_MAX || (f->stack_id && f->stack_id != (uint32_t)i)) {
+		f->empty = true;
+		return;
+	}
+	f->stack_id = (uint32_t)i;
+}
+
 static int add_ids(struct qfilter *f, int op, sqlite3_value *v, bool tid)
 {
 	sqlite3_value *x = NULL;
@@ -833,15 +849,9 @@ static int q_filter(sqlite3_vtab_cursor *base, int idxnum, const char *idxstr, i
 			else if (qfilter__add_file(&f, (const char *)sqlite3_value_text(argv[i])))
 				rc = SQLITE_NOMEM;
 			break;
-		case OP_STACK_EQ: {
-			uint32_t id = 0;
-
-			/* 0, NULL, text, a real: no stack has that id */
-			if (!id_value(argv[i], &id) || !id || (f.stack_id && f.stack_id != id))
-				f.empty = true;
-			f.stack_id = id;
+		case OP_STACK_EQ:
+			stack_bound(&f, argv[i]);
 			break;
-		}
 		case OP_HOST_EQ:
 			if (sqlite3_value_type(argv[i]) != SQLITE_TEXT)
 				f.empty = true;

@@ -58,3 +58,8 @@ UNIT_TESTS += tests/test_siphash.c tests/test_cli.c tests/test_predicate.c \
 	tests/test_tapes.c tests/test_output.c tests/test_info.c \
 	tests/test_recover.c tests/test_filter.c tests/test_perfetto.c \
 	tests/test_export.c
+
+# ---- stacks in SQL (issue 12): stack_id and frames through query, import
+# and the extension, on tapes written in-process ----
+UNIT_TESTS += tests/test_query_stacks.c
+$(OUTPUT)/tests/test_query_stacks: $(OUTPUT)/bpftape_sqlite.so

@@ -1048,10 +1048,16 @@ static void test_import(void **state)
 	char dbpath[PATH_MAX + 32], *a, *b;
 	sqlite3 *db, *tape;
 	static const char *const same[] = {
-		"SELECT * FROM events ORDER BY ts",	"SELECT * FROM open ORDER BY ts",
-		"SELECT * FROM connect ORDER BY ts",	"SELECT * FROM syscall ORDER BY ts",
-		"SELECT * FROM processes ORDER BY pid", "SELECT * FROM losses",
-		"SELECT * FROM meta ORDER BY key",	"SELECT * FROM types ORDER BY type, pos",
+		"SELECT * FROM events ORDER BY ts",
+		"SELECT * FROM open ORDER BY ts",
+		"SELECT * FROM connect ORDER BY ts",
+		"SELECT * FROM syscall ORDER BY ts",
+		"SELECT * FROM processes ORDER BY pid",
+		"SELECT * FROM losses",
+		"SELECT * FROM meta ORDER BY key",
+		"SELECT * FROM types ORDER BY type, pos",
+		"SELECT * FROM frames ORDER BY stack_id, depth",
+		"SELECT * FROM exit ORDER BY ts",
 	};
 
 	(void)state;
