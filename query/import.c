@@ -143,6 +143,7 @@ struct importer {
 	struct itable *tabs; /* events, fixed tables, then one per type */
 	size_t ntabs;
 	bool multi;
+	bool stacks;  /* some tape has stacks: "events:rows" stores stack_id */
 	int args_col; /* events.args in tabs[0].t */
 	/* per tape, per type id: the index into @tabs of its type table (0:
 	 * none), and whether the view derives the args of its events */
@@ -217,10 +218,14 @@ static int setup_events(struct importer *im, struct itable *it)
 				       QC_COMM, QC_TYPE, QC_STACK_ID};
 	int ret;
 
+	for (size_t i = 0; i < qset__count(im->set); i++)
+		im->stacks |= tape_reader__stack_count(qset__reader(im->set, i)) > 0;
 	it->stored = sqlite3_mprintf("events:rows");
 	ret = it->stored ? add_icol(it, IS_ID, -1, CK_NONE) : -ENOMEM;
+	/* without stacks, every stack_id is NULL: the views say so */
 	for (size_t i = 0; i < sizeof(srcs) && !ret; i++)
-		ret = add_icol(it, IS_COL, find_col(it->t, srcs[i]), CK_NONE);
+		if (srcs[i] != QC_STACK_ID || im->stacks)
+			ret = add_icol(it, IS_COL, find_col(it->t, srcs[i]), CK_NONE);
 	if (!ret && im->multi)
 		ret = add_icol(it, IS_TAPE, -1, CK_NONE);
 	im->args_col = find_col(it->t, QC_ARGS);
@@ -540,6 +545,10 @@ static int create_view(struct importer *im, size_t k, size_t first_type_tab)
 			/* fall through */
 		case QC_FIELD:
 			sqlite3_str_appendf(s, "f.\"%w\"", qc->name);
+			break;
+		case QC_STACK_ID:
+			sqlite3_str_appendall(s, im->stacks ? "e.\"stack_id\""
+							    : "CAST(NULL AS INTEGER)");
 			break;
 		default:
 			/* the common columns keep their names in events:rows */

@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,10 +427,12 @@ static void qg_story(struct qg *g, uint64_t ms)
 /*
  * Write the golden tape to @path, recorded on @host ("golden"); @filler
  * extra events (0 for the small tape) spread over @seconds.  @chunk_ns:
- * chunk length (0: 100 ms).  0 or -errno; @err says why.
+ * chunk length (0: 100 ms).  @stacks: the story's opens carry stacks (a
+ * benchmark of tapes recorded without -g goes without).  0 or -errno;
+ * @err says why.
  */
 static int qg_write_long(const char *path, const char *host, uint64_t filler, uint64_t chunk_ns,
-			 unsigned seconds, char *err, size_t errlen)
+			 unsigned seconds, bool stacks, char *err, size_t errlen)
 {
 	static const struct tape_type types[QG_NTYPES] = {
 		{0, "fork", "", "", 3, qg_fork_f},	 {0, "exec", "", "", 3, qg_exec_f},
@@ -472,7 +475,8 @@ static int qg_write_long(const char *path, const char *host, uint64_t filler, ui
 			ret = g.ids[i];
 	}
 	ret = ret ?: tape_writer__add_procs(g.w, procs, 3);
-	ret = ret ?: qg_stacks(&g, host);
+	if (stacks)
+		ret = ret ?: qg_stacks(&g, host);
 	if (ret)
 		goto cleanup;
 
@@ -537,7 +541,7 @@ cleanup:
 static inline int qg_write(const char *path, const char *host, uint64_t filler, uint64_t chunk_ns,
 			   char *err, size_t errlen)
 {
-	return qg_write_long(path, host, filler, chunk_ns, 10, err, errlen);
+	return qg_write_long(path, host, filler, chunk_ns, 10, true, err, errlen);
 }
 
 #endif

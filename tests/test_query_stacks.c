@@ -250,6 +250,10 @@ static void test_agree(void **state)
 		fail_msg("the join scans frames:\n%s", plan);
 	free(plan);
 	/* ids no stack has: nothing, not every stack */
+	/* the imported rows store the ids */
+	assert_int_equal(scalar(im, "SELECT count(*) FROM pragma_table_info('events:rows') "
+				    "WHERE name = 'stack_id'"),
+			 1);
 	assert_int_equal(scalar(q, "SELECT count(*) FROM frames WHERE stack_id = 0"), 0);
 	assert_int_equal(scalar(q, "SELECT count(*) FROM frames WHERE stack_id = 99"), 0);
 	assert_int_equal(scalar(q, "SELECT count(*) FROM frames WHERE stack_id = 'x'"), 0);
@@ -285,6 +289,12 @@ static void test_no_stacks(void **state)
 		expect_rows(dbs[i], names[i], a, "0\n");
 		expect_rows(dbs[i], names[i], b, "3|0|3\n");
 		expect_rows(dbs[i], names[i], c, "3|0\n");
+		/* nothing stored for ids that are all NULL: the views say it */
+		if (i == 1)
+			expect_rows(dbs[i], names[i],
+				    "SELECT count(*) FROM pragma_table_info('events:rows') "
+				    "WHERE name = 'stack_id'",
+				    "0\n");
 		free(a);
 		free(b);
 		free(c);
