@@ -370,6 +370,46 @@ static void write_plain(const char *path)
 	tape_writer__free(w);
 }
 
+/* A generic probe with a field called stack_id: the field is f_stack_id,
+ * and stack_id stays the event's stack, in query and import alike. */
+static void test_field_named_stack_id(void **state)
+{
+	static const struct tape_field fd[] = {{"stack_id", TAPE_U32, TAPE_DISP_DEFAULT, NULL}};
+	static const struct tape_type t = {0, "probe", "", "", 1, fd};
+	static const struct tape_frame fr[] = {{.symbol = "do_exit", .offset = 4, .kernel = 1}};
+	char path[PATH_MAX + 32];
+	const char *const paths[] = {path};
+	union tape_value v[1] = {{.u = 77}};
+	struct tape_event ev = {
+		.ts = 1000, .pid = 1, .tid = 1, .type = 1, .comm = "c", .values = v, .stack_id = 5};
+	struct tape_writer *w;
+	sqlite3 *dbs[2];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/field.tape", tmpdir);
+	w = tape_writer__open(path, NULL);
+	assert_non_null(w);
+	assert_int_equal(tape_writer__add_type(w, &t), 1);
+	assert_int_equal(tape_writer__add_stack(w, 5, fr, 1), 0);
+	assert_int_equal(tape_writer__append(w, &ev), 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+	dbs[0] = open_query(paths, 1);
+	dbs[1] = open_import(paths, 1, "field");
+	for (int i = 0; i < 2; i++) {
+		const char *where = i ? "import" : "query";
+
+		expect_rows(dbs[i], where,
+			    "SELECT group_concat(name) FROM pragma_table_info('probe')",
+			    "ts,time,cpu,pid,tid,comm,f_stack_id,stack_id\n");
+		expect_rows(dbs[i], where,
+			    "SELECT p.f_stack_id, p.stack_id, f.symbol FROM probe p "
+			    "JOIN frames f USING (stack_id)",
+			    "77|5|do_exit\n");
+		sqlite3_close(dbs[i]);
+	}
+}
+
 static int setup(void **state)
 {
 	char err[512];
@@ -411,6 +451,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_agree),
 		cmocka_unit_test(test_plain_tape),
 		cmocka_unit_test(test_clashing_ids),
+		cmocka_unit_test(test_field_named_stack_id),
 	};
 	char self[PATH_MAX];
 
