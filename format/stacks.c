@@ -351,3 +351,12 @@ size_t tape_reader__stack_count(const struct tape_reader *r)
 {
 	return r ? r->stacks.nstacks : 0;
 }
+
+uint32_t tape_reader__stack_id_at(struct tape_reader *r, size_t i)
+{
+	if (!r || i >= r->stacks.nstacks)
+		return 0;
+	/* sorted by id, as lookups want them anyway */
+	tape__stacks_find(&r->stacks, r->stacks.stacks[0].id);
+	return (uint32_t)r->stacks.stacks[i].id;
+}

@@ -216,7 +216,22 @@ static void chcol_of(const struct qtable *t, int qc, struct chcol *c)
 		break;
 	case QC_P_PPID:
 	case QC_P_UID:
+	case QC_STACK_ID:
 		c->ty = CH_U32;
+		break;
+	case QC_F_STACK_ID:
+	case QC_F_DEPTH:
+		c->ty = CH_U32;
+		c->nullable = false;
+		break;
+	case QC_F_KERNEL:
+	case QC_F_GAP:
+		c->ty = CH_U8;
+		c->nullable = false;
+		break;
+	case QC_F_ADDRESS:
+	case QC_F_OFFSET:
+		c->ty = CH_U64;
 		break;
 	case QC_P_EXIT_CODE:
 	case QC_P_EXIT_SIGNAL:
@@ -958,6 +973,8 @@ static const char *order_of(enum qtab_kind k)
 		return "host, key";
 	case QT_TYPES:
 		return "host, type";
+	case QT_FRAMES:
+		return "host, tape, stack_id, depth";
 	}
 	return "host";
 }
@@ -1010,7 +1027,8 @@ static int add_table(struct loader *L, struct qtable *t)
 
 static int tape_tables(struct loader *L, struct qset *set, uint32_t **type_tab)
 {
-	static const enum qtab_kind fixed[] = {QT_PROCESSES, QT_LOSSES, QT_META, QT_TYPES};
+	static const enum qtab_kind fixed[] = {QT_PROCESSES, QT_LOSSES, QT_META, QT_TYPES,
+					       QT_FRAMES};
 	const struct tape_reader *r = qset__reader(set, 0);
 	unsigned max = tape_reader__max_type(r);
 	char **names = NULL, **types = NULL;

@@ -143,6 +143,7 @@ struct importer {
 	struct itable *tabs; /* events, fixed tables, then one per type */
 	size_t ntabs;
 	bool multi;
+	bool stacks;  /* some tape has stacks: "events:rows" stores stack_id */
 	int args_col; /* events.args in tabs[0].t */
 	/* per tape, per type id: the index into @tabs of its type table (0:
 	 * none), and whether the view derives the args of its events */
@@ -213,13 +214,18 @@ static int find_col(const struct qtable *t, uint8_t src)
  * name apart from any type table's. */
 static int setup_events(struct importer *im, struct itable *it)
 {
-	static const uint8_t srcs[] = {QC_TS, QC_CPU, QC_PID, QC_TID, QC_COMM, QC_TYPE};
+	static const uint8_t srcs[] = {QC_TS,	QC_CPU,	 QC_PID,     QC_TID,
+				       QC_COMM, QC_TYPE, QC_STACK_ID};
 	int ret;
 
+	for (size_t i = 0; i < qset__count(im->set); i++)
+		im->stacks |= tape_reader__stack_count(qset__reader(im->set, i)) > 0;
 	it->stored = sqlite3_mprintf("events:rows");
 	ret = it->stored ? add_icol(it, IS_ID, -1, CK_NONE) : -ENOMEM;
+	/* without stacks, every stack_id is NULL: the views say so */
 	for (size_t i = 0; i < sizeof(srcs) && !ret; i++)
-		ret = add_icol(it, IS_COL, find_col(it->t, srcs[i]), CK_NONE);
+		if (srcs[i] != QC_STACK_ID || im->stacks)
+			ret = add_icol(it, IS_COL, find_col(it->t, srcs[i]), CK_NONE);
 	if (!ret && im->multi)
 		ret = add_icol(it, IS_TAPE, -1, CK_NONE);
 	im->args_col = find_col(it->t, QC_ARGS);
@@ -539,6 +545,10 @@ static int create_view(struct importer *im, size_t k, size_t first_type_tab)
 			/* fall through */
 		case QC_FIELD:
 			sqlite3_str_appendf(s, "f.\"%w\"", qc->name);
+			break;
+		case QC_STACK_ID:
+			sqlite3_str_appendall(s, im->stacks ? "e.\"stack_id\""
+							    : "CAST(NULL AS INTEGER)");
 			break;
 		default:
 			/* the common columns keep their names in events:rows */
@@ -1062,7 +1072,8 @@ int qimport__run(sqlite3 *db, struct qset *set, const struct qimport_opts *opts,
 	void *ctx = opts ? opts->ctx : NULL;
 	uint64_t early_from =
 		opts && opts->early_index_events ? opts->early_index_events : EARLY_INDEX_EVENTS;
-	static const enum qtab_kind fixed[] = {QT_PROCESSES, QT_LOSSES, QT_META, QT_TYPES};
+	static const enum qtab_kind fixed[] = {QT_PROCESSES, QT_LOSSES, QT_META, QT_TYPES,
+					       QT_FRAMES};
 	struct importer im = {.db = db, .set = set, .err = err, .errlen = errlen};
 	char **names = NULL, **types = NULL;
 	struct names tab_of = {0}; /* type tables by type name */
@@ -1072,7 +1083,7 @@ int qimport__run(sqlite3 *db, struct qset *set, const struct qimport_opts *opts,
 	err[0] = '\0';
 	im.multi = qset__count(set) > 1;
 	ret = add_table(&im, qtable__new(QT_EVENTS, QL_QUERY, im.multi));
-	for (size_t i = 0; i < 4 && !ret; i++)
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]) && !ret; i++)
 		ret = add_table(&im, qtable__new(fixed[i], QL_QUERY, im.multi));
 	if (ret)
 		goto cleanup;
@@ -1175,8 +1186,8 @@ static void usage(FILE *f)
 		   "                      [--replace] FILE...\n"
 		   "\n"
 		   "Write the tables of 'bpftape query' (events, one per event type,\n"
-		   "processes, losses, meta, types) into a plain SQLite database, with\n"
-		   "indexes on ts and pid, for sqlite3, Python or a notebook;\n"
+		   "processes, losses, meta, types, frames) into a plain SQLite database,\n"
+		   "with indexes on ts and pid, for sqlite3, Python or a notebook;\n"
 		   "or load them into ClickHouse, with host and tape on every row, one\n"
 		   "host's tapes beside the others' (docs/FLEET.md).\n"
 		   "\n"

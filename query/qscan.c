@@ -71,6 +71,10 @@ struct qscan {
 	const struct tape_proctab *procs;
 	const struct tape_type *tp; /* types: current type */
 	int field;		    /* types: current field, -1 for a type without fields */
+	/* frames: frame @depth of stack @stack_id, the @row-th of tape @tape */
+	uint32_t stack_id, want_stack;
+	const struct tape_frame *frames;
+	size_t nframes, depth;
 
 	struct dcache *dcache; /* DCACHE_SLOTS, allocated on first use */
 	char *jb;	       /* events.args */
@@ -473,6 +477,9 @@ struct qscan *qscan__new(struct qset *set, const struct qtable *t, const struct 
 		ret = scan_open_events(s, f);
 	} else if (t->kind == QT_PROCESSES && qset__count(set)) {
 		ret = qset__proctab(set, 0, &s->procs, s->err, sizeof(s->err));
+	} else if (t->kind == QT_FRAMES && f) {
+		s->want_stack = f->stack_id;
+		s->done = f->empty;
 	}
 	if (ret) {
 		snprintf(err, errlen, "%s", s->err[0] ? s->err : strerror(-ret));
@@ -596,6 +603,40 @@ static size_t rows_in(struct qscan *s, size_t tape)
 	}
 }
 
+/*
+ * frames: one row per frame of every stack of every tape the filter lets
+ * through, from the readers' stack tables (in memory since the tapes were
+ * opened), or of the one stack the filter names.
+ */
+static int next_frame_row(struct qscan *s)
+{
+	if (s->done)
+		return 0;
+	if (s->frames && ++s->depth < s->nframes)
+		return 1;
+	s->frames = NULL;
+	while (s->tape < qset__count(s->set)) {
+		struct tape_reader *r = qset__reader(s->set, s->tape);
+		size_t n = s->want_stack ? 1 : tape_reader__stack_count(r);
+
+		/* s->row starts at (size_t)-1: the first stack is row 0 */
+		while (s->tape_ok[s->tape] && ++s->row < n) {
+			uint32_t id = s->want_stack ?: tape_reader__stack_id_at(r, s->row);
+
+			if (tape_reader__stack(r, id, &s->frames, &s->nframes) || !s->nframes)
+				continue;
+			s->stack_id = id;
+			s->depth = 0;
+			return 1;
+		}
+		s->frames = NULL;
+		s->tape++;
+		s->row = (size_t)-1;
+	}
+	s->done = true;
+	return 0;
+}
+
 /* types: one row per field, one for a type without fields. */
 static int next_type_row(struct qscan *s)
 {
@@ -631,6 +672,11 @@ int qscan__next(struct qscan *s)
 		return next_event(s);
 	if (s->t->kind == QT_TYPES) {
 		ret = next_type_row(s);
+		s->rowid += ret;
+		return ret;
+	}
+	if (s->t->kind == QT_FRAMES) {
+		ret = next_frame_row(s);
 		s->rowid += ret;
 		return ret;
 	}
@@ -1164,6 +1210,12 @@ static int event_column(struct qscan *s, const struct qtable *t, int col, struct
 	case QC_FIELD:
 	case QC_FIELD_STR:
 		return set_field(s, t, c, ev, v);
+	case QC_STACK_ID:
+		if (ev->stack_id)
+			set_int(v, ev->stack_id);
+		else
+			set_null(v);
+		return 0;
 	case QC_HOST:
 	case QC_FILE:
 		set_origin(s, c, s->ev_tape, v);
@@ -1347,6 +1399,52 @@ static void types_column(struct qscan *s, const struct qcol *c, struct qval *v)
 	}
 }
 
+/* Kernel frames have no address in a tape (KASLR): NULL, as are the
+ * symbol, offset and build-id nobody knows. */
+static void frames_column(struct qscan *s, const struct qcol *c, struct qval *v)
+{
+	const struct tape_frame *f =
+		s->frames && s->depth < s->nframes ? &s->frames[s->depth] : NULL;
+
+	set_null(v);
+	if (!f)
+		return;
+	switch (c->src) {
+	case QC_F_STACK_ID:
+		set_int(v, s->stack_id);
+		break;
+	case QC_F_DEPTH:
+		set_int(v, (int64_t)s->depth);
+		break;
+	case QC_F_KERNEL:
+		set_int(v, f->kernel);
+		break;
+	case QC_F_ADDRESS:
+		if (!f->kernel)
+			set_int(v, (int64_t)f->address);
+		break;
+	case QC_F_SYMBOL:
+		if (f->symbol)
+			set_stable_text(v, f->symbol);
+		break;
+	case QC_F_OFFSET:
+		if (f->symbol)
+			set_int(v, (int64_t)f->offset);
+		break;
+	case QC_F_BINARY:
+		if (f->binary)
+			set_stable_text(v, f->binary);
+		break;
+	case QC_F_BUILD_ID:
+		if (f->build_id_hex && *f->build_id_hex)
+			set_stable_text(v, f->build_id_hex);
+		break;
+	case QC_F_GAP:
+		set_int(v, f->gap);
+		break;
+	}
+}
+
 int qscan__column_of(struct qscan *s, const struct qtable *t, int col, struct qval *v)
 {
 	if (col < 0 || col >= t->ncols)
@@ -1416,6 +1514,9 @@ int qscan__column(struct qscan *s, int col, struct qval *v)
 	}
 	case QT_TYPES:
 		types_column(s, c, v);
+		return 0;
+	case QT_FRAMES:
+		frames_column(s, c, v);
 		return 0;
 	default:
 		set_null(v);

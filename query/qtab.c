@@ -9,7 +9,8 @@
 #include "private/names.h"
 #include "qtab_int.h"
 
-static const char *const fixed_tables[] = {"events", "processes", "losses", "meta", "types"};
+static const char *const fixed_tables[] = {"events", "processes", "losses",
+					   "meta",   "types",	  "frames"};
 
 /* docs/EVENTS.md, for the extension's table-valued functions, which must
  * declare their columns before they see a tape. */
@@ -147,8 +148,9 @@ static struct qtable *table_alloc(const char *name, enum qtab_kind kind)
 		return NULL;
 	t->kind = kind;
 	t->col_ts = t->col_time = t->col_pid = t->col_tid = t->col_type = t->col_file = -1;
+	t->col_stack = -1;
 	t->name = strdup(name);
-	/* a table has at most TAPE_MAX_FIELDS * 2 + 10 columns */
+	/* a table has at most TAPE_MAX_FIELDS * 2 + 11 columns */
 	t->cols = calloc(TAPE_MAX_FIELDS * 2 + 16, sizeof(*t->cols));
 	if (!t->name || !t->cols) {
 		qtable__free(t);
@@ -165,6 +167,14 @@ static bool col_exists(const struct qtable *t, const char *name)
 	return false;
 }
 
+/* Whether a field would take the name of a column of every event table
+ * that comes after the fields (stack_id stays last, so that the columns
+ * before it keep their places). */
+static bool reserved(uint8_t src, const char *name)
+{
+	return (src == QC_FIELD || src == QC_FIELD_STR) && !strcmp(name, "stack_id");
+}
+
 /* Add a column; a name already taken (a field called "pid") gets a prefix. */
 static int add_col(struct qtable *t, const char *name, const char *decl, uint8_t src, bool hidden,
 		   int slot)
@@ -173,7 +183,7 @@ static int add_col(struct qtable *t, const char *name, const char *decl, uint8_t
 	char buf[160];
 
 	qtab__sql_ident(name, buf, sizeof(buf) - 2);
-	while (col_exists(t, buf)) {
+	while (col_exists(t, buf) || reserved(src, buf)) {
 		memmove(buf + 2, buf, strlen(buf) + 1);
 		memcpy(buf, "f_", 2);
 		if (strlen(buf) > 120)
@@ -204,6 +214,9 @@ static int add_col(struct qtable *t, const char *name, const char *decl, uint8_t
 		break;
 	case QC_FILE:
 		t->col_file = t->ncols;
+		break;
+	case QC_F_STACK_ID:
+		t->col_stack = t->ncols;
 		break;
 	}
 	t->ncols++;
@@ -256,6 +269,7 @@ struct qtable *qtable__new(enum qtab_kind kind, enum qlayout layout, bool multi)
 		err = add_common(t);
 		err = err ?: add_col(t, "type", "TEXT", QC_TYPE, false, -1);
 		err = err ?: add_col(t, "args", "TEXT", QC_ARGS, false, -1);
+		err = err ?: add_col(t, "stack_id", "INTEGER", QC_STACK_ID, false, -1);
 		break;
 	case QT_PROCESSES:
 		err = err ?: add_col(t, "pid", "INTEGER", QC_P_PID, false, -1);
@@ -296,6 +310,17 @@ struct qtable *qtable__new(enum qtab_kind kind, enum qlayout layout, bool multi)
 		err = err ?: add_col(t, "kind", "TEXT", QC_T_KIND, false, -1);
 		err = err ?: add_col(t, "display", "TEXT", QC_T_DISPLAY, false, -1);
 		err = err ?: add_col(t, "enum", "TEXT", QC_T_ENUM, false, -1);
+		break;
+	case QT_FRAMES:
+		err = err ?: add_col(t, "stack_id", "INTEGER", QC_F_STACK_ID, false, -1);
+		err = err ?: add_col(t, "depth", "INTEGER", QC_F_DEPTH, false, -1);
+		err = err ?: add_col(t, "kernel", "INTEGER", QC_F_KERNEL, false, -1);
+		err = err ?: add_col(t, "address", "INTEGER", QC_F_ADDRESS, false, -1);
+		err = err ?: add_col(t, "symbol", "TEXT", QC_F_SYMBOL, false, -1);
+		err = err ?: add_col(t, "offset", "INTEGER", QC_F_OFFSET, false, -1);
+		err = err ?: add_col(t, "binary", "TEXT", QC_F_BINARY, false, -1);
+		err = err ?: add_col(t, "build_id", "TEXT", QC_F_BUILD_ID, false, -1);
+		err = err ?: add_col(t, "gap", "INTEGER", QC_F_GAP, false, -1);
 		break;
 	default:
 		break;
@@ -368,6 +393,7 @@ struct qtable *qtable__new_type(const struct qset *set, const char *sql_name, co
 			err = add_slot(t, tp->fields[f].name, tp->fields[f].kind,
 				       tp->fields[f].display);
 	}
+	err = err ?: add_col(t, "stack_id", "INTEGER", QC_STACK_ID, false, -1);
 	err = err ?: add_origin(t, layout, multi);
 	if (err) {
 		qtable__free(t);
@@ -397,6 +423,7 @@ struct qtable *qtable__new_builtin(const char *type_name, enum qlayout layout)
 		return NULL;
 	for (int f = 0; f < 10 && b->fields[f].name && !err; f++)
 		err = add_slot(t, b->fields[f].name, b->fields[f].kind, b->fields[f].display);
+	err = err ?: add_col(t, "stack_id", "INTEGER", QC_STACK_ID, false, -1);
 	err = err ?: add_origin(t, layout, false);
 	if (err) {
 		qtable__free(t);

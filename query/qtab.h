@@ -85,6 +85,7 @@ enum qtab_kind {
 	QT_LOSSES,
 	QT_META,
 	QT_TYPES,
+	QT_FRAMES, /* the frames of every stack, by (tape, stack_id) */
 };
 
 /* Where a column's value comes from. */
@@ -138,6 +139,18 @@ enum qcol_src {
 	QC_T_KIND,
 	QC_T_DISPLAY,
 	QC_T_ENUM,
+	/* event tables: the event's stack, NULL for none */
+	QC_STACK_ID,
+	/* frames */
+	QC_F_STACK_ID,
+	QC_F_DEPTH,
+	QC_F_KERNEL,
+	QC_F_ADDRESS,
+	QC_F_SYMBOL,
+	QC_F_OFFSET,
+	QC_F_BINARY,
+	QC_F_BUILD_ID,
+	QC_F_GAP,
 };
 
 struct qcol {
@@ -164,6 +177,7 @@ struct qtable {
 	struct qslot *slots;
 	/* columns that vtab.c pushes down, -1 if absent */
 	int col_ts, col_time, col_pid, col_tid, col_type, col_file;
+	int col_stack; /* frames.stack_id */
 };
 
 /* How tables are laid out. */
@@ -172,7 +186,8 @@ enum qlayout {
 	QL_EXTENSION, /* table-valued functions: file is the hidden argument */
 };
 
-/* The fixed tables (events, processes, losses, meta, types).  NULL + errno. */
+/* The fixed tables (events, processes, losses, meta, types, frames).
+ * NULL + errno. */
 struct qtable *qtable__new(enum qtab_kind kind, enum qlayout layout, bool multi);
 /* The table @sql_name of event type @type_name, with the union of the
  * type's fields over the tapes of @set (see qset__type_tables()). */
@@ -250,6 +265,8 @@ struct qfilter {
 	char **hosts; /* ...and recorded on these hosts (none: any) */
 	size_t nhosts;
 	bool empty; /* nothing can match */
+	/* frames: only the stack with this id (0: any) */
+	uint32_t stack_id;
 	/*
 	 * Only type, host and file are wanted (count(*), GROUP BY type): the
 	 * rows come from the index's per-chunk type counts, grouped by type

@@ -30,11 +30,8 @@ struct qsql {
 static const struct {
 	const char *name;
 	enum qtab_kind kind;
-} fixed_tables[] = {{"events", QT_EVENTS},
-		    {"processes", QT_PROCESSES},
-		    {"losses", QT_LOSSES},
-		    {"meta", QT_META},
-		    {"types", QT_TYPES}};
+} fixed_tables[] = {{"events", QT_EVENTS}, {"processes", QT_PROCESSES}, {"losses", QT_LOSSES},
+		    {"meta", QT_META},	   {"types", QT_TYPES},		{"frames", QT_FRAMES}};
 #define NFIXED (sizeof(fixed_tables) / sizeof(fixed_tables[0]))
 
 struct qvtab {
@@ -74,16 +71,18 @@ enum qop {
 	OP_TIME_LT,
 	OP_TIME_LE,
 	OP_HOST_EQ,
+	OP_STACK_EQ,
 	OP_MAX,
 };
 
 static const char *const op_text[OP_MAX] = {
-	[OP_TS_EQ] = "ts=?",	   [OP_TS_GT] = "ts>?",		[OP_TS_GE] = "ts>=?",
-	[OP_TS_LT] = "ts<?",	   [OP_TS_LE] = "ts<=?",	[OP_PID_EQ] = "pid=?",
-	[OP_PID_IN] = "pid IN(?)", [OP_TID_EQ] = "tid=?",	[OP_TID_IN] = "tid IN(?)",
-	[OP_TYPE_EQ] = "type=?",   [OP_TYPE_IN] = "type IN(?)", [OP_FILE_EQ] = "file=?",
-	[OP_TIME_EQ] = "time=?",   [OP_TIME_GT] = "time>?",	[OP_TIME_GE] = "time>=?",
-	[OP_HOST_EQ] = "host=?",   [OP_TIME_LT] = "time<?",	[OP_TIME_LE] = "time<=?",
+	[OP_TS_EQ] = "ts=?",	      [OP_TS_GT] = "ts>?",	   [OP_TS_GE] = "ts>=?",
+	[OP_TS_LT] = "ts<?",	      [OP_TS_LE] = "ts<=?",	   [OP_PID_EQ] = "pid=?",
+	[OP_PID_IN] = "pid IN(?)",    [OP_TID_EQ] = "tid=?",	   [OP_TID_IN] = "tid IN(?)",
+	[OP_TYPE_EQ] = "type=?",      [OP_TYPE_IN] = "type IN(?)", [OP_FILE_EQ] = "file=?",
+	[OP_TIME_EQ] = "time=?",      [OP_TIME_GT] = "time>?",	   [OP_TIME_GE] = "time>=?",
+	[OP_HOST_EQ] = "host=?",      [OP_TIME_LT] = "time<?",	   [OP_TIME_LE] = "time<=?",
+	[OP_STACK_EQ] = "stack_id=?",
 };
 
 #define MAX_TERMS 12
@@ -166,6 +165,8 @@ static double count_rows(const struct qtable *t, const struct qset *set)
 				rows += tape_reader__loss_count(r);
 			else if (t->kind == QT_META)
 				rows += tape_reader__meta_count(r);
+			else if (t->kind == QT_FRAMES)
+				rows += 16.0 * tape_reader__stack_count(r);
 			else
 				rows += 8.0 * tape_reader__max_type(r);
 			for (size_t c = 0;
@@ -332,7 +333,7 @@ static int q_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 	const struct qtable *t = vt->t;
 	char idx[MAX_TERMS * 16] = "";
 	bool have_pid = false, have_tid = false, have_type = false, have_file = false;
-	bool have_host = false;
+	bool have_host = false, have_stack = false;
 	bool ts_lo = false, ts_hi = false, ts_eq = false;
 	double rows = vt->ext ? 1e6 : vt->rows;
 	int nargs = 0;
@@ -385,6 +386,10 @@ static int q_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 		} else if (c->iColumn == t->col_type && !have_type) {
 			have_type = true;
 			op = sqlite3_vtab_in(info, i, -1) ? OP_TYPE_IN : OP_TYPE_EQ;
+		} else if (c->iColumn == t->col_stack && !have_stack) {
+			/* a join of events with frames looks up each stack */
+			have_stack = true;
+			op = OP_STACK_EQ;
 		}
 		if (op < 0)
 			continue;
@@ -431,6 +436,10 @@ static int q_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 	if (have_type) {
 		rows *= 0.1;
 		cost *= 0.3;
+	}
+	if (have_stack) {
+		rows = 16;
+		cost = 16;
 	}
 	if (rows < 1)
 		rows = 1;
@@ -675,6 +684,22 @@ static bool id_value(sqlite3_value *v, uint32_t *id)
 	return true;
 }
 
+/* frames.stack_id = @v: as SQLite compares an INTEGER column, 2.0 and
+ * '2' are stack 2; NULL, 0, 2.5 and 'x' are no stack. */
+static void stack_bound(struct qfilter *f, sqlite3_value *v)
+{
+	int nt = sqlite3_value_numeric_type(v);
+	double d = nt == SQLITE_FLOAT ? sqlite3_value_double(v) : 0;
+	sqlite3_int64 i = nt == SQLITE_INTEGER ? sqlite3_value_int64(v) : (sqlite3_int64)d;
+
+	if ((nt != SQLITE_INTEGER && (nt != SQLITE_FLOAT || d != floor(d))) || i <= 0 ||
+	    i > UINT32_MAX || (f->stack_id && f->stack_id != (uint32_t)i)) {
+		f->empty = true;
+		return;
+	}
+	f->stack_id = (uint32_t)i;
+}
+
 static int add_ids(struct qfilter *f, int op, sqlite3_value *v, bool tid)
 {
 	sqlite3_value *x = NULL;
@@ -823,6 +848,9 @@ static int q_filter(sqlite3_vtab_cursor *base, int idxnum, const char *idxstr, i
 				f.empty = true;
 			else if (qfilter__add_file(&f, (const char *)sqlite3_value_text(argv[i])))
 				rc = SQLITE_NOMEM;
+			break;
+		case OP_STACK_EQ:
+			stack_bound(&f, argv[i]);
 			break;
 		case OP_HOST_EQ:
 			if (sqlite3_value_type(argv[i]) != SQLITE_TEXT)
@@ -1119,6 +1147,8 @@ static int f_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, 
 		vt->t = qtable__new(QT_META, QL_EXTENSION, false);
 	else if (!strcmp(spec, "types"))
 		vt->t = qtable__new(QT_TYPES, QL_EXTENSION, false);
+	else if (!strcmp(spec, "frames"))
+		vt->t = qtable__new(QT_FRAMES, QL_EXTENSION, false);
 	else
 		vt->t = qtable__new_builtin(spec, QL_EXTENSION);
 	if (vt->t && argc > 0) {
@@ -1186,11 +1216,8 @@ static struct qtable *named_table(struct qset *set, const char *name, bool multi
 	static const struct {
 		const char *name;
 		enum qtab_kind kind;
-	} fixed[] = {{"events", QT_EVENTS},
-		     {"processes", QT_PROCESSES},
-		     {"losses", QT_LOSSES},
-		     {"meta", QT_META},
-		     {"types", QT_TYPES}};
+	} fixed[] = {{"events", QT_EVENTS}, {"processes", QT_PROCESSES}, {"losses", QT_LOSSES},
+		     {"meta", QT_META},	    {"types", QT_TYPES},	 {"frames", QT_FRAMES}};
 	struct qtable *t = NULL;
 	char **names = NULL, **types = NULL;
 	int n;
@@ -1314,11 +1341,12 @@ static const sqlite3_module tape_module = {
 
 int qsql__register_functions(sqlite3 *db, char **errmsg)
 {
-	static const char *const fixed[] = {"events", "processes", "losses", "meta", "types"};
+	static const char *const fixed[] = {"events", "processes", "losses",
+					    "meta",   "types",	   "frames"};
 	char name[64];
 	int rc = SQLITE_OK;
 
-	for (size_t i = 0; i < 5 && rc == SQLITE_OK; i++) {
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]) && rc == SQLITE_OK; i++) {
 		snprintf(name, sizeof(name), "tape_%s", fixed[i]);
 		rc = sqlite3_create_module_v2(db, name, &function_module, (void *)fixed[i], NULL);
 	}

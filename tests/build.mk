@@ -85,3 +85,8 @@ TEST_HELPERS += tests/work_unwind.c
 # frame pointers in the workload's own code, whatever the build's flags
 $(OUTPUT)/tests/work_unwind: ALL_CFLAGS += -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
 	-fno-shrink-wrap -O1
+
+# ---- stacks in SQL (issue 12): stack_id and frames through query, import
+# and the extension, on tapes written in-process ----
+UNIT_TESTS += tests/test_query_stacks.c
+$(OUTPUT)/tests/test_query_stacks: $(OUTPUT)/bpftape_sqlite.so

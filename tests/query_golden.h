@@ -17,11 +17,15 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include <bpftape/tape.h>
+#include "private/block.h"
+#include "private/symtab.h"
 
 #define QG_BOOT_TS 1000000000000ull /* the first event: 1000 s after boot */
 #define QG_RT_OFF  1699999000000000000ll
@@ -90,12 +94,135 @@ static const struct tape_field qg_syscall_f[] = {
 
 enum { QG_FORK, QG_EXEC, QG_EXIT, QG_OPEN, QG_CLOSE, QG_READ, QG_CONNECT, QG_SYSCALL, QG_NTYPES };
 
+/*
+ * Stacks of the story's opens (docs/QUERIES.md asks which code paths open
+ * files): make reads its Makefile; the compilers open sources, headers
+ * and the object through libc's open().  User frames are file offsets
+ * named from the binary blocks below; kernel frames carry their names.
+ */
+enum { QG_STK_MAKEFILE, QG_STK_SOURCE, QG_STK_HEADER, QG_STK_OBJECT, QG_NSTACKS };
+
+#define QG_MAKE 1
+#define QG_CC	2
+#define QG_LIBC 3
+#define QG_K(sym, off)                                                                             \
+	{                                                                                          \
+		.symbol = (sym), .offset = (off), .kernel = 1                                      \
+	}
+#define QG_F(bin, addr)                                                                            \
+	{                                                                                          \
+		.address = (addr), .binary_id = (bin),                                             \
+		.binary = (bin) == QG_MAKE ? "/usr/bin/make"                                       \
+			  : (bin) == QG_CC ? "/usr/bin/cc"                                         \
+					   : "/usr/lib/x86_64-linux-gnu/libc.so.6"                 \
+	}
+
+static const struct tape_frame qg_stk_makefile[] = {
+	QG_K("do_sys_openat2", 0x1f3),
+	QG_K("__x64_sys_openat", 0x55),
+	QG_F(QG_LIBC, 0x1050),
+	QG_F(QG_MAKE, 0x1123),
+	QG_F(QG_MAKE, 0x1045),
+	/* outside libc's symbols: [unknown] */
+	QG_F(QG_LIBC, 0x9000),
+};
+static const struct tape_frame qg_stk_source[] = {
+	QG_K("do_sys_openat2", 0x1f3), QG_K("__x64_sys_openat", 0x55),
+	QG_F(QG_LIBC, 0x1050),	       QG_F(QG_CC, 0x1310),
+	QG_F(QG_CC, 0x1240),	       QG_F(QG_CC, 0x1020),
+};
+static const struct tape_frame qg_stk_header[] = {
+	QG_K("do_sys_openat2", 0x1f3), QG_K("__x64_sys_openat", 0x55),
+	QG_F(QG_LIBC, 0x1050),	       QG_F(QG_CC, 0x1390),
+	QG_F(QG_CC, 0x1260),	       QG_F(QG_CC, 0x1020),
+};
+/* unwinding stopped in libc: the frames after it are the frame-pointer
+ * chain, not proven callers */
+static const struct tape_frame qg_stk_object[] = {
+	QG_K("do_sys_openat2", 0x1f3),
+	QG_K("__x64_sys_openat", 0x55),
+	{.address = 0x1050,
+	 .binary_id = QG_LIBC,
+	 .binary = "/usr/lib/x86_64-linux-gnu/libc.so.6",
+	 .gap = 1},
+	QG_F(QG_CC, 0x1420),
+	QG_F(QG_CC, 0x1030),
+};
+#undef QG_K
+#undef QG_F
+
 struct qg {
 	struct tape_writer *w;
 	int ids[QG_NTYPES];
 	uint32_t rng;
 	int err;
+	/* the tape's id of each stack: other hosts number them backwards,
+	 * so that two tapes' ids clash with other frames behind them */
+	uint32_t stack_ids[QG_NSTACKS];
+	uint32_t stack; /* of the next event, 0: none */
 };
+
+/* The binary blocks that name the story's user frames. */
+static int qg_binaries(struct tape_writer *w)
+{
+	static const struct symtab_seg seg = {
+		.vaddr = 0x401000, .offset = 0x1000, .filesz = 0x8000, .flags = 5};
+	static const uint8_t make_id[] = {0x6d, 0x61, 0x6b, 0x65, 0x01};
+	static const uint8_t cc_id[] = {0xcc, 0x00, 0x11, 0x22, 0x33, 0x44};
+	static const uint8_t libc_id[] = {0x1b, 0xc0, 0xde, 0x06};
+	struct symtab_sym make_syms[] = {
+		{.start = 0x401000, .size = 0x100, .name = "main", .bind = SYMTAB_GLOBAL},
+		{.start = 0x401100, .size = 0x100, .name = "read_makefile", .bind = SYMTAB_GLOBAL},
+	};
+	struct symtab_sym cc_syms[] = {
+		{.start = 0x401000, .size = 0x200, .name = "main", .bind = SYMTAB_GLOBAL},
+		{.start = 0x401200, .size = 0x100, .name = "compile", .bind = SYMTAB_GLOBAL},
+		{.start = 0x401300, .size = 0x80, .name = "open_source", .bind = SYMTAB_GLOBAL},
+		{.start = 0x401380, .size = 0x80, .name = "find_include", .bind = SYMTAB_GLOBAL},
+		{.start = 0x401400, .size = 0x80, .name = "write_object", .bind = SYMTAB_GLOBAL},
+	};
+	struct symtab_sym libc_syms[] = {
+		{.start = 0x401000, .size = 0x100, .name = "__libc_open64", .bind = SYMTAB_GLOBAL},
+	};
+	const struct binary_desc d[] = {
+		{QG_MAKE, "/usr/bin/make", make_id, sizeof(make_id), &seg, 1, SYMTAB_SRC_SYMTAB},
+		{QG_CC, "/usr/bin/cc", cc_id, sizeof(cc_id), &seg, 1, SYMTAB_SRC_SYMTAB},
+		{QG_LIBC, "/usr/lib/x86_64-linux-gnu/libc.so.6", libc_id, sizeof(libc_id), &seg, 1,
+		 SYMTAB_SRC_DYNSYM},
+	};
+	struct symtab_sym *syms[] = {make_syms, cc_syms, libc_syms};
+	const size_t nsyms[] = {2, 5, 1};
+	struct buf body = {0};
+	int ret = 0;
+
+	for (int i = 0; i < 3 && !ret; i++) {
+		body.len = 0;
+		ret = tape__binary_encode(&body, &d[i], syms[i], nsyms[i]);
+		ret = ret ?: tape__writer_add_binary(w, body.data, body.len);
+	}
+	free(body.data);
+	return ret;
+}
+
+static int qg_stacks(struct qg *g, const char *host)
+{
+	static const struct {
+		const struct tape_frame *f;
+		size_t n;
+	} stk[QG_NSTACKS] = {
+		{qg_stk_makefile, sizeof(qg_stk_makefile) / sizeof(qg_stk_makefile[0])},
+		{qg_stk_source, sizeof(qg_stk_source) / sizeof(qg_stk_source[0])},
+		{qg_stk_header, sizeof(qg_stk_header) / sizeof(qg_stk_header[0])},
+		{qg_stk_object, sizeof(qg_stk_object) / sizeof(qg_stk_object[0])},
+	};
+	int ret = qg_binaries(g->w);
+
+	for (int k = 0; k < QG_NSTACKS && !ret; k++) {
+		g->stack_ids[k] = strcmp(host, "golden") ? QG_NSTACKS - k : k + 1;
+		ret = tape_writer__add_stack(g->w, g->stack_ids[k], stk[k].f, stk[k].n);
+	}
+	return ret;
+}
 
 static uint32_t qg_rand(struct qg *g)
 {
@@ -132,6 +259,7 @@ static void qg_emit(struct qg *g, int t, uint64_t ts, uint32_t pid, const union 
 		.type = (uint16_t)g->ids[t],
 		.comm = qg_comm(pid),
 		.values = v,
+		.stack_id = g->stack,
 	};
 
 	if (!g->err)
@@ -162,6 +290,15 @@ static void qg_open(struct qg *g, uint64_t ts, uint32_t pid, const char *path, u
 				QG_S(ret)};
 
 	qg_emit(g, QG_OPEN, ts, pid, v);
+}
+
+/* An open of the story, through stack @k. */
+static void qg_open_stk(struct qg *g, int k, uint64_t ts, uint32_t pid, const char *path,
+			uint32_t flags, int ret)
+{
+	g->stack = g->stack_ids[k];
+	qg_open(g, ts, pid, path, flags, ret);
+	g->stack = 0;
 }
 
 static void qg_syscall(struct qg *g, uint64_t ts, uint32_t pid, uint32_t nr, int64_t ret,
@@ -250,7 +387,7 @@ static void qg_story(struct qg *g, uint64_t ms)
 		qg_exec(g, t, 1000, "/usr/bin/make", make_argv, sizeof(make_argv));
 		break;
 	case 1002:
-		qg_open(g, t, 1000, "Makefile", 02000000, 3);
+		qg_open_stk(g, QG_STK_MAKEFILE, t, 1000, "Makefile", 02000000, 3);
 		qg_read(g, t + 1, 1000, 3, 4096, 812);
 		qg_close(g, t + 2, 1000, 3);
 		break;
@@ -263,16 +400,17 @@ static void qg_story(struct qg *g, uint64_t ms)
 		qg_exec(g, t + 1, 1002, "/usr/bin/cc", cc2_argv, sizeof(cc2_argv));
 		break;
 	case 1005:
-		qg_open(g, t, 1001, "a.c", 0, 3);
-		qg_open(g, t + 1, 1002, "b.c", 0, 3);
+		qg_open_stk(g, QG_STK_SOURCE, t, 1001, "a.c", 0, 3);
+		qg_open_stk(g, QG_STK_SOURCE, t + 1, 1002, "b.c", 0, 3);
 		break;
 	case 1006:
-		qg_open(g, t, 1001, "/usr/include/stdio.h", 0, 4);
-		qg_open(g, t + 1, 1002, "/usr/include/missing.h", 0, -ENOENT);
-		qg_open(g, t + 2, 1002, "/usr/local/include/missing.h", 0, -ENOENT);
+		qg_open_stk(g, QG_STK_HEADER, t, 1001, "/usr/include/stdio.h", 0, 4);
+		qg_open_stk(g, QG_STK_HEADER, t + 1, 1002, "/usr/include/missing.h", 0, -ENOENT);
+		qg_open_stk(g, QG_STK_HEADER, t + 2, 1002, "/usr/local/include/missing.h", 0,
+			    -ENOENT);
 		break;
 	case 1007:
-		qg_open(g, t, 1001, "a.o", 01 | 0100 | 01000, 5);
+		qg_open_stk(g, QG_STK_OBJECT, t, 1001, "a.o", 01 | 0100 | 01000, 5);
 		break;
 	case 3000:
 		qg_exit(g, t, 1002, 1, 0);
@@ -289,10 +427,12 @@ static void qg_story(struct qg *g, uint64_t ms)
 /*
  * Write the golden tape to @path, recorded on @host ("golden"); @filler
  * extra events (0 for the small tape) spread over @seconds.  @chunk_ns:
- * chunk length (0: 100 ms).  0 or -errno; @err says why.
+ * chunk length (0: 100 ms).  @stacks: the story's opens carry stacks (a
+ * benchmark of tapes recorded without -g goes without).  0 or -errno;
+ * @err says why.
  */
 static int qg_write_long(const char *path, const char *host, uint64_t filler, uint64_t chunk_ns,
-			 unsigned seconds, char *err, size_t errlen)
+			 unsigned seconds, bool stacks, char *err, size_t errlen)
 {
 	static const struct tape_type types[QG_NTYPES] = {
 		{0, "fork", "", "", 3, qg_fork_f},	 {0, "exec", "", "", 3, qg_exec_f},
@@ -335,6 +475,8 @@ static int qg_write_long(const char *path, const char *host, uint64_t filler, ui
 			ret = g.ids[i];
 	}
 	ret = ret ?: tape_writer__add_procs(g.w, procs, 3);
+	if (stacks)
+		ret = ret ?: qg_stacks(&g, host);
 	if (ret)
 		goto cleanup;
 
@@ -399,7 +541,7 @@ cleanup:
 static inline int qg_write(const char *path, const char *host, uint64_t filler, uint64_t chunk_ns,
 			   char *err, size_t errlen)
 {
-	return qg_write_long(path, host, filler, chunk_ns, 10, err, errlen);
+	return qg_write_long(path, host, filler, chunk_ns, 10, true, err, errlen);
 }
 
 #endif

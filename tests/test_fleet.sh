@@ -75,7 +75,7 @@ test_sharded_by_host() {
 	got=$(ch "$shard2" 'SELECT host, count() FROM events GROUP BY host ORDER BY host') || return 1
 	[ "$want" = "$got" ] || { echo "want $want, got $got"; return 1; }
 	# every table: the same rows per host through either shard
-	for t in processes losses meta types open exec syscall; do
+	for t in processes losses meta types frames open exec syscall; do
 		want=$("$BPFTAPE" query --format csv "${tapes[@]}" \
 			-c "SELECT host, count(*) FROM $t GROUP BY host ORDER BY host" | tail -n +2 | tr , '\t')
 		got=$(ch "$shard1" "SELECT host, count() FROM $t GROUP BY host ORDER BY host") || return 1
@@ -102,6 +102,7 @@ sqlite_questions=(
 	'SELECT host, (ts - (SELECT min(ts) FROM events e WHERE e.host = events.host)) / 500000000 * 500 AS from_ms, count(*) AS events, count(DISTINCT pid) AS pids, sum(type = '\''open'\'') AS opens FROM events GROUP BY host, from_ms ORDER BY events DESC, from_ms, host LIMIT 3'
 	'SELECT host, key, value FROM meta WHERE key LIKE '\''host.%'\'' ORDER BY host, key'
 	'SELECT e.host, coalesce(nullif(p.container_name, '\'''\''), '\''(host)'\'') AS container, p.runtime, count(*) AS events FROM events e JOIN processes p USING (host, pid) GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1'
+	'SELECT o.host, s.symbol, count(*) AS opens, sum(o.ret < 0) AS failed FROM open o JOIN (SELECT file, stack_id, symbol, min(depth) FROM frames WHERE NOT kernel AND binary NOT LIKE '\''%/libc.so%'\'' GROUP BY file, stack_id) s ON s.file = o.file AND s.stack_id = o.stack_id GROUP BY o.host, s.symbol ORDER BY o.host, opens DESC, s.symbol'
 )
 
 test_worked_questions() {

@@ -1048,10 +1048,16 @@ static void test_import(void **state)
 	char dbpath[PATH_MAX + 32], *a, *b;
 	sqlite3 *db, *tape;
 	static const char *const same[] = {
-		"SELECT * FROM events ORDER BY ts",	"SELECT * FROM open ORDER BY ts",
-		"SELECT * FROM connect ORDER BY ts",	"SELECT * FROM syscall ORDER BY ts",
-		"SELECT * FROM processes ORDER BY pid", "SELECT * FROM losses",
-		"SELECT * FROM meta ORDER BY key",	"SELECT * FROM types ORDER BY type, pos",
+		"SELECT * FROM events ORDER BY ts",
+		"SELECT * FROM open ORDER BY ts",
+		"SELECT * FROM connect ORDER BY ts",
+		"SELECT * FROM syscall ORDER BY ts",
+		"SELECT * FROM processes ORDER BY pid",
+		"SELECT * FROM losses",
+		"SELECT * FROM meta ORDER BY key",
+		"SELECT * FROM types ORDER BY type, pos",
+		"SELECT * FROM frames ORDER BY stack_id, depth",
+		"SELECT * FROM exit ORDER BY ts",
 	};
 
 	(void)state;
@@ -1420,10 +1426,10 @@ static void test_many_types(void **state)
 	db = open_tapes(paths, 1, NULL);
 	/* each CREATE statement would have been one schema change */
 	assert_true(scalar(db, "PRAGMA schema_version") <= 1);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master"), 5 + NTYPES + 2);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master"), 6 + NTYPES + 2);
 	assert_int_equal(render(db,
 				"SELECT type, name, tbl_name, rootpage, sql FROM sqlite_master "
-				"WHERE rowid IN (1, 5, 6, 1003, 1004, 1005) ORDER BY rowid",
+				"WHERE rowid IN (1, 5, 7, 1004, 1005, 1006) ORDER BY rowid",
 				&out),
 			 SQLITE_OK);
 	assert_string_equal(out,
@@ -1450,7 +1456,7 @@ static void test_many_types(void **state)
 	assert_int_equal(
 		render(db, "SELECT group_concat(name) FROM pragma_table_info('probe_997')", &out),
 		SQLITE_OK);
-	assert_string_equal(out, "ts,time,cpu,pid,tid,comm,a,b,c,d,e,f,g,h,i,j\n");
+	assert_string_equal(out, "ts,time,cpu,pid,tid,comm,a,b,c,d,e,f,g,h,i,j,stack_id\n");
 	free(out);
 	sqlite3_close(db);
 
@@ -1461,7 +1467,7 @@ static void test_many_types(void **state)
 	assert_int_equal(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM types"), 10 * (NTYPES + 2));
 	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"),
-			 5 + NTYPES + 2);
+			 6 + NTYPES + 2);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM probe_7_2"), 2);
 	sqlite3_close(db);
 
@@ -1469,7 +1475,7 @@ static void test_many_types(void **state)
 	 * the query and in the import; types lists them all */
 	write_many_types(path, MORE, extra, 2);
 	db = open_tapes(paths, 1, NULL);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master"), 5 + 30 + 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master"), 6 + 30 + 1);
 	assert_int_equal(scalar(db, "SELECT count(DISTINCT type) FROM types"), MORE + 2);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM probe_7_2"), 2);
 	assert_int_equal(render(db, "SELECT count(*) FROM probe_999", &out), SQLITE_ERROR);
@@ -1478,7 +1484,7 @@ static void test_many_types(void **state)
 	import_golden(dbpath, paths, 1, 0);
 	assert_int_equal(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"),
-			 5 + 30 + 1);
+			 6 + 30 + 1);
 	assert_int_equal(scalar(db, "SELECT count(DISTINCT type) FROM types"), MORE + 2);
 	assert_int_equal(scalar(db, "SELECT sum(a) FROM probe_29"),
 			 29 + 59 + 89 + 119 + 149 + 179 + 209 + 239 + 269 + 299);
@@ -1525,7 +1531,7 @@ static void test_many_types(void **state)
 		if (qsql__attach(db, set, &msg) != SQLITE_OK)
 			fail_msg("attach: %s", msg);
 		qset__put(set);
-		assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master"), 1 + 5 + 8);
+		assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master"), 1 + 6 + 8);
 		assert_true(scalar(db, "SELECT count(*) FROM open") > 0);
 		sqlite3_close(db);
 	}

@@ -508,7 +508,7 @@ int main(void)
 	snprintf(dbpath, sizeof(dbpath), "%s/bench-query.db", outdir);
 
 	t0 = now();
-	if (qg_write_long(tape, "bench", filler, 0, 100, err, sizeof(err))) {
+	if (qg_write_long(tape, "bench", filler, 0, 100, false, err, sizeof(err))) {
 		fprintf(stderr, "bench_query: writing %s: %s\n", tape, err);
 		goto cleanup;
 	}

@@ -44,6 +44,10 @@ static const char *const fixed_sql[] = {
 	"SELECT * FROM types",
 	"SELECT type, count(*) FROM types GROUP BY type",
 	"SELECT e.type, p.comm FROM events e JOIN processes p ON e.pid = p.pid LIMIT 200",
+	"SELECT * FROM frames",
+	"SELECT * FROM frames WHERE stack_id = 1",
+	"SELECT e.type, f.depth, f.symbol FROM events e JOIN frames f ON f.stack_id = e.stack_id "
+	"LIMIT 200",
 };
 
 /* ...and a budget of VM steps (thousands) keeps a sort from doing so. */
@@ -102,7 +106,7 @@ static void run_type_tables(sqlite3 *db)
 	if (sqlite3_prepare_v2(
 		    db,
 		    "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT IN "
-		    "('events', 'processes', 'losses', 'meta', 'types') ORDER BY name",
+		    "('events', 'processes', 'losses', 'meta', 'types', 'frames') ORDER BY name",
 		    -1, &st, NULL) != SQLITE_OK)
 		return;
 	while (n < 64 && sqlite3_step(st) == SQLITE_ROW) {
@@ -173,6 +177,7 @@ static void run_functions(const char *path)
 		"SELECT * FROM tape_losses(%Q)",
 		"SELECT * FROM tape_meta(%Q)",
 		"SELECT * FROM tape_types(%Q)",
+		"SELECT * FROM tape_frames(%Q)",
 		"SELECT * FROM tape_exec(%Q)",
 		"SELECT * FROM tape_open(%Q) WHERE ts >= 0",
 	};

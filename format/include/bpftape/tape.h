@@ -624,6 +624,10 @@ int tape_reader__stack(struct tape_reader *r, uint64_t stack_id, const struct ta
 		       size_t *n);
 /* Number of stacks the tape defines. */
 size_t tape_reader__stack_count(const struct tape_reader *r);
+/* The id of the @i-th stack the tape defines, in id order (ids need not be
+ * dense: a filtered tape keeps the stacks its events use); 0 for @i past
+ * tape_reader__stack_count(). */
+uint32_t tape_reader__stack_id_at(struct tape_reader *r, size_t i);
 
 /* Every loss record in the tape, in file order. */
 size_t tape_reader__loss_count(const struct tape_reader *r);
