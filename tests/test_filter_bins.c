@@ -282,11 +282,68 @@ static void test_redacted(void **state)
 	unit_run_free(&r);
 }
 
+/* What `symbolize` does with a debug file: STK_LIB's block again, its
+ * symbol at 0x1200 under a new name. */
+static int richer(void *ctx, const struct binary *b, struct buf *out)
+{
+	struct symtab_sym sym = {0x1200, 0x100, "stk_inner_dbg", SYMTAB_GLOBAL};
+	struct binary_desc d = {.id = b->id,
+				.path = b->path,
+				.build_id = b->build_id,
+				.build_id_len = b->build_id_len,
+				.segs = b->segs,
+				.nsegs = b->nsegs,
+				.sources = b->sources | SYMTAB_SRC_DEBUGFILE};
+
+	(void)ctx;
+	if (strcmp(b->path, STK_LIB))
+		return 0;
+	return tape__binary_encode(out, &d, &sym, 1);
+}
+
+static struct tape_reader *rewrite_src;
+
+static int write_rewrite(struct tape_writer *w)
+{
+	char err[256];
+	int rc = tape__binary_rewrite(rewrite_src, w, richer, NULL, err, sizeof(err));
+
+	return rc ?: tape_writer__finish(w);
+}
+
+/* The names the copied block gives are not written inline again: a
+ * richer block added to the filtered tape later names the frames. */
+static void test_richer_block_names(void **state)
+{
+	const struct tape_frame *f[4];
+	size_t n[4];
+	struct golden_mem sym = {0};
+	struct unit_run r;
+	struct tape_reader *t;
+	char err[256];
+
+	(void)state;
+	r = UNIT_RUN(cmd_filter, "filter", "-o", "-", "--pid", "7", tpath);
+	rewrite_src = output_tape(&r);
+	assert_int_equal(golden_write_mem(&sym, write_rewrite), 0);
+	t = tape_reader__open_mem(sym.data, sym.len, err, sizeof(err));
+	if (!t)
+		fail_msg("the rewritten tape does not open: %s", err);
+	assert_int_equal(stacks_of(t, f, n), 2);
+	assert_non_null(f[0][1].symbol);
+	assert_string_equal(f[0][1].symbol, "stk_inner_dbg");
+	tape_reader__free(t);
+	tape_reader__free(rewrite_src);
+	free(sym.data);
+	unit_run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keeps_used),
 		cmocka_unit_test(test_redacted),
+		cmocka_unit_test(test_richer_block_names),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
