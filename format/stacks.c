@@ -253,6 +253,11 @@ int tape__stacks_parse_binary(struct tape_stacks *st, struct rd *d)
 	return 0;
 }
 
+const struct binary *tape__reader_binary(struct tape_reader *r, uint32_t id)
+{
+	return r ? symbols_of(&r->stacks, id) : NULL;
+}
+
 /* Name user frame @f from its binary's block: the innermost user frame is
  * where the code was; the others are return addresses, whose call is the
  * byte before (a call that ends a function is not named after the next). */

@@ -13,6 +13,8 @@
 #include "filter.h"
 #include "predicate.h"
 #include <bpftape/tape_proctab.h>
+#include "private/block.h"
+#include "private/symtab.h"
 #include "redact.h"
 #include "tapes.h"
 #include "../cli/verbs.h"
@@ -30,8 +32,10 @@ static void usage(FILE *f)
 		"schema of the types used, the matching events, the losses that overlap the\n"
 		"kept time range (whatever --type, --pid or -f say: drops stay visible),\n"
 		"and the state of only the processes that appear (so replay of the new tape\n"
-		"still names processes whose exec was cut away).  Time, pid and\n"
-		"type predicates use the index: chunks that cannot match are not read.\n\n"
+		"still names processes whose exec was cut away); of stacks, those its\n"
+		"events use, with the binaries (build-id, symbols) and mappings they need.\n"
+		"Time, pid and type predicates use the index: chunks that cannot match\n"
+		"are not read.\n\n"
 		"  -o, --output OUT      the new tape (must not be an input); - is standard\n"
 		"                        output (not a terminal)\n"
 		"  --redact WHAT,...     replace values with stable keyed tokens\n"
@@ -45,7 +49,8 @@ static void usage(FILE *f)
 		"                                 recorder command line\n"
 		"                          all    everything above\n"
 		"                        and, not in all (it names code, not data):\n"
-		"                          symbols  function names of user stack frames\n"
+		"                          symbols  function names of user stack frames and\n"
+		"                                   binaries (build-ids stay, for symbolize)\n"
 		"                        generic probe events (tracepoint:, uprobe:...):\n"
 		"                        strings and byte arrays no class names become\n"
 		"                        tokens under any class\n"
@@ -231,10 +236,25 @@ struct filter {
 	uint32_t **stk;
 	size_t *nstk;
 	uint32_t last_stack; /* output ids given so far */
+	/* per source: input binary id -> output binary id (0: not kept) */
+	uint32_t **bin;
+	size_t *nbin;
+	struct kbin *kbins; /* the binaries kept, in output id order (id = index + 1) */
+	size_t nkbins;
+	/* per source: the pids of kept events, sorted */
+	uint32_t **pids;
+	size_t *npids, *cappids;
 	/* scratch for a redacted event */
 	union tape_value vals[TAPE_MAX_FIELDS];
 	char *scratch;
 	size_t scratch_cap;
+};
+
+/* A binary a kept stack names: its source and id there. */
+struct kbin {
+	unsigned src;
+	uint32_t in;
+	char *path; /* as the source's frames name it */
 };
 
 /* Room for a "path:" token and its NUL. */
@@ -260,6 +280,73 @@ static void redact_frame(const struct filter *f, struct tape_frame *fr, char *to
 		fr->offset = 0;
 	}
 	fr->build_id_hex = NULL;
+}
+
+/* Grow the per-source id map *@m (of *@n entries) to hold index @i. */
+static int idmap_grow(uint32_t **m, size_t *n, size_t i)
+{
+	size_t cap = i * 2 + 16;
+	uint32_t *p;
+
+	if (i < *n)
+		return 0;
+	p = realloc(*m, cap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	memset(p + *n, 0, (cap - *n) * sizeof(*p));
+	*m = p;
+	*n = cap;
+	return 0;
+}
+
+/*
+ * Give user frame @fr (of source @src) its binary's output id, keeping
+ * that binary for the blocks written at the end.  A name the kept binary
+ * block gives the frame anyway is not written inline: the block names it,
+ * and a richer block that `symbolize` appends later then names it too.
+ */
+static int keep_frame_binary(struct filter *f, unsigned src, struct tape_frame *fr, bool innermost)
+{
+	uint32_t in = fr->binary_id;
+	const struct binary *b;
+	const char *name;
+	uint64_t off;
+
+	fr->binary_id = 0;
+	/* (1u << 24): the format's bound on binary ids */
+	if (!in || !fr->binary || !fr->binary[0] || in > (1u << 24))
+		return 0;
+	if (!f->bin) {
+		f->bin = calloc(f->n, sizeof(*f->bin));
+		f->nbin = calloc(f->n, sizeof(*f->nbin));
+		if (!f->bin || !f->nbin)
+			return -ENOMEM;
+	}
+	if (idmap_grow(&f->bin[src], &f->nbin[src], in))
+		return -ENOMEM;
+	if (!f->bin[src][in]) {
+		struct kbin *k = realloc(f->kbins, (f->nkbins + 1) * sizeof(*k));
+
+		if (!k)
+			return -ENOMEM;
+		f->kbins = k;
+		k += f->nkbins;
+		k->src = src;
+		k->in = in;
+		k->path = strdup(fr->binary);
+		if (!k->path)
+			return -ENOMEM;
+		f->bin[src][in] = (uint32_t)++f->nkbins;
+	}
+	fr->binary_id = f->bin[src][in];
+	b = tape__reader_binary(f->readers[src], in);
+	if (b && fr->symbol && (innermost || fr->address) &&
+	    !tape__binary_lookup(b, innermost ? fr->address : fr->address - 1, &name, &off) &&
+	    !strcmp(name, fr->symbol) && fr->offset == (innermost ? off : off + 1)) {
+		fr->symbol = NULL;
+		fr->offset = 0;
+	}
+	return 0;
 }
 
 /*
@@ -299,8 +386,8 @@ static int keep_stack(struct filter *f, unsigned src, uint32_t in, uint32_t *out
 
 		if (tape_reader__stack(f->readers[src], in, &frames, &n))
 			return 0;
-		/* binary ids are each input's own, and no mapping block is
-		 * copied: the output numbers binaries by path */
+		/* binary ids are each input's own: renumbered, with the
+		 * binary and mapping blocks written at the end */
 		copy = malloc((n ? n : 1) * sizeof(*copy));
 		tok = malloc((n ? n : 1) * REDACT_TOKEN_MAX);
 		if (!copy || !tok) {
@@ -309,9 +396,18 @@ static int keep_stack(struct filter *f, unsigned src, uint32_t in, uint32_t *out
 			return -ENOMEM;
 		}
 		memcpy(copy, frames, n * sizeof(*copy));
-		for (size_t i = 0; i < n; i++) {
-			copy[i].binary_id = 0;
+		err = 0;
+		for (size_t i = 0, user = 0; i < n && !err; i++) {
+			if (!copy[i].kernel && user++ == 0)
+				err = keep_frame_binary(f, src, &copy[i], true);
+			else if (!copy[i].kernel)
+				err = keep_frame_binary(f, src, &copy[i], false);
 			redact_frame(f, &copy[i], tok + i * REDACT_TOKEN_MAX);
+		}
+		if (err) {
+			free(copy);
+			free(tok);
+			return err;
 		}
 		err = tape_writer__add_stack(f->w, f->last_stack + 1, copy, n);
 		free(copy);
@@ -731,6 +827,179 @@ static int64_t shift(const struct tapes_merge *m, unsigned src)
 	return tapes_merge__offset(m, src) - tapes_merge__offset(m, 0);
 }
 
+/* Note pid @pid of source @src as a process whose events are kept. */
+static int keep_pid(struct filter *f, unsigned src, uint32_t pid)
+{
+	size_t lo = 0, hi;
+	uint32_t *v;
+
+	if (!f->pids) {
+		f->pids = calloc(f->n, sizeof(*f->pids));
+		f->npids = calloc(f->n, sizeof(*f->npids));
+		f->cappids = calloc(f->n, sizeof(*f->cappids));
+		if (!f->pids || !f->npids || !f->cappids)
+			return -ENOMEM;
+	}
+	v = f->pids[src];
+	hi = f->npids[src];
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (v[mid] == pid)
+			return 0;
+		if (v[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (f->npids[src] == f->cappids[src]) {
+		size_t cap = f->cappids[src] * 2 + 16;
+
+		v = realloc(v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		f->pids[src] = v;
+		f->cappids[src] = cap;
+	}
+	memmove(v + lo + 1, v + lo, (f->npids[src] - lo) * sizeof(*v));
+	v[lo] = pid;
+	f->npids[src]++;
+	return 0;
+}
+
+static bool pid_kept(const struct filter *f, unsigned src, uint32_t pid)
+{
+	const uint32_t *v = f->pids ? f->pids[src] : NULL;
+	size_t lo = 0, hi = f->pids ? f->npids[src] : 0;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (v[mid] == pid)
+			return true;
+		if (v[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* @path as the output names it: the "path:" token under --redact paths. */
+static const char *out_path(const struct filter *f, const char *path, char *tok)
+{
+	if (!(f->what & REDACT_PATHS) || !path || !path[0])
+		return path;
+	redact_token(f->key, "path", path, strlen(path), tok);
+	return tok;
+}
+
+/*
+ * The binary block of each binary a kept stack names, under its output id:
+ * the last block of its id in the source (the one readers name frames
+ * from), its path tokenized like every other path under --redact paths.
+ * Under --redact symbols the symbols go and the build-id and segments
+ * stay, with no source of symbols claimed, so `symbolize` can still name
+ * the frames from debug files.
+ */
+static int write_binaries(struct filter *f)
+{
+	for (size_t i = 0; i < f->nkbins; i++) {
+		const struct kbin *k = &f->kbins[i];
+		const struct binary *b = tape__reader_binary(f->readers[k->src], k->in);
+		size_t n = b && !f->drop_symbols ? tape__symtab_count(b->syms) : 0;
+		struct symtab_sym *syms;
+		char tok[REDACT_TOKEN_MAX];
+		struct buf out = {0};
+		int err;
+
+		if (!b)
+			continue;
+		syms = malloc((n ? n : 1) * sizeof(*syms));
+		if (!syms)
+			return -ENOMEM;
+		for (size_t j = 0; j < n; j++) {
+			syms[j].bind = SYMTAB_GLOBAL;
+			tape__symtab_get(b->syms, j, &syms[j].start, &syms[j].size, &syms[j].name);
+		}
+		{
+			struct binary_desc d = {
+				.id = i + 1,
+				.path = out_path(f, b->path ? b->path : k->path, tok),
+				.build_id = b->build_id,
+				.build_id_len = b->build_id_len,
+				.segs = b->segs,
+				.nsegs = b->nsegs,
+				.sources = f->drop_symbols ? 0 : b->sources,
+			};
+
+			err = tape__binary_encode(&out, &d, syms, n);
+		}
+		err = err ?: tape__writer_add_binary(f->w, out.data, out.len);
+		tape__buf_free(&out);
+		free(syms);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * The mapping records of the processes whose events are kept, and of the
+ * parents they forked from (a child resolves through its parent's
+ * mappings): their exec, fork and unmap records, and their mappings of
+ * the binaries kept; no mapping of a binary no kept stack names.
+ */
+static int write_mappings(struct filter *f, const struct tapes_merge *cur)
+{
+	for (unsigned src = 0; f->pids && src < f->n; src++) {
+		struct tape_reader *r = f->readers[src];
+		size_t n = tape_reader__mapping_count(r);
+		bool more = true;
+
+		/* the fork chains up to the kept processes, a pass per generation */
+		for (size_t pass = 0; more && pass <= n; pass++) {
+			more = false;
+			for (size_t i = 0; i < n; i++) {
+				const struct tape_mapping *m = tape_reader__mapping(r, i);
+				int err;
+
+				if (m->kind != TAPE_MAPPING_FORK || !pid_kept(f, src, m->pid) ||
+				    pid_kept(f, src, m->ppid))
+					continue;
+				if ((err = keep_pid(f, src, m->ppid)))
+					return err;
+				more = true;
+			}
+		}
+		for (size_t i = 0; i < n; i++) {
+			struct tape_mapping m = *tape_reader__mapping(r, i);
+			const char *path = NULL;
+			char tok[REDACT_TOKEN_MAX];
+			int err;
+
+			if (!pid_kept(f, src, m.pid))
+				continue;
+			if (m.kind == TAPE_MAPPING_MAP) {
+				uint32_t out = f->bin && m.binary < f->nbin[src]
+						       ? f->bin[src][m.binary]
+						       : 0;
+				const struct tape_binary *b;
+
+				if (!out)
+					continue;
+				b = tape_reader__binary_by_id(r, m.binary);
+				path = out_path(f, b ? b->path : f->kbins[out - 1].path, tok);
+				m.binary = out;
+			}
+			m.ts += (uint64_t)shift(cur, src);
+			if ((err = tape_writer__add_mapping(f->w, &m, path)))
+				return err;
+		}
+	}
+	return 0;
+}
+
 static const struct option filter_longopts[] = {
 	PRED_LONG_OPTIONS,
 	{"output", required_argument, NULL, 'o'},
@@ -981,7 +1250,8 @@ int filter__run(const struct filter_opts *o, struct filter_result *res)
 		if (m->cls && !(vals = redact_event(&f, m, ev)))
 			goto nomem;
 		out = *ev;
-		if ((rc = keep_stack(&f, ev->source, ev->stack_id, &out.stack_id)))
+		if ((rc = keep_stack(&f, ev->source, ev->stack_id, &out.stack_id)) ||
+		    (rc = keep_pid(&f, ev->source, ev->pid)))
 			goto write_fail;
 		out.ts += (uint64_t)shift(t.cur, ev->source);
 		out.type = (uint16_t)m->out_id;
@@ -999,6 +1269,8 @@ int filter__run(const struct filter_opts *o, struct filter_result *res)
 		fail(res, "reading the parents of processes: %s", strerror(-rc));
 		goto cleanup;
 	}
+	if ((rc = write_binaries(&f)) || (rc = write_mappings(&f, t.cur)))
+		goto write_fail;
 	/* processes touched by lifecycle events but never kept are not written */
 	procs = calloc(k.n ? k.n : 1, sizeof(*procs));
 	if (!procs)
@@ -1046,6 +1318,18 @@ cleanup:
 		free(f.stk[s]);
 	free(f.stk);
 	free(f.nstk);
+	for (size_t s = 0; f.bin && s < f.n; s++)
+		free(f.bin[s]);
+	free(f.bin);
+	free(f.nbin);
+	for (size_t i = 0; i < f.nkbins; i++)
+		free(f.kbins[i].path);
+	free(f.kbins);
+	for (size_t s = 0; f.pids && s < f.n; s++)
+		free(f.pids[s]);
+	free(f.pids);
+	free(f.npids);
+	free(f.cappids);
 	free(f.scratch);
 	tape_proctab__free(base);
 	tapes__teardown(&t);

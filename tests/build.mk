@@ -57,7 +57,7 @@ $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(RECORD_UNIT_TESTS)): $(OUTPUT)/tests/%:
 UNIT_TESTS += tests/test_siphash.c tests/test_cli.c tests/test_predicate.c \
 	tests/test_tapes.c tests/test_output.c tests/test_info.c \
 	tests/test_recover.c tests/test_filter.c tests/test_perfetto.c \
-	tests/test_export.c tests/test_filter_stacks.c
+	tests/test_export.c tests/test_filter_stacks.c tests/test_filter_bins.c
 # export's folded stacks and Chrome stackFrames on real record -g tapes (root)
 ROOT_TESTS += tests/test_export_stacks_root.c
 

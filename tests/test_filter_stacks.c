@@ -2,8 +2,9 @@
 /*
  * filter --redact over a tape with stacks (stack_tape.h): under `paths` a
  * user frame's binary becomes the token every other use of that path gets
- * (here an open of the library itself), and no byte of the new tape holds
- * the path; symbols and kernel frames stay.  Under `symbols` the names of
+ * (here an open of the library itself), and so does its binary block's
+ * and its mapping's path; no byte of the new tape holds the path; symbols
+ * and kernel frames stay.  Under `symbols` the names of
  * user frames go and nothing else changes: no value is tokenized.
  */
 #include <errno.h>
@@ -32,6 +33,14 @@ static int write_tape(struct tape_writer *w)
 		{.address = 0x1210, .binary = STK_LIB, .binary_id = 1},
 		{.address = 0x1150, .binary = STK_LIB, .binary_id = 1},
 	};
+	/* pid 7's mapping of the library: filter copies it */
+	struct tape_mapping m = {.kind = TAPE_MAPPING_MAP,
+				 .pid = 7,
+				 .ts = GOLDEN_BOOT_TS,
+				 .start = 0x7f0000001000,
+				 .end = 0x7f0000002000,
+				 .offset = 0x1000,
+				 .binary = 1};
 	int ids[G_NTYPES], rc;
 
 	for (int i = 0; i < G_NTYPES; i++) {
@@ -41,7 +50,8 @@ static int write_tape(struct tape_writer *w)
 			return id;
 		ids[i] = id;
 	}
-	if ((rc = stk_binary(w)) || (rc = tape_writer__add_stack(w, 1, s1, 4)) ||
+	if ((rc = tape_writer__add_mapping(w, &m, STK_LIB)) || (rc = stk_binary(w)) ||
+	    (rc = tape_writer__add_stack(w, 1, s1, 4)) ||
 	    (rc = stk_open(w, ids, 1000, 7, "app", STK_LIB, 1)) ||
 	    (rc = stk_open(w, ids, 2000, 7, "app", "/srv/a", 1)))
 		return rc;
@@ -141,8 +151,15 @@ static void test_paths(void **state)
 	assert_string_equal(f[3].symbol, "stk_middle");
 	assert_string_equal(f[0].symbol, "do_sys_openat2");
 	assert_string_equal(f[1].binary, "nf_tables");
-	/* no block of the new tape (stack, mapping or binary block, should
-	 * filter copy those) holds the path or its directory */
+	/* the binary and mapping blocks filter copies name it by the token */
+	assert_non_null(tape__reader_binary(t, f[2].binary_id));
+	assert_string_equal(tape__reader_binary(t, f[2].binary_id)->path, want);
+	assert_int_equal(tape_reader__mapping_count(t), 1);
+	assert_non_null(tape_reader__binary_by_id(t, tape_reader__mapping(t, 0)->binary));
+	assert_string_equal(tape_reader__binary_by_id(t, tape_reader__mapping(t, 0)->binary)->path,
+			    want);
+	/* no block of the new tape (stack, mapping or binary block) holds
+	 * the path or its directory */
 	assert_false(holds(&r, "secret-app"));
 	tape_reader__free(t);
 	unit_run_free(&r);
@@ -170,6 +187,9 @@ static void test_symbols(void **state)
 	assert_int_equal(f[2].address, 0x1210);
 	/* the kernel's names are the kernel's, not the user's code */
 	assert_string_equal(f[0].symbol, "do_sys_openat2");
+	/* the binary block stays, with its build-id, for symbolize */
+	assert_non_null(tape__reader_binary(t, f[2].binary_id));
+	assert_string_equal(tape__reader_binary(t, f[2].binary_id)->build_id_hex, "abcdef01");
 	/* nor does any block hold the names (a binary block's table) */
 	assert_false(holds(&r, "stk_inner"));
 	assert_false(holds(&r, "stk_middle"));

@@ -194,6 +194,34 @@ static void test_debug_dir(void **state)
 	}
 }
 
+/* A filtered copy keeps the binary block with the build-id: symbolize
+ * names its frames as it does the recording's. */
+static void test_after_filter(void **state)
+{
+	char dir[PATH_MAX], flt[PATH_MAX], out[PATH_MAX], names[512];
+
+	(void)state;
+	debug_dir(dir, "dbg-filter", debugfile);
+	pathf(flt, "%s/filtered.tape", tmpdir);
+	pathf(out, "%s/filtered-sym.tape", tmpdir);
+	{
+		char *argv[] = {bpftape, "filter", "-q", "--type", "open", "-o", flt, tape, NULL};
+
+		assert_int_equal(run(argv, NULL), 0);
+	}
+	marker_names(flt, names, sizeof(names));
+	assert_string_equal(names, unnamed);
+	{
+		char *argv[] = {bpftape,       "symbolize", "--no-debuginfod",
+				"--debug-dir", dir,	    "-o",
+				out,	       flt,	    NULL};
+
+		assert_int_equal(run(argv, NULL), 0);
+	}
+	marker_names(out, names, sizeof(names));
+	assert_string_equal(names, named);
+}
+
 /* No debug file anywhere: [unknown] stays, the build-id is reported, and
  * the status is 0 (the copy was written). */
 static void test_not_found(void **state)
@@ -439,7 +467,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_debug_dir),     cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_bad_debugfile), cmocka_unit_test(test_in_place),
-		cmocka_unit_test(test_debuginfod),
+		cmocka_unit_test(test_debuginfod),    cmocka_unit_test(test_after_filter),
 	};
 	char self[PATH_MAX], why[256];
 	ssize_t n;

@@ -155,6 +155,13 @@ int tape__writer_add_binary(struct tape_writer *w, const uint8_t *body, size_t l
 struct tape_reader;
 
 /*
+ * The binary block of binary @id in @r: the last of that id in the tape,
+ * the one whose symbols name its frames (`filter` copies it).  NULL when
+ * the tape has none.  Valid while @r lives.
+ */
+const struct binary *tape__reader_binary(struct tape_reader *r, uint32_t id);
+
+/*
  * What tape__binary_rewrite() asks of its caller for each binary block
  * @b: leave @out empty to copy the block as it is, or append a new body
  * (tape__binary_encode()) to write instead.  0 or -errno (stops the copy).
