@@ -58,3 +58,7 @@ UNIT_TESTS += tests/test_siphash.c tests/test_cli.c tests/test_predicate.c \
 	tests/test_tapes.c tests/test_output.c tests/test_info.c \
 	tests/test_recover.c tests/test_filter.c tests/test_perfetto.c \
 	tests/test_export.c
+
+# ---- stacks (issue 12): record -g beside perf record -g in one run, and
+# kernel frames of tcp_state and of a tracepoint
+ROOT_TESTS += tests/test_stacks_perf.c
