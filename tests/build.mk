@@ -62,3 +62,5 @@ UNIT_TESTS += tests/test_siphash.c tests/test_cli.c tests/test_predicate.c \
 # ---- stacks (issue 12): record -g beside perf record -g in one run, and
 # kernel frames of tcp_state and of a tracepoint
 ROOT_TESTS += tests/test_stacks_perf.c
+# a corrupt binary block in an otherwise good tape, through replay
+UNIT_TESTS += tests/test_stacks_bad.c
