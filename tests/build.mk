@@ -59,8 +59,8 @@ UNIT_TESTS += tests/test_siphash.c tests/test_cli.c tests/test_predicate.c \
 	tests/test_recover.c tests/test_filter.c tests/test_perfetto.c \
 	tests/test_export.c
 
-# ---- stacks (issue 12): record -g beside perf record -g in one run, and
-# kernel frames of tcp_state and of a tracepoint
-ROOT_TESTS += tests/test_stacks_perf.c
+# ---- stacks (issue 12): record -g beside perf record -g in one run,
+# kernel frames of tcp_state and of a tracepoint, binaries deleted or gone
+ROOT_TESTS += tests/test_stacks_live.c
 # a corrupt binary block in an otherwise good tape, through replay
 UNIT_TESTS += tests/test_stacks_bad.c

@@ -8,7 +8,8 @@
  * file offsets of the five functions' entry points (from dladdr and its
  * own load address) for the test to compare with the recorded frames,
  * then stays LINGER seconds (default 0), so that its mappings can be read
- * while it lives.
+ * while it lives.  With WORK_STACKS_UNLINK set it deletes its own binary
+ * before the opens.
  */
 
 #include <dlfcn.h>
@@ -108,6 +109,17 @@ int main(int argc, char **argv)
 		printf("stk_level%d 0x%lx\n", i + 1, file_offset(fns[i]));
 	fflush(stdout);
 	n = atol(argv[1]);
+	/* a binary deleted while it runs: its symbols are only in the
+	 * mapping (/proc/PID/map_files) from now on */
+	if (getenv("WORK_STACKS_UNLINK")) {
+		char self[4096];
+		ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		if (len <= 0 || (self[len] = 0, unlink(self))) {
+			perror("work_stacks: unlink");
+			return 1;
+		}
+	}
 	for (long i = 0; i < n; i++)
 		stk_level1(argv[2]);
 	if (argc == 4)

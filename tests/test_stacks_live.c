@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Root test of `record -g` against perf, and of kernel stacks that mean
- * something.
+ * Root test of `record -g` against perf, of kernel stacks that mean
+ * something, and of binaries gone before their stacks were resolved.
  *
  * test_perf_agrees: tests/work_stacks (five nested functions of its own,
  * frame pointers, the innermost making the syscall itself) runs under
@@ -23,6 +23,12 @@
  *
  * test_tracepoint: tracepoint:sched:sched_process_fork, fired by
  * kernel_clone: its innermost kernel frame, then the fork syscall's entry.
+ *
+ * test_deleted_binary: the workload deletes its binary before its opens;
+ * the recorder reads the symbols through /proc/PID/map_files.
+ * test_gone_at_once: workloads that exit at once, some after deleting
+ * their binary: each frame is the right function or [unknown], never
+ * another name, and replay reads the tape clean.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -449,6 +455,120 @@ static void test_tracepoint(void **state)
 	free_script(&s);
 }
 
+/* ---- binaries that are gone ---- */
+
+/* Record `sh -c @script` with -g; the marked opens' events from replay. */
+static void record_marked(const char *name, const char *script, const char *marker,
+			  struct script *s)
+{
+	char tape[PATH_MAX], txt[PATH_MAX];
+
+	pathf(tape, "%s/%s.tape", tmpdir, name);
+	pathf(txt, "%s/%s.replay", tmpdir, name);
+	{
+		char *argv[] = {bpftape, "record", "-g",      "-e", "open,exit",    "-o",
+				tape,	 "--",	   "/bin/sh", "-c", (char *)script, NULL};
+
+		assert_int_equal(run(argv, NULL), 0);
+	}
+	{
+		char *argv[] = {bpftape, "replay", tape, NULL};
+
+		/* never a crash, never damage: what cannot be named is unknown */
+		assert_int_equal(run(argv, txt), 0);
+	}
+	read_script(txt, "open", s);
+	/* the marked opens only */
+	for (size_t i = 0; i < s->n;) {
+		if (strstr(s->ev[i].head, marker)) {
+			i++;
+			continue;
+		}
+		free(s->ev[i].f);
+		s->ev[i] = s->ev[--s->n];
+	}
+}
+
+/* Frame @i of a marked open: stk_level(5 - i) if @must, else that or
+ * [unknown]; never another name. */
+static void check_level(const struct event *ev, size_t i, bool must)
+{
+	char want[32], buf[256];
+
+	snprintf(want, sizeof(want), "stk_level%zu", 5 - i);
+	if (i >= ev->n)
+		fail_msg("%s: %zu frames", ev->head, ev->n);
+	if (!must && !named(&ev->f[i]))
+		return;
+	if (strcmp(fn(&ev->f[i], buf, sizeof(buf)), want))
+		fail_msg("%s: frame %zu is %s, not %s", ev->head, i, ev->f[i].sym, want);
+}
+
+static void stage(char *bin, const char *name)
+{
+	char cmd[3 * PATH_MAX];
+
+	pathf(bin, "%s/%s", tmpdir, name);
+	snprintf(cmd, sizeof(cmd), "cp %s/work_stacks %s", helpers, bin);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A binary deleted before its opens, while it runs: the recorder reads its
+ * symbols through the mapping, and the frames are named as ever. */
+static void test_deleted_binary(void **state)
+{
+	char bin[PATH_MAX], marker[PATH_MAX], script[4 * PATH_MAX];
+	struct script s;
+
+	(void)state;
+	stage(bin, "deleted");
+	pathf(marker, "%s/marker-deleted", tmpdir);
+	close(open(marker, O_CREAT | O_WRONLY, 0644));
+	snprintf(script, sizeof(script), "WORK_STACKS_UNLINK=1 %s 3 %s 1 >/dev/null", bin, marker);
+	record_marked("deleted", script, marker, &s);
+	assert_int_equal(access(bin, F_OK), -1);
+	assert_int_equal(s.n, 3);
+	for (size_t e = 0; e < s.n; e++) {
+		for (size_t i = 0; i < 5; i++) {
+			check_level(&s.ev[e], i, true);
+			assert_string_equal(s.ev[e].f[i].bin, bin);
+		}
+	}
+	free_script(&s);
+}
+
+/*
+ * Processes that exit at once, some after deleting their binary: nothing
+ * is left to read by the time the recorder looks, and the stack may reach
+ * it before the exec's mapping record (another CPU's ring).  Each frame is
+ * the right function or [unknown], never another name.
+ */
+static void test_gone_at_once(void **state)
+{
+	char bin[4][PATH_MAX], marker[PATH_MAX], script[9 * PATH_MAX];
+	struct script s;
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "gone%d", i);
+		stage(bin[i], name);
+	}
+	pathf(marker, "%s/marker-gone", tmpdir);
+	close(open(marker, O_CREAT | O_WRONLY, 0644));
+	snprintf(script, sizeof(script),
+		 "export WORK_STACKS_UNLINK=1; %s 2 %s 0 & %s 2 %s 0 & unset WORK_STACKS_UNLINK; "
+		 "%s 2 %s 0 & %s 2 %s 0; wait",
+		 bin[0], marker, bin[1], marker, bin[2], marker, bin[3], marker);
+	record_marked("gone", script, marker, &s);
+	assert_int_equal(s.n, 8);
+	for (size_t e = 0; e < s.n; e++)
+		for (size_t i = 0; i < 5; i++)
+			check_level(&s.ev[e], i, false);
+	free_script(&s);
+}
+
 static int bpf_available(char *why, size_t len)
 {
 	union bpf_attr attr;
@@ -475,24 +595,24 @@ static int bpf_available(char *why, size_t len)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_perf_agrees),
-		cmocka_unit_test(test_tcp_state),
-		cmocka_unit_test(test_tracepoint),
+		cmocka_unit_test(test_perf_agrees),  cmocka_unit_test(test_tcp_state),
+		cmocka_unit_test(test_tracepoint),   cmocka_unit_test(test_deleted_binary),
+		cmocka_unit_test(test_gone_at_once),
 	};
 	char self[PATH_MAX], why[256], cmd[PATH_MAX + 16];
 	ssize_t n;
 	int ret;
 
 	if (geteuid() != 0) {
-		printf("test_stacks_perf: skipped: needs root to load BPF programs\n");
+		printf("test_stacks_live: skipped: needs root to load BPF programs\n");
 		return 77;
 	}
 	if (!bpf_available(why, sizeof(why))) {
-		printf("test_stacks_perf: skipped: %s\n", why);
+		printf("test_stacks_live: skipped: %s\n", why);
 		return 77;
 	}
 #if !defined(__x86_64__)
-	printf("test_stacks_perf: skipped: the workload's raw syscall is written for x86-64\n");
+	printf("test_stacks_live: skipped: the workload's raw syscall is written for x86-64\n");
 	return 77;
 #endif
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -506,10 +626,10 @@ int main(void)
 	else
 		pathf(bpftape, "%s/../bpftape", helpers);
 	if (access(bpftape, X_OK)) {
-		printf("test_stacks_perf: %s is not executable: build it first (make)\n", bpftape);
+		printf("test_stacks_live: %s is not executable: build it first (make)\n", bpftape);
 		return 1;
 	}
-	pathf(tmpdir, "/tmp/bpftape-test-stacks-perf-XXXXXX");
+	pathf(tmpdir, "/tmp/bpftape-test-stacks-live-XXXXXX");
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 1;
@@ -521,7 +641,7 @@ int main(void)
 	if (!ret) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 		if (system(cmd))
-			fprintf(stderr, "test_stacks_perf: could not remove %s\n", tmpdir);
+			fprintf(stderr, "test_stacks_live: could not remove %s\n", tmpdir);
 	}
 	return ret;
 }
