@@ -29,6 +29,7 @@
  * test_gone_at_once: workloads that exit at once, some after deleting
  * their binary: each frame is the right function or [unknown], never
  * another name, and replay reads the tape clean.
+ * test_deeper_than_limit: a stack of 300 frames keeps its 127 innermost.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -569,6 +570,33 @@ static void test_gone_at_once(void **state)
 	free_script(&s);
 }
 
+/* 300 frames of recursion under the five: the 127 innermost (the default
+ * limit) are kept, the five and then the recursion's own. */
+static void test_deeper_than_limit(void **state)
+{
+	char bin[PATH_MAX], marker[PATH_MAX], script[4 * PATH_MAX], buf[256];
+	struct script s;
+
+	(void)state;
+	stage(bin, "deep");
+	pathf(marker, "%s/marker-deep", tmpdir);
+	close(open(marker, O_CREAT | O_WRONLY, 0644));
+	snprintf(script, sizeof(script), "WORK_STACKS_RECURSE=300 %s 2 %s 0 >/dev/null", bin,
+		 marker);
+	record_marked("deep", script, marker, &s);
+	assert_int_equal(s.n, 2);
+	for (size_t e = 0; e < s.n; e++) {
+		assert_int_equal(s.ev[e].n, 127);
+		for (size_t i = 0; i < s.ev[e].n; i++) {
+			if (i < 5)
+				check_level(&s.ev[e], i, true);
+			else if (strcmp(fn(&s.ev[e].f[i], buf, sizeof(buf)), "stk_recurse"))
+				fail_msg("frame %zu: %s, not stk_recurse", i, s.ev[e].f[i].sym);
+		}
+	}
+	free_script(&s);
+}
+
 static int bpf_available(char *why, size_t len)
 {
 	union bpf_attr attr;
@@ -597,7 +625,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_perf_agrees),  cmocka_unit_test(test_tcp_state),
 		cmocka_unit_test(test_tracepoint),   cmocka_unit_test(test_deleted_binary),
-		cmocka_unit_test(test_gone_at_once),
+		cmocka_unit_test(test_gone_at_once), cmocka_unit_test(test_deeper_than_limit),
 	};
 	char self[PATH_MAX], why[256], cmd[PATH_MAX + 16];
 	ssize_t n;

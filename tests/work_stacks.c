@@ -9,7 +9,8 @@
  * own load address) for the test to compare with the recorded frames,
  * then stays LINGER seconds (default 0), so that its mappings can be read
  * while it lives.  With WORK_STACKS_UNLINK set it deletes its own binary
- * before the opens.
+ * before the opens; WORK_STACKS_RECURSE=K puts K frames of stk_recurse()
+ * under stk_level1().
  */
 
 #include <dlfcn.h>
@@ -76,6 +77,16 @@ NOINLINE void stk_level1(const char *path)
 	sink++;
 }
 
+/* @n frames of its own under stk_level1: a stack deeper than the limit. */
+NOINLINE void stk_recurse(long n, const char *path)
+{
+	if (n > 0)
+		stk_recurse(n - 1, path);
+	else
+		stk_level1(path);
+	sink++;
+}
+
 /* The file offset of @fn in this executable, through its program headers. */
 static long file_offset(void *fn)
 {
@@ -99,7 +110,7 @@ static long file_offset(void *fn)
 int main(int argc, char **argv)
 {
 	void *fns[] = {stk_level1, stk_level2, stk_level3, stk_level4, stk_level5};
-	long n;
+	long n, deep = getenv("WORK_STACKS_RECURSE") ? atol(getenv("WORK_STACKS_RECURSE")) : 0;
 
 	if (argc != 3 && argc != 4) {
 		fprintf(stderr, "usage: work_stacks N PATH [LINGER]\n");
@@ -121,7 +132,10 @@ int main(int argc, char **argv)
 		}
 	}
 	for (long i = 0; i < n; i++)
-		stk_level1(argv[2]);
+		if (deep)
+			stk_recurse(deep, argv[2]);
+		else
+			stk_level1(argv[2]);
 	if (argc == 4)
 		sleep(atoi(argv[3]));
 	return 0;
