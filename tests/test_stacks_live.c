@@ -30,6 +30,7 @@
  * their binary: each frame is the right function or [unknown], never
  * another name, and replay reads the tape clean.
  * test_deeper_than_limit: a stack of 300 frames keeps its 127 innermost.
+ * test_stripped_binary: a binary without symbols has [unknown] frames.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -570,6 +571,43 @@ static void test_gone_at_once(void **state)
 	free_script(&s);
 }
 
+/* A binary stripped of every symbol: its frames are [unknown] with its
+ * path, libc's below them still named. */
+static void test_stripped_binary(void **state)
+{
+	char bin[PATH_MAX], marker[PATH_MAX], script[4 * PATH_MAX], cmd[3 * PATH_MAX];
+	struct script s;
+
+	(void)state;
+	if (system("strip --version >/dev/null 2>&1")) {
+		printf("test_stripped_binary: skipped: no strip (Debian: binutils)\n");
+		skip();
+	}
+	pathf(bin, "%s/stripped", tmpdir);
+	snprintf(cmd, sizeof(cmd), "strip --strip-all -o %s %s/work_stacks", bin, helpers);
+	assert_int_equal(system(cmd), 0);
+	pathf(marker, "%s/marker-stripped", tmpdir);
+	close(open(marker, O_CREAT | O_WRONLY, 0644));
+	snprintf(script, sizeof(script), "%s 2 %s 0 >/dev/null", bin, marker);
+	record_marked("stripped", script, marker, &s);
+	assert_int_equal(s.n, 2);
+	for (size_t e = 0; e < s.n; e++) {
+		const struct event *ev = &s.ev[e];
+		size_t i = 0;
+
+		/* the five and main */
+		for (; i < ev->n && !strcmp(ev->f[i].bin, bin); i++)
+			if (named(&ev->f[i]))
+				fail_msg("%s: frame %zu named %s in a binary without symbols",
+					 ev->head, i, ev->f[i].sym);
+		assert_int_equal(i, 6);
+		assert_true(i < ev->n);
+		assert_true(named(&ev->f[i]));
+		assert_non_null(strstr(ev->f[i].bin, "/libc.so"));
+	}
+	free_script(&s);
+}
+
 /* 300 frames of recursion under the five: the 127 innermost (the default
  * limit) are kept, the five and then the recursion's own. */
 static void test_deeper_than_limit(void **state)
@@ -623,9 +661,10 @@ static int bpf_available(char *why, size_t len)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_perf_agrees),  cmocka_unit_test(test_tcp_state),
-		cmocka_unit_test(test_tracepoint),   cmocka_unit_test(test_deleted_binary),
-		cmocka_unit_test(test_gone_at_once), cmocka_unit_test(test_deeper_than_limit),
+		cmocka_unit_test(test_perf_agrees),	cmocka_unit_test(test_tcp_state),
+		cmocka_unit_test(test_tracepoint),	cmocka_unit_test(test_deleted_binary),
+		cmocka_unit_test(test_gone_at_once),	cmocka_unit_test(test_deeper_than_limit),
+		cmocka_unit_test(test_stripped_binary),
 	};
 	char self[PATH_MAX], why[256], cmd[PATH_MAX + 16];
 	ssize_t n;
