@@ -264,33 +264,42 @@ static void test_perf_agrees(void **state)
 	}
 	pathf(bin, "%s/work_stacks", tmpdir);
 	snprintf(cmd, sizeof(cmd), "cp %s/work_stacks %s", helpers, bin);
-	assert_int_equal(system(cmd), 0);
 	pathf(tape, "%s/perf.tape", tmpdir);
 	pathf(data, "%s/perf.data", tmpdir);
 	pathf(marker, "%s/marker-perf", tmpdir);
 	pathf(ours_txt, "%s/perf.replay", tmpdir);
 	pathf(perf_txt, "%s/perf.script", tmpdir);
 	close(open(marker, O_CREAT | O_WRONLY, 0644));
-	{
-		char *argv[] = {bpftape, "record",
-				"-g",	 "-e",
-				"open",	 "-o",
-				tape,	 "--",
-				perf,	 "record",
-				"-q",	 "-g",
-				"-e",	 "syscalls:sys_enter_openat",
-				"-o",	 data,
-				"--",	 bin,
-				"5",	 marker,
-				"0",	 NULL};
-
-		assert_int_equal(run(argv, NULL), 0);
-	}
-	{
-		char *argv[] = {
+	/* perf on this kernel now and then records no sample at all of a
+	 * tracepoint (perf alone too): that run proves nothing, try again */
+	for (int attempt = 0;; attempt++) {
+		char *rec[] = {bpftape, "record",
+			       "-g",	"-e",
+			       "open",	"-o",
+			       tape,	"--",
+			       perf,	"record",
+			       "-q",	"-g",
+			       "-e",	"syscalls:sys_enter_openat",
+			       "-o",	data,
+			       "--",	bin,
+			       "5",	marker,
+			       "0",	NULL};
+		char *script[] = {
 			perf, "script", "-i", data, "-F", "comm,pid,event,ip,sym,symoff,dso", NULL};
 
-		assert_int_equal(run(argv, perf_txt), 0);
+		assert_int_equal(system(cmd), 0);
+		assert_int_equal(run(rec, NULL), 0);
+		assert_int_equal(run(script, perf_txt), 0);
+		read_script(perf_txt, "work_stacks syscalls:sys_enter_openat:", &theirs);
+		if (theirs.n)
+			break;
+		free_script(&theirs);
+		if (attempt == 4) {
+			printf("test_perf_agrees: skipped: perf recorded none of the workload's "
+			       "opens in 5 runs\n");
+			skip();
+		}
+		sleep(1);
 	}
 	/* ours is read without the binary: the tape carries its symbols */
 	assert_int_equal(unlink(bin), 0);
@@ -299,7 +308,6 @@ static void test_perf_agrees(void **state)
 
 		assert_int_equal(run(argv, ours_txt), 0);
 	}
-	read_script(perf_txt, "work_stacks syscalls:sys_enter_openat:", &theirs);
 	read_script(ours_txt, "work_stacks open", &ours);
 	/* the loader's opens, then the five marked ones */
 	assert_true(theirs.n >= 5);
