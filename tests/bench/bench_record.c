@@ -579,7 +579,7 @@ int main(int argc, char **argv)
 			if (m >= OPEN && m != PERF_G) {
 				res.bytes = file_size(tape);
 				drops += res.drops;
-			} else {
+			} else if (m == PERF || m == PERF_G) {
 				res.bytes = file_size(perfdata);
 			}
 			if (m == OPEN_G)
