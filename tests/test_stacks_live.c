@@ -9,8 +9,8 @@
  * record -g -e open`: the same opens, recorded twice in one run.  perf
  * script's frames and replay's are the same lines (`ADDRESS SYMBOL+0xOFF
  * (BINARY)`), so one parser reads both; for each of the workload's opens,
- * in order, every user frame either side names is named alike by the
- * other, at the same depth, with the same offset and binary.  No alignment
+ * in order, the user frames are the same lines: address, symbol and
+ * offset, binary, also where both say [unknown].  No alignment
  * is needed: perf takes its stack at syscall entry and bpftape at syscall
  * exit, but both walk from the user registers saved at entry, so the
  * innermost user frame of both is the instruction after the syscall.
@@ -94,6 +94,7 @@ static int run(char *const argv[], const char *out)
 /* ---- perf script's and replay's text: events, each with its frames ---- */
 
 struct frame {
+	unsigned long long addr;
 	char sym[256]; /* SYMBOL+0xOFF, or [unknown] */
 	char bin[PATH_MAX];
 	bool kernel;
@@ -144,6 +145,7 @@ static void read_script(const char *path, const char *want, struct script *s)
 				fail_msg("%s: no (BINARY) on: %s", path, line);
 			*close = 0;
 			snprintf(fr->bin, sizeof(fr->bin), "%s", open + 1);
+			fr->addr = addr;
 			fr->kernel = !strcmp(fr->bin, "[kernel.kallsyms]");
 			continue;
 		}
@@ -319,19 +321,16 @@ static void test_perf_agrees(void **state)
 		size_t nu = user_frames(&ours.ev[e], u, 128),
 		       np = user_frames(&theirs.ev[e], p, 128);
 
-		for (size_t i = 0; i < (nu > np ? nu : np); i++) {
-			if ((i < nu && named(u[i])) || (i < np && named(p[i]))) {
-				if (i >= nu || i >= np || strcmp(u[i]->sym, p[i]->sym) ||
-				    strcmp(u[i]->bin, p[i]->bin))
-					fail_msg("open %zu (%s), user frame %zu: ours %s (%s), "
-						 "perf's "
-						 "%s (%s)",
-						 e, ours.ev[e].head, i, i < nu ? u[i]->sym : "none",
-						 i < nu ? u[i]->bin : "",
-						 i < np ? p[i]->sym : "none",
-						 i < np ? p[i]->bin : "");
-			}
-		}
+		/* frame for frame: address, name and binary, unknown ones too */
+		for (size_t i = 0; i < (nu > np ? nu : np); i++)
+			if (i >= nu || i >= np || u[i]->addr != p[i]->addr ||
+			    strcmp(u[i]->sym, p[i]->sym) || strcmp(u[i]->bin, p[i]->bin))
+				fail_msg("open %zu (%s), user frame %zu: ours %llx %s (%s), perf's "
+					 "%llx %s (%s)",
+					 e, ours.ev[e].head, i, i < nu ? u[i]->addr : 0,
+					 i < nu ? u[i]->sym : "none", i < nu ? u[i]->bin : "",
+					 i < np ? p[i]->addr : 0, i < np ? p[i]->sym : "none",
+					 i < np ? p[i]->bin : "");
 		/* the marked opens: perf names the chain too, so the agreement
 		 * above is over the workload's own functions */
 		if (strstr(ours.ev[e].head, marker)) {
