@@ -386,8 +386,11 @@ static void test_tcp_state(void **state)
 		assert_int_equal(run(argv, txt), 0);
 	}
 	read_script(txt, "work_connect tcp_state", &s);
-	/* listen, connect, accept, close and the refused connect: a dozen */
-	assert_true(s.n >= 8);
+	/* listen, connect, accept, close and the refused connect: a dozen,
+	 * those of the softirq under this task (a busy machine may leave
+	 * some to ksoftirqd, which is not recorded) and at least the five
+	 * its syscalls make */
+	assert_true(s.n >= 5);
 	for (size_t e = 0; e < s.n; e++) {
 		const struct event *ev = &s.ev[e];
 
@@ -408,9 +411,10 @@ static void test_tcp_state(void **state)
 		if (strstr(ev->head, "oldstate=ESTABLISHED newstate=FIN_WAIT1"))
 			closing += kframe(ev, "__tcp_close") > 0 || kframe(ev, "tcp_close") > 0;
 	}
-	/* the connect and the refused one; both ends; the side closing first */
+	/* the connect and the refused one; one end at least (either may be
+	 * ksoftirqd's); the side closing first */
 	assert_int_equal(connect, 2);
-	assert_int_equal(established, 2);
+	assert_true(established >= 1);
 	assert_int_equal(closing, 1);
 	free_script(&s);
 }
