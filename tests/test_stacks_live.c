@@ -285,7 +285,7 @@ static void test_perf_agrees(void **state)
 			       "-o",	data,
 			       "--",	bin,
 			       "5",	marker,
-			       "0",	NULL};
+			       "1",	NULL};
 		char *script[] = {
 			perf, "script", "-i", data, "-F", "comm,pid,event,ip,sym,symoff,dso", NULL};
 
