@@ -449,9 +449,10 @@ static void text_frames(struct out *o, const struct render *r, const struct tape
 	if (ret > 0)
 		out__puts(o, "\t               0 [unknown] ([unknown])\n");
 	for (size_t i = 0; i < n; i++) {
+		/* an address in no file mapping: perf's "[unknown]" */
 		const char *bin = f[i].binary	? f[i].binary
 				  : f[i].kernel ? "kernel.kallsyms"
-						: "unknown";
+						: "[unknown]";
 
 		out__printf(o, "\t%16llx ", (unsigned long long)f[i].address);
 		if (f[i].symbol) {

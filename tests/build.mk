@@ -90,3 +90,9 @@ $(OUTPUT)/tests/work_unwind: ALL_CFLAGS += -fno-omit-frame-pointer -mno-omit-lea
 # and the extension, on tapes written in-process ----
 UNIT_TESTS += tests/test_query_stacks.c
 $(OUTPUT)/tests/test_query_stacks: $(OUTPUT)/bpftape_sqlite.so
+
+# ---- stacks (issue 12): record -g beside perf record -g in one run,
+# kernel frames of tcp_state and of a tracepoint, binaries deleted or gone
+ROOT_TESTS += tests/test_stacks_live.c
+# a corrupt binary block in an otherwise good tape, through replay
+UNIT_TESTS += tests/test_stacks_bad.c

@@ -8,7 +8,9 @@
  * file offsets of the five functions' entry points (from dladdr and its
  * own load address) for the test to compare with the recorded frames,
  * then stays LINGER seconds (default 0), so that its mappings can be read
- * while it lives.
+ * while it lives.  With WORK_STACKS_UNLINK set it deletes its own binary
+ * before the opens; WORK_STACKS_RECURSE=K puts K frames of stk_recurse()
+ * under stk_level1().
  */
 
 #include <dlfcn.h>
@@ -75,6 +77,16 @@ NOINLINE void stk_level1(const char *path)
 	sink++;
 }
 
+/* @n frames of its own under stk_level1: a stack deeper than the limit. */
+NOINLINE void stk_recurse(long n, const char *path)
+{
+	if (n > 0)
+		stk_recurse(n - 1, path);
+	else
+		stk_level1(path);
+	sink++;
+}
+
 /* The file offset of @fn in this executable, through its program headers. */
 static long file_offset(void *fn)
 {
@@ -98,7 +110,7 @@ static long file_offset(void *fn)
 int main(int argc, char **argv)
 {
 	void *fns[] = {stk_level1, stk_level2, stk_level3, stk_level4, stk_level5};
-	long n;
+	long n, deep = getenv("WORK_STACKS_RECURSE") ? atol(getenv("WORK_STACKS_RECURSE")) : 0;
 
 	if (argc != 3 && argc != 4) {
 		fprintf(stderr, "usage: work_stacks N PATH [LINGER]\n");
@@ -108,8 +120,22 @@ int main(int argc, char **argv)
 		printf("stk_level%d 0x%lx\n", i + 1, file_offset(fns[i]));
 	fflush(stdout);
 	n = atol(argv[1]);
+	/* a binary deleted while it runs: its symbols are only in the
+	 * mapping (/proc/PID/map_files) from now on */
+	if (getenv("WORK_STACKS_UNLINK")) {
+		char self[4096];
+		ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		if (len <= 0 || (self[len] = 0, unlink(self))) {
+			perror("work_stacks: unlink");
+			return 1;
+		}
+	}
 	for (long i = 0; i < n; i++)
-		stk_level1(argv[2]);
+		if (deep)
+			stk_recurse(deep, argv[2]);
+		else
+			stk_level1(argv[2]);
 	if (argc == 4)
 		sleep(atoi(argv[3]));
 	return 0;

@@ -4,9 +4,13 @@
  * `perf record -e syscalls:sys_enter_openat`, under the floor (below), and
  * under `bpftape record` (-e open: the same events as perf, with the path,
  * flags and return; -e file: open and close; the generic tracepoint perf
- * records).  Prints ns per iteration, the extra ns per event over untraced,
- * the ratios to perf's and to the floor's, drops and tape bytes per event;
- * then two storms at once (both cores) with the recorder's drops and CPU.
+ * records), and with stacks: `bpftape record -e open -g` beside `perf
+ * record -g -e syscalls:sys_enter_openat`.  Prints ns per iteration, the
+ * extra ns per event over untraced, the ratios to perf's and to the
+ * floor's, drops and tape bytes per event; for -g, its cost per event over
+ * perf -g's, the tape bytes per event the stacks add (libc's symbols
+ * included) and the size of libc's binary block; then two storms at once
+ * (both cores) with the recorder's drops and CPU.
  *
  * The floor is the best any recorder holding bpftape's open data can do
  * here: tests/bench/floor.bpf.c on tp/syscalls/sys_enter_openat reserves a
@@ -394,6 +398,39 @@ static uint64_t file_size(const char *path)
 	return stat(path, &st) ? 0 : (uint64_t)st.st_size;
 }
 
+/* The bytes (header and body) of the binary block (docs/FORMAT.md, type 10)
+ * whose path ends in @suffix: the symbols a tape carries for that binary.
+ * The framing is read as any reader would: 20-byte headers, body length at
+ * 12; the body starts with varint id and string path. */
+static uint64_t binary_block_bytes(const char *tape, const char *suffix)
+{
+	FILE *f = fopen(tape, "rb");
+	uint8_t h[20], body[4096 + 16];
+	uint64_t found = 0;
+	long at = 16;
+
+	while (f && !found && !fseek(f, at, SEEK_SET) && fread(h, 1, 20, f) == 20) {
+		uint32_t len = h[12] | h[13] << 8 | h[14] << 16 | (uint32_t)h[15] << 24;
+		size_t got = fread(body, 1, len < sizeof(body) ? len : sizeof(body), f), p = 0;
+		uint64_t plen = 0;
+
+		while (p < got && (body[p++] & 0x80)) /* the id */
+			;
+		for (int shift = 0; p < got && shift < 64; shift += 7) {
+			plen |= (uint64_t)(body[p] & 0x7f) << shift;
+			if (!(body[p++] & 0x80))
+				break;
+		}
+		if ((h[4] | h[5] << 8) == 10 && plen >= strlen(suffix) && p + plen <= got &&
+		    !memcmp(body + p + plen - strlen(suffix), suffix, strlen(suffix)))
+			found = 20 + (uint64_t)len;
+		at += 20 + (long)len;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
 enum {
 	UNTRACED,
 	PERF,
@@ -408,6 +445,7 @@ enum {
 	GENERIC,
 	OPEN_G,
 	OPEN_G_COPY,
+	PERF_G,
 	NMODES
 };
 static const char *const names[NMODES] = {
@@ -424,9 +462,10 @@ static const char *const names[NMODES] = {
 	"bpftape -e tracepoint:syscalls:sys_enter_openat",
 	"bpftape record -e open -g",
 	"bpftape record -e open -g --stack-copy N",
+	"perf record -g -e syscalls:sys_enter_openat",
 };
 /* events per iteration of each mode */
-static const int per_iter[NMODES] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1};
+static const int per_iter[NMODES] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1};
 
 /* One table: ns/iter, extra ns per event, ratios to perf and to the floor. */
 static void print_table(const double med[NMODES], const double lo[NMODES], const double hi[NMODES])
@@ -458,8 +497,8 @@ int main(int argc, char **argv)
 	char self[4096], its[32], tape[4096], perfdata[4096], both[3 * 4096];
 	double ns[NMODES][16], cpu[NMODES][16];
 	struct run last[NMODES] = {};
-	uint64_t drops = 0;
-	double med[NMODES], lo[NMODES], hi[NMODES];
+	uint64_t drops = 0, libc_bytes = 0;
+	double med[NMODES], lo[NMODES], hi[NMODES], cpu_x[NMODES];
 	ssize_t len;
 	int fd;
 
@@ -506,15 +545,17 @@ int main(int argc, char **argv)
 		/* interleaved so that drift hits every mode alike */
 		for (int m = 0; m < NMODES; m++) {
 			char *storm_argv[] = {self, "--storm", its, STORM_FILE, NULL};
-			char *floor_argv[] = {
-				self, "--floor",  (char *)floor_variants[m - FLOOR].name,
-				its,  STORM_FILE, NULL};
+			const char *fl = m >= FLOOR && m <= FLOOR_PERF
+						 ? floor_variants[m - FLOOR].name
+						 : NULL;
+			char *floor_argv[] = {self, "--floor", (char *)fl, its, STORM_FILE, NULL};
+			char *pq = m == PERF_G ? "-qg" : "-q";
 			char *perf_argv[] = {
-				"perf", "record",   "-q", "-e", "syscalls:sys_enter_openat",
+				"perf", "record",   pq,	  "-e", "syscalls:sys_enter_openat",
 				"-o",	perfdata,   "--", self, "--storm",
 				its,	STORM_FILE, NULL};
-			const char *ev = m == OPEN || m == OPEN_SMALL ? "open"
-					 : m == FILEEV		      ? "file"
+			const char *ev = m == OPEN || m == OPEN_SMALL || m == OPEN_G ? "open"
+					 : m == FILEEV				     ? "file"
 						       : "tracepoint:syscalls:sys_enter_openat";
 			/* the ring's size is what a record's cost depends on most
 			 * (docs/RECORDING.md): the default, and perf's size */
@@ -522,7 +563,7 @@ int main(int argc, char **argv)
 					    "record",
 					    m == OPEN_SMALL ? "--buffer" : "--wakeup",
 					    m == OPEN_SMALL ? "512K" : "0", /* 0: the default */
-					    "-e",
+					    m == OPEN_G ? "-ge" : "-e",	    /* -g -e */
 					    (char *)ev,
 					    "-o",
 					    tape,
@@ -550,11 +591,11 @@ int main(int argc, char **argv)
 					    its,
 					    STORM_FILE,
 					    NULL};
-			char *const *av = m == UNTRACED	    ? storm_argv
-					  : m == PERF	    ? perf_argv
-					  : m <= FLOOR_PERF ? floor_argv
-					  : m >= OPEN_G	    ? stk_argv
-							    : rec_argv;
+			char *const *av = m == UNTRACED			    ? storm_argv
+					  : m == PERF || m == PERF_G	    ? perf_argv
+					  : m <= FLOOR_PERF		    ? floor_argv
+					  : m == OPEN_G || m == OPEN_G_COPY ? stk_argv
+									    : rec_argv;
 			struct run res = {};
 
 			if (run_cmd(av, &res)) {
@@ -566,12 +607,14 @@ int main(int argc, char **argv)
 			if (res.drops) /* a consumer the load starved, or a small ring */
 				printf("  %s: %llu drops\n", names[m],
 				       (unsigned long long)res.drops);
-			if (m >= OPEN) {
+			if (m >= OPEN && m != PERF_G) {
 				res.bytes = file_size(tape);
 				drops += res.drops;
-			} else if (m == PERF) {
+			} else if (m == PERF || m == PERF_G) {
 				res.bytes = file_size(perfdata);
 			}
+			if (m == OPEN_G)
+				libc_bytes = binary_block_bytes(tape, "/libc.so.6");
 			last[m] = res;
 		}
 	}
@@ -584,6 +627,8 @@ int main(int argc, char **argv)
 		hi[m] = cpu[m][runs - 1];
 	}
 	print_table(med, lo, hi);
+	for (int m = 0; m < NMODES; m++)
+		cpu_x[m] = per_iter[m] ? (med[m] - med[UNTRACED]) / per_iter[m] : 0;
 	printf("  wall clock of the storm:\n");
 	for (int m = 0; m < NMODES; m++) {
 		qsort(ns[m], runs, sizeof(double), cmp_double);
@@ -609,6 +654,19 @@ int main(int argc, char **argv)
 		       last[m].events ? (double)last[m].bytes / last[m].events : 0,
 		       last[m].events ? 1e9 * last[m].cpu_s / last[m].events : 0,
 		       (unsigned long long)last[m].events);
+	/* -g: the cost of a stack per event, beside perf's (goal: at most
+	 * perf's), and what the stacks add to the tape (goal: 2 B/event at
+	 * most), libc's symbols included */
+	printf("  stacks (-g): CPU +ns/event: -e open -g %+.1f, perf -g %+.1f (%.2fx perf's); "
+	       "B/event: tape -g %.2f - without %.2f = %+.2f, perf.data -g %.1f; libc binary "
+	       "block %llu B\n",
+	       cpu_x[OPEN_G], cpu_x[PERF_G], cpu_x[PERF_G] > 0 ? cpu_x[OPEN_G] / cpu_x[PERF_G] : 0,
+	       last[OPEN_G].events ? (double)last[OPEN_G].bytes / last[OPEN_G].events : 0,
+	       last[OPEN].events ? (double)last[OPEN].bytes / last[OPEN].events : 0,
+	       last[OPEN_G].events ? ((double)last[OPEN_G].bytes - (double)last[OPEN].bytes) /
+					     last[OPEN_G].events
+				   : 0,
+	       (double)last[PERF_G].bytes / iters, (unsigned long long)libc_bytes);
 
 	/* highest rate: one storm per core, the whole `file` family, system-wide
 	 * filtering by the command's tree */
