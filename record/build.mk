@@ -1,5 +1,6 @@
 # record/ and bpf/: the recorder.  Not part of `make tools`.
 RECORD_SRCS += record/record.c record/options.c record/session.c record/builtin.c record/host.c \
+	record/ringrd.c \
 	record/preflight.c \
 	record/sink.c record/families.c record/container.c
 # stacks (-g): capture, kernel symbols, user address resolution, dedup

@@ -37,6 +37,7 @@
 #include "maps_rec.h"
 #include "options.h"
 #include "record.h"
+#include "ringrd.h"
 #include "preflight.h"
 #include "session.h"
 #include "sink.h"
@@ -74,10 +75,10 @@ struct recorder {
 	struct generic *gen;
 	struct maps_rec *mr; /* executable mappings, for user stacks */
 	/* one reader per CPU's ring, visited in turn (consume_rings()) */
-	struct ring_buffer **rbs;
+	struct ringrd **rbs;
 	int nrbs;
 	int epfd;
-	unsigned budget; /* records left in this visit of a ring */
+	bool rings_left; /* the last round left records in a ring */
 	struct sink *sink;
 	struct record_meta meta;
 	struct builtin_ids ids;
@@ -692,48 +693,31 @@ static int handle_one(void *ctx, void *data, size_t size)
 /* A ring's visit ends after this many records, so that a storm on one CPU
  * cannot keep the reader from the other CPUs' rings. */
 #define RING_VISIT_RECORDS 512
-#define RING_YIELD	   (-EAGAIN)
-
-static int handle_record(void *ctx, void *data, size_t size)
-{
-	struct recorder *r = ctx;
-	int err = handle_one(ctx, data, size);
-
-	/* libbpf has consumed the record already: stopping loses nothing */
-	if (!err && r->budget && !--r->budget)
-		return RING_YIELD;
-	return err;
-}
 
 /*
  * Read every CPU's ring in turn, at most RING_VISIT_RECORDS at a visit,
- * for at most @rounds rounds (0: until all are empty).  libbpf's own
- * consume reads one ring until it is empty, and a ring that a storm keeps
- * filling is never empty: the other rings would overflow meanwhile.
- * 0 or a negative errno.
+ * for at most @rounds rounds (0: until all are empty): a ring that a
+ * storm keeps filling is never empty, and the other rings would overflow
+ * meanwhile.  0, 1 if records were left after @rounds, or a negative errno.
  */
 static int consume_rings(struct recorder *r, unsigned rounds)
 {
+	int more = 0;
+
 	for (unsigned k = 0; !rounds || k < rounds; k++) {
-		bool more = false;
+		more = 0;
 
 		for (int i = 0; i < r->nrbs; i++) {
-			int e;
+			int m, e = ringrd__consume(r->rbs[i], RING_VISIT_RECORDS, &m);
 
-			r->budget = RING_VISIT_RECORDS;
-			e = ring_buffer__consume(r->rbs[i]);
-			if (e == RING_YIELD)
-				more = true;
-			else if (e < 0) {
-				r->budget = 0;
+			if (e < 0)
 				return e;
-			}
+			more |= m;
 		}
-		r->budget = 0;
 		if (!more)
 			break;
 	}
-	return 0;
+	return more;
 }
 
 /* Turn new kernel-side drops into loss records, per CPU. */
@@ -834,10 +818,13 @@ static void recorder__step(struct recorder *r)
 	{
 		struct epoll_event ev[16];
 
-		/* woken by a ring past its wakeup threshold, or by the
-		 * timeout: either way every ring is read (some hold less) */
-		e = epoll_wait(r->epfd, ev, 16, r->poll_ms);
+		/* woken by a ring crossing its wakeup threshold, or by the
+		 * timeout: either way every ring is read (some hold less).
+		 * The wakeups are edge-triggered: records left behind are
+		 * taken at once, not at the next crossing or timeout. */
+		e = epoll_wait(r->epfd, ev, 16, r->rings_left ? 0 : r->poll_ms);
 		e = e < 0 ? -errno : consume_rings(r, 64);
+		r->rings_left = e > 0;
 	}
 	if (e < 0 && e != -EINTR && !r->write_err) {
 		fprintf(stderr, PFX "reading the ring buffer: %s\n", strerror(-e));
@@ -1356,12 +1343,15 @@ int record__run(const struct record_opts *o, struct record_result *res)
 	r.rbs = calloc(r.s.nrings, sizeof(*r.rbs));
 	e = r.epfd < 0 || !r.rbs ? -errno : 0;
 	for (int i = 0; !e && i < r.s.nrings; i++) {
-		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+		/* edge-triggered: woken when a ring crosses --wakeup, not for
+		 * as long as it holds anything, so that in a storm the reader
+		 * takes the records in batches instead of chasing the producer */
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u32 = (uint32_t)i};
 
-		r.rbs[i] = ring_buffer__new(r.s.ring_fds[i], handle_record, &r, NULL);
+		r.rbs[i] = ringrd__new(r.s.ring_fds[i], r.s.wakeup_bytes, handle_one, &r);
 		if (!r.rbs[i])
 			e = -errno;
-		else if (epoll_ctl(r.epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(r.rbs[i]), &ev))
+		else if (epoll_ctl(r.epfd, EPOLL_CTL_ADD, r.s.ring_fds[i], &ev))
 			e = -errno;
 		r.nrbs += r.rbs[i] != NULL;
 	}
@@ -1497,7 +1487,7 @@ cleanup:
 	if (r.child && !r.child_done && ret != 0 && !r.sink)
 		waitpid(r.child, NULL, 0);
 	for (int i = 0; i < r.nrbs; i++)
-		ring_buffer__free(r.rbs[i]);
+		ringrd__free(r.rbs[i]);
 	free(r.rbs);
 	if (r.epfd >= 0)
 		close(r.epfd);
