@@ -2041,9 +2041,12 @@ static void test_ring_per_cpu(void **state)
 /*
  * The reader is woken when a ring's waiting data crosses --wakeup, not
  * only by its poll (every 100 ms at most): a steady stream of opens, 100
- * (about 9 KB of ring) every 2 ms, puts some 400 KB between two polls into
- * a 128K ring, which only a reader woken at each 8K crossing keeps from
- * overflowing; it has some 25 ms to run before the ring is full.
+ * (about 9 KB of ring) every 3 ms or so, puts some 300 KB between two
+ * polls into a 128K ring, which only a reader woken at each 8K crossing
+ * keeps from overflowing; it has some 40 ms to run before the ring is
+ * full.  A loaded machine can keep the reader off its CPU that long, so
+ * the stream is tried up to three times for one run without a drop: a
+ * reader that only polls drops in every run.
  */
 static void test_ring_wakeup(void **state)
 {
@@ -2057,22 +2060,26 @@ static void test_ring_wakeup(void **state)
 	pathf(tape, "%s/wakeup.tape", tmpdir);
 	pathf(err, "%s/wakeup.err", tmpdir);
 	pathf(work, "%s/work_files", helpers);
-	snprintf(script, sizeof(script), "'%s' '%s' 20000 2000 >/dev/null", work, dir);
-	{
+	snprintf(script, sizeof(script), "'%s' '%s' 20000 3000 >/dev/null", work, dir);
+	for (int attempt = 0; attempt < 3; attempt++) {
 		char *argv[] = {bpftape, "record",   "-e", "open", "--buffer",
 				"128K",	 "--wakeup", "8K", "-o",   tape,
 				"--",	 "/bin/sh",  "-c", script, NULL};
 
 		assert_int_equal(run(argv, NULL, err), 0);
+		msg = slurp(err);
+		line = strstr(msg, "bpftape record: ");
+		while (line && sscanf(line, "bpftape record: %llu events, %llu drops", &events,
+				      &drops) != 2)
+			line = strstr(line + 1, "bpftape record: ");
+		free(msg);
+		assert_non_null(line);
+		if (!drops)
+			break;
+		print_message("attempt %d: %llu events, %llu drops\n", attempt + 1, events, drops);
 	}
-	msg = slurp(err);
-	line = strstr(msg, "bpftape record: ");
-	while (line &&
-	       sscanf(line, "bpftape record: %llu events, %llu drops", &events, &drops) != 2)
-		line = strstr(line + 1, "bpftape record: ");
-	free(msg);
-	assert_true(events >= 20000);
 	assert_int_equal(drops, 0);
+	assert_true(events >= 20000);
 }
 
 /* A missing binary after -- is a clear error and no tape. */
