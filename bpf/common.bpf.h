@@ -216,11 +216,27 @@ static __always_inline void tape_fill(struct rec_hdr *h, __u16 kind)
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
-static __always_inline __u64 wakeup_flag(void *ring)
+/*
+ * Wake the consumer only for the record that takes @ring's waiting data
+ * across wakeup_bytes (0: every record): a wakeup is an irq_work that
+ * interrupts this CPU and wakes a task, and waking for every record past
+ * the threshold until the consumer has run paid that for hundreds of
+ * records in a storm.  The consumer, woken edge-triggered, takes all that
+ * waits, so the next crossing comes from below again; a crossing missed in
+ * a race with it is made up by its poll timeout.  @size: the record's ring
+ * bytes; @in_ring: whether they are already counted (reserved).
+ */
+static __always_inline __u64 wakeup_flag(void *ring, __u32 size, bool in_ring)
 {
-	if (!wakeup_bytes || bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	__u64 avail, before;
+
+	if (!wakeup_bytes)
 		return BPF_RB_FORCE_WAKEUP;
-	return BPF_RB_NO_WAKEUP;
+	size = (size + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
+	avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
+	before = in_ring ? avail - size : avail;
+	return before < wakeup_bytes && before + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+								      : BPF_RB_NO_WAKEUP;
 }
 
 /*
@@ -234,7 +250,7 @@ static __always_inline void tape_output(struct rec_hdr *h, __u32 size)
 	void *ring = tape_ring();
 
 	h->size = size;
-	if (!ring || bpf_ringbuf_output(ring, h, size, wakeup_flag(ring)))
+	if (!ring || bpf_ringbuf_output(ring, h, size, wakeup_flag(ring, size, false)))
 		count_drop(h->ts);
 }
 
@@ -244,7 +260,8 @@ static __always_inline void tape_submit(void *rec)
 	void *ring = tape_ring();
 
 	/* the ring the record was reserved in: the program runs on one CPU */
-	bpf_ringbuf_submit(rec, ring ? wakeup_flag(ring) : BPF_RB_FORCE_WAKEUP);
+	bpf_ringbuf_submit(rec, ring ? wakeup_flag(ring, ((struct rec_hdr *)rec)->size, true)
+				     : BPF_RB_FORCE_WAKEUP);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -98,7 +98,7 @@ static __always_inline void generic_output(struct generic_scratch *sc, __u32 id,
 	sc->rec.probe_id = id;
 	sc->rec.data_len = data_len;
 	/* the same wakeup rule as tape_submit() */
-	if (!ring || bpf_ringbuf_output(ring, sc, size, wakeup_flag(ring)))
+	if (!ring || bpf_ringbuf_output(ring, sc, size, wakeup_flag(ring, size, false)))
 		count_drop(ts);
 }
 

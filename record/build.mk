@@ -1,9 +1,10 @@
 # record/ and bpf/: the recorder.  Not part of `make tools`.
 RECORD_SRCS += record/record.c record/options.c record/session.c record/builtin.c record/host.c \
+	record/ringrd.c \
 	record/preflight.c \
 	record/sink.c record/families.c record/container.c
 # stacks (-g): capture, kernel symbols, user address resolution, dedup
-RECORD_SRCS += record/stack.c record/ksyms.c record/stackres.c record/ringpeek.c record/perfmap.c
+RECORD_SRCS += record/stack.c record/ksyms.c record/stackres.c record/perfmap.c
 UNIT_TESTS += tests/test_ksyms.c
 ROOT_TESTS += tests/test_stacks.c
 TEST_HELPERS += tests/work_stacks.c

@@ -36,8 +36,8 @@
 #include "host.h"
 #include "maps_rec.h"
 #include "options.h"
-#include "ringpeek.h"
 #include "record.h"
+#include "ringrd.h"
 #include "preflight.h"
 #include "session.h"
 #include "sink.h"
@@ -75,13 +75,12 @@ struct recorder {
 	struct generic *gen;
 	struct maps_rec *mr; /* executable mappings, for user stacks */
 	/* one reader per CPU's ring, visited in turn (consume_rings()) */
-	struct ring_buffer **rbs;
+	struct ringrd **rbs;
 	int nrbs;
 	int epfd;
-	unsigned budget;	 /* records left in this visit of a ring */
-	struct ring_peek *peeks; /* by ring, for catch_up() */
-	int cur_ring;		 /* the ring being read, -1: none */
-	bool catching_up;
+	int cur_ring;	  /* the ring being read, -1: none */
+	bool catching_up; /* in catch_up(): nothing nests, nothing rotates */
+	bool rings_left;  /* the last round left records in a ring */
 	struct sink *sink;
 	struct record_meta meta;
 	struct builtin_ids ids;
@@ -704,21 +703,6 @@ static int handle_one(void *ctx, void *data, size_t size)
 /* A ring's visit ends after this many records, so that a storm on one CPU
  * cannot keep the reader from the other CPUs' rings. */
 #define RING_VISIT_RECORDS 512
-#define RING_YIELD	   (-EAGAIN)
-
-static int handle_record(void *ctx, void *data, size_t size)
-{
-	struct recorder *r = ctx;
-	int err = handle_one(ctx, data, size);
-
-	/* catching up: one record at a time, the next one is peeked first */
-	if (!err && r->catching_up)
-		return RING_YIELD;
-	/* libbpf has consumed the record already: stopping loses nothing */
-	if (!err && r->budget && !--r->budget)
-		return RING_YIELD;
-	return err;
-}
 
 /*
  * A user frame of a stack taken at @ts resolved to nothing: its process
@@ -728,66 +712,68 @@ static int handle_record(void *ctx, void *data, size_t size)
  * ring is in time order, and its first later record stays for its turn
  * (taken now, it would be resolved before the earlier records of this
  * ring, such as the mmap of the library its stack runs through).  Not
- * nested, and never the ring being read (libbpf would hand out its
- * current record again).
+ * nested, and never the ring being read (its visit gives the records
+ * back only when it ends).
  */
 static unsigned catch_up(void *ctx, uint64_t ts)
 {
 	struct recorder *r = ctx;
-	unsigned budget = r->budget, n = 0;
+	unsigned n = 0;
 	int cur = r->cur_ring;
-	uint64_t next;
 
 	if (r->catching_up || cur < 0)
 		return 0;
 	r->catching_up = true;
 	for (int i = 0; i < r->nrbs; i++) {
+		const struct rec_hdr *h;
+		size_t size;
+		int more;
+
 		if (i == cur)
 			continue;
 		r->cur_ring = i;
-		while (ring_peek__next_ts(&r->peeks[i], &next) && next <= ts && !r->write_err) {
-			if (ring_buffer__consume(r->rbs[i]) != RING_YIELD)
+		while ((h = ringrd__peek(r->rbs[i], &size)) && !r->write_err) {
+			/* a record too short for a header goes to handle_one(),
+			 * which counts it as malformed */
+			if (size >= sizeof(*h) && h->ts > ts)
+				break;
+			if (ringrd__consume(r->rbs[i], 1, &more) != 1)
 				break; /* an error stays in write_err */
 			n++;
 		}
 	}
 	r->cur_ring = cur;
 	r->catching_up = false;
-	r->budget = budget;
 	return n;
 }
 
 /*
  * Read every CPU's ring in turn, at most RING_VISIT_RECORDS at a visit,
- * for at most @rounds rounds (0: until all are empty).  libbpf's own
- * consume reads one ring until it is empty, and a ring that a storm keeps
- * filling is never empty: the other rings would overflow meanwhile.
- * 0 or a negative errno.
+ * for at most @rounds rounds (0: until all are empty): a ring that a
+ * storm keeps filling is never empty, and the other rings would overflow
+ * meanwhile.  0, 1 if records were left after @rounds, or a negative errno.
  */
 static int consume_rings(struct recorder *r, unsigned rounds)
 {
+	int more = 0;
+
 	for (unsigned k = 0; !rounds || k < rounds; k++) {
-		bool more = false;
+		more = 0;
 
 		for (int i = 0; i < r->nrbs; i++) {
-			int e;
+			int m, e = ringrd__consume(r->rbs[i], RING_VISIT_RECORDS, &m);
 
-			r->budget = RING_VISIT_RECORDS;
 			r->cur_ring = i;
-			e = ring_buffer__consume(r->rbs[i]);
+			e = ringrd__consume(r->rbs[i], RING_VISIT_RECORDS, &m);
 			r->cur_ring = -1;
-			if (e == RING_YIELD)
-				more = true;
-			else if (e < 0) {
-				r->budget = 0;
+			if (e < 0)
 				return e;
-			}
+			more |= m;
 		}
-		r->budget = 0;
 		if (!more)
 			break;
 	}
-	return 0;
+	return more;
 }
 
 /* Turn new kernel-side drops into loss records, per CPU. */
@@ -888,10 +874,13 @@ static void recorder__step(struct recorder *r)
 	{
 		struct epoll_event ev[16];
 
-		/* woken by a ring past its wakeup threshold, or by the
-		 * timeout: either way every ring is read (some hold less) */
-		e = epoll_wait(r->epfd, ev, 16, r->poll_ms);
+		/* woken by a ring crossing its wakeup threshold, or by the
+		 * timeout: either way every ring is read (some hold less).
+		 * The wakeups are edge-triggered: records left behind are
+		 * taken at once, not at the next crossing or timeout. */
+		e = epoll_wait(r->epfd, ev, 16, r->rings_left ? 0 : r->poll_ms);
 		e = e < 0 ? -errno : consume_rings(r, 64);
+		r->rings_left = e > 0;
 	}
 	if (e < 0 && e != -EINTR && !r->write_err) {
 		fprintf(stderr, PFX "reading the ring buffer: %s\n", strerror(-e));
@@ -1422,23 +1411,20 @@ int record__run(const struct record_opts *o, struct record_result *res)
 	r.rbs = calloc(r.s.nrings, sizeof(*r.rbs));
 	e = r.epfd < 0 || !r.rbs ? -errno : 0;
 	for (int i = 0; !e && i < r.s.nrings; i++) {
-		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+		/* edge-triggered: woken when a ring crosses --wakeup, not for
+		 * as long as it holds anything, so that in a storm the reader
+		 * takes the records in batches instead of chasing the producer */
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u32 = (uint32_t)i};
 
-		r.rbs[i] = ring_buffer__new(r.s.ring_fds[i], handle_record, &r, NULL);
+		r.rbs[i] = ringrd__new(r.s.ring_fds[i], r.s.wakeup_bytes, handle_one, &r);
 		if (!r.rbs[i])
 			e = -errno;
-		else if (epoll_ctl(r.epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(r.rbs[i]), &ev))
+		else if (epoll_ctl(r.epfd, EPOLL_CTL_ADD, r.s.ring_fds[i], &ev))
 			e = -errno;
 		r.nrbs += r.rbs[i] != NULL;
 	}
-	if (!e && r.stacks && r.mr) {
-		r.peeks = calloc(r.nrbs, sizeof(*r.peeks));
-		e = r.peeks ? 0 : -errno;
-		for (int i = 0; !e && i < r.nrbs; i++)
-			e = ring_peek__open(&r.peeks[i], r.s.ring_fds[i]);
-		if (!e)
-			stacks__set_catch_up(r.stacks, catch_up, &r);
-	}
+	if (!e && r.stacks && r.mr)
+		stacks__set_catch_up(r.stacks, catch_up, &r);
 	if (e) {
 		fail(res, "opening the ring buffers: %s", strerror(-e));
 		goto cleanup;
@@ -1570,13 +1556,9 @@ cleanup:
 		close(r.err_fd);
 	if (r.child && !r.child_done && ret != 0 && !r.sink)
 		waitpid(r.child, NULL, 0);
-	for (int i = 0; i < r.nrbs; i++) {
-		ring_buffer__free(r.rbs[i]);
-		if (r.peeks)
-			ring_peek__close(&r.peeks[i]);
-	}
+	for (int i = 0; i < r.nrbs; i++)
+		ringrd__free(r.rbs[i]);
 	free(r.rbs);
-	free(r.peeks);
 	if (r.epfd >= 0)
 		close(r.epfd);
 	stacks__free(r.stacks);

@@ -2038,6 +2038,50 @@ static void test_ring_per_cpu(void **state)
 	assert_int_equal(got, want);
 }
 
+/*
+ * The reader is woken when a ring's waiting data crosses --wakeup, not
+ * only by its poll (every 100 ms at most): a steady stream of opens, 100
+ * (about 9 KB of ring) every 3 ms or so, puts some 300 KB between two
+ * polls into a 128K ring, which only a reader woken at each 8K crossing
+ * keeps from overflowing; it has some 40 ms to run before the ring is
+ * full.  A loaded machine can keep the reader off its CPU that long, so
+ * the stream is tried up to three times for one run without a drop: a
+ * reader that only polls drops in every run.
+ */
+static void test_ring_wakeup(void **state)
+{
+	char dir[PATH_MAX], tape[PATH_MAX], err[PATH_MAX], work[PATH_MAX], script[3 * PATH_MAX];
+	unsigned long long events = 0, drops = 0;
+	const char *line;
+	char *msg;
+
+	(void)state;
+	mkscratch(dir, "wakeup");
+	pathf(tape, "%s/wakeup.tape", tmpdir);
+	pathf(err, "%s/wakeup.err", tmpdir);
+	pathf(work, "%s/work_files", helpers);
+	snprintf(script, sizeof(script), "'%s' '%s' 20000 3000 >/dev/null", work, dir);
+	for (int attempt = 0; attempt < 3; attempt++) {
+		char *argv[] = {bpftape, "record",   "-e", "open", "--buffer",
+				"128K",	 "--wakeup", "8K", "-o",   tape,
+				"--",	 "/bin/sh",  "-c", script, NULL};
+
+		assert_int_equal(run(argv, NULL, err), 0);
+		msg = slurp(err);
+		line = strstr(msg, "bpftape record: ");
+		while (line && sscanf(line, "bpftape record: %llu events, %llu drops", &events,
+				      &drops) != 2)
+			line = strstr(line + 1, "bpftape record: ");
+		free(msg);
+		assert_non_null(line);
+		if (!drops)
+			break;
+		print_message("attempt %d: %llu events, %llu drops\n", attempt + 1, events, drops);
+	}
+	assert_int_equal(drops, 0);
+	assert_true(events >= 20000);
+}
+
 /* A missing binary after -- is a clear error and no tape. */
 static void test_missing_binary(void **state)
 {
@@ -2794,6 +2838,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cmd_recorder_killed),
 		cmocka_unit_test(test_losses),
 		cmocka_unit_test(test_ring_per_cpu),
+		cmocka_unit_test(test_ring_wakeup),
 		cmocka_unit_test(test_duration_self),
 		cmocka_unit_test(test_full_disk),
 		cmocka_unit_test(test_user),

@@ -7,7 +7,9 @@
  *   close FD RET / unlink PATH RET / rename OLD NEW RET
  * RET is the syscall's return value or -errno.  With LOOPS > 0 it then
  * opens and closes DIR/loop LOOPS times without printing (volume for
- * rotation and size tests).
+ * rotation and size tests); with PAUSE_US too (work_files DIR LOOPS
+ * PAUSE_US) it sleeps that long after every 100 of them, a steady stream
+ * at a rate a woken reader keeps up with.
  *
  * work_files DIR names: the other calls that create or remove a name, each
  * as the raw syscall (libc may pick another one), printed as
@@ -85,6 +87,7 @@ int main(int argc, char **argv)
 {
 	char a[4096], b[4096], dirpath[4096];
 	long loops = argc > 2 ? atol(argv[2]) : 0;
+	long pause_us = argc > 3 ? atol(argv[3]) : 0;
 	int fd, dfd;
 
 	if (argc < 2) {
@@ -141,6 +144,8 @@ int main(int argc, char **argv)
 		fd = open(a, O_RDONLY);
 		if (fd >= 0)
 			close(fd);
+		if (pause_us > 0 && i % 100 == 99)
+			usleep(pause_us);
 	}
 	return 0;
 }

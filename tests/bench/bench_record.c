@@ -236,6 +236,8 @@ static const struct floor_variant floor_variants[] = {
 	{"percpu1M", 1, 1u << 20},
 	{"percpu2M", 1, 2u << 20},
 	{"percpu8M", 1, 8u << 20},
+	{"exit1M", 4, 1u << 20},
+	{"exit512K", 4, 512u << 10},
 };
 
 /*
