@@ -761,7 +761,7 @@ static int consume_rings(struct recorder *r, unsigned rounds)
 		more = 0;
 
 		for (int i = 0; i < r->nrbs; i++) {
-			int m, e = ringrd__consume(r->rbs[i], RING_VISIT_RECORDS, &m);
+			int m, e;
 
 			r->cur_ring = i;
 			e = ringrd__consume(r->rbs[i], RING_VISIT_RECORDS, &m);
