@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the root tests of `record -g` beyond tests/test_stacks.c share:
+ * What the root tests of `record -g` share:
  * the paths (bpftape, the helpers beside the test, a temporary
  * directory), running a command, and the checks that decide to skip.
  */
@@ -23,7 +23,7 @@ static char bpftape[PATH_MAX];
 static char helpers[PATH_MAX];
 static char tmpdir[PATH_MAX];
 
-static void pathf(char *buf, const char *fmt, ...)
+static inline void pathf(char *buf, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -32,8 +32,9 @@ static void pathf(char *buf, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Run @argv with stdout to @out (may be NULL); its exit status. */
-static int run(char *const argv[], const char *out)
+/* Run @argv with stdout to @out (NULL: /dev/null) and stderr to @err
+ * (NULL: this test's); its exit status. */
+static inline int run_io(char *const argv[], const char *out, const char *err)
 {
 	pid_t pid = fork();
 	int status;
@@ -42,6 +43,11 @@ static int run(char *const argv[], const char *out)
 		int o = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 		dup2(o, 1);
+		if (err) {
+			int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+			dup2(e, 2);
+		}
 		execv(argv[0], argv);
 		_exit(126);
 	}
@@ -50,11 +56,17 @@ static int run(char *const argv[], const char *out)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* Run @argv with stdout to @out (NULL: /dev/null); its exit status. */
+static inline int run(char *const argv[], const char *out)
+{
+	return run_io(argv, out, NULL);
+}
+
 /*
  * Root, BPF and BTF, then the paths and the temporary directory.  0, 77
  * (skip, said why) or 1.
  */
-static int stacktest_setup(const char *name)
+static inline int stacktest_setup(const char *name)
 {
 	union bpf_attr attr;
 	char self[PATH_MAX];
@@ -103,7 +115,7 @@ static int stacktest_setup(const char *name)
 }
 
 /* Remove the temporary directory (after a pass: a failure leaves it). */
-static void stacktest_cleanup(const char *name)
+static inline void stacktest_cleanup(const char *name)
 {
 	char cmd[PATH_MAX + 16];
 

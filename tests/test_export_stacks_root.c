@@ -29,37 +29,9 @@
 
 #include <cmocka.h>
 
-static char bpftape[PATH_MAX];
-static char helpers[PATH_MAX];
+#include "stacktest.h"
+
 static char checker[PATH_MAX]; /* tests/chrome_stacks_check.py */
-static char tmpdir[PATH_MAX];
-
-static void pathf(char *buf, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, PATH_MAX, fmt, ap);
-	va_end(ap);
-}
-
-/* Run @argv with stdout to @out (may be NULL); its exit status. */
-static int run(char *const argv[], const char *out)
-{
-	pid_t pid = fork();
-	int status;
-
-	if (pid == 0) {
-		int o = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		dup2(o, 1);
-		execv(argv[0], argv);
-		_exit(126);
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 static char *slurp(const char *path)
 {
@@ -225,29 +197,6 @@ static void test_chrome(void **state)
 	free(text);
 }
 
-static int bpf_available(char *why, size_t len)
-{
-	union bpf_attr attr;
-	int fd;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.map_type = BPF_MAP_TYPE_ARRAY;
-	attr.key_size = 4;
-	attr.value_size = 4;
-	attr.max_entries = 1;
-	fd = syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
-	if (fd < 0) {
-		snprintf(why, len, "the kernel refuses BPF (%s)", strerror(errno));
-		return 0;
-	}
-	close(fd);
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		snprintf(why, len, "no kernel BTF at /sys/kernel/btf/vmlinux");
-		return 0;
-	}
-	return 1;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,18 +205,10 @@ int main(void)
 		cmocka_unit_test(test_chrome),
 	};
 	const char *f = __FILE__, *slash = strrchr(f, '/');
-	char self[PATH_MAX], why[256], cmd[PATH_MAX + 16];
-	ssize_t n;
-	int ret;
+	int ret = stacktest_setup("test_export_stacks_root");
 
-	if (geteuid() != 0) {
-		printf("test_export_stacks_root: skipped: needs root to load BPF programs\n");
-		return 77;
-	}
-	if (!bpf_available(why, sizeof(why))) {
-		printf("test_export_stacks_root: skipped: %s\n", why);
-		return 77;
-	}
+	if (ret)
+		return ret;
 #if !defined(__x86_64__)
 	printf("test_export_stacks_root: skipped: the workload's raw syscall is written for "
 	       "x86-64\n");
@@ -284,33 +225,10 @@ int main(void)
 		       checker);
 		return 1;
 	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return 1;
-	self[n] = 0;
-	pathf(helpers, "%s", self);
-	*strrchr(helpers, '/') = 0;
-	if (getenv("BPFTAPE"))
-		pathf(bpftape, "%s", getenv("BPFTAPE"));
-	else
-		pathf(bpftape, "%s/../bpftape", helpers);
-	if (access(bpftape, X_OK)) {
-		printf("test_export_stacks_root: %s is not executable: build it first (make)\n",
-		       bpftape);
-		return 1;
-	}
-	pathf(tmpdir, "/tmp/bpftape-test-export-stacks-XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
 	if (getenv("TEST_FILTER"))
 		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	ret = cmocka_run_group_tests(tests, NULL, NULL);
-	if (!ret) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-		if (system(cmd))
-			fprintf(stderr, "test_export_stacks_root: could not remove %s\n", tmpdir);
-	}
+	if (!ret)
+		stacktest_cleanup("test_export_stacks_root");
 	return ret;
 }

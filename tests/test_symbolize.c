@@ -28,27 +28,16 @@
 
 #include <cmocka.h>
 
+#include "stacktest.h"
+
 #include <bpftape/tape.h>
 
-static char bpftape[PATH_MAX];
-static char helpers[PATH_MAX];
-static char tmpdir[PATH_MAX];
 static char bin[PATH_MAX];	 /* the stripped workload, as recorded */
 static char tape[PATH_MAX];	 /* its recording */
 static char marker[PATH_MAX];	 /* the file it opens */
 static char build_id[129];	 /* the workload's, hex */
 static char debugfile[PATH_MAX]; /* objcopy --only-keep-debug of it */
 static pid_t dbgd_pid;		 /* the debuginfod server, while it runs */
-
-static void pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pathf(char *buf, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, PATH_MAX, fmt, ap);
-	va_end(ap);
-}
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int sh(const char *fmt, ...)
@@ -62,27 +51,6 @@ static int sh(const char *fmt, ...)
 	va_end(ap);
 	st = system(cmd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-/* Run @argv (NULL-terminated) with stdout to /dev/null and stderr to
- * @err; its exit status. */
-static int run(char *const argv[], const char *err)
-{
-	pid_t pid = fork();
-	int status;
-
-	if (pid == 0) {
-		int o = open("/dev/null", O_WRONLY);
-		int e = open(err ? err : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		dup2(o, 1);
-		dup2(e, 2);
-		execv(argv[0], argv);
-		_exit(126);
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 static char *slurp(const char *path)
@@ -180,7 +148,7 @@ static void test_debug_dir(void **state)
 				tape,
 				NULL};
 
-		assert_int_equal(run(argv, err), 0);
+		assert_int_equal(run_io(argv, NULL, err), 0);
 	}
 	marker_names(out, names, sizeof(names));
 	assert_string_equal(names, named);
@@ -190,7 +158,7 @@ static void test_debug_dir(void **state)
 	{
 		char *argv[] = {bpftape, "info", "--verify", out, NULL};
 
-		assert_int_equal(run(argv, NULL), 0);
+		assert_int_equal(run_io(argv, NULL, NULL), 0);
 	}
 }
 
@@ -207,7 +175,7 @@ static void test_after_filter(void **state)
 	{
 		char *argv[] = {bpftape, "filter", "-q", "--type", "open", "-o", flt, tape, NULL};
 
-		assert_int_equal(run(argv, NULL), 0);
+		assert_int_equal(run_io(argv, NULL, NULL), 0);
 	}
 	marker_names(flt, names, sizeof(names));
 	assert_string_equal(names, unnamed);
@@ -216,7 +184,7 @@ static void test_after_filter(void **state)
 				"--debug-dir", dir,	    "-o",
 				out,	       flt,	    NULL};
 
-		assert_int_equal(run(argv, NULL), 0);
+		assert_int_equal(run_io(argv, NULL, NULL), 0);
 	}
 	marker_names(out, names, sizeof(names));
 	assert_string_equal(names, named);
@@ -237,7 +205,7 @@ static void test_not_found(void **state)
 				"--debug-dir", dir,	    "-o",
 				out,	       tape,	    NULL};
 
-		assert_int_equal(run(argv, err), 0);
+		assert_int_equal(run_io(argv, NULL, err), 0);
 	}
 	marker_names(out, names, sizeof(names));
 	assert_string_equal(names, unnamed);
@@ -263,7 +231,7 @@ static void test_bad_debugfile(void **state)
 				"--debug-dir", dir,	    "-o",
 				out,	       tape,	    NULL};
 
-		assert_int_equal(run(argv, err), 0);
+		assert_int_equal(run_io(argv, NULL, err), 0);
 	}
 	marker_names(out, names, sizeof(names));
 	assert_string_equal(names, unnamed);
@@ -280,7 +248,7 @@ static void test_bad_debugfile(void **state)
 				"--debug-dir", dir,	    "-o",
 				out,	       tape,	    NULL};
 
-		assert_int_equal(run(argv, err), 0);
+		assert_int_equal(run_io(argv, NULL, err), 0);
 	}
 	marker_names(out, names, sizeof(names));
 	assert_string_equal(names, unnamed);
@@ -302,14 +270,14 @@ static void test_in_place(void **state)
 	{
 		char *argv[] = {bpftape, "symbolize", "--debug-dir", dir, "-o", copy, copy, NULL};
 
-		assert_int_equal(run(argv, err), 2);
+		assert_int_equal(run_io(argv, NULL, err), 2);
 	}
 	{
 		char *argv[] = {bpftape,       "symbolize", "--no-debuginfod",
 				"--debug-dir", dir,	    "--in-place",
 				copy,	       NULL};
 
-		assert_int_equal(run(argv, err), 0);
+		assert_int_equal(run_io(argv, NULL, err), 0);
 	}
 	marker_names(copy, names, sizeof(names));
 	assert_string_equal(names, named);
@@ -375,7 +343,7 @@ static void test_debuginfod(void **state)
 				"-o",	 out,	      tape, NULL};
 
 		snprintf(opt, sizeof(opt), "--debuginfod=%s", url);
-		assert_int_equal(run(argv, err), 0);
+		assert_int_equal(run_io(argv, NULL, err), 0);
 	}
 	marker_names(out, names, sizeof(names));
 	assert_string_equal(names, named);
@@ -389,7 +357,7 @@ static void test_debuginfod(void **state)
 	{
 		char *argv[] = {bpftape, "symbolize", "--debug-dir", dir, "-o", out, tape, NULL};
 
-		assert_int_equal(run(argv, err), 0);
+		assert_int_equal(run_io(argv, NULL, err), 0);
 	}
 	unsetenv("DEBUGINFOD_URLS");
 	unsetenv("DEBUGINFOD_CACHE_PATH");
@@ -398,25 +366,6 @@ static void test_debuginfod(void **state)
 	dbgd_pid = 0;
 	marker_names(out, names, sizeof(names));
 	assert_string_equal(names, named);
-}
-
-static int bpf_available(char *why, size_t len)
-{
-	union bpf_attr attr;
-	int fd;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.map_type = BPF_MAP_TYPE_ARRAY;
-	attr.key_size = 4;
-	attr.value_size = 4;
-	attr.max_entries = 1;
-	fd = syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
-	if (fd < 0) {
-		snprintf(why, len, "the kernel refuses BPF (%s)", strerror(errno));
-		return 0;
-	}
-	close(fd);
-	return 1;
 }
 
 /* Record the stripped workload once for every test. */
@@ -445,7 +394,7 @@ static int record_stripped(void **state)
 				tape,	 "--",	   bin,	 "2",  marker, NULL};
 
 		pathf(out, "%s/record.err", tmpdir);
-		if (run(argv, out))
+		if (run_io(argv, NULL, out))
 			return -1;
 	}
 	return 0;
@@ -469,18 +418,10 @@ int main(void)
 		cmocka_unit_test(test_bad_debugfile), cmocka_unit_test(test_in_place),
 		cmocka_unit_test(test_debuginfod),    cmocka_unit_test(test_after_filter),
 	};
-	char self[PATH_MAX], why[256];
-	ssize_t n;
-	int ret;
+	int ret = stacktest_setup("test_symbolize");
 
-	if (geteuid() != 0) {
-		printf("test_symbolize: skipped: needs root to record\n");
-		return 77;
-	}
-	if (!bpf_available(why, sizeof(why))) {
-		printf("test_symbolize: skipped: %s\n", why);
-		return 77;
-	}
+	if (ret)
+		return ret;
 #if !defined(__x86_64__)
 	printf("test_symbolize: skipped: the workload's raw syscall is written for x86-64\n");
 	return 77;
@@ -489,29 +430,10 @@ int main(void)
 		printf("test_symbolize: skipped: needs objcopy, strip and readelf (binutils)\n");
 		return 77;
 	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return 1;
-	self[n] = 0;
-	pathf(helpers, "%s", self);
-	*strrchr(helpers, '/') = 0;
-	if (getenv("BPFTAPE"))
-		pathf(bpftape, "%s", getenv("BPFTAPE"));
-	else
-		pathf(bpftape, "%s/../bpftape", helpers);
-	if (access(bpftape, X_OK)) {
-		printf("test_symbolize: %s is not executable: build it first (make)\n", bpftape);
-		return 1;
-	}
-	pathf(tmpdir, "/tmp/bpftape-test-symbolize-XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
 	if (getenv("TEST_FILTER"))
 		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	ret = cmocka_run_group_tests(tests, record_stripped, stop_server);
-	if (!ret && sh("rm -rf %s", tmpdir))
-		fprintf(stderr, "test_symbolize: could not remove %s\n", tmpdir);
+	if (!ret)
+		stacktest_cleanup("test_symbolize");
 	return ret;
 }
