@@ -338,16 +338,24 @@ static bool path_of_id(struct ctr_cache *c, uint64_t cgid, char *out, size_t cap
 	return true;
 }
 
-/* @pid exists and is neither a zombie nor dead */
+/*
+ * @pid exists and is not exiting: not a zombie, not dead, and not between
+ * the two either (do_exit() takes the task out of its cgroups well before
+ * it becomes a zombie, with PF_EXITING set from the start).
+ */
 static bool alive(uint32_t pid)
 {
 	char path[64], *st = NULL, *rp;
+	unsigned long flags = 0;
 	bool ok;
 
 	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
 	st = slurp(path, 4096);
 	rp = st ? strrchr(st, ')') : NULL;
-	ok = rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X' && rp[2] != 'x';
+	/* ") STATE PPID PGRP SESSION TTY_NR TPGID FLAGS ..." */
+	ok = rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X' && rp[2] != 'x' &&
+	     sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags) == 1 &&
+	     !(flags & 0x4 /* PF_EXITING */);
 	free(st);
 	return ok;
 }
