@@ -418,6 +418,11 @@ static void resolve_user(struct stacks *st, uint32_t pid, uint64_t addr, bool re
 	struct maps_hit mh;
 
 	f->address = addr;
+	/* above every user address space (x86-64's 57 bits, arm64's 52): what
+	 * a frame-pointer walk read in a frame without one, which nothing can
+	 * ever name; looking it up would read /proc again every 10 ms */
+	if (addr >> 56)
+		return;
 	if (st->maps) {
 		int err = lookup_user(st, pid, addr, ts, &mh);
 
