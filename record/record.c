@@ -639,6 +639,7 @@ static int handle_one(void *ctx, void *data, size_t size)
 	struct tape_writer *w = sink__writer(r->sink);
 	const struct rec_hdr *h = data;
 	uint32_t stack_id = 0;
+	bool stack = false;
 	int err = 0;
 
 	if (r->write_err || r->limit_hit) {
@@ -652,6 +653,20 @@ static int handle_one(void *ctx, void *data, size_t size)
 	if (size < sizeof(*h)) {
 		r->bad_records++;
 		return 0;
+	}
+	stack = h->kind & REC_F_STACK;
+	if (stack && size > h->size) {
+		/* the stack came inside the event's record, after its own
+		 * bytes: held as if it had come before, and the event seen
+		 * as it was built */
+		size_t off = ((size_t)h->size + 7) & ~(size_t)7;
+
+		if (h->size < sizeof(*h) || off >= size || !r->stacks ||
+		    stacks__hold(r->stacks, (const void *)((const char *)data + off), size - off)) {
+			r->bad_records++;
+			stack = false;
+		}
+		size = h->size;
 	}
 	if (r->mr) {
 		err = maps_rec__handle(r->mr, data, size);
@@ -669,7 +684,7 @@ static int handle_one(void *ctx, void *data, size_t size)
 			r->bad_records++;
 		return 0;
 	}
-	if (h->kind & REC_F_STACK) {
+	if (stack) {
 		int64_t id = r->stacks ? stacks__take(r->stacks, w, h) : 0;
 
 		if (id < 0) {
