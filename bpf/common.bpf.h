@@ -244,7 +244,8 @@ static __always_inline __u64 wakeup_flag(void *ring, __u32 size, bool in_ring)
  * memory into the ring buffer, for generic probe @probe_id: for records
  * with a long variable tail, so that the ring holds only the bytes used
  * (loss counted if full).  Its stack, if one is taken, goes into the same
- * ring record after the record's own bytes, 8-aligned (see REC_F_STACK):
+ * ring record after the record's own bytes, 8-aligned, without its header
+ * (see REC_F_STACK):
  * one reservation and one timestamp for both.
  */
 static __always_inline void tape_output_stack(struct rec_hdr *h, __u32 size, __u32 probe_id)
@@ -268,6 +269,8 @@ static __always_inline void tape_output_stack(struct rec_hdr *h, __u32 size, __u
 	}
 	h->kind |= REC_F_STACK;
 	off = (size + 7) & ~7u;
+	/* without its header: the event's says the same */
+	slen -= sizeof(struct rec_hdr);
 	total = off + slen;
 	if (bpf_ringbuf_reserve_dynptr(ring, total, 0, &ptr)) {
 		bpf_ringbuf_discard_dynptr(&ptr, BPF_RB_NO_WAKEUP);
@@ -278,7 +281,9 @@ static __always_inline void tape_output_stack(struct rec_hdr *h, __u32 size, __u
 	if (off != size)
 		bpf_dynptr_write(&ptr, off - 8, &zero, 8, 0);
 	bpf_dynptr_write(&ptr, 0, h, size, 0);
-	bpf_dynptr_write(&ptr, off, st, BOUND(slen, 8191), 0);
+	if (slen > sizeof(struct stack_scratch) - sizeof(struct rec_hdr))
+		slen = sizeof(struct stack_scratch) - sizeof(struct rec_hdr);
+	bpf_dynptr_write(&ptr, off, (__u8 *)st + sizeof(struct rec_hdr), slen, 0);
 	bpf_ringbuf_submit_dynptr(&ptr, wakeup_flag(ring, total, true));
 }
 

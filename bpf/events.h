@@ -47,8 +47,9 @@ enum rec_kind {
 /*
  * Set in rec_hdr.kind of a record that has its stack, a struct rec_stack
  * (kind REC_STACK, the event's ts), in one of two places.  Inside: the
- * ring record is longer than rec_hdr.size, and the stack starts at
- * rec_hdr.size rounded up to 8 (zero padding before it); the records
+ * ring record is longer than rec_hdr.size, and the stack without its
+ * header (struct rec_stack from nkernel on: the event's header stands for
+ * it) starts at rec_hdr.size rounded up to 8 (zero padding before); the records
  * built in scratch memory (tape_output(), generic probes) do this, one
  * ring reservation for both.  Before: a REC_STACK record from the same
  * CPU came right before it in the ring (records reserved at their fixed

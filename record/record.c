@@ -660,11 +660,26 @@ static int handle_one(void *ctx, void *data, size_t size)
 		 * bytes: held as if it had come before, and the event seen
 		 * as it was built */
 		size_t off = ((size_t)h->size + 7) & ~(size_t)7;
+		/* the stack's header is the event's: put back before it */
+		uint64_t buf[(sizeof(struct rec_stack) + (2 * REC_STACK_MAX + 8) * 8 +
+			      REC_STACK_COPY) /
+			     8];
+		struct rec_stack *rs = (struct rec_stack *)buf;
+		size_t n = size - off;
 
-		if (h->size < sizeof(*h) || off >= size || !r->stacks ||
-		    stacks__hold(r->stacks, (const void *)((const char *)data + off), size - off)) {
+		if (h->size < sizeof(*h) || off >= size || n > sizeof(buf) - sizeof(*h) ||
+		    !r->stacks) {
 			r->bad_records++;
 			stack = false;
+		} else {
+			rs->hdr = *h;
+			rs->hdr.kind = REC_STACK;
+			rs->hdr.size = (uint32_t)(n + sizeof(*h));
+			memcpy((char *)buf + sizeof(*h), (const char *)data + off, n);
+			if (stacks__hold(r->stacks, rs, n + sizeof(*h))) {
+				r->bad_records++;
+				stack = false;
+			}
 		}
 		size = h->size;
 	}
