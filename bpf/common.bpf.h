@@ -240,18 +240,57 @@ static __always_inline __u64 wakeup_flag(void *ring, __u32 size, bool in_ring)
 }
 
 /*
- * Copy the first @size bytes of a record built in scratch memory into the
- * ring buffer: for records with a long variable tail, so that the ring
- * holds only the bytes used (loss counted if full).
+ * Copy the first @size bytes of a record built in scratch
+ * memory into the ring buffer, for generic probe @probe_id: for records
+ * with a long variable tail, so that the ring holds only the bytes used
+ * (loss counted if full).  Its stack, if one is taken, goes into the same
+ * ring record after the record's own bytes, 8-aligned, without its header
+ * (see REC_F_STACK):
+ * one reservation and one timestamp for both.
  */
-static __always_inline void tape_output(struct rec_hdr *h, __u32 size)
+static __always_inline void tape_output_stack(struct rec_hdr *h, __u32 size, __u32 probe_id)
 {
-	h->kind |= stack_emit(h->kind, 0);
+	struct rec_stack *st;
+	struct bpf_dynptr ptr;
+	__u32 slen = stack_build(h->kind, probe_id, h->ts, &st);
 	void *ring = tape_ring();
+	__u64 zero = 0;
+	__u32 off, total;
 
 	h->size = size;
-	if (!ring || bpf_ringbuf_output(ring, h, size, wakeup_flag(ring, size, false)))
+	if (!ring) {
 		count_drop(h->ts);
+		return;
+	}
+	if (!slen) {
+		if (bpf_ringbuf_output(ring, h, size, wakeup_flag(ring, size, false)))
+			count_drop(h->ts);
+		return;
+	}
+	h->kind |= REC_F_STACK;
+	off = (size + 7) & ~7u;
+	/* without its header: the event's says the same */
+	slen -= sizeof(struct rec_hdr);
+	total = off + slen;
+	if (bpf_ringbuf_reserve_dynptr(ring, total, 0, &ptr)) {
+		bpf_ringbuf_discard_dynptr(&ptr, BPF_RB_NO_WAKEUP);
+		count_drop(h->ts);
+		return;
+	}
+	/* the padding, so that no stale ring bytes go out */
+	if (off != size)
+		bpf_dynptr_write(&ptr, off - 8, &zero, 8, 0);
+	bpf_dynptr_write(&ptr, 0, h, size, 0);
+	if (slen > sizeof(struct stack_scratch) - sizeof(struct rec_hdr))
+		slen = sizeof(struct stack_scratch) - sizeof(struct rec_hdr);
+	bpf_dynptr_write(&ptr, off, (__u8 *)st + sizeof(struct rec_hdr), slen, 0);
+	bpf_ringbuf_submit_dynptr(&ptr, wakeup_flag(ring, total, true));
+}
+
+/* tape_output_stack() for the builtin events' records */
+static __always_inline void tape_output(struct rec_hdr *h, __u32 size)
+{
+	tape_output_stack(h, size, 0);
 }
 
 /* Submit, waking the consumer only when enough data is waiting. */

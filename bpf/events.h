@@ -40,16 +40,22 @@ enum rec_kind {
 	REC_SYMLINK, /* struct rec_rename: target at 0, olddfd unused */
 	REC_MMAP,    /* struct rec_mmap (bpf/maps.bpf.c, stacks only) */
 	REC_MUNMAP,  /* struct rec_munmap */
-	REC_STACK,   /* struct rec_stack: the stack of the thread's next record */
+	REC_STACK,   /* struct rec_stack: the stack of the thread's next record (or inside it) */
 	REC_KIND_MAX,
 };
 
 /*
- * Set in rec_hdr.kind of a record whose stack (a REC_STACK record from the
- * same CPU) came right before it in the ring.  Only the program that
- * emitted the REC_STACK sets it, once that record is in the ring, so a
- * flagged record always has its own stack before it and a stack whose
- * event was lost is never given to another event.
+ * Set in rec_hdr.kind of a record that has its stack, a struct rec_stack
+ * (kind REC_STACK, the event's ts), in one of two places.  Inside: the
+ * ring record is longer than rec_hdr.size, and the stack without its
+ * header (struct rec_stack from nkernel on: the event's header stands for
+ * it) starts at rec_hdr.size rounded up to 8 (zero padding before); the records
+ * built in scratch memory (tape_output(), generic probes) do this, one
+ * ring reservation for both.  Before: a REC_STACK record from the same
+ * CPU came right before it in the ring (records reserved at their fixed
+ * size); only the program that emitted that REC_STACK sets the flag, once
+ * it is in the ring, so a flagged record always has its own stack before
+ * it and a stack whose event was lost is never given to another event.
  */
 #define REC_F_STACK 0x8000
 
@@ -80,7 +86,8 @@ struct rec_generic {
 _Static_assert(sizeof(struct rec_generic) == 48, "rec_generic layout");
 
 /*
- * The stack of the next record of this thread (flagged REC_F_STACK):
+ * The stack of the next record of this thread, or of the record it is in
+ * (flagged REC_F_STACK either way):
  * @ips holds nkernel kernel return addresses then nuser user ones,
  * innermost first (BPF's own frames included: user space drops them);
  * then, with STACK_F_REGS, @copy_len bytes of user stack from regs[1]

@@ -80,26 +80,21 @@ static __always_inline struct generic_scratch *scratch_get(void)
 /* Fill the header and copy the record out; a full ring buffer is a loss. */
 static __always_inline void generic_output(struct generic_scratch *sc, __u32 id, __u32 data_len)
 {
-	__u64 ts = bpf_ktime_get_boot_ns();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	void *ring = tape_ring();
 	__u32 size;
 
 	if (data_len > GENERIC_DATA_MAX)
 		data_len = GENERIC_DATA_MAX;
 	size = sizeof(struct rec_generic) + data_len;
-	sc->rec.hdr.ts = ts;
+	sc->rec.hdr.ts = bpf_ktime_get_boot_ns();
 	sc->rec.hdr.pid = pid_tgid >> 32;
 	sc->rec.hdr.tid = (__u32)pid_tgid;
-	sc->rec.hdr.kind = REC_GENERIC | stack_emit(REC_GENERIC, id);
+	sc->rec.hdr.kind = REC_GENERIC;
 	sc->rec.hdr.cpu = bpf_get_smp_processor_id();
-	sc->rec.hdr.size = size;
 	bpf_get_current_comm(sc->rec.hdr.comm, sizeof(sc->rec.hdr.comm));
 	sc->rec.probe_id = id;
 	sc->rec.data_len = data_len;
-	/* the same wakeup rule as tape_submit() */
-	if (!ring || bpf_ringbuf_output(ring, sc, size, wakeup_flag(ring, size, false)))
-		count_drop(ts);
+	tape_output_stack(&sc->rec.hdr, size, id);
 }
 
 struct args_state {

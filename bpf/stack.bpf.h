@@ -85,18 +85,18 @@ static __always_inline void stack_kernel_take(void *ctx, __u16 kind, __u32 probe
 }
 
 /*
- * Put the current thread's stack into the ring for an event of @kind
- * (generic probe @probe_id) about to be emitted.  REC_F_STACK if it is
- * there, else 0 (not wanted, or the ring is full: the event goes without).
+ * Build the current thread's stack for an event of @kind (generic probe
+ * @probe_id) taken at @ts, as a REC_STACK record in this CPU's scratch:
+ * its bytes (*@out set), or 0 if not wanted.
  */
-static __always_inline __u16 stack_emit(__u16 kind, __u32 probe_id)
+static __always_inline __u32 stack_build(__u16 kind, __u32 probe_id, __u64 ts,
+					 struct rec_stack **out)
 {
 	struct task_struct *task;
 	struct stack_scratch *scratch;
 	struct rec_stack *rec;
 	__u64 id, size, depth;
 	__u32 zero = 0;
-	void *ring;
 	long kn = 0, un;
 
 	if (!(stack_kinds & (1u << (kind & 31))) || !stack_probe_on(kind, probe_id))
@@ -115,7 +115,7 @@ static __always_inline __u16 stack_emit(__u16 kind, __u32 probe_id)
 	un = un > 0 ? (__u64)un / 8 : 0;
 	un = BOUND(un, 127);
 	id = bpf_get_current_pid_tgid();
-	rec->hdr.ts = bpf_ktime_get_boot_ns();
+	rec->hdr.ts = ts;
 	rec->hdr.pid = id >> 32;
 	rec->hdr.tid = (__u32)id;
 	rec->hdr.kind = REC_STACK;
@@ -145,6 +145,25 @@ static __always_inline __u16 stack_emit(__u16 kind, __u32 probe_id)
 		}
 	}
 	rec->hdr.size = size;
+	*out = rec;
+	return size;
+}
+
+/*
+ * Put the current thread's stack into the ring as a record of its own,
+ * for an event of @kind (generic probe @probe_id) about to be reserved in
+ * it.  REC_F_STACK if it is there, else 0 (not wanted, or the ring is
+ * full: the event goes without).  Records built in scratch memory carry
+ * their stack inside instead (tape_output_stack()).
+ */
+static __always_inline __u16 stack_emit(__u16 kind, __u32 probe_id)
+{
+	struct rec_stack *rec;
+	__u32 size = stack_build(kind, probe_id, bpf_ktime_get_boot_ns(), &rec);
+	void *ring;
+
+	if (!size)
+		return 0;
 	/* this CPU's ring, the one the event goes into next */
 	ring = tape_ring();
 	if (!ring || bpf_ringbuf_output(ring, rec, BOUND(size, 8191), BPF_RB_NO_WAKEUP))

@@ -639,6 +639,7 @@ static int handle_one(void *ctx, void *data, size_t size)
 	struct tape_writer *w = sink__writer(r->sink);
 	const struct rec_hdr *h = data;
 	uint32_t stack_id = 0;
+	bool stack = false;
 	int err = 0;
 
 	if (r->write_err || r->limit_hit) {
@@ -652,6 +653,35 @@ static int handle_one(void *ctx, void *data, size_t size)
 	if (size < sizeof(*h)) {
 		r->bad_records++;
 		return 0;
+	}
+	stack = h->kind & REC_F_STACK;
+	if (stack && size > h->size) {
+		/* the stack came inside the event's record, after its own
+		 * bytes: held as if it had come before, and the event seen
+		 * as it was built */
+		size_t off = ((size_t)h->size + 7) & ~(size_t)7;
+		/* the stack's header is the event's: put back before it */
+		uint64_t buf[(sizeof(struct rec_stack) + (2 * REC_STACK_MAX + 8) * 8 +
+			      REC_STACK_COPY) /
+			     8];
+		struct rec_stack *rs = (struct rec_stack *)buf;
+		size_t n = size - off;
+
+		if (h->size < sizeof(*h) || off >= size || n > sizeof(buf) - sizeof(*h) ||
+		    !r->stacks) {
+			r->bad_records++;
+			stack = false;
+		} else {
+			rs->hdr = *h;
+			rs->hdr.kind = REC_STACK;
+			rs->hdr.size = (uint32_t)(n + sizeof(*h));
+			memcpy((char *)buf + sizeof(*h), (const char *)data + off, n);
+			if (stacks__hold(r->stacks, rs, n + sizeof(*h))) {
+				r->bad_records++;
+				stack = false;
+			}
+		}
+		size = h->size;
 	}
 	if (r->mr) {
 		err = maps_rec__handle(r->mr, data, size);
@@ -669,7 +699,7 @@ static int handle_one(void *ctx, void *data, size_t size)
 			r->bad_records++;
 		return 0;
 	}
-	if (h->kind & REC_F_STACK) {
+	if (stack) {
 		int64_t id = r->stacks ? stacks__take(r->stacks, w, h) : 0;
 
 		if (id < 0) {
