@@ -95,11 +95,16 @@ ELFSYM_LIBS := -lelf -llzma
 # Unit tests, no root: built with the record sources they test and their
 # libraries, so not by the pattern rule for tests.
 UNIT_TESTS += tests/test_elfsym.c
-$(OUTPUT)/tests/test_elfsym: tests/test_elfsym.c record/elfsym.c tests/symtest.h $(LIBTAPE)
+$(OUTPUT)/tests/test_elfsym: tests/test_elfsym.c record/elfsym.c tests/symtest.h $(LIBTAPE) \
+		| $(OUTPUT)/tests/work_labels
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< record/elfsym.c $(LIBTAPE) -lcmocka \
 		$(ELFSYM_LIBS) -ldl
+# untyped labels (hand-written assembly's _start), for test_elfsym
+$(OUTPUT)/tests/work_labels: tests/work_labels.S | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) -nostdlib -static -Wl,--build-id -o $@ $<
 RECORD_SRCS += record/unwind.c
 RECORD_LIBS += -ldw
 UNIT_TESTS += tests/test_unwind.c

@@ -81,25 +81,48 @@ static int add_sym(struct collect *c, const GElf_Sym *sym, const char *name)
 	return 0;
 }
 
+/*
+ * Whether @sym names code of @e, whose entry point is @entry: a function,
+ * or an untyped label of hand-written assembly (ld.so's _start, the first
+ * frame of every exec) in an executable section, if it is sized or is the
+ * entry point.  perf keeps every label of a text section; a size-0 one
+ * covers up to the next symbol, so only the entry point, whose code is
+ * the label's own, is taken unsized.
+ */
+static bool is_code(Elf *e, const GElf_Sym *sym, uint64_t entry)
+{
+	int type = GELF_ST_TYPE(sym->st_info);
+	GElf_Shdr sh;
+	Elf_Scn *scn;
+
+	if (type == STT_FUNC || type == STT_GNU_IFUNC)
+		return true;
+	if (type != STT_NOTYPE || sym->st_shndx >= SHN_LORESERVE ||
+	    (!sym->st_size && sym->st_value != entry))
+		return false;
+	scn = elf_getscn(e, sym->st_shndx);
+	return scn && gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_ALLOC) &&
+	       (sh.sh_flags & SHF_EXECINSTR);
+}
+
 /* The function symbols of section @scn (a SHT_SYMTAB or SHT_DYNSYM). */
 static int read_syms(struct collect *c, Elf *e, Elf_Scn *scn, const GElf_Shdr *sh)
 {
 	Elf_Data *d = elf_getdata(scn, NULL);
+	GElf_Ehdr eh;
 	size_t n;
 
-	if (!d || !sh->sh_entsize)
+	if (!d || !sh->sh_entsize || !gelf_getehdr(e, &eh))
 		return -EBADMSG;
 	n = d->d_size / sh->sh_entsize;
 	for (size_t i = 1; i < n; i++) {
 		GElf_Sym sym;
 		const char *name;
-		int type, err;
+		int err;
 
 		if (!gelf_getsym(d, i, &sym))
 			return -EBADMSG;
-		type = GELF_ST_TYPE(sym.st_info);
-		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
-		    !sym.st_value)
+		if (sym.st_shndx == SHN_UNDEF || !sym.st_value || !is_code(e, &sym, eh.e_entry))
 			continue;
 		name = elf_strptr(e, sh->sh_link, sym.st_name);
 		if (!name || !*name || strlen(name) > SYMTAB_MAX_NAME)

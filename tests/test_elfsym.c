@@ -373,6 +373,61 @@ static void test_errors(void **state)
 	elfsym__free(NULL);
 }
 
+/* The symbol named @name in @es, or NULL. */
+static const struct symtab_sym *sym_named(const struct elfsym *es, const char *name)
+{
+	for (size_t i = 0; i < es->nsyms; i++)
+		if (!strcmp(es->syms[i].name, name))
+			return &es->syms[i];
+	return NULL;
+}
+
+/* Untyped labels (work_labels.S): the entry point and sized labels of an
+ * executable section name their code, as perf names them; an unsized
+ * label elsewhere, which would claim the code after it, and data do not. */
+static void test_labels(void **state)
+{
+	char path[PATH_MAX], *slash;
+	const struct symtab_sym *start, *sized;
+	struct elfsym *es;
+	struct binary *bin;
+	const char *name;
+	uint64_t off, at = UINT64_MAX;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s", self_exe);
+	slash = strrchr(path, '/');
+	assert_non_null(slash);
+	snprintf(slash + 1, sizeof(path) - (size_t)(slash + 1 - path), "work_labels");
+	es = read_ok(path);
+	start = sym_named(es, "_start");
+	sized = sym_named(es, "labels_sized");
+	assert_non_null(start);
+	assert_int_equal(start->size, 0);
+	assert_non_null(sized);
+	assert_int_equal(sized->size, 3);
+	assert_int_equal(sized->start, start->start + 9);
+	assert_null(sym_named(es, "labels_bare"));
+	assert_null(sym_named(es, "labels_data"));
+	assert_null(sym_named(es, "_end"));
+	/* through the tape's block, by file offset: _start up to
+	 * labels_sized, which ends where the unnamed code begins */
+	for (size_t i = 0; i < es->nsegs; i++)
+		if (start->start - es->segs[i].vaddr < es->segs[i].filesz)
+			at = es->segs[i].offset + (start->start - es->segs[i].vaddr);
+	assert_int_not_equal(at, UINT64_MAX);
+	bin = to_block(es, path, NULL);
+	assert_int_equal(tape__binary_lookup(bin, at + 5, &name, &off), 0);
+	assert_string_equal(name, "_start");
+	assert_int_equal(off, 5);
+	assert_int_equal(tape__binary_lookup(bin, at + 10, &name, &off), 0);
+	assert_string_equal(name, "labels_sized");
+	assert_int_equal(off, 1);
+	assert_int_equal(tape__binary_lookup(bin, at + 12, &name, &off), -ENOENT);
+	tape__binary_free(bin);
+	elfsym__free(es);
+}
+
 static int setup(void **state)
 {
 	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
@@ -399,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_self),	 cmocka_unit_test(test_libc),
 		cmocka_unit_test(test_stripped), cmocka_unit_test(test_minidebuginfo),
 		cmocka_unit_test(test_errors),	 cmocka_unit_test(test_debugfile),
+		cmocka_unit_test(test_labels),
 	};
 
 	return cmocka_run_group_tests_name("elfsym", tests, setup, teardown);
