@@ -161,7 +161,6 @@ static int lookup_user(struct stacks *st, uint32_t pid, uint64_t addr, uint64_t 
 		       struct maps_hit *mh)
 {
 	struct stackres_hit hit;
-
 	int err;
 
 	if (!maps__resolve(st->maps, (int)pid, addr, mh))
