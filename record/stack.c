@@ -172,14 +172,39 @@ static int lookup_user(struct stacks *st, uint32_t pid, uint64_t addr, uint64_t 
 	return maps__resolve(st->maps, (int)pid, addr, mh) ? -ENOENT : 0;
 }
 
-/* The CFI of the binary @mh names, mapped by @pid: opened once, as
- * read_binary() reads its symbols (the file at its path if it is still
- * the one mapped, else through /proc/PID/map_files).  NULL: none. */
+/*
+ * An fd on the file @pid maps at [@start, @end): the file at @path if it
+ * is still the one mapped (inode @ino; 0: not known), else the mapped file
+ * itself through /proc/PID/map_files (deleted or replaced since; @pid 0:
+ * no such way).  -errno if neither opens.
+ */
+static int open_mapped(const char *path, uint64_t ino, uint32_t pid, uint64_t start, uint64_t end)
+{
+	struct stat sb;
+	char mf[96];
+	int fd;
+
+	/* the inode alone: btrfs gives stat() another st_dev than the
+	 * superblock's, which is what the kernel reports for a mapping */
+	if (!stat(path, &sb) && (!ino || sb.st_ino == ino)) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+	}
+	if (!pid)
+		return -ENOENT;
+	snprintf(mf, sizeof(mf), "/proc/%u/map_files/%llx-%llx", pid, (unsigned long long)start,
+		 (unsigned long long)end);
+	fd = open(mf, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* The CFI of the binary @mh names, mapped by @pid: opened once, from the
+ * file read_binary() reads its symbols from.  NULL: none. */
 static struct unwind *cfi_of(struct stacks *st, uint32_t pid, const struct maps_hit *mh)
 {
 	struct uslot *old = &st->uw[0];
-	struct stat sb;
-	char mf[96];
+	int fd;
 
 	for (size_t i = 0; i < NUNWIND; i++) {
 		if (st->uw[i].binary == mh->binary) {
@@ -193,13 +218,9 @@ static struct unwind *cfi_of(struct stacks *st, uint32_t pid, const struct maps_
 	old->u = NULL;
 	old->binary = mh->binary;
 	old->used = ++st->uw_clock;
-	if (!stat(mh->path, &sb) && (!mh->ino || sb.st_ino == mh->ino))
-		old->u = unwind__open(mh->path, NULL, 0);
-	if (!old->u) {
-		snprintf(mf, sizeof(mf), "/proc/%u/map_files/%llx-%llx", pid,
-			 (unsigned long long)mh->start, (unsigned long long)mh->end);
-		old->u = unwind__open(mf, NULL, 0);
-	}
+	fd = open_mapped(mh->path, mh->ino, pid, mh->start, mh->end);
+	if (fd >= 0 && !(old->u = unwind__open_fd(fd, mh->path, NULL, 0)))
+		close(fd);
 	return old->u;
 }
 
@@ -504,27 +525,13 @@ static size_t resolve(struct stacks *st, const struct held *s, uint64_t ts)
 	return n;
 }
 
-/*
- * The symbols of @path, the binary @b: the file at @path if it is still
- * the one mapped, else the mapped file itself through /proc/PID/map_files
- * (deleted or replaced since).  NULL if neither can be read.
- */
+/* The symbols of @path, the binary @b (open_mapped()).  NULL if it cannot
+ * be read. */
 static struct elfsym *read_binary(const char *path, const struct sbin *b)
 {
-	struct stat sb;
-	struct elfsym *es = NULL;
-	char mf[96];
-	int fd;
+	int fd = open_mapped(path, b->ino, b->pid, b->start, b->end);
+	struct elfsym *es;
 
-	/* the inode alone: btrfs gives stat() another st_dev than the
-	 * superblock's, which is what the kernel reports for a mapping */
-	if (!stat(path, &sb) && (!b->ino || sb.st_ino == b->ino))
-		es = elfsym__read(path, NULL, 0);
-	if (es || !b->pid)
-		return es;
-	snprintf(mf, sizeof(mf), "/proc/%u/map_files/%llx-%llx", b->pid,
-		 (unsigned long long)b->start, (unsigned long long)b->end);
-	fd = open(mf, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
 	es = elfsym__read_fd(fd, path, NULL, 0);

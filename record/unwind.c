@@ -147,11 +147,35 @@ static Dwarf_Frame *row(struct unwind *u, uint64_t pc)
 	return frame;
 }
 
+struct unwind *unwind__open_fd(int fd, const char *what, char *err, size_t errlen)
+{
+	struct unwind *u;
+	Elf *elf;
+	int saved;
+
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		seterr(err, errlen, "%s: not an ELF file (%s)", what, elf_errmsg(-1));
+		elf_end(elf);
+		errno = ENOEXEC;
+		return NULL;
+	}
+	u = unwind__open_elf(elf, what, err, errlen);
+	if (!u) {
+		saved = errno;
+		elf_end(elf);
+		errno = saved;
+		return NULL;
+	}
+	u->fd = fd;
+	return u;
+}
+
 struct unwind *unwind__open(const char *path, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct unwind *u;
-	Elf *elf;
 	int saved;
 
 	if (fd < 0) {
@@ -160,24 +184,12 @@ struct unwind *unwind__open(const char *path, char *err, size_t errlen)
 		errno = saved;
 		return NULL;
 	}
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
-		seterr(err, errlen, "%s: not an ELF file (%s)", path, elf_errmsg(-1));
-		elf_end(elf);
-		close(fd);
-		errno = ENOEXEC;
-		return NULL;
-	}
-	u = unwind__open_elf(elf, path, err, errlen);
+	u = unwind__open_fd(fd, path, err, errlen);
 	if (!u) {
 		saved = errno;
-		elf_end(elf);
 		close(fd);
 		errno = saved;
-		return NULL;
 	}
-	u->fd = fd;
 	return u;
 }
 

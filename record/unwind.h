@@ -45,6 +45,10 @@ struct unwind;
  * readable) and the last rows it looked up (a few KiB, bounded).
  */
 struct unwind *unwind__open(const char *path, char *err, size_t errlen);
+/* The same from an open file, which the handle keeps (closed by
+ * unwind__free(); still the caller's on failure).  @what names it in
+ * errors. */
+struct unwind *unwind__open_fd(int fd, const char *what, char *err, size_t errlen);
 /* The same over an Elf the caller keeps open (and ends after
  * unwind__free()). */
 struct unwind *unwind__open_elf(Elf *elf, const char *what, char *err, size_t errlen);

@@ -18,6 +18,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -467,6 +468,32 @@ static void test_open_errors(void **state)
 	unwind__free(NULL);
 }
 
+/* From an fd (a deleted binary's, through /proc/PID/map_files): the
+ * handle keeps it, a failure leaves it to the caller. */
+static void test_open_fd(void **state)
+{
+	char err[300] = "", path[PATH_MAX + 32];
+	struct unwind *u;
+	int fd;
+
+	(void)state;
+	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_null(unwind__open_fd(fd, "status", err, sizeof(err)));
+	assert_int_equal(errno, ENOEXEC);
+	assert_non_null(strstr(err, "status: not an ELF file"));
+	assert_int_equal(close(fd), 0);
+	snprintf(path, sizeof(path), "%s/libwork_dbgframe.so", self_dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	u = unwind__open_fd(fd, path, err, sizeof(err));
+	if (!u)
+		fail_msg("%s", err);
+	assert_true(fcntl(fd, F_GETFD) >= 0);
+	unwind__free(u);
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -483,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_frameless_asm), cmocka_unit_test(test_libc_read),
 		cmocka_unit_test(test_rows_cached),   cmocka_unit_test(test_gaps),
 		cmocka_unit_test(test_debug_frame),   cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_open_fd),
 	};
 	struct sigaction sa = {.sa_sigaction = on_signal, .sa_flags = SA_SIGINFO | SA_RESTART};
 	pthread_t self = pthread_self(), t;
