@@ -4,7 +4,7 @@ RECORD_SRCS += record/record.c record/options.c record/session.c record/builtin.
 	record/preflight.c \
 	record/sink.c record/families.c record/container.c
 # stacks (-g): capture, kernel symbols, user address resolution, dedup
-RECORD_SRCS += record/stack.c record/ksyms.c record/stackres.c record/perfmap.c
+RECORD_SRCS += record/stack.c record/ksyms.c record/stackres.c record/perfmap.c record/strpool.c
 UNIT_TESTS += tests/test_ksyms.c
 ROOT_TESTS += tests/test_stacks.c
 TEST_HELPERS += tests/work_stacks.c

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "perfmap.h"
-#include "private/names.h"
+#include "strpool.h"
 
 struct psym {
 	uint64_t start, end;
@@ -37,19 +37,9 @@ struct pproc {
 struct perfmaps {
 	char dir[256];
 	struct pproc procs[PERFMAP_MAX_PROCS];
-	struct names names; /* interned string -> index + 1 */
-	char **strs;
-	size_t nstrs, capstrs, name_bytes;
+	struct strpool names; /* names and paths, PERFMAP_MAX_NAMES bytes at most */
 	uint64_t skipped;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 struct perfmaps *perfmaps__new(const char *dir)
 {
@@ -58,6 +48,7 @@ struct perfmaps *perfmaps__new(const char *dir)
 	if (!pm)
 		return NULL;
 	snprintf(pm->dir, sizeof(pm->dir), "%s", dir ? dir : "/tmp");
+	pm->names.max_bytes = PERFMAP_MAX_NAMES;
 	return pm;
 }
 
@@ -73,43 +64,8 @@ void perfmaps__free(struct perfmaps *pm)
 		return;
 	for (size_t i = 0; i < PERFMAP_MAX_PROCS; i++)
 		pproc_clear(&pm->procs[i]);
-	for (size_t i = 0; i < pm->nstrs; i++)
-		free(pm->strs[i]);
-	free(pm->strs);
-	tape__names_free(&pm->names);
+	strpool__free(&pm->names);
 	free(pm);
-}
-
-/* Names live as long as @pm: the stack table compares them by pointer. */
-static const char *intern(struct perfmaps *pm, const char *s)
-{
-	uint32_t id = tape__names_find(&pm->names, s);
-	size_t len = strlen(s);
-	char *copy;
-
-	if (id)
-		return pm->strs[id - 1];
-	if (pm->name_bytes + len + 1 > PERFMAP_MAX_NAMES)
-		return NULL;
-	if (pm->nstrs == pm->capstrs) {
-		size_t cap = pm->capstrs ? 2 * pm->capstrs : 256;
-		char **grown = realloc(pm->strs, cap * sizeof(*grown));
-
-		if (!grown)
-			return NULL;
-		pm->strs = grown;
-		pm->capstrs = cap;
-	}
-	copy = strdup(s);
-	if (!copy)
-		return NULL;
-	if (tape__names_add(&pm->names, copy, pm->nstrs + 1)) {
-		free(copy);
-		return NULL;
-	}
-	pm->strs[pm->nstrs++] = copy;
-	pm->name_bytes += len + 1;
-	return copy;
 }
 
 static int cmp_start(const void *pa, const void *pb)
@@ -217,7 +173,7 @@ static void load(struct perfmaps *pm, struct pproc *p)
 			syms = g;
 			cap = c2;
 		}
-		syms[n].name = intern(pm, name);
+		syms[n].name = strpool__intern(&pm->names, name);
 		if (!syms[n].name) {
 			pm->skipped++;
 			continue;
@@ -238,9 +194,9 @@ static void load(struct perfmaps *pm, struct pproc *p)
 	p->ino = sb.st_ino;
 	p->size = sb.st_size;
 	p->mtime = sb.st_mtim;
-	p->read_ns = now_ns();
+	p->read_ns = strpool__now_ns();
 	if (!p->path)
-		p->path = intern(pm, path);
+		p->path = strpool__intern(&pm->names, path);
 }
 
 static struct pproc *slot_of(struct perfmaps *pm, uint32_t pid)
@@ -273,7 +229,7 @@ int perfmaps__resolve(struct perfmaps *pm, uint32_t pid, uint64_t addr, bool ret
 		      struct perfmap_hit *hit)
 {
 	struct pproc *p = slot_of(pm, pid);
-	uint64_t a = ret ? addr - 1 : addr, now = now_ns();
+	uint64_t a = ret ? addr - 1 : addr, now = strpool__now_ns();
 	const struct psym *best = NULL;
 	size_t lo = 0, hi;
 

@@ -5,10 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "private/names.h"
 #include "stackres.h"
+#include "strpool.h"
 
 struct smap {
 	uint64_t start, end, pgoff;
@@ -29,18 +28,8 @@ struct stackres {
 	char proc[256];
 	struct sproc *procs;
 	size_t nprocs;
-	struct names paths; /* interned path -> index + 1 */
-	char **strs;
-	size_t nstrs;
+	struct strpool paths;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 struct stackres *stackres__new(const char *proc)
 {
@@ -70,33 +59,8 @@ void stackres__free(struct stackres *sr)
 	for (size_t i = 0; i < NPROCS; i++)
 		sproc_clear(&sr->procs[i]);
 	free(sr->procs);
-	for (size_t i = 0; i < sr->nstrs; i++)
-		free(sr->strs[i]);
-	free(sr->strs);
-	tape__names_free(&sr->paths);
+	strpool__free(&sr->paths);
 	free(sr);
-}
-
-static const char *intern(struct stackres *sr, const char *s)
-{
-	uint32_t id = tape__names_find(&sr->paths, s);
-	char **grown, *copy;
-
-	if (id)
-		return sr->strs[id - 1];
-	grown = realloc(sr->strs, (sr->nstrs + 1) * sizeof(*grown));
-	if (!grown)
-		return NULL;
-	sr->strs = grown;
-	copy = strdup(s);
-	if (!copy)
-		return NULL;
-	if (tape__names_add(&sr->paths, copy, sr->nstrs + 1)) {
-		free(copy);
-		return NULL;
-	}
-	sr->strs[sr->nstrs++] = copy;
-	return copy;
 }
 
 /* Read @pid's executable file mappings into @p.  0 or -errno. */
@@ -144,7 +108,7 @@ static int read_maps(struct stackres *sr, uint32_t pid, struct sproc *p)
 		m->start = start;
 		m->end = end;
 		m->pgoff = pgoff;
-		m->path = intern(sr, name);
+		m->path = strpool__intern(&sr->paths, name);
 		if (!m->path) {
 			fclose(f);
 			return -ENOMEM;
@@ -152,7 +116,7 @@ static int read_maps(struct stackres *sr, uint32_t pid, struct sproc *p)
 		p->n++;
 	}
 	fclose(f);
-	p->read_ns = now_ns();
+	p->read_ns = strpool__now_ns();
 	return 0;
 }
 
@@ -198,15 +162,15 @@ int stackres__resolve(struct stackres *sr, uint32_t pid, uint64_t addr, struct s
 
 	if (!p->read_ns && read_maps(sr, pid, p)) {
 		/* gone: remember that for a while, not re-read per frame */
-		p->read_ns = now_ns();
+		p->read_ns = strpool__now_ns();
 		return -ESRCH;
 	}
 	m = lookup(p, addr);
 	/* a library mapped since: read again, at most every 10 ms */
-	if (!m && now_ns() - p->read_ns > 10000000ull) {
+	if (!m && strpool__now_ns() - p->read_ns > 10000000ull) {
 		if (read_maps(sr, pid, p)) {
 			/* gone since: what was read stays, for its frames */
-			p->read_ns = now_ns();
+			p->read_ns = strpool__now_ns();
 			return -ESRCH;
 		}
 		m = lookup(p, addr);

@@ -70,10 +70,18 @@ $(OUTPUT)/tests/work_stacks_mig: ALL_CFLAGS += -fno-omit-frame-pointer -mno-omit
 ROOT_TESTS += tests/test_stacks_jit.c
 UNIT_TESTS += tests/test_perfmap.c
 FUZZERS += tests/fuzz/fuzz_perfmap.c
-$(OUTPUT)/tests/test_perfmap: tests/test_perfmap.c record/perfmap.c $(LIBTAPE)
+$(OUTPUT)/tests/test_perfmap: tests/test_perfmap.c record/perfmap.c record/strpool.c $(LIBTAPE)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< record/perfmap.c $(LIBTAPE) \
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< record/perfmap.c record/strpool.c \
+		$(LIBTAPE) \
+		-lcmocka $(FORMAT_LIBS)
+# the string pool and clock perfmap.c and stackres.c share
+UNIT_TESTS += tests/test_strpool.c
+$(OUTPUT)/tests/test_strpool: tests/test_strpool.c record/strpool.c $(LIBTAPE)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -MMD -MP -o $@ $< record/strpool.c $(LIBTAPE) \
 		-lcmocka $(FORMAT_LIBS)
 TEST_HELPERS += tests/work_stacks_jit.c
 $(OUTPUT)/tests/work_stacks_jit: ALL_CFLAGS += -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \

@@ -12,6 +12,7 @@
 
 /* Built in: the recorder's objects are not part of fuzz builds. */
 #include "../../record/perfmap.c"
+#include "../../record/strpool.c"
 
 static char dir[] = "/tmp/bpftape-fuzz-perfmap-XXXXXX";
 
