@@ -50,6 +50,19 @@ static inline int stk_binary(struct tape_writer *w)
 	return rc;
 }
 
+/* Define the golden types in @w, their ids into @ids.  0 or -errno. */
+static inline int stk_types(struct tape_writer *w, int *ids)
+{
+	for (int i = 0; i < G_NTYPES; i++) {
+		int id = tape_writer__add_type(w, &golden_types[i]);
+
+		if (id < 0)
+			return id;
+		ids[i] = id;
+	}
+	return 0;
+}
+
 /* One event of golden type @type with stack @stack_id (0: none). */
 static inline int stk_ev(struct tape_writer *w, const int *ids, uint64_t rel_ns, uint32_t pid,
 			 const char *comm, int type, const union tape_value *v, uint32_t stack_id)
@@ -103,13 +116,8 @@ static inline int stk_write(struct tape_writer *w)
 	struct tape_frame s4[6];
 	int ids[G_NTYPES], rc;
 
-	for (int i = 0; i < G_NTYPES; i++) {
-		int id = tape_writer__add_type(w, &golden_types[i]);
-
-		if (id < 0)
-			return id;
-		ids[i] = id;
-	}
+	if ((rc = stk_types(w, ids)))
+		return rc;
 	for (uint32_t pid = 7; pid <= 8; pid++) {
 		struct tape_mapping m = {.kind = TAPE_MAPPING_MAP,
 					 .pid = pid,

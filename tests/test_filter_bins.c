@@ -79,14 +79,7 @@ static int write_tape(struct tape_writer *w)
 		.kind = TAPE_MAPPING_FORK, .pid = 7, .ppid = 5, .ts = GOLDEN_BOOT_TS + 5};
 	int ids[G_NTYPES], rc;
 
-	for (int i = 0; i < G_NTYPES; i++) {
-		int id = tape_writer__add_type(w, &golden_types[i]);
-
-		if (id < 0)
-			return id;
-		ids[i] = id;
-	}
-	if ((rc = map(w, 5, 0x7f0000001000, 1, STK_LIB)) ||
+	if ((rc = stk_types(w, ids)) || (rc = map(w, 5, 0x7f0000001000, 1, STK_LIB)) ||
 	    (rc = tape_writer__add_mapping(w, &fork, NULL)) ||
 	    (rc = map(w, 7, 0x7f0000001000, 1, STK_LIB)) ||
 	    (rc = map(w, 7, 0x7f0000011000, 2, GONE)) ||
@@ -108,46 +101,19 @@ static int write_tape(struct tape_writer *w)
 	return tape_writer__finish(w);
 }
 
-static struct golden_mem tape;
-static char tpath[64], kpath[64];
-static int tfd = -1, kfd = -1;
+static struct unit_tape tape;
 
 static int setup(void **state)
 {
 	(void)state;
-	if (golden_write_mem(&tape, write_tape))
-		return -1;
-	tfd = unit_memfd(tape.data, tape.len, tpath, sizeof(tpath));
-	kfd = unit_memfd("a key of thirty-two bytes, fixed", 32, kpath, sizeof(kpath));
-	return 0;
+	return unit_tape_open(&tape, write_tape);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	close(tfd);
-	close(kfd);
-	free(tape.data);
+	unit_tape_close(&tape);
 	return 0;
-}
-
-static struct tape_reader *output_tape(const struct unit_run *r)
-{
-	char err[256] = "";
-	struct tape_reader *t;
-
-	if (r->rc)
-		fail_msg("filter: status %d: %s", r->rc, r->err);
-	t = tape_reader__open_mem(r->out, r->out_len, err, sizeof(err));
-	if (!t)
-		fail_msg("the new tape does not open: %s", err);
-	assert_int_equal(tape_reader__verify(t, NULL, NULL), 0);
-	return t;
-}
-
-static bool holds(const struct unit_run *r, const char *s)
-{
-	return memmem(r->out, r->out_len, s, strlen(s)) != NULL;
 }
 
 /* The stacks of the events of @t, in order (at most 4). */
@@ -178,8 +144,8 @@ static void test_keeps_used(void **state)
 	struct tape_reader *t;
 
 	(void)state;
-	r = UNIT_RUN(cmd_filter, "filter", "-o", "-", "--pid", "7", tpath);
-	t = output_tape(&r);
+	r = UNIT_RUN(cmd_filter, "filter", "-o", "-", "--pid", "7", tape.path);
+	t = unit_run_tape(&r, "filter");
 	assert_int_equal(stacks_of(t, f, n), 2);
 
 	/* STK_LIB's last block, with its build-id, names the frames */
@@ -206,8 +172,8 @@ static void test_keeps_used(void **state)
 	assert_int_equal(b->sources, SYMTAB_SRC_DYNSYM);
 
 	/* nothing of the dropped event's binary, nor of pid 8 */
-	assert_false(holds(&r, "libgone"));
-	assert_false(holds(&r, "gone_fn"));
+	assert_false(unit_run_holds(&r, "libgone"));
+	assert_false(unit_run_holds(&r, "gone_fn"));
 	nmap = tape_reader__mapping_count(t);
 	/* pid 5's mapping (7 forked from it), the fork, 7's two kept ones */
 	assert_int_equal(nmap, 4);
@@ -247,12 +213,12 @@ static void test_redacted(void **state)
 	struct tape_reader *t;
 
 	(void)state;
-	assert_int_equal(redact_key(kpath, key), 0);
+	assert_int_equal(redact_key(tape.key, key), 0);
 	redact_token(key, "path", STK_LIB, strlen(STK_LIB), lib);
 	redact_token(key, "path", BARE, strlen(BARE), bare);
 	r = UNIT_RUN(cmd_filter, "filter", "-o", "-", "--pid", "7", "--redact", "paths,symbols",
-		     "--key", kpath, tpath);
-	t = output_tape(&r);
+		     "--key", tape.key, tape.path);
+	t = unit_run_tape(&r, "filter");
 	assert_int_equal(stacks_of(t, f, n), 2);
 	/* the binary block's and the mapping's path: the frames' token */
 	assert_string_equal(f[0][1].binary, lib);
@@ -273,11 +239,11 @@ static void test_redacted(void **state)
 	assert_string_equal(b->build_id_hex, "abcdef01");
 	assert_int_equal(b->nsegs, 1);
 	/* no byte of any block holds a path or a name */
-	assert_false(holds(&r, "/opt/"));
-	assert_false(holds(&r, "secret-app"));
-	assert_false(holds(&r, "libbare"));
-	assert_false(holds(&r, "stk_inner"));
-	assert_false(holds(&r, "stk_middle"));
+	assert_false(unit_run_holds(&r, "/opt/"));
+	assert_false(unit_run_holds(&r, "secret-app"));
+	assert_false(unit_run_holds(&r, "libbare"));
+	assert_false(unit_run_holds(&r, "stk_inner"));
+	assert_false(unit_run_holds(&r, "stk_middle"));
 	tape_reader__free(t);
 	unit_run_free(&r);
 }
@@ -323,8 +289,8 @@ static void test_richer_block_names(void **state)
 	char err[256];
 
 	(void)state;
-	r = UNIT_RUN(cmd_filter, "filter", "-o", "-", "--pid", "7", tpath);
-	rewrite_src = output_tape(&r);
+	r = UNIT_RUN(cmd_filter, "filter", "-o", "-", "--pid", "7", tape.path);
+	rewrite_src = unit_run_tape(&r, "filter");
 	assert_int_equal(golden_write_mem(&sym, write_rewrite), 0);
 	t = tape_reader__open_mem(sym.data, sym.len, err, sizeof(err));
 	if (!t)

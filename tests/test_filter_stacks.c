@@ -43,61 +43,27 @@ static int write_tape(struct tape_writer *w)
 				 .binary = 1};
 	int ids[G_NTYPES], rc;
 
-	for (int i = 0; i < G_NTYPES; i++) {
-		int id = tape_writer__add_type(w, &golden_types[i]);
-
-		if (id < 0)
-			return id;
-		ids[i] = id;
-	}
-	if ((rc = tape_writer__add_mapping(w, &m, STK_LIB)) || (rc = stk_binary(w)) ||
-	    (rc = tape_writer__add_stack(w, 1, s1, 4)) ||
+	if ((rc = stk_types(w, ids)) || (rc = tape_writer__add_mapping(w, &m, STK_LIB)) ||
+	    (rc = stk_binary(w)) || (rc = tape_writer__add_stack(w, 1, s1, 4)) ||
 	    (rc = stk_open(w, ids, 1000, 7, "app", STK_LIB, 1)) ||
 	    (rc = stk_open(w, ids, 2000, 7, "app", "/srv/a", 1)))
 		return rc;
 	return tape_writer__finish(w);
 }
 
-static struct golden_mem tape;
-static char tpath[64], kpath[64];
-static int tfd = -1, kfd = -1;
+static struct unit_tape tape;
 
 static int setup(void **state)
 {
 	(void)state;
-	if (golden_write_mem(&tape, write_tape))
-		return -1;
-	tfd = unit_memfd(tape.data, tape.len, tpath, sizeof(tpath));
-	kfd = unit_memfd("a key of thirty-two bytes, fixed", 32, kpath, sizeof(kpath));
-	return 0;
+	return unit_tape_open(&tape, write_tape);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	close(tfd);
-	close(kfd);
-	free(tape.data);
+	unit_tape_close(&tape);
 	return 0;
-}
-
-static struct tape_reader *output_tape(const struct unit_run *r)
-{
-	char err[256] = "";
-	struct tape_reader *t;
-
-	if (r->rc)
-		fail_msg("filter: status %d: %s", r->rc, r->err);
-	t = tape_reader__open_mem(r->out, r->out_len, err, sizeof(err));
-	if (!t)
-		fail_msg("the new tape does not open: %s", err);
-	assert_int_equal(tape_reader__verify(t, NULL, NULL), 0);
-	return t;
-}
-
-static bool holds(const struct unit_run *r, const char *s)
-{
-	return memmem(r->out, r->out_len, s, strlen(s)) != NULL;
 }
 
 /* The first event's path and stack (the open of STK_LIB). */
@@ -130,15 +96,16 @@ static void test_paths(void **state)
 	(void)state;
 	/* unredacted, the new tape's bytes hold the path and the names in
 	 * clear: the scans below can see them */
-	r = UNIT_RUN(cmd_filter, "filter", "-o", "-", tpath);
-	assert_true(holds(&r, STK_LIB));
-	assert_true(holds(&r, "stk_inner"));
+	r = UNIT_RUN(cmd_filter, "filter", "-o", "-", tape.path);
+	assert_true(unit_run_holds(&r, STK_LIB));
+	assert_true(unit_run_holds(&r, "stk_inner"));
 	unit_run_free(&r);
 
-	assert_int_equal(redact_key(kpath, key), 0);
+	assert_int_equal(redact_key(tape.key, key), 0);
 	redact_token(key, "path", STK_LIB, strlen(STK_LIB), want);
-	r = UNIT_RUN(cmd_filter, "filter", "-o", "-", "--redact", "paths", "--key", kpath, tpath);
-	t = output_tape(&r);
+	r = UNIT_RUN(cmd_filter, "filter", "-o", "-", "--redact", "paths", "--key", tape.key,
+		     tape.path);
+	t = unit_run_tape(&r, "filter");
 	assert_string_equal(tape_reader__meta(t, "filter.redacted"), "paths");
 	first_event(t, path, sizeof(path), &f, &n);
 	/* one path, one token: the opened file and the frames' binary */
@@ -160,7 +127,7 @@ static void test_paths(void **state)
 			    want);
 	/* no block of the new tape (stack, mapping or binary block) holds
 	 * the path or its directory */
-	assert_false(holds(&r, "secret-app"));
+	assert_false(unit_run_holds(&r, "secret-app"));
 	tape_reader__free(t);
 	unit_run_free(&r);
 }
@@ -174,8 +141,8 @@ static void test_symbols(void **state)
 	struct tape_reader *t;
 
 	(void)state;
-	r = UNIT_RUN(cmd_filter, "filter", "-o", "-", "--redact", "symbols", tpath);
-	t = output_tape(&r);
+	r = UNIT_RUN(cmd_filter, "filter", "-o", "-", "--redact", "symbols", tape.path);
+	t = unit_run_tape(&r, "filter");
 	assert_string_equal(tape_reader__meta(t, "filter.redacted"), "symbols");
 	first_event(t, path, sizeof(path), &f, &n);
 	/* values are not touched: symbols are not a class of data */
@@ -191,14 +158,14 @@ static void test_symbols(void **state)
 	assert_non_null(tape__reader_binary(t, f[2].binary_id));
 	assert_string_equal(tape__reader_binary(t, f[2].binary_id)->build_id_hex, "abcdef01");
 	/* nor does any block hold the names (a binary block's table) */
-	assert_false(holds(&r, "stk_inner"));
-	assert_false(holds(&r, "stk_middle"));
+	assert_false(unit_run_holds(&r, "stk_inner"));
+	assert_false(unit_run_holds(&r, "stk_middle"));
 	tape_reader__free(t);
 	unit_run_free(&r);
 
 	/* "all" is the classes of data: symbols stay */
-	r = UNIT_RUN(cmd_filter, "filter", "-o", "-", "--redact", "all", tpath);
-	t = output_tape(&r);
+	r = UNIT_RUN(cmd_filter, "filter", "-o", "-", "--redact", "all", tape.path);
+	t = unit_run_tape(&r, "filter");
 	first_event(t, path, sizeof(path), &f, &n);
 	assert_string_equal(f[2].symbol, "stk_inner");
 	assert_memory_equal(f[2].binary, "path:", 5);

@@ -8,6 +8,7 @@
 #ifndef BPFTAPE_TESTS_UNIT_UTIL_H
 #define BPFTAPE_TESTS_UNIT_UTIL_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,53 @@ static inline struct tape_reader *unit_open_mem(const struct golden_mem *m)
 	if (!r)
 		fail_msg("the tape in memory does not open: %s", err);
 	return r;
+}
+
+/* The tape verb @verb wrote on its standard output in @r, verified; fails
+ * the test if the verb failed or the tape does not open. */
+static inline struct tape_reader *unit_run_tape(const struct unit_run *r, const char *verb)
+{
+	char err[256] = "";
+	struct tape_reader *t;
+
+	if (r->rc)
+		fail_msg("%s: status %d: %s", verb, r->rc, r->err);
+	t = tape_reader__open_mem(r->out, r->out_len, err, sizeof(err));
+	if (!t)
+		fail_msg("the new tape does not open: %s", err);
+	assert_int_equal(tape_reader__verify(t, NULL, NULL), 0);
+	return t;
+}
+
+/* Whether the standard output in @r holds the bytes of @s anywhere. */
+static inline bool unit_run_holds(const struct unit_run *r, const char *s)
+{
+	return memmem(r->out, r->out_len, s, strlen(s)) != NULL;
+}
+
+/* A tape written in memory by a test's writer, and a redaction key, each a
+ * memfd a verb is given by its name (@path, @key). */
+struct unit_tape {
+	struct golden_mem mem;
+	char path[64], key[64];
+	int fd, key_fd;
+};
+
+/* For a group setup: 0, or -1 if @write fails. */
+static inline int unit_tape_open(struct unit_tape *t, int (*write)(struct tape_writer *))
+{
+	if (golden_write_mem(&t->mem, write))
+		return -1;
+	t->fd = unit_memfd(t->mem.data, t->mem.len, t->path, sizeof(t->path));
+	t->key_fd = unit_memfd("a key of thirty-two bytes, fixed", 32, t->key, sizeof(t->key));
+	return 0;
+}
+
+static inline void unit_tape_close(struct unit_tape *t)
+{
+	close(t->fd);
+	close(t->key_fd);
+	free(t->mem.data);
 }
 
 static inline int unit_count_lines(const char *s)
