@@ -24,74 +24,12 @@
 #include "../query/qimport.h"
 #include "../query/qsql.h"
 #include "query_golden.h"
+#include "query_util.h"
 
-static char tmpdir[PATH_MAX];
-static char golden[PATH_MAX + 32];   /* stacks numbered 1..4 */
-static char golden2[PATH_MAX + 32];  /* the same stacks numbered 4..1 */
-static char plain[PATH_MAX + 32];    /* no stacks at all */
-static char ext_path[PATH_MAX + 64]; /* build/bpftape_sqlite.so */
+/* golden's stacks are numbered 1..4, golden2's the same stacks 4..1 */
+static char plain[PATH_MAX + 32]; /* no stacks at all */
 
 /* ---- helpers ---- */
-
-struct text {
-	char *p;
-	size_t len, cap;
-};
-
-static void text_put(struct text *t, const char *s, size_t n)
-{
-	if (t->len + n + 1 > t->cap) {
-		t->cap = (t->len + n + 1) * 2;
-		t->p = realloc(t->p, t->cap);
-		assert_non_null(t->p);
-	}
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
-}
-
-/* Rows as sqlite3's list mode prints them ('|' between columns, NULL as
- * nothing); fails the test on an SQL error.  malloc'd. */
-static char *rows(sqlite3 *db, const char *sql)
-{
-	struct text t = {0};
-	const char *tail = sql;
-	int rc = SQLITE_OK;
-
-	text_put(&t, "", 0);
-	while (tail && *tail && rc == SQLITE_OK) {
-		sqlite3_stmt *st = NULL;
-
-		rc = sqlite3_prepare_v2(db, tail, -1, &st, &tail);
-		if (rc != SQLITE_OK || !st)
-			break;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			for (int c = 0; c < sqlite3_column_count(st); c++) {
-				const char *v = (const char *)sqlite3_column_text(st, c);
-
-				if (c)
-					text_put(&t, "|", 1);
-				if (v)
-					text_put(&t, v, strlen(v));
-			}
-			text_put(&t, "\n", 1);
-		}
-		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-		sqlite3_finalize(st);
-	}
-	if (rc != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	return t.p;
-}
-
-static int64_t scalar(sqlite3 *db, const char *sql)
-{
-	char *s = rows(db, sql);
-	int64_t v = strtoll(s, NULL, 10);
-
-	free(s);
-	return v;
-}
 
 static void expect_rows(sqlite3 *db, const char *where, const char *sql, const char *want)
 {
@@ -100,23 +38,6 @@ static void expect_rows(sqlite3 *db, const char *where, const char *sql, const c
 	if (strcmp(got, want))
 		fail_msg("%s: %s\ngave:\n%s\nwant:\n%s", where, sql, got, want);
 	free(got);
-}
-
-/* `bpftape query`'s tables over @paths. */
-static sqlite3 *open_query(const char *const *paths, size_t n)
-{
-	struct qset *set;
-	char err[512], *msg = NULL;
-	sqlite3 *db = NULL;
-
-	set = qset__open(paths, n, err, sizeof(err));
-	if (!set)
-		fail_msg("qset__open: %s", err);
-	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-	if (qsql__attach(db, set, &msg) != SQLITE_OK)
-		fail_msg("attach: %s", msg);
-	qset__put(set);
-	return db;
 }
 
 /* `bpftape import` of @paths, opened read-only. */
@@ -210,7 +131,8 @@ static const char *const questions[] = {
 static void test_agree(void **state)
 {
 	const char *const paths[] = {golden};
-	sqlite3 *q = open_query(paths, 1), *im = open_import(paths, 1, "one"), *ext = open_ext();
+	sqlite3 *q = open_tapes(paths, 1, NULL), *im = open_import(paths, 1, "one"),
+		*ext = open_ext();
 	char *plan;
 
 	(void)state;
@@ -271,7 +193,7 @@ static void test_agree(void **state)
 static void test_no_stacks(void **state)
 {
 	const char *const paths[] = {plain};
-	sqlite3 *dbs[] = {open_query(paths, 1), open_import(paths, 1, "plain"), open_ext()};
+	sqlite3 *dbs[] = {open_tapes(paths, 1, NULL), open_import(paths, 1, "plain"), open_ext()};
 	const char *const names[] = {"query", "import", "extension"};
 
 	(void)state;
@@ -325,7 +247,8 @@ static void test_clashing_ids(void **state)
 					"golden2|/usr/include/missing.h|find_include\n"
 					"golden2|/usr/local/include/missing.h|find_include\n"
 					"golden2|a.o|write_object\n";
-	sqlite3 *q = open_query(paths, 2), *im = open_import(paths, 2, "two"), *ext = open_ext();
+	sqlite3 *q = open_tapes(paths, 2, NULL), *im = open_import(paths, 2, "two"),
+		*ext = open_ext();
 	char sql[4 * PATH_MAX + 512], *all;
 
 	(void)state;
@@ -394,7 +317,7 @@ static void test_field_named_stack_id(void **state)
 	assert_int_equal(tape_writer__append(w, &ev), 0);
 	assert_int_equal(tape_writer__finish(w), 0);
 	tape_writer__free(w);
-	dbs[0] = open_query(paths, 1);
+	dbs[0] = open_tapes(paths, 1, NULL);
 	dbs[1] = open_import(paths, 1, "field");
 	for (int i = 0; i < 2; i++) {
 		const char *where = i ? "import" : "query";
@@ -412,30 +335,17 @@ static void test_field_named_stack_id(void **state)
 
 static int setup(void **state)
 {
-	char err[512];
-
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_query_stacks.XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (query_setup("test_query_stacks"))
 		return -1;
-	snprintf(golden, sizeof(golden), "%s/golden.tape", tmpdir);
-	snprintf(golden2, sizeof(golden2), "%s/golden2.tape", tmpdir);
 	snprintf(plain, sizeof(plain), "%s/plain.tape", tmpdir);
-	if (qg_write(golden, "golden", 0, 0, err, sizeof(err)) ||
-	    qg_write(golden2, "golden2", 0, 0, err, sizeof(err))) {
-		fprintf(stderr, "writing golden tapes: %s\n", err);
-		return -1;
-	}
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[PATH_MAX + 16];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return query_teardown();
 }
 
 static void test_plain_tape(void **state)
