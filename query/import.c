@@ -126,6 +126,22 @@ struct icol {
 	int col;
 };
 
+/*
+ * What a parameter of a prepared statement holds since it was last bound:
+ * sqlite3_reset() keeps bindings, so a value equal to it (an integer, NULL,
+ * or bytes at the same address that live as long as the set: interned
+ * comms, type names) is not bound again.  Bytes copied into a batch are
+ * always bound, the buffer being reused.
+ */
+struct bound {
+	int64_t i;
+	const void *p;
+	int n;
+	uint8_t t; /* enum qval_type, or B_UNKNOWN */
+};
+
+#define B_UNKNOWN 0xff
+
 struct itable {
 	struct qtable *t; /* the table of `bpftape query`: the view's columns */
 	char *stored;	  /* the table written ("events:rows", "open:fields", "meta") */
@@ -136,6 +152,7 @@ struct itable {
 	bool derive;	      /* type tables: the view derives args */
 	sqlite3_stmt *insert; /* one row, for the last rows */
 	sqlite3_stmt *batch;  /* BATCH rows */
+	struct bound *bound_insert, *bound_batch; /* per parameter of each */
 };
 
 struct importer {
@@ -602,6 +619,19 @@ static int prepare_insert(struct importer *im, struct itable *it)
 	sql = sqlite3_str_finish(s);
 	if (!sql)
 		return -ENOMEM;
+	free(it->bound_insert);
+	free(it->bound_batch);
+	it->bound_insert = malloc(it->ncols * sizeof(*it->bound_insert));
+	it->bound_batch = malloc((size_t)BATCH * it->ncols * sizeof(*it->bound_batch));
+	if (!it->bound_insert || !it->bound_batch) {
+		sqlite3_free(sql);
+		return -ENOMEM;
+	}
+	/* a new statement holds no value yet */
+	for (int c = 0; c < it->ncols; c++)
+		it->bound_insert[c].t = B_UNKNOWN;
+	for (int c = 0; c < BATCH * it->ncols; c++)
+		it->bound_batch[c].t = B_UNKNOWN;
 	/* the one-row statement is the batch's first row */
 	if (sqlite3_prepare_v3(im->db, sql, (int)one, SQLITE_PREPARE_PERSISTENT, &it->insert,
 			       NULL) != SQLITE_OK ||
@@ -727,15 +757,25 @@ static int batch_add(struct importer *im, struct rowbatch *b, size_t k, struct q
 	return 0;
 }
 
-static int bind_val(sqlite3_stmt *st, int i, const struct pval *v, const char *bytes)
+static int bind_val(sqlite3_stmt *st, int i, const struct pval *v, const char *bytes,
+		    struct bound *was)
 {
+	if (was->t == v->t &&
+	    (v->t == QV_INT ? was->i == v->i
+			    : v->t == QV_NULL || (was->p == v->p && was->n == v->n)))
+		return SQLITE_OK;
+	*was = (struct bound){.t = v->t, .i = v->i, .p = v->p, .n = v->n};
 	/* the batch stays put until the statement ran */
 	switch (v->t) {
 	case QV_INT:
 		return sqlite3_bind_int64(st, i, v->i);
 	case QV_TEXT:
+		if (!v->p)
+			was->t = B_UNKNOWN;
 		return sqlite3_bind_text(st, i, v->p ? v->p : bytes + v->i, v->n, SQLITE_STATIC);
 	case QV_BLOB:
+		if (!v->p)
+			was->t = B_UNKNOWN;
 		return sqlite3_bind_blob(st, i, v->p ? v->p : bytes + v->i, v->n, SQLITE_STATIC);
 	default:
 		return sqlite3_bind_null(st, i);
@@ -760,8 +800,8 @@ static int batch_insert(struct importer *im, const struct rowbatch *b)
 			for (int j = 0; j < BATCH; j++)
 				for (int c = 0; c < n; c++)
 					if (bind_val(it->batch, j * n + c + 1,
-						     &b->vals[rl->first[r + j] + c],
-						     b->bytes) != SQLITE_OK)
+						     &b->vals[rl->first[r + j] + c], b->bytes,
+						     &it->bound_batch[j * n + c]) != SQLITE_OK)
 						return sql_error(im, it->stored);
 			if (sqlite3_step(it->batch) != SQLITE_DONE)
 				return sql_error(im, it->stored);
@@ -770,7 +810,7 @@ static int batch_insert(struct importer *im, const struct rowbatch *b)
 		for (; r < rl->n; r++) {
 			for (int c = 0; c < n; c++)
 				if (bind_val(it->insert, c + 1, &b->vals[rl->first[r] + c],
-					     b->bytes) != SQLITE_OK)
+					     b->bytes, &it->bound_insert[c]) != SQLITE_OK)
 					return sql_error(im, it->stored);
 			if (sqlite3_step(it->insert) != SQLITE_DONE)
 				return sql_error(im, it->stored);
@@ -1201,6 +1241,8 @@ cleanup:
 
 		sqlite3_finalize(it->insert);
 		sqlite3_finalize(it->batch);
+		free(it->bound_insert);
+		free(it->bound_batch);
 		qtable__free(it->t);
 		sqlite3_free(it->stored);
 		free(it->cols);
