@@ -153,6 +153,8 @@ struct itable {
 	sqlite3_stmt *insert; /* one row, for the last rows */
 	sqlite3_stmt *batch;  /* BATCH rows */
 	struct bound *bound_insert, *bound_batch; /* per parameter of each */
+	/* "events:rows": ids 1, 2, ... in insert order, left to SQLite */
+	bool auto_id;
 };
 
 struct importer {
@@ -241,6 +243,10 @@ static int setup_events(struct importer *im, struct itable *it)
 	for (size_t i = 0; i < qset__count(im->set); i++)
 		im->stacks |= tape_reader__stack_count(qset__reader(im->set, i)) > 0;
 	it->stored = sqlite3_mprintf("events:rows");
+	/* the id, the first column, is the event's number: SQLite's next
+	 * rowid of the table, which it appends at the end of the B-tree
+	 * without seeking (batch_insert() checks it is the event's) */
+	it->auto_id = true;
 	ret = it->stored ? add_icol(it, IS_ID, -1, CK_NONE) : -ENOMEM;
 	/* without stacks, every stack_id is NULL: the views say so */
 	for (size_t i = 0; i < sizeof(srcs) && !ret; i++)
@@ -604,16 +610,18 @@ static int prepare_insert(struct importer *im, struct itable *it)
 	char *sql;
 	int ret = 0;
 
+	const int c0 = it->auto_id;
+
 	sqlite3_str_appendf(s, "INSERT INTO main.\"%w\"(", it->stored);
-	for (int c = 0; c < it->ncols; c++)
-		sqlite3_str_appendf(s, "%s\"%w\"", c ? "," : "", icol_name(it, &it->cols[c]));
+	for (int c = c0; c < it->ncols; c++)
+		sqlite3_str_appendf(s, "%s\"%w\"", c > c0 ? "," : "", icol_name(it, &it->cols[c]));
 	sqlite3_str_appendall(s, ") VALUES");
 	for (int r = 0; r < BATCH; r++) {
 		if (r == 1)
 			one = (size_t)sqlite3_str_length(s);
 		sqlite3_str_appendall(s, r ? ",(" : "(");
-		for (int c = 0; c < it->ncols; c++)
-			sqlite3_str_appendall(s, c ? ",?" : "?");
+		for (int c = c0; c < it->ncols; c++)
+			sqlite3_str_appendall(s, c > c0 ? ",?" : "?");
 		sqlite3_str_appendall(s, ")");
 	}
 	sql = sqlite3_str_finish(s);
@@ -782,6 +790,19 @@ static int bind_val(sqlite3_stmt *st, int i, const struct pval *v, const char *b
 	}
 }
 
+/* With the id left to SQLite, whether the last row inserted got the id
+ * of the event, @want: never a silent shift of every id after it. */
+static int check_id(struct importer *im, const struct itable *it, int64_t want)
+{
+	sqlite3_int64 got;
+
+	if (!it->auto_id || (got = sqlite3_last_insert_rowid(im->db)) == want)
+		return 0;
+	snprintf(im->err, im->errlen, "%s: row id %lld given to event %lld", it->stored,
+		 (long long)got, (long long)want);
+	return -EIO;
+}
+
 /* Insert the rows of @b: BATCH per step, the last ones one by one. */
 static int batch_insert(struct importer *im, const struct rowbatch *b)
 {
@@ -789,32 +810,38 @@ static int batch_insert(struct importer *im, const struct rowbatch *b)
 		const struct rowlist *rl = &b->rows[k];
 		struct itable *it = &im->tabs[k];
 		size_t r = 0;
-		int n, ret;
+		int n, c0, np, ret;
 
 		if (!rl->n)
 			continue;
 		if (!it->batch && (ret = prepare_insert(im, it)))
 			return ret;
 		n = it->ncols;
+		c0 = it->auto_id;
+		np = n - c0; /* parameters per row */
 		for (; r + BATCH <= rl->n; r += BATCH) {
 			for (int j = 0; j < BATCH; j++)
-				for (int c = 0; c < n; c++)
-					if (bind_val(it->batch, j * n + c + 1,
+				for (int c = c0; c < n; c++)
+					if (bind_val(it->batch, j * np + c - c0 + 1,
 						     &b->vals[rl->first[r + j] + c], b->bytes,
 						     &it->bound_batch[j * n + c]) != SQLITE_OK)
 						return sql_error(im, it->stored);
 			if (sqlite3_step(it->batch) != SQLITE_DONE)
 				return sql_error(im, it->stored);
 			sqlite3_reset(it->batch);
+			if ((ret = check_id(im, it, b->vals[rl->first[r + BATCH - 1]].i)))
+				return ret;
 		}
 		for (; r < rl->n; r++) {
-			for (int c = 0; c < n; c++)
-				if (bind_val(it->insert, c + 1, &b->vals[rl->first[r] + c],
+			for (int c = c0; c < n; c++)
+				if (bind_val(it->insert, c - c0 + 1, &b->vals[rl->first[r] + c],
 					     b->bytes, &it->bound_insert[c]) != SQLITE_OK)
 					return sql_error(im, it->stored);
 			if (sqlite3_step(it->insert) != SQLITE_DONE)
 				return sql_error(im, it->stored);
 			sqlite3_reset(it->insert);
+			if ((ret = check_id(im, it, b->vals[rl->first[r]].i)))
+				return ret;
 		}
 	}
 	return 0;
