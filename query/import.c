@@ -765,13 +765,17 @@ static int batch_add(struct importer *im, struct rowbatch *b, size_t k, struct q
 	return 0;
 }
 
+/* Whether parameter @was holds @v already. */
+static inline bool is_bound(const struct bound *was, const struct pval *v)
+{
+	return was->t == v->t &&
+	       (v->t == QV_INT ? was->i == v->i
+			       : v->t == QV_NULL || (was->p == v->p && was->n == v->n));
+}
+
 static int bind_val(sqlite3_stmt *st, int i, const struct pval *v, const char *bytes,
 		    struct bound *was)
 {
-	if (was->t == v->t &&
-	    (v->t == QV_INT ? was->i == v->i
-			    : v->t == QV_NULL || (was->p == v->p && was->n == v->n)))
-		return SQLITE_OK;
 	*was = (struct bound){.t = v->t, .i = v->i, .p = v->p, .n = v->n};
 	/* the batch stays put until the statement ran */
 	switch (v->t) {
@@ -820,12 +824,16 @@ static int batch_insert(struct importer *im, const struct rowbatch *b)
 		c0 = it->auto_id;
 		np = n - c0; /* parameters per row */
 		for (; r + BATCH <= rl->n; r += BATCH) {
-			for (int j = 0; j < BATCH; j++)
+			for (int j = 0; j < BATCH; j++) {
+				const struct pval *row = &b->vals[rl->first[r + j]];
+				struct bound *was = &it->bound_batch[j * n];
+
 				for (int c = c0; c < n; c++)
-					if (bind_val(it->batch, j * np + c - c0 + 1,
-						     &b->vals[rl->first[r + j] + c], b->bytes,
-						     &it->bound_batch[j * n + c]) != SQLITE_OK)
+					if (!is_bound(&was[c], &row[c]) &&
+					    bind_val(it->batch, j * np + c - c0 + 1, &row[c],
+						     b->bytes, &was[c]) != SQLITE_OK)
 						return sql_error(im, it->stored);
+			}
 			if (sqlite3_step(it->batch) != SQLITE_DONE)
 				return sql_error(im, it->stored);
 			sqlite3_reset(it->batch);
@@ -834,7 +842,8 @@ static int batch_insert(struct importer *im, const struct rowbatch *b)
 		}
 		for (; r < rl->n; r++) {
 			for (int c = c0; c < n; c++)
-				if (bind_val(it->insert, c - c0 + 1, &b->vals[rl->first[r] + c],
+				if (!is_bound(&it->bound_insert[c], &b->vals[rl->first[r] + c]) &&
+				    bind_val(it->insert, c - c0 + 1, &b->vals[rl->first[r] + c],
 					     b->bytes, &it->bound_insert[c]) != SQLITE_OK)
 					return sql_error(im, it->stored);
 			if (sqlite3_step(it->insert) != SQLITE_DONE)
