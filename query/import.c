@@ -607,10 +607,9 @@ static int prepare_insert(struct importer *im, struct itable *it)
 {
 	sqlite3_str *s = sqlite3_str_new(im->db);
 	size_t one = 0;
+	const int c0 = it->auto_id; /* the id, left to SQLite */
 	char *sql;
 	int ret = 0;
-
-	const int c0 = it->auto_id;
 
 	sqlite3_str_appendf(s, "INSERT INTO main.\"%w\"(", it->stored);
 	for (int c = c0; c < it->ncols; c++)
