@@ -16,6 +16,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,22 @@ struct icol {
 	int col;
 };
 
+/*
+ * What a parameter of a prepared statement holds since it was last bound:
+ * sqlite3_reset() keeps bindings, so a value equal to it (an integer, NULL,
+ * or bytes at the same address that live as long as the set: interned
+ * comms, type names) is not bound again.  Bytes copied into a batch are
+ * always bound, the buffer being reused.
+ */
+struct bound {
+	int64_t i;
+	const void *p;
+	int n;
+	uint8_t t; /* enum qval_type, or B_UNKNOWN */
+};
+
+#define B_UNKNOWN 0xff
+
 struct itable {
 	struct qtable *t; /* the table of `bpftape query`: the view's columns */
 	char *stored;	  /* the table written ("events:rows", "open:fields", "meta") */
@@ -135,6 +152,9 @@ struct itable {
 	bool derive;	      /* type tables: the view derives args */
 	sqlite3_stmt *insert; /* one row, for the last rows */
 	sqlite3_stmt *batch;  /* BATCH rows */
+	struct bound *bound_insert, *bound_batch; /* per parameter of each */
+	/* "events:rows": ids 1, 2, ... in insert order, left to SQLite */
+	bool auto_id;
 };
 
 struct importer {
@@ -149,6 +169,8 @@ struct importer {
 	 * none), and whether the view derives the args of its events */
 	uint32_t **type_tab;
 	uint8_t **type_plain;
+	const char **indexes; /* the columns of "events:rows" indexed */
+	size_t nindexes;
 	char *err;
 	size_t errlen;
 	struct qimport_stats st;
@@ -221,6 +243,10 @@ static int setup_events(struct importer *im, struct itable *it)
 	for (size_t i = 0; i < qset__count(im->set); i++)
 		im->stacks |= tape_reader__stack_count(qset__reader(im->set, i)) > 0;
 	it->stored = sqlite3_mprintf("events:rows");
+	/* the id, the first column, is the event's number: SQLite's next
+	 * rowid of the table, which it appends at the end of the B-tree
+	 * without seeking (batch_insert() checks it is the event's) */
+	it->auto_id = true;
 	ret = it->stored ? add_icol(it, IS_ID, -1, CK_NONE) : -ENOMEM;
 	/* without stacks, every stack_id is NULL: the views say so */
 	for (size_t i = 0; i < sizeof(srcs) && !ret; i++)
@@ -581,24 +607,38 @@ static int prepare_insert(struct importer *im, struct itable *it)
 {
 	sqlite3_str *s = sqlite3_str_new(im->db);
 	size_t one = 0;
+	const int c0 = it->auto_id; /* the id, left to SQLite */
 	char *sql;
 	int ret = 0;
 
 	sqlite3_str_appendf(s, "INSERT INTO main.\"%w\"(", it->stored);
-	for (int c = 0; c < it->ncols; c++)
-		sqlite3_str_appendf(s, "%s\"%w\"", c ? "," : "", icol_name(it, &it->cols[c]));
+	for (int c = c0; c < it->ncols; c++)
+		sqlite3_str_appendf(s, "%s\"%w\"", c > c0 ? "," : "", icol_name(it, &it->cols[c]));
 	sqlite3_str_appendall(s, ") VALUES");
 	for (int r = 0; r < BATCH; r++) {
 		if (r == 1)
 			one = (size_t)sqlite3_str_length(s);
 		sqlite3_str_appendall(s, r ? ",(" : "(");
-		for (int c = 0; c < it->ncols; c++)
-			sqlite3_str_appendall(s, c ? ",?" : "?");
+		for (int c = c0; c < it->ncols; c++)
+			sqlite3_str_appendall(s, c > c0 ? ",?" : "?");
 		sqlite3_str_appendall(s, ")");
 	}
 	sql = sqlite3_str_finish(s);
 	if (!sql)
 		return -ENOMEM;
+	free(it->bound_insert);
+	free(it->bound_batch);
+	it->bound_insert = malloc(it->ncols * sizeof(*it->bound_insert));
+	it->bound_batch = malloc((size_t)BATCH * it->ncols * sizeof(*it->bound_batch));
+	if (!it->bound_insert || !it->bound_batch) {
+		sqlite3_free(sql);
+		return -ENOMEM;
+	}
+	/* a new statement holds no value yet */
+	for (int c = 0; c < it->ncols; c++)
+		it->bound_insert[c].t = B_UNKNOWN;
+	for (int c = 0; c < BATCH * it->ncols; c++)
+		it->bound_batch[c].t = B_UNKNOWN;
 	/* the one-row statement is the batch's first row */
 	if (sqlite3_prepare_v3(im->db, sql, (int)one, SQLITE_PREPARE_PERSISTENT, &it->insert,
 			       NULL) != SQLITE_OK ||
@@ -724,19 +764,46 @@ static int batch_add(struct importer *im, struct rowbatch *b, size_t k, struct q
 	return 0;
 }
 
-static int bind_val(sqlite3_stmt *st, int i, const struct pval *v, const char *bytes)
+/* Whether parameter @was holds @v already. */
+static inline bool is_bound(const struct bound *was, const struct pval *v)
 {
+	return was->t == v->t &&
+	       (v->t == QV_INT ? was->i == v->i
+			       : v->t == QV_NULL || (was->p == v->p && was->n == v->n));
+}
+
+static int bind_val(sqlite3_stmt *st, int i, const struct pval *v, const char *bytes,
+		    struct bound *was)
+{
+	*was = (struct bound){.t = v->t, .i = v->i, .p = v->p, .n = v->n};
 	/* the batch stays put until the statement ran */
 	switch (v->t) {
 	case QV_INT:
 		return sqlite3_bind_int64(st, i, v->i);
 	case QV_TEXT:
+		if (!v->p)
+			was->t = B_UNKNOWN;
 		return sqlite3_bind_text(st, i, v->p ? v->p : bytes + v->i, v->n, SQLITE_STATIC);
 	case QV_BLOB:
+		if (!v->p)
+			was->t = B_UNKNOWN;
 		return sqlite3_bind_blob(st, i, v->p ? v->p : bytes + v->i, v->n, SQLITE_STATIC);
 	default:
 		return sqlite3_bind_null(st, i);
 	}
+}
+
+/* With the id left to SQLite, whether the last row inserted got the id
+ * of the event, @want: never a silent shift of every id after it. */
+static int check_id(struct importer *im, const struct itable *it, int64_t want)
+{
+	sqlite3_int64 got;
+
+	if (!it->auto_id || (got = sqlite3_last_insert_rowid(im->db)) == want)
+		return 0;
+	snprintf(im->err, im->errlen, "%s: row id %lld given to event %lld", it->stored,
+		 (long long)got, (long long)want);
+	return -EIO;
 }
 
 /* Insert the rows of @b: BATCH per step, the last ones one by one. */
@@ -746,32 +813,43 @@ static int batch_insert(struct importer *im, const struct rowbatch *b)
 		const struct rowlist *rl = &b->rows[k];
 		struct itable *it = &im->tabs[k];
 		size_t r = 0;
-		int n, ret;
+		int n, c0, np, ret;
 
 		if (!rl->n)
 			continue;
 		if (!it->batch && (ret = prepare_insert(im, it)))
 			return ret;
 		n = it->ncols;
+		c0 = it->auto_id;
+		np = n - c0; /* parameters per row */
 		for (; r + BATCH <= rl->n; r += BATCH) {
-			for (int j = 0; j < BATCH; j++)
-				for (int c = 0; c < n; c++)
-					if (bind_val(it->batch, j * n + c + 1,
-						     &b->vals[rl->first[r + j] + c],
-						     b->bytes) != SQLITE_OK)
+			for (int j = 0; j < BATCH; j++) {
+				const struct pval *row = &b->vals[rl->first[r + j]];
+				struct bound *was = &it->bound_batch[j * n];
+
+				for (int c = c0; c < n; c++)
+					if (!is_bound(&was[c], &row[c]) &&
+					    bind_val(it->batch, j * np + c - c0 + 1, &row[c],
+						     b->bytes, &was[c]) != SQLITE_OK)
 						return sql_error(im, it->stored);
+			}
 			if (sqlite3_step(it->batch) != SQLITE_DONE)
 				return sql_error(im, it->stored);
 			sqlite3_reset(it->batch);
+			if ((ret = check_id(im, it, b->vals[rl->first[r + BATCH - 1]].i)))
+				return ret;
 		}
 		for (; r < rl->n; r++) {
-			for (int c = 0; c < n; c++)
-				if (bind_val(it->insert, c + 1, &b->vals[rl->first[r] + c],
-					     b->bytes) != SQLITE_OK)
+			for (int c = c0; c < n; c++)
+				if (!is_bound(&it->bound_insert[c], &b->vals[rl->first[r] + c]) &&
+				    bind_val(it->insert, c - c0 + 1, &b->vals[rl->first[r] + c],
+					     b->bytes, &it->bound_insert[c]) != SQLITE_OK)
 					return sql_error(im, it->stored);
 			if (sqlite3_step(it->insert) != SQLITE_DONE)
 				return sql_error(im, it->stored);
 			sqlite3_reset(it->insert);
+			if ((ret = check_id(im, it, b->vals[rl->first[r]].i)))
+				return ret;
 		}
 	}
 	return 0;
@@ -1030,39 +1108,88 @@ static int load_table(struct importer *im, size_t k)
 
 /*
  * The indexes, on "events:rows" alone: a type table's rows are found
- * through their event's id (its primary key), so `open WHERE pid = 42`
- * reads events:pid and then the open rows by id.  Rows arrive in ts
- * order: SQLite appends to the ts index.  The pid index takes an insert
- * in the middle of the B-tree per event (each pid's run grows at its own
- * place), the costliest step of the load, and it is the only way to one
- * process's events short of a scan.
+ * through their event's id (its primary key), so `open WHERE ts ...`
+ * reads events:ts and then the open rows by id.  Rows arrive in ts order:
+ * SQLite appends to the ts index, a few hot pages.
  *
- * No index on type: it would cost another such insert per event (a
- * fifth to a third of the import's CPU, measured), while the type tables
- * are the way to one type's events (their rows are that type's, keyed
- * by id), and on `events` a `WHERE type = ...` scans the narrow rows of
- * "events:rows" at some 30 M rows/s of CPU, `GROUP BY type` at 4 M.
+ * Any other column's index takes an insert in the middle of its B-tree
+ * per event (each pid's run grows at its own place): the pid index was
+ * half of a 10 M-event import (docs/QUERIES.md), and no worked question
+ * needs it (`pid = ... AND ts BETWEEN` is served by ts).  So those are
+ * the user's choice (@opts->indexes, `import --index`).  No index on type
+ * either: the type tables are the way to one type's events, and on
+ * `events` a `WHERE type = ...` scans the narrow rows of "events:rows" at
+ * some 30 M rows/s of CPU, `GROUP BY type` at 4 M.
  */
 static int create_indexes(struct importer *im, qimport_progress_fn progress, void *ctx)
 {
-	static const char *const cols[] = {"ts", "pid"};
-	const size_t n = sizeof(cols) / sizeof(cols[0]);
 	int ret = 0;
 
-	for (size_t c = 0; c < n && !ret; c++) {
+	for (size_t c = 0; c < im->nindexes && !ret; c++) {
 		char *sql = sqlite3_mprintf(
-			"CREATE INDEX main.\"events:%s\" ON \"events:rows\"(%s)", cols[c], cols[c]);
+			"CREATE INDEX main.\"events:%w\" ON \"events:rows\"(\"%w\")",
+			im->indexes[c], im->indexes[c]);
 
 		if (!sql)
 			return -ENOMEM;
 		if (progress)
-			progress(ctx, "indexes", c, n);
+			progress(ctx, "indexes", c, im->nindexes);
 		ret = exec(im, sql);
 		sqlite3_free(sql);
 	}
 	if (progress && !ret)
-		progress(ctx, "indexes", n, n);
+		progress(ctx, "indexes", im->nindexes, im->nindexes);
 	return ret;
+}
+
+/*
+ * The columns to index: ts, then each of @spec ("pid,tid") once, each a
+ * column "events:rows" stores (not its id, the primary key already).
+ */
+static int choose_indexes(struct importer *im, const char *spec)
+{
+	const struct itable *it = &im->tabs[0];
+	const char *p = spec;
+	size_t len;
+
+	im->indexes = calloc(it->ncols, sizeof(*im->indexes));
+	if (!im->indexes)
+		return -ENOMEM;
+	im->indexes[im->nindexes++] = "ts";
+	while (p && *p) {
+		const char *name = NULL;
+		bool dup = false;
+
+		len = strcspn(p, ",");
+		for (int c = 0; c < it->ncols; c++) {
+			const char *n = icol_name(it, &it->cols[c]);
+
+			if (it->cols[c].src != IS_ID && strlen(n) == len && !memcmp(n, p, len))
+				name = n;
+		}
+		if (!name) {
+			sqlite3_str *s = sqlite3_str_new(NULL);
+			char *cols;
+
+			for (int c = 0; c < it->ncols; c++)
+				if (it->cols[c].src != IS_ID)
+					sqlite3_str_appendf(s, "%s%s",
+							    sqlite3_str_length(s) ? ", " : "",
+							    icol_name(it, &it->cols[c]));
+			cols = sqlite3_str_finish(s);
+			snprintf(im->err, im->errlen,
+				 "index on '%.*s': not a column of events' rows (%s)", (int)len, p,
+				 cols ? cols : "?");
+			sqlite3_free(cols);
+			return -EINVAL;
+		}
+		for (size_t i = 0; i < im->nindexes; i++)
+			dup |= !strcmp(im->indexes[i], name);
+		if (!dup)
+			im->indexes[im->nindexes++] = name;
+		p += len + (p[len] == ',');
+	}
+	return 0;
 }
 
 int qimport__run(sqlite3 *db, struct qset *set, const struct qimport_opts *opts,
@@ -1108,6 +1235,11 @@ int qimport__run(sqlite3 *db, struct qset *set, const struct qimport_opts *opts,
 		      : i < first_type_tab ? setup_fixed(&im.tabs[i])
 					   : setup_type(&im, &im.tabs[i]);
 	ret = ret ?: map_types(&im, &tab_of);
+	ret = ret
+		      ?: choose_indexes(&im,
+					opts && opts->sz > offsetof(struct qimport_opts, indexes)
+						? opts->indexes
+						: NULL);
 	if (ret)
 		goto cleanup;
 	ret = exec(&im, "BEGIN");
@@ -1144,6 +1276,8 @@ cleanup:
 
 		sqlite3_finalize(it->insert);
 		sqlite3_finalize(it->batch);
+		free(it->bound_insert);
+		free(it->bound_batch);
 		qtable__free(it->t);
 		sqlite3_free(it->stored);
 		free(it->cols);
@@ -1158,6 +1292,7 @@ cleanup:
 	}
 	free(im.type_tab);
 	free(im.type_plain);
+	free(im.indexes);
 	free(im.tabs);
 	qnames__free(names, ntypes);
 	qnames__free(types, ntypes);
@@ -1181,19 +1316,24 @@ void qimport__tune(sqlite3 *db)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: bpftape import -o OUT.db FILE...\n"
+	fprintf(f, "Usage: bpftape import -o OUT.db [--index COLUMN[,COLUMN...]] FILE...\n"
 		   "       bpftape import --clickhouse URL [--cluster NAME] [--database DB]\n"
 		   "                      [--replace] FILE...\n"
 		   "\n"
 		   "Write the tables of 'bpftape query' (events, one per event type,\n"
 		   "processes, losses, meta, types, frames) into a plain SQLite database,\n"
-		   "with indexes on ts and pid, for sqlite3, Python or a notebook;\n"
+		   "with an index on ts, for sqlite3, Python or a notebook;\n"
 		   "or load them into ClickHouse, with host and tape on every row, one\n"
 		   "host's tapes beside the others' (docs/FLEET.md).\n"
 		   "\n"
 		   "Options:\n"
 		   "  -o, --output OUT.db   the database to write; an existing OUT.db is\n"
 		   "                        replaced once the new one is complete\n"
+		   "      --index COLUMN[,COLUMN...]\n"
+		   "                        also index these columns of events (pid, tid,\n"
+		   "                        comm, type, cpu): for lookups by process in a\n"
+		   "                        large database; each costs the import about as\n"
+		   "                        much again as all the rest (only ts by default)\n"
 		   "      --clickhouse URL  load into the ClickHouse server at URL\n"
 		   "                        (http://[USER[:PASSWORD]@]HOST:PORT, its HTTP port)\n"
 		   "      --cluster NAME    shard by host over the servers of cluster NAME\n"
@@ -1208,6 +1348,7 @@ static void usage(FILE *f)
 		   "Examples:\n"
 		   "  bpftape import -o incident.db incident.tape\n"
 		   "  bpftape import -o fleet.db web1.tape web2.tape\n"
+		   "  bpftape import -o big.db --index pid big.tape\n"
 		   "  bpftape import --clickhouse http://ch1:8123 --cluster fleet web*.tape\n"
 		   "  sqlite3 incident.db 'SELECT comm, count(*) FROM open GROUP BY comm'\n");
 }
@@ -1271,6 +1412,7 @@ int cmd_import(int argc, char **argv)
 		{"cluster", required_argument, NULL, 'K'},
 		{"database", required_argument, NULL, 'D'},
 		{"replace", no_argument, NULL, 'R'},
+		{"index", required_argument, NULL, 'I'},
 		{NULL, 0, NULL, 0},
 	};
 	struct chimport_opts co = {0};
@@ -1280,6 +1422,7 @@ int cmd_import(int argc, char **argv)
 	const char *tmp = NULL;
 	struct tape_out *of = NULL;
 	char err[1024], *tmpcopy = NULL;
+	const char *indexes = NULL;
 	struct qset *set = NULL;
 	sqlite3 *db = NULL;
 	bool quiet = false;
@@ -1309,12 +1452,21 @@ int cmd_import(int argc, char **argv)
 		case 'R':
 			co.replace = true;
 			break;
+		case 'I':
+			if (indexes)
+				return cli__usage("import", "--index given twice: list the columns "
+							    "in one (--index pid,tid)");
+			indexes = optarg;
+			break;
 		default:
 			return cli__bad_option("import", opt, argv, longopts);
 		}
 	}
 	if (co.url && out)
 		return cli__usage("import", "-o and --clickhouse: give one");
+	if (co.url && indexes)
+		return cli__usage("import", "--index is for a SQLite database (-o); ClickHouse "
+					    "tables are ordered by their key");
 	if (!co.url && (co.cluster || co.database || co.replace))
 		return cli__usage("import",
 				  "--cluster, --database and --replace need --clickhouse");
@@ -1392,7 +1544,8 @@ int cmd_import(int argc, char **argv)
 		goto cleanup;
 	}
 	qimport__tune(db);
-	struct qimport_opts io = {.sz = sizeof(io), .progress = show_progress, .ctx = &prog};
+	struct qimport_opts io = {
+		.sz = sizeof(io), .progress = show_progress, .ctx = &prog, .indexes = indexes};
 
 	if (qimport__run(db, set, &io, &st, err, sizeof(err))) {
 		cli_progress__end(&prog.line);

@@ -27,6 +27,9 @@ struct qimport_opts {
 	/* from this many events on, indexes are created before the load
 	 * rather than after it (0: the measured default) */
 	uint64_t early_index_events;
+	/* columns of "events:rows" to index besides ts, comma-separated
+	 * ("pid,tid"); NULL: ts only */
+	const char *indexes;
 };
 
 /*
