@@ -186,6 +186,7 @@ struct memtab {
 	unsigned char *buf;
 	size_t len, cap;
 	bool events;	  /* "events:rows" or a "TYPE:fields": id first */
+	bool auto_id;	  /* "events:rows": SQLite numbers the rows, as import lets it */
 	size_t next, off; /* the next row to insert, and its offset */
 	sqlite3_stmt *batch, *one;
 };
@@ -271,7 +272,9 @@ static int mem_bind(sqlite3_stmt *st, int first, const struct memtab *m, size_t 
 		if (tag == 1) {
 			memcpy(&i, m->buf + *off, 8);
 			*off += 8;
-			rc = sqlite3_bind_int64(st, first + c, i);
+			/* ids are 1..N in row order: NULL gives the same one */
+			rc = c == 0 && m->auto_id ? sqlite3_bind_null(st, first)
+						  : sqlite3_bind_int64(st, first + c, i);
 		} else if (tag >= 2) {
 			memcpy(&n, m->buf + *off, 4);
 			*off += 4;
@@ -428,6 +431,7 @@ static int sqlite_own(const char *dbpath, const char *outdir, bool early, double
 		m[nm].name = strdup((const char *)sqlite3_column_text(tabs, 0));
 		m[nm].events = m[nm].name && (!strcmp(m[nm].name, "events:rows") ||
 					      strstr(m[nm].name, ":fields"));
+		m[nm].auto_id = m[nm].name && !strcmp(m[nm].name, "events:rows");
 		if (!m[nm].name || mem_read(src, &m[nm++])) {
 			fprintf(stderr, "bench_query: reading back %s: %s\n", dbpath,
 				sqlite3_errmsg(src));
