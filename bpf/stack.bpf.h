@@ -8,7 +8,10 @@
  * saved user registers for the user stack (bpf_get_task_stack() on the
  * current task, which needs no program context, so that this hook sits
  * in tape_reserve()/tape_output() and not in every program).  The
- * recorder resolves and de-duplicates; nothing here is per-stack state.
+ * recorder resolves and de-duplicates; what is kept here per stack is
+ * only which stacks each CPU has sent (stack_sent), so that the frames
+ * of a stack go into a CPU's ring once and its later events refer to
+ * them by hash.
  */
 #ifndef BPFTAPE_STACK_BPF_H
 #define BPFTAPE_STACK_BPF_H
@@ -34,6 +37,18 @@ struct {
 	__type(key, __u32);
 	__type(value, struct stack_scratch);
 } stack_scratch SEC(".maps");
+
+/* Stacks each CPU has sent with their frames (struct rec_stack): only
+ * those, so that the recorder holds no more than the kernel refers to;
+ * never removed, so a stack it was told of stays known for the session.
+ * Allocated as they come (a recording without -g takes none). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STACK_SENT_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct stack_sent_key);
+	__type(value, __u8);
+} stack_sent SEC(".maps");
 
 /* Generic probes that take a stack (u8 per probe id, set by the recorder);
  * shared by the session like the ring buffer. */
@@ -85,6 +100,66 @@ static __always_inline void stack_kernel_take(void *ctx, __u16 kind, __u32 probe
 }
 
 /*
+ * The hash a stack is remembered by: its split and its frames, as the
+ * recorder receives them (64 bits: two stacks of a session that collide
+ * would be given each other's frames; with the thousands of stacks a
+ * session sees, about one chance in 10^11).
+ */
+static __always_inline __u64 stack_hash(const __u64 *ips, __u32 kn, __u32 un)
+{
+	__u64 h = 0x9e3779b97f4a7c15ull ^ ((__u64)kn << 32 | un);
+	__u32 n = kn + un;
+
+	for (__u32 i = 0; i < 2 * REC_STACK_MAX + 8 && i < n; i++) {
+		h = (h ^ ips[i]) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return h;
+}
+
+/*
+ * Has this CPU sent stack @rec (built by stack_build()) with its frames
+ * already?  Then @rec becomes the short form that refers to it
+ * (STACK_F_SEEN, no frames): its new size, else @size.  Stacks with a
+ * copy are never remembered (the copy differs at every event).
+ */
+static __always_inline __u32 stack_refer(struct rec_stack *rec, __u32 size)
+{
+	struct stack_sent_key key = {.hash = rec->hash, .cpu = rec->hdr.cpu};
+
+	if (rec->flags & STACK_F_REGS)
+		return size;
+	if (!bpf_map_lookup_elem(&stack_sent, &key))
+		return size;
+	rec->flags = STACK_F_SEEN;
+	rec->nkernel = 0;
+	rec->nuser = 0;
+	rec->hdr.size = sizeof(*rec);
+	return sizeof(*rec);
+}
+
+/*
+ * Stack @rec is about to go into this CPU's ring with its frames, in a
+ * reservation already made and not yet submitted: remember it as sent
+ * (STACK_F_KEEP tells the recorder to keep its frames).  Marked between
+ * reserve and submit, so a record that refers to it, even one of a
+ * program nested in this one, lies after it in the ring (the reader
+ * stops at a record not yet submitted); a reservation that failed marks
+ * nothing.  A full map marks nothing either: later events of that stack
+ * carry their frames.
+ */
+static __always_inline void stack_mark(struct rec_stack *rec)
+{
+	struct stack_sent_key key = {.hash = rec->hash, .cpu = rec->hdr.cpu};
+	__u8 one = 1;
+
+	if (rec->flags & (STACK_F_REGS | STACK_F_SEEN))
+		return;
+	if (!bpf_map_update_elem(&stack_sent, &key, &one, BPF_NOEXIST))
+		rec->flags |= STACK_F_KEEP;
+}
+
+/*
  * Build the current thread's stack for an event of @kind (generic probe
  * @probe_id) taken at @ts, as a REC_STACK record in this CPU's scratch:
  * its bytes (*@out set), or 0 if not wanted.
@@ -125,24 +200,29 @@ static __always_inline __u32 stack_build(__u16 kind, __u32 probe_id, __u64 ts,
 	rec->nuser = un;
 	rec->ev_kind = kind;
 	rec->flags = 0;
-	rec->copy_len = 0;
-	rec->pad = 0;
+	rec->hash = 0;
 	size = sizeof(struct rec_stack) + (kn + un) * 8;
 	if (stack_copy) {
 		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+		/* right after the frames, then the copy */
+		struct rec_stack_regs *rr =
+			(struct rec_stack_regs *)((__u8 *)rec->ips + BOUND((kn + un) * 8, 4095));
 		__u64 sp = PT_REGS_SP_CORE(regs);
 		__u64 len = BOUND(stack_copy, REC_STACK_COPY - 1);
 
 		rec->flags = STACK_F_REGS;
-		rec->regs[0] = PT_REGS_IP_CORE(regs);
-		rec->regs[1] = sp;
-		rec->regs[2] = PT_REGS_FP_CORE(regs);
-		/* the copy goes right after the frames */
-		if (len && !bpf_probe_read_user((__u8 *)rec->ips + BOUND((kn + un) * 8, 4095), len,
-						(void *)sp)) {
-			rec->copy_len = len;
+		rr->regs[0] = PT_REGS_IP_CORE(regs);
+		rr->regs[1] = sp;
+		rr->regs[2] = PT_REGS_FP_CORE(regs);
+		rr->copy_len = 0;
+		rr->pad = 0;
+		size += sizeof(*rr);
+		if (len && !bpf_probe_read_user(rr + 1, len, (void *)sp)) {
+			rr->copy_len = len;
 			size += len;
 		}
+	} else {
+		rec->hash = stack_hash(rec->ips, kn, un);
 	}
 	rec->hdr.size = size;
 	*out = rec;
@@ -160,14 +240,23 @@ static __always_inline __u16 stack_emit(__u16 kind, __u32 probe_id)
 {
 	struct rec_stack *rec;
 	__u32 size = stack_build(kind, probe_id, bpf_ktime_get_boot_ns(), &rec);
+	struct bpf_dynptr ptr;
 	void *ring;
 
 	if (!size)
 		return 0;
 	/* this CPU's ring, the one the event goes into next */
 	ring = tape_ring();
-	if (!ring || bpf_ringbuf_output(ring, rec, BOUND(size, 8191), BPF_RB_NO_WAKEUP))
+	if (!ring)
 		return 0;
+	size = stack_refer(rec, size);
+	if (bpf_ringbuf_reserve_dynptr(ring, BOUND(size, 8191), 0, &ptr)) {
+		bpf_ringbuf_discard_dynptr(&ptr, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	stack_mark(rec);
+	bpf_dynptr_write(&ptr, 0, rec, BOUND(size, 8191), 0);
+	bpf_ringbuf_submit_dynptr(&ptr, BPF_RB_NO_WAKEUP);
 	return REC_F_STACK;
 }
 

@@ -94,5 +94,8 @@ $(OUTPUT)/tests/test_query_stacks: $(OUTPUT)/bpftape_sqlite.so
 # ---- stacks (issue 12): record -g beside perf record -g in one run,
 # kernel frames of tcp_state and of a tracepoint, binaries deleted or gone
 ROOT_TESTS += tests/test_stacks_live.c
+# stacks sent by reference (issue 12): one chain's frames once per CPU,
+# and nothing referred to that a full ring lost
+ROOT_TESTS += tests/test_stacks_ref.c
 # a corrupt binary block in an otherwise good tape, through replay
 UNIT_TESTS += tests/test_stacks_bad.c
