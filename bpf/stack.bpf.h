@@ -159,6 +159,82 @@ static __always_inline void stack_mark(struct rec_stack *rec)
 		rec->flags |= STACK_F_KEEP;
 }
 
+#if defined(__TARGET_ARCH_x86)
+/* Where the frame-pointer walk of ustack_walk() is. */
+struct ustack_walk {
+	__u64 *ips;
+	struct task_struct *task;
+	__u64 fp;   /* the next frame record */
+	__u64 prev; /* the last one read, or the user sp */
+	__u32 n, max;
+};
+
+static long ustack_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
+{
+	return 0;
+}
+
+/* bpf_loop() callback: one frame record, {next fp, return address}. */
+static long ustack_step(__u64 i, void *ctx)
+{
+	struct ustack_walk *w = ctx;
+	__u64 frame[2];
+
+	/* page 0 is never mapped, nor is anything above the largest user
+	 * address space (57 bits): reads there fail */
+	if (w->n >= w->max || !w->fp || w->fp >> 56)
+		return 1;
+	/* A caller's frame record lies above its callee's on the same
+	 * stack; a frame pointer anywhere else is read only if it is mapped.
+	 * The read of an unmapped address fails as it does in the kernel's
+	 * walk, but only after a page fault, which costs several µs in a
+	 * VM: in the walk of every program built with frame pointers, whose
+	 * chain ends in a frameless libc frame's garbage. */
+	if (w->fp <= w->prev || w->fp - w->prev >= (8u << 20)) {
+		if (bpf_find_vma(w->task, w->fp, ustack_vma_cb, NULL, 0) == -2 /* ENOENT */)
+			return 1;
+	}
+	if (bpf_probe_read_user(frame, sizeof(frame), (void *)w->fp))
+		return 1;
+	w->ips[w->n & 127] = frame[1];
+	w->n++;
+	w->prev = w->fp;
+	w->fp = frame[0];
+	return 0;
+}
+#endif
+
+/*
+ * The current thread's user stack into @ips, at most @depth frames: the
+ * frame-pointer chain from its saved user registers, frame for frame what
+ * bpf_get_task_stack(BPF_F_USER_STACK) and perf's callchain give (the
+ * same records read, the same end), without their cost at the end of a
+ * chain (ustack_step()).  The number of frames.
+ */
+static __always_inline __u32 ustack_walk(struct task_struct *task, __u64 *ips, __u32 depth)
+{
+#if defined(__TARGET_ARCH_x86)
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct ustack_walk w = {.ips = ips, .task = task, .n = 1, .max = depth};
+
+	/* no user memory (a kernel thread, an exiting process) */
+	if (!task->mm || !depth)
+		return 0;
+	/* a 64-bit user task's registers (__USER_CS); a 32-bit one's
+	 * frames are the kernel walk's to read */
+	if (BPF_CORE_READ(regs, cs) == 0x33) {
+		ips[0] = PT_REGS_IP_CORE(regs);
+		w.fp = PT_REGS_FP_CORE(regs);
+		w.prev = PT_REGS_SP_CORE(regs);
+		bpf_loop(REC_STACK_MAX, ustack_step, &w, 0);
+		return w.n;
+	}
+#endif
+	long un = bpf_get_task_stack(task, ips, BOUND(depth * 8, 1023), BPF_F_USER_STACK);
+
+	return un > 0 ? (__u64)un / 8 : 0;
+}
+
 /*
  * Build the current thread's stack for an event of @kind (generic probe
  * @probe_id) taken at @ts, as a REC_STACK record in this CPU's scratch:
@@ -186,8 +262,7 @@ static __always_inline __u32 stack_build(__u16 kind, __u32 probe_id, __u64 ts,
 	if (rec->ev_kind == (kind | STACK_KTAKEN))
 		kn = rec->nkernel;
 	kn = BOUND(kn, 255);
-	un = bpf_get_task_stack(task, &rec->ips[kn], BOUND(depth * 8, 1023), BPF_F_USER_STACK);
-	un = un > 0 ? (__u64)un / 8 : 0;
+	un = ustack_walk(task, &rec->ips[kn], depth);
 	un = BOUND(un, 127);
 	id = bpf_get_current_pid_tgid();
 	rec->hdr.ts = ts;
