@@ -105,16 +105,28 @@ static __always_inline void stack_kernel_take(void *ctx, __u16 kind, __u32 probe
  * would be given each other's frames; with the thousands of stacks a
  * session sees, about one chance in 10^11).
  */
+struct stack_hash_st {
+	const __u64 *ips;
+	__u64 h;
+};
+
+/* bpf_loop() callback: mix frame @i in (one loop to verify per caller,
+ * not one pass per frame) */
+static long stack_hash_step(__u64 i, void *ctx)
+{
+	struct stack_hash_st *st = ctx;
+
+	st->h = (st->h ^ st->ips[i & 255]) * 0xff51afd7ed558ccdull;
+	st->h ^= st->h >> 32;
+	return 0;
+}
+
 static __always_inline __u64 stack_hash(const __u64 *ips, __u32 kn, __u32 un)
 {
-	__u64 h = 0x9e3779b97f4a7c15ull ^ ((__u64)kn << 32 | un);
-	__u32 n = kn + un;
+	struct stack_hash_st st = {ips, 0x9e3779b97f4a7c15ull ^ ((__u64)kn << 32 | un)};
 
-	for (__u32 i = 0; i < 2 * REC_STACK_MAX + 8 && i < n; i++) {
-		h = (h ^ ips[i]) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	return h;
+	bpf_loop(kn + un, stack_hash_step, &st, 0);
+	return st.h;
 }
 
 /*
