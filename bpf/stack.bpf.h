@@ -2,12 +2,13 @@
 /*
  * Call stacks of recorded events (`bpftape record -g`): a REC_STACK record
  * is put into the ring right before the event's own record, which then
- * carries REC_F_STACK in its kind.  Both walks are the kernel's own:
- * its unwinder for the kernel stack (stack_kernel_take(), in the programs
- * of events taken deep in the kernel), the frame-pointer chain from the
- * saved user registers for the user stack (bpf_get_task_stack() on the
- * current task, which needs no program context, so that this hook sits
- * in tape_reserve()/tape_output() and not in every program).  The
+ * carries REC_F_STACK in its kind (or inside that record).  The kernel's
+ * unwinder takes the kernel stack (stack_kernel_take(), in the programs
+ * of events taken deep in the kernel); the user stack is the
+ * frame-pointer chain from the saved user registers, read here as the
+ * kernel's walk reads it (ustack_walk(): the current task needs no
+ * program context, so that this hook sits in tape_reserve()/tape_output()
+ * and not in every program).  The
  * recorder resolves and de-duplicates; what is kept here per stack is
  * only which stacks each CPU has sent (stack_sent), so that the frames
  * of a stack go into a CPU's ring once and its later events refer to
