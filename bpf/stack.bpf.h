@@ -234,8 +234,12 @@ static __always_inline __u32 ustack_walk(struct task_struct *task, __u64 *ips, _
 	if (!task->mm || !depth)
 		return 0;
 	/* a 64-bit user task's registers (__USER_CS); a 32-bit one's
-	 * frames are the kernel walk's to read */
-	if (BPF_CORE_READ(regs, cs) == 0x33) {
+	 * frames are the kernel walk's to read, and so are those of a task
+	 * that has met a uprobe (utask): the kernel's walk puts back the
+	 * return addresses uretprobes replaced and the caller a probe at a
+	 * function's entry hides */
+	if (BPF_CORE_READ(regs, cs) == 0x33 &&
+	    !(bpf_core_field_exists(task->utask) && task->utask)) {
 		ips[0] = PT_REGS_IP_CORE(regs);
 		w.fp = PT_REGS_FP_CORE(regs);
 		w.prev = PT_REGS_SP_CORE(regs);
