@@ -246,7 +246,8 @@ static __always_inline __u64 wakeup_flag(void *ring, __u32 size, bool in_ring)
  * (loss counted if full).  Its stack, if one is taken, goes into the same
  * ring record after the record's own bytes, 8-aligned, without its header
  * (see REC_F_STACK):
- * one reservation and one timestamp for both.
+ * one reservation and one timestamp for both; a stack this CPU has sent
+ * before goes as its hash alone (stack_refer()).
  */
 static __always_inline void tape_output_stack(struct rec_hdr *h, __u32 size, __u32 probe_id)
 {
@@ -268,6 +269,7 @@ static __always_inline void tape_output_stack(struct rec_hdr *h, __u32 size, __u
 		return;
 	}
 	h->kind |= REC_F_STACK;
+	slen = stack_refer(st, slen);
 	off = (size + 7) & ~7u;
 	/* without its header: the event's says the same */
 	slen -= sizeof(struct rec_hdr);
@@ -281,6 +283,7 @@ static __always_inline void tape_output_stack(struct rec_hdr *h, __u32 size, __u
 	if (off != size)
 		bpf_dynptr_write(&ptr, off - 8, &zero, 8, 0);
 	bpf_dynptr_write(&ptr, 0, h, size, 0);
+	stack_mark(st);
 	if (slen > sizeof(struct stack_scratch) - sizeof(struct rec_hdr))
 		slen = sizeof(struct stack_scratch) - sizeof(struct rec_hdr);
 	bpf_dynptr_write(&ptr, off, (__u8 *)st + sizeof(struct rec_hdr), slen, 0);

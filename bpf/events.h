@@ -90,24 +90,46 @@ _Static_assert(sizeof(struct rec_generic) == 48, "rec_generic layout");
  * (flagged REC_F_STACK either way):
  * @ips holds nkernel kernel return addresses then nuser user ones,
  * innermost first (BPF's own frames included: user space drops them);
- * then, with STACK_F_REGS, @copy_len bytes of user stack from regs[1]
- * (sp) up, for unwinding code without frame pointers.
+ * then, with STACK_F_REGS, a struct rec_stack_regs and its @copy_len bytes
+ * of user stack from regs[1] (sp) up, for unwinding code without frame
+ * pointers.  Without a stack copy, the kernel remembers which stacks each
+ * CPU has sent (@hash, of nkernel, nuser and the ips): the first record
+ * of a stack on a CPU carries its frames and STACK_F_KEEP, the later ones
+ * of that CPU STACK_F_SEEN and no frames (nkernel = nuser = 0), the
+ * recorder taking them from the STACK_F_KEEP record with the same @hash
+ * that came before in the same ring.
  */
 #define REC_STACK_MAX  127  /* frames of each kind (the kernel's default perf_event_max_stack) */
 #define REC_STACK_COPY 2048 /* user stack bytes copied at most */
-#define STACK_F_REGS   1    /* regs[] and the stack copy are set */
+#define STACK_F_REGS   1    /* a struct rec_stack_regs and the stack copy follow the ips */
+#define STACK_F_KEEP   2    /* the kernel marked @hash sent on this CPU: keep the frames */
+#define STACK_F_SEEN   4    /* the frames are those of the STACK_F_KEEP record with @hash */
 struct rec_stack {
 	struct rec_hdr hdr;
 	__u16 nkernel;
 	__u16 nuser;
 	__u16 ev_kind; /* the kind of the record it belongs to */
 	__u16 flags;   /* STACK_F_* */
+	__u64 hash;    /* with STACK_F_KEEP or STACK_F_SEEN */
+	__u64 ips[];
+};
+_Static_assert(sizeof(struct rec_stack) == 56, "rec_stack layout");
+
+struct rec_stack_regs {
 	__u64 regs[3]; /* user ip, sp, bp */
 	__u32 copy_len;
 	__u32 pad;
-	__u64 ips[];
 };
-_Static_assert(sizeof(struct rec_stack) == 80, "rec_stack layout");
+_Static_assert(sizeof(struct rec_stack_regs) == 32, "rec_stack_regs layout");
+
+/* Stacks the kernel remembers as sent (keys of the `stack_sent` map),
+ * per program object; past that, stacks are sent with their frames. */
+#define STACK_SENT_MAX 16384
+struct stack_sent_key {
+	__u64 hash;
+	__u32 cpu;
+	__u32 pad;
+};
 
 /* Per-CPU loss accounting, one entry per CPU in the `drops` map. */
 struct drop_stat {

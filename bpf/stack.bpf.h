@@ -2,13 +2,17 @@
 /*
  * Call stacks of recorded events (`bpftape record -g`): a REC_STACK record
  * is put into the ring right before the event's own record, which then
- * carries REC_F_STACK in its kind.  Both walks are the kernel's own:
- * its unwinder for the kernel stack (stack_kernel_take(), in the programs
- * of events taken deep in the kernel), the frame-pointer chain from the
- * saved user registers for the user stack (bpf_get_task_stack() on the
- * current task, which needs no program context, so that this hook sits
- * in tape_reserve()/tape_output() and not in every program).  The
- * recorder resolves and de-duplicates; nothing here is per-stack state.
+ * carries REC_F_STACK in its kind (or inside that record).  The kernel's
+ * unwinder takes the kernel stack (stack_kernel_take(), in the programs
+ * of events taken deep in the kernel); the user stack is the
+ * frame-pointer chain from the saved user registers, read here as the
+ * kernel's walk reads it (ustack_walk(): the current task needs no
+ * program context, so that this hook sits in tape_reserve()/tape_output()
+ * and not in every program).  The
+ * recorder resolves and de-duplicates; what is kept here per stack is
+ * only which stacks each CPU has sent (stack_sent), so that the frames
+ * of a stack go into a CPU's ring once and its later events refer to
+ * them by hash.
  */
 #ifndef BPFTAPE_STACK_BPF_H
 #define BPFTAPE_STACK_BPF_H
@@ -34,6 +38,18 @@ struct {
 	__type(key, __u32);
 	__type(value, struct stack_scratch);
 } stack_scratch SEC(".maps");
+
+/* Stacks each CPU has sent with their frames (struct rec_stack): only
+ * those, so that the recorder holds no more than the kernel refers to;
+ * never removed, so a stack it was told of stays known for the session.
+ * Allocated as they come (a recording without -g takes none). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STACK_SENT_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct stack_sent_key);
+	__type(value, __u8);
+} stack_sent SEC(".maps");
 
 /* Generic probes that take a stack (u8 per probe id, set by the recorder);
  * shared by the session like the ring buffer. */
@@ -85,6 +101,158 @@ static __always_inline void stack_kernel_take(void *ctx, __u16 kind, __u32 probe
 }
 
 /*
+ * The hash a stack is remembered by: its split and its frames, as the
+ * recorder receives them (64 bits: two stacks of a session that collide
+ * would be given each other's frames; with the thousands of stacks a
+ * session sees, about one chance in 10^11).
+ */
+struct stack_hash_st {
+	const __u64 *ips;
+	__u64 h;
+};
+
+/* bpf_loop() callback: mix frame @i in (one loop to verify per caller,
+ * not one pass per frame) */
+static long stack_hash_step(__u64 i, void *ctx)
+{
+	struct stack_hash_st *st = ctx;
+
+	st->h = (st->h ^ st->ips[i & 255]) * 0xff51afd7ed558ccdull;
+	st->h ^= st->h >> 32;
+	return 0;
+}
+
+static __always_inline __u64 stack_hash(const __u64 *ips, __u32 kn, __u32 un)
+{
+	struct stack_hash_st st = {ips, 0x9e3779b97f4a7c15ull ^ ((__u64)kn << 32 | un)};
+
+	bpf_loop(kn + un, stack_hash_step, &st, 0);
+	return st.h;
+}
+
+/*
+ * Has this CPU sent stack @rec (built by stack_build()) with its frames
+ * already?  Then @rec becomes the short form that refers to it
+ * (STACK_F_SEEN, no frames): its new size, else @size.  Stacks with a
+ * copy are never remembered (the copy differs at every event).
+ */
+static __always_inline __u32 stack_refer(struct rec_stack *rec, __u32 size)
+{
+	struct stack_sent_key key = {.hash = rec->hash, .cpu = rec->hdr.cpu};
+
+	if (rec->flags & STACK_F_REGS)
+		return size;
+	if (!bpf_map_lookup_elem(&stack_sent, &key))
+		return size;
+	rec->flags = STACK_F_SEEN;
+	rec->nkernel = 0;
+	rec->nuser = 0;
+	rec->hdr.size = sizeof(*rec);
+	return sizeof(*rec);
+}
+
+/*
+ * Stack @rec is about to go into this CPU's ring with its frames, in a
+ * reservation already made and not yet submitted: remember it as sent
+ * (STACK_F_KEEP tells the recorder to keep its frames).  Marked between
+ * reserve and submit, so a record that refers to it, even one of a
+ * program nested in this one, lies after it in the ring (the reader
+ * stops at a record not yet submitted); a reservation that failed marks
+ * nothing.  A full map marks nothing either: later events of that stack
+ * carry their frames.
+ */
+static __always_inline void stack_mark(struct rec_stack *rec)
+{
+	struct stack_sent_key key = {.hash = rec->hash, .cpu = rec->hdr.cpu};
+	__u8 one = 1;
+
+	if (rec->flags & (STACK_F_REGS | STACK_F_SEEN))
+		return;
+	if (!bpf_map_update_elem(&stack_sent, &key, &one, BPF_NOEXIST))
+		rec->flags |= STACK_F_KEEP;
+}
+
+#if defined(__TARGET_ARCH_x86)
+/* Where the frame-pointer walk of ustack_walk() is. */
+struct ustack_walk {
+	__u64 *ips;
+	struct task_struct *task;
+	__u64 fp;   /* the next frame record */
+	__u64 prev; /* the last one read, or the user sp */
+	__u32 n, max;
+};
+
+static long ustack_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
+{
+	return 0;
+}
+
+/* bpf_loop() callback: one frame record, {next fp, return address}. */
+static long ustack_step(__u64 i, void *ctx)
+{
+	struct ustack_walk *w = ctx;
+	__u64 frame[2];
+
+	/* page 0 is never mapped, nor is anything above the largest user
+	 * address space (57 bits): reads there fail */
+	if (w->n >= w->max || !w->fp || w->fp >> 56)
+		return 1;
+	/* A caller's frame record lies above its callee's on the same
+	 * stack; a frame pointer anywhere else is read only if it is mapped.
+	 * The read of an unmapped address fails as it does in the kernel's
+	 * walk, but only after a page fault, which costs several µs in a
+	 * VM: in the walk of every program built with frame pointers, whose
+	 * chain ends in a frameless libc frame's garbage. */
+	if (w->fp <= w->prev || w->fp - w->prev >= (8u << 20)) {
+		if (bpf_find_vma(w->task, w->fp, ustack_vma_cb, NULL, 0) == -2 /* ENOENT */)
+			return 1;
+	}
+	if (bpf_probe_read_user(frame, sizeof(frame), (void *)w->fp))
+		return 1;
+	w->ips[w->n & 127] = frame[1];
+	w->n++;
+	w->prev = w->fp;
+	w->fp = frame[0];
+	return 0;
+}
+#endif
+
+/*
+ * The current thread's user stack into @ips, at most @depth frames: the
+ * frame-pointer chain from its saved user registers, frame for frame what
+ * bpf_get_task_stack(BPF_F_USER_STACK) and perf's callchain give (the
+ * same records read, the same end), without their cost at the end of a
+ * chain (ustack_step()).  The number of frames.
+ */
+static __always_inline __u32 ustack_walk(struct task_struct *task, __u64 *ips, __u32 depth)
+{
+#if defined(__TARGET_ARCH_x86)
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct ustack_walk w = {.ips = ips, .task = task, .n = 1, .max = depth};
+
+	/* no user memory (a kernel thread, an exiting process) */
+	if (!task->mm || !depth)
+		return 0;
+	/* a 64-bit user task's registers (__USER_CS); a 32-bit one's
+	 * frames are the kernel walk's to read, and so are those of a task
+	 * that has met a uprobe (utask): the kernel's walk puts back the
+	 * return addresses uretprobes replaced and the caller a probe at a
+	 * function's entry hides */
+	if (BPF_CORE_READ(regs, cs) == 0x33 &&
+	    !(bpf_core_field_exists(task->utask) && task->utask)) {
+		ips[0] = PT_REGS_IP_CORE(regs);
+		w.fp = PT_REGS_FP_CORE(regs);
+		w.prev = PT_REGS_SP_CORE(regs);
+		bpf_loop(REC_STACK_MAX, ustack_step, &w, 0);
+		return w.n;
+	}
+#endif
+	long un = bpf_get_task_stack(task, ips, BOUND(depth * 8, 1023), BPF_F_USER_STACK);
+
+	return un > 0 ? (__u64)un / 8 : 0;
+}
+
+/*
  * Build the current thread's stack for an event of @kind (generic probe
  * @probe_id) taken at @ts, as a REC_STACK record in this CPU's scratch:
  * its bytes (*@out set), or 0 if not wanted.
@@ -111,8 +279,7 @@ static __always_inline __u32 stack_build(__u16 kind, __u32 probe_id, __u64 ts,
 	if (rec->ev_kind == (kind | STACK_KTAKEN))
 		kn = rec->nkernel;
 	kn = BOUND(kn, 255);
-	un = bpf_get_task_stack(task, &rec->ips[kn], BOUND(depth * 8, 1023), BPF_F_USER_STACK);
-	un = un > 0 ? (__u64)un / 8 : 0;
+	un = ustack_walk(task, &rec->ips[kn], depth);
 	un = BOUND(un, 127);
 	id = bpf_get_current_pid_tgid();
 	rec->hdr.ts = ts;
@@ -125,24 +292,29 @@ static __always_inline __u32 stack_build(__u16 kind, __u32 probe_id, __u64 ts,
 	rec->nuser = un;
 	rec->ev_kind = kind;
 	rec->flags = 0;
-	rec->copy_len = 0;
-	rec->pad = 0;
+	rec->hash = 0;
 	size = sizeof(struct rec_stack) + (kn + un) * 8;
 	if (stack_copy) {
 		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+		/* right after the frames, then the copy */
+		struct rec_stack_regs *rr =
+			(struct rec_stack_regs *)((__u8 *)rec->ips + BOUND((kn + un) * 8, 4095));
 		__u64 sp = PT_REGS_SP_CORE(regs);
 		__u64 len = BOUND(stack_copy, REC_STACK_COPY - 1);
 
 		rec->flags = STACK_F_REGS;
-		rec->regs[0] = PT_REGS_IP_CORE(regs);
-		rec->regs[1] = sp;
-		rec->regs[2] = PT_REGS_FP_CORE(regs);
-		/* the copy goes right after the frames */
-		if (len && !bpf_probe_read_user((__u8 *)rec->ips + BOUND((kn + un) * 8, 4095), len,
-						(void *)sp)) {
-			rec->copy_len = len;
+		rr->regs[0] = PT_REGS_IP_CORE(regs);
+		rr->regs[1] = sp;
+		rr->regs[2] = PT_REGS_FP_CORE(regs);
+		rr->copy_len = 0;
+		rr->pad = 0;
+		size += sizeof(*rr);
+		if (len && !bpf_probe_read_user(rr + 1, len, (void *)sp)) {
+			rr->copy_len = len;
 			size += len;
 		}
+	} else {
+		rec->hash = stack_hash(rec->ips, kn, un);
 	}
 	rec->hdr.size = size;
 	*out = rec;
@@ -160,14 +332,23 @@ static __always_inline __u16 stack_emit(__u16 kind, __u32 probe_id)
 {
 	struct rec_stack *rec;
 	__u32 size = stack_build(kind, probe_id, bpf_ktime_get_boot_ns(), &rec);
+	struct bpf_dynptr ptr;
 	void *ring;
 
 	if (!size)
 		return 0;
 	/* this CPU's ring, the one the event goes into next */
 	ring = tape_ring();
-	if (!ring || bpf_ringbuf_output(ring, rec, BOUND(size, 8191), BPF_RB_NO_WAKEUP))
+	if (!ring)
 		return 0;
+	size = stack_refer(rec, size);
+	if (bpf_ringbuf_reserve_dynptr(ring, BOUND(size, 8191), 0, &ptr)) {
+		bpf_ringbuf_discard_dynptr(&ptr, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	stack_mark(rec);
+	bpf_dynptr_write(&ptr, 0, rec, BOUND(size, 8191), 0);
+	bpf_ringbuf_submit_dynptr(&ptr, BPF_RB_NO_WAKEUP);
 	return REC_F_STACK;
 }
 

@@ -662,7 +662,7 @@ static int handle_one(void *ctx, void *data, size_t size)
 		size_t off = ((size_t)h->size + 7) & ~(size_t)7;
 		/* the stack's header is the event's: put back before it */
 		uint64_t buf[(sizeof(struct rec_stack) + (2 * REC_STACK_MAX + 8) * 8 +
-			      REC_STACK_COPY) /
+			      sizeof(struct rec_stack_regs) + REC_STACK_COPY) /
 			     8];
 		struct rec_stack *rs = (struct rec_stack *)buf;
 		size_t n = size - off;
@@ -1018,6 +1018,8 @@ static int recorder__finish(struct recorder *r, uint64_t t0, int ret, struct rec
 		res->stacks_lost = stacks__lost(r->stacks);
 		res->stacks_caught_up = stacks__caught_up(r->stacks);
 		stacks__unwind_stats(r->stacks, &res->stacks_unwound, &res->stacks_gaps);
+		stacks__ref_stats(r->stacks, &res->stacks_referred, &res->stacks_unknown,
+				  &res->stacks_collisions);
 	}
 	if (r->mr) {
 		res->has_maps = true;
@@ -1062,6 +1064,18 @@ int record__report(const struct record_opts *o, const struct record_result *res,
 				(unsigned long long)res->stacks_distinct,
 				(unsigned long long)res->stacks_lost,
 				(unsigned long long)res->stacks_caught_up);
+		/* what the kernel's memory of sent stacks saved the ring */
+		if (res->has_stacks && o->verbose && !o->stack_copy)
+			fprintf(stderr,
+				PFX "stacks: %llu sent as the hash of one sent before on their "
+				    "CPU, %llu of those unknown\n",
+				(unsigned long long)res->stacks_referred,
+				(unsigned long long)res->stacks_unknown);
+		if (res->has_stacks && res->stacks_collisions)
+			fprintf(stderr,
+				PFX "warning: %llu stack hashes stood for two stacks: some "
+				    "events may name another stack's frames\n",
+				(unsigned long long)res->stacks_collisions);
 		/* how far the copies reach: what --stack-copy is tuned by */
 		if (res->has_stacks && o->verbose && o->stack_copy)
 			fprintf(stderr,

@@ -42,7 +42,10 @@ struct record_result {
 	uint64_t stacks_distinct, stacks_lost;
 	uint64_t stacks_caught_up;	      /* resolved again after reading other rings */
 	uint64_t stacks_unwound, stacks_gaps; /* --stack-copy: unwound, and with a gap */
-	bool has_maps;			      /* mappings were tracked (user stacks) */
+	/* came as the hash of one their CPU sent before, of which unknown,
+	 * and hashes sent for two different stacks */
+	uint64_t stacks_referred, stacks_unknown, stacks_collisions;
+	bool has_maps; /* mappings were tracked (user stacks) */
 	struct maps_stats maps;
 };
 

@@ -71,8 +71,21 @@ struct sbin {
 	uint32_t tape;	 /* the tape generation it was last written to */
 };
 
+/* The frames of a stack the kernel refers to by hash (kept_add()). */
+struct kept {
+	uint64_t hash;
+	uint64_t *ips; /* NULL: free */
+	uint32_t n;
+	uint16_t nkernel;
+};
+
 struct stacks {
 	struct held held[NHELD];
+	struct kept *kept; /* open addressing, by hash */
+	size_t nkept, nkept_used;
+	uint64_t referred;   /* stacks that came as a hash */
+	uint64_t unknown;    /* ... whose frames had not come */
+	uint64_t collisions; /* hashes sent for two different stacks */
 	struct ksyms *ks;
 	int ks_err; /* loading failed: kernel frames unknown */
 	struct stackres *sr;
@@ -122,6 +135,9 @@ void stacks__free(struct stacks *st)
 	for (size_t i = 0; st->tab && i < st->nslots; i++)
 		free(st->tab[i].frames);
 	free(st->tab);
+	for (size_t i = 0; i < st->nkept; i++)
+		free(st->kept[i].ips);
+	free(st->kept);
 	for (size_t i = 0; i < st->nbins; i++)
 		tape__buf_free(&st->bins[i].body);
 	free(st->bins);
@@ -237,12 +253,13 @@ static struct unwind *cfi_of(struct stacks *st, uint32_t pid, const struct maps_
  * (callers not proven).  The unwinding is done here, where the binaries
  * are: the tape gets the frames, never the copy.
  */
-static void unwind_user(struct stacks *st, struct held *s, const struct rec_stack *rec)
+static void unwind_user(struct stacks *st, struct held *s, const struct rec_stack *rec,
+			const struct rec_stack_regs *rr)
 {
 	const uint64_t *fp = (const uint64_t *)rec->ips + rec->nkernel;
 	size_t nfp = rec->nuser, n = 0, max = st->depth < REC_STACK_MAX ? st->depth : REC_STACK_MAX;
-	struct unwind_stack mem = {fp + nfp, rec->regs[1], rec->copy_len};
-	struct unwind_regs regs = {rec->regs[0], rec->regs[1], rec->regs[2]};
+	struct unwind_stack mem = {rr + 1, rr->regs[1], rr->copy_len};
+	struct unwind_regs regs = {rr->regs[0], rr->regs[1], rr->regs[2]};
 	uint64_t out[REC_STACK_MAX + 1];
 	bool exact = true;
 	int rc = 0;
@@ -290,8 +307,66 @@ done:
 	s->n = s->nkernel + n;
 }
 
+/*
+ * The frames of a stack the kernel marked as sent on a CPU (STACK_F_KEEP),
+ * by its hash: later records of that CPU refer to them (STACK_F_SEEN).
+ * The kernel marks at most STACK_SENT_MAX stacks per program object and
+ * never forgets one, so neither does this table; it holds one entry per
+ * hash whichever CPUs sent it.
+ */
+static struct kept *kept_slot(struct stacks *st, uint64_t hash)
+{
+	size_t k;
+
+	for (k = hash & (st->nkept - 1); st->kept[k].ips; k = (k + 1) & (st->nkept - 1))
+		if (st->kept[k].hash == hash)
+			break;
+	return &st->kept[k];
+}
+
+static int kept_add(struct stacks *st, const struct rec_stack *rec)
+{
+	size_t n = (size_t)rec->nkernel + rec->nuser;
+	struct kept *k;
+
+	if (st->nkept_used * 2 >= st->nkept) {
+		size_t nslots = st->nkept ? st->nkept * 2 : 256;
+		struct kept *tab = calloc(nslots, sizeof(*tab)), *old = st->kept;
+		size_t nold = st->nkept;
+
+		if (!tab)
+			return -ENOMEM;
+		st->kept = tab;
+		st->nkept = nslots;
+		for (size_t i = 0; i < nold; i++)
+			if (old[i].ips)
+				*kept_slot(st, old[i].hash) = old[i];
+		free(old);
+	}
+	k = kept_slot(st, rec->hash);
+	if (k->ips) {
+		/* another CPU's, or the same hash for other frames: a 64-bit
+		 * collision, which the first stack keeps */
+		if (k->nkernel != rec->nkernel || k->n != n || memcmp(k->ips, rec->ips, n * 8))
+			st->collisions++;
+		return 0;
+	}
+	k->ips = malloc((n ? n : 1) * 8);
+	if (!k->ips)
+		return -ENOMEM;
+	memcpy(k->ips, rec->ips, n * 8);
+	k->hash = rec->hash;
+	k->nkernel = rec->nkernel;
+	k->n = (uint32_t)n;
+	st->nkept_used++;
+	return 0;
+}
+
 int stacks__hold(struct stacks *st, const struct rec_stack *rec, size_t size)
 {
+	const struct rec_stack_regs *rr = NULL;
+	const uint64_t *ips = (const uint64_t *)rec->ips;
+	uint16_t nkernel = rec->nkernel;
 	size_t n;
 	struct held *s;
 
@@ -300,19 +375,41 @@ int stacks__hold(struct stacks *st, const struct rec_stack *rec, size_t size)
 	n = (size_t)rec->nkernel + rec->nuser;
 	if (size < sizeof(*rec) + n * 8)
 		return -EBADMSG;
+	if (rec->flags & STACK_F_REGS) {
+		rr = (const struct rec_stack_regs *)(rec->ips + n);
+		if (size < sizeof(*rec) + n * 8 + sizeof(*rr) || rr->copy_len > REC_STACK_COPY ||
+		    size < sizeof(*rec) + n * 8 + sizeof(*rr) + rr->copy_len)
+			return -EBADMSG;
+	}
 	s = held_slot(st, rec->hdr.cpu + 1u, true);
 	if (s->key)
 		st->lost++; /* its event never came, or another's overwrote it */
+	s->key = 0;
+	if (rec->flags & STACK_F_SEEN) {
+		const struct kept *k = st->nkept ? kept_slot(st, rec->hash) : NULL;
+
+		if (n || !k || !k->ips) {
+			/* its STACK_F_KEEP record was not seen: the event
+			 * goes without (counted when it comes) */
+			st->unknown++;
+			return n ? -EBADMSG : 0;
+		}
+		ips = k->ips;
+		nkernel = k->nkernel;
+		n = k->n;
+		st->referred++;
+	} else if ((rec->flags & STACK_F_KEEP) && kept_add(st, rec)) {
+		return -ENOMEM;
+	}
 	s->key = rec->hdr.cpu + 1u;
 	s->pid = rec->hdr.pid;
 	s->kind = rec->ev_kind;
-	s->nkernel = rec->nkernel;
+	s->nkernel = nkernel;
 	s->n = n;
-	memcpy(s->ips, rec->ips, n * 8);
+	memcpy(s->ips, ips, n * 8);
 	s->gap = -1;
-	if ((rec->flags & STACK_F_REGS) && rec->copy_len <= REC_STACK_COPY &&
-	    size >= sizeof(*rec) + n * 8 + rec->copy_len)
-		unwind_user(st, s, rec);
+	if (rr)
+		unwind_user(st, s, rec, rr);
 	return 0;
 }
 
@@ -682,4 +779,12 @@ uint64_t stacks__distinct(const struct stacks *st)
 uint64_t stacks__caught_up(const struct stacks *st)
 {
 	return st->caught_up;
+}
+
+void stacks__ref_stats(const struct stacks *st, uint64_t *referred, uint64_t *unknown,
+		       uint64_t *collisions)
+{
+	*referred = st->referred;
+	*unknown = st->unknown;
+	*collisions = st->collisions;
 }

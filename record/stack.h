@@ -61,6 +61,11 @@ uint64_t stacks__lost(const struct stacks *st);
  * have a gap frame: where the copy or the CFI ran out. */
 void stacks__unwind_stats(const struct stacks *st, uint64_t *unwound, uint64_t *gaps);
 uint64_t stacks__distinct(const struct stacks *st);
+/* Stacks that came as the hash of one sent before on their CPU
+ * (STACK_F_SEEN), those of them whose frames had not come (their events
+ * go without), and hashes the kernel sent for two different stacks. */
+void stacks__ref_stats(const struct stacks *st, uint64_t *referred, uint64_t *unknown,
+		       uint64_t *collisions);
 /* Stacks resolved again after a catch-up (stacks__set_catch_up()). */
 uint64_t stacks__caught_up(const struct stacks *st);
 

@@ -102,5 +102,12 @@ $(OUTPUT)/tests/test_query_stacks: $(OUTPUT)/bpftape_sqlite.so
 # ---- stacks (issue 12): record -g beside perf record -g in one run,
 # kernel frames of tcp_state and of a tracepoint, binaries deleted or gone
 ROOT_TESTS += tests/test_stacks_live.c
+# stacks sent by reference (issue 12): one chain's frames once per CPU,
+# and nothing referred to that a full ring lost
+ROOT_TESTS += tests/test_stacks_ref.c
+# the user stack walk where frame pointers leave the stack (x86-64)
+ROOT_TESTS += tests/test_stacks_walk.c
+TEST_HELPERS += tests/work_stacks_fp.c
+$(OUTPUT)/tests/work_stacks_fp: ALL_CFLAGS += -fno-omit-frame-pointer
 # a corrupt binary block in an otherwise good tape, through replay
 UNIT_TESTS += tests/test_stacks_bad.c

@@ -10,7 +10,8 @@
  * then stays LINGER seconds (default 0), so that its mappings can be read
  * while it lives.  With WORK_STACKS_UNLINK set it deletes its own binary
  * before the opens; WORK_STACKS_RECURSE=K puts K frames of stk_recurse()
- * under stk_level1().
+ * under stk_level1(); WORK_STACKS_VARY=K puts i % K of them under the
+ * i-th open's (K stacks, taken in turn).
  */
 
 #include <dlfcn.h>
@@ -111,6 +112,7 @@ int main(int argc, char **argv)
 {
 	void *fns[] = {stk_level1, stk_level2, stk_level3, stk_level4, stk_level5};
 	long n, deep = getenv("WORK_STACKS_RECURSE") ? atol(getenv("WORK_STACKS_RECURSE")) : 0;
+	long vary = getenv("WORK_STACKS_VARY") ? atol(getenv("WORK_STACKS_VARY")) : 0;
 
 	if (argc != 3 && argc != 4) {
 		fprintf(stderr, "usage: work_stacks N PATH [LINGER]\n");
@@ -132,7 +134,9 @@ int main(int argc, char **argv)
 		}
 	}
 	for (long i = 0; i < n; i++)
-		if (deep)
+		if (vary)
+			stk_recurse(i % vary, argv[2]);
+		else if (deep)
 			stk_recurse(deep, argv[2]);
 		else
 			stk_level1(argv[2]);
