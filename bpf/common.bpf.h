@@ -253,7 +253,9 @@ static __always_inline void tape_output_stack(struct rec_hdr *h, __u32 size, __u
 {
 	struct rec_stack *st;
 	struct bpf_dynptr ptr;
-	__u32 slen = stack_build(h->kind, probe_id, h->ts, &st);
+	__u64 gen, hash;
+	__u16 flags;
+	__u32 slen = stack_build(h->kind, probe_id, h->ts, &st, &gen);
 	void *ring = tape_ring();
 	__u64 zero = 0;
 	__u32 off, total;
@@ -283,10 +285,12 @@ static __always_inline void tape_output_stack(struct rec_hdr *h, __u32 size, __u
 	if (off != size)
 		bpf_dynptr_write(&ptr, off - 8, &zero, 8, 0);
 	bpf_dynptr_write(&ptr, 0, h, size, 0);
-	stack_mark(st);
-	if (slen > sizeof(struct stack_scratch) - sizeof(struct rec_hdr))
-		slen = sizeof(struct stack_scratch) - sizeof(struct rec_hdr);
+	if (slen > STACK_RAW_BYTES - sizeof(struct rec_hdr))
+		slen = STACK_RAW_BYTES - sizeof(struct rec_hdr);
+	hash = st->hash;
+	flags = st->flags;
 	bpf_dynptr_write(&ptr, off, (__u8 *)st + sizeof(struct rec_hdr), slen, 0);
+	stack_commit(&ptr, off - sizeof(struct rec_hdr), gen, hash, flags);
 	bpf_ringbuf_submit_dynptr(&ptr, wakeup_flag(ring, total, true));
 }
 

@@ -25,12 +25,19 @@ const volatile __u32 stack_kernel_kinds;
 const volatile __u32 stack_depth = REC_STACK_MAX;
 /* user stack bytes copied with the registers (0: neither) */
 const volatile __u32 stack_copy;
+/* the session's seed of stack hashes (stack_hash()), from the recorder:
+ * a traced program cannot choose its frames to match another's hash */
+const volatile __u64 stack_seed;
 
 /* a struct rec_stack and its tail: 8 KiB, so that every bounded offset
- * and size below stays inside it */
+ * and size below stays inside it; @gen counts the stacks built in it
+ * (stack_intact()) */
 struct stack_scratch {
 	__u8 raw[8192];
+	__u64 gen;
 };
+
+#define STACK_RAW_BYTES sizeof(((struct stack_scratch *)0)->raw)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -117,14 +124,14 @@ static long stack_hash_step(__u64 i, void *ctx)
 {
 	struct stack_hash_st *st = ctx;
 
-	st->h = (st->h ^ st->ips[i & 255]) * 0xff51afd7ed558ccdull;
+	st->h = (st->h ^ st->ips[i & 511]) * 0xff51afd7ed558ccdull;
 	st->h ^= st->h >> 32;
 	return 0;
 }
 
 static __always_inline __u64 stack_hash(const __u64 *ips, __u32 kn, __u32 un)
 {
-	struct stack_hash_st st = {ips, 0x9e3779b97f4a7c15ull ^ ((__u64)kn << 32 | un)};
+	struct stack_hash_st st = {ips, stack_seed ^ ((__u64)kn << 32 | un)};
 
 	bpf_loop(kn + un, stack_hash_step, &st, 0);
 	return st.h;
@@ -152,24 +159,53 @@ static __always_inline __u32 stack_refer(struct rec_stack *rec, __u32 size)
 }
 
 /*
- * Stack @rec is about to go into this CPU's ring with its frames, in a
- * reservation already made and not yet submitted: remember it as sent
- * (STACK_F_KEEP tells the recorder to keep its frames).  Marked between
- * reserve and submit, so a record that refers to it, even one of a
- * program nested in this one, lies after it in the ring (the reader
- * stops at a record not yet submitted); a reservation that failed marks
- * nothing.  A full map marks nothing either: later events of that stack
- * carry their frames.
+ * Whether this CPU's scratch still holds the stack stack_build() made as
+ * @gen: a program nested in this one on this CPU (one run by an
+ * interrupt, or a uprobe's of a task that preempted this one) builds its
+ * own stack in the same scratch.
  */
-static __always_inline void stack_mark(struct rec_stack *rec)
+static __always_inline bool stack_intact(__u64 gen)
 {
-	struct stack_sent_key key = {.hash = rec->hash, .cpu = rec->hdr.cpu};
+	struct stack_scratch *scratch;
+	__u32 zero = 0;
+
+	scratch = bpf_map_lookup_elem(&stack_scratch, &zero);
+	return scratch && scratch->gen == gen;
+}
+
+/*
+ * The stack built as @gen (its @hash and @flags read before the copy) has
+ * been copied into a reservation @ptr not yet submitted, its struct
+ * rec_stack starting at @base there (its header left out or not).  If the
+ * scratch was reused meanwhile, the copy may be another program's: it goes
+ * without frames.  Else remember it as sent on this CPU (STACK_F_KEEP
+ * tells the recorder to keep its frames).  Marked between reserve and
+ * submit, so a record that refers to it, even one of a program nested in
+ * this one, lies after it in the ring (the reader stops at a record not
+ * yet submitted); and only what went into the ring is marked, so no mark
+ * stands for frames the recorder never got.  A full map marks nothing:
+ * later events of that stack carry their frames.
+ */
+static __always_inline void stack_commit(struct bpf_dynptr *ptr, __u32 base, __u64 gen, __u64 hash,
+					 __u16 flags)
+{
+	struct stack_sent_key key = {.hash = hash, .cpu = bpf_get_smp_processor_id()};
+	__u32 none = 0;
 	__u8 one = 1;
 
-	if (rec->flags & (STACK_F_REGS | STACK_F_SEEN))
+	if (!stack_intact(gen)) {
+		flags = 0;
+		/* nkernel and nuser, side by side */
+		bpf_dynptr_write(ptr, base + offsetof(struct rec_stack, nkernel), &none, 4, 0);
+		bpf_dynptr_write(ptr, base + offsetof(struct rec_stack, flags), &flags, 2, 0);
 		return;
-	if (!bpf_map_update_elem(&stack_sent, &key, &one, BPF_NOEXIST))
-		rec->flags |= STACK_F_KEEP;
+	}
+	if (flags & (STACK_F_REGS | STACK_F_SEEN))
+		return;
+	if (!bpf_map_update_elem(&stack_sent, &key, &one, BPF_NOEXIST)) {
+		flags |= STACK_F_KEEP;
+		bpf_dynptr_write(ptr, base + offsetof(struct rec_stack, flags), &flags, 2, 0);
+	}
 }
 
 #if defined(__TARGET_ARCH_x86)
@@ -230,8 +266,7 @@ static __always_inline __u32 ustack_walk(struct task_struct *task, __u64 *ips, _
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	struct ustack_walk w = {.ips = ips, .task = task, .n = 1, .max = depth};
 
-	/* no user memory (a kernel thread, an exiting process) */
-	if (!task->mm || !depth)
+	if (!depth)
 		return 0;
 	/* a 64-bit user task's registers (__USER_CS); a 32-bit one's
 	 * frames are the kernel walk's to read, and so are those of a task
@@ -241,6 +276,10 @@ static __always_inline __u32 ustack_walk(struct task_struct *task, __u64 *ips, _
 	if (BPF_CORE_READ(regs, cs) == 0x33 &&
 	    !(bpf_core_field_exists(task->utask) && task->utask)) {
 		ips[0] = PT_REGS_IP_CORE(regs);
+		/* no user memory left (an exiting process): the kernel's walk
+		 * stops after the saved ip, and so does this one */
+		if (!task->mm)
+			return 1;
 		w.fp = PT_REGS_FP_CORE(regs);
 		w.prev = PT_REGS_SP_CORE(regs);
 		bpf_loop(REC_STACK_MAX, ustack_step, &w, 0);
@@ -255,10 +294,10 @@ static __always_inline __u32 ustack_walk(struct task_struct *task, __u64 *ips, _
 /*
  * Build the current thread's stack for an event of @kind (generic probe
  * @probe_id) taken at @ts, as a REC_STACK record in this CPU's scratch:
- * its bytes (*@out set), or 0 if not wanted.
+ * its bytes (*@out set, and *@gen for stack_commit()), or 0 if not wanted.
  */
 static __always_inline __u32 stack_build(__u16 kind, __u32 probe_id, __u64 ts,
-					 struct rec_stack **out)
+					 struct rec_stack **out, __u64 *gen)
 {
 	struct task_struct *task;
 	struct stack_scratch *scratch;
@@ -273,6 +312,7 @@ static __always_inline __u32 stack_build(__u16 kind, __u32 probe_id, __u64 ts,
 	if (!scratch)
 		return 0;
 	rec = (struct rec_stack *)scratch->raw;
+	*gen = ++scratch->gen;
 	task = bpf_get_current_task_btf();
 	depth = BOUND(stack_depth, 127);
 	/* the kernel frames stack_kernel_take() left for this event */
@@ -331,8 +371,11 @@ static __always_inline __u32 stack_build(__u16 kind, __u32 probe_id, __u64 ts,
 static __always_inline __u16 stack_emit(__u16 kind, __u32 probe_id)
 {
 	struct rec_stack *rec;
-	__u32 size = stack_build(kind, probe_id, bpf_ktime_get_boot_ns(), &rec);
+	__u64 gen;
+	__u32 size = stack_build(kind, probe_id, bpf_ktime_get_boot_ns(), &rec, &gen);
 	struct bpf_dynptr ptr;
+	__u64 hash;
+	__u16 flags;
 	void *ring;
 
 	if (!size)
@@ -346,8 +389,10 @@ static __always_inline __u16 stack_emit(__u16 kind, __u32 probe_id)
 		bpf_ringbuf_discard_dynptr(&ptr, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
-	stack_mark(rec);
+	hash = rec->hash;
+	flags = rec->flags;
 	bpf_dynptr_write(&ptr, 0, rec, BOUND(size, 8191), 0);
+	stack_commit(&ptr, 0, gen, hash, flags);
 	bpf_ringbuf_submit_dynptr(&ptr, BPF_RB_NO_WAKEUP);
 	return REC_F_STACK;
 }

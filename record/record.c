@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1264,6 +1265,11 @@ int record__run(const struct record_opts *o, struct record_result *res)
 		}
 		r.s.stack_depth = o->stack_depth;
 		r.s.stack_copy = o->stack_copy;
+		/* an unpredictable seed: a traced program cannot then build a
+		 * stack whose hash is that of another's (bpf/stack.bpf.h) */
+		if (getrandom(&r.s.stack_seed, sizeof(r.s.stack_seed), GRND_NONBLOCK) !=
+		    (ssize_t)sizeof(r.s.stack_seed))
+			r.s.stack_seed = mono_ns() ^ ((uint64_t)getpid() << 32);
 	}
 	r.ctr = ctr_cache__new();
 	if (!r.ctr) {

@@ -85,6 +85,7 @@ struct record_session {
 	__u64 wakeup_bytes;
 	/* -g, --stacks: see bpf/stack.bpf.h */
 	__u32 stack_kinds, stack_kernel_kinds, stack_depth, stack_copy;
+	__u64 stack_seed; /* of the stack hashes: random per session */
 
 	__u32 buffer_bytes; /* each CPU's ring, a power of two >= page size */
 	bool verbose;	    /* -v: libbpf debug output, attach details */
@@ -135,6 +136,7 @@ int record_session__open_gate(const struct record_session *s);
 		(skel)->rodata->stack_kernel_kinds = (s)->stack_kernel_kinds;                      \
 		(skel)->rodata->stack_depth = (s)->stack_depth;                                    \
 		(skel)->rodata->stack_copy = (s)->stack_copy;                                      \
+		(skel)->rodata->stack_seed = (s)->stack_seed;                                      \
 	} while (0)
 
 /*
