@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/bpf.h>
+
+#include <bpftape/tape.h>
 
 static char bpftape[PATH_MAX];
 static char helpers[PATH_MAX];
@@ -60,6 +63,16 @@ static inline int run_io(char *const argv[], const char *out, const char *err)
 static inline int run(char *const argv[], const char *out)
 {
 	return run_io(argv, out, NULL);
+}
+
+/* Whether @ev is an open of exactly @path. */
+static inline bool stacktest_open_of(const struct tape_event *ev, const char *path)
+{
+	const void *p;
+	uint32_t len;
+
+	return !strcmp(ev->tp->name, "open") && !tape_event__bytes_by_name(ev, "path", &p, &len) &&
+	       len == strlen(path) && !memcmp(p, path, len);
 }
 
 /*

@@ -42,12 +42,8 @@ static void scan(const char *tape, const char *marker, struct jit_seen *s)
 	while ((ret = tape_cursor__next(c, &ev)) > 0) {
 		const struct tape_frame *f = NULL;
 		size_t n = 0;
-		const void *p;
-		uint32_t len;
 
-		if (strcmp(ev->tp->name, "open") ||
-		    tape_event__bytes_by_name(ev, "path", &p, &len) || len != strlen(marker) ||
-		    memcmp(p, marker, len))
+		if (!stacktest_open_of(ev, marker))
 			continue;
 		s->opens++;
 		if (!ev->stack_id || tape_reader__stack(r, ev->stack_id, &f, &n) || n < 3)

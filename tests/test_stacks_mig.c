@@ -49,12 +49,8 @@ static void test_migrated(void **state)
 	while ((ret = tape_cursor__next(c, &ev)) > 0) {
 		const struct tape_frame *f = NULL;
 		size_t n = 0;
-		const void *p;
-		uint32_t len;
 
-		if (strcmp(ev->tp->name, "open") ||
-		    tape_event__bytes_by_name(ev, "path", &p, &len) || len != strlen(marker) ||
-		    memcmp(p, marker, len))
+		if (!stacktest_open_of(ev, marker))
 			continue;
 		opens++;
 		if (!ev->stack_id || tape_reader__stack(r, ev->stack_id, &f, &n) || n < 2)

@@ -104,12 +104,8 @@ static void opens_of(const char *tape, const char *marker, uint64_t *opens, uint
 	while ((ret = tape_cursor__next(c, &ev)) > 0) {
 		const struct tape_frame *f = NULL;
 		size_t n = 0, k;
-		const void *p;
-		uint32_t len;
 
-		if (strcmp(ev->tp->name, "open") ||
-		    tape_event__bytes_by_name(ev, "path", &p, &len) || len != strlen(marker) ||
-		    memcmp(p, marker, len))
+		if (!stacktest_open_of(ev, marker))
 			continue;
 		(*opens)++;
 		if (first)

@@ -78,12 +78,8 @@ static uint32_t marker_stack(struct tape_reader *r, const char *marker)
 
 	assert_non_null(c);
 	while (tape_cursor__next(c, &ev) > 0) {
-		const void *p;
-		uint32_t len;
 
-		if (strcmp(ev->tp->name, "open") ||
-		    tape_event__bytes_by_name(ev, "path", &p, &len) || len != strlen(marker) ||
-		    memcmp(p, marker, len))
+		if (!stacktest_open_of(ev, marker))
 			continue;
 		opens++;
 		assert_true(ev->stack_id != 0);

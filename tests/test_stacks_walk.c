@@ -32,12 +32,8 @@ static size_t frames_of(struct tape_reader *r, const char *dir, const char *name
 	while ((ret = tape_cursor__next(c, &ev)) > 0) {
 		const struct tape_frame *f = NULL;
 		size_t n = 0;
-		const void *p;
-		uint32_t len;
 
-		if (strcmp(ev->tp->name, "open") ||
-		    tape_event__bytes_by_name(ev, "path", &p, &len) || len != strlen(want) ||
-		    memcmp(p, want, len))
+		if (!stacktest_open_of(ev, want))
 			continue;
 		found = true;
 		assert_int_not_equal(ev->stack_id, 0);
