@@ -253,8 +253,7 @@ static __always_inline void tape_output_stack(struct rec_hdr *h, __u32 size, __u
 {
 	struct rec_stack *st;
 	struct bpf_dynptr ptr;
-	__u64 gen, hash;
-	__u16 flags;
+	__u64 gen;
 	__u32 slen = stack_build(h->kind, probe_id, h->ts, &st, &gen);
 	void *ring = tape_ring();
 	__u64 zero = 0;
@@ -287,10 +286,7 @@ static __always_inline void tape_output_stack(struct rec_hdr *h, __u32 size, __u
 	bpf_dynptr_write(&ptr, 0, h, size, 0);
 	if (slen > STACK_RAW_BYTES - sizeof(struct rec_hdr))
 		slen = STACK_RAW_BYTES - sizeof(struct rec_hdr);
-	hash = st->hash;
-	flags = st->flags;
-	bpf_dynptr_write(&ptr, off, (__u8 *)st + sizeof(struct rec_hdr), slen, 0);
-	stack_commit(&ptr, off - sizeof(struct rec_hdr), gen, hash, flags);
+	stack_put(&ptr, off - sizeof(struct rec_hdr), st, sizeof(struct rec_hdr), slen, gen);
 	bpf_ringbuf_submit_dynptr(&ptr, wakeup_flag(ring, total, true));
 }
 

@@ -174,25 +174,28 @@ static __always_inline bool stack_intact(__u64 gen)
 }
 
 /*
- * The stack built as @gen (its @hash and @flags read before the copy) has
- * been copied into a reservation @ptr not yet submitted, its struct
- * rec_stack starting at @base there (its header left out or not).  If the
- * scratch was reused meanwhile, the copy may be another program's: it goes
- * without frames.  Else remember it as sent on this CPU (STACK_F_KEEP
- * tells the recorder to keep its frames).  Marked between reserve and
- * submit, so a record that refers to it, even one of a program nested in
- * this one, lies after it in the ring (the reader stops at a record not
- * yet submitted); and only what went into the ring is marked, so no mark
- * stands for frames the recorder never got.  A full map marks nothing:
- * later events of that stack carry their frames.
+ * Copy stack @rec, built as @gen, into a reservation @ptr not yet
+ * submitted, its struct rec_stack starting at @base there: its @len bytes
+ * from @skip on (0, or the size of its header where the event's stands
+ * for it).  If the scratch was reused meanwhile, the copy may be another
+ * program's: it goes without frames.  Else remember it as sent on this
+ * CPU (STACK_F_KEEP tells the recorder to keep its frames).  Marked
+ * between reserve and submit, so a record that refers to it, even one of
+ * a program nested in this one, lies after it in the ring (the reader
+ * stops at a record not yet submitted); and only what went into the ring
+ * is marked, so no mark stands for frames the recorder never got.  A
+ * full map marks nothing: later events of that stack carry their frames.
  */
-static __always_inline void stack_commit(struct bpf_dynptr *ptr, __u32 base, __u64 gen, __u64 hash,
-					 __u16 flags)
+static __always_inline void stack_put(struct bpf_dynptr *ptr, __u32 base,
+				      const struct rec_stack *rec, __u32 skip, __u32 len, __u64 gen)
 {
-	struct stack_sent_key key = {.hash = hash, .cpu = bpf_get_smp_processor_id()};
+	/* read before the copy, which stack_intact() then vouches for */
+	struct stack_sent_key key = {.hash = rec->hash, .cpu = bpf_get_smp_processor_id()};
+	__u16 flags = rec->flags;
 	__u32 none = 0;
 	__u8 one = 1;
 
+	bpf_dynptr_write(ptr, base + skip, (__u8 *)rec + skip, len, 0);
 	if (!stack_intact(gen)) {
 		flags = 0;
 		/* nkernel and nuser, side by side */
@@ -294,7 +297,7 @@ static __always_inline __u32 ustack_walk(struct task_struct *task, __u64 *ips, _
 /*
  * Build the current thread's stack for an event of @kind (generic probe
  * @probe_id) taken at @ts, as a REC_STACK record in this CPU's scratch:
- * its bytes (*@out set, and *@gen for stack_commit()), or 0 if not wanted.
+ * its bytes (*@out set, and *@gen for stack_put()), or 0 if not wanted.
  */
 static __always_inline __u32 stack_build(__u16 kind, __u32 probe_id, __u64 ts,
 					 struct rec_stack **out, __u64 *gen)
@@ -374,8 +377,6 @@ static __always_inline __u16 stack_emit(__u16 kind, __u32 probe_id)
 	__u64 gen;
 	__u32 size = stack_build(kind, probe_id, bpf_ktime_get_boot_ns(), &rec, &gen);
 	struct bpf_dynptr ptr;
-	__u64 hash;
-	__u16 flags;
 	void *ring;
 
 	if (!size)
@@ -389,10 +390,7 @@ static __always_inline __u16 stack_emit(__u16 kind, __u32 probe_id)
 		bpf_ringbuf_discard_dynptr(&ptr, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
-	hash = rec->hash;
-	flags = rec->flags;
-	bpf_dynptr_write(&ptr, 0, rec, BOUND(size, 8191), 0);
-	stack_commit(&ptr, 0, gen, hash, flags);
+	stack_put(&ptr, 0, rec, 0, BOUND(size, 8191), gen);
 	bpf_ringbuf_submit_dynptr(&ptr, BPF_RB_NO_WAKEUP);
 	return REC_F_STACK;
 }
