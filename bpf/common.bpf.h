@@ -240,6 +240,21 @@ static __always_inline __u64 wakeup_flag(void *ring, __u32 size, bool in_ring)
 }
 
 /*
+ * Copy the first @size bytes of record @h, built in scratch memory, into
+ * this CPU's ring, without a stack (loss counted if full): for records that
+ * never take one, whose programs then need none of stack_build()'s stack
+ * space.
+ */
+static __always_inline void tape_output_bare(struct rec_hdr *h, __u32 size)
+{
+	void *ring = tape_ring();
+
+	h->size = size;
+	if (!ring || bpf_ringbuf_output(ring, h, size, wakeup_flag(ring, size, false)))
+		count_drop(h->ts);
+}
+
+/*
  * Copy the first @size bytes of a record built in scratch
  * memory into the ring buffer, for generic probe @probe_id: for records
  * with a long variable tail, so that the ring holds only the bytes used
@@ -255,18 +270,18 @@ static __always_inline void tape_output_stack(struct rec_hdr *h, __u32 size, __u
 	struct bpf_dynptr ptr;
 	__u64 gen;
 	__u32 slen = stack_build(h->kind, probe_id, h->ts, &st, &gen);
-	void *ring = tape_ring();
 	__u64 zero = 0;
 	__u32 off, total;
+	void *ring;
 
-	h->size = size;
-	if (!ring) {
-		count_drop(h->ts);
+	if (!slen) {
+		tape_output_bare(h, size);
 		return;
 	}
-	if (!slen) {
-		if (bpf_ringbuf_output(ring, h, size, wakeup_flag(ring, size, false)))
-			count_drop(h->ts);
+	h->size = size;
+	ring = tape_ring();
+	if (!ring) {
+		count_drop(h->ts);
 		return;
 	}
 	h->kind |= REC_F_STACK;

@@ -412,5 +412,9 @@ _Static_assert(sizeof(struct rec_munmap) == 64, "rec_munmap layout");
 #define WANT_MKNOD	  (1u << 17)
 #define WANT_LINK	  (1u << 18)
 #define WANT_SYMLINK	  (1u << 19)
+/* not an event: the file family's sys_exit program also follows the
+ * executable mappings for user stacks (bpf/mmap.bpf.h), in place of the
+ * mappings probes' own */
+#define WANT_MMAP (1u << 20)
 
 #endif /* BPFTAPE_EVENTS_H */

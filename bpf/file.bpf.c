@@ -5,9 +5,11 @@
  * them (resident), so no per-task entry state is needed.  This is the hot
  * path of the openat storm: one program, no map lookup but the filters.
  * While loaded it also reports failed execs and socket syscalls for the
- * proc and net families (its `want` then carries their bits).
+ * proc and net families, and the executable mappings for user stacks (its
+ * `want` then carries their bits, WANT_MMAP for the mappings).
  */
 #include "exec.bpf.h"
+#include "mmap.bpf.h"
 #include "sock.bpf.h"
 
 const volatile __u32 want = WANT_OPEN | WANT_CLOSE | WANT_UNLINK | WANT_RENAME | WANT_READ |
@@ -309,17 +311,19 @@ int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
 					 (const char *const *)sys_arg(regs, 2), ret);
 		break;
 	case __NR_connect:
-		if ((want & WANT_CONNECT) && tape_want())
-			sock_sys_exit(regs, nr, ret);
-		break;
 	case __NR_bind:
-		if ((want & WANT_BIND) && tape_want())
-			sock_sys_exit(regs, nr, ret);
-		break;
 	case __NR_accept:
 	case __NR_accept4:
-		if ((want & WANT_ACCEPT) && tape_want())
+		/* one call site: see sock_sys_exit() */
+		if ((want & sock_want(nr)) && tape_want())
 			sock_sys_exit(regs, nr, ret);
+		break;
+	case __NR_mmap:
+	case __NR_munmap:
+	case __NR_mprotect:
+	case __NR_pkey_mprotect:
+		if (want & WANT_MMAP)
+			mmap_sys_exit(regs, nr, ret);
 		break;
 	}
 	return 0;

@@ -30,21 +30,36 @@ static __always_inline void emit_sock(__u16 kind, int fd, const void *uaddr, __u
 	tape_submit(r);
 }
 
-/* connect/bind: the address is an input; accept: the peer is an output */
+/* The `want` bit of socket syscall @nr. */
+static __always_inline __u32 sock_want(long nr)
+{
+	if (nr == __NR_connect)
+		return WANT_CONNECT;
+	return nr == __NR_bind ? WANT_BIND : WANT_ACCEPT;
+}
+
+/*
+ * connect/bind: the address is an input; accept: the peer is an output.
+ * One emit_sock() for all: each inlined copy takes its own stack space,
+ * and the file family's sys_exit program has little to spare (its
+ * mappings callbacks run on top of it).
+ */
 static __always_inline void sock_sys_exit(struct pt_regs *regs, long nr, long ret)
 {
-	if (nr == __NR_connect || nr == __NR_bind) {
-		emit_sock(nr == __NR_connect ? REC_CONNECT : REC_BIND, sys_arg(regs, 0),
-			  (void *)sys_arg(regs, 1), (__u32)sys_arg(regs, 2), ret);
-	} else {
-		const int *ulen = (const int *)sys_arg(regs, 2);
-		void *uaddr = (void *)sys_arg(regs, 1);
-		int len = 0;
+	void *uaddr = (void *)sys_arg(regs, 1);
+	__u16 kind = nr == __NR_connect ? REC_CONNECT : REC_BIND;
+	__u64 len = (__u32)sys_arg(regs, 2);
 
-		if (ret < 0 || !uaddr || !ulen || bpf_probe_read_user(&len, sizeof(len), ulen))
-			len = 0;
-		emit_sock(REC_ACCEPT, sys_arg(regs, 0), uaddr, len > 0 ? len : 0, ret);
+	if (nr != __NR_connect && nr != __NR_bind) {
+		const int *ulen = (const int *)sys_arg(regs, 2);
+		int n = 0;
+
+		if (ret < 0 || !uaddr || !ulen || bpf_probe_read_user(&n, sizeof(n), ulen))
+			n = 0;
+		kind = REC_ACCEPT;
+		len = n > 0 ? n : 0;
 	}
+	emit_sock(kind, sys_arg(regs, 0), uaddr, len, ret);
 }
 
 #endif /* BPFTAPE_SOCK_BPF_H */

@@ -93,7 +93,7 @@ bool families__need_tracefs(const uint32_t want[FAMILY_MAX], uint32_t filter_fla
 }
 
 struct families *families__attach(struct record_session *s, const uint32_t want[FAMILY_MAX],
-				  char *err, size_t errlen)
+				  bool mappings, char *err, size_t errlen)
 {
 	struct families *f = calloc(1, sizeof(*f));
 	int ret = 0;
@@ -104,14 +104,17 @@ struct families *families__attach(struct record_session *s, const uint32_t want[
 	 * Any syscall tracepoint makes the kernel call perf_syscall_exit() on
 	 * every syscall exit.  With the file family's tp_btf/sys_exit program
 	 * loaded anyway, it takes over the proc and net families' syscalls
-	 * (failed execs, connect/accept/bind) and their tracepoints stay off.
+	 * (failed execs, connect/accept/bind) and their tracepoints stay off;
+	 * and the mappings syscalls, so that each syscall exit runs one
+	 * program (a second costs every exit of the machine its run).
 	 */
 	bool via_file = want[FAMILY_FILE] != 0;
 	uint32_t file_want = want[FAMILY_FILE];
 
 	if (via_file)
 		file_want |= (want[FAMILY_PROC] & WANT_EXEC) |
-			     (want[FAMILY_NET] & (WANT_CONNECT | WANT_ACCEPT | WANT_BIND));
+			     (want[FAMILY_NET] & (WANT_CONNECT | WANT_ACCEPT | WANT_BIND)) |
+			     (mappings ? WANT_MMAP : 0);
 	if (want[FAMILY_PROC] || (s->filter_flags & FILTER_PIDS))
 		FAMILY_UP(
 			proc, proc, want[FAMILY_PROC], if (via_file) {
@@ -137,6 +140,11 @@ cleanup:
 	families__free(f);
 	errno = ret < 0 ? -ret : EINVAL;
 	return NULL;
+}
+
+bool families__mmap_exits(const struct families *f)
+{
+	return f && f->file && (f->file->rodata->want & WANT_MMAP);
 }
 
 /* Is @fd a TCP socket over IPv4 or IPv6? */

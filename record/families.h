@@ -17,10 +17,18 @@ struct families;
  * family with a non-zero @want entry, sharing @s's maps.  The proc family is
  * loaded whenever FILTER_PIDS is set, whatever @want says, because it keeps
  * the `tracked` set current.  NULL + errno; @err names the family and the
- * step that failed.  On failure nothing stays attached.
+ * step that failed.  On failure nothing stays attached.  @mappings: the
+ * executable mappings are followed (maps_rec.h); the file family's sys_exit
+ * program, if loaded, then follows their syscalls (families__mmap_exits()).
  */
 struct families *families__attach(struct record_session *s, const uint32_t want[FAMILY_MAX],
-				  char *err, size_t errlen);
+				  bool mappings, char *err, size_t errlen);
+
+/*
+ * Does a program of @f follow the mappings syscalls' exits, so that the
+ * mapping probes need no sys_exit program of their own?
+ */
+bool families__mmap_exits(const struct families *f);
 
 /*
  * Would families__attach() with @want and @filter_flags need tracefs?  Only

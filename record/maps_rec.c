@@ -39,7 +39,7 @@ static void to_tape(void *ctx, const struct tape_mapping *rec, const char *path)
 		mr->err = e;
 }
 
-struct maps_rec *maps_rec__attach(struct record_session *s, char *err, size_t errlen)
+struct maps_rec *maps_rec__attach(struct record_session *s, bool sys_exit, char *err, size_t errlen)
 {
 	struct maps_rec *mr = calloc(1, sizeof(*mr));
 	const char *step = "opening";
@@ -56,6 +56,9 @@ struct maps_rec *maps_rec__attach(struct record_session *s, char *err, size_t er
 		goto fail;
 	}
 	RECORD_SESSION_SET_RODATA(s, mr->skel);
+	/* another sys_exit program follows the mappings syscalls */
+	if (!sys_exit)
+		bpf_program__set_autoload(mr->skel->progs.maps_sys_exit, false);
 	step = "sharing maps with";
 	e = record_session__reuse_maps(s, mr->skel->obj);
 	if (!e) {

@@ -18,9 +18,11 @@
 
 struct maps_rec;
 
-/* Open, load and attach the mapping probes sharing @s's maps.  NULL + errno
- * with @err set. */
-struct maps_rec *maps_rec__attach(struct record_session *s, char *err, size_t errlen);
+/* Open, load and attach the mapping probes sharing @s's maps; @sys_exit:
+ * with their own program at syscall exit (false: another follows the
+ * mappings syscalls, families__mmap_exits()).  NULL + errno with @err set. */
+struct maps_rec *maps_rec__attach(struct record_session *s, bool sys_exit, char *err,
+				  size_t errlen);
 
 /* The mappings it keeps, for resolving user stacks. */
 struct maps *maps_rec__maps(struct maps_rec *mr);

@@ -1200,7 +1200,7 @@ int record__run(const struct record_opts *o, struct record_result *res)
 	struct sigaction sa = {};
 	char err[1024], why[320], exe[PATH_MAX];
 	uint64_t t0, deadline = 0, now;
-	bool running;
+	bool running, mappings;
 	int ret = 1, e;
 
 	memset(res, 0, sizeof(*res));
@@ -1428,7 +1428,11 @@ int record__run(const struct record_opts *o, struct record_result *res)
 	}
 
 	err[0] = 0;
-	r.fam = families__attach(&r.s, o->want, err, sizeof(err));
+	/* the mappings of user stacks: with -g (or, for tests of the
+	 * mappings alone, BPFTAPE_RECORD_MAPPINGS=1) the tape gets mapping
+	 * blocks */
+	mappings = o->stacks || getenv("BPFTAPE_RECORD_MAPPINGS");
+	r.fam = families__attach(&r.s, o->want, mappings, err, sizeof(err));
 	if (!r.fam) {
 		fail(res, "%s", *err ? err : strerror(errno));
 		goto cleanup;
@@ -1439,12 +1443,9 @@ int record__run(const struct record_opts *o, struct record_result *res)
 		fail(res, "%s", *err ? err : strerror(-e));
 		goto cleanup;
 	}
-	/* the mappings of user stacks: with -g (or, for tests of the
-	 * mappings alone, BPFTAPE_RECORD_MAPPINGS=1) the tape gets mapping
-	 * blocks */
-	if (o->stacks || getenv("BPFTAPE_RECORD_MAPPINGS")) {
+	if (mappings) {
 		err[0] = 0;
-		r.mr = maps_rec__attach(&r.s, err, sizeof(err));
+		r.mr = maps_rec__attach(&r.s, !families__mmap_exits(r.fam), err, sizeof(err));
 		if (!r.mr) {
 			fail(res, "%s", *err ? err : strerror(errno));
 			goto cleanup;

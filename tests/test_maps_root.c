@@ -6,7 +6,10 @@
  * before anyone could read its /proc/PID/maps, and the library was mapped
  * after the recording's snapshot), with the right path and file offset:
  * the address the workload printed resolves, from the tape, to the offset
- * its own program headers give.
+ * its own program headers give.  Each test runs twice: with the exec
+ * events alone, the mapping probes follow mmap and munmap with their own
+ * sys_exit program; with a file event too, the file family's sys_exit
+ * program follows them instead (WANT_MMAP).
  *
  * BPFTAPE names the bpftape binary (default: ../bpftape next to this
  * test); the workload and the library are found next to this test.
@@ -74,12 +77,12 @@ struct rec {
 	unsigned long long main_addr, main_offset; /* "fork" */
 };
 
-/* Record the workload (in @mode, or NULL); its pid and what it printed
- * into @out. */
-static void record(struct rec *out, bool mappings, char *mode)
+/* Record the workload (in @mode, or NULL) with events @events; its pid and
+ * what it printed into @out. */
+static void record(struct rec *out, bool mappings, char *events, char *mode)
 {
 	char work[PATH_MAX + 32], lib[PATH_MAX + 32], o[PATH_MAX + 16], e[PATH_MAX + 16];
-	char *argv[] = {bpftape, "record", "-e", "exec", "-o", out->tape,
+	char *argv[] = {bpftape, "record", "-e", events, "-o", out->tape,
 			"--",	 work,	   lib,	 mode,	 NULL};
 	FILE *f;
 	int rc;
@@ -116,8 +119,7 @@ static void test_dlopen_exit(void **state)
 	const char *v;
 	bool exe_seen = false;
 
-	(void)state;
-	record(&rec, true, NULL);
+	record(&rec, true, *state, NULL);
 	snprintf(lib, sizeof(lib), "%s/libwork_dso.so", dir);
 	assert_non_null(realpath(lib, want));
 	r = tape_reader__open(rec.tape, err, sizeof(err));
@@ -184,8 +186,7 @@ static void test_fork_dlclose(void **state)
 	uint64_t offset, map_ts = 0, unmap_ts = 0, map_start = 0;
 	uint32_t bin, ppid = 0;
 
-	(void)state;
-	record(&rec, true, "fork");
+	record(&rec, true, *state, "fork");
 	snprintf(lib, sizeof(lib), "%s/libwork_dso.so", dir);
 	assert_non_null(realpath(lib, want));
 	r = tape_reader__open(rec.tape, err, sizeof(err));
@@ -235,7 +236,7 @@ static void test_off_by_default(void **state)
 	char err[256];
 
 	(void)state;
-	record(&rec, false, NULL);
+	record(&rec, false, "exec", NULL);
 	r = tape_reader__open(rec.tape, err, sizeof(err));
 	if (!r)
 		fail_msg("%s: %s", rec.tape, err);
@@ -247,8 +248,10 @@ static void test_off_by_default(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dlopen_exit),
-		cmocka_unit_test(test_fork_dlclose),
+		cmocka_unit_test_prestate(test_dlopen_exit, "exec"),
+		cmocka_unit_test_prestate(test_dlopen_exit, "exec,open"),
+		cmocka_unit_test_prestate(test_fork_dlclose, "exec"),
+		cmocka_unit_test_prestate(test_fork_dlclose, "exec,open"),
 		cmocka_unit_test(test_off_by_default),
 	};
 	char self[PATH_MAX], probe[PATH_MAX + 64], o[PATH_MAX + 16], e[PATH_MAX + 16];
