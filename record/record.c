@@ -103,6 +103,7 @@ struct recorder {
 	int poll_ms;
 	uint64_t bad_records;
 	uint64_t ring_records, ring_bytes; /* as read from the ring, for -v */
+	double cpu_at_open;		   /* CPU seconds when the gate opened (-1: never) */
 	uint64_t last_bytes;
 
 	int ncpus;
@@ -839,6 +840,16 @@ static int collect_drops(struct recorder *r)
 	return 0;
 }
 
+/* This process's user+sys CPU seconds so far. */
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -1003,13 +1014,10 @@ static int recorder__finish(struct recorder *r, uint64_t t0, int ret, struct rec
 	snprintf(res->write_msg, sizeof(res->write_msg), "%s", r->write_msg);
 	res->limit_hit = r->limit_hit;
 	res->seconds = (now - t0) / 1e9;
-	{
-		struct rusage ru;
-
-		getrusage(RUSAGE_SELF, &ru);
-		res->cpu_seconds = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-				   ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-	}
+	res->cpu_seconds = cpu_seconds();
+	/* without the loading of the programs, the snapshot and the symbols
+	 * read before: what the events cost the recorder */
+	res->cpu_recording = r->cpu_at_open >= 0 ? res->cpu_seconds - r->cpu_at_open : 0;
 	res->ring_records = r->ring_records;
 	res->ring_bytes = r->ring_bytes;
 	res->child_done = r->child_done;
@@ -1094,8 +1102,11 @@ int record__report(const struct record_opts *o, const struct record_result *res,
 			bytes, res->seconds, out);
 	}
 	if (o->verbose) {
-		fprintf(stderr, PFX "recorder CPU %.3f s user+sys (%.0f%% of one core)\n",
-			res->cpu_seconds, 100 * res->cpu_seconds / res->seconds);
+		fprintf(stderr,
+			PFX "recorder CPU %.3f s user+sys (%.0f%% of one core); %.3f s after "
+			    "the probes were attached\n",
+			res->cpu_seconds, 100 * res->cpu_seconds / res->seconds,
+			res->cpu_recording);
 		/* what each event costs the ring, hence the probes (docs/RECORDING.md) */
 		fprintf(stderr, PFX "ring: %llu records, %.1f bytes per record\n",
 			(unsigned long long)res->ring_records,
@@ -1196,7 +1207,8 @@ static void claim_sockets(struct recorder *r)
 
 int record__run(const struct record_opts *o, struct record_result *res)
 {
-	struct recorder r = {.o = o, .go_fd = -1, .err_fd = -1, .epfd = -1, .cur_ring = -1};
+	struct recorder r = {
+		.o = o, .go_fd = -1, .err_fd = -1, .epfd = -1, .cur_ring = -1, .cpu_at_open = -1};
 	struct sigaction sa = {};
 	char err[1024], why[320], exe[PATH_MAX];
 	uint64_t t0, deadline = 0, now;
@@ -1512,6 +1524,7 @@ int record__run(const struct record_opts *o, struct record_result *res)
 	}
 	/* every probe is attached and record.start_ts taken: from here on the
 	 * tape is complete, and nothing before it gets in */
+	r.cpu_at_open = cpu_seconds();
 	e = record_session__open_gate(&r.s);
 	if (e) {
 		fail(res, "starting the probes: %s", strerror(-e));

@@ -32,6 +32,7 @@ struct record_result {
 	unsigned tapes;		   /* files written (rotation: the first and the rotated) */
 	double seconds;		   /* how long it recorded */
 	double cpu_seconds;	   /* the recorder's user+sys CPU time */
+	double cpu_recording;	   /* of it, after every probe was attached (the events') */
 	uint64_t ring_records, ring_bytes;
 	int write_err;			/* first fatal write error (-errno), 0 if none */
 	char write_msg[PATH_MAX + 512]; /* its message */

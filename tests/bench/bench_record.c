@@ -120,14 +120,15 @@ static int storm(long iters, const char *path)
 }
 
 struct run {
-	double ns_iter;	 /* from the storm(s), averaged */
-	double cpu_iter; /* CPU ns per iteration of the storm(s), averaged */
-	double cpu_s;	 /* user+sys of the tracer process */
-	double wall_s;	 /* of the tracer process */
-	uint64_t events; /* bpftape's summary */
-	uint64_t drops;	 /* bpftape's summary */
-	uint64_t bytes;	 /* output file size */
-	double ring_rec; /* bytes per ring record (bpftape -v), 0 if not printed */
+	double ns_iter;	  /* from the storm(s), averaged */
+	double cpu_iter;  /* CPU ns per iteration of the storm(s), averaged */
+	double cpu_s;	  /* user+sys of the tracer process */
+	double cpu_rec_s; /* of it, once its probes were attached (the events' cost) */
+	double wall_s;	  /* of the tracer process */
+	uint64_t events;  /* bpftape's summary */
+	uint64_t drops;	  /* bpftape's summary */
+	uint64_t bytes;	  /* output file size */
+	double ring_rec;  /* bytes per ring record (bpftape -v), 0 if not printed */
 };
 
 /*
@@ -181,7 +182,13 @@ static int run_cmd(char *const argv[], struct run *out)
 			out->events = ev;
 			out->drops = dr;
 		} else if (sscanf(line, "bpftape record: recorder CPU %lf s", &cpu) == 1) {
-			out->cpu_s = cpu; /* its own, without the recorded commands */
+			const char *rec = strstr(line, "; ");
+
+			/* its own, without the recorded commands; from its
+			 * second figure on, without the loading of its programs */
+			out->cpu_s = cpu;
+			if (rec && sscanf(rec + 2, "%lf s after", &cpu) == 1)
+				out->cpu_rec_s = cpu;
 		} else if (sscanf(line, "bpftape record: ring: %llu records, %lf bytes", &ev,
 				  &cpu) == 2) {
 			out->ring_rec = cpu;
@@ -228,8 +235,9 @@ static const struct floor_variant floor_variants[] = {
 	{"shared1M", 0, 1u << 20},
 	{"percpu512K", 1, 512u << 10}, /* perf's default: 512 KiB per CPU */
 	{"perf512K", 2, 512u << 10},
-	{"fexit", 3, 0}, /* bpftape's rings, from fexit/do_sys_openat2 */
-	{"exit", 4, 0},	 /* bpftape's rings, from tp_btf/sys_exit as bpftape */
+	{"fexit", 3, 0},  /* bpftape's rings, from fexit/do_sys_openat2 */
+	{"exit", 4, 0},	  /* bpftape's rings, from tp_btf/sys_exit as bpftape */
+	{"tpexit", 5, 0}, /* bpftape's rings, from tp/syscalls/sys_exit_openat */
 	/* for runs by hand (bench_record --floor NAME ITERS FILE) */
 	{"shared2M", 0, 2u << 20},
 	{"shared4M", 0, 4u << 20},
@@ -289,6 +297,7 @@ static int floor_run(char *self, const char *which, const char *its, const char 
 	bpf_program__set_autoload(skel->progs.floor_openat, v->variant < 3);
 	bpf_program__set_autoload(skel->progs.floor_fexit, v->variant == 3);
 	bpf_program__set_autoload(skel->progs.floor_exit, v->variant == 4);
+	bpf_program__set_autoload(skel->progs.floor_tpexit, v->variant == 5);
 	/* the transports not used keep their least size */
 	inner = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "floor_ring", 0, 0,
 			       v->variant == 1 || v->variant >= 3 ? bytes : 4096, NULL);
@@ -563,6 +572,7 @@ int main(int argc, char **argv)
 			 * (docs/RECORDING.md): the default, and perf's size */
 			char *rec_argv[] = {(char *)bpftape,
 					    "record",
+					    "-v", /* the recorder's CPU */
 					    m == OPEN_SMALL ? "--buffer" : "--wakeup",
 					    m == OPEN_SMALL ? "512K" : "0", /* 0: the default */
 					    m == OPEN_G ? "-ge" : "-e",	    /* -g -e */
@@ -649,11 +659,18 @@ int main(int argc, char **argv)
 	       last[GENERIC].events ? (double)last[GENERIC].bytes / last[GENERIC].events : 0,
 	       (unsigned long long)last[GENERIC].events);
 	printf("  drops over all bpftape runs: %llu (target 0)\n", (unsigned long long)drops);
+	/* the recorder's CPU once its probes were attached: its loading
+	 * (about 1 s of CPU with -g, the programs' verification) left out */
+	printf("  recorder CPU per event while recording: -e open %.0f ns (%llu events)\n",
+	       last[OPEN].events ? 1e9 * last[OPEN].cpu_rec_s / last[OPEN].events : 0,
+	       (unsigned long long)last[OPEN].events);
 	for (int m = OPEN_G; m <= OPEN_G_COPY; m++)
 		printf("  -e open -g --stack-copy %s: ring %.1f B/record, tape %.2f B/event, "
-		       "recorder CPU %.0f ns/event (%llu events)\n",
+		       "recorder CPU %.0f ns/event while recording (%.0f with loading; %llu "
+		       "events)\n",
 		       m == OPEN_G_COPY ? copy : "0", last[m].ring_rec,
 		       last[m].events ? (double)last[m].bytes / last[m].events : 0,
+		       last[m].events ? 1e9 * last[m].cpu_rec_s / last[m].events : 0,
 		       last[m].events ? 1e9 * last[m].cpu_s / last[m].events : 0,
 		       (unsigned long long)last[m].events);
 	/* -g: the cost of a stack per event, beside perf's (goal: at most

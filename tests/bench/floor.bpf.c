@@ -16,10 +16,11 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "../../bpf/events.h"
 
-enum { FLOOR_SHARED, FLOOR_PERCPU, FLOOR_PERF, FLOOR_FEXIT, FLOOR_EXIT };
+enum { FLOOR_SHARED, FLOOR_PERCPU, FLOOR_PERF, FLOOR_FEXIT, FLOOR_EXIT, FLOOR_TPEXIT };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -197,6 +198,51 @@ int BPF_PROG(floor_exit, struct pt_regs *regs, long ret)
 	r->syscall = REC_OPEN_OPENAT;
 	r->pad = 0;
 	n = bpf_probe_read_user_str(r->path, sizeof(r->path), (const void *)regs->si);
+	r->path_len = n > 0 ? n - 1 : 0;
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/*
+ * The same record at openat's own exit tracepoint (a perf tracepoint like
+ * the floor's, which perf_syscall_exit() runs for openat only), the
+ * arguments from the task's saved registers.  A ring per CPU.
+ */
+SEC("tp/syscalls/sys_exit_openat")
+int floor_tpexit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct rec_open *r;
+	void *ring;
+	long n;
+
+	if (id >> 32 != target_tgid)
+		return 0;
+	ring = bpf_map_lookup_elem(&floor_rings, &cpu);
+	if (!ring)
+		return 0;
+	r = bpf_ringbuf_reserve(ring, sizeof(*r), 0);
+	if (!r) {
+		floor_drops++;
+		return 0;
+	}
+	r->hdr.ts = bpf_ktime_get_boot_ns();
+	r->hdr.pid = id >> 32;
+	r->hdr.tid = (__u32)id;
+	r->hdr.kind = REC_OPEN;
+	r->hdr.cpu = cpu;
+	r->hdr.size = sizeof(*r);
+	bpf_get_current_comm(r->hdr.comm, sizeof(r->hdr.comm));
+	r->dfd = BPF_CORE_READ(regs, di);
+	r->flags = BPF_CORE_READ(regs, dx);
+	r->mode = BPF_CORE_READ(regs, r10);
+	r->ret = ctx->ret;
+	r->syscall = REC_OPEN_OPENAT;
+	r->pad = 0;
+	n = bpf_probe_read_user_str(r->path, sizeof(r->path),
+				    (const void *)BPF_CORE_READ(regs, si));
 	r->path_len = n > 0 ? n - 1 : 0;
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 	return 0;
