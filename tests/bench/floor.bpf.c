@@ -58,8 +58,9 @@ const volatile __u32 target_tgid;
 const volatile __u32 variant;
 __u64 floor_drops; /* the storm is pinned to one CPU: no race to speak of */
 
-static __always_inline void fill(struct rec_open *r, struct trace_event_raw_sys_enter *ctx,
-				 __u64 id, __u32 cpu)
+/* The record of an openat by @id on @cpu, its path read from user memory. */
+static __always_inline void fill(struct rec_open *r, __u64 id, __u32 cpu, int dfd, const char *path,
+				 __u32 flags, __u32 mode, long ret)
 {
 	long n;
 
@@ -70,14 +71,34 @@ static __always_inline void fill(struct rec_open *r, struct trace_event_raw_sys_
 	r->hdr.cpu = cpu;
 	r->hdr.size = sizeof(*r);
 	bpf_get_current_comm(r->hdr.comm, sizeof(r->hdr.comm));
-	r->dfd = ctx->args[0];
-	r->flags = ctx->args[2];
-	r->mode = ctx->args[3];
-	r->ret = 0;
+	r->dfd = dfd;
+	r->flags = flags;
+	r->mode = mode;
+	r->ret = ret;
 	r->syscall = REC_OPEN_OPENAT;
 	r->pad = 0;
-	n = bpf_probe_read_user_str(r->path, sizeof(r->path), (const void *)ctx->args[1]);
+	n = bpf_probe_read_user_str(r->path, sizeof(r->path), path);
 	r->path_len = n > 0 ? n - 1 : 0;
+}
+
+/* At openat's entry: the arguments of the tracepoint's record. */
+static __always_inline void fill_enter(struct rec_open *r, struct trace_event_raw_sys_enter *ctx,
+				       __u64 id, __u32 cpu)
+{
+	fill(r, id, cpu, ctx->args[0], (const char *)ctx->args[1], ctx->args[2], ctx->args[3], 0);
+}
+
+/* A record in @cpu's ring (FLOOR_PERCPU), or NULL: a drop. */
+static __always_inline struct rec_open *reserve_percpu(__u32 cpu)
+{
+	struct rec_open *r = NULL;
+	void *ring = bpf_map_lookup_elem(&floor_rings, &cpu);
+
+	if (ring)
+		r = bpf_ringbuf_reserve(ring, sizeof(*r), 0);
+	if (!r)
+		floor_drops++;
+	return r;
 }
 
 SEC("tp/syscalls/sys_enter_openat")
@@ -94,7 +115,7 @@ int floor_openat(struct trace_event_raw_sys_enter *ctx)
 		r = bpf_map_lookup_elem(&floor_scratch, &zero);
 		if (!r)
 			return 0;
-		fill(r, ctx, id, cpu);
+		fill_enter(r, ctx, id, cpu);
 		if (bpf_perf_event_output(ctx, &floor_perf, BPF_F_CURRENT_CPU, r, sizeof(*r)))
 			floor_drops++;
 		return 0;
@@ -110,7 +131,7 @@ int floor_openat(struct trace_event_raw_sys_enter *ctx)
 		floor_drops++;
 		return 0;
 	}
-	fill(r, ctx, id, cpu);
+	fill_enter(r, ctx, id, cpu);
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 	return 0;
 }
@@ -127,34 +148,13 @@ int BPF_PROG(floor_fexit, int dfd, const char *filename, struct open_how *how, l
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct rec_open *r;
-	void *ring;
-	long n;
 
 	if (id >> 32 != target_tgid)
 		return 0;
-	ring = bpf_map_lookup_elem(&floor_rings, &cpu);
-	if (!ring)
+	r = reserve_percpu(cpu);
+	if (!r)
 		return 0;
-	r = bpf_ringbuf_reserve(ring, sizeof(*r), 0);
-	if (!r) {
-		floor_drops++;
-		return 0;
-	}
-	r->hdr.ts = bpf_ktime_get_boot_ns();
-	r->hdr.pid = id >> 32;
-	r->hdr.tid = (__u32)id;
-	r->hdr.kind = REC_OPEN;
-	r->hdr.cpu = cpu;
-	r->hdr.size = sizeof(*r);
-	bpf_get_current_comm(r->hdr.comm, sizeof(r->hdr.comm));
-	r->dfd = dfd;
-	r->flags = how->flags;
-	r->mode = how->mode;
-	r->ret = ret;
-	r->syscall = REC_OPEN_OPENAT;
-	r->pad = 0;
-	n = bpf_probe_read_user_str(r->path, sizeof(r->path), filename);
-	r->path_len = n > 0 ? n - 1 : 0;
+	fill(r, id, cpu, dfd, filename, how->flags, how->mode, ret);
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 	return 0;
 }
@@ -171,34 +171,13 @@ int BPF_PROG(floor_exit, struct pt_regs *regs, long ret)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct rec_open *r;
-	void *ring;
-	long n;
 
 	if (id >> 32 != target_tgid || regs->orig_ax != 257 /* __NR_openat, x86-64 */)
 		return 0;
-	ring = bpf_map_lookup_elem(&floor_rings, &cpu);
-	if (!ring)
+	r = reserve_percpu(cpu);
+	if (!r)
 		return 0;
-	r = bpf_ringbuf_reserve(ring, sizeof(*r), 0);
-	if (!r) {
-		floor_drops++;
-		return 0;
-	}
-	r->hdr.ts = bpf_ktime_get_boot_ns();
-	r->hdr.pid = id >> 32;
-	r->hdr.tid = (__u32)id;
-	r->hdr.kind = REC_OPEN;
-	r->hdr.cpu = cpu;
-	r->hdr.size = sizeof(*r);
-	bpf_get_current_comm(r->hdr.comm, sizeof(r->hdr.comm));
-	r->dfd = regs->di;
-	r->flags = regs->dx;
-	r->mode = regs->r10;
-	r->ret = ret;
-	r->syscall = REC_OPEN_OPENAT;
-	r->pad = 0;
-	n = bpf_probe_read_user_str(r->path, sizeof(r->path), (const void *)regs->si);
-	r->path_len = n > 0 ? n - 1 : 0;
+	fill(r, id, cpu, regs->di, (const char *)regs->si, regs->dx, regs->r10, ret);
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 	return 0;
 }
@@ -215,35 +194,14 @@ int floor_tpexit(struct trace_event_raw_sys_exit *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct rec_open *r;
-	void *ring;
-	long n;
 
 	if (id >> 32 != target_tgid)
 		return 0;
-	ring = bpf_map_lookup_elem(&floor_rings, &cpu);
-	if (!ring)
+	r = reserve_percpu(cpu);
+	if (!r)
 		return 0;
-	r = bpf_ringbuf_reserve(ring, sizeof(*r), 0);
-	if (!r) {
-		floor_drops++;
-		return 0;
-	}
-	r->hdr.ts = bpf_ktime_get_boot_ns();
-	r->hdr.pid = id >> 32;
-	r->hdr.tid = (__u32)id;
-	r->hdr.kind = REC_OPEN;
-	r->hdr.cpu = cpu;
-	r->hdr.size = sizeof(*r);
-	bpf_get_current_comm(r->hdr.comm, sizeof(r->hdr.comm));
-	r->dfd = BPF_CORE_READ(regs, di);
-	r->flags = BPF_CORE_READ(regs, dx);
-	r->mode = BPF_CORE_READ(regs, r10);
-	r->ret = ctx->ret;
-	r->syscall = REC_OPEN_OPENAT;
-	r->pad = 0;
-	n = bpf_probe_read_user_str(r->path, sizeof(r->path),
-				    (const void *)BPF_CORE_READ(regs, si));
-	r->path_len = n > 0 ? n - 1 : 0;
+	fill(r, id, cpu, BPF_CORE_READ(regs, di), (const char *)BPF_CORE_READ(regs, si),
+	     BPF_CORE_READ(regs, dx), BPF_CORE_READ(regs, r10), ctx->ret);
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 	return 0;
 }
