@@ -103,7 +103,7 @@ struct recorder {
 	int poll_ms;
 	uint64_t bad_records;
 	uint64_t ring_records, ring_bytes; /* as read from the ring, for -v */
-	double cpu_at_open;		   /* CPU seconds when the gate opened (-1: never) */
+	double cpu_at_open;		   /* CPU seconds once recording began (-1: never) */
 	uint64_t last_bytes;
 
 	int ncpus;
@@ -1015,8 +1015,8 @@ static int recorder__finish(struct recorder *r, uint64_t t0, int ret, struct rec
 	res->limit_hit = r->limit_hit;
 	res->seconds = (now - t0) / 1e9;
 	res->cpu_seconds = cpu_seconds();
-	/* without the loading of the programs, the snapshot and the symbols
-	 * read before: what the events cost the recorder */
+	/* without the loading of the programs and the snapshot of /proc at
+	 * the start: what the events cost the recorder (and its teardown) */
 	res->cpu_recording = r->cpu_at_open >= 0 ? res->cpu_seconds - r->cpu_at_open : 0;
 	res->ring_records = r->ring_records;
 	res->ring_bytes = r->ring_bytes;
@@ -1104,7 +1104,7 @@ int record__report(const struct record_opts *o, const struct record_result *res,
 	if (o->verbose) {
 		fprintf(stderr,
 			PFX "recorder CPU %.3f s user+sys (%.0f%% of one core); %.3f s after "
-			    "the probes were attached\n",
+			    "the start (programs loaded, /proc read)\n",
 			res->cpu_seconds, 100 * res->cpu_seconds / res->seconds,
 			res->cpu_recording);
 		/* what each event costs the ring, hence the probes (docs/RECORDING.md) */
@@ -1524,7 +1524,6 @@ int record__run(const struct record_opts *o, struct record_result *res)
 	}
 	/* every probe is attached and record.start_ts taken: from here on the
 	 * tape is complete, and nothing before it gets in */
-	r.cpu_at_open = cpu_seconds();
 	e = record_session__open_gate(&r.s);
 	if (e) {
 		fail(res, "starting the probes: %s", strerror(-e));
@@ -1562,6 +1561,8 @@ int record__run(const struct record_opts *o, struct record_result *res)
 			fail(res, "%s", *err ? err : strerror(errno));
 			goto cleanup;
 		}
+		/* the programs loaded, the snapshot of /proc taken (tape_start()) */
+		r.cpu_at_open = cpu_seconds();
 	}
 
 	t0 = mono_ns();
