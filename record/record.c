@@ -103,7 +103,7 @@ struct recorder {
 	int poll_ms;
 	uint64_t bad_records;
 	uint64_t ring_records, ring_bytes; /* as read from the ring, for -v */
-	double cpu_at_open;		   /* CPU seconds once recording began (-1: never) */
+	double cpu_at_start;		   /* CPU seconds once recording began (-1: never) */
 	uint64_t last_bytes;
 
 	int ncpus;
@@ -1017,7 +1017,7 @@ static int recorder__finish(struct recorder *r, uint64_t t0, int ret, struct rec
 	res->cpu_seconds = cpu_seconds();
 	/* without the loading of the programs and the snapshot of /proc at
 	 * the start: what the events cost the recorder (and its teardown) */
-	res->cpu_recording = r->cpu_at_open >= 0 ? res->cpu_seconds - r->cpu_at_open : 0;
+	res->cpu_recording = r->cpu_at_start >= 0 ? res->cpu_seconds - r->cpu_at_start : 0;
 	res->ring_records = r->ring_records;
 	res->ring_bytes = r->ring_bytes;
 	res->child_done = r->child_done;
@@ -1103,10 +1103,10 @@ int record__report(const struct record_opts *o, const struct record_result *res,
 	}
 	if (o->verbose) {
 		fprintf(stderr,
-			PFX "recorder CPU %.3f s user+sys (%.0f%% of one core); %.3f s after "
-			    "the start (programs loaded, /proc read)\n",
-			res->cpu_seconds, 100 * res->cpu_seconds / res->seconds,
-			res->cpu_recording);
+			PFX "recorder CPU %.3f s user+sys; %.3f s after the start (programs "
+			    "loaded, /proc read): %.0f%% of one core while recording\n",
+			res->cpu_seconds, res->cpu_recording,
+			res->seconds > 0 ? 100 * res->cpu_recording / res->seconds : 0);
 		/* what each event costs the ring, hence the probes (docs/RECORDING.md) */
 		fprintf(stderr, PFX "ring: %llu records, %.1f bytes per record\n",
 			(unsigned long long)res->ring_records,
@@ -1208,7 +1208,7 @@ static void claim_sockets(struct recorder *r)
 int record__run(const struct record_opts *o, struct record_result *res)
 {
 	struct recorder r = {
-		.o = o, .go_fd = -1, .err_fd = -1, .epfd = -1, .cur_ring = -1, .cpu_at_open = -1};
+		.o = o, .go_fd = -1, .err_fd = -1, .epfd = -1, .cur_ring = -1, .cpu_at_start = -1};
 	struct sigaction sa = {};
 	char err[1024], why[320], exe[PATH_MAX];
 	uint64_t t0, deadline = 0, now;
@@ -1562,7 +1562,7 @@ int record__run(const struct record_opts *o, struct record_result *res)
 			goto cleanup;
 		}
 		/* the programs loaded, the snapshot of /proc taken (tape_start()) */
-		r.cpu_at_open = cpu_seconds();
+		r.cpu_at_start = cpu_seconds();
 	}
 
 	t0 = mono_ns();
