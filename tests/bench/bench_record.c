@@ -123,7 +123,7 @@ struct run {
 	double ns_iter;	  /* from the storm(s), averaged */
 	double cpu_iter;  /* CPU ns per iteration of the storm(s), averaged */
 	double cpu_s;	  /* user+sys of the tracer process */
-	double cpu_rec_s; /* of it, once its probes were attached (the events' cost) */
+	double cpu_rec_s; /* of it, once it began recording (the events' cost) */
 	double wall_s;	  /* of the tracer process */
 	uint64_t events;  /* bpftape's summary */
 	uint64_t drops;	  /* bpftape's summary */
