@@ -20,8 +20,13 @@
  * perf: the one 16 MiB ring bpftape had, a ring per CPU as bpftape has
  * now, a 1 MiB shared ring, perf's 512 KiB per CPU as rings and as perf
  * buffers (bpf_perf_event_output); `--floor fexit` (by hand) takes the
- * record at fexit/do_sys_openat2 where the kernel allows it.
- * BENCH_PROG_STATS=1 prints each floor program's own ns per run.
+ * record at fexit/do_sys_openat2 where the kernel allows it.  The generic
+ * tracepoint has a floor of its own (`tp`): the tracepoint's raw record
+ * in a record of bpftape's generic layout, no string read.
+ * BENCH_PROG_STATS=1 prints each floor program's own ns per run; with it,
+ * `--floor exit` and `exit+pids`, `exit+gate`, `exit+query`, `exit+copy`
+ * and `exit+all` (by hand) take bpftape's file program apart, piece by
+ * piece (floor.bpf.c, FX_*).
  *
  * `-e open -g` runs twice, without and with a stack copy of
  * BENCH_STACK_COPY bytes (default 512), for the cost of the copy: ring
@@ -53,6 +58,7 @@
 #include <linux/perf_event.h>
 
 #include "bench_floor.skel.h"
+#include "../../bpf/events.h"
 
 #define STORM_FILE "/tmp/bpftape-bench-storm.file"
 
@@ -228,6 +234,7 @@ struct floor_variant {
 	const char *name;
 	unsigned variant; /* FLOOR_* of floor.bpf.c */
 	uint32_t bytes;	  /* the shared ring, or each CPU's ring or perf buffer */
+	unsigned extras;  /* FX_* of floor.bpf.c (variant 4) */
 };
 static const struct floor_variant floor_variants[] = {
 	{"shared16M", 0, 16u << 20}, /* bpftape's one ring until issue 11 */
@@ -235,6 +242,7 @@ static const struct floor_variant floor_variants[] = {
 	{"shared1M", 0, 1u << 20},
 	{"percpu512K", 1, 512u << 10}, /* perf's default: 512 KiB per CPU */
 	{"perf512K", 2, 512u << 10},
+	{"tp", 6, 0},	  /* the generic tracepoint's: its raw record, bpftape's rings */
 	{"fexit", 3, 0},  /* bpftape's rings, from fexit/do_sys_openat2 */
 	{"exit", 4, 0},	  /* bpftape's rings, from tp_btf/sys_exit as bpftape */
 	{"tpexit", 5, 0}, /* bpftape's rings, from tp/syscalls/sys_exit_openat */
@@ -246,6 +254,14 @@ static const struct floor_variant floor_variants[] = {
 	{"percpu8M", 1, 8u << 20},
 	{"exit1M", 4, 1u << 20},
 	{"exit512K", 4, 512u << 10},
+	/* `exit` plus the pieces of bpftape's program (FX_* of floor.bpf.c),
+	 * one at a time and all: with BENCH_PROG_STATS=1 */
+	{"exit+pids", 4, 0, 1},
+	{"exit+gate", 4, 0, 2},
+	{"exit+query", 4, 0, 4},
+	{"exit+copy", 4, 0, 8},
+	{"exit+all", 4, 0, 15},
+	{"exit+class", 4, 0, 16},
 };
 
 /*
@@ -294,7 +310,9 @@ static int floor_run(char *self, const char *which, const char *its, const char 
 		goto out;
 	skel->rodata->target_tgid = pid;
 	skel->rodata->variant = v->variant;
+	skel->rodata->extras = v->extras;
 	bpf_program__set_autoload(skel->progs.floor_openat, v->variant < 3);
+	bpf_program__set_autoload(skel->progs.floor_tp, v->variant == 6);
 	bpf_program__set_autoload(skel->progs.floor_fexit, v->variant == 3);
 	bpf_program__set_autoload(skel->progs.floor_exit, v->variant == 4);
 	bpf_program__set_autoload(skel->progs.floor_tpexit, v->variant == 5);
@@ -306,7 +324,17 @@ static int floor_run(char *self, const char *which, const char *its, const char 
 	    bpf_map__set_max_entries(skel->maps.floor_rings, ncpus) ||
 	    bpf_map__set_inner_map_fd(skel->maps.floor_rings, inner))
 		goto out;
-	if (bench_floor_bpf__load(skel) || bench_floor_bpf__attach(skel))
+	if (bench_floor_bpf__load(skel))
+		goto out;
+	{ /* what bpftape's filters hold for the command it runs */
+		__u32 tgid = pid, zero = 0, open = 1;
+		__u8 on = TRACK_ON;
+
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.floor_tracked), &tgid, &on, 0) ||
+		    bpf_map_update_elem(bpf_map__fd(skel->maps.floor_gate), &zero, &open, 0))
+			goto out;
+	}
+	if (bench_floor_bpf__attach(skel))
 		goto out;
 	/* the program's own time, which load on the machine disturbs less
 	 * than the storm's CPU time (it adds ~30 ns per run: opt-in) */
@@ -367,7 +395,9 @@ static int floor_run(char *self, const char *which, const char *its, const char 
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 
-		struct bpf_program *prog = v->variant == 4   ? skel->progs.floor_exit
+		struct bpf_program *prog = v->variant == 6   ? skel->progs.floor_tp
+					   : v->variant == 5 ? skel->progs.floor_tpexit
+					   : v->variant == 4 ? skel->progs.floor_exit
 					   : v->variant == 3 ? skel->progs.floor_fexit
 							     : skel->progs.floor_openat;
 
@@ -450,6 +480,7 @@ enum {
 	FLOOR_1M,
 	FLOOR_PCPU,
 	FLOOR_PERF,
+	FLOOR_TP,
 	OPEN,
 	OPEN_SMALL,
 	FILEEV,
@@ -467,6 +498,7 @@ static const char *const names[NMODES] = {
 	"floor, 1M shared ring",
 	"floor, a 512K ring per CPU",
 	"floor, 512K perf buffer per CPU",
+	"floor of the tracepoint (raw record, no path)",
 	"bpftape record -e open",
 	"bpftape record -e open --buffer 512K (perf's)",
 	"bpftape record -e file (2 events/iter)",
@@ -476,7 +508,7 @@ static const char *const names[NMODES] = {
 	"perf record -g -e syscalls:sys_enter_openat",
 };
 /* events per iteration of each mode */
-static const int per_iter[NMODES] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1};
+static const int per_iter[NMODES] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1};
 
 /* One table: ns/iter, extra ns per event, ratios to perf and to the floor. */
 static void print_table(const double med[NMODES], const double lo[NMODES], const double hi[NMODES])
@@ -556,9 +588,8 @@ int main(int argc, char **argv)
 		/* interleaved so that drift hits every mode alike */
 		for (int m = 0; m < NMODES; m++) {
 			char *storm_argv[] = {self, "--storm", its, STORM_FILE, NULL};
-			const char *fl = m >= FLOOR && m <= FLOOR_PERF
-						 ? floor_variants[m - FLOOR].name
-						 : NULL;
+			const char *fl =
+				m >= FLOOR && m <= FLOOR_TP ? floor_variants[m - FLOOR].name : NULL;
 			char *floor_argv[] = {self, "--floor", (char *)fl, its, STORM_FILE, NULL};
 			char *pq = m == PERF_G ? "-qg" : "-q";
 			char *perf_argv[] = {
@@ -605,7 +636,7 @@ int main(int argc, char **argv)
 					    NULL};
 			char *const *av = m == UNTRACED			    ? storm_argv
 					  : m == PERF || m == PERF_G	    ? perf_argv
-					  : m <= FLOOR_PERF		    ? floor_argv
+					  : m <= FLOOR_TP		    ? floor_argv
 					  : m == OPEN_G || m == OPEN_G_COPY ? stk_argv
 									    : rec_argv;
 			struct run res = {};
@@ -658,6 +689,11 @@ int main(int argc, char **argv)
 	       (unsigned long long)last[FILEEV].events,
 	       last[GENERIC].events ? (double)last[GENERIC].bytes / last[GENERIC].events : 0,
 	       (unsigned long long)last[GENERIC].events);
+	/* the generic tracepoint against the least a program on it costs */
+	printf("  generic tracepoint: %.2fx perf, %.2fx its floor (%+.1f ns/event over it)\n",
+	       cpu_x[PERF] > 0 ? cpu_x[GENERIC] / cpu_x[PERF] : 0,
+	       cpu_x[FLOOR_TP] > 0 ? cpu_x[GENERIC] / cpu_x[FLOOR_TP] : 0,
+	       cpu_x[GENERIC] - cpu_x[FLOOR_TP]);
 	printf("  drops over all bpftape runs: %llu (target 0)\n", (unsigned long long)drops);
 	/* the recorder's CPU once it started recording: its loading (about
 	 * 0.35 s of CPU with -g, mostly the programs' verification) and its

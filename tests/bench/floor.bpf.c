@@ -20,7 +20,19 @@
 #include <bpf/bpf_tracing.h>
 #include "../../bpf/events.h"
 
-enum { FLOOR_SHARED, FLOOR_PERCPU, FLOOR_PERF, FLOOR_FEXIT, FLOOR_EXIT, FLOOR_TPEXIT };
+enum { FLOOR_SHARED, FLOOR_PERCPU, FLOOR_PERF, FLOOR_FEXIT, FLOOR_EXIT, FLOOR_TPEXIT, FLOOR_TP };
+
+/*
+ * What bpftape's file program does beyond the floor at its attach point
+ * (`--floor exit`), one piece at a time, for the program's own time
+ * (BENCH_PROG_STATS=1): the pid filter as a hash of followed processes,
+ * the start gate, the wakeup decision from the ring's waiting bytes, and
+ * the record built in scratch memory and copied out at its used size.
+ */
+enum { FX_PIDS = 1, FX_GATE = 2, FX_QUERY = 4, FX_COPY = 8, FX_CLASS = 16 };
+/* FX_CLASS, the alternative to FX_COPY: a short record reserved at this
+ * size, the path read straight into the ring (docs/RECORDING.md) */
+#define CLASS_BYTES 128
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -46,6 +58,22 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } floor_perf SEC(".maps");
 
+/* FX_PIDS: the storm's tgid, as bpftape's `tracked` holds it */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} floor_tracked SEC(".maps");
+
+/* FX_GATE: entry 0 non-zero, as bpftape's `gate` once it is open */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} floor_gate SEC(".maps");
+
 /* bpf_perf_event_output copies from memory the program owns */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -56,7 +84,8 @@ struct {
 
 const volatile __u32 target_tgid;
 const volatile __u32 variant;
-__u64 floor_drops; /* the storm is pinned to one CPU: no race to speak of */
+const volatile __u32 extras; /* FX_*, for FLOOR_EXIT */
+__u64 floor_drops;	     /* the storm is pinned to one CPU: no race to speak of */
 
 /* The record of an openat by @id on @cpu, its path read from user memory. */
 static __always_inline void fill(struct rec_open *r, __u64 id, __u32 cpu, int dfd, const char *path,
@@ -168,17 +197,109 @@ int BPF_PROG(floor_fexit, int dfd, const char *filename, struct open_how *how, l
 SEC("tp_btf/sys_exit")
 int BPF_PROG(floor_exit, struct pt_regs *regs, long ret)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 cpu = bpf_get_smp_processor_id();
+	__u64 id = bpf_get_current_pid_tgid(), flag = BPF_RB_NO_WAKEUP;
+	__u32 cpu = bpf_get_smp_processor_id(), tgid = id >> 32, zero = 0;
 	struct rec_open *r;
+	void *ring;
+	__u32 size;
 
-	if (id >> 32 != target_tgid || regs->orig_ax != 257 /* __NR_openat, x86-64 */)
+	if (regs->orig_ax != 257 /* __NR_openat, x86-64 */)
 		return 0;
-	r = reserve_percpu(cpu);
-	if (!r)
+	if (extras & FX_GATE) {
+		__u32 *g = bpf_map_lookup_elem(&floor_gate, &zero);
+
+		if (!g || !*g)
+			return 0;
+	}
+	if (extras & FX_PIDS) {
+		__u8 *t = bpf_map_lookup_elem(&floor_tracked, &tgid);
+
+		if (!t || !*t)
+			return 0;
+	} else if (tgid != target_tgid) {
 		return 0;
-	fill(r, id, cpu, regs->di, (const char *)regs->si, regs->dx, regs->r10, ret);
-	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	}
+	if (extras & FX_CLASS) {
+		/* a 128-byte record whose path is read straight into the ring,
+		 * the whole record for a path that may not have fit */
+		void *rg = bpf_map_lookup_elem(&floor_rings, &cpu);
+		__u32 room = CLASS_BYTES - offsetof(struct rec_open, path);
+		long n;
+
+		if (!rg)
+			return 0;
+		r = bpf_ringbuf_reserve(rg, CLASS_BYTES, 0);
+		if (!r) {
+			floor_drops++;
+			return 0;
+		}
+		r->hdr.ts = bpf_ktime_get_boot_ns();
+		r->hdr.pid = id >> 32;
+		r->hdr.tid = (__u32)id;
+		r->hdr.kind = REC_OPEN;
+		r->hdr.cpu = cpu;
+		r->hdr.size = CLASS_BYTES;
+		bpf_get_current_comm(r->hdr.comm, sizeof(r->hdr.comm));
+		r->dfd = regs->di;
+		r->flags = regs->dx;
+		r->mode = regs->r10;
+		r->ret = ret;
+		r->syscall = REC_OPEN_OPENAT;
+		r->pad = 0;
+		n = bpf_probe_read_user_str(r->path, room, (const char *)regs->si);
+		r->path_len = n > 0 ? n - 1 : 0;
+		if (n < (long)room) {
+			bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+			return 0;
+		}
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		r = reserve_percpu(cpu);
+		if (!r)
+			return 0;
+		fill(r, id, cpu, regs->di, (const char *)regs->si, regs->dx, regs->r10, ret);
+		bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	if (!(extras & (FX_COPY | FX_QUERY))) {
+		r = reserve_percpu(cpu);
+		if (!r)
+			return 0;
+		fill(r, id, cpu, regs->di, (const char *)regs->si, regs->dx, regs->r10, ret);
+		bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	ring = bpf_map_lookup_elem(&floor_rings, &cpu);
+	if (!ring)
+		return 0;
+	if (!(extras & FX_COPY)) {
+		r = bpf_ringbuf_reserve(ring, sizeof(*r), 0);
+		if (!r) {
+			floor_drops++;
+			return 0;
+		}
+		fill(r, id, cpu, regs->di, (const char *)regs->si, regs->dx, regs->r10, ret);
+		size = sizeof(*r);
+	} else {
+		r = bpf_map_lookup_elem(&floor_scratch, &zero);
+		if (!r)
+			return 0;
+		fill(r, id, cpu, regs->di, (const char *)regs->si, regs->dx, regs->r10, ret);
+		size = offsetof(struct rec_open, path) + (r->path_len & (sizeof(r->path) - 1));
+	}
+	/* bpftape's wakeup_flag(), at its default threshold (1 MiB) */
+	if (extras & FX_QUERY) {
+		__u64 waiting = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
+		__u32 rsize = (size + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
+
+		if (!(extras & FX_COPY))
+			waiting -= rsize;
+		if (waiting < (1u << 20) && waiting + rsize >= (1u << 20))
+			flag = BPF_RB_FORCE_WAKEUP;
+	}
+	if (!(extras & FX_COPY))
+		bpf_ringbuf_submit(r, flag);
+	else if (bpf_ringbuf_output(ring, r, size, flag))
+		floor_drops++;
 	return 0;
 }
 
@@ -202,6 +323,51 @@ int floor_tpexit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	fill(r, id, cpu, BPF_CORE_READ(regs, di), (const char *)BPF_CORE_READ(regs, si),
 	     BPF_CORE_READ(regs, dx), BPF_CORE_READ(regs, r10), ctx->ret);
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/*
+ * The floor of the generic tracepoint (`bpftape -e
+ * tracepoint:syscalls:sys_enter_openat`): its raw record (64 bytes, the
+ * common fields, the syscall number and six arguments: what perf records)
+ * in a record of bpftape's generic layout, no string read.  A ring per CPU.
+ */
+struct floor_tp_rec {
+	struct rec_hdr hdr; /* struct rec_generic's fields */
+	__u32 probe_id;
+	__u32 data_len;
+	__u8 raw[sizeof(struct trace_event_raw_sys_enter)];
+};
+
+SEC("tp/syscalls/sys_enter_openat")
+int floor_tp(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 cpu = bpf_get_smp_processor_id();
+	void *ring = bpf_map_lookup_elem(&floor_rings, &cpu);
+	struct floor_tp_rec *r;
+
+	if (id >> 32 != target_tgid || !ring)
+		return 0;
+	r = bpf_ringbuf_reserve(ring, sizeof(*r), 0);
+	if (!r) {
+		floor_drops++;
+		return 0;
+	}
+	r->hdr.ts = bpf_ktime_get_boot_ns();
+	r->hdr.pid = id >> 32;
+	r->hdr.tid = (__u32)id;
+	r->hdr.kind = REC_GENERIC;
+	r->hdr.cpu = cpu;
+	r->hdr.size = sizeof(*r);
+	bpf_get_current_comm(r->hdr.comm, sizeof(r->hdr.comm));
+	r->probe_id = 0;
+	r->data_len = sizeof(r->raw);
+	/* one copy, as bpftape makes it: the verifier keeps a tracepoint
+	 * program from loading the common fields itself */
+	if (bpf_probe_read_kernel(r->raw, sizeof(r->raw), ctx))
+		r->data_len = 0;
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 	return 0;
 }
