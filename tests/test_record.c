@@ -40,6 +40,7 @@
 #include <cmocka.h>
 
 #include <bpftape/tape.h>
+#include "../bpf/events.h"
 
 static char bpftape[PATH_MAX];
 static char helpers[PATH_MAX];
@@ -541,6 +542,82 @@ static void test_ring_bytes(void **state)
 			fail_msg("not one ring per online CPU: %s", msg);
 	}
 	free(msg);
+}
+
+/*
+ * Paths of every length around 64 bytes (where a short ring record of 128
+ * would end: docs/RECORDING.md, "Taken apart") and at REC_PATH_MAX (256)
+ * come out whole, a longer one cut to REC_PATH_MAX - 1 bytes: an open, a
+ * mkdir and an unlink (rmdir) of a relative name of each length, most of
+ * which fail (the event is recorded all the same).
+ */
+static void test_path_lengths(void **state)
+{
+	static const int lens[] = {8,  62, 63,	64,  65,  66,  70,  71,	 72,
+				   73, 74, 127, 128, 200, 254, 255, 256, 300};
+	enum { NLENS = sizeof(lens) / sizeof(*lens) };
+	char dir[PATH_MAX], tape[PATH_MAX], script[16384], names[NLENS][320];
+	int seen[3][NLENS] = {{0}};
+	size_t at = 0;
+	struct evs e;
+
+	(void)state;
+	mkscratch(dir, "pathlen");
+	pathf(tape, "%s/pathlen.tape", tmpdir);
+	at += snprintf(script + at, sizeof(script) - at, "cd '%s' || exit 1; ", dir);
+	for (int i = 0; i < NLENS; i++) {
+		/* "p<len>_" then letters: each name says its length */
+		int n = snprintf(names[i], sizeof(names[i]), "p%d_", lens[i]);
+
+		for (; n < lens[i]; n++)
+			names[i][n] = 'a' + n % 26;
+		names[i][lens[i]] = 0;
+		at += snprintf(script + at, sizeof(script) - at,
+			       "true 2>/dev/null <%s; mkdir %s 2>/dev/null; rmdir %s 2>/dev/null; ",
+			       names[i], names[i], names[i]);
+	}
+	assert_true(at < sizeof(script) - 8);
+	{
+		char *argv[] = {bpftape, "record", "-e", "open,unlink,mkdir",
+				"-o",	 tape,	   "--", "/bin/sh",
+				"-c",	 script,   NULL};
+
+		assert_int_equal(run(argv, NULL, NULL), 0);
+	}
+	load(tape, &e);
+	assert_int_equal(e.cursor_err, 0);
+	for (size_t k = 0; k < e.n; k++) {
+		const struct ev *v = &e.v[k];
+		int t = is(v, "open") ? 0 : is(v, "mkdir") ? 1 : is(v, "unlink") ? 2 : -1;
+		const char *path;
+		int len, i;
+
+		if (t < 0)
+			continue;
+		path = fstr(v, "path");
+		if (sscanf(path, "p%d_", &len) != 1)
+			continue;
+		for (i = 0; i < NLENS && lens[i] != len; i++)
+			;
+		assert_true(i < NLENS);
+		if (strlen(path) != (size_t)(len < REC_PATH_MAX ? len : REC_PATH_MAX - 1) ||
+		    strncmp(path, names[i], REC_PATH_MAX - 1))
+			fail_msg("%s: the %d-byte path came out as %zu bytes: %s",
+				 t == 0	  ? "open"
+				 : t == 1 ? "mkdir"
+					  : "unlink",
+				 len, strlen(path), path);
+		seen[t][i]++;
+	}
+	for (int t = 0; t < 3; t++)
+		for (int i = 0; i < NLENS; i++)
+			if (seen[t][i] < 1)
+				fail_msg("no %s of the %d-byte path",
+					 t == 0	  ? "open"
+					 : t == 1 ? "mkdir"
+						  : "unlink",
+					 lens[i]);
+	evs_free(&e);
 }
 
 /*
@@ -2811,6 +2888,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_file_names),
 		cmocka_unit_test(test_ring_bytes),
+		cmocka_unit_test(test_path_lengths),
 		cmocka_unit_test_prestate(test_exec, "proc,signal,sched"),
 		cmocka_unit_test_prestate(test_exec, "proc,file,signal,sched"),
 		cmocka_unit_test(test_export_perfetto),
