@@ -1468,6 +1468,22 @@ int record__run(const struct record_opts *o, struct record_result *res)
 	if (o->pid > 0 && (o->want[FAMILY_NET] & WANT_TCP_STATE) &&
 	    !(r.s.filter_flags & FILTER_CGROUP))
 		claim_sockets(&r);
+	/* with every program loaded (so that their frames are named and cut
+	 * off) and before the recording starts: a stall of the consumer at
+	 * the first kernel frame cost a storm's events (stacks__load_kernel()) */
+	if (r.stacks && r.s.stack_kernel_kinds) {
+		int kerr = stacks__load_kernel(r.stacks);
+
+		if (kerr == -ENODATA)
+			fprintf(stderr,
+				PFX "warning: kernel frames will be [unknown]: /proc/kallsyms "
+				    "gives no addresses (kernel.kptr_restrict)\n");
+		else if (kerr)
+			fprintf(stderr,
+				PFX
+				"warning: kernel frames will be [unknown]: /proc/kallsyms: %s\n",
+				strerror(-kerr));
+	}
 	/* one consumer for every CPU's ring: the writer puts each chunk's
 	 * events in time order, readers merge chunks that overlap in time */
 	r.epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -578,16 +578,23 @@ static void resolve_user(struct stacks *st, uint32_t pid, uint64_t addr, bool re
 	}
 }
 
+int stacks__load_kernel(struct stacks *st)
+{
+	if (!st->ks && !st->ks_err) {
+		st->ks = ksyms__load(NULL, NULL);
+		if (!st->ks)
+			st->ks_err = errno ? errno : EIO;
+	}
+	return -st->ks_err;
+}
+
 /* Resolve @s into st->frames; the number of frames. */
 static size_t resolve(struct stacks *st, const struct held *s, uint64_t ts)
 {
 	size_t n = 0, skip = 0;
 
-	if (s->nkernel && !st->ks && !st->ks_err) {
-		st->ks = ksyms__load(NULL, NULL);
-		if (!st->ks)
-			st->ks_err = errno ? errno : EIO;
-	}
+	if (s->nkernel)
+		stacks__load_kernel(st);
 	for (size_t i = 0; i < s->nkernel; i++) {
 		struct tape_frame *f = &st->frames[n++];
 		struct ksym_hit hit;

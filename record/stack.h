@@ -33,6 +33,15 @@ int stacks__hold(struct stacks *st, const struct rec_stack *rec, size_t size);
  */
 int64_t stacks__take(struct stacks *st, struct tape_writer *w, const struct rec_hdr *h);
 
+/*
+ * Read the kernel's symbols (/proc/kallsyms) now rather than at the first
+ * kernel frame: the read takes tens of milliseconds, which a storm's
+ * events would spend filling the rings while the consumer waits for it.
+ * 0, or a negative errno (-ENODATA: no addresses, kernel.kptr_restrict)
+ * and kernel frames stay unnamed.  Read once: later calls say the same.
+ */
+int stacks__load_kernel(struct stacks *st);
+
 /* Resolve user frames through the mapping tracker @m (not owned; it
  * outlives @st): frames carry its binary ids.  Without it, through
  * /proc/PID/maps alone, and the writer numbers the binaries. */

@@ -2730,6 +2730,56 @@ static void test_no_btf(void **state)
 	expect_refusal(hide_btf, args, 1, tape, says);
 }
 
+/* /proc/kallsyms empty, as it reads without addresses under kptr_restrict. */
+static int hide_kallsyms(void)
+{
+	if (private_mounts())
+		return -1;
+	if (mount("/dev/null", "/proc/kallsyms", NULL, MS_BIND, NULL))
+		return setup_fail("/dev/null over /proc/kallsyms");
+	return 0;
+}
+
+/*
+ * -g without the kernel's symbols: said once, before the recording starts
+ * (they are read then, not at the first kernel frame: the consumer's stall
+ * there cost a storm's events), and the events are recorded all the same.
+ */
+static void test_no_kallsyms(void **state)
+{
+	char tape[PATH_MAX], err[PATH_MAX], *msg, *warn, *summary;
+	char *argv[] = {bpftape, "record", "-g", "-e", "exec", "-o", tape, "--", "/bin/true", NULL};
+	struct evs e;
+	size_t nexec = 0;
+	int rc;
+
+	(void)state;
+	pathf(tape, "%s/nokallsyms.tape", tmpdir);
+	pathf(err, "%s/nokallsyms.err", tmpdir);
+	rc = finish(start_setup(argv, NULL, err, hide_kallsyms));
+	msg = slurp(err);
+	if (rc == SETUP_FAILED && !strncmp(msg, "setup: ", 7)) {
+		print_message("skipped: cannot prepare the child here: %s", msg + 7);
+		free(msg);
+		skip();
+	}
+	if (rc != 0)
+		fail_msg("record -g without kallsyms exited %d:\n%s", rc, msg);
+	warn = strstr(msg, "bpftape record: warning: kernel frames will be [unknown]: "
+			   "/proc/kallsyms gives no addresses");
+	summary = strstr(msg, " events, ");
+	if (!warn || !summary || warn > summary)
+		fail_msg("no warning before the summary:\n%s", msg);
+	free(msg);
+	load(tape, &e);
+	assert_int_equal(e.cursor_err, 0);
+	for (size_t i = 0; i < e.n; i++)
+		if (is(&e.v[i], "exec") && !strcmp(fstr(&e.v[i], "filename"), "/bin/true"))
+			nexec++;
+	assert_int_equal(nexec, 1);
+	evs_free(&e);
+}
+
 /*
  * No tracefs: whatever needs it says so and gives the mount command; what
  * does not (the default events) records a valid tape.
@@ -2923,6 +2973,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_not_root),
 		cmocka_unit_test(test_no_caps),
 		cmocka_unit_test(test_no_btf),
+		cmocka_unit_test(test_no_kallsyms),
 		cmocka_unit_test(test_no_tracefs),
 	};
 	char self[PATH_MAX], why[256], cmd[PATH_MAX + 16], stage[PATH_MAX];
