@@ -2638,6 +2638,24 @@ static int without_bpf_caps(void)
  * exactly one line on stderr that names each of @needles, and leaves no
  * @tape (may be NULL).  Skips, saying why, when @setup cannot be done here.
  */
+/*
+ * Run @argv in a child prepared by @setup, its stderr to @err: its exit
+ * status, and *@msg what it said (to free).  The test is skipped, saying
+ * why, when the child cannot be prepared here.
+ */
+static int run_setup(char *const argv[], const char *err, int (*setup)(void), char **msg)
+{
+	int rc = finish(start_setup(argv, NULL, err, setup));
+
+	*msg = slurp(err);
+	if (rc == SETUP_FAILED && !strncmp(*msg, "setup: ", 7)) {
+		print_message("skipped: cannot prepare the child here: %s", *msg + 7);
+		free(*msg);
+		skip();
+	}
+	return rc;
+}
+
 static void expect_refusal(int (*setup)(void), const char *const *args, int want_rc,
 			   const char *tape, const char *const *needles)
 {
@@ -2650,13 +2668,7 @@ static void expect_refusal(int (*setup)(void), const char *const *args, int want
 	for (; *args; args++)
 		argv[n++] = (char *)*args;
 	argv[n] = NULL;
-	rc = finish(start_setup(argv, NULL, err, setup));
-	msg = slurp(err);
-	if (rc == SETUP_FAILED && !strncmp(msg, "setup: ", 7)) {
-		print_message("skipped: cannot prepare the child here: %s", msg + 7);
-		free(msg);
-		skip();
-	}
+	rc = run_setup(argv, err, setup, &msg);
 	if (rc != want_rc)
 		fail_msg("'%s %s' exited %d, not %d:\n%s", argv[1], argv[2], rc, want_rc, msg);
 	if (strncmp(msg, "bpftape ", 8) || !*msg || strchr(msg, '\n') != msg + strlen(msg) - 1)
@@ -2756,13 +2768,7 @@ static void test_no_kallsyms(void **state)
 	(void)state;
 	pathf(tape, "%s/nokallsyms.tape", tmpdir);
 	pathf(err, "%s/nokallsyms.err", tmpdir);
-	rc = finish(start_setup(argv, NULL, err, hide_kallsyms));
-	msg = slurp(err);
-	if (rc == SETUP_FAILED && !strncmp(msg, "setup: ", 7)) {
-		print_message("skipped: cannot prepare the child here: %s", msg + 7);
-		free(msg);
-		skip();
-	}
+	rc = run_setup(argv, err, hide_kallsyms, &msg);
 	if (rc != 0)
 		fail_msg("record -g without kallsyms exited %d:\n%s", rc, msg);
 	warn = strstr(msg, "bpftape record: warning: kernel frames will be [unknown]: "

@@ -87,19 +87,25 @@ const volatile __u32 variant;
 const volatile __u32 extras; /* FX_*, for FLOOR_EXIT */
 __u64 floor_drops;	     /* the storm is pinned to one CPU: no race to speak of */
 
+/* The header of a record of @kind and @size by @id on @cpu. */
+static __always_inline void fill_hdr(struct rec_hdr *h, __u16 kind, __u32 size, __u64 id, __u32 cpu)
+{
+	h->ts = bpf_ktime_get_boot_ns();
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	h->kind = kind;
+	h->cpu = cpu;
+	h->size = size;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
 /* The record of an openat by @id on @cpu, its path read from user memory. */
 static __always_inline void fill(struct rec_open *r, __u64 id, __u32 cpu, int dfd, const char *path,
 				 __u32 flags, __u32 mode, long ret)
 {
 	long n;
 
-	r->hdr.ts = bpf_ktime_get_boot_ns();
-	r->hdr.pid = id >> 32;
-	r->hdr.tid = (__u32)id;
-	r->hdr.kind = REC_OPEN;
-	r->hdr.cpu = cpu;
-	r->hdr.size = sizeof(*r);
-	bpf_get_current_comm(r->hdr.comm, sizeof(r->hdr.comm));
+	fill_hdr(&r->hdr, REC_OPEN, sizeof(*r), id, cpu);
 	r->dfd = dfd;
 	r->flags = flags;
 	r->mode = mode;
@@ -233,13 +239,7 @@ int BPF_PROG(floor_exit, struct pt_regs *regs, long ret)
 			floor_drops++;
 			return 0;
 		}
-		r->hdr.ts = bpf_ktime_get_boot_ns();
-		r->hdr.pid = id >> 32;
-		r->hdr.tid = (__u32)id;
-		r->hdr.kind = REC_OPEN;
-		r->hdr.cpu = cpu;
-		r->hdr.size = CLASS_BYTES;
-		bpf_get_current_comm(r->hdr.comm, sizeof(r->hdr.comm));
+		fill_hdr(&r->hdr, REC_OPEN, CLASS_BYTES, id, cpu);
 		r->dfd = regs->di;
 		r->flags = regs->dx;
 		r->mode = regs->r10;
@@ -252,13 +252,8 @@ int BPF_PROG(floor_exit, struct pt_regs *regs, long ret)
 			bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 			return 0;
 		}
+		/* the whole record, below (FX_CLASS comes alone) */
 		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
-		r = reserve_percpu(cpu);
-		if (!r)
-			return 0;
-		fill(r, id, cpu, regs->di, (const char *)regs->si, regs->dx, regs->r10, ret);
-		bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
-		return 0;
 	}
 	if (!(extras & (FX_COPY | FX_QUERY))) {
 		r = reserve_percpu(cpu);
@@ -355,13 +350,7 @@ int floor_tp(struct trace_event_raw_sys_enter *ctx)
 		floor_drops++;
 		return 0;
 	}
-	r->hdr.ts = bpf_ktime_get_boot_ns();
-	r->hdr.pid = id >> 32;
-	r->hdr.tid = (__u32)id;
-	r->hdr.kind = REC_GENERIC;
-	r->hdr.cpu = cpu;
-	r->hdr.size = sizeof(*r);
-	bpf_get_current_comm(r->hdr.comm, sizeof(r->hdr.comm));
+	fill_hdr(&r->hdr, REC_GENERIC, sizeof(*r), id, cpu);
 	r->probe_id = 0;
 	r->data_len = sizeof(r->raw);
 	/* one copy, as bpftape makes it: the verifier keeps a tracepoint
