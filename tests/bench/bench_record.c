@@ -26,7 +26,8 @@
  * BENCH_PROG_STATS=1 prints each floor program's own ns per run; with it,
  * `--floor exit` and `exit+pids`, `exit+gate`, `exit+query`, `exit+copy`
  * and `exit+all` (by hand) take bpftape's file program apart, piece by
- * piece (floor.bpf.c, FX_*).
+ * piece (floor.bpf.c, FX_*), and `exit+class` tries a short reservation
+ * in place of the copy.
  *
  * `-e open -g` runs twice, without and with a stack copy of
  * BENCH_STACK_COPY bytes (default 512), for the cost of the copy: ring
