@@ -99,21 +99,29 @@ static __always_inline void fill_hdr(struct rec_hdr *h, __u16 kind, __u32 size, 
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
-/* The record of an openat by @id on @cpu, its path read from user memory. */
-static __always_inline void fill(struct rec_open *r, __u64 id, __u32 cpu, int dfd, const char *path,
-				 __u32 flags, __u32 mode, long ret)
+/* The record of an openat by @id on @cpu, of @size bytes (the path gets
+ * what the fixed fields leave), its path read from user memory. */
+static __always_inline void fill_sized(struct rec_open *r, __u32 size, __u64 id, __u32 cpu, int dfd,
+				       const char *path, __u32 flags, __u32 mode, long ret)
 {
 	long n;
 
-	fill_hdr(&r->hdr, REC_OPEN, sizeof(*r), id, cpu);
+	fill_hdr(&r->hdr, REC_OPEN, size, id, cpu);
 	r->dfd = dfd;
 	r->flags = flags;
 	r->mode = mode;
 	r->ret = ret;
 	r->syscall = REC_OPEN_OPENAT;
 	r->pad = 0;
-	n = bpf_probe_read_user_str(r->path, sizeof(r->path), path);
+	n = bpf_probe_read_user_str(r->path, size - offsetof(struct rec_open, path), path);
 	r->path_len = n > 0 ? n - 1 : 0;
+}
+
+/* The whole record (struct rec_open). */
+static __always_inline void fill(struct rec_open *r, __u64 id, __u32 cpu, int dfd, const char *path,
+				 __u32 flags, __u32 mode, long ret)
+{
+	fill_sized(r, sizeof(*r), id, cpu, dfd, path, flags, mode, ret);
 }
 
 /* At openat's entry: the arguments of the tracepoint's record. */
@@ -123,17 +131,20 @@ static __always_inline void fill_enter(struct rec_open *r, struct trace_event_ra
 	fill(r, id, cpu, ctx->args[0], (const char *)ctx->args[1], ctx->args[2], ctx->args[3], 0);
 }
 
-/* A record in @cpu's ring (FLOOR_PERCPU), or NULL: a drop. */
-static __always_inline struct rec_open *reserve_percpu(__u32 cpu)
+/* @size bytes in @ring (NULL: none), or NULL: a drop. */
+static __always_inline void *reserve_in(void *ring, __u32 size)
 {
-	struct rec_open *r = NULL;
-	void *ring = bpf_map_lookup_elem(&floor_rings, &cpu);
+	void *r = ring ? bpf_ringbuf_reserve(ring, size, 0) : NULL;
 
-	if (ring)
-		r = bpf_ringbuf_reserve(ring, sizeof(*r), 0);
 	if (!r)
 		floor_drops++;
 	return r;
+}
+
+/* A record in @cpu's ring (FLOOR_PERCPU), or NULL: a drop. */
+static __always_inline struct rec_open *reserve_percpu(__u32 cpu)
+{
+	return reserve_in(bpf_map_lookup_elem(&floor_rings, &cpu), sizeof(struct rec_open));
 }
 
 SEC("tp/syscalls/sys_enter_openat")
@@ -225,58 +236,32 @@ int BPF_PROG(floor_exit, struct pt_regs *regs, long ret)
 	} else if (tgid != target_tgid) {
 		return 0;
 	}
+	ring = bpf_map_lookup_elem(&floor_rings, &cpu);
 	if (extras & FX_CLASS) {
 		/* a 128-byte record whose path is read straight into the ring,
 		 * the whole record for a path that may not have fit */
-		void *rg = bpf_map_lookup_elem(&floor_rings, &cpu);
-		__u32 room = CLASS_BYTES - offsetof(struct rec_open, path);
-		long n;
-
-		if (!rg)
+		r = reserve_in(ring, CLASS_BYTES);
+		if (!r)
 			return 0;
-		r = bpf_ringbuf_reserve(rg, CLASS_BYTES, 0);
-		if (!r) {
-			floor_drops++;
-			return 0;
-		}
-		fill_hdr(&r->hdr, REC_OPEN, CLASS_BYTES, id, cpu);
-		r->dfd = regs->di;
-		r->flags = regs->dx;
-		r->mode = regs->r10;
-		r->ret = ret;
-		r->syscall = REC_OPEN_OPENAT;
-		r->pad = 0;
-		n = bpf_probe_read_user_str(r->path, room, (const char *)regs->si);
-		r->path_len = n > 0 ? n - 1 : 0;
-		if (n < (long)room) {
+		fill_sized(r, CLASS_BYTES, id, cpu, regs->di, (const char *)regs->si, regs->dx,
+			   regs->r10, ret);
+		/* a path that filled the room may have been cut */
+		if (r->path_len < CLASS_BYTES - offsetof(struct rec_open, path) - 1) {
 			bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 			return 0;
 		}
 		/* the whole record, below (FX_CLASS comes alone) */
 		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
 	}
-	if (!(extras & (FX_COPY | FX_QUERY))) {
-		r = reserve_percpu(cpu);
+	if (!(extras & FX_COPY)) {
+		r = reserve_in(ring, sizeof(*r));
 		if (!r)
 			return 0;
-		fill(r, id, cpu, regs->di, (const char *)regs->si, regs->dx, regs->r10, ret);
-		bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
-		return 0;
-	}
-	ring = bpf_map_lookup_elem(&floor_rings, &cpu);
-	if (!ring)
-		return 0;
-	if (!(extras & FX_COPY)) {
-		r = bpf_ringbuf_reserve(ring, sizeof(*r), 0);
-		if (!r) {
-			floor_drops++;
-			return 0;
-		}
 		fill(r, id, cpu, regs->di, (const char *)regs->si, regs->dx, regs->r10, ret);
 		size = sizeof(*r);
 	} else {
 		r = bpf_map_lookup_elem(&floor_scratch, &zero);
-		if (!r)
+		if (!r || !ring)
 			return 0;
 		fill(r, id, cpu, regs->di, (const char *)regs->si, regs->dx, regs->r10, ret);
 		size = offsetof(struct rec_open, path) + (r->path_len & (sizeof(r->path) - 1));
@@ -340,16 +325,13 @@ int floor_tp(struct trace_event_raw_sys_enter *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 cpu = bpf_get_smp_processor_id();
-	void *ring = bpf_map_lookup_elem(&floor_rings, &cpu);
 	struct floor_tp_rec *r;
 
-	if (id >> 32 != target_tgid || !ring)
+	if (id >> 32 != target_tgid)
 		return 0;
-	r = bpf_ringbuf_reserve(ring, sizeof(*r), 0);
-	if (!r) {
-		floor_drops++;
+	r = reserve_in(bpf_map_lookup_elem(&floor_rings, &cpu), sizeof(*r));
+	if (!r)
 		return 0;
-	}
 	fill_hdr(&r->hdr, REC_GENERIC, sizeof(*r), id, cpu);
 	r->probe_id = 0;
 	r->data_len = sizeof(r->raw);
