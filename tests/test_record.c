@@ -555,6 +555,7 @@ static void test_path_lengths(void **state)
 {
 	static const int lens[] = {8,  62, 63,	64,  65,  66,  70,  71,	 72,
 				   73, 74, 127, 128, 200, 254, 255, 256, 300};
+	static const char *const types[] = {"open", "mkdir", "unlink"};
 	enum { NLENS = sizeof(lens) / sizeof(*lens) };
 	char dir[PATH_MAX], tape[PATH_MAX], script[16384], names[NLENS][320];
 	int seen[3][NLENS] = {{0}};
@@ -588,11 +589,12 @@ static void test_path_lengths(void **state)
 	assert_int_equal(e.cursor_err, 0);
 	for (size_t k = 0; k < e.n; k++) {
 		const struct ev *v = &e.v[k];
-		int t = is(v, "open") ? 0 : is(v, "mkdir") ? 1 : is(v, "unlink") ? 2 : -1;
 		const char *path;
-		int len, i;
+		int len, i, t;
 
-		if (t < 0)
+		for (t = 0; t < 3 && !is(v, types[t]); t++)
+			;
+		if (t == 3)
 			continue;
 		path = fstr(v, "path");
 		if (sscanf(path, "p%d_", &len) != 1)
@@ -602,21 +604,14 @@ static void test_path_lengths(void **state)
 		assert_true(i < NLENS);
 		if (strlen(path) != (size_t)(len < REC_PATH_MAX ? len : REC_PATH_MAX - 1) ||
 		    strncmp(path, names[i], REC_PATH_MAX - 1))
-			fail_msg("%s: the %d-byte path came out as %zu bytes: %s",
-				 t == 0	  ? "open"
-				 : t == 1 ? "mkdir"
-					  : "unlink",
-				 len, strlen(path), path);
+			fail_msg("%s: the %d-byte path came out as %zu bytes: %s", types[t], len,
+				 strlen(path), path);
 		seen[t][i]++;
 	}
 	for (int t = 0; t < 3; t++)
 		for (int i = 0; i < NLENS; i++)
 			if (seen[t][i] < 1)
-				fail_msg("no %s of the %d-byte path",
-					 t == 0	  ? "open"
-					 : t == 1 ? "mkdir"
-						  : "unlink",
-					 lens[i]);
+				fail_msg("no %s of the %d-byte path", types[t], lens[i]);
 	evs_free(&e);
 }
 
@@ -2828,8 +2823,8 @@ static void test_no_tracefs(void **state)
 		char *argv[] = {bpftape, "record", "-o", tape, "--", "/bin/true", NULL};
 		struct evs e;
 		size_t execs = 0;
-		int rc = finish(start_setup(argv, NULL, err, hide_tracefs));
-		char *msg = slurp(err);
+		char *msg;
+		int rc = run_setup(argv, err, hide_tracefs, &msg);
 
 		if (rc)
 			fail_msg("the default events without tracefs: exit %d:\n%s", rc, msg);
