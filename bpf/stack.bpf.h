@@ -31,10 +31,13 @@ const volatile __u64 stack_seed;
 
 /* a struct rec_stack and its tail: 8 KiB, so that every bounded offset
  * and size below stays inside it; @gen counts the stacks built in it
- * (stack_intact()) */
+ * (stack_intact()); @sent: the hash of a stack this CPU has sent (0:
+ * none yet), the last one met, so that an event with the same stack as
+ * the last needs no lookup in stack_sent */
 struct stack_scratch {
 	__u8 raw[8192];
 	__u64 gen;
+	__u64 sent;
 };
 
 #define STACK_RAW_BYTES sizeof(((struct stack_scratch *)0)->raw)
@@ -145,12 +148,17 @@ static __always_inline __u64 stack_hash(const __u64 *ips, __u32 kn, __u32 un)
  */
 static __always_inline __u32 stack_refer(struct rec_stack *rec, __u32 size)
 {
+	/* the scratch @rec was built in (at its start) */
+	struct stack_scratch *scratch = (struct stack_scratch *)rec;
 	struct stack_sent_key key = {.hash = rec->hash, .cpu = rec->hdr.cpu};
 
 	if (rec->flags & STACK_F_REGS)
 		return size;
-	if (!bpf_map_lookup_elem(&stack_sent, &key))
-		return size;
+	if (!rec->hash || rec->hash != scratch->sent) {
+		if (!bpf_map_lookup_elem(&stack_sent, &key))
+			return size;
+		scratch->sent = rec->hash;
+	}
 	rec->flags = STACK_F_SEEN;
 	rec->nkernel = 0;
 	rec->nuser = 0;
@@ -206,8 +214,16 @@ static __always_inline void stack_put(struct bpf_dynptr *ptr, __u32 base,
 	if (flags & (STACK_F_REGS | STACK_F_SEEN))
 		return;
 	if (!bpf_map_update_elem(&stack_sent, &key, &one, BPF_NOEXIST)) {
+		struct stack_scratch *scratch;
+		__u32 zero = 0;
+
 		flags |= STACK_F_KEEP;
 		bpf_dynptr_write(ptr, base + offsetof(struct rec_stack, flags), &flags, 2, 0);
+		/* marked: the next event of this stack here refers to it
+		 * without a lookup */
+		scratch = bpf_map_lookup_elem(&stack_scratch, &zero);
+		if (scratch)
+			scratch->sent = key.hash;
 	}
 }
 
@@ -276,15 +292,14 @@ static __always_inline __u32 ustack_walk(struct task_struct *task, __u64 *ips, _
 	 * that has met a uprobe (utask): the kernel's walk puts back the
 	 * return addresses uretprobes replaced and the caller a probe at a
 	 * function's entry hides */
-	if (BPF_CORE_READ(regs, cs) == 0x33 &&
-	    !(bpf_core_field_exists(task->utask) && task->utask)) {
-		ips[0] = PT_REGS_IP_CORE(regs);
+	if (regs->cs == 0x33 && !(bpf_core_field_exists(task->utask) && task->utask)) {
+		ips[0] = regs->ip;
 		/* no user memory left (an exiting process): the kernel's walk
 		 * stops after the saved ip, and so does this one */
 		if (!task->mm)
 			return 1;
-		w.fp = PT_REGS_FP_CORE(regs);
-		w.prev = PT_REGS_SP_CORE(regs);
+		w.fp = regs->bp;
+		w.prev = regs->sp;
 		bpf_loop(REC_STACK_MAX, ustack_step, &w, 0);
 		return w.n;
 	}
@@ -342,13 +357,13 @@ static __always_inline __u32 stack_build(__u16 kind, __u32 probe_id, __u64 ts,
 		/* right after the frames, then the copy */
 		struct rec_stack_regs *rr =
 			(struct rec_stack_regs *)((__u8 *)rec->ips + BOUND((kn + un) * 8, 4095));
-		__u64 sp = PT_REGS_SP_CORE(regs);
+		__u64 sp = PT_REGS_SP(regs);
 		__u64 len = BOUND(stack_copy, REC_STACK_COPY - 1);
 
 		rec->flags = STACK_F_REGS;
-		rr->regs[0] = PT_REGS_IP_CORE(regs);
+		rr->regs[0] = PT_REGS_IP(regs);
 		rr->regs[1] = sp;
-		rr->regs[2] = PT_REGS_FP_CORE(regs);
+		rr->regs[2] = PT_REGS_FP(regs);
 		rr->copy_len = 0;
 		rr->pad = 0;
 		size += sizeof(*rr);
