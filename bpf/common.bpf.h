@@ -54,6 +54,24 @@ struct {
 } tracked SEC(".maps");
 
 /*
+ * The tgids `tracked` holds as TRACK_ON, a bit each (word tgid / 64), set
+ * and cleared with it (track_on(), untrack(), and the recorder's
+ * record_session__track()): the filter of every event then costs an
+ * array lookup the verifier inlines instead of a hash lookup, which on
+ * the openat storm was the largest piece of the filters
+ * (docs/RECORDING.md).  TRACKED_ON_WORDS under FILTER_PIDS (the recorder
+ * creates it, mmap-able so that its own updates are atomic too); the hash
+ * still answers for an armed exec (TRACK_EXEC) and a tgid past the words.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} tracked_on SEC(".maps");
+
+/*
  * Entry 0 turns non-zero once every probe of the recording is attached: the
  * recorder opens it after the last attach (and after taking record.start_ts),
  * so no event of a partly attached recording reaches the tape, as perf and
@@ -106,6 +124,37 @@ static __always_inline bool comm_matches(void)
 		__b;                                                                               \
 	})
 
+/* @tgid's word in tracked_on, NULL past its end */
+static __always_inline __u64 *tracked_word(__u32 tgid)
+{
+	__u32 k = tgid / 64;
+
+	return bpf_map_lookup_elem(&tracked_on, &k);
+}
+
+/* Follow @tgid from now on: TRACK_ON in `tracked`, and its bit. */
+static __always_inline void track_on(__u32 tgid)
+{
+	__u8 on = TRACK_ON;
+	__u64 *w;
+
+	if (bpf_map_update_elem(&tracked, &tgid, &on, BPF_ANY))
+		return;
+	w = tracked_word(tgid);
+	if (w)
+		__sync_fetch_and_or(w, 1ull << (tgid & 63));
+}
+
+/* Stop following @tgid (its bit first: the hash is what the bit stands for). */
+static __always_inline void untrack(__u32 tgid)
+{
+	__u64 *w = tracked_word(tgid);
+
+	if (w)
+		__sync_fetch_and_and(w, ~(1ull << (tgid & 63)));
+	bpf_map_delete_elem(&tracked, &tgid);
+}
+
 static __always_inline bool tape_live(void)
 {
 	__u32 zero = 0;
@@ -125,10 +174,19 @@ static __always_inline bool tape_match(bool armed)
 	if (tgid == self_tgid)
 		return false;
 	if (filter_flags & FILTER_PIDS) {
-		__u8 *t = bpf_map_lookup_elem(&tracked, &tgid);
+		__u64 *w = tracked_word(tgid);
 
-		if (!t || (*t != TRACK_ON && !(armed && *t == TRACK_EXEC)))
-			return false;
+		/* the bit answers for a followed process; the hash only for
+		 * the exec of an armed one, or a tgid past the bits */
+		if (!w || !(*w & (1ull << (tgid & 63)))) {
+			__u8 *t;
+
+			if (w && !armed)
+				return false;
+			t = bpf_map_lookup_elem(&tracked, &tgid);
+			if (!t || (*t != TRACK_ON && !(armed && *t == TRACK_EXEC)))
+				return false;
+		}
 	}
 	if ((filter_flags & FILTER_UID) && (__u32)bpf_get_current_uid_gid() != filter_uid)
 		return false;

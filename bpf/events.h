@@ -142,6 +142,9 @@ _Static_assert(sizeof(struct drop_stat) == 24, "drop_stat layout");
 /* Values in the `tracked` map. */
 #define TRACK_ON   1 /* followed */
 #define TRACK_EXEC 2 /* followed from its next exec on (a command bpftape starts) */
+/* Words of `tracked_on`, a bit per tgid: every pid the kernel can hand out
+ * (PID_MAX_LIMIT, 4M on 64-bit), 512 KiB */
+#define TRACKED_ON_WORDS (4u * 1024 * 1024 / 64)
 
 /* Filter flags for `filter_flags` (rodata): all set filters must match. */
 #define FILTER_PIDS   0x1 /* tgid in `tracked` (a pid and its descendants) */

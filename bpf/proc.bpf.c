@@ -19,10 +19,9 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 	 * when the fork itself is not recorded. */
 	if ((filter_flags & FILTER_PIDS) && cpid != ppid) {
 		__u8 *t = bpf_map_lookup_elem(&tracked, &ppid);
-		__u8 on = TRACK_ON;
 
 		if (t && *t == TRACK_ON)
-			bpf_map_update_elem(&tracked, &cpid, &on, BPF_ANY);
+			track_on(cpid);
 	}
 	if (!(want & WANT_FORK) || !tape_want())
 		return 0;
@@ -56,7 +55,7 @@ int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 		/* the command bpftape started: followed from here on, so that
 		 * bpftape's own code before the exec stays out of the tape */
 		if (t && *t == TRACK_EXEC)
-			*t = TRACK_ON;
+			track_on(tgid);
 	}
 	if (!(want & WANT_EXEC) || !tape_want())
 		return 0;
@@ -153,6 +152,6 @@ int BPF_PROG(proc_free, struct task_struct *p)
 	__u32 tgid = p->tgid;
 
 	if ((filter_flags & FILTER_PIDS) && p->pid == tgid)
-		bpf_map_delete_elem(&tracked, &tgid);
+		untrack(tgid);
 	return 0;
 }

@@ -1145,7 +1145,6 @@ int record__report(const struct record_opts *o, const struct record_result *res,
 static int track_tree(struct recorder *r, uint32_t root)
 {
 	struct proc_snapshot snap = {};
-	__u8 one = 1;
 	int err;
 
 	err = proc_snapshot__read(&snap);
@@ -1158,10 +1157,10 @@ static int track_tree(struct recorder *r, uint32_t root)
 	for (size_t i = 0; i < snap.n; i++) {
 		__u32 pid = snap.procs[i].pid;
 
-		if (proc_snapshot__descends(&snap, pid, root) &&
-		    bpf_map_update_elem(r->s.tracked_fd, &pid, &one, BPF_ANY)) {
-			err = -errno;
-			goto cleanup;
+		if (proc_snapshot__descends(&snap, pid, root)) {
+			err = record_session__track(&r->s, pid, TRACK_ON);
+			if (err)
+				goto cleanup;
 		}
 	}
 cleanup:
@@ -1425,7 +1424,6 @@ int record__run(const struct record_opts *o, struct record_result *res)
 
 	if (o->cmd) {
 		__u32 pid;
-		__u8 arm = TRACK_EXEC; /* followed from its exec on */
 
 		e = spawn_stopped(&r, exe, o->cmd);
 		if (e) {
@@ -1433,8 +1431,10 @@ int record__run(const struct record_opts *o, struct record_result *res)
 			goto cleanup;
 		}
 		pid = r.child;
-		if (bpf_map_update_elem(r.s.tracked_fd, &pid, &arm, BPF_ANY)) {
-			fail(res, "tracking pid %u: %s", pid, strerror(errno));
+		/* followed from its exec on */
+		e = record_session__track(&r.s, pid, TRACK_EXEC);
+		if (e) {
+			fail(res, "tracking pid %u: %s", pid, strerror(-e));
 			goto cleanup;
 		}
 	}

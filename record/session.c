@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -17,6 +18,7 @@ void record_session__init(struct record_session *s)
 	s->events_fd = -1;
 	s->drops_fd = -1;
 	s->tracked_fd = -1;
+	s->tracked_on_fd = -1;
 	s->gate_fd = -1;
 	s->buffer_bytes = 16u << 20;
 }
@@ -88,6 +90,8 @@ static int create_rings(struct record_session *s)
 
 int record_session__create_maps(struct record_session *s)
 {
+	LIBBPF_OPTS(bpf_map_create_opts, mmapable, .map_flags = BPF_F_MMAPABLE);
+	__u32 max;
 	int err;
 
 	err = create_rings(s);
@@ -101,6 +105,19 @@ int record_session__create_maps(struct record_session *s)
 				       65536, NULL);
 	if (s->tracked_fd < 0)
 		goto fail;
+	/* a word, unused, without the pid filter */
+	max = s->filter_flags & FILTER_PIDS ? TRACKED_ON_WORDS : 1;
+	s->tracked_on_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "tracked_on", sizeof(__u32),
+					  sizeof(__u64), max, &mmapable);
+	if (s->tracked_on_fd < 0)
+		goto fail;
+	s->tracked_on_len = max * sizeof(__u64);
+	s->tracked_on = mmap(NULL, s->tracked_on_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			     s->tracked_on_fd, 0);
+	if (s->tracked_on == MAP_FAILED) {
+		s->tracked_on = NULL;
+		goto fail;
+	}
 	s->gate_fd =
 		bpf_map_create(BPF_MAP_TYPE_ARRAY, "gate", sizeof(__u32), sizeof(__u32), 1, NULL);
 	if (s->gate_fd < 0)
@@ -109,6 +126,16 @@ int record_session__create_maps(struct record_session *s)
 fail:
 	err = -errno;
 	return err ? err : -EINVAL;
+}
+
+int record_session__track(struct record_session *s, __u32 pid, __u8 how)
+{
+	if (bpf_map_update_elem(s->tracked_fd, &pid, &how, BPF_ANY))
+		return -errno;
+	/* atomic: the programs set and clear other bits of the word meanwhile */
+	if (how == TRACK_ON && s->tracked_on && pid / 64 < s->tracked_on_len / sizeof(__u64))
+		__atomic_fetch_or(&s->tracked_on[pid / 64], 1ull << (pid & 63), __ATOMIC_RELAXED);
+	return 0;
 }
 
 static int reuse(struct bpf_object *obj, const char *name, int fd)
@@ -124,13 +151,16 @@ int record_session__reuse_maps(const struct record_session *s, struct bpf_object
 {
 	int err;
 
-	if (s->events_fd < 0 || s->drops_fd < 0 || s->tracked_fd < 0 || s->gate_fd < 0)
+	if (s->events_fd < 0 || s->drops_fd < 0 || s->tracked_fd < 0 || s->tracked_on_fd < 0 ||
+	    s->gate_fd < 0)
 		return -EBADF;
 	err = reuse(obj, "events", s->events_fd);
 	if (!err)
 		err = reuse(obj, "drops", s->drops_fd);
 	if (!err)
 		err = reuse(obj, "tracked", s->tracked_fd);
+	if (!err)
+		err = reuse(obj, "tracked_on", s->tracked_on_fd);
 	if (!err)
 		err = reuse(obj, "gate", s->gate_fd);
 	return err;
@@ -178,7 +208,12 @@ void record_session__free(struct record_session *s)
 		close(s->drops_fd);
 	if (s->tracked_fd >= 0)
 		close(s->tracked_fd);
+	if (s->tracked_on)
+		munmap(s->tracked_on, s->tracked_on_len);
+	s->tracked_on = NULL;
+	if (s->tracked_on_fd >= 0)
+		close(s->tracked_on_fd);
 	if (s->gate_fd >= 0)
 		close(s->gate_fd);
-	s->events_fd = s->drops_fd = s->tracked_fd = s->gate_fd = -1;
+	s->events_fd = s->drops_fd = s->tracked_fd = s->tracked_on_fd = s->gate_fd = -1;
 }

@@ -4,8 +4,9 @@
  * shares, and how probe modules plug into the consumer.
  *
  * The session creates the shared maps (`events`, a ring buffer per CPU,
- * per-CPU `drops`, `tracked` pids, the `gate` that holds events back until every
- * probe is attached) itself, before any skeleton is opened, so that
+ * per-CPU `drops`, `tracked` pids and their bits in `tracked_on`, the
+ * `gate` that holds events back until every probe is attached) itself,
+ * before any skeleton is opened, so that
  * no skeleton is special: each one, between open and load, calls
  * RECORD_SESSION_SET_RODATA() and record_session__reuse_maps(), then loads
  * and attaches.  All records then arrive in the rings, one per CPU, that
@@ -73,6 +74,9 @@ struct record_session {
 	int nonline; /* rings of buffer_bytes; the others (offline CPUs) hold a page */
 	int drops_fd;
 	int tracked_fd;
+	int tracked_on_fd; /* bits of `tracked`'s TRACK_ON tgids (bpf/common.bpf.h) */
+	__u64 *tracked_on; /* it, mapped */
+	size_t tracked_on_len;
 	int gate_fd;
 
 	/* The values every skeleton's rodata gets (see common.bpf.h). */
@@ -105,8 +109,15 @@ void record_session__init(struct record_session *s);
 int record_session__create_maps(struct record_session *s);
 
 /*
+ * Follow process @pid as @how (TRACK_ON, or TRACK_EXEC: from its next exec
+ * on) under FILTER_PIDS: `tracked` and, for TRACK_ON, its bit.  0 or -errno.
+ */
+int record_session__track(struct record_session *s, __u32 pid, __u8 how);
+
+/*
  * Make @obj (opened, not loaded) use the session's `events`, `drops`,
- * `tracked` and `gate` maps.  A skeleton that lacks one of them is fine.  0 or -errno.
+ * `tracked`, `tracked_on` and `gate` maps.  A skeleton that lacks one of them is fine.  0 or
+ * -errno.
  */
 int record_session__reuse_maps(const struct record_session *s, struct bpf_object *obj);
 
