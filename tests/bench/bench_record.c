@@ -542,7 +542,8 @@ int main(int argc, char **argv)
 	double ns[NMODES][16], cpu[NMODES][16];
 	struct run last[NMODES] = {};
 	uint64_t drops = 0, libc_bytes = 0;
-	double med[NMODES], lo[NMODES], hi[NMODES], cpu_x[NMODES];
+	double med[NMODES], lo[NMODES], hi[NMODES], cpu_x[NMODES], g_ratio[16];
+	int g_under = 0, g_rounds = 0;
 	ssize_t len;
 	int fd;
 
@@ -664,6 +665,21 @@ int main(int argc, char **argv)
 			last[m] = res;
 		}
 	}
+	/* -g against perf -g round by round, before the sort below: the
+	 * host's phases move a whole round, and a ratio within it does not
+	 * move with them */
+	for (int r = 0; r < runs; r++) {
+		double ours = cpu[OPEN_G][r] - cpu[UNTRACED][r];
+		double theirs = cpu[PERF_G][r] - cpu[UNTRACED][r];
+
+		/* a round whose perf -g came out no dearer than untraced
+		 * says nothing */
+		if (theirs > 0) {
+			g_ratio[g_rounds++] = ours / theirs;
+			g_under += ours <= theirs;
+		}
+	}
+	qsort(g_ratio, g_rounds, sizeof(double), cmp_double);
 	printf("  CPU time of the storm (user+sys: the probes run in its context, so this "
 	       "holds their cost and not the consumer's; robust on a busy machine):\n");
 	for (int m = 0; m < NMODES; m++) {
@@ -727,6 +743,10 @@ int main(int argc, char **argv)
 					     last[OPEN_G].events
 				   : 0,
 	       (double)last[PERF_G].bytes / iters, (unsigned long long)libc_bytes);
+	if (g_rounds)
+		printf("  stacks (-g), round by round: -e open -g / perf -g over untraced, median "
+		       "%.2fx (%.2f-%.2f), at most perf's in %d of %d rounds\n",
+		       g_ratio[g_rounds / 2], g_ratio[0], g_ratio[g_rounds - 1], g_under, g_rounds);
 
 	/* highest rate: one storm per core, the whole `file` family, system-wide
 	 * filtering by the command's tree */
