@@ -127,7 +127,7 @@ static __always_inline bool comm_matches(void)
 /* @tgid's word in tracked_on, NULL past its end */
 static __always_inline __u64 *tracked_word(__u32 tgid)
 {
-	__u32 k = tgid / 64;
+	__u32 k = TRACKED_ON_WORD(tgid);
 
 	return bpf_map_lookup_elem(&tracked_on, &k);
 }
@@ -142,7 +142,7 @@ static __always_inline void track_on(__u32 tgid)
 		return;
 	w = tracked_word(tgid);
 	if (w)
-		__sync_fetch_and_or(w, 1ull << (tgid & 63));
+		__sync_fetch_and_or(w, TRACKED_ON_BIT(tgid));
 }
 
 /* Stop following @tgid (its bit first: the hash is what the bit stands for). */
@@ -151,7 +151,7 @@ static __always_inline void untrack(__u32 tgid)
 	__u64 *w = tracked_word(tgid);
 
 	if (w)
-		__sync_fetch_and_and(w, ~(1ull << (tgid & 63)));
+		__sync_fetch_and_and(w, ~TRACKED_ON_BIT(tgid));
 	bpf_map_delete_elem(&tracked, &tgid);
 }
 
@@ -178,7 +178,7 @@ static __always_inline bool tape_match(bool armed)
 
 		/* the bit answers for a followed process; the hash only for
 		 * the exec of an armed one, or a tgid past the bits */
-		if (!w || !(*w & (1ull << (tgid & 63)))) {
+		if (!w || !(*w & TRACKED_ON_BIT(tgid))) {
 			__u8 *t;
 
 			if (w && !armed)

@@ -145,6 +145,9 @@ _Static_assert(sizeof(struct drop_stat) == 24, "drop_stat layout");
 /* Words of `tracked_on`, a bit per tgid: every pid the kernel can hand out
  * (PID_MAX_LIMIT, 4M on 64-bit), 512 KiB */
 #define TRACKED_ON_WORDS (4u * 1024 * 1024 / 64)
+/* @tgid's word in `tracked_on`, and its bit in that word */
+#define TRACKED_ON_WORD(tgid) ((tgid) / 64)
+#define TRACKED_ON_BIT(tgid)  (1ull << ((tgid)&63))
 
 /* Filter flags for `filter_flags` (rodata): all set filters must match. */
 #define FILTER_PIDS   0x1 /* tgid in `tracked` (a pid and its descendants) */

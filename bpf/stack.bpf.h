@@ -194,8 +194,8 @@ static __always_inline bool stack_intact(__u64 gen)
  * is marked, so no mark stands for frames the recorder never got.  A
  * full map marks nothing: later events of that stack carry their frames.
  */
-static __always_inline void stack_put(struct bpf_dynptr *ptr, __u32 base,
-				      const struct rec_stack *rec, __u32 skip, __u32 len, __u64 gen)
+static __always_inline void stack_put(struct bpf_dynptr *ptr, __u32 base, struct rec_stack *rec,
+				      __u32 skip, __u32 len, __u64 gen)
 {
 	/* read before the copy, which stack_intact() then vouches for */
 	struct stack_sent_key key = {.hash = rec->hash, .cpu = bpf_get_smp_processor_id()};
@@ -214,16 +214,11 @@ static __always_inline void stack_put(struct bpf_dynptr *ptr, __u32 base,
 	if (flags & (STACK_F_REGS | STACK_F_SEEN))
 		return;
 	if (!bpf_map_update_elem(&stack_sent, &key, &one, BPF_NOEXIST)) {
-		struct stack_scratch *scratch;
-		__u32 zero = 0;
-
 		flags |= STACK_F_KEEP;
 		bpf_dynptr_write(ptr, base + offsetof(struct rec_stack, flags), &flags, 2, 0);
 		/* marked: the next event of this stack here refers to it
-		 * without a lookup */
-		scratch = bpf_map_lookup_elem(&stack_scratch, &zero);
-		if (scratch)
-			scratch->sent = key.hash;
+		 * without a lookup (the scratch @rec was built in, at its start) */
+		((struct stack_scratch *)rec)->sent = key.hash;
 	}
 }
 

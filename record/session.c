@@ -133,8 +133,10 @@ int record_session__track(struct record_session *s, __u32 pid, __u8 how)
 	if (bpf_map_update_elem(s->tracked_fd, &pid, &how, BPF_ANY))
 		return -errno;
 	/* atomic: the programs set and clear other bits of the word meanwhile */
-	if (how == TRACK_ON && s->tracked_on && pid / 64 < s->tracked_on_len / sizeof(__u64))
-		__atomic_fetch_or(&s->tracked_on[pid / 64], 1ull << (pid & 63), __ATOMIC_RELAXED);
+	if (how == TRACK_ON && s->tracked_on &&
+	    TRACKED_ON_WORD(pid) < s->tracked_on_len / sizeof(__u64))
+		__atomic_fetch_or(&s->tracked_on[TRACKED_ON_WORD(pid)], TRACKED_ON_BIT(pid),
+				  __ATOMIC_RELAXED);
 	return 0;
 }
 
