@@ -5,6 +5,7 @@
  * Encoding for the writer, parsing and look-ups for the reader.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "tape_int.h"
 
@@ -48,9 +49,68 @@ const struct tape_binary *tape_reader__binary_by_id(const struct tape_reader *r,
 	return NULL;
 }
 
+/* Stable merge sort of @m[0..@n) by ts, through @tmp (room for @n). */
+static void sort_by_ts(struct tape_mapping *m, struct tape_mapping *tmp, size_t n)
+{
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, j = mid, k = lo;
+
+			while (i < mid && j < hi)
+				tmp[k++] = m[j].ts < m[i].ts ? m[j++] : m[i++];
+			while (i < mid)
+				tmp[k++] = m[i++];
+			while (j < hi)
+				tmp[k++] = m[j++];
+		}
+		memcpy(m, tmp, n * sizeof(*m));
+	}
+}
+
+/*
+ * Put the records from @first on (one block's) in time order among those
+ * before them, which are: the recorder writes a change when its consumer
+ * meets it, and a process's fork, taken on one CPU, can reach it after the
+ * child's first mmap on another (docs/FORMAT.md).  Stable: records of one
+ * time keep their order (an exec, then the new image's maps).  0 or
+ * -ENOMEM.
+ */
+static int order_by_ts(struct tape_reader *r, size_t first)
+{
+	struct tape_mapping *m = r->mappings, *tmp;
+	size_t n = r->nmappings, lo = 0, hi = first, i, j, k;
+
+	for (i = first ? first - 1 : 0; i + 1 < n && m[i].ts <= m[i + 1].ts; i++)
+		;
+	if (i + 1 >= n)
+		return 0; /* in order already: the common case */
+	tmp = malloc((n - first > first ? n - first : first) * sizeof(*tmp) + sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
+	sort_by_ts(m + first, tmp, n - first);
+	/* the earlier records the block's first one goes before: after the
+	 * last of those no later than it */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m[mid].ts <= m[first].ts)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memcpy(tmp, m + lo, (first - lo) * sizeof(*tmp));
+	for (i = 0, j = first, k = lo; i < first - lo || j < n;)
+		m[k++] = j < n && (i >= first - lo || m[j].ts < tmp[i].ts) ? m[j++] : tmp[i++];
+	free(tmp);
+	return 0;
+}
+
 int tape__parse_mappings(struct tape_reader *r, struct rd *d)
 {
 	uint64_t nbin = rd_varint(d), n, ts = 0;
+	size_t first = r->nmappings;
+	int err = 0;
 
 	if (d->bad || nbin > (uint64_t)(d->end - d->p))
 		return -EBADMSG;
@@ -117,15 +177,19 @@ int tape__parse_mappings(struct tape_reader *r, struct rd *d)
 		}
 		if (s.bad || pid > UINT32_MAX) {
 			d->why = s.why ? s.why : "a mapping record is malformed";
-			return -EBADMSG;
+			err = -EBADMSG;
+			break;
 		}
 		m.pid = pid;
 		if (array_grow(&r->mappings, &r->capmappings, r->nmappings, sizeof(*r->mappings),
-			       64))
-			return -ENOMEM;
+			       64)) {
+			err = -ENOMEM;
+			break;
+		}
 		r->mappings[r->nmappings++] = m;
 	}
-	return 0;
+	/* the records kept before any damage, too */
+	return order_by_ts(r, first) ?: err;
 }
 
 void tape__mappings_reset(struct tape_reader *r)

@@ -588,6 +588,91 @@ static void test_block_round_trip(void **state)
 	free(mm.data);
 }
 
+/*
+ * Records written out of time order, as the recorder's consumer can meet
+ * them across CPUs (a child's mmap before its fork), within one block and
+ * across blocks: the reader resolves by time, not by file order.
+ */
+static void test_out_of_order(void **state)
+{
+	struct mem mm = {0};
+	struct tape_io io = {.write = mem_write, .ctx = &mm};
+	struct tape_writer *w = tape_writer__new(&io, NULL);
+	struct tape_reader *r;
+	char err[256];
+	uint32_t bin;
+	uint64_t off;
+	const struct tape_mapping recs[] = {
+		{.kind = TAPE_MAPPING_MAP,
+		 .pid = 100,
+		 .ts = 1000,
+		 .start = 0x1000,
+		 .end = 0x5000,
+		 .offset = 0x2000,
+		 .binary = 1},
+		/* the child's library before its fork, in file order */
+		{.kind = TAPE_MAPPING_MAP,
+		 .pid = 101,
+		 .ts = 3000,
+		 .start = 0x7f0000000000,
+		 .end = 0x7f0000001000,
+		 .offset = 0x1000,
+		 .binary = 2},
+		{.kind = TAPE_MAPPING_FORK, .pid = 101, .ts = 2000, .ppid = 100},
+		/* the next block: an exec and its image at one time, then an
+		 * unmap that happened before both */
+		{.kind = TAPE_MAPPING_EXEC, .pid = 100, .ts = 6000},
+		{.kind = TAPE_MAPPING_MAP,
+		 .pid = 100,
+		 .ts = 6000,
+		 .start = 0x1000,
+		 .end = 0x2000,
+		 .binary = 3},
+		{.kind = TAPE_MAPPING_UNMAP,
+		 .pid = 101,
+		 .ts = 4000,
+		 .start = 0x7f0000000000,
+		 .end = 0x7f0000001000},
+	};
+	const char *paths[] = {"/bin/sh", "/lib/libwork.so", NULL, NULL, "/bin/true", NULL};
+
+	(void)state;
+	assert_non_null(w);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(tape_writer__add_mapping(w, &recs[i], paths[i]), 0);
+	assert_int_equal(tape_writer__flush(w), 0);
+	for (size_t i = 3; i < 6; i++)
+		assert_int_equal(tape_writer__add_mapping(w, &recs[i], paths[i]), 0);
+	assert_int_equal(tape_writer__finish(w), 0);
+	tape_writer__free(w);
+
+	r = tape_reader__open_mem(mm.data, mm.len, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(tape_reader__problem_count(r), 0);
+	assert_int_equal(tape_reader__mapping_count(r), 6);
+	for (size_t i = 1; i < 6; i++)
+		assert_true(tape_reader__mapping(r, i - 1)->ts <= tape_reader__mapping(r, i)->ts);
+	/* the exec before its image, as written */
+	assert_int_equal(tape_reader__mapping(r, 4)->kind, TAPE_MAPPING_EXEC);
+	assert_int_equal(tape_reader__mapping(r, 5)->kind, TAPE_MAPPING_MAP);
+	/* the child's library while mapped, its parent's image through the fork */
+	assert_int_equal(tape_reader__resolve_addr(r, 101, 3000, 0x7f0000000010, &bin, &off), 0);
+	assert_int_equal(bin, 2);
+	assert_int_equal(off, 0x1010);
+	assert_int_equal(tape_reader__resolve_addr(r, 101, 3000, 0x1010, &bin, &off), 0);
+	assert_int_equal(bin, 1);
+	assert_int_equal(tape_reader__resolve_addr(r, 101, 4000, 0x7f0000000010, &bin, &off),
+			 -ENOENT);
+	/* the parent: its old image until the exec, the new one from it */
+	assert_int_equal(tape_reader__resolve_addr(r, 100, 5999, 0x1010, &bin, &off), 0);
+	assert_int_equal(bin, 1);
+	assert_int_equal(tape_reader__resolve_addr(r, 100, 6000, 0x1010, &bin, &off), 0);
+	assert_int_equal(bin, 3);
+	assert_int_equal(off, 0x10);
+	tape_reader__free(r);
+	free(mm.data);
+}
+
 /* A mapping block's damage is named and costs that block only. */
 static void test_block_damage(void **state)
 {
@@ -646,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_many_procs),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_block_round_trip),
+		cmocka_unit_test(test_out_of_order),
 		cmocka_unit_test(test_block_damage),
 	};
 	int ret;

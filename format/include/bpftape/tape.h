@@ -634,7 +634,8 @@ size_t tape_reader__loss_count(const struct tape_reader *r);
 const struct tape_loss *tape_reader__loss(const struct tape_reader *r, size_t i);
 
 /*
- * The records of every mapping block, in file order, and the binaries they
+ * The records of every mapping block, in time order (stably: those of one
+ * ts in file order), and the binaries they
  * name (docs/FORMAT.md "Mapping block (type 9)").  Valid while @r lives.
  */
 size_t tape_reader__mapping_count(const struct tape_reader *r);
